@@ -1,0 +1,19 @@
+// Time is injected so that pure cores and simulations never read the wall clock.
+
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** A clock moved by hand, for tests and the simulator. */
+export class ManualClock implements Clock {
+  constructor(private ms = 0) {}
+  now(): number {
+    return this.ms;
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
