@@ -58,6 +58,7 @@ export class RawNode {
       r.msgsAfterPersist.length > 0 ||
       r.readStates.length > 0 ||
       r.droppedReads.length > 0 ||
+      r.snapshotWanted ||
       r.log.unstable.nextEntries().length > 0 ||
       r.log.unstable.nextSnapshot() !== undefined ||
       r.log.nextCommitted(0).length > 0 ||
@@ -85,12 +86,14 @@ export class RawNode {
       persistedMessages: r.msgsAfterPersist,
       readStates: r.readStates,
       droppedReads: r.droppedReads,
+      snapshotWanted: r.snapshotWanted,
       mustSync: hs.term !== this.prevHard.term || hs.vote !== this.prevHard.vote || entries.length > 0,
     };
     r.msgs = [];
     r.msgsAfterPersist = [];
     r.readStates = [];
     r.droppedReads = [];
+    r.snapshotWanted = false;
     r.log.unstable.acceptInProgress();
     if (rd.committed.length > 0) {
       r.log.applying = rd.committed[rd.committed.length - 1]!.index;

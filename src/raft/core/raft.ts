@@ -55,6 +55,8 @@ export class Raft {
   leadTransferee: NodeId = NONE;
   /** Index of the latest conf change proposed; a new one waits until it is applied. */
   pendingConfIndex = 0;
+  /** A peer needs a snapshot newer than the stored one; the driver should take one. */
+  snapshotWanted = false;
   /** Timestamp of the newest entry seen, so a new leader never stamps time backwards. */
   lastTimestamp = 0;
 
@@ -215,6 +217,7 @@ export class Raft {
     this.lead = this.id;
     this.role = StateRole.Leader;
     for (const pr of this.progress.values()) pr.recentActive = true;
+    this.progress.get(this.id)?.becomeReplicate();
     // An empty entry of the new term commits everything before it (§5.4.2) and gates conf changes.
     this.appendEntries([{ type: EntryType.Noop, payload: Buffer.alloc(0) }], this.lastTimestamp);
     this.pendingConfIndex = this.log.lastIndex();
@@ -553,7 +556,7 @@ export class Raft {
       case MessageType.HeartbeatResp:
         pr.recentActive = true;
         pr.probeSent = false;
-        if (pr.match < this.log.lastIndex()) this.sendAppends(m.from, pr);
+        if (pr.match < this.log.lastIndex()) this.sendAppends(m.from, pr, false);
         if (m.context > pr.ackedHeartbeat) {
           pr.ackedHeartbeat = m.context;
           this.releaseReads();
@@ -618,6 +621,12 @@ export class Raft {
     if (!pr.recentActive) return false;
     const snap = this.log.storage.snapshot();
     assert(snap.index > 0, `entries before ${pr.next} are compacted but there is no snapshot`);
+    if (!snap.conf.voters.includes(to) && !snap.conf.learners.includes(to)) {
+      // The stored snapshot predates the peer's membership: ask the driver for a fresh one
+      // (taken at the applied index, where the peer is a member) and retry on a later round.
+      this.snapshotWanted = true;
+      return false;
+    }
     this.info(`sent snapshot at ${snap.index}/${snap.term} to ${to} (${pr.describe()})`);
     pr.becomeSnapshot(snap.index);
     this.send(message({ type: MessageType.Snap, to, snapshot: snap }));

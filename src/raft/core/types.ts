@@ -128,6 +128,8 @@ export interface Ready {
   readStates: ReadState[];
   /** Ids of read requests that can no longer be confirmed here (leadership lost, or too many). */
   droppedReads: number[];
+  /** A follower needs a snapshot that includes it: take one at the applied index. */
+  snapshotWanted: boolean;
   /** The hard state's fsync is needed before `persistedMessages` may leave (term/vote changed). */
   mustSync: boolean;
 }

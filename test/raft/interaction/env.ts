@@ -148,6 +148,8 @@ export class InteractionEnv {
   private proposeConfChange(id: number, kind: string, node: number): void {
     const type = { 'add-voter': ConfChangeType.AddVoter, 'add-learner': ConfChangeType.AddLearner, remove: ConfChangeType.RemoveNode }[kind];
     if (type === undefined) throw new Error(`unknown conf change '${kind}'`);
+    const payload = encodeConfChange({ type, node, address: '' });
+    this.get(id).node.propose([{ type: EntryType.ConfChange, payload }], this.timestamp++);
     if (!this.nodes.has(node) && type !== ConfChangeType.RemoveNode) {
       // The new member starts empty and learns everything from the leader (a snapshot or the log).
       const t = this.get(id);
@@ -156,8 +158,6 @@ export class InteractionEnv {
       this.nodes.set(node, fresh);
       fresh.node = this.newRawNode(fresh, 0);
     }
-    const payload = encodeConfChange({ type, node, address: '' });
-    this.get(id).node.propose([{ type: EntryType.ConfChange, payload }], this.timestamp++);
   }
 
   private processReady(id: number): void {
@@ -175,6 +175,7 @@ export class InteractionEnv {
     for (const e of rd.committed) if (e.type === EntryType.Command) t.applied.push(e.payload.toString());
     this.mailbox.push(...rd.messages, ...rd.persistedMessages);
     t.node.advance(rd);
+    if (rd.snapshotWanted) this.compact(id);
   }
 
   private deliver(to: Set<number> | undefined, drop: boolean): void {
