@@ -47,6 +47,11 @@ export class Inflights {
     }
   }
 
+  /** Frees the oldest append (it was probably lost), so one more can probe the follower. */
+  freeFirstOne(): void {
+    if (this.count > 0) this.freeLE(this.lastIndexes[0]!);
+  }
+
   reset(): void {
     this.lastIndexes.length = 0;
     this.sizes.length = 0;

@@ -96,8 +96,13 @@ export class Raft {
     return this.cfg.maxApplyBytes;
   }
 
+  /**
+   * The commit index is recorded only as far as the log is already stable here: the hard state
+   * and the log are written separately, and a crash may keep the one without the other. A commit
+   * index beyond the durable log could otherwise mark a stale entry at that index as committed.
+   */
   hardState(): HardState {
-    return { term: this.term, vote: this.vote, commit: this.log.committed };
+    return { term: this.term, vote: this.vote, commit: Math.min(this.log.committed, this.log.stableIndex()) };
   }
 
   isVoter(id: NodeId = this.id): boolean {
@@ -556,6 +561,9 @@ export class Raft {
       case MessageType.HeartbeatResp:
         pr.recentActive = true;
         pr.probeSent = false;
+        // A full window with a live follower means appends were lost: let one more through, and
+        // the follower's rejection of it drops us back to probing.
+        if (pr.state === ProgressState.Replicate && pr.inflights.full()) pr.inflights.freeFirstOne();
         if (pr.match < this.log.lastIndex()) this.sendAppends(m.from, pr, false);
         if (m.context > pr.ackedHeartbeat) {
           pr.ackedHeartbeat = m.context;

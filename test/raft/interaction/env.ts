@@ -7,7 +7,7 @@ import { describeEntry, describeMessage, describeReady } from '../../../src/raft
 import { MemoryStorage } from '../../../src/raft/core/memory-storage.js';
 import { RawNode } from '../../../src/raft/core/node.js';
 import { SeededRandom } from '../../../src/raft/core/random.js';
-import { DEFAULT_TUNING, type HardState, type Message, type RaftConfig, type SnapshotMeta } from '../../../src/raft/core/types.js';
+import { DEFAULT_TUNING, type HardState, type Message, type Ready, type RaftConfig, type SnapshotMeta } from '../../../src/raft/core/types.js';
 import { isDepotError } from '../../../src/util/errors.js';
 import { parseArgs, parseList } from './datadriven.js';
 
@@ -30,6 +30,7 @@ export class InteractionEnv {
   /** Snapshot contents by "index/term": the state is deterministic, so any node's copy will do. */
   private readonly snapshotData = new Map<string, string[]>();
   private out: string[] = [];
+  private readonly unpersisted = new Map<number, Ready[]>();
   private logging = true;
   private timestamp = 1000;
 
@@ -64,8 +65,10 @@ export class InteractionEnv {
         for (let i = 0; i < (ids[1] ?? 1); i++) this.get(ids[0]!).node.tick();
         return;
       case 'process-ready':
-        for (const id of ids) this.processReady(id);
+        for (const id of ids) this.processReady(id, kv.get('async') === 'true');
         return;
+      case 'persist':
+        return this.persist(ids[0]!);
       case 'deliver-msgs':
         return this.deliver(ids.length > 0 ? new Set(ids) : undefined, kv.get('drop') === 'true');
       case 'stabilize':
@@ -160,7 +163,11 @@ export class InteractionEnv {
     }
   }
 
-  private processReady(id: number): void {
+  /**
+   * Handles one Ready. With `async`, the write is only started: messages that may leave before
+   * persistence go out, the rest wait for `persist`, which completes the write and advances.
+   */
+  private processReady(id: number, async = false): void {
     const t = this.get(id);
     if (!t.node.hasReady()) return;
     const rd = t.node.ready();
@@ -173,9 +180,24 @@ export class InteractionEnv {
     }
     t.storage.append(rd.entries);
     for (const e of rd.committed) if (e.type === EntryType.Command) t.applied.push(e.payload.toString());
+    if (rd.snapshotWanted) this.compact(id);
+    if (async) {
+      this.mailbox.push(...rd.messages);
+      this.unpersisted.set(id, [...(this.unpersisted.get(id) ?? []), rd]);
+      return;
+    }
     this.mailbox.push(...rd.messages, ...rd.persistedMessages);
     t.node.advance(rd);
-    if (rd.snapshotWanted) this.compact(id);
+  }
+
+  private persist(id: number): void {
+    const t = this.get(id);
+    for (const rd of this.unpersisted.get(id) ?? []) {
+      this.out.push(`${id} persisted${rd.entries.length > 0 ? ` entries up to ${rd.entries[rd.entries.length - 1]!.index}` : ''}`);
+      this.mailbox.push(...rd.persistedMessages);
+      t.node.advance(rd);
+    }
+    this.unpersisted.delete(id);
   }
 
   private deliver(to: Set<number> | undefined, drop: boolean): void {
