@@ -184,7 +184,22 @@ export interface RaftConfig {
   log?: (line: string) => void;
 }
 
-export const DEFAULT_TUNING = {
+/** The knobs of RaftConfig that have defaults. */
+export type Tuning = Pick<
+  RaftConfig,
+  | 'electionTicks'
+  | 'heartbeatTicks'
+  | 'preVote'
+  | 'checkQuorum'
+  | 'leaseTicks'
+  | 'maxMsgBytes'
+  | 'maxInflightMsgs'
+  | 'maxInflightBytes'
+  | 'maxUncommittedBytes'
+  | 'maxApplyBytes'
+>;
+
+export const DEFAULT_TUNING: Readonly<Tuning> = {
   electionTicks: 10,
   heartbeatTicks: 1,
   preVote: true,
@@ -195,7 +210,7 @@ export const DEFAULT_TUNING = {
   maxInflightBytes: 32 << 20,
   maxUncommittedBytes: 256 << 20,
   maxApplyBytes: 16 << 20,
-} as const;
+};
 
 /** Bytes an entry is counted as for flow control. */
 export function entryBytes(e: Entry): number {
