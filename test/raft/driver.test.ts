@@ -83,7 +83,8 @@ test('a new member catches up from a streamed snapshot, then votes', async () =>
     const joiner = await hosts[3]!.openGroup({ id: 'q', dir: join(tmp.dir, 'n4'), durability: 'sync', stateMachine: sms[3]!, ...opts });
     await leader.changeMembership({ type: ConfChangeType.AddLearner, node: 4, address: hosts[3]!.address });
     await waitFor(() => sms[3]!.items.length === 101, 5000, 'the learner to catch up');
-    await leader.changeMembership({ type: ConfChangeType.AddVoter, node: 4, address: hosts[3]!.address });
+    // Promotion is refused until the leader has seen the learner acknowledge the commit index.
+    await retry(() => leader.changeMembership({ type: ConfChangeType.AddVoter, node: 4, address: hosts[3]!.address }), 5000);
     await leader.propose(Buffer.from('with-4')).applied;
     await waitFor(() => sms.every((sm) => sm.items.at(-1) === 'with-4'), 5000, 'every member to apply');
     for (const sm of sms) assert.deepEqual(sm.items, sms[0]!.items);
@@ -94,3 +95,15 @@ test('a new member catches up from a streamed snapshot, then votes', async () =>
     tmp.remove();
   }
 });
+
+async function retry<T>(fn: () => Promise<T>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isDepotError(err, 'PROPOSAL_DROPPED') || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
