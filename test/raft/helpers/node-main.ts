@@ -1,0 +1,53 @@
+// A raft node in its own process, for the multi-process test: one RaftHost, one group with a
+// list state machine, driven by its parent over IPC.
+//   parent → child: { op: 'open', peers } | { op: 'propose', id, value } | { op: 'items', id }
+//   child → parent: { op: 'listening', address } | { op: 'reply', id, ... } | { op: 'leader', isLeader }
+import process from 'node:process';
+import { join } from 'node:path';
+import type { RaftGroup } from '../../../src/raft/driver/group.js';
+import { RaftHost } from '../../../src/raft/driver/host.js';
+import { isDepotError } from '../../../src/util/errors.js';
+import { openLog } from './open-log.js';
+import { ListMachine } from './register.js';
+
+interface Command {
+  op: 'open' | 'propose' | 'items';
+  id?: number;
+  value?: string;
+  peers?: Record<number, string>;
+}
+
+const [nodeId, dataDir, port] = [Number(process.argv[2]), process.argv[3]!, Number(process.argv[4] ?? 0)];
+const sm = new ListMachine();
+let group: RaftGroup<number> | undefined;
+
+function reply(msg: object): void {
+  process.send?.(msg);
+}
+
+async function main(): Promise<void> {
+  const host = await RaftHost.start({ nodeId, host: '127.0.0.1', port, tickMs: 50, openLog });
+  process.on('message', (cmd: Command) => void handle(host, cmd));
+  reply({ op: 'listening', address: host.address });
+}
+
+async function handle(host: RaftHost, cmd: Command): Promise<void> {
+  if (cmd.op === 'open') {
+    for (const [id, a] of Object.entries(cmd.peers!)) host.learnAddress(Number(id), a);
+    group = await host.openGroup({ id: 'q', dir: join(dataDir, 'groups', 'q'), bootstrap: cmd.peers!, durability: 'sync', stateMachine: sm });
+    group.onLeadershipChange((isLeader) => reply({ op: 'leader', isLeader }));
+    reply({ op: 'reply', id: cmd.id });
+  } else if (cmd.op === 'propose') {
+    try {
+      const p = group!.propose(Buffer.from(cmd.value!));
+      await p.applied;
+      reply({ op: 'reply', id: cmd.id, ok: true, index: p.index });
+    } catch (err) {
+      reply({ op: 'reply', id: cmd.id, ok: false, code: isDepotError(err) ? err.code : 'INTERNAL', leader: isDepotError(err) ? err.details['leaderId'] : undefined });
+    }
+  } else if (cmd.op === 'items') {
+    reply({ op: 'reply', id: cmd.id, items: sm.items, applied: group?.status().appliedIndex ?? 0 });
+  }
+}
+
+void main();
