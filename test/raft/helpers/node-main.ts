@@ -17,7 +17,9 @@ interface Command {
   peers?: Record<number, string>;
 }
 
+// argv: nodeId dataDir [port] [electionTicks]
 const [nodeId, dataDir, port] = [Number(process.argv[2]), process.argv[3]!, Number(process.argv[4] ?? 0)];
+const electionTicks = Number(process.argv[5] ?? 10);
 const sm = new ListMachine();
 let group: RaftGroup<number> | undefined;
 
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
 async function handle(host: RaftHost, cmd: Command): Promise<void> {
   if (cmd.op === 'open') {
     for (const [id, a] of Object.entries(cmd.peers!)) host.learnAddress(Number(id), a);
-    group = await host.openGroup({ id: 'q', dir: join(dataDir, 'groups', 'q'), bootstrap: cmd.peers!, durability: 'sync', stateMachine: sm });
+    group = await host.openGroup({ id: 'q', dir: join(dataDir, 'groups', 'q'), bootstrap: cmd.peers!, durability: 'sync', stateMachine: sm, tuning: { electionTicks } });
     group.onLeadershipChange((isLeader) => reply({ op: 'leader', isLeader }));
     reply({ op: 'reply', id: cmd.id });
   } else if (cmd.op === 'propose') {
