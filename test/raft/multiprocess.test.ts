@@ -33,7 +33,10 @@ class NodeProcess {
   private listening: Promise<void>;
 
   constructor(readonly nodeId: number, dir: string, port: number) {
-    this.proc = fork(MAIN, [String(nodeId), dir, String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // Not a test file itself: the runner's marker must not reach the node process.
+    const env = { ...process.env };
+    delete env['NODE_TEST_CONTEXT'];
+    this.proc = fork(MAIN, [String(nodeId), dir, String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
     this.listening = new Promise((resolve) => {
       this.proc.on('message', (r: Reply) => {
         if (r.op === 'listening') {

@@ -52,4 +52,5 @@ async function handle(host: RaftHost, cmd: Command): Promise<void> {
   }
 }
 
-void main();
+// The test runner also loads every file under test/ as a test: only run when forked with IPC.
+if (process.send !== undefined && process.env['NODE_TEST_CONTEXT'] === undefined) void main();
