@@ -11,7 +11,7 @@ import { Report } from './lib/report.js';
 import { nowMs, percentile } from './lib/stats.js';
 import type { RaftGroup } from '../src/raft/driver/group.js';
 import { RaftHost } from '../src/raft/driver/host.js';
-import type { StateMachine } from '../src/raft/group.js';
+import { CountingMachine } from '../test/raft/helpers/machines.js';
 import { openLog } from '../test/raft/helpers/open-log.js';
 
 const ENTRY = Buffer.alloc(1024, 0x61);
@@ -19,20 +19,6 @@ const CONCURRENCY = [1, 64, 1024];
 const RUN_MS = Number(process.env['BENCH_RUN_MS'] ?? 2000);
 const MAX_PROPOSALS = 200_000;
 const NODE_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'raft', 'helpers', 'node-main.js');
-
-/** Counts applied entries; snapshots are tiny. */
-class CountingMachine implements StateMachine<number> {
-  count = 0;
-  apply(): number {
-    return ++this.count;
-  }
-  async *snapshot(): AsyncIterable<Buffer> {
-    yield Buffer.from(String(this.count));
-  }
-  async restore(chunks: AsyncIterable<Buffer>): Promise<void> {
-    for await (const c of chunks) this.count = Number(c.toString());
-  }
-}
 
 interface Result {
   perSec: number;
@@ -60,7 +46,7 @@ async function load(run: (payload: Buffer) => Promise<unknown>, concurrency: num
 
 function spawnFollower(id: number, dir: string): Promise<{ proc: ChildProcess; address: string }> {
   // Longer election timeouts than the bench's own node, so that node leads.
-  const proc = fork(NODE_MAIN, [String(id), dir, '0', '40'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(NODE_MAIN, [String(id), dir, '0', '40', 'count'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: process.env['BENCH_PROFILE_FOLLOWERS'] ? ['--cpu-prof', '--cpu-prof-dir=' + process.env['BENCH_PROFILE_FOLLOWERS']] : [] });
   return new Promise((resolve) => {
     proc.once('message', (m: { address: string }) => resolve({ proc, address: m.address }));
   });
@@ -84,7 +70,7 @@ async function raftFigures(replicas: number, dir: string): Promise<Result[]> {
     for (const c of CONCURRENCY) results.push(await load((p) => group.propose(p).applied, c));
     return results;
   } finally {
-    for (const f of followers) f.proc.kill('SIGKILL');
+    for (const f of followers) f.proc.send({ op: 'exit' });
     await host.close();
   }
 }

@@ -9,7 +9,7 @@ import type { RaftGroup } from '../../src/raft/driver/group.js';
 import { RaftHost } from '../../src/raft/driver/host.js';
 import { isDepotError } from '../../src/util/errors.js';
 import { memoryLogs, startHosts, tempDir, waitFor } from './helpers/cluster.js';
-import { ListMachine } from './helpers/register.js';
+import { ListMachine } from './helpers/machines.js';
 
 test('a single-node group elects itself at once and applies proposals', async () => {
   const tmp = tempDir('raft-single-');

@@ -1,6 +1,6 @@
 // A raft node in its own process, for the multi-process test: one RaftHost, one group with a
 // list state machine, driven by its parent over IPC.
-//   parent → child: { op: 'open', peers } | { op: 'propose', id, value } | { op: 'items', id }
+//   parent → child: { op: 'open', peers } | { op: 'propose', id, value } | { op: 'items', id } | { op: 'exit' }
 //   child → parent: { op: 'listening', address } | { op: 'reply', id, ... } | { op: 'leader', isLeader }
 import process from 'node:process';
 import { join } from 'node:path';
@@ -8,20 +8,21 @@ import type { RaftGroup } from '../../../src/raft/driver/group.js';
 import { RaftHost } from '../../../src/raft/driver/host.js';
 import { isDepotError } from '../../../src/util/errors.js';
 import { openLog } from './open-log.js';
-import { ListMachine } from './register.js';
+import { CountingMachine, ListMachine } from './machines.js';
 
 interface Command {
-  op: 'open' | 'propose' | 'items';
+  op: 'open' | 'propose' | 'items' | 'exit';
   id?: number;
   value?: string;
   peers?: Record<number, string>;
 }
 
-// argv: nodeId dataDir [port] [electionTicks]
+// argv: nodeId dataDir [port] [electionTicks] [list|count]
 const [nodeId, dataDir, port] = [Number(process.argv[2]), process.argv[3]!, Number(process.argv[4] ?? 0)];
 const electionTicks = Number(process.argv[5] ?? 10);
-const sm = new ListMachine();
+const sm = process.argv[6] === 'count' ? new CountingMachine() : new ListMachine();
 let group: RaftGroup<number> | undefined;
+const items = () => (sm instanceof ListMachine ? sm.items : []);
 
 function reply(msg: object): void {
   process.send?.(msg);
@@ -47,8 +48,10 @@ async function handle(host: RaftHost, cmd: Command): Promise<void> {
     } catch (err) {
       reply({ op: 'reply', id: cmd.id, ok: false, code: isDepotError(err) ? err.code : 'INTERNAL', leader: isDepotError(err) ? err.details['leaderId'] : undefined });
     }
+  } else if (cmd.op === 'exit') {
+    process.exit(0);
   } else if (cmd.op === 'items') {
-    reply({ op: 'reply', id: cmd.id, items: sm.items, applied: group?.status().appliedIndex ?? 0 });
+    reply({ op: 'reply', id: cmd.id, items: items(), applied: group?.status().appliedIndex ?? 0 });
   }
 }
 
