@@ -2,7 +2,7 @@
 // src/raft/driver (persist before dependent sends, apply only what Ready hands out, resolve a
 // proposal when its index is applied), over a SimDisk whose fsyncs take virtual time.
 import { EntryType } from '../../src/raft/group.js';
-import { applyConfChange, decodeConfChange } from '../../src/raft/core/confchange.js';
+import { applyConfChange, decodeConfChange, encodeConfChange, type ConfChange } from '../../src/raft/core/confchange.js';
 import type { MemoryStorage } from '../../src/raft/core/memory-storage.js';
 import { RawNode } from '../../src/raft/core/node.js';
 import { SeededRandom } from '../../src/raft/core/random.js';
@@ -129,6 +129,18 @@ export class SimNode {
     }
     this.pump();
     return { ok: true };
+  }
+
+  /** Proposes a membership change as leader; false when refused (not leader, one pending, ...). */
+  changeMembership(cc: ConfChange): boolean {
+    if (!this.raw) return false;
+    try {
+      this.raw.propose([{ type: EntryType.ConfChange, payload: encodeConfChange(cc) }], this.q.now);
+    } catch {
+      return false;
+    }
+    this.pump();
+    return true;
   }
 
   read(id: number, done: (seq: string[] | undefined) => void): void {

@@ -2,6 +2,7 @@
 // faults (partitions of every shape, drops, duplicates, reordering and delay, crashes with
 // power loss and torn writes). Everything random comes from the seed: a failing seed replays.
 import { SeededRandom } from '../../src/raft/core/random.js';
+import { ConfChangeType, type ConfChange } from '../../src/raft/core/confchange.js';
 import { MessageType, StateRole, type Message } from '../../src/raft/core/types.js';
 import { Checker, checkHistory, SafetyViolation, type ReadOp, type WriteOp } from './checker.js';
 import type { DurableSnapshot } from './disk.js';
@@ -13,6 +14,10 @@ const WORKLOAD_MS = 3000;
 const SETTLE_MS = 4000;
 const CLIENT_TIMEOUT_MS = 400;
 const MAX_EVENTS = 2_000_000;
+/** What a node added by a membership change starts from: nothing. */
+const EMPTY_DISK: DurableSnapshot = { meta: { index: 0, term: 0, conf: { voters: [], learners: [] } }, data: [] };
+/** Fresh nodes a run may add through membership changes. */
+const MAX_ADDED_NODES = 3;
 
 export interface SimSummary {
   seed: number;
@@ -73,15 +78,24 @@ export class Simulation {
       crashInFsync: this.rng.chance(0.5) ? 0.03 : 0,
     };
     this.faultGapMs = this.rng.chance(0.3) ? 20 : 100;
-    this.summary = this.describeFaults();
+    this.opts = opts;
+    this.size = size;
     const voters = Array.from({ length: size }, (_, i) => i + 1);
     const bootstrap: DurableSnapshot = { meta: { index: 1, term: 1, conf: { voters, learners: [] } }, data: [] };
-    for (const id of voters) {
-      this.nodes.push(new SimNode(id, bootstrap, opts, this.q, this.rng, this.checker, (from, m) => this.send(from, m)));
-    }
+    for (const id of voters) this.addNode(id, bootstrap);
+    this.summary = this.describeFaults();
   }
 
   private readonly summary: string;
+  private readonly opts: NodeOptions;
+  private readonly size: number;
+  private replacing = false;
+
+  private addNode(id: number, bootstrap: DurableSnapshot): SimNode {
+    const n = new SimNode(id, bootstrap, this.opts, this.q, this.rng, this.checker, (from, m) => this.send(from, m));
+    this.nodes.push(n);
+    return n;
+  }
 
   describe(): string {
     return this.summary;
@@ -150,12 +164,13 @@ export class Simulation {
 
   private faultLoop(): void {
     if (!this.faultsOn) return;
-    const kind = this.rng.int(7);
+    const kind = this.rng.int(8);
     if (kind === 0) this.partitionHalves();
     else if (kind === 1) this.isolateLeaderWithMinority();
     else if (kind === 2) this.blockOneWay();
     else if (kind === 3) this.crash(this.nodes[this.rng.int(this.nodes.length)]!);
     else if (kind === 4) this.crash(this.nodes.find((n) => n.raw?.raft.role === StateRole.Leader));
+    else if (kind === 5) this.replaceMember();
     else this.heal();
     this.q.after(this.faultGapMs + this.rng.int(3 * this.faultGapMs), () => this.faultLoop());
   }
@@ -207,6 +222,42 @@ export class Simulation {
         if (!node.up) node.start();
       });
     });
+  }
+
+  /**
+   * Replaces a member, one server at a time, as an operator would: add a fresh node as a
+   * learner, promote it once it has caught up, then remove a random voter (perhaps the
+   * leader). Each step is retried on whichever node leads until it is accepted. Node ids are
+   * never reused; a removed node keeps running, outside the group.
+   */
+  private replaceMember(): void {
+    // A removed node that missed its removal campaigns with ever higher terms; PreVote or
+    // CheckQuorum keep it from deposing leaders (thesis §4.2.3). Without either, no changes.
+    if (this.replacing || this.nodes.length >= this.size + MAX_ADDED_NODES) return;
+    if (!this.opts.preVote && !this.opts.checkQuorum) return;
+    this.replacing = true;
+    const id = this.nodes.length + 1;
+    let phase: 'add' | 'promote' | 'remove' | 'done' = 'add';
+    const attempt = (tries: number) => {
+      if (!this.faultsOn || tries === 0 || phase === 'done') {
+        this.replacing = false;
+        return;
+      }
+      const leader = this.nodes.find((n) => n.raw?.raft.role === StateRole.Leader);
+      if (leader?.raw !== undefined) {
+        const voters = leader.raw.raft.conf.voters.filter((v) => v !== id);
+        const cc: ConfChange =
+          phase === 'add' ? { type: ConfChangeType.AddLearner, node: id, address: '' }
+          : phase === 'promote' ? { type: ConfChangeType.AddVoter, node: id, address: '' }
+          : { type: ConfChangeType.RemoveNode, node: voters[this.rng.int(voters.length)]!, address: '' };
+        if (leader.changeMembership(cc)) {
+          if (phase === 'add') this.scheduleTicks(this.addNode(id, EMPTY_DISK), this.rng.int(TICK_MS));
+          phase = phase === 'add' ? 'promote' : phase === 'promote' ? 'remove' : 'done';
+        }
+      }
+      this.q.after(30, () => attempt(tries - 1));
+    };
+    attempt(100);
   }
 
   private heal(): void {
@@ -293,7 +344,10 @@ export class Simulation {
   // ---- end of run ---------------------------------------------------------------------------
 
   private finalCheck(): void {
-    const live = this.nodes.filter((n) => n.up);
+    const leader = this.nodes.find((n) => n.raw?.raft.role === StateRole.Leader);
+    const conf = leader?.raw?.raft.conf;
+    const member = (id: number) => conf === undefined || conf.voters.includes(id) || conf.learners.includes(id);
+    const live = this.nodes.filter((n) => n.up && member(n.id));
     const longest = live.reduce((a, b) => (b.smIndex > a.smIndex ? b : a));
     for (const n of live) {
       if (n.smIndex !== longest.smIndex || n.sm.join(',') !== longest.sm.join(',')) {
