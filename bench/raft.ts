@@ -60,7 +60,7 @@ async function raftFigures(replicas: number, dir: string): Promise<Result[]> {
     followers.forEach((f, i) => (peers[i + 2] = f.address));
     for (const [id, a] of Object.entries(peers)) host.learnAddress(Number(id), a);
     for (const f of followers) f.proc.send({ op: 'open', id: 1, peers });
-    const group: RaftGroup<number> = await host.openGroup({ id: 'q', dir: join(dir, 'n1'), bootstrap: peers, durability: 'sync', stateMachine: new CountingMachine(), log: process.env['BENCH_RAFT_LOG'] ? (l) => process.stderr.write(l + '\n') : undefined });
+    const group: RaftGroup<number> = await host.openGroup({ id: 'q', dir: join(dir, 'n1'), bootstrap: peers, durability: 'sync', stateMachine: new CountingMachine() });
     const deadline = Date.now() + 10_000;
     while (!group.status().isLeader) {
       if (Date.now() > deadline) throw new Error('the benchmark node did not become leader');

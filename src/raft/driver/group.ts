@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { assert } from '../../util/assert.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { DepotError, isDepotError } from '../../util/errors.js';
+import { silentLogger, type Logger } from '../../util/logger.js';
 import { EntryType, type Entry, type Group, type GroupStatus, type Proposal, type StateMachine } from '../group.js';
 import { applyConfChange, decodeConfChange, encodeConfChange, type ConfChange } from '../core/confchange.js';
 import { RawNode } from '../core/node.js';
@@ -51,7 +52,8 @@ export interface RaftGroupOptions<R> {
   snapshotEntries?: number;
   /** Entries kept below a snapshot for followers that are slightly behind. Default 1,000. */
   retainEntries?: number;
-  log?: (line: string) => void;
+  /** Elections, role changes, snapshots, failures. Default silent. */
+  logger?: Logger;
 }
 
 interface PendingProposal<R> {
@@ -72,6 +74,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
   readonly id: string;
   private readonly raw: RawNode;
   private readonly clock: Clock;
+  private readonly logger: Logger;
   private readonly listeners = new Set<(isLeader: boolean) => void>();
   private readonly proposals = new Map<number, PendingProposal<R>>();
   private readonly reads = new Map<number, PendingRead>();
@@ -101,6 +104,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
   ) {
     this.id = o.id;
     this.clock = o.clock ?? systemClock;
+    this.logger = (o.logger ?? silentLogger).child({ group: o.id, node: o.nodeId });
     this.applied = record.meta.index;
     this.conf = record.meta.conf;
     this.lastHard = { term: hard.term, vote: hard.vote };
@@ -114,7 +118,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
       hardState: { ...hard, commit: Math.max(hard.commit, record.meta.index) },
       applied: record.meta.index,
       random: o.random ?? new SeededRandom(randomInt(0x1_0000_0000 - 1)),
-      log: o.log,
+      log: (line) => this.logger.info(line),
     });
     this.schedule();
   }
@@ -446,7 +450,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
     }
     await this.commitSnapshot(meta, writer.name);
     await this.storage.compact(meta, this.o.retainEntries ?? 1000);
-    this.o.log?.(`${this.o.nodeId} group ${this.id}: snapshot at ${index}/${term}`);
+    this.logger.info({ index, term }, 'snapshot taken');
   }
 
   private async commitSnapshot(meta: SnapshotMeta, dataFile: string): Promise<void> {
@@ -521,7 +525,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private fail(err: unknown): void {
     if (this.failure) return;
     this.failure = isDepotError(err) ? err : new DepotError('STORAGE_IO', `group ${this.id} failed: ${String(err)}`, { cause: err });
-    this.o.log?.(`${this.o.nodeId} group ${this.id} stopped: ${this.failure.message}`);
+    this.logger.error({ err: this.failure }, 'group stopped: storage failure');
     this.rejectAll(this.failure);
     this.leadershipMayHaveChanged(false);
   }

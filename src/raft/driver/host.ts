@@ -2,6 +2,7 @@
 // (multi-raft), the address book of peers, and the tick that drives every group's clock.
 import { performance } from 'node:perf_hooks';
 import { DepotError } from '../../util/errors.js';
+import type { Logger } from '../../util/logger.js';
 import type { Message } from '../core/types.js';
 import { RaftGroup, type Durability, type GroupTransport, type RaftGroupOptions } from './group.js';
 import type { GroupLog } from './log-store.js';
@@ -18,6 +19,7 @@ export interface RaftHostOptions {
   /** Milliseconds per raft tick. Default 50 (with 10 election ticks: a leader is suspected after 0.5–1 s). */
   tickMs?: number;
   openLog: (dir: string, options: { durability: Durability; startIndex: number }) => Promise<GroupLog>;
+  logger?: Logger;
 }
 
 export type HostedGroupOptions<R> = Omit<RaftGroupOptions<R>, 'nodeId' | 'transport' | 'openLog'>;
@@ -64,7 +66,7 @@ export class RaftHost implements GroupTransport {
 
   async openGroup<R>(o: HostedGroupOptions<R>): Promise<RaftGroup<R>> {
     if (this.groups.has(o.id)) throw new DepotError('BAD_REQUEST', `group ${o.id} is already open`);
-    const g = await RaftGroup.open<R>({ ...o, nodeId: this.nodeId, transport: this, openLog: this.o.openLog });
+    const g = await RaftGroup.open<R>({ logger: this.o.logger, ...o, nodeId: this.nodeId, transport: this, openLog: this.o.openLog });
     this.groups.set(o.id, g as RaftGroup<unknown>);
     return g;
   }
