@@ -204,9 +204,9 @@ export class RaftTransport {
       return decodeHello(f.body);
     }
     if (f.api === RaftApi.Messages) {
+      // Entry payloads stay views into the received chunk (socket reads are fresh buffers,
+      // never reused): the log copies them when it appends, so no copy is made here.
       const { group, messages } = decodeMessages(f.body);
-      // Payloads are views into the socket chunk: copy what outlives it (entries are stored).
-      for (const m of messages) for (const e of m.entries) (e as { payload: Buffer }).payload = Buffer.from(e.payload);
       this.handler.onMessages(group, messages);
     } else if (f.api === RaftApi.SnapshotChunk) {
       const c = decodeSnapshotChunk(f.body);
