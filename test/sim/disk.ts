@@ -35,12 +35,6 @@ export class SimDisk {
     this.pendingHard = { ...hs };
   }
 
-  /** Makes only the hard state durable (it is a separate file). */
-  syncHardState(): void {
-    if (this.pendingHard) this.hard = this.pendingHard;
-    this.pendingHard = undefined;
-  }
-
   fsync(): void {
     if (this.pendingHard) this.hard = this.pendingHard;
     this.pendingHard = undefined;

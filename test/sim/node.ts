@@ -160,8 +160,6 @@ export class SimNode {
   private handleReady(raw: RawNode, rd: Ready): void {
     this.checker.onReady(this, rd);
     if (rd.hardState) this.disk.writeHardState(rd.hardState);
-    // The driver fsyncs the hard state before it writes entries holding a membership change.
-    if (rd.hardStateFirst) this.disk.syncHardState();
     if (rd.snapshot) this.installSnapshot(rd.snapshot.index);
     this.storage.append(rd.entries);
     this.disk.writeEntries(rd.entries);

@@ -11,6 +11,7 @@ export const REGRESSION_SEEDS: readonly { seed: number; caught: string }[] = [
     caught:
       'membership takes effect when applied: a node restarted after a power loss held two later membership ' +
       'entries durably but had forgotten that the first committed, so it campaigned in a configuration two ' +
-      'changes old and won without the voters that had committed a newer entry (fix: Ready.hardStateFirst)',
+      'changes old and won without the voters that had committed a newer entry (fix: every membership ' +
+      'entry before the last one in a log is known to be committed)',
   },
 ];

@@ -65,10 +65,7 @@ export function describeMessage(m: Message): string {
 export function describeReady(rd: Ready): string[] {
   const out: string[] = [];
   if (rd.softState) out.push(`  State: ${rd.softState.role} lead=${rd.softState.lead}`);
-  if (rd.hardState) {
-    const first = rd.hardStateFirst ? ' (durable before the entries)' : '';
-    out.push(`  HardState term=${rd.hardState.term} vote=${rd.hardState.vote} commit=${rd.hardState.commit}${first}`);
-  }
+  if (rd.hardState) out.push(`  HardState term=${rd.hardState.term} vote=${rd.hardState.vote} commit=${rd.hardState.commit}`);
   if (rd.snapshotWanted) out.push('  Snapshot wanted');
   if (rd.snapshot) out.push(`  Snapshot ${rd.snapshot.index}/${rd.snapshot.term} ${describeConf(rd.snapshot.conf)}`);
   const list = (title: string, lines: string[]) => {

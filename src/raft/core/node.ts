@@ -2,7 +2,6 @@
 // Several Ready batches may be in flight (the driver persists them in order, asynchronously);
 // `advance` must be called for each, in the order they were taken.
 import { assert } from '../../util/assert.js';
-import { EntryType } from '../group.js';
 import { Raft, type ProposedEntry } from './raft.js';
 import type { HardState, Message, NodeId, RaftConfig, Ready, SoftState } from './types.js';
 
@@ -75,9 +74,8 @@ export class RawNode {
     r.flush();
     const hs = r.hardState();
     const soft: SoftState = { lead: r.lead, role: r.role };
+    const hardChanged = !sameHardState(hs, this.prevHard);
     const entries = r.log.unstable.nextEntries();
-    const hardStateFirst = entries.some((e) => e.type === EntryType.ConfChange);
-    const hardChanged = hardStateFirst || !sameHardState(hs, this.prevHard);
     const rd: Ready = {
       softState: soft.lead !== this.prevSoft.lead || soft.role !== this.prevSoft.role ? soft : undefined,
       hardState: hardChanged ? hs : undefined,
@@ -90,7 +88,6 @@ export class RawNode {
       droppedReads: r.droppedReads,
       snapshotWanted: r.snapshotWanted,
       mustSync: hs.term !== this.prevHard.term || hs.vote !== this.prevHard.vote || entries.length > 0,
-      hardStateFirst,
     };
     r.msgs = [];
     r.msgsAfterPersist = [];

@@ -1,6 +1,7 @@
 // The core's view of its log: the driver's stable storage plus the unstable tail, the commit
 // index, and how far committed entries were handed out and applied.
 import { assert } from '../../util/assert.js';
+import { EntryType } from '../group.js';
 import { Unstable } from './unstable.js';
 import { entryBytes, type Entry, type LogStorage, type SnapshotMeta } from './types.js';
 
@@ -11,13 +12,39 @@ export class RaftLog {
   applying: number;
   /** Highest index the driver reported applied. */
   applied: number;
+  /** Indexes of membership entries beyond `applied`, committed or not, ascending. */
+  confIndexes: number[] = [];
 
-  constructor(readonly storage: LogStorage, applied: number) {
+  constructor(readonly storage: LogStorage, applied: number, maxScanBytes: number) {
     this.unstable = new Unstable(storage.lastIndex() + 1);
     const first = storage.firstIndex();
     this.committed = first - 1;
     this.applied = Math.max(applied, first - 1);
     this.applying = this.applied;
+    this.scanConfIndexes(maxScanBytes);
+    this.inferCommitFromConfChanges();
+  }
+
+  /** Finds the membership entries between the applied index and the end of the stored log. */
+  private scanConfIndexes(maxBytes: number): void {
+    const last = this.storage.lastIndex();
+    for (let lo = this.applied + 1; lo <= last; ) {
+      const ents = this.storage.entries(lo, last + 1, maxBytes);
+      for (const e of ents) if (e.type === EntryType.ConfChange) this.confIndexes.push(e.index);
+      lo += ents.length;
+    }
+  }
+
+  /**
+   * Membership takes effect when applied, and a leader proposes a change only once the previous
+   * one is applied: so every membership entry before the last one in this log is committed
+   * (log matching makes this log's prefix the proposer's). Committing up to it keeps a node
+   * that forgot its commit index (it is re-learnt after a restart) from campaigning in a
+   * configuration two changes old.
+   */
+  private inferCommitFromConfChanges(): void {
+    const n = this.confIndexes.length;
+    if (n >= 2) this.commitTo(this.confIndexes[n - 2]!);
   }
 
   firstIndex(): number {
@@ -70,8 +97,12 @@ export class RaftLog {
 
   append(ents: readonly Entry[]): number {
     if (ents.length === 0) return this.lastIndex();
-    assert(ents[0]!.index - 1 >= this.committed, `append at ${ents[0]!.index} would overwrite committed ${this.committed}`);
+    const from = ents[0]!.index;
+    assert(from - 1 >= this.committed, `append at ${from} would overwrite committed ${this.committed}`);
     this.unstable.truncateAndAppend(ents);
+    this.confIndexes = this.confIndexes.filter((i) => i < from);
+    for (const e of ents) if (e.type === EntryType.ConfChange) this.confIndexes.push(e.index);
+    this.inferCommitFromConfChanges();
     return this.lastIndex();
   }
 
@@ -151,10 +182,17 @@ export class RaftLog {
     assert(i <= this.committed, `applied ${i} beyond committed ${this.committed}`);
     if (i > this.applied) this.applied = i;
     if (i > this.applying) this.applying = i;
+    while (this.confIndexes.length > 0 && this.confIndexes[0]! <= this.applied) this.confIndexes.shift();
+  }
+
+  /** A membership entry is committed but not applied yet. */
+  hasUnappliedConfChange(): boolean {
+    return this.confIndexes.length > 0 && this.confIndexes[0]! <= this.committed;
   }
 
   restore(snap: SnapshotMeta): void {
     this.committed = snap.index;
+    this.confIndexes = [];
     this.unstable.restore(snap);
   }
 

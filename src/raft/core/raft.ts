@@ -78,11 +78,11 @@ export class Raft {
     assert(cfg.leaseTicks === 0 || (cfg.checkQuorum && cfg.leaseTicks < cfg.electionTicks), 'lease needs checkQuorum and < electionTicks');
     this.cfg = cfg;
     this.id = cfg.id;
-    this.log = new RaftLog(cfg.storage, cfg.applied);
+    this.log = new RaftLog(cfg.storage, cfg.applied, cfg.maxApplyBytes);
     this.conf = cfg.storage.snapshot().conf;
     this.term = cfg.hardState.term;
     this.vote = cfg.hardState.vote;
-    this.log.commitTo(Math.min(cfg.hardState.commit, this.log.lastIndex()));
+    this.log.commitTo(Math.min(Math.max(cfg.hardState.commit, this.log.committed), this.log.lastIndex()));
     const last = this.log.lastIndex();
     if (last >= this.log.firstIndex()) this.lastTimestamp = cfg.storage.entries(last, last + 1, 1)[0]!.timestamp;
     this.resetProgress();
@@ -239,18 +239,12 @@ export class Raft {
   private hup(transfer: boolean): void {
     if (this.role === StateRole.Leader) return;
     if (!this.isVoter()) return;
-    if (this.hasUnappliedConfChange()) {
+    if (this.log.hasUnappliedConfChange()) {
       this.info('cannot campaign: a committed conf change is not applied yet');
       return;
     }
     if (this.cfg.preVote && !transfer) this.startElection(true, false);
     else this.startElection(false, transfer);
-  }
-
-  private hasUnappliedConfChange(): boolean {
-    if (this.log.committed <= this.log.applied) return false;
-    const ents = this.log.slice(this.log.applied + 1, this.log.committed + 1, this.cfg.maxApplyBytes) ?? [];
-    return ents.some((e) => e.type === EntryType.ConfChange);
   }
 
   private startElection(pre: boolean, transfer: boolean): void {

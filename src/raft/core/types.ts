@@ -130,15 +130,8 @@ export interface Ready {
   droppedReads: number[];
   /** A follower needs a snapshot that includes it: take one at the applied index. */
   snapshotWanted: boolean;
-  /** Something here must be fsynced before `persistedMessages` leave (term/vote, or entries). */
+  /** The hard state's fsync is needed before `persistedMessages` may leave (term/vote changed). */
   mustSync: boolean;
-  /**
-   * `entries` hold a membership change: `hardState` (always present then) must be durable
-   * before those entries are. Membership takes effect when applied, so a node must never hold
-   * a later change durably while it could forget that the earlier one committed (etcd gets
-   * this from writing both in one WAL record).
-   */
-  hardStateFirst: boolean;
 }
 
 /** Injected randomness: an integer in [0, n). */

@@ -82,8 +82,6 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private nextReadId = 1;
   private scheduled = false;
   private persistChain: Promise<void> = Promise.resolve();
-  /** Set while an append waits: later appends are issued after it. */
-  private appendGate: Promise<void> | undefined;
   /** Hard state writes go one after another (they replace one file). */
   private hardChain: Promise<void> = Promise.resolve();
   /** A snapshot install in progress: appends of later Readies wait for it. */
@@ -305,11 +303,9 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private handleReady(rd: Ready): void {
     if (rd.softState) this.leadershipMayHaveChanged(rd.softState.role === StateRole.Leader);
     const work: Promise<void>[] = [];
-    const hs = rd.hardState;
-    // The commit index is written only with term and vote, and before a membership change
-    // reaches the log (Ready.hardStateFirst); otherwise it is re-learnt from the leader.
-    if (hs && (rd.hardStateFirst || hs.term !== this.lastHard.term || hs.vote !== this.lastHard.vote)) {
-      this.lastHard = { term: hs.term, vote: hs.vote };
+    if (rd.hardState && (rd.hardState.term !== this.lastHard.term || rd.hardState.vote !== this.lastHard.vote)) {
+      this.lastHard = { term: rd.hardState.term, vote: rd.hardState.vote };
+      const hs = rd.hardState;
       this.hardChain = this.hardChain.then(() => writeHardState(this.raftDir, hs));
       work.push(this.hardChain);
     }
@@ -318,7 +314,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
       this.installing = this.installSnapshot(meta);
       work.push(this.installing);
     }
-    if (rd.entries.length > 0) work.push(this.appendInOrder(rd));
+    if (rd.entries.length > 0) work.push(this.appendAfterInstall(rd));
     this.sendAll(rd.messages);
     this.apply(rd.committed);
     for (const r of rd.readStates) this.readConfirmed(r.id, r.index);
@@ -334,26 +330,10 @@ export class RaftGroup<R = unknown> implements Group<R> {
       .catch((err) => this.fail(err));
   }
 
-  /**
-   * Appends a Ready's entries, after a snapshot install in progress and, for a membership
-   * change, after the hard state. Appends are issued to the log in Ready order: once one has
-   * to wait, later ones queue behind it.
-   */
-  private appendInOrder(rd: Ready): Promise<void> {
-    const wait = [this.installing, rd.hardStateFirst ? this.hardChain : undefined, this.appendGate];
-    const before = wait.filter((p): p is Promise<void> => p !== undefined);
-    if (before.length === 0) return this.storage.append(rd.entries);
-    let issued!: () => void;
-    const gate = new Promise<void>((resolve) => (issued = resolve));
-    this.appendGate = gate;
-    void gate.then(() => {
-      if (this.appendGate === gate) this.appendGate = undefined;
-    });
-    return Promise.all(before).then(() => {
-      const written = this.storage.append(rd.entries);
-      issued();
-      return written;
-    });
+  private appendAfterInstall(rd: Ready): Promise<void> {
+    const pending = this.installing;
+    if (pending === undefined) return this.storage.append(rd.entries);
+    return pending.then(() => this.storage.append(rd.entries));
   }
 
   private sendAll(msgs: readonly Message[]): void {
