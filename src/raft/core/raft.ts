@@ -10,8 +10,7 @@ import { DepotError } from '../../util/errors.js';
 import { EntryType } from '../group.js';
 import { applyConfChange, decodeConfChange, describeConf, describeConfChange, ConfChangeType } from './confchange.js';
 import { Progress, ProgressState } from './progress.js';
-import { RaftLog } from './raft-log.js';
-import { ReadOnly } from './read-only.js';
+import { RaftState } from './raft-state.js';
 import {
   MessageType,
   NONE,
@@ -19,18 +18,13 @@ import {
   entryBytes,
   message,
   messageTypeName,
-  type ConfState,
   type Entry,
-  type HardState,
   type Message,
   type NodeId,
   type RaftConfig,
-  type ReadState,
   type SnapshotMeta,
 } from './types.js';
 
-/** Messages that may leave only once the state they report is stable on this node. */
-const AFTER_PERSIST = new Set<number>([MessageType.AppResp, MessageType.Vote, MessageType.VoteResp]);
 const CAMPAIGN_TRANSFER = 1;
 
 export interface ProposedEntry {
@@ -38,75 +32,15 @@ export interface ProposedEntry {
   payload: Buffer;
 }
 
-export class Raft {
-  readonly id: NodeId;
-  term = 0;
-  vote: NodeId = NONE;
-  lead: NodeId = NONE;
-  role: StateRole = StateRole.Follower;
-  readonly log: RaftLog;
-  conf: ConfState;
-  readonly progress = new Map<NodeId, Progress>();
-  /** Messages to send at once, and messages to send once this batch is stable. */
-  msgs: Message[] = [];
-  msgsAfterPersist: Message[] = [];
-  readStates: ReadState[] = [];
-  droppedReads: number[] = [];
-  leadTransferee: NodeId = NONE;
-  /** Index of the latest conf change proposed; a new one waits until it is applied. */
-  pendingConfIndex = 0;
-  /** A peer needs a snapshot newer than the stored one; the driver should take one. */
-  snapshotWanted = false;
-  /** Timestamp of the newest entry seen, so a new leader never stamps time backwards. */
-  lastTimestamp = 0;
-
-  private readonly cfg: RaftConfig;
-  private electionElapsed = 0;
-  private heartbeatElapsed = 0;
-  private randomizedElectionTimeout = 0;
-  private ticks = 0;
-  private votes = new Map<NodeId, boolean>();
-  private readonly readOnly = new ReadOnly();
-  private heartbeatSeq = 0;
-  private uncommittedBytes = 0;
-  private needAppend = false;
-  private needHeartbeat = false;
-
+export class Raft extends RaftState {
   constructor(cfg: RaftConfig) {
-    assert(cfg.id > 0, 'node id is positive');
-    assert(cfg.heartbeatTicks > 0 && cfg.electionTicks > cfg.heartbeatTicks, 'election timeout exceeds heartbeat');
-    assert(cfg.leaseTicks === 0 || (cfg.checkQuorum && cfg.leaseTicks < cfg.electionTicks), 'lease needs checkQuorum and < electionTicks');
-    this.cfg = cfg;
-    this.id = cfg.id;
-    this.log = new RaftLog(cfg.storage, cfg.applied, cfg.maxApplyBytes);
-    this.conf = cfg.storage.snapshot().conf;
-    this.term = cfg.hardState.term;
-    this.vote = cfg.hardState.vote;
-    this.log.commitTo(Math.min(Math.max(cfg.hardState.commit, this.log.committed), this.log.lastIndex()));
+    super(cfg);
     const last = this.log.lastIndex();
-    if (last >= this.log.firstIndex()) this.lastTimestamp = cfg.storage.entries(last, last + 1, 1)[0]!.timestamp;
     this.resetProgress();
     this.becomeFollower(this.term, NONE);
     this.info(`started ${describeConf(this.conf)} term=${this.term} commit=${this.log.committed} applied=${this.log.applied} last=${last}`);
     // A group of one elects itself at once: there is nobody to wait for.
     if (this.conf.voters.length === 1 && this.conf.voters[0] === this.id) this.hup(false);
-  }
-
-  get maxApplyBytes(): number {
-    return this.cfg.maxApplyBytes;
-  }
-
-  /**
-   * The commit index is recorded only as far as the log is already stable here: the hard state
-   * and the log are written separately, and a crash may keep the one without the other. A commit
-   * index beyond the durable log could otherwise mark a stale entry at that index as committed.
-   */
-  hardState(): HardState {
-    return { term: this.term, vote: this.vote, commit: Math.min(this.log.committed, this.log.stableIndex()) };
-  }
-
-  isVoter(id: NodeId = this.id): boolean {
-    return this.conf.voters.includes(id);
   }
 
   // ---- time ---------------------------------------------------------------------------------
@@ -153,10 +87,6 @@ export class Raft {
     return active >= this.quorum();
   }
 
-  private quorum(): number {
-    return Math.floor(this.conf.voters.length / 2) + 1;
-  }
-
   // ---- roles --------------------------------------------------------------------------------
 
   private reset(term: number): void {
@@ -176,19 +106,6 @@ export class Raft {
     this.pendingConfIndex = 0;
     this.uncommittedBytes = 0;
     this.resetProgress();
-  }
-
-  private resetProgress(): void {
-    this.progress.clear();
-    const next = this.log.lastIndex() + 1;
-    for (const id of this.conf.voters) this.progress.set(id, this.newProgress(next, false));
-    for (const id of this.conf.learners) this.progress.set(id, this.newProgress(next, true));
-    const self = this.progress.get(this.id);
-    if (self !== undefined) self.match = this.log.stableIndex();
-  }
-
-  private newProgress(next: number, learner: boolean): Progress {
-    return new Progress(next, learner, this.cfg.maxInflightMsgs, this.cfg.maxInflightBytes);
   }
 
   becomeFollower(term: number, lead: NodeId): void {
@@ -286,16 +203,6 @@ export class Raft {
   }
 
   // ---- messages -----------------------------------------------------------------------------
-
-  private send(m: Message): void {
-    m.from = this.id;
-    // Vote traffic carries its own term (a pre-vote asks for term+1 without adopting it).
-    const ownTerm = m.type === MessageType.Vote || m.type === MessageType.PreVote ||
-      m.type === MessageType.VoteResp || m.type === MessageType.PreVoteResp;
-    if (!ownTerm) m.term = this.term;
-    if (AFTER_PERSIST.has(m.type)) this.msgsAfterPersist.push(m);
-    else this.msgs.push(m);
-  }
 
   step(m: Message): void {
     if (m.term > this.term) {
@@ -533,10 +440,6 @@ export class Raft {
       this.needAppend = true;
       this.releaseReads();
     }
-  }
-
-  private committedInTerm(): boolean {
-    return this.log.term(this.log.committed) === this.term;
   }
 
   private stepLeader(m: Message): void {
@@ -784,16 +687,4 @@ export class Raft {
     this.needAppend = true;
   }
 
-  /** Current tick count and election state, for status output. */
-  describe(): string {
-    return `${this.role} term=${this.term} lead=${this.lead} commit=${this.log.committed} applied=${this.log.applied} last=${this.log.lastIndex()}`;
-  }
-
-  progressOf(id: NodeId): Progress | undefined {
-    return this.progress.get(id);
-  }
-
-  private info(line: string): void {
-    this.cfg.log?.(`${this.id} ${line}`);
-  }
 }
