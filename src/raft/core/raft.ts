@@ -461,7 +461,9 @@ export class Raft extends RaftState {
         // A full window with a live follower means appends were lost: let one more through, and
         // the follower's rejection of it drops us back to probing.
         if (pr.state === ProgressState.Replicate && pr.inflights.full()) pr.inflights.freeFirstOne();
-        if (pr.match < this.log.lastIndex()) this.sendAppends(m.from, pr, false);
+        // Even with nothing new to send, an empty append probes whether appends were lost:
+        // the follower rejects it if it misses entries, and the rejection starts the repair.
+        if (pr.match < this.log.lastIndex()) this.sendAppends(m.from, pr);
         if (m.context > pr.ackedHeartbeat) {
           pr.ackedHeartbeat = m.context;
           this.releaseReads();
