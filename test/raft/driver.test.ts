@@ -107,3 +107,52 @@ async function retry<T>(fn: () => Promise<T>, ms: number): Promise<T> {
     }
   }
 }
+
+test('snapshots truncate the log below them, except what a service pinned', async () => {
+  const tmp = tempDir('raft-pin-');
+  const [host] = await startHosts(1, memoryLogs, 1000);
+  try {
+    const sm = new ListMachine();
+    const g = await host!.openGroup({ id: 'p', dir: join(tmp.dir, 'p'), bootstrap: { 1: host!.address }, durability: 'sync', stateMachine: sm, snapshotEntries: 20, retainEntries: 0 });
+    await waitFor(() => g.status().isLeader, 1000, 'self-election');
+    const unpin = g.pin(10);
+    for (let i = 0; i < 60; i++) g.propose(Buffer.from(`e${i}`));
+    await g.propose(Buffer.from('last')).applied;
+    await waitFor(() => g.log.firstIndex === 10, 2000, 'truncation up to the pin');
+    // Index 1 is the bootstrap snapshot, 2 the leader's empty entry: e0 is at 3.
+    assert.equal(g.log.entries(10, 11)[0]!.payload.toString(), 'e7');
+    unpin();
+    for (let i = 0; i < 30; i++) g.propose(Buffer.from(`f${i}`));
+    await g.propose(Buffer.from('after')).applied;
+    await waitFor(() => g.log.firstIndex > 60, 2000, 'truncation once unpinned');
+    assert.ok(g.commitIndex >= g.log.lastIndex - 1);
+  } finally {
+    await host!.close();
+    tmp.remove();
+  }
+});
+
+test('reads on a follower are refused with a leader hint; leadership events on every node', async () => {
+  const tmp = tempDir('raft-read-');
+  const hosts = await startHosts(3, memoryLogs);
+  const sms = hosts.map(() => new ListMachine());
+  try {
+    const groups = await openAll(hosts, tmp.dir, sms);
+    const events = groups.map(() => [] as boolean[]);
+    groups.forEach((g, i) => g.onLeadershipChange((l) => events[i]!.push(l)));
+    await waitFor(() => groups.some((g) => g.status().isLeader), 5000, 'a leader');
+    const li = groups.findIndex((g) => g.status().isLeader);
+    await groups[li]!.propose(Buffer.from('x')).applied;
+    assert.deepEqual(await groups[li]!.read(() => [...sms[li]!.items]), ['x']);
+    const follower = groups[(li + 1) % 3]!;
+    await waitFor(() => follower.status().leaderAddress !== undefined, 5000, 'follower knows the leader');
+    await assert.rejects(follower.read(() => 1), (err: unknown) => isDepotError(err, 'NOT_LEADER') && err.details['leader'] === hosts[li]!.address);
+    groups[li]!.transferLeadership(hosts[(li + 1) % 3]!.nodeId);
+    await waitFor(() => follower.status().isLeader, 5000, 'the transfer');
+    assert.deepEqual(events[li], [true, false]);
+    assert.deepEqual(events[(li + 1) % 3], [true]);
+  } finally {
+    for (const h of hosts) await h.close().catch(() => undefined);
+    tmp.remove();
+  }
+});
