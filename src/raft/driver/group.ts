@@ -325,7 +325,8 @@ export class RaftGroup<R = unknown> implements Group<R> {
       .then(() => {
         this.sendAll(rd.persistedMessages);
         this.raw.advance(rd);
-        this.schedule();
+        // What became stable may commit at once (a group of one): no extra event-loop turn.
+        this.process();
       })
       .catch((err) => this.fail(err));
   }
