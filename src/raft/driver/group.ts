@@ -90,7 +90,8 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private isLeader = false;
   private applied: number;
   private conf: ConfState;
-  private snapshotting = false;
+  /** The local snapshot being written, if any. */
+  private snapshotting: Promise<void> | undefined;
   private readonly sendingSnapshot = new Set<number>();
   private readonly receiver: SnapshotReceiver;
   private failure: Error | undefined;
@@ -267,6 +268,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
   async close(): Promise<void> {
     this.closed = true;
     await this.persistChain.catch(() => undefined);
+    await this.snapshotting;
     this.rejectAll(new DepotError('SHUTTING_DOWN', `group ${this.id} is closing`));
     await this.storage.log.close();
   }
@@ -424,14 +426,13 @@ export class RaftGroup<R = unknown> implements Group<R> {
 
   private maybeSnapshot(force: boolean): void {
     const every = this.o.snapshotEntries ?? 10_000;
-    if (this.snapshotting || this.installing !== undefined) return;
+    if (this.snapshotting !== undefined || this.installing !== undefined) return;
     if (!force && this.applied - this.record.meta.index < every) return;
     if (this.applied <= this.record.meta.index && this.record.dataFile !== '') return;
-    this.snapshotting = true;
-    this.takeSnapshot()
+    this.snapshotting = this.takeSnapshot()
       .catch((err) => this.fail(err))
       .finally(() => {
-        this.snapshotting = false;
+        this.snapshotting = undefined;
       });
   }
 
