@@ -1,0 +1,668 @@
+// The segmented, append-only, checksummed log: the storage engine under raft, the broker's
+// commit log and the cache's AOF. docs/storage.md describes the files and the recovery.
+//
+// Every operation changes the logical state (segments, positions, terms, tail cache) at once,
+// so that reads and further appends see it, and queues its physical work on the JobQueue,
+// which applies it to the disk in the same order. Three marks tell how far the disk has got:
+// lastIndex (appended), writtenIndex (handed to the OS) and durableIndex (fdatasync'ed).
+import { assert } from '../util/assert.js';
+import { DepotError, storageError } from '../util/errors.js';
+import { ignoreMissing } from './file-system.js';
+import { encodeRecord, type LogEntry, MAX_INDEX, MAX_TIMESTAMP, parseFileName, recordBytes, SEGMENT_HEADER_BYTES } from './format.js';
+import { type Job, JobQueue } from './job-queue.js';
+import type { Meta } from './meta.js';
+import { type LogOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { createSegmentFile, persistPositions, removeSegmentFiles, sealSegment, writeCheckpoint, writeMeta } from './persist.js';
+import { decodeFromCache, decodeFromDisk, diskRange, planRead, type SegmentRead } from './read.js';
+import { type Recovered, recover } from './recovery.js';
+import { PositionList } from './scan.js';
+import { readSync, Segment } from './segment.js';
+import { TailCache } from './tail-cache.js';
+import type { TermRuns } from './term-runs.js';
+import { CHECKPOINT_FILE } from './meta.js';
+import { join } from 'node:path';
+
+export interface LogPositions {
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+  /** Every entry up to here has been handed to the OS (survives a process crash). */
+  readonly writtenIndex: number;
+  /** Every entry up to here has been fdatasync'ed (survives a power cut). */
+  readonly durableIndex: number;
+}
+
+export interface SegmentInfo {
+  readonly base: number;
+  readonly lastIndex: number;
+  readonly bytes: number;
+  readonly maxTimestamp: number;
+}
+
+/** A point in the segment files: entries up to `index` end at byte `pos` of `segment`. */
+interface Mark {
+  segment: Segment;
+  pos: number;
+  index: number;
+}
+
+interface Waiter {
+  index: number;
+  settle: (err?: Error) => void;
+}
+
+type State = 'open' | 'failed' | 'closing' | 'closed';
+
+export class Log {
+  private meta: Meta;
+  private segments: Segment[];
+  private terms: TermRuns;
+  private written: Mark;
+  private durable: Mark;
+  private waiters: Waiter[] = [];
+  private waiterHead = 0;
+  private readonly jobs: JobQueue;
+  private readonly listeners = new Set<(p: LogPositions) => void>();
+  private state: State = 'open';
+  private failure: DepotError | undefined;
+  private recovering: Promise<void> | undefined;
+  /** Where the files must be cut back to before the recovery that follows a failure. */
+  private keepAfterFailure: Mark | undefined;
+  /** Bumped by every suffix truncation, reset and rollback: marks of older jobs are stale. */
+  private truncations = 0;
+  /** Bumped by every structural change: async reads planned before it must re-plan. */
+  private epoch = 0;
+  private bytesSinceCheckpoint = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** Bytes cut from a torn or corrupt tail by the last recovery. */
+  truncatedBytes: number;
+
+  private constructor(
+    private readonly o: ResolvedOptions,
+    r: Recovered,
+  ) {
+    this.jobs = new JobQueue(
+      (job) => this.runJob(job),
+      (job, err) => this.fail(job, err),
+    );
+    this.meta = r.meta;
+    this.segments = r.segments;
+    this.terms = r.terms;
+    this.truncatedBytes = r.truncatedBytes;
+    this.written = this.durable = this.endMark();
+    this.attachCache(this.active);
+    if (o.flush.mode === 'interval') {
+      this.timer = setInterval(() => this.intervalSync(), o.flush.intervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Opens (and by default creates) the log in `options.dir`, recovering it after a crash. */
+  static async open(options: LogOptions): Promise<Log> {
+    const o = resolveOptions(options);
+    try {
+      return new Log(o, await recover(recoverOptions(o)));
+    } catch (err) {
+      throw storageError(err, `open log ${o.dir}`);
+    }
+  }
+
+  get dir(): string {
+    return this.o.dir;
+  }
+
+  get firstIndex(): number {
+    return this.meta.firstIndex;
+  }
+
+  get lastIndex(): number {
+    return this.active.lastIndex;
+  }
+
+  get writtenIndex(): number {
+    return this.written.index;
+  }
+
+  get durableIndex(): number {
+    return this.durable.index;
+  }
+
+  positions(): LogPositions {
+    return { firstIndex: this.firstIndex, lastIndex: this.lastIndex, writtenIndex: this.writtenIndex, durableIndex: this.durableIndex };
+  }
+
+  /** Calls `listener` whenever a position moves (advances, truncations, recovery). Returns an unsubscribe. */
+  onPositions(listener: (p: LogPositions) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  segmentInfo(): SegmentInfo[] {
+    return this.segments.map((s) => ({ base: s.base, lastIndex: s.lastIndex, bytes: s.bytes, maxTimestamp: s.maxTimestamp }));
+  }
+
+  /**
+   * Appends entries whose indexes continue the log. Resolves when they are durable under the
+   * flush policy (`always`: fdatasync'ed; otherwise written). Payloads are copied.
+   */
+  append(entries: readonly LogEntry[]): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(this.unusable());
+    if (entries.length === 0) return Promise.resolve();
+    assert(entries[0]!.index === this.lastIndex + 1, `append at ${entries[0]!.index}, expected ${this.lastIndex + 1}`);
+    const bad = this.validate(entries);
+    if (bad !== undefined) return Promise.reject(bad);
+    for (const e of entries) this.encode(e);
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ index: this.lastIndex, settle: (err) => (err ? reject(err) : resolve()) });
+    });
+  }
+
+  private validate(entries: readonly LogEntry[]): DepotError | undefined {
+    let term = this.terms.lastTerm;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      assert(e.index === entries[0]!.index + i, 'appended indexes must be contiguous');
+      assert(e.term >= term && Number.isSafeInteger(e.term), `term ${e.term} at ${e.index} is below ${term}`);
+      term = e.term;
+      if (e.payload.length > this.o.maxEntryBytes) {
+        return new DepotError('MESSAGE_TOO_LARGE', `entry ${e.index}: ${e.payload.length} bytes > maxEntryBytes ${this.o.maxEntryBytes}`);
+      }
+      if (!(e.timestamp >= 0 && e.timestamp <= MAX_TIMESTAMP) || !(e.type >= 0 && e.type <= 255) || e.index > MAX_INDEX) {
+        return new DepotError('BAD_REQUEST', `entry ${e.index}: timestamp, type or index out of range`);
+      }
+    }
+    return undefined;
+  }
+
+  private encode(e: LogEntry): void {
+    const n = recordBytes(e.payload.length);
+    let seg = this.active;
+    if (seg.count > 0 && seg.bytes + n > this.o.segmentBytes) seg = this.roll(e.index);
+    const pos = seg.bytes;
+    const { buf, offset } = seg.cache!.reserve(pos, n);
+    encodeRecord(buf, offset, e);
+    seg.positions!.push(pos);
+    seg.bytes += n;
+    seg.count++;
+    if (e.timestamp > seg.maxTimestamp) seg.maxTimestamp = e.timestamp;
+    this.terms.extend(e.index, e.term);
+    this.jobs.write(seg, pos, pos + n, e.index);
+  }
+
+  /** Starts a new active segment at `base`; the old one is sealed by the roll job. */
+  private roll(base: number): Segment {
+    const old = this.active;
+    const next = new Segment(this.o.dir, base);
+    next.positions = new PositionList();
+    this.attachCache(next);
+    this.segments.push(next);
+    this.jobs.op({ name: 'roll', segments: [old, next], run: () => this.rollJob(old, next) });
+    return next;
+  }
+
+  private async rollJob(old: Segment, next: Segment): Promise<void> {
+    const stale = this.truncations;
+    assert(old.writeFd !== undefined && old.bytes === this.written.pos && this.written.segment === old, 'roll before its writes');
+    await this.o.fs.datasync(old.writeFd);
+    await sealSegment(this.o.fs, old, this.terms.slice(old.base, old.lastIndex));
+    next.writeFd = await createSegmentFile(this.o.fs, next, this.meta.generation);
+    if (this.active !== old) old.close(this.o.fs);
+    if (stale !== this.truncations) return;
+    this.durable = this.written = { segment: next, pos: SEGMENT_HEADER_BYTES, index: old.lastIndex };
+    this.bytesSinceCheckpoint = 0;
+    this.advanced();
+  }
+
+  /** The entry at `index` (synchronous: tail cache or page cache). */
+  entry(index: number): LogEntry {
+    return this.entries(index, index + 1)[0]!;
+  }
+
+  /**
+   * Entries [lo, hi) up to about `maxBytes` of records (always at least one), read
+   * synchronously. Payloads are views of cache or read buffers, not copies.
+   */
+  entries(lo: number, hi: number, maxBytes = Infinity): LogEntry[] {
+    this.checkRange(lo, hi);
+    const out: LogEntry[] = [];
+    let budget = maxBytes;
+    for (let index = lo; index < hi; ) {
+      const plan = this.plan(index, hi, budget, out.length === 0);
+      if (plan === undefined) break;
+      const { position, length } = diskRange(plan);
+      if (length > 0) {
+        const disk = Buffer.allocUnsafe(length);
+        const n = readSync(this.o.fs, plan.segment.dataFd(this.o.fs), disk, position, plan.segment.path);
+        decodeFromDisk(plan, disk.subarray(0, n), out);
+      }
+      decodeFromCache(plan, out);
+      budget -= plan.positions[plan.n]! - plan.positions[0]!;
+      index += plan.n;
+    }
+    return out;
+  }
+
+  /** Like `entries`, reading files off the event loop: for cold or large ranges. */
+  async read(lo: number, hi: number, maxBytes = Infinity): Promise<LogEntry[]> {
+    for (let attempt = 0; ; attempt++) {
+      const epoch = this.epoch;
+      this.checkRange(lo, hi);
+      try {
+        const out = await this.readOnce(lo, hi, maxBytes);
+        if (epoch === this.epoch) return out;
+      } catch (err) {
+        if (epoch === this.epoch || attempt >= 3) throw storageError(err, `read ${this.o.dir}`);
+      }
+      // The log was truncated or rolled back under the read: plan again (bounded).
+      if (attempt >= 3) throw new DepotError('INDEX_OUT_OF_RANGE', `entries ${lo}..${hi} changed during the read`);
+    }
+  }
+
+  private async readOnce(lo: number, hi: number, maxBytes: number): Promise<LogEntry[]> {
+    const out: LogEntry[] = [];
+    let budget = maxBytes;
+    for (let index = lo; index < hi && index <= this.lastIndex; ) {
+      const plan = this.plan(index, hi, budget, out.length === 0);
+      if (plan === undefined) break;
+      const cached: LogEntry[] = [];
+      decodeFromCache(plan, cached);
+      const { position, length } = diskRange(plan);
+      if (length > 0) {
+        const disk = Buffer.allocUnsafe(length);
+        const n = await this.o.fs.read(plan.segment.dataFd(this.o.fs), disk, position);
+        decodeFromDisk(plan, disk.subarray(0, n), out);
+      }
+      out.push(...cached);
+      budget -= plan.positions[plan.n]! - plan.positions[0]!;
+      index += plan.n;
+    }
+    return out;
+  }
+
+  private plan(index: number, hi: number, budget: number, first: boolean): SegmentRead | undefined {
+    const seg = this.segmentFor(index);
+    const plan = planRead(this.o.fs, seg, index - seg.base, hi - seg.base, budget);
+    if (!first && plan.positions[1]! - plan.positions[0]! > budget) return undefined;
+    return plan;
+  }
+
+  /** Term of the entry at `index` (from memory). */
+  term(index: number): number {
+    this.checkRange(index, index + 1);
+    return this.terms.termAt(index);
+  }
+
+  private checkRange(lo: number, hi: number): void {
+    if (this.state === 'closed') throw this.unusable();
+    if (lo < this.firstIndex) {
+      throw new DepotError('INDEX_COMPACTED', `entry ${lo} is before the first index ${this.firstIndex}`, {
+        details: { index: lo, firstIndex: this.firstIndex },
+      });
+    }
+    if (hi > this.lastIndex + 1 || lo > hi || !Number.isSafeInteger(lo) || !Number.isSafeInteger(hi)) {
+      throw new DepotError('INDEX_OUT_OF_RANGE', `entries ${lo}..${hi - 1} are not in the log (last ${this.lastIndex})`, {
+        details: { lo, hi, lastIndex: this.lastIndex },
+      });
+    }
+  }
+
+  private segmentFor(index: number): Segment {
+    const segs = this.segments;
+    let lo = 0;
+    let hi = segs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (segs[mid]!.base <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return segs[lo]!;
+  }
+
+  /**
+   * Deletes entries from `index` on (raft's conflicting suffix). Immediate for readers and
+   * appends; resolves once durable. A crash before then leaves a prefix of the old log at
+   * least `index − 1` long.
+   */
+  truncateSuffix(index: number): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(this.unusable());
+    if (index === this.lastIndex + 1) return Promise.resolve();
+    try {
+      this.checkRange(index, this.lastIndex + 1);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // The segment that keeps entries below `index`; the first one always stays, emptied if need be.
+    let k = this.segments.length - 1;
+    while (k > 0 && this.segments[k]!.base >= index) k--;
+    const keep = this.segments[k]!;
+    const removed = this.segments.slice(k + 1);
+    const count = index - keep.base;
+    this.activate(keep);
+    const pos = count < keep.count ? keep.positions!.at(count) : keep.bytes;
+    keep.positions!.truncate(count);
+    keep.cache!.truncate(pos);
+    keep.count = count;
+    keep.bytes = pos;
+    keep.persistedPositions = Math.min(keep.persistedPositions, count);
+    this.segments.length = k + 1;
+    this.terms.truncateFrom(index);
+    this.jobs.clip(new Set(removed), keep, pos, index);
+    this.truncations++;
+    this.epoch++;
+    if (this.written.index >= index) this.written = { segment: keep, pos, index: index - 1 };
+    if (this.durable.index >= index) this.durable = { segment: keep, pos, index: index - 1 };
+    const moved = this.takeWaitersFrom(index);
+    return this.queueOp('truncateSuffix', [], async () => {
+      for (const s of removed.reverse()) await removeSegmentFiles(this.o.fs, s);
+      if (keep.writeFd === undefined) keep.writeFd = await this.o.fs.open(keep.path, 'append');
+      await this.o.fs.truncate(keep.writeFd, pos);
+      await this.o.fs.datasync(keep.writeFd);
+      await this.o.fs.syncDir(this.o.dir);
+      await this.checkpoint(keep, count);
+      this.written = this.durable = { segment: keep, pos, index: index - 1 };
+      for (const w of moved) w.settle();
+      this.advanced();
+    }, moved);
+  }
+
+  /** Makes a closed segment the active one again (a suffix truncation reached into it). */
+  private activate(seg: Segment): void {
+    if (seg.positions !== undefined) return;
+    const values = seg.count > 0 ? seg.positionsOf(this.o.fs, 0, seg.count - 1).subarray(0, seg.count) : new Uint32Array(0);
+    seg.positions = PositionList.from(values);
+    seg.persistedPositions = seg.count;
+    this.attachCache(seg);
+  }
+
+  /**
+   * Deletes entries before `index` (retention, snapshots): the first index moves at once and
+   * is persisted; whole segments below it are removed. The active segment always stays.
+   */
+  truncatePrefix(index: number): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(this.unusable());
+    if (index <= this.firstIndex) return Promise.resolve();
+    if (index > this.lastIndex + 1) {
+      return Promise.reject(new DepotError('INDEX_OUT_OF_RANGE', `cannot drop entries up to ${index - 1}: last is ${this.lastIndex}`));
+    }
+    let k = 0;
+    while (k + 1 < this.segments.length && this.segments[k + 1]!.base <= index) k++;
+    const removed = this.segments.slice(0, k);
+    this.segments = this.segments.slice(k);
+    this.meta = { ...this.meta, firstIndex: index };
+    this.terms.dropBefore(index);
+    this.epoch++;
+    const meta = this.meta;
+    this.notify();
+    return this.queueOp('truncatePrefix', [], async () => {
+      await writeMeta(this.o.fs, this.o.dir, meta);
+      for (const s of removed) await removeSegmentFiles(this.o.fs, s);
+      await this.o.fs.syncDir(this.o.dir);
+    });
+  }
+
+  /**
+   * Drops every entry and continues at `nextIndex` (raft installed a snapshot). Atomic across
+   * a crash: the new meta (with a new generation) is the commit point.
+   */
+  reset(nextIndex: number): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(this.unusable());
+    if (!Number.isSafeInteger(nextIndex) || nextIndex < 1 || nextIndex >= MAX_INDEX) {
+      return Promise.reject(new DepotError('BAD_REQUEST', `reset: bad next index ${nextIndex}`));
+    }
+    const removed = this.segments;
+    const next = new Segment(this.o.dir, nextIndex);
+    next.positions = new PositionList();
+    this.attachCache(next);
+    this.segments = [next];
+    this.meta = { generation: this.meta.generation + 1, firstIndex: nextIndex };
+    this.terms.clear();
+    this.jobs.clip(new Set(removed), undefined, 0, 0);
+    this.truncations++;
+    this.epoch++;
+    this.written = this.durable = { segment: next, pos: SEGMENT_HEADER_BYTES, index: nextIndex - 1 };
+    const moved = this.takeWaitersFrom(0);
+    const meta = this.meta;
+    return this.queueOp('reset', [], async () => {
+      await writeMeta(this.o.fs, this.o.dir, meta);
+      for (const s of [...removed].reverse()) await removeSegmentFiles(this.o.fs, s);
+      await this.o.fs.unlink(join(this.o.dir, CHECKPOINT_FILE)).catch(ignoreMissing);
+      next.writeFd = await createSegmentFile(this.o.fs, next, meta.generation);
+      this.bytesSinceCheckpoint = 0;
+      for (const w of moved) w.settle();
+      this.advanced();
+    }, moved);
+  }
+
+  /** Makes everything appended so far durable (for `interval` and `never` owners). */
+  sync(): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(this.unusable());
+    return this.queueOp('sync', [], () => this.syncJob());
+  }
+
+  /** Writes and syncs what is pending, checkpoints, and closes the files. */
+  async close(): Promise<void> {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    const wasOpen = this.state === 'open';
+    this.state = 'closing';
+    if (wasOpen) {
+      await this.queueOp('close', [], async () => {
+        await this.syncJob();
+        await this.checkpoint(this.active, this.active.count);
+      }).catch(() => undefined);
+    }
+    await this.recovering?.catch(() => undefined);
+    for (const s of this.segments) s.closeFiles(this.o.fs);
+    this.state = 'closed';
+    this.rejectWaiters(this.unusable());
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  private attachCache(seg: Segment): void {
+    seg.cache = new TailCache(this.o.slabBytes, this.o.tailCacheBytes);
+  }
+
+  private endMark(): Mark {
+    const a = this.active;
+    return { segment: a, pos: a.bytes, index: a.lastIndex };
+  }
+
+  private queueOp(name: string, segments: Segment[], run: () => Promise<void>, moved: Waiter[] = []): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.jobs.op({
+        name,
+        segments,
+        run,
+        settle: (err) => {
+          if (err === undefined) return resolve();
+          for (const w of moved) w.settle(err);
+          reject(err);
+        },
+      });
+    });
+  }
+
+  private async runJob(job: Job): Promise<void> {
+    if (job.kind === 'op') {
+      await job.run();
+      job.settle?.();
+      return;
+    }
+    const stale = this.truncations;
+    const { segment, from, to } = job;
+    assert(segment.writeFd !== undefined, `write to ${segment.path} before it exists`);
+    await this.o.fs.write(segment.writeFd, segment.cache!.gather(from, to), from);
+    this.bytesSinceCheckpoint += to - from;
+    if (stale !== this.truncations) return;
+    this.written = { segment, pos: to, index: job.lastIndex };
+    if (this.o.flush.mode === 'always') {
+      await this.o.fs.datasync(segment.writeFd);
+      if (stale === this.truncations) this.durable = { segment, pos: to, index: job.lastIndex };
+    }
+    segment.cache!.evict(this.written.pos);
+    this.advanced();
+    if (this.bytesSinceCheckpoint >= this.o.checkpointBytes && this.o.flush.mode !== 'never' && !this.jobs.hasQueued('checkpoint')) {
+      this.jobs.op({ name: 'checkpoint', segments: [segment], run: () => this.checkpointJob() });
+    }
+  }
+
+  private async syncJob(): Promise<void> {
+    const mark = this.written;
+    const stale = this.truncations;
+    if (sameMark(mark, this.durable)) return;
+    assert(mark.segment.writeFd !== undefined);
+    await this.o.fs.datasync(mark.segment.writeFd);
+    if (stale !== this.truncations) return;
+    this.durable = mark;
+    this.advanced();
+  }
+
+  private intervalSync(): void {
+    if (this.state !== 'open' || sameMark(this.written, this.durable) || this.jobs.hasQueued('sync')) return;
+    this.jobs.op({ name: 'sync', segments: [], run: () => this.syncJob() });
+  }
+
+  private async checkpointJob(): Promise<void> {
+    if (this.o.flush.mode === 'interval') await this.syncJob();
+    const d = this.durable;
+    await this.checkpoint(d.segment, d.segment === this.active ? d.index - d.segment.base + 1 : 0);
+  }
+
+  /** Records that the first `count` entries of the active `seg` are durable and where they are. */
+  private async checkpoint(seg: Segment, count: number): Promise<void> {
+    if (seg !== this.active || seg.positions === undefined) return;
+    const n = Math.min(count, this.durable.segment === seg ? this.durable.index - seg.base + 1 : 0);
+    await persistPositions(this.o.fs, seg, n);
+    await writeCheckpoint(this.o.fs, this.o.dir, {
+      generation: this.meta.generation,
+      segmentBase: seg.base,
+      count: n,
+      dataBytes: n < seg.count ? seg.positions.at(n) : seg.bytes,
+      maxTimestamp: seg.maxTimestamp,
+      lastTerm: n > 0 ? this.terms.termAt(seg.base + n - 1) : 0,
+      runs: n > 0 ? this.terms.slice(seg.base, seg.base + n - 1) : [],
+    });
+    this.bytesSinceCheckpoint = 0;
+  }
+
+  /** Resolves the appends that the marks now cover. */
+  private advanced(): void {
+    const upTo = this.o.flush.mode === 'always' ? this.durable.index : this.written.index;
+    while (this.waiterHead < this.waiters.length && this.waiters[this.waiterHead]!.index <= upTo) {
+      this.waiters[this.waiterHead++]!.settle();
+    }
+    if (this.waiterHead > 1024 && this.waiterHead * 2 > this.waiters.length) {
+      this.waiters = this.waiters.slice(this.waiterHead);
+      this.waiterHead = 0;
+    }
+    this.notify();
+  }
+
+  private notify(): void {
+    if (this.listeners.size === 0) return;
+    const p = this.positions();
+    for (const l of this.listeners) l(p);
+  }
+
+  /** Removes the waiters of entries from `index` on; they settle with the job that removes them. */
+  private takeWaitersFrom(index: number): Waiter[] {
+    let k = this.waiters.length;
+    while (k > this.waiterHead && this.waiters[k - 1]!.index >= index) k--;
+    const moved = this.waiters.slice(k);
+    this.waiters.length = k;
+    return moved;
+  }
+
+  private rejectWaiters(err: Error): void {
+    const pending = this.waiters.slice(this.waiterHead);
+    this.waiters = [];
+    this.waiterHead = 0;
+    for (const w of pending) w.settle(err);
+  }
+
+  private unusable(): DepotError {
+    if (this.state === 'failed' && this.failure !== undefined) {
+      void this.recoverAfterFailure();
+      return this.failure;
+    }
+    return new DepotError('LOG_CLOSED', `log ${this.o.dir} is closed`);
+  }
+
+  /**
+   * A job failed (disk full, read-only, I/O error): everything not yet durable under the
+   * policy is abandoned, its callers get the error, and the log reloads its state from disk.
+   * Nothing durable is touched, and the log works again as soon as recovery succeeds.
+   */
+  private async fail(job: Job, err: unknown): Promise<void> {
+    const error = storageError(err, `log ${this.o.dir}: ${job.kind === 'op' ? job.name : 'write'}`);
+    if (job.kind === 'op') job.settle?.(error);
+    this.jobs.drain(error);
+    this.rejectWaiters(error);
+    this.failure = error;
+    if (this.state === 'open') this.state = 'failed';
+    this.keepAfterFailure = this.o.flush.mode === 'always' ? this.durable : this.written;
+    await this.recoverAfterFailure();
+  }
+
+  private recoverAfterFailure(): Promise<void> {
+    this.recovering ??= (async () => {
+      try {
+        for (const s of this.segments) s.closeFiles(this.o.fs);
+        if (this.keepAfterFailure !== undefined) await this.cutTo(this.keepAfterFailure);
+        this.keepAfterFailure = undefined;
+        const r = await recover(recoverOptions(this.o));
+        if (this.state !== 'failed') {
+          for (const s of r.segments) s.closeFiles(this.o.fs);
+          return;
+        }
+        this.meta = r.meta;
+        this.segments = r.segments;
+        this.terms = r.terms;
+        this.truncatedBytes = r.truncatedBytes;
+        this.attachCache(this.active);
+        this.written = this.durable = this.endMark();
+        this.truncations++;
+        this.epoch++;
+        this.state = 'open';
+        this.failure = undefined;
+        this.notify();
+      } catch (err) {
+        this.failure = storageError(err, `recover log ${this.o.dir}`);
+      } finally {
+        this.recovering = undefined;
+      }
+    })();
+    return this.recovering;
+  }
+
+  /** Cuts the files back to `keep`: the mark's segment is truncated, every later one removed. */
+  private async cutTo(keep: Mark): Promise<void> {
+    for (const name of await this.o.fs.list(this.o.dir)) {
+      const parsed = parseFileName(name);
+      if (parsed !== undefined && parsed.base > keep.segment.base) await this.o.fs.unlink(join(this.o.dir, name)).catch(ignoreMissing);
+    }
+    let fd: number;
+    try {
+      fd = await this.o.fs.open(keep.segment.path, 'append');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    try {
+      await this.o.fs.truncate(fd, keep.pos);
+      await this.o.fs.datasync(fd);
+    } finally {
+      await this.o.fs.close(fd);
+    }
+  }
+}
+
+function sameMark(a: Mark, b: Mark): boolean {
+  return a.segment === b.segment && a.pos === b.pos;
+}
+
+function recoverOptions(o: ResolvedOptions) {
+  return { dir: o.dir, fsys: o.fs, startIndex: o.startIndex, create: o.create, onCorruptTail: o.onCorruptTail };
+}
