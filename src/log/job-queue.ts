@@ -12,6 +12,8 @@ export interface WriteJob {
   to: number;
   /** Index of the last entry whose bytes end at `to`. */
   lastIndex: number;
+  /** The log's truncation count when the bytes were appended: a later truncation makes the job's marks stale. */
+  readonly epoch: number;
 }
 
 export interface OpJob {
@@ -47,13 +49,13 @@ export class JobQueue {
   }
 
   /** Queues the bytes [from, to) of `segment`, merged into the last queued write if it continues it. */
-  write(segment: Segment, from: number, to: number, lastIndex: number): void {
+  write(segment: Segment, from: number, to: number, lastIndex: number, epoch: number): void {
     const tail = this.jobs.length > this.head ? this.jobs[this.jobs.length - 1] : undefined;
-    if (tail?.kind === 'write' && tail !== this.current && tail.segment === segment && tail.to === from) {
+    if (tail?.kind === 'write' && tail !== this.current && tail.segment === segment && tail.to === from && tail.epoch === epoch) {
       tail.to = to;
       tail.lastIndex = lastIndex;
     } else {
-      this.push({ kind: 'write', segment, from, to, lastIndex });
+      this.push({ kind: 'write', segment, from, to, lastIndex, epoch });
     }
     this.schedule();
   }

@@ -8,11 +8,11 @@
 import { assert } from '../util/assert.js';
 import { DepotError, storageError } from '../util/errors.js';
 import { ignoreMissing } from './file-system.js';
-import { encodeRecord, type LogEntry, MAX_INDEX, MAX_TIMESTAMP, parseFileName, recordBytes, SEGMENT_HEADER_BYTES } from './format.js';
+import { encodeRecord, type LogEntry, MAX_INDEX, MAX_TIMESTAMP, recordBytes, SEGMENT_HEADER_BYTES } from './format.js';
 import { type Job, JobQueue } from './job-queue.js';
 import type { Meta } from './meta.js';
 import { type LogOptions, type ResolvedOptions, resolveOptions } from './options.js';
-import { createSegmentFile, persistPositions, removeSegmentFiles, sealSegment, writeCheckpoint, writeMeta } from './persist.js';
+import { createSegmentFile, persistPositions, removeSegmentFiles, removeSegmentsAbove, sealSegment, writeCheckpoint, writeMeta } from './persist.js';
 import { decodeFromCache, decodeFromDisk, diskRange, planRead, type SegmentRead } from './read.js';
 import { type Recovered, recover } from './recovery.js';
 import { PositionList } from './scan.js';
@@ -185,7 +185,7 @@ export class Log {
     seg.count++;
     if (e.timestamp > seg.maxTimestamp) seg.maxTimestamp = e.timestamp;
     this.terms.extend(e.index, e.term);
-    this.jobs.write(seg, pos, pos + n, e.index);
+    this.jobs.write(seg, pos, pos + n, e.index, this.truncations);
   }
 
   /** Starts a new active segment at `base`; the old one is sealed by the roll job. */
@@ -195,18 +195,19 @@ export class Log {
     next.positions = new PositionList();
     this.attachCache(next);
     this.segments.push(next);
-    this.jobs.op({ name: 'roll', segments: [old, next], run: () => this.rollJob(old, next) });
+    const epoch = this.truncations;
+    this.jobs.op({ name: 'roll', segments: [old, next], run: () => this.rollJob(old, next, epoch) });
     return next;
   }
 
-  private async rollJob(old: Segment, next: Segment): Promise<void> {
-    const stale = this.truncations;
-    assert(old.writeFd !== undefined && old.bytes === this.written.pos && this.written.segment === old, 'roll before its writes');
+  private async rollJob(old: Segment, next: Segment, epoch: number): Promise<void> {
+    // Jobs run in order, so every write of `old` has completed.
+    assert(old.writeFd !== undefined, `roll of ${old.path} before it exists`);
     await this.o.fs.datasync(old.writeFd);
     await sealSegment(this.o.fs, old, this.terms.slice(old.base, old.lastIndex));
     next.writeFd = await createSegmentFile(this.o.fs, next, this.meta.generation);
     if (this.active !== old) old.close(this.o.fs);
-    if (stale !== this.truncations) return;
+    if (epoch !== this.truncations) return;
     this.durable = this.written = { segment: next, pos: SEGMENT_HEADER_BYTES, index: old.lastIndex };
     this.bytesSinceCheckpoint = 0;
     this.advanced();
@@ -351,14 +352,17 @@ export class Log {
     if (this.written.index >= index) this.written = { segment: keep, pos, index: index - 1 };
     if (this.durable.index >= index) this.durable = { segment: keep, pos, index: index - 1 };
     const moved = this.takeWaitersFrom(index);
+    const truncation = this.truncations;
     return this.queueOp('truncateSuffix', [], async () => {
-      for (const s of removed.reverse()) await removeSegmentFiles(this.o.fs, s);
-      if (keep.writeFd === undefined) keep.writeFd = await this.o.fs.open(keep.path, 'append');
+      for (const s of removed) s.closeFiles(this.o.fs);
+      await removeSegmentsAbove(this.o.fs, this.o.dir, keep.base);
+      if (keep.writeFd === undefined) keep.writeFd = await this.openIfExists(keep.path);
+      // No file: its roll was dropped because a later truncation or reset removed it too.
+      if (keep.writeFd === undefined) return;
       await this.o.fs.truncate(keep.writeFd, pos);
       await this.o.fs.datasync(keep.writeFd);
-      await this.o.fs.syncDir(this.o.dir);
       await this.checkpoint(keep, count);
-      this.written = this.durable = { segment: keep, pos, index: index - 1 };
+      if (truncation === this.truncations) this.written = this.durable = { segment: keep, pos, index: index - 1 };
       for (const w of moved) w.settle();
       this.advanced();
     }, moved);
@@ -388,7 +392,8 @@ export class Log {
     const removed = this.segments.slice(0, k);
     this.segments = this.segments.slice(k);
     this.meta = { ...this.meta, firstIndex: index };
-    this.terms.dropBefore(index);
+    // Runs are kept from the first segment's base: sealing and checkpoints describe whole segments.
+    this.terms.dropBefore(this.segments[0]!.base);
     this.epoch++;
     const meta = this.meta;
     this.notify();
@@ -423,7 +428,8 @@ export class Log {
     const meta = this.meta;
     return this.queueOp('reset', [], async () => {
       await writeMeta(this.o.fs, this.o.dir, meta);
-      for (const s of [...removed].reverse()) await removeSegmentFiles(this.o.fs, s);
+      for (const s of removed) s.closeFiles(this.o.fs);
+      await removeSegmentsAbove(this.o.fs, this.o.dir, -1);
       await this.o.fs.unlink(join(this.o.dir, CHECKPOINT_FILE)).catch(ignoreMissing);
       next.writeFd = await createSegmentFile(this.o.fs, next, meta.generation);
       this.bytesSinceCheckpoint = 0;
@@ -476,9 +482,9 @@ export class Log {
         segments,
         run,
         settle: (err) => {
-          if (err === undefined) return resolve();
           for (const w of moved) w.settle(err);
-          reject(err);
+          if (err === undefined) resolve();
+          else reject(err);
         },
       });
     });
@@ -490,16 +496,16 @@ export class Log {
       job.settle?.();
       return;
     }
-    const stale = this.truncations;
-    const { segment, from, to } = job;
+    const { segment, from, to, epoch } = job;
     assert(segment.writeFd !== undefined, `write to ${segment.path} before it exists`);
     await this.o.fs.write(segment.writeFd, segment.cache!.gather(from, to), from);
     this.bytesSinceCheckpoint += to - from;
-    if (stale !== this.truncations) return;
+    if (epoch !== this.truncations) return;
     this.written = { segment, pos: to, index: job.lastIndex };
     if (this.o.flush.mode === 'always') {
       await this.o.fs.datasync(segment.writeFd);
-      if (stale === this.truncations) this.durable = { segment, pos: to, index: job.lastIndex };
+      if (epoch !== this.truncations) return;
+      this.durable = { segment, pos: to, index: job.lastIndex };
     }
     segment.cache!.evict(this.written.pos);
     this.advanced();
@@ -511,8 +517,8 @@ export class Log {
   private async syncJob(): Promise<void> {
     const mark = this.written;
     const stale = this.truncations;
-    if (sameMark(mark, this.durable)) return;
-    assert(mark.segment.writeFd !== undefined);
+    // A mark whose file is not open yet was moved by a truncation or reset, whose own job syncs.
+    if (sameMark(mark, this.durable) || mark.segment.writeFd === undefined) return;
     await this.o.fs.datasync(mark.segment.writeFd);
     if (stale !== this.truncations) return;
     this.durable = mark;
@@ -533,9 +539,10 @@ export class Log {
   /** Records that the first `count` entries of the active `seg` are durable and where they are. */
   private async checkpoint(seg: Segment, count: number): Promise<void> {
     if (seg !== this.active || seg.positions === undefined) return;
+    // Everything is read before the first await: the logical state may move on meanwhile.
+    const stale = this.truncations;
     const n = Math.min(count, this.durable.segment === seg ? this.durable.index - seg.base + 1 : 0);
-    await persistPositions(this.o.fs, seg, n);
-    await writeCheckpoint(this.o.fs, this.o.dir, {
+    const checkpoint = {
       generation: this.meta.generation,
       segmentBase: seg.base,
       count: n,
@@ -543,7 +550,11 @@ export class Log {
       maxTimestamp: seg.maxTimestamp,
       lastTerm: n > 0 ? this.terms.termAt(seg.base + n - 1) : 0,
       runs: n > 0 ? this.terms.slice(seg.base, seg.base + n - 1) : [],
-    });
+    };
+    await persistPositions(this.o.fs, seg, n);
+    if (stale !== this.truncations) return;
+    seg.persistedPositions = Math.max(seg.persistedPositions, n);
+    await writeCheckpoint(this.o.fs, this.o.dir, checkpoint);
     this.bytesSinceCheckpoint = 0;
   }
 
@@ -639,22 +650,23 @@ export class Log {
 
   /** Cuts the files back to `keep`: the mark's segment is truncated, every later one removed. */
   private async cutTo(keep: Mark): Promise<void> {
-    for (const name of await this.o.fs.list(this.o.dir)) {
-      const parsed = parseFileName(name);
-      if (parsed !== undefined && parsed.base > keep.segment.base) await this.o.fs.unlink(join(this.o.dir, name)).catch(ignoreMissing);
-    }
-    let fd: number;
-    try {
-      fd = await this.o.fs.open(keep.segment.path, 'append');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
+    await removeSegmentsAbove(this.o.fs, this.o.dir, keep.segment.base);
+    const fd = await this.openIfExists(keep.segment.path);
+    if (fd === undefined) return;
     try {
       await this.o.fs.truncate(fd, keep.pos);
       await this.o.fs.datasync(fd);
     } finally {
       await this.o.fs.close(fd);
+    }
+  }
+
+  private async openIfExists(path: string): Promise<number | undefined> {
+    try {
+      return await this.o.fs.open(path, 'append');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
     }
   }
 }

@@ -4,7 +4,8 @@
 import { crc32c } from '../util/crc32c.js';
 import { assert } from '../util/assert.js';
 import { type FileSystem, ignoreMissing, writeFileAtomic } from './file-system.js';
-import { encodeSegmentHeader } from './format.js';
+import { join } from 'node:path';
+import { encodeSegmentHeader, parseFileName } from './format.js';
 import { CHECKPOINT_FILE, type Checkpoint, encodeCheckpoint, encodeMeta, META_FILE, type Meta } from './meta.js';
 import { encodeActiveHeader, encodePositions, encodeRuns, encodeSealedHeader, positionOffset } from './position-index.js';
 import type { Segment } from './segment.js';
@@ -25,26 +26,25 @@ export async function createSegmentFile(fsys: FileSystem, segment: Segment, gene
 }
 
 /**
- * Writes the in-memory positions of entries [persisted, upTo) to the segment's position index
- * (creating it unsealed if needed) and syncs it.
+ * Writes the in-memory positions of entries [segment.persistedPositions, upTo) to the
+ * segment's position index (creating it unsealed if needed) and syncs it. The bytes are taken
+ * before the first await; the caller records the new persisted count if still current.
  */
 export async function persistPositions(fsys: FileSystem, segment: Segment, upTo: number): Promise<void> {
   assert(segment.positions !== undefined && upTo <= segment.positions.length);
-  const fd = await openIndex(fsys, segment);
+  const from = segment.persistedPositions;
+  const bytes = upTo > from ? encodePositions(segment.positions.view(), from, upTo) : undefined;
+  const fd = await openIndex(fsys, segment, from);
   try {
-    if (upTo > segment.persistedPositions) {
-      const bytes = encodePositions(segment.positions.view(), segment.persistedPositions, upTo);
-      await fsys.write(fd, [bytes], positionOffset(segment.persistedPositions));
-    }
+    if (bytes !== undefined) await fsys.write(fd, [bytes], positionOffset(from));
     await fsys.datasync(fd);
-    segment.persistedPositions = Math.max(segment.persistedPositions, upTo);
   } finally {
     await fsys.close(fd);
   }
 }
 
-async function openIndex(fsys: FileSystem, segment: Segment): Promise<number> {
-  if (segment.persistedPositions > 0) return fsys.open(segment.idxPath, 'append');
+async function openIndex(fsys: FileSystem, segment: Segment, persisted: number): Promise<number> {
+  if (persisted > 0) return fsys.open(segment.idxPath, 'append');
   await fsys.unlink(segment.idxPath).catch(ignoreMissing);
   const fd = await fsys.open(segment.idxPath, 'create');
   await fsys.write(fd, [encodeActiveHeader(segment.base)], 0);
@@ -58,6 +58,7 @@ async function openIndex(fsys: FileSystem, segment: Segment): Promise<number> {
  */
 export async function sealSegment(fsys: FileSystem, segment: Segment, runs: readonly TermRun[]): Promise<void> {
   await persistPositions(fsys, segment, segment.count);
+  segment.persistedPositions = segment.count;
   const runBytes = encodeRuns(runs);
   const header = encodeSealedHeader({
     base: segment.base,
@@ -84,6 +85,20 @@ export async function removeSegmentFiles(fsys: FileSystem, segment: Segment): Pr
   segment.closeFiles(fsys);
   await fsys.unlink(segment.path).catch(ignoreMissing);
   await fsys.unlink(segment.idxPath).catch(ignoreMissing);
+}
+
+/**
+ * Removes the files of every segment whose base is above `base`, newest first, so that a
+ * crash part-way leaves a contiguous prefix. Listing the directory (rather than trusting the
+ * logical state) also catches segments that an earlier, superseded operation left behind.
+ */
+export async function removeSegmentsAbove(fsys: FileSystem, dir: string, base: number): Promise<void> {
+  const doomed = (await fsys.list(dir))
+    .map((name) => ({ name, parsed: parseFileName(name) }))
+    .filter((f) => f.parsed !== undefined && f.parsed.base > base)
+    .sort((a, b) => b.parsed!.base - a.parsed!.base || (a.parsed!.kind === 'seg' ? -1 : 1));
+  for (const f of doomed) await fsys.unlink(join(dir, f.name)).catch(ignoreMissing);
+  await fsys.syncDir(dir);
 }
 
 export function writeMeta(fsys: FileSystem, dir: string, meta: Meta): Promise<void> {

@@ -57,7 +57,7 @@ export async function recover(o: RecoverOptions): Promise<Recovered> {
   if (first.base > meta.firstIndex) {
     throw corruptLog(o.dir, `entries ${meta.firstIndex}..${first.base - 1} are missing (first segment starts at ${first.base})`);
   }
-  terms.dropBefore(meta.firstIndex);
+  terms.dropBefore(first.base);
   return { meta, segments, terms, truncatedBytes };
 }
 
