@@ -63,7 +63,7 @@ export class Log {
   private readonly jobs: JobQueue;
   private readonly listeners = new Set<(p: LogPositions) => void>();
   private state: State = 'open';
-  private failure: DepotError | undefined;
+  private failureCause: DepotError | undefined;
   private recovering: Promise<void> | undefined;
   /** Where the files must be cut back to before the recovery that follows a failure. */
   private keepAfterFailure: Mark | undefined;
@@ -124,6 +124,11 @@ export class Log {
 
   get durableIndex(): number {
     return this.durable.index;
+  }
+
+  /** The error that stopped the log, while it is recovering from it (undefined when healthy). */
+  get failure(): DepotError | undefined {
+    return this.state === 'failed' ? this.failureCause : undefined;
   }
 
   positions(): LogPositions {
@@ -331,6 +336,26 @@ export class Log {
     } catch (err) {
       return Promise.reject(err);
     }
+    const { keep, pos, count, removed } = this.truncateLogical(index);
+    const moved = this.takeWaitersFrom(index);
+    const truncation = this.truncations;
+    return this.queueOp('truncateSuffix', [], async () => {
+      for (const s of removed) s.closeFiles(this.o.fs);
+      await removeSegmentsAbove(this.o.fs, this.o.dir, keep.base);
+      if (keep.writeFd === undefined) keep.writeFd = await this.openIfExists(keep.path);
+      // No file: its roll was dropped because a later truncation or reset removed it too.
+      if (keep.writeFd === undefined) return;
+      await this.o.fs.truncate(keep.writeFd, pos);
+      await this.o.fs.datasync(keep.writeFd);
+      await this.checkpoint(keep, count);
+      if (truncation === this.truncations) this.written = this.durable = { segment: keep, pos, index: index - 1 };
+      for (const w of moved) w.settle();
+      this.advanced();
+    }, moved);
+  }
+
+  /** The logical part of a suffix truncation: from `index` on, entries are gone for readers and appends. */
+  private truncateLogical(index: number): { keep: Segment; pos: number; count: number; removed: Segment[] } {
     // The segment that keeps entries below `index`; the first one always stays, emptied if need be.
     let k = this.segments.length - 1;
     while (k > 0 && this.segments[k]!.base >= index) k--;
@@ -351,21 +376,7 @@ export class Log {
     this.epoch++;
     if (this.written.index >= index) this.written = { segment: keep, pos, index: index - 1 };
     if (this.durable.index >= index) this.durable = { segment: keep, pos, index: index - 1 };
-    const moved = this.takeWaitersFrom(index);
-    const truncation = this.truncations;
-    return this.queueOp('truncateSuffix', [], async () => {
-      for (const s of removed) s.closeFiles(this.o.fs);
-      await removeSegmentsAbove(this.o.fs, this.o.dir, keep.base);
-      if (keep.writeFd === undefined) keep.writeFd = await this.openIfExists(keep.path);
-      // No file: its roll was dropped because a later truncation or reset removed it too.
-      if (keep.writeFd === undefined) return;
-      await this.o.fs.truncate(keep.writeFd, pos);
-      await this.o.fs.datasync(keep.writeFd);
-      await this.checkpoint(keep, count);
-      if (truncation === this.truncations) this.written = this.durable = { segment: keep, pos, index: index - 1 };
-      for (const w of moved) w.settle();
-      this.advanced();
-    }, moved);
+    return { keep, pos, count, removed };
   }
 
   /** Makes a closed segment the active one again (a suffix truncation reached into it). */
@@ -620,9 +631,9 @@ export class Log {
   }
 
   private unusable(): DepotError {
-    if (this.state === 'failed' && this.failure !== undefined) {
+    if (this.state === 'failed' && this.failureCause !== undefined) {
       void this.recoverAfterFailure();
-      return this.failure;
+      return this.failureCause;
     }
     return new DepotError('LOG_CLOSED', `log ${this.o.dir} is closed`);
   }
@@ -637,9 +648,16 @@ export class Log {
     if (job.kind === 'op') job.settle?.(error);
     this.jobs.drain(error);
     this.rejectWaiters(error);
-    this.failure = error;
+    this.failureCause = error;
     if (this.state === 'open') this.state = 'failed';
-    this.keepAfterFailure = this.o.flush.mode === 'always' ? this.durable : this.written;
+    const keep = this.o.flush.mode === 'always' ? this.durable : this.written;
+    this.keepAfterFailure = keep;
+    // Readers stop seeing the abandoned entries at once; recovery then reconciles the files.
+    try {
+      if (keep.index < this.lastIndex && keep.index >= this.firstIndex - 1) this.truncateLogical(keep.index + 1);
+    } catch {
+      // Reading a position index failed too: recovery rebuilds the whole state from the files.
+    }
     await this.recoverAfterFailure();
   }
 
@@ -663,10 +681,10 @@ export class Log {
         this.truncations++;
         this.epoch++;
         this.state = 'open';
-        this.failure = undefined;
+        this.failureCause = undefined;
         this.notify();
       } catch (err) {
-        this.failure = storageError(err, `recover log ${this.o.dir}`);
+        this.failureCause = storageError(err, `recover log ${this.o.dir}`);
       } finally {
         this.recovering = undefined;
       }
