@@ -7,7 +7,7 @@
 // lastIndex (appended), writtenIndex (handed to the OS) and durableIndex (fdatasync'ed).
 import { assert } from '../util/assert.js';
 import { DepotError, storageError } from '../util/errors.js';
-import { ignoreMissing } from './file-system.js';
+import { type DiskUsage, ignoreMissing } from './file-system.js';
 import { encodeRecord, type LogEntry, MAX_INDEX, MAX_TIMESTAMP, recordBytes, SEGMENT_HEADER_BYTES } from './format.js';
 import { type Job, JobQueue } from './job-queue.js';
 import type { Meta } from './meta.js';
@@ -15,6 +15,7 @@ import { type LogOptions, type ResolvedOptions, resolveOptions } from './options
 import { createSegmentFile, persistPositions, removeSegmentFiles, removeSegmentsAbove, sealSegment, writeCheckpoint, writeMeta } from './persist.js';
 import { decodeFromCache, decodeFromDisk, diskRange, planRead, type SegmentRead } from './read.js';
 import { type Recovered, recover } from './recovery.js';
+import { DEFAULT_DISK_USAGE_WATERMARK, type RetentionPolicy, segmentsToDelete } from './retention.js';
 import { PositionList, scanRecords } from './scan.js';
 import { readSync, Segment } from './segment.js';
 import { TailCache } from './tail-cache.js';
@@ -473,6 +474,26 @@ export class Log {
       bytes += written;
     }
     return { entries, bytes };
+  }
+
+  /**
+   * Deletes the oldest closed segments that `policy` condemns, never the active one and never
+   * an entry at or after `pinnedIndex`. Resolves with what was deleted.
+   */
+  async retain(policy: RetentionPolicy, pinnedIndex: number, now: number): Promise<{ segments: number; bytes: number }> {
+    if (this.state !== 'open') throw this.unusable();
+    const watermark = policy.diskUsageWatermark ?? DEFAULT_DISK_USAGE_WATERMARK;
+    let usage: DiskUsage | undefined;
+    try {
+      if (watermark < 1) usage = await this.o.fs.usage(this.o.dir);
+    } catch (err) {
+      throw storageError(err, `disk usage of ${this.o.dir}`);
+    }
+    const segments = this.segmentInfo();
+    const k = segmentsToDelete(policy, { segments, now, pinnedIndex, usage });
+    if (k === 0) return { segments: 0, bytes: 0 };
+    await this.truncatePrefix(segments[k]!.base);
+    return { segments: k, bytes: segments.slice(0, k).reduce((sum, s) => sum + s.bytes, 0) };
   }
 
   /** Makes everything appended so far durable (for `interval` and `never` owners). */
