@@ -13,8 +13,11 @@ export interface DiskUsage {
 }
 
 export interface FileSystem {
-  /** 'read': existing file read-only; 'append': existing file read-write; 'create': read-write, must not exist. */
-  open(path: string, mode: OpenMode): Promise<number>;
+  /**
+   * 'read': existing file read-only; 'append': existing file read-write; 'create': read-write,
+   * must not exist. With `dsync`, every write returns only once its data is durable (O_DSYNC).
+   */
+  open(path: string, mode: OpenMode, dsync?: boolean): Promise<number>;
   openSync(path: string, mode: OpenMode): number;
   close(fd: number): Promise<void>;
   closeSync(fd: number): void;
@@ -71,7 +74,7 @@ async function writeAll(fd: number, buffers: readonly Buffer[], position: number
 }
 
 export const nodeFileSystem: FileSystem = {
-  open: (path, mode) => cb<number>((done) => fs.open(path, flags[mode], 0o644, done)),
+  open: (path, mode, dsync = false) => cb<number>((done) => fs.open(path, flags[mode] | (dsync ? fs.constants.O_DSYNC : 0), 0o644, done)),
   openSync: (path, mode) => fs.openSync(path, flags[mode], 0o644),
   close: (fd) => cb<void>((done) => fs.close(fd, done)),
   closeSync: (fd) => fs.closeSync(fd),

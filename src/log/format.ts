@@ -54,7 +54,7 @@ export function encodeRecord(target: Buffer, offset: number, entry: LogEntry): n
   target.writeUInt16LE(Math.floor(entry.timestamp / TWO32) & 0xffff, offset + 28);
   target[offset + 30] = entry.type;
   target[offset + 31] = RECORD_MAGIC;
-  entry.payload.copy(target, offset + RECORD_HEADER_BYTES);
+  target.set(entry.payload, offset + RECORD_HEADER_BYTES);
   const end = offset + RECORD_HEADER_BYTES + len;
   target.writeUInt32LE(crc32c(target.subarray(offset + 4, end)), offset);
   return RECORD_HEADER_BYTES + len;

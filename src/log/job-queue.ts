@@ -115,9 +115,9 @@ export class JobQueue {
   private schedule(): void {
     if (this.pumping || this.scheduled) return;
     this.scheduled = true;
-    // setImmediate rather than a microtask: appends made in the same turn of the event loop,
-    // including by callers resumed from the previous batch's promises, join one write.
-    setImmediate(() => {
+    // A microtask: appends made by the same synchronous code, and by every caller resumed
+    // from the previous batch's promises (queued before this), join one write.
+    queueMicrotask(() => {
       this.scheduled = false;
       void this.pump();
     });

@@ -14,7 +14,7 @@ import type { Meta } from './meta.js';
 import { type LogOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { createSegmentFile, persistPositions, removeSegmentFiles, removeSegmentsAbove, sealSegment, writeCheckpoint, writeMeta } from './persist.js';
 import { decodeFromCache, decodeFromDisk, diskRange, planRead, type SegmentRead } from './read.js';
-import { type Recovered, recover } from './recovery.js';
+import { type RecoverOptions, type Recovered, recover } from './recovery.js';
 import { DEFAULT_DISK_USAGE_WATERMARK, type RetentionPolicy, segmentsToDelete } from './retention.js';
 import { PositionList, scanRecords } from './scan.js';
 import { readSync, Segment } from './segment.js';
@@ -156,7 +156,18 @@ export class Log {
     assert(entries[0]!.index === this.lastIndex + 1, `append at ${entries[0]!.index}, expected ${this.lastIndex + 1}`);
     const bad = this.validate(entries);
     if (bad !== undefined) return Promise.reject(bad);
-    for (const e of entries) this.encode(e);
+    let seg = this.active;
+    let from = seg.bytes;
+    for (const e of entries) {
+      const n = recordBytes(e.payload.length);
+      if (seg.count > 0 && seg.bytes + n > this.o.segmentBytes) {
+        if (seg.bytes > from) this.jobs.write(seg, from, seg.bytes, e.index - 1, this.truncations);
+        seg = this.roll(e.index);
+        from = seg.bytes;
+      }
+      this.encode(seg, e, n);
+    }
+    this.jobs.write(seg, from, seg.bytes, this.lastIndex, this.truncations);
     return new Promise((resolve, reject) => {
       this.waiters.push({ index: this.lastIndex, settle: (err) => (err ? reject(err) : resolve()) });
     });
@@ -179,10 +190,7 @@ export class Log {
     return undefined;
   }
 
-  private encode(e: LogEntry): void {
-    const n = recordBytes(e.payload.length);
-    let seg = this.active;
-    if (seg.count > 0 && seg.bytes + n > this.o.segmentBytes) seg = this.roll(e.index);
+  private encode(seg: Segment, e: LogEntry, n: number): void {
     const pos = seg.bytes;
     const { buf, offset } = seg.cache!.reserve(pos, n);
     encodeRecord(buf, offset, e);
@@ -191,7 +199,6 @@ export class Log {
     seg.count++;
     if (e.timestamp > seg.maxTimestamp) seg.maxTimestamp = e.timestamp;
     this.terms.extend(e.index, e.term);
-    this.jobs.write(seg, pos, pos + n, e.index, this.truncations);
   }
 
   /** Starts a new active segment at `base`; the old one is sealed by the roll job. */
@@ -211,7 +218,7 @@ export class Log {
     assert(old.writeFd !== undefined, `roll of ${old.path} before it exists`);
     await this.o.fs.datasync(old.writeFd);
     await sealSegment(this.o.fs, old, this.terms.slice(old.base, old.lastIndex));
-    next.writeFd = await createSegmentFile(this.o.fs, next, this.meta.generation);
+    next.writeFd = await createSegmentFile(this.o.fs, next, this.meta.generation, this.dsync);
     if (this.active !== old) old.close(this.o.fs);
     if (epoch !== this.truncations) return;
     this.durable = this.written = { segment: next, pos: SEGMENT_HEADER_BYTES, index: old.lastIndex };
@@ -343,7 +350,7 @@ export class Log {
     return this.queueOp('truncateSuffix', [], async () => {
       for (const s of removed) s.closeFiles(this.o.fs);
       await removeSegmentsAbove(this.o.fs, this.o.dir, keep.base);
-      if (keep.writeFd === undefined) keep.writeFd = await this.openIfExists(keep.path);
+      if (keep.writeFd === undefined) keep.writeFd = await this.openIfExists(keep.path, this.dsync);
       // No file: its roll was dropped because a later truncation or reset removed it too.
       if (keep.writeFd === undefined) return;
       await this.o.fs.truncate(keep.writeFd, pos);
@@ -443,7 +450,7 @@ export class Log {
       for (const s of removed) s.closeFiles(this.o.fs);
       await removeSegmentsAbove(this.o.fs, this.o.dir, -1);
       await this.o.fs.unlink(join(this.o.dir, CHECKPOINT_FILE)).catch(ignoreMissing);
-      next.writeFd = await createSegmentFile(this.o.fs, next, meta.generation);
+      next.writeFd = await createSegmentFile(this.o.fs, next, meta.generation, this.dsync);
       this.bytesSinceCheckpoint = 0;
       for (const w of moved) w.settle();
       this.advanced();
@@ -520,6 +527,11 @@ export class Log {
     this.rejectWaiters(this.unusable());
   }
 
+  /** Group commit through O_DSYNC writes: each write of the pending batch is its own fdatasync. */
+  private get dsync(): boolean {
+    return this.o.flush.mode === 'always';
+  }
+
   private get active(): Segment {
     return this.segments[this.segments.length - 1]!;
   }
@@ -560,11 +572,8 @@ export class Log {
     this.bytesSinceCheckpoint += to - from;
     if (epoch !== this.truncations) return;
     this.written = { segment, pos: to, index: job.lastIndex };
-    if (this.o.flush.mode === 'always') {
-      await this.o.fs.datasync(segment.writeFd);
-      if (epoch !== this.truncations) return;
-      this.durable = { segment, pos: to, index: job.lastIndex };
-    }
+    // Under `always` the file is open with O_DSYNC: the write returned once its bytes were durable.
+    if (this.dsync) this.durable = this.written;
     segment.cache!.evict(this.written.pos);
     this.advanced();
     if (this.bytesSinceCheckpoint >= this.o.checkpointBytes && this.o.flush.mode !== 'never' && !this.jobs.hasQueued('checkpoint')) {
@@ -726,9 +735,9 @@ export class Log {
     }
   }
 
-  private async openIfExists(path: string): Promise<number | undefined> {
+  private async openIfExists(path: string, dsync = false): Promise<number | undefined> {
     try {
-      return await this.o.fs.open(path, 'append');
+      return await this.o.fs.open(path, 'append', dsync);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -740,6 +749,6 @@ function sameMark(a: Mark, b: Mark): boolean {
   return a.segment === b.segment && a.pos === b.pos;
 }
 
-function recoverOptions(o: ResolvedOptions) {
-  return { dir: o.dir, fsys: o.fs, startIndex: o.startIndex, create: o.create, onCorruptTail: o.onCorruptTail };
+function recoverOptions(o: ResolvedOptions): RecoverOptions {
+  return { dir: o.dir, fsys: o.fs, startIndex: o.startIndex, create: o.create, onCorruptTail: o.onCorruptTail, dsync: o.flush.mode === 'always' };
 }

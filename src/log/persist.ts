@@ -12,8 +12,8 @@ import type { Segment } from './segment.js';
 import type { TermRun } from './term-runs.js';
 
 /** Creates `segment`'s data file with its header, durably; returns its read-write descriptor. */
-export async function createSegmentFile(fsys: FileSystem, segment: Segment, generation: number): Promise<number> {
-  const fd = await fsys.open(segment.path, 'create');
+export async function createSegmentFile(fsys: FileSystem, segment: Segment, generation: number, dsync: boolean): Promise<number> {
+  const fd = await fsys.open(segment.path, 'create', dsync);
   try {
     await fsys.write(fd, [encodeSegmentHeader(generation, segment.base)], 0);
     await fsys.datasync(fd);

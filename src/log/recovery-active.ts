@@ -12,7 +12,7 @@ import type { TermRuns } from './term-runs.js';
 
 /** Loads `seg` as the active segment; returns the bytes cut from its end. */
 export async function checkActive(o: RecoverOptions, seg: Segment, ckpt: Checkpoint | undefined, terms: TermRuns): Promise<number> {
-  const fd = await o.fsys.open(seg.path, 'append');
+  const fd = await o.fsys.open(seg.path, 'append', o.dsync);
   try {
     const size = await o.fsys.size(fd);
     const trusted = ckpt !== undefined && ckpt.dataBytes <= size ? await checkpointPositions(o, seg, fd, ckpt) : undefined;

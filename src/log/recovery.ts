@@ -22,6 +22,8 @@ export interface RecoverOptions {
   create: boolean;
   /** 'fail': damage followed by valid records in the active segment is an error; 'truncate': cut there. */
   onCorruptTail: 'fail' | 'truncate';
+  /** Open the active segment for durable writes (O_DSYNC): the `always` policy. */
+  dsync: boolean;
 }
 
 export interface Recovered {
@@ -181,7 +183,7 @@ async function rebuildSealedIndex(o: RecoverOptions, seg: Segment, count: number
 async function freshSegment(o: RecoverOptions, meta: Meta): Promise<Segment> {
   const seg = new Segment(o.dir, meta.firstIndex);
   await o.fsys.unlink(join(o.dir, CHECKPOINT_FILE)).catch(ignoreMissing);
-  const fd = await createSegmentFile(o.fsys, seg, meta.generation);
+  const fd = await createSegmentFile(o.fsys, seg, meta.generation, o.dsync);
   seg.writeFd = fd;
   seg.positions = new PositionList();
   return seg;

@@ -133,13 +133,13 @@ test('a live log whose disk turns read-only fails appends and recovers when it i
   }
 });
 
-test('a failed fdatasync under `always` drops what it did not make durable, and only that', async () => {
+test('a failed durable write under `always` drops what it did not make durable, and only that', async () => {
   const { dir, cleanup } = tempDir();
   const faulty = new FaultyFileSystem();
   try {
     const log = await Log.open({ dir, fs: faulty.fs });
     await log.append(makeEntries(1, 10, 1, 50));
-    faulty.failWith('EIO', ['datasync']);
+    faulty.failWith('EIO', ['write']);
     await assert.rejects(log.append(makeEntries(11, 5, 1, 50)), (e) => isDepotError(e, 'STORAGE_IO'));
     faulty.heal();
     await healthy(log);
@@ -147,6 +147,28 @@ test('a failed fdatasync under `always` drops what it did not make durable, and 
     intact(log, 10, 50);
     await log.append(makeEntries(11, 2, 1, 50));
     assert.equal(log.durableIndex, 12);
+    await log.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('a failed fdatasync under `interval` keeps the written entries and retries', async () => {
+  const { dir, cleanup } = tempDir();
+  const faulty = new FaultyFileSystem();
+  try {
+    const log = await Log.open({ dir, fs: faulty.fs, flush: { mode: 'interval', intervalMs: 5 } });
+    await log.append(makeEntries(1, 10, 1, 50));
+    await log.sync();
+    faulty.failWith('EIO', ['datasync']);
+    await log.append(makeEntries(11, 5, 1, 50));
+    await assert.rejects(log.sync(), (e) => isDepotError(e, 'STORAGE_IO'));
+    faulty.heal();
+    await healthy(log);
+    assert.equal(log.lastIndex, 15);
+    await log.sync();
+    assert.equal(log.durableIndex, 15);
+    intact(log, 15, 50);
     await log.close();
   } finally {
     cleanup();

@@ -118,7 +118,7 @@ test('log behaves like an array under random operations and reopens', async () =
         cleanup();
       }
     }),
-    { numRuns: Number(process.env.DEPOT_PROPERTY_RUNS ?? 60) },
+    { numRuns: Number(process.env.DEPOT_PROPERTY_RUNS ?? 40) },
   );
 });
 
@@ -171,6 +171,6 @@ test('appends without waiting interleave with truncations and reads', async () =
         cleanup();
       }
     }),
-    { numRuns: Number(process.env.DEPOT_PROPERTY_RUNS ?? 60) },
+    { numRuns: Number(process.env.DEPOT_PROPERTY_RUNS ?? 40) },
   );
 });
