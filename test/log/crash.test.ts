@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Log } from '../../src/log/log.js';
 import type { LogEntry } from '../../src/log/format.js';
 import { crashEntry } from './crash-entry.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../helpers/log.js';
 
 const child = fileURLToPath(new URL('./crash-child.js', import.meta.url));
 const rounds = Number(process.env.DEPOT_CRASH_ROUNDS ?? 50);

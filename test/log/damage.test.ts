@@ -6,7 +6,7 @@ import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync, unli
 import { join } from 'node:path';
 import { Log } from '../../src/log/log.js';
 import { isDepotError } from '../../src/util/errors.js';
-import { makeEntries, makeEntry, tempDir } from './helpers.js';
+import { makeEntries, makeEntry, tempDir } from '../helpers/log.js';
 
 const options = (dir: string) => ({ dir, segmentBytes: 2048, checkpointBytes: 1 << 30 });
 

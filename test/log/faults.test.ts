@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Log } from '../../src/log/log.js';
 import { isDepotError } from '../../src/util/errors.js';
 import { FaultyFileSystem } from './faulty-fs.js';
-import { makeEntries, makeEntry, tempDir } from './helpers.js';
+import { makeEntries, makeEntry, tempDir } from '../helpers/log.js';
 import { mountTmpfs } from './mounts.js';
 
 async function healthy(log: Log): Promise<void> {

@@ -10,7 +10,7 @@ import { HashIndex } from '../../src/log/hash-index.js';
 import { Log } from '../../src/log/log.js';
 import { OffsetIndex, type OffsetRecord } from '../../src/log/offset-index.js';
 import { isDepotError } from '../../src/util/errors.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../helpers/log.js';
 
 const rec = (o: number): OffsetRecord => ({ logIndex: 1000 + Math.floor(o / 4), position: (o % 4) * 100, size: 100, tagHash: hashString(`tag${o % 7}`), timestamp: 1_700_000_000_000 + o * 10 });
 

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { Log } from '../../src/log/log.js';
 import type { LogEntry } from '../../src/log/format.js';
 import type { FlushPolicy } from '../../src/log/options.js';
-import { makeEntry, tempDir } from './helpers.js';
+import { makeEntry, tempDir } from '../helpers/log.js';
 
 type Op =
   | { op: 'append'; n: number; size: number; newTerm: boolean }

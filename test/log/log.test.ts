@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Log } from '../../src/log/log.js';
 import { isDepotError } from '../../src/util/errors.js';
-import { makeEntries, makeEntry, tempDir } from './helpers.js';
+import { makeEntries, makeEntry, tempDir } from '../helpers/log.js';
 
 function plain(e: { index: number; term: number; timestamp: number; type: number; payload: Buffer }) {
   return { index: e.index, term: e.term, timestamp: e.timestamp, type: e.type, payload: Buffer.from(e.payload) };

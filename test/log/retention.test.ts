@@ -4,7 +4,7 @@ import { nodeFileSystem } from '../../src/log/file-system.js';
 import { Log } from '../../src/log/log.js';
 import { segmentsToDelete } from '../../src/log/retention.js';
 import { isDepotError } from '../../src/util/errors.js';
-import { makeEntries, tempDir } from './helpers.js';
+import { makeEntries, tempDir } from '../helpers/log.js';
 
 const seg = (lastIndex: number, bytes: number, maxTimestamp: number) => ({ lastIndex, bytes, maxTimestamp });
 const segments = [seg(10, 100, 1000), seg(20, 100, 2000), seg(30, 100, 3000), seg(40, 100, 4000)];
