@@ -13,11 +13,11 @@ import { type Job, JobQueue } from './job-queue.js';
 import type { Meta } from './meta.js';
 import { type LogOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { createSegmentFile, persistPositions, removeSegmentFiles, removeSegmentsAbove, sealSegment, writeCheckpoint, writeMeta } from './persist.js';
-import { decodeFromCache, decodeFromDisk, diskRange, planRead, type SegmentRead } from './read.js';
+import { readRange, readRangeSync } from './read.js';
 import { type RecoverOptions, type Recovered, recover } from './recovery.js';
 import { DEFAULT_DISK_USAGE_WATERMARK, type RetentionPolicy, segmentsToDelete } from './retention.js';
 import { PositionList, scanRecords } from './scan.js';
-import { readSync, Segment } from './segment.js';
+import { Segment } from './segment.js';
 import { TailCache } from './tail-cache.js';
 import type { TermRuns } from './term-runs.js';
 import { CHECKPOINT_FILE } from './meta.js';
@@ -237,22 +237,7 @@ export class Log {
    */
   entries(lo: number, hi: number, maxBytes = Infinity): LogEntry[] {
     this.checkRange(lo, hi);
-    const out: LogEntry[] = [];
-    let budget = maxBytes;
-    for (let index = lo; index < hi; ) {
-      const plan = this.plan(index, hi, budget, out.length === 0);
-      if (plan === undefined) break;
-      const { position, length } = diskRange(plan);
-      if (length > 0) {
-        const disk = Buffer.allocUnsafe(length);
-        const n = readSync(this.o.fs, plan.segment.dataFd(this.o.fs), disk, position, plan.segment.path);
-        decodeFromDisk(plan, disk.subarray(0, n), out);
-      }
-      decodeFromCache(plan, out);
-      budget -= plan.positions[plan.n]! - plan.positions[0]!;
-      index += plan.n;
-    }
-    return out;
+    return readRangeSync(this.o.fs, this.segments, lo, hi, maxBytes);
   }
 
   /** Like `entries`, reading files off the event loop: for cold or large ranges. */
@@ -261,7 +246,7 @@ export class Log {
       const epoch = this.epoch;
       this.checkRange(lo, hi);
       try {
-        const out = await this.readOnce(lo, hi, maxBytes);
+        const out = await readRange(this.o.fs, this.segments, lo, hi, maxBytes);
         if (epoch === this.epoch) return out;
       } catch (err) {
         if (epoch === this.epoch || attempt >= 3) throw storageError(err, `read ${this.o.dir}`);
@@ -269,34 +254,6 @@ export class Log {
       // The log was truncated or rolled back under the read: plan again (bounded).
       if (attempt >= 3) throw new DepotError('INDEX_OUT_OF_RANGE', `entries ${lo}..${hi} changed during the read`);
     }
-  }
-
-  private async readOnce(lo: number, hi: number, maxBytes: number): Promise<LogEntry[]> {
-    const out: LogEntry[] = [];
-    let budget = maxBytes;
-    for (let index = lo; index < hi && index <= this.lastIndex; ) {
-      const plan = this.plan(index, hi, budget, out.length === 0);
-      if (plan === undefined) break;
-      const cached: LogEntry[] = [];
-      decodeFromCache(plan, cached);
-      const { position, length } = diskRange(plan);
-      if (length > 0) {
-        const disk = Buffer.allocUnsafe(length);
-        const n = await this.o.fs.read(plan.segment.dataFd(this.o.fs), disk, position);
-        decodeFromDisk(plan, disk.subarray(0, n), out);
-      }
-      out.push(...cached);
-      budget -= plan.positions[plan.n]! - plan.positions[0]!;
-      index += plan.n;
-    }
-    return out;
-  }
-
-  private plan(index: number, hi: number, budget: number, first: boolean): SegmentRead | undefined {
-    const seg = this.segmentFor(index);
-    const plan = planRead(this.o.fs, seg, index - seg.base, hi - seg.base, budget);
-    if (!first && plan.positions[1]! - plan.positions[0]! > budget) return undefined;
-    return plan;
   }
 
   /** Term of the entry at `index` (from memory). */
@@ -317,18 +274,6 @@ export class Log {
         details: { lo, hi, lastIndex: this.lastIndex },
       });
     }
-  }
-
-  private segmentFor(index: number): Segment {
-    const segs = this.segments;
-    let lo = 0;
-    let hi = segs.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (segs[mid]!.base <= index) lo = mid;
-      else hi = mid - 1;
-    }
-    return segs[lo]!;
   }
 
   /**

@@ -5,12 +5,12 @@ import { assert } from '../util/assert.js';
 import { DepotError } from '../util/errors.js';
 import type { FileSystem } from './file-system.js';
 import { checkRecord, decodeRecord, type LogEntry, recordIndex } from './format.js';
-import type { Segment } from './segment.js';
+import { readSync, type Segment } from './segment.js';
 
 /** Bound on entries per read call, so one call's work is bounded whatever the range. */
 export const MAX_ENTRIES_PER_READ = 65_536;
 
-export interface SegmentRead {
+interface SegmentRead {
   readonly segment: Segment;
   /** Offset of the first entry in the segment. */
   readonly k0: number;
@@ -25,7 +25,7 @@ export interface SegmentRead {
  * Plans reading entries k0.. of `segment` up to offset `kEnd` (exclusive) within `budget`
  * bytes; the first entry is always included whatever its size.
  */
-export function planRead(fsys: FileSystem, segment: Segment, k0: number, kEnd: number, budget: number): SegmentRead {
+function planRead(fsys: FileSystem, segment: Segment, k0: number, kEnd: number, budget: number): SegmentRead {
   const last = Math.min(kEnd, k0 + MAX_ENTRIES_PER_READ, segment.count) - 1;
   const positions = segment.positionsOf(fsys, k0, last);
   let n = 1;
@@ -37,13 +37,13 @@ export function planRead(fsys: FileSystem, segment: Segment, k0: number, kEnd: n
 }
 
 /** File bytes the plan needs: [position, position + length). */
-export function diskRange(plan: SegmentRead): { position: number; length: number } {
+function diskRange(plan: SegmentRead): { position: number; length: number } {
   const p = plan.positions;
   return { position: p[0]!, length: p[plan.fromCache]! - p[0]! };
 }
 
 /** Decodes the plan's file entries into `out`, given the bytes of `diskRange(plan)`. */
-export function decodeFromDisk(plan: SegmentRead, disk: Buffer, out: LogEntry[]): void {
+function decodeFromDisk(plan: SegmentRead, disk: Buffer, out: LogEntry[]): void {
   const { segment, k0, positions: p } = plan;
   for (let i = 0; i < plan.fromCache; i++) {
     const off = p[i]! - p[0]!;
@@ -56,13 +56,76 @@ export function decodeFromDisk(plan: SegmentRead, disk: Buffer, out: LogEntry[])
 }
 
 /** Decodes the plan's cached entries into `out` (call before anything can evict them). */
-export function decodeFromCache(plan: SegmentRead, out: LogEntry[]): void {
+function decodeFromCache(plan: SegmentRead, out: LogEntry[]): void {
   const { segment, k0, positions: p } = plan;
   for (let i = plan.fromCache; i < plan.n; i++) {
     const bytes = segment.cache?.slice(p[i]!, p[i + 1]!);
     assert(bytes !== undefined, `entry ${segment.base + k0 + i} left the tail cache during a read`);
     out.push(decodeRecord(bytes, 0));
   }
+}
+
+/** Entries [lo, hi) within about `budget` bytes (at least one), reading files synchronously. */
+export function readRangeSync(fsys: FileSystem, segments: readonly Segment[], lo: number, hi: number, budget: number): LogEntry[] {
+  const out: LogEntry[] = [];
+  for (let index = lo; index < hi; ) {
+    const plan = planAt(fsys, segments, index, hi, budget, out.length === 0);
+    if (plan === undefined) break;
+    const { position, length } = diskRange(plan);
+    if (length > 0) {
+      const disk = Buffer.allocUnsafe(length);
+      const n = readSync(fsys, plan.segment.dataFd(fsys), disk, position, plan.segment.path);
+      decodeFromDisk(plan, disk.subarray(0, n), out);
+    }
+    decodeFromCache(plan, out);
+    budget -= plan.positions[plan.n]! - plan.positions[0]!;
+    index += plan.n;
+  }
+  return out;
+}
+
+/**
+ * Like `readRangeSync`, with file reads off the event loop. The caller checks that the log did
+ * not change during the read (cached entries are taken before the first await).
+ */
+export async function readRange(fsys: FileSystem, segments: readonly Segment[], lo: number, hi: number, budget: number): Promise<LogEntry[]> {
+  const out: LogEntry[] = [];
+  for (let index = lo; index < hi; ) {
+    const plan = planAt(fsys, segments, index, hi, budget, out.length === 0);
+    if (plan === undefined) break;
+    const cached: LogEntry[] = [];
+    decodeFromCache(plan, cached);
+    const { position, length } = diskRange(plan);
+    if (length > 0) {
+      const disk = Buffer.allocUnsafe(length);
+      const n = await fsys.read(plan.segment.dataFd(fsys), disk, position);
+      decodeFromDisk(plan, disk.subarray(0, n), out);
+    }
+    out.push(...cached);
+    budget -= plan.positions[plan.n]! - plan.positions[0]!;
+    index += plan.n;
+  }
+  return out;
+}
+
+/** The plan for entries from `index`; undefined when the first would exceed a spent budget. */
+function planAt(fsys: FileSystem, segments: readonly Segment[], index: number, hi: number, budget: number, first: boolean): SegmentRead | undefined {
+  const seg = segmentFor(segments, index);
+  const plan = planRead(fsys, seg, index - seg.base, hi - seg.base, budget);
+  if (!first && plan.positions[1]! - plan.positions[0]! > budget) return undefined;
+  return plan;
+}
+
+/** The segment holding `index`: a binary search over the bases. */
+export function segmentFor(segments: readonly Segment[], index: number): Segment {
+  let lo = 0;
+  let hi = segments.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (segments[mid]!.base <= index) lo = mid;
+    else hi = mid - 1;
+  }
+  return segments[lo]!;
 }
 
 export function corrupt(segment: Segment, index: number, position: number): DepotError {
