@@ -5,7 +5,7 @@
 // so that reads and further appends see it, and queues its physical work on the JobQueue,
 // which applies it to the disk in the same order. Three marks tell how far the disk has got:
 // lastIndex (appended), writtenIndex (handed to the OS) and durableIndex (fdatasync'ed).
-import { assert } from '../util/assert.js';
+import { assert, AssertionError } from '../util/assert.js';
 import { DepotError, storageError } from '../util/errors.js';
 import { type DiskUsage, ignoreMissing } from './file-system.js';
 import { encodeRecord, type LogEntry, MAX_INDEX, MAX_TIMESTAMP, recordBytes, SEGMENT_HEADER_BYTES } from './format.js';
@@ -74,8 +74,7 @@ export class Log {
   private epoch = 0;
   private bytesSinceCheckpoint = 0;
   private timer: NodeJS.Timeout | undefined;
-  /** Bytes cut from a torn or corrupt tail by the last recovery. */
-  truncatedBytes: number;
+  private cutBytes: number;
 
   private constructor(
     private readonly o: ResolvedOptions,
@@ -88,7 +87,7 @@ export class Log {
     this.meta = r.meta;
     this.segments = r.segments;
     this.terms = r.terms;
-    this.truncatedBytes = r.truncatedBytes;
+    this.cutBytes = r.truncatedBytes;
     this.written = this.durable = this.endMark();
     this.attachCache(this.active);
     if (o.flush.mode === 'interval') {
@@ -127,6 +126,11 @@ export class Log {
     return this.durable.index;
   }
 
+  /** Bytes cut from a torn or corrupt tail by the last recovery. */
+  get truncatedBytes(): number {
+    return this.cutBytes;
+  }
+
   /** The error that stopped the log, while it is recovering from it (undefined when healthy). */
   get failure(): DepotError | undefined {
     return this.state === 'failed' ? this.failureCause : undefined;
@@ -153,7 +157,7 @@ export class Log {
   append(entries: readonly LogEntry[]): Promise<void> {
     if (this.state !== 'open') return Promise.reject(this.unusable());
     if (entries.length === 0) return Promise.resolve();
-    assert(entries[0]!.index === this.lastIndex + 1, `append at ${entries[0]!.index}, expected ${this.lastIndex + 1}`);
+    if (entries[0]!.index !== this.lastIndex + 1) throw new AssertionError(`append at ${entries[0]!.index}, expected ${this.lastIndex + 1}`);
     const bad = this.validate(entries);
     if (bad !== undefined) return Promise.reject(bad);
     let seg = this.active;
@@ -178,7 +182,7 @@ export class Log {
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       assert(e.index === entries[0]!.index + i, 'appended indexes must be contiguous');
-      assert(e.term >= term && Number.isSafeInteger(e.term), `term ${e.term} at ${e.index} is below ${term}`);
+      if (e.term < term || !Number.isSafeInteger(e.term)) throw new AssertionError(`term ${e.term} at ${e.index} is below ${term}`);
       term = e.term;
       if (e.payload.length > this.o.maxEntryBytes) {
         return new DepotError('MESSAGE_TOO_LARGE', `entry ${e.index}: ${e.payload.length} bytes > maxEntryBytes ${this.o.maxEntryBytes}`);
@@ -605,6 +609,7 @@ export class Log {
     for (const w of pending) w.settle(err);
   }
 
+  /** The error for a call the log cannot serve; while failed, each such call retries recovery. */
   private unusable(): DepotError {
     if (this.state === 'failed' && this.failureCause !== undefined) {
       void this.recoverAfterFailure();
@@ -650,7 +655,7 @@ export class Log {
         this.meta = r.meta;
         this.segments = r.segments;
         this.terms = r.terms;
-        this.truncatedBytes = r.truncatedBytes;
+        this.cutBytes = r.truncatedBytes;
         this.attachCache(this.active);
         this.written = this.durable = this.endMark();
         this.truncations++;

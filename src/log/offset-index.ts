@@ -17,7 +17,7 @@
 //   offset, u64 next offset, u64 time records, u64 covered log index, u64 max timestamp,
 //   u32 0, u32 CRC-32C of [0, 60)
 import { join } from 'node:path';
-import { assert } from '../util/assert.js';
+import { AssertionError } from '../util/assert.js';
 import { crc32c } from '../util/crc32c.js';
 import { DepotError } from '../util/errors.js';
 import type { FdCache } from './fd-cache.js';
@@ -102,7 +102,7 @@ export class OffsetIndex {
   }
 
   append(offset: number, r: OffsetRecord): void {
-    assert(offset === this.records.count, `offset ${offset} appended, expected ${this.records.count}`);
+    if (offset !== this.records.count) throw new AssertionError(`offset ${offset} appended, expected ${this.records.count}`);
     if (offset - this.lastTimeOffset >= this.o.timeInterval && offset > this.records.first) {
       const t = this.times.append();
       writeU64(t.buf, this.maxTimestamp, t.offset);
@@ -122,7 +122,7 @@ export class OffsetIndex {
 
   /** Records that the log has been processed up to `logIndex` (for the next checkpoint). */
   cover(logIndex: number): void {
-    assert(logIndex >= this.covered, `covered log index went back from ${this.covered} to ${logIndex}`);
+    if (logIndex < this.covered) throw new AssertionError(`covered log index went back from ${this.covered} to ${logIndex}`);
     this.covered = logIndex;
   }
 

@@ -6,7 +6,7 @@
 // closed to further appends, because readers may still hold slices of the truncated entries.
 // Slabs are dropped oldest first once written and over the byte limit; unwritten bytes are
 // always kept (the writer still needs them).
-import { assert } from '../util/assert.js';
+import { assert, AssertionError } from '../util/assert.js';
 
 interface Slab {
   buf: Buffer;
@@ -45,7 +45,7 @@ export class TailCache {
    */
   reserve(pos: number, n: number): { buf: Buffer; offset: number } {
     let last = this.slabs[this.slabs.length - 1];
-    if (last !== undefined) assert(last.start + last.used === pos, `cache end ${last.start + last.used} != ${pos}`);
+    if (last !== undefined && last.start + last.used !== pos) throw new AssertionError(`cache end ${last.start + last.used} != ${pos}`);
     if (last === undefined || last.closed || last.used + n > last.buf.length) {
       assert(this.slabs.length < MAX_SLABS, 'tail cache slab count bound');
       last = { buf: Buffer.allocUnsafeSlow(Math.max(this.slabBytes, n)), start: pos, used: 0, closed: false };
