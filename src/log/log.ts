@@ -16,7 +16,7 @@ import { createSegmentFile, persistPositions, removeSegmentFiles, removeSegments
 import { readRange, readRangeSync } from './read.js';
 import { type RecoverOptions, type Recovered, recover } from './recovery.js';
 import { DEFAULT_DISK_USAGE_WATERMARK, type RetentionPolicy, segmentsToDelete } from './retention.js';
-import { PositionList, scanRecords } from './scan.js';
+import { PositionList, scanWhole } from './scan.js';
 import { Segment } from './segment.js';
 import { TailCache } from './tail-cache.js';
 import type { TermRuns } from './term-runs.js';
@@ -417,14 +417,7 @@ export class Log {
     for (const seg of [...this.segments]) {
       const written = seg === this.written.segment ? this.written.pos : seg === this.active ? SEGMENT_HEADER_BYTES : seg.bytes;
       const count = seg === this.written.segment ? this.written.index - seg.base + 1 : seg === this.active ? 0 : seg.count;
-      const fd = await this.o.fs.open(seg.path, 'read');
-      const scan = await scanRecords(this.o.fs, fd, written, SEGMENT_HEADER_BYTES, seg.base, prevTerm).finally(() => this.o.fs.close(fd));
-      if (scan.positions.length !== count || scan.end !== written) {
-        const at = seg.base + scan.positions.length;
-        throw new DepotError('CORRUPT_LOG', `${seg.path}: damaged at entry ${at} (byte ${scan.end}, ${scan.stop})`, {
-          details: { file: seg.path, index: at, position: scan.end },
-        });
-      }
+      const scan = await scanWhole(this.o.fs, seg.path, seg.base, written, count, prevTerm);
       prevTerm = scan.lastTerm;
       entries += count;
       bytes += written;

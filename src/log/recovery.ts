@@ -10,7 +10,7 @@ import { CHECKPOINT_FILE, decodeCheckpoint, decodeMeta, META_FILE, type Meta } f
 import { createSegmentFile, removeSegmentFiles, sealSegment, writeMeta } from './persist.js';
 import { checkActive } from './recovery-active.js';
 import { decodeRuns, decodeSealedHeader, POSITION_INDEX_HEADER_BYTES, positionOffset } from './position-index.js';
-import { PositionList, scanRecords } from './scan.js';
+import { PositionList, scanWhole } from './scan.js';
 import { Segment } from './segment.js';
 import { TermRuns } from './term-runs.js';
 
@@ -161,15 +161,8 @@ async function loadSealedIndex(o: RecoverOptions, seg: Segment, count: number, d
 
 /** Rebuilds a closed segment's position index by scanning it; damage there is reported. */
 async function rebuildSealedIndex(o: RecoverOptions, seg: Segment, count: number, dataBytes: number, terms: TermRuns): Promise<void> {
-  const fd = await o.fsys.open(seg.path, 'read');
   const prevTerm = terms.lastTerm;
-  const scan = await scanRecords(o.fsys, fd, dataBytes, SEGMENT_HEADER_BYTES, seg.base, prevTerm).finally(() => o.fsys.close(fd));
-  if (scan.positions.length !== count || scan.end !== dataBytes) {
-    const at = seg.base + scan.positions.length;
-    throw new DepotError('CORRUPT_LOG', `${seg.path}: closed segment is damaged at entry ${at} (byte ${scan.end}, ${scan.stop})`, {
-      details: { file: seg.path, index: at, position: scan.end },
-    });
-  }
+  const scan = await scanWhole(o.fsys, seg.path, seg.base, dataBytes, count, prevTerm);
   const runs = scan.runs[0]?.start === seg.base ? scan.runs : [{ start: seg.base, term: prevTerm }, ...scan.runs];
   for (const r of runs) terms.extend(r.start, r.term);
   seg.count = count;

@@ -1,8 +1,9 @@
 // Sequential scan of a segment file, verifying every record: used by recovery (the tail of the
 // active segment), to rebuild a missing position index, and by verify().
 import { assert, AssertionError } from '../util/assert.js';
+import { DepotError } from '../util/errors.js';
 import type { FileSystem } from './file-system.js';
-import { checkRecord, Corrupt, MAX_RECORD_BYTES, RECORD_HEADER_BYTES, RECORD_MAGIC, recordIndex, recordTerm, recordTimestamp, Torn } from './format.js';
+import { checkRecord, Corrupt, MAX_RECORD_BYTES, RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, RECORD_MAGIC, recordIndex, recordTerm, recordTimestamp, Torn } from './format.js';
 import type { TermRun } from './term-runs.js';
 
 /** A growable array of u32 positions (off the V8 heap's object space). */
@@ -117,6 +118,22 @@ export async function scanRecords(
     pos += total;
   }
   return { positions, end: pos, maxTimestamp, runs, lastTerm: term, stop };
+}
+
+/**
+ * Scans the records of a segment file from its header up to `bytes`, which must hold exactly
+ * `count` valid records from index `base`; anything else is reported as CORRUPT_LOG.
+ */
+export async function scanWhole(fsys: FileSystem, path: string, base: number, bytes: number, count: number, prevTerm: number): Promise<ScanResult> {
+  const fd = await fsys.open(path, 'read');
+  const scan = await scanRecords(fsys, fd, bytes, SEGMENT_HEADER_BYTES, base, prevTerm).finally(() => fsys.close(fd));
+  if (scan.positions.length !== count || scan.end !== bytes) {
+    const at = base + scan.positions.length;
+    throw new DepotError('CORRUPT_LOG', `${path}: damaged at entry ${at} (byte ${scan.end}, ${scan.stop})`, {
+      details: { file: path, index: at, position: scan.end },
+    });
+  }
+  return scan;
 }
 
 async function fill(fsys: FileSystem, fd: number, buf: Buffer, pos: number, fileSize: number) {
