@@ -44,10 +44,6 @@ export class JobQueue {
     private readonly onFailure: (job: Job, err: unknown) => Promise<void>,
   ) {}
 
-  get idle(): boolean {
-    return !this.pumping && !this.scheduled && this.head === this.jobs.length;
-  }
-
   /** Queues the bytes [from, to) of `segment`, merged into the last queued write if it continues it. */
   write(segment: Segment, from: number, to: number, lastIndex: number, epoch: number): void {
     const tail = this.jobs.length > this.head ? this.jobs[this.jobs.length - 1] : undefined;

@@ -196,8 +196,9 @@ export class Log {
 
   private encode(seg: Segment, e: LogEntry, n: number): void {
     const pos = seg.bytes;
-    const { buf, offset } = seg.cache!.reserve(pos, n);
-    encodeRecord(buf, offset, e);
+    const cache = seg.cache!;
+    const offset = cache.reserve(pos, n);
+    encodeRecord(cache.current, offset, e);
     seg.positions!.push(pos);
     seg.bytes += n;
     seg.count++;
@@ -409,18 +410,33 @@ export class Log {
   /**
    * Reads every written record of every segment and checks its CRC, index and term order
    * (what recovery skips for closed segments). Throws CORRUPT_LOG naming the first damage.
+   * Runs beside appends; a truncation meanwhile makes it start over (bounded).
    */
   async verify(): Promise<{ entries: number; bytes: number }> {
+    for (let attempt = 0; ; attempt++) {
+      const epoch = this.epoch;
+      try {
+        return await this.verifyWritten(this.written, [...this.segments]);
+      } catch (err) {
+        if (epoch === this.epoch || attempt >= 3) throw storageError(err, `verify ${this.o.dir}`);
+      }
+    }
+  }
+
+  /** Scans `segments` up to the written mark (later segments may not exist on disk yet). */
+  private async verifyWritten(mark: Mark, segments: Segment[]): Promise<{ entries: number; bytes: number }> {
     let entries = 0;
     let bytes = 0;
     let prevTerm = -1;
-    for (const seg of [...this.segments]) {
-      const written = seg === this.written.segment ? this.written.pos : seg === this.active ? SEGMENT_HEADER_BYTES : seg.bytes;
-      const count = seg === this.written.segment ? this.written.index - seg.base + 1 : seg === this.active ? 0 : seg.count;
-      const scan = await scanWhole(this.o.fs, seg.path, seg.base, written, count, prevTerm);
+    for (const seg of segments) {
+      const last = seg === mark.segment;
+      const size = last ? mark.pos : seg.bytes;
+      const count = last ? mark.index - seg.base + 1 : seg.count;
+      const scan = await scanWhole(this.o.fs, seg.path, seg.base, size, count, prevTerm);
       prevTerm = scan.lastTerm;
       entries += count;
-      bytes += written;
+      bytes += size;
+      if (last) break;
     }
     return { entries, bytes };
   }

@@ -8,7 +8,7 @@ import { checkRecord, decodeRecord, type LogEntry, recordIndex } from './format.
 import { readSync, type Segment } from './segment.js';
 
 /** Bound on entries per read call, so one call's work is bounded whatever the range. */
-export const MAX_ENTRIES_PER_READ = 65_536;
+const MAX_ENTRIES_PER_READ = 65_536;
 
 interface SegmentRead {
   readonly segment: Segment;
@@ -117,7 +117,7 @@ function planAt(fsys: FileSystem, segments: readonly Segment[], index: number, h
 }
 
 /** The segment holding `index`: a binary search over the bases. */
-export function segmentFor(segments: readonly Segment[], index: number): Segment {
+function segmentFor(segments: readonly Segment[], index: number): Segment {
   let lo = 0;
   let hi = segments.length - 1;
   while (lo < hi) {

@@ -182,6 +182,6 @@ async function freshSegment(o: RecoverOptions, meta: Meta): Promise<Segment> {
   return seg;
 }
 
-export function corruptLog(dir: string, what: string): DepotError {
+function corruptLog(dir: string, what: string): DepotError {
   return new DepotError('CORRUPT_LOG', `log ${dir}: ${what}`, { details: { dir } });
 }

@@ -39,11 +39,16 @@ export class TailCache {
     return this.slabs.length > 0 ? this.slabs[0]!.start : Infinity;
   }
 
+  /** The slab that the last `reserve` returned an offset into. */
+  get current(): Buffer {
+    return this.slabs[this.slabs.length - 1]!.buf;
+  }
+
   /**
    * Room for `n` bytes at segment position `pos`, which must be the end of what is cached
-   * (or the first position when the cache is empty).
+   * (or the first position when the cache is empty): returns the offset in `current`.
    */
-  reserve(pos: number, n: number): { buf: Buffer; offset: number } {
+  reserve(pos: number, n: number): number {
     let last = this.slabs[this.slabs.length - 1];
     if (last !== undefined && last.start + last.used !== pos) throw new AssertionError(`cache end ${last.start + last.used} != ${pos}`);
     if (last === undefined || last.closed || last.used + n > last.buf.length) {
@@ -54,7 +59,7 @@ export class TailCache {
     const offset = last.used;
     last.used += n;
     this.bytes += n;
-    return { buf: last.buf, offset };
+    return offset;
   }
 
   /** A view of [pos, end) if those bytes are cached. */

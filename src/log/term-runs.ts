@@ -11,10 +11,6 @@ export class TermRuns {
   private starts: number[] = [];
   private terms: number[] = [];
 
-  get length(): number {
-    return this.starts.length;
-  }
-
   /** Term of the last run, or −1 when there is none. */
   get lastTerm(): number {
     return this.terms.length > 0 ? this.terms[this.terms.length - 1]! : -1;
