@@ -12,7 +12,7 @@ import { nowMs, percentile } from './lib/stats.js';
 import type { RaftGroup } from '../src/raft/driver/group.js';
 import { RaftHost } from '../src/raft/driver/host.js';
 import { CountingMachine } from '../test/raft/helpers/machines.js';
-import { openLog } from '../test/raft/helpers/open-log.js';
+import { openFoundationLog } from '../src/raft/driver/foundation-log.js';
 
 const ENTRY = Buffer.alloc(1024, 0x61);
 const CONCURRENCY = [1, 64, 1024];
@@ -53,7 +53,7 @@ function spawnFollower(id: number, dir: string): Promise<{ proc: ChildProcess; a
 }
 
 async function raftFigures(replicas: number, dir: string): Promise<Result[]> {
-  const host = await RaftHost.start({ nodeId: 1, host: '127.0.0.1', port: 0, tickMs: 50, openLog });
+  const host = await RaftHost.start({ nodeId: 1, host: '127.0.0.1', port: 0, tickMs: 50 });
   const followers = await Promise.all(Array.from({ length: replicas - 1 }, (_, i) => spawnFollower(i + 2, join(dir, `n${i + 2}`))));
   try {
     const peers: Record<number, string> = { 1: host.address };
@@ -78,7 +78,7 @@ async function raftFigures(replicas: number, dir: string): Promise<Result[]> {
 async function logFigures(dir: string): Promise<Result[]> {
   const results: Result[] = [];
   for (const c of CONCURRENCY) {
-    const log = await openLog(join(dir, `log-c${c}`), { durability: 'sync', startIndex: 1 });
+    const log = await openFoundationLog(join(dir, `log-c${c}`), { durability: 'sync', startIndex: 1 });
     let next = 1;
     results.push(await load((payload) => log.append([{ index: next++, term: 1, timestamp: 0, type: 2, payload }]), c));
     await log.close();

@@ -1,6 +1,7 @@
-// The driver end to end in one process: real TCP between RaftHosts on 127.0.0.1, the group
-// contract (propose/read/leadership events), NOT_LEADER hints, failover, and a new member
-// that catches up from a streamed snapshot.
+// The driver end to end in one process: real TCP between RaftHosts on 127.0.0.1 and real
+// logs in temporary directories; the group contract (propose/read/leadership events),
+// NOT_LEADER hints, failover, a new member that catches up from a streamed snapshot, pins
+// and retention.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -8,12 +9,12 @@ import { ConfChangeType } from '../../src/raft/core/confchange.js';
 import type { RaftGroup } from '../../src/raft/driver/group.js';
 import { RaftHost } from '../../src/raft/driver/host.js';
 import { isDepotError } from '../../src/util/errors.js';
-import { memoryLogs, startHosts, tempDir, waitFor } from './helpers/cluster.js';
+import { smallSegmentLogs, startHosts, tempDir, waitFor } from './helpers/cluster.js';
 import { ListMachine } from './helpers/machines.js';
 
 test('a single-node group elects itself at once and applies proposals', async () => {
   const tmp = tempDir('raft-single-');
-  const [host] = await startHosts(1, memoryLogs, 1000);
+  const [host] = await startHosts(1, smallSegmentLogs, 1000);
   try {
     const sm = new ListMachine();
     const g = await host!.openGroup({ id: 'g1', dir: join(tmp.dir, 'g1'), bootstrap: { 1: host!.address }, durability: 'sync', stateMachine: sm });
@@ -41,7 +42,7 @@ async function openAll(hosts: RaftHost[], dir: string, sms: ListMachine[], extra
 
 test('three nodes: followers refuse with a leader hint, writes survive the leader stopping', async () => {
   const tmp = tempDir('raft-three-');
-  const hosts = await startHosts(3, memoryLogs);
+  const hosts = await startHosts(3, smallSegmentLogs);
   const sms = hosts.map(() => new ListMachine());
   try {
     const groups = await openAll(hosts, tmp.dir, sms);
@@ -69,7 +70,7 @@ test('three nodes: followers refuse with a leader hint, writes survive the leade
 
 test('a new member catches up from a streamed snapshot, then votes', async () => {
   const tmp = tempDir('raft-join-');
-  const hosts = await startHosts(4, memoryLogs);
+  const hosts = await startHosts(4, smallSegmentLogs);
   const sms = hosts.map(() => new ListMachine());
   try {
     const opts = { snapshotEntries: 20, retainEntries: 5 };
@@ -110,7 +111,7 @@ async function retry<T>(fn: () => Promise<T>, ms: number): Promise<T> {
 
 test('snapshots truncate the log below them, except what a service pinned', async () => {
   const tmp = tempDir('raft-pin-');
-  const [host] = await startHosts(1, memoryLogs, 1000);
+  const [host] = await startHosts(1, smallSegmentLogs, 1000);
   try {
     const sm = new ListMachine();
     const g = await host!.openGroup({ id: 'p', dir: join(tmp.dir, 'p'), bootstrap: { 1: host!.address }, durability: 'sync', stateMachine: sm, snapshotEntries: 20, retainEntries: 0 });
@@ -132,9 +133,32 @@ test('snapshots truncate the log below them, except what a service pinned', asyn
   }
 });
 
+test('retention deletes whole segments below the snapshot and the lowest pin only', async () => {
+  const tmp = tempDir('raft-retain-');
+  const [host] = await startHosts(1, smallSegmentLogs, 1000);
+  try {
+    const sm = new ListMachine();
+    // Snapshots far apart and the whole log retained by them: only retention truncates here.
+    const g = await host!.openGroup({ id: 'r', dir: join(tmp.dir, 'r'), bootstrap: { 1: host!.address }, durability: 'sync', stateMachine: sm, snapshotEntries: 150, retainEntries: 1_000_000 });
+    await waitFor(() => g.status().isLeader, 1000, 'self-election');
+    const unpin = g.pin(100);
+    for (let i = 0; i < 199; i++) g.propose(Buffer.alloc(200, 0x61));
+    await g.propose(Buffer.from('last')).applied;
+    await waitFor(() => g.snapshotIndex >= 151, 2000, 'a snapshot');
+    await g.retain({ maxBytes: 0 }, Date.now());
+    assert.ok(g.log.firstIndex > 2 && g.log.firstIndex <= 100, `first index ${g.log.firstIndex} within the pin`);
+    unpin();
+    await g.retain({ maxBytes: 0 }, Date.now());
+    assert.ok(g.log.firstIndex > 100 && g.log.firstIndex <= g.snapshotIndex + 1, `first index ${g.log.firstIndex} within the snapshot at ${g.snapshotIndex}`);
+  } finally {
+    await host!.close();
+    tmp.remove();
+  }
+});
+
 test('reads on a follower are refused with a leader hint; leadership events on every node', async () => {
   const tmp = tempDir('raft-read-');
-  const hosts = await startHosts(3, memoryLogs);
+  const hosts = await startHosts(3, smallSegmentLogs);
   const sms = hosts.map(() => new ListMachine());
   try {
     const groups = await openAll(hosts, tmp.dir, sms);

@@ -18,6 +18,7 @@ import { RawNode } from '../core/node.js';
 import { SeededRandom } from '../core/random.js';
 import { DEFAULT_TUNING, MessageType, StateRole, type ConfState, type Message, type Random, type Ready, type SnapshotMeta, type Tuning } from '../core/types.js';
 import { ensureDir, readHardState, readSnapshotRecord, writeHardState, writeSnapshotRecord, type SnapshotRecord } from './files.js';
+import type { RetentionPolicy } from '../../log/retention.js';
 import type { GroupLog } from './log-store.js';
 import { SnapshotReceiver, streamSnapshot } from './snapshot-transfer.js';
 import { pruneSnapshots, readSnapshot, snapshotFileName, SnapshotWriter, verifySnapshot } from './snapshots.js';
@@ -228,9 +229,25 @@ export class RaftGroup<R = unknown> implements Group<R> {
     return this.raw.raft.log.committed;
   }
 
+  /** Index of the latest snapshot (entries up to it are no longer needed to rebuild the state). */
+  get snapshotIndex(): number {
+    return this.storage.snapshot().index;
+  }
+
   /** Keeps entries from `index` on through snapshots and retention until the returned function is called. */
   pin(index: number): () => void {
     return this.storage.pin(index);
+  }
+
+  /**
+   * Applies a retention policy to the group's log (the broker's message store): only entries
+   * below the latest snapshot (which the state no longer needs) and below every pin may go.
+   */
+  retain(policy: RetentionPolicy, now: number): Promise<{ segments: number; bytes: number }> {
+    this.checkUsable();
+    const pin = this.storage.lowestPin();
+    const keepFrom = Math.min(this.storage.snapshot().index + 1, pin ?? Number.MAX_SAFE_INTEGER);
+    return this.storage.log.retain(policy, keepFrom, now);
   }
 
   // ---- inputs from the node -----------------------------------------------------------------

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { DepotError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import type { Message } from '../core/types.js';
+import { openFoundationLog } from './foundation-log.js';
 import { RaftGroup, type Durability, type GroupTransport, type RaftGroupOptions } from './group.js';
 import type { GroupLog } from './log-store.js';
 import { RaftTransport } from './transport.js';
@@ -18,7 +19,8 @@ export interface RaftHostOptions {
   peers?: Record<number, string>;
   /** Milliseconds per raft tick. Default 50 (with 10 election ticks: a leader is suspected after 0.5–1 s). */
   tickMs?: number;
-  openLog: (dir: string, options: { durability: Durability; startIndex: number }) => Promise<GroupLog>;
+  /** Opens a group's log. Default: the foundation log (src/log). */
+  openLog?: (dir: string, options: { durability: Durability; startIndex: number }) => Promise<GroupLog>;
   logger?: Logger;
 }
 
@@ -66,7 +68,8 @@ export class RaftHost implements GroupTransport {
 
   async openGroup<R>(o: HostedGroupOptions<R>): Promise<RaftGroup<R>> {
     if (this.groups.has(o.id)) throw new DepotError('BAD_REQUEST', `group ${o.id} is already open`);
-    const g = await RaftGroup.open<R>({ logger: this.o.logger, ...o, nodeId: this.nodeId, transport: this, openLog: this.o.openLog });
+    const openLog = this.o.openLog ?? openFoundationLog;
+    const g = await RaftGroup.open<R>({ logger: this.o.logger, ...o, nodeId: this.nodeId, transport: this, openLog });
     this.groups.set(o.id, g as RaftGroup<unknown>);
     return g;
   }

@@ -1,5 +1,8 @@
 // The part of the foundation log (src/log) the driver uses. Kept as an interface so that the
-// driver states exactly what it relies on; `Log` satisfies it.
+// driver states exactly what it relies on; `Log` satisfies it (foundation-log.ts opens one),
+// and tests may run a group on an in-memory one.
+import type { RetentionPolicy } from '../../log/retention.js';
+
 export interface StoredEntry {
   readonly index: number;
   readonly term: number;
@@ -22,5 +25,7 @@ export interface GroupLog {
   truncatePrefix(index: number): Promise<void>;
   reset(nextIndex: number): Promise<void>;
   sync(): Promise<void>;
+  /** Deletes the oldest closed segments `policy` condemns, never an entry at or after `pinnedIndex`. */
+  retain(policy: RetentionPolicy, pinnedIndex: number, now: number): Promise<{ segments: number; bytes: number }>;
   close(): Promise<void>;
 }

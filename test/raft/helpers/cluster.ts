@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RaftHost } from '../../../src/raft/driver/host.js';
 import type { GroupLog } from '../../../src/raft/driver/log-store.js';
-import { MemoryLog } from './memory-log.js';
+import { Log } from '../../../src/log/log.js';
 
 export type OpenLog = (dir: string, o: { durability: 'sync' | 'async'; startIndex: number }) => Promise<GroupLog>;
 
-export const memoryLogs: OpenLog = async (_dir, o) => new MemoryLog(o.startIndex);
+/** Foundation logs with small segments, so that truncation and retention have whole segments to drop. */
+export const smallSegmentLogs: OpenLog = (dir, o) =>
+  Log.open({ dir, flush: o.durability === 'sync' ? { mode: 'always' } : { mode: 'interval', intervalMs: 1000 }, startIndex: o.startIndex, segmentBytes: 8192 });
 
 export function tempDir(prefix: string): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));

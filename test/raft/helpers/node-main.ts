@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import type { RaftGroup } from '../../../src/raft/driver/group.js';
 import { RaftHost } from '../../../src/raft/driver/host.js';
 import { isDepotError } from '../../../src/util/errors.js';
-import { openLog } from './open-log.js';
 import { CountingMachine, ListMachine } from './machines.js';
 
 interface Command {
@@ -29,7 +28,7 @@ function reply(msg: object): void {
 }
 
 async function main(): Promise<void> {
-  const host = await RaftHost.start({ nodeId, host: '127.0.0.1', port, tickMs: 50, openLog });
+  const host = await RaftHost.start({ nodeId, host: '127.0.0.1', port, tickMs: 50 });
   process.on('message', (cmd: Command) => void handle(host, cmd));
   reply({ op: 'listening', address: host.address });
 }
