@@ -27,6 +27,12 @@ test('a single-node group elects itself at once and applies proposals', async ()
     assert.deepEqual(await Promise.all(props.map((p) => p.applied)), [1, 2, 3]);
     assert.deepEqual(await g.read(() => [...sm.items]), ['a', 'b', 'c']);
     assert.deepEqual(changes, [true]);
+    // The cache's mode: an entry counts once written to the OS, fsynced in the background.
+    const asm = new ListMachine();
+    const ag = await host!.openGroup({ id: 'g2', dir: join(tmp.dir, 'g2'), bootstrap: { 1: host!.address }, durability: 'async', stateMachine: asm });
+    await waitFor(() => ag.status().isLeader, 200, 'self-election');
+    assert.equal(await ag.propose(Buffer.from('x')).applied, 1);
+    assert.ok(ag.log.writtenIndex >= 3);
   } finally {
     await host!.close();
     tmp.remove();
