@@ -1,0 +1,135 @@
+// One live consumer-group member on the leader: its queues, its read cursors and what it is
+// owed (push credits or one pending long-poll fetch). Every read for a member goes through
+// `pump`, one at a time, so cursors never race and no member holds more than its credit window.
+import type { DeliveredMessage } from '../../protocol/native/consume.js';
+import type { Assignment, JoinRequest } from '../../protocol/native/membership.js';
+import type { MessageStore } from '../store/message-store.js';
+
+export interface MemberSink {
+  assignment(a: Assignment): void;
+  /** Messages for the member's push subscription (never more than its credits). */
+  deliver(topic: string, messages: DeliveredMessage[]): void;
+}
+
+interface PendingFetch {
+  max: number;
+  resolve: (messages: DeliveredMessage[]) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Bytes of records in one delivery, so a frame stays well below the frame limit. */
+export const MAX_DELIVERY_BYTES = 4 * 1024 * 1024;
+/** Largest credit window one member may hold. */
+export const MAX_CREDITS = 100_000;
+
+export class Member {
+  queues: number[] = [];
+  lastSeen: number;
+  /** Next offset to read per assigned queue; absent until resolved from commits or the start position. */
+  readonly cursors = new Map<number, number>();
+  credits = 0;
+  subscribed = false;
+  private fetch: PendingFetch | undefined;
+  private reading = false;
+  private again = false;
+  private rotate = 0;
+  closed = false;
+
+  constructor(
+    readonly memberId: string,
+    readonly clientId: string,
+    readonly join: JoinRequest,
+    readonly tagHashes: ReadonlySet<number> | undefined,
+    readonly sink: MemberSink,
+    now: number,
+    /** Resolves a queue's starting cursor (committed offset, else the start position). */
+    private readonly resolveCursor: (member: Member, queue: number) => number,
+  ) {
+    this.lastSeen = now;
+  }
+
+  setQueues(queues: number[]): void {
+    this.queues = queues;
+    const keep = new Set(queues);
+    for (const q of [...this.cursors.keys()]) if (!keep.has(q)) this.cursors.delete(q);
+  }
+
+  /** Long-poll: resolves with messages as soon as some exist, or empty after `waitMs`. */
+  fetchMessages(max: number, waitMs: number, store: MessageStore): Promise<DeliveredMessage[]> {
+    this.fetch?.resolve([]);
+    return new Promise((resolve) => {
+      const f: PendingFetch = { max, resolve, timer: undefined };
+      f.timer = setTimeout(() => this.finishFetch(f, []), waitMs);
+      this.fetch = f;
+      this.pump(store);
+    });
+  }
+
+  private finishFetch(f: PendingFetch, messages: DeliveredMessage[]): void {
+    if (this.fetch !== f) return;
+    this.fetch = undefined;
+    clearTimeout(f.timer);
+    f.resolve(messages);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.fetch !== undefined) this.finishFetch(this.fetch, []);
+  }
+
+  /** Reads and hands out what the member is owed; called again whenever that may have changed. */
+  pump(store: MessageStore): void {
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    this.reading = true;
+    this.again = false;
+    void this.drain(store).finally(() => {
+      this.reading = false;
+      if (this.again && !this.closed) this.pump(store);
+    });
+  }
+
+  private async drain(store: MessageStore): Promise<void> {
+    for (let rounds = 0; rounds < 64 && !this.closed; rounds++) {
+      const fetch = this.fetch;
+      const want = fetch !== undefined ? fetch.max : this.subscribed ? this.credits : 0;
+      if (want <= 0) return;
+      const messages = await this.readAssigned(store, want);
+      if (messages === undefined) return;
+      if (messages.length === 0) continue;
+      if (fetch !== undefined && this.fetch === fetch) this.finishFetch(fetch, messages);
+      else if (this.subscribed) {
+        this.credits -= messages.length;
+        this.sink.deliver(this.join.topic, messages);
+      }
+    }
+  }
+
+  /** Up to `want` messages from the assigned queues, fairly; undefined when nothing is readable. */
+  private async readAssigned(store: MessageStore, want: number): Promise<DeliveredMessage[] | undefined> {
+    const topic = this.join.topic;
+    const n = this.queues.length;
+    let progressed = false;
+    const out: DeliveredMessage[] = [];
+    let bytes = 0;
+    for (let i = 0; i < n && out.length < want && bytes < MAX_DELIVERY_BYTES; i++) {
+      const queue = this.queues[(this.rotate + i) % n]!;
+      let cursor = this.cursors.get(queue);
+      if (cursor === undefined) this.cursors.set(queue, (cursor = this.resolveCursor(this, queue)));
+      if (!store.hasData(topic, queue, cursor)) continue;
+      const r = await store.read({ topic, queue, from: cursor, tags: this.tagHashes, maxMessages: want - out.length, maxBytes: MAX_DELIVERY_BYTES - bytes });
+      // The assignment may have changed while reading: only advance a cursor still ours.
+      if (this.cursors.get(queue) !== cursor) continue;
+      this.cursors.set(queue, r.next);
+      progressed = true;
+      for (const m of r.messages) {
+        out.push(m);
+        bytes += m.record.length;
+      }
+    }
+    this.rotate = n === 0 ? 0 : (this.rotate + 1) % n;
+    return progressed ? out : undefined;
+  }
+}
