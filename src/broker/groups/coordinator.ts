@@ -6,11 +6,11 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../util/clock.js';
 import { DepotError, ErrorCodes } from '../../util/errors.js';
 import { tagHash } from '../../protocol/native/record-batch.js';
-import type { CommitOutcome, DeliveredMessage, OffsetCommit } from '../../protocol/native/consume.js';
+import type { CommitOutcome, OffsetCommit } from '../../protocol/native/consume.js';
 import type { JoinRequest } from '../../protocol/native/membership.js';
 import type { BrokerService } from '../broker-service.js';
 import { assignQueues } from './assign.js';
-import { Member, MAX_CREDITS, type MemberSink } from './member.js';
+import { Member, MAX_CREDITS, type MemberSink, type ReadBatch } from './member.js';
 
 export const MIN_SESSION_TIMEOUT_MS = 1000;
 export const MAX_SESSION_TIMEOUT_MS = 300_000;
@@ -176,11 +176,11 @@ export class GroupCoordinator {
     return offset;
   }
 
-  fetch(memberId: string, maxMessages: number, maxWaitMs: number): Promise<{ topic: string; messages: DeliveredMessage[] }> {
+  fetch(memberId: string, maxMessages: number, maxWaitMs: number): Promise<ReadBatch & { topic: string }> {
     const { group, member } = this.member(memberId);
     member.lastSeen = this.clock.now();
     const max = Math.min(Math.max(1, maxMessages), MAX_CREDITS);
-    return member.fetchMessages(max, Math.min(maxWaitMs, 60_000), this.broker.store).then((messages) => ({ topic: group.topic, messages }));
+    return member.fetchMessages(max, Math.min(maxWaitMs, 60_000), this.broker.store).then((batch) => ({ topic: group.topic, ...batch }));
   }
 
   subscribe(memberId: string, credits: number): void {

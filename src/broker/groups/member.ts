@@ -7,13 +7,25 @@ import type { MessageStore } from '../store/message-store.js';
 
 export interface MemberSink {
   assignment(a: Assignment): void;
-  /** Messages for the member's push subscription (never more than its credits). */
-  deliver(topic: string, messages: DeliveredMessage[]): void;
+  /** Messages for the member's push subscription (never more than its credits), and how far each queue was examined. */
+  deliver(topic: string, messages: DeliveredMessage[], scanned: Scanned[]): void;
 }
+
+export interface Scanned {
+  queue: number;
+  next: number;
+}
+
+export interface ReadBatch {
+  messages: DeliveredMessage[];
+  scanned: Scanned[];
+}
+
+const NOTHING: ReadBatch = { messages: [], scanned: [] };
 
 interface PendingFetch {
   max: number;
-  resolve: (messages: DeliveredMessage[]) => void;
+  resolve: (batch: ReadBatch) => void;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -55,26 +67,26 @@ export class Member {
   }
 
   /** Long-poll: resolves with messages as soon as some exist, or empty after `waitMs`. */
-  fetchMessages(max: number, waitMs: number, store: MessageStore): Promise<DeliveredMessage[]> {
-    this.fetch?.resolve([]);
+  fetchMessages(max: number, waitMs: number, store: MessageStore): Promise<ReadBatch> {
+    if (this.fetch !== undefined) this.finishFetch(this.fetch, NOTHING);
     return new Promise((resolve) => {
       const f: PendingFetch = { max, resolve, timer: undefined };
-      f.timer = setTimeout(() => this.finishFetch(f, []), waitMs);
+      f.timer = setTimeout(() => this.finishFetch(f, NOTHING), waitMs);
       this.fetch = f;
       this.pump(store);
     });
   }
 
-  private finishFetch(f: PendingFetch, messages: DeliveredMessage[]): void {
+  private finishFetch(f: PendingFetch, batch: ReadBatch): void {
     if (this.fetch !== f) return;
     this.fetch = undefined;
     clearTimeout(f.timer);
-    f.resolve(messages);
+    f.resolve(batch);
   }
 
   close(): void {
     this.closed = true;
-    if (this.fetch !== undefined) this.finishFetch(this.fetch, []);
+    if (this.fetch !== undefined) this.finishFetch(this.fetch, NOTHING);
   }
 
   /** Reads and hands out what the member is owed; called again whenever that may have changed. */
@@ -96,23 +108,23 @@ export class Member {
       const fetch = this.fetch;
       const want = fetch !== undefined ? fetch.max : this.subscribed ? this.credits : 0;
       if (want <= 0) return;
-      const messages = await this.readAssigned(store, want);
-      if (messages === undefined) return;
-      if (messages.length === 0) continue;
-      if (fetch !== undefined && this.fetch === fetch) this.finishFetch(fetch, messages);
-      else if (this.subscribed) {
-        this.credits -= messages.length;
-        this.sink.deliver(this.join.topic, messages);
+      const batch = await this.readAssigned(store, want);
+      if (batch === undefined) return;
+      if (fetch !== undefined && this.fetch === fetch) {
+        if (batch.messages.length > 0) this.finishFetch(fetch, batch);
+      } else if (this.subscribed) {
+        this.credits -= batch.messages.length;
+        this.sink.deliver(this.join.topic, batch.messages, batch.scanned);
       }
     }
   }
 
   /** Up to `want` messages from the assigned queues, fairly; undefined when nothing is readable. */
-  private async readAssigned(store: MessageStore, want: number): Promise<DeliveredMessage[] | undefined> {
+  private async readAssigned(store: MessageStore, want: number): Promise<ReadBatch | undefined> {
     const topic = this.join.topic;
     const n = this.queues.length;
-    let progressed = false;
     const out: DeliveredMessage[] = [];
+    const scanned: Scanned[] = [];
     let bytes = 0;
     for (let i = 0; i < n && out.length < want && bytes < MAX_DELIVERY_BYTES; i++) {
       const queue = this.queues[(this.rotate + i) % n]!;
@@ -123,13 +135,16 @@ export class Member {
       // The assignment may have changed while reading: only advance a cursor still ours.
       if (this.cursors.get(queue) !== cursor) continue;
       this.cursors.set(queue, r.next);
-      progressed = true;
+      scanned.push({ queue, next: r.next });
       for (const m of r.messages) {
         out.push(m);
         bytes += m.record.length;
       }
     }
     this.rotate = n === 0 ? 0 : (this.rotate + 1) % n;
-    return progressed ? out : undefined;
+    if (scanned.length === 0) return undefined;
+    // Drop what was read from a queue whose cursor moved under us (revoked, or reset by an admin).
+    const valid = new Set(scanned.filter((s) => this.cursors.get(s.queue) === s.next).map((s) => s.queue));
+    return { messages: out.filter((m) => valid.has(m.queue)), scanned: scanned.filter((s) => valid.has(s.queue)) };
   }
 }

@@ -11,6 +11,9 @@
 //   Delivery:      brokerGroup u16 | topic string | count u32, each:
 //                  queue u32 | offset u64 | storeTimestamp u64 | logIndex u64 | position u32 |
 //                  record (u32 length + the record as stored, record-batch.ts)
+//                  | scannedCount u32, each queue u32 | next u64: the broker examined the queue up
+//                  to `next` (messages it filtered out by tag included), so the consumer may
+//                  commit up to there once the messages delivered before are done.
 import { BodyReader, BodyWriter } from './codec.js';
 
 export interface FetchRequest {
@@ -54,6 +57,7 @@ export interface Delivery {
   brokerGroup: number;
   topic: string;
   messages: DeliveredMessage[];
+  scanned: Array<{ queue: number; next: number }>;
 }
 
 /** Bytes a delivered message adds to a Delivery body besides its record. */
@@ -117,10 +121,12 @@ export function decodeCommitOutcomes(body: Buffer): CommitOutcome[] {
  * never decodes it.
  */
 export function encodeDelivery(d: Delivery): Buffer {
-  let bytes = 8 + Buffer.byteLength(d.topic);
+  let bytes = 12 + Buffer.byteLength(d.topic) + 12 * d.scanned.length;
   for (const m of d.messages) bytes += DELIVERED_MESSAGE_OVERHEAD + m.record.length;
   const w = new BodyWriter(bytes).u16(d.brokerGroup).string(d.topic).u32(d.messages.length);
   for (const m of d.messages) w.u32(m.queue).u64(m.offset).u64(m.storeTimestamp).u64(m.logIndex).u32(m.position).bytes(m.record);
+  w.u32(d.scanned.length);
+  for (const s of d.scanned) w.u32(s.queue).u64(s.next);
   return w.finish();
 }
 
@@ -133,6 +139,8 @@ export function decodeDelivery(body: Buffer): Delivery {
   for (let i = 0; i < n; i++) {
     messages.push({ queue: r.u32(), offset: r.u64(), storeTimestamp: r.u64(), logIndex: r.u64(), position: r.u32(), record: r.bytes() });
   }
+  const scanned: Array<{ queue: number; next: number }> = [];
+  for (let k = r.count(12), i = 0; i < k; i++) scanned.push({ queue: r.u32(), next: r.u64() });
   r.end();
-  return { brokerGroup, topic, messages };
+  return { brokerGroup, topic, messages, scanned };
 }
