@@ -238,7 +238,8 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
       this.rotate++;
       this.buffered--;
       this.grant(1);
-      if (this.buffered < this.o.prefetch / 2) this.wake();
+      // Only waiters (the pull loop, the iterator): dispatching from here would reorder a queue.
+      if (this.buffered < this.o.prefetch / 2) this.waiters.splice(0).forEach((f) => f());
       return held;
     }
     return undefined;

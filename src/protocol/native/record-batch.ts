@@ -127,6 +127,7 @@ export function batchCount(batch: Buffer): number {
 export function scanBatch(batch: Buffer, maxBodyBytes = Number.MAX_SAFE_INTEGER): RecordInfo[] {
   if (batch.length < BATCH_HEADER_BYTES) throw new DepotError('INVALID_MESSAGE', `batch of ${batch.length} bytes is shorter than its header`);
   if (batch.readUInt8(0) !== BATCH_MAGIC) throw new DepotError('INVALID_MESSAGE', `unknown batch magic ${batch.readUInt8(0)}`);
+  if (batch.readUInt8(1) !== 0) throw new DepotError('INVALID_MESSAGE', `unknown batch attributes ${batch.readUInt8(1)}`);
   const count = batch.readUInt32BE(2);
   if (count === 0 || count > MAX_BATCH_RECORDS) throw new DepotError('INVALID_MESSAGE', `batch count ${count} is outside 1..${MAX_BATCH_RECORDS}`);
   if (count * MIN_RECORD_BYTES > batch.length - BATCH_HEADER_BYTES) throw new DepotError('INVALID_MESSAGE', `batch of ${batch.length} bytes cannot hold ${count} records`);
@@ -201,7 +202,8 @@ export function decodeRecord(rec: Buffer): DecodedRecord {
   };
   const key = flags & FLAG_KEY ? readShort() : undefined;
   const tag = flags & FLAG_TAG ? readShort() : undefined;
-  const headers: Record<string, string> = {};
+  // No prototype: a header named __proto__ is just a header.
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   const count = rec.readUInt16BE(pos);
   pos += 2;
   for (let h = 0; h < count; h++) {
