@@ -3,6 +3,9 @@
 import { Command } from 'commander';
 import { registerQueueCommands } from '../../src/cli/commands/queue.js';
 
+// `node --test dist/test` runs every file under test/, this one too, with no arguments: do nothing then.
+if (process.argv.length <= 2) process.exit(0);
+
 const program = new Command('depot').exitOverride();
 registerQueueCommands(program);
 try {

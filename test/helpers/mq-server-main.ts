@@ -10,6 +10,9 @@ import { ControllerService } from '../../src/cluster/controller-service.js';
 import { NativeServer } from '../../src/server/native/native-server.js';
 import { QueueTestGroup } from './mq-group.js';
 
+// `node --test dist/test` runs every file under test/, this one too, with no arguments: do nothing then.
+if (process.argv.length <= 2) process.exit(0);
+
 const { values } = parseArgs({ options: { data: { type: 'string' }, port: { type: 'string', default: '0' } } });
 if (values.data === undefined) {
   process.stderr.write('usage: mq-server-main --data DIR [--port N]\n');
