@@ -1,11 +1,12 @@
 // A single-replica Group for the queue engine's tests and fixture server, until the raft driver
-// lands: proposals of one event-loop turn are appended with one write and (with a directory) one
-// fdatasync, then applied in order — the same contract as src/raft/group.ts with a quorum of one.
+// lands: proposals are appended with one write and (with a directory) one fdatasync per group
+// commit — everything proposed while the previous write was in flight goes in the next — then
+// applied in order: the contract of src/raft/group.ts with a quorum of one.
 // With a directory the log survives a crash: torn tails are cut at the first bad CRC on open.
 //
 // Record: length u32 (bytes after it) | crc u32 (CRC-32C of the rest) | index f64 | timestamp f64 |
 //         type u8 | payload
-import { openSync, readFileSync, writeSync, fdatasyncSync, closeSync, ftruncateSync, existsSync, mkdirSync, readSync } from 'node:fs';
+import { openSync, readFileSync, closeSync, ftruncateSync, existsSync, mkdirSync, read, writev, fdatasync } from 'node:fs';
 import { join } from 'node:path';
 import type { Entry, Group, GroupStatus, Proposal, StateMachine } from '../../src/raft/group.js';
 import { EntryType } from '../../src/raft/group.js';
@@ -30,6 +31,8 @@ export class QueueTestGroup<R> implements Group<R>, LogReader {
   private lastTimestamp = 0;
   private pending: Pending[] = [];
   private flushScheduled = false;
+  private flushing = false;
+  private idle: Array<() => void> = [];
   private closed = false;
 
   private constructor(readonly id: string, private readonly sm: StateMachine<R>, dir: string | undefined, private readonly clock: () => number) {
@@ -101,32 +104,46 @@ export class QueueTestGroup<R> implements Group<R>, LogReader {
     return { index, applied };
   }
 
-  /** Appends the turn's proposals with one write and one fdatasync, then applies them in order. */
+  /** Appends what was proposed since the last write with one write and one fdatasync, then applies it in order. */
   private flush(): void {
     this.flushScheduled = false;
+    if (this.flushing || this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    if (this.fd !== undefined) {
-      const bufs: Buffer[] = [];
-      let at = this.filePos;
-      for (const p of batch) {
-        const head = Buffer.allocUnsafe(HEAD);
-        head.writeUInt32BE(HEAD - 4 + p.entry.payload.length, 0);
-        head.writeDoubleBE(p.entry.index, 8);
-        head.writeDoubleBE(p.entry.timestamp, 16);
-        head.writeUInt8(p.entry.type, 24);
-        head.writeUInt32BE(crc32c(p.entry.payload, crc32c(head.subarray(8))), 4);
-        this.positions.push(at);
-        at += head.length + p.entry.payload.length;
-        bufs.push(head, p.entry.payload);
-      }
-      const all = Buffer.concat(bufs);
-      writeSync(this.fd, all, 0, all.length, this.filePos);
-      fdatasyncSync(this.fd);
-      this.filePos += all.length;
-    } else {
+    if (this.fd === undefined) {
       for (const p of batch) this.payloads!.push(p.entry.payload);
+      this.applyAll(batch);
+      return;
     }
+    const bufs: Buffer[] = [];
+    let at = this.filePos;
+    for (const p of batch) {
+      const head = Buffer.allocUnsafe(HEAD);
+      head.writeUInt32BE(HEAD - 4 + p.entry.payload.length, 0);
+      head.writeDoubleBE(p.entry.index, 8);
+      head.writeDoubleBE(p.entry.timestamp, 16);
+      head.writeUInt8(p.entry.type, 24);
+      head.writeUInt32BE(crc32c(p.entry.payload, crc32c(head.subarray(8))), 4);
+      this.positions.push(at);
+      at += head.length + p.entry.payload.length;
+      bufs.push(head, p.entry.payload);
+    }
+    this.flushing = true;
+    const fd = this.fd;
+    writeAll(fd, bufs, this.filePos, (err) => {
+      if (err !== null) throw err;
+      fdatasync(fd, (err2) => {
+        if (err2 !== null) throw err2;
+        this.filePos = at;
+        this.flushing = false;
+        this.applyAll(batch);
+        if (this.pending.length > 0) this.flush();
+        else this.idle.splice(0).forEach((f) => f());
+      });
+    });
+  }
+
+  private applyAll(batch: Pending[]): void {
     for (const p of batch) {
       try {
         p.resolve(this.sm.apply(p.entry));
@@ -155,17 +172,41 @@ export class QueueTestGroup<R> implements Group<R>, LogReader {
     if (index < 1 || index > this.lastIndex) throw new DepotError('INDEX_OUT_OF_RANGE', `no entry ${index}`);
     if (this.payloads !== undefined) return this.payloads[index]!;
     const pos = this.positions[index]!;
-    const head = Buffer.allocUnsafe(4);
-    readSync(this.fd!, head, 0, 4, pos);
-    const rec = Buffer.allocUnsafe(head.readUInt32BE(0) - (HEAD - 4));
-    readSync(this.fd!, rec, 0, rec.length, pos + HEAD);
-    return rec;
+    const head = await readAt(this.fd!, Buffer.allocUnsafe(4), pos);
+    return readAt(this.fd!, Buffer.allocUnsafe(head.readUInt32BE(0) - (HEAD - 4)), pos + HEAD);
   }
 
-  close(): void {
+  /** Stops taking proposals, waits for what was proposed to be written and applied, closes the file. */
+  async close(): Promise<void> {
     this.closed = true;
-    if (this.pending.length > 0) this.flush();
+    this.flush();
+    while (this.flushing || this.pending.length > 0) await new Promise<void>((r) => this.idle.push(r));
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+function readAt(fd: number, into: Buffer, position: number): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    read(fd, into, 0, into.length, position, (err, n) => (err !== null ? reject(err) : n === into.length ? resolve(into) : reject(new Error(`short read at ${position}`)))),
+  );
+}
+
+/** writev, continued until every byte is written (writev may write less than asked). */
+function writeAll(fd: number, bufs: Buffer[], position: number, done: (err: NodeJS.ErrnoException | null) => void): void {
+  // Linux caps one writev at 1024 buffers (IOV_MAX).
+  const chunk = bufs.slice(0, 1024);
+  const total = chunk.reduce((n, b) => n + b.length, 0);
+  writev(fd, chunk, position, (err, written) => {
+    if (err !== null) return done(err);
+    const rest = bufs.slice(chunk.length);
+    if (written < total) {
+      let skip = written;
+      while (skip >= chunk[0]!.length) skip -= chunk.shift()!.length;
+      chunk[0] = chunk[0]!.subarray(skip);
+      rest.unshift(...chunk);
+    }
+    if (rest.length === 0) return done(null);
+    writeAll(fd, rest, position + written, done);
+  });
 }

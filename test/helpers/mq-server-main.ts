@@ -40,8 +40,7 @@ async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
   await server.close();
-  controllerGroup.close();
-  brokerGroup.close();
+  await Promise.all([controllerGroup.close(), brokerGroup.close()]);
   process.exit(0);
 }
 process.on('SIGTERM', () => void stop());
