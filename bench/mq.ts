@@ -53,7 +53,7 @@ async function measure(peer: RunningPeer, driver: (address: string, runId: strin
       (out.consume.get(size) ?? out.consume.set(size, []).get(size)!).push(con);
       report.note(`${peer.name} run ${run + 1}: ${size} B publish ${Math.round(pub)}/s, consume ${Math.round(con)}/s`);
     }
-    out.latency.push(...(await d.latency(latencyRate(), LAT_S, Buffer.alloc(1024, 0x61))));
+    for (const ms of await d.latency(latencyRate(), LAT_S, Buffer.alloc(1024, 0x61))) out.latency.push(ms);
     await d.close();
   }
 }

@@ -118,8 +118,13 @@ export class Connection extends EventEmitter {
 
   private onFrame(f: Frame): void {
     if (f.kind === FrameKind.Push) {
-      // Bodies outlive the socket chunk in user code: copy once here.
-      this.pushHandlers.get(f.api)?.(f.api, f.correlationId, Buffer.from(f.body));
+      try {
+        // Bodies outlive the socket chunk in user code: copy once here.
+        this.pushHandlers.get(f.api)?.(f.api, f.correlationId, Buffer.from(f.body));
+      } catch (err) {
+        // A push we cannot decode means the stream is not what we think: start a new connection.
+        this.socket?.destroy(err as Error);
+      }
       return;
     }
     const p = this.pending.get(f.correlationId);

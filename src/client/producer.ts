@@ -165,6 +165,7 @@ export class Producer {
         const r = decodeProduceResult(await this.conn.request(Api.Produce, [head, batch]));
         return { ...r, sizes: recordSizes(batch) };
       } catch (err) {
+        if (isDepotError(err, 'TOPIC_NOT_FOUND') || isDepotError(err, 'QUEUE_NOT_FOUND')) this.routes.invalidate(a.topic);
         if (attempt > 0 && isDepotError(err) && REJECTED.has(err.code)) {
           throw new DepotError(err.code, err.message, { details: { ...err.details, retried: true }, cause: err });
         }

@@ -45,6 +45,7 @@ export class GroupCoordinator {
     /** Queue count of a topic, or undefined if it does not exist. */
     private readonly queueCount: (topic: string) => number | undefined,
     private readonly clock: Clock,
+    private readonly onError: (what: string, err: unknown) => void = () => undefined,
   ) {
     this.unsubscribe = broker.store.onAppend((topic, queue) => this.onAppend(topic, queue));
     this.sweeper = setInterval(() => this.sweep(), 250);
@@ -89,7 +90,9 @@ export class GroupCoordinator {
     if (g.members.size >= MAX_MEMBERS_PER_GROUP) throw new DepotError('THROTTLED', `group '${req.group}' has ${MAX_MEMBERS_PER_GROUP} members`);
     const tags = req.tags.length === 0 ? undefined : new Set(req.tags.map(tagHash));
     const group = g;
-    const member = new Member(randomUUID(), clientId, req, tags, sink, this.clock.now(), (m, q) => this.resolveCursor(group, m, q));
+    const member = new Member(randomUUID(), clientId, req, tags, sink, this.clock.now(), (m, q) => this.resolveCursor(group, m, q), (m, err) =>
+      this.onError(`delivery to member ${m.memberId} of '${group.name}' failed`, err),
+    );
     g.members.set(member.memberId, member);
     this.byMember.set(member.memberId, g);
     this.rebalance(g, member);

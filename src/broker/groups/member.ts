@@ -56,6 +56,8 @@ export class Member {
     now: number,
     /** Resolves a queue's starting cursor (committed offset, else the start position). */
     private readonly resolveCursor: (member: Member, queue: number) => number,
+    /** A read failed (the log is unreadable): reported, and the member's pending fetch answered empty. */
+    private readonly onError: (member: Member, err: unknown) => void,
   ) {
     this.lastSeen = now;
   }
@@ -97,10 +99,16 @@ export class Member {
     }
     this.reading = true;
     this.again = false;
-    void this.drain(store).finally(() => {
-      this.reading = false;
-      if (this.again && !this.closed) this.pump(store);
-    });
+    this.drain(store)
+      .catch((err: unknown) => {
+        this.again = false;
+        if (this.fetch !== undefined) this.finishFetch(this.fetch, NOTHING);
+        this.onError(this, err);
+      })
+      .finally(() => {
+        this.reading = false;
+        if (this.again && !this.closed) this.pump(store);
+      });
   }
 
   private async drain(store: MessageStore): Promise<void> {

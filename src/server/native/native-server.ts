@@ -29,7 +29,7 @@ export class NativeServer {
 
   constructor(private readonly options: NativeServerOptions) {
     this.log = options.log ?? silentLogger;
-    this.services = createQueueServices(options.controller, options.broker, options.clock ?? systemClock);
+    this.services = createQueueServices(options.controller, options.broker, options.clock ?? systemClock, this.log);
     this.server = createServer((socket) => this.accept(socket));
   }
 

@@ -4,6 +4,7 @@ import type { BrokerService } from '../../broker/broker-service.js';
 import { GroupAdmin } from '../../broker/groups/group-admin.js';
 import { GroupCoordinator } from '../../broker/groups/coordinator.js';
 import type { ControllerService } from '../../cluster/controller-service.js';
+import type { Logger } from './logger.js';
 
 export interface QueueServices {
   readonly controller: ControllerService;
@@ -13,8 +14,8 @@ export interface QueueServices {
   readonly clock: Clock;
 }
 
-export function createQueueServices(controller: ControllerService, broker: BrokerService, clock: Clock): QueueServices {
+export function createQueueServices(controller: ControllerService, broker: BrokerService, clock: Clock, log: Logger): QueueServices {
   const queueCount = (topic: string): number | undefined => controller.topic(topic)?.queues;
-  const coordinator = new GroupCoordinator(broker, queueCount, clock);
+  const coordinator = new GroupCoordinator(broker, queueCount, clock, (what, err) => log.error({ err: String((err as Error)?.stack ?? err) }, what));
   return { controller, broker, coordinator, groupAdmin: new GroupAdmin(broker, coordinator, queueCount), clock };
 }
