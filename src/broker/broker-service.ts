@@ -20,7 +20,17 @@ export interface BrokerOptions {
   tailCacheBytes?: number;
 }
 
+/** Counters since start, for the node's /metrics. */
+export interface BrokerCounters {
+  messagesStored: number;
+  bytesStored: number;
+  batchesStored: number;
+  duplicateBatches: number;
+  offsetCommits: number;
+}
+
 export class BrokerService {
+  readonly counters: BrokerCounters = { messagesStored: 0, bytesStored: 0, batchesStored: 0, duplicateBatches: 0, offsetCommits: 0 };
   readonly machine = new BrokerMachine();
   readonly store: MessageStore;
   readonly brokerGroup: number;
@@ -58,8 +68,20 @@ export class BrokerService {
 
   private apply(entry: Entry): BrokerResult {
     const result = this.machine.apply(entry);
-    if (result.kind === 'produce' && !result.duplicate) this.store.onStored(entry, result);
-    else if (result.kind === 'dropped') this.store.drop(result.topic);
+    if (result.kind === 'produce') {
+      if (result.duplicate) {
+        this.counters.duplicateBatches++;
+      } else {
+        this.store.onStored(entry, result);
+        this.counters.batchesStored++;
+        this.counters.messagesStored += result.count;
+        this.counters.bytesStored += entry.payload.length - result.batchOffset;
+      }
+    } else if (result.kind === 'committed') {
+      this.counters.offsetCommits++;
+    } else {
+      this.store.drop(result.topic);
+    }
     return result;
   }
 

@@ -125,3 +125,31 @@ test('10,000 queues on one node: created, written, described and consumed', asyn
     server.cleanup();
   }
 });
+
+test('a client reconnects after a server restart: the producer retries, the consumer rejoins', async () => {
+  const first = await startQueueServer();
+  const port = first.port;
+  const depot = await Depot.connect({ servers: [first.address], reconnectMinMs: 20, reconnectMaxMs: 200 });
+  try {
+    await depot.admin.createTopic('restart', { queues: 2 });
+    const got = new Set<string>();
+    const c = depot.consumer({ group: 'survivors', topic: 'restart', start: 'earliest', sessionTimeoutMs: 2000 });
+    void c.run((m) => {
+      got.add(m.body.toString());
+    });
+    const p = depot.producer();
+    await Promise.all(Array.from({ length: 50 }, (_, i) => p.send('restart', { body: `before${i}` })));
+    await eventually(() => got.size === 50, 'the first 50');
+    await first.stop();
+    const second = await startQueueServer(first.dataDir, port);
+    try {
+      await Promise.all(Array.from({ length: 50 }, (_, i) => p.send('restart', { body: `after${i}` })));
+      await eventually(() => got.size === 100, 'the 50 sent after the restart');
+    } finally {
+      await depot.close();
+      await second.stop();
+    }
+  } finally {
+    first.cleanup();
+  }
+});

@@ -14,6 +14,16 @@ import { handlerFor, type Session } from './handlers.js';
 import type { Logger } from './logger.js';
 import type { QueueServices } from './services.js';
 
+/** Counters shared by every connection of a server. */
+export interface ServerCounters {
+  connectionsOpened: number;
+  connectionsOpen: number;
+  /** Requests answered, by api name. */
+  requests: Map<string, number>;
+  /** Error responses, by error code. */
+  errors: Map<string, number>;
+}
+
 export interface ConnectionOptions {
   maxFrameBytes: number;
   /** Requests in flight before the connection stops reading (backpressure on the client). */
@@ -44,7 +54,10 @@ export class Connection implements Session {
     private readonly options: ConnectionOptions,
     private readonly log: Logger,
     private readonly onClose: (c: Connection) => void,
+    private readonly counters: ServerCounters,
   ) {
+    counters.connectionsOpened++;
+    counters.connectionsOpen++;
     this.decoder = new FrameDecoder(options.maxFrameBytes);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -119,6 +132,8 @@ export class Connection implements Session {
 
   private done(api: number, correlationId: number, err: unknown, body: Buffer | undefined): void {
     this.inFlight--;
+    const name = apiName(api);
+    this.counters.requests.set(name, (this.counters.requests.get(name) ?? 0) + 1);
     if (!this.socket.destroyed) {
       if (body !== undefined) this.send(FrameKind.Response, api, correlationId, body);
       else this.sendError(api, correlationId, err);
@@ -132,6 +147,7 @@ export class Connection implements Session {
 
   private sendError(api: number, correlationId: number, err: unknown): void {
     const e = toDepotError(err);
+    this.counters.errors.set(e.code, (this.counters.errors.get(e.code) ?? 0) + 1);
     if (e.code === 'INTERNAL') this.log.error({ err: String((err as Error)?.stack ?? err), api: apiName(api), client: this.clientId }, 'request failed');
     this.send(FrameKind.Error, api, correlationId, encodeError(e));
   }
@@ -194,6 +210,7 @@ export class Connection implements Session {
       }
     }
     this.members.clear();
+    this.counters.connectionsOpen--;
     this.onClose(this);
   }
 

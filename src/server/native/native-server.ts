@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { BrokerService } from '../../broker/broker-service.js';
 import type { ControllerService } from '../../cluster/controller-service.js';
 import { systemClock, type Clock } from '../../util/clock.js';
-import { Connection } from './connection.js';
+import { Connection, type ServerCounters } from './connection.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createQueueServices, type QueueServices } from './services.js';
 
@@ -26,6 +26,8 @@ export class NativeServer {
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   private readonly log: Logger;
+  /** Connections and requests since start, for the node's /metrics. */
+  readonly counters: ServerCounters = { connectionsOpened: 0, connectionsOpen: 0, requests: new Map(), errors: new Map() };
 
   constructor(private readonly options: NativeServerOptions) {
     this.log = options.log ?? silentLogger;
@@ -45,6 +47,7 @@ export class NativeServer {
       },
       this.log,
       (c) => this.connections.delete(c),
+      this.counters,
     );
     this.connections.add(conn);
   }
