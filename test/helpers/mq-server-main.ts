@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { BrokerService } from '../../src/broker/broker-service.js';
 import { ControllerService } from '../../src/cluster/controller-service.js';
 import { NativeServer } from '../../src/server/native/native-server.js';
+import { createLogger } from '../../src/node/logger.js';
 import { QueueTestGroup } from './mq-group.js';
 
 // `node --test dist/test` runs every file under test/, this one too, with no arguments: do nothing then.
@@ -26,11 +27,7 @@ const broker = new BrokerService({ brokerGroup: 1 });
 const brokerGroup = QueueTestGroup.open('broker-1', broker.stateMachine, join(values.data, 'broker-1'));
 broker.attach(brokerGroup, brokerGroup);
 
-const log = {
-  info: (o: object, m?: string) => process.stderr.write(JSON.stringify({ level: 'info', msg: m, ...o }) + '\n'),
-  warn: (o: object, m?: string) => process.stderr.write(JSON.stringify({ level: 'warn', msg: m, ...o }) + '\n'),
-  error: (o: object, m?: string) => process.stderr.write(JSON.stringify({ level: 'error', msg: m, ...o }) + '\n'),
-};
+const log = createLogger(process.env['DEPOT_LOG_LEVEL'] ?? 'warn', 'depot-mq');
 const server = new NativeServer({ controller, broker, log });
 const port = await server.listen(Number(values.port));
 process.stdout.write(`listening ${port}\n`);

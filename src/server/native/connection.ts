@@ -11,7 +11,7 @@ import { decodeHelloRequest, encodeHelloResponse } from '../../protocol/native/h
 import { encodeAssignment } from '../../protocol/native/membership.js';
 import type { MemberSink } from '../../broker/groups/member.js';
 import { handlerFor, type Session } from './handlers.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../../util/logger.js';
 import type { QueueServices } from './services.js';
 
 /** Counters shared by every connection of a server. */

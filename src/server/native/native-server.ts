@@ -6,7 +6,7 @@ import type { BrokerService } from '../../broker/broker-service.js';
 import type { ControllerService } from '../../cluster/controller-service.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { Connection, type ServerCounters } from './connection.js';
-import { silentLogger, type Logger } from './logger.js';
+import { silentLogger, type Logger } from '../../util/logger.js';
 import { createQueueServices, type QueueServices } from './services.js';
 
 export interface NativeServerOptions {

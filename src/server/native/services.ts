@@ -4,7 +4,7 @@ import type { BrokerService } from '../../broker/broker-service.js';
 import { GroupAdmin } from '../../broker/groups/group-admin.js';
 import { GroupCoordinator } from '../../broker/groups/coordinator.js';
 import type { ControllerService } from '../../cluster/controller-service.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../../util/logger.js';
 
 export interface QueueServices {
   readonly controller: ControllerService;
