@@ -7,8 +7,13 @@ import type { MessageStore } from '../store/message-store.js';
 
 export interface MemberSink {
   assignment(a: Assignment): void;
-  /** Messages for the member's push subscription (never more than its credits), and how far each queue was examined. */
-  deliver(topic: string, messages: DeliveredMessage[], scanned: Scanned[]): void;
+  /**
+   * Messages for the member's push subscription (never more than its credits), and how far each
+   * queue was examined. Returns false when the connection's send buffer is full: the member then
+   * waits for `whenWritable` before reading more, so a slow reader costs no broker memory.
+   */
+  deliver(topic: string, messages: DeliveredMessage[], scanned: Scanned[]): boolean;
+  whenWritable(resume: () => void): void;
 }
 
 export interface Scanned {
@@ -45,6 +50,7 @@ export class Member {
   private reading = false;
   private again = false;
   private rotate = 0;
+  private blocked = false;
   closed = false;
 
   constructor(
@@ -93,6 +99,7 @@ export class Member {
 
   /** Reads and hands out what the member is owed; called again whenever that may have changed. */
   pump(store: MessageStore): void {
+    if (this.blocked) return;
     if (this.reading) {
       this.again = true;
       return;
@@ -122,7 +129,14 @@ export class Member {
         if (batch.messages.length > 0) this.finishFetch(fetch, batch);
       } else if (this.subscribed) {
         this.credits -= batch.messages.length;
-        this.sink.deliver(this.join.topic, batch.messages, batch.scanned);
+        if (!this.sink.deliver(this.join.topic, batch.messages, batch.scanned)) {
+          this.blocked = true;
+          this.sink.whenWritable(() => {
+            this.blocked = false;
+            if (!this.closed) this.pump(store);
+          });
+          return;
+        }
       }
     }
   }

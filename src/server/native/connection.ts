@@ -33,6 +33,9 @@ export interface ConnectionOptions {
   authenticate?: (username: string, password: string) => boolean;
 }
 
+/** Bytes queued on a socket beyond which deliveries wait for it to drain. */
+const MAX_PUSH_BUFFER_BYTES = 8 * 1024 * 1024;
+
 interface ConnectionSink extends MemberSink {
   subscriptionId: number;
 }
@@ -181,8 +184,14 @@ export class Connection implements Session {
     const sink: ConnectionSink = {
       subscriptionId: 0,
       assignment: (a) => this.send(FrameKind.Push, Api.Assignment, correlationId, encodeAssignment(a)),
-      deliver: (topic, messages, scanned) =>
-        this.send(FrameKind.Push, Api.Deliver, sink.subscriptionId, encodeDelivery({ brokerGroup: this.services.broker.brokerGroup, topic, messages, scanned })),
+      deliver: (topic, messages, scanned) => {
+        this.send(FrameKind.Push, Api.Deliver, sink.subscriptionId, encodeDelivery({ brokerGroup: this.services.broker.brokerGroup, topic, messages, scanned }));
+        return this.socket.writableLength < MAX_PUSH_BUFFER_BYTES;
+      },
+      whenWritable: (resume) => {
+        if (this.socket.destroyed) return;
+        this.socket.once('drain', resume);
+      },
     };
     return sink;
   }
