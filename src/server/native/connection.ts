@@ -237,8 +237,11 @@ export class Connection implements Session {
       });
     }
     this.socket.end();
-    // A client that never closes its side must not hold the server open.
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    // Read (and ignore) what still comes, so the client's end of the stream is seen; a client
+    // that never closes its side must not hold the server open for more than a second.
+    this.socket.resume();
+    const kill = setTimeout(() => this.socket.destroy(), 1000);
+    this.socket.once('close', () => clearTimeout(kill));
   }
 }
 
