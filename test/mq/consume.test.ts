@@ -6,7 +6,7 @@ import { startQueueServer, type QueueServerProcess } from '../helpers/mq-server.
 import { RawClient } from '../helpers/mq-raw-client.js';
 import { Depot, parseMessageId, type ConsumedMessage, type Consumer } from '../../src/client/index.js';
 import { Api } from '../../src/protocol/native/apis.js';
-import { encodeJoinRequest } from '../../src/protocol/native/membership.js';
+import { decodeJoinResponse, encodeJoinRequest, encodeMemberId } from '../../src/protocol/native/membership.js';
 
 let server: QueueServerProcess;
 let depot: Depot;
@@ -120,12 +120,15 @@ test('queues are spread 3 and 2; a member that stops heartbeating loses its queu
   await c1.start();
   const raw = await RawClient.open(server.port);
   const join = encodeJoinRequest({ group: 'pair', topic: 'five', mode: 'clustering', instanceId: 'silent', tags: [], start: 'latest', sessionTimeoutMs: 1000 });
-  await raw.request(Api.JoinGroup, join);
+  const joined = await raw.request(Api.JoinGroup, join);
+  const memberId = decodeJoinResponse(joined.body).memberId;
+  // Heartbeat until the split is seen (a loaded machine must not expire the member early)...
   await eventually(async () => {
+    await raw.request(Api.Heartbeat, encodeMemberId(memberId));
     const d = await depot.admin.describeGroup('pair', 'five');
     return d.members.length === 2 && d.members.map((m) => m.queues.length).sort().join() === '2,3';
   }, '3 and 2');
-  // The raw member never heartbeats: it expires and the other member gets all five queues.
+  // ...then stop: the member expires and the other one gets all five queues.
   await eventually(async () => {
     const d = await depot.admin.describeGroup('pair', 'five');
     return d.members.length === 1 && d.members[0]!.queues.length === 5;
