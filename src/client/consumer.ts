@@ -338,7 +338,10 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     while (this.busy.size > 0) await new Promise<void>((r) => this.waiters.push(r));
     this.waiters.splice(0).forEach((f) => f());
     const memberId = this.memberId;
-    if (memberId === undefined) return;
+    if (memberId === undefined) {
+      this.registry.consumers.delete(this);
+      return;
+    }
     try {
       await this.commit();
       await this.conn.request(Api.LeaveGroup, [encodeMemberId(memberId)]);
