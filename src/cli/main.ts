@@ -1,17 +1,21 @@
-// `depot` command line. Subcommands are filled in as the layers below them land.
+// `depot` command line.
 import process from 'node:process';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { formatState, inspectDataDir } from './start.js';
+import { registerQueueCommands } from './commands/queue.js';
+import { formatState, inspectDataDir } from './inspect.js';
+import { startCommand } from './start.js';
 
 const program = new Command()
   .name('depot')
   .description('A distributed message queue and a Redis-compatible cache on one replicated log')
   .showHelpAfterError();
 
+program.addCommand(startCommand());
+
 program
-  .command('start')
-  .description('open the data directory and report the logs found in it (the broker and cache are not built yet)')
+  .command('inspect')
+  .description('open a data directory offline (no node running on it) and report the logs found in it')
   .option('--data <dir>', 'data directory', './data')
   .option('--json', 'print the state as JSON')
   .action(async (opts: { data: string; json?: boolean }) => {
@@ -20,6 +24,8 @@ program
     process.stdout.write(opts.json ? JSON.stringify({ dataDir: dir, groups }) + '\n' : formatState(dir, groups));
     if (groups.some((g) => g.error !== undefined)) process.exitCode = 1;
   });
+
+registerQueueCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`depot: ${err instanceof Error ? err.message : String(err)}\n`);

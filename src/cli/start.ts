@@ -1,56 +1,51 @@
-// `depot start`: until the broker and the cache exist, it opens the data directory, recovers
-// every group's log found there and reports their state.
-import { mkdir, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Log } from '../log/log.js';
-import { isDepotError } from '../util/errors.js';
+// `depot start`: runs a node in the foreground until SIGINT or SIGTERM, then shuts down
+// gracefully (in-flight requests answered, everything durable flushed).
+import process from 'node:process';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../node/config.js';
+import { createLogger } from '../node/logger.js';
+import { DepotNode } from '../node/node.js';
 
-export interface GroupLogState {
-  group: string;
-  firstIndex?: number;
-  lastIndex?: number;
-  segments?: number;
-  bytes?: number;
-  /** Bytes cut from a torn tail during recovery. */
-  truncatedBytes?: number;
-  error?: string;
-}
-
-/** Opens (creating it if needed) `dataDir` and recovers each `groups/<group>/log`. */
-export async function inspectDataDir(dataDir: string): Promise<GroupLogState[]> {
-  const groupsDir = join(dataDir, 'groups');
-  await mkdir(groupsDir, { recursive: true });
-  const out: GroupLogState[] = [];
-  for (const group of (await readdir(groupsDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
-    try {
-      const log = await Log.open({ dir: join(groupsDir, group, 'log'), create: false });
-      const segments = log.segmentInfo();
-      out.push({
-        group,
-        firstIndex: log.firstIndex,
-        lastIndex: log.lastIndex,
-        segments: segments.length,
-        bytes: segments.reduce((sum, s) => sum + s.bytes, 0),
-        truncatedBytes: log.truncatedBytes,
-      });
-      await log.close();
-    } catch (err) {
-      out.push({ group, error: isDepotError(err) ? `${err.code}: ${err.message}` : String(err) });
-    }
-  }
-  return out;
-}
-
-export function formatState(dataDir: string, groups: readonly GroupLogState[]): string {
-  const lines = [`data directory ${dataDir}: ${groups.length} group${groups.length === 1 ? '' : 's'}`];
-  for (const g of groups) {
-    if (g.error !== undefined) {
-      lines.push(`  ${g.group}: ERROR ${g.error}`);
-      continue;
-    }
-    const entries = g.lastIndex! - g.firstIndex! + 1;
-    const torn = g.truncatedBytes! > 0 ? `, cut a torn tail of ${g.truncatedBytes} bytes` : '';
-    lines.push(`  ${g.group}: log ${g.firstIndex}..${g.lastIndex} (${entries} entries), ${g.segments} segments, ${g.bytes} bytes${torn}`);
-  }
-  return lines.join('\n') + '\n';
+export function startCommand(): Command {
+  return new Command('start')
+    .description('run a Depot node (a single node by default: queue, cache, HTTP health and metrics)')
+    .option('-c, --config <file>', 'YAML configuration file (docs/configuration.md)')
+    .option('--data <dir>', 'data directory [./data]')
+    .option('--host <address>', 'address the listeners bind to [127.0.0.1]')
+    .option('--port <port>', 'native protocol port [7450]')
+    .option('--http-port <port>', 'HTTP port for /health and /metrics [8080]')
+    .option('--raft-port <port>', 'node-to-node raft port [7451]')
+    .option('--redis-port <port>', 'Redis protocol port [6379]')
+    .option('--no-cache', 'do not run the Redis-compatible server')
+    .addOption(new Option('--appendfsync <mode>', 'cache journal fsync [everysec]').choices(['always', 'everysec', 'no']))
+    .addOption(new Option('--broker-flush <policy>', 'default flush policy of new topics [sync]').choices(['sync', 'async']))
+    .option('--max-message-bytes <n>', 'default message size limit of new topics [4194304]')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent [info]')
+    .action(async (opts: Record<string, unknown>) => {
+      const { config: file, cache, ...flags } = opts;
+      // commander sets `cache: true` unless --no-cache was given; only an explicit choice overrides the config.
+      const config = loadConfig({ file: file as string | undefined, env: process.env, flags: cache === false ? { ...flags, cache: false } : flags });
+      const log = createLogger(config.logLevel);
+      // Handlers go in before the node starts: a signal during startup stops it once it is up.
+      let stopRequested: string | undefined;
+      let node: DepotNode | undefined;
+      const stop = (signal: string) => {
+        stopRequested ??= signal;
+        if (node === undefined) return;
+        log.info({ signal }, 'shutting down');
+        node.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            log.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      node = await DepotNode.start(config, log);
+      const listeners = Object.entries(node.ports).map(([name, port]) => `${name} ${config.host}:${port}`);
+      process.stdout.write(`depot started: ${listeners.join(', ')}, data ${config.dataDir}\n`);
+      if (stopRequested !== undefined) stop(stopRequested);
+    });
 }

@@ -15,6 +15,8 @@ export const configSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: port.default(7450),
   httpPort: port.default(8080),
+  /** Node-to-node (raft) traffic. */
+  raftPort: port.default(7451),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   broker: z
     .strictObject({
@@ -50,6 +52,7 @@ export const settings: readonly Setting[] = [
   { path: ['host'], env: 'DEPOT_HOST', flag: 'host', kind: 'string' },
   { path: ['port'], env: 'DEPOT_PORT', flag: 'port', kind: 'int' },
   { path: ['httpPort'], env: 'DEPOT_HTTP_PORT', flag: 'httpPort', kind: 'int' },
+  { path: ['raftPort'], env: 'DEPOT_RAFT_PORT', flag: 'raftPort', kind: 'int' },
   { path: ['logLevel'], env: 'DEPOT_LOG_LEVEL', flag: 'logLevel', kind: 'string' },
   { path: ['broker', 'flush'], env: 'DEPOT_BROKER_FLUSH', flag: 'brokerFlush', kind: 'string' },
   { path: ['broker', 'segmentBytes'], env: 'DEPOT_BROKER_SEGMENT_BYTES', flag: 'brokerSegmentBytes', kind: 'int' },

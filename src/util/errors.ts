@@ -17,6 +17,7 @@ export const ErrorCodes = {
   FORBIDDEN: 9,
   INVALID_CONFIG: 10,
   CANCELLED: 11,
+  DATA_DIR_LOCKED: 12,
 
   // Wire
   MALFORMED_FRAME: 20,

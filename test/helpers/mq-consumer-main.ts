@@ -5,9 +5,6 @@ import process from 'node:process';
 import { parseArgs } from 'node:util';
 import { Depot } from '../../src/client/index.js';
 
-// `node --test dist/test` runs every file under test/, this one too, with no arguments: do nothing then.
-if (process.argv.length <= 2) process.exit(0);
-
 const { values } = parseArgs({ options: { server: { type: 'string' }, group: { type: 'string' }, topic: { type: 'string' } } });
 const depot = await Depot.connect({ servers: [values.server!] });
 const consumer = depot.consumer({ group: values.group!, topic: values.topic!, start: 'earliest', sessionTimeoutMs: 3000 });

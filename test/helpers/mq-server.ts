@@ -1,11 +1,9 @@
-// Starts the queue engine in a child process (test/helpers/mq-server-main.ts) on a free port.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// Starts the queue engine in a child process: `depot start` on free loopback ports.
+import type { ChildProcess } from 'node:child_process';
+import { startDepot } from './depot-process.js';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const main = join(dirname(fileURLToPath(import.meta.url)), 'mq-server-main.js');
+import { join } from 'node:path';
 
 export interface QueueServerProcess {
   readonly port: number;
@@ -21,34 +19,16 @@ export interface QueueServerProcess {
 }
 
 export async function startQueueServer(dataDir = mkdtempSync(join(tmpdir(), 'depot-mq-')), port = 0): Promise<QueueServerProcess> {
-  const proc = spawn(process.execPath, [main, '--data', dataDir, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr!.on('data', (c: Buffer) => {
-    stderr = (stderr + c.toString()).slice(-8192);
-  });
-  const bound = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once('exit', (code) => reject(new Error(`queue server exited with ${code} before listening: ${stderr}`)));
-  });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const depot = await startDepot({ dataDir, args: ['--port', String(port), '--no-cache'] });
   return {
-    port: bound,
-    address: `127.0.0.1:${bound}`,
+    port: depot.ports['native']!,
+    address: depot.address,
     dataDir,
-    proc,
+    proc: depot.proc,
     stop: async () => {
-      proc.kill('SIGTERM');
-      await exited;
+      await depot.stop();
     },
-    kill: async () => {
-      proc.kill('SIGKILL');
-      await exited;
-    },
-    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+    kill: () => depot.kill(),
+    cleanup: () => depot.cleanup(),
   };
 }

@@ -1,7 +1,6 @@
 // Child process of crash.test.ts: appends to a log with the `always` policy and reports every
 // durable index on stdout ("d <index>"), until killed. Entry content is a function of index
-// and term, so the parent can check every byte after recovery. Does nothing unless started
-// by the crash test (the test runner also loads this file as a test module).
+// and term, so the parent can check every byte after recovery.
 import process from 'node:process';
 import { Log } from '../../src/log/log.js';
 import { crashEntry } from './crash-entry.js';

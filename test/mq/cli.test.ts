@@ -2,11 +2,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { depotBin } from '../helpers/depot-process.js';
 import { startQueueServer, type QueueServerProcess } from '../helpers/mq-server.js';
 
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'mq-cli-main.js');
 let server: QueueServerProcess;
 
 before(async () => {
@@ -19,7 +17,7 @@ after(async () => {
 
 function depot(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [cli, ...args, '--server', server.address], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [depotBin, ...args, '--server', server.address], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (c: Buffer) => (out += c.toString()));

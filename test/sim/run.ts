@@ -29,9 +29,9 @@ function arg(name: string, fallback: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-// Run as a command, not when imported, nor when the test runner loads every file under test/.
+// Run as a command, not when imported.
 const asCommand = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
-if (asCommand && process.env['NODE_TEST_CONTEXT'] === undefined) {
+if (asCommand) {
   const r = runSeeds(arg('--start', 1), arg('--seeds', 100));
   for (const f of r.failures) process.stdout.write(`FAIL seed ${f.seed}: ${f.error}\n`);
   process.stdout.write(`${r.runs - r.failures.length} passed, ${r.failures.length} failed (${r.acked} acknowledged writes checked, ${(r.ms / 1000).toFixed(1)} s)\n`);

@@ -54,5 +54,5 @@ async function handle(host: RaftHost, cmd: Command): Promise<void> {
   }
 }
 
-// The test runner also loads every file under test/ as a test: only run when forked with IPC.
-if (process.send !== undefined && process.env['NODE_TEST_CONTEXT'] === undefined) void main();
+// Only meaningful as a child forked with IPC by the multi-process test.
+if (process.send !== undefined) void main();

@@ -1,0 +1,72 @@
+// Runs `depot start` (bin/depot.js) as a child process on free loopback ports, the way a user
+// runs it, for end-to-end tests: the queue, the cache and the node itself.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const depotBin = fileURLToPath(new URL('../../../bin/depot.js', import.meta.url));
+
+export interface DepotProcess {
+  readonly dataDir: string;
+  readonly proc: ChildProcess;
+  /** Ports by listener name: native, http, raft, and redis when the cache runs. */
+  readonly ports: Readonly<Record<string, number>>;
+  /** "127.0.0.1:port" of the native protocol. */
+  readonly address: string;
+  /** Everything the process wrote to stderr so far (the last 64 KiB). */
+  stderr(): string;
+  /** SIGTERM, and wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, and wait for exit. */
+  kill(): Promise<void>;
+  /** Removes the data directory (after stop or kill). */
+  cleanup(): void;
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  /** Extra `depot start` arguments. */
+  args?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startDepot(options: StartOptions = {}): Promise<DepotProcess> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'depot-node-'));
+  const args = [depotBin, 'start', '--data', dataDir, '--port', '0', '--http-port', '0', '--raft-port', '0', '--redis-port', '0', '--log-level', 'warn', ...(options.args ?? [])];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  let stderr = '';
+  proc.stderr!.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-65536);
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const ports = await new Promise<Record<string, number>>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = /depot started: (.*)\n/.exec(out)?.[1];
+      if (line === undefined) return;
+      const found: Record<string, number> = {};
+      for (const m of line.matchAll(/(\w+) [^\s,]+:(\d+)/g)) found[m[1]!] = Number(m[2]);
+      resolve(found);
+    });
+    void exited.then((code) => reject(new Error(`depot start exited with ${code} before listening:\n${stderr}`)));
+  });
+  return {
+    dataDir,
+    proc,
+    ports,
+    address: `127.0.0.1:${ports['native']}`,
+    stderr: () => stderr,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      proc.kill('SIGKILL');
+      await exited;
+    },
+    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}
