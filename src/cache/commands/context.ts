@@ -1,0 +1,140 @@
+// What a command handler works with: the argument vector, the calling client, the keyspace
+// (read through lazy expiry), the effects (the only way to change it), the reply writer, and the
+// time and randomness of this execution. One Ctx is reused for every command.
+import type { ReplyWriter } from '../../protocol/resp/writer.js';
+import type { Client } from '../client.js';
+import type { Effects } from '../machine/effects.js';
+import type { Keyspace } from '../machine/keyspace.js';
+import { List, ZSet, type Hash, type RSet, type Value } from '../machine/values.js';
+import { Err, fail } from './reply-error.js';
+import type { ServerApi } from './server-api.js';
+
+export type CommandFlag =
+  | 'write'
+  | 'readonly'
+  | 'denyoom'
+  | 'admin'
+  | 'pubsub'
+  | 'noscript'
+  | 'blocking'
+  | 'loading'
+  | 'stale'
+  | 'fast'
+  | 'no_auth'
+  | 'no_multi'
+  | 'allow_busy'
+  | 'movablekeys';
+
+/** A handler returns BLOCKED when the client must wait (BLPOP on empty lists). */
+export const BLOCKED = Symbol('blocked');
+export type Handler = (c: Ctx) => void | typeof BLOCKED;
+
+export interface CommandSpec {
+  /** Lower case; subcommands are "parent|sub". */
+  readonly name: string;
+  /** Redis convention: n = exactly n arguments including the name, -n = at least n. */
+  readonly arity: number;
+  readonly flags: readonly CommandFlag[];
+  readonly firstKey: number;
+  readonly lastKey: number;
+  readonly step: number;
+  /** ACL categories, without '@'. */
+  readonly categories: readonly string[];
+  readonly group: string;
+  readonly summary: string;
+  readonly handler: Handler;
+  /** Key positions for commands whose keys follow a numkeys argument. */
+  readonly keysOf?: (argv: readonly string[]) => string[];
+  readonly subcommands?: ReadonlyMap<string, CommandSpec>;
+}
+
+/** Keyspace event classes (notify-keyspace-events letters). */
+export type NotifyClass = 'g' | '$' | 'l' | 's' | 'h' | 'z' | 'x' | 'e' | 'n';
+
+export class Ctx {
+  argv: string[] = [];
+  client!: Client;
+  /** Milliseconds since the epoch for this execution (frozen during EXEC, as in Redis). */
+  now = 0;
+  /** Executing the queued commands of EXEC: blocking commands must not wait. */
+  inExec = false;
+
+  constructor(
+    readonly ks: Keyspace,
+    readonly fx: Effects,
+    readonly out: ReplyWriter,
+    readonly server: ServerApi,
+    /** Uniform in [0, 1): the command layer's only source of randomness. */
+    readonly random: () => number,
+  ) {}
+
+  get db(): number {
+    return this.client.db;
+  }
+
+  /** The live value of `key` in the client's database; deletes it first when it has expired. */
+  lookup(key: string, db: number = this.client.db): Value | undefined {
+    const d = this.ks.dbs[db]!;
+    const v = d.keys.get(key);
+    if (v === undefined) return undefined;
+    if (d.expires.size > 0) {
+      const at = d.expires.get(key);
+      if (at !== undefined && at <= this.now) {
+        this.expire(db, key);
+        return undefined;
+      }
+    }
+    return v;
+  }
+
+  /** Deletes an expired key: logged as DEL (followers never expire keys themselves). */
+  expire(db: number, key: string): void {
+    this.fx.del(db, key);
+    this.server.notify(db, 'x', 'expired', key);
+    this.server.stats.expiredKeys++;
+  }
+
+  exists(key: string): boolean {
+    return this.lookup(key) !== undefined;
+  }
+
+  getString(key: string): string | undefined {
+    const v = this.lookup(key);
+    if (v !== undefined && typeof v !== 'string') fail(Err.WRONGTYPE);
+    return v;
+  }
+
+  getList(key: string): List | undefined {
+    const v = this.lookup(key);
+    if (v !== undefined && !(v instanceof List)) fail(Err.WRONGTYPE);
+    return v;
+  }
+
+  getHash(key: string): Hash | undefined {
+    const v = this.lookup(key);
+    if (v !== undefined && !(v instanceof Map)) fail(Err.WRONGTYPE);
+    return v;
+  }
+
+  getSet(key: string): RSet | undefined {
+    const v = this.lookup(key);
+    if (v !== undefined && !(v instanceof Set)) fail(Err.WRONGTYPE);
+    return v;
+  }
+
+  getZSet(key: string): ZSet | undefined {
+    const v = this.lookup(key);
+    if (v !== undefined && !(v instanceof ZSet)) fail(Err.WRONGTYPE);
+    return v;
+  }
+
+  /** Publishes a keyspace event for `key` in the client's database. */
+  notify(cls: NotifyClass, event: string, key: string): void {
+    this.server.notify(this.client.db, cls, event, key);
+  }
+
+  /** Marks `key` ready for clients blocked on it (after a push to a list or sorted set). */
+  signalReady(key: string, db: number = this.client.db): void {
+    this.server.signalReady(db, key);
+  }
+}
