@@ -14,7 +14,14 @@ export interface AclCatalog {
   has(name: string): boolean;
 }
 
-export class AclRuleError extends Error {}
+export class AclRuleError extends Error {
+  constructor(
+    message: string,
+    readonly rule = '',
+  ) {
+    super(message);
+  }
+}
 
 export class AclUser {
   enabled = false;
@@ -115,7 +122,14 @@ export class AclStore {
   }
 
   apply(user: AclUser, rules: readonly string[]): void {
-    for (const rule of rules) this.applyRule(user, rule);
+    for (const rule of rules) {
+      try {
+        this.applyRule(user, rule);
+      } catch (err) {
+        if (err instanceof AclRuleError) throw new AclRuleError(err.message, rule);
+        throw err;
+      }
+    }
     this.recompute(user);
   }
 

@@ -9,6 +9,10 @@ export interface ClientSink {
   send(bytes: Buffer, seq: number): void;
   /** Closes after the queued replies are written (QUIT, CLIENT KILL). */
   close(): void;
+  /** Writes queued replies of batches up to `committedSeq`; true when some still wait. */
+  flush(committedSeq: number): boolean;
+  /** The client is no longer blocked: run the commands that arrived meanwhile. */
+  resume(): void;
   readonly remoteAddress: string;
   readonly localAddress: string;
   /** Bytes waiting to be written, for CLIENT LIST's omem. */

@@ -7,7 +7,6 @@ export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
 export interface Settings {
   requirepass: string;
-  notifyKeyspaceEvents: string;
   appendfsync: FsyncPolicy;
   timeoutSeconds: number;
   maxclients: number;
@@ -101,7 +100,10 @@ function parseMemoryOrInt(v: string): number | null {
 
 export interface ConfigHooks {
   requirepass(password: string): void;
+  /** Applies notify-keyspace-events; returns an error text, or null. */
   notifyKeyspaceEvents(flags: string): string | null;
+  /** The canonical text of the current notify-keyspace-events flags. */
+  notifyKeyspaceEventsText(): string;
   /** Changes the journal's fsync policy; returns an error text when persistence cannot. */
   appendfsync(policy: FsyncPolicy): string | null;
 }
@@ -125,12 +127,8 @@ export class ConfigStore {
       },
     });
     this.params.set('notify-keyspace-events', {
-      get: () => s.notifyKeyspaceEvents,
-      set: (v) => {
-        const err = hooks.notifyKeyspaceEvents(v);
-        if (err === null) s.notifyKeyspaceEvents = v;
-        return err;
-      },
+      get: () => hooks.notifyKeyspaceEventsText(),
+      set: (v) => hooks.notifyKeyspaceEvents(v),
     });
     this.params.set('appendfsync', {
       get: () => s.appendfsync,

@@ -4,7 +4,7 @@
 import type { ReplyWriter } from '../../protocol/resp/writer.js';
 import type { Client } from '../client.js';
 import type { Effects } from '../machine/effects.js';
-import type { Keyspace } from '../machine/keyspace.js';
+import { DATABASES, type Keyspace } from '../machine/keyspace.js';
 import { List, ZSet, type Hash, type RSet, type Value } from '../machine/values.js';
 import { Err, fail } from './reply-error.js';
 import type { ServerApi } from './server-api.js';
@@ -23,6 +23,7 @@ export type CommandFlag =
   | 'no_auth'
   | 'no_multi'
   | 'allow_busy'
+  | 'skip_slowlog'
   | 'movablekeys';
 
 /** A handler returns BLOCKED when the client must wait (BLPOP on empty lists). */
@@ -58,6 +59,11 @@ export class Ctx {
   now = 0;
   /** Executing the queued commands of EXEC: blocking commands must not wait. */
   inExec = false;
+  /** Only the leader deletes expired keys; elsewhere they just read as missing. */
+  leader = true;
+  /** Per database: when each key was last read or written (s), for OBJECT IDLETIME. */
+  readonly access: Array<Map<string, number>> = Array.from({ length: DATABASES }, () => new Map());
+  private sweepCursor: { db: number; it: Iterator<string> } | null = null;
 
   constructor(
     readonly ks: Keyspace,
@@ -76,15 +82,37 @@ export class Ctx {
   lookup(key: string, db: number = this.client.db): Value | undefined {
     const d = this.ks.dbs[db]!;
     const v = d.keys.get(key);
-    if (v === undefined) return undefined;
+    if (v === undefined) {
+      this.server.stats.keyspaceMisses++;
+      return undefined;
+    }
     if (d.expires.size > 0) {
       const at = d.expires.get(key);
       if (at !== undefined && at <= this.now) {
-        this.expire(db, key);
+        if (this.leader) this.expire(db, key);
+        this.server.stats.keyspaceMisses++;
         return undefined;
       }
     }
+    this.server.stats.keyspaceHits++;
+    this.access[db]!.set(key, Math.floor(this.now / 1000));
     return v;
+  }
+
+  /** Forgets access times of up to `n` keys that no longer exist (bounded work per call). */
+  sweepAccess(n: number): void {
+    for (let done = 0; done < n; ) {
+      if (this.sweepCursor === null) this.sweepCursor = { db: 0, it: this.access[0]!.keys() };
+      const { db, it } = this.sweepCursor;
+      const r = it.next();
+      if (r.done === true) {
+        this.sweepCursor = db + 1 < DATABASES ? { db: db + 1, it: this.access[db + 1]!.keys() } : null;
+        if (this.sweepCursor === null) return;
+        continue;
+      }
+      if (!this.ks.dbs[db]!.keys.has(r.value)) this.access[db]!.delete(r.value);
+      done++;
+    }
   }
 
   /** Deletes an expired key: logged as DEL (followers never expire keys themselves). */

@@ -39,6 +39,10 @@ export interface ServerApi {
   idleSeconds(db: number, key: string): number;
   /** Parks the client until one of `keys` is ready or `timeoutMs` (0 = never) passes. */
   block(c: Ctx, keys: readonly string[], timeoutMs: number): typeof BLOCKED;
+  /** Parks the client until `work` settles, then lets the function it yields write the reply. */
+  suspend(c: Ctx, work: Promise<(c: Ctx) => void>): typeof BLOCKED;
+  /** EXEC: runs the client's queued commands, or replies null when a watched key changed. */
+  runTransaction(c: Ctx): void;
 
   publish(channel: string, message: string): number;
   subscribe(client: Client, channels: readonly string[], pattern: boolean): void;
