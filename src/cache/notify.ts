@@ -18,7 +18,7 @@ export class KeyspaceEvents {
 
   /** Parses a flag string; returns an error text when it holds an unknown class. */
   configure(flags: string): string | null {
-    for (const ch of flags) if (!VALID.has(ch)) return "Invalid event class character. Use 'Ag$lshzxeKEtmd'.";
+    for (const ch of flags) if (!VALID.has(ch)) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
     const classes = new Set<string>();
     for (const ch of flags) {
       if (ch === 'A') for (const a of ALL_CLASSES) classes.add(a);

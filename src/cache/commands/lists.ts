@@ -122,7 +122,7 @@ function lposOptions(c: Ctx): { rank: number; count: number | null; maxlen: numb
     if (i + 1 >= a.length) throw syntax();
     const v = intArg(a[i + 1]!);
     if (is(a[i], 'RANK')) {
-      if (v === 0) fail("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the last match");
+      if (v === 0) fail("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
       rank = v;
     } else if (is(a[i], 'COUNT')) {
       if (v < 0) fail("ERR COUNT can't be negative");

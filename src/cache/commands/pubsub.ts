@@ -32,7 +32,7 @@ const pubsubCommands = [
   }),
   command('pubsub|numsub', -2, 'pubsub loading stale', NO_KEYS, '@pubsub @slow', 'Counts the subscribers of channels.', (c) => {
     const names = c.argv.slice(2);
-    c.out.map(names.length);
+    c.out.array(names.length * 2);
     for (const ch of names) {
       c.out.bulk(ch);
       c.out.int(c.server.subscribers(ch));

@@ -68,7 +68,9 @@ function writeInfo(c: Ctx, s: CommandSpec): void {
     c.out.array(1);
     c.out.map(3);
     c.out.bulk('flags');
-    c.out.set(0);
+    const keyFlags = s.flags.includes('write') ? ['RW', 'update'] : ['RO', 'access'];
+    c.out.set(keyFlags.length);
+    for (const f of keyFlags) c.out.simple(f);
     c.out.bulk('begin_search');
     c.out.map(2);
     c.out.bulk('type');

@@ -241,7 +241,7 @@ function incrByArg(c: Ctx, negate: boolean): number | bigint {
   if (n === null) fail(Err.NOT_INTEGER);
   if (!negate) return n;
   if (typeof n === 'number') return -n;
-  if (n === INT64_MIN) fail(Err.OVERFLOW);
+  if (n === INT64_MIN) fail('ERR decrement would overflow');
   return -n;
 }
 
