@@ -124,6 +124,7 @@ export class CacheService implements ServerApi, DispatchHooks {
       (seq) => this.onCommitted(seq),
       (err) => this.onCommitFailed(err),
     );
+    this.machine.proposePending = () => this.committer.flush();
     const fx = new Effects(this.machine.ks, this.committer.enc);
     this.ctx = new Ctx(this.machine.ks, fx, this.out, this, options.random ?? Math.random);
     this.pubsub = new PubSub((client, write) => this.deliver(client, write));

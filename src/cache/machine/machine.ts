@@ -20,6 +20,11 @@ export class CacheMachine implements StateMachine<void> {
   /** The payload being proposed right now, in case a group applies it before propose returns. */
   private proposing: Buffer | null = null;
   private waiters: Array<{ index: number; resolve: () => void; reject: (e: Error) => void }> = [];
+  /**
+   * Proposes effects already applied to the keyspace but not yet proposed (the leader batches
+   * a turn's effects); a snapshot calls it first so that its index covers everything it holds.
+   */
+  proposePending: () => void = () => undefined;
 
   apply(entry: Entry): void {
     assert(entry.index > this.appliedIndex, `cache entry ${entry.index} applied twice`);
@@ -65,6 +70,7 @@ export class CacheMachine implements StateMachine<void> {
    * records that index and waits until it has committed before it completes.
    */
   snapshot(): AsyncIterable<Buffer> {
+    this.proposePending();
     const includes = Math.max(this.appliedIndex, this.eagerThrough);
     return streamSnapshot(this.ks, includes, () => this.appliedThrough(includes));
   }
