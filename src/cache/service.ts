@@ -389,6 +389,10 @@ export class CacheService implements ServerApi, DispatchHooks {
     this.pubsub.unsubscribe(client, channels, pattern);
   }
 
+  unsubscribeAll(client: Client): void {
+    this.pubsub.forget(client);
+  }
+
   channels(pattern: string | null): string[] {
     return this.pubsub.activeChannels(pattern);
   }

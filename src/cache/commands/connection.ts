@@ -35,8 +35,7 @@ function reset(c: Ctx): void {
   cl.multi = null;
   cl.multiError = false;
   c.server.unwatch(cl);
-  c.server.unsubscribe(cl, [...cl.channels], false);
-  c.server.unsubscribe(cl, [...cl.patterns], true);
+  c.server.unsubscribeAll(cl);
   cl.db = 0;
   cl.resp = 2;
   c.out.resp = 2;

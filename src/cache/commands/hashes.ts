@@ -1,7 +1,7 @@
 // Hash commands (Redis t_hash.c).
 import { intArg, is, parseInt64 } from './args.js';
 import type { Ctx } from './context.js';
-import { incrByFloatText } from './longdouble.js';
+import { incrByFloatText, parseLongDouble } from './longdouble.js';
 import { Err, fail, syntax, wrongArity } from './reply-error.js';
 import { randomPicks } from './random.js';
 import { scanOptions, scanStep } from './scan.js';
@@ -110,6 +110,7 @@ function hincrby(c: Ctx): void {
 
 function hincrbyfloat(c: Ctx): void {
   const [, key, field, incr] = c.argv as [string, string, string, string];
+  if (parseLongDouble(incr) === null) fail(Err.NOT_FLOAT);
   const old = c.getHash(key)?.get(field);
   const r = incrByFloatText(old ?? '0', incr);
   if (r === 'increment') fail(Err.NOT_FLOAT);

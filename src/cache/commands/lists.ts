@@ -55,9 +55,9 @@ function normIndex(index: number, length: number): number {
 }
 
 function lindex(c: Ctx): void {
-  const index = intArg(c.argv[2]!);
   const list = c.getList(c.argv[1]!);
   if (list === undefined) return c.out.nullBulk();
+  const index = intArg(c.argv[2]!);
   const i = normIndex(index, list.length);
   if (i < 0 || i >= list.length) return c.out.nullBulk();
   c.out.bulk(list.at(i));
@@ -65,9 +65,9 @@ function lindex(c: Ctx): void {
 
 function lset(c: Ctx): void {
   const key = c.argv[1]!;
-  const index = intArg(c.argv[2]!);
   const list = c.getList(key);
   if (list === undefined) fail(Err.NO_SUCH_KEY);
+  const index = intArg(c.argv[2]!);
   const i = normIndex(index, list.length);
   if (i < 0 || i >= list.length) fail(Err.INDEX_RANGE);
   c.fx.lset(c.db, key, i, c.argv[3]!);
@@ -120,7 +120,8 @@ function lposOptions(c: Ctx): { rank: number; count: number | null; maxlen: numb
   const a = c.argv;
   for (let i = 3; i < a.length; i += 2) {
     if (i + 1 >= a.length) throw syntax();
-    const v = intArg(a[i + 1]!);
+    const opt = a[i]!.toUpperCase();
+    const v = intArg(a[i + 1]!, opt === 'COUNT' ? "ERR COUNT can't be negative" : opt === 'MAXLEN' ? "ERR MAXLEN can't be negative" : Err.NOT_INTEGER);
     if (is(a[i], 'RANK')) {
       if (v === 0) fail("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
       rank = v;
@@ -204,7 +205,7 @@ function mpopArgs(c: Ctx, first: number): { keys: string[]; left: boolean; count
   let count = 1;
   if (whereAt + 1 < a.length) {
     if (!is(a[whereAt + 1], 'COUNT') || whereAt + 3 !== a.length) throw syntax();
-    count = intArg(a[whereAt + 2]!);
+    count = intArg(a[whereAt + 2]!, 'ERR count should be greater than 0');
     if (count <= 0) fail('ERR count should be greater than 0');
   }
   return { keys: a.slice(first + 1, whereAt), left, count };

@@ -47,6 +47,8 @@ export interface ServerApi {
   publish(channel: string, message: string): number;
   subscribe(client: Client, channels: readonly string[], pattern: boolean): void;
   unsubscribe(client: Client, channels: readonly string[], pattern: boolean): void;
+  /** Drops every subscription without confirmations (RESET). */
+  unsubscribeAll(client: Client): void;
   channels(pattern: string | null): string[];
   subscribers(channel: string): number;
   readonly patternCount: number;

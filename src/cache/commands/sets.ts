@@ -87,8 +87,9 @@ function srandmember(c: Ctx): void {
 function smove(c: Ctx): void {
   const [, src, dst, member] = c.argv as [string, string, string, string];
   const from = c.getSet(src);
+  if (from === undefined) return c.out.int(0);
   const to = c.getSet(dst);
-  if (from === undefined || !from.has(member)) return c.out.int(0);
+  if (!from.has(member)) return c.out.int(0);
   if (src === dst) return c.out.int(1);
   c.fx.smove(c.db, src, dst, member);
   c.notify('s', 'srem', src);

@@ -13,6 +13,8 @@ type Aggregate = 'sum' | 'min' | 'max';
 
 interface CombineRequest {
   keys: string[];
+  /** The inputs, read (and type-checked) before the options are parsed, as Redis does. */
+  sources: Array<Map<string, number> | null>;
   weights: number[];
   aggregate: Aggregate;
   withScores: boolean;
@@ -24,7 +26,8 @@ function combineArgs(c: Ctx, first: number, op: Op, store: boolean): CombineRequ
   const numkeys = intArg(a[first]!);
   if (numkeys < 1) fail(`ERR at least 1 input key is needed for '${a[0]!.toLowerCase()}' command`);
   if (first + numkeys >= a.length) throw syntax();
-  const r: CombineRequest = { keys: a.slice(first + 1, first + 1 + numkeys), weights: new Array<number>(numkeys).fill(1), aggregate: 'sum', withScores: false };
+  const keys = a.slice(first + 1, first + 1 + numkeys);
+  const r: CombineRequest = { keys, sources: keys.map((k) => source(c, k)), weights: new Array<number>(numkeys).fill(1), aggregate: 'sum', withScores: false };
   for (let i = first + 1 + numkeys; i < a.length; i++) {
     if (op !== 'diff' && is(a[i], 'WEIGHTS') && i + numkeys < a.length) {
       for (let k = 0; k < numkeys; k++) {
@@ -63,8 +66,8 @@ function weighted(score: number, weight: number): number {
   return Number.isNaN(s) ? 0 : s;
 }
 
-function compute(c: Ctx, op: Op, r: CombineRequest): ZEntry[] {
-  const sources = r.keys.map((k) => source(c, k));
+function compute(op: Op, r: CombineRequest): ZEntry[] {
+  const sources = r.sources;
   const result = new Map<string, number>();
   if (op === 'union') {
     sources.forEach((src, i) => {
@@ -104,12 +107,12 @@ function compute(c: Ctx, op: Op, r: CombineRequest): ZEntry[] {
 
 function combineReply(c: Ctx, op: Op): void {
   const r = combineArgs(c, 1, op, false);
-  writeEntries(c, compute(c, op, r), r.withScores);
+  writeEntries(c, compute(op, r), r.withScores);
 }
 
 function combineStore(c: Ctx, op: Op): void {
   const dst = c.argv[1]!;
-  const entries = compute(c, op, combineArgs(c, 2, op, true));
+  const entries = compute(op, combineArgs(c, 2, op, true));
   storeEntries(c, dst, entries, `z${op}store`);
   c.out.int(entries.length);
 }

@@ -174,13 +174,17 @@ function rangeOptions(c: Ctx, from: number, allowScores: boolean): RangeRequest 
   return r;
 }
 
-/** Entries selected by a range request; with REV, min and max come in reverse order. */
-function selectRange(z: ZSet | undefined, r: RangeRequest): ZEntry[] {
+/**
+ * Entries selected by a range request; with REV, min and max come in reverse order. The
+ * bounds are parsed before the key is read, so a bad bound wins over a wrong type, as in Redis.
+ */
+function selectRange(r: RangeRequest, getZ: () => ZSet | undefined): ZEntry[] {
   const lo = r.rev ? r.max : r.min;
   const hi = r.rev ? r.min : r.max;
   if (r.kind === 'rank') {
     const start = intArg(r.min);
     const stop = intArg(r.max);
+    const z = getZ();
     if (z === undefined) return [];
     const span = indexRange(start, stop, z.size);
     if (span === null) return [];
@@ -189,24 +193,25 @@ function selectRange(z: ZSet | undefined, r: RangeRequest): ZEntry[] {
   }
   if (r.kind === 'score') {
     const range = scoreRangeArgs(lo, hi);
+    const z = getZ();
     if (z === undefined || r.offset < 0) return [];
     return z.byScore(range, r.rev, r.offset, r.limit);
   }
   const range = lexRangeArgs(lo, hi);
+  const z = getZ();
   if (z === undefined || r.offset < 0) return [];
   return z.byLex(range, r.rev, r.offset, r.limit);
 }
 
 function zrange(c: Ctx): void {
   const r = rangeOptions(c, 4, true);
-  const z = c.getZSet(c.argv[1]!);
-  writeEntries(c, selectRange(z, r), r.withScores);
+  writeEntries(c, selectRange(r, () => c.getZSet(c.argv[1]!)), r.withScores);
 }
 
 function zrangestore(c: Ctx): void {
   const [, dst, src] = c.argv as [string, string, string];
   const r = rangeOptions(c, 5, false);
-  const entries = selectRange(c.getZSet(src), r);
+  const entries = selectRange(r, () => c.getZSet(src));
   storeEntries(c, dst, entries, 'zrangestore');
   c.out.int(entries.length);
 }
@@ -222,7 +227,7 @@ function legacyRange(c: Ctx, kind: RangeKind, rev: boolean): void {
       r.limit = intArg(a[++i]!);
     } else throw syntax();
   }
-  writeEntries(c, selectRange(c.getZSet(a[1]!), r), r.withScores);
+  writeEntries(c, selectRange(r, () => c.getZSet(a[1]!)), r.withScores);
 }
 
 function zrank(c: Ctx, rev: boolean): void {
@@ -291,7 +296,7 @@ function zmpopServe(c: Ctx, first: number): { served: boolean; keys: string[] } 
   let count = 1;
   if (whereAt + 1 < a.length) {
     if (!is(a[whereAt + 1], 'COUNT') || whereAt + 3 !== a.length) throw syntax();
-    count = intArg(a[whereAt + 2]!);
+    count = intArg(a[whereAt + 2]!, 'ERR count should be greater than 0');
     if (count <= 0) fail('ERR count should be greater than 0');
   }
   const keys = a.slice(first + 1, whereAt);
@@ -327,10 +332,7 @@ function bzmpop(c: Ctx): void | typeof BLOCKED {
 function zremrange(c: Ctx, kind: RangeKind): void {
   const [, key, min, max] = c.argv as [string, string, string, string];
   const r: RangeRequest = { kind, min, max, rev: false, offset: 0, limit: -1, withScores: false, hasLimit: false };
-  if (kind === 'score') scoreRangeArgs(min, max);
-  if (kind === 'lex') lexRangeArgs(min, max);
-  const z = c.getZSet(key);
-  const entries = selectRange(z, r);
+  const entries = selectRange(r, () => c.getZSet(key));
   if (entries.length > 0) {
     removeMembers(
       c,
