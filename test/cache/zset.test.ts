@@ -50,3 +50,41 @@ test('the skiplist agrees with a sorted array on ranks, ranges and counts', () =
     { numRuns: 300 },
   );
 });
+
+test('large sets: node splits and removals keep order, ranks and ranges right', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3000 }), fc.integer({ min: -50, max: 50 })), { minLength: 500, maxLength: 6000 }),
+      (ops) => {
+        const z = new ZSet();
+        const model = new Map<string, number>();
+        for (const [add, m, s] of ops) {
+          const member = `m${m}`;
+          if (add || !model.has(member)) {
+            z.add(member, s);
+            model.set(member, s);
+          } else {
+            z.remove(member);
+            model.delete(member);
+          }
+        }
+        const want = sorted(model);
+        assert.deepEqual(z.entries(), want);
+        for (let i = 0; i < want.length; i += 37) {
+          assert.equal(z.rank(want[i]!.member), i);
+          assert.deepEqual(z.fromRank(i, 5, false), want.slice(i, i + 5));
+        }
+        assert.deepEqual(z.last(), want[want.length - 1]);
+        const r = { min: -10, minExclusive: true, max: 20, maxExclusive: false };
+        assert.equal(z.countByScore(r), want.filter((e) => e.score > -10 && e.score <= 20).length);
+        // Drain from the front, as ZPOPMIN does, down to empty.
+        for (const e of want) assert.equal(z.remove(e.member), true);
+        assert.equal(z.size, 0);
+        assert.deepEqual(z.entries(), []);
+        z.add('again', 1);
+        assert.deepEqual(z.entries(), [{ member: 'again', score: 1 }]);
+      },
+    ),
+    { numRuns: 25 },
+  );
+});
