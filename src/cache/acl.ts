@@ -30,6 +30,8 @@ export class AclUser {
   /** Command rules as given since the last reset, re-applied when describing the user. */
   commandRules: string[] = ['-@all'];
   allowed = new Set<string>();
+  /** Every command is allowed: the per-command check is skipped. */
+  allCommands = false;
   keyPatterns: string[] = [];
   channelPatterns: string[] = [];
 
@@ -40,7 +42,7 @@ export class AclUser {
   }
 
   canRun(fullName: string): boolean {
-    return this.allowed.has(fullName);
+    return this.allCommands || this.allowed.has(fullName);
   }
 
   canAccessKey(key: string): boolean {
@@ -211,5 +213,13 @@ export class AclStore {
       }
     }
     user.allowed = allowed;
+    let all = true;
+    for (const n of this.catalog.commandNames()) {
+      if (!allowed.has(n)) {
+        all = false;
+        break;
+      }
+    }
+    user.allCommands = all;
   }
 }

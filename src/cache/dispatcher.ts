@@ -97,8 +97,7 @@ export class Dispatcher {
       return `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
     }
     if (client.multi !== null && spec.flags.includes('no_multi')) return 'ERR Command not allowed inside a transaction';
-    const writes = spec.flags.includes('write');
-    if (writes && !this.hooks.writable) return "READONLY You can't write against a read only replica.";
+    if (!this.hooks.writable && spec.flags.includes('write')) return "READONLY You can't write against a read only replica.";
     if (this.hooks.overMemory && spec.flags.includes('denyoom')) return "OOM command not allowed when used memory > 'maxmemory'.";
     return null;
   }

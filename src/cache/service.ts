@@ -15,7 +15,7 @@ import type { ServerApi, ServerStats } from './commands/server-api.js';
 import { CommandTable } from './commands/table.js';
 import { Committer } from './committer.js';
 import { ConfigStore, type FsyncPolicy, type Settings } from './config.js';
-import { Dispatcher, type DispatchHooks, type Outcome } from './dispatcher.js';
+import { Dispatcher, type DispatchHooks } from './dispatcher.js';
 import { ActiveExpiry } from './expiry.js';
 import { buildInfo } from './info.js';
 import { Effects } from './machine/effects.js';
@@ -130,7 +130,7 @@ export class CacheService implements ServerApi, DispatchHooks {
     this.pubsub = new PubSub((client, write) => this.deliver(client, write));
     this.machine.ks.observe(this.watches);
     this.machine.ks.observe({
-      beforeWrite: (_db, index, key) => this.ctx.access[index]!.set(key, Math.floor(this.clock.now() / 1000)),
+      beforeWrite: () => undefined,
       beforeDbWrite: (_db, index) => this.ctx.access[index]!.clear(),
     });
     this.config = new ConfigStore(this.settings, { databases: '16', port: String(this.port), bind: '127.0.0.1', dir: '', dbfilename: '', appendfilename: '' }, {
@@ -207,23 +207,31 @@ export class CacheService implements ServerApi, DispatchHooks {
   }
 
   /**
-   * Runs one command line. Its reply is queued on the client's sink, released when the
-   * batch it depends on has committed. 'blocked' means the client waits (BLPOP, SAVE): the
-   * connection must hold further commands until its sink is resumed.
+   * Runs the client's command lines from `argvs[from]` on, until they run out or the client
+   * blocks (BLPOP, SAVE) or closes; returns the index of the first line not run. Replies are
+   * queued on the client's sink in one piece, released once the batch they depend on has
+   * committed; a blocked client's connection holds the rest until its sink is resumed.
    */
-  execute(client: Client, argv: string[]): Outcome {
-    const mode = client.replyMode;
-    const outcome = this.dispatcher.execute(client, argv, this.clock.now());
-    if (mode !== 'on') {
-      this.out.take();
-      if (mode === 'skip' && client.replyMode === 'skip') client.replyMode = 'on';
-    } else this.emit(client);
-    if (this.committer.hasPending) {
-      this.committer.afterCommand();
-      this.scheduleFlush();
+  executeMany(client: Client, argvs: readonly string[][], from: number): number {
+    const now = this.clock.now();
+    let i = from;
+    while (i < argvs.length && client.blocked === null && !client.closing) {
+      const mode = client.replyMode;
+      const mark = mode === 'on' ? null : this.out.mark();
+      this.dispatcher.execute(client, argvs[i++]!, now);
+      if (mark !== null) {
+        this.out.rollback(mark);
+        if (mode === 'skip' && client.replyMode === 'skip') client.replyMode = 'on';
+      }
+      if (this.committer.hasPending) this.committer.afterCommand();
+      if (this.blocked.hasReady) {
+        this.emit(client);
+        this.serveBlocked();
+      }
     }
-    if (this.blocked.hasReady) this.serveBlocked();
-    return outcome;
+    this.emit(client);
+    if (this.committer.hasPending) this.scheduleFlush();
+    return i;
   }
 
   /** Sends what the writer holds for `client`. */

@@ -118,7 +118,7 @@ test('followers applying the logged effects reach the leader state, SPOP and INC
       const service = new CacheService({ machine: leader, group, port: 0 });
       const client = service.connect(sink)!;
       try {
-        for (const argv of cmds) service.execute(client, [...argv]);
+        for (const argv of cmds) service.executeMany(client, [[...argv]], 0);
         await settle();
         assert.equal(leader.hasUncommitted, false);
         assert.equal(dump(follower), dump(leader));
@@ -146,26 +146,26 @@ test('a snapshot holds the state of its start while writes continue (copy-on-wri
   const service = new CacheService({ machine: m, group, port: 0 });
   const client = service.connect(sink)!;
   try {
-    for (let i = 0; i < 5000; i++) service.execute(client, ['SET', `k${i}`, 'v'.repeat(i % 50)]);
-    service.execute(client, ['RPUSH', 'list', 'a', 'b', 'c']);
-    service.execute(client, ['ZADD', 'z', '1', 'x', '2.5', 'y']);
-    service.execute(client, ['HSET', 'h', 'f', 'v']);
-    service.execute(client, ['SADD', 's', 'm1', 'm2']);
-    service.execute(client, ['PEXPIREAT', 'k7', String(Date.now() + 100000)]);
+    for (let i = 0; i < 5000; i++) service.executeMany(client, [['SET', `k${i}`, 'v'.repeat(i % 50)]], 0);
+    service.executeMany(client, [['RPUSH', 'list', 'a', 'b', 'c']], 0);
+    service.executeMany(client, [['ZADD', 'z', '1', 'x', '2.5', 'y']], 0);
+    service.executeMany(client, [['HSET', 'h', 'f', 'v']], 0);
+    service.executeMany(client, [['SADD', 's', 'm1', 'm2']], 0);
+    service.executeMany(client, [['PEXPIREAT', 'k7', String(Date.now() + 100000)]], 0);
     await settle();
     const before = dump(m);
     const it = m.snapshot()[Symbol.asyncIterator]();
     const first = await it.next();
     assert.equal(first.done, false);
     // Writes after the snapshot started: none of them may show in it.
-    service.execute(client, ['SET', 'k4999', 'changed']);
-    service.execute(client, ['DEL', 'k4998']);
-    service.execute(client, ['RPUSH', 'list', 'd']);
-    service.execute(client, ['SET', 'new-key', 'x']);
-    service.execute(client, ['SWAPDB', '0', '3']);
-    service.execute(client, ['SELECT', '3']);
-    service.execute(client, ['ZADD', 'z', '9', 'x']);
-    service.execute(client, ['FLUSHDB']);
+    service.executeMany(client, [['SET', 'k4999', 'changed']], 0);
+    service.executeMany(client, [['DEL', 'k4998']], 0);
+    service.executeMany(client, [['RPUSH', 'list', 'd']], 0);
+    service.executeMany(client, [['SET', 'new-key', 'x']], 0);
+    service.executeMany(client, [['SWAPDB', '0', '3']], 0);
+    service.executeMany(client, [['SELECT', '3']], 0);
+    service.executeMany(client, [['ZADD', 'z', '9', 'x']], 0);
+    service.executeMany(client, [['FLUSHDB']], 0);
     await settle();
     const chunks = [first.value as Buffer];
     for (let r = await it.next(); r.done !== true; r = await it.next()) chunks.push(r.value);
@@ -183,12 +183,12 @@ test('after a restore, log entries the snapshot already includes are skipped', a
   const group = new ReplicatingGroup(m, []);
   const service = new CacheService({ machine: m, group, port: 0 });
   const client = service.connect(sink)!;
-  service.execute(client, ['RPUSH', 'l', 'a']);
-  service.execute(client, ['RPUSH', 'l', 'b']);
+  service.executeMany(client, [['RPUSH', 'l', 'a']], 0);
+  service.executeMany(client, [['RPUSH', 'l', 'b']], 0);
   // The snapshot is taken before the entry of the turn has been applied: it includes it.
   const chunks = collect(m.snapshot());
   await settle();
-  service.execute(client, ['RPUSH', 'l', 'c']);
+  service.executeMany(client, [['RPUSH', 'l', 'c']], 0);
   await settle();
   service.close();
   const restored = new CacheMachine();

@@ -99,6 +99,11 @@ export class Ctx {
     return v;
   }
 
+  /** Records an access to `key` that did not go through lookup (a blind SET). */
+  touch(key: string): void {
+    this.access[this.client.db]!.set(key, Math.floor(this.now / 1000));
+  }
+
   /** Forgets access times of up to `n` keys that no longer exist (bounded work per call). */
   sweepAccess(n: number): void {
     for (let done = 0; done < n; ) {

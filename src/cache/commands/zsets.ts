@@ -51,13 +51,20 @@ function zaddGeneric(c: Ctx, flags: number, start: number): void {
   const z = c.getZSet(key);
   const outScores: number[] = [];
   const outMembers: string[] = [];
-  const pending = new Map<string, number>(); // a member repeated in one ZADD takes its last score
+  // A member repeated in one ZADD takes its last score; one pair (the usual case) needs no map.
+  const pending = scores.length === 1 ? null : new Map<string, number>();
+  const record = (member: string, score: number) => {
+    if (pending === null) {
+      outMembers.push(member);
+      outScores.push(score);
+    } else pending.set(member, score);
+  };
   let added = 0;
   let changed = 0;
   let incrResult: number | null = null;
   for (let k = 0; k < scores.length; k++) {
     const member = a[start + 2 * k + 1]!;
-    const old = pending.get(member) ?? z?.score(member);
+    const old = pending?.get(member) ?? z?.score(member);
     let score = scores[k]!;
     if (old !== undefined) {
       if (flags & NX) continue;
@@ -69,19 +76,21 @@ function zaddGeneric(c: Ctx, flags: number, start: number): void {
       incrResult = score;
       if (score !== old) {
         changed++;
-        pending.set(member, score);
+        record(member, score);
       }
     } else {
       if (flags & XX) continue;
       if (Number.isNaN(score)) fail(Err.SCORE_NAN);
       incrResult = score;
       added++;
-      pending.set(member, score);
+      record(member, score);
     }
   }
-  for (const [m, s] of pending) {
-    outMembers.push(m);
-    outScores.push(s);
+  if (pending !== null) {
+    for (const [m, s] of pending) {
+      outMembers.push(m);
+      outScores.push(s);
+    }
   }
   if (outMembers.length > 0) {
     c.fx.zadd(c.db, key, outScores, outMembers);

@@ -52,7 +52,7 @@ export class Keyspace {
     db.keys.set(key, value);
     if (keepTtl) return;
     if (pxat > 0) db.expires.set(key, pxat);
-    else db.expires.delete(key);
+    else if (db.expires.size > 0) db.expires.delete(key);
   }
 
   del(dbIndex: number, key: string): boolean {

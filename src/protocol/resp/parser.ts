@@ -109,8 +109,7 @@ export class RequestParser {
         this.pos = nl + 1;
         if (n <= 0) continue;
         this.argsLeft = n;
-        this.argv = new Array<string>(n);
-        this.argv.length = 0;
+        this.argv = [];
       }
       while (this.argsLeft > 0) {
         if (this.bulkLen < 0) {

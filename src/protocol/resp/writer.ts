@@ -20,6 +20,8 @@ export class ReplyWriter {
   private slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
   private pos = 0;
   private start = 0;
+  /** Segments taken so far (marks from an earlier segment cannot roll back into it). */
+  private segments = 0;
 
   /** Starts a new segment: the bytes written until `take()` belong to one connection. */
   begin(): void {
@@ -31,9 +33,17 @@ export class ReplyWriter {
     return this.pos - this.start;
   }
 
-  /** Drops everything written since `begin()` (a reply that must not be sent after all). */
-  rollback(mark: number): void {
-    this.pos = this.start + mark;
+  /** A position to roll back to: the segment number and the offset in it. */
+  mark(): { segment: number; offset: number } {
+    return { segment: this.segments, offset: this.pos - this.start };
+  }
+
+  /**
+   * Drops what was written since `mark` (a reply that must not be sent: CLIENT REPLY OFF). If
+   * a segment was taken in between, only what follows it can still be dropped.
+   */
+  rollback(mark: { segment: number; offset: number }): void {
+    this.pos = this.start + (mark.segment === this.segments ? mark.offset : 0);
   }
 
   /** The segment written since `begin()`, as a view valid until the process drops it; null when empty. */
@@ -41,6 +51,7 @@ export class ReplyWriter {
     if (this.pos === this.start) return null;
     const view = this.slab.subarray(this.start, this.pos);
     this.start = this.pos;
+    this.segments++;
     // A slab grown for one huge reply is not reused for small ones.
     if (this.slab.length > SLAB_BYTES) this.pos = this.start = this.slab.length;
     return view;

@@ -92,10 +92,7 @@ export class RespConnection implements ClientSink {
     if (this.processing) return;
     this.processing = true;
     try {
-      while (this.next < this.backlog.length && client.blocked === null && !client.closing) {
-        const argv = this.backlog[this.next++]!;
-        this.service.execute(client, argv);
-      }
+      this.next = this.service.executeMany(client, this.backlog, this.next);
     } finally {
       this.processing = false;
     }
