@@ -66,13 +66,19 @@ export class CacheMachine implements StateMachine<void> {
   }
 
   /**
-   * The keyspace now, including effects of entries proposed but not yet applied; the stream
-   * records that index and waits until it has committed before it completes.
+   * The keyspace when the stream is first read, including effects of entries proposed but not
+   * yet applied (pending effects are proposed first, so that every effect it holds has an
+   * index); the stream records that index and completes only once it has committed.
    */
   snapshot(): AsyncIterable<Buffer> {
-    this.proposePending();
-    const includes = Math.max(this.appliedIndex, this.eagerThrough);
-    return streamSnapshot(this.ks, includes, () => this.appliedThrough(includes));
+    return streamSnapshot(
+      this.ks,
+      () => {
+        this.proposePending();
+        return Math.max(this.appliedIndex, this.eagerThrough);
+      },
+      (includes) => this.appliedThrough(includes),
+    );
   }
 
   async restore(chunks: AsyncIterable<Buffer>): Promise<void> {

@@ -96,65 +96,94 @@ function writeRecord(out: Out, dbIndex: number, key: string, value: Value, pxat:
   }
 }
 
-/**
- * Captures the keyspace now and returns the stream of its snapshot. `includes` is the log index
- * the captured state reflects; `finish` is awaited before the trailer is written (the machine
- * uses it to hold the snapshot until everything it contains has committed).
- */
-export function streamSnapshot(ks: Keyspace, includes: number, finish: () => Promise<void>): AsyncIterable<Buffer> {
-  const captured = ks.dbs.slice();
-  const written = new Map<Db, Set<string>>(captured.map((db) => [db, new Set<string>()]));
-  const out = new Out();
-  let records = 0;
-  let crc = 0;
-  const emit = (): Buffer => {
-    const chunk = out.take();
-    crc = crc32c(chunk, crc);
-    return chunk;
-  };
-  const observer: KeyspaceObserver = {
-    beforeWrite(db: Db, _dbIndex: number, key: string): void {
-      const done = written.get(db);
-      if (done === undefined || done.has(key)) return;
-      done.add(key);
-      const value = db.keys.get(key);
-      if (value === undefined) return;
-      writeRecord(out, captured.indexOf(db), key, value, db.expires.get(key) ?? 0);
-      records++;
-    },
-    beforeDbWrite(): void {},
-  };
-  const unobserve = ks.observe(observer);
-  out.ensure(13);
-  out.buf.write(MAGIC, 0, 'latin1');
-  out.pos = 4;
-  out.u8(VERSION);
-  out.f64(includes);
+/** One snapshot in progress: the captured databases, the keys written, the bytes not yet yielded. */
+class Capture {
+  private readonly captured: Db[];
+  private readonly written: Map<Db, Set<string>>;
+  private readonly out = new Out();
+  private records = 0;
+  private crc = 0;
+  private readonly unobserve: () => void;
 
-  async function* generate(): AsyncGenerator<Buffer> {
-    try {
-      for (let i = 0; i < captured.length; i++) {
-        const db = captured[i]!;
-        const done = written.get(db)!;
-        for (const [key, value] of db.keys) {
-          if (done.has(key)) continue;
-          done.add(key);
-          writeRecord(out, i, key, value, db.expires.get(key) ?? 0);
-          records++;
-          if (out.pos >= CHUNK_BYTES) yield emit();
-        }
+  constructor(ks: Keyspace, includes: number) {
+    this.captured = ks.dbs.slice();
+    this.written = new Map(this.captured.map((db) => [db, new Set<string>()]));
+    const observer: KeyspaceObserver = {
+      beforeWrite: (db, _dbIndex, key) => this.beforeWrite(db, key),
+      beforeDbWrite: () => undefined,
+    };
+    this.unobserve = ks.observe(observer);
+    this.out.ensure(13);
+    this.out.buf.write(MAGIC, 0, 'latin1');
+    this.out.pos = 4;
+    this.out.u8(VERSION);
+    this.out.f64(includes);
+  }
+
+  /** Copy-on-write: a key about to change is written first, with its value at the start. */
+  private beforeWrite(db: Db, key: string): void {
+    const done = this.written.get(db);
+    if (done === undefined || done.has(key)) return;
+    done.add(key);
+    const value = db.keys.get(key);
+    if (value === undefined) return;
+    writeRecord(this.out, this.captured.indexOf(db), key, value, db.expires.get(key) ?? 0);
+    this.records++;
+  }
+
+  private emit(): Buffer {
+    const chunk = this.out.take();
+    this.crc = crc32c(chunk, this.crc);
+    return chunk;
+  }
+
+  /** Every key not yet written, in chunks of about CHUNK_BYTES: bounded work per step. */
+  *chunks(): Generator<Buffer> {
+    for (let i = 0; i < this.captured.length; i++) {
+      const db = this.captured[i]!;
+      const done = this.written.get(db)!;
+      for (const [key, value] of db.keys) {
+        if (done.has(key)) continue;
+        done.add(key);
+        writeRecord(this.out, i, key, value, db.expires.get(key) ?? 0);
+        this.records++;
+        if (this.out.pos >= CHUNK_BYTES) yield this.emit();
       }
-      await finish();
-    } finally {
-      unobserve();
     }
-    const body = out.pos > 0 ? emit() : null;
-    if (body !== null) yield body;
+  }
+
+  close(): void {
+    this.unobserve();
+  }
+
+  /** What remains buffered, then the trailer. */
+  *tail(): Generator<Buffer> {
+    if (this.out.pos > 0) yield this.emit();
     const trailer = Buffer.allocUnsafe(9);
     trailer[0] = TRAILER;
-    trailer.writeUInt32BE(records, 1);
-    trailer.writeUInt32BE(crc, 5);
+    trailer.writeUInt32BE(this.records, 1);
+    trailer.writeUInt32BE(this.crc, 5);
     yield trailer;
+  }
+}
+
+/**
+ * The stream of a snapshot. The keyspace is captured when the stream is first read, outside
+ * the caller's stack: `prepare` runs then and returns the log index the state includes; `finish`
+ * is awaited before the trailer (the machine holds the snapshot until that index committed).
+ */
+export function streamSnapshot(ks: Keyspace, prepare: () => number, finish: (includes: number) => Promise<void>): AsyncIterable<Buffer> {
+  async function* generate(): AsyncGenerator<Buffer> {
+    await Promise.resolve();
+    const includes = prepare();
+    const capture = new Capture(ks, includes);
+    try {
+      yield* capture.chunks();
+      await finish(includes);
+    } finally {
+      capture.close();
+    }
+    yield* capture.tail();
   }
   return generate();
 }
