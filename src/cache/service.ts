@@ -129,10 +129,6 @@ export class CacheService implements ServerApi, DispatchHooks {
     this.ctx = new Ctx(this.machine.ks, fx, this.out, this, options.random ?? Math.random);
     this.pubsub = new PubSub((client, write) => this.deliver(client, write));
     this.machine.ks.observe(this.watches);
-    this.machine.ks.observe({
-      beforeWrite: () => undefined,
-      beforeDbWrite: (_db, index) => this.ctx.access[index]!.clear(),
-    });
     this.config = new ConfigStore(this.settings, { databases: '16', port: String(this.port), bind: '127.0.0.1', dir: '', dbfilename: '', appendfilename: '' }, {
       requirepass: (p) => this.acl.setRequirePass(p),
       notifyKeyspaceEvents: (flags) => this.events.configure(flags),

@@ -11,8 +11,23 @@ const INF_RE = /^[+-]?inf(inity)?$/i;
 
 /** Exact int64 value of `s`, as a number when it is a safe integer and a bigint otherwise; null when not an int64. */
 export function parseInt64(s: string): number | bigint | null {
-  if (s.length === 0 || s.length > 20 || !INT_RE.test(s)) return null;
-  if (s.length < 16) return Number(s);
+  const len = s.length;
+  if (len === 0 || len > 20) return null;
+  if (len < 16) {
+    // The common case without a regex: [-]digits, no leading zero (Redis's string2ll).
+    let i = s.charCodeAt(0) === 45 ? 1 : 0;
+    if (i === len) return null;
+    const first = s.charCodeAt(i);
+    if (first === 48) return len === 1 ? 0 : null;
+    let n = 0;
+    for (; i < len; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return null;
+      n = n * 10 + d;
+    }
+    return s.charCodeAt(0) === 45 ? -n : n;
+  }
+  if (!INT_RE.test(s)) return null;
   const b = BigInt(s);
   if (b < INT64_MIN || b > INT64_MAX) return null;
   return Number.isSafeInteger(Number(b)) ? Number(b) : b;

@@ -209,12 +209,14 @@ function flushArgs(c: Ctx): void {
 function flushdb(c: Ctx): void {
   flushArgs(c);
   c.fx.flushdb(c.db);
+  c.access[c.db]!.clear();
   c.out.ok();
 }
 
 function flushall(c: Ctx): void {
   flushArgs(c);
   c.fx.flushall();
+  for (const a of c.access) a.clear();
   c.out.ok();
 }
 
@@ -232,6 +234,7 @@ function swapdb(c: Ctx): void {
   if (a < 0 || a >= DATABASES || b < 0 || b >= DATABASES) fail(Err.DB_RANGE);
   if (a !== b) {
     c.fx.swapdb(a, b);
+    [c.access[a], c.access[b]] = [c.access[b]!, c.access[a]!];
     c.server.signalDb(a);
     c.server.signalDb(b);
   }

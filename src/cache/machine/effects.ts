@@ -85,12 +85,20 @@ export class EffectEncoder {
   }
 
   str(s: string): this {
-    this.ensure(s.length + 4);
-    this.buf.writeUInt32BE(s.length, this.pos);
-    this.pos += 4;
-    if (s.length <= 24) {
-      for (let i = 0; i < s.length; i++) this.buf[this.pos++] = s.charCodeAt(i);
+    const len = s.length;
+    this.ensure(len + 4);
+    const b = this.buf;
+    let p = this.pos;
+    b[p] = len >>> 24;
+    b[p + 1] = (len >>> 16) & 0xff;
+    b[p + 2] = (len >>> 8) & 0xff;
+    b[p + 3] = len & 0xff;
+    p += 4;
+    if (len <= 24) {
+      for (let i = 0; i < len; i++) b[p++] = s.charCodeAt(i);
+      this.pos = p;
     } else {
+      this.pos = p;
       this.pos += this.buf.write(s, this.pos, s.length, 'latin1');
     }
     return this;
