@@ -7,7 +7,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RespClient, show, type Reply } from '../helpers/cache-resp-client.js';
-import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot, startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
 
 let depot: ServerProcess;
 let redis: ServerProcess;
@@ -209,4 +211,43 @@ test('random command sequences get the same replies from Depot and redis-server 
   );
   // fast-check reports the shrunk counterexample; the transcript of the replies is ours.
   await property.catch((err: Error) => assert.fail(`${err.message}\n${lastDifference}`));
+});
+
+/** The keyspace events a command script produces, as "channel message" lines. */
+async function notifications(port: number, script: readonly string[][]): Promise<string[]> {
+  const c = await RespClient.open(port);
+  const s = await RespClient.open(port);
+  try {
+    await c.call('FLUSHALL');
+    await c.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
+    await s.call('PSUBSCRIBE', '__key*__:*');
+    for (const argv of script) await c.call(...argv);
+    // Let the one-millisecond key expire, then mark the end of the stream with a PING.
+    await new Promise((r) => setTimeout(r, 50));
+    await c.call('FLUSHALL');
+    await c.call('CONFIG', 'SET', 'notify-keyspace-events', '');
+    s.send('PING');
+    const events: string[] = [];
+    for (;;) {
+      const m = await s.next();
+      if (m.t !== 'array' && m.t !== 'push') throw new Error(`unexpected ${show(m)}`);
+      const [kind, , channel, message] = m.v as Array<{ v: string }>;
+      if (kind!.v === 'pong') return events;
+      if (kind!.v === 'pmessage') events.push(`${channel!.v} ${message!.v}`);
+    }
+  } finally {
+    c.close();
+    s.close();
+  }
+}
+
+test('keyspace notifications are the ones Redis publishes, in the same order', async () => {
+  const text = readFileSync(join(repoRoot, 'test', 'cache', 'fixtures', 'notifications.txt'), 'utf8');
+  const script = text
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    .map((l) => JSON.parse(`[${l}]`) as string[]);
+  const [fromDepot, fromRedis] = await Promise.all([notifications(depot.port, script), notifications(redis.port, script)]);
+  assert.ok(fromRedis.length > 80, 'the script produces events');
+  assert.deepEqual(fromDepot, fromRedis);
 });

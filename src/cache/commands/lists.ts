@@ -172,9 +172,10 @@ function moveGeneric(c: Ctx, src: string, dst: string, fromLeft: boolean, toLeft
   if (from === undefined) return null;
   c.getList(dst); // WRONGTYPE before anything changes
   const element = c.fx.lmove(c.db, src, dst, fromLeft, toLeft);
+  // Redis's order: the push on the destination, then the pop (and deletion) of the source.
+  c.notify('l', toLeft ? 'lpush' : 'rpush', dst);
   c.notify('l', fromLeft ? 'lpop' : 'rpop', src);
   if (c.ks.dbs[c.db]!.keys.get(src) === undefined) c.notify('g', 'del', src);
-  c.notify('l', toLeft ? 'lpush' : 'rpush', dst);
   c.signalReady(dst);
   return element;
 }
