@@ -307,3 +307,53 @@ describe('node-redis', () => {
     });
   }
 });
+
+describe('SCAN family', () => {
+  test('every key present for the whole scan is returned, while keys come and go', async () => {
+    const c = ioredis(2);
+    const other = ioredis(3);
+    await c.select(7);
+    await other.select(7);
+    const pipe = c.pipeline();
+    for (let i = 0; i < 3000; i++) pipe.set(`scan:stable:${i}`, '1');
+    for (let i = 0; i < 1000; i++) pipe.set(`scan:gone:${i}`, '1');
+    pipe.hset('scan:h', Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`f${i}`, String(i)])));
+    pipe.sadd('scan:s', ...Array.from({ length: 500 }, (_, i) => `m${i}`));
+    pipe.zadd('scan:z', ...Array.from({ length: 500 }, (_, i) => [i, `z${i}`]).flat());
+    await pipe.exec();
+    const seen = new Set<string>();
+    let cursor = '0';
+    let round = 0;
+    do {
+      const [next, keys] = await c.scan(cursor, 'MATCH', 'scan:*', 'COUNT', 100);
+      for (const k of keys) seen.add(k);
+      cursor = next;
+      // Meanwhile another client deletes some keys and adds new ones.
+      await other.del(`scan:gone:${round}`, `scan:gone:${round + 500}`);
+      await other.set(`scan:new:${round}`, '1');
+      round++;
+    } while (cursor !== '0' && round < 10_000);
+    for (let i = 0; i < 3000; i++) assert.ok(seen.has(`scan:stable:${i}`), `scan:stable:${i} missing`);
+    const [, typed] = await c.scan('0', 'COUNT', 100_000, 'TYPE', 'hash');
+    assert.deepEqual(typed, ['scan:h']);
+    const fields = new Set<string>();
+    let hc = '0';
+    do {
+      const [next, flat] = await c.hscan('scan:h', hc, 'COUNT', 37);
+      for (let i = 0; i < flat.length; i += 2) fields.add(flat[i]!);
+      hc = next;
+    } while (hc !== '0');
+    assert.equal(fields.size, 500);
+    const members = new Set<string>();
+    let sc = '0';
+    do {
+      const [next, list] = await c.sscan('scan:s', sc, 'MATCH', 'm1*');
+      for (const m of list) members.add(m);
+      sc = next;
+    } while (sc !== '0');
+    assert.equal(members.size, 111); // m1, m10..m19, m100..m199
+    const [zc, zlist] = await c.zscan('scan:z', '0', 'COUNT', 1000);
+    assert.equal(zc, '0');
+    assert.deepEqual(zlist.slice(0, 4), ['z0', '0', 'z1', '1']);
+  });
+});
