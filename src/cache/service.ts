@@ -230,6 +230,14 @@ export class CacheService implements ServerApi, DispatchHooks {
     return i;
   }
 
+  /** Queues an error reply after everything already queued, then closes the connection. */
+  replyAndClose(client: Client, error: string): void {
+    this.out.resp = client.resp;
+    this.out.error(error);
+    this.emit(client);
+    this.kill(client);
+  }
+
   /** Sends what the writer holds for `client`. */
   private emit(client: Client): void {
     const view = this.out.take();

@@ -70,13 +70,14 @@ export class RespConnection implements ClientSink {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.ended) return;
+    if (this.ended || this.client!.closing) return;
     try {
       this.parser.feed(chunk, this.backlog);
     } catch (err) {
       if (!(err instanceof RespProtocolError)) throw err;
       this.process();
       this.protocolError(err.message);
+      this.socket.pause();
       return;
     }
     if (this.parser.bufferedBytes > this.service.settings.clientQueryBufferLimit) {
@@ -106,9 +107,9 @@ export class RespConnection implements ClientSink {
     if (client.closing) this.close();
   }
 
+  /** Replies the error after the replies of the commands before it, then closes. */
   private protocolError(message: string): void {
-    this.ended = true;
-    this.socket.end(`-ERR Protocol error: ${message}\r\n`);
+    this.service.replyAndClose(this.client!, `ERR Protocol error: ${message}`);
   }
 
   send(bytes: Buffer, seq: number): void {
