@@ -6,7 +6,7 @@
 import { ReplyWriter } from '../protocol/resp/writer.js';
 import type { Group } from '../raft/group.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { AclStore, type AclUser } from './acl.js';
+import { AclStore } from './acl.js';
 import { BlockedClients } from './blocking.js';
 import { Client, type ClientSink } from './client.js';
 import { BLOCKED, Ctx, type CommandSpec, type NotifyClass } from './commands/context.js';
@@ -492,11 +492,6 @@ export class CacheService implements ServerApi, DispatchHooks {
     if (p.setFsync === undefined) return 'the journal of this node cannot change its fsync policy at run time';
     p.setFsync(policy);
     return null;
-  }
-
-  /** Users other than the default, for INFO and tests. */
-  user(name: string): AclUser | undefined {
-    return this.acl.users.get(name);
   }
 
   // ---- timers ----

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { ClientSink } from '../../src/cache/client.js';
+import { EffectEncoder, Op } from '../../src/cache/machine/effects.js';
 import { CacheMachine } from '../../src/cache/machine/machine.js';
 import { List, ZSet, type Value } from '../../src/cache/machine/values.js';
 import { CacheService } from '../../src/cache/service.js';
@@ -212,4 +213,14 @@ test('a damaged snapshot is refused with CORRUPT_LOG', async () => {
   const ok = new CacheMachine();
   await ok.restore(from([bytes.subarray(0, 7), bytes.subarray(7)]));
   assert.equal(dump(ok), dump(m));
+});
+
+test('the effect encoder stays bounded over many batches', () => {
+  const enc = new EffectEncoder();
+  const big = 'v'.repeat(3000);
+  for (let batch = 0; batch < 20_000; batch++) {
+    for (let i = 0; i < 3; i++) enc.op(Op.SET, 0).str(`key${i}`).str(big).num(0).flag(false);
+    const payload = enc.take()!;
+    assert.ok(payload.length > 9000 && payload.length < 9200);
+  }
 });

@@ -40,13 +40,6 @@ export function intArg(s: string, message: string = Err.NOT_INTEGER): number {
   return Number(n);
 }
 
-/** An integer argument that must be >= 0 (COUNT, LIMIT count...). */
-export function positiveIntArg(s: string, message: string = Err.POSITIVE): number {
-  const n = intArg(s);
-  if (n < 0) fail(message);
-  return n;
-}
-
 /** strtod-like parse; null when Redis would refuse the number. */
 export function parseDouble(s: string): number | null {
   if (INF_RE.test(s)) return s.charCodeAt(0) === 45 ? -Infinity : Infinity;

@@ -48,7 +48,7 @@ function reset(c: Ctx): void {
 }
 
 /** Checks a username/password pair; switches the client to that user on success. */
-export function authenticate(c: Ctx, username: string, password: string): boolean {
+function authenticate(c: Ctx, username: string, password: string): boolean {
   const user = c.server.acl.users.get(username);
   if (user === undefined || !user.enabled || !user.checkPassword(password)) return false;
   c.client.user = user;
@@ -118,7 +118,7 @@ function hello(c: Ctx): void {
 }
 
 /** One line of CLIENT LIST / CLIENT INFO, in Redis's field order. */
-export function clientLine(cl: Client, now: number): string {
+function clientLine(cl: Client, now: number): string {
   const flags = (cl.multi !== null ? 'x' : '') + (cl.blocked !== null ? 'b' : '') + (cl.subscriptions > 0 ? 'P' : '') + (cl.noEvict ? 'e' : '') || 'N';
   const cmd = cl.lastCommand;
   return (

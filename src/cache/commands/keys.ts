@@ -245,7 +245,7 @@ function touch(c: Ctx): void {
   exists(c);
 }
 
-export function encodingOf(v: Value): string {
+function encodingOf(v: Value): string {
   if (typeof v === 'string') {
     if (v.length <= 20 && parseInt64(v) !== null) return 'int';
     return v.length <= 44 ? 'embstr' : 'raw';

@@ -69,7 +69,7 @@ function toSigned(v: LongDouble, exp: number): bigint {
 }
 
 /** a + b rounded to a long double; null on overflow. */
-export function addLongDouble(a: LongDouble, b: LongDouble): LongDouble | null {
+function addLongDouble(a: LongDouble, b: LongDouble): LongDouble | null {
   if (a.mantissa === 0n) return b;
   if (b.mantissa === 0n) return a;
   const exp = Math.min(a.exp, b.exp);
@@ -81,7 +81,7 @@ export function addLongDouble(a: LongDouble, b: LongDouble): LongDouble | null {
 }
 
 /** printf("%.17Lf") with trailing zeros (and a bare '.') removed, "-0" as "0". */
-export function formatLongDouble(v: LongDouble): string {
+function formatLongDouble(v: LongDouble): string {
   const SCALE = 10n ** 17n;
   let scaled: bigint;
   if (v.exp >= 0) scaled = (v.mantissa << BigInt(v.exp)) * SCALE;

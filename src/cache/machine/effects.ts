@@ -69,7 +69,8 @@ export class EffectEncoder {
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const used = this.pos - this.start;
-    const next = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, used + n + INITIAL_BYTES));
+    // Sized from what is in use, not from the old buffer: `start` keeps moving forward.
+    const next = Buffer.allocUnsafeSlow(Math.max(INITIAL_BYTES, (used + n) * 2));
     this.buf.copy(next, 0, this.start, this.pos);
     this.buf = next;
     this.start = 0;

@@ -29,13 +29,6 @@ export function cloneValue(v: Value): Value {
   return z;
 }
 
-/** Elements in a collection, 1 for a string: the unit of work for bounded loops. */
-export function sizeOf(v: Value): number {
-  if (typeof v === 'string') return 1;
-  if (v instanceof List) return v.length;
-  return v.size;
-}
-
 /** One of the 16 numbered databases. */
 export class Db {
   readonly keys = new Map<string, Value>();

@@ -76,7 +76,6 @@ const SLOTS: number[] = [];
 export class ZSet {
   readonly dict = new Map<string, number>();
   private root: TreeNode = new Leaf();
-  private lastLeaf: Leaf = this.root as Leaf;
 
   get size(): number {
     return this.dict.size;
@@ -167,13 +166,6 @@ export class ZSet {
   /** All entries in ascending order. */
   entries(): ZEntry[] {
     return this.fromRank(0, this.size, false);
-  }
-
-  /** Highest-scored entry. */
-  last(): ZEntry | undefined {
-    const l = this.lastLeaf;
-    const n = l.members.length;
-    return n === 0 ? undefined : { member: l.members[n - 1]!, score: l.scores[n - 1]! };
   }
 
   /** [first rank, end rank) of a range, or null when empty. */
@@ -296,7 +288,6 @@ export class ZSet {
       if (child instanceof Leaf) {
         if (child.prev !== null) child.prev.next = child.next;
         if (child.next !== null) child.next.prev = child.prev;
-        else this.lastLeaf = child.prev!;
       }
       parent.children.splice(slot, 1);
       parent.counts.splice(slot, 1);
@@ -310,7 +301,7 @@ export class ZSet {
     // A root with a single child is replaced by that child.
     while (this.root instanceof Inner && this.root.children.length === 1) this.root = this.root.children[0]!;
     if (this.root instanceof Inner && this.root.children.length === 0) {
-      this.root = this.lastLeaf = new Leaf();
+      this.root = new Leaf();
     }
   }
 
@@ -322,7 +313,6 @@ export class ZSet {
     right.next = leaf.next;
     right.prev = leaf;
     if (leaf.next !== null) leaf.next.prev = right;
-    else this.lastLeaf = right;
     leaf.next = right;
     this.attach(leaf, right, right.members.length, right.scores[0]!, right.members[0]!, depth);
   }
