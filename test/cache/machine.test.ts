@@ -223,4 +223,7 @@ test('the effect encoder stays bounded over many batches', () => {
     const payload = enc.take()!;
     assert.ok(payload.length > 9000 && payload.length < 9200);
   }
+  // The buffer behind the payloads never needs to be far larger than one batch.
+  const capacity = (enc as unknown as { buf: Buffer }).buf.length;
+  assert.ok(capacity <= 64 * 1024, `encoder buffer grew to ${capacity} bytes`);
 });
