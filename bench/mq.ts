@@ -1,0 +1,141 @@
+// `npm run bench:mq`: Depot against RabbitMQ (persistent + publisher confirms) and NATS JetStream
+// (file storage, acked publish; note JetStream does not fsync each write) on loopback, with each
+// system's standard Node client and the same message count, sizes and in-flight window:
+//   - durable publish throughput, consume throughput (100 B and 1 KiB);
+//   - publish p50/p99 latency at a fixed rate of half Depot's peak (1 KiB);
+//   - Depot with a backlog of --backlog unconsumed 1 KiB messages against an empty broker.
+// Options: --messages N (per size, default 200000) --window W (default 1000) --runs R (median of R,
+// default 1) --latency-seconds S (default 5) --backlog N (default 10000000; 0 skips)
+// --backlog-minutes M (bound on filling, default 30) --no-peers --json
+import { statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Report } from './lib/report.js';
+import { median, percentile } from './lib/stats.js';
+import { depotDriver, natsDriver, rabbitDriver, windowed, type Driver } from './mq/drivers.js';
+import { installPeers, startDepot, startNats, startRabbit, type RunningPeer } from './mq/peers.js';
+import { Depot } from '../src/client/index.js';
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '200000' },
+    window: { type: 'string', default: '1000' },
+    runs: { type: 'string', default: '1' },
+    'latency-seconds': { type: 'string', default: '5' },
+    backlog: { type: 'string', default: '10000000' },
+    'backlog-minutes': { type: 'string', default: '30' },
+    'no-peers': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+});
+const N = Number(values.messages);
+const WINDOW = Number(values.window);
+const RUNS = Number(values.runs);
+const LAT_S = Number(values['latency-seconds']);
+const BACKLOG = Number(values.backlog);
+const SIZES = [100, 1024];
+const report = new Report('Queue: Depot vs RabbitMQ 3.10 and NATS JetStream 2.9 (loopback, one node)');
+
+interface SystemFigures {
+  publish: Map<number, number[]>;
+  consume: Map<number, number[]>;
+  latency: number[];
+}
+
+async function measure(peer: RunningPeer, driver: (address: string, runId: string) => Promise<Driver>, latencyRate: () => number, out: SystemFigures): Promise<void> {
+  for (let run = 0; run < RUNS; run++) {
+    const d = await driver(peer.address, `${run}`);
+    for (const size of SIZES) {
+      const body = Buffer.alloc(size, 0x61);
+      const pub = await d.publish(N, body, WINDOW);
+      const con = await d.consume(N, WINDOW);
+      (out.publish.get(size) ?? out.publish.set(size, []).get(size)!).push(pub);
+      (out.consume.get(size) ?? out.consume.set(size, []).get(size)!).push(con);
+      report.note(`${peer.name} run ${run + 1}: ${size} B publish ${Math.round(pub)}/s, consume ${Math.round(con)}/s`);
+    }
+    for (const ms of await d.latency(latencyRate(), LAT_S, Buffer.alloc(1024, 0x61))) out.latency.push(ms);
+    await d.close();
+  }
+}
+
+async function withPeer(start: () => Promise<RunningPeer>, fn: (p: RunningPeer) => Promise<void>): Promise<void> {
+  const p = await start();
+  try {
+    await fn(p);
+  } finally {
+    await p.stop();
+  }
+}
+
+function figures(depot: SystemFigures, peers: Map<string, SystemFigures>, rate: number): void {
+  for (const size of SIZES) {
+    for (const kind of ['publish', 'consume'] as const) {
+      const value = median(depot[kind].get(size)!);
+      if (peers.size === 0) report.add({ name: `${kind}_${size}B`, value, unit: 'msg/s' });
+      for (const [peer, f] of peers) report.add({ name: `${kind}_${size}B`, value, unit: 'msg/s', peer, peer_value: median(f[kind].get(size)!) });
+    }
+  }
+  for (const p of [50, 99]) {
+    const value = percentile(depot.latency, p);
+    const label = `publish_latency_p${p}_1024B_at_${Math.round(rate)}_per_s`;
+    if (peers.size === 0) report.add({ name: label, value, unit: 'ms' });
+    // Lower is better: ratio = peer / depot, so above 1 means Depot is faster.
+    for (const [peer, f] of peers) {
+      const pv = percentile(f.latency, p);
+      report.add({ name: label, value, unit: 'ms', peer, peer_value: pv, ratio: value > 0 ? pv / value : 0 });
+    }
+  }
+}
+
+async function backlogRun(empty: SystemFigures): Promise<void> {
+  const free = statfsSync(tmpdir());
+  const need = BACKLOG * 1100 * 1.2;
+  if (free.bavail * free.bsize < need) {
+    report.note(`backlog run skipped: needs ${(need / 2 ** 30).toFixed(1)} GiB free in ${tmpdir()}, has ${((free.bavail * free.bsize) / 2 ** 30).toFixed(1)} GiB`);
+    return;
+  }
+  await withPeer(startDepot, async (peer) => {
+    const depot = await Depot.connect({ servers: [peer.address] });
+    await depot.admin.createTopic('backlog', { queues: 8 });
+    const producer = depot.producer();
+    const body = Buffer.alloc(1024, 0x62);
+    const deadline = Date.now() + Number(values['backlog-minutes']) * 60_000;
+    let stored = 0;
+    const chunk = 100_000;
+    while (stored < BACKLOG && Date.now() < deadline) {
+      const n = Math.min(chunk, BACKLOG - stored);
+      await windowed(n, WINDOW, () => producer.send('backlog', { body }));
+      stored += n;
+    }
+    await depot.close();
+    report.note(`backlog: ${stored} messages of 1 KiB stored and left unconsumed`);
+    const d = await depotDriver(peer.address, 'backlog');
+    const pub = await d.publish(N, body, WINDOW);
+    const con = await d.consume(N, WINDOW);
+    await d.close();
+    report.add({ name: 'publish_1024B_with_backlog', value: pub, unit: 'msg/s', peer: 'depot-empty', peer_value: median(empty.publish.get(1024)!) });
+    report.add({ name: 'consume_1024B_with_backlog', value: con, unit: 'msg/s', peer: 'depot-empty', peer_value: median(empty.consume.get(1024)!) });
+    report.add({ name: 'backlog_messages', value: stored, unit: 'messages' });
+  });
+}
+
+const fresh = (): SystemFigures => ({ publish: new Map(), consume: new Map(), latency: [] });
+const depotFigures = fresh();
+let peak = 0;
+const rate = () => peak / 2;
+await withPeer(startDepot, (p) =>
+  measure(p, depotDriver, () => (peak = median(depotFigures.publish.get(1024)!)) / 2, depotFigures),
+);
+const peers = new Map<string, SystemFigures>();
+if (!values['no-peers']) {
+  installPeers();
+  const rabbit = fresh();
+  await withPeer(startRabbit, (p) => measure(p, rabbitDriver, rate, rabbit));
+  peers.set('rabbitmq', rabbit);
+  const nats = fresh();
+  await withPeer(startNats, (p) => measure(p, natsDriver, rate, nats));
+  peers.set('nats-jetstream', nats);
+}
+figures(depotFigures, peers, rate());
+if (BACKLOG > 0) await backlogRun(depotFigures);
+report.print();

@@ -1,0 +1,111 @@
+// `npm run bench:raft`: commit throughput and latency (p50/p99) of a group with 1 and with 3
+// replicas on loopback, 1 KiB entries, at 1, 64 and 1024 proposals in flight, next to the
+// foundation log's own durable appends measured in the same run. Followers run in their own
+// processes (test/raft/helpers/node-main.ts). Every load loop is bounded in count and time.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Report } from './lib/report.js';
+import { nowMs, percentile } from './lib/stats.js';
+import type { RaftGroup } from '../src/raft/driver/group.js';
+import { RaftHost } from '../src/raft/driver/host.js';
+import { CountingMachine } from '../test/raft/helpers/machines.js';
+import { openFoundationLog } from '../src/raft/driver/foundation-log.js';
+
+const ENTRY = Buffer.alloc(1024, 0x61);
+const CONCURRENCY = [1, 64, 1024];
+const RUN_MS = Number(process.env['BENCH_RUN_MS'] ?? 2000);
+const MAX_PROPOSALS = 200_000;
+const NODE_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'raft', 'helpers', 'node-main.js');
+
+interface Result {
+  perSec: number;
+  p50: number;
+  p99: number;
+}
+
+async function load(run: (payload: Buffer) => Promise<unknown>, concurrency: number): Promise<Result> {
+  const lat: number[] = [];
+  const start = nowMs();
+  const deadline = start + RUN_MS;
+  let issued = 0;
+  const worker = async () => {
+    while (nowMs() < deadline && issued < MAX_PROPOSALS) {
+      issued++;
+      const t0 = nowMs();
+      await run(ENTRY);
+      lat.push(nowMs() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const secs = (nowMs() - start) / 1000;
+  return { perSec: lat.length / secs, p50: percentile(lat, 50), p99: percentile(lat, 99) };
+}
+
+function spawnFollower(id: number, dir: string): Promise<{ proc: ChildProcess; address: string }> {
+  // Longer election timeouts than the bench's own node, so that node leads.
+  const proc = fork(NODE_MAIN, [String(id), dir, '0', '40', 'count'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: process.env['BENCH_PROFILE_FOLLOWERS'] ? ['--cpu-prof', '--cpu-prof-dir=' + process.env['BENCH_PROFILE_FOLLOWERS']] : [] });
+  return new Promise((resolve) => {
+    proc.once('message', (m: { address: string }) => resolve({ proc, address: m.address }));
+  });
+}
+
+async function raftFigures(replicas: number, dir: string): Promise<Result[]> {
+  const host = await RaftHost.start({ nodeId: 1, host: '127.0.0.1', port: 0, tickMs: 50 });
+  const followers = await Promise.all(Array.from({ length: replicas - 1 }, (_, i) => spawnFollower(i + 2, join(dir, `n${i + 2}`))));
+  try {
+    const peers: Record<number, string> = { 1: host.address };
+    followers.forEach((f, i) => (peers[i + 2] = f.address));
+    for (const [id, a] of Object.entries(peers)) host.learnAddress(Number(id), a);
+    for (const f of followers) f.proc.send({ op: 'open', id: 1, peers });
+    const group: RaftGroup<number> = await host.openGroup({ id: 'q', dir: join(dir, 'n1'), bootstrap: peers, durability: 'sync', stateMachine: new CountingMachine() });
+    const deadline = Date.now() + 10_000;
+    while (!group.status().isLeader) {
+      if (Date.now() > deadline) throw new Error('the benchmark node did not become leader');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const results: Result[] = [];
+    for (const c of CONCURRENCY) results.push(await load((p) => group.propose(p).applied, c));
+    return results;
+  } finally {
+    for (const f of followers) f.proc.send({ op: 'exit' });
+    await host.close();
+  }
+}
+
+async function logFigures(dir: string): Promise<Result[]> {
+  const results: Result[] = [];
+  for (const c of CONCURRENCY) {
+    const log = await openFoundationLog(join(dir, `log-c${c}`), { durability: 'sync', startIndex: 1 });
+    let next = 1;
+    results.push(await load((payload) => log.append([{ index: next++, term: 1, timestamp: 0, type: 2, payload }]), c));
+    await log.close();
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const report = new Report('raft: commits of 1 KiB entries on loopback (sync durability)');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-raft-'));
+  try {
+    const logs = await logFigures(join(dir, 'log'));
+    const one = await raftFigures(1, join(dir, 'r1'));
+    const three = await raftFigures(3, join(dir, 'r3'));
+    CONCURRENCY.forEach((c, i) => {
+      report.add({ name: `log durable appends c=${c}`, value: logs[i]!.perSec, unit: 'entries/s' });
+      report.add({ name: `raft 1 replica c=${c}`, value: one[i]!.perSec, unit: 'commits/s', peer: 'log', peer_value: logs[i]!.perSec });
+      report.add({ name: `raft 3 replicas c=${c}`, value: three[i]!.perSec, unit: 'commits/s', peer: '1 replica', peer_value: one[i]!.perSec });
+      for (const [label, r] of [['1 replica', one[i]!], ['3 replicas', three[i]!]] as const) {
+        report.add({ name: `raft ${label} c=${c} p50`, value: r.p50, unit: 'ms' });
+        report.add({ name: `raft ${label} c=${c} p99`, value: r.p99, unit: 'ms' });
+      }
+    });
+    report.print();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

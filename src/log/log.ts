@@ -1,0 +1,713 @@
+// The segmented, append-only, checksummed log: the storage engine under raft, the broker's
+// commit log and the cache's AOF. docs/storage.md describes the files and the recovery.
+//
+// Every operation changes the logical state (segments, positions, terms, tail cache) at once,
+// so that reads and further appends see it, and queues its physical work on the JobQueue,
+// which applies it to the disk in the same order. Three marks tell how far the disk has got:
+// lastIndex (appended), writtenIndex (handed to the OS) and durableIndex (fdatasync'ed).
+import { assert, AssertionError } from '../util/assert.js';
+import { DepotError, storageError } from '../util/errors.js';
+import { type DiskUsage, ignoreMissing } from './file-system.js';
+import { encodeRecord, type LogEntry, MAX_INDEX, MAX_TIMESTAMP, recordBytes, SEGMENT_HEADER_BYTES } from './format.js';
+import { type Job, JobQueue } from './job-queue.js';
+import type { Meta } from './meta.js';
+import { type LogOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { createSegmentFile, persistPositions, removeSegmentFiles, removeSegmentsAbove, sealSegment, writeCheckpoint, writeMeta } from './persist.js';
+import { readRange, readRangeSync } from './read.js';
+import { type RecoverOptions, type Recovered, recover } from './recovery.js';
+import { DEFAULT_DISK_USAGE_WATERMARK, type RetentionPolicy, segmentsToDelete } from './retention.js';
+import { PositionList, scanWhole } from './scan.js';
+import { Segment } from './segment.js';
+import { TailCache } from './tail-cache.js';
+import type { TermRuns } from './term-runs.js';
+import { CHECKPOINT_FILE } from './meta.js';
+import { join } from 'node:path';
+
+export interface LogPositions {
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+  /** Every entry up to here has been handed to the OS (survives a process crash). */
+  readonly writtenIndex: number;
+  /** Every entry up to here has been fdatasync'ed (survives a power cut). */
+  readonly durableIndex: number;
+}
+
+export interface SegmentInfo {
+  readonly base: number;
+  readonly lastIndex: number;
+  readonly bytes: number;
+  readonly maxTimestamp: number;
+}
+
+/** A point in the segment files: entries up to `index` end at byte `pos` of `segment`. */
+interface Mark {
+  segment: Segment;
+  pos: number;
+  index: number;
+}
+
+interface Waiter {
+  index: number;
+  settle: (err?: Error) => void;
+}
+
+type State = 'open' | 'failed' | 'closing' | 'closed';
+
+export class Log {
+  private meta: Meta;
+  private segments: Segment[];
+  private terms: TermRuns;
+  private written: Mark;
+  private durable: Mark;
+  private waiters: Waiter[] = [];
+  private waiterHead = 0;
+  private readonly jobs: JobQueue;
+  private readonly listeners = new Set<(p: LogPositions) => void>();
+  private state: State = 'open';
+  private failureCause: DepotError | undefined;
+  private recovering: Promise<void> | undefined;
+  /** Where the files must be cut back to before the recovery that follows a failure. */
+  private keepAfterFailure: Mark | undefined;
+  /** Bumped by every suffix truncation, reset and rollback: marks of older jobs are stale. */
+  private truncations = 0;
+  /** Bumped by every structural change: async reads planned before it must re-plan. */
+  private epoch = 0;
+  private bytesSinceCheckpoint = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private cutBytes: number;
+
+  private constructor(
+    private readonly o: ResolvedOptions,
+    r: Recovered,
+  ) {
+    this.jobs = new JobQueue(
+      (job) => this.runJob(job),
+      (job, err) => this.fail(job, err),
+    );
+    this.meta = r.meta;
+    this.segments = r.segments;
+    this.terms = r.terms;
+    this.cutBytes = r.truncatedBytes;
+    this.written = this.durable = this.endMark();
+    this.attachCache(this.active);
+    if (o.flush.mode === 'interval') {
+      this.timer = setInterval(() => this.intervalSync(), o.flush.intervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Opens (and by default creates) the log in `options.dir`, recovering it after a crash. */
+  static async open(options: LogOptions): Promise<Log> {
+    const o = resolveOptions(options);
+    try {
+      return new Log(o, await recover(recoverOptions(o)));
+    } catch (err) {
+      throw storageError(err, `open log ${o.dir}`);
+    }
+  }
+
+  get dir(): string {
+    return this.o.dir;
+  }
+
+  get firstIndex(): number {
+    return this.meta.firstIndex;
+  }
+
+  get lastIndex(): number {
+    return this.active.lastIndex;
+  }
+
+  get writtenIndex(): number {
+    return this.written.index;
+  }
+
+  get durableIndex(): number {
+    return this.durable.index;
+  }
+
+  /** Bytes cut from a torn or corrupt tail by the last recovery. */
+  get truncatedBytes(): number {
+    return this.cutBytes;
+  }
+
+  /** The error that stopped the log, while it is recovering from it (undefined when healthy). */
+  get failure(): DepotError | undefined {
+    return this.state === 'failed' ? this.failureCause : undefined;
+  }
+
+  positions(): LogPositions {
+    return { firstIndex: this.firstIndex, lastIndex: this.lastIndex, writtenIndex: this.writtenIndex, durableIndex: this.durableIndex };
+  }
+
+  /** Calls `listener` whenever a position moves (advances, truncations, recovery). Returns an unsubscribe. */
+  onPositions(listener: (p: LogPositions) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  segmentInfo(): SegmentInfo[] {
+    return this.segments.map((s) => ({ base: s.base, lastIndex: s.lastIndex, bytes: s.bytes, maxTimestamp: s.maxTimestamp }));
+  }
+
+  /**
+   * Appends entries whose indexes continue the log. Resolves when they are durable under the
+   * flush policy (`always`: fdatasync'ed; otherwise written). Payloads are copied.
+   */
+  append(entries: readonly LogEntry[]): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(this.unusable());
+    if (entries.length === 0) return Promise.resolve();
+    if (entries[0]!.index !== this.lastIndex + 1) throw new AssertionError(`append at ${entries[0]!.index}, expected ${this.lastIndex + 1}`);
+    const bad = this.validate(entries);
+    if (bad !== undefined) return Promise.reject(bad);
+    let seg = this.active;
+    let from = seg.bytes;
+    for (const e of entries) {
+      const n = recordBytes(e.payload.length);
+      if (seg.count > 0 && seg.bytes + n > this.o.segmentBytes) {
+        if (seg.bytes > from) this.jobs.write(seg, from, seg.bytes, e.index - 1, this.truncations);
+        seg = this.roll(e.index);
+        from = seg.bytes;
+      }
+      this.encode(seg, e, n);
+    }
+    this.jobs.write(seg, from, seg.bytes, this.lastIndex, this.truncations);
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ index: this.lastIndex, settle: (err) => (err ? reject(err) : resolve()) });
+    });
+  }
+
+  private validate(entries: readonly LogEntry[]): DepotError | undefined {
+    let term = this.terms.lastTerm;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      assert(e.index === entries[0]!.index + i, 'appended indexes must be contiguous');
+      if (e.term < term || !Number.isSafeInteger(e.term)) throw new AssertionError(`term ${e.term} at ${e.index} is below ${term}`);
+      term = e.term;
+      if (e.payload.length > this.o.maxEntryBytes) {
+        return new DepotError('MESSAGE_TOO_LARGE', `entry ${e.index}: ${e.payload.length} bytes > maxEntryBytes ${this.o.maxEntryBytes}`);
+      }
+      if (!(e.timestamp >= 0 && e.timestamp <= MAX_TIMESTAMP) || !(e.type >= 0 && e.type <= 255) || e.index > MAX_INDEX) {
+        return new DepotError('BAD_REQUEST', `entry ${e.index}: timestamp, type or index out of range`);
+      }
+    }
+    return undefined;
+  }
+
+  private encode(seg: Segment, e: LogEntry, n: number): void {
+    const pos = seg.bytes;
+    const cache = seg.cache!;
+    const offset = cache.reserve(pos, n);
+    encodeRecord(cache.current, offset, e);
+    seg.positions!.push(pos);
+    seg.bytes += n;
+    seg.count++;
+    if (e.timestamp > seg.maxTimestamp) seg.maxTimestamp = e.timestamp;
+    this.terms.extend(e.index, e.term);
+  }
+
+  /** Starts a new active segment at `base`; the old one is sealed by the roll job. */
+  private roll(base: number): Segment {
+    const old = this.active;
+    const next = new Segment(this.o.dir, base);
+    next.positions = new PositionList();
+    this.attachCache(next);
+    this.segments.push(next);
+    const epoch = this.truncations;
+    this.jobs.op({ name: 'roll', segments: [old, next], run: () => this.rollJob(old, next, epoch) });
+    return next;
+  }
+
+  private async rollJob(old: Segment, next: Segment, epoch: number): Promise<void> {
+    // Jobs run in order, so every write of `old` has completed.
+    assert(old.writeFd !== undefined, `roll of ${old.path} before it exists`);
+    await this.o.fs.datasync(old.writeFd);
+    await sealSegment(this.o.fs, old, this.terms.slice(old.base, old.lastIndex));
+    next.writeFd = await createSegmentFile(this.o.fs, next, this.meta.generation, this.dsync);
+    if (this.active !== old) old.close(this.o.fs);
+    if (epoch !== this.truncations) return;
+    this.durable = this.written = { segment: next, pos: SEGMENT_HEADER_BYTES, index: old.lastIndex };
+    this.bytesSinceCheckpoint = 0;
+    this.advanced();
+  }
+
+  /** The entry at `index` (synchronous: tail cache or page cache). */
+  entry(index: number): LogEntry {
+    return this.entries(index, index + 1)[0]!;
+  }
+
+  /**
+   * Entries [lo, hi) up to about `maxBytes` of records (always at least one), read
+   * synchronously. Payloads are views of cache or read buffers, not copies.
+   */
+  entries(lo: number, hi: number, maxBytes = Infinity): LogEntry[] {
+    this.checkRange(lo, hi);
+    return readRangeSync(this.o.fs, this.segments, lo, hi, maxBytes);
+  }
+
+  /** Like `entries`, reading files off the event loop: for cold or large ranges. */
+  async read(lo: number, hi: number, maxBytes = Infinity): Promise<LogEntry[]> {
+    for (let attempt = 0; ; attempt++) {
+      const epoch = this.epoch;
+      this.checkRange(lo, hi);
+      try {
+        const out = await readRange(this.o.fs, this.segments, lo, hi, maxBytes);
+        if (epoch === this.epoch) return out;
+      } catch (err) {
+        if (epoch === this.epoch || attempt >= 3) throw storageError(err, `read ${this.o.dir}`);
+      }
+      // The log was truncated or rolled back under the read: plan again (bounded).
+      if (attempt >= 3) throw new DepotError('INDEX_OUT_OF_RANGE', `entries ${lo}..${hi} changed during the read`);
+    }
+  }
+
+  /** Term of the entry at `index` (from memory). */
+  term(index: number): number {
+    this.checkRange(index, index + 1);
+    return this.terms.termAt(index);
+  }
+
+  private checkRange(lo: number, hi: number): void {
+    if (this.state === 'closed') throw this.unusable();
+    if (lo < this.firstIndex) {
+      throw new DepotError('INDEX_COMPACTED', `entry ${lo} is before the first index ${this.firstIndex}`, {
+        details: { index: lo, firstIndex: this.firstIndex },
+      });
+    }
+    if (hi > this.lastIndex + 1 || lo > hi || !Number.isSafeInteger(lo) || !Number.isSafeInteger(hi)) {
+      throw new DepotError('INDEX_OUT_OF_RANGE', `entries ${lo}..${hi - 1} are not in the log (last ${this.lastIndex})`, {
+        details: { lo, hi, lastIndex: this.lastIndex },
+      });
+    }
+  }
+
+  /**
+   * Deletes entries from `index` on (raft's conflicting suffix). Immediate for readers and
+   * appends; resolves once durable. A crash before then leaves a prefix of the old log at
+   * least `index − 1` long.
+   */
+  truncateSuffix(index: number): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(this.unusable());
+    if (index === this.lastIndex + 1) return Promise.resolve();
+    try {
+      this.checkRange(index, this.lastIndex + 1);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { keep, pos, count, removed } = this.truncateLogical(index);
+    const moved = this.takeWaitersFrom(index);
+    const truncation = this.truncations;
+    return this.queueOp('truncateSuffix', [], async () => {
+      for (const s of removed) s.closeFiles(this.o.fs);
+      await removeSegmentsAbove(this.o.fs, this.o.dir, keep.base);
+      if (keep.writeFd === undefined) keep.writeFd = await this.openIfExists(keep.path, this.dsync);
+      // No file: its roll was dropped because a later truncation or reset removed it too.
+      if (keep.writeFd === undefined) return;
+      await this.o.fs.truncate(keep.writeFd, pos);
+      await this.o.fs.datasync(keep.writeFd);
+      await this.checkpoint(keep, count);
+      if (truncation === this.truncations) this.written = this.durable = { segment: keep, pos, index: index - 1 };
+      for (const w of moved) w.settle();
+      this.advanced();
+    }, moved);
+  }
+
+  /** The logical part of a suffix truncation: from `index` on, entries are gone for readers and appends. */
+  private truncateLogical(index: number): { keep: Segment; pos: number; count: number; removed: Segment[] } {
+    // The segment that keeps entries below `index`; the first one always stays, emptied if need be.
+    let k = this.segments.length - 1;
+    while (k > 0 && this.segments[k]!.base >= index) k--;
+    const keep = this.segments[k]!;
+    const removed = this.segments.slice(k + 1);
+    const count = index - keep.base;
+    this.activate(keep);
+    const pos = count < keep.count ? keep.positions!.at(count) : keep.bytes;
+    keep.positions!.truncate(count);
+    keep.cache!.truncate(pos);
+    keep.count = count;
+    keep.bytes = pos;
+    keep.persistedPositions = Math.min(keep.persistedPositions, count);
+    this.segments.length = k + 1;
+    this.terms.truncateFrom(index);
+    this.jobs.clip(new Set(removed), keep, pos, index);
+    this.truncations++;
+    this.epoch++;
+    if (this.written.index >= index) this.written = { segment: keep, pos, index: index - 1 };
+    if (this.durable.index >= index) this.durable = { segment: keep, pos, index: index - 1 };
+    return { keep, pos, count, removed };
+  }
+
+  /** Makes a closed segment the active one again (a suffix truncation reached into it). */
+  private activate(seg: Segment): void {
+    if (seg.positions !== undefined) return;
+    const values = seg.count > 0 ? seg.positionsOf(this.o.fs, 0, seg.count - 1).subarray(0, seg.count) : new Uint32Array(0);
+    seg.positions = PositionList.from(values);
+    seg.persistedPositions = seg.count;
+    this.attachCache(seg);
+  }
+
+  /**
+   * Deletes entries before `index` (retention, snapshots): the first index moves at once and
+   * is persisted; whole segments below it are removed. The active segment always stays.
+   */
+  truncatePrefix(index: number): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(this.unusable());
+    if (index <= this.firstIndex) return Promise.resolve();
+    if (index > this.lastIndex + 1) {
+      return Promise.reject(new DepotError('INDEX_OUT_OF_RANGE', `cannot drop entries up to ${index - 1}: last is ${this.lastIndex}`));
+    }
+    let k = 0;
+    while (k + 1 < this.segments.length && this.segments[k + 1]!.base <= index) k++;
+    const removed = this.segments.slice(0, k);
+    this.segments = this.segments.slice(k);
+    this.meta = { ...this.meta, firstIndex: index };
+    // Runs are kept from the first segment's base: sealing and checkpoints describe whole segments.
+    this.terms.dropBefore(this.segments[0]!.base);
+    this.epoch++;
+    const meta = this.meta;
+    this.notify();
+    return this.queueOp('truncatePrefix', [], async () => {
+      await writeMeta(this.o.fs, this.o.dir, meta);
+      for (const s of removed) await removeSegmentFiles(this.o.fs, s);
+      await this.o.fs.syncDir(this.o.dir);
+    });
+  }
+
+  /**
+   * Drops every entry and continues at `nextIndex` (raft installed a snapshot). Atomic across
+   * a crash: the new meta (with a new generation) is the commit point.
+   */
+  reset(nextIndex: number): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(this.unusable());
+    if (!Number.isSafeInteger(nextIndex) || nextIndex < 1 || nextIndex >= MAX_INDEX) {
+      return Promise.reject(new DepotError('BAD_REQUEST', `reset: bad next index ${nextIndex}`));
+    }
+    const removed = this.segments;
+    const next = new Segment(this.o.dir, nextIndex);
+    next.positions = new PositionList();
+    this.attachCache(next);
+    this.segments = [next];
+    this.meta = { generation: this.meta.generation + 1, firstIndex: nextIndex };
+    this.terms.clear();
+    this.jobs.clip(new Set(removed), undefined, 0, 0);
+    this.truncations++;
+    this.epoch++;
+    this.written = this.durable = { segment: next, pos: SEGMENT_HEADER_BYTES, index: nextIndex - 1 };
+    const moved = this.takeWaitersFrom(0);
+    const meta = this.meta;
+    return this.queueOp('reset', [], async () => {
+      await writeMeta(this.o.fs, this.o.dir, meta);
+      for (const s of removed) s.closeFiles(this.o.fs);
+      await removeSegmentsAbove(this.o.fs, this.o.dir, -1);
+      await this.o.fs.unlink(join(this.o.dir, CHECKPOINT_FILE)).catch(ignoreMissing);
+      next.writeFd = await createSegmentFile(this.o.fs, next, meta.generation, this.dsync);
+      this.bytesSinceCheckpoint = 0;
+      for (const w of moved) w.settle();
+      this.advanced();
+    }, moved);
+  }
+
+  /**
+   * Reads every written record of every segment and checks its CRC, index and term order
+   * (what recovery skips for closed segments). Throws CORRUPT_LOG naming the first damage.
+   * Runs beside appends; a truncation meanwhile makes it start over (bounded).
+   */
+  async verify(): Promise<{ entries: number; bytes: number }> {
+    for (let attempt = 0; ; attempt++) {
+      const epoch = this.epoch;
+      try {
+        return await this.verifyWritten(this.written, [...this.segments]);
+      } catch (err) {
+        if (epoch === this.epoch || attempt >= 3) throw storageError(err, `verify ${this.o.dir}`);
+      }
+    }
+  }
+
+  /** Scans `segments` up to the written mark (later segments may not exist on disk yet). */
+  private async verifyWritten(mark: Mark, segments: Segment[]): Promise<{ entries: number; bytes: number }> {
+    let entries = 0;
+    let bytes = 0;
+    let prevTerm = -1;
+    for (const seg of segments) {
+      const last = seg === mark.segment;
+      const size = last ? mark.pos : seg.bytes;
+      const count = last ? mark.index - seg.base + 1 : seg.count;
+      const scan = await scanWhole(this.o.fs, seg.path, seg.base, size, count, prevTerm);
+      prevTerm = scan.lastTerm;
+      entries += count;
+      bytes += size;
+      if (last) break;
+    }
+    return { entries, bytes };
+  }
+
+  /**
+   * Deletes the oldest closed segments that `policy` condemns, never the active one and never
+   * an entry at or after `pinnedIndex`. Resolves with what was deleted.
+   */
+  async retain(policy: RetentionPolicy, pinnedIndex: number, now: number): Promise<{ segments: number; bytes: number }> {
+    if (this.state !== 'open') throw this.unusable();
+    const watermark = policy.diskUsageWatermark ?? DEFAULT_DISK_USAGE_WATERMARK;
+    let usage: DiskUsage | undefined;
+    try {
+      if (watermark < 1) usage = await this.o.fs.usage(this.o.dir);
+    } catch (err) {
+      throw storageError(err, `disk usage of ${this.o.dir}`);
+    }
+    const segments = this.segmentInfo();
+    const k = segmentsToDelete(policy, { segments, now, pinnedIndex, usage });
+    if (k === 0) return { segments: 0, bytes: 0 };
+    await this.truncatePrefix(segments[k]!.base);
+    return { segments: k, bytes: segments.slice(0, k).reduce((sum, s) => sum + s.bytes, 0) };
+  }
+
+  /** Makes everything appended so far durable (for `interval` and `never` owners). */
+  sync(): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(this.unusable());
+    return this.queueOp('sync', [], () => this.syncJob());
+  }
+
+  /** Writes and syncs what is pending, checkpoints, and closes the files. */
+  async close(): Promise<void> {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    const wasOpen = this.state === 'open';
+    this.state = 'closing';
+    if (wasOpen) {
+      await this.queueOp('close', [], async () => {
+        await this.syncJob();
+        await this.checkpoint(this.active, this.active.count);
+      }).catch(() => undefined);
+    }
+    await this.recovering?.catch(() => undefined);
+    for (const s of this.segments) s.closeFiles(this.o.fs);
+    this.state = 'closed';
+    this.rejectWaiters(this.unusable());
+  }
+
+  /** Group commit through O_DSYNC writes: each write of the pending batch is its own fdatasync. */
+  private get dsync(): boolean {
+    return this.o.flush.mode === 'always';
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  private attachCache(seg: Segment): void {
+    seg.cache = new TailCache(this.o.slabBytes, this.o.tailCacheBytes);
+  }
+
+  private endMark(): Mark {
+    const a = this.active;
+    return { segment: a, pos: a.bytes, index: a.lastIndex };
+  }
+
+  private queueOp(name: string, segments: Segment[], run: () => Promise<void>, moved: Waiter[] = []): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.jobs.op({
+        name,
+        segments,
+        run,
+        settle: (err) => {
+          for (const w of moved) w.settle(err);
+          if (err === undefined) resolve();
+          else reject(err);
+        },
+      });
+    });
+  }
+
+  private async runJob(job: Job): Promise<void> {
+    if (job.kind === 'op') {
+      await job.run();
+      job.settle?.();
+      return;
+    }
+    const { segment, from, to, epoch } = job;
+    assert(segment.writeFd !== undefined, `write to ${segment.path} before it exists`);
+    await this.o.fs.write(segment.writeFd, segment.cache!.gather(from, to), from);
+    this.bytesSinceCheckpoint += to - from;
+    if (epoch !== this.truncations) return;
+    this.written = { segment, pos: to, index: job.lastIndex };
+    // Under `always` the file is open with O_DSYNC: the write returned once its bytes were durable.
+    if (this.dsync) this.durable = this.written;
+    segment.cache!.evict(this.written.pos);
+    this.advanced();
+    if (this.bytesSinceCheckpoint >= this.o.checkpointBytes && this.o.flush.mode !== 'never' && !this.jobs.hasQueued('checkpoint')) {
+      this.jobs.op({ name: 'checkpoint', segments: [segment], run: () => this.checkpointJob() });
+    }
+  }
+
+  private async syncJob(): Promise<void> {
+    const mark = this.written;
+    const stale = this.truncations;
+    // A mark whose file is not open yet was moved by a truncation or reset, whose own job syncs.
+    if (sameMark(mark, this.durable) || mark.segment.writeFd === undefined) return;
+    await this.o.fs.datasync(mark.segment.writeFd);
+    if (stale !== this.truncations) return;
+    this.durable = mark;
+    this.advanced();
+  }
+
+  private intervalSync(): void {
+    if (this.state !== 'open' || sameMark(this.written, this.durable) || this.jobs.hasQueued('sync')) return;
+    this.jobs.op({ name: 'sync', segments: [], run: () => this.syncJob() });
+  }
+
+  private async checkpointJob(): Promise<void> {
+    if (this.o.flush.mode === 'interval') await this.syncJob();
+    const d = this.durable;
+    await this.checkpoint(d.segment, d.segment === this.active ? d.index - d.segment.base + 1 : 0);
+  }
+
+  /** Records that the first `count` entries of the active `seg` are durable and where they are. */
+  private async checkpoint(seg: Segment, count: number): Promise<void> {
+    if (seg !== this.active || seg.positions === undefined) return;
+    // Everything is read before the first await: the logical state may move on meanwhile.
+    const stale = this.truncations;
+    const n = Math.min(count, this.durable.segment === seg ? this.durable.index - seg.base + 1 : 0);
+    const checkpoint = {
+      generation: this.meta.generation,
+      segmentBase: seg.base,
+      count: n,
+      dataBytes: n < seg.count ? seg.positions.at(n) : seg.bytes,
+      maxTimestamp: seg.maxTimestamp,
+      lastTerm: n > 0 ? this.terms.termAt(seg.base + n - 1) : 0,
+      runs: n > 0 ? this.terms.slice(seg.base, seg.base + n - 1) : [],
+    };
+    await persistPositions(this.o.fs, seg, n);
+    if (stale !== this.truncations) return;
+    seg.persistedPositions = Math.max(seg.persistedPositions, n);
+    await writeCheckpoint(this.o.fs, this.o.dir, checkpoint);
+    this.bytesSinceCheckpoint = 0;
+  }
+
+  /** Resolves the appends that the marks now cover. */
+  private advanced(): void {
+    const upTo = this.o.flush.mode === 'always' ? this.durable.index : this.written.index;
+    while (this.waiterHead < this.waiters.length && this.waiters[this.waiterHead]!.index <= upTo) {
+      this.waiters[this.waiterHead++]!.settle();
+    }
+    if (this.waiterHead > 1024 && this.waiterHead * 2 > this.waiters.length) {
+      this.waiters = this.waiters.slice(this.waiterHead);
+      this.waiterHead = 0;
+    }
+    this.notify();
+  }
+
+  private notify(): void {
+    if (this.listeners.size === 0) return;
+    const p = this.positions();
+    for (const l of this.listeners) l(p);
+  }
+
+  /** Removes the waiters of entries from `index` on; they settle with the job that removes them. */
+  private takeWaitersFrom(index: number): Waiter[] {
+    let k = this.waiters.length;
+    while (k > this.waiterHead && this.waiters[k - 1]!.index >= index) k--;
+    const moved = this.waiters.slice(k);
+    this.waiters.length = k;
+    return moved;
+  }
+
+  private rejectWaiters(err: Error): void {
+    const pending = this.waiters.slice(this.waiterHead);
+    this.waiters = [];
+    this.waiterHead = 0;
+    for (const w of pending) w.settle(err);
+  }
+
+  /** The error for a call the log cannot serve; while failed, each such call retries recovery. */
+  private unusable(): DepotError {
+    if (this.state === 'failed' && this.failureCause !== undefined) {
+      void this.recoverAfterFailure();
+      return this.failureCause;
+    }
+    return new DepotError('LOG_CLOSED', `log ${this.o.dir} is closed`);
+  }
+
+  /**
+   * A job failed (disk full, read-only, I/O error): everything not yet durable under the
+   * policy is abandoned, its callers get the error, and the log reloads its state from disk.
+   * Nothing durable is touched, and the log works again as soon as recovery succeeds.
+   */
+  private async fail(job: Job, err: unknown): Promise<void> {
+    const error = storageError(err, `log ${this.o.dir}: ${job.kind === 'op' ? job.name : 'write'}`);
+    if (job.kind === 'op') job.settle?.(error);
+    this.jobs.drain(error);
+    this.rejectWaiters(error);
+    this.failureCause = error;
+    if (this.state === 'open') this.state = 'failed';
+    const keep = this.o.flush.mode === 'always' ? this.durable : this.written;
+    this.keepAfterFailure = keep;
+    // Readers stop seeing the abandoned entries at once; recovery then reconciles the files.
+    try {
+      if (keep.index < this.lastIndex && keep.index >= this.firstIndex - 1) this.truncateLogical(keep.index + 1);
+    } catch {
+      // Reading a position index failed too: recovery rebuilds the whole state from the files.
+    }
+    await this.recoverAfterFailure();
+  }
+
+  private recoverAfterFailure(): Promise<void> {
+    this.recovering ??= (async () => {
+      try {
+        for (const s of this.segments) s.closeFiles(this.o.fs);
+        if (this.keepAfterFailure !== undefined) await this.cutTo(this.keepAfterFailure);
+        this.keepAfterFailure = undefined;
+        const r = await recover(recoverOptions(this.o));
+        if (this.state !== 'failed') {
+          for (const s of r.segments) s.closeFiles(this.o.fs);
+          return;
+        }
+        this.meta = r.meta;
+        this.segments = r.segments;
+        this.terms = r.terms;
+        this.cutBytes = r.truncatedBytes;
+        this.attachCache(this.active);
+        this.written = this.durable = this.endMark();
+        this.truncations++;
+        this.epoch++;
+        this.state = 'open';
+        this.failureCause = undefined;
+        this.notify();
+      } catch (err) {
+        this.failureCause = storageError(err, `recover log ${this.o.dir}`);
+      } finally {
+        this.recovering = undefined;
+      }
+    })();
+    return this.recovering;
+  }
+
+  /** Cuts the files back to `keep`: the mark's segment is truncated, every later one removed. */
+  private async cutTo(keep: Mark): Promise<void> {
+    await removeSegmentsAbove(this.o.fs, this.o.dir, keep.segment.base);
+    const fd = await this.openIfExists(keep.segment.path);
+    if (fd === undefined) return;
+    try {
+      await this.o.fs.truncate(fd, keep.pos);
+      await this.o.fs.datasync(fd);
+    } finally {
+      await this.o.fs.close(fd);
+    }
+  }
+
+  private async openIfExists(path: string, dsync = false): Promise<number | undefined> {
+    try {
+      return await this.o.fs.open(path, 'append', dsync);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+}
+
+function sameMark(a: Mark, b: Mark): boolean {
+  return a.segment === b.segment && a.pos === b.pos;
+}
+
+function recoverOptions(o: ResolvedOptions): RecoverOptions {
+  return { dir: o.dir, fsys: o.fs, startIndex: o.startIndex, create: o.create, onCorruptTail: o.onCorruptTail, dsync: o.flush.mode === 'always' };
+}

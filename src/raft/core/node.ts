@@ -1,0 +1,128 @@
+// The driver's handle on one group's core: feed inputs, take Ready batches, acknowledge them.
+// Several Ready batches may be in flight (the driver persists them in order, asynchronously);
+// `advance` must be called for each, in the order they were taken.
+import { assert } from '../../util/assert.js';
+import { Raft, type ProposedEntry } from './raft.js';
+import type { HardState, Message, NodeId, RaftConfig, Ready, SoftState } from './types.js';
+
+export class RawNode {
+  readonly raft: Raft;
+  private prevSoft: SoftState;
+  private prevHard: HardState;
+  private outstanding = 0;
+
+  constructor(cfg: RaftConfig) {
+    this.raft = new Raft(cfg);
+    this.prevSoft = { lead: 0, role: 'follower' };
+    this.prevHard = { ...cfg.hardState };
+  }
+
+  tick(): void {
+    this.raft.tick();
+  }
+
+  step(m: Message): void {
+    this.raft.step(m);
+  }
+
+  campaign(): void {
+    this.raft.campaign();
+  }
+
+  propose(entries: readonly ProposedEntry[], timestamp: number): number {
+    return this.raft.propose(entries, timestamp);
+  }
+
+  readIndex(id: number): void {
+    this.raft.readIndex(id);
+  }
+
+  transferLeader(to: NodeId): void {
+    this.raft.transferLeader(to);
+  }
+
+  reportUnreachable(id: NodeId): void {
+    this.raft.reportUnreachable(id);
+  }
+
+  reportSnapshot(id: NodeId, ok: boolean): void {
+    this.raft.reportSnapshot(id, ok);
+  }
+
+  hasReady(): boolean {
+    const r = this.raft;
+    r.flush();
+    const hs = r.hardState();
+    return (
+      r.msgs.length > 0 ||
+      r.msgsAfterPersist.length > 0 ||
+      r.readStates.length > 0 ||
+      r.droppedReads.length > 0 ||
+      r.snapshotWanted ||
+      r.log.unstable.nextEntries().length > 0 ||
+      r.log.unstable.nextSnapshot() !== undefined ||
+      r.log.nextCommitted(0).length > 0 ||
+      r.lead !== this.prevSoft.lead ||
+      r.role !== this.prevSoft.role ||
+      !sameHardState(hs, this.prevHard)
+    );
+  }
+
+  /** Hands out everything accumulated since the last Ready. */
+  ready(): Ready {
+    const r = this.raft;
+    r.flush();
+    const hs = r.hardState();
+    const soft: SoftState = { lead: r.lead, role: r.role };
+    const hardChanged = !sameHardState(hs, this.prevHard);
+    const entries = r.log.unstable.nextEntries();
+    const rd: Ready = {
+      softState: soft.lead !== this.prevSoft.lead || soft.role !== this.prevSoft.role ? soft : undefined,
+      hardState: hardChanged ? hs : undefined,
+      snapshot: r.log.unstable.nextSnapshot(),
+      entries,
+      committed: r.log.nextCommitted(r.maxApplyBytes),
+      messages: r.msgs,
+      persistedMessages: r.msgsAfterPersist,
+      readStates: r.readStates,
+      droppedReads: r.droppedReads,
+      snapshotWanted: r.snapshotWanted,
+      mustSync: hs.term !== this.prevHard.term || hs.vote !== this.prevHard.vote || entries.length > 0,
+    };
+    r.msgs = [];
+    r.msgsAfterPersist = [];
+    r.readStates = [];
+    r.droppedReads = [];
+    r.snapshotWanted = false;
+    r.log.unstable.acceptInProgress();
+    if (rd.committed.length > 0) {
+      r.log.applying = rd.committed[rd.committed.length - 1]!.index;
+      r.onCommittedHandedOut(rd.committed);
+    }
+    this.prevSoft = soft;
+    this.prevHard = hs;
+    this.outstanding++;
+    return rd;
+  }
+
+  /** The driver persisted `rd` (per the group's durability mode) and applied its committed entries. */
+  advance(rd: Ready): void {
+    assert(this.outstanding > 0, 'advance without an outstanding Ready');
+    this.outstanding--;
+    const r = this.raft;
+    if (rd.snapshot !== undefined) r.log.stableSnapTo(rd.snapshot.index);
+    if (rd.entries.length > 0) {
+      const last = rd.entries[rd.entries.length - 1]!;
+      r.log.stableTo(last.index, last.term);
+    }
+    r.onStable();
+    if (rd.committed.length > 0) {
+      r.log.appliedTo(rd.committed[rd.committed.length - 1]!.index);
+      r.onApplied(rd.committed);
+    }
+  }
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}

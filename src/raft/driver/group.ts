@@ -1,0 +1,569 @@
+// One replicated group on this node: the core, its durable storage, its state machine and its
+// share of the node's transport. Implements the `Group` contract of src/raft/group.ts.
+//
+// Everything that arrives in one event-loop turn (proposals, reads, messages, ticks) is fed to
+// the core at once and handled in one Ready on the next turn (setImmediate): one log append,
+// one message per follower. Readies are persisted in order but pipelined: a Ready's append
+// starts at once; its dependent messages leave and the core learns it is stable when the log
+// says so (fdatasync'ed in `sync` mode, written to the OS in `async` mode).
+import { randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { assert } from '../../util/assert.js';
+import { systemClock, type Clock } from '../../util/clock.js';
+import { DepotError, isDepotError } from '../../util/errors.js';
+import { silentLogger, type Logger } from '../../util/logger.js';
+import { EntryType, type Entry, type Group, type GroupStatus, type Proposal, type StateMachine } from '../group.js';
+import { applyConfChange, decodeConfChange, encodeConfChange, type ConfChange } from '../core/confchange.js';
+import { RawNode } from '../core/node.js';
+import { SeededRandom } from '../core/random.js';
+import { DEFAULT_TUNING, MessageType, StateRole, type ConfState, type Message, type Random, type Ready, type SnapshotMeta, type Tuning } from '../core/types.js';
+import { ensureDir, readHardState, readSnapshotRecord, writeHardState, writeSnapshotRecord, type SnapshotRecord } from './files.js';
+import type { RetentionPolicy } from '../../log/retention.js';
+import type { GroupLog } from './log-store.js';
+import { SnapshotReceiver, streamSnapshot } from './snapshot-transfer.js';
+import { pruneSnapshots, readSnapshot, snapshotFileName, SnapshotWriter, verifySnapshot } from './snapshots.js';
+import { DurableStorage } from './storage.js';
+import type { SnapshotChunk } from './wire.js';
+
+export type Durability = 'sync' | 'async';
+
+/** What a group needs from the node: sending, and the shared address book. */
+export interface GroupTransport {
+  send(to: number, group: string, msgs: readonly Message[]): boolean;
+  sendSnapshotChunk(chunk: SnapshotChunk): Promise<void>;
+  addressOf(nodeId: number): string | undefined;
+  learnAddress(nodeId: number, address: string): void;
+}
+
+export interface RaftGroupOptions<R> {
+  id: string;
+  nodeId: number;
+  /** The group's directory: data/groups/<id>; holds log/ and raft/. */
+  dir: string;
+  /** Members (id → address) of a new group; omit to join an existing group as a new member. */
+  bootstrap?: Record<number, string>;
+  durability: Durability;
+  stateMachine: StateMachine<R>;
+  transport: GroupTransport;
+  openLog: (dir: string, options: { durability: Durability; startIndex: number }) => Promise<GroupLog>;
+  clock?: Clock;
+  random?: Random;
+  tuning?: Partial<Tuning>;
+  /** Applied entries between local snapshots. Default 10,000. */
+  snapshotEntries?: number;
+  /** Entries kept below a snapshot for followers that are slightly behind. Default 1,000. */
+  retainEntries?: number;
+  /** Elections, role changes, snapshots, failures. Default silent. */
+  logger?: Logger;
+}
+
+interface PendingProposal<R> {
+  term: number;
+  resolve: (r: R) => void;
+  reject: (e: Error) => void;
+}
+
+interface PendingRead {
+  index: number;
+  run: () => void;
+  fail: (e: Error) => void;
+}
+
+const MAX_READIES_PER_TURN = 64;
+
+export class RaftGroup<R = unknown> implements Group<R> {
+  readonly id: string;
+  private readonly raw: RawNode;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly listeners = new Set<(isLeader: boolean) => void>();
+  private readonly proposals = new Map<number, PendingProposal<R>>();
+  private readonly reads = new Map<number, PendingRead>();
+  private readWaiting: PendingRead[] = [];
+  private nextReadId = 1;
+  private scheduled = false;
+  private persistChain: Promise<void> = Promise.resolve();
+  /** Hard state writes go one after another (they replace one file). */
+  private hardChain: Promise<void> = Promise.resolve();
+  /** A snapshot install in progress: appends of later Readies wait for it. */
+  private installing: Promise<void> | undefined;
+  private lastHard = { term: 0, vote: 0 };
+  private isLeader = false;
+  private applied: number;
+  private conf: ConfState;
+  /** The local snapshot being written, if any. */
+  private snapshotting: Promise<void> | undefined;
+  private readonly sendingSnapshot = new Set<number>();
+  private readonly receiver: SnapshotReceiver;
+  private failure: Error | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly o: RaftGroupOptions<R>,
+    private readonly storage: DurableStorage,
+    private record: SnapshotRecord,
+    hard: { term: number; vote: number; commit: number },
+  ) {
+    this.id = o.id;
+    this.clock = o.clock ?? systemClock;
+    this.logger = (o.logger ?? silentLogger).child({ group: o.id, node: o.nodeId });
+    this.applied = record.meta.index;
+    this.conf = record.meta.conf;
+    this.lastHard = { term: hard.term, vote: hard.vote };
+    this.receiver = new SnapshotReceiver(this.snapDir);
+    for (const [id, addr] of Object.entries(record.addresses)) o.transport.learnAddress(Number(id), addr);
+    this.raw = new RawNode({
+      ...DEFAULT_TUNING,
+      ...o.tuning,
+      id: o.nodeId,
+      storage,
+      hardState: { ...hard, commit: Math.max(hard.commit, record.meta.index) },
+      applied: record.meta.index,
+      random: o.random ?? new SeededRandom(randomInt(0x1_0000_0000 - 1)),
+      log: (line) => this.logger.info(line),
+    });
+    this.schedule();
+  }
+
+  /** Opens (or bootstraps, or prepares to join) a group from its directory. */
+  static async open<R>(o: RaftGroupOptions<R>): Promise<RaftGroup<R>> {
+    const raftDir = join(o.dir, 'raft');
+    await ensureDir(join(raftDir, 'snapshots'));
+    let record = await readSnapshotRecord(raftDir);
+    if (record === undefined) {
+      record = initialRecord(o.bootstrap);
+      await writeSnapshotRecord(raftDir, record);
+    }
+    const meta = record.meta;
+    const log = await o.openLog(join(o.dir, 'log'), { durability: o.durability, startIndex: meta.index + 1 });
+    // A crash between writing a received snapshot's record and resetting the log leaves a log
+    // that does not continue the snapshot: it is replaced.
+    const continues = log.firstIndex <= meta.index + 1 && log.lastIndex >= meta.index &&
+      (meta.index < log.firstIndex || log.term(meta.index) === meta.term);
+    if (!continues) await log.reset(meta.index + 1);
+    if (record.dataFile !== '') {
+      const dir = join(raftDir, 'snapshots');
+      await verifySnapshot(dir, record.dataFile);
+      await o.stateMachine.restore(readSnapshot(dir, record.dataFile));
+    }
+    const hard = (await readHardState(raftDir)) ?? { term: meta.term, vote: 0, commit: meta.index };
+    return new RaftGroup(o, new DurableStorage(log, meta), record, hard);
+  }
+
+  private get raftDir(): string {
+    return join(this.o.dir, 'raft');
+  }
+
+  private get snapDir(): string {
+    return join(this.raftDir, 'snapshots');
+  }
+
+  // ---- Group contract -----------------------------------------------------------------------
+
+  status(): GroupStatus {
+    const r = this.raw.raft;
+    return {
+      id: this.id,
+      isLeader: r.role === StateRole.Leader,
+      leaderAddress: r.lead === 0 ? undefined : this.o.transport.addressOf(r.lead),
+      term: r.term,
+      commitIndex: r.log.committed,
+      appliedIndex: this.applied,
+    };
+  }
+
+  propose(payload: Buffer): Proposal<R> {
+    const index = this.proposeEntry(EntryType.Command, payload);
+    const applied = new Promise<R>((resolve, reject) => {
+      this.proposals.set(index, { term: this.raw.raft.term, resolve, reject });
+    });
+    applied.catch(() => undefined);
+    return { index, applied };
+  }
+
+  read<T>(fn: () => T): Promise<T> {
+    this.checkUsable();
+    if (this.raw.raft.role !== StateRole.Leader) return Promise.reject(this.notLeader());
+    const id = this.nextReadId++;
+    return new Promise<T>((resolve, reject) => {
+      const run = () => {
+        try {
+          resolve(fn());
+        } catch (err) {
+          reject(err);
+        }
+      };
+      this.reads.set(id, { index: 0, run, fail: reject });
+      this.raw.readIndex(id);
+      this.schedule();
+    });
+  }
+
+  onLeadershipChange(listener: (isLeader: boolean) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---- beyond the contract: membership, transfer, log access --------------------------------
+
+  /** Proposes a membership change; resolves once it is applied here. */
+  changeMembership(cc: ConfChange): Promise<void> {
+    if (cc.address !== '') this.o.transport.learnAddress(cc.node, cc.address);
+    const index = this.proposeEntry(EntryType.ConfChange, encodeConfChange(cc));
+    return new Promise<void>((resolve, reject) => {
+      this.proposals.set(index, { term: this.raw.raft.term, resolve: () => resolve(), reject });
+    });
+  }
+
+  transferLeadership(to: number): void {
+    this.raw.transferLeader(to);
+    this.schedule();
+  }
+
+  /** The group's log, for services that read committed entries (read-only use). */
+  get log(): GroupLog {
+    return this.storage.log;
+  }
+
+  get commitIndex(): number {
+    return this.raw.raft.log.committed;
+  }
+
+  /** Index of the latest snapshot (entries up to it are no longer needed to rebuild the state). */
+  get snapshotIndex(): number {
+    return this.storage.snapshot().index;
+  }
+
+  /** Keeps entries from `index` on through snapshots and retention until the returned function is called. */
+  pin(index: number): () => void {
+    return this.storage.pin(index);
+  }
+
+  /**
+   * Applies a retention policy to the group's log (the broker's message store): only entries
+   * below the latest snapshot (which the state no longer needs) and below every pin may go.
+   */
+  retain(policy: RetentionPolicy, now: number): Promise<{ segments: number; bytes: number }> {
+    this.checkUsable();
+    const pin = this.storage.lowestPin();
+    const keepFrom = Math.min(this.storage.snapshot().index + 1, pin ?? Number.MAX_SAFE_INTEGER);
+    return this.storage.log.retain(policy, keepFrom, now);
+  }
+
+  // ---- inputs from the node -----------------------------------------------------------------
+
+  tick(): void {
+    if (this.failure || this.closed) return;
+    this.raw.tick();
+    this.schedule();
+  }
+
+  step(m: Message): void {
+    if (this.failure || this.closed) return;
+    if (m.type === MessageType.Snap && m.snapshot !== undefined) {
+      const meta = m.snapshot;
+      void this.receiver.ready(meta).then((ok) => {
+        if (ok && !this.failure && !this.closed) {
+          this.raw.step(m);
+          this.schedule();
+        }
+      });
+      return;
+    }
+    this.raw.step(m);
+    this.schedule();
+  }
+
+  onSnapshotChunk(c: SnapshotChunk): void {
+    if (!this.failure && !this.closed) this.receiver.accept(c);
+  }
+
+  reportUnreachable(nodeId: number): void {
+    this.raw.reportUnreachable(nodeId);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.persistChain.catch(() => undefined);
+    await this.snapshotting;
+    this.rejectAll(new DepotError('SHUTTING_DOWN', `group ${this.id} is closing`));
+    await this.storage.log.close();
+  }
+
+  // ---- the Ready loop -----------------------------------------------------------------------
+
+  private proposeEntry(type: number, payload: Buffer): number {
+    this.checkUsable();
+    let index: number;
+    try {
+      index = this.raw.propose([{ type, payload }], this.clock.now());
+    } catch (err) {
+      throw isDepotError(err, 'NOT_LEADER') ? this.notLeader() : err;
+    }
+    this.schedule();
+    return index;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.process();
+    });
+  }
+
+  private process(): void {
+    if (this.failure || this.closed) return;
+    for (let n = 0; n < MAX_READIES_PER_TURN && this.raw.hasReady(); n++) this.handleReady(this.raw.ready());
+    if (this.raw.hasReady()) this.schedule();
+  }
+
+  private handleReady(rd: Ready): void {
+    if (rd.softState) this.leadershipMayHaveChanged(rd.softState.role === StateRole.Leader);
+    const work: Promise<void>[] = [];
+    if (rd.hardState && (rd.hardState.term !== this.lastHard.term || rd.hardState.vote !== this.lastHard.vote)) {
+      this.lastHard = { term: rd.hardState.term, vote: rd.hardState.vote };
+      const hs = rd.hardState;
+      this.hardChain = this.hardChain.then(() => writeHardState(this.raftDir, hs));
+      work.push(this.hardChain);
+    }
+    if (rd.snapshot) {
+      const meta = rd.snapshot;
+      this.installing = this.installSnapshot(meta);
+      work.push(this.installing);
+    }
+    if (rd.entries.length > 0) work.push(this.appendAfterInstall(rd));
+    this.sendAll(rd.messages);
+    this.apply(rd.committed);
+    for (const r of rd.readStates) this.readConfirmed(r.id, r.index);
+    for (const id of rd.droppedReads) this.readDropped(id);
+    if (rd.snapshotWanted) this.maybeSnapshot(true);
+    this.persistChain = this.persistChain
+      .then(() => Promise.all(work))
+      .then(() => {
+        this.sendAll(rd.persistedMessages);
+        this.raw.advance(rd);
+        // What became stable may commit at once (a group of one): no extra event-loop turn.
+        this.process();
+      })
+      .catch((err) => this.fail(err));
+  }
+
+  private appendAfterInstall(rd: Ready): Promise<void> {
+    const pending = this.installing;
+    if (pending === undefined) return this.storage.append(rd.entries);
+    return pending.then(() => this.storage.append(rd.entries));
+  }
+
+  private sendAll(msgs: readonly Message[]): void {
+    const byPeer = new Map<number, Message[]>();
+    for (const m of msgs) {
+      if (m.type === MessageType.Snap) {
+        void this.sendSnapshot(m);
+        continue;
+      }
+      const list = byPeer.get(m.to);
+      if (list === undefined) byPeer.set(m.to, [m]);
+      else list.push(m);
+    }
+    for (const [to, list] of byPeer) this.o.transport.send(to, this.id, list);
+  }
+
+  private leadershipMayHaveChanged(isLeader: boolean): void {
+    if (isLeader === this.isLeader) return;
+    this.isLeader = isLeader;
+    for (const l of this.listeners) l(isLeader);
+  }
+
+  // ---- apply and reads ----------------------------------------------------------------------
+
+  private apply(ents: readonly Entry[]): void {
+    for (const e of ents) {
+      assert(e.index === this.applied + 1, `group ${this.id}: applying ${e.index} after ${this.applied}`);
+      let result: R | undefined;
+      let error: Error | undefined;
+      if (e.type === EntryType.Command) {
+        try {
+          result = this.o.stateMachine.apply(e);
+        } catch (err) {
+          if (!isDepotError(err)) throw err;
+          error = err;
+        }
+      } else if (e.type === EntryType.ConfChange) {
+        const cc = decodeConfChange(e.payload);
+        this.conf = applyConfChange(this.conf, cc);
+        if (cc.address !== '') this.o.transport.learnAddress(cc.node, cc.address);
+      }
+      this.applied = e.index;
+      this.settleProposal(e, result, error);
+    }
+    if (ents.length > 0) {
+      this.serveReads();
+      this.maybeSnapshot(false);
+    }
+  }
+
+  private settleProposal(e: Entry, result: R | undefined, error: Error | undefined): void {
+    const p = this.proposals.get(e.index);
+    if (p === undefined) return;
+    this.proposals.delete(e.index);
+    if (p.term !== e.term) p.reject(this.notLeader('the proposal was replaced by a new leader'));
+    else if (error !== undefined) p.reject(error);
+    else p.resolve(result as R);
+  }
+
+  private readConfirmed(id: number, index: number): void {
+    const r = this.reads.get(id);
+    if (r === undefined) return;
+    this.reads.delete(id);
+    r.index = index;
+    if (index <= this.applied) r.run();
+    else this.readWaiting.push(r);
+  }
+
+  private readDropped(id: number): void {
+    const r = this.reads.get(id);
+    if (r === undefined) return;
+    this.reads.delete(id);
+    r.fail(this.notLeader());
+  }
+
+  private serveReads(): void {
+    if (this.readWaiting.length === 0) return;
+    const still: PendingRead[] = [];
+    for (const r of this.readWaiting) {
+      if (r.index <= this.applied) r.run();
+      else still.push(r);
+    }
+    this.readWaiting = still;
+  }
+
+  // ---- snapshots ----------------------------------------------------------------------------
+
+  private maybeSnapshot(force: boolean): void {
+    const every = this.o.snapshotEntries ?? 10_000;
+    if (this.snapshotting !== undefined || this.installing !== undefined) return;
+    if (!force && this.applied - this.record.meta.index < every) return;
+    if (this.applied <= this.record.meta.index && this.record.dataFile !== '') return;
+    this.snapshotting = this.takeSnapshot()
+      .catch((err) => this.fail(err))
+      .finally(() => {
+        this.snapshotting = undefined;
+      });
+  }
+
+  /** Writes the state machine's snapshot at the applied index, then lets the log go below it. */
+  private async takeSnapshot(): Promise<void> {
+    const index = this.applied;
+    const term = this.storage.term(index);
+    assert(term !== undefined, `term of applied index ${index} is known`);
+    const meta: SnapshotMeta = { index, term, conf: this.conf };
+    const writer = await SnapshotWriter.create(this.snapDir, meta);
+    try {
+      for await (const chunk of this.o.stateMachine.snapshot()) await writer.write(chunk);
+      await writer.finish();
+    } catch (err) {
+      await writer.abort();
+      throw err;
+    }
+    await this.commitSnapshot(meta, writer.name);
+    await this.storage.compact(meta, this.o.retainEntries ?? 1000);
+    this.logger.info({ index, term }, 'snapshot taken');
+  }
+
+  private async commitSnapshot(meta: SnapshotMeta, dataFile: string): Promise<void> {
+    const addresses: Record<number, string> = {};
+    for (const id of [...meta.conf.voters, ...meta.conf.learners]) {
+      const a = this.o.transport.addressOf(id);
+      if (a !== undefined) addresses[id] = a;
+    }
+    this.record = { meta, addresses, dataFile };
+    await writeSnapshotRecord(this.raftDir, this.record);
+    await pruneSnapshots(this.snapDir, dataFile);
+  }
+
+  private async installSnapshot(meta: SnapshotMeta): Promise<void> {
+    const name = snapshotFileName(meta);
+    await verifySnapshot(this.snapDir, name);
+    await this.o.stateMachine.restore(readSnapshot(this.snapDir, name));
+    this.conf = meta.conf;
+    this.applied = meta.index;
+    await this.commitSnapshot(meta, name);
+    await this.storage.install(meta);
+    for (const [index, p] of this.proposals) {
+      if (index > meta.index) continue;
+      this.proposals.delete(index);
+      p.reject(new DepotError('PROPOSAL_DROPPED', `outcome of entry ${index} unknown: replaced by a snapshot`));
+    }
+    this.installing = undefined;
+    this.serveReads();
+  }
+
+  private async sendSnapshot(m: Message): Promise<void> {
+    const meta = m.snapshot!;
+    const to = m.to;
+    if (this.sendingSnapshot.has(to)) return;
+    if (this.record.dataFile === '' || this.record.meta.index !== meta.index) {
+      // Only the empty bootstrap state exists: take a real snapshot, the core retries later.
+      this.raw.reportSnapshot(to, false);
+      this.maybeSnapshot(true);
+      return;
+    }
+    this.sendingSnapshot.add(to);
+    const head = { group: this.id, from: this.o.nodeId, to, term: m.term, meta };
+    try {
+      await streamSnapshot(this.o.transport, this.snapDir, this.record.dataFile, head);
+      this.o.transport.send(to, this.id, [m]);
+      this.raw.reportSnapshot(to, true);
+    } catch {
+      this.raw.reportSnapshot(to, false);
+    } finally {
+      this.sendingSnapshot.delete(to);
+      this.schedule();
+    }
+  }
+
+  // ---- failure ------------------------------------------------------------------------------
+
+  private checkUsable(): void {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new DepotError('SHUTTING_DOWN', `group ${this.id} is closed`);
+  }
+
+  private notLeader(why = 'not the leader'): DepotError {
+    const lead = this.raw.raft.lead;
+    const address = lead === 0 ? undefined : this.o.transport.addressOf(lead);
+    const details: Record<string, string | number> = { group: this.id };
+    if (address !== undefined) details['leader'] = address;
+    if (lead !== 0) details['leaderId'] = lead;
+    return new DepotError('NOT_LEADER', `group ${this.id}: ${why}`, { details });
+  }
+
+  /** A storage error stops the group: continuing could acknowledge what is not durable. */
+  private fail(err: unknown): void {
+    if (this.failure) return;
+    this.failure = isDepotError(err) ? err : new DepotError('STORAGE_IO', `group ${this.id} failed: ${String(err)}`, { cause: err });
+    this.logger.error({ err: this.failure }, 'group stopped: storage failure');
+    this.rejectAll(this.failure);
+    this.leadershipMayHaveChanged(false);
+  }
+
+  private rejectAll(err: Error): void {
+    for (const p of this.proposals.values()) p.reject(err);
+    this.proposals.clear();
+    for (const r of this.reads.values()) r.fail(err);
+    for (const r of this.readWaiting) r.fail(err);
+    this.reads.clear();
+    this.readWaiting = [];
+  }
+}
+
+function initialRecord(bootstrap: Record<number, string> | undefined): SnapshotRecord {
+  if (bootstrap === undefined) {
+    // A joining member starts empty and receives a snapshot from the leader.
+    return { meta: { index: 0, term: 0, conf: { voters: [], learners: [] } }, addresses: {}, dataFile: '' };
+  }
+  const voters = Object.keys(bootstrap).map(Number).sort((a, b) => a - b);
+  return { meta: { index: 1, term: 1, conf: { voters, learners: [] } }, addresses: { ...bootstrap }, dataFile: '' };
+}

@@ -1,0 +1,31 @@
+// The part of the foundation log (src/log) the driver uses. Kept as an interface so that the
+// driver states exactly what it relies on; `Log` satisfies it (foundation-log.ts opens one),
+// and tests may run a group on an in-memory one.
+import type { RetentionPolicy } from '../../log/retention.js';
+
+export interface StoredEntry {
+  readonly index: number;
+  readonly term: number;
+  readonly timestamp: number;
+  readonly type: number;
+  readonly payload: Buffer;
+}
+
+export interface GroupLog {
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+  readonly writtenIndex: number;
+  readonly durableIndex: number;
+  /** Resolves once durable under the log's flush policy (fdatasync'ed, or written to the OS). */
+  append(entries: readonly StoredEntry[]): Promise<void>;
+  term(index: number): number;
+  entries(lo: number, hi: number, maxBytes?: number): StoredEntry[];
+  read(lo: number, hi: number, maxBytes?: number): Promise<StoredEntry[]>;
+  truncateSuffix(index: number): Promise<void>;
+  truncatePrefix(index: number): Promise<void>;
+  reset(nextIndex: number): Promise<void>;
+  sync(): Promise<void>;
+  /** Deletes the oldest closed segments `policy` condemns, never an entry at or after `pinnedIndex`. */
+  retain(policy: RetentionPolicy, pinnedIndex: number, now: number): Promise<{ segments: number; bytes: number }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,83 @@
+// The core's LogStorage over a group's foundation log and its latest snapshot. The core reads
+// through it synchronously; the driver writes through it (append with conflict truncation,
+// snapshot install, compaction bounded by pins).
+import { assert } from '../../util/assert.js';
+import type { Entry, LogStorage, SnapshotMeta } from '../core/types.js';
+import type { GroupLog } from './log-store.js';
+
+export class DurableStorage implements LogStorage {
+  private readonly pins = new Map<number, number>();
+  private nextPin = 1;
+
+  constructor(
+    readonly log: GroupLog,
+    private snap: SnapshotMeta,
+  ) {
+    assert(log.lastIndex >= snap.index, `log ends at ${log.lastIndex}, before the snapshot at ${snap.index}`);
+  }
+
+  firstIndex(): number {
+    // Entries retained below the snapshot (for slow followers, or pinned) stay readable.
+    return Math.min(this.log.firstIndex, this.snap.index + 1);
+  }
+
+  lastIndex(): number {
+    return this.log.lastIndex;
+  }
+
+  term(index: number): number | undefined {
+    if (index === this.snap.index) return this.snap.term;
+    if (index < this.log.firstIndex || index > this.log.lastIndex) return undefined;
+    return this.log.term(index);
+  }
+
+  entries(lo: number, hi: number, maxBytes: number): Entry[] {
+    return this.log.entries(lo, hi, maxBytes);
+  }
+
+  snapshot(): SnapshotMeta {
+    return this.snap;
+  }
+
+  /** Writes entries from a Ready: a conflicting suffix is cut first. Resolves when stable per the log's policy. */
+  append(ents: readonly Entry[]): Promise<void> {
+    if (ents.length === 0) return Promise.resolve();
+    const first = ents[0]!.index;
+    assert(first > this.snap.index && first <= this.log.lastIndex + 1, `append at ${first} after ${this.log.lastIndex}`);
+    const cut = first <= this.log.lastIndex ? this.log.truncateSuffix(first) : undefined;
+    const written = this.log.append(ents);
+    return cut === undefined ? written : Promise.all([cut, written]).then(() => undefined);
+  }
+
+  /** A received snapshot replaces the whole log. */
+  async install(meta: SnapshotMeta): Promise<void> {
+    this.snap = meta;
+    await this.log.reset(meta.index + 1);
+  }
+
+  /**
+   * A local snapshot at `meta.index`: entries below it may go, except the `retain` most recent
+   * (a slow follower catches up from them without a snapshot) and anything pinned.
+   */
+  async compact(meta: SnapshotMeta, retain: number): Promise<void> {
+    assert(meta.index >= this.snap.index && meta.index <= this.log.lastIndex, `compaction to ${meta.index} out of range`);
+    this.snap = meta;
+    let upTo = Math.max(this.log.firstIndex, meta.index + 1 - retain);
+    const pin = this.lowestPin();
+    if (pin !== undefined) upTo = Math.min(upTo, pin);
+    if (upTo > this.log.firstIndex) await this.log.truncatePrefix(upTo);
+  }
+
+  /** Keeps entries from `index` on from being truncated until the returned function is called. */
+  pin(index: number): () => void {
+    const id = this.nextPin++;
+    this.pins.set(id, index);
+    return () => this.pins.delete(id);
+  }
+
+  lowestPin(): number | undefined {
+    let low: number | undefined;
+    for (const i of this.pins.values()) if (low === undefined || i < low) low = i;
+    return low;
+  }
+}

@@ -1,0 +1,262 @@
+// Raft traffic between nodes over TCP, framed like the native protocol. Each node dials one
+// connection to each peer and sends every group's messages on it (multi-raft); it accepts the
+// peers' connections for what they send. Queues are bounded: raft tolerates loss, so a full
+// queue drops and reports the peer unreachable instead of buffering without limit.
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { DepotError } from '../../util/errors.js';
+import { encodeFrame, FrameDecoder, FrameKind, type Frame } from '../../protocol/native/frame.js';
+import type { Message } from '../core/types.js';
+import { decodeHello, decodeMessages, decodeSnapshotChunk, encodeHello, encodeMessages, encodeSnapshotChunk, RaftApi, type SnapshotChunk } from './wire.js';
+
+export interface TransportHandler {
+  onMessages(group: string, messages: Message[]): void;
+  onSnapshotChunk(chunk: SnapshotChunk): void;
+  /** Traffic to `nodeId` was dropped (connection lost or queue full). */
+  onUnreachable(nodeId: number): void;
+}
+
+export interface TransportOptions {
+  nodeId: number;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Address ("host:port") of a peer, from configuration or membership. */
+  resolve(nodeId: number): string | undefined;
+  /** Bytes buffered per peer before frames are dropped. Default 64 MiB. */
+  maxQueueBytes?: number;
+  /** Largest frame accepted. Default 96 MiB. */
+  maxFrameBytes?: number;
+}
+
+const RECONNECT_MIN_MS = 20;
+const RECONNECT_MAX_MS = 1000;
+/** A snapshot sender waits while more than this is buffered on the socket. */
+const SNAPSHOT_HIGH_WATER = 4 << 20;
+
+class PeerLink {
+  private socket: Socket | undefined;
+  private connected = false;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private backoffMs = RECONNECT_MIN_MS;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private corked = false;
+
+  constructor(
+    private readonly t: RaftTransport,
+    readonly nodeId: number,
+  ) {}
+
+  /** Queues a frame; false when it was dropped. */
+  send(frame: Buffer): boolean {
+    if (this.closed) return false;
+    if (!this.connected) {
+      if (this.pendingBytes + frame.length > this.t.maxQueueBytes) return false;
+      this.pending.push(frame);
+      this.pendingBytes += frame.length;
+      this.connect();
+      return true;
+    }
+    const s = this.socket!;
+    if (s.writableLength + frame.length > this.t.maxQueueBytes) return false;
+    if (!this.corked) {
+      // Everything sent in this turn leaves in one write.
+      this.corked = true;
+      s.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        s.uncork();
+      });
+    }
+    s.write(frame);
+    return true;
+  }
+
+  /** Resolves once the socket has room again (for bulk snapshot data); rejects when it breaks. */
+  async drained(): Promise<void> {
+    const s = this.socket;
+    if (s === undefined) throw new DepotError('CONNECTION_CLOSED', `no connection to node ${this.nodeId}`);
+    if (this.connected && s.writableLength < SNAPSHOT_HIGH_WATER) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => {
+        s.off('drain', ok);
+        s.off('connect', ok);
+        s.off('close', closed);
+        if (err) reject(err);
+        else resolve();
+      };
+      const ok = () => done();
+      const closed = () => done(new DepotError('CONNECTION_CLOSED', `connection to node ${this.nodeId} closed`));
+      s.once(this.connected ? 'drain' : 'connect', ok);
+      s.once('close', closed);
+    });
+  }
+
+  private connect(): void {
+    if (this.socket !== undefined || this.timer !== undefined || this.closed) return;
+    const addr = this.t.resolveAddress(this.nodeId);
+    if (addr === undefined) {
+      this.fail();
+      return;
+    }
+    const s = createConnection({ host: addr.host, port: addr.port, noDelay: true });
+    this.socket = s;
+    s.on('connect', () => {
+      this.connected = true;
+      this.backoffMs = RECONNECT_MIN_MS;
+      s.write(encodeFrame(FrameKind.Request, RaftApi.Hello, 0, encodeHello(this.t.nodeId)));
+      const queued = this.pending;
+      this.pending = [];
+      this.pendingBytes = 0;
+      for (const f of queued) this.send(f);
+    });
+    s.on('data', () => undefined);
+    s.on('error', () => undefined);
+    s.on('close', () => this.fail());
+  }
+
+  private fail(): void {
+    this.socket?.destroy();
+    this.socket = undefined;
+    this.connected = false;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.t.reportUnreachable(this.nodeId);
+    if (this.closed || this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.pending.length > 0) this.connect();
+    }, this.backoffMs);
+    this.timer.unref();
+    this.backoffMs = Math.min(RECONNECT_MAX_MS, this.backoffMs * 2);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.socket?.destroy();
+  }
+}
+
+export class RaftTransport {
+  readonly nodeId: number;
+  readonly maxQueueBytes: number;
+  private readonly maxFrameBytes: number;
+  private readonly links = new Map<number, PeerLink>();
+  private readonly inbound = new Set<Socket>();
+  private server: Server | undefined;
+  private boundAddress = '';
+
+  private constructor(
+    private readonly opts: TransportOptions,
+    private readonly handler: TransportHandler,
+  ) {
+    this.nodeId = opts.nodeId;
+    this.maxQueueBytes = opts.maxQueueBytes ?? 64 << 20;
+    this.maxFrameBytes = opts.maxFrameBytes ?? 96 << 20;
+  }
+
+  static async listen(opts: TransportOptions, handler: TransportHandler): Promise<RaftTransport> {
+    const t = new RaftTransport(opts, handler);
+    await t.startServer();
+    return t;
+  }
+
+  /** The address this node listens on ("host:port"). */
+  get address(): string {
+    return this.boundAddress;
+  }
+
+  private startServer(): Promise<void> {
+    const server = createServer((s) => this.accept(s));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', (err) => reject(new DepotError('INTERNAL', `raft transport cannot listen: ${err.message}`, { cause: err })));
+      server.listen(this.opts.port, this.opts.host, () => {
+        const a = server.address();
+        if (a !== null && typeof a === 'object') this.boundAddress = `${this.opts.host}:${a.port}`;
+        resolve();
+      });
+    });
+  }
+
+  private accept(s: Socket): void {
+    this.inbound.add(s);
+    s.setNoDelay(true);
+    const decoder = new FrameDecoder(this.maxFrameBytes);
+    let peer = 0;
+    s.on('data', (chunk: Buffer) => {
+      try {
+        for (const f of decoder.push(chunk)) peer = this.dispatch(f, peer);
+      } catch {
+        s.destroy();
+      }
+    });
+    s.on('error', () => undefined);
+    s.on('close', () => this.inbound.delete(s));
+  }
+
+  /** Handles one inbound frame; returns the peer id (set by the hello). */
+  private dispatch(f: Frame, peer: number): number {
+    if (peer === 0) {
+      if (f.api !== RaftApi.Hello) throw new DepotError('MALFORMED_FRAME', 'raft connection must start with hello');
+      return decodeHello(f.body);
+    }
+    if (f.api === RaftApi.Messages) {
+      // Entry payloads stay views into the received chunk (socket reads are fresh buffers,
+      // never reused): the log copies them when it appends, so no copy is made here.
+      const { group, messages } = decodeMessages(f.body);
+      this.handler.onMessages(group, messages);
+    } else if (f.api === RaftApi.SnapshotChunk) {
+      const c = decodeSnapshotChunk(f.body);
+      this.handler.onSnapshotChunk({ ...c, data: Buffer.from(c.data) });
+    } else {
+      throw new DepotError('UNKNOWN_REQUEST', `unknown raft api 0x${f.api.toString(16)}`);
+    }
+    return peer;
+  }
+
+  resolveAddress(nodeId: number): { host: string; port: number } | undefined {
+    const a = this.opts.resolve(nodeId);
+    if (a === undefined) return undefined;
+    const i = a.lastIndexOf(':');
+    return { host: a.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(a.slice(i + 1)) };
+  }
+
+  reportUnreachable(nodeId: number): void {
+    this.handler.onUnreachable(nodeId);
+  }
+
+  private link(to: number): PeerLink {
+    let l = this.links.get(to);
+    if (l === undefined) {
+      l = new PeerLink(this, to);
+      this.links.set(to, l);
+    }
+    return l;
+  }
+
+  /** Sends a group's messages for one peer in one frame. False when dropped. */
+  send(to: number, group: string, msgs: readonly Message[]): boolean {
+    if (msgs.length === 0) return true;
+    const ok = this.link(to).send(encodeFrame(FrameKind.Request, RaftApi.Messages, 0, encodeMessages(group, msgs)));
+    if (!ok) this.handler.onUnreachable(to);
+    return ok;
+  }
+
+  /** Sends one snapshot chunk, waiting while the connection is congested. */
+  async sendSnapshotChunk(chunk: SnapshotChunk): Promise<void> {
+    const l = this.link(chunk.to);
+    if (!l.send(encodeFrame(FrameKind.Request, RaftApi.SnapshotChunk, 0, encodeSnapshotChunk(chunk)))) {
+      throw new DepotError('CONNECTION_CLOSED', `snapshot chunk to node ${chunk.to} dropped`);
+    }
+    await l.drained();
+  }
+
+  async close(): Promise<void> {
+    for (const l of this.links.values()) l.close();
+    for (const s of this.inbound) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}

@@ -1,0 +1,112 @@
+// Frame bodies of node↔node raft traffic, in the native protocol's reserved api range
+// 0xF000–0xF0FF (docs/raft.md). All frames are FrameKind.Request with correlationId 0: raft
+// needs no responses, its messages answer each other.
+//
+//   0xF000 hello      := nodeId u32                       (first frame of every connection)
+//   0xF001 messages   := groupLength u16 | group UTF-8 | count u32 | message*   (codec.ts)
+//   0xF002 snapshot   := groupLength u16 | group UTF-8 | from u32 | to u32 | term u64
+//                        | meta (codec.ts) | offset u64 | last u8 | data
+import { DepotError } from '../../util/errors.js';
+import { decodeMessage, decodeSnapshotMeta, encodeMessageInto, encodedMessageBytes, encodeSnapshotMeta, snapshotMetaBytes } from '../core/codec.js';
+import type { Message, SnapshotMeta } from '../core/types.js';
+
+export const RaftApi = {
+  Hello: 0xf000,
+  Messages: 0xf001,
+  SnapshotChunk: 0xf002,
+} as const;
+
+export const RAFT_API_FIRST = 0xf000;
+export const RAFT_API_LAST = 0xf0ff;
+
+const TWO32 = 0x1_0000_0000;
+
+function putGroup(group: Buffer, b: Buffer): number {
+  b.writeUInt16BE(group.length, 0);
+  group.copy(b, 2);
+  return 2 + group.length;
+}
+
+function getGroup(b: Buffer): { group: string; next: number } {
+  if (b.length < 2) throw new DepotError('MALFORMED_FRAME', 'raft frame without a group');
+  const n = b.readUInt16BE(0);
+  if (b.length < 2 + n) throw new DepotError('MALFORMED_FRAME', 'raft frame group truncated');
+  return { group: b.toString('utf8', 2, 2 + n), next: 2 + n };
+}
+
+export function encodeHello(nodeId: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32BE(nodeId, 0);
+  return b;
+}
+
+export function decodeHello(b: Buffer): number {
+  if (b.length !== 4) throw new DepotError('MALFORMED_FRAME', 'bad raft hello');
+  return b.readUInt32BE(0);
+}
+
+export function encodeMessages(group: string, msgs: readonly Message[]): Buffer {
+  const g = Buffer.from(group, 'utf8');
+  let size = 2 + g.length + 4;
+  for (const m of msgs) size += encodedMessageBytes(m);
+  const b = Buffer.allocUnsafe(size);
+  let o = putGroup(g, b);
+  b.writeUInt32BE(msgs.length, o);
+  o += 4;
+  for (const m of msgs) o = encodeMessageInto(m, b, o);
+  return b;
+}
+
+export function decodeMessages(b: Buffer): { group: string; messages: Message[] } {
+  const { group, next } = getGroup(b);
+  if (b.length < next + 4) throw new DepotError('MALFORMED_FRAME', 'raft message batch truncated');
+  const count = b.readUInt32BE(next);
+  let o = next + 4;
+  const messages: Message[] = [];
+  for (let i = 0; i < count; i++) {
+    const d = decodeMessage(b, o);
+    messages.push(d.message);
+    o = d.next;
+  }
+  if (o !== b.length) throw new DepotError('MALFORMED_FRAME', 'trailing bytes after raft messages');
+  return { group, messages };
+}
+
+export interface SnapshotChunk {
+  group: string;
+  from: number;
+  to: number;
+  term: number;
+  meta: SnapshotMeta;
+  offset: number;
+  last: boolean;
+  data: Buffer;
+}
+
+export function encodeSnapshotChunk(c: SnapshotChunk): Buffer {
+  const g = Buffer.from(c.group, 'utf8');
+  const b = Buffer.allocUnsafe(2 + g.length + 16 + snapshotMetaBytes(c.meta) + 9 + c.data.length);
+  let o = putGroup(g, b);
+  b.writeUInt32BE(c.from, o);
+  b.writeUInt32BE(c.to, o + 4);
+  b.writeUInt32BE(Math.floor(c.term / TWO32), o + 8);
+  b.writeUInt32BE(c.term >>> 0, o + 12);
+  o = encodeSnapshotMeta(c.meta, b, o + 16);
+  b.writeUInt32BE(Math.floor(c.offset / TWO32), o);
+  b.writeUInt32BE(c.offset >>> 0, o + 4);
+  b.writeUInt8(c.last ? 1 : 0, o + 8);
+  c.data.copy(b, o + 9);
+  return b;
+}
+
+export function decodeSnapshotChunk(b: Buffer): SnapshotChunk {
+  const { group, next } = getGroup(b);
+  if (b.length < next + 16) throw new DepotError('MALFORMED_FRAME', 'snapshot chunk truncated');
+  const from = b.readUInt32BE(next);
+  const to = b.readUInt32BE(next + 4);
+  const term = b.readUInt32BE(next + 8) * TWO32 + b.readUInt32BE(next + 12);
+  const { meta, next: o } = decodeSnapshotMeta(b, next + 16);
+  if (b.length < o + 9) throw new DepotError('MALFORMED_FRAME', 'snapshot chunk truncated');
+  const offset = b.readUInt32BE(o) * TWO32 + b.readUInt32BE(o + 4);
+  return { group, from, to, term, meta, offset, last: b.readUInt8(o + 8) === 1, data: b.subarray(o + 9) };
+}

@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/node/config.js';
+import { isDepotError } from '../../src/util/errors.js';
+
+test('defaults describe a single node on loopback', () => {
+  const c = loadConfig();
+  assert.equal(c.dataDir, './data');
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.port, 7450);
+  assert.equal(c.httpPort, 8080);
+  assert.equal(c.cache.port, 6379);
+  assert.equal(c.cache.appendfsync, 'everysec');
+  assert.equal(c.broker.flush, 'sync');
+  assert.equal(c.broker.maxMessageBytes, 4 * 1024 * 1024);
+});
+
+test('file < environment < flags', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'depot-config-'));
+  try {
+    const file = join(dir, 'depot.yaml');
+    writeFileSync(file, 'port: 1000\nhttpPort: 1001\ncache:\n  port: 1002\n  appendfsync: always\n');
+    const c = loadConfig({ file, env: { DEPOT_HTTP_PORT: '2001', DEPOT_REDIS_PORT: '2002' }, flags: { redisPort: '3002' } });
+    assert.equal(c.port, 1000);
+    assert.equal(c.httpPort, 2001);
+    assert.equal(c.cache.port, 3002);
+    assert.equal(c.cache.appendfsync, 'always');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('every problem is reported with where it came from', () => {
+  assert.throws(
+    () => loadConfig({ env: { DEPOT_PORT: 'abc' }, flags: { appendfsync: 'sometimes' } }),
+    (err) => {
+      assert.ok(isDepotError(err, 'INVALID_CONFIG'));
+      assert.match(err.message, /DEPOT_PORT=abc: expected an integer/);
+      assert.match(err.message, /cache\.appendfsync/);
+      return true;
+    },
+  );
+});
+
+test('unknown keys and bad YAML are rejected, not ignored', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'depot-config-'));
+  try {
+    const typo = join(dir, 'typo.yaml');
+    writeFileSync(typo, 'prot: 7450\n');
+    assert.throws(() => loadConfig({ file: typo }), /prot/);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'port: [1,\n');
+    assert.throws(() => loadConfig({ file: bad }), /not valid YAML/);
+    assert.throws(() => loadConfig({ file: join(dir, 'missing.yaml') }), /cannot read config file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
