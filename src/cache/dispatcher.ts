@@ -19,6 +19,8 @@ const SUBSCRIBER_ALLOWED = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'p
 export interface DispatchHooks {
   /** True when writes may run here (this node leads the group). */
   readonly writable: boolean;
+  /** True while this leader has not yet applied everything committed before it led. */
+  readonly loading: boolean;
   /** True when maxmemory is set and exceeded. */
   readonly overMemory: boolean;
   /** Called when a handler blocks the client. */
@@ -96,6 +98,7 @@ export class Dispatcher {
     if (client.resp === 2 && client.subscriptions > 0 && !SUBSCRIBER_ALLOWED.has(spec.name)) {
       return `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
     }
+    if (this.hooks.loading && !spec.flags.includes('loading')) return 'LOADING Redis is loading the dataset in memory';
     if (client.multi !== null && spec.flags.includes('no_multi')) return 'ERR Command not allowed inside a transaction';
     if (!this.hooks.writable && spec.flags.includes('write')) return "READONLY You can't write against a read only replica.";
     if (this.hooks.overMemory && spec.flags.includes('denyoom')) return "OOM command not allowed when used memory > 'maxmemory'.";

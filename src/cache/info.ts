@@ -73,7 +73,7 @@ function memory(s: CacheService): string[] {
 function persistence(s: CacheService): string[] {
   const on = s.persistenceEnabled;
   return [
-    'loading:0',
+    `loading:${s.loading ? 1 : 0}`,
     'async_loading:0',
     `rdb_changes_since_last_save:${s.machine.ks.changes}`,
     `rdb_bgsave_in_progress:${s.saving ? 1 : 0}`,

@@ -104,6 +104,9 @@ export class CacheService implements ServerApi, DispatchHooks {
   private expiryTimer: NodeJS.Timeout | null = null;
   private memoryUsed = 0;
   private leader: boolean;
+  /** The leader has applied everything committed before it led (a read barrier passed). */
+  private caughtUp = false;
+  private loadedWaiters: Array<() => void> = [];
   private readonly unsubscribeLeadership: () => void;
   private closed = false;
 
@@ -140,7 +143,35 @@ export class CacheService implements ServerApi, DispatchHooks {
     this.leader = this.group.status().isLeader;
     this.ctx.leader = this.leader;
     this.unsubscribeLeadership = this.group.onLeadershipChange((isLeader) => this.onLeadership(isLeader));
+    if (this.leader) this.catchUp();
     this.startTimers();
+  }
+
+  /**
+   * A new leader may hold committed entries it has not applied yet (a restart replays the log,
+   * a follower may lag): until a read barrier has passed it answers LOADING, as Redis does
+   * while it loads its data, and ioredis waits.
+   */
+  private catchUp(): void {
+    this.caughtUp = false;
+    this.group.read(() => undefined).then(
+      () => {
+        if (!this.leader) return;
+        this.caughtUp = true;
+        for (const w of this.loadedWaiters.splice(0)) w();
+      },
+      (err: unknown) => this.log('cache: read barrier failed; waiting for the next leadership', err),
+    );
+  }
+
+  /** Resolves once this node leads and has caught up with its log. */
+  whenLoaded(): Promise<void> {
+    if (this.leader && this.caughtUp) return Promise.resolve();
+    return new Promise((resolve) => this.loadedWaiters.push(resolve));
+  }
+
+  get loading(): boolean {
+    return this.leader && !this.caughtUp;
   }
 
   // ---- DispatchHooks ----
@@ -293,7 +324,11 @@ export class CacheService implements ServerApi, DispatchHooks {
   private onLeadership(isLeader: boolean): void {
     this.leader = isLeader;
     this.ctx.leader = isLeader;
-    if (!isLeader && this.machine.hasUncommitted) this.machine.abandonUncommitted();
+    if (isLeader) this.catchUp();
+    else {
+      this.caughtUp = false;
+      if (this.machine.hasUncommitted) this.machine.abandonUncommitted();
+    }
   }
 
   // ---- ServerApi: keyspace signals ----
@@ -517,7 +552,7 @@ export class CacheService implements ServerApi, DispatchHooks {
 
   /** Active expiry plus a bounded sweep of access times of keys that no longer exist. */
   private expiryCycle(): void {
-    if (!this.leader) return;
+    if (!this.leader || !this.caughtUp) return;
     const now = this.clock.now();
     this.ctx.now = now;
     this.expiry.prune(this.machine.ks.dbs);

@@ -118,9 +118,12 @@ test('followers applying the logged effects reach the leader state, SPOP and INC
       const group = new ReplicatingGroup(leader, [follower]);
       const service = new CacheService({ machine: leader, group, port: 0 });
       const client = service.connect(sink)!;
+      await service.whenLoaded();
       try {
+        service.executeMany(client, [['SET', 'seed', '1']], 0);
         for (const argv of cmds) service.executeMany(client, [[...argv]], 0);
         await settle();
+        assert.ok(group.entries.length > 0, 'the commands were logged');
         assert.equal(leader.hasUncommitted, false);
         assert.equal(dump(follower), dump(leader));
       } finally {
@@ -146,6 +149,7 @@ test('a snapshot holds the state of its start while writes continue (copy-on-wri
   const group = new ReplicatingGroup(m, []);
   const service = new CacheService({ machine: m, group, port: 0 });
   const client = service.connect(sink)!;
+  await service.whenLoaded();
   try {
     for (let i = 0; i < 5000; i++) service.executeMany(client, [['SET', `k${i}`, 'v'.repeat(i % 50)]], 0);
     service.executeMany(client, [['RPUSH', 'list', 'a', 'b', 'c']], 0);
@@ -184,6 +188,7 @@ test('after a restore, log entries the snapshot already includes are skipped', a
   const group = new ReplicatingGroup(m, []);
   const service = new CacheService({ machine: m, group, port: 0 });
   const client = service.connect(sink)!;
+  await service.whenLoaded();
   service.executeMany(client, [['RPUSH', 'l', 'a']], 0);
   service.executeMany(client, [['RPUSH', 'l', 'b']], 0);
   // The snapshot is taken before the entry of the turn has been applied: it includes it.
