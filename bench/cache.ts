@@ -1,7 +1,8 @@
 // `npm run bench:cache`: Depot's RESP server against Debian's redis-server with
 // redis-benchmark, alternating the two servers round by round, for SET GET INCR LPUSH LPOP
 // HSET SADD ZADD with 50 clients, pipelines of 1 and 16, 3-byte and 1 KiB values, persistence
-// off and appendfsync everysec on both sides. Prints ops/s of each and the Depot/Redis ratio
+// off (Depot: the in-memory test group; Redis: no AOF, no RDB) and appendfsync everysec (Depot:
+// a single-replica raft group on the foundation log, async durability; Redis: AOF everysec). Prints ops/s of each and the Depot/Redis ratio
 // (medians of the rounds). Options: --json, --rounds N (default 3), --quick (one value size,
 // fewer requests), --only off|everysec.
 import { execFile, execFileSync, spawn } from 'node:child_process';
@@ -71,11 +72,12 @@ async function benchmark(port: number, pipeline: number, size: number, requests:
   return out;
 }
 
-async function depotServer(persistence: Persistence): Promise<ServerProcess | null> {
-  if (persistence === 'off') return startDepot();
-  // The journal (the group's log) is the raft driver's; the fixture starts Depot with an
-  // in-memory group until that driver is wired in, so everysec cannot be measured yet.
-  return null;
+/** Depot: the in-memory test group (persistence off) or a raft group on disk (everysec). */
+async function depotServer(persistence: Persistence): Promise<{ server: ServerProcess; cleanup: () => void }> {
+  if (persistence === 'off') return { server: await startDepot(), cleanup: () => undefined };
+  const dir = mkdtempSync(join(tmpdir(), 'depot-bench-cache-'));
+  const server = await startDepot(['--data', dir, '--fsync', 'everysec']);
+  return { server, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 async function main(): Promise<void> {
@@ -85,11 +87,7 @@ async function main(): Promise<void> {
   const sizes = args.quick ? [3] : [3, 1024];
   const persistences: Persistence[] = args.only !== null ? [args.only] : ['off', 'everysec'];
   for (const persistence of persistences) {
-    const depot = await depotServer(persistence);
-    if (depot === null) {
-      report.note(`persistence ${persistence}: skipped (Depot runs with an in-memory group until the raft driver lands)`);
-      continue;
-    }
+    const { server: depot, cleanup } = await depotServer(persistence);
     const redis = await startRedisServer(persistence);
     try {
       for (const pipeline of [1, 16]) {
@@ -118,6 +116,7 @@ async function main(): Promise<void> {
       }
     } finally {
       await depot.stop();
+      cleanup();
       await redis.stop();
     }
   }
