@@ -49,7 +49,10 @@ function handle(child: ChildProcess, port: number, cleanup: () => void): ServerP
 /** Starts Depot's cache server fixture; resolves once it listens. */
 export async function startDepot(extraArgs: readonly string[] = []): Promise<ServerProcess> {
   const script = join(repoRoot, 'dist', 'test', 'cache', 'fixtures', 'server.js');
-  const child = spawn(process.execPath, [script, '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Without the test runner's marker, which tells the fixture it was loaded as a test file.
+  const env = { ...process.env };
+  delete env['NODE_TEST_CONTEXT'];
+  const child = spawn(process.execPath, [script, '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'], env });
   const port = await new Promise<number>((resolvePort, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {

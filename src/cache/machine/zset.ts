@@ -244,8 +244,8 @@ export class ZSet {
   private insert(score: number, member: string): void {
     const { leaf, depth } = this.descend(score, member);
     const i = leafIndex(leaf, score, member);
-    leaf.scores.splice(i, 0, score);
-    leaf.members.splice(i, 0, member);
+    insertAt(leaf.scores, i, score);
+    insertAt(leaf.members, i, member);
     for (let d = 0; d < depth; d++) PATH[d]!.counts[SLOTS[d]!]!++;
     if (i === 0) this.refreshMin(depth);
     if (leaf.members.length > LEAF_MAX) this.splitLeaf(leaf, depth);
@@ -255,8 +255,8 @@ export class ZSet {
     const { leaf, depth } = this.descend(score, member);
     const i = leafIndex(leaf, score, member);
     assert(leaf.members[i] === member && leaf.scores[i] === score, 'zset entry missing from the tree');
-    leaf.scores.splice(i, 1);
-    leaf.members.splice(i, 1);
+    removeAt(leaf.scores, i);
+    removeAt(leaf.members, i);
     for (let d = 0; d < depth; d++) PATH[d]!.counts[SLOTS[d]!]!--;
     if (leaf.members.length === 0 && depth > 0) this.dropChild(depth);
     else if (i === 0) this.refreshMin(depth);
@@ -348,6 +348,19 @@ export class ZSet {
     for (const c of sibling.counts) moved += c;
     this.attach(parent, sibling, moved, sibling.minScores[0]!, sibling.minMembers[0]!, depth - 1);
   }
+}
+
+// Array.prototype.splice allocates an array of what it removes; these do not.
+function insertAt<T>(a: T[], i: number, v: T): void {
+  a.push(v);
+  for (let k = a.length - 1; k > i; k--) a[k] = a[k - 1]!;
+  a[i] = v;
+}
+
+function removeAt<T>(a: T[], i: number): void {
+  const last = a.length - 1;
+  for (let k = i; k < last; k++) a[k] = a[k + 1]!;
+  a.pop();
 }
 
 function minOf(node: TreeNode): [number, string] {
