@@ -267,6 +267,19 @@ describe('server and connection commands', () => {
     assert.equal(await admin.call('ACL', 'DELUSER', 'alice'), 1);
   });
 
+  test('OBJECT IDLETIME counts from the last access, and OBJECT itself is not one', async () => {
+    const c = ioredis(2);
+    await c.set('idle:k', 'v');
+    await new Promise((res) => setTimeout(res, 1100));
+    const idle = Number(await c.object('IDLETIME', 'idle:k'));
+    assert.ok(idle >= 1, `idle ${idle}`);
+    assert.ok(Number(await c.object('IDLETIME', 'idle:k')) >= 1, 'OBJECT did not count as an access');
+    await c.get('idle:k');
+    assert.ok(Number(await c.object('IDLETIME', 'idle:k')) <= 1);
+    assert.equal(await c.object('ENCODING', 'idle:k'), 'embstr');
+    assert.equal(await c.object('IDLETIME', 'idle:missing'), null);
+  });
+
   test('active expiry removes keys nobody reads', async () => {
     const c = ioredis(2);
     await c.select(5);

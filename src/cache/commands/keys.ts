@@ -267,10 +267,15 @@ function encodingOf(v: Value): string {
   return 'listpack';
 }
 
-function objectSub(c: Ctx, reply: (v: Value) => void): void {
-  const v = c.lookup(c.argv[2]!);
+/** OBJECT reads a key without counting as an access (Redis's LOOKUP_NOTOUCH). */
+function objectSub(c: Ctx, reply: (v: Value, idleSeconds: number) => void): void {
+  const key = c.argv[2]!;
+  const idle = c.server.idleSeconds(c.db, key);
+  const before = c.access[c.db]!.get(key);
+  const v = c.lookup(key);
+  if (before !== undefined) c.access[c.db]!.set(key, before);
   if (v === undefined) return c.out.nullBulk();
-  reply(v);
+  reply(v, idle);
 }
 
 const objectCommands = [
@@ -281,7 +286,7 @@ const objectCommands = [
     objectSub(c, () => c.out.int(1)),
   ),
   command('object|idletime', 3, 'readonly', [2, 2, 1], '@keyspace @read @slow', 'Returns the seconds since a key was last accessed.', (c) =>
-    objectSub(c, () => c.out.int(c.server.idleSeconds(c.db, c.argv[2]!))),
+    objectSub(c, (_v, idle) => c.out.int(idle)),
   ),
   command('object|freq', 3, 'readonly', [2, 2, 1], '@keyspace @read @slow', 'Returns the access frequency of a key.', () =>
     fail('ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.'),
