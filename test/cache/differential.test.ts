@@ -1,8 +1,9 @@
 // Differential property test: random command sequences run against Depot and against Debian's
 // redis-server 7.0.15 side by side; every reply must be the same, type and bytes, on RESP2 and
 // RESP3. Replies whose order Redis does not define (set members, hash fields, KEYS) are sorted
-// before comparing; random commands (SPOP, SRANDMEMBER, ...) and timing-dependent values
-// (TTL) are compared by shape. CACHE_DIFF_RUNS raises the number of sequences (default 60).
+// before comparing; random commands (SPOP, SRANDMEMBER, ...) are left out, since the two servers
+// would choose differently and then diverge, and timing-dependent values (TTL) are compared by
+// shape. CACHE_DIFF_RUNS raises the number of sequences (default 150).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -107,7 +108,6 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   t(fc.constantFrom('SINTER', 'SUNION', 'SDIFF'), key, key),
   t(fc.constantFrom('SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE'), key, key, key),
   t(c('SINTERCARD'), fc.constantFrom('1', '2', '0'), key, key),
-  t(c('SPOP'), key),
   // sorted sets
   t(c('ZADD'), key, score, member),
   t(c('ZADD'), key, fc.constantFrom('NX', 'XX', 'GT', 'LT', 'CH', 'INCR', 'GT CH'), score, member),
@@ -150,12 +150,11 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
 );
 
 /** Commands whose reply order Redis leaves to its hash tables. */
-const UNORDERED = new Set(['SMEMBERS', 'SINTER', 'SUNION', 'SDIFF', 'KEYS', 'HKEYS', 'HVALS', 'SPOP']);
+const UNORDERED = new Set(['SMEMBERS', 'SINTER', 'SUNION', 'SDIFF', 'KEYS', 'HKEYS', 'HVALS']);
 
 function normalize(cmd: string, r: Reply): string {
   const name = cmd.toUpperCase();
   if (name === 'TTL' && r.t === 'int' && Number(r.v) > 0) return 'int:positive';
-  if (name === 'SPOP' && r.t === 'bulk') return 'bulk:?';
   if (UNORDERED.has(name) && (r.t === 'array' || r.t === 'set')) return `${r.t}{${r.v.map(show).sort().join(', ')}}`;
   if (name === 'HGETALL' && (r.t === 'array' || r.t === 'map')) {
     const pairs: string[] = [];
@@ -180,7 +179,7 @@ async function lexUnspecified(argv: readonly string[]): Promise<boolean> {
   return scores.size > 1;
 }
 
-const runs = Number(process.env['CACHE_DIFF_RUNS'] ?? '60');
+const runs = Number(process.env['CACHE_DIFF_RUNS'] ?? '150');
 
 test('random command sequences get the same replies from Depot and redis-server 7.0', async () => {
   let lastDifference = '';
