@@ -1,0 +1,17 @@
+import { startDepot } from '/work/wt/cache/dist/test/helpers/cache-servers.js';
+import { Redis } from 'ioredis';
+import { mkdtempSync, readdirSync } from 'node:fs';
+const dir = mkdtempSync('/tmp/ptest-');
+const args = ['--data', dir, '--fsync', 'always'];
+let s = await startDepot(args);
+const r = new Redis({ port: s.port, maxRetriesPerRequest: 1 });
+let ack = 0, stop = false;
+const ws = Array.from({ length: 8 }, async () => { while (!stop) { try { await r.incr('counter'); ack++; } catch { return; } } });
+while (ack < 2000) await new Promise(res => setTimeout(res, 10));
+console.log('ack before kill', ack, 'server says', await new Redis({port: s.port}).get('counter'));
+await s.kill(); stop = true; await Promise.all(ws); r.disconnect();
+console.log(readdirSync(dir + '/groups/cache-0/log'));
+s = await startDepot(args);
+const r2 = new Redis({ port: s.port });
+console.log('after restart', await r2.get('counter'), await r2.dbsize());
+r2.disconnect(); await s.stop();

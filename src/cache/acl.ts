@@ -1,0 +1,225 @@
+// ACL users: passwords (SHA-256), enabled flag, command permissions built from +cmd -cmd
+// +@category -@category rules, and key and channel patterns, with Redis's rule syntax
+// (ACL SETUSER). The default user starts as "on nopass ~* &* +@all"; `requirepass` sets its
+// password.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { globMatch } from './glob.js';
+
+/** The commands ACL rules range over: full names ("get", "config|get") and their categories. */
+export interface AclCatalog {
+  commandNames(): Iterable<string>;
+  categoriesOf(name: string): readonly string[];
+  categories(): readonly string[];
+  /** Whether a command or "parent|sub" name exists. */
+  has(name: string): boolean;
+}
+
+export class AclRuleError extends Error {
+  constructor(
+    message: string,
+    readonly rule = '',
+  ) {
+    super(message);
+  }
+}
+
+export class AclUser {
+  enabled = false;
+  nopass = false;
+  readonly passwords = new Set<string>(); // hex SHA-256
+  /** Command rules as given since the last reset, re-applied when describing the user. */
+  commandRules: string[] = ['-@all'];
+  allowed = new Set<string>();
+  /** Every command is allowed: the per-command check is skipped. */
+  allCommands = false;
+  keyPatterns: string[] = [];
+  channelPatterns: string[] = [];
+
+  constructor(readonly name: string) {}
+
+  get allKeys(): boolean {
+    return this.keyPatterns.includes('*');
+  }
+
+  canRun(fullName: string): boolean {
+    return this.allCommands || this.allowed.has(fullName);
+  }
+
+  canAccessKey(key: string): boolean {
+    if (this.keyPatterns.length === 0) return false;
+    for (const p of this.keyPatterns) if (p === '*' || globMatch(p, key)) return true;
+    return false;
+  }
+
+  canAccessChannel(channel: string, isPattern: boolean): boolean {
+    for (const p of this.channelPatterns) {
+      if (p === '*') return true;
+      // A pattern subscription is allowed only for the literal same pattern.
+      if (isPattern ? p === channel : globMatch(p, channel)) return true;
+    }
+    return false;
+  }
+
+  checkPassword(password: string): boolean {
+    if (this.nopass) return true;
+    const h = Buffer.from(sha256(password), 'hex');
+    for (const p of this.passwords) if (timingSafeEqual(h, Buffer.from(p, 'hex'))) return true;
+    return false;
+  }
+
+  /** The ACL LIST / ACL GETUSER description of the command rules. */
+  commandsText(): string {
+    return this.commandRules.join(' ');
+  }
+
+  describe(): string {
+    const parts = [`user ${this.name}`, this.enabled ? 'on' : 'off'];
+    if (this.nopass) parts.push('nopass');
+    for (const p of this.passwords) parts.push('#' + p);
+    parts.push(this.keyPatterns.length === 0 ? 'resetkeys' : this.keyPatterns.map((k) => '~' + k).join(' '));
+    parts.push(this.channelPatterns.length === 0 ? 'resetchannels' : this.channelPatterns.map((k) => '&' + k).join(' '));
+    parts.push(this.commandsText());
+    return parts.join(' ');
+  }
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(Buffer.from(text, 'latin1')).digest('hex');
+}
+
+export class AclStore {
+  readonly users = new Map<string, AclUser>();
+
+  constructor(private readonly catalog: AclCatalog) {
+    const d = new AclUser('default');
+    this.apply(d, ['on', 'nopass', '~*', '&*', '+@all']);
+    this.users.set('default', d);
+  }
+
+  get defaultUser(): AclUser {
+    return this.users.get('default')!;
+  }
+
+  /** ACL SETUSER: applies all rules to a copy, then replaces the user (all or nothing). */
+  setUser(name: string, rules: readonly string[]): void {
+    const existing = this.users.get(name);
+    const user = new AclUser(name);
+    if (existing !== undefined) {
+      user.enabled = existing.enabled;
+      user.nopass = existing.nopass;
+      for (const p of existing.passwords) user.passwords.add(p);
+      user.commandRules = existing.commandRules.slice();
+      user.keyPatterns = existing.keyPatterns.slice();
+      user.channelPatterns = existing.channelPatterns.slice();
+    }
+    this.apply(user, rules);
+    if (existing !== undefined) Object.assign(existing, user);
+    else this.users.set(name, user);
+  }
+
+  /** Sets the default user's only password, or none (requirepass ""). */
+  setRequirePass(password: string): void {
+    const d = this.defaultUser;
+    this.apply(d, password === '' ? ['nopass'] : ['resetpass', '>' + password]);
+  }
+
+  apply(user: AclUser, rules: readonly string[]): void {
+    for (const rule of rules) {
+      try {
+        this.applyRule(user, rule);
+      } catch (err) {
+        if (err instanceof AclRuleError) throw new AclRuleError(err.message, rule);
+        throw err;
+      }
+    }
+    this.recompute(user);
+  }
+
+  private applyRule(user: AclUser, rule: string): void {
+    const lower = rule.toLowerCase();
+    if (lower === 'on') user.enabled = true;
+    else if (lower === 'off') user.enabled = false;
+    else if (lower === 'nopass') {
+      user.nopass = true;
+      user.passwords.clear();
+    } else if (lower === 'resetpass') {
+      user.nopass = false;
+      user.passwords.clear();
+    } else if (rule.startsWith('>')) {
+      user.passwords.add(sha256(rule.slice(1)));
+      user.nopass = false;
+    } else if (rule.startsWith('<')) {
+      if (!user.passwords.delete(sha256(rule.slice(1)))) throw new AclRuleError('no such password');
+    } else if (rule.startsWith('#')) {
+      if (!/^[0-9a-f]{64}$/.test(rule.slice(1))) throw new AclRuleError('The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters');
+      user.passwords.add(rule.slice(1));
+      user.nopass = false;
+    } else if (rule.startsWith('!')) {
+      if (!user.passwords.delete(rule.slice(1))) throw new AclRuleError('no such password');
+    } else if (lower === 'allkeys' || rule === '~*') user.keyPatterns = ['*'];
+    else if (lower === 'resetkeys') user.keyPatterns = [];
+    else if (rule.startsWith('~')) this.addPattern(user.keyPatterns, rule.slice(1));
+    else if (/^%(R|W|RW)~/i.test(rule)) this.addPattern(user.keyPatterns, rule.slice(rule.indexOf('~') + 1));
+    else if (lower === 'allchannels' || rule === '&*') user.channelPatterns = ['*'];
+    else if (lower === 'resetchannels') user.channelPatterns = [];
+    else if (rule.startsWith('&')) this.addPattern(user.channelPatterns, rule.slice(1));
+    else if (lower === 'allcommands') user.commandRules = ['+@all'];
+    else if (lower === 'nocommands') user.commandRules = ['-@all'];
+    else if (rule.startsWith('+') || rule.startsWith('-')) this.addCommandRule(user, lower);
+    else if (lower === 'reset') {
+      for (const r of ['resetpass', 'resetkeys', 'resetchannels', 'off', 'nocommands']) this.applyRule(user, r);
+    } else throw new AclRuleError('Syntax error');
+  }
+
+  private addPattern(list: string[], pattern: string): void {
+    if (list.includes('*')) return;
+    if (!list.includes(pattern)) list.push(pattern);
+  }
+
+  private addCommandRule(user: AclUser, rule: string): void {
+    const name = rule.slice(1);
+    if (name.startsWith('@')) {
+      if (name !== '@all' && !this.catalog.categories().includes(name.slice(1))) throw new AclRuleError('Unknown command or category name in ACL');
+      if (name === '@all') {
+        user.commandRules = [rule];
+        return;
+      }
+    } else if (!this.catalog.has(name)) {
+      throw new AclRuleError('Unknown command or category name in ACL');
+    }
+    user.commandRules = user.commandRules.filter((r) => r.slice(1) !== name);
+    user.commandRules.push(rule);
+  }
+
+  /** Rebuilds the allowed-command set from the rules, in order. */
+  private recompute(user: AclUser): void {
+    const allowed = new Set<string>();
+    for (const rule of user.commandRules) {
+      const add = rule[0] === '+';
+      const target = rule.slice(1);
+      const names: string[] = [];
+      if (target === '@all') names.push(...this.catalog.commandNames());
+      else if (target.startsWith('@')) {
+        const cat = target.slice(1);
+        for (const n of this.catalog.commandNames()) if (this.catalog.categoriesOf(n).includes(cat)) names.push(n);
+      } else {
+        names.push(target);
+        // A parent command covers its subcommands.
+        if (!target.includes('|')) for (const n of this.catalog.commandNames()) if (n.startsWith(target + '|')) names.push(n);
+      }
+      for (const n of names) {
+        if (add) allowed.add(n);
+        else allowed.delete(n);
+      }
+    }
+    user.allowed = allowed;
+    let all = true;
+    for (const n of this.catalog.commandNames()) {
+      if (!allowed.has(n)) {
+        all = false;
+        break;
+      }
+    }
+    user.allCommands = all;
+  }
+}

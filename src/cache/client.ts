@@ -1,0 +1,74 @@
+// Per-connection state that commands read and change (SELECT, HELLO, MULTI, SUBSCRIBE, ...).
+// The socket side lives in server/resp; it reaches the client through ClientSink.
+import type { RespVersion } from '../protocol/resp/writer.js';
+import type { AclUser } from './acl.js';
+
+/** What the command layer needs from a connection. */
+export interface ClientSink {
+  /** Queues reply bytes, released once everything up to batch `seq` has committed. */
+  send(bytes: Buffer, seq: number): void;
+  /** Closes after the queued replies are written (QUIT, CLIENT KILL). */
+  close(): void;
+  /** Writes queued replies of batches up to `committedSeq`; true when some still wait. */
+  flush(committedSeq: number): boolean;
+  /** The client is no longer blocked: run the commands that arrived meanwhile. */
+  resume(): void;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  /** Bytes waiting to be written, for CLIENT LIST's omem. */
+  readonly pendingBytes: number;
+  /** Bytes of an incomplete command held by the parser (qbuf). */
+  readonly queryBufferBytes: number;
+}
+
+export interface BlockState {
+  readonly keys: readonly string[];
+  readonly db: number;
+  readonly argv: string[];
+  /** Absolute ms deadline, or 0 to wait forever. */
+  readonly deadline: number;
+  timer: NodeJS.Timeout | null;
+}
+
+export type ReplyMode = 'on' | 'off' | 'skip';
+
+export class Client {
+  db = 0;
+  resp: RespVersion = 2;
+  name = '';
+  libName = '';
+  libVer = '';
+  authenticated: boolean;
+  /** Commands queued after MULTI, or null outside a transaction. */
+  multi: string[][] | null = null;
+  /** A queued command was refused: EXEC must abort (EXECABORT). */
+  multiError = false;
+  /** Keys this client WATCHes, as db + '\0' + key... kept by the WatchRegistry. */
+  readonly watched = new Set<string>();
+  /** A watched key changed: the next EXEC fails. */
+  watchDirty = false;
+  readonly channels = new Set<string>();
+  readonly patterns = new Set<string>();
+  blocked: BlockState | null = null;
+  readonly createdAt: number;
+  lastInteraction: number;
+  lastCommand = 'NULL';
+  noEvict = false;
+  replyMode: ReplyMode = 'on';
+  closing = false;
+
+  constructor(
+    readonly id: number,
+    readonly sink: ClientSink,
+    public user: AclUser,
+    now: number,
+  ) {
+    this.authenticated = user.nopass && user.enabled;
+    this.createdAt = now;
+    this.lastInteraction = now;
+  }
+
+  get subscriptions(): number {
+    return this.channels.size + this.patterns.size;
+  }
+}

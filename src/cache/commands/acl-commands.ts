@@ -1,0 +1,85 @@
+// ACL commands: SETUSER GETUSER DELUSER LIST USERS WHOAMI CAT GENPASS.
+import { randomBytes } from 'node:crypto';
+import { AclRuleError } from '../acl.js';
+import { intArg } from './args.js';
+import type { Ctx } from './context.js';
+import { fail } from './reply-error.js';
+import { NO_KEYS, command, family } from './spec.js';
+
+function setuser(c: Ctx): void {
+  try {
+    c.server.acl.setUser(c.argv[2]!, c.argv.slice(3));
+  } catch (err) {
+    if (err instanceof AclRuleError) fail(`ERR Error in ACL SETUSER modifier '${err.rule}': ${err.message}`);
+    throw err;
+  }
+  c.out.ok();
+}
+
+function getuser(c: Ctx): void {
+  const u = c.server.acl.users.get(c.argv[2]!);
+  if (u === undefined) return c.out.nullArray();
+  const flags = [u.enabled ? 'on' : 'off'];
+  if (u.nopass) flags.push('nopass');
+  c.out.map(6);
+  c.out.bulk('flags');
+  c.out.set(flags.length);
+  for (const f of flags) c.out.bulk(f);
+  c.out.bulk('passwords');
+  c.out.bulkArray([...u.passwords]);
+  c.out.bulk('commands');
+  c.out.bulk(u.commandsText());
+  c.out.bulk('keys');
+  c.out.bulk(u.keyPatterns.map((p) => '~' + p).join(' '));
+  c.out.bulk('channels');
+  c.out.bulk(u.channelPatterns.map((p) => '&' + p).join(' '));
+  c.out.bulk('selectors');
+  c.out.array(0);
+}
+
+function deluser(c: Ctx): void {
+  let n = 0;
+  for (const name of c.argv.slice(2)) {
+    if (name === 'default') fail("ERR The 'default' user cannot be removed");
+  }
+  for (const name of c.argv.slice(2)) {
+    const u = c.server.acl.users.get(name);
+    if (u === undefined) continue;
+    c.server.acl.users.delete(name);
+    for (const cl of [...c.server.clients()]) if (cl.user === u) c.server.kill(cl);
+    n++;
+  }
+  c.out.int(n);
+}
+
+function cat(c: Ctx): void {
+  if (c.argv.length === 2) return c.out.bulkArray([...new Set([...c.server.commands.all()].flatMap((s) => s.categories))]);
+  const want = c.argv[2]!.toLowerCase().replace(/^@/, '');
+  const names: string[] = [];
+  for (const s of c.server.commands.all()) {
+    const subs = s.subcommands === undefined ? [s] : [...s.subcommands.values()];
+    for (const x of subs) if (x.categories.includes(want)) names.push(x.name);
+  }
+  if (names.length === 0 && ![...c.server.commands.all()].some((s) => s.categories.includes(want))) fail(`ERR Unknown category '${c.argv[2]}'`);
+  c.out.bulkArray(names);
+}
+
+function genpass(c: Ctx): void {
+  const bits = c.argv.length === 3 ? intArg(c.argv[2]!) : 256;
+  if (bits <= 0 || bits > 4096) fail('ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096');
+  c.out.bulk(randomBytes(Math.ceil(bits / 8)).toString('hex').slice(0, Math.ceil(bits / 4)));
+}
+
+const A = '@admin @slow @dangerous';
+const aclCommands = [
+  command('acl|setuser', -3, 'admin noscript loading stale', NO_KEYS, A, 'Creates or changes a user.', setuser),
+  command('acl|getuser', 3, 'admin noscript loading stale', NO_KEYS, A, 'Describes a user.', getuser),
+  command('acl|deluser', -3, 'admin noscript loading stale', NO_KEYS, A, 'Deletes users and closes their connections.', deluser),
+  command('acl|list', 2, 'admin noscript loading stale', NO_KEYS, A, 'Lists the users and their rules.', (c) => c.out.bulkArray([...c.server.acl.users.values()].map((u) => u.describe()))),
+  command('acl|users', 2, 'admin noscript loading stale', NO_KEYS, A, 'Lists the user names.', (c) => c.out.bulkArray([...c.server.acl.users.keys()])),
+  command('acl|whoami', 2, 'noscript loading stale', NO_KEYS, '@slow', 'Returns the user of the connection.', (c) => c.out.bulk(c.client.user.name)),
+  command('acl|cat', -2, 'noscript loading stale', NO_KEYS, '@slow', 'Lists categories, or the commands of one.', cat),
+  command('acl|genpass', -2, 'noscript loading stale', NO_KEYS, '@slow', 'Generates a random password.', genpass),
+];
+
+export const aclCommandsTable = family('server', [command('acl', -2, '', NO_KEYS, '@slow', 'Manages users and permissions.', () => undefined, { subcommands: aclCommands })]);

@@ -1,0 +1,108 @@
+// Argument parsing with Redis's rules (util.c string2ll / string2d): strict decimal integers
+// (no '+', no leading zeros, no blanks) within int64, and strtod-style doubles without NaN.
+import type { LexBound, LexRange, ScoreRange } from '../machine/zset.js';
+import { Err, ReplyError, fail } from './reply-error.js';
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const INT_RE = /^(0|-?[1-9][0-9]*)$/;
+const FLOAT_RE = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
+const INF_RE = /^[+-]?inf(inity)?$/i;
+
+/** Exact int64 value of `s`, as a number when it is a safe integer and a bigint otherwise; null when not an int64. */
+export function parseInt64(s: string): number | bigint | null {
+  const len = s.length;
+  if (len === 0 || len > 20) return null;
+  if (len < 16) {
+    // The common case without a regex: [-]digits, no leading zero (Redis's string2ll).
+    let i = s.charCodeAt(0) === 45 ? 1 : 0;
+    if (i === len) return null;
+    const first = s.charCodeAt(i);
+    if (first === 48) return len === 1 ? 0 : null;
+    let n = 0;
+    for (; i < len; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return null;
+      n = n * 10 + d;
+    }
+    return s.charCodeAt(0) === 45 ? -n : n;
+  }
+  if (!INT_RE.test(s)) return null;
+  const b = BigInt(s);
+  if (b < INT64_MIN || b > INT64_MAX) return null;
+  return Number.isSafeInteger(Number(b)) ? Number(b) : b;
+}
+
+/** An integer argument where precision beyond 2^53 does not matter (indexes, counts). */
+export function intArg(s: string, message: string = Err.NOT_INTEGER): number {
+  const n = parseInt64(s);
+  if (n === null) fail(message);
+  return Number(n);
+}
+
+/** strtod-like parse; null when Redis would refuse the number. */
+export function parseDouble(s: string): number | null {
+  if (INF_RE.test(s)) return s.charCodeAt(0) === 45 ? -Infinity : Infinity;
+  if (s.length === 0 || !FLOAT_RE.test(s)) return null;
+  const d = Number(s);
+  if (!Number.isFinite(d)) return null; // overflow: strtod's ERANGE
+  if (d === 0 && /[1-9]/.test(s.replace(/[eE].*$/, ''))) return null; // underflow to zero
+  return d;
+}
+
+export function floatArg(s: string, message: string = Err.NOT_FLOAT): number {
+  const d = parseDouble(s);
+  if (d === null) fail(message);
+  return d;
+}
+
+/** ZRANGEBYSCORE-style bound: `(x` is exclusive, `-inf`/`+inf` allowed. */
+function scoreBound(s: string): { value: number; exclusive: boolean } {
+  const exclusive = s.charCodeAt(0) === 40;
+  const d = parseDouble(exclusive ? s.slice(1) : s);
+  if (d === null) fail(Err.MIN_MAX_FLOAT);
+  return { value: d, exclusive };
+}
+
+export function scoreRangeArgs(min: string, max: string): ScoreRange {
+  const lo = scoreBound(min);
+  const hi = scoreBound(max);
+  return { min: lo.value, minExclusive: lo.exclusive, max: hi.value, maxExclusive: hi.exclusive };
+}
+
+function lexBound(s: string): LexBound {
+  if (s === '-') return { value: '', exclusive: false, infinity: -1 };
+  if (s === '+') return { value: '', exclusive: false, infinity: 1 };
+  const c = s.charCodeAt(0);
+  if (c === 40) return { value: s.slice(1), exclusive: true, infinity: 0 };
+  if (c === 91) return { value: s.slice(1), exclusive: false, infinity: 0 };
+  fail(Err.MIN_MAX_LEX);
+}
+
+export function lexRangeArgs(min: string, max: string): LexRange {
+  return { min: lexBound(min), max: lexBound(max) };
+}
+
+/** Blocking-command timeout in seconds (a double) as milliseconds; 0 blocks forever. */
+export function timeoutArg(s: string): number {
+  const d = parseDouble(s);
+  if (d === null || !Number.isFinite(d)) fail(Err.TIMEOUT_FLOAT);
+  if (d < 0) fail(Err.TIMEOUT_NEGATIVE);
+  return Math.round(d * 1000);
+}
+
+/** Case-insensitive comparison of an option argument with an upper-case keyword. */
+export function is(arg: string | undefined, keyword: string): boolean {
+  return arg !== undefined && arg.length === keyword.length && arg.toUpperCase() === keyword;
+}
+
+/** Normalises Redis start/stop indexes against a length; null when the range is empty. */
+export function indexRange(start: number, stop: number, length: number): [number, number] | null {
+  if (start < 0) start = Math.max(0, length + start);
+  if (stop < 0) stop = length + stop;
+  if (stop >= length) stop = length - 1;
+  if (start > stop || start >= length) return null;
+  return [start, stop];
+}
+
+export { ReplyError };

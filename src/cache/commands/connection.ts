@@ -1,0 +1,260 @@
+// Connection commands: PING ECHO QUIT RESET AUTH HELLO and CLIENT.
+import type { Client } from '../client.js';
+import { intArg, is } from './args.js';
+import type { Ctx } from './context.js';
+import { Err, fail, syntax } from './reply-error.js';
+import { NO_KEYS, command, family } from './spec.js';
+
+export const REDIS_VERSION = '7.0.15';
+
+function ping(c: Ctx): void {
+  const a = c.argv;
+  if (a.length > 2) fail("ERR wrong number of arguments for 'ping' command");
+  // A RESP2 subscriber gets PING answered in the shape of a pub/sub message.
+  if (c.client.subscriptions > 0 && c.client.resp === 2) {
+    c.out.array(2);
+    c.out.bulk('pong');
+    c.out.bulk(a[1] ?? '');
+    return;
+  }
+  if (a.length === 2) c.out.bulk(a[1]!);
+  else c.out.simple('PONG');
+}
+
+function echo(c: Ctx): void {
+  c.out.bulk(c.argv[1]!);
+}
+
+function quit(c: Ctx): void {
+  c.out.ok();
+  c.client.closing = true;
+}
+
+function reset(c: Ctx): void {
+  const cl = c.client;
+  cl.multi = null;
+  cl.multiError = false;
+  c.server.unwatch(cl);
+  c.server.unsubscribeAll(cl);
+  cl.db = 0;
+  cl.resp = 2;
+  c.out.resp = 2;
+  cl.name = '';
+  cl.replyMode = 'on';
+  cl.noEvict = false;
+  cl.user = c.server.acl.defaultUser;
+  cl.authenticated = cl.user.nopass && cl.user.enabled;
+  c.out.simple('RESET');
+}
+
+/** Checks a username/password pair; switches the client to that user on success. */
+function authenticate(c: Ctx, username: string, password: string): boolean {
+  const user = c.server.acl.users.get(username);
+  if (user === undefined || !user.enabled || !user.checkPassword(password)) return false;
+  c.client.user = user;
+  c.client.authenticated = true;
+  return true;
+}
+
+function auth(c: Ctx): void {
+  const a = c.argv;
+  if (a.length > 3) throw syntax();
+  if (a.length === 2 && c.server.acl.defaultUser.nopass) {
+    fail('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+  }
+  const [username, password] = a.length === 3 ? [a[1]!, a[2]!] : ['default', a[1]!];
+  if (!authenticate(c, username, password)) fail(Err.WRONGPASS);
+  c.out.ok();
+}
+
+const NAME_RE = /^[!-~]*$/; // printable ASCII without spaces
+
+function checkName(name: string): void {
+  if (!NAME_RE.test(name)) fail('ERR Client names cannot contain spaces, newlines or special characters.');
+}
+
+function hello(c: Ctx): void {
+  const a = c.argv;
+  let proto = c.client.resp as number;
+  if (a.length > 1) {
+    const v = Number(a[1]);
+    if (!Number.isInteger(v)) fail('ERR Protocol version is not an integer or out of range');
+    if (v !== 2 && v !== 3) fail('NOPROTO unsupported protocol version');
+    proto = v;
+  }
+  let name: string | null = null;
+  let creds: [string, string] | null = null;
+  for (let i = 2; i < a.length; i++) {
+    if (is(a[i], 'AUTH') && i + 2 < a.length) {
+      creds = [a[i + 1]!, a[i + 2]!];
+      i += 2;
+    } else if (is(a[i], 'SETNAME') && i + 1 < a.length) {
+      name = a[++i]!;
+      checkName(name);
+    } else fail(`ERR Syntax error in HELLO option '${a[i]}'`);
+  }
+  if (creds !== null && !authenticate(c, creds[0], creds[1])) fail(Err.WRONGPASS);
+  if (!c.client.authenticated) {
+    fail('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+  }
+  if (name !== null) c.client.name = name;
+  c.client.resp = proto as 2 | 3;
+  c.out.resp = c.client.resp;
+  c.out.map(7);
+  c.out.bulk('server');
+  c.out.bulk('redis');
+  c.out.bulk('version');
+  c.out.bulk(REDIS_VERSION);
+  c.out.bulk('proto');
+  c.out.int(proto);
+  c.out.bulk('id');
+  c.out.int(c.client.id);
+  c.out.bulk('mode');
+  c.out.bulk('standalone');
+  c.out.bulk('role');
+  c.out.bulk('master');
+  c.out.bulk('modules');
+  c.out.array(0);
+}
+
+/** One line of CLIENT LIST / CLIENT INFO, in Redis's field order. */
+function clientLine(cl: Client, now: number): string {
+  const flags = (cl.multi !== null ? 'x' : '') + (cl.blocked !== null ? 'b' : '') + (cl.subscriptions > 0 ? 'P' : '') + (cl.noEvict ? 'e' : '') || 'N';
+  const cmd = cl.lastCommand;
+  return (
+    `id=${cl.id} addr=${cl.sink.remoteAddress} laddr=${cl.sink.localAddress} fd=-1 name=${cl.name} ` +
+    `age=${Math.floor((now - cl.createdAt) / 1000)} idle=${Math.floor((now - cl.lastInteraction) / 1000)} flags=${flags} ` +
+    `db=${cl.db} sub=${cl.channels.size} psub=${cl.patterns.size} ssub=0 multi=${cl.multi === null ? -1 : cl.multi.length} ` +
+    `qbuf=${cl.sink.queryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=${cl.sink.pendingBytes} ` +
+    `tot-mem=0 events=r cmd=${cmd} user=${cl.user.name} redir=-1 resp=${cl.resp} lib-name=${cl.libName} lib-ver=${cl.libVer}`
+  );
+}
+
+function clientList(c: Ctx): void {
+  const a = c.argv;
+  let ids: Set<number> | null = null;
+  let type: string | null = null;
+  for (let i = 2; i < a.length; i++) {
+    if (is(a[i], 'TYPE') && i + 1 < a.length) {
+      type = a[++i]!.toLowerCase();
+      if (!['normal', 'pubsub', 'master', 'replica', 'slave'].includes(type)) fail(`ERR Unknown client type '${a[i]}'`);
+    } else if (is(a[i], 'ID') && i + 1 < a.length) {
+      ids = new Set();
+      while (i + 1 < a.length) ids.add(intArg(a[++i]!, 'ERR Invalid client ID'));
+    } else throw syntax();
+  }
+  const lines: string[] = [];
+  for (const cl of c.server.clients()) {
+    if (ids !== null && !ids.has(cl.id)) continue;
+    if (type === 'pubsub' && cl.subscriptions === 0) continue;
+    if (type === 'normal' && cl.subscriptions > 0) continue;
+    if (type === 'master' || type === 'replica' || type === 'slave') continue;
+    lines.push(clientLine(cl, c.now) + '\n');
+  }
+  c.out.verbatim(lines.join(''));
+}
+
+/** CLIENT KILL addr, or CLIENT KILL filter value [filter value ...]. */
+function clientKill(c: Ctx): void {
+  const a = c.argv;
+  const old = a.length === 3;
+  let id: number | null = null;
+  let addr: string | null = old ? a[2]! : null;
+  let laddr: string | null = null;
+  let user: string | null = null;
+  let skipMe = true;
+  if (!old) {
+    if ((a.length - 2) % 2 !== 0) throw syntax();
+    for (let i = 2; i < a.length; i += 2) {
+      const f = a[i]!.toUpperCase();
+      const v = a[i + 1]!;
+      if (f === 'ID') id = intArg(v, 'ERR client-id should be greater than 0');
+      else if (f === 'ADDR') addr = v;
+      else if (f === 'LADDR') laddr = v;
+      else if (f === 'USER') user = v;
+      else if (f === 'SKIPME') skipMe = is(v, 'YES') ? true : is(v, 'NO') ? false : fail(Err.SYNTAX);
+      else if (f === 'TYPE') continue;
+      else throw syntax();
+    }
+  }
+  let killed = 0;
+  for (const cl of [...c.server.clients()]) {
+    if (id !== null && cl.id !== id) continue;
+    if (addr !== null && cl.sink.remoteAddress !== addr) continue;
+    if (laddr !== null && cl.sink.localAddress !== laddr) continue;
+    if (user !== null && cl.user.name !== user) continue;
+    if (cl === c.client && !old && skipMe) continue;
+    if (cl === c.client) cl.closing = true;
+    else c.server.kill(cl);
+    killed++;
+  }
+  if (old) {
+    if (killed === 0) fail('ERR No such client');
+    c.out.ok();
+  } else c.out.int(killed);
+}
+
+function clientSetinfo(c: Ctx): void {
+  const [, , attr, value] = c.argv as [string, string, string, string];
+  checkName(value);
+  if (is(attr, 'LIB-NAME')) c.client.libName = value;
+  else if (is(attr, 'LIB-VER')) c.client.libVer = value;
+  else fail(`ERR Unrecognized option '${attr}'`);
+  c.out.ok();
+}
+
+function onOff(arg: string): boolean {
+  if (is(arg, 'ON')) return true;
+  if (is(arg, 'OFF')) return false;
+  throw syntax();
+}
+
+function clientReply(c: Ctx): void {
+  const m = c.argv[2]!.toLowerCase();
+  if (m !== 'on' && m !== 'off' && m !== 'skip') throw syntax();
+  c.client.replyMode = m;
+  if (m === 'on') c.out.ok();
+}
+
+function clientUnblock(c: Ctx): void {
+  const id = intArg(c.argv[2]!);
+  const mode = c.argv[3];
+  if (mode !== undefined && !is(mode, 'TIMEOUT') && !is(mode, 'ERROR')) fail('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+  for (const cl of c.server.clients()) {
+    if (cl.id === id) return c.out.int(c.server.unblock(cl, mode !== undefined && is(mode, 'ERROR')) ? 1 : 0);
+  }
+  c.out.int(0);
+}
+
+const CONN = '@connection';
+const clientCommands = [
+  command('client|id', 2, 'noscript loading stale', NO_KEYS, `${CONN} @slow`, 'Returns the id of the connection.', (c) => c.out.int(c.client.id)),
+  command('client|setname', 3, 'noscript loading stale', NO_KEYS, `${CONN} @slow`, 'Names the connection.', (c) => {
+    checkName(c.argv[2]!);
+    c.client.name = c.argv[2]!;
+    c.out.ok();
+  }),
+  command('client|getname', 2, 'noscript loading stale', NO_KEYS, `${CONN} @slow`, 'Returns the name of the connection.', (c) =>
+    c.client.name === '' ? c.out.nullBulk() : c.out.bulk(c.client.name),
+  ),
+  command('client|list', -2, 'admin noscript loading stale', NO_KEYS, `${CONN} @admin @slow @dangerous`, 'Lists the connections.', clientList),
+  command('client|info', 2, 'noscript loading stale', NO_KEYS, `${CONN} @slow`, 'Describes this connection.', (c) => c.out.verbatim(clientLine(c.client, c.now) + '\n')),
+  command('client|kill', -3, 'admin noscript loading stale', NO_KEYS, `${CONN} @admin @slow @dangerous`, 'Closes connections.', clientKill),
+  command('client|no-evict', 3, 'admin noscript loading stale', NO_KEYS, `${CONN} @admin @slow @dangerous`, 'Exempts the connection from client eviction.', (c) => {
+    c.client.noEvict = onOff(c.argv[2]!);
+    c.out.ok();
+  }),
+  command('client|setinfo', 4, 'noscript loading stale', NO_KEYS, `${CONN} @slow`, 'Records the client library name or version.', clientSetinfo),
+  command('client|reply', 3, 'noscript loading stale', NO_KEYS, `${CONN} @slow`, 'Turns replies off, on, or off for one command.', clientReply),
+  command('client|unblock', -3, 'admin noscript loading stale', NO_KEYS, `${CONN} @admin @slow @dangerous`, 'Unblocks a client blocked on a key.', clientUnblock),
+];
+
+export const connectionCommands = family('connection', [
+  command('ping', -1, 'fast', NO_KEYS, `${CONN} @fast`, 'Returns PONG, or the argument.', ping),
+  command('echo', 2, 'fast', NO_KEYS, `${CONN} @fast`, 'Returns the argument.', echo),
+  command('quit', -1, 'noscript loading stale fast no_auth allow_busy', NO_KEYS, `${CONN} @fast`, 'Closes the connection.', quit),
+  command('reset', 1, 'noscript loading stale fast no_auth allow_busy', NO_KEYS, `${CONN} @fast`, 'Resets the connection state.', reset),
+  command('auth', -2, 'noscript loading stale fast no_auth allow_busy', NO_KEYS, `${CONN} @fast`, 'Authenticates the connection.', auth),
+  command('hello', -1, 'noscript loading stale fast no_auth allow_busy', NO_KEYS, `${CONN} @fast`, 'Handshakes: protocol version, authentication, name.', hello),
+  command('client', -2, '', NO_KEYS, '@slow', 'Inspects and manages connections.', () => undefined, { subcommands: clientCommands }),
+]);

@@ -1,0 +1,173 @@
+// What a command handler works with: the argument vector, the calling client, the keyspace
+// (read through lazy expiry), the effects (the only way to change it), the reply writer, and the
+// time and randomness of this execution. One Ctx is reused for every command.
+import type { ReplyWriter } from '../../protocol/resp/writer.js';
+import type { Client } from '../client.js';
+import type { Effects } from '../machine/effects.js';
+import { DATABASES, type Keyspace } from '../machine/keyspace.js';
+import { List, ZSet, type Hash, type RSet, type Value } from '../machine/values.js';
+import { Err, fail } from './reply-error.js';
+import type { ServerApi } from './server-api.js';
+
+export type CommandFlag =
+  | 'write'
+  | 'readonly'
+  | 'denyoom'
+  | 'admin'
+  | 'pubsub'
+  | 'noscript'
+  | 'blocking'
+  | 'loading'
+  | 'stale'
+  | 'fast'
+  | 'no_auth'
+  | 'no_multi'
+  | 'allow_busy'
+  | 'skip_slowlog'
+  | 'movablekeys';
+
+/** A handler returns BLOCKED when the client must wait (BLPOP on empty lists). */
+export const BLOCKED = Symbol('blocked');
+export type Handler = (c: Ctx) => void | typeof BLOCKED;
+
+export interface CommandSpec {
+  /** Lower case; subcommands are "parent|sub". */
+  readonly name: string;
+  /** Redis convention: n = exactly n arguments including the name, -n = at least n. */
+  readonly arity: number;
+  readonly flags: readonly CommandFlag[];
+  readonly firstKey: number;
+  readonly lastKey: number;
+  readonly step: number;
+  /** ACL categories, without '@'. */
+  readonly categories: readonly string[];
+  readonly group: string;
+  readonly summary: string;
+  readonly handler: Handler;
+  /** Key positions for commands whose keys follow a numkeys argument. */
+  readonly keysOf?: (argv: readonly string[]) => string[];
+  readonly subcommands?: ReadonlyMap<string, CommandSpec>;
+}
+
+/** Keyspace event classes (notify-keyspace-events letters). */
+export type NotifyClass = 'g' | '$' | 'l' | 's' | 'h' | 'z' | 'x' | 'e' | 'n';
+
+export class Ctx {
+  argv: string[] = [];
+  client!: Client;
+  /** Milliseconds since the epoch for this execution (frozen during EXEC, as in Redis). */
+  now = 0;
+  /** Executing the queued commands of EXEC: blocking commands must not wait. */
+  inExec = false;
+  /** Only the leader deletes expired keys; elsewhere they just read as missing. */
+  leader = true;
+  /** Per database: when each key was last read or written (s), for OBJECT IDLETIME. */
+  readonly access: Array<Map<string, number>> = Array.from({ length: DATABASES }, () => new Map());
+  private sweepCursor: { db: number; it: Iterator<string> } | null = null;
+
+  constructor(
+    readonly ks: Keyspace,
+    readonly fx: Effects,
+    readonly out: ReplyWriter,
+    readonly server: ServerApi,
+    /** Uniform in [0, 1): the command layer's only source of randomness. */
+    readonly random: () => number,
+  ) {}
+
+  get db(): number {
+    return this.client.db;
+  }
+
+  /** The live value of `key` in the client's database; deletes it first when it has expired. */
+  lookup(key: string, db: number = this.client.db): Value | undefined {
+    const d = this.ks.dbs[db]!;
+    const v = d.keys.get(key);
+    if (v === undefined) {
+      this.server.stats.keyspaceMisses++;
+      return undefined;
+    }
+    if (d.expires.size > 0) {
+      const at = d.expires.get(key);
+      if (at !== undefined && at <= this.now) {
+        if (this.leader) this.expire(db, key);
+        this.server.stats.keyspaceMisses++;
+        return undefined;
+      }
+    }
+    this.server.stats.keyspaceHits++;
+    this.access[db]!.set(key, Math.floor(this.now / 1000));
+    return v;
+  }
+
+  /** Records an access to `key` that did not go through lookup (a blind SET). */
+  touch(key: string): void {
+    this.access[this.client.db]!.set(key, Math.floor(this.now / 1000));
+  }
+
+  /** Forgets access times of up to `n` keys that no longer exist (bounded work per call). */
+  sweepAccess(n: number): void {
+    for (let done = 0; done < n; ) {
+      if (this.sweepCursor === null) this.sweepCursor = { db: 0, it: this.access[0]!.keys() };
+      const { db, it } = this.sweepCursor;
+      const r = it.next();
+      if (r.done === true) {
+        this.sweepCursor = db + 1 < DATABASES ? { db: db + 1, it: this.access[db + 1]!.keys() } : null;
+        if (this.sweepCursor === null) return;
+        continue;
+      }
+      if (!this.ks.dbs[db]!.keys.has(r.value)) this.access[db]!.delete(r.value);
+      done++;
+    }
+  }
+
+  /** Deletes an expired key: logged as DEL (followers never expire keys themselves). */
+  expire(db: number, key: string): void {
+    this.fx.del(db, key);
+    this.server.notify(db, 'x', 'expired', key);
+    this.server.stats.expiredKeys++;
+  }
+
+  exists(key: string): boolean {
+    return this.lookup(key) !== undefined;
+  }
+
+  getString(key: string): string | undefined {
+    const v = this.lookup(key);
+    if (v !== undefined && typeof v !== 'string') fail(Err.WRONGTYPE);
+    return v;
+  }
+
+  getList(key: string): List | undefined {
+    const v = this.lookup(key);
+    if (v !== undefined && !(v instanceof List)) fail(Err.WRONGTYPE);
+    return v;
+  }
+
+  getHash(key: string): Hash | undefined {
+    const v = this.lookup(key);
+    if (v !== undefined && !(v instanceof Map)) fail(Err.WRONGTYPE);
+    return v;
+  }
+
+  getSet(key: string): RSet | undefined {
+    const v = this.lookup(key);
+    if (v !== undefined && !(v instanceof Set)) fail(Err.WRONGTYPE);
+    return v;
+  }
+
+  getZSet(key: string): ZSet | undefined {
+    const v = this.lookup(key);
+    if (v !== undefined && !(v instanceof ZSet)) fail(Err.WRONGTYPE);
+    return v;
+  }
+
+  /** Publishes a keyspace event for `key` in the client's database. */
+  notify(cls: NotifyClass, event: string, key: string): void {
+    this.server.notify(this.client.db, cls, event, key);
+  }
+
+  /** Marks `key` ready for clients blocked on it (after a push to a list or sorted set). */
+  signalReady(key: string, db: number = this.client.db): void {
+    this.server.signalReady(db, key);
+  }
+}

@@ -1,0 +1,93 @@
+// SCAN, HSCAN, SSCAN and ZSCAN cursors.
+//
+// Redis's stateless reverse-binary cursor walks its own hash table's buckets; JS Maps expose
+// no buckets, but their iterators survive concurrent inserts and deletes (deleted entries are
+// skipped, new ones are visited). So a cursor here names a live iterator kept by the server:
+// everything present for the whole scan is returned exactly once. Cursors are bounded in number
+// (least recently used first out); an unknown cursor starts the scan again from the beginning,
+// which can repeat elements but never loses one, as SCAN's contract allows.
+import { globMatch } from '../glob.js';
+import { intArg, is } from './args.js';
+import type { Ctx } from './context.js';
+import { fail, syntax } from './reply-error.js';
+
+const MAX_CURSORS = 4096;
+/** Entries examined per call at most, whatever COUNT says: bounds the time of one call. */
+const MAX_WORK = 100_000;
+
+export class CursorRegistry {
+  private readonly live = new Map<number, { source: object; it: Iterator<unknown> }>();
+  private next = 1;
+
+  /** The iterator of `cursor` over `source`, or a fresh one. */
+  open<T>(cursor: number, source: object, fresh: () => Iterator<T>): Iterator<T> {
+    const found = this.live.get(cursor);
+    if (found !== undefined && found.source === source) {
+      this.live.delete(cursor);
+      return found.it as Iterator<T>;
+    }
+    return fresh();
+  }
+
+  /** Parks an unfinished iterator and returns its cursor number. */
+  park(source: object, it: Iterator<unknown>): number {
+    if (this.live.size >= MAX_CURSORS) this.live.delete(this.live.keys().next().value!);
+    const id = this.next;
+    this.next = this.next >= Number.MAX_SAFE_INTEGER ? 1 : this.next + 1;
+    this.live.set(id, { source, it });
+    return id;
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+}
+
+export interface ScanOptions {
+  readonly cursor: number;
+  readonly match: string | null;
+  readonly count: number;
+  readonly type: string | null;
+}
+
+/** Parses `cursor [MATCH p] [COUNT n] [TYPE t]` starting at argv[first]. */
+export function scanOptions(c: Ctx, first: number, allowType: boolean): ScanOptions {
+  const a = c.argv;
+  const cursorText = a[first]!;
+  if (!/^[0-9]+$/.test(cursorText)) fail('ERR invalid cursor');
+  let match: string | null = null;
+  let count = 10;
+  let type: string | null = null;
+  for (let i = first + 1; i < a.length; i += 2) {
+    if (i + 1 >= a.length) throw syntax();
+    if (is(a[i], 'MATCH')) match = a[i + 1]!;
+    else if (is(a[i], 'COUNT')) {
+      count = intArg(a[i + 1]!);
+      if (count < 1) throw syntax();
+    } else if (allowType && is(a[i], 'TYPE')) type = a[i + 1]!.toLowerCase();
+    else throw syntax();
+  }
+  if (match === '*') match = null;
+  return { cursor: Number(cursorText), match, count, type };
+}
+
+/**
+ * Advances a scan over `source`: examines up to COUNT entries and returns those MATCH allows,
+ * with the cursor to continue from (0 when the scan is complete).
+ */
+export function scanStep<T>(c: Ctx, o: ScanOptions, source: object, fresh: () => Iterator<T>, nameOf: (entry: T) => string): { next: number; entries: T[] } {
+  const registry = c.server.cursors;
+  const it = o.cursor === 0 ? fresh() : registry.open(o.cursor, source, fresh);
+  const entries: T[] = [];
+  let done = false;
+  const budget = Math.min(o.count, MAX_WORK);
+  for (let examined = 0; examined < budget; examined++) {
+    const r = it.next();
+    if (r.done === true) {
+      done = true;
+      break;
+    }
+    if (o.match === null || globMatch(o.match, nameOf(r.value))) entries.push(r.value);
+  }
+  return { next: done ? 0 : registry.park(source, it), entries };
+}

@@ -1,0 +1,71 @@
+// What command handlers need from the service around them: notifications, blocking,
+// pub/sub, clients, configuration, ACLs and persistence. The CacheService implements it.
+import type { AclStore } from '../acl.js';
+import type { Client } from '../client.js';
+import type { ConfigStore } from '../config.js';
+import type { CommandSpec, Ctx, NotifyClass, BLOCKED } from './context.js';
+import type { CursorRegistry } from './scan.js';
+
+export interface ServerStats {
+  expiredKeys: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+  totalCommands: number;
+  totalConnections: number;
+  rejectedConnections: number;
+  pubsubMessages: number;
+}
+
+export interface CommandCatalog {
+  get(name: string): CommandSpec | undefined;
+  all(): Iterable<CommandSpec>;
+  readonly count: number;
+}
+
+export interface ServerApi {
+  readonly stats: ServerStats;
+  readonly cursors: CursorRegistry;
+  readonly config: ConfigStore;
+  readonly acl: AclStore;
+  readonly commands: CommandCatalog;
+  /** proto-max-bulk-len: the largest string a command may build. */
+  readonly maxStringBytes: number;
+
+  notify(db: number, cls: NotifyClass, event: string, key: string): void;
+  signalReady(db: number, key: string): void;
+  /** Every key of a database may have changed (SWAPDB): re-check clients blocked on it. */
+  signalDb(db: number): void;
+  /** Seconds since `key` was last read or written (OBJECT IDLETIME). */
+  idleSeconds(db: number, key: string): number;
+  /** Parks the client until one of `keys` is ready or `timeoutMs` (0 = never) passes. */
+  block(c: Ctx, keys: readonly string[], timeoutMs: number): typeof BLOCKED;
+  /** Parks the client until `work` settles, then lets the function it yields write the reply. */
+  suspend(c: Ctx, work: Promise<(c: Ctx) => void>): typeof BLOCKED;
+  /** EXEC: runs the client's queued commands, or replies null when a watched key changed. */
+  runTransaction(c: Ctx): void;
+
+  publish(channel: string, message: string): number;
+  subscribe(client: Client, channels: readonly string[], pattern: boolean): void;
+  unsubscribe(client: Client, channels: readonly string[], pattern: boolean): void;
+  /** Drops every subscription without confirmations (RESET). */
+  unsubscribeAll(client: Client): void;
+  channels(pattern: string | null): string[];
+  subscribers(channel: string): number;
+  readonly patternCount: number;
+
+  watch(client: Client, db: number, key: string): void;
+  unwatch(client: Client): void;
+
+  clients(): Iterable<Client>;
+  /** Closes a client (CLIENT KILL, or the caller itself after the reply for QUIT). */
+  kill(client: Client): void;
+  unblock(client: Client, withError: boolean): boolean;
+
+  info(sections: readonly string[]): string;
+  resetStats(): void;
+  /** Unix time (s) of the last completed snapshot. */
+  readonly lastSave: number;
+  /** Starts a snapshot; resolves when it is written. Rejects when persistence is off. */
+  save(): Promise<void>;
+  readonly saving: boolean;
+}

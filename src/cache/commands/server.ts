@@ -1,0 +1,220 @@
+// Server commands: INFO, CONFIG, TIME, LASTSAVE, SAVE, BGSAVE, COMMAND and FUNCTION.
+import { BLOCKED, type CommandSpec, type Ctx } from './context.js';
+import { fail, syntax } from './reply-error.js';
+import { NO_KEYS, command, family } from './spec.js';
+
+function info(c: Ctx): void {
+  c.out.verbatim(c.server.info(c.argv.slice(1).map((s) => s.toLowerCase())));
+}
+
+function configGet(c: Ctx): void {
+  const pairs = c.server.config.get(c.argv.slice(2));
+  c.out.map(pairs.length);
+  for (const [k, v] of pairs) {
+    c.out.bulk(k);
+    c.out.bulk(v);
+  }
+}
+
+function configSet(c: Ctx): void {
+  const a = c.argv;
+  if ((a.length - 2) % 2 !== 0) fail("ERR wrong number of arguments for 'config|set' command");
+  const pairs: Array<[string, string]> = [];
+  for (let i = 2; i < a.length; i += 2) pairs.push([a[i]!, a[i + 1]!]);
+  const err = c.server.config.set(pairs);
+  if (err !== null) fail('ERR ' + err);
+  c.out.ok();
+}
+
+function time(c: Ctx): void {
+  const ms = c.now;
+  c.out.array(2);
+  c.out.bulk(String(Math.floor(ms / 1000)));
+  c.out.bulk(String((ms % 1000) * 1000));
+}
+
+function save(c: Ctx): typeof BLOCKED {
+  if (c.server.saving) fail('ERR Background save already in progress');
+  return c.server.suspend(
+    c,
+    c.server.save().then(
+      () => (x: Ctx) => x.out.ok(),
+      (err: Error) => (x: Ctx) => x.out.error('ERR ' + err.message),
+    ),
+  );
+}
+
+function bgsave(c: Ctx): void {
+  if (c.argv.length > 2 || (c.argv.length === 2 && c.argv[1]!.toUpperCase() !== 'SCHEDULE')) throw syntax();
+  if (c.server.saving) fail('ERR Background save already in progress');
+  c.server.save().catch(() => undefined);
+  c.out.simple('Background saving started');
+}
+
+/** The COMMAND INFO entry of one command (Redis 7 shape, with key specs and subcommands). */
+function writeInfo(c: Ctx, s: CommandSpec): void {
+  c.out.array(10);
+  c.out.bulk(s.name);
+  c.out.int(s.arity);
+  c.out.set(s.flags.length);
+  for (const f of s.flags) c.out.simple(f);
+  c.out.int(s.firstKey);
+  c.out.int(s.lastKey);
+  c.out.int(s.step);
+  c.out.set(s.categories.length);
+  for (const cat of s.categories) c.out.simple('@' + cat);
+  c.out.set(0);
+  if (s.firstKey > 0) {
+    c.out.array(1);
+    c.out.map(3);
+    c.out.bulk('flags');
+    const keyFlags = s.flags.includes('write') ? ['RW', 'update'] : ['RO', 'access'];
+    c.out.set(keyFlags.length);
+    for (const f of keyFlags) c.out.simple(f);
+    c.out.bulk('begin_search');
+    c.out.map(2);
+    c.out.bulk('type');
+    c.out.bulk('index');
+    c.out.bulk('spec');
+    c.out.map(1);
+    c.out.bulk('index');
+    c.out.int(s.firstKey);
+    c.out.bulk('find_keys');
+    c.out.map(2);
+    c.out.bulk('type');
+    c.out.bulk('range');
+    c.out.bulk('spec');
+    c.out.map(3);
+    c.out.bulk('lastkey');
+    c.out.int(s.lastKey < 0 ? s.lastKey : s.lastKey - s.firstKey);
+    c.out.bulk('keystep');
+    c.out.int(s.step);
+    c.out.bulk('limit');
+    c.out.int(0);
+  } else c.out.array(0);
+  const subs = s.subcommands === undefined ? [] : [...s.subcommands.values()];
+  c.out.array(subs.length);
+  for (const sub of subs) writeInfo(c, sub);
+}
+
+function writeDocs(c: Ctx, s: CommandSpec): void {
+  const subs = s.subcommands === undefined ? [] : [...s.subcommands.values()];
+  c.out.map(subs.length > 0 ? 3 : 2);
+  c.out.bulk('summary');
+  c.out.bulk(s.summary);
+  c.out.bulk('group');
+  c.out.bulk(s.group);
+  if (subs.length === 0) return;
+  c.out.bulk('subcommands');
+  c.out.map(subs.length);
+  for (const sub of subs) {
+    c.out.bulk(sub.name);
+    writeDocs(c, sub);
+  }
+}
+
+function commandAll(c: Ctx): void {
+  const all = [...c.server.commands.all()];
+  c.out.array(all.length);
+  for (const s of all) writeInfo(c, s);
+}
+
+function commandInfo(c: Ctx): void {
+  const names = c.argv.slice(2);
+  const specs = names.length === 0 ? [...c.server.commands.all()] : names.map((n) => c.server.commands.get(n.toLowerCase()));
+  c.out.array(specs.length);
+  for (const s of specs) {
+    if (s === undefined) c.out.nullArray();
+    else writeInfo(c, s);
+  }
+}
+
+function commandDocs(c: Ctx): void {
+  const names = c.argv.slice(2);
+  const specs = names.length === 0 ? [...c.server.commands.all()] : names.map((n) => c.server.commands.get(n.toLowerCase()));
+  const found = specs.filter((s): s is CommandSpec => s !== undefined);
+  c.out.map(found.length);
+  for (const s of found) {
+    c.out.bulk(s.name);
+    writeDocs(c, s);
+  }
+}
+
+function commandList(c: Ctx): void {
+  const a = c.argv;
+  let filter: (s: CommandSpec) => boolean = () => true;
+  if (a.length === 5 && a[2]!.toUpperCase() === 'FILTERBY') {
+    const kind = a[3]!.toUpperCase();
+    const value = a[4]!.toLowerCase();
+    if (kind === 'ACLCAT') filter = (s) => s.categories.includes(value.replace(/^@/, ''));
+    else if (kind === 'PATTERN') filter = (s) => new RegExp('^' + value.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$').test(s.name);
+    else if (kind === 'MODULE') filter = () => false;
+    else throw syntax();
+  } else if (a.length !== 2) throw syntax();
+  c.out.bulkArray([...c.server.commands.all()].filter(filter).map((s) => s.name));
+}
+
+function commandGetkeys(c: Ctx): void {
+  const argv = c.argv.slice(2);
+  const spec = c.server.commands.get(argv[0]!.toLowerCase());
+  if (spec === undefined) fail('ERR Invalid command specified');
+  if (spec.arity > 0 ? argv.length !== spec.arity : argv.length < -spec.arity) fail('ERR Invalid number of arguments specified for command');
+  const keys = keysOf(spec, argv);
+  if (keys.length === 0) fail('ERR The command has no key arguments');
+  c.out.bulkArray(keys);
+}
+
+/** The key arguments of a command line, from its key positions or its numkeys rule. */
+export function keysOf(spec: CommandSpec, argv: readonly string[]): string[] {
+  if (spec.keysOf !== undefined) return spec.keysOf(argv);
+  if (spec.firstKey === 0) return [];
+  const last = spec.lastKey < 0 ? argv.length + spec.lastKey : spec.lastKey;
+  const keys: string[] = [];
+  for (let i = spec.firstKey; i <= last && i < argv.length; i += spec.step) keys.push(argv[i]!);
+  return keys;
+}
+
+const ADMIN = '@admin @slow @dangerous';
+const configCommands = [
+  command('config|get', -3, 'admin noscript loading stale', NO_KEYS, ADMIN, 'Returns configuration parameters.', configGet),
+  command('config|set', -4, 'admin noscript loading stale', NO_KEYS, ADMIN, 'Sets configuration parameters.', configSet),
+  command('config|resetstat', 2, 'admin noscript loading stale', NO_KEYS, ADMIN, 'Resets the statistics of INFO.', (c) => {
+    c.server.resetStats();
+    c.out.ok();
+  }),
+  command('config|rewrite', 2, 'admin noscript loading stale', NO_KEYS, ADMIN, 'Rewrites the configuration file.', () => fail('ERR The server is running without a config file')),
+];
+
+const commandCommands = [
+  command('command|count', 2, 'loading stale', NO_KEYS, '@connection @slow', 'Returns the number of commands.', (c) => c.out.int(c.server.commands.count)),
+  command('command|info', -2, 'loading stale', NO_KEYS, '@connection @slow', 'Describes commands.', commandInfo),
+  command('command|docs', -2, 'loading stale', NO_KEYS, '@connection @slow', 'Documents commands.', commandDocs),
+  command('command|list', -2, 'loading stale', NO_KEYS, '@connection @slow', 'Lists command names.', commandList),
+  command('command|getkeys', -3, 'loading stale', NO_KEYS, '@connection @slow', 'Extracts the keys of a command line.', commandGetkeys),
+];
+
+const functionCommands = [
+  command('function|list', -2, 'noscript', NO_KEYS, '@scripting @slow', 'Lists function libraries (none until scripting exists).', (c) => {
+    for (let i = 2; i < c.argv.length; i++) {
+      const o = c.argv[i]!.toUpperCase();
+      if (o === 'LIBRARYNAME' && i + 1 < c.argv.length) i++;
+      else if (o !== 'WITHCODE') throw syntax();
+    }
+    c.out.array(0);
+  }),
+  command('function|flush', -2, 'write noscript', NO_KEYS, '@write @slow @scripting', 'Deletes every function library.', (c) => {
+    if (c.argv.length > 3 || (c.argv.length === 3 && !['ASYNC', 'SYNC'].includes(c.argv[2]!.toUpperCase()))) throw syntax();
+    c.out.ok();
+  }),
+];
+
+export const serverCommands = family('server', [
+  command('info', -1, 'loading stale', NO_KEYS, '@slow @dangerous', 'Returns information and statistics about the server.', info),
+  command('config', -2, '', NO_KEYS, '@slow', 'Reads and changes configuration.', () => undefined, { subcommands: configCommands }),
+  command('time', 1, 'loading stale fast', NO_KEYS, '@fast', 'Returns the server time.', time),
+  command('lastsave', 1, 'loading stale fast', NO_KEYS, '@admin @fast @dangerous', 'Returns the Unix time of the last snapshot.', (c) => c.out.int(c.server.lastSave)),
+  command('save', 1, 'admin noscript', NO_KEYS, ADMIN, 'Writes a snapshot and waits for it.', save),
+  command('bgsave', -1, 'admin noscript', NO_KEYS, ADMIN, 'Writes a snapshot in the background.', bgsave),
+  command('command', -1, 'loading stale', NO_KEYS, '@connection @slow', 'Describes the commands of the server.', commandAll, { subcommands: commandCommands }),
+  command('function', -2, '', NO_KEYS, '@slow', 'Manages function libraries.', () => undefined, { subcommands: functionCommands }),
+]);

@@ -1,0 +1,204 @@
+// Set commands (Redis t_set.c). SINTER/SUNION/SDIFF and their STORE forms share
+// combineGeneric; SPOP is logged as SREM of the members it chose.
+import type { RSet } from '../machine/values.js';
+import { intArg, is } from './args.js';
+import type { Ctx } from './context.js';
+import { Err, fail, syntax } from './reply-error.js';
+import { pickElements, randomPicks } from './random.js';
+import { scanOptions, scanStep } from './scan.js';
+import { ALL_KEYS, ONE_KEY, command, family } from './spec.js';
+
+function sadd(c: Ctx): void {
+  const key = c.argv[1]!;
+  c.getSet(key);
+  const n = c.fx.sadd(c.db, key, c.argv.slice(2));
+  if (n > 0) c.notify('s', 'sadd', key);
+  c.out.int(n);
+}
+
+function srem(c: Ctx): void {
+  const key = c.argv[1]!;
+  const s = c.getSet(key);
+  if (s === undefined) return c.out.int(0);
+  const members = c.argv.slice(2).filter((m) => s.has(m));
+  if (members.length === 0) return c.out.int(0);
+  const n = c.fx.srem(c.db, key, members);
+  c.notify('s', 'srem', key);
+  if (c.ks.dbs[c.db]!.keys.get(key) === undefined) c.notify('g', 'del', key);
+  c.out.int(n);
+}
+
+function writeSet(c: Ctx, members: Iterable<string>, size: number): void {
+  c.out.set(size);
+  for (const m of members) c.out.bulk(m);
+}
+
+function smembers(c: Ctx): void {
+  const s = c.getSet(c.argv[1]!);
+  if (s === undefined) return c.out.set(0);
+  writeSet(c, s, s.size);
+}
+
+function sismember(c: Ctx): void {
+  c.out.int(c.getSet(c.argv[1]!)?.has(c.argv[2]!) ? 1 : 0);
+}
+
+function smismember(c: Ctx): void {
+  const s = c.getSet(c.argv[1]!);
+  c.out.array(c.argv.length - 2);
+  for (let i = 2; i < c.argv.length; i++) c.out.int(s?.has(c.argv[i]!) ? 1 : 0);
+}
+
+function scard(c: Ctx): void {
+  c.out.int(c.getSet(c.argv[1]!)?.size ?? 0);
+}
+
+function spop(c: Ctx): void {
+  const a = c.argv;
+  if (a.length > 3) throw syntax();
+  const key = a[1]!;
+  const hasCount = a.length === 3;
+  const count = hasCount ? intArg(a[2]!, Err.POSITIVE) : 1;
+  if (count < 0) fail(Err.POSITIVE);
+  const s = c.getSet(key);
+  if (s === undefined) return hasCount ? c.out.set(0) : c.out.nullBulk();
+  if (hasCount && count === 0) return c.out.set(0);
+  const chosen = pickElements(s, s.size, randomPicks(c.random, s.size, count));
+  c.fx.srem(c.db, key, chosen);
+  c.notify('s', 'spop', key);
+  if (c.ks.dbs[c.db]!.keys.get(key) === undefined) c.notify('g', 'del', key);
+  if (hasCount) writeSet(c, chosen, chosen.length);
+  else c.out.bulk(chosen[0]!);
+}
+
+function srandmember(c: Ctx): void {
+  const a = c.argv;
+  if (a.length > 3) throw syntax();
+  const s = c.getSet(a[1]!);
+  if (a.length === 2) {
+    if (s === undefined) return c.out.nullBulk();
+    return c.out.bulk(pickElements(s, s.size, randomPicks(c.random, s.size, 1))[0]!);
+  }
+  const count = intArg(a[2]!);
+  if (s === undefined || count === 0) return c.out.array(0);
+  c.out.bulkArray(pickElements(s, s.size, randomPicks(c.random, s.size, count)));
+}
+
+function smove(c: Ctx): void {
+  const [, src, dst, member] = c.argv as [string, string, string, string];
+  const from = c.getSet(src);
+  if (from === undefined) return c.out.int(0);
+  const to = c.getSet(dst);
+  if (!from.has(member)) return c.out.int(0);
+  if (src === dst) return c.out.int(1);
+  c.fx.smove(c.db, src, dst, member);
+  c.notify('s', 'srem', src);
+  if (c.ks.dbs[c.db]!.keys.get(src) === undefined) c.notify('g', 'del', src);
+  if (to === undefined || !to.has(member)) c.notify('s', 'sadd', dst);
+  c.out.int(1);
+}
+
+type SetOp = 'inter' | 'union' | 'diff';
+
+/** The combination of the sets named by `keys` (missing keys are empty sets). */
+function combine(c: Ctx, keys: readonly string[], op: SetOp): Set<string> {
+  const sets: Array<RSet | undefined> = keys.map((k) => c.getSet(k));
+  if (op === 'union') {
+    const out = new Set<string>();
+    for (const s of sets) if (s !== undefined) for (const m of s) out.add(m);
+    return out;
+  }
+  const first = sets[0];
+  if (first === undefined) return new Set();
+  if (op === 'diff') {
+    const out = new Set(first);
+    for (let i = 1; i < sets.length && out.size > 0; i++) {
+      const s = sets[i];
+      if (s !== undefined) for (const m of s) out.delete(m);
+    }
+    return out;
+  }
+  if (sets.some((s) => s === undefined)) return new Set();
+  // Intersect starting from the smallest set, as Redis does.
+  const sorted = (sets as RSet[]).slice().sort((x, y) => x.size - y.size);
+  const out = new Set<string>();
+  outer: for (const m of sorted[0]!) {
+    for (let i = 1; i < sorted.length; i++) if (!sorted[i]!.has(m)) continue outer;
+    out.add(m);
+  }
+  return out;
+}
+
+function combineGeneric(c: Ctx, op: SetOp): void {
+  const r = combine(c, c.argv.slice(1), op);
+  writeSet(c, r, r.size);
+}
+
+function combineStore(c: Ctx, op: SetOp): void {
+  const dst = c.argv[1]!;
+  const r = combine(c, c.argv.slice(2), op);
+  const existed = c.lookup(dst) !== undefined;
+  if (existed) c.fx.del(c.db, dst);
+  if (r.size > 0) {
+    c.fx.sadd(c.db, dst, [...r]);
+    c.notify('s', `s${op}store`, dst);
+  } else if (existed) c.notify('g', 'del', dst);
+  c.out.int(r.size);
+}
+
+function sintercard(c: Ctx): void {
+  const a = c.argv;
+  const numkeys = intArg(a[1]!);
+  if (numkeys <= 0) fail(Err.NUMKEYS);
+  if (numkeys > a.length - 2) fail("ERR Number of keys can't be greater than number of args");
+  let limit = 0;
+  for (let i = 2 + numkeys; i < a.length; i += 2) {
+    if (!is(a[i], 'LIMIT') || i + 1 >= a.length) throw syntax();
+    limit = intArg(a[i + 1]!);
+    if (limit < 0) fail("ERR LIMIT can't be negative");
+  }
+  const n = combine(c, a.slice(2, 2 + numkeys), 'inter').size;
+  c.out.int(limit > 0 ? Math.min(limit, n) : n);
+}
+
+function sscan(c: Ctx): void {
+  const o = scanOptions(c, 2, false);
+  const s = c.getSet(c.argv[1]!);
+  if (s === undefined) {
+    c.out.array(2);
+    c.out.bulk('0');
+    return c.out.array(0);
+  }
+  const { next, entries } = scanStep(c, o, s, () => s.values(), (m) => m);
+  c.out.array(2);
+  c.out.bulk(String(next));
+  c.out.bulkArray(entries);
+}
+
+const W = '@write @set';
+const R = '@read @set';
+const STORE_KEYS = [1, -1, 1] as const;
+export const setCommands = family('set', [
+  command('sadd', -3, 'write denyoom fast', ONE_KEY, `${W} @fast`, 'Adds members to a set.', sadd),
+  command('srem', -3, 'write fast', ONE_KEY, `${W} @fast`, 'Removes members from a set.', srem),
+  command('smembers', 2, 'readonly', ONE_KEY, `${R} @slow`, 'Returns every member of a set.', smembers),
+  command('sismember', 3, 'readonly fast', ONE_KEY, `${R} @fast`, 'Tells whether a member is in a set.', sismember),
+  command('smismember', -3, 'readonly fast', ONE_KEY, `${R} @fast`, 'Tells whether each of several members is in a set.', smismember),
+  command('scard', 2, 'readonly fast', ONE_KEY, `${R} @fast`, 'Returns the number of members.', scard),
+  command('spop', -2, 'write fast', ONE_KEY, `${W} @fast`, 'Removes and returns random members.', spop),
+  command('srandmember', -2, 'readonly', ONE_KEY, `${R} @slow`, 'Returns random members.', srandmember),
+  command('smove', 4, 'write fast', [1, 2, 1], `${W} @fast`, 'Moves a member from one set to another.', smove),
+  command('sinter', -2, 'readonly', ALL_KEYS, `${R} @slow`, 'Returns the intersection of sets.', (c) => combineGeneric(c, 'inter')),
+  command('sunion', -2, 'readonly', ALL_KEYS, `${R} @slow`, 'Returns the union of sets.', (c) => combineGeneric(c, 'union')),
+  command('sdiff', -2, 'readonly', ALL_KEYS, `${R} @slow`, 'Returns the difference of sets.', (c) => combineGeneric(c, 'diff')),
+  command('sinterstore', -3, 'write denyoom', STORE_KEYS, `${W} @slow`, 'Stores the intersection of sets.', (c) => combineStore(c, 'inter')),
+  command('sunionstore', -3, 'write denyoom', STORE_KEYS, `${W} @slow`, 'Stores the union of sets.', (c) => combineStore(c, 'union')),
+  command('sdiffstore', -3, 'write denyoom', STORE_KEYS, `${W} @slow`, 'Stores the difference of sets.', (c) => combineStore(c, 'diff')),
+  command('sintercard', -3, 'readonly movablekeys', [0, 0, 0], `${R} @slow`, 'Returns the size of the intersection of sets.', sintercard, {
+    keysOf: (argv) => {
+      const n = Number(argv[1]);
+      return Number.isSafeInteger(n) && n > 0 ? argv.slice(2, 2 + n) : [];
+    },
+  }),
+  command('sscan', -3, 'readonly', ONE_KEY, `${R} @slow`, 'Iterates over the members of a set.', sscan),
+]);

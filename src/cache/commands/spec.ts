@@ -1,0 +1,50 @@
+// Building command table entries compactly: flags and ACL categories are written as
+// space-separated words, the way they appear in Redis's command table.
+import type { CommandFlag, CommandSpec, Handler } from './context.js';
+
+export interface SpecOptions {
+  readonly keysOf?: (argv: readonly string[]) => string[];
+  readonly subcommands?: readonly CommandSpec[];
+}
+
+/** One command: `keys` is [firstKey, lastKey, step] (all 0 for keyless commands). */
+export function command(
+  name: string,
+  arity: number,
+  flags: string,
+  keys: readonly [number, number, number],
+  categories: string,
+  summary: string,
+  handler: Handler,
+  options: SpecOptions = {},
+): CommandSpec {
+  const words = (s: string) => s.split(' ').filter((w) => w.length > 0);
+  const subs = options.subcommands;
+  return {
+    name,
+    arity,
+    flags: words(flags) as CommandFlag[],
+    firstKey: keys[0],
+    lastKey: keys[1],
+    step: keys[2],
+    categories: words(categories).map((c) => c.replace(/^@/, '')),
+    group: '',
+    summary,
+    handler,
+    ...(options.keysOf === undefined ? {} : { keysOf: options.keysOf }),
+    ...(subs === undefined ? {} : { subcommands: new Map(subs.map((s) => [s.name.slice(s.name.indexOf('|') + 1), s])) }),
+  };
+}
+
+/** Tags the commands of one family (t_string, t_list, ...) with their COMMAND DOCS group. */
+export function family(group: string, specs: readonly CommandSpec[]): CommandSpec[] {
+  return specs.map((s) => {
+    const subs = s.subcommands;
+    if (subs === undefined) return { ...s, group };
+    return { ...s, group, subcommands: new Map([...subs].map(([k, v]) => [k, { ...v, group }])) };
+  });
+}
+
+export const NO_KEYS = [0, 0, 0] as const;
+export const ONE_KEY = [1, 1, 1] as const;
+export const ALL_KEYS = [1, -1, 1] as const;

@@ -1,0 +1,87 @@
+// The command table: every command Depot's RESP server knows, by lower-case name, with
+// subcommands as "parent|sub". COMMAND, ACL rules and the dispatcher all read it.
+import type { AclCatalog } from '../acl.js';
+import { aclCommandsTable } from './acl-commands.js';
+import { connectionCommands } from './connection.js';
+import type { CommandSpec } from './context.js';
+import { hashCommands } from './hashes.js';
+import { keyCommands } from './keys.js';
+import { listCommands } from './lists.js';
+import { pubsubCommandsTable } from './pubsub.js';
+import type { CommandCatalog } from './server-api.js';
+import { serverCommands } from './server.js';
+import { setCommands } from './sets.js';
+import { stringCommands } from './strings.js';
+import { transactionCommands } from './transactions.js';
+import { zsetCommands } from './zsets.js';
+
+export class CommandTable implements CommandCatalog, AclCatalog {
+  private readonly byName = new Map<string, CommandSpec>();
+  /** Top-level and sub commands by full name, for ACL rules. */
+  private readonly fullNames = new Map<string, CommandSpec>();
+  private readonly categoryList: string[];
+
+  constructor(specs: readonly CommandSpec[] = ALL_COMMANDS) {
+    for (const s of specs) {
+      if (this.byName.has(s.name)) throw new Error(`duplicate command ${s.name}`);
+      this.byName.set(s.name, s);
+      // Upper case is what clients send: a second entry saves a toLowerCase per command.
+      this.byName.set(s.name.toUpperCase(), s);
+      if (s.subcommands === undefined) this.fullNames.set(s.name, s);
+      else for (const sub of s.subcommands.values()) this.fullNames.set(sub.name, sub);
+    }
+    const cats = new Set<string>();
+    for (const s of this.fullNames.values()) for (const c of s.categories) cats.add(c);
+    this.categoryList = [...cats].sort();
+  }
+
+  /** The command named `name` in any case, or undefined. */
+  lookup(name: string): CommandSpec | undefined {
+    return this.byName.get(name) ?? this.byName.get(name.toLowerCase());
+  }
+
+  get(name: string): CommandSpec | undefined {
+    const lower = name.toLowerCase();
+    const bar = lower.indexOf('|');
+    if (bar < 0) return this.byName.get(lower);
+    return this.byName.get(lower.slice(0, bar))?.subcommands?.get(lower.slice(bar + 1));
+  }
+
+  *all(): Iterable<CommandSpec> {
+    for (const [name, s] of this.byName) if (name === s.name) yield s;
+  }
+
+  get count(): number {
+    return this.byName.size / 2;
+  }
+
+  commandNames(): Iterable<string> {
+    return this.fullNames.keys();
+  }
+
+  categoriesOf(name: string): readonly string[] {
+    return this.fullNames.get(name)?.categories ?? [];
+  }
+
+  categories(): readonly string[] {
+    return this.categoryList;
+  }
+
+  has(name: string): boolean {
+    return this.fullNames.has(name) || this.byName.has(name);
+  }
+}
+
+export const ALL_COMMANDS: readonly CommandSpec[] = [
+  ...stringCommands,
+  ...keyCommands,
+  ...listCommands,
+  ...hashCommands,
+  ...setCommands,
+  ...zsetCommands,
+  ...transactionCommands,
+  ...pubsubCommandsTable,
+  ...connectionCommands,
+  ...serverCommands,
+  ...aclCommandsTable,
+];

@@ -1,0 +1,136 @@
+// ZUNION, ZINTER, ZDIFF and their STORE forms (Redis zunionInterDiffGenericCommand). Inputs may
+// be sorted sets or plain sets (every member scoring 1); results are ordered by score, then
+// member.
+import { ZSet, type ZEntry } from '../machine/zset.js';
+import { intArg, is, parseDouble } from './args.js';
+import type { Ctx } from './context.js';
+import { Err, fail, syntax } from './reply-error.js';
+import { command } from './spec.js';
+import { storeEntries, writeEntries } from './zset-reply.js';
+
+type Op = 'union' | 'inter' | 'diff';
+type Aggregate = 'sum' | 'min' | 'max';
+
+interface CombineRequest {
+  keys: string[];
+  /** The inputs, read (and type-checked) before the options are parsed, as Redis does. */
+  sources: Array<Map<string, number> | null>;
+  weights: number[];
+  aggregate: Aggregate;
+  withScores: boolean;
+}
+
+/** Parses `numkeys key... [WEIGHTS w...] [AGGREGATE a] [WITHSCORES]` from argv[first]. */
+function combineArgs(c: Ctx, first: number, op: Op, store: boolean): CombineRequest {
+  const a = c.argv;
+  const numkeys = intArg(a[first]!);
+  if (numkeys < 1) fail(`ERR at least 1 input key is needed for '${a[0]!.toLowerCase()}' command`);
+  if (first + numkeys >= a.length) throw syntax();
+  const keys = a.slice(first + 1, first + 1 + numkeys);
+  const r: CombineRequest = { keys, sources: keys.map((k) => source(c, k)), weights: new Array<number>(numkeys).fill(1), aggregate: 'sum', withScores: false };
+  for (let i = first + 1 + numkeys; i < a.length; i++) {
+    if (op !== 'diff' && is(a[i], 'WEIGHTS') && i + numkeys < a.length) {
+      for (let k = 0; k < numkeys; k++) {
+        const w = parseDouble(a[++i]!);
+        if (w === null) fail('ERR weight value is not a float');
+        r.weights[k] = w;
+      }
+    } else if (op !== 'diff' && is(a[i], 'AGGREGATE') && i + 1 < a.length) {
+      const g = a[++i]!.toLowerCase();
+      if (g !== 'sum' && g !== 'min' && g !== 'max') throw syntax();
+      r.aggregate = g;
+    } else if (!store && is(a[i], 'WITHSCORES')) r.withScores = true;
+    else throw syntax();
+  }
+  return r;
+}
+
+/** A source's members and scores: sorted sets as they are, sets with score 1. */
+function source(c: Ctx, key: string): Map<string, number> | null {
+  const v = c.lookup(key);
+  if (v === undefined) return null;
+  if (v instanceof ZSet) return v.dict;
+  if (v instanceof Set) return new Map([...v].map((m) => [m, 1]));
+  fail(Err.WRONGTYPE);
+}
+
+function aggregate(how: Aggregate, a: number, b: number): number {
+  if (how === 'min') return Math.min(a, b);
+  if (how === 'max') return Math.max(a, b);
+  const s = a + b;
+  return Number.isNaN(s) ? 0 : s; // inf + -inf: Redis stores 0
+}
+
+function weighted(score: number, weight: number): number {
+  const s = score * weight;
+  return Number.isNaN(s) ? 0 : s;
+}
+
+function compute(op: Op, r: CombineRequest): ZEntry[] {
+  const sources = r.sources;
+  const result = new Map<string, number>();
+  if (op === 'union') {
+    sources.forEach((src, i) => {
+      if (src === null) return;
+      for (const [m, s] of src) {
+        const w = weighted(s, r.weights[i]!);
+        const old = result.get(m);
+        result.set(m, old === undefined ? w : aggregate(r.aggregate, old, w));
+      }
+    });
+  } else if (op === 'inter') {
+    if (sources.some((s) => s === null)) return [];
+    const srcs = sources as Array<Map<string, number>>;
+    const order = srcs.map((_, i) => i).sort((x, y) => srcs[x]!.size - srcs[y]!.size);
+    outer: for (const [m] of srcs[order[0]!]!) {
+      let acc: number | undefined;
+      for (let i = 0; i < srcs.length; i++) {
+        const s = srcs[i]!.get(m);
+        if (s === undefined) continue outer;
+        const w = weighted(s, r.weights[i]!);
+        acc = acc === undefined ? w : aggregate(r.aggregate, acc, w);
+      }
+      result.set(m, acc!);
+    }
+  } else {
+    const first = sources[0];
+    if (first === null || first === undefined) return [];
+    outer: for (const [m, s] of first) {
+      for (let i = 1; i < sources.length; i++) if (sources[i]?.has(m)) continue outer;
+      result.set(m, s);
+    }
+  }
+  const entries: ZEntry[] = [...result].map(([member, score]) => ({ member, score }));
+  entries.sort((x, y) => (x.score !== y.score ? x.score - y.score : x.member < y.member ? -1 : x.member > y.member ? 1 : 0));
+  return entries;
+}
+
+function combineReply(c: Ctx, op: Op): void {
+  const r = combineArgs(c, 1, op, false);
+  writeEntries(c, compute(op, r), r.withScores);
+}
+
+function combineStore(c: Ctx, op: Op): void {
+  const dst = c.argv[1]!;
+  const entries = compute(op, combineArgs(c, 2, op, true));
+  storeEntries(c, dst, entries, `z${op}store`);
+  c.out.int(entries.length);
+}
+function numkeysAt(first: number, withDst: boolean): (argv: readonly string[]) => string[] {
+  return (argv) => {
+    const n = Number(argv[first]);
+    const keys = Number.isSafeInteger(n) && n > 0 ? argv.slice(first + 1, first + 1 + n) : [];
+    return withDst ? [argv[1]!, ...keys] : keys;
+  };
+}
+
+const W = '@write @sortedset @slow';
+const R = '@read @sortedset @slow';
+export const zsetCombineCommands = [
+  command('zunion', -3, 'readonly movablekeys', [0, 0, 0], R, 'Returns the union of sorted sets.', (c) => combineReply(c, 'union'), { keysOf: numkeysAt(1, false) }),
+  command('zinter', -3, 'readonly movablekeys', [0, 0, 0], R, 'Returns the intersection of sorted sets.', (c) => combineReply(c, 'inter'), { keysOf: numkeysAt(1, false) }),
+  command('zdiff', -3, 'readonly movablekeys', [0, 0, 0], R, 'Returns the difference of sorted sets.', (c) => combineReply(c, 'diff'), { keysOf: numkeysAt(1, false) }),
+  command('zunionstore', -4, 'write denyoom movablekeys', [1, 1, 1], W, 'Stores the union of sorted sets.', (c) => combineStore(c, 'union'), { keysOf: numkeysAt(2, true) }),
+  command('zinterstore', -4, 'write denyoom movablekeys', [1, 1, 1], W, 'Stores the intersection of sorted sets.', (c) => combineStore(c, 'inter'), { keysOf: numkeysAt(2, true) }),
+  command('zdiffstore', -4, 'write denyoom movablekeys', [1, 1, 1], W, 'Stores the difference of sorted sets.', (c) => combineStore(c, 'diff'), { keysOf: numkeysAt(2, true) }),
+];

@@ -1,0 +1,71 @@
+// Proposes the effects of the commands executed in one event-loop turn as one log entry, and
+// tracks what has committed. Batches are numbered (seq) in proposal order; a reply produced
+// while batch N is open, or after it was proposed, is released once batch N has committed.
+// Entries commit in log order, so "committed through seq N" is a single number.
+import type { Group } from '../raft/group.js';
+import { assert } from '../util/assert.js';
+import { EffectEncoder } from './machine/effects.js';
+import type { CacheMachine } from './machine/machine.js';
+
+/** A batch larger than this is proposed at once instead of at the end of the turn. */
+const MAX_BATCH_BYTES = 1024 * 1024;
+
+export class Committer {
+  readonly enc = new EffectEncoder();
+  /** Last batch proposed. */
+  private proposedSeq = 0;
+  /** Last batch known committed (applied on this node). */
+  committedSeq = 0;
+  /** Log index of each batch in flight, for INFO and diagnostics. */
+  lastIndex = 0;
+  inFlight = 0;
+
+  constructor(
+    private readonly group: Group<void>,
+    private readonly machine: CacheMachine,
+    private readonly onCommitted: (seq: number) => void,
+    private readonly onFailed: (err: unknown) => void,
+  ) {}
+
+  /** The batch a reply produced now depends on. */
+  gate(): number {
+    return this.enc.count > 0 ? this.proposedSeq + 1 : this.proposedSeq;
+  }
+
+  get hasPending(): boolean {
+    return this.enc.count > 0;
+  }
+
+  /** Called after a command; proposes early when the batch has grown large. */
+  afterCommand(): void {
+    if (this.enc.bytes >= MAX_BATCH_BYTES) this.flush();
+  }
+
+  /** Proposes the open batch, if any. */
+  flush(): void {
+    const payload = this.enc.take();
+    if (payload === null) return;
+    const seq = ++this.proposedSeq;
+    let proposal;
+    try {
+      proposal = this.machine.proposeApplied(payload, (p) => this.group.propose(p));
+    } catch (err) {
+      this.onFailed(err);
+      return;
+    }
+    this.lastIndex = proposal.index;
+    this.inFlight++;
+    proposal.applied.then(
+      () => {
+        this.inFlight--;
+        assert(seq === this.committedSeq + 1, `batch ${seq} committed out of order`);
+        this.committedSeq = seq;
+        this.onCommitted(seq);
+      },
+      (err: unknown) => {
+        this.inFlight--;
+        this.onFailed(err);
+      },
+    );
+  }
+}

@@ -1,0 +1,161 @@
+// Runs one command line for a client, with Redis's checks in Redis's order: command lookup,
+// arity, authentication, ACL, pub/sub context, MULTI queueing, out-of-memory; then the
+// handler. Also EXEC (replaying the queue) and the retry of blocked commands whose keys
+// became ready.
+import type { ReplyWriter } from '../protocol/resp/writer.js';
+import { isDepotError } from '../util/errors.js';
+import type { BlockedClients } from './blocking.js';
+import type { Client } from './client.js';
+import { BLOCKED, type CommandSpec, type Ctx } from './commands/context.js';
+import { ReplyError } from './commands/reply-error.js';
+import { keysOf } from './commands/server.js';
+import type { CommandTable } from './commands/table.js';
+
+/** Commands that run (not queue) while a transaction is open. */
+const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+/** Commands allowed on a RESP2 connection in subscriber mode. */
+const SUBSCRIBER_ALLOWED = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
+
+export interface DispatchHooks {
+  /** True when writes may run here (this node leads the group). */
+  readonly writable: boolean;
+  /** True while this leader has not yet applied everything committed before it led. */
+  readonly loading: boolean;
+  /** True when maxmemory is set and exceeded. */
+  readonly overMemory: boolean;
+  /** Called when a handler blocks the client. */
+  onCommand(client: Client, spec: CommandSpec): void;
+}
+
+export type Outcome = 'done' | 'blocked';
+
+export class Dispatcher {
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly table: CommandTable,
+    private readonly blocked: BlockedClients,
+    private readonly hooks: DispatchHooks,
+  ) {}
+
+  private get out(): ReplyWriter {
+    return this.ctx.out;
+  }
+
+  /** Executes `argv` for `client`, writing its reply into the shared writer. */
+  execute(client: Client, argv: string[], now: number): Outcome {
+    const c = this.ctx;
+    c.client = client;
+    c.now = now;
+    c.argv = argv;
+    this.out.resp = client.resp;
+    client.lastInteraction = now;
+    const spec = this.resolve(client, argv);
+    if (spec === null) return 'done';
+    if (client.multi !== null && !TRANSACTION_CONTROL.has(spec.name)) {
+      client.multi.push(argv);
+      this.out.simple('QUEUED');
+      return 'done';
+    }
+    const outcome = this.run(spec);
+    this.hooks.onCommand(client, spec);
+    return outcome;
+  }
+
+  /** The spec to run, or null after writing the error that prevents it. */
+  private resolve(client: Client, argv: string[]): CommandSpec | null {
+    let spec = this.table.lookup(argv[0]!);
+    let error: string | null = null;
+    if (spec === undefined) {
+      const args = argv
+        .slice(1, 21)
+        .map((a) => `'${a.slice(0, 128)}' `)
+        .join('');
+      error = `ERR unknown command '${argv[0]!.slice(0, 128)}', with args beginning with: ${args}`;
+    } else if (spec.subcommands !== undefined && argv.length >= 2) {
+      const sub = spec.subcommands.get(argv[1]!.toLowerCase());
+      if (sub === undefined) error = `ERR unknown subcommand '${argv[1]!.slice(0, 128)}'. Try ${spec.name.toUpperCase()} HELP.`;
+      spec = sub;
+    }
+    if (error === null && spec !== undefined) error = this.check(client, spec, argv);
+    if (error === null) return spec!;
+    if (client.multi !== null) client.multiError = true;
+    this.out.error(error);
+    return null;
+  }
+
+  /** Arity, authentication, permissions, subscriber mode and memory: the first error, or null. */
+  private check(client: Client, spec: CommandSpec, argv: string[]): string | null {
+    const n = argv.length;
+    if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) return `ERR wrong number of arguments for '${spec.name}' command`;
+    if (!client.authenticated && !spec.flags.includes('no_auth')) return 'NOAUTH Authentication required.';
+    const user = client.user;
+    if (!user.canRun(spec.name)) return `NOPERM this user has no permissions to run the '${spec.name}' command`;
+    if (!user.allKeys) {
+      for (const key of keysOf(spec, argv)) {
+        if (!user.canAccessKey(key)) return 'NOPERM this user has no permissions to access one of the keys used as arguments';
+      }
+    }
+    if (client.resp === 2 && client.subscriptions > 0 && !SUBSCRIBER_ALLOWED.has(spec.name)) {
+      return `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
+    }
+    if (this.hooks.loading && !spec.flags.includes('loading')) return 'LOADING Redis is loading the dataset in memory';
+    if (client.multi !== null && spec.flags.includes('no_multi')) return 'ERR Command not allowed inside a transaction';
+    if (!this.hooks.writable && spec.flags.includes('write')) return "READONLY You can't write against a read only replica.";
+    if (this.hooks.overMemory && spec.flags.includes('denyoom')) return "OOM command not allowed when used memory > 'maxmemory'.";
+    return null;
+  }
+
+  /** Runs a resolved command; a ReplyError becomes the reply. */
+  private run(spec: CommandSpec): Outcome {
+    try {
+      return spec.handler(this.ctx) === BLOCKED ? 'blocked' : 'done';
+    } catch (err) {
+      if (err instanceof ReplyError) this.out.error(err.message);
+      else if (isDepotError(err)) this.out.error(`ERR ${err.message}`);
+      else throw err;
+      return 'done';
+    }
+  }
+
+  /** EXEC's body: every queued command in order, each reply in one array. */
+  runTransaction(): void {
+    const c = this.ctx;
+    const client = c.client;
+    const queued = client.multi ?? [];
+    client.multi = null;
+    this.out.array(queued.length);
+    c.inExec = true;
+    try {
+      for (const argv of queued) {
+        c.argv = argv;
+        const spec = this.resolve(client, argv);
+        if (spec !== null) this.run(spec);
+      }
+    } finally {
+      c.inExec = false;
+    }
+  }
+
+  /**
+   * Retries the commands of clients blocked on keys that became ready, oldest first, and
+   * reports each retry: served (its reply is in the writer) or still blocked.
+   */
+  serveBlocked(now: number, onResult: (client: Client, served: boolean) => void): void {
+    // Serving may make further keys ready (BLMOVE pushes): bounded passes, like Redis's loop.
+    for (let pass = 0; pass < 64 && this.blocked.hasReady; pass++) {
+      for (const [db, key] of this.blocked.takeReady()) {
+        for (const client of this.blocked.waiters(db, key)) {
+          const state = client.blocked;
+          if (state === null || state.db !== db) continue;
+          const c = this.ctx;
+          c.client = client;
+          c.now = now;
+          c.argv = state.argv;
+          this.out.resp = client.resp;
+          const spec = this.table.lookup(state.argv[0]!)!;
+          onResult(client, this.run(spec) === 'done');
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,156 @@
+// INFO: the sections and fields clients and tools read (ioredis waits while `loading:1`;
+// monitoring reads used_memory, connected_clients, keyspace lines, ...). Sections: server,
+// clients, memory, persistence, stats, replication, cpu, keyspace; "all"/"everything"/
+// "default" as in Redis.
+import { arch, platform, release, totalmem } from 'node:os';
+import { REDIS_VERSION } from './commands/connection.js';
+import type { CacheService } from './service.js';
+
+const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'keyspace'];
+const DEPOT_VERSION = '0.1.0';
+
+function human(bytes: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${bytes}B` : `${v.toFixed(2)}${units[i]}`;
+}
+
+function server(s: CacheService, now: number): string[] {
+  const uptime = Math.floor((now - s.startedAt) / 1000);
+  return [
+    `redis_version:${REDIS_VERSION}`,
+    `depot_version:${DEPOT_VERSION}`,
+    'redis_git_sha1:00000000',
+    'redis_git_dirty:0',
+    'redis_mode:standalone',
+    `os:${platform()} ${release()} ${arch()}`,
+    'arch_bits:64',
+    'multiplexing_api:epoll',
+    `process_id:${process.pid}`,
+    `node_version:${process.versions.node}`,
+    `tcp_port:${s.port}`,
+    `server_time_usec:${now * 1000}`,
+    `uptime_in_seconds:${uptime}`,
+    `uptime_in_days:${Math.floor(uptime / 86400)}`,
+    `hz:${s.settings.hz}`,
+    'executable:depot',
+    'config_file:',
+  ];
+}
+
+function clients(s: CacheService): string[] {
+  let pubsub = 0;
+  for (const c of s.clients()) if (c.subscriptions > 0) pubsub++;
+  return [
+    `connected_clients:${s.clientCount}`,
+    `maxclients:${s.settings.maxclients}`,
+    `blocked_clients:${s.blockedCount}`,
+    `pubsub_clients:${pubsub}`,
+    'tracking_clients:0',
+  ];
+}
+
+function memory(s: CacheService): string[] {
+  const m = process.memoryUsage();
+  return [
+    `used_memory:${s.usedMemory}`,
+    `used_memory_human:${human(s.usedMemory)}`,
+    `used_memory_rss:${m.rss}`,
+    `used_memory_rss_human:${human(m.rss)}`,
+    `total_system_memory:${totalmem()}`,
+    `maxmemory:${s.settings.maxmemory}`,
+    `maxmemory_human:${human(s.settings.maxmemory)}`,
+    'maxmemory_policy:noeviction',
+    'mem_allocator:v8',
+  ];
+}
+
+function persistence(s: CacheService): string[] {
+  const on = s.persistenceEnabled;
+  return [
+    `loading:${s.loading ? 1 : 0}`,
+    'async_loading:0',
+    `rdb_changes_since_last_save:${s.machine.ks.changes}`,
+    `rdb_bgsave_in_progress:${s.saving ? 1 : 0}`,
+    `rdb_last_save_time:${s.lastSave}`,
+    'rdb_last_bgsave_status:ok',
+    `aof_enabled:${on ? 1 : 0}`,
+    'aof_rewrite_in_progress:0',
+    'aof_last_write_status:ok',
+    `aof_fsync:${s.settings.appendfsync}`,
+  ];
+}
+
+function stats(s: CacheService): string[] {
+  const st = s.stats;
+  const commit = s.commitState;
+  return [
+    `total_connections_received:${st.totalConnections}`,
+    `total_commands_processed:${st.totalCommands}`,
+    `rejected_connections:${st.rejectedConnections}`,
+    `expired_keys:${st.expiredKeys}`,
+    `expired_keys_active:${s.expiredByCycle}`,
+    'evicted_keys:0',
+    `keyspace_hits:${st.keyspaceHits}`,
+    `keyspace_misses:${st.keyspaceMisses}`,
+    `pubsub_channels:${s.channels(null).length}`,
+    `pubsub_patterns:${s.patternCount}`,
+    `pubsub_messages_delivered:${st.pubsubMessages}`,
+    `depot_log_index:${commit.lastIndex}`,
+    `depot_proposals_in_flight:${commit.inFlight}`,
+  ];
+}
+
+function replication(): string[] {
+  return ['role:master', 'connected_slaves:0', 'master_failover_state:no-failover', 'master_repl_offset:0'];
+}
+
+function cpu(): string[] {
+  const u = process.cpuUsage();
+  return [`used_cpu_sys:${(u.system / 1e6).toFixed(6)}`, `used_cpu_user:${(u.user / 1e6).toFixed(6)}`];
+}
+
+function keyspace(s: CacheService, now: number): string[] {
+  const lines: string[] = [];
+  s.machine.ks.dbs.forEach((db, i) => {
+    if (db.keys.size === 0) return;
+    let ttlSum = 0;
+    let ttlCount = 0;
+    // avg_ttl from a bounded sample, as Redis estimates it.
+    for (const at of db.expires.values()) {
+      if (ttlCount >= 1000) break;
+      if (at > now) {
+        ttlSum += at - now;
+        ttlCount++;
+      }
+    }
+    lines.push(`db${i}:keys=${db.keys.size},expires=${db.expires.size},avg_ttl=${ttlCount === 0 ? 0 : Math.round(ttlSum / ttlCount)}`);
+  });
+  return lines;
+}
+
+export function buildInfo(s: CacheService, requested: readonly string[]): string {
+  const now = Date.now();
+  let names = requested.length === 0 || requested.includes('default') ? DEFAULT_SECTIONS : requested;
+  if (requested.includes('all') || requested.includes('everything')) names = DEFAULT_SECTIONS;
+  const blocks: string[] = [];
+  for (const name of names) {
+    const title = name.charAt(0).toUpperCase() + name.slice(1);
+    let lines: string[] | null = null;
+    if (name === 'server') lines = server(s, now);
+    else if (name === 'clients') lines = clients(s);
+    else if (name === 'memory') lines = memory(s);
+    else if (name === 'persistence') lines = persistence(s);
+    else if (name === 'stats') lines = stats(s);
+    else if (name === 'replication') lines = replication();
+    else if (name === 'cpu') lines = cpu();
+    else if (name === 'keyspace') lines = keyspace(s, now);
+    if (lines !== null) blocks.push(`# ${title}\r\n${lines.map((l) => l + '\r\n').join('')}`);
+  }
+  return blocks.join('\r\n');
+}

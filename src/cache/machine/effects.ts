@@ -1,0 +1,359 @@
+// The effect log format: what a cache group's log entries hold (docs/cache.md, "Effects").
+//
+// A payload is a sequence of effect records, each
+//   u8 op | u8 db | fields...
+// with fields as  str = u32 BE length + bytes,  num = f64 BE,  flag = u8,  strs = u32 BE count
+// + that many str. Every effect is deterministic: scores and expiry times are absolute, random
+// choices are resolved (SPOP is written as SREM of the chosen members).
+import { assert } from '../../util/assert.js';
+import { DepotError } from '../../util/errors.js';
+import type { Keyspace } from './keyspace.js';
+
+export const Op = {
+  SET: 1,
+  DEL: 2,
+  PEXPIREAT: 3,
+  PERSIST: 4,
+  APPEND: 5,
+  SETRANGE: 6,
+  RENAME: 7,
+  COPY: 8,
+  MOVE: 9,
+  SWAPDB: 10,
+  FLUSHDB: 11,
+  FLUSHALL: 12,
+  PUSH: 13,
+  POP: 14,
+  LSET: 15,
+  LINSERT: 16,
+  LREM: 17,
+  LTRIM: 18,
+  LMOVE: 19,
+  HSET: 20,
+  HDEL: 21,
+  SADD: 22,
+  SREM: 23,
+  SMOVE: 24,
+  ZADD: 25,
+  ZREM: 26,
+} as const;
+export type Op = (typeof Op)[keyof typeof Op];
+
+const INITIAL_BYTES = 16 * 1024;
+
+/** Appends effect records to a growing buffer; `take()` hands out one payload. */
+export class EffectEncoder {
+  private buf = Buffer.allocUnsafeSlow(INITIAL_BYTES);
+  private pos = 0;
+  private start = 0;
+  /** Records in the payload being built. */
+  count = 0;
+
+  get bytes(): number {
+    return this.pos - this.start;
+  }
+
+  /** The payload built since the last take, or null when empty. Valid until the process drops it. */
+  take(): Buffer | null {
+    if (this.pos === this.start) return null;
+    const out = this.buf.subarray(this.start, this.pos);
+    this.start = this.pos;
+    this.count = 0;
+    if (this.buf.length - this.pos < 1024) {
+      this.buf = Buffer.allocUnsafeSlow(INITIAL_BYTES);
+      this.pos = this.start = 0;
+    }
+    return out;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const used = this.pos - this.start;
+    // Sized from what is in use, not from the old buffer: `start` keeps moving forward.
+    const next = Buffer.allocUnsafeSlow(Math.max(INITIAL_BYTES, (used + n) * 2));
+    this.buf.copy(next, 0, this.start, this.pos);
+    this.buf = next;
+    this.start = 0;
+    this.pos = used;
+  }
+
+  op(op: Op, db: number): this {
+    this.ensure(2);
+    this.buf[this.pos++] = op;
+    this.buf[this.pos++] = db;
+    this.count++;
+    return this;
+  }
+
+  str(s: string): this {
+    const len = s.length;
+    this.ensure(len + 4);
+    const b = this.buf;
+    let p = this.pos;
+    b[p] = len >>> 24;
+    b[p + 1] = (len >>> 16) & 0xff;
+    b[p + 2] = (len >>> 8) & 0xff;
+    b[p + 3] = len & 0xff;
+    p += 4;
+    if (len <= 24) {
+      for (let i = 0; i < len; i++) b[p++] = s.charCodeAt(i);
+      this.pos = p;
+    } else {
+      this.pos = p;
+      this.pos += this.buf.write(s, this.pos, s.length, 'latin1');
+    }
+    return this;
+  }
+
+  strs(list: readonly string[]): this {
+    this.ensure(4);
+    this.buf.writeUInt32BE(list.length, this.pos);
+    this.pos += 4;
+    for (const s of list) this.str(s);
+    return this;
+  }
+
+  num(n: number): this {
+    this.ensure(8);
+    this.buf.writeDoubleBE(n, this.pos);
+    this.pos += 8;
+    return this;
+  }
+
+  nums(list: readonly number[]): this {
+    this.ensure(4 + list.length * 8);
+    this.buf.writeUInt32BE(list.length, this.pos);
+    this.pos += 4;
+    for (const n of list) this.num(n);
+    return this;
+  }
+
+  u8(n: number): this {
+    this.ensure(1);
+    this.buf[this.pos++] = n;
+    return this;
+  }
+
+  flag(b: boolean): this {
+    this.ensure(1);
+    this.buf[this.pos++] = b ? 1 : 0;
+    return this;
+  }
+}
+
+class Reader {
+  pos = 0;
+  constructor(private readonly buf: Buffer) {}
+  get done(): boolean {
+    return this.pos >= this.buf.length;
+  }
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new DepotError('CORRUPT_LOG', 'truncated cache effect');
+  }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+  flag(): boolean {
+    return this.u8() !== 0;
+  }
+  num(): number {
+    this.need(8);
+    const n = this.buf.readDoubleBE(this.pos);
+    this.pos += 8;
+    return n;
+  }
+  str(): string {
+    this.need(4);
+    const len = this.buf.readUInt32BE(this.pos);
+    this.pos += 4;
+    this.need(len);
+    const s = this.buf.toString('latin1', this.pos, this.pos + len);
+    this.pos += len;
+    return s;
+  }
+  count(): number {
+    this.need(4);
+    const n = this.buf.readUInt32BE(this.pos);
+    this.pos += 4;
+    // Each element takes at least 4 bytes: a larger count is corruption, not a huge allocation.
+    this.need(n * 4);
+    return n;
+  }
+  strs(): string[] {
+    const n = this.count();
+    const out = new Array<string>(n);
+    for (let i = 0; i < n; i++) out[i] = this.str();
+    return out;
+  }
+  nums(): number[] {
+    const n = this.count();
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) out[i] = this.num();
+    return out;
+  }
+}
+
+/** Applies every effect of a payload to `ks`; throws CORRUPT_LOG on a malformed payload. */
+export function applyEffects(ks: Keyspace, payload: Buffer): void {
+  const r = new Reader(payload);
+  while (!r.done) applyOne(ks, r);
+}
+
+function applyOne(ks: Keyspace, r: Reader): void {
+  const op = r.u8();
+  const db = r.u8();
+  if (db >= ks.dbs.length) throw new DepotError('CORRUPT_LOG', `cache effect for database ${db}`);
+  switch (op) {
+    case Op.SET: return ks.set(db, r.str(), r.str(), r.num(), r.flag());
+    case Op.DEL: return void ks.del(db, r.str());
+    case Op.PEXPIREAT: return void ks.pexpireat(db, r.str(), r.num());
+    case Op.PERSIST: return void ks.persist(db, r.str());
+    case Op.APPEND: return void ks.append(db, r.str(), r.str());
+    case Op.SETRANGE: return void ks.setrange(db, r.str(), r.num(), r.str());
+    case Op.RENAME: return ks.rename(db, r.str(), r.str());
+    case Op.COPY: return void ks.copy(db, r.str(), r.u8(), r.str(), r.flag());
+    case Op.MOVE: return void ks.move(db, r.str(), r.u8());
+    case Op.SWAPDB: return ks.swapdb(db, r.u8());
+    case Op.FLUSHDB: return ks.flushdb(db);
+    case Op.FLUSHALL: return ks.flushall();
+    case Op.PUSH: return void ks.push(db, r.str(), r.strs(), r.flag());
+    case Op.POP: return void ks.pop(db, r.str(), r.num(), r.flag());
+    case Op.LSET: return ks.lset(db, r.str(), r.num(), r.str());
+    case Op.LINSERT: return void ks.linsert(db, r.str(), r.flag(), r.str(), r.str());
+    case Op.LREM: return void ks.lrem(db, r.str(), r.num(), r.str());
+    case Op.LTRIM: return ks.ltrim(db, r.str(), r.num(), r.num());
+    case Op.LMOVE: return void ks.lmove(db, r.str(), r.str(), r.flag(), r.flag());
+    case Op.HSET: return void ks.hset(db, r.str(), r.strs());
+    case Op.HDEL: return void ks.hdel(db, r.str(), r.strs());
+    case Op.SADD: return void ks.sadd(db, r.str(), r.strs());
+    case Op.SREM: return void ks.srem(db, r.str(), r.strs());
+    case Op.SMOVE: return void ks.smove(db, r.str(), r.str(), r.str());
+    case Op.ZADD: {
+      const key = r.str();
+      return void ks.zadd(db, key, r.nums(), r.strs());
+    }
+    case Op.ZREM: return void ks.zrem(db, r.str(), r.strs());
+    default:
+      throw new DepotError('CORRUPT_LOG', `unknown cache effect op ${op}`);
+  }
+}
+
+/**
+ * The leader's side of the effects: each method applies the effect to the live keyspace
+ * (through the same Keyspace method that `applyEffects` calls) and appends its record to the
+ * payload being built, returning what the command needs for its reply.
+ */
+export class Effects {
+  constructor(
+    private readonly ks: Keyspace,
+    readonly enc: EffectEncoder,
+  ) {}
+
+  set(db: number, key: string, value: string, pxat: number, keepTtl: boolean): void {
+    this.enc.op(Op.SET, db).str(key).str(value).num(pxat).flag(keepTtl);
+    this.ks.set(db, key, value, pxat, keepTtl);
+  }
+  del(db: number, key: string): boolean {
+    if (!this.ks.dbs[db]!.keys.has(key)) return false;
+    this.enc.op(Op.DEL, db).str(key);
+    return this.ks.del(db, key);
+  }
+  pexpireat(db: number, key: string, pxat: number): boolean {
+    this.enc.op(Op.PEXPIREAT, db).str(key).num(pxat);
+    return this.ks.pexpireat(db, key, pxat);
+  }
+  persist(db: number, key: string): boolean {
+    this.enc.op(Op.PERSIST, db).str(key);
+    return this.ks.persist(db, key);
+  }
+  append(db: number, key: string, suffix: string): number {
+    this.enc.op(Op.APPEND, db).str(key).str(suffix);
+    return this.ks.append(db, key, suffix);
+  }
+  setrange(db: number, key: string, offset: number, patch: string): number {
+    this.enc.op(Op.SETRANGE, db).str(key).num(offset).str(patch);
+    return this.ks.setrange(db, key, offset, patch);
+  }
+  rename(db: number, src: string, dst: string): void {
+    this.enc.op(Op.RENAME, db).str(src).str(dst);
+    this.ks.rename(db, src, dst);
+  }
+  copy(db: number, src: string, dstDb: number, dst: string, replace: boolean): boolean {
+    this.enc.op(Op.COPY, db).str(src).u8(dstDb).str(dst).flag(replace);
+    return this.ks.copy(db, src, dstDb, dst, replace);
+  }
+  move(db: number, key: string, dstDb: number): boolean {
+    this.enc.op(Op.MOVE, db).str(key).u8(dstDb);
+    return this.ks.move(db, key, dstDb);
+  }
+  swapdb(a: number, b: number): void {
+    this.enc.op(Op.SWAPDB, a).u8(b);
+    this.ks.swapdb(a, b);
+  }
+  flushdb(db: number): void {
+    this.enc.op(Op.FLUSHDB, db);
+    this.ks.flushdb(db);
+  }
+  flushall(): void {
+    this.enc.op(Op.FLUSHALL, 0);
+    this.ks.flushall();
+  }
+  push(db: number, key: string, elements: readonly string[], left: boolean): number {
+    this.enc.op(Op.PUSH, db).str(key).strs(elements).flag(left);
+    return this.ks.push(db, key, elements, left);
+  }
+  pop(db: number, key: string, count: number, left: boolean): string[] {
+    this.enc.op(Op.POP, db).str(key).num(count).flag(left);
+    return this.ks.pop(db, key, count, left);
+  }
+  lset(db: number, key: string, index: number, element: string): void {
+    this.enc.op(Op.LSET, db).str(key).num(index).str(element);
+    this.ks.lset(db, key, index, element);
+  }
+  linsert(db: number, key: string, after: boolean, pivot: string, element: string): number {
+    this.enc.op(Op.LINSERT, db).str(key).flag(after).str(pivot).str(element);
+    return this.ks.linsert(db, key, after, pivot, element);
+  }
+  lrem(db: number, key: string, count: number, element: string): number {
+    this.enc.op(Op.LREM, db).str(key).num(count).str(element);
+    return this.ks.lrem(db, key, count, element);
+  }
+  ltrim(db: number, key: string, start: number, stop: number): void {
+    this.enc.op(Op.LTRIM, db).str(key).num(start).num(stop);
+    this.ks.ltrim(db, key, start, stop);
+  }
+  lmove(db: number, src: string, dst: string, fromLeft: boolean, toLeft: boolean): string {
+    this.enc.op(Op.LMOVE, db).str(src).str(dst).flag(fromLeft).flag(toLeft);
+    return this.ks.lmove(db, src, dst, fromLeft, toLeft);
+  }
+  hset(db: number, key: string, pairs: readonly string[]): number {
+    assert(pairs.length % 2 === 0, 'HSET effect with an odd pair list');
+    this.enc.op(Op.HSET, db).str(key).strs(pairs);
+    return this.ks.hset(db, key, pairs);
+  }
+  hdel(db: number, key: string, fields: readonly string[]): number {
+    this.enc.op(Op.HDEL, db).str(key).strs(fields);
+    return this.ks.hdel(db, key, fields);
+  }
+  sadd(db: number, key: string, members: readonly string[]): number {
+    this.enc.op(Op.SADD, db).str(key).strs(members);
+    return this.ks.sadd(db, key, members);
+  }
+  srem(db: number, key: string, members: readonly string[]): number {
+    this.enc.op(Op.SREM, db).str(key).strs(members);
+    return this.ks.srem(db, key, members);
+  }
+  smove(db: number, src: string, dst: string, member: string): boolean {
+    this.enc.op(Op.SMOVE, db).str(src).str(dst).str(member);
+    return this.ks.smove(db, src, dst, member);
+  }
+  zadd(db: number, key: string, scores: readonly number[], members: readonly string[]): number {
+    this.enc.op(Op.ZADD, db).str(key).nums(scores).strs(members);
+    return this.ks.zadd(db, key, scores, members);
+  }
+  zrem(db: number, key: string, members: readonly string[]): number {
+    this.enc.op(Op.ZREM, db).str(key).strs(members);
+    return this.ks.zrem(db, key, members);
+  }
+}

@@ -1,0 +1,351 @@
+// The keyspace and the deterministic mutations ("effects") that change it. Every change to
+// the data goes through one of these methods, on the leader (right after a command resolved
+// its effects), on followers and during recovery (decoded from the log): one code path.
+//
+// The methods trust their arguments: type checks, argument validation, time and randomness
+// are the command layer's job on the leader, which only emits effects that apply cleanly.
+// Each method returns what the leader needs for its reply (counts, popped elements).
+import { assert } from '../../util/assert.js';
+import { Db, List, ZSet, cloneValue, type Hash, type RSet, type Value } from './values.js';
+
+export const DATABASES = 16;
+
+/** Told about every key about to change (WATCH, blocked clients, keyspace snapshots). */
+export interface KeyspaceObserver {
+  beforeWrite(db: Db, dbIndex: number, key: string): void;
+  /** A whole database is about to be emptied or swapped. */
+  beforeDbWrite(db: Db, dbIndex: number): void;
+}
+
+export class Keyspace {
+  readonly dbs: Db[] = Array.from({ length: DATABASES }, () => new Db());
+  /** Mutations applied since start (INFO's rdb_changes_since_last_save counts from a mark). */
+  changes = 0;
+  private readonly observers: KeyspaceObserver[] = [];
+
+  observe(o: KeyspaceObserver): () => void {
+    this.observers.push(o);
+    return () => {
+      const i = this.observers.indexOf(o);
+      if (i >= 0) this.observers.splice(i, 1);
+    };
+  }
+
+  private touch(dbIndex: number, key: string): Db {
+    const db = this.dbs[dbIndex]!;
+    for (const o of this.observers) o.beforeWrite(db, dbIndex, key);
+    this.changes++;
+    return db;
+  }
+
+  private touchDb(dbIndex: number): void {
+    const db = this.dbs[dbIndex]!;
+    for (const o of this.observers) o.beforeDbWrite(db, dbIndex);
+    this.changes++;
+  }
+
+  // ---- keys and strings ----
+
+  /** `pxat` 0 = no expiry; `keepTtl` keeps an existing one (SET KEEPTTL, INCR, SETRANGE). */
+  set(dbIndex: number, key: string, value: string, pxat: number, keepTtl: boolean): void {
+    const db = this.touch(dbIndex, key);
+    db.keys.set(key, value);
+    if (keepTtl) return;
+    if (pxat > 0) db.expires.set(key, pxat);
+    else if (db.expires.size > 0) db.expires.delete(key);
+  }
+
+  del(dbIndex: number, key: string): boolean {
+    const db = this.dbs[dbIndex]!;
+    if (!db.keys.has(key)) return false;
+    this.touch(dbIndex, key);
+    db.keys.delete(key);
+    db.expires.delete(key);
+    return true;
+  }
+
+  pexpireat(dbIndex: number, key: string, pxat: number): boolean {
+    const db = this.dbs[dbIndex]!;
+    if (!db.keys.has(key)) return false;
+    this.touch(dbIndex, key).expires.set(key, pxat);
+    return true;
+  }
+
+  persist(dbIndex: number, key: string): boolean {
+    const db = this.dbs[dbIndex]!;
+    if (!db.expires.has(key)) return false;
+    this.touch(dbIndex, key).expires.delete(key);
+    return true;
+  }
+
+  append(dbIndex: number, key: string, suffix: string): number {
+    const db = this.touch(dbIndex, key);
+    const old = db.keys.get(key);
+    assert(old === undefined || typeof old === 'string', 'APPEND to a non-string');
+    const next = old === undefined ? suffix : old + suffix;
+    db.keys.set(key, next);
+    return next.length;
+  }
+
+  setrange(dbIndex: number, key: string, offset: number, patch: string): number {
+    const db = this.touch(dbIndex, key);
+    const old = db.keys.get(key) ?? '';
+    assert(typeof old === 'string', 'SETRANGE on a non-string');
+    const padded = old.length < offset ? old + '\0'.repeat(offset - old.length) : old;
+    const next = padded.slice(0, offset) + patch + padded.slice(offset + patch.length);
+    db.keys.set(key, next);
+    return next.length;
+  }
+
+  /** RENAME: the value and its expiry move; an existing destination is replaced. */
+  rename(dbIndex: number, src: string, dst: string): void {
+    const db = this.dbs[dbIndex]!;
+    const value = db.keys.get(src);
+    assert(value !== undefined, 'RENAME of a missing key');
+    const pxat = db.expires.get(src);
+    this.del(dbIndex, src);
+    this.touch(dbIndex, dst);
+    db.keys.set(dst, value);
+    if (pxat !== undefined) db.expires.set(dst, pxat);
+    else db.expires.delete(dst);
+  }
+
+  copy(dbIndex: number, src: string, dstDb: number, dst: string, replace: boolean): boolean {
+    const from = this.dbs[dbIndex]!;
+    const value = from.keys.get(src);
+    const to = this.dbs[dstDb]!;
+    if (value === undefined || (!replace && to.keys.has(dst))) return false;
+    const pxat = from.expires.get(src);
+    this.touch(dstDb, dst);
+    to.keys.set(dst, cloneValue(value));
+    if (pxat !== undefined) to.expires.set(dst, pxat);
+    else to.expires.delete(dst);
+    return true;
+  }
+
+  move(dbIndex: number, key: string, dstDb: number): boolean {
+    const from = this.dbs[dbIndex]!;
+    const to = this.dbs[dstDb]!;
+    const value = from.keys.get(key);
+    if (value === undefined || to.keys.has(key)) return false;
+    const pxat = from.expires.get(key);
+    this.del(dbIndex, key);
+    this.touch(dstDb, key);
+    to.keys.set(key, value);
+    if (pxat !== undefined) to.expires.set(key, pxat);
+    return true;
+  }
+
+  swapdb(a: number, b: number): void {
+    this.touchDb(a);
+    this.touchDb(b);
+    const t = this.dbs[a]!;
+    this.dbs[a] = this.dbs[b]!;
+    this.dbs[b] = t;
+  }
+
+  /** Replaces the database object: a snapshot in progress keeps reading the old one. */
+  flushdb(dbIndex: number): void {
+    this.touchDb(dbIndex);
+    this.dbs[dbIndex] = new Db();
+  }
+
+  flushall(): void {
+    for (let i = 0; i < DATABASES; i++) this.flushdb(i);
+  }
+
+  // ---- lists ----
+
+  private listFor(dbIndex: number, key: string): List {
+    const db = this.touch(dbIndex, key);
+    let list = db.keys.get(key);
+    if (list === undefined) {
+      list = new List();
+      db.keys.set(key, list);
+    }
+    assert(list instanceof List, 'list effect on a non-list');
+    return list;
+  }
+
+  /** Deletes a collection key left empty, as Redis never keeps empty collections. */
+  private dropIfEmpty(dbIndex: number, key: string, size: number): void {
+    if (size > 0) return;
+    const db = this.dbs[dbIndex]!;
+    db.keys.delete(key);
+    db.expires.delete(key);
+  }
+
+  push(dbIndex: number, key: string, elements: readonly string[], left: boolean): number {
+    const list = this.listFor(dbIndex, key);
+    if (left) for (const e of elements) list.pushFront(e);
+    else for (const e of elements) list.pushBack(e);
+    return list.length;
+  }
+
+  pop(dbIndex: number, key: string, count: number, left: boolean): string[] {
+    const list = this.listFor(dbIndex, key);
+    const n = Math.min(count, list.length);
+    const out = new Array<string>(n);
+    for (let i = 0; i < n; i++) out[i] = left ? list.popFront() : list.popBack();
+    this.dropIfEmpty(dbIndex, key, list.length);
+    return out;
+  }
+
+  lset(dbIndex: number, key: string, index: number, element: string): void {
+    this.listFor(dbIndex, key).setAt(index, element);
+  }
+
+  /** Inserts next to the first `pivot`; the new length, or -1 when the pivot is absent. */
+  linsert(dbIndex: number, key: string, after: boolean, pivot: string, element: string): number {
+    const list = this.listFor(dbIndex, key);
+    const at = list.indexOf(pivot);
+    if (at < 0) return -1;
+    const items = list.toArray();
+    items.splice(after ? at + 1 : at, 0, element);
+    list.replace(items);
+    return list.length;
+  }
+
+  /** LREM semantics: count > 0 from the head, < 0 from the tail, 0 all. */
+  lrem(dbIndex: number, key: string, count: number, element: string): number {
+    const list = this.listFor(dbIndex, key);
+    const items = list.toArray();
+    const limit = count === 0 ? Infinity : Math.abs(count);
+    let removed = 0;
+    const keep: string[] = [];
+    if (count >= 0) {
+      for (const v of items) {
+        if (v === element && removed < limit) removed++;
+        else keep.push(v);
+      }
+    } else {
+      for (let i = items.length - 1; i >= 0; i--) {
+        if (items[i] === element && removed < limit) removed++;
+        else keep.push(items[i]!);
+      }
+      keep.reverse();
+    }
+    if (removed > 0) list.replace(keep);
+    this.dropIfEmpty(dbIndex, key, list.length);
+    return removed;
+  }
+
+  /** Keeps elements `start..stop` (normalised; start > stop empties the list). */
+  ltrim(dbIndex: number, key: string, start: number, stop: number): void {
+    const list = this.listFor(dbIndex, key);
+    list.replace(start > stop ? [] : list.slice(start, stop));
+    this.dropIfEmpty(dbIndex, key, list.length);
+  }
+
+  lmove(dbIndex: number, src: string, dst: string, fromLeft: boolean, toLeft: boolean): string {
+    const [element] = this.pop(dbIndex, src, 1, fromLeft);
+    assert(element !== undefined, 'LMOVE from an empty list');
+    this.push(dbIndex, dst, [element], toLeft);
+    return element;
+  }
+
+  // ---- hashes ----
+
+  private hashFor(dbIndex: number, key: string): Hash {
+    const db = this.touch(dbIndex, key);
+    let h = db.keys.get(key);
+    if (h === undefined) {
+      h = new Map<string, string>();
+      db.keys.set(key, h);
+    }
+    assert(h instanceof Map, 'hash effect on a non-hash');
+    return h;
+  }
+
+  /** Sets field/value pairs (flat); the number of fields that were new. */
+  hset(dbIndex: number, key: string, pairs: readonly string[]): number {
+    const h = this.hashFor(dbIndex, key);
+    let added = 0;
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (!h.has(pairs[i]!)) added++;
+      h.set(pairs[i]!, pairs[i + 1]!);
+    }
+    return added;
+  }
+
+  hdel(dbIndex: number, key: string, fields: readonly string[]): number {
+    const h = this.hashFor(dbIndex, key);
+    let removed = 0;
+    for (const f of fields) if (h.delete(f)) removed++;
+    this.dropIfEmpty(dbIndex, key, h.size);
+    return removed;
+  }
+
+  // ---- sets ----
+
+  private setFor(dbIndex: number, key: string): RSet {
+    const db = this.touch(dbIndex, key);
+    let s = db.keys.get(key);
+    if (s === undefined) {
+      s = new Set<string>();
+      db.keys.set(key, s);
+    }
+    assert(s instanceof Set, 'set effect on a non-set');
+    return s;
+  }
+
+  sadd(dbIndex: number, key: string, members: readonly string[]): number {
+    const s = this.setFor(dbIndex, key);
+    const before = s.size;
+    for (const m of members) s.add(m);
+    return s.size - before;
+  }
+
+  srem(dbIndex: number, key: string, members: readonly string[]): number {
+    const s = this.setFor(dbIndex, key);
+    let removed = 0;
+    for (const m of members) if (s.delete(m)) removed++;
+    this.dropIfEmpty(dbIndex, key, s.size);
+    return removed;
+  }
+
+  smove(dbIndex: number, src: string, dst: string, member: string): boolean {
+    if (this.srem(dbIndex, src, [member]) === 0) return false;
+    this.sadd(dbIndex, dst, [member]);
+    return true;
+  }
+
+  // ---- sorted sets ----
+
+  private zsetFor(dbIndex: number, key: string): ZSet {
+    const db = this.touch(dbIndex, key);
+    let z = db.keys.get(key);
+    if (z === undefined) {
+      z = new ZSet();
+      db.keys.set(key, z);
+    }
+    assert(z instanceof ZSet, 'zset effect on a non-zset');
+    return z;
+  }
+
+  /** Sets absolute scores; the number of members that were new. */
+  zadd(dbIndex: number, key: string, scores: readonly number[], members: readonly string[]): number {
+    assert(scores.length === members.length, 'ZADD effect with unpaired scores');
+    const z = this.zsetFor(dbIndex, key);
+    let added = 0;
+    for (let i = 0; i < members.length; i++) if (z.add(members[i]!, scores[i]!)) added++;
+    return added;
+  }
+
+  zrem(dbIndex: number, key: string, members: readonly string[]): number {
+    const z = this.zsetFor(dbIndex, key);
+    let removed = 0;
+    for (const m of members) if (z.remove(m)) removed++;
+    this.dropIfEmpty(dbIndex, key, z.size);
+    return removed;
+  }
+
+  /** Replaces the whole state (restore from a snapshot). */
+  load(dbs: Db[]): void {
+    assert(dbs.length === DATABASES, 'snapshot with a wrong database count');
+    for (let i = 0; i < DATABASES; i++) this.touchDb(i);
+    for (let i = 0; i < DATABASES; i++) this.dbs[i] = dbs[i]!;
+  }
+}
+
+export type { Value };

@@ -1,0 +1,343 @@
+// Keyspace snapshots, streamed while the keyspace keeps changing (docs/cache.md, "Snapshots").
+//
+//   header   "DPKS" | u8 version (1) | f64 BE index the state includes (see CacheMachine)
+//   record   u8 type (1 string, 2 list, 3 hash, 4 set, 5 zset) | u8 db | f64 BE expiry
+//            (ms since epoch, 0 = none) | str key | value
+//            value: string = str; list, set = u32 count + str...; hash = u32 count +
+//            (str field, str value)...; zset = u32 count + (str member, f64 score)...
+//   trailer  u8 0xFF | u32 BE record count | u32 BE CRC-32C of every byte before the trailer
+//   (str = u32 BE length + bytes)
+//
+// Consistency is copy-on-write per key: at the start the databases are captured by identity
+// (FLUSHDB and SWAPDB replace or move whole Db objects, so a captured one only changes key by
+// key). Before a key of a captured Db changes, the observer hook writes its current value if
+// the stream has not written it yet; keys created after the start are marked written-as-absent
+// the same way. Each key is written exactly once, with its value at the start.
+import { crc32c } from '../../util/crc32c.js';
+import { DepotError } from '../../util/errors.js';
+import type { Keyspace, KeyspaceObserver } from './keyspace.js';
+import { Db, List, ZSet, type Value } from './values.js';
+
+const MAGIC = 'DPKS';
+const VERSION = 1;
+const CHUNK_BYTES = 64 * 1024;
+const TRAILER = 0xff;
+const Type = { string: 1, list: 2, hash: 3, set: 4, zset: 5 } as const;
+
+/** Growable output with the few field writers the format needs. */
+class Out {
+  buf = Buffer.allocUnsafe(CHUNK_BYTES * 2);
+  pos = 0;
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+  u8(n: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = n;
+  }
+  u32(n: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32BE(n, this.pos);
+    this.pos += 4;
+  }
+  f64(n: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleBE(n, this.pos);
+    this.pos += 8;
+  }
+  str(s: string): void {
+    this.ensure(4 + s.length);
+    this.buf.writeUInt32BE(s.length, this.pos);
+    this.pos += 4;
+    this.pos += this.buf.write(s, this.pos, s.length, 'latin1');
+  }
+  take(): Buffer {
+    const out = Buffer.from(this.buf.subarray(0, this.pos));
+    this.pos = 0;
+    return out;
+  }
+}
+
+function writeRecord(out: Out, dbIndex: number, key: string, value: Value, pxat: number): void {
+  if (typeof value === 'string') {
+    out.u8(Type.string);
+    out.u8(dbIndex);
+    out.f64(pxat);
+    out.str(key);
+    out.str(value);
+    return;
+  }
+  const type = value instanceof List ? Type.list : value instanceof Map ? Type.hash : value instanceof Set ? Type.set : Type.zset;
+  out.u8(type);
+  out.u8(dbIndex);
+  out.f64(pxat);
+  out.str(key);
+  if (value instanceof List) {
+    out.u32(value.length);
+    for (let i = 0; i < value.length; i++) out.str(value.at(i));
+  } else if (value instanceof Map) {
+    out.u32(value.size);
+    for (const [f, v] of value) {
+      out.str(f);
+      out.str(v);
+    }
+  } else if (value instanceof Set) {
+    out.u32(value.size);
+    for (const m of value) out.str(m);
+  } else {
+    out.u32(value.size);
+    for (const [m, s] of value.dict) {
+      out.str(m);
+      out.f64(s);
+    }
+  }
+}
+
+/** One snapshot in progress: the captured databases, the keys written, the bytes not yet yielded. */
+class Capture {
+  private readonly captured: Db[];
+  private readonly written: Map<Db, Set<string>>;
+  private readonly out = new Out();
+  private records = 0;
+  private crc = 0;
+  private readonly unobserve: () => void;
+
+  constructor(ks: Keyspace, includes: number) {
+    this.captured = ks.dbs.slice();
+    this.written = new Map(this.captured.map((db) => [db, new Set<string>()]));
+    const observer: KeyspaceObserver = {
+      beforeWrite: (db, _dbIndex, key) => this.beforeWrite(db, key),
+      beforeDbWrite: () => undefined,
+    };
+    this.unobserve = ks.observe(observer);
+    this.out.ensure(13);
+    this.out.buf.write(MAGIC, 0, 'latin1');
+    this.out.pos = 4;
+    this.out.u8(VERSION);
+    this.out.f64(includes);
+  }
+
+  /** Copy-on-write: a key about to change is written first, with its value at the start. */
+  private beforeWrite(db: Db, key: string): void {
+    const done = this.written.get(db);
+    if (done === undefined || done.has(key)) return;
+    done.add(key);
+    const value = db.keys.get(key);
+    if (value === undefined) return;
+    writeRecord(this.out, this.captured.indexOf(db), key, value, db.expires.get(key) ?? 0);
+    this.records++;
+  }
+
+  private emit(): Buffer {
+    const chunk = this.out.take();
+    this.crc = crc32c(chunk, this.crc);
+    return chunk;
+  }
+
+  /** Every key not yet written, in chunks of about CHUNK_BYTES: bounded work per step. */
+  *chunks(): Generator<Buffer> {
+    for (let i = 0; i < this.captured.length; i++) {
+      const db = this.captured[i]!;
+      const done = this.written.get(db)!;
+      for (const [key, value] of db.keys) {
+        if (done.has(key)) continue;
+        done.add(key);
+        writeRecord(this.out, i, key, value, db.expires.get(key) ?? 0);
+        this.records++;
+        if (this.out.pos >= CHUNK_BYTES) yield this.emit();
+      }
+    }
+  }
+
+  close(): void {
+    this.unobserve();
+  }
+
+  /** What remains buffered, then the trailer. */
+  *tail(): Generator<Buffer> {
+    if (this.out.pos > 0) yield this.emit();
+    const trailer = Buffer.allocUnsafe(9);
+    trailer[0] = TRAILER;
+    trailer.writeUInt32BE(this.records, 1);
+    trailer.writeUInt32BE(this.crc, 5);
+    yield trailer;
+  }
+}
+
+/**
+ * The stream of a snapshot. The keyspace is captured when the stream is first read, outside
+ * the caller's stack: `prepare` runs then and returns the log index the state includes; `finish`
+ * is awaited before the trailer (the machine holds the snapshot until that index committed).
+ */
+export function streamSnapshot(ks: Keyspace, prepare: () => number, finish: (includes: number) => Promise<void>): AsyncIterable<Buffer> {
+  async function* generate(): AsyncGenerator<Buffer> {
+    await Promise.resolve();
+    const includes = prepare();
+    const capture = new Capture(ks, includes);
+    try {
+      yield* capture.chunks();
+      await finish(includes);
+    } finally {
+      capture.close();
+    }
+    yield* capture.tail();
+  }
+  return generate();
+}
+
+export interface RestoredState {
+  readonly dbs: Db[];
+  readonly includes: number;
+}
+
+class NeedMore extends Error {}
+
+class In {
+  pos = 0;
+  constructor(readonly buf: Buffer) {}
+  need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new NeedMore();
+  }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+  u32(): number {
+    this.need(4);
+    const n = this.buf.readUInt32BE(this.pos);
+    this.pos += 4;
+    return n;
+  }
+  f64(): number {
+    this.need(8);
+    const n = this.buf.readDoubleBE(this.pos);
+    this.pos += 8;
+    return n;
+  }
+  str(): string {
+    const len = this.u32();
+    this.need(len);
+    const s = this.buf.toString('latin1', this.pos, this.pos + len);
+    this.pos += len;
+    return s;
+  }
+}
+
+function corrupt(why: string): DepotError {
+  return new DepotError('CORRUPT_LOG', `cache snapshot: ${why}`);
+}
+
+function readValue(r: In, type: number): Value {
+  if (type === Type.string) return r.str();
+  const n = r.u32();
+  if (type === Type.list) {
+    const items = new Array<string>(n);
+    for (let i = 0; i < n; i++) items[i] = r.str();
+    return new List(items);
+  }
+  if (type === Type.hash) {
+    const h = new Map<string, string>();
+    for (let i = 0; i < n; i++) h.set(r.str(), r.str());
+    return h;
+  }
+  if (type === Type.set) {
+    const s = new Set<string>();
+    for (let i = 0; i < n; i++) s.add(r.str());
+    return s;
+  }
+  if (type === Type.zset) {
+    const z = new ZSet();
+    for (let i = 0; i < n; i++) {
+      const m = r.str();
+      z.add(m, r.f64());
+    }
+    return z;
+  }
+  throw corrupt(`unknown record type ${type}`);
+}
+
+/** Incremental parser of a snapshot stream into fresh databases. */
+class SnapshotReader {
+  readonly dbs: Db[];
+  includes = -1;
+  trailer: Buffer | null = null;
+  records = 0;
+  crc = 0;
+  // A record larger than a chunk is retried only once the bytes held have doubled, so a huge
+  // value costs O(size) copies, not O(size²).
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private retryAt = 0;
+
+  constructor(private readonly databases: number) {
+    this.dbs = Array.from({ length: databases }, () => new Db());
+  }
+
+  push(chunk: Buffer, final: boolean): void {
+    if (chunk.length > 0) {
+      this.held.push(chunk);
+      this.heldBytes += chunk.length;
+    }
+    if (this.heldBytes === 0 || (!final && this.heldBytes < this.retryAt)) return;
+    const pending = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes);
+    const consumed = this.parse(pending);
+    this.crc = crc32c(pending.subarray(0, consumed), this.crc);
+    const rest = pending.subarray(this.trailer === null ? consumed : pending.length);
+    this.held = rest.length > 0 ? [rest] : [];
+    this.heldBytes = rest.length;
+    this.retryAt = consumed === 0 ? this.heldBytes * 2 : 0;
+  }
+
+  /** Parses whole records; returns the bytes consumed (excluding a trailer). */
+  private parse(pending: Buffer): number {
+    const r = new In(pending);
+    let consumed = 0;
+    try {
+      if (this.includes < 0) {
+        r.need(13);
+        if (pending.toString('latin1', 0, 4) !== MAGIC || pending[4] !== VERSION) throw corrupt('bad header');
+        r.pos = 5;
+        this.includes = r.f64();
+        consumed = r.pos;
+      }
+      while (r.pos < pending.length) {
+        if (this.trailer !== null) throw corrupt('bytes after the trailer');
+        if (pending[r.pos] === TRAILER) {
+          r.need(9);
+          this.trailer = Buffer.from(pending.subarray(r.pos, r.pos + 9));
+          if (r.pos + 9 !== pending.length) throw corrupt('bytes after the trailer');
+          return consumed;
+        }
+        const type = r.u8();
+        const db = r.u8();
+        if (db >= this.databases) throw corrupt(`database ${db}`);
+        const pxat = r.f64();
+        const key = r.str();
+        this.dbs[db]!.keys.set(key, readValue(r, type));
+        if (pxat > 0) this.dbs[db]!.expires.set(key, pxat);
+        this.records++;
+        consumed = r.pos;
+      }
+    } catch (err) {
+      if (!(err instanceof NeedMore)) throw err;
+    }
+    return consumed;
+  }
+}
+
+/** Reads a snapshot stream; the CRC and record count are checked before anything is returned. */
+export async function readSnapshot(chunks: AsyncIterable<Buffer>, databases: number): Promise<RestoredState> {
+  const reader = new SnapshotReader(databases);
+  for await (const chunk of chunks) reader.push(chunk, false);
+  reader.push(EMPTY, true);
+  const trailer = reader.trailer;
+  if (trailer === null) throw corrupt('missing trailer');
+  if (trailer.readUInt32BE(1) !== reader.records) throw corrupt('record count mismatch');
+  if (trailer.readUInt32BE(5) !== reader.crc) throw corrupt('checksum mismatch');
+  return { dbs: reader.dbs, includes: reader.includes };
+}
+
+const EMPTY = Buffer.alloc(0);

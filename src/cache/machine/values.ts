@@ -1,0 +1,39 @@
+// The values a key can hold, and the database that maps keys to them.
+//
+// Strings, hash fields and values, set members, list elements and sorted-set members are
+// latin1 JS strings (one byte per code unit: binary safe, compact one-byte strings in V8).
+import { List } from './list.js';
+import { ZSet } from './zset.js';
+
+export type Hash = Map<string, string>;
+export type RSet = Set<string>;
+export type Value = string | List | Hash | RSet | ZSet;
+export type TypeName = 'string' | 'list' | 'hash' | 'set' | 'zset';
+
+export function typeOf(v: Value): TypeName {
+  if (typeof v === 'string') return 'string';
+  if (v instanceof List) return 'list';
+  if (v instanceof Map) return 'hash';
+  if (v instanceof Set) return 'set';
+  return 'zset';
+}
+
+/** A deep copy (COPY, and snapshots of values about to change). */
+export function cloneValue(v: Value): Value {
+  if (typeof v === 'string') return v;
+  if (v instanceof List) return new List(v.toArray());
+  if (v instanceof Map) return new Map(v);
+  if (v instanceof Set) return new Set(v);
+  const z = new ZSet();
+  for (const [m, s] of v.dict) z.add(m, s);
+  return z;
+}
+
+/** One of the 16 numbered databases. */
+export class Db {
+  readonly keys = new Map<string, Value>();
+  /** Absolute expiry (ms since epoch) of the keys that have one. */
+  readonly expires = new Map<string, number>();
+}
+
+export { List, ZSet };

@@ -1,0 +1,589 @@
+// The cache service: Depot's keyspace as a Redis server sees it, without sockets. It owns the
+// command context, runs commands for clients (CacheService.execute), batches their effects into
+// proposals to the cache group, releases replies once what they depend on has committed, and
+// keeps the server-wide state: clients, pub/sub, WATCH, blocked clients, expiry, config, ACLs.
+// server/resp drives it from sockets; node/ creates it next to the group (startCache).
+import { ReplyWriter } from '../protocol/resp/writer.js';
+import type { Group } from '../raft/group.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { AclStore } from './acl.js';
+import { BlockedClients } from './blocking.js';
+import { Client, type ClientSink } from './client.js';
+import { BLOCKED, Ctx, type CommandSpec, type NotifyClass } from './commands/context.js';
+import { CursorRegistry } from './commands/scan.js';
+import type { ServerApi, ServerStats } from './commands/server-api.js';
+import { CommandTable } from './commands/table.js';
+import { Committer } from './committer.js';
+import { ConfigStore, type FsyncPolicy, type Settings } from './config.js';
+import { Dispatcher, type DispatchHooks } from './dispatcher.js';
+import { ActiveExpiry } from './expiry.js';
+import { buildInfo } from './info.js';
+import { Effects } from './machine/effects.js';
+import type { CacheMachine } from './machine/machine.js';
+import { KeyspaceEvents, keyeventChannel, keyspaceChannel } from './notify.js';
+import { PubSub } from './pubsub.js';
+import { WatchRegistry } from './watch.js';
+
+/** What the node offers for SAVE/BGSAVE and `appendfsync`; absent when nothing is persisted. */
+export interface CachePersistence {
+  readonly fsync: FsyncPolicy;
+  /** Changes the journal's fsync policy at run time; absent when the log cannot. */
+  setFsync?(policy: FsyncPolicy): void;
+  /** Writes a snapshot of the group now (the log below it is then truncated). */
+  snapshot(): Promise<void>;
+}
+
+export interface CacheServiceOptions {
+  readonly machine: CacheMachine;
+  readonly group: Group<void>;
+  /** The RESP port, for INFO. */
+  readonly port: number;
+  readonly settings?: Partial<Settings>;
+  readonly persistence?: CachePersistence;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+  /** Where the service reports failures it cannot hand to a client. */
+  readonly log?: (message: string, err?: unknown) => void;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  requirepass: '',
+  appendfsync: 'everysec',
+  timeoutSeconds: 0,
+  maxclients: 10000,
+  protoMaxBulkLen: 512 * 1024 * 1024,
+  clientQueryBufferLimit: 1024 * 1024 * 1024,
+  hz: 10,
+  maxmemory: 0,
+  tcpKeepaliveSeconds: 300,
+};
+
+const EXPIRE_BUDGET_MS = 2;
+
+export class CacheService implements ServerApi, DispatchHooks {
+  readonly stats: ServerStats = {
+    expiredKeys: 0,
+    keyspaceHits: 0,
+    keyspaceMisses: 0,
+    totalCommands: 0,
+    totalConnections: 0,
+    rejectedConnections: 0,
+    pubsubMessages: 0,
+  };
+  readonly cursors = new CursorRegistry();
+  readonly commands = new CommandTable();
+  readonly acl = new AclStore(this.commands);
+  readonly config: ConfigStore;
+  readonly settings: Settings;
+  readonly machine: CacheMachine;
+  readonly startedAt: number;
+  lastSave: number;
+  saving = false;
+  readonly port: number;
+
+  private readonly group: Group<void>;
+  private readonly clock: Clock;
+  private readonly out = new ReplyWriter();
+  private readonly committer: Committer;
+  private readonly ctx: Ctx;
+  private readonly dispatcher: Dispatcher;
+  private readonly pubsub: PubSub;
+  private readonly events = new KeyspaceEvents();
+  private readonly watches = new WatchRegistry();
+  private readonly blocked = new BlockedClients();
+  private readonly expiry = new ActiveExpiry();
+  private readonly clientsById = new Map<number, Client>();
+  private readonly persistence: CachePersistence | undefined;
+  private readonly log: (message: string, err?: unknown) => void;
+  private nextClientId = 1;
+  /** Clients with output to write at the end of this turn, or waiting for a commit. */
+  private readonly dirty = new Set<Client>();
+  private readonly waiting = new Set<Client>();
+  private flushScheduled = false;
+  private timers: NodeJS.Timeout[] = [];
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private memoryUsed = 0;
+  private leader: boolean;
+  /** The leader has applied everything committed before it led (a read barrier passed). */
+  private caughtUp = false;
+  private loadedWaiters: Array<() => void> = [];
+  private readonly unsubscribeLeadership: () => void;
+  private closed = false;
+
+  constructor(options: CacheServiceOptions) {
+    this.machine = options.machine;
+    this.group = options.group;
+    this.port = options.port;
+    this.clock = options.clock ?? systemClock;
+    this.persistence = options.persistence;
+    this.log = options.log ?? (() => undefined);
+    this.settings = { ...DEFAULT_SETTINGS, ...options.settings };
+    if (this.persistence !== undefined) this.settings.appendfsync = this.persistence.fsync;
+    this.startedAt = this.clock.now();
+    this.lastSave = Math.floor(this.startedAt / 1000);
+    this.committer = new Committer(
+      this.group,
+      this.machine,
+      (seq) => this.onCommitted(seq),
+      (err) => this.onCommitFailed(err),
+    );
+    this.machine.proposePending = () => this.committer.flush();
+    const fx = new Effects(this.machine.ks, this.committer.enc);
+    this.ctx = new Ctx(this.machine.ks, fx, this.out, this, options.random ?? Math.random);
+    this.pubsub = new PubSub((client, write) => this.deliver(client, write));
+    this.machine.ks.observe(this.watches);
+    this.config = new ConfigStore(this.settings, { databases: '16', port: String(this.port), bind: '127.0.0.1', dir: '', dbfilename: '', appendfilename: '' }, {
+      requirepass: (p) => this.acl.setRequirePass(p),
+      notifyKeyspaceEvents: (flags) => this.events.configure(flags),
+      notifyKeyspaceEventsText: () => this.events.text(),
+      appendfsync: (policy) => this.setFsync(policy),
+    });
+    if (this.settings.requirepass !== '') this.acl.setRequirePass(this.settings.requirepass);
+    this.dispatcher = new Dispatcher(this.ctx, this.commands, this.blocked, this);
+    this.leader = this.group.status().isLeader;
+    this.ctx.leader = this.leader;
+    this.unsubscribeLeadership = this.group.onLeadershipChange((isLeader) => this.onLeadership(isLeader));
+    if (this.leader) this.catchUp();
+    this.startTimers();
+  }
+
+  /**
+   * A new leader may hold committed entries it has not applied yet (a restart replays the log,
+   * a follower may lag): until a read barrier has passed it answers LOADING, as Redis does
+   * while it loads its data, and ioredis waits.
+   */
+  private catchUp(): void {
+    this.caughtUp = false;
+    this.group.read(() => undefined).then(
+      () => {
+        if (!this.leader) return;
+        this.caughtUp = true;
+        for (const w of this.loadedWaiters.splice(0)) w();
+      },
+      (err: unknown) => this.log('cache: read barrier failed; waiting for the next leadership', err),
+    );
+  }
+
+  /** Resolves once this node leads and has caught up with its log. */
+  whenLoaded(): Promise<void> {
+    if (this.leader && this.caughtUp) return Promise.resolve();
+    return new Promise((resolve) => this.loadedWaiters.push(resolve));
+  }
+
+  get loading(): boolean {
+    return this.leader && !this.caughtUp;
+  }
+
+  // ---- DispatchHooks ----
+
+  get writable(): boolean {
+    return this.leader;
+  }
+
+  get overMemory(): boolean {
+    return this.settings.maxmemory > 0 && this.memoryUsed > this.settings.maxmemory;
+  }
+
+  onCommand(client: Client, spec: CommandSpec): void {
+    client.lastCommand = spec.name;
+    this.stats.totalCommands++;
+  }
+
+  // ---- clients ----
+
+  get maxStringBytes(): number {
+    return this.settings.protoMaxBulkLen;
+  }
+
+  /** A new connection; null when maxclients is reached (the caller replies and closes). */
+  connect(sink: ClientSink): Client | null {
+    if (this.clientsById.size >= this.settings.maxclients) {
+      this.stats.rejectedConnections++;
+      return null;
+    }
+    const client = new Client(this.nextClientId++, sink, this.acl.defaultUser, this.clock.now());
+    this.clientsById.set(client.id, client);
+    this.stats.totalConnections++;
+    return client;
+  }
+
+  disconnect(client: Client): void {
+    if (!this.clientsById.delete(client.id)) return;
+    this.dropBlocked(client);
+    this.watches.unwatch(client);
+    this.pubsub.forget(client);
+    this.dirty.delete(client);
+    this.waiting.delete(client);
+  }
+
+  clients(): Iterable<Client> {
+    return this.clientsById.values();
+  }
+
+  get clientCount(): number {
+    return this.clientsById.size;
+  }
+
+  get blockedCount(): number {
+    return this.blocked.count;
+  }
+
+  kill(client: Client): void {
+    client.closing = true;
+    client.sink.close();
+  }
+
+  /**
+   * Runs the client's command lines from `argvs[from]` on, until they run out or the client
+   * blocks (BLPOP, SAVE) or closes; returns the index of the first line not run. Replies are
+   * queued on the client's sink in one piece, released once the batch they depend on has
+   * committed; a blocked client's connection holds the rest until its sink is resumed.
+   */
+  executeMany(client: Client, argvs: readonly string[][], from: number): number {
+    const now = this.clock.now();
+    let i = from;
+    while (i < argvs.length && client.blocked === null && !client.closing) {
+      const mode = client.replyMode;
+      const mark = mode === 'on' ? null : this.out.mark();
+      this.dispatcher.execute(client, argvs[i++]!, now);
+      if (mark !== null) {
+        this.out.rollback(mark);
+        if (mode === 'skip' && client.replyMode === 'skip') client.replyMode = 'on';
+      }
+      if (this.committer.hasPending) this.committer.afterCommand();
+      if (this.blocked.hasReady) {
+        this.emit(client);
+        this.serveBlocked();
+      }
+    }
+    this.emit(client);
+    if (this.committer.hasPending) this.scheduleFlush();
+    return i;
+  }
+
+  /** Queues an error reply after everything already queued, then closes the connection. */
+  replyAndClose(client: Client, error: string): void {
+    this.out.resp = client.resp;
+    this.out.error(error);
+    this.emit(client);
+    this.kill(client);
+  }
+
+  /** Sends what the writer holds for `client`. */
+  private emit(client: Client): void {
+    const view = this.out.take();
+    if (view === null) return;
+    client.sink.send(view, this.committer.gate());
+    this.dirty.add(client);
+    this.scheduleFlush();
+  }
+
+  /** Writes something to another client in the middle of a command (pub/sub, unblocking). */
+  private deliver(client: Client, write: (out: ReplyWriter) => void): void {
+    const current = this.ctx.client as Client | undefined;
+    if (current !== undefined) this.emit(current);
+    const resp = this.out.resp;
+    this.out.resp = client.resp;
+    write(this.out);
+    this.emit(client);
+    this.out.resp = resp;
+    this.stats.pubsubMessages++;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flushTurn());
+  }
+
+  /** End of the turn: propose the turn's effects, then write what may be written. */
+  private flushTurn(): void {
+    this.flushScheduled = false;
+    this.committer.flush();
+    const committed = this.committer.committedSeq;
+    for (const client of this.dirty) {
+      if (client.sink.flush(committed)) this.waiting.add(client);
+    }
+    this.dirty.clear();
+  }
+
+  private onCommitted(seq: number): void {
+    for (const client of this.waiting) {
+      if (!client.sink.flush(seq)) this.waiting.delete(client);
+    }
+  }
+
+  private onCommitFailed(err: unknown): void {
+    // The effects in the keyspace may never commit: their replies must not be sent. Close the
+    // connections that wait on them; the keyspace is rebuilt by the group from its log.
+    this.log('cache proposal failed; closing waiting connections', err);
+    this.machine.abandonUncommitted();
+    for (const client of [...this.waiting, ...this.dirty]) this.kill(client);
+  }
+
+  private onLeadership(isLeader: boolean): void {
+    this.leader = isLeader;
+    this.ctx.leader = isLeader;
+    if (isLeader) this.catchUp();
+    else {
+      this.caughtUp = false;
+      if (this.machine.hasUncommitted) this.machine.abandonUncommitted();
+    }
+  }
+
+  // ---- ServerApi: keyspace signals ----
+
+  notify(db: number, cls: NotifyClass, event: string, key: string): void {
+    const ev = this.events;
+    if (ev.off || !ev.wants(cls) || !this.pubsub.hasListeners()) return;
+    if (ev.keyspace) this.pubsub.publish(keyspaceChannel(db, key), event);
+    if (ev.keyevent) this.pubsub.publish(keyeventChannel(db, event), key);
+  }
+
+  signalReady(db: number, key: string): void {
+    if (this.blocked.count > 0) this.blocked.signal(db, key);
+  }
+
+  signalDb(db: number): void {
+    if (this.blocked.count > 0) this.blocked.signalAll(db);
+  }
+
+  idleSeconds(db: number, key: string): number {
+    const at = this.ctx.access[db]!.get(key);
+    return at === undefined ? Math.floor((this.clock.now() - this.startedAt) / 1000) : Math.max(0, Math.floor(this.clock.now() / 1000) - at);
+  }
+
+  // ---- blocking ----
+
+  block(c: Ctx, keys: readonly string[], timeoutMs: number): typeof BLOCKED {
+    const client = c.client;
+    if (client.blocked !== null) return BLOCKED; // a retry that found nothing: keep its place
+    const deadline = timeoutMs > 0 ? c.now + timeoutMs : 0;
+    client.blocked = { keys, db: c.db, argv: c.argv, deadline, timer: null };
+    this.blocked.add(client, c.db, keys);
+    if (timeoutMs > 0) client.blocked.timer = setTimeout(() => this.unblock(client, false), timeoutMs);
+    return BLOCKED;
+  }
+
+  suspend(c: Ctx, work: Promise<(c: Ctx) => void>): typeof BLOCKED {
+    const client = c.client;
+    client.blocked = { keys: [], db: c.db, argv: c.argv, deadline: 0, timer: null };
+    void work.then((reply) => {
+      if (!this.clientsById.has(client.id)) return;
+      this.withClient(client, () => reply(this.ctx));
+      this.release(client);
+    });
+    return BLOCKED;
+  }
+
+  /** Runs `fn` with the context and writer set up for `client`, then sends what it wrote. */
+  private withClient(client: Client, fn: () => void): void {
+    this.ctx.client = client;
+    this.ctx.now = this.clock.now();
+    this.out.resp = client.resp;
+    fn();
+    this.emit(client);
+  }
+
+  /** Ends a blocked state: timeout (null reply) or CLIENT UNBLOCK (optionally an error). */
+  unblock(client: Client, withError: boolean): boolean {
+    const state = client.blocked;
+    if (state === null || state.keys.length === 0) return false;
+    this.withClient(client, () => {
+      if (withError) this.out.error('UNBLOCKED client unblocked via CLIENT UNBLOCK');
+      else this.out.nullArray();
+    });
+    this.release(client);
+    return true;
+  }
+
+  private release(client: Client): void {
+    this.dropBlocked(client);
+    client.sink.resume();
+  }
+
+  private dropBlocked(client: Client): void {
+    const state = client.blocked;
+    if (state === null) return;
+    if (state.timer !== null) clearTimeout(state.timer);
+    if (state.keys.length > 0) this.blocked.remove(client, state.db, state.keys);
+    client.blocked = null;
+  }
+
+  private serveBlocked(): void {
+    this.dispatcher.serveBlocked(this.clock.now(), (client, served) => {
+      if (!served) {
+        this.out.take();
+        return;
+      }
+      this.emit(client);
+      this.release(client);
+    });
+    if (this.committer.hasPending) this.scheduleFlush();
+  }
+
+  // ---- pub/sub and transactions ----
+
+  publish(channel: string, message: string): number {
+    return this.pubsub.publish(channel, message);
+  }
+
+  subscribe(client: Client, channels: readonly string[], pattern: boolean): void {
+    this.pubsub.subscribe(client, channels, pattern);
+  }
+
+  unsubscribe(client: Client, channels: readonly string[], pattern: boolean): void {
+    this.pubsub.unsubscribe(client, channels, pattern);
+  }
+
+  unsubscribeAll(client: Client): void {
+    this.pubsub.forget(client);
+  }
+
+  channels(pattern: string | null): string[] {
+    return this.pubsub.activeChannels(pattern);
+  }
+
+  subscribers(channel: string): number {
+    return this.pubsub.subscriberCount(channel);
+  }
+
+  get patternCount(): number {
+    return this.pubsub.patternCount;
+  }
+
+  watch(client: Client, db: number, key: string): void {
+    this.watches.watch(client, db, key);
+  }
+
+  unwatch(client: Client): void {
+    this.watches.unwatch(client);
+  }
+
+  runTransaction(c: Ctx): void {
+    const client = c.client;
+    if (client.multiError) {
+      client.multi = null;
+      client.multiError = false;
+      this.watches.unwatch(client);
+      c.out.error('EXECABORT Transaction discarded because of previous errors.');
+      return;
+    }
+    if (client.watchDirty) {
+      client.multi = null;
+      this.watches.unwatch(client);
+      c.out.nullArray();
+      return;
+    }
+    this.watches.unwatch(client);
+    this.dispatcher.runTransaction();
+  }
+
+  // ---- server ----
+
+  info(sections: readonly string[]): string {
+    return buildInfo(this, sections);
+  }
+
+  resetStats(): void {
+    for (const k of Object.keys(this.stats) as Array<keyof ServerStats>) this.stats[k] = 0;
+  }
+
+  save(): Promise<void> {
+    const p = this.persistence;
+    if (p === undefined) return Promise.reject(new Error('persistence is disabled on this node'));
+    this.saving = true;
+    return p.snapshot().then(
+      () => {
+        this.saving = false;
+        this.lastSave = Math.floor(this.clock.now() / 1000);
+      },
+      (err: unknown) => {
+        this.saving = false;
+        throw err instanceof Error ? err : new Error(String(err));
+      },
+    );
+  }
+
+  get persistenceEnabled(): boolean {
+    return this.persistence !== undefined;
+  }
+
+  get commitState(): { committedSeq: number; inFlight: number; lastIndex: number } {
+    return { committedSeq: this.committer.committedSeq, inFlight: this.committer.inFlight, lastIndex: this.committer.lastIndex };
+  }
+
+  get usedMemory(): number {
+    return this.memoryUsed;
+  }
+
+  get expiredByCycle(): number {
+    return this.expiry.expiredTotal;
+  }
+
+  private setFsync(policy: FsyncPolicy): string | null {
+    const p = this.persistence;
+    if (p === undefined) return 'persistence is disabled on this node';
+    if (p.setFsync === undefined) return 'the journal of this node cannot change its fsync policy at run time';
+    p.setFsync(policy);
+    return null;
+  }
+
+  // ---- timers ----
+
+  private startTimers(): void {
+    this.scheduleExpiry();
+    this.timers.push(
+      setInterval(() => this.sampleMemory(), 100),
+      setInterval(() => this.closeIdleClients(), 1000),
+    );
+    for (const t of this.timers) t.unref();
+    this.sampleMemory();
+  }
+
+  private scheduleExpiry(): void {
+    if (this.closed) return;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryCycle();
+      this.scheduleExpiry();
+    }, Math.max(2, Math.floor(1000 / this.settings.hz)));
+    this.expiryTimer.unref();
+  }
+
+  /** Active expiry plus a bounded sweep of access times of keys that no longer exist. */
+  private expiryCycle(): void {
+    if (!this.leader || !this.caughtUp) return;
+    const now = this.clock.now();
+    this.ctx.now = now;
+    this.expiry.prune(this.machine.ks.dbs);
+    const deleted = this.expiry.tick(this.ctx, now, EXPIRE_BUDGET_MS, () => performance.now());
+    this.ctx.sweepAccess(200);
+    if (deleted > 0) {
+      this.scheduleFlush();
+      if (this.blocked.hasReady) this.serveBlocked();
+    }
+  }
+
+  private sampleMemory(): void {
+    this.memoryUsed = process.memoryUsage().heapUsed;
+  }
+
+  private closeIdleClients(): void {
+    const limit = this.settings.timeoutSeconds * 1000;
+    if (limit <= 0) return;
+    const now = this.clock.now();
+    for (const client of [...this.clientsById.values()]) {
+      if (client.blocked !== null || client.subscriptions > 0) continue;
+      if (now - client.lastInteraction > limit) this.kill(client);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.unsubscribeLeadership();
+    for (const client of [...this.clientsById.values()]) this.dropBlocked(client);
+    this.committer.flush();
+  }
+}

@@ -1,0 +1,185 @@
+// RESP request parser: multibulk arrays of bulk strings (what clients send) and inline
+// commands (what telnet and `redis-cli` scripts may send).
+//
+//   *<argc>\r\n  then argc times  $<len>\r\n<len bytes>\r\n
+//   or one line of space-separated words ending in \n (inline)
+//
+// Arguments come out as latin1 strings: latin1 maps each byte to one UTF-16 code unit, so
+// they are binary safe, V8 keeps them as one-byte strings, and they serve directly as Map keys.
+// The parser keeps its state across chunks; a bulk string that spans many chunks is collected
+// as a list of chunks and joined once, so a large value costs O(size), never O(size²).
+import { splitInlineArgs } from './inline.js';
+
+export interface ParserLimits {
+  /** Largest bulk string accepted (Redis: proto-max-bulk-len, 512 MiB). */
+  readonly maxBulkBytes: number;
+  /** Largest argument count of one command (Redis: 1024*1024 for authenticated clients). */
+  readonly maxArgs: number;
+  /** Longest inline command line (Redis: 64 KiB). */
+  readonly maxInlineBytes: number;
+}
+
+export const DEFAULT_PARSER_LIMITS: ParserLimits = {
+  maxBulkBytes: 512 * 1024 * 1024,
+  maxArgs: 1024 * 1024,
+  maxInlineBytes: 64 * 1024,
+};
+
+/** A protocol violation: the server replies `-ERR Protocol error: <message>` and closes. */
+export class RespProtocolError extends Error {
+  override readonly name = 'RespProtocolError';
+}
+
+const CR = 13;
+const LF = 10;
+const STAR = 42;
+const DOLLAR = 36;
+
+export class RequestParser {
+  /** Unconsumed bytes: the incomplete tail of the previous chunks. */
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  /** Arguments still expected for the command being read; 0 when between commands. */
+  private argsLeft = 0;
+  private argv: string[] = [];
+  /** Length of the bulk string being read, or -1 when its `$` header is next. */
+  private bulkLen = -1;
+  /** Chunks of a bulk string larger than what has arrived, joined once complete. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  constructor(private readonly limits: ParserLimits = DEFAULT_PARSER_LIMITS) {}
+
+  /** Bytes held for an incomplete command (for the query-buffer limit and CLIENT LIST qbuf). */
+  get bufferedBytes(): number {
+    return this.buf.length - this.pos + this.pendingBytes;
+  }
+
+  /**
+   * Parses `chunk` and pushes every complete command onto `out`. Throws RespProtocolError on a
+   * violation; the parser is then unusable (the connection is closed).
+   */
+  feed(chunk: Buffer, out: string[][]): void {
+    if (this.pendingBytes > 0) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      if (this.pendingBytes < this.bulkLen + 2) return;
+      this.buf = Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.pos = 0;
+    } else if (this.pos < this.buf.length) {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+      this.pos = 0;
+    } else {
+      this.buf = chunk;
+      this.pos = 0;
+    }
+    this.parse(out);
+    if (this.pos >= this.buf.length) {
+      this.buf = EMPTY;
+      this.pos = 0;
+    } else if (this.bulkLen >= 0 && this.buf.length - this.pos < this.bulkLen + 2) {
+      // Park the partial bulk string; further chunks are only collected until it is complete.
+      const rest = this.buf.subarray(this.pos);
+      this.pending = [rest];
+      this.pendingBytes = rest.length;
+      this.buf = EMPTY;
+      this.pos = 0;
+    }
+  }
+
+  private parse(out: string[][]): void {
+    const buf = this.buf;
+    const end = buf.length;
+    for (;;) {
+      if (this.argsLeft === 0) {
+        if (this.pos >= end) return;
+        if (buf[this.pos] !== STAR) {
+          if (!this.parseInline(out)) return;
+          continue;
+        }
+        const nl = buf.indexOf(LF, this.pos);
+        if (nl < 0) {
+          this.checkLineLength(end - this.pos, 'multibulk count');
+          return;
+        }
+        const n = readLineNumber(buf, this.pos + 1, nl);
+        if (n === null || n > this.limits.maxArgs) throw new RespProtocolError('invalid multibulk length');
+        this.pos = nl + 1;
+        if (n <= 0) continue;
+        this.argsLeft = n;
+        this.argv = [];
+      }
+      while (this.argsLeft > 0) {
+        if (this.bulkLen < 0) {
+          if (this.pos >= end) return;
+          if (buf[this.pos] !== DOLLAR) {
+            throw new RespProtocolError(`expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
+          }
+          const nl = buf.indexOf(LF, this.pos);
+          if (nl < 0) {
+            this.checkLineLength(end - this.pos, 'bulk length');
+            return;
+          }
+          const len = readLineNumber(buf, this.pos + 1, nl);
+          if (len === null || len < 0 || len > this.limits.maxBulkBytes) throw new RespProtocolError('invalid bulk length');
+          this.bulkLen = len;
+          this.pos = nl + 1;
+        }
+        if (end - this.pos < this.bulkLen + 2) return;
+        const start = this.pos;
+        this.argv.push(buf.toString('latin1', start, start + this.bulkLen));
+        this.pos = start + this.bulkLen + 2;
+        this.bulkLen = -1;
+        this.argsLeft--;
+      }
+      out.push(this.argv);
+      this.argv = [];
+    }
+  }
+
+  /** Reads one inline command line; false when the line is incomplete. */
+  private parseInline(out: string[][]): boolean {
+    const buf = this.buf;
+    const nl = buf.indexOf(LF, this.pos);
+    if (nl < 0) {
+      if (buf.length - this.pos > this.limits.maxInlineBytes) throw new RespProtocolError('too big inline request');
+      return false;
+    }
+    if (nl - this.pos > this.limits.maxInlineBytes) throw new RespProtocolError('too big inline request');
+    const lineEnd = nl > this.pos && buf[nl - 1] === CR ? nl - 1 : nl;
+    const line = buf.toString('latin1', this.pos, lineEnd);
+    this.pos = nl + 1;
+    const argv = splitInlineArgs(line);
+    if (argv === null) throw new RespProtocolError('unbalanced quotes in request');
+    if (argv.length > 0) out.push(argv);
+    return true;
+  }
+
+  private checkLineLength(bytes: number, what: string): void {
+    if (bytes > this.limits.maxInlineBytes) throw new RespProtocolError(`too big ${what}`);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Parses the decimal after a type byte up to `\r\n`; null when malformed. */
+function readLineNumber(buf: Buffer, start: number, nl: number): number | null {
+  const end = buf[nl - 1] === CR ? nl - 1 : nl;
+  if (end <= start || end - start > 12) return null;
+  let i = start;
+  let negative = false;
+  if (buf[i] === 45) {
+    negative = true;
+    i++;
+    if (i === end) return null;
+  }
+  let n = 0;
+  for (; i < end; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return null;
+    n = n * 10 + d;
+  }
+  return negative ? -n : n;
+}

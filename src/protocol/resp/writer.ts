@@ -1,0 +1,253 @@
+// RESP reply encoder. Every reply of a server is written into one shared slab (an arena): a
+// connection marks where its replies begin, the command handlers append to the slab, and the
+// connection takes a zero-copy view of its bytes to hand to the socket. A new slab is started
+// when the current one is full; old slabs live as long as a socket still holds a view of them.
+// This gives one allocation per 64 KiB of replies instead of one per reply or per connection.
+//
+// `resp` selects the protocol of the connection being served. RESP3 types are downgraded on
+// RESP2 as Redis does: map -> flat array, set -> array, double -> bulk string, boolean ->
+// integer 1/0, null -> `$-1` (or `*-1` for a null array), push -> array.
+import { formatDouble } from './double.js';
+
+const SLAB_BYTES = 64 * 1024;
+/** Strings up to this length are copied with a JS loop, which beats a native call for short ones. */
+const SHORT_STRING = 24;
+
+export type RespVersion = 2 | 3;
+
+export class ReplyWriter {
+  resp: RespVersion = 2;
+  private slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  private pos = 0;
+  private start = 0;
+  /** Segments taken so far (marks from an earlier segment cannot roll back into it). */
+  private segments = 0;
+
+  /** Starts a new segment: the bytes written until `take()` belong to one connection. */
+  begin(): void {
+    this.start = this.pos;
+  }
+
+  /** Bytes written since `begin()`. */
+  get length(): number {
+    return this.pos - this.start;
+  }
+
+  /** A position to roll back to: the segment number and the offset in it. */
+  mark(): { segment: number; offset: number } {
+    return { segment: this.segments, offset: this.pos - this.start };
+  }
+
+  /**
+   * Drops what was written since `mark` (a reply that must not be sent: CLIENT REPLY OFF). If
+   * a segment was taken in between, only what follows it can still be dropped.
+   */
+  rollback(mark: { segment: number; offset: number }): void {
+    this.pos = this.start + (mark.segment === this.segments ? mark.offset : 0);
+  }
+
+  /** The segment written since `begin()`, as a view valid until the process drops it; null when empty. */
+  take(): Buffer | null {
+    if (this.pos === this.start) return null;
+    const view = this.slab.subarray(this.start, this.pos);
+    this.start = this.pos;
+    this.segments++;
+    // A slab grown for one huge reply is not reused for small ones.
+    if (this.slab.length > SLAB_BYTES) this.pos = this.start = this.slab.length;
+    return view;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.slab.length) return;
+    const used = this.pos - this.start;
+    const next = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, used + n));
+    this.slab.copy(next, 0, this.start, this.pos);
+    this.slab = next;
+    this.start = 0;
+    this.pos = used;
+  }
+
+  /** Appends pre-encoded RESP bytes. */
+  raw(bytes: Buffer): void {
+    this.ensure(bytes.length);
+    bytes.copy(this.slab, this.pos);
+    this.pos += bytes.length;
+  }
+
+  ok(): void {
+    this.ensure(5);
+    const s = this.slab;
+    const p = this.pos;
+    s[p] = 43; // +
+    s[p + 1] = 79; // O
+    s[p + 2] = 75; // K
+    s[p + 3] = 13;
+    s[p + 4] = 10;
+    this.pos = p + 5;
+  }
+
+  simple(text: string): void {
+    this.ensure(text.length + 3);
+    this.slab[this.pos++] = 43;
+    this.ascii(text);
+    this.crlf();
+  }
+
+  /** `-<text>`; CR and LF inside the text would end the reply early, so they become spaces. */
+  error(text: string): void {
+    const clean = text.includes('\r') || text.includes('\n') ? text.replace(/[\r\n]+/g, ' ') : text;
+    this.ensure(clean.length + 3);
+    this.slab[this.pos++] = 45;
+    this.ascii(clean);
+    this.crlf();
+  }
+
+  int(n: number | bigint): void {
+    this.ensure(24);
+    this.slab[this.pos++] = 58; // :
+    this.decimal(n);
+    this.crlf();
+  }
+
+  bulk(value: string): void {
+    const len = value.length;
+    this.ensure(len + 16);
+    this.slab[this.pos++] = 36; // $
+    this.decimal(len);
+    this.crlf();
+    this.ascii(value);
+    this.crlf();
+  }
+
+  bulkBuffer(value: Buffer): void {
+    this.ensure(value.length + 16);
+    this.slab[this.pos++] = 36;
+    this.decimal(value.length);
+    this.crlf();
+    value.copy(this.slab, this.pos);
+    this.pos += value.length;
+    this.crlf();
+  }
+
+  /** A null where a bulk string was expected. */
+  nullBulk(): void {
+    if (this.resp === 3) this.raw3(95); // _
+    else this.ascii4(36, 45, 49); // $-1
+  }
+
+  /** A null where an array was expected. */
+  nullArray(): void {
+    if (this.resp === 3) this.raw3(95);
+    else this.ascii4(42, 45, 49); // *-1
+  }
+
+  array(n: number): void {
+    this.header(42, n);
+  }
+
+  /** A map of `n` pairs; the caller writes 2n elements. */
+  map(n: number): void {
+    if (this.resp === 3) this.header(37, n); // %
+    else this.header(42, n * 2);
+  }
+
+  set(n: number): void {
+    this.header(this.resp === 3 ? 126 : 42, n); // ~
+  }
+
+  push(n: number): void {
+    this.header(this.resp === 3 ? 62 : 42, n); // >
+  }
+
+  double(d: number): void {
+    const text = formatDouble(d);
+    if (this.resp === 2) {
+      this.bulk(text);
+      return;
+    }
+    this.ensure(text.length + 3);
+    this.slab[this.pos++] = 44; // ,
+    this.ascii(text);
+    this.crlf();
+  }
+
+  bool(b: boolean): void {
+    if (this.resp === 2) {
+      this.int(b ? 1 : 0);
+      return;
+    }
+    this.ensure(4);
+    this.slab[this.pos++] = 35; // #
+    this.slab[this.pos++] = b ? 116 : 102;
+    this.crlf();
+  }
+
+  /** Free text (INFO, CLIENT LIST): a verbatim string on RESP3, a bulk string on RESP2. */
+  verbatim(text: string): void {
+    if (this.resp === 2) {
+      this.bulk(text);
+      return;
+    }
+    this.ensure(text.length + 24);
+    this.slab[this.pos++] = 61; // =
+    this.decimal(text.length + 4);
+    this.crlf();
+    this.ascii('txt:');
+    this.ascii(text);
+    this.crlf();
+  }
+
+  /** Convenience for replies that are a list of strings. */
+  bulkArray(values: readonly string[]): void {
+    this.array(values.length);
+    for (const v of values) this.bulk(v);
+  }
+
+  private header(type: number, n: number): void {
+    this.ensure(16);
+    this.slab[this.pos++] = type;
+    this.decimal(n);
+    this.crlf();
+  }
+
+  private raw3(type: number): void {
+    this.ensure(3);
+    this.slab[this.pos++] = type;
+    this.crlf();
+  }
+
+  private ascii4(a: number, b: number, c: number): void {
+    this.ensure(5);
+    const s = this.slab;
+    s[this.pos++] = a;
+    s[this.pos++] = b;
+    s[this.pos++] = c;
+    this.crlf();
+  }
+
+  private crlf(): void {
+    this.slab[this.pos++] = 13;
+    this.slab[this.pos++] = 10;
+  }
+
+  /** Copies a latin1 string; space must have been ensured. */
+  private ascii(text: string): void {
+    const len = text.length;
+    if (len <= SHORT_STRING) {
+      const s = this.slab;
+      let p = this.pos;
+      for (let i = 0; i < len; i++) s[p++] = text.charCodeAt(i);
+      this.pos = p;
+    } else {
+      this.pos += this.slab.write(text, this.pos, len, 'latin1');
+    }
+  }
+
+  private decimal(n: number | bigint): void {
+    if (typeof n === 'number' && n >= 0 && n < 10) {
+      this.slab[this.pos++] = 48 + n;
+      return;
+    }
+    this.ascii(String(n));
+  }
+}

@@ -1,0 +1,191 @@
+// One RESP client connection: socket in, parser, the client's commands run in order through
+// the cache service, replies out. Replies are queued with the batch they depend on and
+// written once it has committed (CacheService decides when); adjacent replies are merged into
+// one buffer and several buffers go out in one corked write, so a pipelined burst costs one
+// syscall. A blocked client (BLPOP) keeps its later commands until it is resumed.
+import type { Socket } from 'node:net';
+import { RequestParser, RespProtocolError, type ParserLimits } from '../../protocol/resp/parser.js';
+import type { Client, ClientSink } from '../../cache/client.js';
+import type { CacheService } from '../../cache/service.js';
+
+/** Stop reading from a client whose unsent replies exceed this (it is not reading). */
+const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
+/** A subscriber that falls this far behind is disconnected (client-output-buffer-limit pubsub). */
+const PUBSUB_OUTPUT_LIMIT = 32 * 1024 * 1024;
+
+interface Pending {
+  view: Buffer;
+  readonly seq: number;
+}
+
+export class RespConnection implements ClientSink {
+  private readonly parser: RequestParser;
+  private client: Client | null = null;
+  /** Commands parsed but not yet run (the client was blocked, or a batch is being run). */
+  private backlog: string[][] = [];
+  private next = 0;
+  private pending: Pending[] = [];
+  private pendingHead = 0;
+  pendingBytes = 0;
+  private ended = false;
+  private processing = false;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly service: CacheService,
+    limits: ParserLimits,
+  ) {
+    this.parser = new RequestParser(limits);
+    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.localAddress = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`;
+  }
+
+  /** Registers with the service and starts reading; false when the server is full. */
+  start(): boolean {
+    const socket = this.socket;
+    socket.setNoDelay(true);
+    const keepalive = this.service.settings.tcpKeepaliveSeconds;
+    if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
+    this.client = this.service.connect(this);
+    if (this.client === null) {
+      socket.end('-ERR max number of clients reached\r\n');
+      return false;
+    }
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => {
+      if (!this.ended && this.client?.blocked === null) socket.resume();
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      this.ended = true;
+      if (this.client !== null) this.service.disconnect(this.client);
+    });
+    return true;
+  }
+
+  get queryBufferBytes(): number {
+    return this.parser.bufferedBytes;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.ended || this.client!.closing) return;
+    try {
+      this.parser.feed(chunk, this.backlog);
+    } catch (err) {
+      if (!(err instanceof RespProtocolError)) throw err;
+      this.process();
+      this.protocolError(err.message);
+      this.socket.pause();
+      return;
+    }
+    if (this.parser.bufferedBytes > this.service.settings.clientQueryBufferLimit) {
+      this.protocolError('client query buffer exceeds client-query-buffer-limit');
+      return;
+    }
+    this.process();
+  }
+
+  /** Runs backlog commands until it is empty, or the client blocks or closes. */
+  private process(): void {
+    const client = this.client!;
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      this.next = this.service.executeMany(client, this.backlog, this.next);
+    } finally {
+      this.processing = false;
+    }
+    if (this.next >= this.backlog.length) {
+      this.backlog = [];
+      this.next = 0;
+    } else if (client.blocked !== null) {
+      // Keep later commands parsed but stop reading more until the client is resumed.
+      this.socket.pause();
+    }
+    if (client.closing) this.close();
+  }
+
+  /** Replies the error after the replies of the commands before it, then closes. */
+  private protocolError(message: string): void {
+    this.service.replyAndClose(this.client!, `ERR Protocol error: ${message}`);
+  }
+
+  send(bytes: Buffer, seq: number): void {
+    const n = this.pending.length;
+    if (n > this.pendingHead) {
+      const last = this.pending[n - 1]!;
+      const v = last.view;
+      if (last.seq === seq && v.buffer === bytes.buffer && v.byteOffset + v.length === bytes.byteOffset) {
+        last.view = Buffer.from(v.buffer, v.byteOffset, v.length + bytes.length);
+        this.pendingBytes += bytes.length;
+        return;
+      }
+    }
+    this.pending.push({ view: bytes, seq });
+    this.pendingBytes += bytes.length;
+  }
+
+  flush(committedSeq: number): boolean {
+    const items = this.pending;
+    let i = this.pendingHead;
+    if (this.ended) {
+      this.pending = [];
+      this.pendingHead = 0;
+      this.pendingBytes = 0;
+      return false;
+    }
+    let end = i;
+    while (end < items.length && items[end]!.seq <= committedSeq) end++;
+    if (end > i) {
+      const socket = this.socket;
+      if (end - i > 1) socket.cork();
+      for (; i < end; i++) {
+        const v = items[i]!.view;
+        this.pendingBytes -= v.length;
+        socket.write(v);
+      }
+      if (end - this.pendingHead > 1) socket.uncork();
+      this.pendingHead = end;
+      if (end === items.length) {
+        this.pending = [];
+        this.pendingHead = 0;
+      }
+      this.checkOutput();
+    }
+    if (this.client?.closing === true && this.pending.length === 0) this.endSocket();
+    return this.pending.length > this.pendingHead;
+  }
+
+  private checkOutput(): void {
+    const queued = this.socket.writableLength + this.pendingBytes;
+    if (queued <= OUTPUT_HIGH_WATER) return;
+    if ((this.client?.subscriptions ?? 0) > 0 && queued > PUBSUB_OUTPUT_LIMIT) {
+      this.ended = true;
+      this.socket.destroy();
+      return;
+    }
+    this.socket.pause();
+  }
+
+  resume(): void {
+    setImmediate(() => {
+      if (this.ended) return;
+      this.socket.resume();
+      this.process();
+    });
+  }
+
+  close(): void {
+    const client = this.client;
+    if (client !== null) client.closing = true;
+    if (this.pending.length === 0) this.endSocket();
+  }
+
+  private endSocket(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.socket.end();
+  }
+}

@@ -1,0 +1,372 @@
+// Depot's RESP server through real clients (ioredis over RESP2 and RESP3, node-redis), in a
+// real server process: every command family, error replies, pipelines, transactions with a
+// WATCH conflict, blocking pops woken by another client, pub/sub fan-out and expiry.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { RespClient } from '../helpers/cache-resp-client.js';
+import { startDepot, type ServerProcess } from '../helpers/cache-servers.js';
+
+let server: ServerProcess;
+const opened: Redis[] = [];
+
+function ioredis(protocol: 2 | 3, extra: Record<string, unknown> = {}): Redis {
+  const r = new Redis({ port: server.port, host: '127.0.0.1', protocol, lazyConnect: false, maxRetriesPerRequest: 1, ...extra });
+  opened.push(r);
+  return r;
+}
+
+/** Asserts that `p` rejects with an error whose message (the Redis error text) matches. */
+async function rejectsWith(p: Promise<unknown>, message: RegExp): Promise<void> {
+  await assert.rejects(p, (err: Error) => {
+    assert.match(err.message, message);
+    return true;
+  });
+}
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+before(async () => {
+  server = await startDepot();
+});
+
+after(async () => {
+  for (const r of opened) r.disconnect();
+  await server.stop();
+});
+
+for (const protocol of [2, 3] as const) {
+  describe(`ioredis over RESP${protocol}`, () => {
+    test('strings, keys and expiry', async () => {
+      const r = ioredis(protocol);
+      const p = `p${protocol}:`;
+      assert.equal(await r.set(`${p}s`, 'hello'), 'OK');
+      assert.equal(await r.get(`${p}s`), 'hello');
+      assert.equal(await r.append(`${p}s`, ' world'), 11);
+      assert.equal(await r.getrange(`${p}s`, 0, 4), 'hello');
+      assert.equal(await r.incrby(`${p}n`, 41), 41);
+      assert.equal(await r.incr(`${p}n`), 42);
+      assert.equal(await r.incrbyfloat(`${p}f`, '0.1'), '0.1');
+      assert.equal(await r.incrbyfloat(`${p}f`, '0.2'), '0.3');
+      assert.deepEqual(await r.mget(`${p}s`, `${p}missing`, `${p}n`), ['hello world', null, '42']);
+      assert.equal(await r.set(`${p}s`, 'x', 'NX'), null);
+      assert.equal(await r.set(`${p}s`, 'y', 'XX', 'GET'), 'hello world');
+      assert.equal(await r.set(`${p}t`, 'v', 'EX', 100), 'OK');
+      const ttl = await r.ttl(`${p}t`);
+      assert.ok(ttl > 98 && ttl <= 100, `ttl ${ttl}`);
+      assert.equal(await r.persist(`${p}t`), 1);
+      assert.equal(await r.ttl(`${p}t`), -1);
+      assert.equal(await r.type(`${p}t`), 'string');
+      assert.equal(await r.rename(`${p}t`, `${p}t2`), 'OK');
+      assert.equal(await r.exists(`${p}t`, `${p}t2`), 1);
+      assert.equal(await r.copy(`${p}t2`, `${p}t3`), 1);
+      assert.equal(await r.del(`${p}t2`, `${p}t3`, `${p}nope`), 2);
+      assert.equal(await r.set(`${p}gone`, 'v', 'PX', 30), 'OK');
+      await new Promise((res) => setTimeout(res, 60));
+      assert.equal(await r.get(`${p}gone`), null);
+      assert.equal(await r.exists(`${p}gone`), 0);
+    });
+
+    test('lists, hashes, sets and sorted sets', async () => {
+      const r = ioredis(protocol);
+      const p = `q${protocol}:`;
+      assert.equal(await r.rpush(`${p}l`, 'a', 'b', 'c', 'd'), 4);
+      assert.deepEqual(await r.lrange(`${p}l`, 0, -1), ['a', 'b', 'c', 'd']);
+      assert.equal(await r.lpop(`${p}l`), 'a');
+      assert.deepEqual(await r.rpop(`${p}l`, 2), ['d', 'c']);
+      assert.equal(await r.lmove(`${p}l`, `${p}l2`, 'LEFT', 'RIGHT'), 'b');
+      assert.equal(await r.llen(`${p}l`), 0);
+      assert.equal(await r.hset(`${p}h`, { f1: 'v1', f2: 'v2' }), 2);
+      assert.deepEqual(await r.hgetall(`${p}h`), { f1: 'v1', f2: 'v2' });
+      assert.equal(await r.hincrby(`${p}h`, 'n', 5), 5);
+      assert.deepEqual(await r.hmget(`${p}h`, 'f1', 'zz'), ['v1', null]);
+      assert.equal(await r.sadd(`${p}s`, 'a', 'b', 'c'), 3);
+      assert.deepEqual((await r.smembers(`${p}s`)).sort(), ['a', 'b', 'c']);
+      assert.equal(await r.sismember(`${p}s`, 'b'), 1);
+      assert.equal(await r.zadd(`${p}z`, 1, 'one', 2, 'two', 3, 'three'), 3);
+      assert.deepEqual(await r.zrange(`${p}z`, '0', '-1', 'WITHSCORES'), ['one', '1', 'two', '2', 'three', '3']);
+      assert.deepEqual(await r.zrangebyscore(`${p}z`, '(1', '+inf'), ['two', 'three']);
+      assert.equal(await r.zscore(`${p}z`, 'two'), '2');
+      assert.equal(await r.zincrby(`${p}z`, '0.5', 'two'), '2.5');
+      assert.equal(await r.zrank(`${p}z`, 'three'), 2);
+      assert.deepEqual(await r.zpopmin(`${p}z`), ['one', '1']);
+      assert.equal(await r.zunionstore(`${p}zu`, 2, `${p}z`, `${p}s`), 5);
+    });
+
+    test('error replies keep Redis prefixes and texts for every family', async () => {
+      const r = ioredis(protocol);
+      const p = `e${protocol}:`;
+      await r.set(`${p}str`, 'abc');
+      await r.rpush(`${p}list`, 'x');
+      const wrongType = /^WRONGTYPE Operation against a key holding the wrong kind of value$/;
+      await rejectsWith(r.lpush(`${p}str`, 'x'), wrongType);
+      await rejectsWith(r.hget(`${p}list`, 'f'), wrongType);
+      await rejectsWith(r.sadd(`${p}list`, 'm'), wrongType);
+      await rejectsWith(r.zadd(`${p}str`, 1, 'm'), wrongType);
+      await rejectsWith(r.get(`${p}list`), wrongType);
+      await rejectsWith(r.incr(`${p}str`), /^ERR value is not an integer or out of range$/);
+      await rejectsWith(r.hincrby(`${p}h`, 'f', 'x' as unknown as number), /^ERR value is not an integer or out of range$/);
+      await rejectsWith(r.zadd(`${p}z`, 'x' as unknown as number, 'm'), /^ERR value is not a valid float$/);
+      await rejectsWith(r.lrange(`${p}list`, 'a' as unknown as number, 2), /^ERR value is not an integer or out of range$/);
+      await rejectsWith(r.expire(`${p}str`, 'soon' as unknown as number), /^ERR value is not an integer or out of range$/);
+      await rejectsWith(r.call('GET'), /^ERR wrong number of arguments for 'get' command$/);
+      await rejectsWith(r.call('HSET', `${p}h`, 'f'), /^ERR wrong number of arguments for 'hset' command$/);
+      await rejectsWith(r.call('NOSUCHCMD', 'a'), /^ERR unknown command 'NOSUCHCMD', with args beginning with: 'a' $/);
+      await rejectsWith(r.call('CONFIG', 'NOPE'), /^ERR unknown subcommand 'NOPE'\. Try CONFIG HELP\.$/);
+      await rejectsWith(r.call('ZRANGEBYSCORE', `${p}z`, 'a', 'b'), /^ERR min or max is not a float$/);
+      await rejectsWith(r.call('LSET', `${p}list`, '5', 'x'), /^ERR index out of range$/);
+    });
+
+    test('a pipeline of mixed commands, errors included, replies in order', async () => {
+      const r = ioredis(protocol);
+      const p = `pl${protocol}:`;
+      const pipe = r.pipeline();
+      for (let i = 0; i < 500; i++) {
+        pipe.set(`${p}k${i}`, String(i));
+        pipe.incr(`${p}k${i}`);
+        pipe.rpush(`${p}list`, String(i));
+        if (i % 100 === 0) pipe.lpush(`${p}k${i}`, 'boom');
+        pipe.get(`${p}k${i}`);
+      }
+      const results = await pipe.exec();
+      assert.ok(results !== null);
+      let at = 0;
+      for (let i = 0; i < 500; i++) {
+        assert.deepEqual(results[at++], [null, 'OK']);
+        assert.deepEqual(results[at++], [null, i + 1]);
+        assert.deepEqual(results[at++], [null, i + 1]);
+        if (i % 100 === 0) assert.match(String(results[at++]![0]), /WRONGTYPE/);
+        assert.deepEqual(results[at++], [null, String(i + 1)]);
+      }
+    });
+  });
+}
+
+describe('transactions', () => {
+  test('MULTI/EXEC runs the queue; EXEC aborts when a watched key changed on another client', async () => {
+    const a = ioredis(2);
+    const b = ioredis(3);
+    await a.set('tx:balance', '100');
+    assert.deepEqual(await a.multi().incrby('tx:balance', 10).get('tx:balance').exec(), [
+      [null, 110],
+      [null, '110'],
+    ]);
+    await a.watch('tx:balance');
+    const seen = Number(await a.get('tx:balance'));
+    await b.incrby('tx:balance', 5); // another client wins the race
+    const result = await a.multi().set('tx:balance', String(seen - 30)).exec();
+    assert.equal(result, null);
+    assert.equal(await a.get('tx:balance'), '115');
+    await a.watch('tx:balance');
+    assert.deepEqual(await a.multi().set('tx:balance', '85').exec(), [[null, 'OK']]);
+    await assert.rejects(a.multi().set('tx:x', '1').call('NOSUCH').exec(), /EXECABORT/);
+  });
+});
+
+describe('blocking commands', () => {
+  test('blocked pops are woken by pushes from another client, oldest waiter first', async () => {
+    const w1 = ioredis(2);
+    const w2 = ioredis(3);
+    const pusher = ioredis(2);
+    const first = w1.blpop('bq:list', 0);
+    await until(async () => (await pusher.info('clients')).includes('blocked_clients:1'), 'first waiter');
+    const second = w2.brpop('bq:list', 'bq:other', 0);
+    await until(async () => (await pusher.info('clients')).includes('blocked_clients:2'), 'second waiter');
+    assert.equal(await pusher.rpush('bq:list', 'a'), 1);
+    assert.deepEqual(await first, ['bq:list', 'a']);
+    await pusher.rpush('bq:other', 'b');
+    assert.deepEqual(await second, ['bq:other', 'b']);
+    const move = w1.blmove('bq:src', 'bq:dst', 'LEFT', 'RIGHT', 0);
+    const zpop = w2.bzpopmin('bq:z', 0);
+    await until(async () => (await pusher.info('clients')).includes('blocked_clients:2'), 'two more waiters');
+    await pusher.multi().lpush('bq:src', 'm').zadd('bq:z', 7, 'member').exec();
+    assert.equal(await move, 'm');
+    assert.deepEqual(await zpop, ['bq:z', 'member', '7']);
+    assert.deepEqual(await pusher.lrange('bq:dst', 0, -1), ['m']);
+  });
+
+  test('a blocking pop times out with a null reply and later pipelined commands wait for it', async () => {
+    const c = ioredis(2);
+    const pipe = c.pipeline().blpop('bq:empty', 0.05).set('bq:after', '1').get('bq:after');
+    assert.deepEqual(await pipe.exec(), [
+      [null, null],
+      [null, 'OK'],
+      [null, '1'],
+    ]);
+  });
+});
+
+describe('pub/sub', () => {
+  test('a message fans out to channel and pattern subscribers, over RESP2 and RESP3', async () => {
+    const subs = [ioredis(2), ioredis(3), ioredis(2)];
+    const pattern = ioredis(3);
+    const got: string[] = [];
+    for (const [i, s] of subs.entries()) {
+      s.on('message', (ch: string, msg: string) => got.push(`${i}:${ch}:${msg}`));
+      await s.subscribe('news');
+    }
+    pattern.on('pmessage', (pat: string, ch: string, msg: string) => got.push(`p:${pat}:${ch}:${msg}`));
+    await pattern.psubscribe('ne*');
+    const pub = ioredis(2);
+    assert.equal(await pub.publish('news', 'hello'), 4);
+    assert.deepEqual(await pub.pubsub('NUMSUB', 'news'), ['news', 3]);
+    assert.equal(await pub.pubsub('NUMPAT'), 1);
+    await until(async () => got.length === 4, 'four deliveries');
+    assert.deepEqual(got.sort(), ['0:news:hello', '1:news:hello', '2:news:hello', 'p:ne*:news:hello']);
+  });
+
+  test('keyspace notifications', async () => {
+    const admin = ioredis(2);
+    const sub = ioredis(2);
+    const events: string[] = [];
+    sub.on('pmessage', (_p: string, ch: string, msg: string) => events.push(`${ch} ${msg}`));
+    await admin.config('SET', 'notify-keyspace-events', 'KEA');
+    await sub.psubscribe('__key*@0__:ks:*');
+    await admin.set('ks:a', '1');
+    await admin.lpush('ks:l', 'x');
+    await admin.set('ks:e', '1', 'PX', 20);
+    await until(async () => (await admin.exists('ks:e')) === 0, 'expiry');
+    await until(async () => events.includes('__keyspace@0__:ks:e expired'), 'expired event');
+    assert.ok(events.includes('__keyspace@0__:ks:a set'));
+    assert.ok(events.includes('__keyspace@0__:ks:l lpush'));
+    await admin.config('SET', 'notify-keyspace-events', '');
+  });
+});
+
+describe('server and connection commands', () => {
+  test('INFO, CLIENT, AUTH and ACL', async () => {
+    const admin = ioredis(2);
+    const info = await admin.info();
+    assert.match(info, /loading:0/);
+    assert.match(info, /redis_version:7\.0\.15/);
+    await admin.client('SETNAME', 'admin-conn');
+    assert.match(String(await admin.client('LIST')), /name=admin-conn/);
+    assert.equal(await admin.call('ACL', 'SETUSER', 'alice', 'on', '>secret', '~app:*', '+@read', '+@write', '+acl|whoami'), 'OK');
+    const alice = ioredis(3, { username: 'alice', password: 'secret' });
+    assert.equal(await alice.call('ACL', 'WHOAMI'), 'alice');
+    assert.equal(await alice.set('app:1', 'v'), 'OK');
+    await rejectsWith(alice.set('other:1', 'v'), /^NOPERM this user has no permissions to access one of the keys used as arguments$/);
+    await rejectsWith(alice.call('CONFIG', 'GET', 'x'), /^NOPERM this user has no permissions to run the 'config\|get' command$/);
+    await admin.config('SET', 'requirepass', 'pw');
+    const anon = await RespClient.open(server.port);
+    try {
+      assert.deepEqual(await anon.call('GET', 'x'), { t: 'error', v: 'NOAUTH Authentication required.' });
+      assert.deepEqual(await anon.call('AUTH', 'wrong'), { t: 'error', v: 'WRONGPASS invalid username-password pair or user is disabled.' });
+      assert.deepEqual(await anon.call('AUTH', 'pw'), { t: 'simple', v: 'OK' });
+    } finally {
+      assert.deepEqual(await anon.call('CONFIG', 'SET', 'requirepass', ''), { t: 'simple', v: 'OK' });
+      anon.close();
+    }
+    assert.equal(await admin.call('ACL', 'DELUSER', 'alice'), 1);
+  });
+
+  test('OBJECT IDLETIME counts from the last access, and OBJECT itself is not one', async () => {
+    const c = ioredis(2);
+    await c.set('idle:k', 'v');
+    await new Promise((res) => setTimeout(res, 1100));
+    const idle = Number(await c.object('IDLETIME', 'idle:k'));
+    assert.ok(idle >= 1, `idle ${idle}`);
+    assert.ok(Number(await c.object('IDLETIME', 'idle:k')) >= 1, 'OBJECT did not count as an access');
+    await c.get('idle:k');
+    assert.ok(Number(await c.object('IDLETIME', 'idle:k')) <= 1);
+    assert.equal(await c.object('ENCODING', 'idle:k'), 'embstr');
+    assert.equal(await c.object('IDLETIME', 'idle:missing'), null);
+  });
+
+  test('active expiry removes keys nobody reads', async () => {
+    const c = ioredis(2);
+    await c.select(5);
+    const pipe = c.pipeline();
+    for (let i = 0; i < 200; i++) pipe.set(`ae:${i}`, 'v', 'PX', 10);
+    await pipe.exec();
+    await until(async () => (await c.dbsize()) === 0, 'active expiry');
+  });
+});
+
+describe('node-redis', () => {
+  for (const RESP of [2, 3] as const) {
+    test(`commands, transactions and pub/sub over RESP${RESP}`, async () => {
+      const client = createClient({ url: `redis://127.0.0.1:${server.port}`, RESP });
+      await client.connect();
+      const sub = client.duplicate();
+      await sub.connect();
+      try {
+        await client.set(`nr${RESP}:k`, 'v');
+        assert.equal(await client.get(`nr${RESP}:k`), 'v');
+        await client.hSet(`nr${RESP}:h`, { a: '1', b: '2' });
+        assert.deepEqual({ ...(await client.hGetAll(`nr${RESP}:h`)) }, { a: '1', b: '2' });
+        await client.zAdd(`nr${RESP}:z`, [
+          { score: 2, value: 'b' },
+          { score: 1, value: 'a' },
+        ]);
+        assert.deepEqual(await client.zRange(`nr${RESP}:z`, 0, -1), ['a', 'b']);
+        const replies = await client.multi().incr(`nr${RESP}:n`).incr(`nr${RESP}:n`).exec();
+        assert.deepEqual(replies, [1, 2]);
+        const got = new Promise<string>((resolve) => void sub.subscribe(`nr${RESP}:ch`, (m) => resolve(m)));
+        await until(async () => Number((await client.sendCommand(['PUBSUB', 'NUMSUB', `nr${RESP}:ch`]) as unknown[])[1]) === 1, 'subscription');
+        await client.publish(`nr${RESP}:ch`, 'hi');
+        assert.equal(await got, 'hi');
+      } finally {
+        await sub.quit();
+        await client.quit();
+      }
+    });
+  }
+});
+
+describe('SCAN family', () => {
+  test('every key present for the whole scan is returned, while keys come and go', async () => {
+    const c = ioredis(2);
+    const other = ioredis(3);
+    await c.select(7);
+    await other.select(7);
+    const pipe = c.pipeline();
+    for (let i = 0; i < 3000; i++) pipe.set(`scan:stable:${i}`, '1');
+    for (let i = 0; i < 1000; i++) pipe.set(`scan:gone:${i}`, '1');
+    pipe.hset('scan:h', Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`f${i}`, String(i)])));
+    pipe.sadd('scan:s', ...Array.from({ length: 500 }, (_, i) => `m${i}`));
+    pipe.zadd('scan:z', ...Array.from({ length: 500 }, (_, i) => [i, `z${i}`]).flat());
+    await pipe.exec();
+    const seen = new Set<string>();
+    let cursor = '0';
+    let round = 0;
+    do {
+      const [next, keys] = await c.scan(cursor, 'MATCH', 'scan:*', 'COUNT', 100);
+      for (const k of keys) seen.add(k);
+      cursor = next;
+      // Meanwhile another client deletes some keys and adds new ones.
+      await other.del(`scan:gone:${round}`, `scan:gone:${round + 500}`);
+      await other.set(`scan:new:${round}`, '1');
+      round++;
+    } while (cursor !== '0' && round < 10_000);
+    for (let i = 0; i < 3000; i++) assert.ok(seen.has(`scan:stable:${i}`), `scan:stable:${i} missing`);
+    const [, typed] = await c.scan('0', 'COUNT', 100_000, 'TYPE', 'hash');
+    assert.deepEqual(typed, ['scan:h']);
+    const fields = new Set<string>();
+    let hc = '0';
+    do {
+      const [next, flat] = await c.hscan('scan:h', hc, 'COUNT', 37);
+      for (let i = 0; i < flat.length; i += 2) fields.add(flat[i]!);
+      hc = next;
+    } while (hc !== '0');
+    assert.equal(fields.size, 500);
+    const members = new Set<string>();
+    let sc = '0';
+    do {
+      const [next, list] = await c.sscan('scan:s', sc, 'MATCH', 'm1*');
+      for (const m of list) members.add(m);
+      sc = next;
+    } while (sc !== '0');
+    assert.equal(members.size, 111); // m1, m10..m19, m100..m199
+    const [zc, zlist] = await c.zscan('scan:z', '0', 'COUNT', 1000);
+    assert.equal(zc, '0');
+    assert.deepEqual(zlist.slice(0, 4), ['z0', '0', 'z1', '1']);
+  });
+});

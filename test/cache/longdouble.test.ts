@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { incrByFloatText } from '../../src/cache/commands/longdouble.js';
+
+test('INCRBYFLOAT arithmetic and formatting match Redis on x86-64 (80-bit long double)', () => {
+  // Expected values are what Redis 7.0.15 replies (checked against redis-server).
+  const cases: Array<[string, string, string]> = [
+    ['0', '0.1', '0.1'],
+    ['0.1', '0.2', '0.3'],
+    ['10.5', '0.1', '10.6'],
+    ['5.0e3', '2.0e2', '5200'],
+    ['3', '-3', '0'],
+    ['1', '-1.5', '-0.5'],
+    ['0', '1e2', '100'],
+    ['1.1', '2.2', '3.3'],
+    ['123456789.123', '0.000001', '123456789.12300099999993108'],
+    ['3.14159265358979', '2.71828182845904', '5.85987448204883'],
+  ];
+  for (const [a, b, want] of cases) assert.equal(incrByFloatText(a, b), want, `${a} + ${b}`);
+});
+
+test('INCRBYFLOAT refuses what strtold refuses, and infinite results', () => {
+  assert.equal(incrByFloatText('abc', '1'), 'value');
+  assert.equal(incrByFloatText('1', ' 1'), 'increment');
+  assert.equal(incrByFloatText('1', '1x'), 'increment');
+  assert.equal(incrByFloatText('1', ''), 'increment');
+  assert.equal(incrByFloatText('1', 'nan'), 'increment');
+  assert.equal(incrByFloatText('1', 'inf'), 'nan');
+  assert.equal(incrByFloatText('1e4932', '1e4932'), 'nan');
+});

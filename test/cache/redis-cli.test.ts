@@ -1,0 +1,105 @@
+// redis-cli (Debian's redis-tools) against Depot: one-shot commands, scripted input, --pipe
+// mass insertion; and the wire details clients rely on, through a raw socket: inline
+// commands, RESP3 push frames, RESP2 subscriber mode, protocol errors.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { RespClient, encodeCommand } from '../helpers/cache-resp-client.js';
+import { ensureRedisInstalled, startDepot, type ServerProcess } from '../helpers/cache-servers.js';
+
+const run = promisify(execFile);
+let server: ServerProcess;
+
+async function cli(args: readonly string[], input?: string): Promise<string> {
+  const child = run('redis-cli', ['-p', String(server.port), ...args], { timeout: 20_000 });
+  if (input !== undefined) {
+    child.child.stdin!.end(input);
+  }
+  return (await child).stdout;
+}
+
+before(async () => {
+  ensureRedisInstalled();
+  server = await startDepot();
+});
+
+after(async () => {
+  await server.stop();
+});
+
+test('redis-cli one-shot commands print what they print against Redis', async () => {
+  assert.equal(await cli(['PING']), 'PONG\n');
+  assert.equal(await cli(['SET', 'cli:k', 'hello world']), 'OK\n');
+  assert.equal(await cli(['GET', 'cli:k']), 'hello world\n');
+  assert.equal(await cli(['--no-raw', 'GET', 'cli:k']), '"hello world"\n');
+  assert.equal(await cli(['--no-raw', 'GET', 'cli:missing']), '(nil)\n');
+  assert.equal(await cli(['RPUSH', 'cli:l', 'a', 'b']), '2\n');
+  assert.equal(await cli(['--no-raw', 'LRANGE', 'cli:l', '0', '-1']), '1) "a"\n2) "b"\n');
+  assert.equal(await cli(['--no-raw', 'INCR', 'cli:k']), '(error) ERR value is not an integer or out of range\n');
+  assert.equal(await cli(['-3', '--no-raw', 'HSET', 'cli:h', 'f', 'v']), '(integer) 1\n');
+  assert.equal(await cli(['-3', '--no-raw', 'HGETALL', 'cli:h']), '1# "f" => "v"\n');
+});
+
+test('redis-cli reads a script of commands from stdin', async () => {
+  const out = await cli([], 'SET cli:n 10\nINCRBY cli:n 5\nGET cli:n\nDEL cli:n\nEXISTS cli:n\n');
+  assert.equal(out, 'OK\n15\n15\n1\n0\n');
+});
+
+test('redis-cli --pipe mass insertion', async () => {
+  const lines: Buffer[] = [];
+  for (let i = 0; i < 2000; i++) lines.push(encodeCommand(['SET', `pipe:${i}`, String(i)]));
+  lines.push(encodeCommand(['SADD', 'pipe:set', 'a', 'b']));
+  const out = await cli(['--pipe'], Buffer.concat(lines).toString('latin1'));
+  assert.match(out, /errors: 0, replies: 2001/);
+  assert.equal(await cli(['GET', 'pipe:1999']), '1999\n');
+});
+
+test('inline commands over a raw socket, including quoting', async () => {
+  const c = await RespClient.open(server.port);
+  try {
+    c.write('PING\r\nSET inline:k "two words"\r\nGET inline:k\n');
+    assert.deepEqual(await c.next(), { t: 'simple', v: 'PONG' });
+    assert.deepEqual(await c.next(), { t: 'simple', v: 'OK' });
+    assert.deepEqual(await c.next(), { t: 'bulk', v: 'two words' });
+  } finally {
+    c.close();
+  }
+});
+
+test('RESP3 push frames and RESP2 subscriber mode', async () => {
+  const r3 = await RespClient.open(server.port);
+  const r2 = await RespClient.open(server.port);
+  const pub = await RespClient.open(server.port);
+  try {
+    assert.equal((await r3.call('HELLO', '3')).t, 'map');
+    assert.deepEqual(await r3.call('SUBSCRIBE', 'ch'), { t: 'push', v: [{ t: 'bulk', v: 'subscribe' }, { t: 'bulk', v: 'ch' }, { t: 'int', v: '1' }] });
+    // RESP3 lets a subscribed connection run any command.
+    assert.deepEqual(await r3.call('SET', 'push:k', 'v'), { t: 'simple', v: 'OK' });
+    assert.deepEqual(await r2.call('SUBSCRIBE', 'ch'), { t: 'array', v: [{ t: 'bulk', v: 'subscribe' }, { t: 'bulk', v: 'ch' }, { t: 'int', v: '1' }] });
+    assert.deepEqual(await r2.call('GET', 'push:k'), {
+      t: 'error',
+      v: "ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+    });
+    assert.deepEqual(await r2.call('PING'), { t: 'array', v: [{ t: 'bulk', v: 'pong' }, { t: 'bulk', v: '' }] });
+    assert.deepEqual(await pub.call('PUBLISH', 'ch', 'm'), { t: 'int', v: '2' });
+    assert.deepEqual(await r3.next(), { t: 'push', v: [{ t: 'bulk', v: 'message' }, { t: 'bulk', v: 'ch' }, { t: 'bulk', v: 'm' }] });
+    assert.deepEqual(await r2.next(), { t: 'array', v: [{ t: 'bulk', v: 'message' }, { t: 'bulk', v: 'ch' }, { t: 'bulk', v: 'm' }] });
+    assert.deepEqual(await r2.call('UNSUBSCRIBE'), { t: 'array', v: [{ t: 'bulk', v: 'unsubscribe' }, { t: 'bulk', v: 'ch' }, { t: 'int', v: '0' }] });
+    assert.deepEqual(await r2.call('GET', 'push:k'), { t: 'bulk', v: 'v' });
+  } finally {
+    r3.close();
+    r2.close();
+    pub.close();
+  }
+});
+
+test('a protocol error is answered and the connection closed; QUIT closes after OK', async () => {
+  const c = await RespClient.open(server.port);
+  c.write('*1\r\n$x\r\n');
+  assert.deepEqual(await c.next(), { t: 'error', v: 'ERR Protocol error: invalid bulk length' });
+  assert.deepEqual(await c.next(), { t: 'error', v: 'connection closed' });
+  const q = await RespClient.open(server.port);
+  assert.deepEqual(await q.call('QUIT'), { t: 'simple', v: 'OK' });
+  assert.deepEqual(await q.next(), { t: 'error', v: 'connection closed' });
+});

@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ZSet } from '../../src/cache/machine/zset.js';
+
+type Op = { kind: 'add'; member: string; score: number } | { kind: 'rem'; member: string };
+
+function sorted(model: Map<string, number>): Array<{ member: string; score: number }> {
+  return [...model]
+    .map(([member, score]) => ({ member, score }))
+    .sort((a, b) => (a.score !== b.score ? a.score - b.score : a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
+}
+
+test('the skiplist agrees with a sorted array on ranks, ranges and counts', () => {
+  const member = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'aa', 'ab', 'ba');
+  const score = fc.constantFrom(-2, -1, 0, 0.5, 1, 1, 2, 3, Infinity, -Infinity);
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ kind: fc.constant('add' as const), member, score }),
+    fc.record({ kind: fc.constant('rem' as const), member }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 80 }), fc.integer({ min: -3, max: 3 }), fc.integer({ min: -3, max: 3 }), (ops, lo, hi) => {
+      const z = new ZSet();
+      const model = new Map<string, number>();
+      for (const o of ops) {
+        if (o.kind === 'add') {
+          assert.equal(z.add(o.member, o.score), !model.has(o.member));
+          model.set(o.member, o.score);
+        } else {
+          assert.equal(z.remove(o.member), model.delete(o.member));
+        }
+      }
+      const want = sorted(model);
+      assert.deepEqual(z.entries(), want);
+      want.forEach((e, i) => assert.equal(z.rank(e.member), i));
+      assert.deepEqual(z.fromRank(want.length - 1, 3, true), want.slice().reverse().slice(0, 3));
+      const r = { min: Math.min(lo, hi), minExclusive: lo % 2 === 0, max: Math.max(lo, hi), maxExclusive: hi % 2 === 0 };
+      const inRange = want.filter((e) => (r.minExclusive ? e.score > r.min : e.score >= r.min) && (r.maxExclusive ? e.score < r.max : e.score <= r.max));
+      assert.deepEqual(z.byScore(r, false), inRange);
+      assert.deepEqual(z.byScore(r, true, 1, 2), inRange.slice().reverse().slice(1, 3));
+      assert.equal(z.countByScore(r), inRange.length);
+      const lex = { min: { value: 'b', exclusive: false, infinity: 0 as const }, max: { value: '', exclusive: false, infinity: 1 as const } };
+      // Lex ranges are only meaningful with equal scores; check them on the members of score 1.
+      const same = new ZSet();
+      for (const e of want) same.add(e.member, 1);
+      const lexWant = want.map((e) => e.member).sort().filter((m) => m >= 'b');
+      assert.deepEqual(same.byLex(lex, false).map((e) => e.member), lexWant);
+      assert.equal(same.countByLex(lex), lexWant.length);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('large sets: node splits and removals keep order, ranks and ranges right', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3000 }), fc.integer({ min: -50, max: 50 })), { minLength: 500, maxLength: 6000 }),
+      (ops) => {
+        const z = new ZSet();
+        const model = new Map<string, number>();
+        for (const [add, m, s] of ops) {
+          const member = `m${m}`;
+          if (add || !model.has(member)) {
+            z.add(member, s);
+            model.set(member, s);
+          } else {
+            z.remove(member);
+            model.delete(member);
+          }
+        }
+        const want = sorted(model);
+        assert.deepEqual(z.entries(), want);
+        for (let i = 0; i < want.length; i += 37) {
+          assert.equal(z.rank(want[i]!.member), i);
+          assert.deepEqual(z.fromRank(i, 5, false), want.slice(i, i + 5));
+        }
+        const r = { min: -10, minExclusive: true, max: 20, maxExclusive: false };
+        assert.equal(z.countByScore(r), want.filter((e) => e.score > -10 && e.score <= 20).length);
+        // Drain from the front, as ZPOPMIN does, down to empty.
+        for (const e of want) assert.equal(z.remove(e.member), true);
+        assert.equal(z.size, 0);
+        assert.deepEqual(z.entries(), []);
+        z.add('again', 1);
+        assert.deepEqual(z.entries(), [{ member: 'again', score: 1 }]);
+      },
+    ),
+    { numRuns: 25 },
+  );
+});

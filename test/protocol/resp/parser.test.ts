@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { RequestParser, RespProtocolError } from '../../../src/protocol/resp/parser.js';
+import { splitInlineArgs } from '../../../src/protocol/resp/inline.js';
+
+function encode(args: readonly string[]): Buffer {
+  return Buffer.from(`*${args.length}\r\n` + args.map((a) => `$${a.length}\r\n${a}\r\n`).join(''), 'latin1');
+}
+
+function parseAll(chunks: readonly Buffer[]): string[][] {
+  const p = new RequestParser();
+  const out: string[][] = [];
+  for (const c of chunks) p.feed(c, out);
+  return out;
+}
+
+test('multibulk commands split at any byte boundary parse to the same arguments', () => {
+  const arg = fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((n) => String.fromCharCode(n)), maxLength: 40 });
+  fc.assert(
+    fc.property(fc.array(fc.array(arg, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 6 }), (cmds, cuts) => {
+      const bytes = Buffer.concat(cmds.map(encode));
+      const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+      const chunks: Buffer[] = [];
+      let prev = 0;
+      for (const p of points) {
+        chunks.push(bytes.subarray(prev, p));
+        prev = p;
+      }
+      chunks.push(bytes.subarray(prev));
+      assert.deepEqual(parseAll(chunks), cmds);
+    }),
+  );
+});
+
+test('a large bulk string arriving in many small chunks is assembled once', () => {
+  const value = 'x'.repeat(300_000);
+  const bytes = encode(['SET', 'k', value]);
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += 1000) chunks.push(bytes.subarray(i, i + 1000));
+  const out = parseAll(chunks);
+  assert.equal(out.length, 1);
+  assert.equal(out[0]![2]!.length, value.length);
+});
+
+test('inline commands: words, quotes, escapes, CRLF or LF, empty lines ignored', () => {
+  assert.deepEqual(parseAll([Buffer.from('PING\r\nSET a "b c"\n\r\nGET \'x y\'\r\n')]), [['PING'], ['SET', 'a', 'b c'], ['GET', 'x y']]);
+  assert.deepEqual(splitInlineArgs('set k "a\\x41\\n"'), ['set', 'k', 'aA\n']);
+  assert.deepEqual(splitInlineArgs("x 'it\\'s'"), ['x', "it's"]);
+  assert.equal(splitInlineArgs('set "unterminated'), null);
+  assert.equal(splitInlineArgs('set "a"b'), null);
+});
+
+test('protocol violations are reported, not swallowed', () => {
+  assert.throws(() => parseAll([Buffer.from('*2\r\n$3\r\nGET\r\n:1\r\n')]), RespProtocolError);
+  assert.throws(() => parseAll([Buffer.from('*x\r\n')]), /invalid multibulk length/);
+  assert.throws(() => parseAll([Buffer.from('*1\r\n$-5\r\n')]), /invalid bulk length/);
+  assert.throws(() => parseAll([Buffer.from('SET "a\r\n')]), /unbalanced quotes/);
+  const limited = () => new RequestParser({ maxBulkBytes: 10, maxArgs: 4, maxInlineBytes: 16 });
+  assert.throws(() => limited().feed(Buffer.from('*1\r\n$11\r\n'), []), /invalid bulk length/);
+  assert.throws(() => limited().feed(Buffer.from('*5\r\n'), []), /invalid multibulk length/);
+  assert.throws(() => limited().feed(Buffer.from('x'.repeat(20)), []), /too big inline/);
+});
+
+test('bufferedBytes counts an incomplete command', () => {
+  const p = new RequestParser();
+  const out: string[][] = [];
+  p.feed(Buffer.from('*1\r\n$5\r\nhel'), out);
+  assert.equal(out.length, 0);
+  assert.ok(p.bufferedBytes > 0);
+  p.feed(Buffer.from('lo\r\n'), out);
+  assert.deepEqual(out, [['hello']]);
+  assert.equal(p.bufferedBytes, 0);
+});

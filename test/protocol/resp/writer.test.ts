@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatDouble } from '../../../src/protocol/resp/double.js';
+import { ReplyWriter } from '../../../src/protocol/resp/writer.js';
+
+function bytes(resp: 2 | 3, write: (w: ReplyWriter) => void): string {
+  const w = new ReplyWriter();
+  w.resp = resp;
+  w.begin();
+  write(w);
+  return w.take()?.toString('latin1') ?? '';
+}
+
+test('RESP3 types are downgraded on RESP2 connections', () => {
+  const all = (w: ReplyWriter) => {
+    w.map(1);
+    w.bulk('k');
+    w.double(1.5);
+    w.set(1);
+    w.bool(true);
+    w.nullBulk();
+    w.nullArray();
+    w.push(1);
+    w.verbatim('hi');
+  };
+  assert.equal(bytes(3, all), '%1\r\n$1\r\nk\r\n,1.5\r\n~1\r\n#t\r\n_\r\n_\r\n>1\r\n=6\r\ntxt:hi\r\n');
+  assert.equal(bytes(2, all), '*2\r\n$1\r\nk\r\n$3\r\n1.5\r\n*1\r\n:1\r\n$-1\r\n*-1\r\n*1\r\n$2\r\nhi\r\n');
+});
+
+test('simple replies, integers, binary bulk strings and error sanitising', () => {
+  const s = bytes(2, (w) => {
+    w.ok();
+    w.simple('PONG');
+    w.int(-42);
+    w.int(2n ** 63n - 1n);
+    w.bulk('\x00\xff' + 'z'.repeat(30));
+    w.error('ERR a\r\nb');
+  });
+  assert.equal(s, `+OK\r\n+PONG\r\n:-42\r\n:9223372036854775807\r\n$32\r\n\x00\xff${'z'.repeat(30)}\r\n-ERR a b\r\n`);
+});
+
+test('segments taken from one writer are independent views; large replies grow the slab', () => {
+  const w = new ReplyWriter();
+  w.begin();
+  w.bulk('a');
+  const first = w.take()!;
+  w.bulk('x'.repeat(200_000));
+  const second = w.take()!;
+  w.simple('OK');
+  const third = w.take()!;
+  assert.equal(first.toString(), '$1\r\na\r\n');
+  assert.equal(second.length, '$200000\r\n'.length + 200_000 + 2);
+  assert.equal(third.toString(), '+OK\r\n');
+  assert.equal(w.take(), null);
+});
+
+test('doubles print as C printf %.17g, as Redis 7.0 does', () => {
+  const cases: Array<[number, string]> = [
+    [0, '0'],
+    [1, '1'],
+    [-3, '-3'],
+    [1.5, '1.5'],
+    [0.1, '0.10000000000000001'],
+    [1 / 3, '0.33333333333333331'],
+    [1e20, '1e+20'],
+    [123456789012345680000, '1.2345678901234568e+20'],
+    [1e-5, '1.0000000000000001e-05'],
+    [0.0001, '0.0001'],
+    [Infinity, 'inf'],
+    [-Infinity, '-inf'],
+    [2 ** 53, '9007199254740992'],
+  ];
+  for (const [d, text] of cases) assert.equal(formatDouble(d), text, String(d));
+});
