@@ -1,8 +1,9 @@
 // `npm run bench:cache`: Depot's RESP server against Debian's redis-server with
 // redis-benchmark, alternating the two servers round by round, for SET GET INCR LPUSH LPOP
 // HSET SADD ZADD with 50 clients, pipelines of 1 and 16, 3-byte and 1 KiB values, persistence
-// off (Depot: the in-memory test group; Redis: no AOF, no RDB) and appendfsync everysec (Depot:
-// a single-replica raft group on the foundation log, async durability; Redis: AOF everysec). Prints ops/s of each and the Depot/Redis ratio
+// off (Depot: `depot start --appendfsync no`, its journal never fsynced — Depot's log cannot be
+// switched off; Redis: no AOF, no RDB) and appendfsync everysec (Depot: `depot start`, the
+// cache's single-replica raft group with async durability; Redis: AOF everysec). Prints ops/s of each and the Depot/Redis ratio
 // (medians of the rounds). Options: --json, --rounds N (default 3), --quick (one value size,
 // fewer requests), --only off|everysec.
 import { execFile, execFileSync, spawn } from 'node:child_process';
@@ -72,11 +73,10 @@ async function benchmark(port: number, pipeline: number, size: number, requests:
   return out;
 }
 
-/** Depot: the in-memory test group (persistence off) or a raft group on disk (everysec). */
+/** Depot: `depot start` with the journal never fsynced (persistence off) or fsynced every second. */
 async function depotServer(persistence: Persistence): Promise<{ server: ServerProcess; cleanup: () => void }> {
-  if (persistence === 'off') return { server: await startDepot(), cleanup: () => undefined };
   const dir = mkdtempSync(join(tmpdir(), 'depot-bench-cache-'));
-  const server = await startDepot(['--data', dir, '--fsync', 'everysec']);
+  const server = await startDepot(['--data', dir, '--fsync', persistence === 'off' ? 'no' : 'everysec']);
   return { server, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

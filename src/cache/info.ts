@@ -75,7 +75,7 @@ function persistence(s: CacheService): string[] {
   return [
     `loading:${s.loading ? 1 : 0}`,
     'async_loading:0',
-    `rdb_changes_since_last_save:${s.machine.ks.changes}`,
+    `rdb_changes_since_last_save:${s.machine.ks.changes - s.machine.ks.changesAtSnapshot}`,
     `rdb_bgsave_in_progress:${s.saving ? 1 : 0}`,
     `rdb_last_save_time:${s.lastSave}`,
     'rdb_last_bgsave_status:ok',

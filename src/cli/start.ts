@@ -18,6 +18,7 @@ export function startCommand(): Command {
     .option('--redis-port <port>', 'Redis protocol port [6379]')
     .option('--no-cache', 'do not run the Redis-compatible server')
     .addOption(new Option('--appendfsync <mode>', 'cache journal fsync [everysec]').choices(['always', 'everysec', 'no']))
+    .option('--cache-snapshot-entries <n>', 'log entries between cache snapshots [100000]')
     .addOption(new Option('--broker-flush <policy>', 'default flush policy of new topics [sync]').choices(['sync', 'async']))
     .option('--max-message-bytes <n>', 'default message size limit of new topics [4194304]')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent [info]')

@@ -31,7 +31,8 @@ export const configSchema = z.strictObject({
       enabled: z.boolean().default(true),
       port: port.default(6379),
       appendfsync: z.enum(['always', 'everysec', 'no']).default('everysec'),
-      segmentBytes: bytes.default(256 * 1024 ** 2),
+      /** Applied log entries (batches of effects) between snapshots of the keyspace. */
+      snapshotEntries: z.number().int().min(10).default(100_000),
     })
     .prefault({}),
 });
@@ -60,6 +61,7 @@ export const settings: readonly Setting[] = [
   { path: ['cache', 'enabled'], env: 'DEPOT_CACHE_ENABLED', flag: 'cache', kind: 'bool' },
   { path: ['cache', 'port'], env: 'DEPOT_REDIS_PORT', flag: 'redisPort', kind: 'int' },
   { path: ['cache', 'appendfsync'], env: 'DEPOT_CACHE_APPENDFSYNC', flag: 'appendfsync', kind: 'string' },
+  { path: ['cache', 'snapshotEntries'], env: 'DEPOT_CACHE_SNAPSHOT_ENTRIES', flag: 'cacheSnapshotEntries', kind: 'int' },
 ];
 
 export interface ConfigSources {

@@ -12,6 +12,7 @@ import { NativeServer } from '../server/native/native-server.js';
 import { DepotError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { Config } from './config.js';
+import { startCacheRole, type CacheRole } from './cache-role.js';
 import { DataDir } from './data-dir.js';
 import { NodeMetrics } from './metrics.js';
 
@@ -21,6 +22,8 @@ const BROKER_GROUP = 1;
 
 export interface NodePorts {
   native: number;
+  /** The Redis protocol, when the cache runs. */
+  redis?: number;
   http: number;
   raft: number;
 }
@@ -40,6 +43,7 @@ export class DepotNode {
     private readonly host: RaftHost,
     private readonly groups: readonly Group[],
     readonly queue: QueueParts,
+    readonly cache: CacheRole | undefined,
     private readonly http: HttpServer,
     private readonly log: Logger,
     readonly ports: NodePorts,
@@ -66,7 +70,15 @@ export class DepotNode {
       broker.attach(brokerGroup, logReader(brokerGroup));
 
       const groups: Group[] = [controllerGroup, brokerGroup];
+      let cache: CacheRole | undefined;
+      if (config.cache.enabled) {
+        cache = await startCacheRole(host, dataDir, config, log);
+        const running = cache.running;
+        cleanup.unshift(() => running.close());
+        groups.push(cache.group);
+      }
       await waitUntilServing(groups);
+      await cache?.running.service.whenLoaded();
 
       const native = new NativeServer({ controller, broker, log: log.child({ part: 'native' }) });
       const nativePort = await native.listen(config.port, config.host);
@@ -81,9 +93,9 @@ export class DepotNode {
       };
       const http = await HttpServer.start({ host: config.host, port: config.httpPort, health, metrics: metrics.registry });
 
-      const ports = { native: nativePort, http: http.port, raft: Number(host.address.split(':').pop()) };
+      const ports: NodePorts = { native: nativePort, ...(cache ? { redis: cache.running.port } : {}), http: http.port, raft: Number(host.address.split(':').pop()) };
       log.info({ dataDir: dataDir.path, ...ports }, 'depot node started');
-      return new DepotNode(dataDir, host, groups, { controller, broker, server: native }, http, log, ports);
+      return new DepotNode(dataDir, host, groups, { controller, broker, server: native }, cache, http, log, ports);
     } catch (err) {
       for (const step of cleanup) await Promise.resolve(step()).catch(() => undefined);
       throw err;
@@ -99,6 +111,7 @@ export class DepotNode {
     this.stopping ??= (async () => {
       this.log.info('depot node stopping');
       await this.queue.server.close();
+      await this.cache?.running.close();
       await this.http.close();
       await this.host.close();
       this.dataDir.release();

@@ -73,7 +73,7 @@ for (const fsync of ['always', 'everysec'] as const) {
       const db3 = await r.select(3).then(() => r.get('db3:key'));
       r.disconnect();
       await server.kill();
-      const snapshots = readdirSync(join(dir, 'groups', 'cache-0', 'raft', 'snapshots'));
+      const snapshots = readdirSync(join(dir, 'groups', 'cache-1', 'raft', 'snapshots'));
       assert.ok(snapshots.length > 0, 'a snapshot was taken');
       server = await startDepot(args);
       r = connect(server);
@@ -123,4 +123,38 @@ for (const fsync of ['always', 'everysec'] as const) {
       await server.stop();
     });
   });
+}
+
+describe('SAVE and BGSAVE', () => {
+  test('write a snapshot of the group now; the data set comes back from it after SIGKILL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'depot-cache-'));
+    dirs.push(dir);
+    // Snapshots only on request: the automatic schedule is far away.
+    const args = ['--data', dir, '--fsync', 'everysec', '--snapshot-entries', '1000000'];
+    let server = await startDepot(args);
+    let r = connect(server);
+    const snapshots = () => readdirSync(join(dir, 'groups', 'cache-1', 'raft', 'snapshots'));
+    assert.deepEqual(snapshots(), []);
+    const before = Number(await r.lastsave());
+    await r.mset('a', '1', 'b', '2');
+    assert.match(await r.info('persistence'), /rdb_changes_since_last_save:[1-9]/);
+    assert.equal(await r.save(), 'OK');
+    assert.equal(snapshots().length, 1);
+    assert.match(await r.info('persistence'), /rdb_changes_since_last_save:0\r\n/);
+    assert.ok(Number(await r.lastsave()) >= before);
+    await r.set('c', '3');
+    assert.match(await r.bgsave(), /Background saving started/);
+    await waitFor(async () => (await r.info('persistence')).includes('rdb_bgsave_in_progress:0'));
+    r.disconnect();
+    await server.kill();
+    server = await startDepot(args);
+    r = connect(server);
+    assert.deepEqual(await r.mget('a', 'b', 'c'), ['1', '2', '3']);
+    r.disconnect();
+    await server.stop();
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500 && !(await check()); i++) await new Promise((res) => setTimeout(res, 10));
 }

@@ -1,4 +1,4 @@
-// Server processes for the cache tests: Depot's RESP server (test/cache/fixtures/server.ts)
+// Server processes for the cache tests: Depot (`depot start`, serving RESP on a free port)
 // and Debian's redis-server as the reference, each on a free loopback port, stopped by pid.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startDepot as startNode } from './depot-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Repository root (this file runs from dist/test/helpers). */
@@ -46,23 +47,24 @@ function handle(child: ChildProcess, port: number, cleanup: () => void): ServerP
   return { port, pid: child.pid!, stop: () => stopWith('SIGTERM'), kill: () => stopWith('SIGKILL') };
 }
 
-/** Starts Depot's cache server fixture; resolves once it listens. */
+/**
+ * Starts `depot start` (the queue off) and resolves with its Redis port once it serves.
+ * Arguments: `--data DIR` (kept after stop; without it a temporary directory removed on stop),
+ * `--fsync always|everysec|no`, `--snapshot-entries N`.
+ */
 export async function startDepot(extraArgs: readonly string[] = []): Promise<ServerProcess> {
-  const script = join(repoRoot, 'dist', 'test', 'cache', 'fixtures', 'server.js');
-  // Without the test runner's marker, which tells the fixture it was loaded as a test file.
-  const env = { ...process.env };
-  delete env['NODE_TEST_CONTEXT'];
-  const child = spawn(process.execPath, [script, '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'], env });
-  const port = await new Promise<number>((resolvePort, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /LISTENING (\d+)/.exec(out);
-      if (m !== null) resolvePort(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`depot fixture exited with ${code}`)));
+  const option = (name: string) => {
+    const i = extraArgs.indexOf(name);
+    return i < 0 ? undefined : extraArgs[i + 1];
+  };
+  const dataDir = option('--data');
+  const args = ['--appendfsync', option('--fsync') ?? 'everysec'];
+  const snapshotEntries = option('--snapshot-entries');
+  if (snapshotEntries !== undefined) args.push('--cache-snapshot-entries', snapshotEntries);
+  const node = await startNode({ ...(dataDir === undefined ? {} : { dataDir }), args });
+  return handle(node.proc, node.ports['redis']!, () => {
+    if (dataDir === undefined) node.cleanup();
   });
-  return handle(child, port, () => undefined);
 }
 
 let redisInstalled = false;

@@ -19,7 +19,7 @@ export interface DepotProcess {
   stderr(): string;
   /** SIGTERM, and wait for exit; resolves with the exit code. */
   stop(): Promise<number | null>;
-  /** SIGKILL, and wait for exit. */
+  /** SIGKILL, and wait for exit (nothing when it has already exited: safe in `finally`). */
   kill(): Promise<void>;
   /** Removes the data directory (after stop or kill). */
   cleanup(): void;

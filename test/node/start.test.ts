@@ -10,13 +10,14 @@ test('a node serves /health and /metrics and stops cleanly on SIGTERM', async ()
     const base = `http://127.0.0.1:${node.ports['http']}`;
     const health = (await (await fetch(`${base}/health`)).json()) as { ok: boolean; groups: Array<{ id: string; isLeader: boolean }> };
     assert.equal(health.ok, true);
-    assert.deepEqual(health.groups.map((g) => [g.id, g.isLeader]).sort(), [['broker-1', true], ['controller-1', true]]);
+    assert.deepEqual(health.groups.map((g) => [g.id, g.isLeader]).sort(), [['broker-1', true], ['cache-1', true], ['controller-1', true]]);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /^depot_raft_is_leader\{group="broker-1"\} 1$/m);
     assert.match(metrics, /^depot_native_connections 0$/m);
     assert.match(metrics, /^depot_process_resident_memory_bytes \d+/m);
     assert.equal(await node.stop(), 0);
   } finally {
+    await node.kill();
     node.cleanup();
   }
 });
@@ -28,8 +29,13 @@ test('a second node on the same data directory is refused while the first runs',
     await first.kill();
     // A killed holder does not keep the directory locked.
     const second = await startDepot({ dataDir: first.dataDir });
-    assert.equal(await second.stop(), 0);
+    try {
+      assert.equal(await second.stop(), 0);
+    } finally {
+      await second.kill();
+    }
   } finally {
+    await first.kill();
     first.cleanup();
   }
 });

@@ -19,8 +19,10 @@ export interface KeyspaceObserver {
 
 export class Keyspace {
   readonly dbs: Db[] = Array.from({ length: DATABASES }, () => new Db());
-  /** Mutations applied since start (INFO's rdb_changes_since_last_save counts from a mark). */
+  /** Mutations applied since start. */
   changes = 0;
+  /** `changes` when the last snapshot captured the keyspace (INFO's rdb_changes_since_last_save). */
+  changesAtSnapshot = 0;
   private readonly observers: KeyspaceObserver[] = [];
 
   observe(o: KeyspaceObserver): () => void {

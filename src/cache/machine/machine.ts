@@ -75,6 +75,7 @@ export class CacheMachine implements StateMachine<void> {
       this.ks,
       () => {
         this.proposePending();
+        this.ks.changesAtSnapshot = this.ks.changes;
         return Math.max(this.appliedIndex, this.eagerThrough);
       },
       (includes) => this.appliedThrough(includes),

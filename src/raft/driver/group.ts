@@ -235,6 +235,18 @@ export class RaftGroup<R = unknown> implements Group<R> {
   }
 
   /** Keeps entries from `index` on through snapshots and retention until the returned function is called. */
+  /**
+   * Snapshots the state machine at the applied index now (Redis's SAVE), after any snapshot
+   * already in progress; resolves once it is on disk and the log below it may go.
+   */
+  async snapshotNow(): Promise<void> {
+    this.checkUsable();
+    while (this.snapshotting !== undefined || this.installing !== undefined) await (this.snapshotting ?? this.installing);
+    this.maybeSnapshot(true);
+    await this.snapshotting;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
   pin(index: number): () => void {
     return this.storage.pin(index);
   }

@@ -24,7 +24,10 @@ export interface RaftHostOptions {
   logger?: Logger;
 }
 
-export type HostedGroupOptions<R> = Omit<RaftGroupOptions<R>, 'nodeId' | 'transport' | 'openLog'>;
+export type HostedGroupOptions<R> = Omit<RaftGroupOptions<R>, 'nodeId' | 'transport' | 'openLog'> & {
+  /** This group's log, when it differs from the host's default (e.g. a log that never fsyncs). */
+  openLog?: RaftGroupOptions<R>['openLog'];
+};
 
 /** Ticks fired at once after the event loop stalled (a pause must not stretch a leader's lease). */
 const MAX_CATCH_UP_TICKS = 100;
@@ -68,7 +71,7 @@ export class RaftHost implements GroupTransport {
 
   async openGroup<R>(o: HostedGroupOptions<R>): Promise<RaftGroup<R>> {
     if (this.groups.has(o.id)) throw new DepotError('BAD_REQUEST', `group ${o.id} is already open`);
-    const openLog = this.o.openLog ?? openFoundationLog;
+    const openLog = o.openLog ?? this.o.openLog ?? openFoundationLog;
     const g = await RaftGroup.open<R>({ logger: this.o.logger, ...o, nodeId: this.nodeId, transport: this, openLog });
     this.groups.set(o.id, g as RaftGroup<unknown>);
     return g;
