@@ -40,6 +40,7 @@ function waitExit(child: ChildProcess): Promise<void> {
 
 function handle(child: ChildProcess, port: number, cleanup: () => void): ServerProcess {
   const stopWith = async (signal: NodeJS.Signals) => {
+    child.ref(); // the wait below must keep the test process alive (depot-process unrefs it)
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await waitExit(child);
     cleanup();

@@ -8,6 +8,13 @@ import { fileURLToPath } from 'node:url';
 
 export const depotBin = fileURLToPath(new URL('../../../bin/depot.js', import.meta.url));
 
+// Servers still running when the test process ends (a failed assertion, a timeout) are killed
+// with it, so no test leaves a node behind holding ports and files.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 export interface DepotProcess {
   readonly dataDir: string;
   readonly proc: ChildProcess;
@@ -40,7 +47,13 @@ export async function startDepot(options: StartOptions = {}): Promise<DepotProce
   proc.stderr!.on('data', (c: Buffer) => {
     stderr = (stderr + c.toString()).slice(-65536);
   });
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  live.add(proc);
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => {
+      live.delete(proc);
+      resolve(code);
+    }),
+  );
   const ports = await new Promise<Record<string, number>>((resolve, reject) => {
     let out = '';
     proc.stdout!.on('data', (c: Buffer) => {
@@ -53,19 +66,25 @@ export async function startDepot(options: StartOptions = {}): Promise<DepotProce
     });
     void exited.then((code) => reject(new Error(`depot start exited with ${code} before listening:\n${stderr}`)));
   });
+  // A running server must not keep a finished (or failed) test file alive: unreferenced, it dies
+  // with the test process (see `live`); waiting for its exit references it again.
+  proc.unref();
+  (proc.stdout as unknown as { unref(): void }).unref();
+  (proc.stderr as unknown as { unref(): void }).unref();
+  const waitExit = async (signal: NodeJS.Signals) => {
+    proc.ref();
+    proc.kill(signal);
+    return exited;
+  };
   return {
     dataDir,
     proc,
     ports,
     address: `127.0.0.1:${ports['native']}`,
     stderr: () => stderr,
-    stop: async () => {
-      proc.kill('SIGTERM');
-      return exited;
-    },
+    stop: () => waitExit('SIGTERM'),
     kill: async () => {
-      proc.kill('SIGKILL');
-      await exited;
+      await waitExit('SIGKILL');
     },
     cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
   };
