@@ -6,8 +6,9 @@
 //
 // Arguments come out as latin1 strings: latin1 maps each byte to one UTF-16 code unit, so
 // they are binary safe, V8 keeps them as one-byte strings, and they serve directly as Map keys.
-// The parser keeps its state across chunks; a bulk string that spans many chunks is collected
-// as a list of chunks and joined once, so a large value costs O(size), never O(size²).
+// The parser keeps its state across chunks and parses each chunk in place; a bulk string that
+// spans many chunks is collected as a list of chunks and joined once, so a large value costs
+// O(size), never O(size²), and a command cut by a chunk boundary copies only its own bytes.
 import { splitInlineArgs } from './inline.js';
 
 export interface ParserLimits {
@@ -60,22 +61,55 @@ export class RequestParser {
    * violation; the parser is then unusable (the connection is closed).
    */
   feed(chunk: Buffer, out: string[][]): void {
-    if (this.pendingBytes > 0) {
+    const rest = this.pendingBytes > 0 ? this.bridgeBulk(chunk, out) : this.pos < this.buf.length ? this.bridgeLine(chunk, out) : chunk;
+    if (rest === null) return;
+    this.buf = rest;
+    this.pos = 0;
+    this.parse(out);
+    this.park();
+  }
+
+  /**
+   * A bulk string is parked: completes it with just the bytes it lacks (not the whole chunk,
+   * which would copy every byte of a pipelined read once more) and returns the rest of the
+   * chunk; null when the chunk does not complete it.
+   */
+  private bridgeBulk(chunk: Buffer, out: string[][]): Buffer | null {
+    const need = this.bulkLen + 2 - this.pendingBytes;
+    if (chunk.length < need) {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
-      if (this.pendingBytes < this.bulkLen + 2) return;
-      this.buf = Buffer.concat(this.pending, this.pendingBytes);
-      this.pending = [];
-      this.pendingBytes = 0;
-      this.pos = 0;
-    } else if (this.pos < this.buf.length) {
-      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
-      this.pos = 0;
-    } else {
-      this.buf = chunk;
-      this.pos = 0;
+      return null;
     }
+    this.pending.push(chunk.subarray(0, need));
+    this.buf = Buffer.concat(this.pending, this.bulkLen + 2);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.pos = 0;
     this.parse(out);
+    return chunk.subarray(need);
+  }
+
+  /**
+   * The previous chunk ended inside a line (a header or an inline command): completes that
+   * line with the chunk's bytes up to its first LF and returns the rest; null when the chunk
+   * has no LF (the partial line grows, bounded by the line limits).
+   */
+  private bridgeLine(chunk: Buffer, out: string[][]): Buffer | null {
+    const nl = chunk.indexOf(LF);
+    const head = nl < 0 ? chunk : chunk.subarray(0, nl + 1);
+    this.buf = Buffer.concat([this.buf.subarray(this.pos), head]);
+    this.pos = 0;
+    this.parse(out);
+    if (nl < 0) {
+      this.park();
+      return null;
+    }
+    return chunk.subarray(nl + 1);
+  }
+
+  /** After parsing: drops what was consumed and parks a partial bulk string. */
+  private park(): void {
     if (this.pos >= this.buf.length) {
       this.buf = EMPTY;
       this.pos = 0;
