@@ -48,6 +48,7 @@ export class RequestParser {
   /** Chunks of a bulk string larger than what has arrived, joined once complete. */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private lastName = '';
 
   constructor(private readonly limits: ParserLimits = DEFAULT_PARSER_LIMITS) {}
 
@@ -163,7 +164,7 @@ export class RequestParser {
         }
         if (end - this.pos < this.bulkLen + 2) return;
         const start = this.pos;
-        this.argv.push(buf.toString('latin1', start, start + this.bulkLen));
+        this.argv.push(this.argv.length === 0 ? this.commandName(buf, start, this.bulkLen) : latin1(buf, start, this.bulkLen));
         this.pos = start + this.bulkLen + 2;
         this.bulkLen = -1;
         this.argsLeft--;
@@ -171,6 +172,22 @@ export class RequestParser {
       out.push(this.argv);
       this.argv = [];
     }
+  }
+
+  /**
+   * The command name: the previous command's string when the bytes are the same (pipelines
+   * repeat one command), so that its hash is already computed when the command table looks it up.
+   */
+  private commandName(buf: Buffer, start: number, n: number): string {
+    const last = this.lastName;
+    if (last.length === n) {
+      let i = 0;
+      while (i < n && buf[start + i] === last.charCodeAt(i)) i++;
+      if (i === n) return last;
+    }
+    const name = latin1(buf, start, n);
+    if (n <= MAX_SHORT) this.lastName = name;
+    return name;
   }
 
   /** Reads one inline command line; false when the line is incomplete. */
@@ -197,6 +214,37 @@ export class RequestParser {
 }
 
 const EMPTY = Buffer.alloc(0);
+const fromCharCode = String.fromCharCode;
+/** Longest argument decoded through fromCharCode (one case per length below). */
+const MAX_SHORT = 16;
+
+/**
+ * The latin1 string of `n` bytes at `o`. Short ones (keys, small values, command names) are
+ * built with fromCharCode, 15–40 ns against about 60 ns for toString's native call; spreading
+ * a subarray or applying an array instead costs more than the native call.
+ */
+function latin1(b: Buffer, o: number, n: number): string {
+  switch (n) {
+    case 0: return '';
+    case 1: return fromCharCode(b[o]!);
+    case 2: return fromCharCode(b[o]!, b[o + 1]!);
+    case 3: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!);
+    case 4: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!);
+    case 5: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!, b[o + 4]!);
+    case 6: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!, b[o + 4]!, b[o + 5]!);
+    case 7: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!);
+    case 8: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!);
+    case 9: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!);
+    case 10: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!, b[o + 9]!);
+    case 11: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!, b[o + 9]!, b[o + 10]!);
+    case 12: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!, b[o + 9]!, b[o + 10]!, b[o + 11]!);
+    case 13: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!, b[o + 9]!, b[o + 10]!, b[o + 11]!, b[o + 12]!);
+    case 14: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!, b[o + 9]!, b[o + 10]!, b[o + 11]!, b[o + 12]!, b[o + 13]!);
+    case 15: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!, b[o + 9]!, b[o + 10]!, b[o + 11]!, b[o + 12]!, b[o + 13]!, b[o + 14]!);
+    case 16: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!, b[o + 9]!, b[o + 10]!, b[o + 11]!, b[o + 12]!, b[o + 13]!, b[o + 14]!, b[o + 15]!);
+    default: return b.toString('latin1', o, o + n);
+  }
+}
 
 /** Parses the decimal after a type byte up to `\r\n`; null when malformed. */
 function readLineNumber(buf: Buffer, start: number, nl: number): number | null {
