@@ -8,7 +8,7 @@
 // fewer requests), --only off|everysec.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
 import { promisify } from 'node:util';
@@ -86,6 +86,9 @@ async function main(): Promise<void> {
   execFileSync('bash', [join(repoRoot, 'scripts', 'install-redis.sh')], { stdio: 'inherit' });
   const sizes = args.quick ? [3] : [3, 1024];
   const persistences: Persistence[] = args.only !== null ? [args.only] : ['off', 'everysec'];
+  // redis-benchmark shares the machine with the server it measures: the load says how much else did.
+  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+  report.note(`load average at start: ${load()}`);
   for (const persistence of persistences) {
     const { server: depot, cleanup } = await depotServer(persistence);
     const redis = await startRedisServer(persistence);
@@ -120,6 +123,7 @@ async function main(): Promise<void> {
       await redis.stop();
     }
   }
+  report.note(`load average at end: ${load()}`);
   report.print();
 }
 

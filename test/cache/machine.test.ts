@@ -228,7 +228,8 @@ test('the effect encoder stays bounded over many batches', () => {
     const payload = enc.take()!;
     assert.ok(payload.length > 9000 && payload.length < 9200);
   }
-  // The buffer behind the payloads never needs to be far larger than one batch.
+  // The slab behind the payloads stays at its base size (256 KiB): 20,000 batches of 9 KB
+  // would have grown it without bound had its size followed the total written.
   const capacity = (enc as unknown as { buf: Buffer }).buf.length;
-  assert.ok(capacity <= 64 * 1024, `encoder buffer grew to ${capacity} bytes`);
+  assert.ok(capacity <= 256 * 1024, `encoder buffer grew to ${capacity} bytes`);
 });

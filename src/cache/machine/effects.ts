@@ -39,11 +39,15 @@ export const Op = {
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
-const INITIAL_BYTES = 16 * 1024;
+/**
+ * Payloads are cut from slabs of this size (a batch larger than a slab gets a slab of its own):
+ * one allocation per slab rather than a doubling series per turn.
+ */
+const SLAB_BYTES = 256 * 1024;
 
 /** Appends effect records to a growing buffer; `take()` hands out one payload. */
 export class EffectEncoder {
-  private buf = Buffer.allocUnsafeSlow(INITIAL_BYTES);
+  private buf = Buffer.allocUnsafeSlow(SLAB_BYTES);
   private pos = 0;
   private start = 0;
   /** Records in the payload being built. */
@@ -59,10 +63,6 @@ export class EffectEncoder {
     const out = this.buf.subarray(this.start, this.pos);
     this.start = this.pos;
     this.count = 0;
-    if (this.buf.length - this.pos < 1024) {
-      this.buf = Buffer.allocUnsafeSlow(INITIAL_BYTES);
-      this.pos = this.start = 0;
-    }
     return out;
   }
 
@@ -70,7 +70,7 @@ export class EffectEncoder {
     if (this.pos + n <= this.buf.length) return;
     const used = this.pos - this.start;
     // Sized from what is in use, not from the old buffer: `start` keeps moving forward.
-    const next = Buffer.allocUnsafeSlow(Math.max(INITIAL_BYTES, (used + n) * 2));
+    const next = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, (used + n) * 2));
     this.buf.copy(next, 0, this.start, this.pos);
     this.buf = next;
     this.start = 0;
