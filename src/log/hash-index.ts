@@ -89,9 +89,16 @@ export class HashIndex {
 
   /** Adds `value` (below 2^53) under `key`. */
   put(key: Uint8Array, value: number): void {
+    this.putHash(hash53(key), value);
+  }
+
+  /**
+   * Adds `value` under a key given by its `hash53` (for owners that hash a part of a larger
+   * buffer, or with a seed per namespace, without building a key per call).
+   */
+  putHash(h: number, value: number): void {
     if (this.count === this.o.capacity) this.roll();
     if (this.count - this.flushed === this.o.bufferEntries) this.flush();
-    const h = hash53(key);
     const slot = h % this.o.slots;
     const at = (this.count - this.flushed) * ENTRY;
     writeU64(this.buf, h, at);
@@ -106,7 +113,11 @@ export class HashIndex {
 
   /** Values stored under `key`, newest first, at most `limit`. */
   get(key: Uint8Array, limit = 64): number[] {
-    const h = hash53(key);
+    return this.getHash(hash53(key), limit);
+  }
+
+  /** Values stored under the key whose `hash53` is `h`, newest first, at most `limit`. */
+  getHash(h: number, limit = 64): number[] {
     const out: number[] = [];
     let visits = 0;
     const walk = (first: number, entry: (n: number) => Buffer) => {
@@ -143,7 +154,8 @@ export class HashIndex {
     const unsynced = [...this.unsynced];
     this.unsynced = new Set();
     for (const path of unsynced) await this.o.fds.with(path, (fd) => this.o.fds.fsys.datasync(fd));
-    if (this.count > 0) await this.o.fds.with(this.path(this.seq), (fd) => this.o.fds.fsys.datasync(fd));
+    // The captured file, not this.seq: puts during the awaits may have rolled to the next one.
+    if (state.count > 0) await this.o.fds.with(this.path(state.seq), (fd) => this.o.fds.fsys.datasync(fd));
     const b = Buffer.alloc(40);
     CK_MAGIC.copy(b, 0);
     b.writeUInt32LE(1, 8);

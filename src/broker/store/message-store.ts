@@ -1,18 +1,45 @@
-// The broker's store service: builds the per-queue indexes from applied Produce entries as they
-// stream by (RocketMQ's reput) and reads messages back from the log through them.
-// Derived data only: nothing here decides an offset, and all of it can be rebuilt from the log.
+// The broker's store service: derives the per-queue offset indexes and the key index from applied
+// entries (the reput), checkpoints them, and reads messages back from the log through them.
+// Derived data only: nothing here decides an offset, and the log rebuilds what a crash lost.
+//
+// Files, under the group's `queues/` directory (docs/storage.md, "Queue indexes"):
+//   checkpoint        every queue's index state and the log index they cover (store-checkpoint.ts)
+//   keys/             the key index (src/log hash index)
+//   t-<topic>/<queue>/  one offset index per queue (src/log offset index)
+import { join } from 'node:path';
 import type { Entry } from '../../raft/group.js';
 import { assert } from '../../util/assert.js';
-import { scanRecord } from '../../protocol/native/record-batch.js';
+import { DepotError, isDepotError } from '../../util/errors.js';
+import { silentLogger, type Logger } from '../../util/logger.js';
+import type { FdCache } from '../../log/fd-cache.js';
+import { readFileIfExists, writeFileAtomic } from '../../log/file-system.js';
+import { HashIndex } from '../../log/hash-index.js';
 import type { DeliveredMessage } from '../../protocol/native/consume.js';
-import { BATCH_HEADER_BYTES } from '../../protocol/native/record-batch.js';
-import type { StoredBatch } from '../machine/broker-machine.js';
-import type { LogReader } from './log-reader.js';
-import { QueueIndex, type IndexEntry } from './queue-index.js';
+import type { BrokerResult } from '../machine/broker-machine.js';
+import type { BrokerLog } from './broker-log.js';
+import { QueueIndexes, type IndexTuning, type StoredQueue } from './queue-indexes.js';
+import { Reput } from './reput.js';
+import { decodeStoreCheckpoint, encodeStoreCheckpoint } from './store-checkpoint.js';
 import { TailCache } from './tail-cache.js';
 
-/** Upper bound of index entries examined by one read, so a filter that matches nothing stays cheap. */
+/** Upper bound of index records examined by one read, so a filter that matches nothing stays cheap. */
 const MAX_SCAN = 16_384;
+const CHECKPOINT = 'checkpoint';
+/** Index files fdatasync'ed at once by a checkpoint. */
+const SYNC_CONCURRENCY = 16;
+
+export interface MessageStoreOptions {
+  /** The group's `queues/` directory. */
+  dir: string;
+  /** The node's descriptor cache, shared by every index. */
+  fds: FdCache;
+  /** Bytes of recently stored entries kept in memory for consumers that keep up. Default 64 MiB. */
+  tailCacheBytes?: number;
+  index?: IndexTuning;
+  /** Key index file geometry (tests use small files). */
+  keyIndex?: { slots?: number; capacity?: number };
+  logger?: Logger;
+}
 
 export interface ReadRequest {
   topic: string;
@@ -31,62 +58,83 @@ export interface ReadResult {
 }
 
 export class MessageStore {
-  private readonly topics = new Map<string, QueueIndex[]>();
+  readonly indexes: QueueIndexes;
+  readonly keys: HashIndex;
+  private readonly reput: Reput;
   private readonly tail: TailCache;
-  private log: LogReader | undefined;
   private readonly listeners = new Set<(topic: string, queue: number) => void>();
+  private log: BrokerLog | undefined;
+  /** Checkpoints, retention and topic drops run one at a time. */
+  private maintenance: Promise<unknown> = Promise.resolve();
+  private failure: DepotError | undefined;
+  private closed = false;
 
-  constructor(tailCacheBytes: number) {
-    this.tail = new TailCache(tailCacheBytes);
+  private constructor(
+    private readonly o: MessageStoreOptions,
+    indexes: QueueIndexes,
+    keys: HashIndex,
+    covered: number,
+  ) {
+    this.indexes = indexes;
+    this.keys = keys;
+    this.tail = new TailCache(o.tailCacheBytes ?? 64 * 1024 * 1024);
+    this.reput = new Reput(indexes, keys, covered, {
+      stored: (entry, _batch, q) => this.stored(entry, q),
+      failed: (err) => this.fail(err),
+    });
   }
 
-  attachLog(log: LogReader): void {
+  /** Opens the indexes at their last checkpoint; the group's replay brings them up to date. */
+  static async open(o: MessageStoreOptions): Promise<MessageStore> {
+    await o.fds.fsys.mkdir(o.dir);
+    const file = join(o.dir, CHECKPOINT);
+    const ck = decodeStoreCheckpoint(await readFileIfExists(o.fds.fsys, file), file);
+    const indexes = await QueueIndexes.open(o.dir, o.fds, ck.queues, o.index);
+    const keys = await HashIndex.open({ dir: join(o.dir, 'keys'), fds: o.fds, ...o.keyIndex });
+    return new MessageStore(o, indexes, keys, ck.covered);
+  }
+
+  attachLog(log: BrokerLog): void {
     this.log = log;
   }
 
-  /** Called after apply stored a batch (never for duplicates). In memory only: no I/O. */
-  onStored(entry: Entry, stored: StoredBatch): void {
-    assert(!stored.duplicate, 'duplicates are not indexed');
-    const index = this.queueIndex(stored.topic, stored.queue);
-    assert(index.endOffset === stored.baseOffset, `index of ${stored.topic}/${stored.queue} at ${index.endOffset}, batch at ${stored.baseOffset}`);
-    const payload = entry.payload;
-    let pos = stored.batchOffset + BATCH_HEADER_BYTES;
-    for (let i = 0; i < stored.count; i++) {
-      const rec = scanRecord(payload, pos);
-      index.append(entry.index, pos, rec.size, rec.tagHash, entry.timestamp);
-      pos += rec.size;
-    }
-    this.tail.add(entry.index, payload);
-    for (const l of this.listeners) l(stored.topic, stored.queue);
+  // ---- from apply -------------------------------------------------------------------------
+
+  /** Called by apply for every applied command (no I/O here: the reput runs after). */
+  onApplied(entry: Entry, result: BrokerResult | undefined): void {
+    this.reput.add(entry, result);
   }
 
+  /** Index of the last applied command handed in. */
+  get lastApplied(): number {
+    return this.reput.lastApplied;
+  }
+
+  private stored(entry: Entry, q: StoredQueue): void {
+    this.tail.add(entry.index, entry.payload);
+    for (const l of this.listeners) l(q.topic, q.queue);
+  }
+
+  /** Calls `listener` when messages of a queue become readable. */
   onAppend(listener: (topic: string, queue: number) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  drop(topic: string): void {
-    this.topics.delete(topic);
+  // ---- reads ------------------------------------------------------------------------------
+
+  queue(topic: string, queue: number): StoredQueue | undefined {
+    return this.indexes.get(topic, queue);
   }
 
-  private queueIndex(topic: string, queue: number): QueueIndex {
-    let queues = this.topics.get(topic);
-    if (queues === undefined) this.topics.set(topic, (queues = []));
-    while (queues.length <= queue) queues.push(new QueueIndex());
-    return queues[queue]!;
-  }
-
-  /** The queue's index, or undefined if it never received a message. */
-  index(topic: string, queue: number): QueueIndex | undefined {
-    return this.topics.get(topic)?.[queue];
-  }
-
+  /** First offset served (retention moves it). */
   startOffset(topic: string, queue: number): number {
-    return this.index(topic, queue)?.startOffset ?? 0;
+    return this.queue(topic, queue)?.start ?? 0;
   }
 
+  /** Offset after the last readable message. */
   endOffset(topic: string, queue: number): number {
-    return this.index(topic, queue)?.endOffset ?? 0;
+    return this.queue(topic, queue)?.end ?? 0;
   }
 
   /** True when `read` from `from` would examine at least one message. */
@@ -94,48 +142,170 @@ export class MessageStore {
     return from < this.endOffset(topic, queue);
   }
 
-  async read(req: ReadRequest): Promise<ReadResult> {
-    const index = this.index(req.topic, req.queue);
-    if (index === undefined) return { messages: [], next: req.from };
-    const from = Math.max(req.from, index.startOffset);
-    const end = Math.min(index.endOffset, from + MAX_SCAN);
-    const picked: Array<IndexEntry & { offset: number }> = [];
-    let bytes = 0;
-    let next = from;
-    for (; next < end && picked.length < req.maxMessages; next++) {
-      if (req.tags !== undefined && !req.tags.has(index.tagHashAt(next))) continue;
-      const e = index.get(next, { logIndex: 0, position: 0, size: 0, tagHash: 0, timestamp: 0 });
-      if (picked.length > 0 && bytes + e.size > req.maxBytes) break;
-      bytes += e.size;
-      picked.push({ ...e, offset: next });
-    }
-    return { messages: await this.materialize(req.queue, picked), next };
+  /** First served offset whose store timestamp is at or after `ts` (the end offset when none). */
+  offsetForTimestamp(topic: string, queue: number, ts: number): number {
+    const q = this.queue(topic, queue);
+    if (q === undefined) return 0;
+    this.check();
+    return Math.max(q.start, q.index.offsetForTime(ts));
   }
 
-  private async materialize(queue: number, picked: ReadonlyArray<IndexEntry & { offset: number }>): Promise<DeliveredMessage[]> {
-    const messages: DeliveredMessage[] = new Array(picked.length);
+  /** Store timestamp of the message at `offset` (which must be readable). */
+  timestampAt(topic: string, queue: number, offset: number): number {
+    const q = this.queue(topic, queue);
+    assert(q !== undefined && offset >= q.start && offset < q.end, `no message ${topic}/${queue}@${offset}`);
+    return q.index.get(offset).timestamp;
+  }
+
+  async read(req: ReadRequest): Promise<ReadResult> {
+    this.check();
+    const q = this.queue(req.topic, req.queue);
+    if (q === undefined) return { messages: [], next: req.from };
+    const from = Math.max(req.from, q.start);
+    const end = Math.min(q.end, from + MAX_SCAN);
+    const picked: Picked[] = [];
+    let bytes = 0;
+    let next = from;
+    let full = false;
+    const visit = (offset: number, logIndex: number, position: number, size: number, tagHash: number, timestamp: number): boolean => {
+      if (picked.length >= req.maxMessages || (picked.length > 0 && bytes + size > req.maxBytes)) {
+        full = true;
+        return false;
+      }
+      next = offset + 1;
+      if (req.tags !== undefined && !req.tags.has(tagHash)) return true;
+      bytes += size;
+      picked.push({ queue: req.queue, offset, storeTimestamp: timestamp, logIndex, position, record: EMPTY, size });
+      return true;
+    };
+    while (next < end && !full) q.index.visit(next, end - next, visit);
+    return this.materialize(q, picked, next);
+  }
+
+  /** Fills in each picked message's record from the tail cache or the log. */
+  private async materialize(q: StoredQueue, picked: Picked[], next: number): Promise<ReadResult> {
     let payload: Buffer | undefined;
     let payloadIndex = -1;
     for (let i = 0; i < picked.length; i++) {
-      const e = picked[i]!;
-      if (e.logIndex !== payloadIndex) {
-        payloadIndex = e.logIndex;
-        payload = this.tail.get(e.logIndex) ?? (await this.readFromLog(e.logIndex));
+      const m = picked[i]!;
+      if (m.logIndex !== payloadIndex) {
+        payloadIndex = m.logIndex;
+        payload = this.tail.get(m.logIndex);
+        if (payload === undefined) {
+          try {
+            payload = await this.readPayload(m.logIndex);
+          } catch (err) {
+            if (!isDepotError(err, 'INDEX_COMPACTED')) throw err;
+            // Deleted under the disk watermark: what follows is the first offset still stored.
+            const start = this.skipDeleted(q);
+            return { messages: picked.slice(0, i), next: Math.max(start, i > 0 ? picked[i - 1]!.offset + 1 : start) };
+          }
+        }
       }
-      messages[i] = {
-        queue,
-        offset: e.offset,
-        storeTimestamp: e.timestamp,
-        logIndex: e.logIndex,
-        position: e.position,
-        record: payload!.subarray(e.position, e.position + e.size),
-      };
+      m.record = payload!.subarray(m.position, m.position + m.size);
     }
-    return messages;
+    return { messages: picked, next };
   }
 
-  private readFromLog(index: number): Promise<Buffer> {
+  /** The payload of the entry at `index` (tail cache first). */
+  async readPayload(index: number): Promise<Buffer> {
+    const cached = this.tail.get(index);
+    if (cached !== undefined) return cached;
     assert(this.log !== undefined, 'store read before a log was attached');
     return this.log.readPayload(index);
   }
+
+  /** Moves a queue's start past messages whose log entries were deleted; returns the new start. */
+  skipDeleted(q: StoredQueue): number {
+    const first = this.log?.firstIndex ?? 0;
+    q.advanceStart(firstOffsetAtOrAfter(q, first));
+    return q.start;
+  }
+
+  // ---- checkpoints and maintenance --------------------------------------------------------
+
+  /** Runs `fn` when no other checkpoint, retention step or topic drop is running. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.maintenance.then(fn, fn);
+    this.maintenance = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Makes the indexes durable up to at least the applied entry `upTo` (everything handed in
+   * by then), and records it in the checkpoint. A snapshot of the broker waits for this, so the
+   * indexes never lag a snapshot (their missing entries would be gone from the replay).
+   */
+  checkpoint(upTo = this.reput.lastApplied): Promise<void> {
+    return this.exclusive(() => this.checkpointHeld(upTo));
+  }
+
+  /** `checkpoint` for a caller already inside `exclusive`. */
+  async checkpointHeld(upTo = this.reput.lastApplied): Promise<void> {
+    this.check();
+    await this.reput.until(upTo);
+    this.check();
+    // Captured in one synchronous step: the states and the covered index describe one moment.
+    const covered = this.reput.reputIndex;
+    const queues = [...this.indexes.all()];
+    const states = queues.map((q) => ({ topic: q.topic, queue: q.queue, start: q.start, state: q.index.captureState() }));
+    const dirty = queues.filter((q) => q.dirty);
+    for (const q of dirty) q.dirty = false;
+    const keys = this.keys.checkpoint();
+    try {
+      for (let i = 0; i < dirty.length; i += SYNC_CONCURRENCY) await Promise.all(dirty.slice(i, i + SYNC_CONCURRENCY).map((q) => q.index.sync()));
+      await keys;
+      await writeFileAtomic(this.o.fds.fsys, this.o.dir, CHECKPOINT, encodeStoreCheckpoint({ covered, queues: states }));
+    } catch (err) {
+      for (const q of dirty) q.dirty = true;
+      throw err;
+    }
+  }
+
+  /** Every applied entry up to here is in the indexes. */
+  get reputIndex(): number {
+    return this.reput.reputIndex;
+  }
+
+  /** Waits for the reput, checkpoints and closes the index files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.failure === undefined) await this.checkpoint().catch((err: unknown) => (this.o.logger ?? silentLogger).error({ err }, 'final index checkpoint failed'));
+    this.closed = true;
+    await this.maintenance;
+    this.indexes.close();
+  }
+
+  get failed(): DepotError | undefined {
+    return this.failure;
+  }
+
+  private fail(err: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = isDepotError(err) ? err : new DepotError('STORAGE_IO', `queue indexes failed: ${String(err)}`, { cause: err });
+    (this.o.logger ?? silentLogger).error({ err: this.failure }, 'queue index reput stopped');
+  }
+
+  private check(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A message chosen by a read: its record bytes are filled in from the entry afterwards. */
+interface Picked extends DeliveredMessage {
+  size: number;
+}
+
+/** First offset of `q` (from its start) whose message is in a log entry at or after `logIndex`. */
+export function firstOffsetAtOrAfter(q: StoredQueue, logIndex: number): number {
+  let lo = q.start;
+  let hi = q.end;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (q.index.get(mid).logIndex < logIndex) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
