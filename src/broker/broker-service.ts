@@ -9,10 +9,10 @@ import { assert } from '../util/assert.js';
 import { DepotError } from '../util/errors.js';
 import { checkBatch } from '../protocol/native/record-batch.js';
 import type { StoredMessage } from '../protocol/native/lookup.js';
-import type { ProduceResult } from '../protocol/native/produce.js';
+import type { ProduceRequest, ProduceResult } from '../protocol/native/produce.js';
 import type { QueueInfo, TopicInfo } from '../protocol/native/topics.js';
 import { BrokerMachine, type BrokerResult, type BrokerSnapshot } from './machine/broker-machine.js';
-import { encodeCommit, encodeDropTopic, encodeProduceHeader } from './machine/commands.js';
+import { CommandType, encodeCommit, encodeDropTopic, encodeProduceHeader } from './machine/commands.js';
 import type { BrokerLog } from './store/broker-log.js';
 import { findByKey, findByTime, getMessage } from './store/lookup.js';
 import { MessageStore, type MessageStoreOptions } from './store/message-store.js';
@@ -134,14 +134,24 @@ export class BrokerService {
     }
   }
 
-  /** Checks the batch against the topic and stores it; resolves once it is durable (per the group) and applied. */
-  async produce(topic: TopicInfo, queue: number, producerId: number, baseSequence: number, batch: Buffer): Promise<ProduceResult> {
+  /**
+   * Checks the batch against the topic and stores it; resolves once it is durable (per the
+   * group) and applied. `command`, when given, is the request already laid out as the Produce
+   * command (its body behind the type byte: commands.ts), proposed without a copy.
+   */
+  async produce(topic: TopicInfo, req: ProduceRequest, command?: Buffer): Promise<ProduceResult> {
+    const { queue, producerId, baseSequence, batch } = req;
     if (!Number.isInteger(queue) || queue >= topic.queues) {
       throw new DepotError('QUEUE_NOT_FOUND', `topic '${topic.name}' has ${topic.queues} queues, there is no queue ${queue}`);
     }
     checkBatch(batch, topic.maxMessageBytes);
-    const header = encodeProduceHeader(topic.name, queue, producerId, baseSequence);
-    const r = await this.g.propose(Buffer.concat([header, batch], header.length + batch.length)).applied;
+    let payload = command;
+    if (payload === undefined) {
+      const header = encodeProduceHeader(topic.name, queue, producerId, baseSequence);
+      payload = Buffer.concat([header, batch], header.length + batch.length);
+    }
+    assert(payload[0] === CommandType.Produce && payload.length > batch.length, 'a Produce command');
+    const r = await this.g.propose(payload).applied;
     assert(r.kind === 'produce', 'produce result');
     if (this.log.durableIndex < r.logIndex) this.counters.acksBeforeFsync++;
     return {

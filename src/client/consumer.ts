@@ -346,7 +346,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
       await this.commit();
       await this.conn.request(Api.LeaveGroup, [encodeMemberId(memberId)]);
     } catch (err) {
-      if (!isDepotError(err, 'NOT_GROUP_MEMBER') && !isDepotError(err, 'CONNECTION_CLOSED')) throw err;
+      if (!isDepotError(err, 'NOT_GROUP_MEMBER') && !isDepotError(err, 'CONNECTION_CLOSED') && !isDepotError(err, 'CANCELLED')) throw err;
     } finally {
       this.reset();
       this.registry.consumers.delete(this);

@@ -23,6 +23,7 @@ import type { FdCache } from './fd-cache.js';
 import { ignoreMissing, readFileIfExists, writeFileAtomic } from './file-system.js';
 import { readU64, writeU64 } from './format.js';
 import { hash53 } from './hash.js';
+import { crc32cRange } from './small-crc.js';
 
 export interface HashIndexOptions {
   dir: string;
@@ -104,7 +105,7 @@ export class HashIndex {
     writeU64(this.buf, h, at);
     writeU64(this.buf, value, at + 8);
     this.buf.writeUInt32LE(this.slotTable[slot]!, at + 16);
-    this.buf.writeUInt32LE(crc32c(this.buf.subarray(at, at + 20)), at + 20);
+    this.buf.writeUInt32LE(crc32cRange(this.buf, at, at + 20), at + 20);
     this.count++;
     this.slotTable[slot] = this.count;
     if (value < this.minValue) this.minValue = value;
@@ -123,7 +124,7 @@ export class HashIndex {
     const walk = (first: number, entry: (n: number) => Buffer) => {
       for (let n = first; n !== 0 && out.length < limit && visits++ < MAX_VISITS; ) {
         const e = entry(n);
-        if (e.length < ENTRY || crc32c(e.subarray(0, 20)) !== e.readUInt32LE(20)) throw this.damaged();
+        if (e.length < ENTRY || crc32cRange(e, 0, 20) !== e.readUInt32LE(20)) throw this.damaged();
         if (readU64(e, 0) === h) out.push(readU64(e, 8));
         n = e.readUInt32LE(16);
       }
@@ -242,7 +243,7 @@ export class HashIndex {
       const raw = this.pread(path, HEADER + 4 * this.o.slots + ENTRY * n, ENTRY * Math.min(chunk, count - n));
       if (raw.length !== ENTRY * Math.min(chunk, count - n)) throw this.damaged(path);
       for (let at = 0; at < raw.length; at += ENTRY) {
-        if (crc32c(raw.subarray(at, at + 20)) !== raw.readUInt32LE(at + 20)) throw this.damaged(path);
+        if (crc32cRange(raw, at, at + 20) !== raw.readUInt32LE(at + 20)) throw this.damaged(path);
         const value = readU64(raw, at + 8);
         this.slotTable[readU64(raw, at) % this.o.slots] = n + at / ENTRY + 1;
         if (value < this.minValue) this.minValue = value;

@@ -8,7 +8,7 @@
 import { assert, AssertionError } from '../util/assert.js';
 import { DepotError, storageError } from '../util/errors.js';
 import { type DiskUsage, ignoreMissing } from './file-system.js';
-import { encodeRecord, type LogEntry, MAX_INDEX, MAX_TIMESTAMP, recordBytes, SEGMENT_HEADER_BYTES } from './format.js';
+import { decodeRecord, encodeRecord, type LogEntry, MAX_INDEX, MAX_TIMESTAMP, recordBytes, SEGMENT_HEADER_BYTES } from './format.js';
 import { type Job, JobQueue } from './job-queue.js';
 import type { Meta } from './meta.js';
 import { type LogOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -259,6 +259,23 @@ export class Log {
       // The log was truncated or rolled back under the read: plan again (bounded).
       if (attempt >= 3) throw new DepotError('INDEX_OUT_OF_RANGE', `entries ${lo}..${hi} changed during the read`);
     }
+  }
+
+  /**
+   * The entry at `index` if the tail cache holds it (a view, no I/O), else undefined: readers
+   * of fresh entries take them from memory and go to `read` for the rest.
+   */
+  cached(index: number): LogEntry | undefined {
+    if (this.state === 'closed' || index < this.firstIndex || index > this.lastIndex) return undefined;
+    for (let i = this.segments.length - 1; i >= 0 && i >= this.segments.length - 2; i--) {
+      const seg = this.segments[i]!;
+      if (index < seg.base) continue;
+      if (seg.cache === undefined || seg.positions === undefined) return undefined;
+      const k = index - seg.base;
+      const bytes = seg.cache.slice(seg.positions.at(k), k + 1 < seg.count ? seg.positions.at(k + 1) : seg.bytes);
+      return bytes === undefined ? undefined : decodeRecord(bytes, 0);
+    }
+    return undefined;
   }
 
   /** Term of the entry at `index` (from memory). */

@@ -26,6 +26,7 @@ import type { FdCache } from './fd-cache.js';
 import { readFileIfExists, writeFileAtomic } from './file-system.js';
 import { readU64, writeU64 } from './format.js';
 import { RecordFile } from './record-file.js';
+import { crc32cRange } from './small-crc.js';
 
 export interface OffsetRecord {
   readonly logIndex: number;
@@ -125,18 +126,20 @@ export class OffsetIndex {
     if (offset !== this.records.count) throw new AssertionError(`offset ${offset} appended, expected ${this.records.count}`);
     if (offset - this.lastTimeOffset >= this.o.timeInterval && offset > this.records.first) {
       const t = this.times.append();
-      writeU64(t.buf, this.maxTimestamp, t.offset);
-      writeU64(t.buf, offset, t.offset + 8);
-      t.buf.writeUInt32LE(crc32c(t.buf.subarray(t.offset, t.offset + 20)), t.offset + 20);
+      const tb = this.times.buffer;
+      writeU64(tb, this.maxTimestamp, t);
+      writeU64(tb, offset, t + 8);
+      tb.writeUInt32LE(crc32cRange(tb, t, t + 20), t + 20);
       this.lastTimeOffset = offset;
     }
-    const { buf, offset: at } = this.records.append();
+    const at = this.records.append();
+    const buf = this.records.buffer;
     writeU64(buf, logIndex, at);
     buf.writeUInt32LE(position, at + 8);
     buf.writeUInt32LE(size, at + 12);
     writeU64(buf, tagHash, at + 16);
     writeU64(buf, timestamp, at + 24);
-    buf.writeUInt32LE(crc32c(buf.subarray(at, at + 36)), at + 36);
+    buf.writeUInt32LE(crc32cRange(buf, at, at + 36), at + 36);
     if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
   }
 
@@ -156,7 +159,7 @@ export class OffsetIndex {
     const raw = this.records.readRange(offset, Math.min(max, MAX_RANGE));
     const out: OffsetRecord[] = [];
     for (let at = 0; at < raw.length; at += RECORD) {
-      if (crc32c(raw.subarray(at, at + 36)) !== raw.readUInt32LE(at + 36)) throw this.damaged(offset + at / RECORD);
+      if (crc32cRange(raw, at, at + 36) !== raw.readUInt32LE(at + 36)) throw this.damaged(offset + at / RECORD);
       out.push({
         logIndex: readU64(raw, at),
         position: raw.readUInt32LE(at + 8),
@@ -179,7 +182,7 @@ export class OffsetIndex {
     if (raw.length === 0) throw this.damaged(offset);
     let n = 0;
     for (let at = 0; at < raw.length; at += RECORD) {
-      if (crc32c(raw.subarray(at, at + 36)) !== raw.readUInt32LE(at + 36)) throw this.damaged(offset + n);
+      if (crc32cRange(raw, at, at + 36) !== raw.readUInt32LE(at + 36)) throw this.damaged(offset + n);
       n++;
       if (fn(offset + n - 1, readU64(raw, at), raw.readUInt32LE(at + 8), raw.readUInt32LE(at + 12), readU64(raw, at + 16), readU64(raw, at + 24)) === false) break;
     }

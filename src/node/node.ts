@@ -177,6 +177,7 @@ async function openBroker(host: RaftHost, dir: string, group: number, durability
 
 function brokerLog<R>(group: RaftGroup<R>): BrokerLog {
   return {
+    cachedPayload: (index) => group.log.cached(index)?.payload,
     async readPayload(index) {
       const [entry] = await group.log.read(index, index + 1);
       if (entry === undefined || entry.index !== index) {

@@ -25,6 +25,9 @@ class MemoryLog implements BrokerLog {
     this.entries.push(e);
     return e;
   }
+  cachedPayload(): Buffer | undefined {
+    return undefined;
+  }
   async readPayload(index: number): Promise<Buffer> {
     const e = this.entries[index - 1];
     if (e === undefined || index < this.firstIndex) throw new DepotError('INDEX_COMPACTED', `entry ${index} is gone`);
@@ -43,7 +46,7 @@ function produce(topic: string, queue: number, messages: MessageInput[]): Buffer
 }
 
 async function openBroker(dir: string, fds: FdCache, log: MemoryLog): Promise<BrokerService> {
-  const b = await BrokerService.open({ brokerGroup: 1, store: { dir, fds, tailCacheBytes: 0, index: { recordsPerFile: 64, timeInterval: 8 }, keyIndex: { slots: 64, capacity: 256 } } });
+  const b = await BrokerService.open({ brokerGroup: 1, store: { dir, fds, index: { recordsPerFile: 64, timeInterval: 8 }, keyIndex: { slots: 64, capacity: 256 } } });
   b.attach({ id: 'broker-1', status: () => assert.fail(), propose: () => assert.fail(), read: () => assert.fail(), onLeadershipChange: () => () => undefined }, log);
   return b;
 }

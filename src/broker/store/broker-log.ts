@@ -3,6 +3,8 @@
 import type { RetentionPolicy } from '../../log/retention.js';
 
 export interface BrokerLog {
+  /** The payload of the entry at `index` if the log holds it in memory (no I/O). */
+  cachedPayload(index: number): Buffer | undefined;
   /** The payload of the Command entry at `index`. Rejects with INDEX_COMPACTED if it is gone. */
   readPayload(index: number): Promise<Buffer>;
   /** First index still stored. */

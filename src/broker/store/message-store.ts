@@ -20,21 +20,20 @@ import type { BrokerLog } from './broker-log.js';
 import { QueueIndexes, type IndexTuning, type StoredQueue } from './queue-indexes.js';
 import { Reput } from './reput.js';
 import { decodeStoreCheckpoint, encodeStoreCheckpoint } from './store-checkpoint.js';
-import { TailCache } from './tail-cache.js';
 
 /** Upper bound of index records examined by one read, so a filter that matches nothing stays cheap. */
 const MAX_SCAN = 16_384;
 const CHECKPOINT = 'checkpoint';
 /** Index files fdatasync'ed at once by a checkpoint. */
 const SYNC_CONCURRENCY = 16;
+/** Log entries read at once for one consumer read (backlog reads). */
+const READ_CONCURRENCY = 8;
 
 export interface MessageStoreOptions {
   /** The group's `queues/` directory. */
   dir: string;
   /** The node's descriptor cache, shared by every index. */
   fds: FdCache;
-  /** Bytes of recently stored entries kept in memory for consumers that keep up. Default 64 MiB. */
-  tailCacheBytes?: number;
   index?: IndexTuning;
   /** Key index file geometry (tests use small files). */
   keyIndex?: { slots?: number; capacity?: number };
@@ -61,7 +60,6 @@ export class MessageStore {
   readonly indexes: QueueIndexes;
   readonly keys: HashIndex;
   private readonly reput: Reput;
-  private readonly tail: TailCache;
   private readonly listeners = new Set<(topic: string, queue: number) => void>();
   private log: BrokerLog | undefined;
   /** Checkpoints, retention and topic drops run one at a time. */
@@ -77,9 +75,8 @@ export class MessageStore {
   ) {
     this.indexes = indexes;
     this.keys = keys;
-    this.tail = new TailCache(o.tailCacheBytes ?? 64 * 1024 * 1024);
     this.reput = new Reput(indexes, keys, covered, {
-      stored: (entry, _batch, q) => this.stored(entry, q),
+      stored: (q) => this.stored(q),
       failed: (err) => this.fail(err),
     });
   }
@@ -110,8 +107,7 @@ export class MessageStore {
     return this.reput.lastApplied;
   }
 
-  private stored(entry: Entry, q: StoredQueue): void {
-    this.tail.add(entry.index, entry.payload);
+  private stored(q: StoredQueue): void {
     for (const l of this.listeners) l(q.topic, q.queue);
   }
 
@@ -182,37 +178,46 @@ export class MessageStore {
     return this.materialize(q, picked, next);
   }
 
-  /** Fills in each picked message's record from the tail cache or the log. */
+  /**
+   * Fills in each picked message's record from its log entry: from the log's memory when fresh,
+   * else read off the event loop, a few entries at a time.
+   */
   private async materialize(q: StoredQueue, picked: Picked[], next: number): Promise<ReadResult> {
-    let payload: Buffer | undefined;
-    let payloadIndex = -1;
-    for (let i = 0; i < picked.length; i++) {
-      const m = picked[i]!;
-      if (m.logIndex !== payloadIndex) {
-        payloadIndex = m.logIndex;
-        payload = this.tail.get(m.logIndex);
-        if (payload === undefined) {
-          try {
-            payload = await this.readPayload(m.logIndex);
-          } catch (err) {
-            if (!isDepotError(err, 'INDEX_COMPACTED')) throw err;
-            // Deleted under the disk watermark: what follows is the first offset still stored.
-            const start = this.skipDeleted(q);
-            return { messages: picked.slice(0, i), next: Math.max(start, i > 0 ? picked[i - 1]!.offset + 1 : start) };
-          }
-        }
-      }
-      m.record = payload!.subarray(m.position, m.position + m.size);
+    const payloads = new Map<number, Buffer>();
+    const missing: number[] = [];
+    for (const m of picked) {
+      if (payloads.has(m.logIndex)) continue;
+      const p = this.cachedPayload(m.logIndex);
+      if (p !== undefined) payloads.set(m.logIndex, p);
+      else if (missing[missing.length - 1] !== m.logIndex) missing.push(m.logIndex);
     }
+    try {
+      for (let i = 0; i < missing.length; i += READ_CONCURRENCY) {
+        const chunk = missing.slice(i, i + READ_CONCURRENCY);
+        const read = await Promise.all(chunk.map((index) => this.readPayload(index)));
+        chunk.forEach((index, k) => payloads.set(index, read[k]!));
+      }
+    } catch (err) {
+      if (!isDepotError(err, 'INDEX_COMPACTED')) throw err;
+      // Deleted under the disk watermark: serve what is still stored, from the new start on.
+      const start = this.skipDeleted(q);
+      const kept = picked.filter((m) => m.offset >= start && payloads.has(m.logIndex));
+      for (const m of kept) m.record = payloads.get(m.logIndex)!.subarray(m.position, m.position + m.size);
+      return { messages: kept, next: Math.max(start, kept.length > 0 ? kept[kept.length - 1]!.offset + 1 : start) };
+    }
+    for (const m of picked) m.record = payloads.get(m.logIndex)!.subarray(m.position, m.position + m.size);
     return { messages: picked, next };
   }
 
-  /** The payload of the entry at `index` (tail cache first). */
-  async readPayload(index: number): Promise<Buffer> {
-    const cached = this.tail.get(index);
-    if (cached !== undefined) return cached;
+  private cachedPayload(index: number): Buffer | undefined {
     assert(this.log !== undefined, 'store read before a log was attached');
-    return this.log.readPayload(index);
+    return this.log.cachedPayload(index);
+  }
+
+  /** The payload of the entry at `index` (from memory when the log holds it there). */
+  async readPayload(index: number): Promise<Buffer> {
+    assert(this.log !== undefined, 'store read before a log was attached');
+    return this.log.cachedPayload(index) ?? this.log.readPayload(index);
   }
 
   /** Moves a queue's start past messages whose log entries were deleted; returns the new start. */

@@ -25,7 +25,7 @@ type Item = { entry: Entry; stored: StoredBatch } | { entry: Entry; dropped: str
 
 export interface ReputSink {
   /** An entry's messages are in the queue's index (consumers may read them). */
-  stored(entry: Entry, batch: StoredBatch, queue: StoredQueue): void;
+  stored(queue: StoredQueue): void;
   /** The reput failed (an index could not be written): the store stops serving. */
   failed(err: unknown): void;
 }
@@ -123,10 +123,7 @@ export class Reput {
   private finish(): void {
     const item = this.pending.shift()!;
     this.done = item.entry.index;
-    if ('stored' in item) {
-      const q = this.indexes.get(item.stored.topic, item.stored.queue)!;
-      this.sink.stored(item.entry, item.stored, q);
-    }
+    if ('stored' in item) this.sink.stored(this.indexes.get(item.stored.topic, item.stored.queue)!);
   }
 
   /** Appends one stored batch's messages to its queue's index and its keys to the key index. */

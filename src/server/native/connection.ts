@@ -106,7 +106,7 @@ export class Connection implements Session {
     }
     let result: Buffer | Promise<Buffer>;
     try {
-      result = handler(this.services, this, f.body, f.correlationId);
+      result = handler(this.services, this, f.body, f);
     } catch (err) {
       this.done(f.api, f.correlationId, err, undefined);
       return;

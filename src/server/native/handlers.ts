@@ -10,6 +10,8 @@ import { decodeJoinRequest, decodeMemberId, encodeJoinResponse, encodeU32 } from
 import { decodeProduceRequest, encodeProduceResult } from '../../protocol/native/produce.js';
 import { decodeCreateTopic, decodeName, encodeTopicDescription, encodeTopicInfo, encodeTopicList } from '../../protocol/native/topics.js';
 import { BodyReader } from '../../protocol/native/codec.js';
+import { prefixedBody, type Frame } from '../../protocol/native/frame.js';
+import { CommandType } from '../../broker/machine/commands.js';
 import type { MemberSink } from '../../broker/groups/member.js';
 import type { QueueServices } from './services.js';
 
@@ -27,7 +29,7 @@ export interface Session {
   subscription(memberId: string, correlationId: number): void;
 }
 
-export type Handler = (s: QueueServices, session: Session, body: Buffer, correlationId: number) => Buffer | Promise<Buffer>;
+export type Handler = (s: QueueServices, session: Session, body: Buffer, frame: Frame) => Buffer | Promise<Buffer>;
 
 const topicHandlers: Array<[number, Handler]> = [
   [Api.CreateTopic, async (s, _session, body) => {
@@ -50,15 +52,16 @@ const topicHandlers: Array<[number, Handler]> = [
     const topic = s.controller.requireTopic(decodeName(body));
     return encodeTopicDescription({ topic, queues: s.brokerOf(topic).broker.describeQueues(topic.name, topic.queues) });
   }],
-  [Api.Produce, async (s, _session, body) => {
+  [Api.Produce, async (s, _session, body, frame) => {
     const req = decodeProduceRequest(body);
     const topic = s.controller.requireTopic(req.topic);
-    return encodeProduceResult(await s.brokerOf(topic).broker.produce(topic, req.queue, req.producerId, req.baseSequence, req.batch));
+    // The request body behind the command type is the log command: stored without a copy.
+    return encodeProduceResult(await s.brokerOf(topic).broker.produce(topic, req, prefixedBody(frame, CommandType.Produce)));
   }],
 ];
 
 const memberHandlers: Array<[number, Handler]> = [
-  [Api.JoinGroup, (s, session, body, correlationId) => {
+  [Api.JoinGroup, (s, session, body, { correlationId }) => {
     const req = decodeJoinRequest(body);
     const topic = s.controller.requireTopic(req.topic);
     const { broker, coordinator } = s.brokerOf(topic);
@@ -83,7 +86,7 @@ const memberHandlers: Array<[number, Handler]> = [
     const { topic, messages, scanned } = await coordinator.fetch(req.memberId, req.maxMessages, req.maxWaitMs);
     return encodeDelivery({ brokerGroup: broker.brokerGroup, topic, messages, scanned });
   }],
-  [Api.Subscribe, (s, session, body, correlationId) => {
+  [Api.Subscribe, (s, session, body, { correlationId }) => {
     const req = decodeCreditRequest(body);
     session.subscription(req.memberId, correlationId);
     s.memberParts(req.memberId).coordinator.subscribe(req.memberId, req.credits);
