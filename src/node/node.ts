@@ -32,6 +32,8 @@ const BROKER_GROUPS: ReadonlyArray<{ group: number; durability: Durability }> = 
 ];
 /** Applied bytes between broker snapshots: bounds what a restart replays. */
 const BROKER_SNAPSHOT_BYTES = 256 * 1024 * 1024;
+/** Newest commit log bytes kept in memory per broker group: consumers that keep up never read the disk. */
+const BROKER_TAIL_CACHE_BYTES = 128 * 1024 * 1024;
 /** Descriptors open at once for all queue indexes of the node. */
 const INDEX_DESCRIPTORS = 256;
 
@@ -161,7 +163,8 @@ async function openBroker(host: RaftHost, dir: string, group: number, durability
   const service = await BrokerService.open({ brokerGroup: group, store: { dir: join(dir, 'queues'), fds: w.fds, logger } });
   const raft = await host.openGroup({
     id, dir, bootstrap: w.bootstrap, durability, stateMachine: service.stateMachine,
-    segmentBytes: w.config.broker.segmentBytes, snapshotEntries: w.config.broker.snapshotEntries, snapshotBytes: BROKER_SNAPSHOT_BYTES,
+    logTuning: { segmentBytes: w.config.broker.segmentBytes, tailCacheBytes: BROKER_TAIL_CACHE_BYTES },
+    snapshotEntries: w.config.broker.snapshotEntries, snapshotBytes: BROKER_SNAPSHOT_BYTES,
   });
   service.attach(raft, brokerLog(raft));
   const retentionOf = (topic: string) => {

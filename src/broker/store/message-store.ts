@@ -23,6 +23,8 @@ import { decodeStoreCheckpoint, encodeStoreCheckpoint } from './store-checkpoint
 
 /** Upper bound of index records examined by one read, so a filter that matches nothing stays cheap. */
 const MAX_SCAN = 16_384;
+/** Index records examined per step when a tag filter may skip most of them. */
+const FILTER_CHUNK = 512;
 const CHECKPOINT = 'checkpoint';
 /** Index files fdatasync'ed at once by a checkpoint. */
 const SYNC_CONCURRENCY = 16;
@@ -174,7 +176,8 @@ export class MessageStore {
       picked.push({ queue: req.queue, offset, storeTimestamp: timestamp, logIndex, position, record: EMPTY, size });
       return true;
     };
-    while (next < end && !full) q.index.visit(next, end - next, visit);
+    // Without a filter, about as many records as wanted; with one, a bounded chunk at a time.
+    while (next < end && !full) q.index.visit(next, Math.min(end - next, req.tags === undefined ? Math.max(1, req.maxMessages - picked.length) : FILTER_CHUNK), visit);
     return this.materialize(q, picked, next);
   }
 

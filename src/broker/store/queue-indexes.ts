@@ -19,6 +19,8 @@ export interface IndexTuning {
 
 /** Queues opened at once at start. */
 const OPEN_CONCURRENCY = 32;
+/** Index records buffered per queue before a write (5 KiB: a write per 128 messages). */
+const BUFFER_RECORDS = 128;
 
 export class StoredQueue {
   /** Appended to since the last checkpoint. */
@@ -164,7 +166,7 @@ export class QueueIndexes {
   }
 
   private async openQueue(topic: string, queue: number, state: Buffer | undefined, start: number): Promise<StoredQueue> {
-    const index = await OffsetIndex.open({ dir: this.queueDir(topic, queue), fds: this.fds, ...this.tuning, state: { bytes: state } });
+    const index = await OffsetIndex.open({ dir: this.queueDir(topic, queue), fds: this.fds, bufferRecords: BUFFER_RECORDS, ...this.tuning, state: { bytes: state } });
     return new StoredQueue(topic, queue, index, Math.min(Math.max(start, index.firstOffset), index.nextOffset));
   }
 

@@ -9,5 +9,6 @@ export const ASYNC_FSYNC_INTERVAL_MS = 1000;
 
 export function openFoundationLog(dir: string, o: OpenLogOptions): Promise<GroupLog> {
   const flush = o.durability === 'sync' ? ({ mode: 'always' } as const) : ({ mode: 'interval', intervalMs: ASYNC_FSYNC_INTERVAL_MS } as const);
-  return Log.open({ dir, flush, startIndex: o.startIndex, ...(o.segmentBytes === undefined ? {} : { segmentBytes: o.segmentBytes }) });
+  const { durability: _d, ...tuning } = o;
+  return Log.open({ ...tuning, dir, flush });
 }

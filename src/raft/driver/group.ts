@@ -27,10 +27,14 @@ import type { SnapshotChunk } from './wire.js';
 
 export type Durability = 'sync' | 'async';
 
-export interface OpenLogOptions {
+export interface LogTuning {
+  segmentBytes?: number;
+  tailCacheBytes?: number;
+}
+
+export interface OpenLogOptions extends LogTuning {
   durability: Durability;
   startIndex: number;
-  segmentBytes?: number | undefined;
 }
 
 /** What a group needs from the node: sending, and the shared address book. */
@@ -62,8 +66,8 @@ export interface RaftGroupOptions<R> {
    * first), so a log of large entries is not replayed for long at a restart. Default: no limit.
    */
   snapshotBytes?: number;
-  /** Segment size of the group's log (the foundation log's default when absent). */
-  segmentBytes?: number;
+  /** Size of the group's log segments and of its in-memory tail (the foundation log's defaults when absent). */
+  logTuning?: LogTuning;
   /** Entries kept below a snapshot for followers that are slightly behind. Default 1,000. */
   retainEntries?: number;
   /** Elections, role changes, snapshots, failures. Default silent. */
@@ -150,7 +154,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
       await writeSnapshotRecord(raftDir, record);
     }
     const meta = record.meta;
-    const log = await o.openLog(join(o.dir, 'log'), { durability: o.durability, startIndex: meta.index + 1, segmentBytes: o.segmentBytes });
+    const log = await o.openLog(join(o.dir, 'log'), { ...o.logTuning, durability: o.durability, startIndex: meta.index + 1 });
     // A crash between writing a received snapshot's record and resetting the log leaves a log
     // that does not continue the snapshot: it is replaced.
     const continues = log.firstIndex <= meta.index + 1 && log.lastIndex >= meta.index &&
