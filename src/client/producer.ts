@@ -36,10 +36,30 @@ export interface Message extends MessageInput {
 }
 
 export interface SendResult {
-  messageId: string;
-  queue: number;
-  offset: number;
-  storeTimestamp: number;
+  readonly messageId: string;
+  readonly queue: number;
+  readonly offset: number;
+  readonly storeTimestamp: number;
+}
+
+/** A SendResult whose message id is formatted only when read (most senders never look). */
+class Sent implements SendResult {
+  constructor(
+    private readonly brokerGroup: number,
+    private readonly logIndex: number,
+    private readonly position: number,
+    readonly queue: number,
+    readonly offset: number,
+    readonly storeTimestamp: number,
+  ) {}
+
+  get messageId(): string {
+    return formatMessageId({ brokerGroup: this.brokerGroup, logIndex: this.logIndex, position: this.position });
+  }
+
+  toJSON(): SendResult {
+    return { messageId: this.messageId, queue: this.queue, offset: this.offset, storeTimestamp: this.storeTimestamp };
+  }
 }
 
 interface Waiter {
@@ -64,6 +84,8 @@ interface Stream {
   topic: string;
   queue: number;
   pending: MessageInput[];
+  /** Encoded size of each pending message. */
+  pendingSizes: number[];
   pendingWaiters: Waiter[];
   pendingBytes: number;
   inFlight: Set<Batch>;
@@ -83,7 +105,8 @@ const RETRIABLE = new Set(['CONNECTION_CLOSED', 'TIMEOUT', 'NOT_LEADER', 'NO_LEA
 const SEQUENCE_LIMIT = 2 ** 31;
 
 export class Producer {
-  private readonly streams = new Map<string, Stream>();
+  /** Streams by topic, indexed by queue. */
+  private readonly streams = new Map<string, Array<Stream | undefined>>();
   private readonly roundRobin = new Map<string, number>();
   private buffered = 0;
   private space: Array<() => void> = [];
@@ -98,30 +121,53 @@ export class Producer {
     }
   }
 
-  async send(topic: string, message: Message): Promise<SendResult> {
-    if (this.closed) throw new DepotError('CANCELLED', 'the producer is closed');
+  send(topic: string, message: Message): Promise<SendResult> {
+    if (this.closed) return Promise.reject(new DepotError('CANCELLED', 'the producer is closed'));
+    const route = this.routes.known(topic);
+    // The common case stays synchronous: a known route and room in the buffer.
+    if (route === undefined || this.buffered >= this.o.maxBufferedMessages) return this.sendLater(topic, message);
+    try {
+      return this.enqueue(topic, route, message);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private async sendLater(topic: string, message: Message): Promise<SendResult> {
     while (this.buffered >= this.o.maxBufferedMessages) await new Promise<void>((r) => this.space.push(r));
     const route = await this.routes.route(topic);
+    if (this.closed) throw new DepotError('CANCELLED', 'the producer is closed');
+    return this.enqueue(topic, route, message);
+  }
+
+  private enqueue(topic: string, route: TopicRoute, message: Message): Promise<SendResult> {
     const queue = this.pick(topic, route, message);
-    const { queue: _q, ...input } = message;
-    const size = typeof input.body === 'string' ? Buffer.byteLength(input.body) : input.body.length;
+    const size = typeof message.body === 'string' ? Buffer.byteLength(message.body) : message.body.length;
     if (size > route.maxMessageBytes) {
       throw new DepotError('MESSAGE_TOO_LARGE', `message body of ${size} bytes exceeds the topic's limit of ${route.maxMessageBytes}`, { details: { limit: route.maxMessageBytes, size } });
     }
-    const key = `${topic}\u0000${queue}`;
-    let s = this.streams.get(key);
-    if (s === undefined) this.streams.set(key, (s = this.newStream(topic, queue)));
-    const stream = s;
+    const stream = this.stream(topic, queue);
     const done = new Promise<SendResult>((resolve, reject) => stream.pendingWaiters.push({ resolve, reject }));
-    stream.pending.push(input);
-    stream.pendingBytes += encodedRecordBytes(input);
+    // The message itself is kept: encodeBatch ignores its `queue`.
+    const bytes = encodedRecordBytes(message);
+    stream.pending.push(message);
+    stream.pendingSizes.push(bytes);
+    stream.pendingBytes += bytes;
     this.buffered++;
     this.schedule(stream);
     return done;
   }
 
+  private stream(topic: string, queue: number): Stream {
+    let byQueue = this.streams.get(topic);
+    if (byQueue === undefined) this.streams.set(topic, (byQueue = []));
+    let s = byQueue[queue];
+    if (s === undefined) byQueue[queue] = s = this.newStream(topic, queue);
+    return s;
+  }
+
   private newStream(topic: string, queue: number): Stream {
-    return { topic, queue, pending: [], pendingWaiters: [], pendingBytes: 0, inFlight: new Set(), failed: [], recovering: false, timer: undefined, producerId: this.newProducerId(), nextSequence: 0, batches: 0 };
+    return { topic, queue, pending: [], pendingSizes: [], pendingWaiters: [], pendingBytes: 0, inFlight: new Set(), failed: [], recovering: false, timer: undefined, producerId: this.newProducerId(), nextSequence: 0, batches: 0 };
   }
 
   private newProducerId(): number {
@@ -162,12 +208,19 @@ export class Producer {
     }
     let n = 0;
     let bytes = BATCH_HEADER_BYTES;
-    while (n < s.pending.length && n < this.o.batchMessages && (n === 0 || bytes + encodedRecordBytes(s.pending[n]!) <= this.o.batchBytes)) {
-      bytes += encodedRecordBytes(s.pending[n]!);
+    while (n < s.pending.length && n < this.o.batchMessages && (n === 0 || bytes + s.pendingSizes[n]! <= this.o.batchBytes)) {
+      bytes += s.pendingSizes[n]!;
       n++;
     }
-    const messages = s.pending.splice(0, n);
-    const waiters = s.pendingWaiters.splice(0, n);
+    const messages = n === s.pending.length ? s.pending : s.pending.splice(0, n);
+    const waiters = n === s.pending.length ? s.pendingWaiters : s.pendingWaiters.splice(0, n);
+    if (n === s.pending.length) {
+      s.pending = [];
+      s.pendingWaiters = [];
+      s.pendingSizes = [];
+    } else {
+      s.pendingSizes.splice(0, n);
+    }
     s.pendingBytes -= bytes - BATCH_HEADER_BYTES;
     let records: Buffer;
     try {
@@ -280,9 +333,8 @@ export class Producer {
       // Message i's id: its record's byte position in the stored entry.
       let inBatch = BATCH_HEADER_BYTES;
       for (let i = 0; i < waiters.length; i++) {
-        const messageId = formatMessageId({ brokerGroup: r.brokerGroup, logIndex: r.logIndex, position: r.batchOffset + inBatch });
+        waiters[i]!.resolve(new Sent(r.brokerGroup, r.logIndex, r.batchOffset + inBatch, queue, r.baseOffset + i, r.storeTimestamp));
         inBatch += 4 + records.readUInt32BE(inBatch);
-        waiters[i]!.resolve({ messageId, queue, offset: r.baseOffset + i, storeTimestamp: r.storeTimestamp });
       }
     }
     this.space.splice(0).forEach((f) => f());
@@ -291,7 +343,9 @@ export class Producer {
 
   /** Resolves when everything sent so far has been acknowledged (or failed). */
   async flush(): Promise<void> {
-    for (const s of this.streams.values()) while (!s.recovering && s.pending.length > 0 && s.inFlight.size < this.o.maxInFlight) this.cut(s);
+    for (const byQueue of this.streams.values()) {
+      for (const s of byQueue) while (s !== undefined && !s.recovering && s.pending.length > 0 && s.inFlight.size < this.o.maxInFlight) this.cut(s);
+    }
     if (this.buffered === 0) return;
     await new Promise<void>((r) => this.idle.push(r));
   }

@@ -10,17 +10,28 @@ export interface TopicRoute {
 
 export class Routes {
   private readonly cache = new Map<string, Promise<TopicRoute>>();
+  private readonly resolved = new Map<string, TopicRoute>();
 
   constructor(private readonly conn: Connection) {}
+
+  /** The topic's route if already fetched (no request). */
+  known(topic: string): TopicRoute | undefined {
+    return this.resolved.get(topic);
+  }
 
   route(topic: string): Promise<TopicRoute> {
     let p = this.cache.get(topic);
     if (p === undefined) {
-      p = this.conn.request(Api.DescribeTopic, [encodeName(topic)]).then((b) => {
+      const fetched = this.conn.request(Api.DescribeTopic, [encodeName(topic)]).then((b) => {
         const t = decodeTopicDescription(b).topic;
-        return { queues: t.queues, maxMessageBytes: t.maxMessageBytes };
+        const route = { queues: t.queues, maxMessageBytes: t.maxMessageBytes };
+        if (this.cache.get(topic) === fetched) this.resolved.set(topic, route);
+        return route;
       });
-      p.catch(() => this.cache.delete(topic));
+      p = fetched;
+      p.catch(() => {
+        if (this.cache.get(topic) === fetched) this.cache.delete(topic);
+      });
       this.cache.set(topic, p);
     }
     return p;
@@ -28,5 +39,6 @@ export class Routes {
 
   invalidate(topic: string): void {
     this.cache.delete(topic);
+    this.resolved.delete(topic);
   }
 }
