@@ -8,7 +8,7 @@
 import { assert, AssertionError } from '../util/assert.js';
 import { DepotError, storageError } from '../util/errors.js';
 import { type DiskUsage, ignoreMissing } from './file-system.js';
-import { decodeRecord, encodeRecord, type LogEntry, MAX_INDEX, MAX_TIMESTAMP, recordBytes, SEGMENT_HEADER_BYTES } from './format.js';
+import { type LogEntry, MAX_INDEX, MAX_TIMESTAMP, recordBytes, SEGMENT_HEADER_BYTES } from './format.js';
 import { type Job, JobQueue } from './job-queue.js';
 import type { Meta } from './meta.js';
 import { type LogOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -152,7 +152,8 @@ export class Log {
 
   /**
    * Appends entries whose indexes continue the log. Resolves when they are durable under the
-   * flush policy (`always`: fdatasync'ed; otherwise written). Payloads are copied.
+   * flush policy (`always`: fdatasync'ed; otherwise written). Payloads are kept, not copied:
+   * they must not be modified afterwards.
    */
   append(entries: readonly LogEntry[]): Promise<void> {
     if (this.state !== 'open') return Promise.reject(this.unusable());
@@ -196,9 +197,7 @@ export class Log {
 
   private encode(seg: Segment, e: LogEntry, n: number): void {
     const pos = seg.bytes;
-    const cache = seg.cache!;
-    const offset = cache.reserve(pos, n);
-    encodeRecord(cache.current, offset, e);
+    seg.cache!.add(pos, e);
     seg.positions!.push(pos);
     seg.bytes += n;
     seg.count++;
@@ -262,8 +261,8 @@ export class Log {
   }
 
   /**
-   * The entry at `index` if the tail cache holds it (a view, no I/O), else undefined: readers
-   * of fresh entries take them from memory and go to `read` for the rest.
+   * The entry at `index` if the tail cache holds it (the appended entry itself, no I/O), else
+   * undefined: readers of fresh entries take them from memory and go to `read` for the rest.
    */
   cached(index: number): LogEntry | undefined {
     if (this.state === 'closed' || index < this.firstIndex || index > this.lastIndex) return undefined;
@@ -271,9 +270,7 @@ export class Log {
       const seg = this.segments[i]!;
       if (index < seg.base) continue;
       if (seg.cache === undefined || seg.positions === undefined) return undefined;
-      const k = index - seg.base;
-      const bytes = seg.cache.slice(seg.positions.at(k), k + 1 < seg.count ? seg.positions.at(k + 1) : seg.bytes);
-      return bytes === undefined ? undefined : decodeRecord(bytes, 0);
+      return seg.cache.entry(seg.positions.at(index - seg.base));
     }
     return undefined;
   }
@@ -512,7 +509,7 @@ export class Log {
   }
 
   private attachCache(seg: Segment): void {
-    seg.cache = new TailCache(this.o.slabBytes, this.o.tailCacheBytes);
+    seg.cache = new TailCache(this.o.tailCacheBytes);
   }
 
   private endMark(): Mark {
