@@ -146,3 +146,19 @@ test('thousands of queues: one checkpoint file, a bounded number of descriptors,
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a queue index whose files are gone stops the store at open, naming the queue', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'depot-store-'));
+  const fds = new FdCache(nodeFileSystem, 8);
+  try {
+    const log = new MemoryLog();
+    const b = await openBroker(dir, fds, log);
+    for (let i = 0; i < 10; i++) b.stateMachine.apply(log.append(produce('t', i % 2, [{ body: `m${i}` }])));
+    await b.close();
+    rmSync(join(dir, 't-t', '1'), { recursive: true });
+    await assert.rejects(openBroker(dir, fds, log), (e) => isDepotError(e, 'CORRUPT_LOG') && e.details['queue'] === 1);
+  } finally {
+    fds.closeAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

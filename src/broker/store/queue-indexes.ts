@@ -5,7 +5,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../../util/assert.js';
-import { storageError } from '../../util/errors.js';
+import { DepotError, storageError } from '../../util/errors.js';
 import type { FdCache } from '../../log/fd-cache.js';
 import { encodeOffsetIndexState, OffsetIndex } from '../../log/offset-index.js';
 import type { QueueCheckpoint } from './store-checkpoint.js';
@@ -72,6 +72,18 @@ export class StoredQueue {
   }
 }
 
+/**
+ * A checkpointed index that does not open, or whose last record cannot be read, lost files
+ * (deleted, or a disk that lost them): refused at start, since its messages cannot be
+ * reindexed from the log alone.
+ */
+function damaged(topic: string, queue: number, err: unknown): DepotError {
+  return new DepotError('CORRUPT_LOG', `the index of queue ${topic}/${queue} is damaged or missing: ${(err as Error).message}`, {
+    cause: err,
+    details: { topic, queue },
+  });
+}
+
 export class QueueIndexes {
   private readonly topics = new Map<string, Map<number, StoredQueue>>();
   private readonly opening = new Map<string, Promise<StoredQueue>>();
@@ -87,9 +99,15 @@ export class QueueIndexes {
     const q = new QueueIndexes(dir, fds, tuning);
     for (let i = 0; i < queues.length; i += OPEN_CONCURRENCY) {
       const batch = queues.slice(i, i + OPEN_CONCURRENCY).map(async (c) => {
-        const sq = await q.openQueue(c.topic, c.queue, c.state, c.start);
-        sq.dirty = false;
-        return sq;
+        try {
+          const sq = await q.openQueue(c.topic, c.queue, c.state, c.start);
+          sq.dirty = false;
+          // The last checkpointed record must be readable: otherwise files were lost.
+          if (sq.end > sq.index.firstOffset) sq.index.get(sq.end - 1);
+          return sq;
+        } catch (err) {
+          throw damaged(c.topic, c.queue, err);
+        }
       });
       for (const sq of await Promise.all(batch)) q.put(sq);
     }
