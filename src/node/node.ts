@@ -18,6 +18,7 @@ import { DepotError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { Config } from './config.js';
 import { DataDir } from './data-dir.js';
+import { tuneGarbageCollector } from './gc-tuning.js';
 import { NodeMetrics } from './metrics.js';
 
 /** This node's id in its groups. A single node is node 1; cluster membership comes later. */
@@ -73,6 +74,7 @@ export class DepotNode {
   ) {}
 
   static async start(config: Config, log: Logger): Promise<DepotNode> {
+    tuneGarbageCollector();
     const dataDir = DataDir.open(config.dataDir);
     const cleanup: Array<() => Promise<void> | void> = [() => dataDir.release()];
     try {

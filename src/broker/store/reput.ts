@@ -4,7 +4,7 @@
 // needs is open, pausing only to open a queue's index for the first time or to drop a topic.
 import Denque from 'denque';
 import type { Entry } from '../../raft/group.js';
-import { assert } from '../../util/assert.js';
+import { AssertionError } from '../../util/assert.js';
 import type { HashIndex } from '../../log/hash-index.js';
 import { hash53 } from '../../log/hash.js';
 import { BATCH_HEADER_BYTES, storedRecordKeyAt, storedRecordSize, storedRecordTagHash } from '../../protocol/native/record-batch.js';
@@ -131,7 +131,8 @@ export class Reput {
     const payload = entry.payload;
     const toQueue = entry.index > this.queuesCovered;
     const toKeys = entry.index > this.keys.coveredLogIndex && entry.index < MAX_KEYED_LOG_INDEX;
-    if (toQueue) assert(q.end === b.baseOffset, `index of ${b.topic}/${b.queue} at ${q.end}, batch at ${b.baseOffset}`);
+    // No message is formatted unless the invariant breaks: this runs for every stored batch.
+    if (toQueue && q.end !== b.baseOffset) throw new AssertionError(`index of ${b.topic}/${b.queue} at ${q.end}, batch at ${b.baseOffset}`);
     let pos = b.batchOffset + BATCH_HEADER_BYTES;
     for (let i = 0; i < b.count; i++) {
       const size = storedRecordSize(payload, pos);
