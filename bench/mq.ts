@@ -4,14 +4,17 @@
 //   - durable publish throughput, consume throughput (100 B and 1 KiB);
 //   - publish p50/p99 latency at a fixed rate of half Depot's peak (1 KiB);
 //   - Depot with a backlog of --backlog unconsumed 1 KiB messages against an empty broker.
+// Every system first gets a warm-up round (--warmup messages of each size, published and consumed,
+// not recorded), so the runs measure steady state rather than JIT and cache warm-up.
 // Options: --messages N (per size, default 200000) --window W (default 1000) --runs R (median of R,
-// default 1) --latency-seconds S (default 5) --backlog N (default 10000000; 0 skips)
-// --backlog-minutes M (bound on filling, default 30) --no-peers --json
+// default 1) --warmup N (default 100000; 0 skips) --latency-seconds S (default 5)
+// --backlog N (default 10000000; 0 skips) --backlog-minutes M (bound on filling, default 30)
+// --no-peers --json
 import { statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Report } from './lib/report.js';
-import { median, percentile } from './lib/stats.js';
+import { median, nowMs, percentile } from './lib/stats.js';
 import { depotDriver, natsDriver, rabbitDriver, windowed, type Driver } from './mq/drivers.js';
 import { installPeers, startDepot, startNats, startRabbit, type RunningPeer } from './mq/peers.js';
 import { Depot } from '../src/client/index.js';
@@ -21,6 +24,7 @@ const { values } = parseArgs({
     messages: { type: 'string', default: '200000' },
     window: { type: 'string', default: '1000' },
     runs: { type: 'string', default: '1' },
+    warmup: { type: 'string', default: '100000' },
     'latency-seconds': { type: 'string', default: '5' },
     backlog: { type: 'string', default: '10000000' },
     'backlog-minutes': { type: 'string', default: '30' },
@@ -31,6 +35,7 @@ const { values } = parseArgs({
 const N = Number(values.messages);
 const WINDOW = Number(values.window);
 const RUNS = Number(values.runs);
+const WARMUP = Number(values.warmup);
 const LAT_S = Number(values['latency-seconds']);
 const BACKLOG = Number(values.backlog);
 const SIZES = [100, 1024];
@@ -42,16 +47,34 @@ interface SystemFigures {
   latency: number[];
 }
 
+/** Runs `fn`, returning its result and the share of one core this (client) process used meanwhile. */
+async function withClientCpu<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const cpu = process.cpuUsage();
+  const t = nowMs();
+  const r = await fn();
+  const used = process.cpuUsage(cpu);
+  return [r, (used.user + used.system) / 1000 / (nowMs() - t)];
+}
+
 async function measure(peer: RunningPeer, driver: (address: string, runId: string) => Promise<Driver>, latencyRate: () => number, out: SystemFigures): Promise<void> {
+  if (WARMUP > 0) {
+    const d = await driver(peer.address, 'warmup');
+    for (const size of SIZES) {
+      await d.publish(WARMUP, Buffer.alloc(size, 0x61), WINDOW);
+      await d.consume(WARMUP, WINDOW);
+    }
+    await d.close();
+  }
   for (let run = 0; run < RUNS; run++) {
     const d = await driver(peer.address, `${run}`);
     for (const size of SIZES) {
       const body = Buffer.alloc(size, 0x61);
-      const pub = await d.publish(N, body, WINDOW);
-      const con = await d.consume(N, WINDOW);
+      const [pub, pubCpu] = await withClientCpu(() => d.publish(N, body, WINDOW));
+      const [con, conCpu] = await withClientCpu(() => d.consume(N, WINDOW));
       (out.publish.get(size) ?? out.publish.set(size, []).get(size)!).push(pub);
       (out.consume.get(size) ?? out.consume.set(size, []).get(size)!).push(con);
-      report.note(`${peer.name} run ${run + 1}: ${size} B publish ${Math.round(pub)}/s, consume ${Math.round(con)}/s`);
+      const share = (x: number) => `${Math.round(x * 100)}% of a core`;
+      report.note(`${peer.name} run ${run + 1}: ${size} B publish ${Math.round(pub)}/s (client ${share(pubCpu)}), consume ${Math.round(con)}/s (client ${share(conCpu)})`);
     }
     for (const ms of await d.latency(latencyRate(), LAT_S, Buffer.alloc(1024, 0x61))) out.latency.push(ms);
     await d.close();
@@ -109,12 +132,17 @@ async function backlogRun(empty: SystemFigures): Promise<void> {
     }
     await depot.close();
     report.note(`backlog: ${stored} messages of 1 KiB stored and left unconsumed`);
-    const d = await depotDriver(peer.address, 'backlog');
-    const pub = await d.publish(N, body, WINDOW);
-    const con = await d.consume(N, WINDOW);
-    await d.close();
-    report.add({ name: 'publish_1024B_with_backlog', value: pub, unit: 'msg/s', peer: 'depot-empty', peer_value: median(empty.publish.get(1024)!) });
-    report.add({ name: 'consume_1024B_with_backlog', value: con, unit: 'msg/s', peer: 'depot-empty', peer_value: median(empty.consume.get(1024)!) });
+    const pubs: number[] = [];
+    const cons: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const d = await depotDriver(peer.address, `backlog${run}`);
+      pubs.push(await d.publish(N, body, WINDOW));
+      cons.push(await d.consume(N, WINDOW));
+      await d.close();
+      report.note(`depot with backlog run ${run + 1}: 1024 B publish ${Math.round(pubs[run]!)}/s, consume ${Math.round(cons[run]!)}/s`);
+    }
+    report.add({ name: 'publish_1024B_with_backlog', value: median(pubs), unit: 'msg/s', peer: 'depot-empty', peer_value: median(empty.publish.get(1024)!) });
+    report.add({ name: 'consume_1024B_with_backlog', value: median(cons), unit: 'msg/s', peer: 'depot-empty', peer_value: median(empty.consume.get(1024)!) });
     report.add({ name: 'backlog_messages', value: stored, unit: 'messages' });
   });
 }
