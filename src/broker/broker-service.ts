@@ -130,7 +130,7 @@ export class BrokerService {
     // At a restart the indexes are at or past the snapshot; only a snapshot from another
     // replica leaves them behind: those queues restart empty where the snapshot says.
     for (const { topic, queue, next } of this.machine.queueEnds()) {
-      if (this.store.endOffset(topic, queue) < next) await this.store.indexes.reset(topic, queue, next);
+      if (this.store.endOffset(topic, queue) < next) await this.store.resetQueue(topic, queue, next);
     }
   }
 

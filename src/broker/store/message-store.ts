@@ -80,6 +80,7 @@ export class MessageStore {
     this.reput = new Reput(indexes, keys, covered, {
       stored: (q) => this.stored(q),
       failed: (err) => this.fail(err),
+      exclusive: (fn) => this.exclusive(fn),
     });
   }
 
@@ -244,14 +245,15 @@ export class MessageStore {
    * by then), and records it in the checkpoint. A snapshot of the broker waits for this, so the
    * indexes never lag a snapshot (their missing entries would be gone from the replay).
    */
-  checkpoint(upTo = this.reput.lastApplied): Promise<void> {
-    return this.exclusive(() => this.checkpointHeld(upTo));
+  async checkpoint(upTo = this.reput.lastApplied): Promise<void> {
+    this.check();
+    // Waited for outside `exclusive`: the reput may itself wait for it (topic drops).
+    await this.reput.until(upTo);
+    return this.exclusive(() => this.checkpointHeld());
   }
 
-  /** `checkpoint` for a caller already inside `exclusive`. */
-  async checkpointHeld(upTo = this.reput.lastApplied): Promise<void> {
-    this.check();
-    await this.reput.until(upTo);
+  /** A checkpoint of what the reput has done so far, for a caller already inside `exclusive`. */
+  async checkpointHeld(): Promise<void> {
     this.check();
     // Captured in one synchronous step: the states and the covered index describe one moment.
     const covered = this.reput.reputIndex;
@@ -268,6 +270,11 @@ export class MessageStore {
       for (const q of dirty) q.dirty = true;
       throw err;
     }
+  }
+
+  /** Restarts a queue's index empty at `offset` (see QueueIndexes.reset), between checkpoints. */
+  resetQueue(topic: string, queue: number, offset: number): Promise<void> {
+    return this.exclusive(() => this.indexes.reset(topic, queue, offset));
   }
 
   /** Every applied entry up to here is in the indexes. */

@@ -28,6 +28,8 @@ export interface ReputSink {
   stored(queue: StoredQueue): void;
   /** The reput failed (an index could not be written): the store stops serving. */
   failed(err: unknown): void;
+  /** Runs index file removals one at a time with checkpoints (which sync those files). */
+  exclusive(fn: () => Promise<void>): Promise<void>;
 }
 
 export class Reput {
@@ -38,7 +40,8 @@ export class Reput {
   private done: number;
   /** Index of the last applied entry handed in. */
   private last: number;
-  private waiters: Array<{ index: number; resolve: () => void }> = [];
+  private waiters: Array<{ index: number; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private failure: unknown;
   private readonly seeds = new Map<string, number>();
 
   constructor(
@@ -85,8 +88,9 @@ export class Reput {
 
   /** Resolves once every entry up to `index` handed in is in the indexes. */
   until(index: number): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.done >= Math.min(index, this.last)) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ index, resolve }));
+    return new Promise((resolve, reject) => this.waiters.push({ index, resolve, reject }));
   }
 
   private drain(): void {
@@ -100,7 +104,8 @@ export class Reput {
         if (q instanceof Promise) wait = q;
         else this.index(item.entry, item.stored, q);
       } else {
-        wait = this.indexes.dropTopic(item.dropped);
+        const topic = item.dropped;
+        wait = this.sink.exclusive(() => this.indexes.dropTopic(topic));
       }
       if (wait !== undefined) {
         wait.then(
@@ -109,7 +114,7 @@ export class Reput {
             this.draining = false;
             this.drain();
           },
-          (err: unknown) => this.sink.failed(err),
+          (err: unknown) => this.fail(err),
         );
         return;
       }
@@ -157,6 +162,14 @@ export class Reput {
       this.seeds.set(topic, (s = topicSeed(topic)));
     }
     return s;
+  }
+
+  /** The reput stops for good (the store reports the failure): waiters learn it at once. */
+  private fail(err: unknown): void {
+    this.failure = err;
+    for (const w of this.waiters) w.reject(err);
+    this.waiters = [];
+    this.sink.failed(err);
   }
 
   private wake(): void {
