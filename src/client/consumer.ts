@@ -125,8 +125,14 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     this.commitTimer.unref();
   }
 
-  /** Joins the group (done on first use; exposed to wait for the first assignment). */
+  /** Joins the group if this consumer has not joined yet; resolves once it has (idempotent). */
   start(): Promise<void> {
+    if (this.memberId !== undefined && this.joining === undefined) return Promise.resolve();
+    return this.joinOnce();
+  }
+
+  /** A new membership (first join, or after the old one was lost); one attempt at a time. */
+  private joinOnce(): Promise<void> {
     this.joining ??= this.join().finally(() => (this.joining = undefined));
     return this.joining;
   }
@@ -169,13 +175,13 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     try {
       await this.conn.request(Api.Heartbeat, [encodeMemberId(this.memberId)]);
     } catch (err) {
-      if (isDepotError(err, 'NOT_GROUP_MEMBER') && !this.stopped) void this.start().catch(() => undefined);
+      if (isDepotError(err, 'NOT_GROUP_MEMBER') && !this.stopped) void this.joinOnce().catch(() => undefined);
     }
   }
 
   /** After a reconnect: a new membership. */
   rejoin(): void {
-    if (!this.stopped) void this.start().catch(() => undefined);
+    if (!this.stopped) void this.joinOnce().catch(() => undefined);
   }
 
   onAssignment(body: Buffer): void {
@@ -297,7 +303,10 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   run(handler: (m: ConsumedMessage) => Promise<void> | void): Promise<void> {
     if (this.handler !== undefined) throw new DepotError('BAD_REQUEST', 'run() was already called');
     this.handler = handler;
-    return this.start();
+    const joined = this.start();
+    // Joined earlier (start()): what is already buffered goes to the handler now.
+    this.wake();
+    return joined;
   }
 
   private dispatch(): void {
