@@ -4,23 +4,30 @@
 //   - durable publish throughput, consume throughput (100 B and 1 KiB);
 //   - publish p50/p99 latency at a fixed rate of half Depot's peak (1 KiB);
 //   - Depot with a backlog of --backlog unconsumed 1 KiB messages against an empty broker.
+// The clients run in --clients processes per system (default 2: one Node process of some client
+// libraries saturates a core before its server does), the window and messages split among them.
+// Every system first gets a warm-up round (--warmup messages of each size, published and consumed,
+// not recorded), so the runs measure steady state rather than JIT and cache warm-up.
 // Options: --messages N (per size, default 200000) --window W (default 1000) --runs R (median of R,
-// default 1) --latency-seconds S (default 5) --backlog N (default 10000000; 0 skips)
-// --backlog-minutes M (bound on filling, default 30) --no-peers --json
+// default 1) --clients C (default 2) --warmup N (default 100000; 0 skips) --latency-seconds S
+// (default 5) --backlog N (default 10000000; 0 skips) --backlog-minutes M (bound on filling,
+// default 30) --no-peers --json
 import { statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Report } from './lib/report.js';
 import { median, percentile } from './lib/stats.js';
-import { depotDriver, natsDriver, rabbitDriver, windowed, type Driver } from './mq/drivers.js';
+import { connectClient, destName, type SystemName } from './mq/clients.js';
+import { Fleet } from './mq/fleet.js';
 import { installPeers, startDepot, startNats, startRabbit, type RunningPeer } from './mq/peers.js';
-import { Depot } from '../src/client/index.js';
 
 const { values } = parseArgs({
   options: {
     messages: { type: 'string', default: '200000' },
     window: { type: 'string', default: '1000' },
     runs: { type: 'string', default: '1' },
+    clients: { type: 'string', default: '2' },
+    warmup: { type: 'string', default: '100000' },
     'latency-seconds': { type: 'string', default: '5' },
     backlog: { type: 'string', default: '10000000' },
     'backlog-minutes': { type: 'string', default: '30' },
@@ -31,6 +38,8 @@ const { values } = parseArgs({
 const N = Number(values.messages);
 const WINDOW = Number(values.window);
 const RUNS = Number(values.runs);
+const CLIENTS = Number(values.clients);
+const WARMUP = Number(values.warmup);
 const LAT_S = Number(values['latency-seconds']);
 const BACKLOG = Number(values.backlog);
 const SIZES = [100, 1024];
@@ -42,19 +51,38 @@ interface SystemFigures {
   latency: number[];
 }
 
-async function measure(peer: RunningPeer, driver: (address: string, runId: string) => Promise<Driver>, latencyRate: () => number, out: SystemFigures): Promise<void> {
-  for (let run = 0; run < RUNS; run++) {
-    const d = await driver(peer.address, `${run}`);
-    for (const size of SIZES) {
-      const body = Buffer.alloc(size, 0x61);
-      const pub = await d.publish(N, body, WINDOW);
-      const con = await d.consume(N, WINDOW);
-      (out.publish.get(size) ?? out.publish.set(size, []).get(size)!).push(pub);
-      (out.consume.get(size) ?? out.consume.set(size, []).get(size)!).push(con);
-      report.note(`${peer.name} run ${run + 1}: ${size} B publish ${Math.round(pub)}/s, consume ${Math.round(con)}/s`);
+let destinations = 0;
+
+/** One publish then consume round of `n` messages of `size` bytes on a fresh destination. */
+async function round(system: SystemName, admin: Awaited<ReturnType<typeof connectClient>>, fleet: Fleet, label: string, n: number, size: number) {
+  const dest = destName(system, `${label}-${destinations++}`);
+  await admin.create(dest);
+  const pub = await fleet.publish(dest, n, size, WINDOW);
+  await admin.prepareConsume(dest);
+  const con = await fleet.consume(dest, n, WINDOW);
+  return { pub, con };
+}
+
+async function measure(peer: RunningPeer, system: SystemName, latencyRate: () => number, out: SystemFigures): Promise<void> {
+  const admin = await connectClient(system, peer.address);
+  const fleet = await Fleet.start(system, peer.address, CLIENTS);
+  try {
+    for (const size of WARMUP > 0 ? SIZES : []) await round(system, admin, fleet, 'warmup', WARMUP, size);
+    for (let run = 0; run < RUNS; run++) {
+      for (const size of SIZES) {
+        const { pub, con } = await round(system, admin, fleet, `run${run}`, N, size);
+        (out.publish.get(size) ?? out.publish.set(size, []).get(size)!).push(pub.rate);
+        (out.consume.get(size) ?? out.consume.set(size, []).get(size)!).push(con.rate);
+        const cores = (x: number) => `clients ${x.toFixed(2)} cores`;
+        report.note(`${peer.name} run ${run + 1}: ${size} B publish ${Math.round(pub.rate)}/s (${cores(pub.clientCores)}), consume ${Math.round(con.rate)}/s (${cores(con.clientCores)})`);
+      }
+      const dest = destName(system, `latency-${destinations++}`);
+      await admin.create(dest);
+      for (const ms of await fleet.latency(dest, latencyRate(), LAT_S, 1024)) out.latency.push(ms);
     }
-    for (const ms of await d.latency(latencyRate(), LAT_S, Buffer.alloc(1024, 0x61))) out.latency.push(ms);
-    await d.close();
+  } finally {
+    await fleet.close();
+    await admin.close();
   }
 }
 
@@ -95,27 +123,34 @@ async function backlogRun(empty: SystemFigures): Promise<void> {
     return;
   }
   await withPeer(startDepot, async (peer) => {
-    const depot = await Depot.connect({ servers: [peer.address] });
-    await depot.admin.createTopic('backlog', { queues: 8 });
-    const producer = depot.producer();
-    const body = Buffer.alloc(1024, 0x62);
-    const deadline = Date.now() + Number(values['backlog-minutes']) * 60_000;
-    let stored = 0;
-    const chunk = 100_000;
-    while (stored < BACKLOG && Date.now() < deadline) {
-      const n = Math.min(chunk, BACKLOG - stored);
-      await windowed(n, WINDOW, () => producer.send('backlog', { body }));
-      stored += n;
+    const admin = await connectClient('depot', peer.address);
+    const fleet = await Fleet.start('depot', peer.address, CLIENTS);
+    try {
+      await admin.create('backlog');
+      const deadline = Date.now() + Number(values['backlog-minutes']) * 60_000;
+      let stored = 0;
+      const chunk = 500_000;
+      while (stored < BACKLOG && Date.now() < deadline) {
+        const n = Math.min(chunk, BACKLOG - stored);
+        await fleet.publish('backlog', n, 1024, WINDOW);
+        stored += n;
+      }
+      report.note(`backlog: ${stored} messages of 1 KiB stored and left unconsumed`);
+      const pubs: number[] = [];
+      const cons: number[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        const { pub, con } = await round('depot', admin, fleet, `with-backlog${run}`, N, 1024);
+        pubs.push(pub.rate);
+        cons.push(con.rate);
+        report.note(`depot with backlog run ${run + 1}: 1024 B publish ${Math.round(pub.rate)}/s, consume ${Math.round(con.rate)}/s`);
+      }
+      report.add({ name: 'publish_1024B_with_backlog', value: median(pubs), unit: 'msg/s', peer: 'depot-empty', peer_value: median(empty.publish.get(1024)!) });
+      report.add({ name: 'consume_1024B_with_backlog', value: median(cons), unit: 'msg/s', peer: 'depot-empty', peer_value: median(empty.consume.get(1024)!) });
+      report.add({ name: 'backlog_messages', value: stored, unit: 'messages' });
+    } finally {
+      await fleet.close();
+      await admin.close();
     }
-    await depot.close();
-    report.note(`backlog: ${stored} messages of 1 KiB stored and left unconsumed`);
-    const d = await depotDriver(peer.address, 'backlog');
-    const pub = await d.publish(N, body, WINDOW);
-    const con = await d.consume(N, WINDOW);
-    await d.close();
-    report.add({ name: 'publish_1024B_with_backlog', value: pub, unit: 'msg/s', peer: 'depot-empty', peer_value: median(empty.publish.get(1024)!) });
-    report.add({ name: 'consume_1024B_with_backlog', value: con, unit: 'msg/s', peer: 'depot-empty', peer_value: median(empty.consume.get(1024)!) });
-    report.add({ name: 'backlog_messages', value: stored, unit: 'messages' });
   });
 }
 
@@ -123,17 +158,15 @@ const fresh = (): SystemFigures => ({ publish: new Map(), consume: new Map(), la
 const depotFigures = fresh();
 let peak = 0;
 const rate = () => peak / 2;
-await withPeer(startDepot, (p) =>
-  measure(p, depotDriver, () => (peak = median(depotFigures.publish.get(1024)!)) / 2, depotFigures),
-);
+await withPeer(startDepot, (p) => measure(p, 'depot', () => (peak = median(depotFigures.publish.get(1024)!)) / 2, depotFigures));
 const peers = new Map<string, SystemFigures>();
 if (!values['no-peers']) {
   installPeers();
   const rabbit = fresh();
-  await withPeer(startRabbit, (p) => measure(p, rabbitDriver, rate, rabbit));
+  await withPeer(startRabbit, (p) => measure(p, 'rabbitmq', rate, rabbit));
   peers.set('rabbitmq', rabbit);
   const nats = fresh();
-  await withPeer(startNats, (p) => measure(p, natsDriver, rate, nats));
+  await withPeer(startNats, (p) => measure(p, 'nats-jetstream', rate, nats));
   peers.set('nats-jetstream', nats);
 }
 figures(depotFigures, peers, rate());

@@ -171,8 +171,8 @@ export class Connection extends EventEmitter {
 
   /** Sends a request (body given as parts, written without concatenation) and awaits its response. */
   async request(api: number, parts: Buffer[], extraTimeoutMs = 0, onSent?: (correlationId: number) => void): Promise<Buffer> {
-    if (this.closed) throw new DepotError('CONNECTION_CLOSED', 'the client is closed');
-    if (this.socket === undefined) await this.waitReady(this.options.requestTimeoutMs ?? 30_000);
+    if (this.socket === undefined && !this.closed) await this.waitReady(this.options.requestTimeoutMs ?? 30_000);
+    if (this.closed) throw new DepotError('CANCELLED', 'the client is closed');
     const id = this.nextId;
     this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
     return new Promise((resolve, reject) => {
@@ -223,6 +223,8 @@ export class Connection extends EventEmitter {
 
   close(): void {
     this.closed = true;
+    // Requests waiting for a connection wake up and fail at once (CANCELLED).
+    this.readyResolve();
     clearTimeout(this.retryTimer);
     this.socket?.end();
     this.socket?.destroy();

@@ -6,10 +6,10 @@ import Denque from 'denque';
 import { randomUUID } from 'node:crypto';
 import { DepotError, isDepotError } from '../util/errors.js';
 import { Api } from '../protocol/native/apis.js';
-import { decodeCommitOutcomes, decodeDelivery, encodeCommitRequest, encodeCreditRequest, encodeFetchRequest, type Delivery } from '../protocol/native/consume.js';
+import { decodeCommitOutcomes, decodeDelivery, encodeCommitRequest, encodeCreditRequest, encodeFetchRequest, type DeliveredMessage, type Delivery } from '../protocol/native/consume.js';
 import { decodeAssignment, decodeJoinResponse, encodeJoinRequest, encodeMemberId, type Assignment, type GroupMode, type StartPosition } from '../protocol/native/membership.js';
 import { formatMessageId } from '../protocol/native/message-id.js';
-import { decodeRecord } from '../protocol/native/record-batch.js';
+import { decodeRecord, type DecodedRecord } from '../protocol/native/record-batch.js';
 import type { Connection } from './connection.js';
 import { QueueProgress } from './queue-progress.js';
 
@@ -31,32 +31,80 @@ export interface ConsumerOptions {
 }
 
 export interface ConsumedMessage {
-  topic: string;
-  queue: number;
-  offset: number;
-  messageId: string;
-  key: string | undefined;
-  tag: string | undefined;
-  headers: Record<string, string>;
-  body: Buffer;
+  readonly topic: string;
+  readonly queue: number;
+  readonly offset: number;
+  readonly messageId: string;
+  readonly key: string | undefined;
+  readonly tag: string | undefined;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
   /** Producer timestamp (ms). */
-  timestamp: number;
-  storeTimestamp: number;
+  readonly timestamp: number;
+  readonly storeTimestamp: number;
   /** Marks the message done and commits (with whatever else is done). */
   commit(): Promise<void>;
 }
 
-interface Held {
-  msg: ConsumedMessage;
-  progress: QueueProgress;
+/** A delivered message; its id is formatted only when read. */
+class Received implements ConsumedMessage {
+  readonly key: string | undefined;
+  readonly tag: string | undefined;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+  readonly timestamp: number;
+
+  constructor(
+    readonly topic: string,
+    private readonly brokerGroup: number,
+    private readonly m: DeliveredMessage,
+    record: DecodedRecord,
+    readonly progress: QueueProgress,
+    private readonly consumer: Consumer,
+  ) {
+    this.key = record.key;
+    this.tag = record.tag;
+    this.headers = record.headers;
+    this.body = record.body;
+    this.timestamp = record.timestamp;
+  }
+
+  get queue(): number {
+    return this.m.queue;
+  }
+
+  get offset(): number {
+    return this.m.offset;
+  }
+
+  get storeTimestamp(): number {
+    return this.m.storeTimestamp;
+  }
+
+  get messageId(): string {
+    return formatMessageId({ brokerGroup: this.brokerGroup, logIndex: this.m.logIndex, position: this.m.position });
+  }
+
+  commit(): Promise<void> {
+    this.progress.complete(this.m.offset);
+    return this.consumer.commitSoon();
+  }
+
+  toJSON(): Omit<ConsumedMessage, 'commit'> {
+    const { topic, queue, offset, messageId, key, tag, headers, body, timestamp, storeTimestamp } = this;
+    return { topic, queue, offset, messageId, key, tag, headers, body, timestamp, storeTimestamp };
+  }
 }
+
+/** Messages of one turn a sync handler runs before the consumer yields to the event loop. */
+const SYNC_RUN = 256;
 
 export class Consumer implements AsyncIterable<ConsumedMessage> {
   private memberId: string | undefined;
   private generation = -1;
   private assigned = new Set<number>();
   private readonly progress = new Map<number, QueueProgress>();
-  private readonly buffers = new Map<number, Denque<Held>>();
+  private readonly buffers = new Map<number, Denque<Received>>();
   private buffered = 0;
   private creditsOwed = 0;
   private readonly busy = new Set<number>();
@@ -77,8 +125,14 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     this.commitTimer.unref();
   }
 
-  /** Joins the group (done on first use; exposed to wait for the first assignment). */
+  /** Joins the group if this consumer has not joined yet; resolves once it has (idempotent). */
   start(): Promise<void> {
+    if (this.memberId !== undefined && this.joining === undefined) return Promise.resolve();
+    return this.joinOnce();
+  }
+
+  /** A new membership (first join, or after the old one was lost); one attempt at a time. */
+  private joinOnce(): Promise<void> {
     this.joining ??= this.join().finally(() => (this.joining = undefined));
     return this.joining;
   }
@@ -121,13 +175,13 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     try {
       await this.conn.request(Api.Heartbeat, [encodeMemberId(this.memberId)]);
     } catch (err) {
-      if (isDepotError(err, 'NOT_GROUP_MEMBER') && !this.stopped) void this.start().catch(() => undefined);
+      if (isDepotError(err, 'NOT_GROUP_MEMBER') && !this.stopped) void this.joinOnce().catch(() => undefined);
     }
   }
 
   /** After a reconnect: a new membership. */
   rejoin(): void {
-    if (!this.stopped) void this.start().catch(() => undefined);
+    if (!this.stopped) void this.joinOnce().catch(() => undefined);
   }
 
   onAssignment(body: Buffer): void {
@@ -172,22 +226,9 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
         continue;
       }
       p.delivered(m.offset);
-      const progress = p;
-      const msg: ConsumedMessage = {
-        topic: d.topic,
-        queue: m.queue,
-        offset: m.offset,
-        messageId: formatMessageId({ brokerGroup: d.brokerGroup, logIndex: m.logIndex, position: m.position }),
-        ...rec,
-        storeTimestamp: m.storeTimestamp,
-        commit: () => {
-          progress.complete(m.offset);
-          return this.commitSoon();
-        },
-      };
       let buf = this.buffers.get(m.queue);
       if (buf === undefined) this.buffers.set(m.queue, (buf = new Denque()));
-      buf.push({ msg, progress });
+      buf.push(new Received(d.topic, d.brokerGroup, m, rec, p, this));
       this.buffered++;
     }
     for (const s of d.scanned) if (this.assigned.has(s.queue)) this.queueProgress(s.queue).scannedTo(s.next);
@@ -228,19 +269,25 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     }
   }
 
-  /** Takes the next message of `queue` (or of any queue) out of the buffer. */
-  private take(queue?: number): Held | undefined {
-    const queues = queue !== undefined ? [queue] : [...this.buffers.keys()];
+  /** Takes the next message of `queue` out of the buffer. */
+  private take(queue: number): Received | undefined {
+    const msg = this.buffers.get(queue)?.shift();
+    if (msg === undefined) return undefined;
+    this.buffered--;
+    this.grant(1);
+    // Only waiters (the pull loop, the iterator): dispatching from here would reorder a queue.
+    if (this.buffered < this.o.prefetch / 2 && this.waiters.length > 0) this.waiters.splice(0).forEach((f) => f());
+    return msg;
+  }
+
+  /** Takes the next message of any queue, round robin. */
+  private takeAny(): Received | undefined {
+    const queues = [...this.buffers.keys()];
     for (let i = 0; i < queues.length; i++) {
-      const q = queues[(this.rotate + i) % queues.length]!;
-      const held = this.buffers.get(q)?.shift();
-      if (held === undefined) continue;
+      const msg = this.take(queues[(this.rotate + i) % queues.length]!);
+      if (msg === undefined) continue;
       this.rotate++;
-      this.buffered--;
-      this.grant(1);
-      // Only waiters (the pull loop, the iterator): dispatching from here would reorder a queue.
-      if (this.buffered < this.o.prefetch / 2) this.waiters.splice(0).forEach((f) => f());
-      return held;
+      return msg;
     }
     return undefined;
   }
@@ -256,33 +303,72 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   run(handler: (m: ConsumedMessage) => Promise<void> | void): Promise<void> {
     if (this.handler !== undefined) throw new DepotError('BAD_REQUEST', 'run() was already called');
     this.handler = handler;
-    return this.start();
+    const joined = this.start();
+    // Joined earlier (start()): what is already buffered goes to the handler now.
+    this.wake();
+    return joined;
   }
 
   private dispatch(): void {
     if (this.stopped) return;
-    for (const queue of this.buffers.keys()) {
-      if (this.busy.has(queue)) continue;
-      const held = this.take(queue);
-      if (held === undefined) continue;
-      this.busy.add(queue);
-      void this.process(held).finally(() => {
-        this.busy.delete(queue);
-        this.dispatch();
-        this.waiters.splice(0).forEach((f) => f());
-      });
-    }
+    for (const queue of this.buffers.keys()) if (!this.busy.has(queue)) this.runQueue(queue);
   }
 
-  private async process(held: Held): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
+  /**
+   * Hands the queue's buffered messages to the handler in order. A handler that returns without
+   * a promise is called in a loop (no promise per message); one that returns a promise is
+   * awaited before the next message of the queue.
+   */
+  private runQueue(queue: number): void {
+    this.busy.add(queue);
+    for (let n = 0; n < SYNC_RUN && !this.stopped; n++) {
+      const msg = this.take(queue);
+      if (msg === undefined) break;
+      let result: Promise<void> | void;
       try {
-        await this.handler!(held.msg);
-        held.progress.complete(held.msg.offset);
+        result = this.handler!(msg);
+      } catch {
+        void this.retry(msg, 0).finally(() => this.resume(queue));
+        return;
+      }
+      if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+        (result as Promise<void>).then(
+          () => {
+            msg.progress.complete(msg.offset);
+            this.resume(queue);
+          },
+          () => void this.retry(msg, 0).finally(() => this.resume(queue)),
+        );
+        return;
+      }
+      msg.progress.complete(msg.offset);
+    }
+    if (this.buffers.get(queue)?.isEmpty() === false && !this.stopped) {
+      // More than one turn's worth: continue after the event loop has had its turn.
+      setImmediate(() => this.resume(queue));
+      return;
+    }
+    this.resume(queue, false);
+  }
+
+  private resume(queue: number, again = true): void {
+    this.busy.delete(queue);
+    if (again && !this.stopped && this.buffers.get(queue)?.isEmpty() === false) this.runQueue(queue);
+    if (this.waiters.length > 0) this.waiters.splice(0).forEach((f) => f());
+  }
+
+  /** A message the handler failed: tried again in place with back-off until done or no longer ours. */
+  private async retry(msg: Received, attempt: number): Promise<void> {
+    for (let a = attempt; ; a++) {
+      if (this.stopped || this.progress.get(msg.queue) !== msg.progress) return;
+      await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** a)));
+      if (this.stopped || this.progress.get(msg.queue) !== msg.progress) return;
+      try {
+        await this.handler!(msg);
+        msg.progress.complete(msg.offset);
         return;
       } catch {
-        if (this.stopped || this.progress.get(held.msg.queue) !== held.progress) return;
-        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
+        // not done: wait longer
       }
     }
   }
@@ -290,16 +376,17 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   async *[Symbol.asyncIterator](): AsyncIterator<ConsumedMessage> {
     await this.start();
     while (!this.stopped) {
-      const held = this.take();
-      if (held !== undefined) {
-        yield held.msg;
+      const msg = this.takeAny();
+      if (msg !== undefined) {
+        yield msg;
         continue;
       }
       await new Promise<void>((r) => this.waiters.push(r));
     }
   }
 
-  private commitSoon(): Promise<void> {
+  /** Commits at the end of this turn, together with whatever else is done by then. */
+  commitSoon(): Promise<void> {
     this.commitScheduled ??= new Promise<void>((r) => setImmediate(r)).then(() => {
       this.commitScheduled = undefined;
       return this.commit();
@@ -346,7 +433,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
       await this.commit();
       await this.conn.request(Api.LeaveGroup, [encodeMemberId(memberId)]);
     } catch (err) {
-      if (!isDepotError(err, 'NOT_GROUP_MEMBER') && !isDepotError(err, 'CONNECTION_CLOSED')) throw err;
+      if (!isDepotError(err, 'NOT_GROUP_MEMBER') && !isDepotError(err, 'CONNECTION_CLOSED') && !isDepotError(err, 'CANCELLED')) throw err;
     } finally {
       this.reset();
       this.registry.consumers.delete(this);

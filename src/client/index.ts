@@ -1,6 +1,6 @@
 // Public surface of `depot/client`.
 export { Depot, type DepotOptions } from './depot.js';
-export { Admin, DEFAULT_TOPIC_SETTINGS } from './admin.js';
+export { Admin, DEFAULT_TOPIC_SETTINGS, type FoundMessage } from './admin.js';
 export { Producer, type ProducerOptions, type Message, type SendResult } from './producer.js';
 export { Consumer, type ConsumerOptions, type ConsumedMessage } from './consumer.js';
 export { DepotError, isDepotError, type ErrorCode } from '../util/errors.js';

@@ -3,7 +3,7 @@
 import type { Group, StateMachine } from '../raft/group.js';
 import { assert } from '../util/assert.js';
 import { DepotError } from '../util/errors.js';
-import type { TopicInfo, TopicSettings } from '../protocol/native/topics.js';
+import type { FlushPolicy, TopicInfo, TopicSettings } from '../protocol/native/topics.js';
 import { ControllerMachine, encodeControllerCommand, type ControllerResult, type ControllerSnapshot } from './machine/controller-machine.js';
 import { validateTopic } from './machine/topic-rules.js';
 
@@ -17,8 +17,11 @@ export class ControllerService {
     restore: async (chunks) => this.machine.restore((await readJson(chunks)) as ControllerSnapshot),
   };
 
-  /** `brokerGroup`: the broker group that hosts new topics' queues (one per node for now). */
-  constructor(private readonly brokerGroup: number) {}
+  /**
+   * `placement`: the broker group that hosts a new topic's queues, by its flush policy (a
+   * group has one durability mode: `sync` counts fsynced copies, `async` written ones).
+   */
+  constructor(private readonly placement: Readonly<Record<FlushPolicy, number>>) {}
 
   attach(group: Group<ControllerResult>): void {
     assert(this.group === undefined, 'controller attached twice');
@@ -33,7 +36,8 @@ export class ControllerService {
   async createTopic(name: string, settings: TopicSettings): Promise<TopicInfo> {
     validateTopic(name, settings);
     if (this.machine.topic(name) !== undefined) throw new DepotError('TOPIC_EXISTS', `topic '${name}' already exists`);
-    const result = await this.g.propose(encodeControllerCommand({ op: 'createTopic', name, settings, brokerGroup: this.brokerGroup })).applied;
+    const brokerGroup = this.placement[settings.flush];
+    const result = await this.g.propose(encodeControllerCommand({ op: 'createTopic', name, settings, brokerGroup })).applied;
     assert(result.kind === 'topic', 'createTopic result');
     return result.topic;
   }

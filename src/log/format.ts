@@ -44,20 +44,19 @@ export function recordBytes(payloadBytes: number): number {
   return RECORD_HEADER_BYTES + payloadBytes;
 }
 
-/** Encodes `entry` at `target[offset]`; returns the bytes written. The target must have room. */
-export function encodeRecord(target: Buffer, offset: number, entry: LogEntry): number {
-  const len = entry.payload.length;
-  target.writeUInt32LE(len, offset + 4);
+/**
+ * Writes the 32-byte header of `entry`'s record at `target[offset]` (the payload follows it
+ * on disk, not in `target`): the CRC covers the rest of the header, then the payload.
+ */
+export function encodeRecordHeader(target: Buffer, offset: number, entry: LogEntry): void {
+  target.writeUInt32LE(entry.payload.length, offset + 4);
   writeU64(target, entry.index, offset + 8);
   writeU64(target, entry.term, offset + 16);
   target.writeUInt32LE(entry.timestamp >>> 0, offset + 24);
   target.writeUInt16LE(Math.floor(entry.timestamp / TWO32) & 0xffff, offset + 28);
   target[offset + 30] = entry.type;
   target[offset + 31] = RECORD_MAGIC;
-  target.set(entry.payload, offset + RECORD_HEADER_BYTES);
-  const end = offset + RECORD_HEADER_BYTES + len;
-  target.writeUInt32LE(crc32c(target.subarray(offset + 4, end)), offset);
-  return RECORD_HEADER_BYTES + len;
+  target.writeUInt32LE(crc32c(entry.payload, crc32c(target.subarray(offset + 4, offset + RECORD_HEADER_BYTES))), offset);
 }
 
 /** Result of checking one record: its total length, or why it is not a record. */

@@ -23,6 +23,7 @@ import type { FdCache } from './fd-cache.js';
 import { ignoreMissing, readFileIfExists, writeFileAtomic } from './file-system.js';
 import { readU64, writeU64 } from './format.js';
 import { hash53 } from './hash.js';
+import { crc32cRange } from './small-crc.js';
 
 export interface HashIndexOptions {
   dir: string;
@@ -89,15 +90,22 @@ export class HashIndex {
 
   /** Adds `value` (below 2^53) under `key`. */
   put(key: Uint8Array, value: number): void {
+    this.putHash(hash53(key), value);
+  }
+
+  /**
+   * Adds `value` under a key given by its `hash53` (for owners that hash a part of a larger
+   * buffer, or with a seed per namespace, without building a key per call).
+   */
+  putHash(h: number, value: number): void {
     if (this.count === this.o.capacity) this.roll();
     if (this.count - this.flushed === this.o.bufferEntries) this.flush();
-    const h = hash53(key);
     const slot = h % this.o.slots;
     const at = (this.count - this.flushed) * ENTRY;
     writeU64(this.buf, h, at);
     writeU64(this.buf, value, at + 8);
     this.buf.writeUInt32LE(this.slotTable[slot]!, at + 16);
-    this.buf.writeUInt32LE(crc32c(this.buf.subarray(at, at + 20)), at + 20);
+    this.buf.writeUInt32LE(crc32cRange(this.buf, at, at + 20), at + 20);
     this.count++;
     this.slotTable[slot] = this.count;
     if (value < this.minValue) this.minValue = value;
@@ -106,13 +114,17 @@ export class HashIndex {
 
   /** Values stored under `key`, newest first, at most `limit`. */
   get(key: Uint8Array, limit = 64): number[] {
-    const h = hash53(key);
+    return this.getHash(hash53(key), limit);
+  }
+
+  /** Values stored under the key whose `hash53` is `h`, newest first, at most `limit`. */
+  getHash(h: number, limit = 64): number[] {
     const out: number[] = [];
     let visits = 0;
     const walk = (first: number, entry: (n: number) => Buffer) => {
       for (let n = first; n !== 0 && out.length < limit && visits++ < MAX_VISITS; ) {
         const e = entry(n);
-        if (e.length < ENTRY || crc32c(e.subarray(0, 20)) !== e.readUInt32LE(20)) throw this.damaged();
+        if (e.length < ENTRY || crc32cRange(e, 0, 20) !== e.readUInt32LE(20)) throw this.damaged();
         if (readU64(e, 0) === h) out.push(readU64(e, 8));
         n = e.readUInt32LE(16);
       }
@@ -143,7 +155,8 @@ export class HashIndex {
     const unsynced = [...this.unsynced];
     this.unsynced = new Set();
     for (const path of unsynced) await this.o.fds.with(path, (fd) => this.o.fds.fsys.datasync(fd));
-    if (this.count > 0) await this.o.fds.with(this.path(this.seq), (fd) => this.o.fds.fsys.datasync(fd));
+    // The captured file, not this.seq: puts during the awaits may have rolled to the next one.
+    if (state.count > 0) await this.o.fds.with(this.path(state.seq), (fd) => this.o.fds.fsys.datasync(fd));
     const b = Buffer.alloc(40);
     CK_MAGIC.copy(b, 0);
     b.writeUInt32LE(1, 8);
@@ -230,7 +243,7 @@ export class HashIndex {
       const raw = this.pread(path, HEADER + 4 * this.o.slots + ENTRY * n, ENTRY * Math.min(chunk, count - n));
       if (raw.length !== ENTRY * Math.min(chunk, count - n)) throw this.damaged(path);
       for (let at = 0; at < raw.length; at += ENTRY) {
-        if (crc32c(raw.subarray(at, at + 20)) !== raw.readUInt32LE(at + 20)) throw this.damaged(path);
+        if (crc32cRange(raw, at, at + 20) !== raw.readUInt32LE(at + 20)) throw this.damaged(path);
         const value = readU64(raw, at + 8);
         this.slotTable[readU64(raw, at) % this.o.slots] = n + at / ENTRY + 1;
         if (value < this.minValue) this.minValue = value;

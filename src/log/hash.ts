@@ -2,10 +2,11 @@
 // as cyrb53), as a plain number: tag hashes in the offset index and keys in the hash index.
 // Not cryptographic; collisions are resolved by the owner comparing the stored key.
 
-export function hash53(data: Uint8Array, seed = 0): number {
+/** Hash of `data[from, to)`; a `seed` (u32) gives an independent hash family (one per namespace). */
+export function hash53(data: Uint8Array, seed = 0, from = 0, to = data.length): number {
   let h1 = 0xdeadbeef ^ seed;
   let h2 = 0x41c6ce57 ^ seed;
-  for (let i = 0; i < data.length; i++) {
+  for (let i = from; i < to; i++) {
     const c = data[i]!;
     h1 = Math.imul(h1 ^ c, 2654435761);
     h2 = Math.imul(h2 ^ c, 1597334677);

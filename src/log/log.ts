@@ -8,7 +8,7 @@
 import { assert, AssertionError } from '../util/assert.js';
 import { DepotError, storageError } from '../util/errors.js';
 import { type DiskUsage, ignoreMissing } from './file-system.js';
-import { encodeRecord, type LogEntry, MAX_INDEX, MAX_TIMESTAMP, recordBytes, SEGMENT_HEADER_BYTES } from './format.js';
+import { type LogEntry, MAX_INDEX, MAX_TIMESTAMP, recordBytes, SEGMENT_HEADER_BYTES } from './format.js';
 import { type Job, JobQueue } from './job-queue.js';
 import type { Meta } from './meta.js';
 import { type LogOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -152,7 +152,8 @@ export class Log {
 
   /**
    * Appends entries whose indexes continue the log. Resolves when they are durable under the
-   * flush policy (`always`: fdatasync'ed; otherwise written). Payloads are copied.
+   * flush policy (`always`: fdatasync'ed; otherwise written). Payloads are kept, not copied:
+   * they must not be modified afterwards.
    */
   append(entries: readonly LogEntry[]): Promise<void> {
     if (this.state !== 'open') return Promise.reject(this.unusable());
@@ -196,9 +197,7 @@ export class Log {
 
   private encode(seg: Segment, e: LogEntry, n: number): void {
     const pos = seg.bytes;
-    const cache = seg.cache!;
-    const offset = cache.reserve(pos, n);
-    encodeRecord(cache.current, offset, e);
+    seg.cache!.add(pos, e);
     seg.positions!.push(pos);
     seg.bytes += n;
     seg.count++;
@@ -259,6 +258,21 @@ export class Log {
       // The log was truncated or rolled back under the read: plan again (bounded).
       if (attempt >= 3) throw new DepotError('INDEX_OUT_OF_RANGE', `entries ${lo}..${hi} changed during the read`);
     }
+  }
+
+  /**
+   * The entry at `index` if the tail cache holds it (the appended entry itself, no I/O), else
+   * undefined: readers of fresh entries take them from memory and go to `read` for the rest.
+   */
+  cached(index: number): LogEntry | undefined {
+    if (this.state === 'closed' || index < this.firstIndex || index > this.lastIndex) return undefined;
+    for (let i = this.segments.length - 1; i >= 0 && i >= this.segments.length - 2; i--) {
+      const seg = this.segments[i]!;
+      if (index < seg.base) continue;
+      if (seg.cache === undefined || seg.positions === undefined) return undefined;
+      return seg.cache.entry(seg.positions.at(index - seg.base));
+    }
+    return undefined;
   }
 
   /** Term of the entry at `index` (from memory). */
@@ -495,7 +509,7 @@ export class Log {
   }
 
   private attachCache(seg: Segment): void {
-    seg.cache = new TailCache(this.o.slabBytes, this.o.tailCacheBytes);
+    seg.cache = new TailCache(this.o.tailCacheBytes);
   }
 
   private endMark(): Mark {

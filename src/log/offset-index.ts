@@ -7,6 +7,8 @@
 // `cover(logIndex)` for each entry it has processed; `checkpoint()` makes the records durable
 // and records the log index they cover. After a crash, `open` cuts everything after the last
 // checkpoint and the owner replays the log from `coveredLogIndex + 1` (see catch-up.ts).
+// An owner of many indexes may keep their checkpoints itself, in one file (`state` option,
+// `captureState()` then `sync()`), instead of one atomically replaced file per index.
 //
 // Offset record (40 bytes, little-endian):
 //   0 u64 log index  8 u32 position  12 u32 size  16 u64 tag hash  24 u64 timestamp
@@ -24,6 +26,7 @@ import type { FdCache } from './fd-cache.js';
 import { readFileIfExists, writeFileAtomic } from './file-system.js';
 import { readU64, writeU64 } from './format.js';
 import { RecordFile } from './record-file.js';
+import { crc32cRange } from './small-crc.js';
 
 export interface OffsetRecord {
   readonly logIndex: number;
@@ -43,7 +46,24 @@ export interface OffsetIndexOptions {
   bufferRecords?: number;
   /** Offsets between time records. Default 1024. */
   timeInterval?: number;
+  /**
+   * Present when the owner keeps this index's checkpoint (bytes from `captureState()`, or
+   * undefined for a new index): the `checkpoint` file of the directory is then not used.
+   */
+  state?: { bytes: Buffer | undefined };
 }
+
+/** What a checkpoint records (the 64-byte `checkpoint` file holds it encoded). */
+export interface OffsetIndexState {
+  readonly first: number;
+  readonly next: number;
+  readonly timeCount: number;
+  readonly covered: number;
+  readonly maxTimestamp: number;
+}
+
+/** Called for each record by `visit`; return false to stop. */
+export type RecordVisitor = (offset: number, logIndex: number, position: number, size: number, tagHash: number, timestamp: number) => boolean | void;
 
 const RECORD = 40;
 const TIME_RECORD = 24;
@@ -51,14 +71,10 @@ const MAGIC = Buffer.from('DEPOTOIX', 'latin1');
 const CHECKPOINT = 'checkpoint';
 /** Bound on records returned by one `range` call. */
 export const MAX_RANGE = 4096;
+/** Bytes of an encoded `OffsetIndexState`. */
+export const OFFSET_INDEX_STATE_BYTES = 64;
 
-interface State {
-  first: number;
-  next: number;
-  timeCount: number;
-  covered: number;
-  maxTimestamp: number;
-}
+type State = OffsetIndexState;
 
 export class OffsetIndex {
   private covered: number;
@@ -66,7 +82,7 @@ export class OffsetIndex {
   private lastTimeOffset: number;
 
   private constructor(
-    private readonly o: Required<OffsetIndexOptions>,
+    private readonly o: Required<Omit<OffsetIndexOptions, 'state'>> & Pick<OffsetIndexOptions, 'state'>,
     private readonly records: RecordFile,
     private readonly times: RecordFile,
     s: State,
@@ -77,9 +93,9 @@ export class OffsetIndex {
   }
 
   static async open(options: OffsetIndexOptions): Promise<OffsetIndex> {
-    const o = { recordsPerFile: 1 << 20, bufferRecords: 64, timeInterval: 1024, ...options };
+    const o = { recordsPerFile: 1 << 20, bufferRecords: 64, timeInterval: 1024, state: undefined, ...options };
     await o.fds.fsys.mkdir(o.dir);
-    const s = decodeCheckpoint(await readFileIfExists(o.fds.fsys, join(o.dir, CHECKPOINT)));
+    const s = decodeOffsetIndexState(o.state !== undefined ? o.state.bytes : await readFileIfExists(o.fds.fsys, join(o.dir, CHECKPOINT)));
     const records = new RecordFile({ dir: o.dir, ext: '.oix', width: RECORD, perFile: o.recordsPerFile, bufferRecords: o.bufferRecords, fds: o.fds });
     const times = new RecordFile({ dir: o.dir, ext: '.tix', width: TIME_RECORD, perFile: o.recordsPerFile, bufferRecords: 1, fds: o.fds });
     const names = await o.fds.fsys.list(o.dir);
@@ -102,22 +118,29 @@ export class OffsetIndex {
   }
 
   append(offset: number, r: OffsetRecord): void {
+    this.appendFields(offset, r.logIndex, r.position, r.size, r.tagHash, r.timestamp);
+  }
+
+  /** `append` without a record object (the broker's reput path). */
+  appendFields(offset: number, logIndex: number, position: number, size: number, tagHash: number, timestamp: number): void {
     if (offset !== this.records.count) throw new AssertionError(`offset ${offset} appended, expected ${this.records.count}`);
     if (offset - this.lastTimeOffset >= this.o.timeInterval && offset > this.records.first) {
       const t = this.times.append();
-      writeU64(t.buf, this.maxTimestamp, t.offset);
-      writeU64(t.buf, offset, t.offset + 8);
-      t.buf.writeUInt32LE(crc32c(t.buf.subarray(t.offset, t.offset + 20)), t.offset + 20);
+      const tb = this.times.buffer;
+      writeU64(tb, this.maxTimestamp, t);
+      writeU64(tb, offset, t + 8);
+      tb.writeUInt32LE(crc32cRange(tb, t, t + 20), t + 20);
       this.lastTimeOffset = offset;
     }
-    const { buf, offset: at } = this.records.append();
-    writeU64(buf, r.logIndex, at);
-    buf.writeUInt32LE(r.position, at + 8);
-    buf.writeUInt32LE(r.size, at + 12);
-    writeU64(buf, r.tagHash, at + 16);
-    writeU64(buf, r.timestamp, at + 24);
-    buf.writeUInt32LE(crc32c(buf.subarray(at, at + 36)), at + 36);
-    if (r.timestamp > this.maxTimestamp) this.maxTimestamp = r.timestamp;
+    const at = this.records.append();
+    const buf = this.records.buffer;
+    writeU64(buf, logIndex, at);
+    buf.writeUInt32LE(position, at + 8);
+    buf.writeUInt32LE(size, at + 12);
+    writeU64(buf, tagHash, at + 16);
+    writeU64(buf, timestamp, at + 24);
+    buf.writeUInt32LE(crc32cRange(buf, at, at + 36), at + 36);
+    if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
   }
 
   /** Records that the log has been processed up to `logIndex` (for the next checkpoint). */
@@ -132,15 +155,11 @@ export class OffsetIndex {
 
   /** Records from `offset` on, at most `max` (≤ MAX_RANGE), within one file. */
   range(offset: number, max: number): OffsetRecord[] {
-    if (offset < this.records.first || offset >= this.records.count || !Number.isSafeInteger(offset)) {
-      throw new DepotError('INVALID_OFFSET', `offset ${offset} is outside ${this.records.first}..${this.records.count - 1}`, {
-        details: { offset, first: this.records.first, next: this.records.count },
-      });
-    }
+    this.checkOffset(offset);
     const raw = this.records.readRange(offset, Math.min(max, MAX_RANGE));
     const out: OffsetRecord[] = [];
     for (let at = 0; at < raw.length; at += RECORD) {
-      if (crc32c(raw.subarray(at, at + 36)) !== raw.readUInt32LE(at + 36)) throw this.damaged(offset + at / RECORD);
+      if (crc32cRange(raw, at, at + 36) !== raw.readUInt32LE(at + 36)) throw this.damaged(offset + at / RECORD);
       out.push({
         logIndex: readU64(raw, at),
         position: raw.readUInt32LE(at + 8),
@@ -151,6 +170,23 @@ export class OffsetIndex {
     }
     if (out.length === 0) throw this.damaged(offset);
     return out;
+  }
+
+  /**
+   * Calls `fn` for the records from `offset` on, at most `max` (≤ MAX_RANGE), within one file,
+   * without an object per record (the consumers' read path). Returns how many were visited.
+   */
+  visit(offset: number, max: number, fn: RecordVisitor): number {
+    this.checkOffset(offset);
+    const raw = this.records.readRange(offset, Math.min(max, MAX_RANGE));
+    if (raw.length === 0) throw this.damaged(offset);
+    let n = 0;
+    for (let at = 0; at < raw.length; at += RECORD) {
+      if (crc32cRange(raw, at, at + 36) !== raw.readUInt32LE(at + 36)) throw this.damaged(offset + n);
+      n++;
+      if (fn(offset + n - 1, readU64(raw, at), raw.readUInt32LE(at + 8), raw.readUInt32LE(at + 12), readU64(raw, at + 16), readU64(raw, at + 24)) === false) break;
+    }
+    return n;
   }
 
   /** The first offset whose timestamp is at or after `timestamp` (nextOffset if none). */
@@ -193,10 +229,31 @@ export class OffsetIndex {
 
   /** Makes the records durable, then records (atomically) what they cover. */
   async checkpoint(): Promise<void> {
-    const s: State = { first: this.records.first, next: this.records.count, timeCount: this.times.count, covered: this.covered, maxTimestamp: this.maxTimestamp };
+    const s = this.captureState();
+    await this.sync();
+    await writeFileAtomic(this.o.fds.fsys, this.o.dir, CHECKPOINT, s);
+  }
+
+  /**
+   * The checkpoint of the index as it is now (encoded), for an owner that stores it itself:
+   * it becomes valid once a `sync()` started after this call has completed.
+   */
+  captureState(): Buffer {
+    return encodeOffsetIndexState({ first: this.records.first, next: this.records.count, timeCount: this.times.count, covered: this.covered, maxTimestamp: this.maxTimestamp });
+  }
+
+  /** Writes and fdatasyncs every record appended so far. */
+  async sync(): Promise<void> {
     await this.records.sync();
     await this.times.sync();
-    await writeFileAtomic(this.o.fds.fsys, this.o.dir, CHECKPOINT, encodeCheckpoint(s));
+  }
+
+  private checkOffset(offset: number): void {
+    if (offset < this.records.first || offset >= this.records.count || !Number.isSafeInteger(offset)) {
+      throw new DepotError('INVALID_OFFSET', `offset ${offset} is outside ${this.records.first}..${this.records.count - 1}`, {
+        details: { offset, first: this.records.first, next: this.records.count },
+      });
+    }
   }
 
   private timeAt(k: number): { maxTimestamp: number; offset: number } {
@@ -212,8 +269,8 @@ export class OffsetIndex {
   }
 }
 
-function encodeCheckpoint(s: State): Buffer {
-  const b = Buffer.alloc(64);
+export function encodeOffsetIndexState(s: OffsetIndexState): Buffer {
+  const b = Buffer.alloc(OFFSET_INDEX_STATE_BYTES);
   MAGIC.copy(b, 0);
   b.writeUInt32LE(1, 8);
   writeU64(b, s.first, 16);
@@ -226,7 +283,7 @@ function encodeCheckpoint(s: State): Buffer {
 }
 
 /** The checkpointed state; an index without a valid checkpoint starts empty (and is rebuilt). */
-function decodeCheckpoint(b: Buffer | undefined): State {
+export function decodeOffsetIndexState(b: Buffer | undefined): OffsetIndexState {
   const empty = { first: 0, next: 0, timeCount: 0, covered: 0, maxTimestamp: 0 };
   if (b === undefined || b.length !== 64 || !b.subarray(0, 8).equals(MAGIC) || b.readUInt32LE(8) !== 1) return empty;
   if (crc32c(b.subarray(0, 60)) !== b.readUInt32LE(60)) return empty;

@@ -37,7 +37,6 @@ export interface ResolvedOptions {
   flush: FlushPolicy;
   segmentBytes: number;
   tailCacheBytes: number;
-  slabBytes: number;
   maxEntryBytes: number;
   startIndex: number;
   checkpointBytes: number;
@@ -55,7 +54,6 @@ export function resolveOptions(o: LogOptions): ResolvedOptions {
     flush: o.flush ?? { mode: 'always' },
     segmentBytes: o.segmentBytes ?? GiB,
     tailCacheBytes: o.tailCacheBytes ?? 32 * MiB,
-    slabBytes: 0,
     maxEntryBytes: o.maxEntryBytes ?? 64 * MiB,
     startIndex: o.startIndex ?? 1,
     checkpointBytes: o.checkpointBytes ?? 64 * MiB,
@@ -63,7 +61,6 @@ export function resolveOptions(o: LogOptions): ResolvedOptions {
     onCorruptTail: o.onCorruptTail ?? 'fail',
     fs: o.fs ?? nodeFileSystem,
   };
-  r.slabBytes = Math.min(MiB, Math.max(64 * 1024, Math.floor(r.tailCacheBytes / 4)));
   check(typeof r.dir === 'string' && r.dir.length > 0, 'dir is required');
   check(r.segmentBytes >= SEGMENT_HEADER_BYTES + 64 && r.segmentBytes <= 2 * GiB, 'segmentBytes must be within 96 B..2 GiB');
   check(r.tailCacheBytes >= 0 && Number.isSafeInteger(r.tailCacheBytes), 'tailCacheBytes must be a non-negative integer');

@@ -59,9 +59,9 @@ function decodeFromDisk(plan: SegmentRead, disk: Buffer, out: LogEntry[]): void 
 function decodeFromCache(plan: SegmentRead, out: LogEntry[]): void {
   const { segment, k0, positions: p } = plan;
   for (let i = plan.fromCache; i < plan.n; i++) {
-    const bytes = segment.cache?.slice(p[i]!, p[i + 1]!);
-    assert(bytes !== undefined, `entry ${segment.base + k0 + i} left the tail cache during a read`);
-    out.push(decodeRecord(bytes, 0));
+    const entry = segment.cache?.entry(p[i]!);
+    assert(entry !== undefined, `entry ${segment.base + k0 + i} left the tail cache during a read`);
+    out.push(entry);
   }
 }
 

@@ -40,13 +40,18 @@ export class RecordFile {
     return join(this.o.dir, `${String(start).padStart(20, '0')}${this.o.ext}`);
   }
 
-  /** Room for the next record (zeroed), to be filled by the caller before anything else. */
-  append(): { buf: Buffer; offset: number } {
+  /** The append buffer: `append` returns offsets into it. */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /** Room for the next record (zeroed) at the returned offset of `buffer`, to be filled by the caller before anything else. */
+  append(): number {
     if (this.count - this.flushed === this.o.bufferRecords) this.flush();
     const offset = (this.count - this.flushed) * this.o.width;
     this.buf.fill(0, offset, offset + this.o.width);
     this.count++;
-    return { buf: this.buf, offset };
+    return offset;
   }
 
   /** Record k (a copy, or a view of the buffer valid until the next append). */

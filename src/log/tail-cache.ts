@@ -1,32 +1,40 @@
-// The newest bytes of the active segment, in memory. Appends are encoded straight into slabs
-// here; the writer hands slab regions to the disk, and readers of fresh entries get slices of
-// the same slabs, so an entry's bytes exist once in memory and readers never touch the disk.
+// The newest entries of the active segment, in memory. An appended entry is kept as it came
+// (its payload buffer is not copied) with its 32-byte record header, encoded into small header
+// slabs; the writer hands header and payload to the disk in one vectored write, and readers of
+// fresh entries get the entry itself, so an entry's bytes exist once in memory and readers
+// never touch the disk. Appenders must not modify a payload once appended (raft's proposals
+// already promise this).
 //
-// A slab's memory is never rewritten once handed out: after a suffix truncation the slab is
-// closed to further appends, because readers may still hold slices of the truncated entries.
-// Slabs are dropped oldest first once written and over the byte limit; unwritten bytes are
-// always kept (the writer still needs them).
+// Memory is counted by the buffers held: a payload that is a view into a larger buffer (a
+// socket read shared with other frames) counts that whole buffer, once however many entries
+// share it, so the limit bounds real memory. Entries are dropped oldest first once written and
+// over the limit; unwritten ones are always kept (the writer still needs them).
 import { assert, AssertionError } from '../util/assert.js';
+import { encodeRecordHeader, type LogEntry, RECORD_HEADER_BYTES } from './format.js';
 
-interface Slab {
-  buf: Buffer;
-  /** Segment file position of buf[0]. */
-  start: number;
-  used: number;
-  closed: boolean;
+interface Cached {
+  /** Segment file position of the record. */
+  readonly pos: number;
+  readonly header: Buffer;
+  readonly entry: LogEntry;
 }
 
-const MAX_SLABS = 1 << 16;
+/** Record headers per header slab. */
+const HEADERS_PER_SLAB = 2048;
+/** Bound on entries held (a limit of bytes alone would let tiny entries pile up). */
+const MAX_ENTRIES = 1 << 22;
 
 export class TailCache {
-  private slabs: Slab[] = [];
+  private records: Cached[] = [];
+  private head = 0;
   private bytes = 0;
+  /** Payload buffers held, with the number of cached entries using each. */
+  private readonly buffers = new Map<ArrayBufferLike, number>();
+  private slab = Buffer.alloc(0);
+  private slabUsed = 0;
 
-  constructor(
-    private readonly slabBytes: number,
-    private readonly limitBytes: number,
-  ) {
-    assert(slabBytes > 0 && limitBytes >= 0);
+  constructor(private readonly limitBytes: number) {
+    assert(limitBytes >= 0);
   }
 
   /** Bytes held, written or not. */
@@ -34,94 +42,113 @@ export class TailCache {
     return this.bytes;
   }
 
-  /** Segment position of the oldest cached byte (Infinity when empty). */
+  /** Segment position of the oldest cached record (Infinity when empty). */
   get startPos(): number {
-    return this.slabs.length > 0 ? this.slabs[0]!.start : Infinity;
+    return this.head < this.records.length ? this.records[this.head]!.pos : Infinity;
   }
 
-  /** The slab that the last `reserve` returned an offset into. */
-  get current(): Buffer {
-    return this.slabs[this.slabs.length - 1]!.buf;
+  /** Segment position where the cached records end (the next record's position). */
+  private get endPos(): number {
+    if (this.head === this.records.length) return -1;
+    const last = this.records[this.records.length - 1]!;
+    return last.pos + RECORD_HEADER_BYTES + last.entry.payload.length;
   }
 
   /**
-   * Room for `n` bytes at segment position `pos`, which must be the end of what is cached
-   * (or the first position when the cache is empty): returns the offset in `current`.
+   * Caches `entry`'s record at segment position `pos`, which must be the end of what is cached
+   * (or any position when the cache is empty). Returns the record's size in bytes.
    */
-  reserve(pos: number, n: number): number {
-    let last = this.slabs[this.slabs.length - 1];
-    if (last !== undefined && last.start + last.used !== pos) throw new AssertionError(`cache end ${last.start + last.used} != ${pos}`);
-    if (last === undefined || last.closed || last.used + n > last.buf.length) {
-      assert(this.slabs.length < MAX_SLABS, 'tail cache slab count bound');
-      last = { buf: Buffer.allocUnsafeSlow(Math.max(this.slabBytes, n)), start: pos, used: 0, closed: false };
-      this.slabs.push(last);
+  add(pos: number, entry: LogEntry): number {
+    const end = this.endPos;
+    if (end !== -1 && end !== pos) throw new AssertionError(`cache end ${end} != ${pos}`);
+    assert(this.records.length - this.head < MAX_ENTRIES, 'tail cache entry count bound');
+    if (this.slabUsed + RECORD_HEADER_BYTES > this.slab.length) {
+      this.slab = Buffer.allocUnsafe(RECORD_HEADER_BYTES * HEADERS_PER_SLAB);
+      this.slabUsed = 0;
     }
-    const offset = last.used;
-    last.used += n;
-    this.bytes += n;
-    return offset;
+    const header = this.slab.subarray(this.slabUsed, this.slabUsed + RECORD_HEADER_BYTES);
+    this.slabUsed += RECORD_HEADER_BYTES;
+    const stored = { index: entry.index, term: entry.term, timestamp: entry.timestamp, type: entry.type, payload: entry.payload };
+    encodeRecordHeader(header, 0, stored);
+    this.records.push({ pos, header, entry: stored });
+    this.hold(stored.payload);
+    return RECORD_HEADER_BYTES + stored.payload.length;
   }
 
-  /** A view of [pos, end) if those bytes are cached. */
-  slice(pos: number, end: number): Buffer | undefined {
-    const slab = this.find(pos);
-    if (slab === undefined || end > slab.start + slab.used) return undefined;
-    return slab.buf.subarray(pos - slab.start, end - slab.start);
+  /** The entry whose record starts at `pos`, if cached. */
+  entry(pos: number): LogEntry | undefined {
+    const k = this.find(pos);
+    return k === -1 ? undefined : this.records[k]!.entry;
   }
 
-  /** The cached bytes of [from, to) as slab views, for one vectored write. All must be cached. */
+  /** Header and payload of every record in [from, to), for one vectored write. All must be cached. */
   gather(from: number, to: number): Buffer[] {
     const out: Buffer[] = [];
+    let k = this.find(from);
+    assert(k !== -1, `unwritten record at ${from} missing from the tail cache`);
     let pos = from;
-    while (pos < to) {
-      const slab = this.find(pos);
-      assert(slab !== undefined, `unwritten bytes at ${pos} missing from the tail cache`);
-      const end = Math.min(to, slab.start + slab.used);
-      out.push(slab.buf.subarray(pos - slab.start, end - slab.start));
-      pos = end;
+    for (; pos < to; k++) {
+      const r = this.records[k];
+      assert(r !== undefined && r.pos === pos, `unwritten record at ${pos} missing from the tail cache`);
+      out.push(r.header);
+      if (r.entry.payload.length > 0) out.push(r.entry.payload);
+      pos += RECORD_HEADER_BYTES + r.entry.payload.length;
     }
+    assert(pos === to, `write of ${from}..${to} ends inside a record`);
     return out;
   }
 
-  /** Forgets bytes from `pos` on; the slab holding `pos` takes no more appends. */
+  /** Forgets the records from `pos` on (a suffix truncation). */
   truncate(pos: number): void {
-    while (this.slabs.length > 0) {
-      const last = this.slabs[this.slabs.length - 1]!;
-      if (last.start >= pos) {
-        this.bytes -= last.used;
-        this.slabs.pop();
-        continue;
-      }
-      if (last.start + last.used > pos) {
-        this.bytes -= last.start + last.used - pos;
-        last.used = pos - last.start;
-        last.closed = true;
-      }
-      break;
+    while (this.records.length > this.head && this.records[this.records.length - 1]!.pos >= pos) {
+      this.release(this.records.pop()!);
     }
   }
 
-  /** Drops the oldest slabs that are fully written while more than the limit is held. */
+  /** Drops the oldest records that are fully written while more than the limit is held. */
   evict(writtenPos: number): void {
-    while (this.bytes > this.limitBytes && this.slabs.length > 1) {
-      const first = this.slabs[0]!;
-      if (first.start + first.used > writtenPos) return;
-      this.bytes -= first.used;
-      this.slabs.shift();
+    while (this.bytes > this.limitBytes && this.head < this.records.length) {
+      const r = this.records[this.head]!;
+      if (r.pos + RECORD_HEADER_BYTES + r.entry.payload.length > writtenPos) break;
+      this.records[this.head++] = undefined as unknown as Cached;
+      this.release(r);
+    }
+    if (this.head > 1024 && this.head * 2 > this.records.length) {
+      this.records = this.records.slice(this.head);
+      this.head = 0;
     }
   }
 
-  private find(pos: number): Slab | undefined {
-    const slabs = this.slabs;
-    let lo = 0;
-    let hi = slabs.length - 1;
+  private hold(payload: Buffer): void {
+    const n = this.buffers.get(payload.buffer) ?? 0;
+    if (n === 0) this.bytes += payload.buffer.byteLength;
+    this.buffers.set(payload.buffer, n + 1);
+    this.bytes += RECORD_HEADER_BYTES;
+  }
+
+  private release(r: Cached): void {
+    const buf = r.entry.payload.buffer;
+    const n = this.buffers.get(buf)!;
+    if (n === 1) {
+      this.buffers.delete(buf);
+      this.bytes -= buf.byteLength;
+    } else {
+      this.buffers.set(buf, n - 1);
+    }
+    this.bytes -= RECORD_HEADER_BYTES;
+  }
+
+  /** Index in `records` of the record at exactly `pos`, or -1. */
+  private find(pos: number): number {
+    let lo = this.head;
+    let hi = this.records.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const s = slabs[mid]!;
-      if (pos < s.start) hi = mid - 1;
-      else if (pos >= s.start + s.used) lo = mid + 1;
-      else return s;
+      const p = this.records[mid]!.pos;
+      if (p === pos) return mid;
+      if (p < pos) lo = mid + 1;
+      else hi = mid - 1;
     }
-    return undefined;
+    return -1;
   }
 }

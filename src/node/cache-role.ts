@@ -5,7 +5,7 @@
 import { CacheMachine } from '../cache/machine/machine.js';
 import type { CachePersistence } from '../cache/service.js';
 import { Log } from '../log/log.js';
-import type { RaftGroup } from '../raft/driver/group.js';
+import type { OpenLogOptions, RaftGroup } from '../raft/driver/group.js';
 import type { RaftHost } from '../raft/driver/host.js';
 import { startCache, type RunningCache } from '../server/resp/server.js';
 import type { Logger } from '../util/logger.js';
@@ -19,6 +19,12 @@ export interface CacheRole {
   readonly running: RunningCache;
 }
 
+/** appendfsync no: the group's log never calls fdatasync; the OS writes pages back when it likes. */
+function openUnsyncedLog(dir: string, o: OpenLogOptions): Promise<Log> {
+  const { durability: _durability, ...tuning } = o;
+  return Log.open({ ...tuning, dir, flush: { mode: 'never' } });
+}
+
 export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: Config, log: Logger): Promise<CacheRole> {
   const { appendfsync } = config.cache;
   const machine = new CacheMachine();
@@ -29,7 +35,7 @@ export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: C
     durability: appendfsync === 'always' ? 'sync' : 'async',
     stateMachine: machine,
     snapshotEntries: config.cache.snapshotEntries,
-    ...(appendfsync === 'no' ? { openLog: (dir: string, o: { startIndex: number }) => Log.open({ dir, flush: { mode: 'never' }, startIndex: o.startIndex }) } : {}),
+    ...(appendfsync === 'no' ? { openLog: openUnsyncedLog } : {}),
   });
   const persistence: CachePersistence = { fsync: appendfsync, snapshot: () => group.snapshotNow() };
   const cacheLog = log.child({ part: 'cache' });

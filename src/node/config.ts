@@ -24,6 +24,12 @@ export const configSchema = z.strictObject({
       flush: z.enum(['sync', 'async']).default('sync'),
       segmentBytes: bytes.default(1024 ** 3),
       maxMessageBytes: bytes.default(4 * 1024 ** 2),
+      /** Applied entries between snapshots of a broker group (also every 256 MiB applied). */
+      snapshotEntries: z.number().int().min(10).default(10_000),
+      /** Between retention runs (expiry, segment deletion). */
+      retentionCheckMs: z.number().int().min(10).default(10_000),
+      /** Disk usage above which consumed messages are deleted before they expire. */
+      diskUsageWatermark: z.number().gt(0).max(1).default(0.75),
     })
     .prefault({}),
   cache: z

@@ -33,7 +33,8 @@ export interface StateMachine<Result = unknown> {
   apply(entry: Entry): Result;
   /**
    * Streams a snapshot of the state as of the last applied entry. Apply may continue while the
-   * stream is consumed: the implementation captures a consistent view (copy-on-write).
+   * stream is consumed: the implementation captures a consistent view (copy-on-write) when
+   * `snapshot()` is called, not when the stream is first read.
    */
   snapshot(): AsyncIterable<Buffer>;
   /** Replaces the whole state with a snapshot produced by `snapshot()`. */

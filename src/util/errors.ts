@@ -52,6 +52,7 @@ export const ErrorCodes = {
   INVALID_OFFSET: 89,
   CRC_MISMATCH: 90,
   INVALID_TOPIC: 91,
+  MESSAGE_NOT_FOUND: 92,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -9,7 +9,16 @@ const { values } = parseArgs({ options: { server: { type: 'string' }, group: { t
 const depot = await Depot.connect({ servers: [values.server!] });
 const consumer = depot.consumer({ group: values.group!, topic: values.topic!, start: 'earliest', sessionTimeoutMs: 3000 });
 process.on('SIGTERM', () => {
-  void consumer.close().then(() => depot.close()).then(() => process.exit(0));
+  consumer
+    .close()
+    .then(() => depot.close())
+    .then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`consumer close failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
 });
 await consumer.run((m) => {
   process.stdout.write(`${m.queue} ${m.offset} ${m.body.toString()}\n`);

@@ -31,8 +31,9 @@ async function eventually(check: () => boolean | Promise<boolean>, what: string,
   }
 }
 
-function collect(consumer: Consumer, into: ConsumedMessage[]): void {
-  void consumer.run((m) => {
+/** Runs `consumer`, collecting what it receives; resolves once it has joined. */
+function collect(consumer: Consumer, into: ConsumedMessage[]): Promise<void> {
+  return consumer.run((m) => {
     into.push(m);
   });
 }
@@ -48,7 +49,7 @@ test('messages with the same key keep their order; ids locate them', async () =>
   assert.equal(new Set(results.map((r) => r.messageId)).size, results.length);
   const got: ConsumedMessage[] = [];
   const c = depot.consumer({ group: 'order-check', topic: 'ordered', start: 'earliest' });
-  collect(c, got);
+  await collect(c, got);
   await eventually(() => got.length >= keys * perKey, 'every message');
   const next = new Map<string, number>();
   for (const m of got) {
@@ -71,8 +72,8 @@ test('broadcast: every member receives every message', async () => {
   const b: ConsumedMessage[] = [];
   const ca = depot.consumer({ group: 'screens', topic: 'news', mode: 'broadcast', instanceId: 'a', start: 'earliest' });
   const cb = depot.consumer({ group: 'screens', topic: 'news', mode: 'broadcast', instanceId: 'b', start: 'earliest' });
-  collect(ca, a);
-  collect(cb, b);
+  await collect(ca, a);
+  await collect(cb, b);
   await Promise.all([ca.start(), cb.start()]);
   const p = depot.producer();
   await Promise.all(Array.from({ length: 300 }, (_, i) => p.send('news', { body: `n${i}` })));
@@ -91,7 +92,7 @@ test('tag filtering happens on the broker, and filtered messages count as consum
   await Promise.all(Array.from({ length: 600 }, (_, i) => p.send('tagged', { tag: ['a', 'b', 'c'][i % 3]!, body: `${i}` })));
   const got: ConsumedMessage[] = [];
   const c = depot.consumer({ group: 'only-ac', topic: 'tagged', tags: ['a', 'c'], start: 'earliest' });
-  collect(c, got);
+  await collect(c, got);
   await eventually(() => got.length >= 400, 'the a and c messages');
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(got.length, 400);
@@ -104,7 +105,7 @@ test('long-polling fetch delivers what arrives while it waits', async () => {
   await depot.admin.createTopic('polled', { queues: 2 });
   const got: ConsumedMessage[] = [];
   const c = depot.consumer({ group: 'pullers', topic: 'polled', delivery: 'pull', start: 'latest' });
-  collect(c, got);
+  await collect(c, got);
   await c.start();
   await eventually(async () => (await depot.admin.describeGroup('pullers', 'polled')).members.length === 1, 'member');
   const p = depot.producer();
@@ -116,7 +117,7 @@ test('long-polling fetch delivers what arrives while it waits', async () => {
 test('queues are spread 3 and 2; a member that stops heartbeating loses its queues', async () => {
   await depot.admin.createTopic('five', { queues: 5 });
   const c1 = depot.consumer({ group: 'pair', topic: 'five' });
-  collect(c1, []);
+  await collect(c1, []);
   await c1.start();
   const raw = await RawClient.open(server.port);
   const join = encodeJoinRequest({ group: 'pair', topic: 'five', mode: 'clustering', instanceId: 'silent', tags: [], start: 'latest', sessionTimeoutMs: 1000 });
@@ -148,14 +149,14 @@ test('an admin reset to a timestamp replays exactly what was stored from then on
   await Promise.all(Array.from({ length: 100 }, (_, i) => p.send('replay', { body: `new${i}` })));
   const first: ConsumedMessage[] = [];
   const c = depot.consumer({ group: 'replayers', topic: 'replay', start: 'earliest' });
-  collect(c, first);
+  await collect(c, first);
   await eventually(() => first.length >= 200, 'the first pass');
   await c.close();
   const offsets = await depot.admin.resetOffsets('replayers', 'replay', { timestamp: since });
   assert.equal(offsets.reduce((n, o) => n + o.offset, 0), 100);
   const second: ConsumedMessage[] = [];
   const again = depot.consumer({ group: 'replayers', topic: 'replay', start: 'latest' });
-  collect(again, second);
+  await collect(again, second);
   await eventually(() => second.length >= 100, 'the replay');
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(second.length, 100);

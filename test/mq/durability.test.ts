@@ -47,7 +47,7 @@ test('SIGKILL of the server during produce: every acknowledged message is there 
     const reader = await Depot.connect({ servers: [second.address] });
     const got: ConsumedMessage[] = [];
     const c = reader.consumer({ group: 'audit', topic: 'durable', start: 'earliest' });
-    void c.run((m) => {
+    await c.run((m) => {
       got.push(m);
     });
     const total = (await reader.admin.describeTopic('durable')).queues.reduce((n, q) => n + q.endOffset, 0);
@@ -114,7 +114,7 @@ test('10,000 queues on one node: created, written, described and consumed', asyn
     assert.ok(d.queues.every((q) => q.endOffset === 1));
     const seen = new Set<number>();
     const c = depot.consumer({ group: 'sweep', topic: 'wide', start: 'earliest', prefetch: 2000 });
-    void c.run((m) => {
+    await c.run((m) => {
       assert.equal(m.body.toString(), `q${m.queue}`);
       seen.add(m.queue);
     });
@@ -134,7 +134,7 @@ test('a client reconnects after a server restart: the producer retries, the cons
     await depot.admin.createTopic('restart', { queues: 2 });
     const got = new Set<string>();
     const c = depot.consumer({ group: 'survivors', topic: 'restart', start: 'earliest', sessionTimeoutMs: 2000 });
-    void c.run((m) => {
+    await c.run((m) => {
       got.add(m.body.toString());
     });
     const p = depot.producer();

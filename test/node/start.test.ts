@@ -10,7 +10,7 @@ test('a node serves /health and /metrics and stops cleanly on SIGTERM', async ()
     const base = `http://127.0.0.1:${node.ports['http']}`;
     const health = (await (await fetch(`${base}/health`)).json()) as { ok: boolean; groups: Array<{ id: string; isLeader: boolean }> };
     assert.equal(health.ok, true);
-    assert.deepEqual(health.groups.map((g) => [g.id, g.isLeader]).sort(), [['broker-1', true], ['cache-1', true], ['controller-1', true]]);
+    assert.deepEqual(health.groups.map((g) => [g.id, g.isLeader]).sort(), [['broker-1', true], ['broker-2', true], ['cache-1', true], ['controller-1', true]]);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /^depot_raft_is_leader\{group="broker-1"\} 1$/m);
     assert.match(metrics, /^depot_native_connections 0$/m);

@@ -99,6 +99,10 @@ export class GroupCoordinator {
     return member;
   }
 
+  knows(memberId: string): boolean {
+    return this.byMember.has(memberId);
+  }
+
   member(memberId: string): { group: ConsumerGroup; member: Member } {
     const group = this.byMember.get(memberId);
     const member = group?.members.get(memberId);
@@ -172,8 +176,8 @@ export class GroupCoordinator {
       start === 'earliest'
         ? store.startOffset(g.topic, queue)
         : start === 'latest'
-          ? store.endOffset(g.topic, queue)
-          : (store.index(g.topic, queue)?.offsetForTimestamp(start.timestamp) ?? 0);
+          ? this.broker.machine.endOffset(g.topic, queue)
+          : store.offsetForTimestamp(g.topic, queue, start.timestamp);
     // Remember where the group started, so a successor does not start again from "latest".
     this.broker.commitOffsets(owner, g.topic, [{ queue, offset }]).catch(() => undefined);
     return offset;

@@ -45,12 +45,13 @@ export class GroupAdmin {
     const rows: QueueProgress[] = [];
     for (const owner of owners) {
       for (let q = 0; q < queues; q++) {
-        const index = this.broker.store.index(topic, q);
-        const end = index?.endOffset ?? 0;
+        const store = this.broker.store;
+        const end = this.broker.machine.endOffset(topic, q);
         const committed = this.broker.machine.committed(owner, topic, q);
-        const from = Math.max(committed ?? 0, index?.startOffset ?? 0);
+        const from = Math.max(committed ?? 0, store.startOffset(topic, q));
         const lagMessages = Math.max(0, end - from);
-        const lagMs = lagMessages > 0 && index !== undefined ? Math.max(0, now - index.timestampAt(from)) : 0;
+        // Messages applied but not yet indexed are a moment old: no time lag to report for them.
+        const lagMs = lagMessages > 0 && from < store.endOffset(topic, q) ? Math.max(0, now - store.timestampAt(topic, q, from)) : 0;
         rows.push({ owner: mode === 'clustering' ? '' : owner.slice(group.length + 1), queue: q, committed, endOffset: end, lagMessages, lagMs });
       }
     }
@@ -75,13 +76,12 @@ export class GroupAdmin {
     const store = this.broker.store;
     const offsets: Array<{ queue: number; offset: number }> = [];
     for (let q = 0; q < queues; q++) {
-      const index = store.index(topic, q);
-      const start = index?.startOffset ?? 0;
-      const end = index?.endOffset ?? 0;
+      const start = store.startOffset(topic, q);
+      const end = this.broker.machine.endOffset(topic, q);
       let offset: number;
       if (to === 'earliest') offset = start;
       else if (to === 'latest') offset = end;
-      else if ('timestamp' in to) offset = index?.offsetForTimestamp(to.timestamp) ?? 0;
+      else if ('timestamp' in to) offset = store.offsetForTimestamp(topic, q, to.timestamp);
       else offset = Math.min(Math.max(to.offset, start), end);
       offsets.push({ queue: q, offset });
     }

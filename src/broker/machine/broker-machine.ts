@@ -92,6 +92,11 @@ export class BrokerMachine {
     return this.nextOffsets.get(topic)?.[queue] ?? 0;
   }
 
+  /** Every queue that has received a message, with its next offset. */
+  *queueEnds(): IterableIterator<{ topic: string; queue: number; next: number }> {
+    for (const [topic, queues] of this.nextOffsets) for (let queue = 0; queue < queues.length; queue++) yield { topic, queue, next: queues[queue]! };
+  }
+
   committed(owner: string, topic: string, queue: number): number | undefined {
     return this.offsets.get(offsetKey(owner, topic))?.get(queue);
   }

@@ -1,5 +1,7 @@
 // Broker commands as stored in the group's log. A Produce entry is a small header followed by
-// the producer's record batch exactly as it arrived, so the log is the message store.
+// the producer's record batch exactly as it arrived, so the log is the message store: it is the
+// native Produce request body (protocol/native/produce.ts) behind the command type byte, so the
+// server can store a request without copying it (frame.ts, prefixedBody).
 //
 //   Produce:        type u8 (1) | topic string | queue u32 | producerId u64 | baseSequence u32 | batch
 //   CommitOffsets:  type u8 (2) | owner string | topic string | count u32, each queue u32 | offset u64

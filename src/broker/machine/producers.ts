@@ -37,8 +37,13 @@ export class ProducerTable {
   check(producerId: number, topic: string, queue: number, baseSequence: number, count: number): BatchResult | undefined {
     const state = this.states.get(ProducerTable.key(producerId, topic, queue));
     if (state === undefined) {
-      // A producer's first batch on a queue, or one evicted long ago: accept from any sequence.
-      return undefined;
+      // A producer's first batch on a queue starts at 0: a later batch arriving first (its
+      // predecessor failed in flight) must not be stored ahead of it. A producer whose state was
+      // evicted long ago learns it this way and continues under a new id.
+      if (baseSequence === 0) return undefined;
+      throw new DepotError('OUT_OF_ORDER_SEQUENCE', `producer ${producerId} is unknown on ${topic}/${queue}: its first batch must have sequence 0, not ${baseSequence}`, {
+        details: { expected: 0 },
+      });
     }
     if (baseSequence === state.lastSequence + 1) return undefined;
     const hit = state.recent.find((b) => b.baseSequence === baseSequence && b.count === count);

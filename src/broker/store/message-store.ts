@@ -1,18 +1,46 @@
-// The broker's store service: builds the per-queue indexes from applied Produce entries as they
-// stream by (RocketMQ's reput) and reads messages back from the log through them.
-// Derived data only: nothing here decides an offset, and all of it can be rebuilt from the log.
+// The broker's store service: derives the per-queue offset indexes and the key index from applied
+// entries (the reput), checkpoints them, and reads messages back from the log through them.
+// Derived data only: nothing here decides an offset, and the log rebuilds what a crash lost.
+//
+// Files, under the group's `queues/` directory (docs/storage.md, "Queue indexes"):
+//   checkpoint        every queue's index state and the log index they cover (store-checkpoint.ts)
+//   keys/             the key index (src/log hash index)
+//   t-<topic>/<queue>/  one offset index per queue (src/log offset index)
+import { join } from 'node:path';
 import type { Entry } from '../../raft/group.js';
 import { assert } from '../../util/assert.js';
-import { scanRecord } from '../../protocol/native/record-batch.js';
+import { DepotError, isDepotError } from '../../util/errors.js';
+import { silentLogger, type Logger } from '../../util/logger.js';
+import type { FdCache } from '../../log/fd-cache.js';
+import { readFileIfExists, writeFileAtomic } from '../../log/file-system.js';
+import { HashIndex } from '../../log/hash-index.js';
 import type { DeliveredMessage } from '../../protocol/native/consume.js';
-import { BATCH_HEADER_BYTES } from '../../protocol/native/record-batch.js';
-import type { StoredBatch } from '../machine/broker-machine.js';
-import type { LogReader } from './log-reader.js';
-import { QueueIndex, type IndexEntry } from './queue-index.js';
-import { TailCache } from './tail-cache.js';
+import type { BrokerResult } from '../machine/broker-machine.js';
+import type { BrokerLog } from './broker-log.js';
+import { QueueIndexes, type IndexTuning, type StoredQueue } from './queue-indexes.js';
+import { Reput } from './reput.js';
+import { decodeStoreCheckpoint, encodeStoreCheckpoint } from './store-checkpoint.js';
 
-/** Upper bound of index entries examined by one read, so a filter that matches nothing stays cheap. */
+/** Upper bound of index records examined by one read, so a filter that matches nothing stays cheap. */
 const MAX_SCAN = 16_384;
+/** Index records examined per step when a tag filter may skip most of them. */
+const FILTER_CHUNK = 512;
+const CHECKPOINT = 'checkpoint';
+/** Index files fdatasync'ed at once by a checkpoint. */
+const SYNC_CONCURRENCY = 16;
+/** Log entries read at once for one consumer read (backlog reads). */
+const READ_CONCURRENCY = 8;
+
+export interface MessageStoreOptions {
+  /** The group's `queues/` directory. */
+  dir: string;
+  /** The node's descriptor cache, shared by every index. */
+  fds: FdCache;
+  index?: IndexTuning;
+  /** Key index file geometry (tests use small files). */
+  keyIndex?: { slots?: number; capacity?: number };
+  logger?: Logger;
+}
 
 export interface ReadRequest {
   topic: string;
@@ -31,62 +59,81 @@ export interface ReadResult {
 }
 
 export class MessageStore {
-  private readonly topics = new Map<string, QueueIndex[]>();
-  private readonly tail: TailCache;
-  private log: LogReader | undefined;
+  readonly indexes: QueueIndexes;
+  readonly keys: HashIndex;
+  private readonly reput: Reput;
   private readonly listeners = new Set<(topic: string, queue: number) => void>();
+  private log: BrokerLog | undefined;
+  /** Checkpoints, retention and topic drops run one at a time. */
+  private maintenance: Promise<unknown> = Promise.resolve();
+  private failure: DepotError | undefined;
+  private closed = false;
 
-  constructor(tailCacheBytes: number) {
-    this.tail = new TailCache(tailCacheBytes);
+  private constructor(
+    private readonly o: MessageStoreOptions,
+    indexes: QueueIndexes,
+    keys: HashIndex,
+    covered: number,
+  ) {
+    this.indexes = indexes;
+    this.keys = keys;
+    this.reput = new Reput(indexes, keys, covered, {
+      stored: (q) => this.stored(q),
+      failed: (err) => this.fail(err),
+      exclusive: (fn) => this.exclusive(fn),
+    });
   }
 
-  attachLog(log: LogReader): void {
+  /** Opens the indexes at their last checkpoint; the group's replay brings them up to date. */
+  static async open(o: MessageStoreOptions): Promise<MessageStore> {
+    await o.fds.fsys.mkdir(o.dir);
+    const file = join(o.dir, CHECKPOINT);
+    const ck = decodeStoreCheckpoint(await readFileIfExists(o.fds.fsys, file), file);
+    const indexes = await QueueIndexes.open(o.dir, o.fds, ck.queues, o.index);
+    const keys = await HashIndex.open({ dir: join(o.dir, 'keys'), fds: o.fds, ...o.keyIndex });
+    return new MessageStore(o, indexes, keys, ck.covered);
+  }
+
+  attachLog(log: BrokerLog): void {
     this.log = log;
   }
 
-  /** Called after apply stored a batch (never for duplicates). In memory only: no I/O. */
-  onStored(entry: Entry, stored: StoredBatch): void {
-    assert(!stored.duplicate, 'duplicates are not indexed');
-    const index = this.queueIndex(stored.topic, stored.queue);
-    assert(index.endOffset === stored.baseOffset, `index of ${stored.topic}/${stored.queue} at ${index.endOffset}, batch at ${stored.baseOffset}`);
-    const payload = entry.payload;
-    let pos = stored.batchOffset + BATCH_HEADER_BYTES;
-    for (let i = 0; i < stored.count; i++) {
-      const rec = scanRecord(payload, pos);
-      index.append(entry.index, pos, rec.size, rec.tagHash, entry.timestamp);
-      pos += rec.size;
-    }
-    this.tail.add(entry.index, payload);
-    for (const l of this.listeners) l(stored.topic, stored.queue);
+  // ---- from apply -------------------------------------------------------------------------
+
+  /** Called by apply for every applied command (no I/O here: the reput runs after). */
+  onApplied(entry: Entry, result: BrokerResult | undefined): void {
+    this.reput.add(entry, result);
   }
 
+  /** Index of the last applied command handed in. */
+  get lastApplied(): number {
+    return this.reput.lastApplied;
+  }
+
+  private stored(q: StoredQueue): void {
+    for (const l of this.listeners) l(q.topic, q.queue);
+  }
+
+  /** Calls `listener` when messages of a queue become readable. */
   onAppend(listener: (topic: string, queue: number) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  drop(topic: string): void {
-    this.topics.delete(topic);
+  // ---- reads ------------------------------------------------------------------------------
+
+  queue(topic: string, queue: number): StoredQueue | undefined {
+    return this.indexes.get(topic, queue);
   }
 
-  private queueIndex(topic: string, queue: number): QueueIndex {
-    let queues = this.topics.get(topic);
-    if (queues === undefined) this.topics.set(topic, (queues = []));
-    while (queues.length <= queue) queues.push(new QueueIndex());
-    return queues[queue]!;
-  }
-
-  /** The queue's index, or undefined if it never received a message. */
-  index(topic: string, queue: number): QueueIndex | undefined {
-    return this.topics.get(topic)?.[queue];
-  }
-
+  /** First offset served (retention moves it). */
   startOffset(topic: string, queue: number): number {
-    return this.index(topic, queue)?.startOffset ?? 0;
+    return this.queue(topic, queue)?.start ?? 0;
   }
 
+  /** Offset after the last readable message. */
   endOffset(topic: string, queue: number): number {
-    return this.index(topic, queue)?.endOffset ?? 0;
+    return this.queue(topic, queue)?.end ?? 0;
   }
 
   /** True when `read` from `from` would examine at least one message. */
@@ -94,48 +141,186 @@ export class MessageStore {
     return from < this.endOffset(topic, queue);
   }
 
+  /** First served offset whose store timestamp is at or after `ts` (the end offset when none). */
+  offsetForTimestamp(topic: string, queue: number, ts: number): number {
+    const q = this.queue(topic, queue);
+    if (q === undefined) return 0;
+    this.check();
+    return Math.max(q.start, q.index.offsetForTime(ts));
+  }
+
+  /** Store timestamp of the message at `offset` (which must be readable). */
+  timestampAt(topic: string, queue: number, offset: number): number {
+    const q = this.queue(topic, queue);
+    assert(q !== undefined && offset >= q.start && offset < q.end, `no message ${topic}/${queue}@${offset}`);
+    return q.index.get(offset).timestamp;
+  }
+
   async read(req: ReadRequest): Promise<ReadResult> {
-    const index = this.index(req.topic, req.queue);
-    if (index === undefined) return { messages: [], next: req.from };
-    const from = Math.max(req.from, index.startOffset);
-    const end = Math.min(index.endOffset, from + MAX_SCAN);
-    const picked: Array<IndexEntry & { offset: number }> = [];
+    this.check();
+    const q = this.queue(req.topic, req.queue);
+    if (q === undefined) return { messages: [], next: req.from };
+    const from = Math.max(req.from, q.start);
+    const end = Math.min(q.end, from + MAX_SCAN);
+    const picked: Picked[] = [];
     let bytes = 0;
     let next = from;
-    for (; next < end && picked.length < req.maxMessages; next++) {
-      if (req.tags !== undefined && !req.tags.has(index.tagHashAt(next))) continue;
-      const e = index.get(next, { logIndex: 0, position: 0, size: 0, tagHash: 0, timestamp: 0 });
-      if (picked.length > 0 && bytes + e.size > req.maxBytes) break;
-      bytes += e.size;
-      picked.push({ ...e, offset: next });
-    }
-    return { messages: await this.materialize(req.queue, picked), next };
-  }
-
-  private async materialize(queue: number, picked: ReadonlyArray<IndexEntry & { offset: number }>): Promise<DeliveredMessage[]> {
-    const messages: DeliveredMessage[] = new Array(picked.length);
-    let payload: Buffer | undefined;
-    let payloadIndex = -1;
-    for (let i = 0; i < picked.length; i++) {
-      const e = picked[i]!;
-      if (e.logIndex !== payloadIndex) {
-        payloadIndex = e.logIndex;
-        payload = this.tail.get(e.logIndex) ?? (await this.readFromLog(e.logIndex));
+    let full = false;
+    const visit = (offset: number, logIndex: number, position: number, size: number, tagHash: number, timestamp: number): boolean => {
+      if (picked.length >= req.maxMessages || (picked.length > 0 && bytes + size > req.maxBytes)) {
+        full = true;
+        return false;
       }
-      messages[i] = {
-        queue,
-        offset: e.offset,
-        storeTimestamp: e.timestamp,
-        logIndex: e.logIndex,
-        position: e.position,
-        record: payload!.subarray(e.position, e.position + e.size),
-      };
-    }
-    return messages;
+      next = offset + 1;
+      if (req.tags !== undefined && !req.tags.has(tagHash)) return true;
+      bytes += size;
+      picked.push({ queue: req.queue, offset, storeTimestamp: timestamp, logIndex, position, record: EMPTY, size });
+      return true;
+    };
+    // Without a filter, about as many records as wanted; with one, a bounded chunk at a time.
+    while (next < end && !full) q.index.visit(next, Math.min(end - next, req.tags === undefined ? Math.max(1, req.maxMessages - picked.length) : FILTER_CHUNK), visit);
+    return this.materialize(q, picked, next);
   }
 
-  private readFromLog(index: number): Promise<Buffer> {
-    assert(this.log !== undefined, 'store read before a log was attached');
-    return this.log.readPayload(index);
+  /**
+   * Fills in each picked message's record from its log entry: from the log's memory when fresh,
+   * else read off the event loop, a few entries at a time.
+   */
+  private async materialize(q: StoredQueue, picked: Picked[], next: number): Promise<ReadResult> {
+    const payloads = new Map<number, Buffer>();
+    const missing: number[] = [];
+    for (const m of picked) {
+      if (payloads.has(m.logIndex)) continue;
+      const p = this.cachedPayload(m.logIndex);
+      if (p !== undefined) payloads.set(m.logIndex, p);
+      else if (missing[missing.length - 1] !== m.logIndex) missing.push(m.logIndex);
+    }
+    try {
+      for (let i = 0; i < missing.length; i += READ_CONCURRENCY) {
+        const chunk = missing.slice(i, i + READ_CONCURRENCY);
+        const read = await Promise.all(chunk.map((index) => this.readPayload(index)));
+        chunk.forEach((index, k) => payloads.set(index, read[k]!));
+      }
+    } catch (err) {
+      if (!isDepotError(err, 'INDEX_COMPACTED')) throw err;
+      // Deleted under the disk watermark: serve what is still stored, from the new start on.
+      const start = this.skipDeleted(q);
+      const kept = picked.filter((m) => m.offset >= start && payloads.has(m.logIndex));
+      for (const m of kept) m.record = payloads.get(m.logIndex)!.subarray(m.position, m.position + m.size);
+      return { messages: kept, next: Math.max(start, kept.length > 0 ? kept[kept.length - 1]!.offset + 1 : start) };
+    }
+    for (const m of picked) m.record = payloads.get(m.logIndex)!.subarray(m.position, m.position + m.size);
+    return { messages: picked, next };
   }
+
+  private cachedPayload(index: number): Buffer | undefined {
+    assert(this.log !== undefined, 'store read before a log was attached');
+    return this.log.cachedPayload(index);
+  }
+
+  /** The payload of the entry at `index` (from memory when the log holds it there). */
+  async readPayload(index: number): Promise<Buffer> {
+    assert(this.log !== undefined, 'store read before a log was attached');
+    return this.log.cachedPayload(index) ?? this.log.readPayload(index);
+  }
+
+  /** Moves a queue's start past messages whose log entries were deleted; returns the new start. */
+  skipDeleted(q: StoredQueue): number {
+    const first = this.log?.firstIndex ?? 0;
+    q.advanceStart(firstOffsetAtOrAfter(q, first));
+    return q.start;
+  }
+
+  // ---- checkpoints and maintenance --------------------------------------------------------
+
+  /** Runs `fn` when no other checkpoint, retention step or topic drop is running. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.maintenance.then(fn, fn);
+    this.maintenance = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Makes the indexes durable up to at least the applied entry `upTo` (everything handed in
+   * by then), and records it in the checkpoint. A snapshot of the broker waits for this, so the
+   * indexes never lag a snapshot (their missing entries would be gone from the replay).
+   */
+  async checkpoint(upTo = this.reput.lastApplied): Promise<void> {
+    this.check();
+    // Waited for outside `exclusive`: the reput may itself wait for it (topic drops).
+    await this.reput.until(upTo);
+    return this.exclusive(() => this.checkpointHeld());
+  }
+
+  /** A checkpoint of what the reput has done so far, for a caller already inside `exclusive`. */
+  async checkpointHeld(): Promise<void> {
+    this.check();
+    // Captured in one synchronous step: the states and the covered index describe one moment.
+    const covered = this.reput.reputIndex;
+    const queues = [...this.indexes.all()];
+    const states = queues.map((q) => ({ topic: q.topic, queue: q.queue, start: q.start, state: q.index.captureState() }));
+    const dirty = queues.filter((q) => q.dirty);
+    for (const q of dirty) q.dirty = false;
+    const keys = this.keys.checkpoint();
+    try {
+      for (let i = 0; i < dirty.length; i += SYNC_CONCURRENCY) await Promise.all(dirty.slice(i, i + SYNC_CONCURRENCY).map((q) => q.index.sync()));
+      await keys;
+      await writeFileAtomic(this.o.fds.fsys, this.o.dir, CHECKPOINT, encodeStoreCheckpoint({ covered, queues: states }));
+    } catch (err) {
+      for (const q of dirty) q.dirty = true;
+      throw err;
+    }
+  }
+
+  /** Restarts a queue's index empty at `offset` (see QueueIndexes.reset), between checkpoints. */
+  resetQueue(topic: string, queue: number, offset: number): Promise<void> {
+    return this.exclusive(() => this.indexes.reset(topic, queue, offset));
+  }
+
+  /** Every applied entry up to here is in the indexes. */
+  get reputIndex(): number {
+    return this.reput.reputIndex;
+  }
+
+  /** Waits for the reput, checkpoints and closes the index files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.failure === undefined) await this.checkpoint().catch((err: unknown) => (this.o.logger ?? silentLogger).error({ err }, 'final index checkpoint failed'));
+    this.closed = true;
+    await this.maintenance;
+    this.indexes.close();
+  }
+
+  get failed(): DepotError | undefined {
+    return this.failure;
+  }
+
+  private fail(err: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = isDepotError(err) ? err : new DepotError('STORAGE_IO', `queue indexes failed: ${String(err)}`, { cause: err });
+    (this.o.logger ?? silentLogger).error({ err: this.failure }, 'queue index reput stopped');
+  }
+
+  private check(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A message chosen by a read: its record bytes are filled in from the entry afterwards. */
+interface Picked extends DeliveredMessage {
+  size: number;
+}
+
+/** First offset of `q` (from its start) whose message is in a log entry at or after `logIndex`. */
+export function firstOffsetAtOrAfter(q: StoredQueue, logIndex: number): number {
+  let lo = q.start;
+  let hi = q.end;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (q.index.get(mid).logIndex < logIndex) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

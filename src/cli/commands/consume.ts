@@ -51,8 +51,8 @@ export function consumeCommand(): Command {
 
 function print(m: ConsumedMessage, json: boolean): void {
   if (json) {
-    const { commit: _commit, body, ...rest } = m;
-    printJson({ ...rest, body: body.toString('utf8') });
+    const { topic, queue, offset, messageId, key, tag, headers, timestamp, storeTimestamp } = m;
+    printJson({ topic, queue, offset, messageId, key, tag, headers, timestamp, storeTimestamp, body: m.body.toString('utf8') });
     return;
   }
   const meta = [`queue=${m.queue}`, `offset=${m.offset}`, m.key === undefined ? '' : `key=${m.key}`, m.tag === undefined ? '' : `tag=${m.tag}`].filter(Boolean).join(' ');

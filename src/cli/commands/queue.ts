@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { consumeCommand } from './consume.js';
 import { groupCommand } from './group.js';
+import { messageCommand } from './message.js';
 import { sendCommand } from './send.js';
 import { topicCommand } from './topic.js';
 
@@ -10,4 +11,5 @@ export function registerQueueCommands(program: Command): void {
   program.addCommand(sendCommand());
   program.addCommand(consumeCommand());
   program.addCommand(groupCommand());
+  program.addCommand(messageCommand());
 }

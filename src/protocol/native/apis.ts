@@ -20,6 +20,9 @@ export const Api = {
   ListGroups: 30,
   DescribeGroup: 31,
   ResetOffsets: 32,
+  GetMessage: 40,
+  FindByKey: 41,
+  FindByTime: 42,
   /** Push: messages for a subscription; correlationId is the Subscribe request's. */
   Deliver: 100,
   /** Push: a member's queue assignment changed; correlationId is the JoinGroup request's. */

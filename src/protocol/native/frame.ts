@@ -63,8 +63,30 @@ export function isFrameKind(n: number): n is FrameKind {
 }
 
 /**
+ * The frame's body with one byte in front, without a copy when possible: FrameDecoder keeps each
+ * body right after its 12 header bytes in memory, and the header's last byte (the correlation
+ * id's, already decoded into the Frame) is overwritten with `prefix`. A frame whose header is not
+ * found in front of its body gets a copy. (The server stores a Produce request this way: the
+ * request body behind a one-byte command type is the broker's log command.)
+ */
+export function prefixedBody(f: Frame, prefix: number): Buffer {
+  const b = f.body;
+  if (b.byteOffset >= FRAME_HEADER_BYTES) {
+    const h = Buffer.from(b.buffer, b.byteOffset - FRAME_HEADER_BYTES, FRAME_HEADER_BYTES);
+    if (h.readUInt32BE(0) === MIN_LENGTH + b.length && h[4] === f.kind && h[5] === f.flags && h.readUInt16BE(6) === f.api && h.readUInt32BE(8) === f.correlationId >>> 0) {
+      h[FRAME_HEADER_BYTES - 1] = prefix;
+      return Buffer.from(b.buffer, b.byteOffset - 1, b.length + 1);
+    }
+  }
+  const out = Buffer.allocUnsafe(b.length + 1);
+  out[0] = prefix;
+  b.copy(out, 1);
+  return out;
+}
+
+/**
  * Splits a byte stream into frames. Feed socket chunks with `push`; complete frames are
- * returned in order. Throws DepotError MALFORMED_FRAME or FRAME_TOO_LARGE on bad input,
+ * returned in order, each body right after its header in the same memory (see `prefixedBody`). Throws DepotError MALFORMED_FRAME or FRAME_TOO_LARGE on bad input,
  * after which the stream is unusable (the connection must be closed).
  */
 export class FrameDecoder {

@@ -2,12 +2,13 @@
 // mode: `sync` — an append resolves once fdatasync'ed (group commit); `async` — once written to
 // the OS, with a background fdatasync every second.
 import { Log } from '../../log/log.js';
-import type { Durability } from './group.js';
+import type { OpenLogOptions } from './group.js';
 import type { GroupLog } from './log-store.js';
 
 export const ASYNC_FSYNC_INTERVAL_MS = 1000;
 
-export function openFoundationLog(dir: string, o: { durability: Durability; startIndex: number }): Promise<GroupLog> {
+export function openFoundationLog(dir: string, o: OpenLogOptions): Promise<GroupLog> {
   const flush = o.durability === 'sync' ? ({ mode: 'always' } as const) : ({ mode: 'interval', intervalMs: ASYNC_FSYNC_INTERVAL_MS } as const);
-  return Log.open({ dir, flush, startIndex: o.startIndex });
+  const { durability: _d, ...tuning } = o;
+  return Log.open({ ...tuning, dir, flush });
 }

@@ -27,6 +27,16 @@ import type { SnapshotChunk } from './wire.js';
 
 export type Durability = 'sync' | 'async';
 
+export interface LogTuning {
+  segmentBytes?: number;
+  tailCacheBytes?: number;
+}
+
+export interface OpenLogOptions extends LogTuning {
+  durability: Durability;
+  startIndex: number;
+}
+
 /** What a group needs from the node: sending, and the shared address book. */
 export interface GroupTransport {
   send(to: number, group: string, msgs: readonly Message[]): boolean;
@@ -45,12 +55,19 @@ export interface RaftGroupOptions<R> {
   durability: Durability;
   stateMachine: StateMachine<R>;
   transport: GroupTransport;
-  openLog: (dir: string, options: { durability: Durability; startIndex: number }) => Promise<GroupLog>;
+  openLog: (dir: string, options: OpenLogOptions) => Promise<GroupLog>;
   clock?: Clock;
   random?: Random;
   tuning?: Partial<Tuning>;
   /** Applied entries between local snapshots. Default 10,000. */
   snapshotEntries?: number;
+  /**
+   * Applied payload bytes between local snapshots (whichever of this and `snapshotEntries` comes
+   * first), so a log of large entries is not replayed for long at a restart. Default: no limit.
+   */
+  snapshotBytes?: number;
+  /** Size of the group's log segments and of its in-memory tail (the foundation log's defaults when absent). */
+  logTuning?: LogTuning;
   /** Entries kept below a snapshot for followers that are slightly behind. Default 1,000. */
   retainEntries?: number;
   /** Elections, role changes, snapshots, failures. Default silent. */
@@ -93,6 +110,8 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private conf: ConfState;
   /** The local snapshot being written, if any. */
   private snapshotting: Promise<void> | undefined;
+  /** Command payload bytes applied since the last local snapshot started. */
+  private appliedBytes = 0;
   private readonly sendingSnapshot = new Set<number>();
   private readonly receiver: SnapshotReceiver;
   private failure: Error | undefined;
@@ -135,7 +154,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
       await writeSnapshotRecord(raftDir, record);
     }
     const meta = record.meta;
-    const log = await o.openLog(join(o.dir, 'log'), { durability: o.durability, startIndex: meta.index + 1 });
+    const log = await o.openLog(join(o.dir, 'log'), { ...o.logTuning, durability: o.durability, startIndex: meta.index + 1 });
     // A crash between writing a received snapshot's record and resetting the log leaves a log
     // that does not continue the snapshot: it is replaced.
     const continues = log.firstIndex <= meta.index + 1 && log.lastIndex >= meta.index &&
@@ -396,6 +415,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
       let result: R | undefined;
       let error: Error | undefined;
       if (e.type === EntryType.Command) {
+        this.appliedBytes += e.payload.length;
         try {
           result = this.o.stateMachine.apply(e);
         } catch (err) {
@@ -456,7 +476,8 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private maybeSnapshot(force: boolean): void {
     const every = this.o.snapshotEntries ?? 10_000;
     if (this.snapshotting !== undefined || this.installing !== undefined) return;
-    if (!force && this.applied - this.record.meta.index < every) return;
+    const bytesDue = this.appliedBytes >= (this.o.snapshotBytes ?? Infinity);
+    if (!force && !bytesDue && this.applied - this.record.meta.index < every) return;
     if (this.applied <= this.record.meta.index && this.record.dataFile !== '') return;
     this.snapshotting = this.takeSnapshot()
       .catch((err) => this.fail(err))
@@ -471,9 +492,13 @@ export class RaftGroup<R = unknown> implements Group<R> {
     const term = this.storage.term(index);
     assert(term !== undefined, `term of applied index ${index} is known`);
     const meta: SnapshotMeta = { index, term, conf: this.conf };
+    // Taken before the first await: entries applied meanwhile must not leak into a snapshot
+    // labelled with `index` (the state machine captures its view when snapshot() is called).
+    const stream = this.o.stateMachine.snapshot();
+    this.appliedBytes = 0;
     const writer = await SnapshotWriter.create(this.snapDir, meta);
     try {
-      for await (const chunk of this.o.stateMachine.snapshot()) await writer.write(chunk);
+      for await (const chunk of stream) await writer.write(chunk);
       await writer.finish();
     } catch (err) {
       await writer.abort();

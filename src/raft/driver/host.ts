@@ -5,7 +5,7 @@ import { DepotError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import type { Message } from '../core/types.js';
 import { openFoundationLog } from './foundation-log.js';
-import { RaftGroup, type Durability, type GroupTransport, type RaftGroupOptions } from './group.js';
+import { RaftGroup, type GroupTransport, type OpenLogOptions, type RaftGroupOptions } from './group.js';
 import type { GroupLog } from './log-store.js';
 import { RaftTransport } from './transport.js';
 import type { SnapshotChunk } from './wire.js';
@@ -20,7 +20,7 @@ export interface RaftHostOptions {
   /** Milliseconds per raft tick. Default 50 (with 10 election ticks: a leader is suspected after 0.5–1 s). */
   tickMs?: number;
   /** Opens a group's log. Default: the foundation log (src/log). */
-  openLog?: (dir: string, options: { durability: Durability; startIndex: number }) => Promise<GroupLog>;
+  openLog?: (dir: string, options: OpenLogOptions) => Promise<GroupLog>;
   logger?: Logger;
 }
 

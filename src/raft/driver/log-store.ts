@@ -20,6 +20,8 @@ export interface GroupLog {
   append(entries: readonly StoredEntry[]): Promise<void>;
   term(index: number): number;
   entries(lo: number, hi: number, maxBytes?: number): StoredEntry[];
+  /** The entry at `index` if held in memory (no I/O), else undefined. */
+  cached(index: number): StoredEntry | undefined;
   read(lo: number, hi: number, maxBytes?: number): Promise<StoredEntry[]>;
   truncateSuffix(index: number): Promise<void>;
   truncatePrefix(index: number): Promise<void>;

@@ -106,7 +106,7 @@ export class Connection implements Session {
     }
     let result: Buffer | Promise<Buffer>;
     try {
-      result = handler(this.services, this, f.body, f.correlationId);
+      result = handler(this.services, this, f.body, f);
     } catch (err) {
       this.done(f.api, f.correlationId, err, undefined);
       return;
@@ -180,12 +180,12 @@ export class Connection implements Session {
     if (body.length > 0) this.socket.write(body);
   }
 
-  memberSink(correlationId: number): MemberSink {
+  memberSink(correlationId: number, brokerGroup: number): MemberSink {
     const sink: ConnectionSink = {
       subscriptionId: 0,
       assignment: (a) => this.send(FrameKind.Push, Api.Assignment, correlationId, encodeAssignment(a)),
       deliver: (topic, messages, scanned) => {
-        this.send(FrameKind.Push, Api.Deliver, sink.subscriptionId, encodeDelivery({ brokerGroup: this.services.broker.brokerGroup, topic, messages, scanned }));
+        this.send(FrameKind.Push, Api.Deliver, sink.subscriptionId, encodeDelivery({ brokerGroup, topic, messages, scanned }));
         return this.socket.writableLength < MAX_PUSH_BUFFER_BYTES;
       },
       whenWritable: (resume) => {
@@ -213,7 +213,7 @@ export class Connection implements Session {
   private closed(): void {
     for (const memberId of this.members.keys()) {
       try {
-        this.services.coordinator.leave(memberId);
+        this.services.memberParts(memberId).coordinator.leave(memberId);
       } catch (err) {
         if (!isDepotError(err, 'NOT_GROUP_MEMBER')) throw err;
       }

@@ -7,11 +7,12 @@ import type { ControllerService } from '../../cluster/controller-service.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { Connection, type ServerCounters } from './connection.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
-import { createQueueServices, type QueueServices } from './services.js';
+import { QueueServices } from './services.js';
 
 export interface NativeServerOptions {
   controller: ControllerService;
-  broker: BrokerService;
+  /** Every broker group hosted on this node. */
+  brokers: readonly BrokerService[];
   log?: Logger;
   clock?: Clock;
   serverId?: string;
@@ -31,7 +32,7 @@ export class NativeServer {
 
   constructor(private readonly options: NativeServerOptions) {
     this.log = options.log ?? silentLogger;
-    this.services = createQueueServices(options.controller, options.broker, options.clock ?? systemClock, this.log);
+    this.services = new QueueServices(options.controller, options.brokers, options.clock ?? systemClock, this.log);
     this.server = createServer((socket) => this.accept(socket));
   }
 
@@ -68,7 +69,7 @@ export class NativeServer {
   async close(timeoutMs = 5000): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // Members go first: that answers pending long polls, so only real work is waited for.
-    this.services.coordinator.close();
+    this.services.close();
     await Promise.all([...this.connections].map((c) => c.shutdown(timeoutMs)));
     await closed;
   }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { encodeFrame, FrameDecoder, FrameKind, FRAME_HEADER_BYTES } from '../../../src/protocol/native/frame.js';
+import { encodeFrame, FrameDecoder, FrameKind, FRAME_HEADER_BYTES, prefixedBody } from '../../../src/protocol/native/frame.js';
 import { isDepotError } from '../../../src/util/errors.js';
 
 const frameArb = fc.record({
@@ -38,6 +38,25 @@ test('a frame inside one chunk is a view, not a copy', () => {
   const [frame] = new FrameDecoder(1024).push(wire);
   assert.equal(frame!.body.buffer, wire.buffer);
   assert.equal(frame!.body.byteOffset, wire.byteOffset + FRAME_HEADER_BYTES);
+});
+
+test('a decoded body gets a one-byte prefix in place, whether its frame came in one chunk or several', () => {
+  const body = Buffer.from('the body');
+  const wire = Buffer.concat([encodeFrame(FrameKind.Request, 10, 7, Buffer.from('x')), encodeFrame(FrameKind.Request, 10, 8, body)]);
+  for (const split of [wire.length, 20, 27]) {
+    const decoder = new FrameDecoder(1024);
+    const frames = [...decoder.push(wire.subarray(0, split)), ...decoder.push(wire.subarray(split))];
+    const f = frames[1]!;
+    const prefixed = prefixedBody(f, 0x2a);
+    assert.deepEqual(prefixed, Buffer.concat([Buffer.from([0x2a]), body]));
+    assert.equal(prefixed.buffer, f.body.buffer, 'no copy');
+    assert.equal(frames[0]!.body.toString(), 'x');
+  }
+  // A frame built by hand has no header in front of its body: a copy.
+  const loose = { kind: FrameKind.Request, flags: 0, api: 10, correlationId: 1, body: Buffer.from('abc') };
+  const copy = prefixedBody(loose, 1);
+  assert.deepEqual(copy, Buffer.from([1, 0x61, 0x62, 0x63]));
+  assert.deepEqual(loose.body, Buffer.from('abc'));
 });
 
 test('oversized, undersized and unknown-kind frames are typed errors', () => {

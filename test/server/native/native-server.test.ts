@@ -14,7 +14,8 @@ test('in-process server: counters, and a close that answers requests in flight',
   const dataDir = mkdtempSync(join(tmpdir(), 'depot-native-'));
   const config = loadConfig({ flags: { data: dataDir, port: 0, httpPort: 0, raftPort: 0, redisPort: 0, cache: false } });
   const node = await DepotNode.start(config, silentLogger);
-  const { broker, server } = node.queue;
+  const { brokers, server } = node.queue;
+  const broker = brokers.get(1)!;
   try {
     const depot = await Depot.connect({ servers: [`127.0.0.1:${node.ports.native}`], reconnectMinMs: 10_000 });
     await depot.admin.createTopic('t', { queues: 2 });
