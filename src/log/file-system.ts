@@ -51,22 +51,27 @@ function cb<T>(run: (done: (err: NodeJS.ErrnoException | null, value?: T) => voi
   return new Promise((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value as T))));
 }
 
+/** Buffers per writev call: Linux's IOV_MAX (libuv would split a longer list into several calls anyway). */
+const IOV_MAX = 1024;
+
 async function writeAll(fd: number, buffers: readonly Buffer[], position: number): Promise<void> {
-  let pending = buffers.filter((b) => b.length > 0);
+  const pending = buffers.filter((b) => b.length > 0);
+  let next = 0;
   let pos = position;
   // writev may write less than asked (signals, huge sizes); loop on the remainder, bounded by progress.
-  while (pending.length > 0) {
-    const written = await cb<number>((done) => fs.writev(fd, pending, pos, done));
+  while (next < pending.length) {
+    const batch = pending.slice(next, next + IOV_MAX);
+    const written = await cb<number>((done) => fs.writev(fd, batch, pos, done));
     if (written <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
     pos += written;
     let left = written;
-    while (left > 0 && pending.length > 0) {
-      const head = pending[0]!;
+    while (left > 0) {
+      const head = pending[next]!;
       if (head.length <= left) {
         left -= head.length;
-        pending = pending.slice(1);
+        next++;
       } else {
-        pending = [head.subarray(left), ...pending.slice(1)];
+        pending[next] = head.subarray(left);
         left = 0;
       }
     }
