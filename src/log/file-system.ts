@@ -23,7 +23,8 @@ export interface FileSystem {
   closeSync(fd: number): void;
   /** Writes all of `buffers` at `position` (one writev where possible). */
   write(fd: number, buffers: readonly Buffer[], position: number): Promise<void>;
-  writeSync(fd: number, buffer: Buffer, position: number): void;
+  /** Writes all of `buffers` at `position` on the calling thread. */
+  writeSync(fd: number, buffers: readonly Buffer[], position: number): void;
   read(fd: number, target: Buffer, position: number): Promise<number>;
   readSync(fd: number, target: Buffer, position: number): number;
   datasync(fd: number): Promise<void>;
@@ -84,9 +85,13 @@ export const nodeFileSystem: FileSystem = {
   close: (fd) => cb<void>((done) => fs.close(fd, done)),
   closeSync: (fd) => fs.closeSync(fd),
   write: writeAll,
-  writeSync(fd, buffer, position) {
-    let off = 0;
-    while (off < buffer.length) off += fs.writeSync(fd, buffer, off, buffer.length - off, position + off);
+  writeSync(fd, buffers, position) {
+    let pos = position;
+    for (const b of buffers) {
+      let off = 0;
+      while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off, pos + off);
+      pos += b.length;
+    }
   },
   read: (fd, target, position) => cb<number>((done) => fs.read(fd, target, 0, target.length, position, done)),
   readSync: (fd, target, position) => fs.readSync(fd, target, 0, target.length, position),

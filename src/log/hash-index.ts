@@ -264,7 +264,7 @@ export class HashIndex {
 
   private write(path: string, data: Buffer, position: number): void {
     try {
-      this.o.fds.fsys.writeSync(this.o.fds.get(path, true), data, position);
+      this.o.fds.fsys.writeSync(this.o.fds.get(path, true), [data], position);
     } catch (err) {
       throw storageError(err, `write ${path}`);
     }

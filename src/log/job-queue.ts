@@ -61,6 +61,11 @@ export class JobQueue {
     this.schedule();
   }
 
+  /** Nothing running (a failure handler included) and nothing queued. */
+  get idle(): boolean {
+    return !this.pumping && this.head >= this.jobs.length;
+  }
+
   /** True when an op job named `name` is queued and not started. */
   hasQueued(name: string): boolean {
     for (let i = this.firstWaiting(); i < this.jobs.length; i++) {

@@ -87,7 +87,7 @@ export class RecordFile {
       const n = Math.min(this.count - k, this.o.perFile - (k % this.o.perFile));
       const path = this.fileOf(k);
       try {
-        this.o.fds.fsys.writeSync(this.o.fds.get(path, true), this.buf.subarray(0, n * w), (k % this.o.perFile) * w);
+        this.o.fds.fsys.writeSync(this.o.fds.get(path, true), [this.buf.subarray(0, n * w)], (k % this.o.perFile) * w);
       } catch (err) {
         throw storageError(err, `write ${path}`);
       }

@@ -175,6 +175,37 @@ test('a failed fdatasync under `interval` keeps the written entries and retries'
   }
 });
 
+test('without `always`, a small append is written on the calling thread; if that write fails, the job queue writes it or reports why', async () => {
+  const { dir, cleanup } = tempDir();
+  const faulty = new FaultyFileSystem();
+  try {
+    const log = await Log.open({ dir, fs: faulty.fs, flush: { mode: 'interval', intervalMs: 5 } });
+    // The thread-pool write is broken: only the inline write can answer this append.
+    faulty.failWith('EIO', ['write']);
+    await log.append(makeEntries(1, 10, 1, 50));
+    assert.equal(log.writtenIndex, 10);
+    // The inline write is broken: the queued write takes over.
+    faulty.failWith('EIO', ['writeSync']);
+    await log.append(makeEntries(11, 5, 1, 50));
+    assert.equal(log.writtenIndex, 15);
+    // Both: the append fails with the storage error and nothing of it stays.
+    faulty.failWith('EIO', ['writeSync', 'write']);
+    await assert.rejects(log.append(makeEntries(16, 5, 1, 50)), (e) => isDepotError(e, 'STORAGE_IO'));
+    faulty.heal();
+    await healthy(log);
+    assert.equal(log.lastIndex, 15);
+    await log.append(makeEntries(16, 2, 1, 50));
+    await log.close();
+    const again = await Log.open({ dir });
+    assert.equal(again.lastIndex, 17);
+    intact(again, 17, 50);
+    await again.verify();
+    await again.close();
+  } finally {
+    cleanup();
+  }
+});
+
 test('a missing directory is a clear error unless the log may create it', async () => {
   const { dir, cleanup } = tempDir();
   try {
