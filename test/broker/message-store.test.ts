@@ -11,7 +11,7 @@ import { encodeDropTopic, encodeProduceHeader } from '../../src/broker/machine/c
 import type { BrokerLog } from '../../src/broker/store/broker-log.js';
 import { FdCache } from '../../src/log/fd-cache.js';
 import { nodeFileSystem } from '../../src/log/file-system.js';
-import { decodeRecord, encodeBatch, type MessageInput } from '../../src/protocol/native/record-batch.js';
+import { decodeRecord, encodeBatch, storedRecordSize, type MessageInput } from '../../src/protocol/native/record-batch.js';
 import type { Entry } from '../../src/raft/group.js';
 import { DepotError, isDepotError } from '../../src/util/errors.js';
 
@@ -63,7 +63,12 @@ async function* chunks(b: Buffer): AsyncIterable<Buffer> {
 
 async function bodies(b: BrokerService, topic: string, queue: number): Promise<string[]> {
   const r = await b.store.read({ topic, queue, from: 0, tags: undefined, maxMessages: 10_000, maxBytes: 1 << 30 });
-  return r.messages.map((m) => decodeRecord(m.record).body.toString());
+  const out: string[] = [];
+  for (const run of r.runs) {
+    for (let i = 0, at = 0; i < run.count; i++, at += storedRecordSize(run.records, at)) out.push(decodeRecord(run.records, at).body.toString());
+  }
+  assert.equal(out.length, r.count);
+  return out;
 }
 
 test('reput, snapshot and restart: the indexes are checkpointed with the snapshot, and only later entries are replayed', async () => {

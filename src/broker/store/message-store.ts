@@ -14,7 +14,7 @@ import { silentLogger, type Logger } from '../../util/logger.js';
 import type { FdCache } from '../../log/fd-cache.js';
 import { readFileIfExists, writeFileAtomic } from '../../log/file-system.js';
 import { HashIndex } from '../../log/hash-index.js';
-import type { DeliveredMessage } from '../../protocol/native/consume.js';
+import type { DeliveredRun } from '../../protocol/native/consume.js';
 import type { BrokerResult } from '../machine/broker-machine.js';
 import type { BrokerLog } from './broker-log.js';
 import { QueueIndexes, type IndexTuning, type StoredQueue } from './queue-indexes.js';
@@ -53,7 +53,10 @@ export interface ReadRequest {
 }
 
 export interface ReadResult {
-  messages: DeliveredMessage[];
+  /** Messages picked, as runs: consecutive offsets stored back to back in one entry share a run. */
+  runs: DeliveredRun[];
+  /** Messages in `runs`. */
+  count: number;
   /** Offset after the last message examined (delivered or filtered out). */
   next: number;
 }
@@ -159,41 +162,53 @@ export class MessageStore {
   async read(req: ReadRequest): Promise<ReadResult> {
     this.check();
     const q = this.queue(req.topic, req.queue);
-    if (q === undefined) return { messages: [], next: req.from };
+    if (q === undefined) return { runs: [], count: 0, next: req.from };
     const from = Math.max(req.from, q.start);
     const end = Math.min(q.end, from + MAX_SCAN);
-    const picked: Picked[] = [];
+    const runs: PickedRun[] = [];
+    let run: PickedRun | undefined;
+    let count = 0;
     let bytes = 0;
     let next = from;
     let full = false;
     const visit = (offset: number, logIndex: number, position: number, size: number, tagHash: number, timestamp: number): boolean => {
-      if (picked.length >= req.maxMessages || (picked.length > 0 && bytes + size > req.maxBytes)) {
+      if (count >= req.maxMessages || (count > 0 && bytes + size > req.maxBytes)) {
         full = true;
         return false;
       }
       next = offset + 1;
-      if (req.tags !== undefined && !req.tags.has(tagHash)) return true;
+      if (req.tags !== undefined && !req.tags.has(tagHash)) {
+        run = undefined;
+        return true;
+      }
       bytes += size;
-      picked.push({ queue: req.queue, offset, storeTimestamp: timestamp, logIndex, position, record: EMPTY, size });
+      count++;
+      // The next record of the same entry extends the run; anything else starts one.
+      if (run !== undefined && run.logIndex === logIndex && run.end === position && run.storeTimestamp === timestamp) {
+        run.count++;
+        run.end += size;
+      } else {
+        runs.push((run = { queue: req.queue, offset, count: 1, storeTimestamp: timestamp, logIndex, position, end: position + size, records: EMPTY }));
+      }
       return true;
     };
     // Without a filter, about as many records as wanted; with one, a bounded chunk at a time.
-    while (next < end && !full) q.index.visit(next, Math.min(end - next, req.tags === undefined ? Math.max(1, req.maxMessages - picked.length) : FILTER_CHUNK), visit);
-    return this.materialize(q, picked, next);
+    while (next < end && !full) q.index.visit(next, Math.min(end - next, req.tags === undefined ? Math.max(1, req.maxMessages - count) : FILTER_CHUNK), visit);
+    return this.materialize(q, runs, count, next);
   }
 
   /**
-   * Fills in each picked message's record from its log entry: from the log's memory when fresh,
-   * else read off the event loop, a few entries at a time.
+   * Fills in each run's records from its log entry (a view, not a copy): from the log's memory
+   * when fresh, else read off the event loop, a few entries at a time.
    */
-  private async materialize(q: StoredQueue, picked: Picked[], next: number): Promise<ReadResult> {
+  private async materialize(q: StoredQueue, runs: PickedRun[], count: number, next: number): Promise<ReadResult> {
     const payloads = new Map<number, Buffer>();
     const missing: number[] = [];
-    for (const m of picked) {
-      if (payloads.has(m.logIndex)) continue;
-      const p = this.cachedPayload(m.logIndex);
-      if (p !== undefined) payloads.set(m.logIndex, p);
-      else if (missing[missing.length - 1] !== m.logIndex) missing.push(m.logIndex);
+    for (const r of runs) {
+      if (payloads.has(r.logIndex)) continue;
+      const p = this.cachedPayload(r.logIndex);
+      if (p !== undefined) payloads.set(r.logIndex, p);
+      else if (missing[missing.length - 1] !== r.logIndex) missing.push(r.logIndex);
     }
     try {
       for (let i = 0; i < missing.length; i += READ_CONCURRENCY) {
@@ -205,12 +220,13 @@ export class MessageStore {
       if (!isDepotError(err, 'INDEX_COMPACTED')) throw err;
       // Deleted under the disk watermark: serve what is still stored, from the new start on.
       const start = this.skipDeleted(q);
-      const kept = picked.filter((m) => m.offset >= start && payloads.has(m.logIndex));
-      for (const m of kept) m.record = payloads.get(m.logIndex)!.subarray(m.position, m.position + m.size);
-      return { messages: kept, next: Math.max(start, kept.length > 0 ? kept[kept.length - 1]!.offset + 1 : start) };
+      const kept = runs.filter((r) => r.offset >= start && payloads.has(r.logIndex));
+      for (const r of kept) r.records = payloads.get(r.logIndex)!.subarray(r.position, r.end);
+      const last = kept[kept.length - 1];
+      return { runs: kept, count: kept.reduce((n, r) => n + r.count, 0), next: Math.max(start, last !== undefined ? last.offset + last.count : start) };
     }
-    for (const m of picked) m.record = payloads.get(m.logIndex)!.subarray(m.position, m.position + m.size);
-    return { messages: picked, next };
+    for (const r of runs) r.records = payloads.get(r.logIndex)!.subarray(r.position, r.end);
+    return { runs, count, next };
   }
 
   private cachedPayload(index: number): Buffer | undefined {
@@ -308,9 +324,10 @@ export class MessageStore {
 
 const EMPTY = Buffer.alloc(0);
 
-/** A message chosen by a read: its record bytes are filled in from the entry afterwards. */
-interface Picked extends DeliveredMessage {
-  size: number;
+/** Messages chosen by a read: their records are filled in from the entry afterwards. */
+interface PickedRun extends DeliveredRun {
+  /** Position after the run's last record. */
+  end: number;
 }
 
 /** First offset of `q` (from its start) whose message is in a log entry at or after `logIndex`. */
