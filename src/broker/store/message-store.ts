@@ -18,6 +18,7 @@ import type { DeliveredRun } from '../../protocol/native/consume.js';
 import type { BrokerResult } from '../machine/broker-machine.js';
 import type { BrokerLog } from './broker-log.js';
 import { QueueIndexes, type IndexTuning, type StoredQueue } from './queue-indexes.js';
+import { ReadCache } from './read-cache.js';
 import { Reput } from './reput.js';
 import { decodeStoreCheckpoint, encodeStoreCheckpoint } from './store-checkpoint.js';
 
@@ -28,8 +29,15 @@ const FILTER_CHUNK = 512;
 const CHECKPOINT = 'checkpoint';
 /** Index files fdatasync'ed at once by a checkpoint. */
 const SYNC_CONCURRENCY = 16;
-/** Log entries read at once for one consumer read (backlog reads). */
-const READ_CONCURRENCY = 8;
+/**
+ * A read from the log's files covers this many times the bytes it needs (within the bounds
+ * below): the entries of the other queues in between go to the read cache for their readers.
+ */
+const READ_AHEAD = 8;
+const MIN_READ_BYTES = 64 * 1024;
+const MAX_READ_BYTES = 1024 * 1024;
+/** Entries read from files kept for the reads that follow (per broker group). */
+const READ_CACHE_BYTES = 32 * 1024 * 1024;
 
 export interface MessageStoreOptions {
   /** The group's `queues/` directory. */
@@ -66,6 +74,7 @@ export class MessageStore {
   readonly keys: HashIndex;
   private readonly reput: Reput;
   private readonly listeners = new Set<(topic: string, queue: number) => void>();
+  private readonly recent = new ReadCache(READ_CACHE_BYTES);
   private log: BrokerLog | undefined;
   /** Checkpoints, retention and topic drops run one at a time. */
   private maintenance: Promise<unknown> = Promise.resolve();
@@ -199,22 +208,32 @@ export class MessageStore {
 
   /**
    * Fills in each run's records from its log entry (a view, not a copy): from the log's memory
-   * when fresh, else read off the event loop, a few entries at a time.
+   * when fresh, else from the read cache or the log's files, read off the event loop a range of
+   * entries at a time.
    */
   private async materialize(q: StoredQueue, runs: PickedRun[], count: number, next: number): Promise<ReadResult> {
     const payloads = new Map<number, Buffer>();
     const missing: number[] = [];
+    let missingBytes = 0;
     for (const r of runs) {
       if (payloads.has(r.logIndex)) continue;
-      const p = this.cachedPayload(r.logIndex);
-      if (p !== undefined) payloads.set(r.logIndex, p);
-      else if (missing[missing.length - 1] !== r.logIndex) missing.push(r.logIndex);
+      const p = this.cachedPayload(r.logIndex) ?? this.recent.get(r.logIndex);
+      if (p !== undefined) {
+        payloads.set(r.logIndex, p);
+        continue;
+      }
+      if (missing[missing.length - 1] !== r.logIndex) missing.push(r.logIndex);
+      missingBytes += r.end - r.position;
     }
     try {
-      for (let i = 0; i < missing.length; i += READ_CONCURRENCY) {
-        const chunk = missing.slice(i, i + READ_CONCURRENCY);
-        const read = await Promise.all(chunk.map((index) => this.readPayload(index)));
-        chunk.forEach((index, k) => payloads.set(index, read[k]!));
+      const budget = Math.min(MAX_READ_BYTES, Math.max(MIN_READ_BYTES, READ_AHEAD * missingBytes));
+      // Up to the budget, past the last entry needed too (the other queues read on from there),
+      // but never past what is applied. Ascending: a queue's entries are in log order.
+      const hi = Math.max(missing[missing.length - 1] ?? 0, this.reput.lastApplied) + 1;
+      for (let i = 0; i < missing.length; ) {
+        const lo = missing[i]!;
+        const read = await this.readPayloads(lo, hi, budget);
+        for (; i < missing.length && missing[i]! < lo + read.length; i++) payloads.set(missing[i]!, read[missing[i]! - lo]!);
       }
     } catch (err) {
       if (!isDepotError(err, 'INDEX_COMPACTED')) throw err;
@@ -234,10 +253,25 @@ export class MessageStore {
     return this.log.cachedPayload(index);
   }
 
-  /** The payload of the entry at `index` (from memory when the log holds it there). */
+  /**
+   * Entries from `lo` (below `hi`, about `maxBytes`) from the log's files, remembered in the read
+   * cache. Only for entries up to an applied one (`hi - 1`): committed, so never replaced.
+   */
+  private async readPayloads(lo: number, hi: number, maxBytes: number): Promise<Buffer[]> {
+    assert(this.log !== undefined, 'store read before a log was attached');
+    const read = await this.log.readPayloads(lo, hi, maxBytes);
+    assert(read.length > 0, `log read of ${lo}..${hi - 1} returned nothing`);
+    this.recent.add(lo, read);
+    return read;
+  }
+
+  /**
+   * The payload of the entry at `index` (from memory when the log or the read cache holds it).
+   * For lookups, whose index may name any entry, even one not yet committed: not cached.
+   */
   async readPayload(index: number): Promise<Buffer> {
     assert(this.log !== undefined, 'store read before a log was attached');
-    return this.log.cachedPayload(index) ?? this.log.readPayload(index);
+    return this.cachedPayload(index) ?? this.recent.get(index) ?? (await this.log.readPayloads(index, index + 1, 0))[0]!;
   }
 
   /** Moves a queue's start past messages whose log entries were deleted; returns the new start. */
@@ -304,6 +338,7 @@ export class MessageStore {
     if (this.failure === undefined) await this.checkpoint().catch((err: unknown) => (this.o.logger ?? silentLogger).error({ err }, 'final index checkpoint failed'));
     this.closed = true;
     await this.maintenance;
+    this.recent.clear();
     this.indexes.close();
   }
 
