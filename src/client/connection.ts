@@ -23,12 +23,27 @@ export interface ConnectionOptions {
 }
 
 interface PendingRequest {
-  resolve: (body: Buffer) => void;
+  resolve: (reply: Reply) => void;
   reject: (err: DepotError) => void;
   timer: NodeJS.Timeout;
 }
 
-export type PushHandler = (api: number, correlationId: number, body: Buffer) => void;
+export type PushHandler = (api: number, correlationId: number, body: Buffer, flags: number) => void;
+
+/** A response body with its frame's flags (an API may mark the body's layout there). */
+export interface Reply {
+  body: Buffer;
+  flags: number;
+}
+
+export interface RequestOptions {
+  /** Added to the request timeout (long polls). */
+  extraTimeoutMs?: number;
+  /** Called with the correlation id once it is chosen, before the request is written. */
+  onSent?: (correlationId: number) => void;
+  /** Frame flags of the request (0 unless the API defines some). */
+  flags?: number;
+}
 
 /** Events: 'connected' (after every successful handshake, including reconnects), 'disconnected'. */
 export class Connection extends EventEmitter {
@@ -119,8 +134,7 @@ export class Connection extends EventEmitter {
   private onFrame(f: Frame): void {
     if (f.kind === FrameKind.Push) {
       try {
-        // Bodies outlive the socket chunk in user code: copy once here.
-        this.pushHandlers.get(f.api)?.(f.api, f.correlationId, Buffer.from(f.body));
+        this.pushHandlers.get(f.api)?.(f.api, f.correlationId, own(f.body), f.flags);
       } catch (err) {
         // A push we cannot decode means the stream is not what we think: start a new connection.
         this.socket?.destroy(err as Error);
@@ -132,7 +146,7 @@ export class Connection extends EventEmitter {
     this.pending.delete(f.correlationId);
     clearTimeout(p.timer);
     if (f.kind === FrameKind.Error) p.reject(decodeError(f.body));
-    else p.resolve(Buffer.from(f.body));
+    else p.resolve({ body: own(f.body), flags: f.flags });
   }
 
   private lost(): void {
@@ -171,6 +185,11 @@ export class Connection extends EventEmitter {
 
   /** Sends a request (body given as parts, written without concatenation) and awaits its response. */
   async request(api: number, parts: Buffer[], extraTimeoutMs = 0, onSent?: (correlationId: number) => void): Promise<Buffer> {
+    return (await this.requestReply(api, parts, { extraTimeoutMs, onSent })).body;
+  }
+
+  /** `request`, with frame flags on the request and the response's flags returned with its body. */
+  async requestReply(api: number, parts: Buffer[], o: RequestOptions = {}): Promise<Reply> {
     if (this.socket === undefined && !this.closed) await this.waitReady(this.options.requestTimeoutMs ?? 30_000);
     if (this.closed) throw new DepotError('CANCELLED', 'the client is closed');
     const id = this.nextId;
@@ -179,10 +198,10 @@ export class Connection extends EventEmitter {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new DepotError('TIMEOUT', `request ${api} timed out`));
-      }, (this.options.requestTimeoutMs ?? 30_000) + extraTimeoutMs);
+      }, (this.options.requestTimeoutMs ?? 30_000) + (o.extraTimeoutMs ?? 0));
       this.pending.set(id, { resolve, reject, timer });
-      onSent?.(id);
-      this.write(FrameKind.Request, api, id, parts);
+      o.onSent?.(id);
+      this.write(FrameKind.Request, api, id, parts, o.flags ?? 0);
     });
   }
 
@@ -198,13 +217,13 @@ export class Connection extends EventEmitter {
     }
   }
 
-  private write(kind: FrameKind, api: number, id: number, parts: Buffer[]): void {
+  private write(kind: FrameKind, api: number, id: number, parts: Buffer[], flags = 0): void {
     const socket = this.socket;
     if (socket === undefined) return;
     let len = 0;
     for (const p of parts) len += p.length;
     const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-    encodeFrameHeader(header, 0, kind, 0, api, id, len);
+    encodeFrameHeader(header, 0, kind, flags, api, id, len);
     if (!this.corked) {
       this.corked = true;
       socket.cork();
@@ -229,6 +248,16 @@ export class Connection extends EventEmitter {
     this.socket?.end();
     this.socket?.destroy();
   }
+}
+
+/**
+ * A frame body the caller may keep: bodies outlive the socket chunk in user code (consumed
+ * messages are views into their delivery). Socket chunks are never reused, so a view is safe
+ * to keep; it is copied only when it would pin a chunk much larger than itself (a small frame
+ * of a large read), and a large frame assembled from several reads is kept as it is.
+ */
+function own(body: Buffer): Buffer {
+  return body.buffer.byteLength > 2 * body.length + 4096 ? Buffer.from(body) : body;
 }
 
 export function parseAddress(server: string): { host: string; port: number } {

@@ -6,10 +6,11 @@ import Denque from 'denque';
 import { randomUUID } from 'node:crypto';
 import { DepotError, isDepotError } from '../util/errors.js';
 import { Api } from '../protocol/native/apis.js';
-import { decodeCommitOutcomes, decodeDelivery, encodeCommitRequest, encodeCreditRequest, encodeFetchRequest, type DeliveredMessage, type Delivery } from '../protocol/native/consume.js';
+import { decodeCommitOutcomes, decodeDelivery, DELIVERY_RUNS, encodeCommitRequest, encodeCreditRequest, encodeFetchRequest, type DeliveredRun, type Delivery } from '../protocol/native/consume.js';
 import { decodeAssignment, decodeJoinResponse, encodeJoinRequest, encodeMemberId, type Assignment, type GroupMode, type StartPosition } from '../protocol/native/membership.js';
 import { formatMessageId } from '../protocol/native/message-id.js';
 import { decodeRecord, type DecodedRecord } from '../protocol/native/record-batch.js';
+import { readU64 } from '../protocol/native/codec.js';
 import type { Connection } from './connection.js';
 import { QueueProgress } from './queue-progress.js';
 
@@ -46,47 +47,62 @@ export interface ConsumedMessage {
   commit(): Promise<void>;
 }
 
-/** A delivered message; its id is formatted only when read. */
+/**
+ * A delivered message: a place in its run's records, decoded only when a field of the record is
+ * read (many handlers never look at key, tag or headers), its id formatted only when read.
+ */
 class Received implements ConsumedMessage {
-  readonly key: string | undefined;
-  readonly tag: string | undefined;
-  readonly headers: Record<string, string>;
-  readonly body: Buffer;
-  readonly timestamp: number;
+  private decoded: DecodedRecord | undefined;
 
   constructor(
     readonly topic: string,
     private readonly brokerGroup: number,
-    private readonly m: DeliveredMessage,
-    record: DecodedRecord,
+    private readonly run: DeliveredRun,
+    readonly offset: number,
+    /** Where the record starts in the run's records. */
+    private readonly at: number,
     readonly progress: QueueProgress,
     private readonly consumer: Consumer,
-  ) {
-    this.key = record.key;
-    this.tag = record.tag;
-    this.headers = record.headers;
-    this.body = record.body;
-    this.timestamp = record.timestamp;
+  ) {}
+
+  private record(): DecodedRecord {
+    return (this.decoded ??= decodeRecord(this.run.records, this.at));
   }
 
   get queue(): number {
-    return this.m.queue;
-  }
-
-  get offset(): number {
-    return this.m.offset;
+    return this.run.queue;
   }
 
   get storeTimestamp(): number {
-    return this.m.storeTimestamp;
+    return this.run.storeTimestamp;
+  }
+
+  get key(): string | undefined {
+    return this.record().key;
+  }
+
+  get tag(): string | undefined {
+    return this.record().tag;
+  }
+
+  get headers(): Record<string, string> {
+    return this.record().headers;
+  }
+
+  get body(): Buffer {
+    return this.record().body;
+  }
+
+  get timestamp(): number {
+    return this.decoded?.timestamp ?? readU64(this.run.records, this.at + 4);
   }
 
   get messageId(): string {
-    return formatMessageId({ brokerGroup: this.brokerGroup, logIndex: this.m.logIndex, position: this.m.position });
+    return formatMessageId({ brokerGroup: this.brokerGroup, logIndex: this.run.logIndex, position: this.run.position + this.at });
   }
 
   commit(): Promise<void> {
-    this.progress.complete(this.m.offset);
+    this.progress.complete(this.offset);
     return this.consumer.commitSoon();
   }
 
@@ -151,7 +167,8 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     this.heartbeat = setInterval(() => void this.beat(), Math.max(100, res.heartbeatMs));
     this.heartbeat.unref();
     if (this.o.delivery === 'push') {
-      await this.conn.request(Api.Subscribe, [encodeCreditRequest({ memberId: res.memberId, credits: this.o.prefetch })], 0, (id) => this.registry.deliveries.set(id, this));
+      const subscribe = encodeCreditRequest({ memberId: res.memberId, credits: this.o.prefetch });
+      await this.conn.requestReply(Api.Subscribe, [subscribe], { onSent: (id) => this.registry.deliveries.set(id, this), flags: DELIVERY_RUNS });
     } else {
       void this.pullLoop(res.memberId);
     }
@@ -206,30 +223,34 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     this.progress.delete(queue);
   }
 
-  onDelivery(body: Buffer): void {
-    this.accept(decodeDelivery(body));
+  onDelivery(body: Buffer, flags: number): void {
+    this.accept(decodeDelivery(body, flags));
   }
 
   private accept(d: Delivery): void {
     let foreign = 0;
-    for (const m of d.messages) {
-      if (!this.assigned.has(m.queue)) {
-        foreign++;
+    const tags = this.o.tags;
+    for (const run of d.runs) {
+      if (!this.assigned.has(run.queue)) {
+        foreign += run.count;
         continue;
       }
-      const p = this.queueProgress(m.queue);
-      const rec = decodeRecord(m.record);
-      if (this.o.tags.length > 0 && (rec.tag === undefined || !this.o.tags.includes(rec.tag))) {
-        // A tag-hash collision passed the broker's filter: not ours, done at once.
-        p.skipped(m.offset);
-        foreign++;
-        continue;
+      const p = this.queueProgress(run.queue);
+      let buf = this.buffers.get(run.queue);
+      for (let i = 0, at = 0; i < run.count; i++) {
+        const m = new Received(d.topic, d.brokerGroup, run, run.offset + i, at, p, this);
+        at += 4 + run.records.readUInt32BE(at);
+        if (tags.length > 0 && (m.tag === undefined || !tags.includes(m.tag))) {
+          // A tag-hash collision passed the broker's filter: not ours, done at once.
+          p.skipped(m.offset);
+          foreign++;
+          continue;
+        }
+        p.delivered(m.offset);
+        if (buf === undefined) this.buffers.set(run.queue, (buf = new Denque()));
+        buf.push(m);
+        this.buffered++;
       }
-      p.delivered(m.offset);
-      let buf = this.buffers.get(m.queue);
-      if (buf === undefined) this.buffers.set(m.queue, (buf = new Denque()));
-      buf.push(new Received(d.topic, d.brokerGroup, m, rec, p, this));
-      this.buffered++;
     }
     for (const s of d.scanned) if (this.assigned.has(s.queue)) this.queueProgress(s.queue).scannedTo(s.next);
     if (foreign > 0) this.grant(foreign);
@@ -260,8 +281,9 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
         continue;
       }
       try {
-        const body = await this.conn.request(Api.Fetch, [encodeFetchRequest({ memberId, maxMessages: want, maxWaitMs: 1000 })], 1000);
-        if (this.memberId === memberId) this.accept(decodeDelivery(body));
+        const fetch = encodeFetchRequest({ memberId, maxMessages: want, maxWaitMs: 1000 });
+        const { body, flags } = await this.conn.requestReply(Api.Fetch, [fetch], { extraTimeoutMs: 1000, flags: DELIVERY_RUNS });
+        if (this.memberId === memberId) this.accept(decodeDelivery(body, flags));
       } catch (err) {
         if (isDepotError(err, 'NOT_GROUP_MEMBER')) return this.rejoin();
         await new Promise((r) => setTimeout(r, 100));

@@ -22,7 +22,7 @@ export class Depot {
     this.admin = new Admin(conn);
     this.routes = new Routes(conn);
     conn.onPush(Api.Assignment, (_api, id, body) => this.registry.assignments.get(id)?.onAssignment(body));
-    conn.onPush(Api.Deliver, (_api, id, body) => this.registry.deliveries.get(id)?.onDelivery(body));
+    conn.onPush(Api.Deliver, (_api, id, body, flags) => this.registry.deliveries.get(id)?.onDelivery(body, flags));
     let wasLost = false;
     conn.on('disconnected', () => (wasLost = true));
     conn.on('connected', () => {

@@ -28,8 +28,15 @@ export class QueueProgress {
   }
 
   complete(offset: number): void {
-    this.done.add(offset);
-    while (!this.inFlight.isEmpty() && this.done.has(this.inFlight.peekFront()!)) this.done.delete(this.inFlight.shift()!);
+    const front = this.inFlight.peekFront();
+    if (front !== offset) {
+      // Below the oldest in flight: completed before (commit() in a handler, then its return).
+      if (front !== undefined && offset > front) this.done.add(offset);
+      return;
+    }
+    // In-order completion (a queue's handler runs one message at a time) touches no set.
+    this.inFlight.shift();
+    while (this.done.size > 0 && !this.inFlight.isEmpty() && this.done.delete(this.inFlight.peekFront()!)) this.inFlight.shift();
   }
 
   /** The offset to commit, or undefined when nothing new can be committed. */

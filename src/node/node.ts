@@ -196,12 +196,10 @@ async function openBroker(host: RaftHost, dir: string, group: number, durability
 function brokerLog<R>(group: RaftGroup<R>): BrokerLog {
   return {
     cachedPayload: (index) => group.log.cached(index)?.payload,
-    async readPayload(index) {
-      const [entry] = await group.log.read(index, index + 1);
-      if (entry === undefined || entry.index !== index) {
-        throw new DepotError('INDEX_COMPACTED', `log entry ${index} of group ${group.id} is no longer stored`);
-      }
-      return entry.payload;
+    async readPayloads(lo, hi, maxBytes) {
+      const entries = await group.log.read(lo, hi, maxBytes);
+      if (entries[0]?.index !== lo) throw new DepotError('INDEX_COMPACTED', `log entry ${lo} of group ${group.id} is no longer stored`);
+      return entries.map((e) => e.payload);
     },
     get firstIndex() {
       return group.log.firstIndex;

@@ -11,7 +11,7 @@ import { encodeDropTopic, encodeProduceHeader } from '../../src/broker/machine/c
 import type { BrokerLog } from '../../src/broker/store/broker-log.js';
 import { FdCache } from '../../src/log/fd-cache.js';
 import { nodeFileSystem } from '../../src/log/file-system.js';
-import { decodeRecord, encodeBatch, type MessageInput } from '../../src/protocol/native/record-batch.js';
+import { decodeRecord, encodeBatch, storedRecordSize, type MessageInput } from '../../src/protocol/native/record-batch.js';
 import type { Entry } from '../../src/raft/group.js';
 import { DepotError, isDepotError } from '../../src/util/errors.js';
 
@@ -28,10 +28,18 @@ class MemoryLog implements BrokerLog {
   cachedPayload(): Buffer | undefined {
     return undefined;
   }
-  async readPayload(index: number): Promise<Buffer> {
-    const e = this.entries[index - 1];
-    if (e === undefined || index < this.firstIndex) throw new DepotError('INDEX_COMPACTED', `entry ${index} is gone`);
-    return e.payload;
+  /** Entries read from "files", one call per range. */
+  reads = 0;
+  async readPayloads(lo: number, hi: number, maxBytes: number): Promise<Buffer[]> {
+    this.reads++;
+    if (this.entries[lo - 1] === undefined || lo < this.firstIndex) throw new DepotError('INDEX_COMPACTED', `entry ${lo} is gone`);
+    const out = [this.entries[lo - 1]!.payload];
+    let bytes = out[0]!.length;
+    for (let i = lo + 1; i < hi && bytes + this.entries[i - 1]!.payload.length <= maxBytes; i++) {
+      out.push(this.entries[i - 1]!.payload);
+      bytes += out[out.length - 1]!.length;
+    }
+    return out;
   }
   pin(): () => void {
     return () => undefined;
@@ -63,7 +71,12 @@ async function* chunks(b: Buffer): AsyncIterable<Buffer> {
 
 async function bodies(b: BrokerService, topic: string, queue: number): Promise<string[]> {
   const r = await b.store.read({ topic, queue, from: 0, tags: undefined, maxMessages: 10_000, maxBytes: 1 << 30 });
-  return r.messages.map((m) => decodeRecord(m.record).body.toString());
+  const out: string[] = [];
+  for (const run of r.runs) {
+    for (let i = 0, at = 0; i < run.count; i++, at += storedRecordSize(run.records, at)) out.push(decodeRecord(run.records, at).body.toString());
+  }
+  assert.equal(out.length, r.count);
+  return out;
 }
 
 test('reput, snapshot and restart: the indexes are checkpointed with the snapshot, and only later entries are replayed', async () => {
@@ -100,6 +113,28 @@ test('reput, snapshot and restart: the indexes are checkpointed with the snapsho
     await assert.rejects(b.getMessage(found[0]!.logIndex, found[0]!.position + 1), (e) => isDepotError(e, 'MESSAGE_NOT_FOUND'));
     const byTime = await b.findByTime({ name: 't', queues: 3, retentionMs: 0, maxMessageBytes: 1 << 20, flush: 'sync', createdAt: 0, brokerGroup: 1 }, log.entries[120]!.timestamp, 1);
     assert.deepEqual(byTime.map((m) => decodeRecord(m.record).body.toString()), ['m120', 'm121', 'm122']);
+    await b.close();
+  } finally {
+    fds.closeAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a read from the files brings in the entries of the queues in between: their readers need no file read', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'depot-store-'));
+  const fds = new FdCache(nodeFileSystem, 8);
+  try {
+    const log = new MemoryLog();
+    const b = await openBroker(dir, fds, log);
+    // Four queues interleaved in the log, one entry of three messages each time.
+    for (let i = 0; i < 40; i++) b.stateMachine.apply(log.append(produce('t', i % 4, [{ body: `a${i}` }, { body: `b${i}` }, { body: `c${i}` }])));
+    await b.store.checkpoint();
+    const expect = (queue: number) => Array.from({ length: 10 }, (_, k) => [`a${4 * k + queue}`, `b${4 * k + queue}`, `c${4 * k + queue}`]).flat();
+    assert.deepEqual(await bodies(b, 't', 0), expect(0));
+    const reads = log.reads;
+    assert.ok(reads >= 1 && reads <= 2, `${reads} file reads for queue 0`);
+    for (const queue of [1, 2, 3]) assert.deepEqual(await bodies(b, 't', queue), expect(queue));
+    assert.equal(log.reads, reads, 'queues 1 to 3 come from the read cache');
     await b.close();
   } finally {
     fds.closeAll();

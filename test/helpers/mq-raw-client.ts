@@ -48,9 +48,9 @@ export class RawClient {
     return this.frames.shift();
   }
 
-  async request(api: number, body: Buffer): Promise<Frame> {
+  async request(api: number, body: Buffer, flags = 0): Promise<Frame> {
     const id = this.nextId++;
-    this.send(encodeFrame(FrameKind.Request, api, id, body));
+    this.send(encodeFrame(FrameKind.Request, api, id, body, flags));
     for (;;) {
       const f = await this.next();
       if (f === undefined) throw new Error('connection closed');

@@ -7,6 +7,9 @@ import { RawClient } from '../helpers/mq-raw-client.js';
 import { Depot, parseMessageId, type ConsumedMessage, type Consumer } from '../../src/client/index.js';
 import { Api } from '../../src/protocol/native/apis.js';
 import { decodeJoinResponse, encodeJoinRequest, encodeMemberId } from '../../src/protocol/native/membership.js';
+import { decodeDelivery, DELIVERY_RUNS, encodeCreditRequest, encodeFetchRequest, type Delivery } from '../../src/protocol/native/consume.js';
+import { decodeRecord, storedRecordSize } from '../../src/protocol/native/record-batch.js';
+import { FrameKind } from '../../src/protocol/native/frame.js';
 
 let server: QueueServerProcess;
 let depot: Depot;
@@ -112,6 +115,46 @@ test('long-polling fetch delivers what arrives while it waits', async () => {
   await Promise.all(Array.from({ length: 50 }, (_, i) => p.send('polled', { body: `${i}` })));
   await eventually(() => got.length >= 50, 'pulled messages');
   await c.close();
+});
+
+/** Bodies of a delivery's messages, in order. */
+function bodiesOf(d: Delivery): string[] {
+  const out: string[] = [];
+  for (const run of d.runs) {
+    for (let i = 0, at = 0; i < run.count; i++, at += storedRecordSize(run.records, at)) out.push(decodeRecord(run.records, at).body.toString());
+  }
+  return out;
+}
+
+test('deliveries come in runs to whoever asks for them, one entry per message to the others', async () => {
+  await depot.admin.createTopic('layouts', { queues: 1 });
+  const p = depot.producer();
+  // One batch: the five records are stored back to back in one log entry.
+  await Promise.all(Array.from({ length: 5 }, (_, i) => p.send('layouts', { body: `m${i}` })));
+  const raw = await RawClient.open(server.port);
+  const member = async (group: string) => {
+    const join = encodeJoinRequest({ group, topic: 'layouts', mode: 'clustering', instanceId: group, tags: [], start: 'earliest', sessionTimeoutMs: 10_000 });
+    return decodeJoinResponse((await raw.request(Api.JoinGroup, join)).body).memberId;
+  };
+  const fetched = await raw.request(Api.Fetch, encodeFetchRequest({ memberId: await member('runs'), maxMessages: 100, maxWaitMs: 5000 }), DELIVERY_RUNS);
+  assert.equal(fetched.flags, DELIVERY_RUNS);
+  const runs = decodeDelivery(fetched.body, fetched.flags);
+  assert.deepEqual(runs.runs.map((r) => [r.offset, r.count]), [[0, 5]]);
+  assert.deepEqual(bodiesOf(runs), ['m0', 'm1', 'm2', 'm3', 'm4']);
+  const subscribe = await raw.request(Api.Subscribe, encodeCreditRequest({ memberId: await member('legacy'), credits: 100 }));
+  const got: string[] = [];
+  while (got.length < 5) {
+    const f = await raw.next();
+    assert.ok(f !== undefined, 'connection closed');
+    if (f.kind !== FrameKind.Push || f.api !== Api.Deliver) continue;
+    assert.equal(f.correlationId, subscribe.correlationId);
+    assert.equal(f.flags, 0);
+    const legacy = decodeDelivery(f.body, f.flags);
+    assert.ok(legacy.runs.every((r) => r.count === 1));
+    got.push(...bodiesOf(legacy));
+  }
+  assert.deepEqual(got, ['m0', 'm1', 'm2', 'm3', 'm4']);
+  raw.close();
 });
 
 test('queues are spread 3 and 2; a member that stops heartbeating loses its queues', async () => {

@@ -1,7 +1,7 @@
 // One live consumer-group member on the leader: its queues, its read cursors and what it is
 // owed (push credits or one pending long-poll fetch). Every read for a member goes through
 // `pump`, one at a time, so cursors never race and no member holds more than its credit window.
-import type { DeliveredMessage } from '../../protocol/native/consume.js';
+import type { DeliveredRun, ScannedQueue } from '../../protocol/native/consume.js';
 import type { Assignment, JoinRequest } from '../../protocol/native/membership.js';
 import type { MessageStore } from '../store/message-store.js';
 
@@ -12,21 +12,20 @@ export interface MemberSink {
    * queue was examined. Returns false when the connection's send buffer is full: the member then
    * waits for `whenWritable` before reading more, so a slow reader costs no broker memory.
    */
-  deliver(topic: string, messages: DeliveredMessage[], scanned: Scanned[]): boolean;
+  deliver(topic: string, runs: DeliveredRun[], scanned: Scanned[]): boolean;
   whenWritable(resume: () => void): void;
 }
 
-export interface Scanned {
-  queue: number;
-  next: number;
-}
+export type Scanned = ScannedQueue;
 
 export interface ReadBatch {
-  messages: DeliveredMessage[];
+  runs: DeliveredRun[];
+  /** Messages in `runs`. */
+  count: number;
   scanned: Scanned[];
 }
 
-const NOTHING: ReadBatch = { messages: [], scanned: [] };
+const NOTHING: ReadBatch = { runs: [], count: 0, scanned: [] };
 
 interface PendingFetch {
   max: number;
@@ -126,10 +125,10 @@ export class Member {
       const batch = await this.readAssigned(store, want);
       if (batch === undefined) return;
       if (fetch !== undefined && this.fetch === fetch) {
-        if (batch.messages.length > 0) this.finishFetch(fetch, batch);
+        if (batch.count > 0) this.finishFetch(fetch, batch);
       } else if (this.subscribed) {
-        this.credits -= batch.messages.length;
-        if (!this.sink.deliver(this.join.topic, batch.messages, batch.scanned)) {
+        this.credits -= batch.count;
+        if (!this.sink.deliver(this.join.topic, batch.runs, batch.scanned)) {
           this.blocked = true;
           this.sink.whenWritable(() => {
             this.blocked = false;
@@ -145,28 +144,32 @@ export class Member {
   private async readAssigned(store: MessageStore, want: number): Promise<ReadBatch | undefined> {
     const topic = this.join.topic;
     const n = this.queues.length;
-    const out: DeliveredMessage[] = [];
+    const out: DeliveredRun[] = [];
     const scanned: Scanned[] = [];
+    let count = 0;
     let bytes = 0;
-    for (let i = 0; i < n && out.length < want && bytes < MAX_DELIVERY_BYTES; i++) {
+    for (let i = 0; i < n && count < want && bytes < MAX_DELIVERY_BYTES; i++) {
       const queue = this.queues[(this.rotate + i) % n]!;
       let cursor = this.cursors.get(queue);
       if (cursor === undefined) this.cursors.set(queue, (cursor = this.resolveCursor(this, queue)));
       if (!store.hasData(topic, queue, cursor)) continue;
-      const r = await store.read({ topic, queue, from: cursor, tags: this.tagHashes, maxMessages: want - out.length, maxBytes: MAX_DELIVERY_BYTES - bytes });
+      const r = await store.read({ topic, queue, from: cursor, tags: this.tagHashes, maxMessages: want - count, maxBytes: MAX_DELIVERY_BYTES - bytes });
       // The assignment may have changed while reading: only advance a cursor still ours.
       if (this.cursors.get(queue) !== cursor) continue;
       this.cursors.set(queue, r.next);
       scanned.push({ queue, next: r.next });
-      for (const m of r.messages) {
-        out.push(m);
-        bytes += m.record.length;
+      for (const run of r.runs) {
+        out.push(run);
+        bytes += run.records.length;
       }
+      count += r.count;
     }
     this.rotate = n === 0 ? 0 : (this.rotate + 1) % n;
     if (scanned.length === 0) return undefined;
     // Drop what was read from a queue whose cursor moved under us (revoked, or reset by an admin).
+    if (scanned.every((s) => this.cursors.get(s.queue) === s.next)) return { runs: out, count, scanned };
     const valid = new Set(scanned.filter((s) => this.cursors.get(s.queue) === s.next).map((s) => s.queue));
-    return { messages: out.filter((m) => valid.has(m.queue)), scanned: scanned.filter((s) => valid.has(s.queue)) };
+    const runs = out.filter((r) => valid.has(r.queue));
+    return { runs, count: runs.reduce((c, r) => c + r.count, 0), scanned: scanned.filter((s) => valid.has(s.queue)) };
   }
 }

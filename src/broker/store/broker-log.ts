@@ -5,8 +5,12 @@ import type { RetentionPolicy } from '../../log/retention.js';
 export interface BrokerLog {
   /** The payload of the entry at `index` if the log holds it in memory (no I/O). */
   cachedPayload(index: number): Buffer | undefined;
-  /** The payload of the Command entry at `index`. Rejects with INDEX_COMPACTED if it is gone. */
-  readPayload(index: number): Promise<Buffer>;
+  /**
+   * Payloads of the entries `lo, lo + 1, ...` below `hi`, up to about `maxBytes` (at least the
+   * first), read off the event loop with as few file reads as possible. Rejects with
+   * INDEX_COMPACTED if `lo` is gone.
+   */
+  readPayloads(lo: number, hi: number, maxBytes: number): Promise<Buffer[]>;
   /** First index still stored. */
   readonly firstIndex: number;
   /** Every entry up to here is fdatasync'ed. */

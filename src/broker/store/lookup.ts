@@ -114,9 +114,13 @@ export async function findByTime(store: MessageStore, brokerGroup: number, topic
     if (store.queue(topic, queue) === undefined) continue;
     const from = store.offsetForTimestamp(topic, queue, timestamp);
     const r = await store.read({ topic, queue, from, tags: undefined, maxMessages: Math.min(perQueue, MAX_LOOKUP_MESSAGES - out.length), maxBytes: MAX_LOOKUP_BYTES - bytes });
-    for (const m of r.messages) {
-      out.push({ brokerGroup, topic, queue, offset: m.offset, storeTimestamp: m.storeTimestamp, logIndex: m.logIndex, position: m.position, record: m.record });
-      bytes += m.record.length;
+    for (const run of r.runs) {
+      for (let i = 0, at = 0; i < run.count; i++) {
+        const record = run.records.subarray(at, at + storedRecordSize(run.records, at));
+        out.push({ brokerGroup, topic, queue, offset: run.offset + i, storeTimestamp: run.storeTimestamp, logIndex: run.logIndex, position: run.position + at, record });
+        at += record.length;
+      }
+      bytes += run.records.length;
     }
   }
   return out;

@@ -14,10 +14,11 @@ import { silentLogger, type Logger } from '../../util/logger.js';
 import type { FdCache } from '../../log/fd-cache.js';
 import { readFileIfExists, writeFileAtomic } from '../../log/file-system.js';
 import { HashIndex } from '../../log/hash-index.js';
-import type { DeliveredMessage } from '../../protocol/native/consume.js';
+import type { DeliveredRun } from '../../protocol/native/consume.js';
 import type { BrokerResult } from '../machine/broker-machine.js';
 import type { BrokerLog } from './broker-log.js';
 import { QueueIndexes, type IndexTuning, type StoredQueue } from './queue-indexes.js';
+import { ReadCache } from './read-cache.js';
 import { Reput } from './reput.js';
 import { decodeStoreCheckpoint, encodeStoreCheckpoint } from './store-checkpoint.js';
 
@@ -28,8 +29,15 @@ const FILTER_CHUNK = 512;
 const CHECKPOINT = 'checkpoint';
 /** Index files fdatasync'ed at once by a checkpoint. */
 const SYNC_CONCURRENCY = 16;
-/** Log entries read at once for one consumer read (backlog reads). */
-const READ_CONCURRENCY = 8;
+/**
+ * A read from the log's files covers this many times the bytes it needs (within the bounds
+ * below): the entries of the other queues in between go to the read cache for their readers.
+ */
+const READ_AHEAD = 8;
+const MIN_READ_BYTES = 64 * 1024;
+const MAX_READ_BYTES = 1024 * 1024;
+/** Entries read from files kept for the reads that follow (per broker group). */
+const READ_CACHE_BYTES = 32 * 1024 * 1024;
 
 export interface MessageStoreOptions {
   /** The group's `queues/` directory. */
@@ -53,7 +61,10 @@ export interface ReadRequest {
 }
 
 export interface ReadResult {
-  messages: DeliveredMessage[];
+  /** Messages picked, as runs: consecutive offsets stored back to back in one entry share a run. */
+  runs: DeliveredRun[];
+  /** Messages in `runs`. */
+  count: number;
   /** Offset after the last message examined (delivered or filtered out). */
   next: number;
 }
@@ -63,6 +74,7 @@ export class MessageStore {
   readonly keys: HashIndex;
   private readonly reput: Reput;
   private readonly listeners = new Set<(topic: string, queue: number) => void>();
+  private readonly recent = new ReadCache(READ_CACHE_BYTES);
   private log: BrokerLog | undefined;
   /** Checkpoints, retention and topic drops run one at a time. */
   private maintenance: Promise<unknown> = Promise.resolve();
@@ -159,58 +171,81 @@ export class MessageStore {
   async read(req: ReadRequest): Promise<ReadResult> {
     this.check();
     const q = this.queue(req.topic, req.queue);
-    if (q === undefined) return { messages: [], next: req.from };
+    if (q === undefined) return { runs: [], count: 0, next: req.from };
     const from = Math.max(req.from, q.start);
     const end = Math.min(q.end, from + MAX_SCAN);
-    const picked: Picked[] = [];
+    const runs: PickedRun[] = [];
+    let run: PickedRun | undefined;
+    let count = 0;
     let bytes = 0;
     let next = from;
     let full = false;
     const visit = (offset: number, logIndex: number, position: number, size: number, tagHash: number, timestamp: number): boolean => {
-      if (picked.length >= req.maxMessages || (picked.length > 0 && bytes + size > req.maxBytes)) {
+      if (count >= req.maxMessages || (count > 0 && bytes + size > req.maxBytes)) {
         full = true;
         return false;
       }
       next = offset + 1;
-      if (req.tags !== undefined && !req.tags.has(tagHash)) return true;
+      if (req.tags !== undefined && !req.tags.has(tagHash)) {
+        run = undefined;
+        return true;
+      }
       bytes += size;
-      picked.push({ queue: req.queue, offset, storeTimestamp: timestamp, logIndex, position, record: EMPTY, size });
+      count++;
+      // The next record of the same entry extends the run; anything else starts one.
+      if (run !== undefined && run.logIndex === logIndex && run.end === position && run.storeTimestamp === timestamp) {
+        run.count++;
+        run.end += size;
+      } else {
+        runs.push((run = { queue: req.queue, offset, count: 1, storeTimestamp: timestamp, logIndex, position, end: position + size, records: EMPTY }));
+      }
       return true;
     };
     // Without a filter, about as many records as wanted; with one, a bounded chunk at a time.
-    while (next < end && !full) q.index.visit(next, Math.min(end - next, req.tags === undefined ? Math.max(1, req.maxMessages - picked.length) : FILTER_CHUNK), visit);
-    return this.materialize(q, picked, next);
+    while (next < end && !full) q.index.visit(next, Math.min(end - next, req.tags === undefined ? Math.max(1, req.maxMessages - count) : FILTER_CHUNK), visit);
+    return this.materialize(q, runs, count, next);
   }
 
   /**
-   * Fills in each picked message's record from its log entry: from the log's memory when fresh,
-   * else read off the event loop, a few entries at a time.
+   * Fills in each run's records from its log entry (a view, not a copy): from the log's memory
+   * when fresh, else from the read cache or the log's files, read off the event loop a range of
+   * entries at a time.
    */
-  private async materialize(q: StoredQueue, picked: Picked[], next: number): Promise<ReadResult> {
+  private async materialize(q: StoredQueue, runs: PickedRun[], count: number, next: number): Promise<ReadResult> {
     const payloads = new Map<number, Buffer>();
     const missing: number[] = [];
-    for (const m of picked) {
-      if (payloads.has(m.logIndex)) continue;
-      const p = this.cachedPayload(m.logIndex);
-      if (p !== undefined) payloads.set(m.logIndex, p);
-      else if (missing[missing.length - 1] !== m.logIndex) missing.push(m.logIndex);
+    let missingBytes = 0;
+    for (const r of runs) {
+      if (payloads.has(r.logIndex)) continue;
+      const p = this.cachedPayload(r.logIndex) ?? this.recent.get(r.logIndex);
+      if (p !== undefined) {
+        payloads.set(r.logIndex, p);
+        continue;
+      }
+      if (missing[missing.length - 1] !== r.logIndex) missing.push(r.logIndex);
+      missingBytes += r.end - r.position;
     }
     try {
-      for (let i = 0; i < missing.length; i += READ_CONCURRENCY) {
-        const chunk = missing.slice(i, i + READ_CONCURRENCY);
-        const read = await Promise.all(chunk.map((index) => this.readPayload(index)));
-        chunk.forEach((index, k) => payloads.set(index, read[k]!));
+      const budget = Math.min(MAX_READ_BYTES, Math.max(MIN_READ_BYTES, READ_AHEAD * missingBytes));
+      // Up to the budget, past the last entry needed too (the other queues read on from there),
+      // but never past what is applied. Ascending: a queue's entries are in log order.
+      const hi = Math.max(missing[missing.length - 1] ?? 0, this.reput.lastApplied) + 1;
+      for (let i = 0; i < missing.length; ) {
+        const lo = missing[i]!;
+        const read = await this.readPayloads(lo, hi, budget);
+        for (; i < missing.length && missing[i]! < lo + read.length; i++) payloads.set(missing[i]!, read[missing[i]! - lo]!);
       }
     } catch (err) {
       if (!isDepotError(err, 'INDEX_COMPACTED')) throw err;
       // Deleted under the disk watermark: serve what is still stored, from the new start on.
       const start = this.skipDeleted(q);
-      const kept = picked.filter((m) => m.offset >= start && payloads.has(m.logIndex));
-      for (const m of kept) m.record = payloads.get(m.logIndex)!.subarray(m.position, m.position + m.size);
-      return { messages: kept, next: Math.max(start, kept.length > 0 ? kept[kept.length - 1]!.offset + 1 : start) };
+      const kept = runs.filter((r) => r.offset >= start && payloads.has(r.logIndex));
+      for (const r of kept) r.records = payloads.get(r.logIndex)!.subarray(r.position, r.end);
+      const last = kept[kept.length - 1];
+      return { runs: kept, count: kept.reduce((n, r) => n + r.count, 0), next: Math.max(start, last !== undefined ? last.offset + last.count : start) };
     }
-    for (const m of picked) m.record = payloads.get(m.logIndex)!.subarray(m.position, m.position + m.size);
-    return { messages: picked, next };
+    for (const r of runs) r.records = payloads.get(r.logIndex)!.subarray(r.position, r.end);
+    return { runs, count, next };
   }
 
   private cachedPayload(index: number): Buffer | undefined {
@@ -218,10 +253,25 @@ export class MessageStore {
     return this.log.cachedPayload(index);
   }
 
-  /** The payload of the entry at `index` (from memory when the log holds it there). */
+  /**
+   * Entries from `lo` (below `hi`, about `maxBytes`) from the log's files, remembered in the read
+   * cache. Only for entries up to an applied one (`hi - 1`): committed, so never replaced.
+   */
+  private async readPayloads(lo: number, hi: number, maxBytes: number): Promise<Buffer[]> {
+    assert(this.log !== undefined, 'store read before a log was attached');
+    const read = await this.log.readPayloads(lo, hi, maxBytes);
+    assert(read.length > 0, `log read of ${lo}..${hi - 1} returned nothing`);
+    this.recent.add(lo, read);
+    return read;
+  }
+
+  /**
+   * The payload of the entry at `index` (from memory when the log or the read cache holds it).
+   * For lookups, whose index may name any entry, even one not yet committed: not cached.
+   */
   async readPayload(index: number): Promise<Buffer> {
     assert(this.log !== undefined, 'store read before a log was attached');
-    return this.log.cachedPayload(index) ?? this.log.readPayload(index);
+    return this.cachedPayload(index) ?? this.recent.get(index) ?? (await this.log.readPayloads(index, index + 1, 0))[0]!;
   }
 
   /** Moves a queue's start past messages whose log entries were deleted; returns the new start. */
@@ -288,6 +338,7 @@ export class MessageStore {
     if (this.failure === undefined) await this.checkpoint().catch((err: unknown) => (this.o.logger ?? silentLogger).error({ err }, 'final index checkpoint failed'));
     this.closed = true;
     await this.maintenance;
+    this.recent.clear();
     this.indexes.close();
   }
 
@@ -308,9 +359,10 @@ export class MessageStore {
 
 const EMPTY = Buffer.alloc(0);
 
-/** A message chosen by a read: its record bytes are filled in from the entry afterwards. */
-interface Picked extends DeliveredMessage {
-  size: number;
+/** Messages chosen by a read: their records are filled in from the entry afterwards. */
+interface PickedRun extends DeliveredRun {
+  /** Position after the run's last record. */
+  end: number;
 }
 
 /** First offset of `q` (from its start) whose message is in a log entry at or after `logIndex`. */

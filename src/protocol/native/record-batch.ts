@@ -225,14 +225,17 @@ export function storedRecordTagHash(buf: Buffer, pos: number): number {
   return fnv1a(buf, at + 2, at + 2 + buf.readUInt16BE(at));
 }
 
-/** Decodes one record (as stored: starting at its length field). Strings are copied, the body is a view. */
-export function decodeRecord(rec: Buffer): DecodedRecord {
-  const info = scanRecord(rec, 0);
-  const flags = rec.readUInt8(12);
-  let pos = 13;
+/**
+ * Decodes the record stored at `start` of `buf` (starting at its length field), checking that it
+ * is well formed within its length. Strings are copied, the body is a view.
+ */
+export function decodeRecord(buf: Buffer, start = 0): DecodedRecord {
+  const info = scanRecord(buf, start);
+  const flags = buf.readUInt8(start + 12);
+  let pos = start + 13;
   const readShort = (): string => {
-    const n = rec.readUInt16BE(pos);
-    const s = rec.toString('utf8', pos + 2, pos + 2 + n);
+    const n = buf.readUInt16BE(pos);
+    const s = buf.toString('utf8', pos + 2, pos + 2 + n);
     pos += 2 + n;
     return s;
   };
@@ -240,16 +243,16 @@ export function decodeRecord(rec: Buffer): DecodedRecord {
   const tag = flags & FLAG_TAG ? readShort() : undefined;
   // No prototype: a header named __proto__ is just a header.
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;
-  const count = rec.readUInt16BE(pos);
+  const count = buf.readUInt16BE(pos);
   pos += 2;
   for (let h = 0; h < count; h++) {
     const name = readShort();
-    const n = rec.readUInt32BE(pos);
-    headers[name] = rec.toString('utf8', pos + 4, pos + 4 + n);
+    const n = buf.readUInt32BE(pos);
+    headers[name] = buf.toString('utf8', pos + 4, pos + 4 + n);
     pos += 4 + n;
   }
-  const n = rec.readUInt32BE(pos);
-  return { timestamp: info.timestamp, key, tag, headers, body: rec.subarray(pos + 4, pos + 4 + n) };
+  const n = buf.readUInt32BE(pos);
+  return { timestamp: info.timestamp, key, tag, headers, body: buf.subarray(pos + 4, pos + 4 + n) };
 }
 
 /** FNV-1a (32-bit) of bytes [from, to); never 0, so 0 can mean "no tag". */

@@ -4,13 +4,13 @@
 import type { Socket } from 'node:net';
 import { DepotError, isDepotError } from '../../util/errors.js';
 import { Api, apiName, PROTOCOL_VERSION } from '../../protocol/native/apis.js';
-import { encodeDelivery } from '../../protocol/native/consume.js';
+import { DELIVERY_RUNS } from '../../protocol/native/consume.js';
 import { encodeError } from '../../protocol/native/error-body.js';
 import { encodeFrameHeader, FrameDecoder, FrameKind, FRAME_HEADER_BYTES, type Frame } from '../../protocol/native/frame.js';
 import { decodeHelloRequest, encodeHelloResponse } from '../../protocol/native/hello.js';
 import { encodeAssignment } from '../../protocol/native/membership.js';
 import type { MemberSink } from '../../broker/groups/member.js';
-import { handlerFor, type Session } from './handlers.js';
+import { deliveryReply, handlerFor, type Reply, type Session } from './handlers.js';
 import type { Logger } from '../../util/logger.js';
 import type { QueueServices } from './services.js';
 
@@ -38,6 +38,8 @@ const MAX_PUSH_BUFFER_BYTES = 8 * 1024 * 1024;
 
 interface ConnectionSink extends MemberSink {
   subscriptionId: number;
+  /** Frame flags of the Subscribe request: the Delivery layout its member asked for. */
+  subscriptionFlags: number;
 }
 
 export class Connection implements Session {
@@ -104,15 +106,15 @@ export class Connection implements Session {
       this.paused = true;
       this.socket.pause();
     }
-    let result: Buffer | Promise<Buffer>;
+    let result: Reply | Promise<Reply>;
     try {
       result = handler(this.services, this, f.body, f);
     } catch (err) {
       this.done(f.api, f.correlationId, err, undefined);
       return;
     }
-    if (Buffer.isBuffer(result)) this.done(f.api, f.correlationId, undefined, result);
-    else result.then((body) => this.done(f.api, f.correlationId, undefined, body), (err: unknown) => this.done(f.api, f.correlationId, err, undefined));
+    if (result instanceof Promise) result.then((body) => this.done(f.api, f.correlationId, undefined, body), (err: unknown) => this.done(f.api, f.correlationId, err, undefined));
+    else this.done(f.api, f.correlationId, undefined, result);
   }
 
   private hello(f: Frame): void {
@@ -133,13 +135,14 @@ export class Connection implements Session {
     }
   }
 
-  private done(api: number, correlationId: number, err: unknown, body: Buffer | undefined): void {
+  private done(api: number, correlationId: number, err: unknown, body: Reply | undefined): void {
     this.inFlight--;
     const name = apiName(api);
     this.counters.requests.set(name, (this.counters.requests.get(name) ?? 0) + 1);
     if (!this.socket.destroyed) {
-      if (body !== undefined) this.send(FrameKind.Response, api, correlationId, body);
-      else this.sendError(api, correlationId, err);
+      if (body === undefined) this.sendError(api, correlationId, err);
+      else if (Buffer.isBuffer(body)) this.send(FrameKind.Response, api, correlationId, body);
+      else this.send(FrameKind.Response, api, correlationId, body.parts, body.flags);
     }
     if (this.paused && this.inFlight < this.options.maxInFlight / 2 && !this.closing) {
       this.paused = false;
@@ -163,11 +166,14 @@ export class Connection implements Session {
     this.socket.end();
   }
 
-  /** Writes header and body as two buffers; writes of one event-loop turn go out together. */
-  private send(kind: FrameKind, api: number, correlationId: number, body: Buffer): void {
+  /** Writes the header and the body's parts as they are; writes of one event-loop turn go out together. */
+  private send(kind: FrameKind, api: number, correlationId: number, body: Buffer | readonly Buffer[], flags = 0): void {
     if (this.socket.destroyed || this.socket.writableEnded) return;
+    let length = 0;
+    if (Buffer.isBuffer(body)) length = body.length;
+    else for (const p of body) length += p.length;
     const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-    encodeFrameHeader(header, 0, kind, 0, api, correlationId, body.length);
+    encodeFrameHeader(header, 0, kind, flags, api, correlationId, length);
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
@@ -177,15 +183,22 @@ export class Connection implements Session {
       });
     }
     this.socket.write(header);
-    if (body.length > 0) this.socket.write(body);
+    if (Buffer.isBuffer(body)) {
+      if (body.length > 0) this.socket.write(body);
+    } else {
+      for (const p of body) if (p.length > 0) this.socket.write(p);
+    }
   }
 
   memberSink(correlationId: number, brokerGroup: number): MemberSink {
     const sink: ConnectionSink = {
       subscriptionId: 0,
+      subscriptionFlags: 0,
       assignment: (a) => this.send(FrameKind.Push, Api.Assignment, correlationId, encodeAssignment(a)),
-      deliver: (topic, messages, scanned) => {
-        this.send(FrameKind.Push, Api.Deliver, sink.subscriptionId, encodeDelivery({ brokerGroup, topic, messages, scanned }));
+      deliver: (topic, runs, scanned) => {
+        const body = deliveryReply({ brokerGroup, topic, runs, scanned }, sink.subscriptionFlags);
+        if (Buffer.isBuffer(body)) this.send(FrameKind.Push, Api.Deliver, sink.subscriptionId, body);
+        else this.send(FrameKind.Push, Api.Deliver, sink.subscriptionId, body.parts, body.flags);
         return this.socket.writableLength < MAX_PUSH_BUFFER_BYTES;
       },
       whenWritable: (resume) => {
@@ -204,10 +217,11 @@ export class Connection implements Session {
     this.members.delete(memberId);
   }
 
-  subscription(memberId: string, correlationId: number): void {
+  subscription(memberId: string, correlationId: number, runs: boolean): void {
     const sink = this.members.get(memberId);
     if (sink === undefined) throw new DepotError('NOT_GROUP_MEMBER', `member '${memberId}' did not join on this connection`);
     sink.subscriptionId = correlationId;
+    sink.subscriptionFlags = runs ? DELIVERY_RUNS : 0;
   }
 
   private closed(): void {

@@ -3,7 +3,7 @@
 // beyond what `Session` exposes.
 import { DepotError } from '../../util/errors.js';
 import { Api } from '../../protocol/native/apis.js';
-import { decodeCommitRequest, decodeCreditRequest, decodeFetchRequest, encodeCommitOutcomes, encodeDelivery } from '../../protocol/native/consume.js';
+import { decodeCommitRequest, decodeCreditRequest, decodeFetchRequest, DELIVERY_RUNS, encodeCommitOutcomes, encodeDelivery, encodeDeliveryRuns, type Delivery } from '../../protocol/native/consume.js';
 import { decodeGroupKey, decodeResetRequest, encodeGroupDescription, encodeGroupList, encodeOffsets } from '../../protocol/native/group-admin.js';
 import { decodeGetMessage, decodeKeyQuery, decodeTimeQuery, encodeStoredMessage, encodeStoredMessages } from '../../protocol/native/lookup.js';
 import { decodeJoinRequest, decodeMemberId, encodeJoinResponse, encodeU32 } from '../../protocol/native/membership.js';
@@ -25,11 +25,24 @@ export interface Session {
   /** Remembers a member joined through this connection (it leaves when the connection closes). */
   own(memberId: string, sink: MemberSink): void;
   disown(memberId: string): void;
-  /** Tags later deliveries of a subscription with this request's correlation id. */
-  subscription(memberId: string, correlationId: number): void;
+  /** Tags later deliveries of a subscription with this request's correlation id, in runs if `runs`. */
+  subscription(memberId: string, correlationId: number, runs: boolean): void;
 }
 
-export type Handler = (s: QueueServices, session: Session, body: Buffer, frame: Frame) => Buffer | Promise<Buffer>;
+/** A response body written as parts, in order, under frame flags (a Delivery in runs). */
+export interface Parts {
+  parts: Buffer[];
+  flags: number;
+}
+
+export type Reply = Buffer | Parts;
+
+export type Handler = (s: QueueServices, session: Session, body: Buffer, frame: Frame) => Reply | Promise<Reply>;
+
+/** A Delivery in the layout its requester asked for (the DELIVERY_RUNS flag of `requestFlags`). */
+export function deliveryReply(d: Delivery, requestFlags: number): Reply {
+  return (requestFlags & DELIVERY_RUNS) !== 0 ? { parts: encodeDeliveryRuns(d), flags: DELIVERY_RUNS } : encodeDelivery(d);
+}
 
 const topicHandlers: Array<[number, Handler]> = [
   [Api.CreateTopic, async (s, _session, body) => {
@@ -80,15 +93,15 @@ const memberHandlers: Array<[number, Handler]> = [
     session.disown(memberId);
     return EMPTY;
   }],
-  [Api.Fetch, async (s, _session, body) => {
+  [Api.Fetch, async (s, _session, body, { flags }) => {
     const req = decodeFetchRequest(body);
     const { broker, coordinator } = s.memberParts(req.memberId);
-    const { topic, messages, scanned } = await coordinator.fetch(req.memberId, req.maxMessages, req.maxWaitMs);
-    return encodeDelivery({ brokerGroup: broker.brokerGroup, topic, messages, scanned });
+    const { topic, runs, scanned } = await coordinator.fetch(req.memberId, req.maxMessages, req.maxWaitMs);
+    return deliveryReply({ brokerGroup: broker.brokerGroup, topic, runs, scanned }, flags);
   }],
-  [Api.Subscribe, (s, session, body, { correlationId }) => {
+  [Api.Subscribe, (s, session, body, { correlationId, flags }) => {
     const req = decodeCreditRequest(body);
-    session.subscription(req.memberId, correlationId);
+    session.subscription(req.memberId, correlationId, (flags & DELIVERY_RUNS) !== 0);
     s.memberParts(req.memberId).coordinator.subscribe(req.memberId, req.credits);
     return EMPTY;
   }],

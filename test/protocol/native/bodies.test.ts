@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeCommitRequest, decodeDelivery, encodeCommitRequest, encodeDelivery } from '../../../src/protocol/native/consume.js';
+import { decodeCommitRequest, decodeDelivery, DELIVERY_RUNS, encodeCommitRequest, encodeDelivery, encodeDeliveryRuns, type Delivery } from '../../../src/protocol/native/consume.js';
 import { decodeError, encodeError } from '../../../src/protocol/native/error-body.js';
 import { decodeGroupDescription, decodeResetRequest, encodeGroupDescription, encodeResetRequest } from '../../../src/protocol/native/group-admin.js';
 import { decodeAssignment, decodeJoinRequest, encodeAssignment, encodeJoinRequest, type JoinRequest } from '../../../src/protocol/native/membership.js';
 import { formatMessageId, parseMessageId } from '../../../src/protocol/native/message-id.js';
 import { decodeProduceRequest, encodeProduceHead } from '../../../src/protocol/native/produce.js';
+import { BATCH_HEADER_BYTES, decodeRecord, encodeBatch } from '../../../src/protocol/native/record-batch.js';
 import { decodeTopicDescription, encodeTopicDescription } from '../../../src/protocol/native/topics.js';
 import { DepotError, isDepotError } from '../../../src/util/errors.js';
 
@@ -18,8 +19,6 @@ test('bodies round-trip', () => {
   assert.deepEqual(decodeAssignment(encodeAssignment(a)), a);
   const c = { memberId: 'm', offsets: [{ queue: 1, offset: 2 ** 40 }] };
   assert.deepEqual(decodeCommitRequest(encodeCommitRequest(c)), c);
-  const d = { brokerGroup: 1, topic: 't', messages: [{ queue: 2, offset: 5, storeTimestamp: 9, logIndex: 11, position: 40, record: Buffer.from('rec') }], scanned: [{ queue: 2, next: 6 }] };
-  assert.deepEqual(decodeDelivery(encodeDelivery(d)), d);
   const topic = { name: 't', queues: 2, retentionMs: 1000, maxMessageBytes: 10, flush: 'async' as const, createdAt: 5, brokerGroup: 1 };
   const td = { topic, queues: [{ startOffset: 0, endOffset: 3, lastStoreTimestamp: 4 }, { startOffset: 0, endOffset: 0, lastStoreTimestamp: 0 }] };
   assert.deepEqual(decodeTopicDescription(encodeTopicDescription(td)), td);
@@ -38,9 +37,45 @@ test('bodies round-trip', () => {
   assert.deepEqual(parseMessageId(formatMessageId(loc)), loc);
 });
 
+/** Three records of one batch as one run, and a run of one from another. */
+function delivery(): Delivery {
+  const batch = encodeBatch([{ body: 'a' }, { key: 'k', tag: 't', headers: { h: 'v' }, body: 'bb' }, { body: 'ccc' }], 7);
+  const other = encodeBatch([{ body: 'z' }], 8);
+  return {
+    brokerGroup: 1,
+    topic: 't',
+    runs: [
+      { queue: 2, offset: 5, count: 3, storeTimestamp: 9, logIndex: 11, position: 40 + BATCH_HEADER_BYTES, records: batch.subarray(BATCH_HEADER_BYTES) },
+      { queue: 3, offset: 0, count: 1, storeTimestamp: 10, logIndex: 12, position: 50, records: other.subarray(BATCH_HEADER_BYTES) },
+    ],
+    scanned: [{ queue: 2, next: 9 }, { queue: 3, next: 1 }],
+  };
+}
+
+test('a Delivery in runs round-trips; the legacy layout carries the same messages one run each', () => {
+  const d = delivery();
+  assert.deepEqual(decodeDelivery(Buffer.concat(encodeDeliveryRuns(d)), DELIVERY_RUNS), d);
+  const legacy = decodeDelivery(encodeDelivery(d), 0);
+  assert.deepEqual(legacy.scanned, d.scanned);
+  assert.deepEqual(
+    legacy.runs.map((r) => [r.queue, r.offset, r.count, r.storeTimestamp, r.logIndex, r.position, decodeRecord(r.records).body.toString()]),
+    [[2, 5, 1, 9, 11, 50, 'a'], [2, 6, 1, 9, 11, 70, 'bb'], [2, 7, 1, 9, 11, 105, 'ccc'], [3, 0, 1, 10, 12, 50, 'z']],
+  );
+  // The records travel as views of the stored bytes, not copies.
+  assert.ok(encodeDeliveryRuns(d).includes(d.runs[0]!.records));
+});
+
+test('a run whose records do not match its count is MALFORMED_FRAME', () => {
+  const d = delivery();
+  d.runs[0]!.count = 2;
+  assert.throws(() => decodeDelivery(Buffer.concat(encodeDeliveryRuns(d)), DELIVERY_RUNS), (e) => isDepotError(e, 'MALFORMED_FRAME'));
+  d.runs[0]!.count = 4;
+  assert.throws(() => decodeDelivery(Buffer.concat(encodeDeliveryRuns(d)), DELIVERY_RUNS), (e) => isDepotError(e, 'MALFORMED_FRAME'));
+});
+
 test('any truncation of a body is MALFORMED_FRAME, never a crash or an over-read', () => {
-  const bodies = [encodeJoinRequest(join), encodeCommitRequest({ memberId: 'm', offsets: [{ queue: 1, offset: 2 }] })];
-  const decoders = [decodeJoinRequest, decodeCommitRequest];
+  const bodies = [encodeJoinRequest(join), encodeCommitRequest({ memberId: 'm', offsets: [{ queue: 1, offset: 2 }] }), Buffer.concat(encodeDeliveryRuns(delivery())), encodeDelivery(delivery())];
+  const decoders = [decodeJoinRequest, decodeCommitRequest, (b: Buffer) => decodeDelivery(b, DELIVERY_RUNS), (b: Buffer) => decodeDelivery(b, 0)];
   bodies.forEach((body, i) => {
     for (let n = 0; n < body.length; n++) {
       assert.throws(() => decoders[i]!(Buffer.from(body.subarray(0, n))), (e) => isDepotError(e, 'MALFORMED_FRAME'));
@@ -51,7 +86,9 @@ test('any truncation of a body is MALFORMED_FRAME, never a crash or an over-read
 test('random bytes never escape as anything but a DepotError', () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
-      for (const decode of [decodeJoinRequest, decodeCommitRequest, decodeDelivery, decodeGroupDescription, decodeResetRequest, decodeTopicDescription]) {
+      const runs = (b: Buffer) => decodeDelivery(b, DELIVERY_RUNS);
+      const legacy = (b: Buffer) => decodeDelivery(b, 0);
+      for (const decode of [decodeJoinRequest, decodeCommitRequest, runs, legacy, decodeGroupDescription, decodeResetRequest, decodeTopicDescription]) {
         try {
           decode(Buffer.from(bytes));
         } catch (e) {
