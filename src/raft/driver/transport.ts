@@ -64,16 +64,20 @@ class PeerLink {
     const s = this.socket!;
     if (s.writableLength + bytes > this.t.maxQueueBytes) return false;
     if (!this.corked) {
-      // Everything sent in this turn leaves in one write.
+      // Everything sent in this turn leaves in one write, unless flushed earlier.
       this.corked = true;
       s.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        s.uncork();
-      });
+      process.nextTick(() => this.flush());
     }
     for (const piece of frame) s.write(piece);
     return true;
+  }
+
+  /** Writes what this turn queued now. */
+  flush(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket?.uncork();
   }
 
   /** Resolves once the socket has room again (for bulk snapshot data); rejects when it breaks. */
@@ -259,6 +263,14 @@ export class RaftTransport {
     const ok = this.link(to).send(encodeMessagesFrame(Buffer.from(group, 'utf8'), msgs, this.sharedEntries()));
     if (!ok) this.handler.onUnreachable(to);
     return ok;
+  }
+
+  /**
+   * Writes the frames queued in this turn now instead of at its end: a leader's appends leave
+   * before it spends the rest of the turn on its own log write and on applying.
+   */
+  flush(): void {
+    for (const l of this.links.values()) l.flush();
   }
 
   /** Sends one snapshot chunk, waiting while the connection is congested. */
