@@ -22,7 +22,7 @@ import type { RetentionPolicy } from '../../log/retention.js';
 import type { GroupLog } from './log-store.js';
 import { SnapshotReceiver, streamSnapshot } from './snapshot-transfer.js';
 import { pruneSnapshots, readSnapshot, snapshotFileName, SnapshotWriter, verifySnapshot } from './snapshots.js';
-import { CommitNews } from './commit-news.js';
+import { coalesceAcks, CommitNews } from './outgoing.js';
 import { DurableStorage } from './storage.js';
 import type { SnapshotChunk } from './wire.js';
 
@@ -102,7 +102,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private readWaiting: PendingRead[] = [];
   private nextReadId = 1;
   private scheduled = false;
-  /** Appends without entries held for a turn (commit-news.ts), and when to send them. */
+  /** Appends without entries held for a turn (outgoing.ts), and when to send them. */
   private readonly commitNews = new CommitNews();
   private releaseScheduled = false;
   private releaseAfterProcess = false;
@@ -627,21 +627,6 @@ export class RaftGroup<R = unknown> implements Group<R> {
     this.reads.clear();
     this.readWaiting = [];
   }
-}
-
-/**
- * One peer's messages, with acknowledgements of appends folded into the highest when they are
- * all there is: the leader takes an acknowledgement of index i as covering every append up to i
- * (all are durable here by now), so the lower ones only cost it work.
- */
-function coalesceAcks(list: Message[]): Message[] {
-  if (list.length < 2) return list;
-  let best = list[0]!;
-  for (const m of list) {
-    if (m.type !== MessageType.AppResp || m.reject || m.term !== best.term) return list;
-    if (m.index > best.index) best = m;
-  }
-  return [best];
 }
 
 function initialRecord(bootstrap: Record<number, string> | undefined): SnapshotRecord {

@@ -1,6 +1,7 @@
-// A leader's appends without entries (commit news, probes) held back for one event-loop turn.
+// Messages a group sends, trimmed of what the receiver would only spend work on.
 //
-// When a leader commits, the core tells every follower at once with an append that carries no
+// CommitNews: a leader's appends without entries (commit news, probes) held back for one
+// event-loop turn. When a leader commits, the core tells every follower at once with an append that carries no
 // entries. Under load the callers whose proposals just committed propose again in the same
 // turn, and the append of those entries, one turn later, carries the same commit index: sent
 // alone, the news costs each follower a wake-up, a Ready and an acknowledgement, and the
@@ -44,4 +45,19 @@ export class CommitNews {
     this.held.clear();
     return out;
   }
+}
+
+/**
+ * One peer's messages, with acknowledgements of appends folded into the highest when they are
+ * all there is: the leader takes an acknowledgement of index i as covering every append up to i
+ * (all of them are durable here by the time any is sent), so the lower ones only cost it work.
+ */
+export function coalesceAcks(list: Message[]): Message[] {
+  if (list.length < 2) return list;
+  let best = list[0]!;
+  for (const m of list) {
+    if (m.type !== MessageType.AppResp || m.reject || m.term !== best.term) return list;
+    if (m.index > best.index) best = m;
+  }
+  return [best];
 }
