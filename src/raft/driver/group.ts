@@ -377,12 +377,13 @@ export class RaftGroup<R = unknown> implements Group<R> {
 
   private handleReady(rd: Ready): void {
     if (rd.softState) this.leadershipMayHaveChanged(rd.softState.role === StateRole.Leader);
-    // Messages first, and written at once: a leader's appends reach the followers (whose disk
-    // writes are on the commit path) before it spends the turn on its own write and on applying.
+    // Messages first, and written at once when work follows: a leader's appends reach the
+    // followers (whose disk writes are on the commit path) before it spends the turn on its own
+    // write and on applying. Otherwise they leave at the end of the turn with other groups'.
     const now = this.commitNews.filter(rd.messages);
     if (now.length > 0) {
       this.sendAll(now);
-      this.o.transport.flush();
+      if (rd.entries.length > 0 || rd.committed.length > 0) this.o.transport.flush();
     }
     this.scheduleCommitNews();
     const work: Promise<void>[] = [];
