@@ -127,6 +127,7 @@ class PeerLink {
     this.socket?.destroy();
     this.socket = undefined;
     this.connected = false;
+    this.corked = false;
     this.pending = [];
     this.pendingBytes = 0;
     this.t.reportUnreachable(this.nodeId);
