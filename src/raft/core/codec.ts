@@ -30,14 +30,31 @@ function confBytes(c: ConfState): number {
 }
 
 export function encodedMessageBytes(m: Message): number {
-  let n = HEADER_BYTES + 4;
-  if (m.snapshot) n += 16 + confBytes(m.snapshot.conf);
-  for (const e of m.entries) n += ENTRY_HEADER_BYTES + e.payload.length;
+  return encodedHeadBytes(m) + encodedEntriesBytes(m.entries);
+}
+
+/** Bytes of a message up to and including its entry count (everything but the entries). */
+export function encodedHeadBytes(m: Message): number {
+  return HEADER_BYTES + 4 + (m.snapshot ? 16 + confBytes(m.snapshot.conf) : 0);
+}
+
+export function encodedEntriesBytes(ents: readonly Entry[]): number {
+  let n = 0;
+  for (const e of ents) n += ENTRY_HEADER_BYTES + e.payload.length;
   return n;
 }
 
 /** Writes `m` at `o` in `b` (sized by encodedMessageBytes); returns the offset after it. */
 export function encodeMessageInto(m: Message, b: Buffer, o: number): number {
+  return encodeEntriesInto(m.entries, b, encodeMessageHeadInto(m, b, o));
+}
+
+/**
+ * Writes `m` without its entries (sized by encodedHeadBytes); its entries must follow, as
+ * written by encodeEntriesInto. Split so that one encoding of entries can follow the heads of
+ * several messages (the same append to several followers).
+ */
+export function encodeMessageHeadInto(m: Message, b: Buffer, o: number): number {
   b.writeUInt8(m.type, o);
   b.writeUInt32BE(m.from, o + 1);
   b.writeUInt32BE(m.to, o + 5);
@@ -50,16 +67,19 @@ export function encodeMessageInto(m: Message, b: Buffer, o: number): number {
   o = putU64(b, m.context, o);
   if (m.snapshot) o = encodeSnapshotMeta(m.snapshot, b, o);
   b.writeUInt32BE(m.entries.length, o);
-  o += 4;
-  for (const e of m.entries) {
+  return o + 4;
+}
+
+/** Writes `ents` at `o` in `b` (sized by encodedEntriesBytes); returns the offset after them. */
+export function encodeEntriesInto(ents: readonly Entry[], b: Buffer, o: number): number {
+  for (const e of ents) {
     o = putU64(b, e.index, o);
     o = putU64(b, e.term, o);
     o = putU64(b, e.timestamp, o);
     b.writeUInt8(e.type, o);
     b.writeUInt32BE(e.payload.length, o + 1);
     o += 5;
-    e.payload.copy(b, o);
-    o += e.payload.length;
+    o += e.payload.copy(b, o);
   }
   return o;
 }

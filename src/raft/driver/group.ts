@@ -8,7 +8,7 @@
 // says so (fdatasync'ed in `sync` mode, written to the OS in `async` mode).
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { assert } from '../../util/assert.js';
+import { assert, AssertionError } from '../../util/assert.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { DepotError, isDepotError } from '../../util/errors.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
@@ -22,6 +22,7 @@ import type { RetentionPolicy } from '../../log/retention.js';
 import type { GroupLog } from './log-store.js';
 import { SnapshotReceiver, streamSnapshot } from './snapshot-transfer.js';
 import { pruneSnapshots, readSnapshot, snapshotFileName, SnapshotWriter, verifySnapshot } from './snapshots.js';
+import { coalesceAcks, CommitNews } from './outgoing.js';
 import { DurableStorage } from './storage.js';
 import type { SnapshotChunk } from './wire.js';
 
@@ -40,6 +41,8 @@ export interface OpenLogOptions extends LogTuning {
 /** What a group needs from the node: sending, and the shared address book. */
 export interface GroupTransport {
   send(to: number, group: string, msgs: readonly Message[]): boolean;
+  /** Writes what was sent in this event-loop turn now (sends are otherwise written at its end). */
+  flush(): void;
   sendSnapshotChunk(chunk: SnapshotChunk): Promise<void>;
   addressOf(nodeId: number): string | undefined;
   learnAddress(nodeId: number, address: string): void;
@@ -99,6 +102,10 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private readWaiting: PendingRead[] = [];
   private nextReadId = 1;
   private scheduled = false;
+  /** Appends without entries held for a turn (outgoing.ts), and when to send them. */
+  private readonly commitNews = new CommitNews();
+  private releaseScheduled = false;
+  private releaseAfterProcess = false;
   private persistChain: Promise<void> = Promise.resolve();
   /** Hard state writes go one after another (they replace one file). */
   private hardChain: Promise<void> = Promise.resolve();
@@ -348,10 +355,37 @@ export class RaftGroup<R = unknown> implements Group<R> {
     if (this.failure || this.closed) return;
     for (let n = 0; n < MAX_READIES_PER_TURN && this.raw.hasReady(); n++) this.handleReady(this.raw.ready());
     if (this.raw.hasReady()) this.schedule();
+    if (this.releaseAfterProcess) {
+      this.releaseAfterProcess = false;
+      this.sendAll(this.commitNews.take());
+    }
+  }
+
+  /** Sends the held commit news in the next turn, unless that turn's Ready carries it. */
+  private scheduleCommitNews(): void {
+    if (this.releaseScheduled || this.commitNews.size === 0) return;
+    this.releaseScheduled = true;
+    setImmediate(() => {
+      this.releaseScheduled = false;
+      if (this.failure || this.closed) return;
+      // A Ready queued for this turn (typically the proposals of the callers whose entries
+      // just committed) runs right after this callback: it sends or supersedes the news.
+      if (this.scheduled) this.releaseAfterProcess = true;
+      else this.sendAll(this.commitNews.take());
+    });
   }
 
   private handleReady(rd: Ready): void {
     if (rd.softState) this.leadershipMayHaveChanged(rd.softState.role === StateRole.Leader);
+    // Messages first, and written at once when work follows: a leader's appends reach the
+    // followers (whose disk writes are on the commit path) before it spends the turn on its own
+    // write and on applying. Otherwise they leave at the end of the turn with other groups'.
+    const now = this.commitNews.filter(rd.messages);
+    if (now.length > 0) {
+      this.sendAll(now);
+      if (rd.entries.length > 0 || rd.committed.length > 0) this.o.transport.flush();
+    }
+    this.scheduleCommitNews();
     const work: Promise<void>[] = [];
     if (rd.hardState && (rd.hardState.term !== this.lastHard.term || rd.hardState.vote !== this.lastHard.vote)) {
       this.lastHard = { term: rd.hardState.term, vote: rd.hardState.vote };
@@ -365,11 +399,10 @@ export class RaftGroup<R = unknown> implements Group<R> {
       work.push(this.installing);
     }
     if (rd.entries.length > 0) work.push(this.appendAfterInstall(rd));
-    this.sendAll(rd.messages);
-    this.apply(rd.committed);
-    for (const r of rd.readStates) this.readConfirmed(r.id, r.index);
-    for (const id of rd.droppedReads) this.readDropped(id);
-    if (rd.snapshotWanted) this.maybeSnapshot(true);
+    // After a microtask: the log starts the write of the entries appended above in one (queued
+    // first), so applying the previous commit does not hold back a follower's disk write, on
+    // which the leader's next commit waits. Still before this Ready's advance (queued later).
+    queueMicrotask(() => this.applyReady(rd));
     this.persistChain = this.persistChain
       .then(() => Promise.all(work))
       .then(() => {
@@ -379,6 +412,13 @@ export class RaftGroup<R = unknown> implements Group<R> {
         this.process();
       })
       .catch((err) => this.fail(err));
+  }
+
+  private applyReady(rd: Ready): void {
+    this.apply(rd.committed);
+    for (const r of rd.readStates) this.readConfirmed(r.id, r.index);
+    for (const id of rd.droppedReads) this.readDropped(id);
+    if (rd.snapshotWanted) this.maybeSnapshot(true);
   }
 
   private appendAfterInstall(rd: Ready): Promise<void> {
@@ -398,7 +438,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
       if (list === undefined) byPeer.set(m.to, [m]);
       else list.push(m);
     }
-    for (const [to, list] of byPeer) this.o.transport.send(to, this.id, list);
+    for (const [to, list] of byPeer) this.o.transport.send(to, this.id, coalesceAcks(list));
   }
 
   private leadershipMayHaveChanged(isLeader: boolean): void {
@@ -411,7 +451,8 @@ export class RaftGroup<R = unknown> implements Group<R> {
 
   private apply(ents: readonly Entry[]): void {
     for (const e of ents) {
-      assert(e.index === this.applied + 1, `group ${this.id}: applying ${e.index} after ${this.applied}`);
+      // Not assert(): its message would be built for every entry applied.
+      if (e.index !== this.applied + 1) throw new AssertionError(`group ${this.id}: applying ${e.index} after ${this.applied}`);
       let result: R | undefined;
       let error: Error | undefined;
       if (e.type === EntryType.Command) {

@@ -101,6 +101,10 @@ export class RaftHost implements GroupTransport {
     return this.transport.send(to, group, msgs);
   }
 
+  flush(): void {
+    this.transport.flush();
+  }
+
   sendSnapshotChunk(chunk: SnapshotChunk): Promise<void> {
     return this.transport.sendSnapshotChunk(chunk);
   }

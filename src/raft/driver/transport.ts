@@ -6,7 +6,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { DepotError } from '../../util/errors.js';
 import { encodeFrame, FrameDecoder, FrameKind, type Frame } from '../../protocol/native/frame.js';
 import type { Message } from '../core/types.js';
-import { decodeHello, decodeMessages, decodeSnapshotChunk, encodeHello, encodeMessages, encodeSnapshotChunk, RaftApi, type SnapshotChunk } from './wire.js';
+import { decodeHello, decodeMessages, decodeSnapshotChunk, encodeHello, encodeMessagesFrame, encodeSnapshotChunk, RaftApi, SharedEntries, type SnapshotChunk } from './wire.js';
 
 export interface TransportHandler {
   onMessages(group: string, messages: Message[]): void;
@@ -36,7 +36,8 @@ const SNAPSHOT_HIGH_WATER = 4 << 20;
 class PeerLink {
   private socket: Socket | undefined;
   private connected = false;
-  private pending: Buffer[] = [];
+  /** Frames queued while connecting, each as the pieces of one write. */
+  private pending: (readonly Buffer[])[] = [];
   private pendingBytes = 0;
   private backoffMs = RECONNECT_MIN_MS;
   private timer: NodeJS.Timeout | undefined;
@@ -48,29 +49,35 @@ class PeerLink {
     readonly nodeId: number,
   ) {}
 
-  /** Queues a frame; false when it was dropped. */
-  send(frame: Buffer): boolean {
+  /** Queues a frame (given as its pieces); false when it was dropped, as a whole. */
+  send(frame: readonly Buffer[]): boolean {
     if (this.closed) return false;
+    let bytes = 0;
+    for (const piece of frame) bytes += piece.length;
     if (!this.connected) {
-      if (this.pendingBytes + frame.length > this.t.maxQueueBytes) return false;
+      if (this.pendingBytes + bytes > this.t.maxQueueBytes) return false;
       this.pending.push(frame);
-      this.pendingBytes += frame.length;
+      this.pendingBytes += bytes;
       this.connect();
       return true;
     }
     const s = this.socket!;
-    if (s.writableLength + frame.length > this.t.maxQueueBytes) return false;
+    if (s.writableLength + bytes > this.t.maxQueueBytes) return false;
     if (!this.corked) {
-      // Everything sent in this turn leaves in one write.
+      // Everything sent in this turn leaves in one write, unless flushed earlier.
       this.corked = true;
       s.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        s.uncork();
-      });
+      process.nextTick(() => this.flush());
     }
-    s.write(frame);
+    for (const piece of frame) s.write(piece);
     return true;
+  }
+
+  /** Writes what this turn queued now. */
+  flush(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket?.uncork();
   }
 
   /** Resolves once the socket has room again (for bulk snapshot data); rejects when it breaks. */
@@ -120,6 +127,7 @@ class PeerLink {
     this.socket?.destroy();
     this.socket = undefined;
     this.connected = false;
+    this.corked = false;
     this.pending = [];
     this.pendingBytes = 0;
     this.t.reportUnreachable(this.nodeId);
@@ -147,6 +155,7 @@ export class RaftTransport {
   private readonly inbound = new Set<Socket>();
   private server: Server | undefined;
   private boundAddress = '';
+  private shared: SharedEntries | undefined;
 
   private constructor(
     private readonly opts: TransportOptions,
@@ -228,6 +237,18 @@ export class RaftTransport {
     this.handler.onUnreachable(nodeId);
   }
 
+  /**
+   * Entries encoded in this turn: the appends a leader sends its followers in one Ready share
+   * one encoding. Dropped at the end of the turn, when the corked sockets have taken the frames.
+   */
+  private sharedEntries(): SharedEntries {
+    if (this.shared === undefined) {
+      this.shared = new SharedEntries();
+      process.nextTick(() => (this.shared = undefined));
+    }
+    return this.shared;
+  }
+
   private link(to: number): PeerLink {
     let l = this.links.get(to);
     if (l === undefined) {
@@ -240,15 +261,23 @@ export class RaftTransport {
   /** Sends a group's messages for one peer in one frame. False when dropped. */
   send(to: number, group: string, msgs: readonly Message[]): boolean {
     if (msgs.length === 0) return true;
-    const ok = this.link(to).send(encodeFrame(FrameKind.Request, RaftApi.Messages, 0, encodeMessages(group, msgs)));
+    const ok = this.link(to).send(encodeMessagesFrame(Buffer.from(group, 'utf8'), msgs, this.sharedEntries()));
     if (!ok) this.handler.onUnreachable(to);
     return ok;
+  }
+
+  /**
+   * Writes the frames queued in this turn now instead of at its end: a leader's appends leave
+   * before it spends the rest of the turn on its own log write and on applying.
+   */
+  flush(): void {
+    for (const l of this.links.values()) l.flush();
   }
 
   /** Sends one snapshot chunk, waiting while the connection is congested. */
   async sendSnapshotChunk(chunk: SnapshotChunk): Promise<void> {
     const l = this.link(chunk.to);
-    if (!l.send(encodeFrame(FrameKind.Request, RaftApi.SnapshotChunk, 0, encodeSnapshotChunk(chunk)))) {
+    if (!l.send([encodeFrame(FrameKind.Request, RaftApi.SnapshotChunk, 0, encodeSnapshotChunk(chunk))])) {
       throw new DepotError('CONNECTION_CLOSED', `snapshot chunk to node ${chunk.to} dropped`);
     }
     await l.drained();

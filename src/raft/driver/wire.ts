@@ -7,8 +7,9 @@
 //   0xF002 snapshot   := groupLength u16 | group UTF-8 | from u32 | to u32 | term u64
 //                        | meta (codec.ts) | offset u64 | last u8 | data
 import { DepotError } from '../../util/errors.js';
-import { decodeMessage, decodeSnapshotMeta, encodeMessageInto, encodedMessageBytes, encodeSnapshotMeta, snapshotMetaBytes } from '../core/codec.js';
-import type { Message, SnapshotMeta } from '../core/types.js';
+import { encodeFrameHeader, FRAME_HEADER_BYTES, FrameKind } from '../../protocol/native/frame.js';
+import { decodeMessage, decodeSnapshotMeta, encodedEntriesBytes, encodedHeadBytes, encodeEntriesInto, encodeMessageHeadInto, encodeSnapshotMeta, snapshotMetaBytes } from '../core/codec.js';
+import type { Entry, Message, SnapshotMeta } from '../core/types.js';
 
 export const RaftApi = {
   Hello: 0xf000,
@@ -21,10 +22,13 @@ export const RAFT_API_LAST = 0xf0ff;
 
 const TWO32 = 0x1_0000_0000;
 
-function putGroup(group: Buffer, b: Buffer): number {
-  b.writeUInt16BE(group.length, 0);
-  group.copy(b, 2);
-  return 2 + group.length;
+/** Encoded entry runs remembered by one SharedEntries (a few followers, a few appends each). */
+const MAX_SHARED_RUNS = 64;
+
+function putGroup(group: Buffer, b: Buffer, o: number): number {
+  b.writeUInt16BE(group.length, o);
+  group.copy(b, o + 2);
+  return o + 2 + group.length;
 }
 
 function getGroup(b: Buffer): { group: string; next: number } {
@@ -45,16 +49,53 @@ export function decodeHello(b: Buffer): number {
   return b.readUInt32BE(0);
 }
 
-export function encodeMessages(group: string, msgs: readonly Message[]): Buffer {
-  const g = Buffer.from(group, 'utf8');
-  let size = 2 + g.length + 4;
-  for (const m of msgs) size += encodedMessageBytes(m);
-  const b = Buffer.allocUnsafe(size);
-  let o = putGroup(g, b);
-  b.writeUInt32BE(msgs.length, o);
+/**
+ * Entries encoded once for several messages: a leader sends the same append to every follower
+ * that is at the same point, and each frame then holds (a reference to) the same bytes instead
+ * of a copy per follower. A run is recognised by its first and last entry objects and its
+ * length: runs are contiguous slices of one log and entries are never modified, so equal ends
+ * mean equal runs. The owner drops it once the sends it serves are written (one event-loop
+ * turn), which also bounds what it holds.
+ */
+export class SharedEntries {
+  private runs: { first: Entry; last: Entry; count: number; bytes: Buffer }[] = [];
+
+  encoded(ents: readonly Entry[]): Buffer {
+    const first = ents[0]!;
+    const last = ents[ents.length - 1]!;
+    for (const r of this.runs) if (r.first === first && r.last === last && r.count === ents.length) return r.bytes;
+    const bytes = Buffer.allocUnsafe(encodedEntriesBytes(ents));
+    encodeEntriesInto(ents, bytes, 0);
+    if (this.runs.length < MAX_SHARED_RUNS) this.runs.push({ first, last, count: ents.length, bytes });
+    return bytes;
+  }
+}
+
+/**
+ * One messages frame (native-protocol header included) as the pieces of one vectored write:
+ * the message heads are encoded into one buffer, each message's entries come from `shared`.
+ */
+export function encodeMessagesFrame(group: Buffer, msgs: readonly Message[], shared: SharedEntries): Buffer[] {
+  let headBytes = FRAME_HEADER_BYTES + 2 + group.length + 4;
+  for (const m of msgs) headBytes += encodedHeadBytes(m);
+  const head = Buffer.allocUnsafe(headBytes);
+  let o = putGroup(group, head, FRAME_HEADER_BYTES);
+  head.writeUInt32BE(msgs.length, o);
   o += 4;
-  for (const m of msgs) o = encodeMessageInto(m, b, o);
-  return b;
+  const pieces: Buffer[] = [];
+  let bodyBytes = headBytes - FRAME_HEADER_BYTES;
+  let start = 0;
+  for (const m of msgs) {
+    o = encodeMessageHeadInto(m, head, o);
+    if (m.entries.length === 0) continue;
+    const ents = shared.encoded(m.entries);
+    pieces.push(head.subarray(start, o), ents);
+    bodyBytes += ents.length;
+    start = o;
+  }
+  if (start < o) pieces.push(head.subarray(start, o));
+  encodeFrameHeader(head, 0, FrameKind.Request, 0, RaftApi.Messages, 0, bodyBytes);
+  return pieces;
 }
 
 export function decodeMessages(b: Buffer): { group: string; messages: Message[] } {
@@ -86,7 +127,7 @@ export interface SnapshotChunk {
 export function encodeSnapshotChunk(c: SnapshotChunk): Buffer {
   const g = Buffer.from(c.group, 'utf8');
   const b = Buffer.allocUnsafe(2 + g.length + 16 + snapshotMetaBytes(c.meta) + 9 + c.data.length);
-  let o = putGroup(g, b);
+  let o = putGroup(g, b, 0);
   b.writeUInt32BE(c.from, o);
   b.writeUInt32BE(c.to, o + 4);
   b.writeUInt32BE(Math.floor(c.term / TWO32), o + 8);
