@@ -80,3 +80,26 @@ test('truncate suffix into an earlier segment, prefix, reset, all survive reopen
     cleanup();
   }
 });
+
+test('positions are observable: written moves with an append, durable with a sync, both back with a truncation', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const log = await Log.open({ dir, flush: { mode: 'interval', intervalMs: 60_000 } });
+    const seen: Array<[number, number]> = [];
+    const stop = log.onPositions((p) => seen.push([p.writtenIndex, p.durableIndex]));
+    await log.append(makeEntries(1, 5));
+    assert.deepEqual(seen.at(-1), [5, 0]);
+    await log.sync();
+    assert.deepEqual(seen.at(-1), [5, 5]);
+    await log.truncateSuffix(3);
+    assert.deepEqual(log.positions(), { firstIndex: 1, lastIndex: 2, writtenIndex: 2, durableIndex: 2 });
+    assert.deepEqual(seen.at(-1), [2, 2]);
+    stop();
+    const count = seen.length;
+    await log.append(makeEntries(3, 1));
+    assert.equal(seen.length, count, 'an unsubscribed listener hears nothing');
+    await log.close();
+  } finally {
+    cleanup();
+  }
+});
