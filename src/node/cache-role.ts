@@ -4,8 +4,9 @@
 // every second); `no` — async on a log that never fsyncs (the OS decides).
 import { CacheMachine } from '../cache/machine/machine.js';
 import type { CachePersistence } from '../cache/service.js';
-import { Log } from '../log/log.js';
+import { openFoundationLog } from '../raft/driver/foundation-log.js';
 import type { OpenLogOptions, RaftGroup } from '../raft/driver/group.js';
+import type { GroupLog } from '../raft/driver/log-store.js';
 import type { RaftHost } from '../raft/driver/host.js';
 import { startCache, type RunningCache } from '../server/resp/server.js';
 import type { Logger } from '../util/logger.js';
@@ -20,9 +21,8 @@ export interface CacheRole {
 }
 
 /** appendfsync no: the group's log never calls fdatasync; the OS writes pages back when it likes. */
-function openUnsyncedLog(dir: string, o: OpenLogOptions): Promise<Log> {
-  const { durability: _durability, ...tuning } = o;
-  return Log.open({ ...tuning, dir, flush: { mode: 'never' } });
+function openUnsyncedLog(dir: string, o: OpenLogOptions): Promise<GroupLog> {
+  return openFoundationLog(dir, o, { mode: 'never' });
 }
 
 export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: Config, log: Logger): Promise<CacheRole> {
