@@ -18,6 +18,8 @@ const ENTRY = Buffer.alloc(1024, 0x61);
 const CONCURRENCY = [1, 64, 1024];
 const RUN_MS = Number(process.env['BENCH_RUN_MS'] ?? 2000);
 const MAX_PROPOSALS = 200_000;
+/** Load before the measured runs of a group: the followers are fresh processes whose code is not yet optimized. */
+const WARMUP_MS = Math.min(500, RUN_MS / 4);
 const NODE_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'raft', 'helpers', 'node-main.js');
 
 interface Result {
@@ -26,10 +28,10 @@ interface Result {
   p99: number;
 }
 
-async function load(run: (payload: Buffer) => Promise<unknown>, concurrency: number): Promise<Result> {
+async function load(run: (payload: Buffer) => Promise<unknown>, concurrency: number, ms = RUN_MS): Promise<Result> {
   const lat: number[] = [];
   const start = nowMs();
-  const deadline = start + RUN_MS;
+  const deadline = start + ms;
   let issued = 0;
   const worker = async () => {
     while (nowMs() < deadline && issued < MAX_PROPOSALS) {
@@ -66,8 +68,10 @@ async function raftFigures(replicas: number, dir: string): Promise<Result[]> {
       if (Date.now() > deadline) throw new Error('the benchmark node did not become leader');
       await new Promise((r) => setTimeout(r, 20));
     }
+    const propose = (p: Buffer) => group.propose(p).applied;
+    await load(propose, 64, WARMUP_MS);
     const results: Result[] = [];
-    for (const c of CONCURRENCY) results.push(await load((p) => group.propose(p).applied, c));
+    for (const c of CONCURRENCY) results.push(await load(propose, c));
     return results;
   } finally {
     for (const f of followers) f.proc.send({ op: 'exit' });

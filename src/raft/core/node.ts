@@ -61,7 +61,7 @@ export class RawNode {
       r.snapshotWanted ||
       r.log.unstable.nextEntries().length > 0 ||
       r.log.unstable.nextSnapshot() !== undefined ||
-      r.log.nextCommitted(0).length > 0 ||
+      r.log.hasNextCommitted() ||
       r.lead !== this.prevSoft.lead ||
       r.role !== this.prevSoft.role ||
       !sameHardState(hs, this.prevHard)

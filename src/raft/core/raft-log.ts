@@ -178,6 +178,13 @@ export class RaftLog {
     return this.slice(this.applying + 1, hi + 1, maxBytes) ?? [];
   }
 
+  /** Whether nextCommitted would hand out anything, without reading the entries. */
+  hasNextCommitted(): boolean {
+    if (this.unstable.snapshot !== undefined) return false;
+    const hi = Math.min(this.committed, this.stableIndex());
+    return this.applying < hi && this.applying + 1 >= this.firstIndex();
+  }
+
   appliedTo(i: number): void {
     assert(i <= this.committed, `applied ${i} beyond committed ${this.committed}`);
     if (i > this.applied) this.applied = i;

@@ -472,6 +472,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
       this.settleProposal(e, result, error);
     }
     if (ents.length > 0) {
+      this.storage.applied(this.applied);
       this.serveReads();
       this.maybeSnapshot(false);
     }

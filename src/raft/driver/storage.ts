@@ -4,10 +4,13 @@
 import { assert } from '../../util/assert.js';
 import type { Entry, LogStorage, SnapshotMeta } from '../core/types.js';
 import type { GroupLog } from './log-store.js';
+import { RecentEntries } from './recent-entries.js';
 
 export class DurableStorage implements LogStorage {
   private readonly pins = new Map<number, number>();
   private nextPin = 1;
+  /** What was appended and not applied yet, as handed out by the core (recent-entries.ts). */
+  private readonly recent = new RecentEntries();
 
   constructor(
     readonly log: GroupLog,
@@ -32,7 +35,7 @@ export class DurableStorage implements LogStorage {
   }
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    return this.log.entries(lo, hi, maxBytes);
+    return this.recent.entries(lo, hi, maxBytes) ?? this.log.entries(lo, hi, maxBytes);
   }
 
   snapshot(): SnapshotMeta {
@@ -46,13 +49,20 @@ export class DurableStorage implements LogStorage {
     assert(first > this.snap.index && first <= this.log.lastIndex + 1, `append at ${first} after ${this.log.lastIndex}`);
     const cut = first <= this.log.lastIndex ? this.log.truncateSuffix(first) : undefined;
     const written = this.log.append(ents);
+    this.recent.append(ents);
     return cut === undefined ? written : Promise.all([cut, written]).then(() => undefined);
   }
 
   /** A received snapshot replaces the whole log. */
   async install(meta: SnapshotMeta): Promise<void> {
     this.snap = meta;
+    this.recent.clear();
     await this.log.reset(meta.index + 1);
+  }
+
+  /** Entries up to `index` are applied: the core will not ask for them again soon. */
+  applied(index: number): void {
+    this.recent.release(index);
   }
 
   /**
