@@ -7,6 +7,7 @@
 //   snapshot := index u64 | term u64 | voterCount u16 | voter u32* | learnerCount u16 | learner u32*
 //   entry := index u64 | term u64 | timestamp u64 | type u8 | length u32 | payload
 import { DepotError } from '../../util/errors.js';
+import { ByteReader } from './byte-reader.js';
 import { messageTypeName, type ConfState, type Entry, type Message, type MessageType, type SnapshotMeta } from './types.js';
 
 const HEADER_BYTES = 1 + 4 + 4 + 8 * 4 + 1 + 8 + 8;
@@ -103,31 +104,45 @@ export function encodeSnapshotMeta(s: SnapshotMeta, b: Buffer, o: number): numbe
 }
 
 export function decodeSnapshotMeta(b: Buffer, o: number): { meta: SnapshotMeta; next: number } {
-  need(b, o, 20);
-  const index = getU64(b, o);
-  const term = getU64(b, o + 8);
-  o += 16;
-  const lists: number[][] = [];
-  for (let k = 0; k < 2; k++) {
-    need(b, o, 2);
-    const n = b.readUInt16BE(o);
-    o += 2;
-    need(b, o, 4 * n);
-    const ids: number[] = [];
-    for (let i = 0; i < n; i++) ids.push(b.readUInt32BE(o + 4 * i));
-    o += 4 * n;
-    lists.push(ids);
-  }
-  return { meta: { index, term, conf: { voters: lists[0]!, learners: lists[1]! } }, next: o };
+  const r = ByteReader.of(b, o);
+  const meta = readSnapshotMeta(r);
+  return { meta, next: o + r.consumed };
 }
 
-function need(b: Buffer, o: number, n: number): void {
-  if (o + n > b.length) throw new DepotError('MALFORMED_FRAME', `raft message truncated at byte ${o} (needs ${n} more)`);
+export function readSnapshotMeta(r: ByteReader): SnapshotMeta {
+  r.need(16);
+  const index = getU64(r.buf, r.off);
+  const term = getU64(r.buf, r.off + 8);
+  r.skip(16);
+  const lists: number[][] = [];
+  for (let k = 0; k < 2; k++) {
+    r.need(2);
+    const n = r.buf.readUInt16BE(r.off);
+    r.skip(2);
+    r.need(4 * n);
+    const ids: number[] = [];
+    for (let i = 0; i < n; i++) ids.push(r.buf.readUInt32BE(r.off + 4 * i));
+    r.skip(4 * n);
+    lists.push(ids);
+  }
+  return { index, term, conf: { voters: lists[0]!, learners: lists[1]! } };
 }
 
 /** Decodes one message at `o`. Entry payloads are views into `b`: copy them to keep them. */
 export function decodeMessage(b: Buffer, o: number): { message: Message; next: number } {
-  need(b, o, HEADER_BYTES + 4);
+  const r = ByteReader.of(b, o);
+  const message = readMessage(r);
+  return { message, next: o + r.consumed };
+}
+
+/**
+ * Reads one message. Entry payloads are views into the reader's pieces (copies for the few that
+ * straddle two): copy them to keep them beyond the pieces' lifetime.
+ */
+export function readMessage(r: ByteReader): Message {
+  r.need(HEADER_BYTES);
+  const b = r.buf;
+  const o = r.off;
   const type = b.readUInt8(o);
   if (messageTypeName[type] === undefined) throw new DepotError('MALFORMED_FRAME', `unknown raft message type ${type}`);
   const flags = b.readUInt8(o + 41);
@@ -145,28 +160,25 @@ export function decodeMessage(b: Buffer, o: number): { message: Message; next: n
     snapshot: undefined,
     entries: [],
   };
-  o += HEADER_BYTES;
-  if (flags & 2) {
-    const s = decodeSnapshotMeta(b, o);
-    m.snapshot = s.meta;
-    o = s.next;
-  }
-  need(b, o, 4);
-  const count = b.readUInt32BE(o);
-  o += 4;
-  for (let i = 0; i < count; i++) {
-    need(b, o, ENTRY_HEADER_BYTES);
-    const len = b.readUInt32BE(o + 25);
-    need(b, o + ENTRY_HEADER_BYTES, len);
-    const e: Entry = {
-      index: getU64(b, o),
-      term: getU64(b, o + 8),
-      timestamp: getU64(b, o + 16),
-      type: b.readUInt8(o + 24),
-      payload: b.subarray(o + ENTRY_HEADER_BYTES, o + ENTRY_HEADER_BYTES + len),
-    };
-    m.entries.push(e);
-    o += ENTRY_HEADER_BYTES + len;
-  }
-  return { message: m, next: o };
+  r.skip(HEADER_BYTES);
+  if (flags & 2) m.snapshot = readSnapshotMeta(r);
+  const count = r.peekU32();
+  r.skip(4);
+  if (count * ENTRY_HEADER_BYTES > r.available) throw new DepotError('MALFORMED_FRAME', `raft message claims ${count} entries, more than its bytes hold`);
+  for (let i = 0; i < count; i++) m.entries.push(readEntry(r));
+  return m;
+}
+
+function readEntry(r: ByteReader): Entry {
+  r.need(ENTRY_HEADER_BYTES);
+  const b = r.buf;
+  const o = r.off;
+  const index = getU64(b, o);
+  const term = getU64(b, o + 8);
+  const timestamp = getU64(b, o + 16);
+  const type = b.readUInt8(o + 24);
+  const len = b.readUInt32BE(o + 25);
+  r.skip(ENTRY_HEADER_BYTES);
+  if (len > r.available) throw new DepotError('MALFORMED_FRAME', `raft entry of ${len} bytes truncated`);
+  return { index, term, timestamp, type, payload: r.bytes(len) };
 }

@@ -4,9 +4,11 @@
 // queue drops and reports the peer unreachable instead of buffering without limit.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { DepotError } from '../../util/errors.js';
-import { encodeFrame, FrameDecoder, FrameKind, type Frame } from '../../protocol/native/frame.js';
+import { encodeFrame, FrameKind } from '../../protocol/native/frame.js';
+import type { ByteReader } from '../core/byte-reader.js';
+import { RaftFrameReader } from './frame-reader.js';
 import type { Message } from '../core/types.js';
-import { decodeHello, decodeMessages, decodeSnapshotChunk, encodeHello, encodeMessagesFrame, encodeSnapshotChunk, RaftApi, SharedEntries, type SnapshotChunk } from './wire.js';
+import { decodeHello, decodeSnapshotChunk, readMessages, encodeHello, encodeMessagesFrame, encodeSnapshotChunk, RaftApi, SharedEntries, type SnapshotChunk } from './wire.js';
 
 export interface TransportHandler {
   onMessages(group: string, messages: Message[]): void;
@@ -193,11 +195,13 @@ export class RaftTransport {
   private accept(s: Socket): void {
     this.inbound.add(s);
     s.setNoDelay(true);
-    const decoder = new FrameDecoder(this.maxFrameBytes);
     let peer = 0;
+    const reader = new RaftFrameReader(this.maxFrameBytes, (api, body, bodyBytes) => {
+      peer = this.dispatch(api, body, bodyBytes, peer);
+    });
     s.on('data', (chunk: Buffer) => {
       try {
-        for (const f of decoder.push(chunk)) peer = this.dispatch(f, peer);
+        reader.push(chunk);
       } catch {
         s.destroy();
       }
@@ -206,22 +210,22 @@ export class RaftTransport {
     s.on('close', () => this.inbound.delete(s));
   }
 
-  /** Handles one inbound frame; returns the peer id (set by the hello). */
-  private dispatch(f: Frame, peer: number): number {
+  /** Handles one inbound frame, reading its body from `body`; returns the peer id (set by the hello). */
+  private dispatch(api: number, body: ByteReader, bodyBytes: number, peer: number): number {
     if (peer === 0) {
-      if (f.api !== RaftApi.Hello) throw new DepotError('MALFORMED_FRAME', 'raft connection must start with hello');
-      return decodeHello(f.body);
+      if (api !== RaftApi.Hello) throw new DepotError('MALFORMED_FRAME', 'raft connection must start with hello');
+      return decodeHello(body.bytes(bodyBytes));
     }
-    if (f.api === RaftApi.Messages) {
-      // Entry payloads stay views into the received chunk (socket reads are fresh buffers,
-      // never reused): the log copies them when it appends, so no copy is made here.
-      const { group, messages } = decodeMessages(f.body);
+    if (api === RaftApi.Messages) {
+      // Entry payloads stay views into the socket reads (fresh buffers, never reused): the log
+      // copies them when it appends, so no copy is made here.
+      const { group, messages } = readMessages(body, bodyBytes);
       this.handler.onMessages(group, messages);
-    } else if (f.api === RaftApi.SnapshotChunk) {
-      const c = decodeSnapshotChunk(f.body);
+    } else if (api === RaftApi.SnapshotChunk) {
+      const c = decodeSnapshotChunk(body.bytes(bodyBytes));
       this.handler.onSnapshotChunk({ ...c, data: Buffer.from(c.data) });
     } else {
-      throw new DepotError('UNKNOWN_REQUEST', `unknown raft api 0x${f.api.toString(16)}`);
+      throw new DepotError('UNKNOWN_REQUEST', `unknown raft api 0x${api.toString(16)}`);
     }
     return peer;
   }

@@ -8,7 +8,8 @@
 //                        | meta (codec.ts) | offset u64 | last u8 | data
 import { DepotError } from '../../util/errors.js';
 import { encodeFrameHeader, FRAME_HEADER_BYTES, FrameKind } from '../../protocol/native/frame.js';
-import { decodeMessage, decodeSnapshotMeta, encodedEntriesBytes, encodedHeadBytes, encodeEntriesInto, encodeMessageHeadInto, encodeSnapshotMeta, snapshotMetaBytes } from '../core/codec.js';
+import { ByteReader } from '../core/byte-reader.js';
+import { decodeSnapshotMeta, readMessage, encodedEntriesBytes, encodedHeadBytes, encodeEntriesInto, encodeMessageHeadInto, encodeSnapshotMeta, snapshotMetaBytes } from '../core/codec.js';
 import type { Entry, Message, SnapshotMeta } from '../core/types.js';
 
 export const RaftApi = {
@@ -99,17 +100,32 @@ export function encodeMessagesFrame(group: Buffer, msgs: readonly Message[], sha
 }
 
 export function decodeMessages(b: Buffer): { group: string; messages: Message[] } {
-  const { group, next } = getGroup(b);
-  if (b.length < next + 4) throw new DepotError('MALFORMED_FRAME', 'raft message batch truncated');
-  const count = b.readUInt32BE(next);
-  let o = next + 4;
+  return readMessages(ByteReader.of(b), b.length);
+}
+
+/**
+ * Reads a messages frame body of `bodyBytes` (which the reader holds whole). Entry payloads are
+ * views into the reader's pieces (see ByteReader): the log copies them when it appends.
+ */
+export function readMessages(r: ByteReader, bodyBytes: number): { group: string; messages: Message[] } {
+  const end = r.consumed + bodyBytes;
+  if (bodyBytes < 2) throw new DepotError('MALFORMED_FRAME', 'raft frame without a group');
+  const n = r.peekU16();
+  r.skip(2);
+  if (bodyBytes < 2 + n) throw new DepotError('MALFORMED_FRAME', 'raft frame group truncated');
+  r.need(n);
+  const group = r.buf.toString('utf8', r.off, r.off + n);
+  r.skip(n);
+  if (end - r.consumed < 4) throw new DepotError('MALFORMED_FRAME', 'raft message batch truncated');
+  const count = r.peekU32();
+  r.skip(4);
+  if (count > end - r.consumed) throw new DepotError('MALFORMED_FRAME', `raft frame claims ${count} messages, more than its bytes hold`);
   const messages: Message[] = [];
   for (let i = 0; i < count; i++) {
-    const d = decodeMessage(b, o);
-    messages.push(d.message);
-    o = d.next;
+    messages.push(readMessage(r));
+    if (r.consumed > end) throw new DepotError('MALFORMED_FRAME', 'raft message runs past its frame');
   }
-  if (o !== b.length) throw new DepotError('MALFORMED_FRAME', 'trailing bytes after raft messages');
+  if (r.consumed !== end) throw new DepotError('MALFORMED_FRAME', 'trailing bytes after raft messages');
   return { group, messages };
 }
 
