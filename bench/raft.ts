@@ -2,6 +2,9 @@
 // replicas on loopback, 1 KiB entries, at 1, 64 and 1024 proposals in flight, next to the
 // foundation log's own durable appends measured in the same run. Followers run in their own
 // processes (test/raft/helpers/node-main.ts). Every load loop is bounded in count and time.
+// With the throughput, the CPU time per commit of each process (user + system): on a shared
+// 2-core machine the commits/s of three processes swing with the neighbours' load, their CPU
+// per commit much less, and it tells what the three processes cost where one did the work.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +29,9 @@ interface Result {
   perSec: number;
   p50: number;
   p99: number;
+  commits: number;
+  /** CPU time (user + system) per commit of the leader and of each follower, in µs. */
+  cpu?: { leader: number; followers: number[] };
 }
 
 async function load(run: (payload: Buffer) => Promise<unknown>, concurrency: number, ms = RUN_MS): Promise<Result> {
@@ -43,7 +49,34 @@ async function load(run: (payload: Buffer) => Promise<unknown>, concurrency: num
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const secs = (nowMs() - start) / 1000;
-  return { perSec: lat.length / secs, p50: percentile(lat, 50), p99: percentile(lat, 99) };
+  return { perSec: lat.length / secs, p50: percentile(lat, 50), p99: percentile(lat, 99), commits: lat.length };
+}
+
+// Above the id of the `open` request (1), whose reply must not be taken for one of these.
+let nextRequest = 2;
+
+/** A follower's CPU time so far (µs), asked over IPC. */
+function followerCpu(proc: ChildProcess): Promise<number> {
+  const id = nextRequest++;
+  return new Promise((resolve) => {
+    const on = (m: { op: string; id?: number; cpuMicros?: number }) => {
+      if (m.op !== 'reply' || m.id !== id || m.cpuMicros === undefined) return;
+      proc.off('message', on);
+      resolve(m.cpuMicros!);
+    };
+    proc.on('message', on);
+    proc.send({ op: 'cpu', id });
+  });
+}
+
+/** Runs `load` and measures the CPU each process spent on it: what two cores are shared by. */
+async function measured(followers: ChildProcess[], run: () => Promise<Result>): Promise<Result> {
+  const before = { leader: process.cpuUsage(), followers: await Promise.all(followers.map(followerCpu)) };
+  const r = await run();
+  const lead = process.cpuUsage(before.leader);
+  const after = await Promise.all(followers.map(followerCpu));
+  const n = Math.max(1, r.commits);
+  return { ...r, cpu: { leader: (lead.user + lead.system) / n, followers: after.map((a, i) => (a - before.followers[i]!) / n) } };
 }
 
 function spawnFollower(id: number, dir: string): Promise<{ proc: ChildProcess; address: string }> {
@@ -71,7 +104,7 @@ async function raftFigures(replicas: number, dir: string): Promise<Result[]> {
     const propose = (p: Buffer) => group.propose(p).applied;
     await load(propose, 64, WARMUP_MS);
     const results: Result[] = [];
-    for (const c of CONCURRENCY) results.push(await load(propose, c));
+    for (const c of CONCURRENCY) results.push(await measured(followers.map((f) => f.proc), () => load(propose, c)));
     return results;
   } finally {
     for (const f of followers) f.proc.send({ op: 'exit' });
@@ -105,6 +138,11 @@ async function main(): Promise<void> {
         report.add({ name: `raft ${label} c=${c} p50`, value: r.p50, unit: 'ms' });
         report.add({ name: `raft ${label} c=${c} p99`, value: r.p99, unit: 'ms' });
       }
+      const [cpu1, cpu3] = [one[i]!.cpu!, three[i]!.cpu!];
+      const total3 = cpu3.leader + cpu3.followers.reduce((a, b) => a + b, 0);
+      report.add({ name: `raft 3 replicas c=${c} leader cpu/commit`, value: cpu3.leader, unit: 'µs', peer: '1 replica', peer_value: cpu1.leader });
+      report.add({ name: `raft 3 replicas c=${c} follower cpu/commit`, value: Math.max(...cpu3.followers), unit: 'µs' });
+      report.add({ name: `raft 3 replicas c=${c} total cpu/commit`, value: total3, unit: 'µs', peer: '1 replica', peer_value: cpu1.leader });
     });
     report.print();
   } finally {

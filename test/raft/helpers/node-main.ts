@@ -1,6 +1,6 @@
 // A raft node in its own process, for the multi-process test: one RaftHost, one group with a
 // list state machine, driven by its parent over IPC.
-//   parent → child: { op: 'open', peers } | { op: 'propose', id, value } | { op: 'items', id } | { op: 'exit' }
+//   parent → child: { op: 'open', peers } | { op: 'propose', id, value } | { op: 'items', id } | { op: 'cpu', id } | { op: 'exit' }
 //   child → parent: { op: 'listening', address } | { op: 'reply', id, ... } | { op: 'leader', isLeader }
 import process from 'node:process';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { isDepotError } from '../../../src/util/errors.js';
 import { CountingMachine, ListMachine } from './machines.js';
 
 interface Command {
-  op: 'open' | 'propose' | 'items' | 'exit';
+  op: 'open' | 'propose' | 'items' | 'cpu' | 'exit';
   id?: number;
   value?: string;
   peers?: Record<number, string>;
@@ -49,6 +49,10 @@ async function handle(host: RaftHost, cmd: Command): Promise<void> {
     }
   } else if (cmd.op === 'exit') {
     process.exit(0);
+  } else if (cmd.op === 'cpu') {
+    // The benchmark's CPU time per commit: user + system microseconds of this process so far.
+    const u = process.cpuUsage();
+    reply({ op: 'reply', id: cmd.id, cpuMicros: u.user + u.system });
   } else if (cmd.op === 'items') {
     reply({ op: 'reply', id: cmd.id, items: items(), applied: group?.status().appliedIndex ?? 0 });
   }
