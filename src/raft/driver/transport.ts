@@ -217,8 +217,8 @@ export class RaftTransport {
       return decodeHello(body.bytes(bodyBytes));
     }
     if (api === RaftApi.Messages) {
-      // Entry payloads stay views into the socket reads (fresh buffers, never reused): the log
-      // copies them when it appends, so no copy is made here.
+      // Entry payloads stay views into the socket reads (fresh buffers, never reused). The log
+      // keeps them as given; its tail cache counts each read they pin against its bound.
       const { group, messages } = readMessages(body, bodyBytes);
       this.handler.onMessages(group, messages);
     } else if (api === RaftApi.SnapshotChunk) {

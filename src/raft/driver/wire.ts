@@ -105,7 +105,7 @@ export function decodeMessages(b: Buffer): { group: string; messages: Message[] 
 
 /**
  * Reads a messages frame body of `bodyBytes` (which the reader holds whole). Entry payloads are
- * views into the reader's pieces (see ByteReader): the log copies them when it appends.
+ * views into the reader's pieces (see ByteReader), which therefore must never be reused.
  */
 export function readMessages(r: ByteReader, bodyBytes: number): { group: string; messages: Message[] } {
   const end = r.consumed + bodyBytes;
