@@ -45,10 +45,12 @@ test('expired messages stop being served and their segments are deleted; unconsu
     await depot.admin.createTopic('long', { queues: 2 });
     await sendEach(depot, 'short', 300, 's');
     await sendEach(depot, 'long', 40, 'l');
-    assert.equal(await served(depot, 'short'), 300);
+    // All 300 are stored; how many are still served depends on how long the sends took (1.5 s
+    // retention on a loaded machine), so only the stored end is asserted here.
+    assert.equal((await depot.admin.describeTopic('short')).queues.reduce((n, q) => n + q.endOffset, 0), 300);
     await eventually(async () => (await served(depot, 'short')) === 0, 'the short topic to expire');
     await eventually(async () => (await server.metric('depot_broker_log_first_index', { group: 'broker-1' }))! > 100, 'segments of expired messages to be deleted');
-        assert.equal((await consumeAll(depot, 'late', 'short', 0)).length, 0);
+    assert.equal((await consumeAll(depot, 'late', 'short', 0)).length, 0);
     const long = await consumeAll(depot, 'readers', 'long', 40);
     assert.deepEqual(long.map((m) => m.body.toString().replace(/\.+$/, '')).sort(), Array.from({ length: 40 }, (_, i) => `l${i}`).sort());
     await depot.close();
