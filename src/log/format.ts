@@ -46,30 +46,19 @@ export function recordBytes(payloadBytes: number): number {
 }
 
 /**
- * Encodes `entry`'s record at `target[offset]`: the 32-byte header, then a copy of the payload
- * when `withPayload` (otherwise the payload follows on disk from its own buffer). Returns the
- * bytes written to `target`. One native CRC call either way: a contiguous record is checksummed
- * in one range, and a separate payload continues the CRC of the header bytes (folded in
- * JavaScript, 28 bytes).
+ * Writes the 32-byte header of `entry`'s record at `target[offset]` (the payload follows it
+ * on disk, not in `target`): the CRC covers the rest of the header, then the payload. One
+ * native CRC call: the 28 header bytes are folded in JavaScript and seed the payload's CRC.
  */
-export function encodeRecord(target: Buffer, offset: number, entry: LogEntry, withPayload: boolean): number {
-  const len = entry.payload.length;
-  target.writeUInt32LE(len, offset + 4);
+export function encodeRecordHeader(target: Buffer, offset: number, entry: LogEntry): void {
+  target.writeUInt32LE(entry.payload.length, offset + 4);
   writeU64(target, entry.index, offset + 8);
   writeU64(target, entry.term, offset + 16);
   target.writeUInt32LE(entry.timestamp >>> 0, offset + 24);
   target.writeUInt16LE(Math.floor(entry.timestamp / TWO32) & 0xffff, offset + 28);
   target[offset + 30] = entry.type;
   target[offset + 31] = RECORD_MAGIC;
-  let crc: number;
-  if (withPayload) {
-    entry.payload.copy(target, offset + RECORD_HEADER_BYTES);
-    crc = crc32c(target.subarray(offset + 4, offset + RECORD_HEADER_BYTES + len));
-  } else {
-    crc = crc32c(entry.payload, crc32cRange(target, offset + 4, offset + RECORD_HEADER_BYTES));
-  }
-  target.writeUInt32LE(crc, offset);
-  return withPayload ? RECORD_HEADER_BYTES + len : RECORD_HEADER_BYTES;
+  target.writeUInt32LE(crc32c(entry.payload, crc32cRange(target, offset + 4, offset + RECORD_HEADER_BYTES)), offset);
 }
 
 /** Result of checking one record: its total length, or why it is not a record. */

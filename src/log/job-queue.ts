@@ -16,8 +16,9 @@
 // An fdatasync of what is already written (the interval sync, a checkpoint) does not have to
 // hold writes back: a `background` op runs beside the ordered lane, so writes queued after it
 // proceed while it syncs (the mark it makes durable is the written mark when it started, which
-// its fdatasync covers). At most one background op runs; any other op waits for it, so rolls,
-// truncations and close never overlap a sync, and a failure is handled with both lanes still.
+// its fdatasync covers). Background ops run one at a time, in order, from their own queue; any
+// other op waits until none is left, so rolls, truncations and close never overlap a sync, and
+// a failure is handled with both lanes still.
 import { assert, AssertionError } from '../util/assert.js';
 import type { Segment } from './segment.js';
 
@@ -68,9 +69,12 @@ export class JobQueue {
   private current: Job | undefined;
   private pumping = false;
   private scheduled = false;
-  /** The background op running, and its failure once it has failed. */
+  /** The background op running, those waiting for it, and its failure once it has failed. */
   private side: Promise<void> | undefined;
+  private sideQueue: OpJob[] = [];
   private sideFailure: { job: OpJob; err: unknown } | undefined;
+  /** Set while a failure is handled: queued background ops wait to be drained. */
+  private stopped = false;
 
   /** `startNowBytes`: a queued write this large starts at once when nothing runs (see above). */
   constructor(
@@ -110,7 +114,7 @@ export class JobQueue {
       const j = this.jobs[i]!;
       if (j.kind === 'op' && j.name === name) return true;
     }
-    return false;
+    return this.sideQueue.some((j) => j.name === name);
   }
 
   /**
@@ -133,6 +137,9 @@ export class JobQueue {
     }
     this.jobs.length = first;
     this.jobs.push(...kept);
+    const side = this.sideQueue;
+    this.sideQueue = side.filter((j) => !j.segments.some((s) => removed.has(s)));
+    for (const j of side) if (!this.sideQueue.includes(j)) j.settle?.();
   }
 
   /** Removes every job not started, settling their callers with `err`. */
@@ -140,6 +147,9 @@ export class JobQueue {
     const first = this.firstWaiting();
     for (const j of this.jobs.slice(first)) if (j.kind === 'op') j.settle?.(err);
     this.jobs.length = first;
+    const side = this.sideQueue;
+    this.sideQueue = [];
+    for (const j of side) j.settle?.(err);
   }
 
   private firstWaiting(): number {
@@ -170,17 +180,20 @@ export class JobQueue {
         const { job, err } = this.sideFailure;
         this.sideFailure = undefined;
         await this.runner.failed([job], err);
+        this.stopped = false;
         continue;
       }
       const job = this.jobs[this.head]!;
-      if (job.kind === 'op' && this.side !== undefined) {
-        // One background op at a time, and no other op beside it.
-        await this.side;
-        continue;
-      }
       if (job.kind === 'op' && job.background === true) {
         this.head++;
-        this.side = this.runBackground(job);
+        assert(this.sideQueue.length < MAX_JOBS, 'background job queue bound');
+        this.sideQueue.push(job);
+        if (this.side === undefined) this.side = this.runBackground();
+        continue;
+      }
+      if (job.kind === 'op' && this.side !== undefined) {
+        // No other op beside a background one.
+        await this.side;
         continue;
       }
       this.current = job;
@@ -204,21 +217,30 @@ export class JobQueue {
     this.pumping = false;
   }
 
-  /** Runs a background op; a failure is handled by the pump, when the ordered lane is still. */
-  private async runBackground(job: OpJob): Promise<void> {
+  /**
+   * Runs the queued background ops one after the other; a failure stops the lane and is
+   * handled by the pump, when the ordered lane is still.
+   */
+  private async runBackground(): Promise<void> {
     try {
-      await this.runner.run(job);
-    } catch (err) {
-      if (err instanceof AssertionError) throw err;
-      this.sideFailure = { job, err: err ?? new Error('job failed') };
-      this.schedule();
+      for (let job = this.sideQueue.shift(); job !== undefined && !this.stopped; job = this.sideQueue.shift()) {
+        try {
+          await this.runner.run(job);
+        } catch (err) {
+          if (err instanceof AssertionError) throw err;
+          this.sideFailure = { job, err: err ?? new Error('job failed') };
+          this.stopped = true;
+          this.schedule();
+        }
+      }
     } finally {
       this.side = undefined;
     }
   }
 
-  /** An ordered job failed: the failure is handled once the background op has finished too. */
+  /** An ordered job failed: the failure is handled once the background lane has stopped too. */
   private async failWithSide(job: Job, err: unknown): Promise<void> {
+    this.stopped = true;
     await this.side;
     const jobs: Job[] = [job];
     if (this.sideFailure !== undefined) {
@@ -226,5 +248,6 @@ export class JobQueue {
       this.sideFailure = undefined;
     }
     await this.runner.failed(jobs, err);
+    this.stopped = false;
   }
 }

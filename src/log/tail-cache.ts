@@ -1,52 +1,50 @@
-// The newest entries of the active segment, in memory, already encoded as the bytes the writer
-// hands to the disk. A small entry (payload up to COPY_MAX_PAYLOAD) is copied once, with its
-// 32-byte header, into a record slab: the record is one contiguous range, its CRC one native
-// call, and consecutive records of a slab reach the disk as one iovec (a thousand 1 KiB entries
-// are a handful of buffers, one writev, not two thousand). A larger entry keeps its payload
-// buffer as it came (no copy) and only its header goes to the slab. Readers of fresh entries
-// get the cached entry (its payload a view of the slab, or the appended buffer itself), so
-// readers never touch the disk. Appenders must not modify a payload once appended (raft's
-// proposals already promise this).
+// The newest entries of the active segment, in memory. An appended entry is kept as it came
+// (its payload buffer is not copied) with its 32-byte record header, encoded into small header
+// slabs; readers of fresh entries get the entry itself, so an entry's bytes exist once in
+// memory and readers never touch the disk. Appenders must not modify a payload once appended
+// (raft's proposals already promise this).
 //
-// Memory is counted by the buffers held: a slab once, and a payload that is a view into a
-// larger buffer (a socket read shared with other frames) counts that whole buffer, once however
-// many entries share it, so the limit bounds real memory. Entries are dropped oldest first
-// once written and over the limit; unwritten ones are always kept (the writer still needs them).
+// The writer hands the records to the disk in one vectored write. Small records are copied,
+// header and payload, into one reusable write buffer first: a group commit of a thousand 1 KiB
+// entries is then a single buffer instead of two thousand, which would exceed IOV_MAX and,
+// under O_DSYNC, cost one device flush per writev call. Large payloads go as they are.
+//
+// Memory is counted by the buffers held: a payload that is a view into a larger buffer (a
+// socket read shared with other frames) counts that whole buffer, once however many entries
+// share it, so the limit bounds real memory. Entries are dropped oldest first once written and
+// over the limit; unwritten ones are always kept (the writer still needs them).
 import { assert, AssertionError } from '../util/assert.js';
-import { encodeRecord, type LogEntry, RECORD_HEADER_BYTES } from './format.js';
+import { encodeRecordHeader, type LogEntry, RECORD_HEADER_BYTES } from './format.js';
 
 interface Cached {
   /** Segment file position of the record. */
   readonly pos: number;
-  /** The record's bytes in a slab, [at, at + size): the header, followed by the payload when `copied`. */
-  readonly slab: Buffer;
-  readonly at: number;
-  readonly size: number;
-  readonly copied: boolean;
+  readonly header: Buffer;
   readonly entry: LogEntry;
 }
 
-/** Payloads up to this size are copied into the record slabs. */
-const COPY_MAX_PAYLOAD = 4096;
-/** Slab size: an eighth of the cache's limit, within these bounds (a slab fits any copied record). */
-const MAX_SLAB_BYTES = 256 * 1024;
-const MIN_SLAB_BYTES = 2 * (RECORD_HEADER_BYTES + COPY_MAX_PAYLOAD);
+/** Record headers per header slab. */
+const HEADERS_PER_SLAB = 2048;
 /** Bound on entries held (a limit of bytes alone would let tiny entries pile up). */
 const MAX_ENTRIES = 1 << 22;
+/** Records with payloads up to this size are copied into the write buffer by `gather`. */
+const COPY_MAX_PAYLOAD = 4096;
+/** Largest write buffer; a write's small records beyond it go as header and payload. */
+const WRITE_BUFFER_MAX_BYTES = 4 << 20;
 
 export class TailCache {
   private records: Cached[] = [];
   private head = 0;
   private bytes = 0;
-  /** Buffers held (slabs and payloads), with the number of cached entries using each. */
+  /** Payload buffers held, with the number of cached entries using each. */
   private readonly buffers = new Map<ArrayBufferLike, number>();
   private slab = Buffer.alloc(0);
   private slabUsed = 0;
-  private readonly slabBytes: number;
+  /** Reused by every `gather`: the log has one write of a segment in flight at a time. */
+  private writeBuffer = Buffer.alloc(0);
 
   constructor(private readonly limitBytes: number) {
     assert(limitBytes >= 0);
-    this.slabBytes = Math.min(MAX_SLAB_BYTES, Math.max(MIN_SLAB_BYTES, Math.floor(limitBytes / 8)));
   }
 
   /** Bytes held, written or not. */
@@ -74,23 +72,17 @@ export class TailCache {
     const end = this.endPos;
     if (end !== -1 && end !== pos) throw new AssertionError(`cache end ${end} != ${pos}`);
     assert(this.records.length - this.head < MAX_ENTRIES, 'tail cache entry count bound');
-    const len = entry.payload.length;
-    const copied = len <= COPY_MAX_PAYLOAD;
-    const need = RECORD_HEADER_BYTES + (copied ? len : 0);
-    if (this.slabUsed + need > this.slab.length) {
-      this.slab = Buffer.allocUnsafe(this.slabBytes);
+    if (this.slabUsed + RECORD_HEADER_BYTES > this.slab.length) {
+      this.slab = Buffer.allocUnsafe(RECORD_HEADER_BYTES * HEADERS_PER_SLAB);
       this.slabUsed = 0;
     }
-    const slab = this.slab;
-    const at = this.slabUsed;
-    const size = encodeRecord(slab, at, entry, copied);
-    this.slabUsed += size;
-    const payload = copied ? slab.subarray(at + RECORD_HEADER_BYTES, at + size) : entry.payload;
-    const stored = { index: entry.index, term: entry.term, timestamp: entry.timestamp, type: entry.type, payload };
-    this.records.push({ pos, slab, at, size, copied, entry: stored });
-    this.hold(slab);
-    if (!copied) this.hold(payload);
-    return RECORD_HEADER_BYTES + len;
+    const header = this.slab.subarray(this.slabUsed, this.slabUsed + RECORD_HEADER_BYTES);
+    this.slabUsed += RECORD_HEADER_BYTES;
+    const stored = { index: entry.index, term: entry.term, timestamp: entry.timestamp, type: entry.type, payload: entry.payload };
+    encodeRecordHeader(header, 0, stored);
+    this.records.push({ pos, header, entry: stored });
+    this.hold(stored.payload);
+    return RECORD_HEADER_BYTES + stored.payload.length;
   }
 
   /** The entry whose record starts at `pos`, if cached. */
@@ -100,40 +92,37 @@ export class TailCache {
   }
 
   /**
-   * The bytes of every record in [from, to), for one vectored write: consecutive records of a
-   * slab as one buffer, separate payloads as they came. All must be cached.
+   * The bytes of every record in [from, to), for one vectored write: runs of small records
+   * copied into the write buffer, large payloads as they came. All must be cached. The buffers
+   * are valid until the next call.
    */
   gather(from: number, to: number): Buffer[] {
     const out: Buffer[] = [];
     let k = this.find(from);
     assert(k !== -1, `unwritten record at ${from} missing from the tail cache`);
-    // The slab range being extended: [runStart, runEnd) of runSlab.
-    let runSlab: Buffer | undefined;
+    const room = Math.min(to - from, WRITE_BUFFER_MAX_BYTES);
+    if (this.writeBuffer.length < room) this.writeBuffer = Buffer.allocUnsafe(room);
+    const buf = this.writeBuffer;
+    let used = 0;
     let runStart = 0;
-    let runEnd = 0;
-    const endRun = () => {
-      if (runSlab !== undefined) out.push(runSlab.subarray(runStart, runEnd));
-      runSlab = undefined;
-    };
     let pos = from;
     for (; pos < to; k++) {
       const r = this.records[k];
       assert(r !== undefined && r.pos === pos, `unwritten record at ${pos} missing from the tail cache`);
-      if (r.slab === runSlab && r.at === runEnd) {
-        runEnd += r.size;
+      const payload = r.entry.payload;
+      if (payload.length <= COPY_MAX_PAYLOAD && used + RECORD_HEADER_BYTES + payload.length <= room) {
+        buf.set(r.header, used);
+        buf.set(payload, used + RECORD_HEADER_BYTES);
+        used += RECORD_HEADER_BYTES + payload.length;
       } else {
-        endRun();
-        runSlab = r.slab;
-        runStart = r.at;
-        runEnd = r.at + r.size;
+        if (used > runStart) out.push(buf.subarray(runStart, used));
+        runStart = used;
+        out.push(r.header);
+        if (payload.length > 0) out.push(payload);
       }
-      if (!r.copied && r.entry.payload.length > 0) {
-        endRun();
-        out.push(r.entry.payload);
-      }
-      pos += RECORD_HEADER_BYTES + r.entry.payload.length;
+      pos += RECORD_HEADER_BYTES + payload.length;
     }
-    endRun();
+    if (used > runStart) out.push(buf.subarray(runStart, used));
     assert(pos === to, `write of ${from}..${to} ends inside a record`);
     return out;
   }
@@ -159,18 +148,15 @@ export class TailCache {
     }
   }
 
-  private hold(buf: Buffer): void {
-    const n = this.buffers.get(buf.buffer) ?? 0;
-    if (n === 0) this.bytes += buf.buffer.byteLength;
-    this.buffers.set(buf.buffer, n + 1);
+  private hold(payload: Buffer): void {
+    const n = this.buffers.get(payload.buffer) ?? 0;
+    if (n === 0) this.bytes += payload.buffer.byteLength;
+    this.buffers.set(payload.buffer, n + 1);
+    this.bytes += RECORD_HEADER_BYTES;
   }
 
   private release(r: Cached): void {
-    this.releaseBuffer(r.slab.buffer);
-    if (!r.copied) this.releaseBuffer(r.entry.payload.buffer);
-  }
-
-  private releaseBuffer(buf: ArrayBufferLike): void {
+    const buf = r.entry.payload.buffer;
     const n = this.buffers.get(buf)!;
     if (n === 1) {
       this.buffers.delete(buf);
@@ -178,6 +164,7 @@ export class TailCache {
     } else {
       this.buffers.set(buf, n - 1);
     }
+    this.bytes -= RECORD_HEADER_BYTES;
   }
 
   /** Index in `records` of the record at exactly `pos`, or -1. */
