@@ -100,9 +100,9 @@ export class TailCache {
     const out: Buffer[] = [];
     let k = this.find(from);
     assert(k !== -1, `unwritten record at ${from} missing from the tail cache`);
-    const room = Math.min(to - from, WRITE_BUFFER_MAX_BYTES);
-    if (this.writeBuffer.length < room) this.writeBuffer = Buffer.allocUnsafe(room);
-    const buf = this.writeBuffer;
+    // Sized at the first small record (a write of large payloads needs none).
+    let buf: Buffer | undefined;
+    let room = 0;
     let used = 0;
     let runStart = 0;
     let pos = from;
@@ -110,19 +110,24 @@ export class TailCache {
       const r = this.records[k];
       assert(r !== undefined && r.pos === pos, `unwritten record at ${pos} missing from the tail cache`);
       const payload = r.entry.payload;
-      if (payload.length <= COPY_MAX_PAYLOAD && used + RECORD_HEADER_BYTES + payload.length <= room) {
+      if (buf === undefined && payload.length <= COPY_MAX_PAYLOAD) {
+        room = Math.min(to - pos, WRITE_BUFFER_MAX_BYTES);
+        if (this.writeBuffer.length < room) this.writeBuffer = Buffer.allocUnsafe(room);
+        buf = this.writeBuffer;
+      }
+      if (buf !== undefined && payload.length <= COPY_MAX_PAYLOAD && used + RECORD_HEADER_BYTES + payload.length <= room) {
         buf.set(r.header, used);
         buf.set(payload, used + RECORD_HEADER_BYTES);
         used += RECORD_HEADER_BYTES + payload.length;
       } else {
-        if (used > runStart) out.push(buf.subarray(runStart, used));
+        if (used > runStart) out.push(buf!.subarray(runStart, used));
         runStart = used;
         out.push(r.header);
         if (payload.length > 0) out.push(payload);
       }
       pos += RECORD_HEADER_BYTES + payload.length;
     }
-    if (used > runStart) out.push(buf.subarray(runStart, used));
+    if (used > runStart) out.push(buf!.subarray(runStart, used));
     assert(pos === to, `write of ${from}..${to} ends inside a record`);
     return out;
   }
