@@ -55,9 +55,16 @@ interface Mark {
   index: number;
 }
 
+/** An append waiting for its last entry to be durable (or written) under the policy. */
 interface Waiter {
   index: number;
-  settle: (err?: Error) => void;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+function settle(w: Waiter, err?: Error): void {
+  if (err === undefined) w.resolve();
+  else w.reject(err);
 }
 
 type State = 'open' | 'failed' | 'closing' | 'closed';
@@ -187,7 +194,7 @@ export class Log {
     if (this.writeInline(seg, from)) return Promise.resolve();
     this.jobs.write(seg, from, seg.bytes, this.lastIndex, this.truncations);
     return new Promise((resolve, reject) => {
-      this.waiters.push({ index: this.lastIndex, settle: (err) => (err ? reject(err) : resolve()) });
+      this.waiters.push({ index: this.lastIndex, resolve, reject });
     });
   }
 
@@ -334,7 +341,7 @@ export class Log {
       await this.o.fs.datasync(keep.writeFd);
       await this.checkpoint(keep, count);
       if (truncation === this.truncations) this.written = this.durable = { segment: keep, pos, index: index - 1 };
-      for (const w of moved) w.settle();
+      for (const w of moved) settle(w);
       this.advanced();
     }, moved);
   }
@@ -429,7 +436,7 @@ export class Log {
       await this.o.fs.unlink(join(this.o.dir, CHECKPOINT_FILE)).catch(ignoreMissing);
       next.writeFd = await createSegmentFile(this.o.fs, next, meta.generation, this.dsync);
       this.bytesSinceCheckpoint = 0;
-      for (const w of moved) w.settle();
+      for (const w of moved) settle(w);
       this.advanced();
     }, moved);
   }
@@ -537,7 +544,7 @@ export class Log {
         segments,
         run,
         settle: (err) => {
-          for (const w of moved) w.settle(err);
+          for (const w of moved) settle(w, err);
           if (err === undefined) resolve();
           else reject(err);
         },
@@ -593,8 +600,8 @@ export class Log {
     if (this.bytesSinceCheckpoint >= this.o.checkpointBytes && this.o.flush.mode !== 'never' && !this.checkpointing) {
       // Settled however the job ends (run, dropped by a truncation, drained by a failure).
       this.checkpointing = true;
-      const settle = () => (this.checkpointing = false);
-      this.jobs.op({ name: 'checkpoint', segments: [segment], run: () => this.checkpointJob(), background: true, settle });
+      const done = () => (this.checkpointing = false);
+      this.jobs.op({ name: 'checkpoint', segments: [segment], run: () => this.checkpointJob(), background: true, settle: done });
     }
   }
 
@@ -647,7 +654,7 @@ export class Log {
   private advanced(): void {
     const upTo = this.o.flush.mode === 'always' ? this.durable.index : this.written.index;
     while (this.waiterHead < this.waiters.length && this.waiters[this.waiterHead]!.index <= upTo) {
-      this.waiters[this.waiterHead++]!.settle();
+      settle(this.waiters[this.waiterHead++]!);
     }
     if (this.waiterHead > 1024 && this.waiterHead * 2 > this.waiters.length) {
       this.waiters = this.waiters.slice(this.waiterHead);
@@ -675,7 +682,7 @@ export class Log {
     const pending = this.waiters.slice(this.waiterHead);
     this.waiters = [];
     this.waiterHead = 0;
-    for (const w of pending) w.settle(err);
+    for (const w of pending) settle(w, err);
   }
 
   /** The error for a call the log cannot serve; while failed, each such call retries recovery. */

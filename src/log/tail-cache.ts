@@ -19,7 +19,9 @@ import { encodeRecordHeader, type LogEntry, RECORD_HEADER_BYTES } from './format
 interface Cached {
   /** Segment file position of the record. */
   readonly pos: number;
-  readonly header: Buffer;
+  /** The record's encoded header: `slab[at, at + 32)` (no view per record: less garbage). */
+  readonly slab: Buffer;
+  readonly at: number;
   readonly entry: LogEntry;
 }
 
@@ -76,11 +78,12 @@ export class TailCache {
       this.slab = Buffer.allocUnsafe(RECORD_HEADER_BYTES * HEADERS_PER_SLAB);
       this.slabUsed = 0;
     }
-    const header = this.slab.subarray(this.slabUsed, this.slabUsed + RECORD_HEADER_BYTES);
+    const slab = this.slab;
+    const at = this.slabUsed;
     this.slabUsed += RECORD_HEADER_BYTES;
     const stored = { index: entry.index, term: entry.term, timestamp: entry.timestamp, type: entry.type, payload: entry.payload };
-    encodeRecordHeader(header, 0, stored);
-    this.records.push({ pos, header, entry: stored });
+    encodeRecordHeader(slab, at, stored);
+    this.records.push({ pos, slab, at, entry: stored });
     this.hold(stored.payload);
     return RECORD_HEADER_BYTES + stored.payload.length;
   }
@@ -116,13 +119,13 @@ export class TailCache {
         buf = this.writeBuffer;
       }
       if (buf !== undefined && payload.length <= COPY_MAX_PAYLOAD && used + RECORD_HEADER_BYTES + payload.length <= room) {
-        buf.set(r.header, used);
+        r.slab.copy(buf, used, r.at, r.at + RECORD_HEADER_BYTES);
         buf.set(payload, used + RECORD_HEADER_BYTES);
         used += RECORD_HEADER_BYTES + payload.length;
       } else {
         if (used > runStart) out.push(buf!.subarray(runStart, used));
         runStart = used;
-        out.push(r.header);
+        out.push(r.slab.subarray(r.at, r.at + RECORD_HEADER_BYTES));
         if (payload.length > 0) out.push(payload);
       }
       pos += RECORD_HEADER_BYTES + payload.length;
