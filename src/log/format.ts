@@ -11,6 +11,7 @@
 //   31 u8   magic     RECORD_MAGIC (format version of the record)
 //   32 ...  payload
 import { crc32c } from '../util/crc32c.js';
+import { crc32cRange } from './small-crc.js';
 
 export const RECORD_HEADER_BYTES = 32;
 export const RECORD_MAGIC = 0xa5;
@@ -46,7 +47,8 @@ export function recordBytes(payloadBytes: number): number {
 
 /**
  * Writes the 32-byte header of `entry`'s record at `target[offset]` (the payload follows it
- * on disk, not in `target`): the CRC covers the rest of the header, then the payload.
+ * on disk, not in `target`): the CRC covers the rest of the header, then the payload. One
+ * native CRC call: the 28 header bytes are folded in JavaScript and seed the payload's CRC.
  */
 export function encodeRecordHeader(target: Buffer, offset: number, entry: LogEntry): void {
   target.writeUInt32LE(entry.payload.length, offset + 4);
@@ -56,7 +58,7 @@ export function encodeRecordHeader(target: Buffer, offset: number, entry: LogEnt
   target.writeUInt16LE(Math.floor(entry.timestamp / TWO32) & 0xffff, offset + 28);
   target[offset + 30] = entry.type;
   target[offset + 31] = RECORD_MAGIC;
-  target.writeUInt32LE(crc32c(entry.payload, crc32c(target.subarray(offset + 4, offset + RECORD_HEADER_BYTES))), offset);
+  target.writeUInt32LE(crc32c(entry.payload, crc32cRange(target, offset + 4, offset + RECORD_HEADER_BYTES)), offset);
 }
 
 /** Result of checking one record: its total length, or why it is not a record. */

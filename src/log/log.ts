@@ -9,7 +9,7 @@ import { assert, AssertionError } from '../util/assert.js';
 import { DepotError, storageError } from '../util/errors.js';
 import { type DiskUsage, ignoreMissing } from './file-system.js';
 import { type LogEntry, MAX_INDEX, MAX_TIMESTAMP, recordBytes, SEGMENT_HEADER_BYTES } from './format.js';
-import { type Job, JobQueue } from './job-queue.js';
+import { type Job, JobQueue, type WriteJob } from './job-queue.js';
 import type { Meta } from './meta.js';
 import { type LogOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { createSegmentFile, persistPositions, removeSegmentFiles, removeSegmentsAbove, sealSegment, writeCheckpoint, writeMeta } from './persist.js';
@@ -42,6 +42,12 @@ export interface SegmentInfo {
 /** Largest append written on the calling thread (about 30 µs of page-cache copy). */
 const INLINE_WRITE_MAX_BYTES = 64 * 1024;
 
+/**
+ * Under `interval` and `never`, a write queued while the writer is idle starts at once when it
+ * holds this much (job-queue.ts): the rest of a burst of appends is encoded while it is written.
+ */
+const PIPELINE_WRITE_BYTES = 256 * 1024;
+
 /** A point in the segment files: entries up to `index` end at byte `pos` of `segment`. */
 interface Mark {
   segment: Segment;
@@ -49,9 +55,16 @@ interface Mark {
   index: number;
 }
 
+/** An append waiting for its last entry to be durable (or written) under the policy. */
 interface Waiter {
   index: number;
-  settle: (err?: Error) => void;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+function settle(w: Waiter, err?: Error): void {
+  if (err === undefined) w.resolve();
+  else w.reject(err);
 }
 
 type State = 'open' | 'failed' | 'closing' | 'closed';
@@ -76,6 +89,8 @@ export class Log {
   /** Bumped by every structural change: async reads planned before it must re-plan. */
   private epoch = 0;
   private bytesSinceCheckpoint = 0;
+  /** A checkpoint job is queued or running (writes go on beside it). */
+  private checkpointing = false;
   private timer: NodeJS.Timeout | undefined;
   private cutBytes: number;
 
@@ -83,10 +98,11 @@ export class Log {
     private readonly o: ResolvedOptions,
     r: Recovered,
   ) {
-    this.jobs = new JobQueue(
-      (job) => this.runJob(job),
-      (job, err) => this.fail(job, err),
-    );
+    this.jobs = new JobQueue({
+      run: (job) => this.runJob(job),
+      wrote: (job) => this.writeJobDone(job),
+      failed: (jobs, err) => this.fail(jobs, err),
+    }, o.flush.mode === 'always' ? Infinity : PIPELINE_WRITE_BYTES);
     this.meta = r.meta;
     this.segments = r.segments;
     this.terms = r.terms;
@@ -178,7 +194,7 @@ export class Log {
     if (this.writeInline(seg, from)) return Promise.resolve();
     this.jobs.write(seg, from, seg.bytes, this.lastIndex, this.truncations);
     return new Promise((resolve, reject) => {
-      this.waiters.push({ index: this.lastIndex, settle: (err) => (err ? reject(err) : resolve()) });
+      this.waiters.push({ index: this.lastIndex, resolve, reject });
     });
   }
 
@@ -325,7 +341,7 @@ export class Log {
       await this.o.fs.datasync(keep.writeFd);
       await this.checkpoint(keep, count);
       if (truncation === this.truncations) this.written = this.durable = { segment: keep, pos, index: index - 1 };
-      for (const w of moved) w.settle();
+      for (const w of moved) settle(w);
       this.advanced();
     }, moved);
   }
@@ -420,7 +436,7 @@ export class Log {
       await this.o.fs.unlink(join(this.o.dir, CHECKPOINT_FILE)).catch(ignoreMissing);
       next.writeFd = await createSegmentFile(this.o.fs, next, meta.generation, this.dsync);
       this.bytesSinceCheckpoint = 0;
-      for (const w of moved) w.settle();
+      for (const w of moved) settle(w);
       this.advanced();
     }, moved);
   }
@@ -528,7 +544,7 @@ export class Log {
         segments,
         run,
         settle: (err) => {
-          for (const w of moved) w.settle(err);
+          for (const w of moved) settle(w, err);
           if (err === undefined) resolve();
           else reject(err);
         },
@@ -542,12 +558,15 @@ export class Log {
       job.settle?.();
       return;
     }
-    const { segment, from, to, epoch } = job;
+    const { segment, from, to } = job;
     assert(segment.writeFd !== undefined, `write to ${segment.path} before it exists`);
     await this.o.fs.write(segment.writeFd, segment.cache!.gather(from, to), from);
-    this.bytesSinceCheckpoint += to - from;
-    if (epoch !== this.truncations) return;
-    this.wrote(segment, to, job.lastIndex);
+  }
+
+  private writeJobDone(job: WriteJob): void {
+    this.bytesSinceCheckpoint += job.to - job.from;
+    if (job.epoch !== this.truncations) return;
+    this.wrote(job.segment, job.to, job.lastIndex);
   }
 
   /**
@@ -578,8 +597,11 @@ export class Log {
     if (this.dsync) this.durable = this.written;
     segment.cache!.evict(this.written.pos);
     this.advanced();
-    if (this.bytesSinceCheckpoint >= this.o.checkpointBytes && this.o.flush.mode !== 'never' && !this.jobs.hasQueued('checkpoint')) {
-      this.jobs.op({ name: 'checkpoint', segments: [segment], run: () => this.checkpointJob() });
+    if (this.bytesSinceCheckpoint >= this.o.checkpointBytes && this.o.flush.mode !== 'never' && !this.checkpointing) {
+      // Settled however the job ends (run, dropped by a truncation, drained by a failure).
+      this.checkpointing = true;
+      const done = () => (this.checkpointing = false);
+      this.jobs.op({ name: 'checkpoint', segments: [segment], run: () => this.checkpointJob(), background: true, settle: done });
     }
   }
 
@@ -596,7 +618,7 @@ export class Log {
 
   private intervalSync(): void {
     if (this.state !== 'open' || sameMark(this.written, this.durable) || this.jobs.hasQueued('sync')) return;
-    this.jobs.op({ name: 'sync', segments: [], run: () => this.syncJob() });
+    this.jobs.op({ name: 'sync', segments: [], run: () => this.syncJob(), background: true });
   }
 
   private async checkpointJob(): Promise<void> {
@@ -620,18 +642,19 @@ export class Log {
       lastTerm: n > 0 ? this.terms.termAt(seg.base + n - 1) : 0,
       runs: n > 0 ? this.terms.slice(seg.base, seg.base + n - 1) : [],
     };
+    // Bytes written while this checkpoint runs count towards the next one.
+    this.bytesSinceCheckpoint = 0;
     await persistPositions(this.o.fs, seg, n);
     if (stale !== this.truncations) return;
     seg.persistedPositions = Math.max(seg.persistedPositions, n);
     await writeCheckpoint(this.o.fs, this.o.dir, checkpoint);
-    this.bytesSinceCheckpoint = 0;
   }
 
   /** Resolves the appends that the marks now cover. */
   private advanced(): void {
     const upTo = this.o.flush.mode === 'always' ? this.durable.index : this.written.index;
     while (this.waiterHead < this.waiters.length && this.waiters[this.waiterHead]!.index <= upTo) {
-      this.waiters[this.waiterHead++]!.settle();
+      settle(this.waiters[this.waiterHead++]!);
     }
     if (this.waiterHead > 1024 && this.waiterHead * 2 > this.waiters.length) {
       this.waiters = this.waiters.slice(this.waiterHead);
@@ -659,7 +682,7 @@ export class Log {
     const pending = this.waiters.slice(this.waiterHead);
     this.waiters = [];
     this.waiterHead = 0;
-    for (const w of pending) w.settle(err);
+    for (const w of pending) settle(w, err);
   }
 
   /** The error for a call the log cannot serve; while failed, each such call retries recovery. */
@@ -676,9 +699,10 @@ export class Log {
    * policy is abandoned, its callers get the error, and the log reloads its state from disk.
    * Nothing durable is touched, and the log works again as soon as recovery succeeds.
    */
-  private async fail(job: Job, err: unknown): Promise<void> {
+  private async fail(jobs: readonly Job[], err: unknown): Promise<void> {
+    const job = jobs[0]!;
     const error = storageError(err, `log ${this.o.dir}: ${job.kind === 'op' ? job.name : 'write'}`);
-    if (job.kind === 'op') job.settle?.(error);
+    for (const j of jobs) if (j.kind === 'op') j.settle?.(error);
     this.jobs.drain(error);
     this.rejectWaiters(error);
     this.failureCause = error;

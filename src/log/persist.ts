@@ -47,7 +47,12 @@ async function openIndex(fsys: FileSystem, segment: Segment, persisted: number):
   if (persisted > 0) return fsys.open(segment.idxPath, 'append');
   await fsys.unlink(segment.idxPath).catch(ignoreMissing);
   const fd = await fsys.open(segment.idxPath, 'create');
-  await fsys.write(fd, [encodeActiveHeader(segment.base)], 0);
+  try {
+    await fsys.write(fd, [encodeActiveHeader(segment.base)], 0);
+  } catch (err) {
+    await fsys.close(fd);
+    throw err;
+  }
   return fd;
 }
 

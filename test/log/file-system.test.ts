@@ -1,4 +1,4 @@
-// The node file system under the log: a write of many buffers (a batch of small records is two
+// The node file system under the log: a write of many buffers (a batch of large records is two
 // buffers per record) spans several writev calls and must land whole, in order, at its position.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
