@@ -12,13 +12,14 @@ import { type LogEntry, MAX_INDEX, MAX_TIMESTAMP, recordBytes, SEGMENT_HEADER_BY
 import { type Job, JobQueue, type WriteJob } from './job-queue.js';
 import type { Meta } from './meta.js';
 import { type LogOptions, type ResolvedOptions, resolveOptions } from './options.js';
-import { createSegmentFile, persistPositions, removeSegmentFiles, removeSegmentsAbove, sealSegment, writeCheckpoint, writeMeta } from './persist.js';
+import { createSegmentFile, cutFilesTo, openIfExists, persistPositions, removeSegmentFiles, removeSegmentsAbove, sealSegment, writeCheckpoint, writeMeta } from './persist.js';
 import { readRange, readRangeSync } from './read.js';
 import { type RecoverOptions, type Recovered, recover } from './recovery.js';
 import { DEFAULT_DISK_USAGE_WATERMARK, type RetentionPolicy, segmentsToDelete } from './retention.js';
 import { PositionList, scanWhole } from './scan.js';
 import { Segment } from './segment.js';
 import { TailCache } from './tail-cache.js';
+import { settle, type Waiter, Waiters } from './waiters.js';
 import type { TermRuns } from './term-runs.js';
 import { CHECKPOINT_FILE } from './meta.js';
 import { join } from 'node:path';
@@ -55,18 +56,6 @@ interface Mark {
   index: number;
 }
 
-/** An append waiting for its last entry to be durable (or written) under the policy. */
-interface Waiter {
-  index: number;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
-function settle(w: Waiter, err?: Error): void {
-  if (err === undefined) w.resolve();
-  else w.reject(err);
-}
-
 type State = 'open' | 'failed' | 'closing' | 'closed';
 
 export class Log {
@@ -75,8 +64,7 @@ export class Log {
   private terms: TermRuns;
   private written: Mark;
   private durable: Mark;
-  private waiters: Waiter[] = [];
-  private waiterHead = 0;
+  private readonly waiters = new Waiters();
   private readonly jobs: JobQueue;
   private readonly listeners = new Set<(p: LogPositions) => void>();
   private state: State = 'open';
@@ -193,9 +181,7 @@ export class Log {
     }
     if (this.writeInline(seg, from)) return Promise.resolve();
     this.jobs.write(seg, from, seg.bytes, this.lastIndex, this.truncations);
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ index: this.lastIndex, resolve, reject });
-    });
+    return this.waiters.wait(this.lastIndex);
   }
 
   private validate(entries: readonly LogEntry[]): DepotError | undefined {
@@ -329,12 +315,12 @@ export class Log {
       return Promise.reject(err);
     }
     const { keep, pos, count, removed } = this.truncateLogical(index);
-    const moved = this.takeWaitersFrom(index);
+    const moved = this.waiters.takeFrom(index);
     const truncation = this.truncations;
     return this.queueOp('truncateSuffix', [], async () => {
       for (const s of removed) s.closeFiles(this.o.fs);
       await removeSegmentsAbove(this.o.fs, this.o.dir, keep.base);
-      if (keep.writeFd === undefined) keep.writeFd = await this.openIfExists(keep.path, this.dsync);
+      if (keep.writeFd === undefined) keep.writeFd = await openIfExists(this.o.fs, keep.path, this.dsync);
       // No file: its roll was dropped because a later truncation or reset removed it too.
       if (keep.writeFd === undefined) return;
       await this.o.fs.truncate(keep.writeFd, pos);
@@ -427,7 +413,7 @@ export class Log {
     this.truncations++;
     this.epoch++;
     this.written = this.durable = { segment: next, pos: SEGMENT_HEADER_BYTES, index: nextIndex - 1 };
-    const moved = this.takeWaitersFrom(0);
+    const moved = this.waiters.takeFrom(0);
     const meta = this.meta;
     return this.queueOp('reset', [], async () => {
       await writeMeta(this.o.fs, this.o.dir, meta);
@@ -516,7 +502,7 @@ export class Log {
     await this.recovering?.catch(() => undefined);
     for (const s of this.segments) s.closeFiles(this.o.fs);
     this.state = 'closed';
-    this.rejectWaiters(this.unusable());
+    this.waiters.rejectAll(this.unusable());
   }
 
   /** Group commit through O_DSYNC writes: each write of the pending batch is its own fdatasync. */
@@ -653,13 +639,7 @@ export class Log {
   /** Resolves the appends that the marks now cover. */
   private advanced(): void {
     const upTo = this.o.flush.mode === 'always' ? this.durable.index : this.written.index;
-    while (this.waiterHead < this.waiters.length && this.waiters[this.waiterHead]!.index <= upTo) {
-      settle(this.waiters[this.waiterHead++]!);
-    }
-    if (this.waiterHead > 1024 && this.waiterHead * 2 > this.waiters.length) {
-      this.waiters = this.waiters.slice(this.waiterHead);
-      this.waiterHead = 0;
-    }
+    this.waiters.resolveUpTo(upTo);
     this.notify();
   }
 
@@ -667,22 +647,6 @@ export class Log {
     if (this.listeners.size === 0) return;
     const p = this.positions();
     for (const l of this.listeners) l(p);
-  }
-
-  /** Removes the waiters of entries from `index` on; they settle with the job that removes them. */
-  private takeWaitersFrom(index: number): Waiter[] {
-    let k = this.waiters.length;
-    while (k > this.waiterHead && this.waiters[k - 1]!.index >= index) k--;
-    const moved = this.waiters.slice(k);
-    this.waiters.length = k;
-    return moved;
-  }
-
-  private rejectWaiters(err: Error): void {
-    const pending = this.waiters.slice(this.waiterHead);
-    this.waiters = [];
-    this.waiterHead = 0;
-    for (const w of pending) settle(w, err);
   }
 
   /** The error for a call the log cannot serve; while failed, each such call retries recovery. */
@@ -704,7 +668,7 @@ export class Log {
     const error = storageError(err, `log ${this.o.dir}: ${job.kind === 'op' ? job.name : 'write'}`);
     for (const j of jobs) if (j.kind === 'op') j.settle?.(error);
     this.jobs.drain(error);
-    this.rejectWaiters(error);
+    this.waiters.rejectAll(error);
     this.failureCause = error;
     if (this.state === 'open') this.state = 'failed';
     const keep = this.o.flush.mode === 'always' ? this.durable : this.written;
@@ -722,7 +686,7 @@ export class Log {
     this.recovering ??= (async () => {
       try {
         for (const s of this.segments) s.closeFiles(this.o.fs);
-        if (this.keepAfterFailure !== undefined) await this.cutTo(this.keepAfterFailure);
+        if (this.keepAfterFailure !== undefined) await cutFilesTo(this.o.fs, this.o.dir, this.keepAfterFailure.segment, this.keepAfterFailure.pos);
         this.keepAfterFailure = undefined;
         const r = await recover(recoverOptions(this.o));
         if (this.state !== 'failed') {
@@ -749,27 +713,6 @@ export class Log {
     return this.recovering;
   }
 
-  /** Cuts the files back to `keep`: the mark's segment is truncated, every later one removed. */
-  private async cutTo(keep: Mark): Promise<void> {
-    await removeSegmentsAbove(this.o.fs, this.o.dir, keep.segment.base);
-    const fd = await this.openIfExists(keep.segment.path);
-    if (fd === undefined) return;
-    try {
-      await this.o.fs.truncate(fd, keep.pos);
-      await this.o.fs.datasync(fd);
-    } finally {
-      await this.o.fs.close(fd);
-    }
-  }
-
-  private async openIfExists(path: string, dsync = false): Promise<number | undefined> {
-    try {
-      return await this.o.fs.open(path, 'append', dsync);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-  }
 }
 
 function sameMark(a: Mark, b: Mark): boolean {

@@ -106,6 +106,29 @@ export async function removeSegmentsAbove(fsys: FileSystem, dir: string, base: n
   await fsys.syncDir(dir);
 }
 
+/** Cuts the files back to byte `pos` of `segment`: that segment is truncated, every later one removed. */
+export async function cutFilesTo(fsys: FileSystem, dir: string, segment: Segment, pos: number): Promise<void> {
+  await removeSegmentsAbove(fsys, dir, segment.base);
+  const fd = await openIfExists(fsys, segment.path);
+  if (fd === undefined) return;
+  try {
+    await fsys.truncate(fd, pos);
+    await fsys.datasync(fd);
+  } finally {
+    await fsys.close(fd);
+  }
+}
+
+/** Opens an existing segment file for appending; undefined when it does not exist. */
+export async function openIfExists(fsys: FileSystem, path: string, dsync = false): Promise<number | undefined> {
+  try {
+    return await fsys.open(path, 'append', dsync);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 export function writeMeta(fsys: FileSystem, dir: string, meta: Meta): Promise<void> {
   return writeFileAtomic(fsys, dir, META_FILE, encodeMeta(meta));
 }
