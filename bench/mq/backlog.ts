@@ -40,6 +40,9 @@ interface Side {
   fleet: Fleet;
   publish: number[];
   consume: number[];
+  /** Server CPU per message (µs) of each round's phases. */
+  publishUs: number[];
+  consumeUs: number[];
 }
 
 const SIZE = 1024;
@@ -72,6 +75,8 @@ export async function backlogComparison(o: BacklogOptions, report: Report): Prom
         const r = await round('depot', side.admin, side.fleet, side.label, o.messages, SIZE, o.window, side.peer.pid);
         side.publish.push(r.pub.rate);
         side.consume.push(r.con.rate);
+        if (r.pubServerUs !== undefined) side.publishUs.push(r.pubServerUs);
+        if (r.conServerUs !== undefined) side.consumeUs.push(r.conServerUs);
         const us = (x: number | undefined) => (x === undefined ? '' : ` (server ${x.toFixed(2)} µs/msg)`);
         report.note(`depot ${side.label} run ${run + 1}: ${SIZE} B publish ${Math.round(r.pub.rate)}/s${us(r.pubServerUs)}, consume ${Math.round(r.con.rate)}/s${us(r.conServerUs)}`);
       }
@@ -79,6 +84,12 @@ export async function backlogComparison(o: BacklogOptions, report: Report): Prom
     for (const side of sides) report.note(`depot ${side.label}: ${await memory(side.peer)}`);
     report.add({ name: 'publish_1024B_with_backlog', value: median(full.publish), unit: 'msg/s', peer: 'depot-empty', peer_value: median(empty.publish) });
     report.add({ name: 'consume_1024B_with_backlog', value: median(full.consume), unit: 'msg/s', peer: 'depot-empty', peer_value: median(empty.consume) });
+    // Server CPU per message: the backlog's cost on the server itself, less shaken by the machine's
+    // load than throughput. Ratio backlog ÷ empty: above 1 means the backlog costs CPU.
+    if (full.publishUs.length > 0 && empty.publishUs.length > 0) {
+      report.add({ name: 'publish_1024B_server_cpu_with_backlog', value: median(full.publishUs), unit: 'µs/msg', peer: 'depot-empty', peer_value: median(empty.publishUs) });
+      report.add({ name: 'consume_1024B_server_cpu_with_backlog', value: median(full.consumeUs), unit: 'µs/msg', peer: 'depot-empty', peer_value: median(empty.consumeUs) });
+    }
     report.add({ name: 'backlog_messages', value: stored, unit: 'messages' });
   } finally {
     for (const side of sides) await close(side);
@@ -87,10 +98,12 @@ export async function backlogComparison(o: BacklogOptions, report: Report): Prom
 
 async function open(label: Side['label'], clients: number): Promise<Side> {
   const peer = await startDepot();
+  let admin: SystemClient | undefined;
   try {
-    const admin = await connectClient('depot', peer.address);
-    return { label, peer, admin, fleet: await Fleet.start('depot', peer.address, clients), publish: [], consume: [] };
+    admin = await connectClient('depot', peer.address);
+    return { label, peer, admin, fleet: await Fleet.start('depot', peer.address, clients), publish: [], consume: [], publishUs: [], consumeUs: [] };
   } catch (err) {
+    await admin?.close();
     await peer.stop();
     throw err;
   }
