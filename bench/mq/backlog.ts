@@ -82,6 +82,10 @@ export async function backlogComparison(o: BacklogOptions, report: Report): Prom
       }
     }
     for (const side of sides) report.note(`depot ${side.label}: ${await memory(side.peer)}`);
+    // Each run's two rounds ran back to back: their ratio leaves out the drift between runs.
+    const paired = (a: number[], b: number[]) => a.map((x, i) => x / b[i]!);
+    const ratios = (r: number[]) => `${r.map((x) => x.toFixed(2)).join(' ')} (median ${median(r).toFixed(2)})`;
+    report.note(`backlog ÷ empty by run: publish ${ratios(paired(full.publish, empty.publish))}, consume ${ratios(paired(full.consume, empty.consume))}`);
     report.add({ name: 'publish_1024B_with_backlog', value: median(full.publish), unit: 'msg/s', peer: 'depot-empty', peer_value: median(empty.publish) });
     report.add({ name: 'consume_1024B_with_backlog', value: median(full.consume), unit: 'msg/s', peer: 'depot-empty', peer_value: median(empty.consume) });
     // Server CPU per message: the backlog's cost on the server itself, less shaken by the machine's
