@@ -3,7 +3,8 @@
 // system's standard Node client and the same message count, sizes and in-flight window:
 //   - durable publish throughput, consume throughput (100 B and 1 KiB);
 //   - publish p50/p99 latency at a fixed rate of half Depot's peak (1 KiB);
-//   - Depot with a backlog of --backlog unconsumed 1 KiB messages against an empty broker.
+//   - Depot with a backlog of --backlog unconsumed 1 KiB messages against an empty Depot, the two
+//     servers side by side with alternating rounds (mq/backlog.ts).
 // The clients run in --clients processes per system (default 2: one Node process of some client
 // libraries saturates a core before its server does), the window and messages split among them.
 // Every system first gets a warm-up round (--warmup messages of each size, published and consumed,
@@ -12,15 +13,14 @@
 // default 1) --clients C (default 2) --warmup N (default 100000; 0 skips) --latency-seconds S
 // (default 5) --backlog N (default 10000000; 0 skips) --backlog-minutes M (bound on filling,
 // default 30) --no-peers --json
-import { execFileSync } from 'node:child_process';
-import { statfsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Report } from './lib/report.js';
 import { median, percentile } from './lib/stats.js';
+import { backlogComparison } from './mq/backlog.js';
 import { connectClient, destName, type SystemName } from './mq/clients.js';
 import { Fleet } from './mq/fleet.js';
 import { installPeers, startDepot, startNats, startRabbit, type RunningPeer } from './mq/peers.js';
+import { round } from './mq/round.js';
 
 const { values } = parseArgs({
   options: {
@@ -52,32 +52,20 @@ interface SystemFigures {
   latency: number[];
 }
 
-let destinations = 0;
-
-/** One publish then consume round of `n` messages of `size` bytes on a fresh destination. */
-async function round(system: SystemName, admin: Awaited<ReturnType<typeof connectClient>>, fleet: Fleet, label: string, n: number, size: number) {
-  const dest = destName(system, `${label}-${destinations++}`);
-  await admin.create(dest);
-  const pub = await fleet.publish(dest, n, size, WINDOW);
-  await admin.prepareConsume(dest);
-  const con = await fleet.consume(dest, n, WINDOW);
-  return { pub, con };
-}
-
 async function measure(peer: RunningPeer, system: SystemName, latencyRate: () => number, out: SystemFigures): Promise<void> {
   const admin = await connectClient(system, peer.address);
   const fleet = await Fleet.start(system, peer.address, CLIENTS);
   try {
-    for (const size of WARMUP > 0 ? SIZES : []) await round(system, admin, fleet, 'warmup', WARMUP, size);
+    for (const size of WARMUP > 0 ? SIZES : []) await round(system, admin, fleet, 'warmup', WARMUP, size, WINDOW);
     for (let run = 0; run < RUNS; run++) {
       for (const size of SIZES) {
-        const { pub, con } = await round(system, admin, fleet, `run${run}`, N, size);
+        const { pub, con, pubServerUs, conServerUs } = await round(system, admin, fleet, `run${run}`, N, size, WINDOW, peer.pid);
         (out.publish.get(size) ?? out.publish.set(size, []).get(size)!).push(pub.rate);
         (out.consume.get(size) ?? out.consume.set(size, []).get(size)!).push(con.rate);
-        const cores = (x: number) => `clients ${x.toFixed(2)} cores`;
-        report.note(`${peer.name} run ${run + 1}: ${size} B publish ${Math.round(pub.rate)}/s (${cores(pub.clientCores)}), consume ${Math.round(con.rate)}/s (${cores(con.clientCores)})`);
+        const cost = (cores: number, serverUs: number | undefined) => `clients ${cores.toFixed(2)} cores${serverUs === undefined ? '' : `, server ${serverUs.toFixed(2)} µs/msg`}`;
+        report.note(`${peer.name} run ${run + 1}: ${size} B publish ${Math.round(pub.rate)}/s (${cost(pub.clientCores, pubServerUs)}), consume ${Math.round(con.rate)}/s (${cost(con.clientCores, conServerUs)})`);
       }
-      const dest = destName(system, `latency-${destinations++}`);
+      const dest = destName(system, `latency-${run}`);
       await admin.create(dest);
       for (const ms of await fleet.latency(dest, latencyRate(), LAT_S, 1024)) out.latency.push(ms);
     }
@@ -116,48 +104,6 @@ function figures(depot: SystemFigures, peers: Map<string, SystemFigures>, rate: 
   }
 }
 
-async function backlogRun(empty: SystemFigures): Promise<void> {
-  const free = statfsSync(tmpdir());
-  const need = BACKLOG * 1100 * 1.2;
-  if (free.bavail * free.bsize < need) {
-    report.note(`backlog run skipped: needs ${(need / 2 ** 30).toFixed(1)} GiB free in ${tmpdir()}, has ${((free.bavail * free.bsize) / 2 ** 30).toFixed(1)} GiB`);
-    return;
-  }
-  await withPeer(startDepot, async (peer) => {
-    const admin = await connectClient('depot', peer.address);
-    const fleet = await Fleet.start('depot', peer.address, CLIENTS);
-    try {
-      await admin.create('backlog');
-      const deadline = Date.now() + Number(values['backlog-minutes']) * 60_000;
-      let stored = 0;
-      const chunk = 500_000;
-      while (stored < BACKLOG && Date.now() < deadline) {
-        const n = Math.min(chunk, BACKLOG - stored);
-        await fleet.publish('backlog', n, 1024, WINDOW);
-        stored += n;
-      }
-      report.note(`backlog: ${stored} messages of 1 KiB stored and left unconsumed`);
-      // A stored backlog is on disk, not in flight: the fill leaves gigabytes of dirty pages whose
-      // write-back would otherwise compete with the measured rounds' fdatasyncs.
-      execFileSync('sync');
-      const pubs: number[] = [];
-      const cons: number[] = [];
-      for (let run = 0; run < RUNS; run++) {
-        const { pub, con } = await round('depot', admin, fleet, `with-backlog${run}`, N, 1024);
-        pubs.push(pub.rate);
-        cons.push(con.rate);
-        report.note(`depot with backlog run ${run + 1}: 1024 B publish ${Math.round(pub.rate)}/s, consume ${Math.round(con.rate)}/s`);
-      }
-      report.add({ name: 'publish_1024B_with_backlog', value: median(pubs), unit: 'msg/s', peer: 'depot-empty', peer_value: median(empty.publish.get(1024)!) });
-      report.add({ name: 'consume_1024B_with_backlog', value: median(cons), unit: 'msg/s', peer: 'depot-empty', peer_value: median(empty.consume.get(1024)!) });
-      report.add({ name: 'backlog_messages', value: stored, unit: 'messages' });
-    } finally {
-      await fleet.close();
-      await admin.close();
-    }
-  });
-}
-
 const fresh = (): SystemFigures => ({ publish: new Map(), consume: new Map(), latency: [] });
 const depotFigures = fresh();
 let peak = 0;
@@ -174,5 +120,8 @@ if (!values['no-peers']) {
   peers.set('nats-jetstream', nats);
 }
 figures(depotFigures, peers, rate());
-if (BACKLOG > 0) await backlogRun(depotFigures);
+if (BACKLOG > 0) {
+  const o = { backlog: BACKLOG, minutes: Number(values['backlog-minutes']), messages: N, runs: RUNS, window: WINDOW, clients: CLIENTS, warmup: WARMUP, sizes: SIZES };
+  await backlogComparison(o, report);
+}
 report.print();

@@ -129,16 +129,9 @@ export class Fleet {
     return n;
   }
 
-  /** CPU ms used so far by each process (Linux /proc; undefined elsewhere). */
+  /** CPU ms used so far by each process. */
   private cpu(): Array<number | undefined> {
-    return this.members.map((m) => {
-      try {
-        const f = readFileSync(`/proc/${m.proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        return (Number(f[11]) + Number(f[12])) * 10;
-      } catch {
-        return undefined;
-      }
-    });
+    return this.members.map((m) => (m.proc.pid === undefined ? undefined : processCpuMs(m.proc.pid)));
   }
 
   private cores(before: Array<number | undefined>, ms: number): number {
@@ -146,6 +139,16 @@ export class Fleet {
     let used = 0;
     for (let i = 0; i < after.length; i++) used += (after[i] ?? NaN) - (before[i] ?? NaN);
     return used / ms;
+  }
+}
+
+/** CPU ms (user + system) a process has used so far (Linux /proc; undefined elsewhere). */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return undefined;
   }
 }
 

@@ -13,6 +13,10 @@ export interface RunningPeer {
   /** host:port (Depot), amqp:// URL (RabbitMQ) or nats server address. */
   address: string;
   dataDir: string;
+  /** The server process, where one process is the server (Depot). */
+  pid?: number;
+  /** A sample of the server's /metrics (Depot). */
+  metric?(name: string): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -48,7 +52,14 @@ function stopChild(proc: ChildProcess, dir: string): () => Promise<void> {
 
 export async function startDepot(): Promise<RunningPeer> {
   const s = await startQueueServer();
-  return { name: 'depot', address: s.address, dataDir: s.dataDir, stop: async () => (await s.stop(), s.cleanup()) };
+  return {
+    name: 'depot',
+    address: s.address,
+    dataDir: s.dataDir,
+    pid: s.proc.pid,
+    metric: (name) => s.metric(name),
+    stop: async () => (await s.stop(), s.cleanup()),
+  };
 }
 
 export function installPeers(): void {

@@ -30,8 +30,11 @@ class MemoryLog implements BrokerLog {
   }
   /** Entries read from "files", one call per range. */
   reads = 0;
+  /** The most entries one call was allowed to span (`hi - lo`). */
+  widest = 0;
   async readPayloads(lo: number, hi: number, maxBytes: number): Promise<Buffer[]> {
     this.reads++;
+    this.widest = Math.max(this.widest, hi - lo);
     if (this.entries[lo - 1] === undefined || lo < this.firstIndex) throw new DepotError('INDEX_COMPACTED', `entry ${lo} is gone`);
     const out = [this.entries[lo - 1]!.payload];
     let bytes = out[0]!.length;
@@ -135,6 +138,25 @@ test('a read from the files brings in the entries of the queues in between: thei
     assert.ok(reads >= 1 && reads <= 2, `${reads} file reads for queue 0`);
     for (const queue of [1, 2, 3]) assert.deepEqual(await bodies(b, 't', queue), expect(queue));
     assert.equal(log.reads, reads, 'queues 1 to 3 come from the read cache');
+    await b.close();
+  } finally {
+    fds.closeAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a read from the files spans at most 1,024 entries: a long run of small entries comes back in several ranges', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'depot-store-'));
+  const fds = new FdCache(nodeFileSystem, 8);
+  try {
+    const log = new MemoryLog();
+    const b = await openBroker(dir, fds, log);
+    // Entries of one small message: 64 KiB of them is more than 1,024 entries.
+    for (let i = 0; i < 3000; i++) b.stateMachine.apply(log.append(produce('t', 0, [{ body: `m${i}` }])));
+    await b.store.checkpoint();
+    assert.deepEqual(await bodies(b, 't', 0), Array.from({ length: 3000 }, (_, i) => `m${i}`));
+    assert.ok(log.widest <= 1024, `a read spanned ${log.widest} entries`);
+    assert.ok(log.reads >= 3, `${log.reads} reads for 3,000 entries`);
     await b.close();
   } finally {
     fds.closeAll();

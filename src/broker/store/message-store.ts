@@ -36,6 +36,14 @@ const SYNC_CONCURRENCY = 16;
 const READ_AHEAD = 8;
 const MIN_READ_BYTES = 64 * 1024;
 const MAX_READ_BYTES = 1024 * 1024;
+/**
+ * Entries one read may span (their positions are a 4 KiB page of a closed segment's position
+ * index). The log plans a read from the positions of every entry up to the end it is given, up
+ * to 65,536 of them, although the byte budget above takes a few dozen entries of batched
+ * messages: with the end at the last applied entry, planning was about a sixth of the broker's
+ * CPU while consumers read a backlog from closed segments.
+ */
+const MAX_READ_ENTRIES = 1024;
 /** Entries read from files kept for the reads that follow (per broker group). */
 const READ_CACHE_BYTES = 32 * 1024 * 1024;
 
@@ -229,10 +237,10 @@ export class MessageStore {
       const budget = Math.min(MAX_READ_BYTES, Math.max(MIN_READ_BYTES, READ_AHEAD * missingBytes));
       // Up to the budget, past the last entry needed too (the other queues read on from there),
       // but never past what is applied. Ascending: a queue's entries are in log order.
-      const hi = Math.max(missing[missing.length - 1] ?? 0, this.reput.lastApplied) + 1;
+      const applied = Math.max(missing[missing.length - 1] ?? 0, this.reput.lastApplied) + 1;
       for (let i = 0; i < missing.length; ) {
         const lo = missing[i]!;
-        const read = await this.readPayloads(lo, hi, budget);
+        const read = await this.readPayloads(lo, Math.min(applied, lo + MAX_READ_ENTRIES), budget);
         for (; i < missing.length && missing[i]! < lo + read.length; i++) payloads.set(missing[i]!, read[missing[i]! - lo]!);
       }
     } catch (err) {
