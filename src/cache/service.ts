@@ -100,6 +100,8 @@ export class CacheService implements ServerApi, DispatchHooks {
   private readonly dirty = new Set<Client>();
   private readonly waiting = new Set<Client>();
   private flushScheduled = false;
+  /** This turn's first batch was proposed early, from the poll phase (see `proposeEarly`). */
+  private proposedEarly = false;
   private timers: NodeJS.Timeout[] = [];
   private expiryTimer: NodeJS.Timeout | null = null;
   private memoryUsed = 0;
@@ -257,7 +259,7 @@ export class CacheService implements ServerApi, DispatchHooks {
       }
     }
     this.emit(client);
-    if (this.committer.hasPending) this.scheduleFlush();
+    if (this.committer.hasPending) this.proposeEarly();
     return i;
   }
 
@@ -296,9 +298,25 @@ export class CacheService implements ServerApi, DispatchHooks {
     setImmediate(() => this.flushTurn());
   }
 
+  /**
+   * The group handles proposals in a setImmediate of its own: one queued from the end-of-turn
+   * flush (check phase) runs only in the next event-loop iteration, so a write's reply would
+   * wait a whole iteration longer than a read's. The first connection with effects in a turn
+   * therefore proposes its batch at once (poll phase), after queueing the turn's flush: the
+   * group's Ready then runs in this iteration's check phase, after the flush has proposed the
+   * rest of the turn's effects, and takes both entries in one log append.
+   */
+  private proposeEarly(): void {
+    this.scheduleFlush();
+    if (this.proposedEarly) return;
+    this.proposedEarly = true;
+    this.committer.flush();
+  }
+
   /** End of the turn: propose the turn's effects, then write what may be written. */
   private flushTurn(): void {
     this.flushScheduled = false;
+    this.proposedEarly = false;
     this.committer.flush();
     const committed = this.committer.committedSeq;
     for (const client of this.dirty) {

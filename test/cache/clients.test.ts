@@ -168,6 +168,18 @@ describe('transactions', () => {
     assert.deepEqual(await a.multi().set('tx:balance', '85').exec(), [[null, 'OK']]);
     await assert.rejects(a.multi().set('tx:x', '1').call('NOSUCH').exec(), /EXECABORT/);
   });
+
+  test('a SADD that adds nothing does not abort a transaction watching the set (as in Redis)', async () => {
+    const a = ioredis(2);
+    const b = ioredis(3);
+    await a.sadd('tx:set', 'm1', 'm2');
+    await a.watch('tx:set');
+    assert.equal(await b.sadd('tx:set', 'm2', 'm1'), 0);
+    assert.deepEqual(await a.multi().scard('tx:set').exec(), [[null, 2]]);
+    await a.watch('tx:set');
+    assert.equal(await b.sadd('tx:set', 'm1', 'm3'), 1);
+    assert.equal(await a.multi().scard('tx:set').exec(), null);
+  });
 });
 
 describe('blocking commands', () => {

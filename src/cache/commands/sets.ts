@@ -10,10 +10,19 @@ import { ALL_KEYS, ONE_KEY, command, family } from './spec.js';
 
 function sadd(c: Ctx): void {
   const key = c.argv[1]!;
-  c.getSet(key);
+  const s = c.getSet(key);
+  // Adding only members already present changes nothing: as in Redis, nothing is logged (no
+  // entry to wait for) and the key is not signalled as modified (a WATCH on it still holds).
+  if (s !== undefined && allPresent(s, c.argv)) return c.out.int(0);
   const n = c.fx.sadd(c.db, key, c.argv.slice(2));
   if (n > 0) c.notify('s', 'sadd', key);
   c.out.int(n);
+}
+
+/** True when every member in `argv[2..]` is already in `s`. */
+function allPresent(s: RSet, argv: readonly string[]): boolean {
+  for (let i = 2; i < argv.length; i++) if (!s.has(argv[i]!)) return false;
+  return true;
 }
 
 function srem(c: Ctx): void {

@@ -262,12 +262,10 @@ export class Keyspace {
   /** Sets field/value pairs (flat); the number of fields that were new. */
   hset(dbIndex: number, key: string, pairs: readonly string[]): number {
     const h = this.hashFor(dbIndex, key);
-    let added = 0;
-    for (let i = 0; i < pairs.length; i += 2) {
-      if (!h.has(pairs[i]!)) added++;
-      h.set(pairs[i]!, pairs[i + 1]!);
-    }
-    return added;
+    // One lookup per field: the size tells whether the field was new.
+    const before = h.size;
+    for (let i = 0; i < pairs.length; i += 2) h.set(pairs[i]!, pairs[i + 1]!);
+    return h.size - before;
   }
 
   hdel(dbIndex: number, key: string, fields: readonly string[]): number {
