@@ -122,15 +122,21 @@ test('interval: a large append starts its write at once; always waits for the bu
   }
 });
 
-test('interval: writes go on while the interval fdatasync runs, which makes its start mark durable', async (t) => {
-  const { dir, cleanup } = tempDir();
-  t.after(cleanup);
+/** A log under a 5 ms interval whose first interval fdatasync (covering entries 1–10) is held. */
+async function withHeldIntervalSync(dir: string): Promise<{ gated: GatedFileSystem; log: Log }> {
   const gated = new GatedFileSystem();
   const log = await Log.open({ dir, flush: { mode: 'interval', intervalMs: 5 }, fs: gated.fs });
   gated.hold();
   await log.append(makeEntries(1, 10, 1, 100_000));
   const syncs = gated.datasyncs;
   await until('the interval sync', () => gated.datasyncs > syncs);
+  return { gated, log };
+}
+
+test('interval: writes go on while the interval fdatasync runs, which makes its start mark durable', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const { gated, log } = await withHeldIntervalSync(dir);
   // The sync is held: further appends are written beside it.
   const beside = log.append(makeEntries(11, 10, 1, 100_000));
   await until('writes beside the held sync', () => log.writtenIndex === 20);
@@ -146,12 +152,7 @@ test('interval: writes go on while the interval fdatasync runs, which makes its 
 test('interval: a failing background fdatasync goes through recovery; written entries stay', async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
-  const gated = new GatedFileSystem();
-  const log = await Log.open({ dir, flush: { mode: 'interval', intervalMs: 5 }, fs: gated.fs });
-  gated.hold();
-  await log.append(makeEntries(1, 10, 1, 100_000));
-  const syncs = gated.datasyncs;
-  await until('the interval sync', () => gated.datasyncs > syncs);
+  const { gated, log } = await withHeldIntervalSync(dir);
   await log.append(makeEntries(11, 10, 1, 100_000));
   // The held sync fails, and so does recovery's own fdatasync while the fault lasts.
   gated.failWith('EIO');
