@@ -16,16 +16,7 @@ export class NodeMetrics {
   /** Raft state of every hosted group. */
   groups(statuses: () => readonly GroupStatus[]): void {
     const gauge = (name: string, help: string, pick: (s: GroupStatus) => number) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['group'],
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          for (const s of statuses()) this.set({ group: s.id }, pick(s));
-        },
-      });
+      this.gauge(name, help, ['group'], () => statuses().map((s) => [{ group: s.id }, pick(s)] as const));
     gauge('depot_raft_term', 'Current raft term of the group on this node', (s) => s.term);
     gauge('depot_raft_commit_index', 'Highest log index known committed', (s) => s.commitIndex);
     gauge('depot_raft_applied_index', 'Highest log index applied to the state machine', (s) => s.appliedIndex);
