@@ -1,7 +1,7 @@
 // The broker's message store on real files: the reput builds the queue and key indexes from
 // applied entries, a snapshot waits for their checkpoint, and a restart (or a crash) replays only
 // what the checkpoint does not cover. Entries are applied directly, as the raft driver would.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,140 +82,117 @@ async function bodies(b: BrokerService, topic: string, queue: number): Promise<s
   return out;
 }
 
-test('reput, snapshot and restart: the indexes are checkpointed with the snapshot, and only later entries are replayed', async () => {
+/** A temporary store directory and descriptor cache, closed and removed after the test. */
+function storeDir(t: TestContext, maxOpen = 8): { dir: string; fds: FdCache } {
   const dir = mkdtempSync(join(tmpdir(), 'depot-store-'));
-  const fds = new FdCache(nodeFileSystem, 8);
-  try {
-    const log = new MemoryLog();
-    let b = await openBroker(dir, fds, log);
-    const apply = (payload: Buffer, to = b) => to.stateMachine.apply(log.append(payload));
-    for (let i = 0; i < 100; i++) apply(produce('t', i % 3, [{ key: `k${i % 10}`, body: `m${i}` }, { body: `n${i}` }]));
-    const snap = await snapshotOf(b); // covers everything so far
-    const snapIndex = log.entries.length;
-    for (let i = 100; i < 150; i++) apply(produce('t', i % 3, [{ key: `k${i % 10}`, body: `m${i}` }, { body: `n${i}` }]));
-    await b.store.checkpoint();
-    for (let i = 150; i < 160; i++) apply(produce('t', i % 3, [{ body: `m${i}` }, { body: `n${i}` }])); // not checkpointed: a crash loses them
-    await new Promise((r) => setImmediate(r)); // the reput runs after apply
-    const before = await bodies(b, 't', 1);
-    assert.equal(before.length, 2 * 53);
-
-    // "Crash": reopen without closing; the raft driver restores the snapshot and replays after it.
-    fds.closeAll();
-    b = await openBroker(dir, fds, log);
-    await b.stateMachine.restore(chunks(snap));
-    for (const e of log.entries.slice(snapIndex)) b.stateMachine.apply(e);
-    await b.store.checkpoint();
-    assert.deepEqual(await bodies(b, 't', 1), before);
-    assert.equal(b.store.endOffset('t', 0), 2 * 54);
-    assert.equal(b.machine.endOffset('t', 0), 2 * 54);
-
-    const found = await b.findByKey('t', 'k7', 100);
-    assert.deepEqual(found.map((m) => decodeRecord(m.record).body.toString()), ['m147', 'm137', 'm127', 'm117', 'm107', 'm97', 'm87', 'm77', 'm67', 'm57', 'm47', 'm37', 'm27', 'm17', 'm7']);
-    const one = await b.getMessage(found[0]!.logIndex, found[0]!.position);
-    assert.deepEqual([one.queue, one.offset], [found[0]!.queue, found[0]!.offset]);
-    await assert.rejects(b.getMessage(found[0]!.logIndex, found[0]!.position + 1), (e) => isDepotError(e, 'MESSAGE_NOT_FOUND'));
-    const byTime = await b.findByTime({ name: 't', queues: 3, retentionMs: 0, maxMessageBytes: 1 << 20, flush: 'sync', createdAt: 0, brokerGroup: 1 }, log.entries[120]!.timestamp, 1);
-    assert.deepEqual(byTime.map((m) => decodeRecord(m.record).body.toString()), ['m120', 'm121', 'm122']);
-    await b.close();
-  } finally {
+  const fds = new FdCache(nodeFileSystem, maxOpen);
+  t.after(() => {
     fds.closeAll();
     rmSync(dir, { recursive: true, force: true });
-  }
+  });
+  return { dir, fds };
+}
+
+test('reput, snapshot and restart: the indexes are checkpointed with the snapshot, and only later entries are replayed', async (t) => {
+  const { dir, fds } = storeDir(t);
+  const log = new MemoryLog();
+  let b = await openBroker(dir, fds, log);
+  const apply = (payload: Buffer, to = b) => to.stateMachine.apply(log.append(payload));
+  for (let i = 0; i < 100; i++) apply(produce('t', i % 3, [{ key: `k${i % 10}`, body: `m${i}` }, { body: `n${i}` }]));
+  const snap = await snapshotOf(b); // covers everything so far
+  const snapIndex = log.entries.length;
+  for (let i = 100; i < 150; i++) apply(produce('t', i % 3, [{ key: `k${i % 10}`, body: `m${i}` }, { body: `n${i}` }]));
+  await b.store.checkpoint();
+  for (let i = 150; i < 160; i++) apply(produce('t', i % 3, [{ body: `m${i}` }, { body: `n${i}` }])); // not checkpointed: a crash loses them
+  await new Promise((r) => setImmediate(r)); // the reput runs after apply
+  const before = await bodies(b, 't', 1);
+  assert.equal(before.length, 2 * 53);
+
+  // "Crash": reopen without closing; the raft driver restores the snapshot and replays after it.
+  fds.closeAll();
+  b = await openBroker(dir, fds, log);
+  await b.stateMachine.restore(chunks(snap));
+  for (const e of log.entries.slice(snapIndex)) b.stateMachine.apply(e);
+  await b.store.checkpoint();
+  assert.deepEqual(await bodies(b, 't', 1), before);
+  assert.equal(b.store.endOffset('t', 0), 2 * 54);
+  assert.equal(b.machine.endOffset('t', 0), 2 * 54);
+
+  const found = await b.findByKey('t', 'k7', 100);
+  assert.deepEqual(found.map((m) => decodeRecord(m.record).body.toString()), ['m147', 'm137', 'm127', 'm117', 'm107', 'm97', 'm87', 'm77', 'm67', 'm57', 'm47', 'm37', 'm27', 'm17', 'm7']);
+  const one = await b.getMessage(found[0]!.logIndex, found[0]!.position);
+  assert.deepEqual([one.queue, one.offset], [found[0]!.queue, found[0]!.offset]);
+  await assert.rejects(b.getMessage(found[0]!.logIndex, found[0]!.position + 1), (e) => isDepotError(e, 'MESSAGE_NOT_FOUND'));
+  const byTime = await b.findByTime({ name: 't', queues: 3, retentionMs: 0, maxMessageBytes: 1 << 20, flush: 'sync', createdAt: 0, brokerGroup: 1 }, log.entries[120]!.timestamp, 1);
+  assert.deepEqual(byTime.map((m) => decodeRecord(m.record).body.toString()), ['m120', 'm121', 'm122']);
+  await b.close();
 });
 
-test('a read from the files brings in the entries of the queues in between: their readers need no file read', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'depot-store-'));
-  const fds = new FdCache(nodeFileSystem, 8);
-  try {
-    const log = new MemoryLog();
-    const b = await openBroker(dir, fds, log);
-    // Four queues interleaved in the log, one entry of three messages each time.
-    for (let i = 0; i < 40; i++) b.stateMachine.apply(log.append(produce('t', i % 4, [{ body: `a${i}` }, { body: `b${i}` }, { body: `c${i}` }])));
-    await b.store.checkpoint();
-    const expect = (queue: number) => Array.from({ length: 10 }, (_, k) => [`a${4 * k + queue}`, `b${4 * k + queue}`, `c${4 * k + queue}`]).flat();
-    assert.deepEqual(await bodies(b, 't', 0), expect(0));
-    const reads = log.reads;
-    assert.ok(reads >= 1 && reads <= 2, `${reads} file reads for queue 0`);
-    for (const queue of [1, 2, 3]) assert.deepEqual(await bodies(b, 't', queue), expect(queue));
-    assert.equal(log.reads, reads, 'queues 1 to 3 come from the read cache');
-    await b.close();
-  } finally {
-    fds.closeAll();
-    rmSync(dir, { recursive: true, force: true });
-  }
+test('a read from the files brings in the entries of the queues in between: their readers need no file read', async (t) => {
+  const { dir, fds } = storeDir(t);
+  const log = new MemoryLog();
+  const b = await openBroker(dir, fds, log);
+  // Four queues interleaved in the log, one entry of three messages each time.
+  for (let i = 0; i < 40; i++) b.stateMachine.apply(log.append(produce('t', i % 4, [{ body: `a${i}` }, { body: `b${i}` }, { body: `c${i}` }])));
+  await b.store.checkpoint();
+  const expect = (queue: number) => Array.from({ length: 10 }, (_, k) => [`a${4 * k + queue}`, `b${4 * k + queue}`, `c${4 * k + queue}`]).flat();
+  assert.deepEqual(await bodies(b, 't', 0), expect(0));
+  const reads = log.reads;
+  assert.ok(reads >= 1 && reads <= 2, `${reads} file reads for queue 0`);
+  for (const queue of [1, 2, 3]) assert.deepEqual(await bodies(b, 't', queue), expect(queue));
+  assert.equal(log.reads, reads, 'queues 1 to 3 come from the read cache');
+  await b.close();
 });
 
-test('a read from the files spans at most 1,024 entries: a long run of small entries comes back in several ranges', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'depot-store-'));
-  const fds = new FdCache(nodeFileSystem, 8);
-  try {
-    const log = new MemoryLog();
-    const b = await openBroker(dir, fds, log);
-    // Entries of one small message: 64 KiB of them is more than 1,024 entries.
-    for (let i = 0; i < 3000; i++) b.stateMachine.apply(log.append(produce('t', 0, [{ body: `m${i}` }])));
-    await b.store.checkpoint();
-    assert.deepEqual(await bodies(b, 't', 0), Array.from({ length: 3000 }, (_, i) => `m${i}`));
-    assert.ok(log.widest <= 1024, `a read spanned ${log.widest} entries`);
-    assert.ok(log.reads >= 3, `${log.reads} reads for 3,000 entries`);
-    await b.close();
-  } finally {
-    fds.closeAll();
-    rmSync(dir, { recursive: true, force: true });
-  }
+test('a read from the files spans at most 1,024 entries: a long run of small entries comes back in several ranges', async (t) => {
+  const { dir, fds } = storeDir(t);
+  const log = new MemoryLog();
+  const b = await openBroker(dir, fds, log);
+  // Entries of one small message: 64 KiB of them is more than 1,024 entries.
+  for (let i = 0; i < 3000; i++) b.stateMachine.apply(log.append(produce('t', 0, [{ body: `m${i}` }])));
+  await b.store.checkpoint();
+  assert.deepEqual(await bodies(b, 't', 0), Array.from({ length: 3000 }, (_, i) => `m${i}`));
+  assert.ok(log.widest <= 1024, `a read spanned ${log.widest} entries`);
+  assert.ok(log.reads >= 3, `${log.reads} reads for 3,000 entries`);
+  await b.close();
 });
 
-test('a dropped topic loses its indexes; one created again under the same name starts empty', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'depot-store-'));
-  const fds = new FdCache(nodeFileSystem, 8);
-  try {
-    const log = new MemoryLog();
-    const b = await openBroker(dir, fds, log);
-    for (let i = 0; i < 5; i++) b.stateMachine.apply(log.append(produce('gone', 0, [{ key: 'same', body: `old${i}` }])));
-    b.stateMachine.apply(log.append(encodeDropTopic('gone')));
-    b.stateMachine.apply(log.append(produce('gone', 0, [{ key: 'same', body: 'new' }])));
-    await b.store.checkpoint();
-    assert.deepEqual(await bodies(b, 'gone', 0), ['new']);
-    assert.deepEqual((await b.findByKey('gone', 'same', 10)).map((m) => decodeRecord(m.record).body.toString()), ['new']);
-    await b.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+test('a dropped topic loses its indexes; one created again under the same name starts empty', async (t) => {
+  const { dir, fds } = storeDir(t);
+  const log = new MemoryLog();
+  const b = await openBroker(dir, fds, log);
+  for (let i = 0; i < 5; i++) b.stateMachine.apply(log.append(produce('gone', 0, [{ key: 'same', body: `old${i}` }])));
+  b.stateMachine.apply(log.append(encodeDropTopic('gone')));
+  b.stateMachine.apply(log.append(produce('gone', 0, [{ key: 'same', body: 'new' }])));
+  await b.store.checkpoint();
+  assert.deepEqual(await bodies(b, 'gone', 0), ['new']);
+  assert.deepEqual((await b.findByKey('gone', 'same', 10)).map((m) => decodeRecord(m.record).body.toString()), ['new']);
+  await b.close();
 });
 
 // 2,000 queues by default (the end-to-end test runs 10,000 through a real node); DEPOT_QUEUE_COUNT=10000 for the full scale here.
-test('thousands of queues: one checkpoint file, a bounded number of descriptors, all back after a restart', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'depot-store-'));
-  const fds = new FdCache(nodeFileSystem, 64);
-  try {
-    const log = new MemoryLog();
-    let b = await openBroker(dir, fds, log);
-    const queues = Number(process.env['DEPOT_QUEUE_COUNT'] ?? 2_000);
-    for (let q = 0; q < queues; q++) b.stateMachine.apply(log.append(produce('wide', q, [{ body: `q${q}` }])));
-    await b.store.checkpoint();
-    assert.ok(fds.size <= 64, `${fds.size} descriptors`);
-    await b.close();
-    b = await openBroker(dir, fds, log);
-    assert.equal(b.store.indexes.size, queues);
-    for (const q of [0, Math.floor(queues / 3), queues - 1]) assert.deepEqual(await bodies(b, 'wide', q), [`q${q}`]);
-    assert.ok(fds.size <= 64);
-    await b.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+test('thousands of queues: one checkpoint file, a bounded number of descriptors, all back after a restart', async (t) => {
+  const { dir, fds } = storeDir(t, 64);
+  const log = new MemoryLog();
+  let b = await openBroker(dir, fds, log);
+  const queues = Number(process.env['DEPOT_QUEUE_COUNT'] ?? 2_000);
+  for (let q = 0; q < queues; q++) b.stateMachine.apply(log.append(produce('wide', q, [{ body: `q${q}` }])));
+  await b.store.checkpoint();
+  assert.ok(fds.size <= 64, `${fds.size} descriptors`);
+  await b.close();
+  b = await openBroker(dir, fds, log);
+  assert.equal(b.store.indexes.size, queues);
+  for (const q of [0, Math.floor(queues / 3), queues - 1]) assert.deepEqual(await bodies(b, 'wide', q), [`q${q}`]);
+  assert.ok(fds.size <= 64);
+  await b.close();
 });
 
-test('a queue index whose files are gone stops the store at open, naming the queue', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'depot-store-'));
-  const fds = new FdCache(nodeFileSystem, 8);
-  try {
-    const log = new MemoryLog();
-    const b = await openBroker(dir, fds, log);
-    for (let i = 0; i < 10; i++) b.stateMachine.apply(log.append(produce('t', i % 2, [{ body: `m${i}` }])));
-    await b.close();
-    rmSync(join(dir, 't-t', '1'), { recursive: true });
-    await assert.rejects(openBroker(dir, fds, log), (e) => isDepotError(e, 'CORRUPT_LOG') && e.details['queue'] === 1);
-  } finally {
-    fds.closeAll();
-    rmSync(dir, { recursive: true, force: true });
-  }
+test('a queue index whose files are gone stops the store at open, naming the queue', async (t) => {
+  const { dir, fds } = storeDir(t);
+  const log = new MemoryLog();
+  const b = await openBroker(dir, fds, log);
+  for (let i = 0; i < 10; i++) b.stateMachine.apply(log.append(produce('t', i % 2, [{ body: `m${i}` }])));
+  await b.close();
+  rmSync(join(dir, 't-t', '1'), { recursive: true });
+  await assert.rejects(openBroker(dir, fds, log), (e) => isDepotError(e, 'CORRUPT_LOG') && e.details['queue'] === 1);
 });
