@@ -10,7 +10,9 @@
 //   30 u8   type
 //   31 u8   magic     RECORD_MAGIC (format version of the record)
 //   32 ...  payload
+import { assert, AssertionError } from '../util/assert.js';
 import { crc32c } from '../util/crc32c.js';
+import { DepotError } from '../util/errors.js';
 import { crc32cRange } from './small-crc.js';
 
 export const RECORD_HEADER_BYTES = 32;
@@ -157,3 +159,24 @@ export const MAX_RECORD_BYTES = RECORD_HEADER_BYTES + MAX_PAYLOAD_BYTES;
 /** Bounds that a stored number must respect, checked before it is written. */
 export const MAX_INDEX = Number.MAX_SAFE_INTEGER;
 export const MAX_TIMESTAMP = TWO32 * TWO16 - 1;
+
+/**
+ * Checks entries about to be appended after a last term of `lastTerm`: out-of-order indexes or
+ * terms are the caller's bug (thrown); a payload or field out of range is returned as the error.
+ */
+export function invalidEntry(entries: readonly LogEntry[], lastTerm: number, maxEntryBytes: number): DepotError | undefined {
+  let term = lastTerm;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    assert(e.index === entries[0]!.index + i, 'appended indexes must be contiguous');
+    if (e.term < term || !Number.isSafeInteger(e.term)) throw new AssertionError(`term ${e.term} at ${e.index} is below ${term}`);
+    term = e.term;
+    if (e.payload.length > maxEntryBytes) {
+      return new DepotError('MESSAGE_TOO_LARGE', `entry ${e.index}: ${e.payload.length} bytes > maxEntryBytes ${maxEntryBytes}`);
+    }
+    if (!(e.timestamp >= 0 && e.timestamp <= MAX_TIMESTAMP) || !(e.type >= 0 && e.type <= 255) || e.index > MAX_INDEX) {
+      return new DepotError('BAD_REQUEST', `entry ${e.index}: timestamp, type or index out of range`);
+    }
+  }
+  return undefined;
+}

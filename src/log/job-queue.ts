@@ -79,8 +79,13 @@ export class JobQueue {
   /** `startNowBytes`: a queued write this large starts at once when nothing runs (see above). */
   constructor(
     private readonly runner: JobRunner,
-    private readonly startNowBytes = Infinity,
+    private startNowBytes = Infinity,
   ) {}
+
+  /** The files changed how they are written (a flush policy switch): see above. */
+  setStartNowBytes(bytes: number): void {
+    this.startNowBytes = bytes;
+  }
 
   /** Queues the bytes [from, to) of `segment`, merged into the last queued write if it continues it. */
   write(segment: Segment, from: number, to: number, lastIndex: number, epoch: number): void {

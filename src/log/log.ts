@@ -5,21 +5,23 @@
 // so that reads and further appends see it, and queues its physical work on the JobQueue,
 // which applies it to the disk in the same order. Three marks tell how far the disk has got:
 // lastIndex (appended), writtenIndex (handed to the OS) and durableIndex (fdatasync'ed).
+// The flush policy follows the same split: what appends are promised changes at once, how the
+// files are written changes in job order (setFlushPolicy).
 import { assert, AssertionError } from '../util/assert.js';
 import { DepotError, storageError } from '../util/errors.js';
 import { type DiskUsage, ignoreMissing } from './file-system.js';
-import { type LogEntry, MAX_INDEX, MAX_TIMESTAMP, recordBytes, SEGMENT_HEADER_BYTES } from './format.js';
+import { invalidEntry, type LogEntry, MAX_INDEX, recordBytes, SEGMENT_HEADER_BYTES } from './format.js';
 import { type Job, JobQueue, type WriteJob } from './job-queue.js';
 import type { Meta } from './meta.js';
-import { type LogOptions, type ResolvedOptions, resolveOptions } from './options.js';
-import { createSegmentFile, cutFilesTo, openIfExists, persistPositions, removeSegmentFiles, removeSegmentsAbove, sealSegment, writeCheckpoint, writeMeta } from './persist.js';
-import { readRange, readRangeSync } from './read.js';
+import { checkFlushPolicy, type FlushPolicy, type LogOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { createSegmentFile, cutFilesTo, openIfExists, persistPositions, removeSegmentFiles, removeSegmentsAbove, reopenForWrite, sealSegment, writeCheckpoint, writeMeta } from './persist.js';
+import { checkRange, readRange, readRangeSync } from './read.js';
 import { type RecoverOptions, type Recovered, recover } from './recovery.js';
 import { DEFAULT_DISK_USAGE_WATERMARK, type RetentionPolicy, segmentsToDelete } from './retention.js';
-import { PositionList, scanWhole } from './scan.js';
+import { PositionList, verifyUpTo } from './scan.js';
 import { Segment } from './segment.js';
 import { TailCache } from './tail-cache.js';
-import { settle, type Waiter, Waiters } from './waiters.js';
+import { AppendWaiters, settle, type Waiter } from './waiters.js';
 import type { TermRuns } from './term-runs.js';
 import { CHECKPOINT_FILE } from './meta.js';
 import { join } from 'node:path';
@@ -64,7 +66,7 @@ export class Log {
   private terms: TermRuns;
   private written: Mark;
   private durable: Mark;
-  private readonly waiters = new Waiters();
+  private readonly waiters = new AppendWaiters();
   private readonly jobs: JobQueue;
   private readonly listeners = new Set<(p: LogPositions) => void>();
   private state: State = 'open';
@@ -81,6 +83,10 @@ export class Log {
   private checkpointing = false;
   private timer: NodeJS.Timeout | undefined;
   private cutBytes: number;
+  /** What appends made now are promised; drives the interval sync and checkpoints. */
+  private policy: FlushPolicy;
+  /** The write descriptors are open with O_DSYNC: follows `policy` in job order. */
+  private dsync: boolean;
 
   private constructor(
     private readonly o: ResolvedOptions,
@@ -90,24 +96,23 @@ export class Log {
       run: (job) => this.runJob(job),
       wrote: (job) => this.writeJobDone(job),
       failed: (jobs, err) => this.fail(jobs, err),
-    }, o.flush.mode === 'always' ? Infinity : PIPELINE_WRITE_BYTES);
+    }, startNowBytes(o.flush.mode === 'always'));
+    this.policy = o.flush;
+    this.dsync = o.flush.mode === 'always';
     this.meta = r.meta;
     this.segments = r.segments;
     this.terms = r.terms;
     this.cutBytes = r.truncatedBytes;
     this.written = this.durable = this.endMark();
     this.attachCache(this.active);
-    if (o.flush.mode === 'interval') {
-      this.timer = setInterval(() => this.intervalSync(), o.flush.intervalMs);
-      this.timer.unref();
-    }
+    this.startTimer();
   }
 
   /** Opens (and by default creates) the log in `options.dir`, recovering it after a crash. */
   static async open(options: LogOptions): Promise<Log> {
     const o = resolveOptions(options);
     try {
-      return new Log(o, await recover(recoverOptions(o)));
+      return new Log(o, await recover(recoverOptions(o, o.flush.mode === 'always')));
     } catch (err) {
       throw storageError(err, `open log ${o.dir}`);
     }
@@ -138,6 +143,11 @@ export class Log {
     return this.cutBytes;
   }
 
+  /** The policy appends made now are held to. */
+  get flushPolicy(): FlushPolicy {
+    return this.policy;
+  }
+
   /** The error that stopped the log, while it is recovering from it (undefined when healthy). */
   get failure(): DepotError | undefined {
     return this.state === 'failed' ? this.failureCause : undefined;
@@ -166,7 +176,7 @@ export class Log {
     if (this.state !== 'open') return Promise.reject(this.unusable());
     if (entries.length === 0) return Promise.resolve();
     if (entries[0]!.index !== this.lastIndex + 1) throw new AssertionError(`append at ${entries[0]!.index}, expected ${this.lastIndex + 1}`);
-    const bad = this.validate(entries);
+    const bad = invalidEntry(entries, this.terms.lastTerm, this.o.maxEntryBytes);
     if (bad !== undefined) return Promise.reject(bad);
     let seg = this.active;
     let from = seg.bytes;
@@ -181,24 +191,7 @@ export class Log {
     }
     if (this.writeInline(seg, from)) return Promise.resolve();
     this.jobs.write(seg, from, seg.bytes, this.lastIndex, this.truncations);
-    return this.waiters.wait(this.lastIndex);
-  }
-
-  private validate(entries: readonly LogEntry[]): DepotError | undefined {
-    let term = this.terms.lastTerm;
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!;
-      assert(e.index === entries[0]!.index + i, 'appended indexes must be contiguous');
-      if (e.term < term || !Number.isSafeInteger(e.term)) throw new AssertionError(`term ${e.term} at ${e.index} is below ${term}`);
-      term = e.term;
-      if (e.payload.length > this.o.maxEntryBytes) {
-        return new DepotError('MESSAGE_TOO_LARGE', `entry ${e.index}: ${e.payload.length} bytes > maxEntryBytes ${this.o.maxEntryBytes}`);
-      }
-      if (!(e.timestamp >= 0 && e.timestamp <= MAX_TIMESTAMP) || !(e.type >= 0 && e.type <= 255) || e.index > MAX_INDEX) {
-        return new DepotError('BAD_REQUEST', `entry ${e.index}: timestamp, type or index out of range`);
-      }
-    }
-    return undefined;
+    return this.waiters.wait(this.lastIndex, this.policy.mode === 'always');
   }
 
   private encode(seg: Segment, e: LogEntry, n: number): void {
@@ -289,16 +282,7 @@ export class Log {
 
   private checkRange(lo: number, hi: number): void {
     if (this.state === 'closed') throw this.unusable();
-    if (lo < this.firstIndex) {
-      throw new DepotError('INDEX_COMPACTED', `entry ${lo} is before the first index ${this.firstIndex}`, {
-        details: { index: lo, firstIndex: this.firstIndex },
-      });
-    }
-    if (hi > this.lastIndex + 1 || lo > hi || !Number.isSafeInteger(lo) || !Number.isSafeInteger(hi)) {
-      throw new DepotError('INDEX_OUT_OF_RANGE', `entries ${lo}..${hi - 1} are not in the log (last ${this.lastIndex})`, {
-        details: { lo, hi, lastIndex: this.lastIndex },
-      });
-    }
+    checkRange(lo, hi, this.firstIndex, this.lastIndex);
   }
 
   /**
@@ -436,29 +420,11 @@ export class Log {
     for (let attempt = 0; ; attempt++) {
       const epoch = this.epoch;
       try {
-        return await this.verifyWritten(this.written, [...this.segments]);
+        return await verifyUpTo(this.o.fs, [...this.segments], this.written);
       } catch (err) {
         if (epoch === this.epoch || attempt >= 3) throw storageError(err, `verify ${this.o.dir}`);
       }
     }
-  }
-
-  /** Scans `segments` up to the written mark (later segments may not exist on disk yet). */
-  private async verifyWritten(mark: Mark, segments: Segment[]): Promise<{ entries: number; bytes: number }> {
-    let entries = 0;
-    let bytes = 0;
-    let prevTerm = -1;
-    for (const seg of segments) {
-      const last = seg === mark.segment;
-      const size = last ? mark.pos : seg.bytes;
-      const count = last ? mark.index - seg.base + 1 : seg.count;
-      const scan = await scanWhole(this.o.fs, seg.path, seg.base, size, count, prevTerm);
-      prevTerm = scan.lastTerm;
-      entries += count;
-      bytes += size;
-      if (last) break;
-    }
-    return { entries, bytes };
   }
 
   /**
@@ -487,6 +453,34 @@ export class Log {
     return this.queueOp('sync', [], () => this.syncJob());
   }
 
+  /**
+   * Changes the flush policy while the log runs. Appends made before the call keep the promise
+   * they were given (an `always` append still resolves only once durable); appends made after
+   * it get the new one. Resolves once everything appended before the call is durable and the
+   * files are open as the new policy writes them; a failure of that fdatasync fails the log
+   * like any write failure, and the new policy holds after its recovery.
+   */
+  setFlushPolicy(policy: FlushPolicy): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(this.unusable());
+    try {
+      checkFlushPolicy(policy);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.policy = { ...policy };
+    this.startTimer();
+    const dsync = policy.mode === 'always';
+    return this.queueOp('flushPolicy', [], async () => {
+      // In job order: writes queued before went through the old descriptors, later ones the new.
+      await this.syncJob();
+      if (dsync === this.dsync) return;
+      await reopenForWrite(this.o.fs, [...this.segments], dsync);
+      this.dsync = dsync;
+      this.jobs.setStartNowBytes(startNowBytes(dsync));
+      this.epoch++;
+    });
+  }
+
   /** Writes and syncs what is pending, checkpoints, and closes the files. */
   async close(): Promise<void> {
     if (this.state === 'closed' || this.state === 'closing') return;
@@ -505,9 +499,12 @@ export class Log {
     this.waiters.rejectAll(this.unusable());
   }
 
-  /** Group commit through O_DSYNC writes: each write of the pending batch is its own fdatasync. */
-  private get dsync(): boolean {
-    return this.o.flush.mode === 'always';
+  private startTimer(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.policy.mode !== 'interval') return;
+    this.timer = setInterval(() => this.intervalSync(), this.policy.intervalMs);
+    this.timer.unref();
   }
 
   private get active(): Segment {
@@ -564,7 +561,7 @@ export class Log {
    */
   private writeInline(seg: Segment, from: number): boolean {
     const to = seg.bytes;
-    if (this.dsync || !this.jobs.idle || seg.writeFd === undefined || to - from > INLINE_WRITE_MAX_BYTES) return false;
+    if (this.policy.mode === 'always' || this.dsync || !this.jobs.idle || seg.writeFd === undefined || to - from > INLINE_WRITE_MAX_BYTES) return false;
     if (this.written.segment !== seg || this.written.pos !== from) return false;
     try {
       this.o.fs.writeSync(seg.writeFd, seg.cache!.gather(from, to), from);
@@ -579,11 +576,12 @@ export class Log {
   /** The bytes of `segment` up to `to` (entries up to `lastIndex`) are written. */
   private wrote(segment: Segment, to: number, lastIndex: number): void {
     this.written = { segment, pos: to, index: lastIndex };
-    // Under `always` the file is open with O_DSYNC: the write returned once its bytes were durable.
+    // The file is open with O_DSYNC (everything before was synced when it was opened so): the
+    // write returned once its bytes were durable.
     if (this.dsync) this.durable = this.written;
     segment.cache!.evict(this.written.pos);
     this.advanced();
-    if (this.bytesSinceCheckpoint >= this.o.checkpointBytes && this.o.flush.mode !== 'never' && !this.checkpointing) {
+    if (this.bytesSinceCheckpoint >= this.o.checkpointBytes && this.policy.mode !== 'never' && !this.checkpointing) {
       // Settled however the job ends (run, dropped by a truncation, drained by a failure).
       this.checkpointing = true;
       const done = () => (this.checkpointing = false);
@@ -608,7 +606,7 @@ export class Log {
   }
 
   private async checkpointJob(): Promise<void> {
-    if (this.o.flush.mode === 'interval') await this.syncJob();
+    if (this.policy.mode === 'interval') await this.syncJob();
     const d = this.durable;
     await this.checkpoint(d.segment, d.segment === this.active ? d.index - d.segment.base + 1 : 0);
   }
@@ -636,10 +634,9 @@ export class Log {
     await writeCheckpoint(this.o.fs, this.o.dir, checkpoint);
   }
 
-  /** Resolves the appends that the marks now cover. */
+  /** Resolves the appends that the marks now cover, each under the policy it was made under. */
   private advanced(): void {
-    const upTo = this.o.flush.mode === 'always' ? this.durable.index : this.written.index;
-    this.waiters.resolveUpTo(upTo);
+    this.waiters.resolveUpTo(this.written.index, this.durable.index);
     this.notify();
   }
 
@@ -671,7 +668,9 @@ export class Log {
     this.waiters.rejectAll(error);
     this.failureCause = error;
     if (this.state === 'open') this.state = 'failed';
-    const keep = this.o.flush.mode === 'always' ? this.durable : this.written;
+    // Through O_DSYNC descriptors written is durable; otherwise a written entry was answered
+    // (an `always` append made before a switch is written only through the O_DSYNC descriptors).
+    const keep = this.dsync ? this.durable : this.written;
     this.keepAfterFailure = keep;
     // Readers stop seeing the abandoned entries at once; recovery then reconciles the files.
     try {
@@ -688,7 +687,8 @@ export class Log {
         for (const s of this.segments) s.closeFiles(this.o.fs);
         if (this.keepAfterFailure !== undefined) await cutFilesTo(this.o.fs, this.o.dir, this.keepAfterFailure.segment, this.keepAfterFailure.pos);
         this.keepAfterFailure = undefined;
-        const r = await recover(recoverOptions(this.o));
+        const dsync = this.policy.mode === 'always';
+        const r = await recover(recoverOptions(this.o, dsync));
         if (this.state !== 'failed') {
           for (const s of r.segments) s.closeFiles(this.o.fs);
           return;
@@ -699,6 +699,8 @@ export class Log {
         this.cutBytes = r.truncatedBytes;
         this.attachCache(this.active);
         this.written = this.durable = this.endMark();
+        this.dsync = dsync;
+        this.jobs.setStartNowBytes(startNowBytes(dsync));
         this.truncations++;
         this.epoch++;
         this.state = 'open';
@@ -719,6 +721,11 @@ function sameMark(a: Mark, b: Mark): boolean {
   return a.segment === b.segment && a.pos === b.pos;
 }
 
-function recoverOptions(o: ResolvedOptions): RecoverOptions {
-  return { dir: o.dir, fsys: o.fs, startIndex: o.startIndex, create: o.create, onCorruptTail: o.onCorruptTail, dsync: o.flush.mode === 'always' };
+function recoverOptions(o: ResolvedOptions, dsync: boolean): RecoverOptions {
+  return { dir: o.dir, fsys: o.fs, startIndex: o.startIndex, create: o.create, onCorruptTail: o.onCorruptTail, dsync };
+}
+
+/** Pipelined writes pay where a write costs its bytes, not a device flush (job-queue.ts). */
+function startNowBytes(dsync: boolean): number {
+  return dsync ? Infinity : PIPELINE_WRITE_BYTES;
 }

@@ -67,8 +67,14 @@ export function resolveOptions(o: LogOptions): ResolvedOptions {
   check(r.maxEntryBytes >= 0 && r.maxEntryBytes <= MAX_PAYLOAD_BYTES, 'maxEntryBytes must be within 0..1 GiB');
   check(Number.isSafeInteger(r.startIndex) && r.startIndex >= 1 && r.startIndex < MAX_INDEX, 'startIndex must be a positive integer');
   check(r.checkpointBytes > 0, 'checkpointBytes must be positive');
-  if (r.flush.mode === 'interval') check(r.flush.intervalMs > 0, 'flush.intervalMs must be positive');
+  checkFlushPolicy(r.flush);
   return r;
+}
+
+/** Throws INVALID_CONFIG unless `flush` is a policy the log knows (at open and at a switch). */
+export function checkFlushPolicy(flush: FlushPolicy): void {
+  check(flush.mode === 'always' || flush.mode === 'interval' || flush.mode === 'never', 'flush.mode must be always, interval or never');
+  if (flush.mode === 'interval') check(Number.isSafeInteger(flush.intervalMs) && flush.intervalMs > 0, 'flush.intervalMs must be a positive integer');
 }
 
 function check(ok: boolean, what: string): asserts ok {

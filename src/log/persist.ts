@@ -119,6 +119,20 @@ export async function cutFilesTo(fsys: FileSystem, dir: string, segment: Segment
   }
 }
 
+/**
+ * Reopens the open write descriptors of `segments` with or without O_DSYNC (Linux cannot change
+ * that flag on an open file): the old descriptor closes once the new one is in place.
+ */
+export async function reopenForWrite(fsys: FileSystem, segments: readonly Segment[], dsync: boolean): Promise<void> {
+  for (const seg of segments) {
+    if (seg.writeFd === undefined) continue;
+    const fd = await fsys.open(seg.path, 'append', dsync);
+    const old = seg.writeFd;
+    seg.writeFd = fd;
+    await fsys.close(old);
+  }
+}
+
 /** Opens an existing segment file for appending; undefined when it does not exist. */
 export async function openIfExists(fsys: FileSystem, path: string, dsync = false): Promise<number | undefined> {
   try {

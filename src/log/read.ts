@@ -128,6 +128,18 @@ function segmentFor(segments: readonly Segment[], index: number): Segment {
   return segments[lo]!;
 }
 
+/** Throws unless entries [lo, hi) lie within [firstIndex, lastIndex]. */
+export function checkRange(lo: number, hi: number, firstIndex: number, lastIndex: number): void {
+  if (lo < firstIndex) {
+    throw new DepotError('INDEX_COMPACTED', `entry ${lo} is before the first index ${firstIndex}`, { details: { index: lo, firstIndex } });
+  }
+  if (hi > lastIndex + 1 || lo > hi || !Number.isSafeInteger(lo) || !Number.isSafeInteger(hi)) {
+    throw new DepotError('INDEX_OUT_OF_RANGE', `entries ${lo}..${hi - 1} are not in the log (last ${lastIndex})`, {
+      details: { lo, hi, lastIndex },
+    });
+  }
+}
+
 export function corrupt(segment: Segment, index: number, position: number): DepotError {
   return new DepotError('CORRUPT_LOG', `${segment.path}: entry ${index} at byte ${position} fails its checksum or index check`, {
     details: { file: segment.path, index, position },

@@ -4,6 +4,7 @@ import { assert, AssertionError } from '../util/assert.js';
 import { DepotError } from '../util/errors.js';
 import type { FileSystem } from './file-system.js';
 import { checkRecord, Corrupt, MAX_RECORD_BYTES, RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, RECORD_MAGIC, recordIndex, recordTerm, recordTimestamp, Torn } from './format.js';
+import type { Segment } from './segment.js';
 import type { TermRun } from './term-runs.js';
 
 /** A growable array of u32 positions (off the V8 heap's object space). */
@@ -134,6 +135,31 @@ export async function scanWhole(fsys: FileSystem, path: string, base: number, by
     });
   }
   return scan;
+}
+
+/**
+ * Scans `segments` in full up to `end` (the written mark: later segments may not exist on disk
+ * yet), checking every record as `scanWhole` does.
+ */
+export async function verifyUpTo(
+  fsys: FileSystem,
+  segments: readonly Segment[],
+  end: { readonly segment: Segment; readonly pos: number; readonly index: number },
+): Promise<{ entries: number; bytes: number }> {
+  let entries = 0;
+  let bytes = 0;
+  let prevTerm = -1;
+  for (const seg of segments) {
+    const last = seg === end.segment;
+    const size = last ? end.pos : seg.bytes;
+    const count = last ? end.index - seg.base + 1 : seg.count;
+    const scan = await scanWhole(fsys, seg.path, seg.base, size, count, prevTerm);
+    prevTerm = scan.lastTerm;
+    entries += count;
+    bytes += size;
+    if (last) break;
+  }
+  return { entries, bytes };
 }
 
 async function fill(fsys: FileSystem, fd: number, buf: Buffer, pos: number, fileSize: number) {

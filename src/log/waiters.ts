@@ -51,3 +51,31 @@ export class Waiters {
     for (const w of pending) settle(w, err);
   }
 }
+
+/**
+ * Appends waiting under the policy they were made under: an `always` append waits for the
+ * durable mark, any other for the written mark. Two queues, so that a change of policy while
+ * appends wait keeps each one's promise (log.ts, setFlushPolicy).
+ */
+export class AppendWaiters {
+  private readonly written = new Waiters();
+  private readonly durable = new Waiters();
+
+  wait(index: number, durable: boolean): Promise<void> {
+    return (durable ? this.durable : this.written).wait(index);
+  }
+
+  resolveUpTo(writtenIndex: number, durableIndex: number): void {
+    this.written.resolveUpTo(writtenIndex);
+    this.durable.resolveUpTo(durableIndex);
+  }
+
+  takeFrom(index: number): Waiter[] {
+    return [...this.written.takeFrom(index), ...this.durable.takeFrom(index)];
+  }
+
+  rejectAll(err: Error): void {
+    this.written.rejectAll(err);
+    this.durable.rejectAll(err);
+  }
+}
