@@ -134,7 +134,7 @@ export class ConfigStore {
       get: () => s.appendfsync,
       set: (v) => {
         const p = v.toLowerCase();
-        if (!FSYNC.includes(p)) return 'argument(s) must be one of the following: always, everysec, no';
+        if (!FSYNC.includes(p)) return 'argument(s) must be one of the following: everysec, always, no';
         const err = hooks.appendfsync(p as FsyncPolicy);
         if (err === null) s.appendfsync = p as FsyncPolicy;
         return err;

@@ -27,8 +27,11 @@ import { WatchRegistry } from './watch.js';
 /** What the node offers for SAVE/BGSAVE and `appendfsync`; absent when nothing is persisted. */
 export interface CachePersistence {
   readonly fsync: FsyncPolicy;
-  /** Changes the journal's fsync policy at run time; absent when the log cannot. */
-  setFsync?(policy: FsyncPolicy): void;
+  /**
+   * Changes the journal's fsync policy at run time: writes answered from now on follow it.
+   * Returns an error text when the journal cannot switch now.
+   */
+  setFsync(policy: FsyncPolicy): string | null;
   /** Writes a snapshot of the group now (the log below it is then truncated). */
   snapshot(): Promise<void>;
 }
@@ -542,9 +545,7 @@ export class CacheService implements ServerApi, DispatchHooks {
   private setFsync(policy: FsyncPolicy): string | null {
     const p = this.persistence;
     if (p === undefined) return 'persistence is disabled on this node';
-    if (p.setFsync === undefined) return 'the journal of this node cannot change its fsync policy at run time';
-    p.setFsync(policy);
-    return null;
+    return p.setFsync(policy);
   }
 
   // ---- timers ----

@@ -1,12 +1,14 @@
 // The cache on a node: the keyspace state machine on its raft group (`cache-1`) and the RESP
-// server in front of it. appendfsync maps onto the group: `always` — sync durability (a write is
-// answered once fdatasync'ed); `everysec` — async (answered once written to the OS, fdatasync
-// every second); `no` — async on a log that never fsyncs (the OS decides).
+// server in front of it. appendfsync maps onto the group's log: `always` — sync durability (a
+// write is answered once fdatasync'ed); `everysec` — async (answered once written to the OS,
+// fdatasync every second); `no` — a log that never fsyncs (the OS decides). CONFIG SET
+// appendfsync switches the running log; writes answered after the switch follow the new policy.
+import type { FsyncPolicy } from '../cache/config.js';
 import { CacheMachine } from '../cache/machine/machine.js';
 import type { CachePersistence } from '../cache/service.js';
-import { openFoundationLog } from '../raft/driver/foundation-log.js';
-import type { OpenLogOptions, RaftGroup } from '../raft/driver/group.js';
-import type { GroupLog } from '../raft/driver/log-store.js';
+import type { FlushPolicy } from '../log/options.js';
+import { flushFor, openFoundationLog } from '../raft/driver/foundation-log.js';
+import type { RaftGroup } from '../raft/driver/group.js';
 import type { RaftHost } from '../raft/driver/host.js';
 import { startCache, type RunningCache } from '../server/resp/server.js';
 import type { Logger } from '../util/logger.js';
@@ -20,9 +22,10 @@ export interface CacheRole {
   readonly running: RunningCache;
 }
 
-/** appendfsync no: the group's log never calls fdatasync; the OS writes pages back when it likes. */
-function openUnsyncedLog(dir: string, o: OpenLogOptions): Promise<GroupLog> {
-  return openFoundationLog(dir, o, { mode: 'never' });
+function flushOf(appendfsync: FsyncPolicy): FlushPolicy {
+  if (appendfsync === 'always') return flushFor('sync');
+  if (appendfsync === 'everysec') return flushFor('async');
+  return { mode: 'never' };
 }
 
 export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: Config, log: Logger): Promise<CacheRole> {
@@ -35,10 +38,25 @@ export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: C
     durability: appendfsync === 'always' ? 'sync' : 'async',
     stateMachine: machine,
     snapshotEntries: config.cache.snapshotEntries,
-    ...(appendfsync === 'no' ? { openLog: openUnsyncedLog } : {}),
+    openLog: (dir, o) => openFoundationLog(dir, o, flushOf(appendfsync)),
   });
-  const persistence: CachePersistence = { fsync: appendfsync, snapshot: () => group.snapshotNow() };
   const cacheLog = log.child({ part: 'cache' });
+  const persistence: CachePersistence = {
+    fsync: appendfsync,
+    snapshot: () => group.snapshotNow(),
+    setFsync: (policy) => {
+      // The switch's fdatasync runs in order with the writes, so a write answered after the
+      // switch implies it is done; its failure stops the group (reported by the group).
+      let switched: Promise<void>;
+      try {
+        switched = group.setFlushPolicy(flushOf(policy));
+      } catch (err) {
+        return `the journal cannot switch now: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      switched.catch((err: unknown) => cacheLog.warn({ err }, `appendfsync ${policy}: the switch failed`));
+      return null;
+    },
+  };
   const running = await startCache(
     {
       machine,

@@ -14,6 +14,7 @@ export function openFoundationLog(dir: string, o: OpenLogOptions, flush: FlushPo
   return Log.open({ ...tuning, dir, flush });
 }
 
-function flushFor(durability: OpenLogOptions['durability']): FlushPolicy {
+/** The log policy of a durability mode. */
+export function flushFor(durability: OpenLogOptions['durability']): FlushPolicy {
   return durability === 'sync' ? { mode: 'always' } : { mode: 'interval', intervalMs: ASYNC_FSYNC_INTERVAL_MS };
 }

@@ -18,6 +18,7 @@ import { RawNode } from '../core/node.js';
 import { SeededRandom } from '../core/random.js';
 import { DEFAULT_TUNING, MessageType, StateRole, type ConfState, type Message, type Random, type Ready, type SnapshotMeta, type Tuning } from '../core/types.js';
 import { ensureDir, readHardState, readSnapshotRecord, writeHardState, writeSnapshotRecord, type SnapshotRecord } from './files.js';
+import type { FlushPolicy } from '../../log/options.js';
 import type { RetentionPolicy } from '../../log/retention.js';
 import type { GroupLog } from './log-store.js';
 import { SnapshotReceiver, streamSnapshot } from './snapshot-transfer.js';
@@ -286,6 +287,20 @@ export class RaftGroup<R = unknown> implements Group<R> {
     const pin = this.storage.lowestPin();
     const keepFrom = Math.min(this.storage.snapshot().index + 1, pin ?? Number.MAX_SAFE_INTEGER);
     return this.storage.log.retain(policy, keepFrom, now);
+  }
+
+  /**
+   * Changes the group's durability at run time (the cache's CONFIG SET appendfsync): entries
+   * appended from now on are acknowledged under `policy`, earlier ones keep the promise they
+   * were given. Resolves once everything appended before is durable; a failure of that sync
+   * stops the group like any storage failure.
+   */
+  setFlushPolicy(policy: FlushPolicy): Promise<void> {
+    this.checkUsable();
+    return this.storage.setFlushPolicy(policy).catch((err: unknown) => {
+      this.fail(err);
+      throw this.failure;
+    });
   }
 
   // ---- inputs from the node -----------------------------------------------------------------

@@ -1,6 +1,7 @@
 // The part of the foundation log (src/log) the driver uses. Kept as an interface so that the
 // driver states exactly what it relies on; `Log` satisfies it (foundation-log.ts opens one),
 // and tests may run a group on an in-memory one.
+import type { FlushPolicy } from '../../log/options.js';
 import type { RetentionPolicy } from '../../log/retention.js';
 
 export interface StoredEntry {
@@ -27,6 +28,11 @@ export interface GroupLog {
   truncatePrefix(index: number): Promise<void>;
   reset(nextIndex: number): Promise<void>;
   sync(): Promise<void>;
+  /**
+   * Appends from now on resolve under `policy`; earlier ones keep their promise. Resolves once
+   * everything appended before is durable.
+   */
+  setFlushPolicy(policy: FlushPolicy): Promise<void>;
   /** Deletes the oldest closed segments `policy` condemns, never an entry at or after `pinnedIndex`. */
   retain(policy: RetentionPolicy, pinnedIndex: number, now: number): Promise<{ segments: number; bytes: number }>;
   close(): Promise<void>;

@@ -2,6 +2,7 @@
 // through it synchronously; the driver writes through it (append with conflict truncation,
 // snapshot install, compaction bounded by pins).
 import { assert } from '../../util/assert.js';
+import type { FlushPolicy } from '../../log/options.js';
 import type { Entry, LogStorage, SnapshotMeta } from '../core/types.js';
 import type { GroupLog } from './log-store.js';
 import { RecentEntries } from './recent-entries.js';
@@ -51,6 +52,14 @@ export class DurableStorage implements LogStorage {
     const written = this.log.append(ents);
     this.recent.append(ents);
     return cut === undefined ? written : Promise.all([cut, written]).then(() => undefined);
+  }
+
+  /**
+   * Changes when appends count as stable (the group's durability) from the next append on: the
+   * core is told an entry is persisted when the log resolves it, under the policy it was made under.
+   */
+  setFlushPolicy(policy: FlushPolicy): Promise<void> {
+    return this.log.setFlushPolicy(policy);
   }
 
   /** A received snapshot replaces the whole log. */
