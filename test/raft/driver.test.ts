@@ -74,6 +74,36 @@ test('three nodes: followers refuse with a leader hint, writes survive the leade
   }
 });
 
+test('durability changes at run time: after the switch to always, a commit means a majority fdatasynced the entry', async () => {
+  const tmp = tempDir('raft-durability-');
+  const hosts = await startHosts(3, smallSegmentLogs);
+  const sms = hosts.map(() => new ListMachine());
+  try {
+    const groups = await openAll(hosts, tmp.dir, sms, { durability: 'async' });
+    await waitFor(() => groups.some((g) => g.status().isLeader), 5000, 'a leader');
+    const leader = groups.find((g) => g.status().isLeader)!;
+    const early = Array.from({ length: 20 }, (_, i) => leader.propose(Buffer.from(`a${i}`)));
+    // Every replica switches its own log, while the first proposals are in flight; the switch
+    // makes what each replica had appended durable.
+    const had = groups.map((g) => g.log.lastIndex);
+    await Promise.all(groups.map((g) => g.setFlushPolicy({ mode: 'always' })));
+    groups.forEach((g, i) => assert.ok(g.log.durableIndex >= had[i]!, `replica ${i + 1}: durable ${g.log.durableIndex} < ${had[i]}`));
+    for (let round = 0; round < 5; round++) {
+      const p = leader.propose(Buffer.from(`b${round}`));
+      await p.applied;
+      const durable = groups.filter((g) => g.log.durableIndex >= p.index).length;
+      assert.ok(durable >= 2, `entry ${p.index} committed with ${durable} durable copies`);
+    }
+    await Promise.all(early.map((p) => p.applied));
+    await Promise.all(groups.map((g) => g.setFlushPolicy({ mode: 'never' })));
+    assert.equal(await leader.propose(Buffer.from('c')).applied, 26);
+    assert.deepEqual(sms[groups.indexOf(leader)]!.items.slice(-2), ['b4', 'c']);
+  } finally {
+    for (const h of hosts) await h.close().catch(() => undefined);
+    tmp.remove();
+  }
+});
+
 test('a new member catches up from a streamed snapshot, then votes', async () => {
   const tmp = tempDir('raft-join-');
   const hosts = await startHosts(4, smallSegmentLogs);
