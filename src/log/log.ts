@@ -144,7 +144,7 @@ export class Log {
   }
 
   /** The policy appends made now are held to. */
-  get flushPolicy(): FlushPolicy {
+  get flushPolicy(): Readonly<FlushPolicy> {
     return this.policy;
   }
 
@@ -576,8 +576,8 @@ export class Log {
   /** The bytes of `segment` up to `to` (entries up to `lastIndex`) are written. */
   private wrote(segment: Segment, to: number, lastIndex: number): void {
     this.written = { segment, pos: to, index: lastIndex };
-    // The file is open with O_DSYNC (everything before was synced when it was opened so): the
-    // write returned once its bytes were durable.
+    // The file is open with O_DSYNC (the switch that reopened it so synced everything before):
+    // the write returned once its bytes were durable.
     if (this.dsync) this.durable = this.written;
     segment.cache!.evict(this.written.pos);
     this.advanced();
@@ -668,8 +668,8 @@ export class Log {
     this.waiters.rejectAll(error);
     this.failureCause = error;
     if (this.state === 'open') this.state = 'failed';
-    // Through O_DSYNC descriptors written is durable; otherwise a written entry was answered
-    // (an `always` append made before a switch is written only through the O_DSYNC descriptors).
+    // Through O_DSYNC descriptors written is durable. Otherwise a written entry was answered:
+    // `always` appends are written only through O_DSYNC descriptors (queued behind the switch).
     const keep = this.dsync ? this.durable : this.written;
     this.keepAfterFailure = keep;
     // Readers stop seeing the abandoned entries at once; recovery then reconciles the files.

@@ -98,6 +98,9 @@ test('durability changes at run time: after the switch to always, a commit means
     await Promise.all(groups.map((g) => g.setFlushPolicy({ mode: 'never' })));
     assert.equal(await leader.propose(Buffer.from('c')).applied, 26);
     assert.deepEqual(sms[groups.indexOf(leader)]!.items.slice(-2), ['b4', 'c']);
+    // A policy the log refuses changes nothing and does not stop the group.
+    await assert.rejects(leader.setFlushPolicy({ mode: 'interval', intervalMs: 0 }), (err) => isDepotError(err, 'INVALID_CONFIG'));
+    assert.equal(await leader.propose(Buffer.from('d')).applied, 27);
   } finally {
     for (const h of hosts) await h.close().catch(() => undefined);
     tmp.remove();
