@@ -46,7 +46,7 @@ export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: C
     snapshot: () => group.snapshotNow(),
     setFsync: (policy) => {
       // The switch's fdatasync runs in order with the writes, so a write answered after the
-      // switch implies it is done; its failure stops the group (reported by the group).
+      // switch implies it is done; if it fails, so do the writes waiting behind it.
       let switched: Promise<void>;
       try {
         switched = group.setFlushPolicy(flushOf(policy));

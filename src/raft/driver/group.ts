@@ -292,17 +292,12 @@ export class RaftGroup<R = unknown> implements Group<R> {
   /**
    * Changes the group's durability at run time (the cache's CONFIG SET appendfsync): entries
    * appended from now on are acknowledged under `policy`, earlier ones keep the promise they
-   * were given. Resolves once everything appended before is durable; a failure of that sync
-   * stops the group like any storage failure (a policy the log refuses rejects, nothing else).
+   * were given. Resolves once everything appended before is durable. If that sync fails, the
+   * log rejects the appends still waiting, which stops the group as any storage failure does.
    */
   setFlushPolicy(policy: FlushPolicy): Promise<void> {
     this.checkUsable();
-    return this.storage.setFlushPolicy(policy).catch((err: unknown) => {
-      // A policy the log refuses changed nothing; anything else is the log failing.
-      if (isDepotError(err, 'INVALID_CONFIG')) throw err;
-      this.fail(err);
-      throw this.failure;
-    });
+    return this.storage.setFlushPolicy(policy);
   }
 
   // ---- inputs from the node -----------------------------------------------------------------
