@@ -1,7 +1,8 @@
 // CONFIG SET appendfsync at run time on a real server process (`depot start`): the value shows
 // in CONFIG GET and INFO, the cache log's write descriptor gains or loses O_DSYNC (read from
-// /proc), bad values get redis-server 7's error text, and writes acknowledged after switching a
-// server started with `--appendfsync no` to `always` come back after SIGKILL.
+// /proc), bad values get redis-server 7's error text, switches under concurrent writes lose
+// nothing, and writes acknowledged after switching a server started with `--appendfsync no` to
+// `always` come back after SIGKILL.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
@@ -79,7 +80,25 @@ describe('CONFIG SET appendfsync on a server started with --appendfsync no', () 
     }
   });
 
-  test('writes acknowledged after switching to always survive SIGKILL', async () => {
+  test('switches under concurrent writes; writes acknowledged after switching to always survive SIGKILL', async () => {
+    // Four connections increment while a fifth switches the policy back and forth.
+    const writers = await Promise.all(Array.from({ length: 4 }, () => RespClient.open(server.port)));
+    let acknowledged = 0;
+    let switching = true;
+    const writing = writers.map(async (w) => {
+      while (switching) {
+        const r = await w.call('INCR', 'toggled');
+        assert.equal(r.t, 'int', show(r));
+        acknowledged++;
+      }
+    });
+    for (let i = 0; i < 30; i++) {
+      assert.deepEqual(await client.call('CONFIG', 'SET', 'appendfsync', ['always', 'no', 'everysec'][i % 3]!), { t: 'simple', v: 'OK' });
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    switching = false;
+    await Promise.all(writing);
+    for (const w of writers) w.close();
     assert.deepEqual(await client.call('CONFIG', 'SET', 'appendfsync', 'no'), { t: 'simple', v: 'OK' });
     for (let i = 0; i < 100; i++) client.send('SET', `before:${i}`, `v${i}`);
     for (let i = 0; i < 100; i++) assert.deepEqual(await client.next(), { t: 'simple', v: 'OK' });
@@ -96,6 +115,7 @@ describe('CONFIG SET appendfsync on a server started with --appendfsync no', () 
     for (let i = 0; i < 200; i++) assert.deepEqual(await client.next(), { t: 'bulk', v: i % 50 === 0 ? big : `v${i}` }, `always:${i}`);
     assert.deepEqual(await client.call('GET', 'counter'), { t: 'bulk', v: '200' });
     assert.deepEqual(await client.call('GET', 'before:99'), { t: 'bulk', v: 'v99' });
+    assert.deepEqual(await client.call('GET', 'toggled'), { t: 'bulk', v: String(acknowledged) });
     // CONFIG SET is not persisted (no CONFIG REWRITE): the restarted node runs its configuration.
     assert.deepEqual(await client.call('CONFIG', 'GET', 'appendfsync'), { t: 'array', v: [{ t: 'bulk', v: 'appendfsync' }, { t: 'bulk', v: 'no' }] });
     assert.deepEqual(cacheLogWriteDsync(server.pid), [false]);
