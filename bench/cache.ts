@@ -3,11 +3,14 @@
 // HSET SADD ZADD with 50 clients, pipelines of 1 and 16, 3-byte and 1 KiB values, persistence
 // off (Depot: `depot start --appendfsync no`, its journal never fsynced — Depot's log cannot be
 // switched off; Redis: no AOF, no RDB) and appendfsync everysec (Depot: `depot start`, the
-// cache's single-replica raft group with async durability; Redis: AOF everysec). Prints ops/s of each and the Depot/Redis ratio
+// cache's single-replica raft group with async durability; Redis: AOF everysec). Prints ops/s
+// of each and the Depot/Redis ratio, and the server's CPU time per request (all its threads,
+// from /proc) with Redis/Depot as its ratio: redis-benchmark shares the machine with the
+// server it measures, so ops/s move with whatever else runs, CPU per request much less
 // (medians of the rounds). Options: --json, --rounds N (default 3), --quick (one value size,
 // fewer requests), --only off|everysec.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
@@ -58,19 +61,32 @@ async function startRedisServer(persistence: Persistence): Promise<ServerProcess
   return { port, pid: child.pid!, dir, stop, kill: stop };
 }
 
-/** One redis-benchmark run: ops/s per test. Bounded by -n and a timeout. */
-async function benchmark(port: number, pipeline: number, size: number, requests: number): Promise<Map<string, number>> {
+interface Sample {
+  readonly opsPerSec: number;
+  /** CPU time of the server process (user + system, every thread) per request, in µs. */
+  readonly cpuUs: number;
+}
+
+/** User + system CPU time of a process so far, in µs (/proc/<pid>/stat, in clock ticks: USER_HZ, 100 on Linux). */
+function cpuTimeUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** One redis-benchmark run of one test: ops/s and the server's CPU per request. Bounded by -n and a timeout. */
+async function benchmark(port: number, pid: number, test: string, pipeline: number, size: number, requests: number): Promise<Sample> {
   const args = ['-h', '127.0.0.1', '-p', String(port), '-c', String(CLIENTS), '-P', String(pipeline), '-d', String(size)];
-  args.push('-n', String(requests), '-r', String(KEYSPACE), '-t', TESTS.join(','), '--csv');
+  args.push('-n', String(requests), '-r', String(KEYSPACE), '-t', test, '--csv');
+  const cpu0 = cpuTimeUs(pid);
   const { stdout } = await run('redis-benchmark', args, { timeout: 600_000, maxBuffer: 1 << 20 });
-  const out = new Map<string, number>();
+  const cpuUs = (cpuTimeUs(pid) - cpu0) / requests;
   for (const line of stdout.split('\n')) {
     const cells = line.split(',').map((c) => c.replace(/"/g, ''));
-    const name = cells[0]?.toLowerCase() ?? '';
     const rps = Number(cells[1]);
-    if (TESTS.includes(name.split(' ')[0]!) && Number.isFinite(rps)) out.set(name.split(' ')[0]!, rps);
+    if ((cells[0]?.toLowerCase() ?? '').split(' ')[0] === test && Number.isFinite(rps)) return { opsPerSec: rps, cpuUs };
   }
-  return out;
+  throw new Error(`redis-benchmark printed no figure for ${test}: ${stdout.slice(0, 200)}`);
 }
 
 /** Depot: `depot start` with the journal never fsynced (persistence off) or fsynced every second. */
@@ -96,24 +112,22 @@ async function main(): Promise<void> {
       for (const pipeline of [1, 16]) {
         for (const size of sizes) {
           const requests = (pipeline === 1 ? 100_000 : 1_000_000) / (args.quick ? 4 : 1);
-          const samples = new Map<string, { depot: number[]; redis: number[] }>(TESTS.map((t) => [t, { depot: [], redis: [] }]));
+          const samples = new Map<string, { depot: Sample[]; redis: Sample[] }>(TESTS.map((t) => [t, { depot: [], redis: [] }]));
           for (let round = 0; round < args.rounds; round++) {
             // Alternate which server goes first so that drift on a shared machine hits both.
             const order = round % 2 === 0 ? (['redis', 'depot'] as const) : (['depot', 'redis'] as const);
             for (const who of order) {
-              const result = await benchmark(who === 'redis' ? redis.port : depot.port, pipeline, size, requests);
-              for (const t of TESTS) samples.get(t)![who].push(result.get(t) ?? 0);
+              const server = who === 'redis' ? redis : depot;
+              for (const t of TESTS) samples.get(t)![who].push(await benchmark(server.port, server.pid, t, pipeline, size, requests));
             }
           }
           for (const t of TESTS) {
             const s = samples.get(t)!;
-            report.add({
-              name: `cache.${t}.P${pipeline}.d${size}.${persistence}`,
-              value: Math.round(median(s.depot)),
-              unit: 'ops/s',
-              peer: 'redis',
-              peer_value: Math.round(median(s.redis)),
-            });
+            const name = `cache.${t}.P${pipeline}.d${size}.${persistence}`;
+            const ops = (xs: Sample[]) => Math.round(median(xs.map((x) => x.opsPerSec)));
+            const cpu = (xs: Sample[]) => median(xs.map((x) => x.cpuUs));
+            report.add({ name, value: ops(s.depot), unit: 'ops/s', peer: 'redis', peer_value: ops(s.redis) });
+            report.add({ name: `${name}.cpu`, value: cpu(s.depot), unit: 'µs/op', peer: 'redis', peer_value: cpu(s.redis), ratio: cpu(s.redis) / cpu(s.depot) });
           }
         }
       }

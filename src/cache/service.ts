@@ -103,8 +103,6 @@ export class CacheService implements ServerApi, DispatchHooks {
   private readonly dirty = new Set<Client>();
   private readonly waiting = new Set<Client>();
   private flushScheduled = false;
-  /** This turn's first batch was proposed early, from the poll phase (see `proposeEarly`). */
-  private proposedEarly = false;
   private timers: NodeJS.Timeout[] = [];
   private expiryTimer: NodeJS.Timeout | null = null;
   private memoryUsed = 0;
@@ -262,7 +260,7 @@ export class CacheService implements ServerApi, DispatchHooks {
       }
     }
     this.emit(client);
-    if (this.committer.hasPending) this.proposeEarly();
+    if (this.committer.hasPending) this.scheduleFlush();
     return i;
   }
 
@@ -302,25 +300,15 @@ export class CacheService implements ServerApi, DispatchHooks {
   }
 
   /**
-   * The group handles proposals in a setImmediate of its own: one queued from the end-of-turn
-   * flush (check phase) runs only in the next event-loop iteration, so a write's reply would
-   * wait a whole iteration longer than a read's. The first connection with effects in a turn
-   * therefore proposes its batch at once (poll phase), after queueing the turn's flush: the
-   * group's Ready then runs in this iteration's check phase, after the flush has proposed the
-   * rest of the turn's effects, and takes both entries in one log append.
+   * End of the turn (check phase): proposes the turn's effects as one entry and has the group
+   * handle it at once, so that it is appended, committed and applied, and the replies written,
+   * in the iteration that read the commands (a setImmediate of the group's own, queued from the
+   * check phase, would run only in the next iteration); then writes what may be written.
    */
-  private proposeEarly(): void {
-    this.scheduleFlush();
-    if (this.proposedEarly) return;
-    this.proposedEarly = true;
-    this.committer.flush();
-  }
-
-  /** End of the turn: propose the turn's effects, then write what may be written. */
   private flushTurn(): void {
     this.flushScheduled = false;
-    this.proposedEarly = false;
     this.committer.flush();
+    this.group.flush();
     const committed = this.committer.committedSeq;
     for (const client of this.dirty) {
       if (client.sink.flush(committed)) this.waiting.add(client);

@@ -66,6 +66,12 @@ export interface Group<Result = unknown> {
    * synchronously on a follower, so the caller learns the index at once on the leader.
    */
   propose(payload: Buffer): Proposal<Result>;
+  /**
+   * Handles what was proposed so far now instead of in the group's own setImmediate: for a
+   * caller that batches a turn's proposals itself and proposes them from the check phase, where
+   * a setImmediate queued now would run only in the next event-loop iteration.
+   */
+  flush(): void;
   /** Runs `fn` against the state machine once a linearizable read point has been applied. */
   read<T>(fn: () => T): Promise<T>;
   /** Called with `true` when this node becomes leader and `false` when it stops being leader. */

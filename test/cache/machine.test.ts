@@ -47,6 +47,7 @@ class ReplicatingGroup implements Group<void> {
     });
     return { index: entry.index, applied };
   }
+  flush(): void {}
   read<T>(fn: () => T): Promise<T> {
     return Promise.resolve().then(fn);
   }

@@ -33,6 +33,12 @@ test('a single-node group elects itself at once and applies proposals', async ()
     await waitFor(() => ag.status().isLeader, 200, 'self-election');
     assert.equal(await ag.propose(Buffer.from('x')).applied, 1);
     assert.ok(ag.log.writtenIndex >= 3);
+    // flush(): what was proposed is handed to the log before it returns, not in a later turn.
+    const y = ag.propose(Buffer.from('y'));
+    assert.equal(ag.log.lastIndex, y.index - 1);
+    ag.flush();
+    assert.equal(ag.log.lastIndex, y.index);
+    assert.equal(await y.applied, 2);
   } finally {
     await host!.close();
     tmp.remove();

@@ -208,6 +208,11 @@ export class RaftGroup<R = unknown> implements Group<R> {
     return { index, applied };
   }
 
+  flush(): void {
+    // The setImmediate already queued still runs; it finds nothing left to handle.
+    if (this.scheduled && !this.failure && !this.closed) this.process();
+  }
+
   read<T>(fn: () => T): Promise<T> {
     this.checkUsable();
     if (this.raw.raft.role !== StateRole.Leader) return Promise.reject(this.notLeader());
