@@ -25,9 +25,9 @@ function gate(): Gate {
 
 /** The node file layer, recording how each descriptor was opened and holding writes or syncs on request. */
 class RecordingFileSystem {
-  /** Descriptors open with O_DSYNC (the rest were opened without). */
-  readonly dsyncFds = new Set<number>();
-  /** Every entry-data write, with whether its descriptor had O_DSYNC. */
+  /** Descriptors open on segment files, and whether with O_DSYNC. */
+  readonly segmentFds = new Map<number, boolean>();
+  /** Every write of entry data (past a segment's header), with whether its descriptor had O_DSYNC. */
   readonly writes: Array<{ fd: number; dsync: boolean }> = [];
   datasyncs = 0;
   writeGate: Gate | undefined;
@@ -41,17 +41,17 @@ class RecordingFileSystem {
       ...nodeFileSystem,
       open: async (path, mode, dsync = false) => {
         const fd = await nodeFileSystem.open(path, mode, dsync);
-        if (dsync) this.dsyncFds.add(fd);
-        else this.dsyncFds.delete(fd);
+        if (path.endsWith('.seg')) this.segmentFds.set(fd, dsync);
+        else this.segmentFds.delete(fd);
         return fd;
       },
       write: async (fd, buffers, position) => {
-        if (position > 0) this.writes.push({ fd, dsync: this.dsyncFds.has(fd) });
+        this.record(fd, position);
         if (this.writeGate !== undefined) await this.writeGate.promise;
         return nodeFileSystem.write(fd, buffers, position);
       },
       writeSync: (fd, buffers, position) => {
-        this.writes.push({ fd, dsync: this.dsyncFds.has(fd) });
+        this.record(fd, position);
         nodeFileSystem.writeSync(fd, buffers, position);
       },
       datasync: async (fd) => {
@@ -61,6 +61,11 @@ class RecordingFileSystem {
         await nodeFileSystem.datasync(fd);
       },
     };
+  }
+
+  private record(fd: number, position: number): void {
+    const dsync = this.segmentFds.get(fd);
+    if (dsync !== undefined && position > 0) this.writes.push({ fd, dsync });
   }
 }
 
