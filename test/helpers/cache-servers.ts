@@ -77,21 +77,40 @@ export function ensureRedisInstalled(): void {
   redisInstalled = true;
 }
 
-/** Starts Debian's redis-server as the reference: no persistence, a temporary directory. */
+/**
+ * Starts Debian's redis-server as the reference: no persistence, a temporary directory. The
+ * free port is found before redis-server binds it, so another process (a second test run on
+ * the machine) may take it in between: a start that exits early is retried on a new port.
+ */
 export async function startRedis(): Promise<ServerProcess> {
   ensureRedisInstalled();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRedisOnce();
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startRedisOnce(): Promise<ServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'depot-redis-'));
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise<void>((resolveReady, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Ready to accept connections')) resolveReady();
+  try {
+    await new Promise<void>((resolveReady, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('Ready to accept connections')) resolveReady();
+      });
+      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
     });
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
-  });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return handle(child, port, () => rmSync(dir, { recursive: true, force: true }));
 }
