@@ -2,7 +2,7 @@
 // switch keep the promise they were given, appends after get the new one, and a switch makes
 // everything appended before it durable. A recording file layer tells which descriptor (opened
 // with O_DSYNC or not) each write went through, and can hold writes and fdatasyncs back.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as turn } from 'node:timers/promises';
 import { type FileSystem, nodeFileSystem } from '../../src/log/file-system.js';
@@ -75,6 +75,15 @@ function appendAndMark(log: Log, entries: LogEntry[]): Promise<{ written: number
   return log.append(entries).then(() => ({ written: log.writtenIndex, durable: log.durableIndex, last }));
 }
 
+/** A log on a recording file layer in a temporary directory removed after the test. */
+async function openRecorded(t: TestContext, flush: FlushPolicy, segmentBytes?: number): Promise<{ dir: string; rec: RecordingFileSystem; log: Log }> {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const rec = new RecordingFileSystem();
+  const log = await Log.open({ dir, flush, fs: rec.fs, ...(segmentBytes === undefined ? {} : { segmentBytes }) });
+  return { dir, rec, log };
+}
+
 async function reopenAndCheck(dir: string, lastIndex: number): Promise<void> {
   const again = await Log.open({ dir });
   assert.equal(again.lastIndex, lastIndex);
@@ -83,10 +92,7 @@ async function reopenAndCheck(dir: string, lastIndex: number): Promise<void> {
 }
 
 test('never to always: the switch syncs what was appended before; later appends resolve once durable, through O_DSYNC', async (t) => {
-  const { dir, cleanup } = tempDir();
-  t.after(cleanup);
-  const rec = new RecordingFileSystem();
-  const log = await Log.open({ dir, flush: { mode: 'never' }, fs: rec.fs });
+  const { dir, rec, log } = await openRecorded(t, { mode: 'never' });
   await log.append(makeEntries(1, 10));
   assert.equal(log.writtenIndex, 10);
   assert.ok(log.durableIndex < 10, 'never: written, not synced');
@@ -112,10 +118,7 @@ test('never to always: the switch syncs what was appended before; later appends 
 });
 
 test('always to never: appends waiting under always still resolve only once durable; later ones once written', async (t) => {
-  const { dir, cleanup } = tempDir();
-  t.after(cleanup);
-  const rec = new RecordingFileSystem();
-  const log = await Log.open({ dir, flush: { mode: 'always' }, fs: rec.fs });
+  const { dir, rec, log } = await openRecorded(t, { mode: 'always' });
   rec.writeGate = gate();
   const early = appendAndMark(log, makeEntries(1, 20));
   await turn();
@@ -166,10 +169,7 @@ test('a bad policy is refused and changes nothing', async (t) => {
 });
 
 test('a failed switch fdatasync fails the log like a write; after recovery the new policy holds', async (t) => {
-  const { dir, cleanup } = tempDir();
-  t.after(cleanup);
-  const rec = new RecordingFileSystem();
-  const log = await Log.open({ dir, flush: { mode: 'never' }, fs: rec.fs });
+  const { dir, rec, log } = await openRecorded(t, { mode: 'never' });
   await log.append(makeEntries(1, 5));
   rec.failSync = 'EIO';
   await assert.rejects(log.setFlushPolicy({ mode: 'always' }), (err) => isDepotError(err, 'STORAGE_IO'));
@@ -191,11 +191,8 @@ test('a failed switch fdatasync fails the log like a write; after recovery the n
 });
 
 test('switches under concurrent appends and segment rolls: every append keeps the promise of the policy it was made under', async (t) => {
-  const { dir, cleanup } = tempDir();
-  t.after(cleanup);
-  const rec = new RecordingFileSystem();
   const policies: FlushPolicy[] = [{ mode: 'always' }, { mode: 'interval', intervalMs: 3 }, { mode: 'never' }];
-  const log = await Log.open({ dir, flush: policies[0], fs: rec.fs, segmentBytes: 8192 });
+  const { dir, log } = await openRecorded(t, policies[0]!, 8192);
   // A fixed pseudo-random sequence (no Math.random: the run is the same every time).
   let seed = 12345;
   const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
