@@ -1,7 +1,9 @@
 // CONFIG GET/SET parameters. Parameters that Depot acts on are typed and validated; Redis
 // tuning parameters that do not apply here (encoding thresholds, lazy freeing, rehashing...)
 // are accepted and remembered so that scripts and clients that set them keep working.
+import { assert } from '../util/assert.js';
 import { globMatch } from './glob.js';
+import { checkKeyspaceEventFlags } from './notify.js';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
@@ -17,10 +19,13 @@ export interface Settings {
   tcpKeepaliveSeconds: number;
 }
 
+/** A checked value, ready to apply; applying fails only when the server cannot act on it. */
+type Parsed = { readonly error: string } | { readonly apply: () => string | null };
+
 interface Param {
   get(): string;
-  /** Applies a value; returns an error text when it is refused. */
-  set?(value: string): string | null;
+  /** Checks a value without applying it (CONFIG SET checks every pair before applying any). */
+  parse?(value: string): Parsed;
 }
 
 /** Redis parameters accepted without effect, with their Redis 7.0 defaults. */
@@ -77,25 +82,58 @@ const TUNING: Record<string, string> = {
   'enable-debug-command': 'no',
 };
 
-const FSYNC: readonly string[] = ['always', 'everysec', 'no'];
+const EVICTION_POLICIES: readonly string[] = ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'];
+const INT_MAX = 2_147_483_647n;
+const UINT_MAX = 4_294_967_295n;
+const LLONG_MAX = 9_223_372_036_854_775_807n;
+const ULLONG_MAX = 18_446_744_073_709_551_615n;
+const MEMORY_UNITS: Readonly<Record<string, bigint>> = { '': 1n, k: 1000n, kb: 1024n, m: 1_000_000n, mb: 1024n ** 2n, g: 1_000_000_000n, gb: 1024n ** 3n };
 
-function intSetter(apply: (n: number) => void, min: number): (v: string) => string | null {
-  return (v) => {
-    const n = parseMemoryOrInt(v);
-    if (n === null) return "argument couldn't be parsed into an integer";
-    if (n < min) return 'argument must be between ' + min + ' and 9223372036854775807 inclusive';
-    apply(n);
-    return null;
+function between(n: bigint, min: bigint, max: bigint): string | null {
+  return n < min || n > max ? `argument must be between ${min} and ${max} inclusive` : null;
+}
+
+/** An integer parameter (Redis's INTEGER_CONFIG: a plain base-10 long long, no units). */
+function intParam(get: () => number, apply: (n: number) => void, min: bigint, max: bigint): Param {
+  return {
+    get: () => String(get()),
+    parse: (v) => {
+      if (!/^-?[0-9]+$/.test(v) || BigInt(v) > LLONG_MAX || BigInt(v) < -LLONG_MAX - 1n) return { error: "argument couldn't be parsed into an integer" };
+      const n = BigInt(v);
+      const error = between(n, min, max);
+      return error !== null ? { error } : { apply: () => (apply(Number(n)), null) };
+    },
   };
 }
 
-/** Redis accepts memory sizes such as 100mb or 1gb where it takes integers. */
-function parseMemoryOrInt(v: string): number | null {
-  const m = /^(-?[0-9]+)(k|kb|m|mb|g|gb)?$/i.exec(v);
-  if (m === null) return null;
-  const unit = (m[2] ?? '').toLowerCase();
-  const mult = unit === 'k' ? 1000 : unit === 'kb' ? 1024 : unit === 'm' ? 1e6 : unit === 'mb' ? 1024 ** 2 : unit === 'g' ? 1e9 : unit === 'gb' ? 1024 ** 3 : 1;
-  return Number(m[1]) * mult;
+/**
+ * A memory parameter (Redis's MEMORY_CONFIG): a non-negative integer with an optional unit
+ * (k, kb, m, mb, g, gb; any case). Values beyond 2^64-1 saturate, as Redis's strtoull does.
+ */
+function memoryParam(get: () => number, apply: (n: number) => void, min: bigint, max: bigint): Param {
+  return {
+    get: () => BigInt(get()).toString(),
+    parse: (v) => {
+      const m = /^([0-9]+)([a-z]*)$/i.exec(v);
+      const mult = m === null ? undefined : MEMORY_UNITS[m[2]!.toLowerCase()];
+      if (m === null || mult === undefined) return { error: 'argument must be a memory value' };
+      const raw = BigInt(m[1]!);
+      const n = (raw > ULLONG_MAX ? ULLONG_MAX : raw) * mult;
+      const error = between(n, min, max);
+      return error !== null ? { error } : { apply: () => (apply(Number(n)), null) };
+    },
+  };
+}
+
+function enumParam(get: () => string, choices: readonly string[], apply: (choice: string) => string | null): Param {
+  return {
+    get,
+    parse: (v) => {
+      const choice = v.toLowerCase();
+      if (!choices.includes(choice)) return { error: `argument(s) must be one of the following: ${choices.join(', ')}` };
+      return { apply: () => apply(choice) };
+    },
+  };
 }
 
 export interface ConfigHooks {
@@ -120,37 +158,37 @@ export class ConfigStore {
     const s = settings;
     this.params.set('requirepass', {
       get: () => s.requirepass,
-      set: (v) => {
-        s.requirepass = v;
-        hooks.requirepass(v);
-        return null;
-      },
+      parse: (v) => ({
+        apply: () => {
+          s.requirepass = v;
+          hooks.requirepass(v);
+          return null;
+        },
+      }),
     });
     this.params.set('notify-keyspace-events', {
       get: () => hooks.notifyKeyspaceEventsText(),
-      set: (v) => hooks.notifyKeyspaceEvents(v),
-    });
-    this.params.set('appendfsync', {
-      get: () => s.appendfsync,
-      set: (v) => {
-        const p = v.toLowerCase();
-        if (!FSYNC.includes(p)) return 'argument(s) must be one of the following: everysec, always, no';
-        const err = hooks.appendfsync(p as FsyncPolicy);
-        if (err === null) s.appendfsync = p as FsyncPolicy;
-        return err;
+      parse: (v) => {
+        const error = checkKeyspaceEventFlags(v);
+        return error !== null ? { error } : { apply: () => hooks.notifyKeyspaceEvents(v) };
       },
     });
-    this.params.set('timeout', { get: () => String(s.timeoutSeconds), set: intSetter((n) => (s.timeoutSeconds = n), 0) });
-    this.params.set('maxclients', { get: () => String(s.maxclients), set: intSetter((n) => (s.maxclients = n), 1) });
-    this.params.set('proto-max-bulk-len', { get: () => String(s.protoMaxBulkLen), set: intSetter((n) => (s.protoMaxBulkLen = n), 1024 * 1024) });
-    this.params.set('client-query-buffer-limit', { get: () => String(s.clientQueryBufferLimit), set: intSetter((n) => (s.clientQueryBufferLimit = n), 1024 * 1024) });
-    this.params.set('hz', { get: () => String(s.hz), set: intSetter((n) => (s.hz = Math.min(500, Math.max(1, n))), 0) });
-    this.params.set('maxmemory', { get: () => String(s.maxmemory), set: intSetter((n) => (s.maxmemory = n), 0) });
-    this.params.set('maxmemory-policy', {
-      get: () => 'noeviction',
-      set: (v) => (v.toLowerCase() === 'noeviction' ? null : 'Depot does not evict keys: only noeviction is supported'),
-    });
-    this.params.set('tcp-keepalive', { get: () => String(s.tcpKeepaliveSeconds), set: intSetter((n) => (s.tcpKeepaliveSeconds = n), 0) });
+    // Redis 7 lists the choices in this order in its error text.
+    this.params.set('appendfsync', enumParam(() => s.appendfsync, ['everysec', 'always', 'no'], (choice) => {
+      const policy = choice as FsyncPolicy;
+      const err = hooks.appendfsync(policy);
+      if (err === null) s.appendfsync = policy;
+      return err;
+    }));
+    this.params.set('maxmemory-policy', enumParam(() => 'noeviction', EVICTION_POLICIES, (choice) =>
+      choice === 'noeviction' ? null : 'Depot does not evict keys: only noeviction is supported'));
+    this.params.set('timeout', intParam(() => s.timeoutSeconds, (n) => (s.timeoutSeconds = n), 0n, INT_MAX));
+    this.params.set('maxclients', intParam(() => s.maxclients, (n) => (s.maxclients = n), 1n, UINT_MAX));
+    this.params.set('hz', intParam(() => s.hz, (n) => (s.hz = Math.min(500, Math.max(1, n))), 0n, INT_MAX));
+    this.params.set('tcp-keepalive', intParam(() => s.tcpKeepaliveSeconds, (n) => (s.tcpKeepaliveSeconds = n), 0n, INT_MAX));
+    this.params.set('proto-max-bulk-len', memoryParam(() => s.protoMaxBulkLen, (n) => (s.protoMaxBulkLen = n), 1024n * 1024n, LLONG_MAX));
+    this.params.set('client-query-buffer-limit', memoryParam(() => s.clientQueryBufferLimit, (n) => (s.clientQueryBufferLimit = n), 1024n * 1024n, LLONG_MAX));
+    this.params.set('maxmemory', memoryParam(() => s.maxmemory, (n) => (s.maxmemory = n), 0n, ULLONG_MAX));
     for (const [name, value] of Object.entries(fixed)) this.params.set(name, { get: () => value });
   }
 
@@ -169,30 +207,40 @@ export class ConfigStore {
   }
 
   /**
-   * CONFIG SET of several pairs, all or nothing: every name is checked before any value is
-   * applied. Returns an error text (without the ERR prefix) or null.
+   * CONFIG SET of several pairs, all or nothing, as in Redis 7: every pair is checked before any
+   * is applied, and when applying one fails the pairs applied before it get their old values
+   * back. Returns an error text (without the ERR prefix) or null.
    */
   set(pairs: ReadonlyArray<[string, string]>): string | null {
     const seen = new Set<string>();
-    for (const [rawName] of pairs) {
-      const name = rawName.toLowerCase();
-      if (seen.has(name)) return `Duplicate parameter - ${rawName}`;
-      seen.add(name);
-      const p = this.params.get(name);
-      if ((p === undefined && !this.tuning.has(name)) || (p !== undefined && p.set === undefined)) {
-        return `Unknown option or number of arguments for CONFIG SET - '${rawName}'`;
-      }
-    }
+    const checked: Array<{ rawName: string; apply: () => string | null; undo: () => void }> = [];
     for (const [rawName, value] of pairs) {
       const name = rawName.toLowerCase();
+      if (seen.has(name)) return failed(rawName, 'duplicate parameter');
+      seen.add(name);
       const p = this.params.get(name);
-      if (p === undefined) {
-        this.tuning.set(name, value);
+      if (p === undefined && this.tuning.has(name)) {
+        const old = this.tuning.get(name)!;
+        checked.push({ rawName, apply: () => (this.tuning.set(name, value), null), undo: () => this.tuning.set(name, old) });
         continue;
       }
-      const err = p.set!(value);
-      if (err !== null) return `CONFIG SET failed (possibly related to argument '${rawName}') - ${err}`;
+      if (p?.parse === undefined) return `Unknown option or number of arguments for CONFIG SET - '${rawName}'`;
+      const parsed = p.parse(value);
+      if ('error' in parsed) return failed(rawName, parsed.error);
+      const old = p.parse(p.get());
+      assert(!('error' in old), `CONFIG ${name}: the current value must parse`);
+      checked.push({ rawName, apply: parsed.apply, undo: () => void old.apply() });
+    }
+    for (let i = 0; i < checked.length; i++) {
+      const err = checked[i]!.apply();
+      if (err === null) continue;
+      for (let j = i - 1; j >= 0; j--) checked[j]!.undo();
+      return failed(checked[i]!.rawName, err);
     }
     return null;
   }
+}
+
+function failed(rawName: string, reason: string): string {
+  return `CONFIG SET failed (possibly related to argument '${rawName}') - ${reason}`;
 }

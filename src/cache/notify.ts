@@ -18,7 +18,8 @@ export class KeyspaceEvents {
 
   /** Parses a flag string; returns an error text when it holds an unknown class. */
   configure(flags: string): string | null {
-    for (const ch of flags) if (!VALID.has(ch)) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+    const error = checkKeyspaceEventFlags(flags);
+    if (error !== null) return error;
     const classes = new Set<string>();
     for (const ch of flags) {
       if (ch === 'A') for (const a of ALL_CLASSES) classes.add(a);
@@ -45,6 +46,12 @@ export class KeyspaceEvents {
   wants(cls: NotifyClass): boolean {
     return this.classes.has(cls);
   }
+}
+
+/** An error text when a notify-keyspace-events flag string holds an unknown class, else null. */
+export function checkKeyspaceEventFlags(flags: string): string | null {
+  for (const ch of flags) if (!VALID.has(ch)) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+  return null;
 }
 
 export function keyspaceChannel(db: number, key: string): string {

@@ -533,6 +533,8 @@ export class CacheService implements ServerApi, DispatchHooks {
   private setFsync(policy: FsyncPolicy): string | null {
     const p = this.persistence;
     if (p === undefined) return 'persistence is disabled on this node';
+    // The policy in force already: nothing to switch (a switch costs an fdatasync).
+    if (policy === this.settings.appendfsync) return null;
     return p.setFsync(policy);
   }
 

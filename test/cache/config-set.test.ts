@@ -1,0 +1,92 @@
+// CONFIG SET against redis-server 7 side by side: integer and memory parameters parse, range-check
+// and answer with Redis's texts; several pairs are all or nothing, both when a later pair is
+// refused while checking and when applying one fails (Depot refuses to evict keys), in which case
+// the pairs applied before it, the journal's fsync policy among them, get their old values back.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RespClient, type Reply } from '../helpers/cache-resp-client.js';
+import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'depot-config-set-'));
+let depot: ServerProcess;
+let redis: ServerProcess;
+let d: RespClient;
+let r: RespClient;
+
+before(async () => {
+  [depot, redis] = await Promise.all([startDepot(['--data', dir]), startRedis()]);
+  [d, r] = await Promise.all([RespClient.open(depot.port), RespClient.open(redis.port)]);
+});
+
+after(async () => {
+  d.close();
+  r.close();
+  await Promise.all([depot.stop(), redis.stop()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const PARAMS = ['timeout', 'maxclients', 'hz', 'tcp-keepalive', 'proto-max-bulk-len', 'client-query-buffer-limit', 'maxmemory', 'appendfsync'];
+
+async function snapshot(c: RespClient): Promise<Reply[]> {
+  return Promise.all(PARAMS.map((p) => c.call('CONFIG', 'GET', p)));
+}
+
+describe('CONFIG SET, compared with redis-server 7', () => {
+  test('integer and memory parameters: same replies and same values read back', async () => {
+    const cases: string[][] = [
+      ['timeout', '-5'], ['timeout', '99999999999999999999'], ['timeout', 'abc'], ['timeout', '1k'], ['timeout', '2147483648'], ['timeout', '7'],
+      ['maxclients', '0'], ['maxclients', '4294967296'], ['maxclients', '1k'], ['maxclients', '5000'],
+      ['hz', '-1'], ['hz', '1.5'], ['hz', ''], ['hz', '1000'], ['hz', '0'], ['hz', '10'],
+      ['tcp-keepalive', '-1'], ['tcp-keepalive', '60'],
+      ['proto-max-bulk-len', '-5'], ['proto-max-bulk-len', '1k'], ['proto-max-bulk-len', '99999999999999999999'], ['proto-max-bulk-len', 'abc'],
+      ['proto-max-bulk-len', '1tb'], ['proto-max-bulk-len', '2 mb'], ['proto-max-bulk-len', '256MB'], ['proto-max-bulk-len', '1000000000'],
+      ['client-query-buffer-limit', '1023kb'], ['client-query-buffer-limit', '2Gb'],
+      ['maxmemory', '-5'], ['maxmemory', 'abc'], ['maxmemory', '1g'], ['maxmemory', '0'],
+      ['maxmemory-policy', 'bogus'],
+      ['appendfsync', 'sometimes'],
+    ];
+    for (const [name, value] of cases) {
+      const want = await r.call('CONFIG', 'SET', name!, value!);
+      assert.deepEqual(await d.call('CONFIG', 'SET', name!, value!), want, `CONFIG SET ${name} '${value}'`);
+      assert.deepEqual(await d.call('CONFIG', 'GET', name!), await r.call('CONFIG', 'GET', name!), `CONFIG GET ${name} after '${value}'`);
+    }
+  });
+
+  test('several pairs: a pair refused while checking leaves every value as it was', async () => {
+    const cases: string[][] = [
+      ['appendfsync', 'always', 'hz', 'abc'],
+      ['hz', '20', 'appendfsync', 'bogus'],
+      ['timeout', '30', 'maxclients', '0', 'tcp-keepalive', '10'],
+      ['maxmemory', '1mb', 'proto-max-bulk-len', '1k'],
+      ['timeout', '30', 'TIMEOUT', '40'],
+      ['timeout', '30', 'no-such-parameter', '1'],
+    ];
+    const dBefore = await snapshot(d);
+    const rBefore = await snapshot(r);
+    for (const argv of cases) {
+      const want = await r.call('CONFIG', 'SET', ...argv);
+      assert.equal(want.t, 'error', `redis refused CONFIG SET ${argv.join(' ')}`);
+      assert.deepEqual(await d.call('CONFIG', 'SET', ...argv), want, `CONFIG SET ${argv.join(' ')}`);
+    }
+    assert.deepEqual(await snapshot(r), rBefore);
+    assert.deepEqual(await snapshot(d), dBefore);
+  });
+
+  test('several pairs: when applying one fails, those applied before it are rolled back', async () => {
+    // Depot checks an eviction policy like Redis but refuses any but noeviction when applying it.
+    const before = await snapshot(d);
+    const reply = await d.call('CONFIG', 'SET', 'appendfsync', 'always', 'timeout', '99', 'maxmemory', '5mb', 'maxmemory-policy', 'allkeys-lru');
+    assert.deepEqual(reply, { t: 'error', v: "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - Depot does not evict keys: only noeviction is supported" });
+    assert.deepEqual(await snapshot(d), before);
+    const info = await d.call('INFO', 'persistence');
+    assert.equal(info.t, 'bulk');
+    assert.match((info as { v: string }).v, /aof_fsync:everysec\r\n/);
+    // The same pairs without the refused one all apply.
+    assert.deepEqual(await d.call('CONFIG', 'SET', 'appendfsync', 'always', 'timeout', '99', 'maxmemory-policy', 'noeviction'), { t: 'simple', v: 'OK' });
+    assert.deepEqual(await d.call('CONFIG', 'GET', 'appendfsync'), { t: 'array', v: [{ t: 'bulk', v: 'appendfsync' }, { t: 'bulk', v: 'always' }] });
+    assert.deepEqual(await d.call('CONFIG', 'GET', 'timeout'), { t: 'array', v: [{ t: 'bulk', v: 'timeout' }, { t: 'bulk', v: '99' }] });
+  });
+});
