@@ -358,8 +358,10 @@ export class CacheService implements ServerApi, DispatchHooks {
   }
 
   idleSeconds(db: number, key: string): number {
-    const at = this.ctx.access[db]!.get(key);
-    return at === undefined ? Math.floor((this.clock.now() - this.startedAt) / 1000) : Math.max(0, Math.floor(this.clock.now() / 1000) - at);
+    const keys = this.machine.ks.dbs[db]!.keys;
+    const slot = keys.find(key);
+    const at = slot < 0 ? 0 : keys.accessAt(slot);
+    return at === 0 ? Math.floor((this.clock.now() - this.startedAt) / 1000) : Math.max(0, Math.floor(this.clock.now() / 1000) - at);
   }
 
   // ---- blocking ----
@@ -559,14 +561,13 @@ export class CacheService implements ServerApi, DispatchHooks {
     this.expiryTimer.unref();
   }
 
-  /** Active expiry plus a bounded sweep of access times of keys that no longer exist. */
+  /** Active expiry. */
   private expiryCycle(): void {
     if (!this.leader || !this.caughtUp) return;
     const now = this.clock.now();
     this.ctx.now = now;
     this.expiry.prune(this.machine.ks.dbs);
     const deleted = this.expiry.tick(this.ctx, now, EXPIRE_BUDGET_MS, () => performance.now());
-    this.ctx.sweepAccess(200);
     if (deleted > 0) {
       this.scheduleFlush();
       if (this.blocked.hasReady) this.serveBlocked();

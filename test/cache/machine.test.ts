@@ -13,7 +13,7 @@ import { isDepotError } from '../../src/util/errors.js';
 function dump(m: CacheMachine): string {
   const dbs = m.ks.dbs.map((db) => {
     const keys = [...db.keys.keys()].sort();
-    return keys.map((k) => [k, plain(db.keys.get(k)!), db.expires.get(k) ?? 0]);
+    return keys.map((k) => [k, plain(db.value(k)!), db.expires.get(k) ?? 0]);
   });
   return JSON.stringify(dbs);
 }

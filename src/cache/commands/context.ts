@@ -4,7 +4,7 @@
 import type { ReplyWriter } from '../../protocol/resp/writer.js';
 import type { Client } from '../client.js';
 import type { Effects } from '../machine/effects.js';
-import { DATABASES, type Keyspace } from '../machine/keyspace.js';
+import type { Keyspace } from '../machine/keyspace.js';
 import { List, ZSet, type Hash, type RSet, type Value } from '../machine/values.js';
 import { Err, fail } from './reply-error.js';
 import type { ServerApi } from './server-api.js';
@@ -55,16 +55,11 @@ export type NotifyClass = 'g' | '$' | 'l' | 's' | 'h' | 'z' | 'x' | 'e' | 'n';
 export class Ctx {
   argv: string[] = [];
   client!: Client;
-  /** Milliseconds since the epoch for this execution (frozen during EXEC, as in Redis). */
-  now = 0;
+  private nowMs = 0;
   /** Executing the queued commands of EXEC: blocking commands must not wait. */
   inExec = false;
   /** Only the leader deletes expired keys; elsewhere they just read as missing. */
   leader = true;
-  /** Per database: when each key was last read or written (s), for OBJECT IDLETIME. */
-  readonly access: Array<Map<string, number>> = Array.from({ length: DATABASES }, () => new Map());
-  private sweepCursor: { db: number; it: Iterator<string> } | null = null;
-
   constructor(
     readonly ks: Keyspace,
     readonly fx: Effects,
@@ -74,6 +69,17 @@ export class Ctx {
     readonly random: () => number,
   ) {}
 
+  /** Milliseconds since the epoch for this execution (frozen during EXEC, as in Redis). */
+  get now(): number {
+    return this.nowMs;
+  }
+
+  /** Also the keyspace's access clock: keys this execution reads or writes are stamped with it. */
+  set now(ms: number) {
+    this.nowMs = ms;
+    this.ks.accessClock = Math.floor(ms / 1000);
+  }
+
   get db(): number {
     return this.client.db;
   }
@@ -81,8 +87,8 @@ export class Ctx {
   /** The live value of `key` in the client's database; deletes it first when it has expired. */
   lookup(key: string, db: number = this.client.db): Value | undefined {
     const d = this.ks.dbs[db]!;
-    const v = d.keys.get(key);
-    if (v === undefined) {
+    const slot = d.keys.find(key);
+    if (slot < 0) {
       this.server.stats.keyspaceMisses++;
       return undefined;
     }
@@ -95,29 +101,8 @@ export class Ctx {
       }
     }
     this.server.stats.keyspaceHits++;
-    this.access[db]!.set(key, Math.floor(this.now / 1000));
-    return v;
-  }
-
-  /** Records an access to `key` that did not go through lookup (a blind SET). */
-  touch(key: string): void {
-    this.access[this.client.db]!.set(key, Math.floor(this.now / 1000));
-  }
-
-  /** Forgets access times of up to `n` keys that no longer exist (bounded work per call). */
-  sweepAccess(n: number): void {
-    for (let done = 0; done < n; ) {
-      if (this.sweepCursor === null) this.sweepCursor = { db: 0, it: this.access[0]!.keys() };
-      const { db, it } = this.sweepCursor;
-      const r = it.next();
-      if (r.done === true) {
-        this.sweepCursor = db + 1 < DATABASES ? { db: db + 1, it: this.access[db + 1]!.keys() } : null;
-        if (this.sweepCursor === null) return;
-        continue;
-      }
-      if (!this.ks.dbs[db]!.keys.has(r.value)) this.access[db]!.delete(r.value);
-      done++;
-    }
+    d.keys.setAccessAt(slot, this.ks.accessClock);
+    return d.keys.valueAt(slot);
   }
 
   /** Deletes an expired key: logged as DEL (followers never expire keys themselves). */

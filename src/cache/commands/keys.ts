@@ -209,14 +209,12 @@ function flushArgs(c: Ctx): void {
 function flushdb(c: Ctx): void {
   flushArgs(c);
   c.fx.flushdb(c.db);
-  c.access[c.db]!.clear();
   c.out.ok();
 }
 
 function flushall(c: Ctx): void {
   flushArgs(c);
   c.fx.flushall();
-  for (const a of c.access) a.clear();
   c.out.ok();
 }
 
@@ -234,7 +232,6 @@ function swapdb(c: Ctx): void {
   if (a < 0 || a >= DATABASES || b < 0 || b >= DATABASES) fail(Err.DB_RANGE);
   if (a !== b) {
     c.fx.swapdb(a, b);
-    [c.access[a], c.access[b]] = [c.access[b]!, c.access[a]!];
     c.server.signalDb(a);
     c.server.signalDb(b);
   }
@@ -271,9 +268,12 @@ function encodingOf(v: Value): string {
 function objectSub(c: Ctx, reply: (v: Value, idleSeconds: number) => void): void {
   const key = c.argv[2]!;
   const idle = c.server.idleSeconds(c.db, key);
-  const before = c.access[c.db]!.get(key);
+  const keys = c.ks.dbs[c.db]!.keys;
+  const slot = keys.find(key);
+  const before = slot < 0 ? 0 : keys.accessAt(slot);
   const v = c.lookup(key);
-  if (before !== undefined) c.access[c.db]!.set(key, before);
+  const after = keys.find(key);
+  if (after >= 0) keys.setAccessAt(after, before);
   if (v === undefined) return c.out.nullBulk();
   reply(v, idle);
 }

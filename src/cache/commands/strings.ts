@@ -40,7 +40,6 @@ function setGeneric(c: Ctx, key: string, value: string, flags: number, pxat: num
     return true;
   }
   c.fx.set(db, key, value, pxat, (flags & KEEPTTL) !== 0);
-  c.touch(key);
   c.notify('$', 'set', key);
   if (pxat > 0) c.notify('g', 'expire', key);
   return true;

@@ -23,6 +23,12 @@ export class Keyspace {
   changes = 0;
   /** `changes` when the last snapshot captured the keyspace (INFO's rdb_changes_since_last_save). */
   changesAtSnapshot = 0;
+  /**
+   * The access time (s) given to keys written from now on: set by the command layer before it
+   * executes, so that this state machine reads no clock. Keys written while replaying the log
+   * get 0 (no access since start).
+   */
+  accessClock = 0;
   private readonly observers: KeyspaceObserver[] = [];
 
   observe(o: KeyspaceObserver): () => void {
@@ -46,12 +52,27 @@ export class Keyspace {
     this.changes++;
   }
 
+  /** The collection at `key`, created empty when missing (the command layer checked its type). */
+  private collectionFor<T extends List | Hash | RSet | ZSet>(dbIndex: number, key: string, kind: new () => T): T {
+    const db = this.touch(dbIndex, key);
+    const slot = db.keys.find(key);
+    if (slot < 0) {
+      const created = new kind();
+      db.keys.set(key, created, this.accessClock);
+      return created;
+    }
+    db.keys.setAccessAt(slot, this.accessClock);
+    const value = db.keys.valueAt(slot);
+    assert(value instanceof kind, `${kind.name} effect on a key of another type`);
+    return value;
+  }
+
   // ---- keys and strings ----
 
   /** `pxat` 0 = no expiry; `keepTtl` keeps an existing one (SET KEEPTTL, INCR, SETRANGE). */
   set(dbIndex: number, key: string, value: string, pxat: number, keepTtl: boolean): void {
     const db = this.touch(dbIndex, key);
-    db.keys.set(key, value);
+    db.keys.set(key, value, this.accessClock);
     if (keepTtl) return;
     if (pxat > 0) db.expires.set(key, pxat);
     else if (db.expires.size > 0) db.expires.delete(key);
@@ -82,44 +103,46 @@ export class Keyspace {
 
   append(dbIndex: number, key: string, suffix: string): number {
     const db = this.touch(dbIndex, key);
-    const old = db.keys.get(key);
+    const old = db.value(key);
     assert(old === undefined || typeof old === 'string', 'APPEND to a non-string');
     const next = old === undefined ? suffix : old + suffix;
-    db.keys.set(key, next);
+    db.keys.set(key, next, this.accessClock);
     return next.length;
   }
 
   setrange(dbIndex: number, key: string, offset: number, patch: string): number {
     const db = this.touch(dbIndex, key);
-    const old = db.keys.get(key) ?? '';
+    const old = db.value(key) ?? '';
     assert(typeof old === 'string', 'SETRANGE on a non-string');
     const padded = old.length < offset ? old + '\0'.repeat(offset - old.length) : old;
     const next = padded.slice(0, offset) + patch + padded.slice(offset + patch.length);
-    db.keys.set(key, next);
+    db.keys.set(key, next, this.accessClock);
     return next.length;
   }
 
   /** RENAME: the value and its expiry move; an existing destination is replaced. */
   rename(dbIndex: number, src: string, dst: string): void {
     const db = this.dbs[dbIndex]!;
-    const value = db.keys.get(src);
-    assert(value !== undefined, 'RENAME of a missing key');
+    const slot = db.keys.find(src);
+    assert(slot >= 0, 'RENAME of a missing key');
+    const value = db.keys.valueAt(slot);
+    const at = db.keys.accessAt(slot);
     const pxat = db.expires.get(src);
     this.del(dbIndex, src);
     this.touch(dbIndex, dst);
-    db.keys.set(dst, value);
+    db.keys.set(dst, value, at);
     if (pxat !== undefined) db.expires.set(dst, pxat);
     else db.expires.delete(dst);
   }
 
   copy(dbIndex: number, src: string, dstDb: number, dst: string, replace: boolean): boolean {
     const from = this.dbs[dbIndex]!;
-    const value = from.keys.get(src);
+    const value = from.value(src);
     const to = this.dbs[dstDb]!;
     if (value === undefined || (!replace && to.keys.has(dst))) return false;
     const pxat = from.expires.get(src);
     this.touch(dstDb, dst);
-    to.keys.set(dst, cloneValue(value));
+    to.keys.set(dst, cloneValue(value), this.accessClock);
     if (pxat !== undefined) to.expires.set(dst, pxat);
     else to.expires.delete(dst);
     return true;
@@ -128,12 +151,14 @@ export class Keyspace {
   move(dbIndex: number, key: string, dstDb: number): boolean {
     const from = this.dbs[dbIndex]!;
     const to = this.dbs[dstDb]!;
-    const value = from.keys.get(key);
-    if (value === undefined || to.keys.has(key)) return false;
+    const slot = from.keys.find(key);
+    if (slot < 0 || to.keys.has(key)) return false;
+    const value = from.keys.valueAt(slot);
+    const at = from.keys.accessAt(slot);
     const pxat = from.expires.get(key);
     this.del(dbIndex, key);
     this.touch(dstDb, key);
-    to.keys.set(key, value);
+    to.keys.set(key, value, at);
     if (pxat !== undefined) to.expires.set(key, pxat);
     return true;
   }
@@ -159,14 +184,7 @@ export class Keyspace {
   // ---- lists ----
 
   private listFor(dbIndex: number, key: string): List {
-    const db = this.touch(dbIndex, key);
-    let list = db.keys.get(key);
-    if (list === undefined) {
-      list = new List();
-      db.keys.set(key, list);
-    }
-    assert(list instanceof List, 'list effect on a non-list');
-    return list;
+    return this.collectionFor(dbIndex, key, List);
   }
 
   /** Deletes a collection key left empty, as Redis never keeps empty collections. */
@@ -249,14 +267,7 @@ export class Keyspace {
   // ---- hashes ----
 
   private hashFor(dbIndex: number, key: string): Hash {
-    const db = this.touch(dbIndex, key);
-    let h = db.keys.get(key);
-    if (h === undefined) {
-      h = new Map<string, string>();
-      db.keys.set(key, h);
-    }
-    assert(h instanceof Map, 'hash effect on a non-hash');
-    return h;
+    return this.collectionFor<Hash>(dbIndex, key, Map);
   }
 
   /** Sets field/value pairs (flat); the number of fields that were new. */
@@ -279,14 +290,7 @@ export class Keyspace {
   // ---- sets ----
 
   private setFor(dbIndex: number, key: string): RSet {
-    const db = this.touch(dbIndex, key);
-    let s = db.keys.get(key);
-    if (s === undefined) {
-      s = new Set<string>();
-      db.keys.set(key, s);
-    }
-    assert(s instanceof Set, 'set effect on a non-set');
-    return s;
+    return this.collectionFor<RSet>(dbIndex, key, Set);
   }
 
   sadd(dbIndex: number, key: string, members: readonly string[]): number {
@@ -313,14 +317,7 @@ export class Keyspace {
   // ---- sorted sets ----
 
   private zsetFor(dbIndex: number, key: string): ZSet {
-    const db = this.touch(dbIndex, key);
-    let z = db.keys.get(key);
-    if (z === undefined) {
-      z = new ZSet();
-      db.keys.set(key, z);
-    }
-    assert(z instanceof ZSet, 'zset effect on a non-zset');
-    return z;
+    return this.collectionFor(dbIndex, key, ZSet);
   }
 
   /** Sets absolute scores; the number of members that were new. */

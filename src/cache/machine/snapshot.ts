@@ -125,7 +125,7 @@ class Capture {
     const done = this.written.get(db);
     if (done === undefined || done.has(key)) return;
     done.add(key);
-    const value = db.keys.get(key);
+    const value = db.value(key);
     if (value === undefined) return;
     writeRecord(this.out, this.captured.indexOf(db), key, value, db.expires.get(key) ?? 0);
     this.records++;
@@ -316,7 +316,7 @@ class SnapshotReader {
         if (db >= this.databases) throw corrupt(`database ${db}`);
         const pxat = r.f64();
         const key = r.str();
-        this.dbs[db]!.keys.set(key, readValue(r, type));
+        this.dbs[db]!.keys.set(key, readValue(r, type), 0);
         if (pxat > 0) this.dbs[db]!.expires.set(key, pxat);
         this.records++;
         consumed = r.pos;

@@ -3,6 +3,7 @@
 // Strings, hash fields and values, set members, list elements and sorted-set members are
 // latin1 JS strings (one byte per code unit: binary safe, compact one-byte strings in V8).
 import { List } from './list.js';
+import { Dict } from './dict.js';
 import { ZSet } from './zset.js';
 
 export type Hash = Map<string, string>;
@@ -31,9 +32,15 @@ export function cloneValue(v: Value): Value {
 
 /** One of the 16 numbered databases. */
 export class Db {
-  readonly keys = new Map<string, Value>();
+  /** Each key's value and access time (seconds since the epoch, 0: none since start). */
+  readonly keys = new Dict<Value>();
   /** Absolute expiry (ms since epoch) of the keys that have one. */
   readonly expires = new Map<string, number>();
+
+  /** The value of `key`, expired or not. */
+  value(key: string): Value | undefined {
+    return this.keys.get(key);
+  }
 }
 
 export { List, ZSet };

@@ -1,0 +1,196 @@
+// The keyspace's hash table: string keys to values, each with an access time (OBJECT IDLETIME).
+//
+// Why not a JS Map: a lookup of a key freshly decoded from a socket in a big Map walks a bucket
+// chain whose entries and key strings are each a cache miss (V8's OrderedHashMap chains about
+// two entries per bucket, and compares a candidate's hash only after loading its key string).
+// On a keyspace larger than the CPU caches those misses were the largest single cost of GET and
+// SET. Here a slot keeps the key's hash, the key, the value and the access time side by side
+// in one array (open addressing, linear probing): a lookup costs the slot's cache line and the
+// matching key string, and a second table of access times is not needed.
+//
+// Deletion leaves a tombstone so that slots never move between resizes; iterators walk slots in
+// order and start again from the first slot if the table was rebuilt meanwhile. So an element
+// present for a whole iteration is visited at least once (perhaps twice), as SCAN promises.
+import { assert } from '../../util/assert.js';
+
+const EMPTY = 0;
+const TOMBSTONE = -1;
+const FIELDS = 4;
+const MIN_CAPACITY = 8;
+/** Per process: which keys collide is not the same from one run to the next (not a keyed hash, though). */
+const SEED = (Math.random() * 0x7fffffff) | 0;
+
+/** A 30-bit hash of the key's code units, plus 1: never EMPTY or TOMBSTONE, always a small integer. */
+function hashOf(key: string): number {
+  let h = SEED ^ key.length;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  // Murmur3's finaliser: the low bits, which pick the slot, depend on every byte.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 2) + 1;
+}
+
+export class Dict<V> {
+  /** FIELDS per slot: hash (or EMPTY / TOMBSTONE), key, value, access time. */
+  private t: unknown[] = new Array<unknown>(MIN_CAPACITY * FIELDS).fill(EMPTY);
+  private mask = MIN_CAPACITY - 1;
+  private live = 0;
+  private tombstones = 0;
+  /** Bumped whenever slots move (a rebuild): live iterators start again. */
+  private generation = 0;
+
+  get size(): number {
+    return this.live;
+  }
+
+  /** The slot holding `key`, or -1. */
+  find(key: string): number {
+    const h = hashOf(key);
+    const t = this.t;
+    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
+      const x = t[i * FIELDS];
+      if (x === EMPTY) return -1;
+      if (x === h && t[i * FIELDS + 1] === key) return i;
+    }
+  }
+
+  valueAt(slot: number): V {
+    return this.t[slot * FIELDS + 2] as V;
+  }
+
+  setValueAt(slot: number, value: V): void {
+    this.t[slot * FIELDS + 2] = value;
+  }
+
+  accessAt(slot: number): number {
+    return this.t[slot * FIELDS + 3] as number;
+  }
+
+  setAccessAt(slot: number, at: number): void {
+    this.t[slot * FIELDS + 3] = at;
+  }
+
+  get(key: string): V | undefined {
+    const i = this.find(key);
+    return i < 0 ? undefined : this.valueAt(i);
+  }
+
+  has(key: string): boolean {
+    return this.find(key) >= 0;
+  }
+
+  /** Inserts or overwrites; returns the slot. Slots stay valid until the next insert or delete. */
+  set(key: string, value: V, at: number): number {
+    const h = hashOf(key);
+    const t = this.t;
+    let free = -1;
+    let i = h & this.mask;
+    for (; ; i = (i + 1) & this.mask) {
+      const x = t[i * FIELDS];
+      if (x === EMPTY) break;
+      if (x === TOMBSTONE) {
+        if (free < 0) free = i;
+      } else if (x === h && t[i * FIELDS + 1] === key) {
+        t[i * FIELDS + 2] = value;
+        t[i * FIELDS + 3] = at;
+        return i;
+      }
+    }
+    if (free >= 0) {
+      i = free;
+      this.tombstones--;
+    }
+    t[i * FIELDS] = h;
+    t[i * FIELDS + 1] = key;
+    t[i * FIELDS + 2] = value;
+    t[i * FIELDS + 3] = at;
+    this.live++;
+    // Live plus tombstones above 3/4 of the slots: rebuild (bigger when live is above 3/8).
+    if ((this.live + this.tombstones) * 4 > (this.mask + 1) * 3) {
+      this.rebuild();
+      return this.find(key);
+    }
+    return i;
+  }
+
+  delete(key: string): boolean {
+    const i = this.find(key);
+    if (i < 0) return false;
+    const t = this.t;
+    t[i * FIELDS] = TOMBSTONE;
+    t[i * FIELDS + 1] = undefined;
+    t[i * FIELDS + 2] = undefined;
+    t[i * FIELDS + 3] = 0;
+    this.live--;
+    this.tombstones++;
+    // Mostly empty: give the memory back (the threshold leaves room before the next grow).
+    if (this.mask + 1 > MIN_CAPACITY && this.live * 8 < this.mask + 1) this.rebuild();
+    return true;
+  }
+
+  /** Slots at half load at most after a rebuild. */
+  private rebuild(): void {
+    let capacity = MIN_CAPACITY;
+    while (capacity < this.live * 2) capacity *= 2;
+    const old = this.t;
+    const t = new Array<unknown>(capacity * FIELDS).fill(EMPTY);
+    const mask = capacity - 1;
+    for (let j = 0; j < old.length; j += FIELDS) {
+      const h = old[j] as number;
+      if (h === EMPTY || h === TOMBSTONE) continue;
+      let i = h & mask;
+      while (t[i * FIELDS] !== EMPTY) i = (i + 1) & mask;
+      t[i * FIELDS] = h;
+      t[i * FIELDS + 1] = old[j + 1];
+      t[i * FIELDS + 2] = old[j + 2];
+      t[i * FIELDS + 3] = old[j + 3];
+    }
+    this.t = t;
+    this.mask = mask;
+    this.tombstones = 0;
+    this.generation++;
+  }
+
+  /**
+   * [key, value] of every element, live: elements deleted before they are reached are not
+   * visited, and one present throughout is visited at least once.
+   */
+  *entries(): Generator<[string, V], void, undefined> {
+    let generation = this.generation;
+    for (let i = 0; ; i++) {
+      if (generation !== this.generation) {
+        generation = this.generation;
+        i = 0;
+      }
+      if (i > this.mask) return;
+      const h = this.t[i * FIELDS] as number;
+      if (h !== EMPTY && h !== TOMBSTONE) yield [this.t[i * FIELDS + 1] as string, this.t[i * FIELDS + 2] as V];
+    }
+  }
+
+  *keys(): Generator<string, void, undefined> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  [Symbol.iterator](): Generator<[string, V], void, undefined> {
+    return this.entries();
+  }
+
+  /** Internal consistency, for tests: counts and every element findable from its slot. */
+  check(): void {
+    let live = 0;
+    let tombstones = 0;
+    for (let i = 0; i <= this.mask; i++) {
+      const h = this.t[i * FIELDS] as number;
+      if (h === TOMBSTONE) tombstones++;
+      else if (h !== EMPTY) {
+        live++;
+        assert(this.find(this.t[i * FIELDS + 1] as string) === i, `slot ${i} not found from its key`);
+      }
+    }
+    assert(live === this.live && tombstones === this.tombstones, 'dict counts out of step');
+  }
+}

@@ -1,0 +1,108 @@
+// The keyspace's hash table against a Map as the model: random inserts, overwrites, deletes and
+// lookups through growth, tombstones and shrinking; slots and access times; and live iterators
+// that keep going while the table changes under them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { Dict } from '../../src/cache/machine/dict.js';
+
+type Op = { op: 'set'; key: string; value: number; at: number } | { op: 'delete'; key: string } | { op: 'get'; key: string } | { op: 'touch'; key: string; at: number };
+
+// Few distinct keys make overwrites, deletes of present keys and re-inserts over tombstones common.
+const key = fc.oneof(fc.integer({ min: 0, max: 300 }).map((i) => `k:${i}`), fc.string({ maxLength: 6 }));
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ op: fc.constant('set' as const), key, value: fc.integer(), at: fc.integer({ min: 0, max: 2 ** 31 - 1 }) }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('delete' as const), key }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('get' as const), key }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('touch' as const), key, at: fc.integer({ min: 0, max: 2 ** 31 - 1 }) }) },
+);
+
+test('behaves as a Map of [value, access time] through growth, tombstones and shrinking', () => {
+  fc.assert(
+    fc.property(fc.array(opArb, { maxLength: 2000 }), (ops) => {
+      const d = new Dict<number>();
+      const model = new Map<string, [number, number]>();
+      for (const o of ops) {
+        if (o.op === 'set') {
+          const slot = d.set(o.key, o.value, o.at);
+          model.set(o.key, [o.value, o.at]);
+          assert.equal(d.valueAt(slot), o.value);
+          assert.equal(d.accessAt(slot), o.at);
+        } else if (o.op === 'delete') {
+          assert.equal(d.delete(o.key), model.delete(o.key));
+        } else if (o.op === 'touch') {
+          const slot = d.find(o.key);
+          assert.equal(slot >= 0, model.has(o.key));
+          if (slot >= 0) {
+            d.setAccessAt(slot, o.at);
+            model.get(o.key)![1] = o.at;
+          }
+        } else {
+          assert.equal(d.get(o.key), model.get(o.key)?.[0]);
+          assert.equal(d.has(o.key), model.has(o.key));
+        }
+        assert.equal(d.size, model.size);
+      }
+      d.check();
+      const seen = new Map<string, number>();
+      for (const [k, v] of d) {
+        assert.ok(!seen.has(k), `${k} iterated twice without a change to the table`);
+        seen.set(k, v);
+      }
+      assert.deepEqual([...seen].sort(), [...model].map(([k, [v]]) => [k, v] as [string, number]).sort());
+      for (const [k, [, at]] of model) assert.equal(d.accessAt(d.find(k)), at);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('a live iterator visits every element present throughout, and nothing that never was there', () => {
+  fc.assert(
+    fc.property(
+      fc.array(key, { maxLength: 400 }),
+      fc.array(fc.array(opArb, { maxLength: 30 }), { maxLength: 200 }),
+      (initial, betweenSteps) => {
+        const d = new Dict<number>();
+        for (const k of initial) d.set(k, 0, 0);
+        const everPresent = new Set(initial);
+        const present = new Set(d.keys());
+        /** Present at the start and never deleted during the iteration. */
+        const throughout = new Set(present);
+        const visited = new Set<string>();
+        const it = d.entries();
+        let step = 0;
+        for (;;) {
+          const r = it.next();
+          if (r.done === true) break;
+          const [k] = r.value;
+          assert.ok(everPresent.has(k), `${k} was never in the table`);
+          visited.add(k);
+          for (const o of betweenSteps[step++ % Math.max(1, betweenSteps.length)] ?? []) {
+            if (o.op === 'set') {
+              d.set(o.key, o.value, o.at);
+              everPresent.add(o.key);
+            } else if (o.op === 'delete' && d.delete(o.key)) throughout.delete(o.key);
+          }
+          assert.ok(step < 100_000, 'the iteration does not end');
+        }
+        for (const k of throughout) assert.ok(visited.has(k), `${k}, present throughout, was not visited`);
+        d.check();
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('grows and shrinks: 200,000 distinct keys in, all out, then the table is small again', () => {
+  const d = new Dict<string>();
+  const n = 200_000;
+  for (let i = 0; i < n; i++) d.set(`key:${i}`, `v${i}`, i);
+  assert.equal(d.size, n);
+  for (let i = 0; i < n; i += 997) assert.equal(d.get(`key:${i}`), `v${i}`);
+  for (let i = 0; i < n; i++) assert.ok(d.delete(`key:${i}`));
+  assert.equal(d.size, 0);
+  d.check();
+  assert.deepEqual([...d], []);
+  d.set('again', 'x', 1);
+  assert.deepEqual([...d], [['again', 'x']]);
+});
