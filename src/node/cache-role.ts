@@ -3,6 +3,7 @@
 // write is answered once fdatasync'ed); `everysec` — async (answered once written to the OS,
 // fdatasync every second); `no` — a log that never fsyncs (the OS decides). CONFIG SET
 // appendfsync switches the running log; writes answered after the switch follow the new policy.
+import { randomInt } from 'node:crypto';
 import type { FsyncPolicy } from '../cache/config.js';
 import { CacheMachine } from '../cache/machine/machine.js';
 import type { CachePersistence } from '../cache/service.js';
@@ -30,7 +31,7 @@ function flushOf(appendfsync: FsyncPolicy): FlushPolicy {
 
 export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: Config, log: Logger): Promise<CacheRole> {
   const { appendfsync } = config.cache;
-  const machine = new CacheMachine();
+  const machine = new CacheMachine(randomInt(2 ** 30));
   const group = await host.openGroup<void>({
     id: CACHE_GROUP,
     dir: dataDir.groupDir(CACHE_GROUP),

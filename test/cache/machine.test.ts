@@ -9,6 +9,9 @@ import { CacheService } from '../../src/cache/service.js';
 import { EntryType, type Entry, type Group, type Proposal } from '../../src/raft/group.js';
 import { isDepotError } from '../../src/util/errors.js';
 
+/** Leader and followers seed their hash tables differently, as separate processes do. */
+const SEEDS = [0x1234567, 0x7654321] as const;
+
 /** A canonical dump of a keyspace, independent of insertion order. */
 function dump(m: CacheMachine): string {
   const dbs = m.ks.dbs.map((db) => {
@@ -114,8 +117,8 @@ async function settle(): Promise<void> {
 test('followers applying the logged effects reach the leader state, SPOP and INCRBYFLOAT included', async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 60 }), async (cmds) => {
-      const leader = new CacheMachine();
-      const follower = new CacheMachine();
+      const leader = new CacheMachine(SEEDS[0]);
+      const follower = new CacheMachine(SEEDS[1]);
       const group = new ReplicatingGroup(leader, [follower]);
       const service = new CacheService({ machine: leader, group, port: 0 });
       const client = service.connect(sink)!;
@@ -146,7 +149,7 @@ async function* from(chunks: readonly Buffer[]): AsyncIterable<Buffer> {
 }
 
 test('a snapshot holds the state of its start while writes continue (copy-on-write per key)', async () => {
-  const m = new CacheMachine();
+  const m = new CacheMachine(SEEDS[0]);
   const group = new ReplicatingGroup(m, []);
   const service = new CacheService({ machine: m, group, port: 0 });
   const client = service.connect(sink)!;
@@ -175,7 +178,7 @@ test('a snapshot holds the state of its start while writes continue (copy-on-wri
     await settle();
     const chunks = [first.value as Buffer];
     for (let r = await it.next(); r.done !== true; r = await it.next()) chunks.push(r.value);
-    const restored = new CacheMachine();
+    const restored = new CacheMachine(SEEDS[1]);
     await restored.restore(from(chunks));
     assert.equal(dump(restored), before);
     assert.notEqual(dump(m), before);
@@ -185,7 +188,7 @@ test('a snapshot holds the state of its start while writes continue (copy-on-wri
 });
 
 test('after a restore, log entries the snapshot already includes are skipped', async () => {
-  const m = new CacheMachine();
+  const m = new CacheMachine(SEEDS[0]);
   const group = new ReplicatingGroup(m, []);
   const service = new CacheService({ machine: m, group, port: 0 });
   const client = service.connect(sink)!;
@@ -198,14 +201,14 @@ test('after a restore, log entries the snapshot already includes are skipped', a
   service.executeMany(client, [['RPUSH', 'l', 'c']], 0);
   await settle();
   service.close();
-  const restored = new CacheMachine();
+  const restored = new CacheMachine(SEEDS[1]);
   await restored.restore(from(await chunks));
   for (const e of group.entries) restored.apply(e);
   assert.equal(dump(restored), dump(m));
 });
 
 test('a damaged snapshot is refused with CORRUPT_LOG', async () => {
-  const m = new CacheMachine();
+  const m = new CacheMachine(SEEDS[0]);
   m.ks.set(0, 'a', 'value', 0, false);
   m.ks.push(0, 'l', ['x', 'y'], false);
   const chunks = await collect(m.snapshot());
@@ -213,10 +216,10 @@ test('a damaged snapshot is refused with CORRUPT_LOG', async () => {
   for (const at of [5, 20, bytes.length - 3]) {
     const bad = Buffer.from(bytes);
     bad[at] = bad[at]! ^ 0x5a;
-    await assert.rejects(new CacheMachine().restore(from([bad])), (err: unknown) => isDepotError(err, 'CORRUPT_LOG'));
+    await assert.rejects(new CacheMachine(SEEDS[0]).restore(from([bad])), (err: unknown) => isDepotError(err, 'CORRUPT_LOG'));
   }
-  await assert.rejects(new CacheMachine().restore(from([bytes.subarray(0, bytes.length - 1)])), (err: unknown) => isDepotError(err, 'CORRUPT_LOG'));
-  const ok = new CacheMachine();
+  await assert.rejects(new CacheMachine(SEEDS[0]).restore(from([bytes.subarray(0, bytes.length - 1)])), (err: unknown) => isDepotError(err, 'CORRUPT_LOG'));
+  const ok = new CacheMachine(SEEDS[0]);
   await ok.restore(from([bytes.subarray(0, 7), bytes.subarray(7)]));
   assert.equal(dump(ok), dump(m));
 });

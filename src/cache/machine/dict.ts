@@ -17,12 +17,9 @@ const EMPTY = 0;
 const TOMBSTONE = -1;
 const FIELDS = 4;
 const MIN_CAPACITY = 8;
-/** Per process: which keys collide is not the same from one run to the next (not a keyed hash, though). */
-const SEED = (Math.random() * 0x7fffffff) | 0;
-
 /** A 30-bit hash of the key's code units, plus 1: never EMPTY or TOMBSTONE, always a small integer. */
-function hashOf(key: string): number {
-  let h = SEED ^ key.length;
+function hashOf(key: string, seed: number): number {
+  let h = seed ^ key.length;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   // Murmur3's finaliser: the low bits, which pick the slot, depend on every byte.
   h ^= h >>> 16;
@@ -42,13 +39,20 @@ export class Dict<V> {
   /** Bumped whenever slots move (a rebuild): live iterators start again. */
   private generation = 0;
 
+  /**
+   * `seed` varies the hash: the node picks one per process, so which keys collide differs from
+   * run to run (it is not a keyed hash like Redis's SipHash, though). Replicas with different
+   * seeds iterate in different orders, which nothing applied from the log depends on.
+   */
+  constructor(readonly seed: number) {}
+
   get size(): number {
     return this.live;
   }
 
   /** The slot holding `key`, or -1. */
   find(key: string): number {
-    const h = hashOf(key);
+    const h = hashOf(key, this.seed);
     const t = this.t;
     for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
       const x = t[i * FIELDS];
@@ -84,7 +88,7 @@ export class Dict<V> {
 
   /** Inserts or overwrites; returns the slot. Slots stay valid until the next insert or delete. */
   set(key: string, value: V, at: number): number {
-    const h = hashOf(key);
+    const h = hashOf(key, this.seed);
     const t = this.t;
     let free = -1;
     let i = h & this.mask;

@@ -18,7 +18,7 @@ export interface KeyspaceObserver {
 }
 
 export class Keyspace {
-  readonly dbs: Db[] = Array.from({ length: DATABASES }, () => new Db());
+  readonly dbs: Db[];
   /** Mutations applied since start. */
   changes = 0;
   /** `changes` when the last snapshot captured the keyspace (INFO's rdb_changes_since_last_save). */
@@ -30,6 +30,11 @@ export class Keyspace {
    */
   accessClock = 0;
   private readonly observers: KeyspaceObserver[] = [];
+
+  /** `hashSeed` seeds the hash tables (dict.ts): an input, so that this machine draws no random numbers. */
+  constructor(readonly hashSeed: number) {
+    this.dbs = Array.from({ length: DATABASES }, () => new Db(hashSeed));
+  }
 
   observe(o: KeyspaceObserver): () => void {
     this.observers.push(o);
@@ -174,7 +179,7 @@ export class Keyspace {
   /** Replaces the database object: a snapshot in progress keeps reading the old one. */
   flushdb(dbIndex: number): void {
     this.touchDb(dbIndex);
-    this.dbs[dbIndex] = new Db();
+    this.dbs[dbIndex] = new Db(this.hashSeed);
   }
 
   flushall(): void {

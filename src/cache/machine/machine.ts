@@ -13,7 +13,7 @@ import { DATABASES, Keyspace } from './keyspace.js';
 import { readSnapshot, streamSnapshot } from './snapshot.js';
 
 export class CacheMachine implements StateMachine<void> {
-  readonly ks = new Keyspace();
+  readonly ks: Keyspace;
   /** Highest log index applied through `apply` (or included in a restored snapshot). */
   appliedIndex = 0;
   private eagerThrough = 0;
@@ -25,6 +25,11 @@ export class CacheMachine implements StateMachine<void> {
    * a turn's effects); a snapshot calls it first so that its index covers everything it holds.
    */
   proposePending: () => void = () => undefined;
+
+  /** `hashSeed` seeds the keyspace's hash tables (a random number per process, from the node). */
+  constructor(hashSeed: number) {
+    this.ks = new Keyspace(hashSeed);
+  }
 
   apply(entry: Entry): void {
     assert(entry.index > this.appliedIndex, `cache entry ${entry.index} applied twice`);
@@ -83,7 +88,7 @@ export class CacheMachine implements StateMachine<void> {
   }
 
   async restore(chunks: AsyncIterable<Buffer>): Promise<void> {
-    const state = await readSnapshot(chunks, DATABASES);
+    const state = await readSnapshot(chunks, DATABASES, this.ks.hashSeed);
     this.ks.load(state.dbs);
     // Entries up to `includes` are already in the state; their replay from the log is skipped.
     this.appliedIndex = 0;

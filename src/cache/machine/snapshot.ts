@@ -272,8 +272,11 @@ class SnapshotReader {
   private heldBytes = 0;
   private retryAt = 0;
 
-  constructor(private readonly databases: number) {
-    this.dbs = Array.from({ length: databases }, () => new Db());
+  constructor(
+    private readonly databases: number,
+    hashSeed: number,
+  ) {
+    this.dbs = Array.from({ length: databases }, () => new Db(hashSeed));
   }
 
   push(chunk: Buffer, final: boolean): void {
@@ -329,8 +332,8 @@ class SnapshotReader {
 }
 
 /** Reads a snapshot stream; the CRC and record count are checked before anything is returned. */
-export async function readSnapshot(chunks: AsyncIterable<Buffer>, databases: number): Promise<RestoredState> {
-  const reader = new SnapshotReader(databases);
+export async function readSnapshot(chunks: AsyncIterable<Buffer>, databases: number, hashSeed: number): Promise<RestoredState> {
+  const reader = new SnapshotReader(databases, hashSeed);
   for await (const chunk of chunks) reader.push(chunk, false);
   reader.push(EMPTY, true);
   const trailer = reader.trailer;

@@ -33,9 +33,13 @@ export function cloneValue(v: Value): Value {
 /** One of the 16 numbered databases. */
 export class Db {
   /** Each key's value and access time (seconds since the epoch, 0: none since start). */
-  readonly keys = new Dict<Value>();
+  readonly keys: Dict<Value>;
   /** Absolute expiry (ms since epoch) of the keys that have one. */
   readonly expires = new Map<string, number>();
+
+  constructor(hashSeed: number) {
+    this.keys = new Dict<Value>(hashSeed);
+  }
 
   /** The value of `key`, expired or not. */
   value(key: string): Value | undefined {
