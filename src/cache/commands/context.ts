@@ -5,6 +5,7 @@ import type { ReplyWriter } from '../../protocol/resp/writer.js';
 import type { Client } from '../client.js';
 import type { Effects } from '../machine/effects.js';
 import type { Keyspace } from '../machine/keyspace.js';
+import { Dict } from '../machine/dict.js';
 import { List, ZSet, type Hash, type RSet, type Value } from '../machine/values.js';
 import { Err, fail } from './reply-error.js';
 import type { ServerApi } from './server-api.js';
@@ -130,7 +131,7 @@ export class Ctx {
 
   getHash(key: string): Hash | undefined {
     const v = this.lookup(key);
-    if (v !== undefined && !(v instanceof Map)) fail(Err.WRONGTYPE);
+    if (v !== undefined && !(v instanceof Dict)) fail(Err.WRONGTYPE);
     return v;
   }
 

@@ -2,6 +2,7 @@
 // iteration and database selection. EXPIRE and friends share expireGeneric; all relative
 // times become absolute PEXPIREAT effects, and a time already past becomes DEL.
 import { globMatch } from '../glob.js';
+import { Dict } from '../machine/dict.js';
 import { DATABASES } from '../machine/keyspace.js';
 import { List, ZSet, typeOf, type Value } from '../machine/values.js';
 import { intArg, is, parseInt64 } from './args.js';
@@ -248,7 +249,7 @@ function encodingOf(v: Value): string {
     return v.length <= 44 ? 'embstr' : 'raw';
   }
   if (v instanceof List) return 'quicklist';
-  if (v instanceof Map) {
+  if (v instanceof Dict) {
     if (v.size > 128) return 'hashtable';
     for (const [f, x] of v) if (f.length > 64 || x.length > 64) return 'hashtable';
     return 'listpack';

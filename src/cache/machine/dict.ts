@@ -1,10 +1,11 @@
-// The keyspace's hash table: string keys to values, each with an access time (OBJECT IDLETIME).
+// The hash table of the keyspace (string keys to values, each with an access time for OBJECT
+// IDLETIME) and of hash values (fields to values; their access time stays 0).
 //
 // Why not a JS Map: a lookup of a key freshly decoded from a socket in a big Map walks a bucket
 // chain whose entries and key strings are each a cache miss (V8's OrderedHashMap chains about
 // two entries per bucket, and compares a candidate's hash only after loading its key string).
-// On a keyspace larger than the CPU caches those misses were the largest single cost of GET and
-// SET. Here a slot keeps the key's hash, the key, the value and the access time side by side
+// On a keyspace or a hash larger than the CPU caches those misses were the largest single cost
+// of GET, SET and HSET. Here a slot keeps the key's hash, the key, the value and the access time side by side
 // in one array (open addressing, linear probing): a lookup costs the slot's cache line and the
 // matching key string, and a second table of access times is not needed.
 //
@@ -87,7 +88,7 @@ export class Dict<V> {
   }
 
   /** Inserts or overwrites; returns the slot. Slots stay valid until the next insert or delete. */
-  set(key: string, value: V, at: number): number {
+  set(key: string, value: V, at = 0): number {
     const h = hashOf(key, this.seed);
     const t = this.t;
     let free = -1;
@@ -177,6 +178,10 @@ export class Dict<V> {
 
   *keys(): Generator<string, void, undefined> {
     for (const [k] of this.entries()) yield k;
+  }
+
+  *values(): Generator<V, void, undefined> {
+    for (const [, v] of this.entries()) yield v;
   }
 
   [Symbol.iterator](): Generator<[string, V], void, undefined> {

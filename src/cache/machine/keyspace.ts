@@ -6,6 +6,7 @@
 // are the command layer's job on the leader, which only emits effects that apply cleanly.
 // Each method returns what the leader needs for its reply (counts, popped elements).
 import { assert } from '../../util/assert.js';
+import { Dict } from './dict.js';
 import { Db, List, ZSet, cloneValue, type Hash, type RSet, type Value } from './values.js';
 
 export const DATABASES = 16;
@@ -58,11 +59,11 @@ export class Keyspace {
   }
 
   /** The collection at `key`, created empty when missing (the command layer checked its type). */
-  private collectionFor<T extends List | Hash | RSet | ZSet>(dbIndex: number, key: string, kind: new () => T): T {
+  private collectionFor<T extends List | Hash | RSet | ZSet>(dbIndex: number, key: string, kind: abstract new (...args: never[]) => T, create: () => T): T {
     const db = this.touch(dbIndex, key);
     const slot = db.keys.find(key);
     if (slot < 0) {
-      const created = new kind();
+      const created = create();
       db.keys.set(key, created, this.accessClock);
       return created;
     }
@@ -189,7 +190,7 @@ export class Keyspace {
   // ---- lists ----
 
   private listFor(dbIndex: number, key: string): List {
-    return this.collectionFor(dbIndex, key, List);
+    return this.collectionFor(dbIndex, key, List, () => new List());
   }
 
   /** Deletes a collection key left empty, as Redis never keeps empty collections. */
@@ -272,7 +273,7 @@ export class Keyspace {
   // ---- hashes ----
 
   private hashFor(dbIndex: number, key: string): Hash {
-    return this.collectionFor<Hash>(dbIndex, key, Map);
+    return this.collectionFor<Hash>(dbIndex, key, Dict, () => new Dict<string>(this.hashSeed));
   }
 
   /** Sets field/value pairs (flat); the number of fields that were new. */
@@ -295,7 +296,7 @@ export class Keyspace {
   // ---- sets ----
 
   private setFor(dbIndex: number, key: string): RSet {
-    return this.collectionFor<RSet>(dbIndex, key, Set);
+    return this.collectionFor<RSet>(dbIndex, key, Set, () => new Set<string>());
   }
 
   sadd(dbIndex: number, key: string, members: readonly string[]): number {
@@ -322,7 +323,7 @@ export class Keyspace {
   // ---- sorted sets ----
 
   private zsetFor(dbIndex: number, key: string): ZSet {
-    return this.collectionFor(dbIndex, key, ZSet);
+    return this.collectionFor(dbIndex, key, ZSet, () => new ZSet());
   }
 
   /** Sets absolute scores; the number of members that were new. */

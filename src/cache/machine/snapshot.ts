@@ -16,6 +16,7 @@
 import { crc32c } from '../../util/crc32c.js';
 import { DepotError } from '../../util/errors.js';
 import type { Keyspace, KeyspaceObserver } from './keyspace.js';
+import { Dict } from './dict.js';
 import { Db, List, ZSet, type Value } from './values.js';
 
 const MAGIC = 'DPKS';
@@ -70,7 +71,7 @@ function writeRecord(out: Out, dbIndex: number, key: string, value: Value, pxat:
     out.str(value);
     return;
   }
-  const type = value instanceof List ? Type.list : value instanceof Map ? Type.hash : value instanceof Set ? Type.set : Type.zset;
+  const type = value instanceof List ? Type.list : value instanceof Dict ? Type.hash : value instanceof Set ? Type.set : Type.zset;
   out.u8(type);
   out.u8(dbIndex);
   out.f64(pxat);
@@ -78,7 +79,7 @@ function writeRecord(out: Out, dbIndex: number, key: string, value: Value, pxat:
   if (value instanceof List) {
     out.u32(value.length);
     for (let i = 0; i < value.length; i++) out.str(value.at(i));
-  } else if (value instanceof Map) {
+  } else if (value instanceof Dict) {
     out.u32(value.size);
     for (const [f, v] of value) {
       out.str(f);
@@ -230,7 +231,7 @@ function corrupt(why: string): DepotError {
   return new DepotError('CORRUPT_LOG', `cache snapshot: ${why}`);
 }
 
-function readValue(r: In, type: number): Value {
+function readValue(r: In, type: number, hashSeed: number): Value {
   if (type === Type.string) return r.str();
   const n = r.u32();
   if (type === Type.list) {
@@ -239,7 +240,7 @@ function readValue(r: In, type: number): Value {
     return new List(items);
   }
   if (type === Type.hash) {
-    const h = new Map<string, string>();
+    const h = new Dict<string>(hashSeed);
     for (let i = 0; i < n; i++) h.set(r.str(), r.str());
     return h;
   }
@@ -274,7 +275,7 @@ class SnapshotReader {
 
   constructor(
     private readonly databases: number,
-    hashSeed: number,
+    private readonly hashSeed: number,
   ) {
     this.dbs = Array.from({ length: databases }, () => new Db(hashSeed));
   }
@@ -319,7 +320,7 @@ class SnapshotReader {
         if (db >= this.databases) throw corrupt(`database ${db}`);
         const pxat = r.f64();
         const key = r.str();
-        this.dbs[db]!.keys.set(key, readValue(r, type), 0);
+        this.dbs[db]!.keys.set(key, readValue(r, type, this.hashSeed), 0);
         if (pxat > 0) this.dbs[db]!.expires.set(key, pxat);
         this.records++;
         consumed = r.pos;

@@ -6,7 +6,7 @@ import { List } from './list.js';
 import { Dict } from './dict.js';
 import { ZSet } from './zset.js';
 
-export type Hash = Map<string, string>;
+export type Hash = Dict<string>;
 export type RSet = Set<string>;
 export type Value = string | List | Hash | RSet | ZSet;
 export type TypeName = 'string' | 'list' | 'hash' | 'set' | 'zset';
@@ -14,7 +14,7 @@ export type TypeName = 'string' | 'list' | 'hash' | 'set' | 'zset';
 export function typeOf(v: Value): TypeName {
   if (typeof v === 'string') return 'string';
   if (v instanceof List) return 'list';
-  if (v instanceof Map) return 'hash';
+  if (v instanceof Dict) return 'hash';
   if (v instanceof Set) return 'set';
   return 'zset';
 }
@@ -23,7 +23,11 @@ export function typeOf(v: Value): TypeName {
 export function cloneValue(v: Value): Value {
   if (typeof v === 'string') return v;
   if (v instanceof List) return new List(v.toArray());
-  if (v instanceof Map) return new Map(v);
+  if (v instanceof Dict) {
+    const h = new Dict<string>(v.seed);
+    for (const [f, x] of v) h.set(f, x);
+    return h;
+  }
   if (v instanceof Set) return new Set(v);
   const z = new ZSet();
   for (const [m, s] of v.dict) z.add(m, s);
