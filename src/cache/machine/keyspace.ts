@@ -69,7 +69,8 @@ export class Keyspace {
     }
     db.keys.setAccessAt(slot, this.accessClock);
     const value = db.keys.valueAt(slot);
-    assert(value instanceof kind, `${kind.name} effect on a key of another type`);
+    // A constant message: this runs for every collection write.
+    assert(value instanceof kind, 'collection effect on a key of another type');
     return value;
   }
 

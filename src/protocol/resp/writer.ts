@@ -244,8 +244,18 @@ export class ReplyWriter {
   }
 
   private decimal(n: number | bigint): void {
-    if (typeof n === 'number' && n >= 0 && n < 10) {
-      this.slab[this.pos++] = 48 + n;
+    if (typeof n === 'number' && n >= 0 && n <= 0x7fffffff && Number.isInteger(n)) {
+      // Counts and lengths: digits straight into the slab, without a string.
+      let digits = 1;
+      for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+      const s = this.slab;
+      let p = this.pos + digits;
+      this.pos = p;
+      let x = n;
+      do {
+        s[--p] = 48 + (x % 10);
+        x = Math.floor(x / 10);
+      } while (x > 0);
       return;
     }
     this.ascii(String(n));

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { formatDouble } from '../../../src/protocol/resp/double.js';
 import { ReplyWriter } from '../../../src/protocol/resp/writer.js';
 
@@ -37,6 +38,17 @@ test('simple replies, integers, binary bulk strings and error sanitising', () =>
     w.error('ERR a\r\nb');
   });
   assert.equal(s, `+OK\r\n+PONG\r\n:-42\r\n:9223372036854775807\r\n$32\r\n\x00\xff${'z'.repeat(30)}\r\n-ERR a b\r\n`);
+});
+
+test('integers and lengths in every range are written as their decimal text', () => {
+  const edges = [0, 1, 9, 10, 99, 100, 65535, 999_999_999, 1_000_000_000, 2 ** 31 - 1, 2 ** 31, 2 ** 53 - 1, -1, -10, -(2 ** 31)];
+  fc.assert(
+    fc.property(fc.oneof(fc.constantFrom(...edges), fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.maxSafeInteger()), (n) => {
+      assert.equal(bytes(2, (w) => w.int(n)), `:${n}\r\n`);
+      if (n >= 0) assert.equal(bytes(3, (w) => w.array(n)), `*${n}\r\n`);
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 test('segments taken from one writer are independent views; large replies grow the slab', () => {
