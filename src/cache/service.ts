@@ -103,6 +103,7 @@ export class CacheService implements ServerApi, DispatchHooks {
   private readonly dirty = new Set<Client>();
   private readonly waiting = new Set<Client>();
   private flushScheduled = false;
+  private readonly warmScratch: string[] = [];
   private timers: NodeJS.Timeout[] = [];
   private expiryTimer: NodeJS.Timeout | null = null;
   private memoryUsed = 0;
@@ -244,6 +245,7 @@ export class CacheService implements ServerApi, DispatchHooks {
    */
   executeMany(client: Client, argvs: readonly string[][], from: number): number {
     const now = this.clock.now();
+    if (argvs.length - from > 1) this.warmKeys(client.db, argvs, from);
     let i = from;
     while (i < argvs.length && client.blocked === null && !client.closing) {
       const mode = client.replyMode;
@@ -262,6 +264,20 @@ export class CacheService implements ServerApi, DispatchHooks {
     this.emit(client);
     if (this.committer.hasPending) this.scheduleFlush();
     return i;
+  }
+
+  /**
+   * A pipeline's first keys, read ahead in the keyspace table: most commands name their key
+   * first, and a wrong guess (a command without keys, a SELECT in the pipeline) costs a wasted load.
+   */
+  private warmKeys(db: number, argvs: readonly string[][], from: number): void {
+    const keys = this.warmScratch;
+    keys.length = 0;
+    for (let i = from; i < argvs.length; i++) {
+      const argv = argvs[i]!;
+      if (argv.length > 1) keys.push(argv[1]!);
+    }
+    this.machine.ks.dbs[db]!.keys.warm(keys);
   }
 
   /** Queues an error reply after everything already queued, then closes the connection. */

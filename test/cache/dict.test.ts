@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Dict } from '../../src/cache/machine/dict.js';
 
-type Op = { op: 'set'; key: string; value: number; at: number } | { op: 'delete'; key: string } | { op: 'get'; key: string } | { op: 'touch'; key: string; at: number };
+type Op =
+  | { op: 'set'; key: string; value: number; at: number }
+  | { op: 'delete'; key: string }
+  | { op: 'get'; key: string }
+  | { op: 'touch'; key: string; at: number }
+  | { op: 'warm'; keys: string[] };
 
 // Few distinct keys make overwrites, deletes of present keys and re-inserts over tombstones common.
 const key = fc.oneof(fc.integer({ min: 0, max: 300 }).map((i) => `k:${i}`), fc.string({ maxLength: 6 }));
@@ -18,9 +23,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constant('delete' as const), key }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('get' as const), key }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('touch' as const), key, at: fc.integer({ min: 0, max: 2 ** 31 - 1 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('warm' as const), keys: fc.array(key, { maxLength: 40 }) }) },
 );
 
-test('behaves as a Map of [value, access time] through growth, tombstones and shrinking', () => {
+test('behaves as a Map of [value, access time] through growth, tombstones, shrinking and warm()', () => {
   fc.assert(
     fc.property(fc.array(opArb, { maxLength: 2000 }), (ops) => {
       const d = new Dict<number>(seed);
@@ -33,6 +39,8 @@ test('behaves as a Map of [value, access time] through growth, tombstones and sh
           assert.equal(d.accessAt(slot), o.at);
         } else if (o.op === 'delete') {
           assert.equal(d.delete(o.key), model.delete(o.key));
+        } else if (o.op === 'warm') {
+          d.warm(o.keys); // a hint: changes nothing the model can see
         } else if (o.op === 'touch') {
           const slot = d.find(o.key);
           assert.equal(slot >= 0, model.has(o.key));
