@@ -5,9 +5,9 @@
 // chain whose entries and key strings are each a cache miss (V8's OrderedHashMap chains about
 // two entries per bucket, and compares a candidate's hash only after loading its key string).
 // On a keyspace or a hash larger than the CPU caches those misses were the largest single cost
-// of GET, SET and HSET. Here a slot keeps the key's hash, the key, the value and the access time side by side
-// in one array (open addressing, linear probing): a lookup costs the slot's cache line and the
-// matching key string, and a second table of access times is not needed.
+// of GET, SET and HSET. Here a slot keeps the key's hash, the key, the value and the access
+// time side by side in one array (open addressing, linear probing): a lookup costs the slot's
+// cache line and the matching key string, and a second table of access times is not needed.
 //
 // Deletion leaves a tombstone so that slots never move between resizes; iterators walk slots in
 // order and start again from the first slot if the table was rebuilt meanwhile. So an element
@@ -18,6 +18,7 @@ const EMPTY = 0;
 const TOMBSTONE = -1;
 const FIELDS = 4;
 const MIN_CAPACITY = 8;
+
 /** A 30-bit hash of the key's code units, plus 1: never EMPTY or TOMBSTONE, always a small integer. */
 function hashOf(key: string, seed: number): number {
   let h = seed ^ key.length;
@@ -40,16 +41,16 @@ export class Dict<V> {
   /** Bumped whenever slots move (a rebuild): live iterators start again. */
   private generation = 0;
 
-  /**
-   * `seed` varies the hash: the node picks one per process, so which keys collide differs from
-   * run to run (it is not a keyed hash like Redis's SipHash, though). Replicas with different
-   * seeds iterate in different orders, which nothing applied from the log depends on.
-   */
   /** Scratch for warm(): home slots of the keys it reads. */
   private homes = new Int32Array(16);
   /** What warm() read, kept so that its loads are not optimised away; nothing else reads it. */
   warmed = 0;
 
+  /**
+   * `seed` varies the hash: the node picks one per process, so which keys collide differs from
+   * run to run (it is not a keyed hash like Redis's SipHash, though). Replicas with different
+   * seeds iterate in different orders, which nothing applied from the log depends on.
+   */
   constructor(readonly seed: number) {}
 
   get size(): number {
@@ -69,10 +70,6 @@ export class Dict<V> {
 
   valueAt(slot: number): V {
     return this.t[slot * FIELDS + 2] as V;
-  }
-
-  setValueAt(slot: number, value: V): void {
-    this.t[slot * FIELDS + 2] = value;
   }
 
   accessAt(slot: number): number {
