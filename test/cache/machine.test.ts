@@ -16,7 +16,7 @@ const SEEDS = [0x1234567, 0x7654321] as const;
 function dump(m: CacheMachine): string {
   const dbs = m.ks.dbs.map((db) => {
     const keys = [...db.keys.keys()].sort();
-    return keys.map((k) => [k, plain(db.value(k)!), db.expires.get(k) ?? 0]);
+    return keys.map((k) => [k, plain(db.keys.get(k)!), db.expires.get(k) ?? 0]);
   });
   return JSON.stringify(dbs);
 }

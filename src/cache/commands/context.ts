@@ -85,8 +85,11 @@ export class Ctx {
     return this.client.db;
   }
 
-  /** The live value of `key` in the client's database; deletes it first when it has expired. */
-  lookup(key: string, db: number = this.client.db): Value | undefined {
+  /**
+   * The live value of `key` in the client's database; deletes it first when it has expired.
+   * Counts as an access (OBJECT IDLETIME) unless `touch` is false (Redis's LOOKUP_NOTOUCH).
+   */
+  lookup(key: string, db: number = this.client.db, touch = true): Value | undefined {
     const d = this.ks.dbs[db]!;
     const slot = d.keys.find(key);
     if (slot < 0) {
@@ -102,7 +105,7 @@ export class Ctx {
       }
     }
     this.server.stats.keyspaceHits++;
-    d.keys.setAccessAt(slot, this.ks.accessClock);
+    if (touch) d.keys.setAccessAt(slot, this.ks.accessClock);
     return d.keys.valueAt(slot);
   }
 

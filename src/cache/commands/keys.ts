@@ -269,12 +269,7 @@ function encodingOf(v: Value): string {
 function objectSub(c: Ctx, reply: (v: Value, idleSeconds: number) => void): void {
   const key = c.argv[2]!;
   const idle = c.server.idleSeconds(c.db, key);
-  const keys = c.ks.dbs[c.db]!.keys;
-  const slot = keys.find(key);
-  const before = slot < 0 ? 0 : keys.accessAt(slot);
-  const v = c.lookup(key);
-  const after = keys.find(key);
-  if (after >= 0) keys.setAccessAt(after, before);
+  const v = c.lookup(key, c.db, false);
   if (v === undefined) return c.out.nullBulk();
   reply(v, idle);
 }

@@ -11,6 +11,12 @@ import { Db, List, ZSet, cloneValue, type Hash, type RSet, type Value } from './
 
 export const DATABASES = 16;
 
+// Empty collections, created at module level so that a collection write allocates no closure.
+const newList = (): List => new List();
+const newHash = (hashSeed: number): Hash => new Dict<string>(hashSeed);
+const newSet = (): RSet => new Set<string>();
+const newZSet = (): ZSet => new ZSet();
+
 /** Told about every key about to change (WATCH, blocked clients, keyspace snapshots). */
 export interface KeyspaceObserver {
   beforeWrite(db: Db, dbIndex: number, key: string): void;
@@ -59,11 +65,11 @@ export class Keyspace {
   }
 
   /** The collection at `key`, created empty when missing (the command layer checked its type). */
-  private collectionFor<T extends List | Hash | RSet | ZSet>(dbIndex: number, key: string, kind: abstract new (...args: never[]) => T, create: () => T): T {
+  private collectionFor<T extends List | Hash | RSet | ZSet>(dbIndex: number, key: string, kind: abstract new (...args: never[]) => T, create: (hashSeed: number) => T): T {
     const db = this.touch(dbIndex, key);
     const slot = db.keys.find(key);
     if (slot < 0) {
-      const created = create();
+      const created = create(this.hashSeed);
       db.keys.set(key, created, this.accessClock);
       return created;
     }
@@ -110,7 +116,7 @@ export class Keyspace {
 
   append(dbIndex: number, key: string, suffix: string): number {
     const db = this.touch(dbIndex, key);
-    const old = db.value(key);
+    const old = db.keys.get(key);
     assert(old === undefined || typeof old === 'string', 'APPEND to a non-string');
     const next = old === undefined ? suffix : old + suffix;
     db.keys.set(key, next, this.accessClock);
@@ -119,7 +125,7 @@ export class Keyspace {
 
   setrange(dbIndex: number, key: string, offset: number, patch: string): number {
     const db = this.touch(dbIndex, key);
-    const old = db.value(key) ?? '';
+    const old = db.keys.get(key) ?? '';
     assert(typeof old === 'string', 'SETRANGE on a non-string');
     const padded = old.length < offset ? old + '\0'.repeat(offset - old.length) : old;
     const next = padded.slice(0, offset) + patch + padded.slice(offset + patch.length);
@@ -144,7 +150,7 @@ export class Keyspace {
 
   copy(dbIndex: number, src: string, dstDb: number, dst: string, replace: boolean): boolean {
     const from = this.dbs[dbIndex]!;
-    const value = from.value(src);
+    const value = from.keys.get(src);
     const to = this.dbs[dstDb]!;
     if (value === undefined || (!replace && to.keys.has(dst))) return false;
     const pxat = from.expires.get(src);
@@ -191,7 +197,7 @@ export class Keyspace {
   // ---- lists ----
 
   private listFor(dbIndex: number, key: string): List {
-    return this.collectionFor(dbIndex, key, List, () => new List());
+    return this.collectionFor(dbIndex, key, List, newList);
   }
 
   /** Deletes a collection key left empty, as Redis never keeps empty collections. */
@@ -274,7 +280,7 @@ export class Keyspace {
   // ---- hashes ----
 
   private hashFor(dbIndex: number, key: string): Hash {
-    return this.collectionFor<Hash>(dbIndex, key, Dict, () => new Dict<string>(this.hashSeed));
+    return this.collectionFor<Hash>(dbIndex, key, Dict, newHash);
   }
 
   /** Sets field/value pairs (flat); the number of fields that were new. */
@@ -297,7 +303,7 @@ export class Keyspace {
   // ---- sets ----
 
   private setFor(dbIndex: number, key: string): RSet {
-    return this.collectionFor<RSet>(dbIndex, key, Set, () => new Set<string>());
+    return this.collectionFor<RSet>(dbIndex, key, Set, newSet);
   }
 
   sadd(dbIndex: number, key: string, members: readonly string[]): number {
@@ -324,7 +330,7 @@ export class Keyspace {
   // ---- sorted sets ----
 
   private zsetFor(dbIndex: number, key: string): ZSet {
-    return this.collectionFor(dbIndex, key, ZSet, () => new ZSet());
+    return this.collectionFor(dbIndex, key, ZSet, newZSet);
   }
 
   /** Sets absolute scores; the number of members that were new. */

@@ -126,7 +126,7 @@ class Capture {
     const done = this.written.get(db);
     if (done === undefined || done.has(key)) return;
     done.add(key);
-    const value = db.value(key);
+    const value = db.keys.get(key);
     if (value === undefined) return;
     writeRecord(this.out, this.captured.indexOf(db), key, value, db.expires.get(key) ?? 0);
     this.records++;

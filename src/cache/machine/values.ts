@@ -44,11 +44,6 @@ export class Db {
   constructor(hashSeed: number) {
     this.keys = new Dict<Value>(hashSeed);
   }
-
-  /** The value of `key`, expired or not. */
-  value(key: string): Value | undefined {
-    return this.keys.get(key);
-  }
 }
 
 export { List, ZSet };
