@@ -17,6 +17,14 @@ import type { Config } from './config.js';
 import type { DataDir } from './data-dir.js';
 
 export const CACHE_GROUP = 'cache-1';
+/**
+ * The cache log keeps no written entries in memory. Nothing reads fresh cache entries back but a
+ * lagging follower, which can read the page cache; held payloads outlive V8's young generation,
+ * and every byte promoted that way counts towards the external-memory limit at which V8 starts a
+ * full collection. With the default 32 MiB, 1 KiB SETs at -P 16 caused a full collection every
+ * ~0.3 s over the whole keyspace (docs/benchmarks.md, "What bounds the cache now").
+ */
+const CACHE_TAIL_CACHE_BYTES = 0;
 
 export interface CacheRole {
   readonly group: RaftGroup<void>;
@@ -39,6 +47,7 @@ export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: C
     durability: appendfsync === 'always' ? 'sync' : 'async',
     stateMachine: machine,
     snapshotEntries: config.cache.snapshotEntries,
+    logTuning: { tailCacheBytes: CACHE_TAIL_CACHE_BYTES },
     openLog: (dir, o) => openFoundationLog(dir, o, flushOf(appendfsync)),
   });
   const cacheLog = log.child({ part: 'cache' });
