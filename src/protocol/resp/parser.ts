@@ -7,8 +7,10 @@
 // Arguments come out as latin1 strings: latin1 maps each byte to one UTF-16 code unit, so
 // they are binary safe, V8 keeps them as one-byte strings, and they serve directly as Map keys.
 // The parser keeps its state across chunks and parses each chunk in place; a bulk string that
-// spans many chunks is collected as a list of chunks and joined once, so a large value costs
-// O(size), never O(size²), and a command cut by a chunk boundary copies only its own bytes.
+// spans many chunks is collected as a list of copied chunks and joined once, so a large value
+// costs O(size), never O(size²), and a command cut by a chunk boundary copies only its own bytes.
+// It keeps no reference to a chunk once `feed` returns: the server reads every socket into one
+// shared buffer (server/resp/socket-reader.ts).
 import { splitInlineArgs } from './inline.js';
 
 export interface ParserLimits {
@@ -78,7 +80,7 @@ export class RequestParser {
   private bridgeBulk(chunk: Buffer, out: string[][]): Buffer | null {
     const need = this.bulkLen + 2 - this.pendingBytes;
     if (chunk.length < need) {
-      this.pending.push(chunk);
+      this.pending.push(Buffer.from(chunk));
       this.pendingBytes += chunk.length;
       return null;
     }
@@ -109,18 +111,22 @@ export class RequestParser {
     return chunk.subarray(nl + 1);
   }
 
-  /** After parsing: drops what was consumed and parks a partial bulk string. */
+  /** After parsing: drops what was consumed and copies what is left (the chunk will be reused). */
   private park(): void {
     if (this.pos >= this.buf.length) {
       this.buf = EMPTY;
       this.pos = 0;
-    } else if (this.bulkLen >= 0 && this.buf.length - this.pos < this.bulkLen + 2) {
+      return;
+    }
+    const rest = Buffer.from(this.buf.subarray(this.pos));
+    this.pos = 0;
+    if (this.bulkLen >= 0 && rest.length < this.bulkLen + 2) {
       // Park the partial bulk string; further chunks are only collected until it is complete.
-      const rest = this.buf.subarray(this.pos);
       this.pending = [rest];
       this.pendingBytes = rest.length;
       this.buf = EMPTY;
-      this.pos = 0;
+    } else {
+      this.buf = rest;
     }
   }
 

@@ -1,8 +1,9 @@
-// One RESP client connection: socket in, parser, the client's commands run in order through
-// the cache service, replies out. Replies are queued with the batch they depend on and
-// written once it has committed (CacheService decides when); adjacent replies are merged into
-// one buffer and several buffers go out in one corked write, so a pipelined burst costs one
-// syscall. A blocked client (BLPOP) keeps its later commands until it is resumed.
+// One RESP client connection: socket in (read into a shared buffer, socket-reader.ts), parser,
+// the client's commands run in order through the cache service, replies out. Replies are
+// queued with the batch they depend on and written once it has committed (CacheService decides
+// when); adjacent replies are merged into one buffer and several buffers go out in one corked
+// write, so a pipelined burst costs one syscall. A blocked client (BLPOP) keeps its later
+// commands until it is resumed.
 import type { Socket } from 'node:net';
 import { RequestParser, RespProtocolError, type ParserLimits } from '../../protocol/resp/parser.js';
 import type { Client, ClientSink } from '../../cache/client.js';
@@ -53,7 +54,6 @@ export class RespConnection implements ClientSink {
       socket.end('-ERR max number of clients reached\r\n');
       return false;
     }
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => {
       if (!this.ended && this.client?.blocked === null) socket.resume();
     });
@@ -69,8 +69,9 @@ export class RespConnection implements ClientSink {
     return this.parser.bufferedBytes;
   }
 
-  private onData(chunk: Buffer): void {
-    if (this.ended || this.client!.closing) return;
+  /** Bytes read from the socket: a view into the shared read buffer, valid during the call. */
+  received(chunk: Buffer): void {
+    if (this.ended || this.client === null || this.client.closing) return;
     try {
       this.parser.feed(chunk, this.backlog);
     } catch (err) {

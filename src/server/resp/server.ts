@@ -7,6 +7,7 @@ import type { Group } from '../../raft/group.js';
 import { DEFAULT_PARSER_LIMITS } from '../../protocol/resp/parser.js';
 import { DepotError } from '../../util/errors.js';
 import { RespConnection } from './connection.js';
+import { adoptReading } from './socket-reader.js';
 
 export const DEFAULT_REDIS_PORT = 6379;
 
@@ -29,7 +30,8 @@ export interface RunningCache {
 /** Starts the cache service for `group` and a RESP listener in front of it. */
 export async function startCache(options: StartCacheOptions, group: Group<void>): Promise<RunningCache> {
   const host = options.host ?? '127.0.0.1';
-  const server: Server = createServer();
+  // Accepted paused: adoptReading moves each connection to a socket reading into a shared buffer.
+  const server: Server = createServer({ pauseOnConnect: true });
   const sockets = new Set<Socket>();
   const requested = options.port ?? DEFAULT_REDIS_PORT;
   await new Promise<void>((resolve, reject) => {
@@ -39,14 +41,18 @@ export async function startCache(options: StartCacheOptions, group: Group<void>)
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : requested;
   const service = new CacheService({ ...options, group, port });
-  server.on('connection', (socket: Socket) => {
+  server.on('connection', (accepted: Socket) => {
+    let connection: RespConnection | undefined;
+    // No read is delivered before the connection is set below: reading starts on a later turn.
+    const socket = adoptReading(server, accepted, (bytes) => connection!.received(bytes));
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     const limits = {
       ...DEFAULT_PARSER_LIMITS,
       maxBulkBytes: service.settings.protoMaxBulkLen,
     };
-    new RespConnection(socket, service, limits).start();
+    connection = new RespConnection(socket, service, limits);
+    connection.start();
   });
   return {
     port,
