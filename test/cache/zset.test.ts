@@ -20,7 +20,7 @@ test('the skiplist agrees with a sorted array on ranks, ranges and counts', () =
   );
   fc.assert(
     fc.property(fc.array(op, { maxLength: 80 }), fc.integer({ min: -3, max: 3 }), fc.integer({ min: -3, max: 3 }), (ops, lo, hi) => {
-      const z = new ZSet();
+      const z = new ZSet(11);
       const model = new Map<string, number>();
       for (const o of ops) {
         if (o.kind === 'add') {
@@ -32,6 +32,9 @@ test('the skiplist agrees with a sorted array on ranks, ranges and counts', () =
       }
       const want = sorted(model);
       assert.deepEqual(z.entries(), want);
+      z.dict.check();
+      assert.equal(z.size, model.size);
+      for (const [m, s] of model) assert.equal(z.score(m), s);
       want.forEach((e, i) => assert.equal(z.rank(e.member), i));
       assert.deepEqual(z.fromRank(want.length - 1, 3, true), want.slice().reverse().slice(0, 3));
       const r = { min: Math.min(lo, hi), minExclusive: lo % 2 === 0, max: Math.max(lo, hi), maxExclusive: hi % 2 === 0 };
@@ -41,7 +44,7 @@ test('the skiplist agrees with a sorted array on ranks, ranges and counts', () =
       assert.equal(z.countByScore(r), inRange.length);
       const lex = { min: { value: 'b', exclusive: false, infinity: 0 as const }, max: { value: '', exclusive: false, infinity: 1 as const } };
       // Lex ranges are only meaningful with equal scores; check them on the members of score 1.
-      const same = new ZSet();
+      const same = new ZSet(12);
       for (const e of want) same.add(e.member, 1);
       const lexWant = want.map((e) => e.member).sort().filter((m) => m >= 'b');
       assert.deepEqual(same.byLex(lex, false).map((e) => e.member), lexWant);
@@ -56,7 +59,7 @@ test('large sets: node splits and removals keep order, ranks and ranges right', 
     fc.property(
       fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3000 }), fc.integer({ min: -50, max: 50 })), { minLength: 500, maxLength: 6000 }),
       (ops) => {
-        const z = new ZSet();
+        const z = new ZSet(13);
         const model = new Map<string, number>();
         for (const [add, m, s] of ops) {
           const member = `m${m}`;

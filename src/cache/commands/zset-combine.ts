@@ -11,10 +11,17 @@ import { storeEntries, writeEntries } from './zset-reply.js';
 type Op = 'union' | 'inter' | 'diff';
 type Aggregate = 'sum' | 'min' | 'max';
 
+/** What combining reads of a source: a sorted set's member table, or a set seen with score 1. */
+interface Scores extends Iterable<[string, number]> {
+  readonly size: number;
+  get(member: string): number | undefined;
+  has(member: string): boolean;
+}
+
 interface CombineRequest {
   keys: string[];
   /** The inputs, read (and type-checked) before the options are parsed, as Redis does. */
-  sources: Array<Map<string, number> | null>;
+  sources: Array<Scores | null>;
   weights: number[];
   aggregate: Aggregate;
   withScores: boolean;
@@ -46,7 +53,7 @@ function combineArgs(c: Ctx, first: number, op: Op, store: boolean): CombineRequ
 }
 
 /** A source's members and scores: sorted sets as they are, sets with score 1. */
-function source(c: Ctx, key: string): Map<string, number> | null {
+function source(c: Ctx, key: string): Scores | null {
   const v = c.lookup(key);
   if (v === undefined) return null;
   if (v instanceof ZSet) return v.dict;
@@ -80,7 +87,7 @@ function compute(op: Op, r: CombineRequest): ZEntry[] {
     });
   } else if (op === 'inter') {
     if (sources.some((s) => s === null)) return [];
-    const srcs = sources as Array<Map<string, number>>;
+    const srcs = sources as Scores[];
     const order = srcs.map((_, i) => i).sort((x, y) => srcs[x]!.size - srcs[y]!.size);
     outer: for (const [m] of srcs[order[0]!]!) {
       let acc: number | undefined;

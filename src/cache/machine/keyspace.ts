@@ -15,7 +15,7 @@ export const DATABASES = 16;
 const newList = (): List => new List();
 const newHash = (hashSeed: number): Hash => new Dict<string>(hashSeed);
 const newSet = (): RSet => new Set<string>();
-const newZSet = (): ZSet => new ZSet();
+const newZSet = (hashSeed: number): ZSet => new ZSet(hashSeed);
 
 /** Told about every key about to change (WATCH, blocked clients, keyspace snapshots). */
 export interface KeyspaceObserver {

@@ -250,7 +250,7 @@ function readValue(r: In, type: number, hashSeed: number): Value {
     return s;
   }
   if (type === Type.zset) {
-    const z = new ZSet();
+    const z = new ZSet(hashSeed);
     for (let i = 0; i < n; i++) {
       const m = r.str();
       z.add(m, r.f64());

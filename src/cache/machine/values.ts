@@ -29,7 +29,7 @@ export function cloneValue(v: Value): Value {
     return h;
   }
   if (v instanceof Set) return new Set(v);
-  const z = new ZSet();
+  const z = new ZSet(v.dict.seed);
   for (const [m, s] of v.dict) z.add(m, s);
   return z;
 }

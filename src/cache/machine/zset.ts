@@ -1,4 +1,5 @@
-// A sorted set: a Map from member to score plus an order-statistic B+tree of (score, member).
+// A sorted set: a hash table from member to score (dict.ts) plus an order-statistic B+tree of
+// (score, member).
 // Members compare byte-wise (they are latin1 strings, whose code units are the bytes).
 //
 // Why a B+tree and not Redis's skiplist: in JS every skiplist step chases three objects (node,
@@ -7,6 +8,7 @@
 // Leaves hold up to LEAF_MAX entries in parallel arrays and are chained both ways for range
 // walks; inner nodes hold their children's subtree sizes (for ranks) and smallest keys.
 import { assert } from '../../util/assert.js';
+import { Dict } from './dict.js';
 
 const LEAF_MAX = 64;
 const INNER_MAX = 64;
@@ -74,8 +76,14 @@ const PATH: Inner[] = [];
 const SLOTS: number[] = [];
 
 export class ZSet {
-  readonly dict = new Map<string, number>();
+  /** Member to score: a Dict rather than a Map for the same cache misses as the keyspace's (dict.ts). */
+  readonly dict: Dict<number>;
   private root: TreeNode = new Leaf();
+
+  /** `hashSeed` seeds the member table (the keyspace's seed). */
+  constructor(hashSeed: number) {
+    this.dict = new Dict<number>(hashSeed);
+  }
 
   get size(): number {
     return this.dict.size;
