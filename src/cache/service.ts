@@ -18,6 +18,7 @@ import { ConfigStore, type FsyncPolicy, type Settings } from './config.js';
 import { Dispatcher, type DispatchHooks } from './dispatcher.js';
 import { ActiveExpiry } from './expiry.js';
 import { buildInfo } from './info.js';
+import { Dict } from './machine/dict.js';
 import { Effects } from './machine/effects.js';
 import type { CacheMachine } from './machine/machine.js';
 import { KeyspaceEvents, keyeventChannel, keyspaceChannel } from './notify.js';
@@ -104,6 +105,7 @@ export class CacheService implements ServerApi, DispatchHooks {
   private readonly waiting = new Set<Client>();
   private flushScheduled = false;
   private readonly warmScratch: string[] = [];
+  private readonly warmFieldScratch: string[] = [];
   private timers: NodeJS.Timeout[] = [];
   private expiryTimer: NodeJS.Timeout | null = null;
   private memoryUsed = 0;
@@ -269,15 +271,28 @@ export class CacheService implements ServerApi, DispatchHooks {
   /**
    * A pipeline's first keys, read ahead in the keyspace table: most commands name their key
    * first, and a wrong guess (a command without keys, a SELECT in the pipeline) costs a wasted load.
+   * Hash commands name a field next: those on the pipeline's first hash key are read ahead in
+   * that hash, whose table is as large as a keyspace when a hash has many fields.
    */
   private warmKeys(db: number, argvs: readonly string[][], from: number): void {
     const keys = this.warmScratch;
+    const fields = this.warmFieldScratch;
     keys.length = 0;
+    fields.length = 0;
+    let hashKey: string | undefined;
     for (let i = from; i < argvs.length; i++) {
       const argv = argvs[i]!;
-      if (argv.length > 1) keys.push(argv[1]!);
+      if (argv.length < 2) continue;
+      keys.push(argv[1]!);
+      if (argv.length < 3 || this.commands.lookup(argv[0]!)?.group !== 'hash') continue;
+      hashKey ??= argv[1]!;
+      if (argv[1] === hashKey) fields.push(argv[2]!);
     }
-    this.machine.ks.dbs[db]!.keys.warm(keys);
+    const table = this.machine.ks.dbs[db]!.keys;
+    table.warm(keys);
+    if (hashKey === undefined) return;
+    const hash = table.get(hashKey);
+    if (hash instanceof Dict) hash.warm(fields);
   }
 
   /** Queues an error reply after everything already queued, then closes the connection. */

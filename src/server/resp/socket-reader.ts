@@ -7,7 +7,7 @@
 // created with `onread`, as net.Server's own connection handler creates its sockets. One buffer
 // serves every connection: a read's callback runs to completion before the next read starts,
 // and the RESP parser copies what it keeps (protocol/resp/parser.ts). Measured on the cache's
-// server: about 1 µs less CPU per request at `redis-benchmark -P 1` (docs/benchmarks.md).
+// server: about 1 µs less CPU per request at `redis-benchmark -P 1` (docs/cache.md).
 //
 // This relies on Node internals that net.Server itself uses (the socket's `_handle`, and
 // `_server`, through which a closing socket decrements the server's connection count, so that
