@@ -19,7 +19,7 @@ export function typeOf(v: Value): TypeName {
   return 'zset';
 }
 
-/** A deep copy (COPY, and snapshots of values about to change). */
+/** A deep copy (COPY). */
 export function cloneValue(v: Value): Value {
   if (typeof v === 'string') return v;
   if (v instanceof List) return new List(v.toArray());
