@@ -10,7 +10,7 @@ type Op =
   | { op: 'set'; key: string; value: number; at: number }
   | { op: 'delete'; key: string }
   | { op: 'get'; key: string }
-  | { op: 'touch'; key: string; at: number }
+  | { op: 'touch'; key: string; at: number } // access time and value set through the slot
   | { op: 'warm'; keys: string[] };
 
 // Few distinct keys make overwrites, deletes of present keys and re-inserts over tombstones common.
@@ -45,8 +45,10 @@ test('behaves as a Map of [value, access time] through growth, tombstones, shrin
           const slot = d.find(o.key);
           assert.equal(slot >= 0, model.has(o.key));
           if (slot >= 0) {
+            assert.equal(d.keyAt(slot), o.key);
             d.setAccessAt(slot, o.at);
-            model.get(o.key)![1] = o.at;
+            d.setValueAt(slot, o.at);
+            model.set(o.key, [o.at, o.at]);
           }
         } else {
           assert.equal(d.get(o.key), model.get(o.key)?.[0]);

@@ -72,6 +72,16 @@ export class Dict<V> {
     return this.t[slot * FIELDS + 2] as V;
   }
 
+  /** The key stored in `slot`: the string the table holds, which may be a different object than the one looked up. */
+  keyAt(slot: number): string {
+    return this.t[slot * FIELDS + 1] as string;
+  }
+
+  /** Replaces the value in `slot` (an overwrite that needs no second lookup). */
+  setValueAt(slot: number, value: V): void {
+    this.t[slot * FIELDS + 2] = value;
+  }
+
   accessAt(slot: number): number {
     return this.t[slot * FIELDS + 3] as number;
   }

@@ -96,12 +96,22 @@ export class ZSet {
   /** Sets `member` to `score`; true when the member is new. */
   add(member: string, score: number): boolean {
     assert(!Number.isNaN(score), 'NaN score');
-    const old = this.dict.get(member);
+    const slot = this.dict.find(member);
+    if (slot < 0) {
+      this.dict.set(member, score);
+      this.insert(score, member);
+      return true;
+    }
+    const old = this.dict.valueAt(slot);
     if (old === score) return false;
-    if (old !== undefined) this.unlink(old, member);
-    this.dict.set(member, score);
-    this.insert(score, member);
-    return old === undefined;
+    // The tree keeps the table's own string for the member, not the caller's copy: the entry is
+    // found by identity, and a fresh string from the socket is not kept alive (and promoted by
+    // the GC) on every score update.
+    const canonical = this.dict.keyAt(slot);
+    this.unlink(old, canonical);
+    this.dict.setValueAt(slot, score);
+    this.insert(score, canonical);
+    return false;
   }
 
   remove(member: string): boolean {
