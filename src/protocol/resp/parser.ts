@@ -140,7 +140,7 @@ export class RequestParser {
           if (!this.parseInline(out)) return;
           continue;
         }
-        const nl = buf.indexOf(LF, this.pos);
+        const nl = findLF(buf, this.pos, end);
         if (nl < 0) {
           this.checkLineLength(end - this.pos, 'multibulk count');
           return;
@@ -158,7 +158,7 @@ export class RequestParser {
           if (buf[this.pos] !== DOLLAR) {
             throw new RespProtocolError(`expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
           }
-          const nl = buf.indexOf(LF, this.pos);
+          const nl = findLF(buf, this.pos, end);
           if (nl < 0) {
             this.checkLineLength(end - this.pos, 'bulk length');
             return;
@@ -250,6 +250,20 @@ function latin1(b: Buffer, o: number, n: number): string {
     case 16: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!, b[o + 9]!, b[o + 10]!, b[o + 11]!, b[o + 12]!, b[o + 13]!, b[o + 14]!, b[o + 15]!);
     default: return b.toString('latin1', o, o + n);
   }
+}
+
+/** Header lines scanned in JS before handing over to indexOf's native call. */
+const SHORT_LINE = 24;
+
+/**
+ * The index of the LF ending the line at `from` (before `end`), or -1. Header lines (`*3`,
+ * `$5`) are a few bytes long, and scanning them here costs less than Buffer.indexOf's call
+ * into C++ (two per argument).
+ */
+function findLF(buf: Buffer, from: number, end: number): number {
+  const stop = Math.min(end, from + SHORT_LINE);
+  for (let i = from; i < stop; i++) if (buf[i] === LF) return i;
+  return stop < end ? buf.indexOf(LF, stop) : -1;
 }
 
 /** Parses the decimal after a type byte up to `\r\n`; null when malformed. */

@@ -84,6 +84,19 @@ test('protocol violations are reported, not swallowed', () => {
   assert.throws(() => limited().feed(Buffer.from('x'.repeat(20)), []), /too big inline/);
 });
 
+test('header lines: the longest valid ones, and longer ones past the in-JS scan, whole or split', () => {
+  // Leading zeros make the longest lines readLineNumber accepts; the 40-digit length is found
+  // by the native indexOf fallback and refused.
+  const long = Buffer.from(`*0000000002\r\n$00000000003\r\nGET\r\n$1\r\nk\r\n`, 'latin1');
+  const tooLong = Buffer.from(`*1\r\n$${'0'.repeat(40)}5\r\nhello\r\n`, 'latin1');
+  for (let cut = 0; cut <= long.length; cut++) {
+    assert.deepEqual(parseAll([long.subarray(0, cut), long.subarray(cut)]), [['GET', 'k']]);
+    assert.throws(() => parseAll([tooLong.subarray(0, cut), tooLong.subarray(cut)]), /invalid bulk length/);
+  }
+  const limited = () => new RequestParser({ maxBulkBytes: 10, maxArgs: 4, maxInlineBytes: 30 });
+  assert.throws(() => limited().feed(Buffer.from(`*1\r\n$${'1'.repeat(40)}`), []), /too big bulk length/);
+});
+
 test('bufferedBytes counts an incomplete command', () => {
   const p = new RequestParser();
   const out: string[][] = [];
