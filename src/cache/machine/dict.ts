@@ -72,7 +72,7 @@ export class Dict<V> {
     return this.t[slot * FIELDS + 2] as V;
   }
 
-  /** The key stored in `slot`: the string the table holds, which may be a different object than the one looked up. */
+  /** The key in `slot`: the table's own string, which may be another object than the one looked up. */
   keyAt(slot: number): string {
     return this.t[slot * FIELDS + 1] as string;
   }

@@ -104,8 +104,8 @@ export class ZSet {
     }
     const old = this.dict.valueAt(slot);
     if (old === score) return false;
-    // The tree keeps the table's own string for the member, not the caller's copy: the entry is
-    // found by identity, and a fresh string from the socket is not kept alive (and promoted by
+    // The tree gets the table's own string for the member, not the caller's equal copy: one
+    // string per member, and a fresh string from the socket is not kept alive (and promoted by
     // the GC) on every score update.
     const canonical = this.dict.keyAt(slot);
     this.unlink(old, canonical);
