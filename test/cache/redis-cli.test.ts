@@ -94,11 +94,23 @@ test('RESP3 push frames and RESP2 subscriber mode', async () => {
   }
 });
 
-test('a protocol error is answered and the connection closed; QUIT closes after OK', async () => {
+test('protocol errors (a bad or zero-padded length) are answered and the connection closed; QUIT closes after OK', async () => {
   const c = await RespClient.open(server.port);
   c.write('*1\r\n$x\r\n');
   assert.deepEqual(await c.next(), { t: 'error', v: 'ERR Protocol error: invalid bulk length' });
   assert.deepEqual(await c.next(), { t: 'error', v: 'connection closed' });
+  // Lengths with leading zeros or "-0" are refused, as Redis's string2ll refuses them.
+  for (const [bytes, message] of [
+    ['*01\r\n$4\r\nPING\r\n', 'invalid multibulk length'],
+    ['*-0\r\n', 'invalid multibulk length'],
+    ['*1\r\n$04\r\nPING\r\n', 'invalid bulk length'],
+    ['*1\r\n$-0\r\n', 'invalid bulk length'],
+  ]) {
+    const b = await RespClient.open(server.port);
+    b.write(bytes!);
+    assert.deepEqual(await b.next(), { t: 'error', v: `ERR Protocol error: ${message}` });
+    assert.deepEqual(await b.next(), { t: 'error', v: 'connection closed' });
+  }
   const q = await RespClient.open(server.port);
   assert.deepEqual(await q.call('QUIT'), { t: 'simple', v: 'OK' });
   assert.deepEqual(await q.next(), { t: 'error', v: 'connection closed' });

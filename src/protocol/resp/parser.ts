@@ -277,6 +277,8 @@ function readLineNumber(buf: Buffer, start: number, nl: number): number | null {
     i++;
     if (i === end) return null;
   }
+  // As Redis's string2ll: no leading zeros, no "-0" (Redis refuses `*01` and `$04`).
+  if (buf[i] === 48) return i + 1 === end && !negative ? 0 : null;
   let n = 0;
   for (; i < end; i++) {
     const d = buf[i]! - 48;
