@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { RespClient } from '../helpers/cache-resp-client.js';
+import { RespClient, show, type Reply } from '../helpers/cache-resp-client.js';
 import { startDepot, type ServerProcess } from '../helpers/cache-servers.js';
 
 let server: ServerProcess;
@@ -290,6 +290,29 @@ describe('server and connection commands', () => {
     assert.ok(Number(await c.object('IDLETIME', 'idle:k')) <= 1);
     assert.equal(await c.object('ENCODING', 'idle:k'), 'embstr');
     assert.equal(await c.object('IDLETIME', 'idle:missing'), null);
+  });
+
+  test('every command with subcommands answers HELP from its table; subcommand argument errors as in Redis', async () => {
+    const c = await RespClient.open(server.port);
+    try {
+      const oneSub: Record<string, string> = { ACL: 'LIST', CLIENT: 'LIST', COMMAND: 'LIST', CONFIG: 'GET', FUNCTION: 'LIST', OBJECT: 'ENCODING', PUBSUB: 'CHANNELS' };
+      for (const [name, sub] of Object.entries(oneSub)) {
+        const help = await c.call(name, 'HELP');
+        assert.ok(help.t === 'array', `${name} HELP: ${show(help)}`);
+        const lines = help.v.map((l: Reply) => (l.t === 'simple' ? l.v : show(l)));
+        assert.equal(lines[0], `${name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
+        assert.ok(lines.includes('HELP') && lines.includes(sub), `${name} HELP: ${lines.join(' / ')}`);
+        assert.deepEqual(await c.call(name, 'HELP', 'x'), { t: 'error', v: `ERR wrong number of arguments for '${name.toLowerCase()}|help' command` });
+      }
+      assert.deepEqual(await c.call('COMMAND', 'GETKEYS', 'get'), { t: 'error', v: "ERR wrong number of arguments for 'command|getkeys' command" });
+      assert.deepEqual(await c.call('FUNCTION', 'FLUSH', 'SOMETIMES'), { t: 'error', v: 'ERR FUNCTION FLUSH only supports SYNC|ASYNC option' });
+      assert.deepEqual(await c.call('FUNCTION', 'FLUSH', 'SYNC', 'x'), {
+        t: 'error',
+        v: "ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION HELP.",
+      });
+    } finally {
+      c.close();
+    }
   });
 
   test('active expiry removes keys nobody reads', async () => {

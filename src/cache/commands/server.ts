@@ -190,7 +190,7 @@ const commandCommands = [
   command('command|info', -2, 'loading stale', NO_KEYS, '@connection @slow', 'Describes commands.', commandInfo),
   command('command|docs', -2, 'loading stale', NO_KEYS, '@connection @slow', 'Documents commands.', commandDocs),
   command('command|list', -2, 'loading stale', NO_KEYS, '@connection @slow', 'Lists command names.', commandList),
-  command('command|getkeys', -3, 'loading stale', NO_KEYS, '@connection @slow', 'Extracts the keys of a command line.', commandGetkeys),
+  command('command|getkeys', -4, 'loading stale', NO_KEYS, '@connection @slow', 'Extracts the keys of a command line.', commandGetkeys),
 ];
 
 const functionCommands = [
@@ -203,7 +203,8 @@ const functionCommands = [
     c.out.array(0);
   }),
   command('function|flush', -2, 'write noscript', NO_KEYS, '@write @slow @scripting', 'Deletes every function library.', (c) => {
-    if (c.argv.length > 3 || (c.argv.length === 3 && !['ASYNC', 'SYNC'].includes(c.argv[2]!.toUpperCase()))) throw syntax();
+    if (c.argv.length > 3) fail(`ERR unknown subcommand or wrong number of arguments for '${c.argv[1]!}'. Try FUNCTION HELP.`);
+    if (c.argv.length === 3 && !['ASYNC', 'SYNC'].includes(c.argv[2]!.toUpperCase())) fail('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
     c.out.ok();
   }),
 ];

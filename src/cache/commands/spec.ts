@@ -19,7 +19,7 @@ export function command(
   options: SpecOptions = {},
 ): CommandSpec {
   const words = (s: string) => s.split(' ').filter((w) => w.length > 0);
-  const subs = options.subcommands;
+  const subs = options.subcommands === undefined ? undefined : [...options.subcommands, helpSubcommand(name, options.subcommands)];
   return {
     name,
     arity,
@@ -34,6 +34,20 @@ export function command(
     ...(options.keysOf === undefined ? {} : { keysOf: options.keysOf }),
     ...(subs === undefined ? {} : { subcommands: new Map(subs.map((s) => [s.name.slice(s.name.indexOf('|') + 1), s])) }),
   };
+}
+
+/**
+ * `<command> HELP`, which every command with subcommands has (as in Redis): one line per
+ * subcommand with its summary, in the shape of Redis's help replies.
+ */
+function helpSubcommand(parent: string, subs: readonly CommandSpec[]): CommandSpec {
+  const lines = [`${parent.toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`];
+  for (const s of subs) lines.push(s.name.slice(parent.length + 1).toUpperCase(), `    ${s.summary}`);
+  lines.push('HELP', '    Prints this help.');
+  return command(`${parent}|help`, 2, 'loading stale', NO_KEYS, '@slow', 'Shows what the subcommands do.', (c) => {
+    c.out.array(lines.length);
+    for (const line of lines) c.out.simple(line);
+  });
 }
 
 /** Tags the commands of one family (t_string, t_list, ...) with their COMMAND DOCS group. */
