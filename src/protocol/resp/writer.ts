@@ -60,7 +60,8 @@ export class ReplyWriter {
   private ensure(n: number): void {
     if (this.pos + n <= this.slab.length) return;
     const used = this.pos - this.start;
-    const next = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, used + n));
+    // Doubling: a reply larger than a slab is copied O(log size) times, not once per element.
+    const next = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, used + n, 2 * used));
     this.slab.copy(next, 0, this.start, this.pos);
     this.slab = next;
     this.start = 0;

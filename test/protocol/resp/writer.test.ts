@@ -66,6 +66,27 @@ test('segments taken from one writer are independent views; large replies grow t
   assert.equal(w.take(), null);
 });
 
+test('a reply of many small elements grows the slab by doubling, not once per element', () => {
+  const w = new ReplyWriter();
+  const allocate = Buffer.allocUnsafeSlow;
+  let allocations = 0;
+  Buffer.allocUnsafeSlow = (size: number) => {
+    allocations++;
+    return allocate(size);
+  };
+  try {
+    w.begin();
+    w.array(100_000);
+    for (let i = 0; i < 100_000; i++) w.bulk('xxx'); // 900 KB: 14 slabs' worth
+    const reply = w.take()!;
+    assert.equal(reply.length, '*100000\r\n'.length + 100_000 * '$3\r\nxxx\r\n'.length);
+    assert.equal(reply.subarray(reply.length - 9).toString(), '$3\r\nxxx\r\n');
+  } finally {
+    Buffer.allocUnsafeSlow = allocate;
+  }
+  assert.ok(allocations <= 6, `${allocations} slab allocations for one 900 KB reply`);
+});
+
 test('doubles print as C printf %.17g, as Redis 7.0 does', () => {
   const cases: Array<[number, string]> = [
     [0, '0'],
