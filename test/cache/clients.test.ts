@@ -315,6 +315,32 @@ describe('server and connection commands', () => {
     }
   });
 
+  test('random-count commands refuse counts they cannot answer, and the server stays up', async () => {
+    const c = await RespClient.open(server.port);
+    try {
+      await c.call('SADD', 'rc:s', 'a');
+      await c.call('HSET', 'rc:h', 'f', 'v');
+      await c.call('ZADD', 'rc:z', '1', 'a');
+      const llongMin = '-9223372036854775808';
+      const longRange = 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807';
+      for (const args of [['SRANDMEMBER', 'rc:s', llongMin], ['HRANDFIELD', 'rc:h', llongMin], ['ZRANDMEMBER', 'rc:z', llongMin], ['SRANDMEMBER', 'rc:none', llongMin]]) {
+        assert.deepEqual(await c.call(...args), { t: 'error', v: longRange });
+      }
+      // Redis's own limits for WITHVALUES / WITHSCORES (half of LONG_MAX), checked before the key.
+      assert.deepEqual(await c.call('ZRANDMEMBER', 'rc:h', '4611686018427387904', 'WITHSCORES'), { t: 'error', v: 'ERR value is out of range' });
+      assert.deepEqual(await c.call('HRANDFIELD', 'rc:h', '-4611686018427387904', 'WITHVALUES'), { t: 'error', v: 'ERR value is out of range' });
+      // Repeated picks past Depot's bound (Redis would try to build the reply): an error, not a crash.
+      for (const args of [['SRANDMEMBER', 'rc:s', '-100000000000'], ['HRANDFIELD', 'rc:h', '-1048577'], ['ZRANDMEMBER', 'rc:z', '-1048577', 'WITHSCORES']]) {
+        assert.deepEqual(await c.call(...args), { t: 'error', v: 'ERR value is out of range, value must between -1048576 and 9223372036854775807' });
+      }
+      const many = await c.call('SRANDMEMBER', 'rc:s', '-1048576');
+      assert.ok(many.t === 'array' && many.v.length === 1_048_576);
+      assert.deepEqual(await c.call('PING'), { t: 'simple', v: 'PONG' });
+    } finally {
+      c.close();
+    }
+  });
+
   test('active expiry removes keys nobody reads', async () => {
     const c = ioredis(2);
     await c.select(5);

@@ -40,6 +40,32 @@ export function intArg(s: string, message: string = Err.NOT_INTEGER): number {
   return Number(n);
 }
 
+/** The count of SRANDMEMBER, HRANDFIELD and ZRANDMEMBER, exact, in Redis's range (±LONG_MAX). */
+export function randomCountArg(s: string): number | bigint {
+  const n = parseInt64(s);
+  if (n === null) fail(Err.NOT_INTEGER);
+  if (n === INT64_MIN) fail(Err.LONG_RANGE);
+  return n;
+}
+
+/** With WITHVALUES or WITHSCORES Redis halves that range (two reply entries per pick). */
+export function checkPairedCount(n: number | bigint): void {
+  if (n > INT64_MAX / 2n || n < -(INT64_MAX / 2n)) fail('ERR value is out of range');
+}
+
+/**
+ * The most picks a negative count (picks that may repeat, so not bounded by the collection)
+ * may ask for: the reply is built in memory before it is sent. Redis has no bound and tries to
+ * build a reply of any size.
+ */
+export const MAX_RANDOM_REPEATS = 1 << 20;
+
+/** `n` as a number of picks for randomPicks, refusing more repeats than MAX_RANDOM_REPEATS. */
+export function boundedPicks(n: number | bigint): number {
+  if (n < -MAX_RANDOM_REPEATS) fail(`ERR value is out of range, value must between -${MAX_RANDOM_REPEATS} and 9223372036854775807`);
+  return Number(n);
+}
+
 /** strtod-like parse; null when Redis would refuse the number. */
 export function parseDouble(s: string): number | null {
   if (INF_RE.test(s)) return s.charCodeAt(0) === 45 ? -Infinity : Infinity;

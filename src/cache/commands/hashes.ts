@@ -1,5 +1,5 @@
 // Hash commands (Redis t_hash.c).
-import { intArg, is, parseInt64 } from './args.js';
+import { boundedPicks, checkPairedCount, is, parseInt64, randomCountArg } from './args.js';
 import type { Ctx } from './context.js';
 import { incrByFloatText, parseLongDouble } from './longdouble.js';
 import { Err, fail, syntax, wrongArity } from './reply-error.js';
@@ -131,13 +131,14 @@ function hrandfield(c: Ctx): void {
     let k = 0;
     for (const f of h.keys()) if (k++ === i) return c.out.bulk(f);
   }
-  const count = intArg(a[2]!);
+  const count = randomCountArg(a[2]!);
   const withValues = a.length === 4 && is(a[3], 'WITHVALUES');
   if (a.length > 4 || (a.length === 4 && !withValues)) throw syntax();
+  if (withValues) checkPairedCount(count);
   const h = c.getHash(key);
   if (h === undefined || count === 0) return c.out.array(0);
   const entries = [...h];
-  const picks = randomPicks(c.random, entries.length, count);
+  const picks = randomPicks(c.random, entries.length, boundedPicks(count));
   if (withValues && c.out.resp === 3) {
     c.out.array(picks.length);
     for (const i of picks) c.out.bulkArray(entries[i]!);

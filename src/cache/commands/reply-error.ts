@@ -24,6 +24,7 @@ export const Err = {
   TIMEOUT_FLOAT: 'ERR timeout is not a float or out of range',
   TIMEOUT_NEGATIVE: 'ERR timeout is negative',
   POSITIVE: 'ERR value is out of range, must be positive',
+  LONG_RANGE: 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807',
   STRING_TOO_LONG: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)',
   HASH_NOT_INTEGER: 'ERR hash value is not an integer',
   HASH_NOT_FLOAT: 'ERR hash value is not a float',

@@ -1,7 +1,7 @@
 // Set commands (Redis t_set.c). SINTER/SUNION/SDIFF and their STORE forms share
 // combineGeneric; SPOP is logged as SREM of the members it chose.
 import type { RSet } from '../machine/values.js';
-import { intArg, is } from './args.js';
+import { boundedPicks, intArg, is, randomCountArg } from './args.js';
 import type { Ctx } from './context.js';
 import { Err, fail, syntax } from './reply-error.js';
 import { pickElements, randomPicks } from './random.js';
@@ -83,14 +83,15 @@ function spop(c: Ctx): void {
 function srandmember(c: Ctx): void {
   const a = c.argv;
   if (a.length > 3) throw syntax();
+  // As in Redis, the count is checked before the key.
+  const count = a.length === 3 ? randomCountArg(a[2]!) : 1;
   const s = c.getSet(a[1]!);
   if (a.length === 2) {
     if (s === undefined) return c.out.nullBulk();
     return c.out.bulk(pickElements(s, s.size, randomPicks(c.random, s.size, 1))[0]!);
   }
-  const count = intArg(a[2]!);
   if (s === undefined || count === 0) return c.out.array(0);
-  c.out.bulkArray(pickElements(s, s.size, randomPicks(c.random, s.size, count)));
+  c.out.bulkArray(pickElements(s, s.size, randomPicks(c.random, s.size, boundedPicks(count))));
 }
 
 function smove(c: Ctx): void {

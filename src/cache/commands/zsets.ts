@@ -3,7 +3,7 @@
 // are in zset-combine.ts. Every change is logged as ZADD of absolute scores or ZREM.
 import type { ZEntry, ZSet } from '../machine/zset.js';
 import { formatDouble } from '../../protocol/resp/double.js';
-import { floatArg, indexRange, intArg, is, lexRangeArgs, scoreRangeArgs, timeoutArg } from './args.js';
+import { boundedPicks, checkPairedCount, floatArg, indexRange, intArg, is, lexRangeArgs, randomCountArg, scoreRangeArgs, timeoutArg } from './args.js';
 import { BLOCKED, type Ctx } from './context.js';
 import { randomPicks } from './random.js';
 import { Err, fail, syntax } from './reply-error.js';
@@ -355,17 +355,20 @@ function zremrange(c: Ctx, kind: RangeKind): void {
 
 function zrandmember(c: Ctx): void {
   const a = c.argv;
-  const z = c.getZSet(a[1]!);
   if (a.length === 2) {
+    const z = c.getZSet(a[1]!);
     if (z === undefined) return c.out.nullBulk();
     const [i] = randomPicks(c.random, z.size, 1);
     return c.out.bulk(z.fromRank(i!, 1, false)[0]!.member);
   }
-  const count = intArg(a[2]!);
+  // As in Redis, the count and options are checked before the key.
+  const count = randomCountArg(a[2]!);
   const withScores = a.length === 4 && is(a[3], 'WITHSCORES');
   if (a.length > 4 || (a.length === 4 && !withScores)) throw syntax();
+  if (withScores) checkPairedCount(count);
+  const z = c.getZSet(a[1]!);
   if (z === undefined || count === 0) return c.out.array(0);
-  const picks = randomPicks(c.random, z.size, count);
+  const picks = randomPicks(c.random, z.size, boundedPicks(count));
   writeEntries(
     c,
     picks.map((i) => z.fromRank(i, 1, false)[0]!),
