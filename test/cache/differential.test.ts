@@ -36,7 +36,7 @@ const key = fc.constantFrom('k1', 'k2', 'k3', 'l1', 'l2', 'h1', 's1', 's2', 'z1'
 const member = fc.constantFrom('a', 'b', 'c', 'd', '1', '2', '10', '-1', '');
 const value = fc.constantFrom('v', '1', '42', '-7', '3.5', 'abc', '9223372036854775807', '0.1', '');
 const int = fc.constantFrom('0', '1', '2', '-1', '-2', '5', '100', 'x', '1.5', '-100');
-const score = fc.constantFrom('0', '1', '2.5', '-3', '1e3', 'inf', '-inf', '(1', 'x', '+inf');
+const score = fc.constantFrom('0', '-0', '1', '2.5', '-3', '1e3', 'inf', '-inf', '(1', 'x', '+inf');
 const lex = fc.constantFrom('-', '+', '[a', '(b', '[c', 'a', '(');
 const side = fc.constantFrom('LEFT', 'RIGHT', 'UP');
 const t = <T extends string[]>(...parts: { [K in keyof T]: fc.Arbitrary<T[K]> }) => fc.tuple(...parts) as fc.Arbitrary<string[]>;

@@ -60,6 +60,14 @@ test('the sorted set agrees with a sorted array on ranks, ranges and counts', ()
   );
 });
 
+test('a score of -0 is kept as 0 (as Redis small sorted sets keep it)', () => {
+  const z = new ZSet(13);
+  assert.equal(z.add('m', -0), true);
+  assert.ok(Object.is(z.score('m'), 0));
+  assert.equal(z.add('m', 0), false);
+  assert.ok(Object.is(z.entries()[0]!.score, 0));
+});
+
 test('large sets: node splits and removals keep order, ranks and ranges right', () => {
   fc.assert(
     fc.property(

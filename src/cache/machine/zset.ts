@@ -96,6 +96,8 @@ export class ZSet {
   /** Sets `member` to `score`; true when the member is new. */
   add(member: string, score: number): boolean {
     assert(!Number.isNaN(score), 'NaN score');
+    // -0 is kept as 0, as Redis's small (listpack) sorted sets store it: ZSCORE then says "0".
+    if (score === 0) score = 0;
     const slot = this.dict.find(member);
     if (slot < 0) {
       this.dict.set(member, score);
