@@ -63,6 +63,8 @@ export const DEFAULT_SETTINGS: Settings = {
 };
 
 const EXPIRE_BUDGET_MS = 2;
+/** The longest delay setTimeout honours (2^31-1 ms); it fires at once for longer ones. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class CacheService implements ServerApi, DispatchHooks {
   readonly stats: ServerStats = {
@@ -411,8 +413,22 @@ export class CacheService implements ServerApi, DispatchHooks {
     const deadline = timeoutMs > 0 ? c.now + timeoutMs : 0;
     client.blocked = { keys, db: c.db, argv: c.argv, deadline, timer: null };
     this.blocked.add(client, c.db, keys);
-    if (timeoutMs > 0) client.blocked.timer = setTimeout(() => this.unblock(client, false), timeoutMs);
+    if (timeoutMs > 0) this.armTimeout(client, deadline);
     return BLOCKED;
+  }
+
+  /**
+   * Times a blocked client out at `deadline`. setTimeout takes at most 2^31-1 ms (about 24.8
+   * days; Node fires at once beyond that), so a longer wait is re-armed until it is due.
+   */
+  private armTimeout(client: Client, deadline: number): void {
+    const state = client.blocked!;
+    const wait = deadline - this.clock.now();
+    state.timer = setTimeout(() => {
+      if (client.blocked !== state) return;
+      if (wait > MAX_TIMER_MS) this.armTimeout(client, deadline);
+      else this.unblock(client, false);
+    }, Math.min(Math.max(wait, 1), MAX_TIMER_MS));
   }
 
   suspend(c: Ctx, work: Promise<(c: Ctx) => void>): typeof BLOCKED {

@@ -213,6 +213,18 @@ describe('blocking commands', () => {
       [null, '1'],
     ]);
   });
+
+  test('a timeout longer than setTimeout can hold (24.8 days) blocks; one Redis reads as negative is refused', async () => {
+    const c = ioredis(2);
+    const pusher = ioredis(3);
+    const long = c.blpop('bq:long', 3_000_000); // 34.7 days
+    await until(async () => (await pusher.info('clients')).includes('blocked_clients:1'), 'the long waiter');
+    await new Promise((res) => setTimeout(res, 200));
+    assert.match(await pusher.info('clients'), /blocked_clients:1/);
+    await pusher.rpush('bq:long', 'v');
+    assert.deepEqual(await long, ['bq:long', 'v']);
+    await rejectsWith(c.blpop('bq:long', 1e300), /^ERR timeout is negative$/);
+  });
 });
 
 describe('pub/sub', () => {

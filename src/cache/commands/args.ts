@@ -113,7 +113,8 @@ export function lexRangeArgs(min: string, max: string): LexRange {
 export function timeoutArg(s: string): number {
   const d = parseDouble(s);
   if (d === null || !Number.isFinite(d)) fail(Err.TIMEOUT_FLOAT);
-  if (d < 0) fail(Err.TIMEOUT_NEGATIVE);
+  // Redis converts the milliseconds to a long long: 2^63 or more wraps negative there.
+  if (d < 0 || d * 1000 >= 2 ** 63) fail(Err.TIMEOUT_NEGATIVE);
   return Math.round(d * 1000);
 }
 
