@@ -3,6 +3,7 @@
 // proposals to the cache group, releases replies once what they depend on has committed, and
 // keeps the server-wide state: clients, pub/sub, WATCH, blocked clients, expiry, config, ACLs.
 // server/resp drives it from sockets; node/ creates it next to the group (startCache).
+import { constants as bufferConstants } from 'node:buffer';
 import { ReplyWriter } from '../protocol/resp/writer.js';
 import type { Group } from '../raft/group.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -63,6 +64,7 @@ export const DEFAULT_SETTINGS: Settings = {
 };
 
 const EXPIRE_BUDGET_MS = 2;
+const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 /** The longest delay setTimeout honours (2^31-1 ms); it fires at once for longer ones. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -199,8 +201,12 @@ export class CacheService implements ServerApi, DispatchHooks {
 
   // ---- clients ----
 
+  /**
+   * The longest string value or argument: proto-max-bulk-len, but never beyond V8's longest
+   * string (2^29-24 characters in Node 20), which Redis's 512 MiB default exceeds.
+   */
   get maxStringBytes(): number {
-    return this.settings.protoMaxBulkLen;
+    return Math.min(this.settings.protoMaxBulkLen, MAX_STRING_LENGTH);
   }
 
   /** A new connection; null when maxclients is reached (the caller replies and closes). */

@@ -3,6 +3,7 @@
 // WATCH conflict, blocking pops woken by another client, pub/sub fan-out and expiry.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { constants } from 'node:buffer';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { RespClient, show, type Reply } from '../helpers/cache-resp-client.js';
@@ -322,6 +323,25 @@ describe('server and connection commands', () => {
         t: 'error',
         v: "ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION HELP.",
       });
+    } finally {
+      c.close();
+    }
+  });
+
+  test("strings longer than V8's longest string are refused before they are built, and the server stays up", async () => {
+    const c = await RespClient.open(server.port);
+    try {
+      // V8's limit (2^29-24 in Node 20) is below Redis's 512 MiB default proto-max-bulk-len.
+      const tooLong = String(constants.MAX_STRING_LENGTH);
+      const message = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
+      assert.deepEqual(await c.call('SETRANGE', 'long:k', tooLong, 'x'), { t: 'error', v: message });
+      await c.call('SET', 'long:k', 'v');
+      assert.deepEqual(await c.call('SETRANGE', 'long:k', tooLong, 'x'), { t: 'error', v: message });
+      assert.deepEqual(await c.call('GET', 'long:k'), { t: 'bulk', v: 'v' });
+      const big = await RespClient.open(server.port);
+      big.write(`*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${constants.MAX_STRING_LENGTH + 1}\r\n`);
+      assert.deepEqual(await big.next(), { t: 'error', v: 'ERR Protocol error: invalid bulk length' });
+      assert.deepEqual(await c.call('PING'), { t: 'simple', v: 'PONG' });
     } finally {
       c.close();
     }

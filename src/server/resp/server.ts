@@ -49,7 +49,7 @@ export async function startCache(options: StartCacheOptions, group: Group<void>)
     socket.on('close', () => sockets.delete(socket));
     const limits = {
       ...DEFAULT_PARSER_LIMITS,
-      maxBulkBytes: service.settings.protoMaxBulkLen,
+      maxBulkBytes: service.maxStringBytes,
     };
     connection = new RespConnection(socket, service, limits);
     connection.start();
