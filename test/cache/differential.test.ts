@@ -143,7 +143,7 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   t(c('DISCARD')),
   t(c('WATCH'), key),
   t(c('UNWATCH')),
-  t(c('SELECT'), fc.constantFrom('0', '1', '16')),
+  t(c('SELECT'), fc.constantFrom('0', '1', '16', '2147483648')),
   t(c('PING')),
   t(c('ECHO'), value),
   t(c('FOO'), value),

@@ -40,6 +40,14 @@ export function intArg(s: string, message: string = Err.NOT_INTEGER): number {
   return Number(n);
 }
 
+/** An int argument as Redis's getIntFromObjectOrReply reads it (int32); `message` replaces both errors. */
+export function int32Arg(s: string, message?: string): number {
+  const n = parseInt64(s);
+  if (n === null) fail(message ?? Err.NOT_INTEGER);
+  if (n < -(2 ** 31) || n > 2 ** 31 - 1) fail(message ?? 'ERR value is out of range, value must between -2147483648 and 2147483647');
+  return Number(n);
+}
+
 /** The count of SRANDMEMBER, HRANDFIELD and ZRANDMEMBER, exact, in Redis's range (±LONG_MAX). */
 export function randomCountArg(s: string): number | bigint {
   const n = parseInt64(s);

@@ -5,7 +5,7 @@ import { globMatch } from '../glob.js';
 import { Dict } from '../machine/dict.js';
 import { DATABASES } from '../machine/keyspace.js';
 import { List, ZSet, typeOf, type Value } from '../machine/values.js';
-import { intArg, is, parseInt64 } from './args.js';
+import { int32Arg, is, parseInt64 } from './args.js';
 import type { Ctx } from './context.js';
 import { Err, fail, syntax } from './reply-error.js';
 import { scanOptions, scanStep } from './scan.js';
@@ -118,7 +118,7 @@ function renameGeneric(c: Ctx, nx: boolean): void {
 }
 
 function dbIndexArg(text: string): number {
-  const n = intArg(text);
+  const n = int32Arg(text);
   if (n < 0 || n >= DATABASES) fail(Err.DB_RANGE);
   return n;
 }
@@ -220,16 +220,13 @@ function flushall(c: Ctx): void {
 }
 
 function select(c: Ctx): void {
-  const n = parseInt64(c.argv[1]!);
-  if (n === null) fail(Err.NOT_INTEGER);
-  if (n < 0 || n >= DATABASES) fail(Err.DB_RANGE);
-  c.client.db = Number(n);
+  c.client.db = dbIndexArg(c.argv[1]!);
   c.out.ok();
 }
 
 function swapdb(c: Ctx): void {
-  const a = intArg(c.argv[1]!, 'ERR invalid first DB index');
-  const b = intArg(c.argv[2]!, 'ERR invalid second DB index');
+  const a = int32Arg(c.argv[1]!, 'ERR invalid first DB index');
+  const b = int32Arg(c.argv[2]!, 'ERR invalid second DB index');
   if (a < 0 || a >= DATABASES || b < 0 || b >= DATABASES) fail(Err.DB_RANGE);
   if (a !== b) {
     c.fx.swapdb(a, b);
