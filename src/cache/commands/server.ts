@@ -1,4 +1,5 @@
 // Server commands: INFO, CONFIG, TIME, LASTSAVE, SAVE, BGSAVE, COMMAND and FUNCTION.
+import { globMatch } from '../glob.js';
 import { BLOCKED, type CommandSpec, type Ctx } from './context.js';
 import { fail, syntax } from './reply-error.js';
 import { NO_KEYS, command, family } from './spec.js';
@@ -147,7 +148,7 @@ function commandList(c: Ctx): void {
     const kind = a[3]!.toUpperCase();
     const value = a[4]!.toLowerCase();
     if (kind === 'ACLCAT') filter = (s) => s.categories.includes(value.replace(/^@/, ''));
-    else if (kind === 'PATTERN') filter = (s) => new RegExp('^' + value.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$').test(s.name);
+    else if (kind === 'PATTERN') filter = (s) => globMatch(value, s.name, true);
     else if (kind === 'MODULE') filter = () => false;
     else throw syntax();
   } else if (a.length !== 2) throw syntax();
