@@ -111,8 +111,11 @@ function intParam(get: () => number, apply: (n: number) => void, min: bigint, ma
  * (k, kb, m, mb, g, gb; any case). Values beyond 2^64-1 saturate, as Redis's strtoull does.
  */
 function memoryParam(get: () => number, apply: (n: number) => void, min: bigint, max: bigint): Param {
+  // The value as set: above 2^53 (LLONG_MAX, say) the number in use is not exact, and CONFIG GET
+  // (and the rollback of a failed CONFIG SET, which parses it again) must read it back unchanged.
+  let exact: bigint | null = null;
   return {
-    get: () => BigInt(get()).toString(),
+    get: () => (exact !== null && Number(exact) === get() ? exact : BigInt(get())).toString(),
     parse: (v) => {
       const m = /^([0-9]+)([a-z]*)$/i.exec(v);
       const mult = m === null ? undefined : MEMORY_UNITS[m[2]!.toLowerCase()];
@@ -120,7 +123,14 @@ function memoryParam(get: () => number, apply: (n: number) => void, min: bigint,
       const raw = BigInt(m[1]!);
       const n = (raw > ULLONG_MAX ? ULLONG_MAX : raw) * mult;
       const error = between(n, min, max);
-      return error !== null ? { error } : { apply: () => (apply(Number(n)), null) };
+      if (error !== null) return { error };
+      return {
+        apply: () => {
+          exact = n;
+          apply(Number(n));
+          return null;
+        },
+      };
     },
   };
 }

@@ -43,8 +43,10 @@ describe('CONFIG SET, compared with redis-server 7', () => {
       ['tcp-keepalive', '-1'], ['tcp-keepalive', '60'],
       ['proto-max-bulk-len', '-5'], ['proto-max-bulk-len', '1k'], ['proto-max-bulk-len', '99999999999999999999'], ['proto-max-bulk-len', 'abc'],
       ['proto-max-bulk-len', '1tb'], ['proto-max-bulk-len', '2 mb'], ['proto-max-bulk-len', '256MB'], ['proto-max-bulk-len', '1000000000'],
+      // Beyond 2^53: read back exactly, and the next CONFIG SET (which parses the old value) works.
+      ['proto-max-bulk-len', '9223372036854775807'], ['proto-max-bulk-len', '512mb'],
       ['client-query-buffer-limit', '1023kb'], ['client-query-buffer-limit', '2Gb'],
-      ['maxmemory', '-5'], ['maxmemory', 'abc'], ['maxmemory', '1g'], ['maxmemory', '0'],
+      ['maxmemory', '-5'], ['maxmemory', 'abc'], ['maxmemory', '1g'], ['maxmemory', '18446744073709551615'], ['maxmemory', '0'],
       ['maxmemory-policy', 'bogus'],
       ['appendfsync', 'sometimes'],
     ];
