@@ -149,13 +149,13 @@ export class AclStore {
       user.passwords.add(sha256(rule.slice(1)));
       user.nopass = false;
     } else if (rule.startsWith('<')) {
-      if (!user.passwords.delete(sha256(rule.slice(1)))) throw new AclRuleError('no such password');
+      if (!user.passwords.delete(sha256(rule.slice(1)))) throw new AclRuleError('The password you are trying to remove from the user does not exist');
     } else if (rule.startsWith('#')) {
       if (!/^[0-9a-f]{64}$/.test(rule.slice(1))) throw new AclRuleError('The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters');
       user.passwords.add(rule.slice(1));
       user.nopass = false;
     } else if (rule.startsWith('!')) {
-      if (!user.passwords.delete(rule.slice(1))) throw new AclRuleError('no such password');
+      if (!user.passwords.delete(rule.slice(1))) throw new AclRuleError('The password you are trying to remove from the user does not exist');
     } else if (lower === 'allkeys' || rule === '~*') user.keyPatterns = ['*'];
     else if (lower === 'resetkeys') user.keyPatterns = [];
     else if (rule.startsWith('~')) this.addPattern(user.keyPatterns, rule.slice(1));

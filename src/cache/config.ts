@@ -204,16 +204,22 @@ export class ConfigStore {
 
   /** CONFIG GET: name/value pairs of every parameter matching any of the patterns. */
   get(patterns: readonly string[]): Array<[string, string]> {
-    const out = new Map<string, string>();
+    // Keyed by parameter; the name replied is the one asked for when it was not a pattern, as Redis replies it.
+    const out = new Map<string, [string, string]>();
     const all = [...this.params.keys(), ...this.tuning.keys()];
+    const valueOf = (name: string) => this.params.get(name)?.get() ?? this.tuning.get(name)!;
     for (const p of patterns) {
       const lower = p.toLowerCase();
+      if (!/[[*?]/.test(p)) {
+        if (!out.has(lower) && (this.params.has(lower) || this.tuning.has(lower))) out.set(lower, [p, valueOf(lower)]);
+        continue;
+      }
       for (const name of all) {
         if (out.has(name) || !globMatch(lower, name, true)) continue;
-        out.set(name, this.params.get(name)?.get() ?? this.tuning.get(name)!);
+        out.set(name, [name, valueOf(name)]);
       }
     }
-    return [...out];
+    return [...out.values()];
   }
 
   /**

@@ -57,6 +57,22 @@ describe('CONFIG SET, compared with redis-server 7', () => {
     }
   });
 
+  test('CONFIG GET by exact name, CLIENT KILL USER, HELLO and ACL argument errors: the same replies', async () => {
+    const cases: string[][] = [
+      ['CONFIG', 'GET', 'HZ'],
+      ['CONFIG', 'GET', 'Timeout', 'TIMEOUT'], // one parameter, named as first asked (Redis orders several by its hash table)
+      ['CONFIG', 'GET', 'maxClients'],
+      ['CONFIG', 'GET', 'nosuch'],
+      ['CLIENT', 'KILL', 'USER', 'nosuch'],
+      ['HELLO', '99999999999999999999'],
+      ['HELLO', '2.5'],
+      ['HELLO', '1'],
+      ['ACL', 'SETUSER', 'cfg-u', '<nopass'],
+      ['ACL', 'DELUSER', 'cfg-u'],
+    ];
+    for (const argv of cases) assert.deepEqual(await d.call(...argv), await r.call(...argv), argv.join(' '));
+  });
+
   test('several pairs: a pair refused while checking leaves every value as it was', async () => {
     const cases: string[][] = [
       ['appendfsync', 'always', 'hz', 'abc'],

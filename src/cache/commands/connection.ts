@@ -1,6 +1,6 @@
 // Connection commands: PING ECHO QUIT RESET AUTH HELLO and CLIENT.
 import type { Client } from '../client.js';
-import { intArg, is } from './args.js';
+import { intArg, is, parseInt64 } from './args.js';
 import type { Ctx } from './context.js';
 import { Err, fail, syntax } from './reply-error.js';
 import { NO_KEYS, command, family } from './spec.js';
@@ -77,8 +77,9 @@ function hello(c: Ctx): void {
   const a = c.argv;
   let proto = c.client.resp as number;
   if (a.length > 1) {
-    const v = Number(a[1]);
-    if (!Number.isInteger(v)) fail('ERR Protocol version is not an integer or out of range');
+    const n = parseInt64(a[1]!);
+    if (n === null) fail('ERR Protocol version is not an integer or out of range');
+    const v = Number(n);
     if (v !== 2 && v !== 3) fail('NOPROTO unsupported protocol version');
     proto = v;
   }
@@ -171,7 +172,10 @@ function clientKill(c: Ctx): void {
       if (f === 'ID') id = intArg(v, 'ERR client-id should be greater than 0');
       else if (f === 'ADDR') addr = v;
       else if (f === 'LADDR') laddr = v;
-      else if (f === 'USER') user = v;
+      else if (f === 'USER') {
+        if (!c.server.acl.users.has(v)) fail(`ERR No such user '${v}'`);
+        user = v;
+      }
       else if (f === 'SKIPME') skipMe = is(v, 'YES') ? true : is(v, 'NO') ? false : fail(Err.SYNTAX);
       else if (f === 'TYPE') continue;
       else throw syntax();
