@@ -5,6 +5,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { globMatch } from './glob.js';
 
+/** Redis's text for removing (<pass or !hash) a password the user does not have. */
+const NO_SUCH_PASSWORD = 'The password you are trying to remove from the user does not exist';
+
 /** The commands ACL rules range over: full names ("get", "config|get") and their categories. */
 export interface AclCatalog {
   commandNames(): Iterable<string>;
@@ -149,13 +152,13 @@ export class AclStore {
       user.passwords.add(sha256(rule.slice(1)));
       user.nopass = false;
     } else if (rule.startsWith('<')) {
-      if (!user.passwords.delete(sha256(rule.slice(1)))) throw new AclRuleError('The password you are trying to remove from the user does not exist');
+      if (!user.passwords.delete(sha256(rule.slice(1)))) throw new AclRuleError(NO_SUCH_PASSWORD);
     } else if (rule.startsWith('#')) {
       if (!/^[0-9a-f]{64}$/.test(rule.slice(1))) throw new AclRuleError('The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters');
       user.passwords.add(rule.slice(1));
       user.nopass = false;
     } else if (rule.startsWith('!')) {
-      if (!user.passwords.delete(rule.slice(1))) throw new AclRuleError('The password you are trying to remove from the user does not exist');
+      if (!user.passwords.delete(rule.slice(1))) throw new AclRuleError(NO_SUCH_PASSWORD);
     } else if (lower === 'allkeys' || rule === '~*') user.keyPatterns = ['*'];
     else if (lower === 'resetkeys') user.keyPatterns = [];
     else if (rule.startsWith('~')) this.addPattern(user.keyPatterns, rule.slice(1));

@@ -1,7 +1,7 @@
 // Argument parsing with Redis's rules (util.c string2ll / string2d): strict decimal integers
 // (no '+', no leading zeros, no blanks) within int64, and strtod-style doubles without NaN.
 import type { LexBound, LexRange, ScoreRange } from '../machine/zset.js';
-import { Err, ReplyError, fail } from './reply-error.js';
+import { Err, ReplyError, fail, outOfRange } from './reply-error.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -44,7 +44,7 @@ export function intArg(s: string, message: string = Err.NOT_INTEGER): number {
 export function int32Arg(s: string, message?: string): number {
   const n = parseInt64(s);
   if (n === null) fail(message ?? Err.NOT_INTEGER);
-  if (n < -(2 ** 31) || n > 2 ** 31 - 1) fail(message ?? 'ERR value is out of range, value must between -2147483648 and 2147483647');
+  if (n < -(2 ** 31) || n > 2 ** 31 - 1) fail(message ?? outOfRange(-(2 ** 31), 2 ** 31 - 1));
   return Number(n);
 }
 
@@ -52,7 +52,7 @@ export function int32Arg(s: string, message?: string): number {
 export function randomCountArg(s: string): number | bigint {
   const n = parseInt64(s);
   if (n === null) fail(Err.NOT_INTEGER);
-  if (n === INT64_MIN) fail(Err.LONG_RANGE);
+  if (n === INT64_MIN) fail(outOfRange(-INT64_MAX, INT64_MAX));
   return n;
 }
 
@@ -70,7 +70,7 @@ export const MAX_RANDOM_REPEATS = 1 << 20;
 
 /** `n` as a number of picks for randomPicks, refusing more repeats than MAX_RANDOM_REPEATS. */
 export function boundedPicks(n: number | bigint): number {
-  if (n < -MAX_RANDOM_REPEATS) fail(`ERR value is out of range, value must between -${MAX_RANDOM_REPEATS} and 9223372036854775807`);
+  if (n < -MAX_RANDOM_REPEATS) fail(outOfRange(-MAX_RANDOM_REPEATS, INT64_MAX));
   return Number(n);
 }
 

@@ -24,7 +24,6 @@ export const Err = {
   TIMEOUT_FLOAT: 'ERR timeout is not a float or out of range',
   TIMEOUT_NEGATIVE: 'ERR timeout is negative',
   POSITIVE: 'ERR value is out of range, must be positive',
-  LONG_RANGE: 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807',
   STRING_TOO_LONG: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)',
   HASH_NOT_INTEGER: 'ERR hash value is not an integer',
   HASH_NOT_FLOAT: 'ERR hash value is not a float',
@@ -35,6 +34,11 @@ export const Err = {
 
 export function wrongArity(name: string): ReplyError {
   return new ReplyError(`ERR wrong number of arguments for '${name}' command`);
+}
+
+/** Redis's text for an integer outside the range a command accepts (getRangeLongFromObjectOrReply). */
+export function outOfRange(min: number | bigint | string, max: number | bigint | string): string {
+  return `ERR value is out of range, value must between ${min} and ${max}`;
 }
 
 export function syntax(): ReplyError {
