@@ -56,6 +56,9 @@ export class Client {
   noEvict = false;
   replyMode: ReplyMode = 'on';
   closing = false;
+  /** Listed by the service: output to write this turn, output waiting for a commit. */
+  inDirty = false;
+  inWaiting = false;
 
   constructor(
     readonly id: number,

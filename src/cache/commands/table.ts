@@ -20,6 +20,9 @@ export class CommandTable implements CommandCatalog, AclCatalog {
   /** Top-level and sub commands by full name, for ACL rules. */
   private readonly fullNames = new Map<string, CommandSpec>();
   private readonly categoryList: string[];
+  /** The last name `lookup` found, and its spec. */
+  private lastName = '';
+  private lastSpec: CommandSpec | undefined;
 
   constructor(specs: readonly CommandSpec[] = ALL_COMMANDS) {
     for (const s of specs) {
@@ -37,7 +40,15 @@ export class CommandTable implements CommandCatalog, AclCatalog {
 
   /** The command named `name` in any case, or undefined. */
   lookup(name: string): CommandSpec | undefined {
-    return this.byName.get(name) ?? this.byName.get(name.toLowerCase());
+    // Pipelines and busy servers run one command many times in a row: comparing a few
+    // characters is cheaper than hashing each freshly decoded name for the map.
+    if (name === this.lastName) return this.lastSpec;
+    const spec = this.byName.get(name) ?? this.byName.get(name.toLowerCase());
+    if (spec !== undefined) {
+      this.lastName = name;
+      this.lastSpec = spec;
+    }
+    return spec;
   }
 
   get(name: string): CommandSpec | undefined {

@@ -40,16 +40,22 @@ export const Op = {
 export type Op = (typeof Op)[keyof typeof Op];
 
 /**
- * Payloads are cut from slabs of this size (a batch larger than a slab gets a slab of its own):
- * one allocation per slab rather than a doubling series per turn.
+ * Payloads are cut from slabs of at least this size: one allocation per slab rather than a
+ * doubling series per turn.
  */
 const SLAB_BYTES = 256 * 1024;
+/** A slab holds this many of the largest payloads seen... */
+const SLAB_PAYLOADS = 4;
+/** ...counting payloads up to this size (larger ones get a slab of their own each time). */
+const MAX_PEAK_BYTES = 4 * 1024 * 1024;
 
 /** Appends effect records to a growing buffer; `take()` hands out one payload. */
 export class EffectEncoder {
   private buf = Buffer.allocUnsafeSlow(SLAB_BYTES);
   private pos = 0;
   private start = 0;
+  /** The largest payload taken (capped): a payload that outgrows its slab is copied, so slabs are sized from it. */
+  private peak = 0;
   /** Records in the payload being built. */
   count = 0;
 
@@ -61,16 +67,23 @@ export class EffectEncoder {
   take(): Buffer | null {
     if (this.pos === this.start) return null;
     const out = this.buf.subarray(this.start, this.pos);
+    if (out.length > this.peak) this.peak = Math.min(out.length, MAX_PEAK_BYTES);
     this.start = this.pos;
     this.count = 0;
+    // Start the next payload where the largest one seen fits, rather than copy it when it grows.
+    if (this.buf.length - this.pos < this.peak) this.replace(0);
     return out;
   }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
+    this.replace(n);
+  }
+
+  /** Moves the payload being built to a new slab with room for `n` more bytes. */
+  private replace(n: number): void {
     const used = this.pos - this.start;
-    // Sized from what is in use, not from the old buffer: `start` keeps moving forward.
-    const next = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, (used + n) * 2));
+    const next = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, SLAB_PAYLOADS * this.peak, (used + n) * 2));
     this.buf.copy(next, 0, this.start, this.pos);
     this.buf = next;
     this.start = 0;
