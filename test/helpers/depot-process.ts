@@ -1,12 +1,20 @@
 // Runs `depot start` (bin/depot.js) as a child process on free loopback ports, the way a user
 // runs it, for end-to-end tests: the queue, the cache and the node itself.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const depotBin = fileURLToPath(new URL('../../../bin/depot.js', import.meta.url));
+
+/** The node flags of bin/depot.js's `#!/usr/bin/env -S node ...` line, which its own runs get. */
+export const depotNodeFlags: readonly string[] = (() => {
+  const first = readFileSync(depotBin, 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\/usr\/bin\/env -S node((?: --?[\w-]+(?:=\S+)?)*)$/.exec(first);
+  if (m === null) throw new Error(`unexpected first line of ${depotBin}: ${first}`);
+  return m[1]!.split(' ').filter((f) => f !== '');
+})();
 
 // Servers still running when the test process ends (a failed assertion, a timeout) are killed
 // with it, so no test leaves a node behind holding ports and files.
@@ -42,7 +50,7 @@ export interface StartOptions {
 export async function startDepot(options: StartOptions = {}): Promise<DepotProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'depot-node-'));
   const args = [depotBin, 'start', '--data', dataDir, '--port', '0', '--http-port', '0', '--raft-port', '0', '--redis-port', '0', '--log-level', 'warn', ...(options.args ?? [])];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const proc = spawn(process.execPath, [...depotNodeFlags, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let stderr = '';
   proc.stderr!.on('data', (c: Buffer) => {
     stderr = (stderr + c.toString()).slice(-65536);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { depotBin, startDepot } from '../helpers/depot-process.js';
+import { depotBin, depotNodeFlags, startDepot } from '../helpers/depot-process.js';
 
 test('a node serves /health and /metrics and stops cleanly on SIGTERM', async () => {
   const node = await startDepot();
@@ -49,4 +49,13 @@ test('invalid configuration is reported clearly and the process exits non-zero',
   assert.match(r2.stderr, /invalid configuration/);
   assert.match(r2.stderr, /DEPOT_HTTP_PORT=x: expected an integer/);
   assert.match(r2.stderr, /--port abc: expected an integer/);
+});
+
+test('bin/depot.js runs as an executable, with the node flags of its first line', () => {
+  // What `npm start` and an installed `depot` run: the kernel reads the #! line, env -S splits it.
+  const r = spawnSync(depotBin, ['start', '--port', 'abc'], { encoding: 'utf8' });
+  assert.equal(r.error, undefined);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /--port abc: expected an integer/);
+  assert.ok(depotNodeFlags.includes('--max-semi-space-size=64'), `flags: ${depotNodeFlags.join(' ')}`);
 });
