@@ -34,7 +34,9 @@ export interface StateMachine<Result = unknown> {
   /**
    * Streams a snapshot of the state as of the last applied entry. Apply may continue while the
    * stream is consumed: the implementation captures a consistent view (copy-on-write) when
-   * `snapshot()` is called, not when the stream is first read.
+   * `snapshot()` is called, not when the stream is first read. A chunk's bytes are valid until
+   * the next chunk is requested (an implementation may refill one buffer); a consumer that keeps
+   * chunks copies them.
    */
   snapshot(): AsyncIterable<Buffer>;
   /** Replaces the whole state with a snapshot produced by `snapshot()`. */

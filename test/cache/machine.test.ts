@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import type { ClientSink } from '../../src/cache/client.js';
 import { EffectEncoder, Op } from '../../src/cache/machine/effects.js';
 import { CacheMachine } from '../../src/cache/machine/machine.js';
+import { Dict } from '../../src/cache/machine/dict.js';
 import { List, ZSet, type Value } from '../../src/cache/machine/values.js';
 import { CacheService } from '../../src/cache/service.js';
 import { EntryType, type Entry, type Group, type Proposal } from '../../src/raft/group.js';
@@ -24,7 +25,7 @@ function dump(m: CacheMachine): string {
 function plain(v: Value): unknown {
   if (typeof v === 'string') return v;
   if (v instanceof List) return ['list', v.toArray()];
-  if (v instanceof Map) return ['hash', [...v].sort()];
+  if (v instanceof Dict) return ['hash', [...(v as Dict<string>)].sort()];
   if (v instanceof Set) return ['set', [...v].sort()];
   return ['zset', (v as ZSet).entries()];
 }
@@ -140,7 +141,8 @@ test('followers applying the logged effects reach the leader state, SPOP and INC
 
 async function collect(stream: AsyncIterable<Buffer>): Promise<Buffer[]> {
   const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c);
+  // Chunks are valid until the next is requested (StateMachine.snapshot): keep copies.
+  for await (const c of stream) chunks.push(Buffer.from(c));
   return chunks;
 }
 
@@ -176,8 +178,8 @@ test('a snapshot holds the state of its start while writes continue (copy-on-wri
     service.executeMany(client, [['ZADD', 'z', '9', 'x']], 0);
     service.executeMany(client, [['FLUSHDB']], 0);
     await settle();
-    const chunks = [first.value as Buffer];
-    for (let r = await it.next(); r.done !== true; r = await it.next()) chunks.push(r.value);
+    const chunks = [Buffer.from(first.value as Buffer)];
+    for (let r = await it.next(); r.done !== true; r = await it.next()) chunks.push(Buffer.from(r.value));
     const restored = new CacheMachine(SEEDS[1]);
     await restored.restore(from(chunks));
     assert.equal(dump(restored), before);
@@ -185,6 +187,64 @@ test('a snapshot holds the state of its start while writes continue (copy-on-wri
   } finally {
     service.close();
   }
+});
+
+test('property: a snapshot holds its start whatever writes, table growth and shrinking happen between its chunks', async () => {
+  // Writes between chunks: overwrites, deletes, collection changes, expiry, thousands of new
+  // keys (the table grows and the stream walks it again) and mass deletes (it shrinks).
+  type Step = { kind: 'set' | 'del' | 'append' | 'push' | 'hset' | 'expire' | 'grow' | 'shrink' | 'swap' | 'flush'; n: number };
+  const step = fc.record({ kind: fc.constantFrom('set', 'del', 'append', 'push', 'hset', 'expire', 'grow', 'shrink', 'swap', 'flush'), n: fc.nat(3999) }) as fc.Arbitrary<Step>;
+  const check = async (between: Step[][]): Promise<void> => {
+      const m = new CacheMachine(SEEDS[0]);
+      const service = new CacheService({ machine: m, group: new ReplicatingGroup(m, []), port: 0 });
+      const client = service.connect(sink)!;
+      await service.whenLoaded();
+      const run = (...argv: string[]) => service.executeMany(client, [argv], 0);
+      try {
+        for (let i = 0; i < 4000; i++) run('SET', `k${i}`, `v${i}`.padEnd(40 + (i % 60), '.'));
+        run('RPUSH', 'list', 'a', 'b');
+        run('HSET', 'h', 'f', '1');
+        run('SELECT', '1');
+        run('SET', 'db1', 'x');
+        run('SELECT', '0');
+        await settle();
+        const before = dump(m);
+        const it = m.snapshot()[Symbol.asyncIterator]();
+        const chunks: Buffer[] = [];
+        let extra = 0;
+        for (let c = 0; ; c++) {
+          const r = await it.next();
+          if (r.done === true) break;
+          // Held, not copied, while the writes run (as a file write in flight holds it): the
+          // stream must not reuse its bytes before the next chunk is asked for.
+          const held = r.value;
+          for (const s of between[c] ?? []) {
+            const k = `k${s.n}`;
+            if (s.kind === 'set') run('SET', k, 'changed');
+            else if (s.kind === 'del') run('DEL', k);
+            else if (s.kind === 'append') run('APPEND', k, '+');
+            else if (s.kind === 'push') run('RPUSH', 'list', String(s.n));
+            else if (s.kind === 'hset') run('HSET', 'h', `f${s.n}`, 'v');
+            else if (s.kind === 'expire') run('PEXPIREAT', k, String(Date.now() + 1e6 + s.n));
+            else if (s.kind === 'grow') for (let i = 0; i < 3000; i++) run('SET', `new${extra++}`, 'n');
+            else if (s.kind === 'shrink') for (let i = 0; i < 4000; i += 1 + (s.n % 2)) run('DEL', `k${i}`);
+            else if (s.kind === 'swap') run('SWAPDB', '0', '1');
+            else run('FLUSHDB');
+          }
+          await settle();
+          chunks.push(Buffer.from(held));
+        }
+        const restored = new CacheMachine(SEEDS[1]);
+        await restored.restore(from(chunks));
+        assert.equal(dump(restored), before);
+        for (const db of m.ks.dbs) assert.equal(db.keys.marking, false);
+      } finally {
+        service.close();
+      }
+  };
+  await check([[{ kind: 'swap', n: 0 }]]);
+  await check([[{ kind: 'shrink', n: 0 }], []]);
+  await fc.assert(fc.asyncProperty(fc.array(fc.array(step, { maxLength: 6 }), { minLength: 1, maxLength: 12 }), check), { numRuns: 25 });
 });
 
 test('after a restore, log entries the snapshot already includes are skipped', async () => {

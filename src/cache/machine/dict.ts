@@ -41,6 +41,13 @@ export class Dict<V> {
   /** Bumped whenever slots move (a rebuild): live iterators start again. */
   private generation = 0;
 
+  /**
+   * One byte per slot while a snapshot streams this table (snapshot.ts), else null: a marked
+   * element has been handled by the snapshot (written, or created after it began). Inserts
+   * mark their slot, and a rebuild carries the marks with the elements.
+   */
+  private marks: Uint8Array | null = null;
+
   /** Scratch for warm(): home slots of the keys it reads. */
   private homes = new Int32Array(16);
   /** What warm() read, kept so that its loads are not optimised away; nothing else reads it. */
@@ -55,6 +62,43 @@ export class Dict<V> {
 
   get size(): number {
     return this.live;
+  }
+
+  /** Slots, live or not: the bound of a walk by slot (see `liveAt`). */
+  get slots(): number {
+    return this.mask + 1;
+  }
+
+  /** Changes when elements move between slots: a walk by slot must start again. */
+  get layout(): number {
+    return this.generation;
+  }
+
+  liveAt(slot: number): boolean {
+    const h = this.t[slot * FIELDS] as number;
+    return h !== EMPTY && h !== TOMBSTONE;
+  }
+
+  /** Starts marking (every slot unmarked); one marking at a time. */
+  startMarks(): void {
+    assert(this.marks === null, 'dict already marked by a snapshot');
+    this.marks = new Uint8Array(this.mask + 1);
+  }
+
+  stopMarks(): void {
+    this.marks = null;
+  }
+
+  get marking(): boolean {
+    return this.marks !== null;
+  }
+
+  isMarked(slot: number): boolean {
+    return this.marks![slot] === 1;
+  }
+
+  mark(slot: number): void {
+    this.marks![slot] = 1;
   }
 
   /** The slot holding `key`, or -1. */
@@ -143,6 +187,7 @@ export class Dict<V> {
     t[i * FIELDS + 1] = key;
     t[i * FIELDS + 2] = value;
     t[i * FIELDS + 3] = at;
+    if (this.marks !== null) this.marks[i] = 1;
     this.live++;
     // Live plus tombstones above 3/4 of the slots: rebuild (bigger when live is above 3/8).
     if ((this.live + this.tombstones) * 4 > (this.mask + 1) * 3) {
@@ -174,6 +219,8 @@ export class Dict<V> {
     const old = this.t;
     const t = new Array<unknown>(capacity * FIELDS).fill(EMPTY);
     const mask = capacity - 1;
+    const oldMarks = this.marks;
+    const marks = oldMarks === null ? null : new Uint8Array(capacity);
     for (let j = 0; j < old.length; j += FIELDS) {
       const h = old[j] as number;
       if (h === EMPTY || h === TOMBSTONE) continue;
@@ -183,8 +230,10 @@ export class Dict<V> {
       t[i * FIELDS + 1] = old[j + 1];
       t[i * FIELDS + 2] = old[j + 2];
       t[i * FIELDS + 3] = old[j + 3];
+      if (marks !== null) marks[i] = oldMarks![j / FIELDS]!;
     }
     this.t = t;
+    this.marks = marks;
     this.mask = mask;
     this.tombstones = 0;
     this.generation++;

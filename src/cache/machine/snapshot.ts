@@ -11,8 +11,10 @@
 // Consistency is copy-on-write per key: at the start the databases are captured by identity
 // (FLUSHDB and SWAPDB replace or move whole Db objects, so a captured one only changes key by
 // key). Before a key of a captured Db changes, the observer hook writes its current value if
-// the stream has not written it yet; keys created after the start are marked written-as-absent
-// the same way. Each key is written exactly once, with its value at the start.
+// the stream has not written it yet; keys created after the start are never written. Which
+// keys are done is a mark per slot of the Db's table (Dict.startMarks): the stream marks what it
+// writes, the hook what it writes, and the table marks every insert. Each key is written exactly
+// once, with its value at the start.
 import { crc32c } from '../../util/crc32c.js';
 import { DepotError } from '../../util/errors.js';
 import type { Keyspace, KeyspaceObserver } from './keyspace.js';
@@ -25,15 +27,23 @@ const CHUNK_BYTES = 64 * 1024;
 const TRAILER = 0xff;
 const Type = { string: 1, list: 2, hash: 3, set: 4, zset: 5 } as const;
 
-/** Growable output with the few field writers the format needs. */
+/**
+ * Growable output with the few field writers the format needs. Two buffers, used in turn:
+ * `take()` hands out the filled one, and the copy-on-write hook may write records before the
+ * consumer has asked for the next chunk (StateMachine.snapshot's contract), so they go to the
+ * other. Fresh buffers per chunk made V8 count hundreds of MB of new ArrayBuffer memory per
+ * snapshot, and start a full collection for every 64 MiB of it.
+ */
 class Out {
-  buf = Buffer.allocUnsafe(CHUNK_BYTES * 2);
+  private readonly bufs = [Buffer.allocUnsafeSlow(CHUNK_BYTES * 2), Buffer.allocUnsafeSlow(CHUNK_BYTES * 2)];
+  private current = 0;
+  buf = this.bufs[0]!;
   pos = 0;
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    const next = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
+    this.buf = this.bufs[this.current] = next;
   }
   u8(n: number): void {
     this.ensure(1);
@@ -55,8 +65,11 @@ class Out {
     this.pos += 4;
     this.pos += this.buf.write(s, this.pos, s.length, 'latin1');
   }
+  /** What is written so far, valid until the next take(). */
   take(): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, this.pos));
+    const out = this.buf.subarray(0, this.pos);
+    this.current ^= 1;
+    this.buf = this.bufs[this.current]!;
     this.pos = 0;
     return out;
   }
@@ -97,10 +110,9 @@ function writeRecord(out: Out, dbIndex: number, key: string, value: Value, pxat:
   }
 }
 
-/** One snapshot in progress: the captured databases, the keys written, the bytes not yet yielded. */
+/** One snapshot in progress: the captured databases (their tables marked) and the bytes not yet yielded. */
 class Capture {
   private readonly captured: Db[];
-  private readonly written: Map<Db, Set<string>>;
   private readonly out = new Out();
   private records = 0;
   private crc = 0;
@@ -108,7 +120,7 @@ class Capture {
 
   constructor(ks: Keyspace, includes: number) {
     this.captured = ks.dbs.slice();
-    this.written = new Map(this.captured.map((db) => [db, new Set<string>()]));
+    for (const db of this.captured) db.keys.startMarks();
     const observer: KeyspaceObserver = {
       beforeWrite: (db, _dbIndex, key) => this.beforeWrite(db, key),
       beforeDbWrite: () => undefined,
@@ -123,12 +135,17 @@ class Capture {
 
   /** Copy-on-write: a key about to change is written first, with its value at the start. */
   private beforeWrite(db: Db, key: string): void {
-    const done = this.written.get(db);
-    if (done === undefined || done.has(key)) return;
-    done.add(key);
-    const value = db.keys.get(key);
-    if (value === undefined) return;
-    writeRecord(this.out, this.captured.indexOf(db), key, value, db.expires.get(key) ?? 0);
+    // Only captured Dbs are marked (one made by FLUSHDB after the start is not).
+    if (!db.keys.marking) return;
+    const slot = db.keys.find(key);
+    if (slot >= 0 && !db.keys.isMarked(slot)) this.write(db, slot);
+  }
+
+  private write(db: Db, slot: number): void {
+    const keys = db.keys;
+    keys.mark(slot);
+    const key = keys.keyAt(slot);
+    writeRecord(this.out, this.captured.indexOf(db), key, keys.valueAt(slot), db.expires.size === 0 ? 0 : (db.expires.get(key) ?? 0));
     this.records++;
   }
 
@@ -140,21 +157,23 @@ class Capture {
 
   /** Every key not yet written, in chunks of about CHUNK_BYTES: bounded work per step. */
   *chunks(): Generator<Buffer> {
-    for (let i = 0; i < this.captured.length; i++) {
-      const db = this.captured[i]!;
-      const done = this.written.get(db)!;
-      for (const [key, value] of db.keys) {
-        if (done.has(key)) continue;
-        done.add(key);
-        writeRecord(this.out, i, key, value, db.expires.get(key) ?? 0);
-        this.records++;
-        if (this.out.pos >= CHUNK_BYTES) yield this.emit();
+    for (const db of this.captured) {
+      const keys = db.keys;
+      for (let slot = 0; slot < keys.slots; slot++) {
+        if (!keys.liveAt(slot) || keys.isMarked(slot)) continue;
+        this.write(db, slot);
+        if (this.out.pos < CHUNK_BYTES) continue;
+        const layout = keys.layout;
+        yield this.emit();
+        // Rebuilt meanwhile (it grew or shrank): walk it again; the marks skip what is written.
+        if (keys.layout !== layout) slot = -1;
       }
     }
   }
 
   close(): void {
     this.unobserve();
+    for (const db of this.captured) db.keys.stopMarks();
   }
 
   /** What remains buffered, then the trailer. */
