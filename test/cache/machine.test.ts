@@ -8,7 +8,7 @@ import { Dict } from '../../src/cache/machine/dict.js';
 import { List, ZSet, type Value } from '../../src/cache/machine/values.js';
 import { CacheService } from '../../src/cache/service.js';
 import { EntryType, type Entry, type Group, type Proposal } from '../../src/raft/group.js';
-import { isDepotError } from '../../src/util/errors.js';
+import { DepotError, isDepotError } from '../../src/util/errors.js';
 
 /** Leader and followers seed their hash tables differently, as separate processes do. */
 const SEEDS = [0x1234567, 0x7654321] as const;
@@ -245,6 +245,56 @@ test('property: a snapshot holds its start whatever writes, table growth and shr
   await check([[{ kind: 'swap', n: 0 }]]);
   await check([[{ kind: 'shrink', n: 0 }], []]);
   await fc.assert(fc.asyncProperty(fc.array(fc.array(step, { maxLength: 6 }), { minLength: 1, maxLength: 12 }), check), { numRuns: 25 });
+});
+
+/** A ClientSink that releases queued replies as RespConnection does, and records them. */
+function recordingSink() {
+  const queued: Array<{ bytes: Buffer; seq: number }> = [];
+  const r = {
+    released: '',
+    closed: false,
+    send(bytes: Buffer, seq: number) {
+      queued.push({ bytes: Buffer.from(bytes), seq });
+    },
+    close() {
+      r.closed = true;
+    },
+    flush(committedSeq: number) {
+      while (queued.length > 0 && queued[0]!.seq <= committedSeq) r.released += queued.shift()!.bytes.toString('latin1');
+      return queued.length > 0;
+    },
+    resume: () => undefined,
+    remoteAddress: 'test:0',
+    localAddress: 'test:0',
+    pendingBytes: 0,
+    queryBufferBytes: 0,
+  };
+  return r;
+}
+
+test('a batch that fails to commit closes the connections waiting on it, which get none of its replies', async () => {
+  const m = new CacheMachine(SEEDS[0]);
+  // Proposals fail, as when leadership is lost before they commit.
+  const group: Group<void> = Object.assign(Object.create(new ReplicatingGroup(m, [])) as ReplicatingGroup, {
+    propose: (): Proposal<void> => ({ index: 1, applied: Promise.resolve().then(() => Promise.reject(new DepotError('NOT_LEADER', 'leadership lost'))) }),
+  });
+  const service = new CacheService({ machine: m, group, port: 0 });
+  await service.whenLoaded();
+  const [reader, writer, after] = [recordingSink(), recordingSink(), recordingSink()];
+  const [r, w, a] = [service.connect(reader)!, service.connect(writer)!, service.connect(after)!];
+  try {
+    service.executeMany(r, [['PING']], 0);
+    service.executeMany(w, [['SET', 'k', 'v']], 0);
+    service.executeMany(a, [['PING']], 0);
+    await settle();
+    assert.equal(reader.released, '+PONG\r\n');
+    assert.equal(reader.closed, false);
+    // The SET and the PING queued behind it wait on the failed batch.
+    assert.deepEqual([writer.released, writer.closed], ['', true]);
+    assert.deepEqual([after.released, after.closed], ['', true]);
+  } finally {
+    service.close();
+  }
 });
 
 test('after a restore, log entries the snapshot already includes are skipped', async () => {
