@@ -292,19 +292,12 @@ export class CacheService implements ServerApi, DispatchHooks {
     keys.length = 0;
     fields.length = 0;
     let hashKey: string | undefined;
-    // Pipelines repeat one command: look its name up once per run, not once per command.
-    let name = '';
-    let isHash = false;
     for (let i = from; i < argvs.length; i++) {
       const argv = argvs[i]!;
       if (argv.length < 2) continue;
       keys.push(argv[1]!);
-      if (argv.length < 3) continue;
-      if (argv[0] !== name) {
-        name = argv[0]!;
-        isHash = this.commands.lookup(name)?.group === 'hash';
-      }
-      if (!isHash) continue;
+      // The table's lookup answers a repeated name without hashing it (table.ts).
+      if (argv.length < 3 || this.commands.lookup(argv[0]!)?.group !== 'hash') continue;
       hashKey ??= argv[1]!;
       if (argv[1] === hashKey) fields.push(argv[2]!);
     }

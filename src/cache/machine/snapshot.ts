@@ -138,14 +138,15 @@ class Capture {
     // Only captured Dbs are marked (one made by FLUSHDB after the start is not).
     if (!db.keys.marking) return;
     const slot = db.keys.find(key);
-    if (slot >= 0 && !db.keys.isMarked(slot)) this.write(db, slot);
+    // The captured index, not the live one: SWAPDB may have moved the Db since.
+    if (slot >= 0 && !db.keys.isMarked(slot)) this.write(db, this.captured.indexOf(db), slot);
   }
 
-  private write(db: Db, slot: number): void {
+  private write(db: Db, dbIndex: number, slot: number): void {
     const keys = db.keys;
     keys.mark(slot);
     const key = keys.keyAt(slot);
-    writeRecord(this.out, this.captured.indexOf(db), key, keys.valueAt(slot), db.expires.size === 0 ? 0 : (db.expires.get(key) ?? 0));
+    writeRecord(this.out, dbIndex, key, keys.valueAt(slot), db.expires.size === 0 ? 0 : (db.expires.get(key) ?? 0));
     this.records++;
   }
 
@@ -157,11 +158,12 @@ class Capture {
 
   /** Every key not yet written, in chunks of about CHUNK_BYTES: bounded work per step. */
   *chunks(): Generator<Buffer> {
-    for (const db of this.captured) {
+    for (let i = 0; i < this.captured.length; i++) {
+      const db = this.captured[i]!;
       const keys = db.keys;
       for (let slot = 0; slot < keys.slots; slot++) {
         if (!keys.liveAt(slot) || keys.isMarked(slot)) continue;
-        this.write(db, slot);
+        this.write(db, i, slot);
         if (this.out.pos < CHUNK_BYTES) continue;
         const layout = keys.layout;
         yield this.emit();
