@@ -212,9 +212,12 @@ export class Producer {
       bytes += s.pendingSizes[n]!;
       n++;
     }
-    const messages = n === s.pending.length ? s.pending : s.pending.splice(0, n);
-    const waiters = n === s.pending.length ? s.pendingWaiters : s.pendingWaiters.splice(0, n);
-    if (n === s.pending.length) {
+    // Decided once: splicing the messages shortens s.pending, and a second test against its
+    // new length could take every waiter for a batch of n (when n are left).
+    const all = n === s.pending.length;
+    const messages = all ? s.pending : s.pending.splice(0, n);
+    const waiters = all ? s.pendingWaiters : s.pendingWaiters.splice(0, n);
+    if (all) {
       s.pending = [];
       s.pendingWaiters = [];
       s.pendingSizes = [];
