@@ -62,6 +62,9 @@ function memory(s: CacheService): string[] {
     `used_memory_human:${human(s.usedMemory)}`,
     `used_memory_rss:${m.rss}`,
     `used_memory_rss_human:${human(m.rss)}`,
+    // Long values live outside the JS heap (docs/cache.md, "Long values"): in use, and reserved.
+    `used_memory_blobs:${s.blobMemory.used}`,
+    `blobs_reserved:${s.blobMemory.reserved}`,
     `total_system_memory:${totalmem()}`,
     `maxmemory:${s.settings.maxmemory}`,
     `maxmemory_human:${human(s.settings.maxmemory)}`,

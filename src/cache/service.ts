@@ -607,6 +607,12 @@ export class CacheService implements ServerApi, DispatchHooks {
     return this.memoryUsed;
   }
 
+  /** The blob store's blocks in use and its chunks (used or free), in bytes. */
+  get blobMemory(): { used: number; reserved: number } {
+    const b = this.machine.ks.blobs;
+    return { used: b.usedBytes, reserved: b.reservedBytes };
+  }
+
   get expiredByCycle(): number {
     return this.expiry.expiredTotal;
   }
@@ -653,8 +659,9 @@ export class CacheService implements ServerApi, DispatchHooks {
     }
   }
 
+  /** The JS heap plus the blocks of long values, which live outside it (machine/blobs.ts). */
   private sampleMemory(): void {
-    this.memoryUsed = process.memoryUsage().heapUsed;
+    this.memoryUsed = process.memoryUsage().heapUsed + this.machine.ks.blobs.usedBytes;
   }
 
   private closeIdleClients(): void {

@@ -45,6 +45,34 @@ after(async () => {
 
 for (const protocol of [2, 3] as const) {
   describe(`ioredis over RESP${protocol}`, () => {
+    test('long binary values (kept outside the JS heap) come back byte for byte', async () => {
+      const r = ioredis(protocol);
+      const p = `p${protocol}:bin:`;
+      const bytes = (n: number, salt: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + salt) & 0xff));
+      for (const n of [63, 64, 65, 1024, 65_536, 65_537]) {
+        const v = bytes(n, n);
+        await r.set(`${p}${n}`, v);
+        assert.deepEqual(await r.getBuffer(`${p}${n}`), v);
+        assert.equal(await r.strlen(`${p}${n}`), n);
+        assert.deepEqual(await r.getrangeBuffer(`${p}${n}`, 10, 20), v.subarray(10, 21));
+        await r.hset(`${p}h`, `f${n}`, v);
+        assert.deepEqual(await r.hgetBuffer(`${p}h`, `f${n}`), v);
+        assert.equal(await r.hstrlen(`${p}h`, `f${n}`), n);
+      }
+      const all = await r.hgetallBuffer(`${p}h`);
+      assert.deepEqual(all['f1024'], bytes(1024, 1024));
+      assert.deepEqual((await r.mgetBuffer(`${p}64`, `${p}none`, `${p}1024`)), [bytes(64, 64), null, bytes(1024, 1024)]);
+      assert.equal(await r.append(`${p}63`, Buffer.from([0xff])), 64);
+      assert.deepEqual(await r.getBuffer(`${p}63`), Buffer.concat([bytes(63, 63), Buffer.from([0xff])]));
+      assert.equal(await r.setrange(`${p}1024`, 1020, Buffer.from([1, 2, 3, 4, 5, 6])), 1026);
+      assert.deepEqual((await r.getBuffer(`${p}1024`))!.subarray(1018), Buffer.from([bytes(1024, 1024)[1018]!, bytes(1024, 1024)[1019]!, 1, 2, 3, 4, 5, 6]));
+      assert.equal(await r.object('ENCODING', `${p}1024`), 'raw');
+      assert.equal(await r.object('ENCODING', `${p}h`), 'hashtable');
+      assert.equal(await r.copy(`${p}64`, `${p}copy`), 1);
+      await r.set(`${p}64`, 'short now');
+      assert.deepEqual(await r.getBuffer(`${p}copy`), bytes(64, 64));
+    });
+
     test('strings, keys and expiry', async () => {
       const r = ioredis(protocol);
       const p = `p${protocol}:`;

@@ -5,27 +5,47 @@ import type { ClientSink } from '../../src/cache/client.js';
 import { EffectEncoder, Op } from '../../src/cache/machine/effects.js';
 import { CacheMachine } from '../../src/cache/machine/machine.js';
 import { Dict } from '../../src/cache/machine/dict.js';
-import { List, ZSet, type Value } from '../../src/cache/machine/values.js';
+import { List, ZSet, type Hash, type Value } from '../../src/cache/machine/values.js';
+import { MAX_BLOB, MIN_BLOB } from '../../src/cache/machine/blobs.js';
 import { CacheService } from '../../src/cache/service.js';
 import { EntryType, type Entry, type Group, type Proposal } from '../../src/raft/group.js';
 import { DepotError, isDepotError } from '../../src/util/errors.js';
 
+/**
+ * Every blob is held by exactly one value, and the store counts exactly those: no leak, no
+ * block shared by two values (one of which would free it under the other).
+ */
+function checkBlobs(m: CacheMachine): void {
+  const refs: number[] = [];
+  for (const db of m.ks.dbs) {
+    for (const [k, v] of db.keys) {
+      if (typeof v === 'number') refs.push(v);
+      else if (v instanceof Dict) for (const x of (v as Hash).values()) if (typeof x === 'number') refs.push(x);
+      const text = typeof v === 'number' ? m.ks.blobs.text(v) : null;
+      if (text !== null) assert.ok(text.length >= MIN_BLOB && text.length <= MAX_BLOB, `blob of ${text.length} bytes at ${k}`);
+    }
+  }
+  assert.equal(new Set(refs).size, refs.length, 'a blob held by two values');
+  assert.equal(m.ks.blobs.count, refs.length, 'blobs in the store and in the keyspace differ');
+}
+
 /** Leader and followers seed their hash tables differently, as separate processes do. */
 const SEEDS = [0x1234567, 0x7654321] as const;
 
-/** A canonical dump of a keyspace, independent of insertion order. */
+/** A canonical dump of a keyspace, independent of insertion order and of where values are stored. */
 function dump(m: CacheMachine): string {
+  checkBlobs(m);
   const dbs = m.ks.dbs.map((db) => {
     const keys = [...db.keys.keys()].sort();
-    return keys.map((k) => [k, plain(db.keys.get(k)!), db.expires.get(k) ?? 0]);
+    return keys.map((k) => [k, plain(m, db.keys.get(k)!), db.expires.get(k) ?? 0]);
   });
   return JSON.stringify(dbs);
 }
 
-function plain(v: Value): unknown {
-  if (typeof v === 'string') return v;
+function plain(m: CacheMachine, v: Value): unknown {
+  if (typeof v === 'string' || typeof v === 'number') return m.ks.blobs.text(v);
   if (v instanceof List) return ['list', v.toArray()];
-  if (v instanceof Dict) return ['hash', [...(v as Dict<string>)].sort()];
+  if (v instanceof Dict) return ['hash', [...(v as Hash)].map(([f, x]) => [f, m.ks.blobs.text(x)]).sort()];
   if (v instanceof Set) return ['set', [...v].sort()];
   return ['zset', (v as ZSet).entries()];
 }
@@ -72,7 +92,8 @@ const sink: ClientSink = {
 };
 
 const key = fc.constantFrom('a', 'b', 'c', 'l', 'h', 's', 'z');
-const val = fc.constantFrom('1', '2', 'x', '1.5', '-3', 'yy');
+// Long values (64 bytes to 64 KiB) live in the blob store: at, around and across its bounds.
+const val = fc.constantFrom('1', '2', 'x', '1.5', '-3', 'yy', 'L'.repeat(63), '\xfe\x00'.repeat(32), 'M'.repeat(200), 'B'.repeat(65_536), 'H'.repeat(65_537));
 const num = fc.constantFrom('0', '1', '2', '-1', '3', '10');
 const command = fc.oneof(
   fc.tuple(fc.constant('SET'), key, val),
@@ -135,7 +156,14 @@ test('followers applying the logged effects reach the leader state, SPOP and INC
         service.close();
       }
     }),
-    { numRuns: 150 },
+    {
+      numRuns: 150,
+      // Blobs change hands: COPY must copy one, RENAME and MOVE move it, overwrites free it.
+      examples: [
+        [[['SET', 'a', 'M'.repeat(200)], ['COPY', 'a', 'b', 'REPLACE'], ['SET', 'a', 'x'], ['RENAME', 'b', 'c'], ['MOVE', 'c', '1']]],
+        [[['HSET', 'h', 'f', 'M'.repeat(200)], ['COPY', 'h', 'c', 'REPLACE'], ['HDEL', 'h', 'f'], ['APPEND', 'c', 'x'], ['FLUSHDB']]],
+      ],
+    },
   );
 });
 
@@ -220,11 +248,11 @@ test('property: a snapshot holds its start whatever writes, table growth and shr
           const held = r.value;
           for (const s of between[c] ?? []) {
             const k = `k${s.n}`;
-            if (s.kind === 'set') run('SET', k, 'changed');
+            if (s.kind === 'set') run('SET', k, 'changed'.padEnd(40 + (s.n % 60), '!'));
             else if (s.kind === 'del') run('DEL', k);
             else if (s.kind === 'append') run('APPEND', k, '+');
             else if (s.kind === 'push') run('RPUSH', 'list', String(s.n));
-            else if (s.kind === 'hset') run('HSET', 'h', `f${s.n}`, 'v');
+            else if (s.kind === 'hset') run('HSET', 'h', `f${s.n}`, 'v'.repeat(s.n % 100));
             else if (s.kind === 'expire') run('PEXPIREAT', k, String(Date.now() + 1e6 + s.n));
             else if (s.kind === 'grow') for (let i = 0; i < 3000; i++) run('SET', `new${extra++}`, 'n');
             else if (s.kind === 'shrink') for (let i = 0; i < 4000; i += 1 + (s.n % 2)) run('DEL', `k${i}`);
@@ -238,6 +266,7 @@ test('property: a snapshot holds its start whatever writes, table growth and shr
         await restored.restore(from(chunks));
         assert.equal(dump(restored), before);
         for (const db of m.ks.dbs) assert.equal(db.keys.marking, false);
+        checkBlobs(m);
       } finally {
         service.close();
       }

@@ -58,6 +58,20 @@ async function writeMix(r: Redis): Promise<void> {
   await r.set('db3:key', 'in db 3');
   await r.select(0);
   for (let i = 0; i < 300; i++) await r.del(`s:${i}`);
+  // Long values (blobs, outside the JS heap): overwritten, appended across the 64-byte bound,
+  // copied, renamed, moved, deleted, and in a hash.
+  for (let i = 0; i < 200; i++) await r.set(`long:${i}`, `${i}:`.padEnd(64 + i * 7, String.fromCharCode(97 + (i % 26))));
+  for (let i = 0; i < 200; i += 3) await r.set(`long:${i}`, `again ${i}`.padEnd(100 + i, '*'));
+  for (let i = 1; i < 200; i += 5) await r.del(`long:${i}`);
+  await r.set('grows', 'g'.repeat(60));
+  await r.append('grows', 'h'.repeat(10));
+  await r.copy('long:0', 'long:copy');
+  await r.rename('long:3', 'long:renamed');
+  await r.move('long:4', 3);
+  await r.hset('longhash', { a: 'A'.repeat(500), b: 'B'.repeat(64), c: 'c' });
+  await r.hset('longhash', 'a', 'short');
+  await r.hdel('longhash', 'b');
+  await r.hset('longhash', 'd', 'D'.repeat(5000));
 }
 
 for (const fsync of ['always', 'everysec'] as const) {
@@ -136,7 +150,7 @@ describe('SAVE and BGSAVE', () => {
     const snapshots = () => readdirSync(join(dir, 'groups', 'cache-1', 'raft', 'snapshots'));
     assert.deepEqual(snapshots(), []);
     const before = Number(await r.lastsave());
-    await r.mset('a', '1', 'b', '2');
+    await r.mset('a', '1', 'b', '2', 'long', 'L'.repeat(1000));
     assert.match(await r.info('persistence'), /rdb_changes_since_last_save:[1-9]/);
     assert.equal(await r.save(), 'OK');
     assert.equal(snapshots().length, 1);
@@ -149,7 +163,12 @@ describe('SAVE and BGSAVE', () => {
     await server.kill();
     server = await startDepot(args);
     r = connect(server);
-    assert.deepEqual(await r.mget('a', 'b', 'c'), ['1', '2', '3']);
+    assert.deepEqual(await r.mget('a', 'b', 'c', 'long'), ['1', '2', '3', 'L'.repeat(1000)]);
+    // The long value is outside the JS heap, and counted in used_memory.
+    assert.match(await r.info('memory'), /used_memory_blobs:[1-9]/);
+    await r.flushall();
+    assert.match(await r.info('memory'), /used_memory_blobs:0\r\n/);
+    assert.match(await r.info('memory'), /blobs_reserved:0\r\n/);
     r.disconnect();
     await server.stop();
   });

@@ -3,6 +3,7 @@
 // time and randomness of this execution. One Ctx is reused for every command.
 import type { ReplyWriter } from '../../protocol/resp/writer.js';
 import type { Client } from '../client.js';
+import type { Stored } from '../machine/blobs.js';
 import type { Effects } from '../machine/effects.js';
 import type { Keyspace } from '../machine/keyspace.js';
 import { Dict } from '../machine/dict.js';
@@ -121,9 +122,28 @@ export class Ctx {
   }
 
   getString(key: string): string | undefined {
+    const v = this.getStored(key);
+    return v === undefined ? undefined : this.ks.blobs.text(v);
+  }
+
+  /** The string at `key` as stored (see `text` and `bulk`), without decoding it. */
+  getStored(key: string): Stored | undefined {
     const v = this.lookup(key);
-    if (v !== undefined && typeof v !== 'string') fail(Err.WRONGTYPE);
+    if (v !== undefined && typeof v !== 'string' && typeof v !== 'number') fail(Err.WRONGTYPE);
     return v;
+  }
+
+  /** A stored string (a string value, a hash value) as a JS string. */
+  text(v: Stored): string {
+    return this.ks.blobs.text(v);
+  }
+
+  /** Replies with a stored string as a bulk string, copying a blob's bytes straight from its store. */
+  bulk(v: Stored): void {
+    if (typeof v === 'string') return this.out.bulk(v);
+    const blobs = this.ks.blobs;
+    const start = blobs.startOf(v);
+    this.out.bulkRange(blobs.chunkOf(v), start, start + blobs.length(v));
   }
 
   getList(key: string): List | undefined {

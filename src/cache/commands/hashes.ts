@@ -30,7 +30,7 @@ function hsetnx(c: Ctx): void {
 function hget(c: Ctx): void {
   const v = c.getHash(c.argv[1]!)?.get(c.argv[2]!);
   if (v === undefined) c.out.nullBulk();
-  else c.out.bulk(v);
+  else c.bulk(v);
 }
 
 function hmget(c: Ctx): void {
@@ -39,7 +39,7 @@ function hmget(c: Ctx): void {
   for (let i = 2; i < c.argv.length; i++) {
     const v = h?.get(c.argv[i]!);
     if (v === undefined) c.out.nullBulk();
-    else c.out.bulk(v);
+    else c.bulk(v);
   }
 }
 
@@ -49,7 +49,7 @@ function hgetall(c: Ctx): void {
   if (h === undefined) return;
   for (const [f, v] of h) {
     c.out.bulk(f);
-    c.out.bulk(v);
+    c.bulk(v);
   }
 }
 
@@ -80,11 +80,13 @@ function hkeys(c: Ctx): void {
 
 function hvals(c: Ctx): void {
   const h = c.getHash(c.argv[1]!);
-  c.out.bulkArray(h === undefined ? [] : [...h.values()]);
+  c.out.array(h?.size ?? 0);
+  if (h !== undefined) for (const v of h.values()) c.bulk(v);
 }
 
 function hstrlen(c: Ctx): void {
-  c.out.int(c.getHash(c.argv[1]!)?.get(c.argv[2]!)?.length ?? 0);
+  const v = c.getHash(c.argv[1]!)?.get(c.argv[2]!);
+  c.out.int(v === undefined ? 0 : c.ks.blobs.length(v));
 }
 
 const INT64_MIN = -(2n ** 63n);
@@ -95,7 +97,7 @@ function hincrby(c: Ctx): void {
   const by = parseInt64(incrText);
   if (by === null) fail(Err.NOT_INTEGER);
   const old = c.getHash(key)?.get(field);
-  const cur = old === undefined ? 0 : parseInt64(old);
+  const cur = old === undefined ? 0 : parseInt64(c.text(old));
   if (cur === null) fail(Err.HASH_NOT_INTEGER);
   let next: number | bigint;
   if (typeof cur === 'number' && typeof by === 'number' && Number.isSafeInteger(cur + by)) next = cur + by;
@@ -112,7 +114,7 @@ function hincrbyfloat(c: Ctx): void {
   const [, key, field, incr] = c.argv as [string, string, string, string];
   if (parseLongDouble(incr) === null) fail(Err.NOT_FLOAT);
   const old = c.getHash(key)?.get(field);
-  const r = incrByFloatText(old ?? '0', incr);
+  const r = incrByFloatText(old === undefined ? '0' : c.text(old), incr);
   if (r === 'increment') fail(Err.NOT_FLOAT);
   if (r === 'value') fail(Err.HASH_NOT_FLOAT);
   if (r === 'nan') fail(Err.NAN_OR_INF);
@@ -139,15 +141,12 @@ function hrandfield(c: Ctx): void {
   if (h === undefined || count === 0) return c.out.array(0);
   const entries = [...h];
   const picks = randomPicks(c.random, entries.length, boundedPicks(count));
-  if (withValues && c.out.resp === 3) {
-    c.out.array(picks.length);
-    for (const i of picks) c.out.bulkArray(entries[i]!);
-  } else {
-    c.out.array(picks.length * (withValues ? 2 : 1));
-    for (const i of picks) {
-      c.out.bulk(entries[i]![0]);
-      if (withValues) c.out.bulk(entries[i]![1]);
-    }
+  const pairs = withValues && c.out.resp === 3;
+  c.out.array(picks.length * (withValues && !pairs ? 2 : 1));
+  for (const i of picks) {
+    if (pairs) c.out.array(2);
+    c.out.bulk(entries[i]![0]);
+    if (withValues) c.bulk(entries[i]![1]);
   }
 }
 
@@ -165,7 +164,7 @@ function hscan(c: Ctx): void {
   c.out.array(entries.length * 2);
   for (const [f, v] of entries) {
     c.out.bulk(f);
-    c.out.bulk(v);
+    c.bulk(v);
   }
 }
 

@@ -240,7 +240,9 @@ function touch(c: Ctx): void {
   exists(c);
 }
 
-function encodingOf(v: Value): string {
+function encodingOf(c: Ctx, v: Value): string {
+  // Blobs are 64 bytes or more: never an integer, never embedded.
+  if (typeof v === 'number') return 'raw';
   if (typeof v === 'string') {
     if (v.length <= 20 && parseInt64(v) !== null) return 'int';
     return v.length <= 44 ? 'embstr' : 'raw';
@@ -248,7 +250,7 @@ function encodingOf(v: Value): string {
   if (v instanceof List) return 'quicklist';
   if (v instanceof Dict) {
     if (v.size > 128) return 'hashtable';
-    for (const [f, x] of v) if (f.length > 64 || x.length > 64) return 'hashtable';
+    for (const [f, x] of v) if (f.length > 64 || c.ks.blobs.length(x) > 64) return 'hashtable';
     return 'listpack';
   }
   if (v instanceof Set) {
@@ -273,7 +275,7 @@ function objectSub(c: Ctx, reply: (v: Value, idleSeconds: number) => void): void
 
 const objectCommands = [
   command('object|encoding', 3, 'readonly', [2, 2, 1], '@keyspace @read @slow', 'Returns the internal encoding of a value.', (c) =>
-    objectSub(c, (v) => c.out.bulk(encodingOf(v))),
+    objectSub(c, (v) => c.out.bulk(encodingOf(c, v))),
   ),
   command('object|refcount', 3, 'readonly', [2, 2, 1], '@keyspace @read @slow', 'Returns the reference count of a value.', (c) =>
     objectSub(c, () => c.out.int(1)),

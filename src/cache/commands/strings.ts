@@ -86,9 +86,9 @@ function setexGeneric(c: Ctx, unit: 'EX' | 'PX', cmd: string): void {
 }
 
 function get(c: Ctx): void {
-  const v = c.getString(c.argv[1]!);
+  const v = c.getStored(c.argv[1]!);
   if (v === undefined) c.out.nullBulk();
-  else c.out.bulk(v);
+  else c.bulk(v);
 }
 
 function getset(c: Ctx): void {
@@ -145,7 +145,7 @@ function mget(c: Ctx): void {
   c.out.array(a.length - 1);
   for (let i = 1; i < a.length; i++) {
     const v = c.lookup(a[i]!);
-    if (typeof v === 'string') c.out.bulk(v);
+    if (typeof v === 'string' || typeof v === 'number') c.bulk(v);
     else c.out.nullBulk();
   }
 }
@@ -180,7 +180,8 @@ function append(c: Ctx): void {
 }
 
 function strlen(c: Ctx): void {
-  c.out.int(c.getString(c.argv[1]!)?.length ?? 0);
+  const v = c.getStored(c.argv[1]!);
+  c.out.int(v === undefined ? 0 : c.ks.blobs.length(v));
 }
 
 function getrange(c: Ctx): void {

@@ -6,14 +6,15 @@
 // are the command layer's job on the leader, which only emits effects that apply cleanly.
 // Each method returns what the leader needs for its reply (counts, popped elements).
 import { assert } from '../../util/assert.js';
+import { BlobStore, type Stored } from './blobs.js';
 import { Dict } from './dict.js';
-import { Db, List, ZSet, cloneValue, type Hash, type RSet, type Value } from './values.js';
+import { Db, List, ZSet, type Hash, type RSet, type Value } from './values.js';
 
 export const DATABASES = 16;
 
 // Empty collections, created at module level so that a collection write allocates no closure.
 const newList = (): List => new List();
-const newHash = (hashSeed: number): Hash => new Dict<string>(hashSeed);
+const newHash = (hashSeed: number): Hash => new Dict<Stored>(hashSeed);
 const newSet = (): RSet => new Set<string>();
 const newZSet = (hashSeed: number): ZSet => new ZSet(hashSeed);
 
@@ -36,6 +37,11 @@ export class Keyspace {
    * get 0 (no access since start).
    */
   accessClock = 0;
+  /**
+   * Where long string and hash values live (blobs.ts). Every value this keyspace drops is
+   * released to it; a restored snapshot comes with its own store.
+   */
+  blobs = new BlobStore();
   private readonly observers: KeyspaceObserver[] = [];
 
   /** `hashSeed` seeds the hash tables (dict.ts): an input, so that this machine draws no random numbers. */
@@ -80,12 +86,51 @@ export class Keyspace {
     return value;
   }
 
+  /** Frees what `value` holds in the blob store; the value must not be read afterwards. */
+  private dispose(value: Value): void {
+    if (typeof value === 'number') this.blobs.release(value);
+    else if (value instanceof Dict && this.blobs.count > 0) for (const v of value.values()) this.blobs.release(v);
+  }
+
+  /** A deep copy (COPY). */
+  private clone(v: Value): Value {
+    if (typeof v === 'string' || typeof v === 'number') return this.blobs.dup(v);
+    if (v instanceof List) return new List(v.toArray());
+    if (v instanceof Dict) {
+      const h = new Dict<Stored>(v.seed);
+      for (const [f, x] of v) h.set(f, this.blobs.dup(x));
+      return h;
+    }
+    if (v instanceof Set) return new Set(v);
+    const z = new ZSet(v.dict.seed);
+    for (const [m, s] of v.dict) z.add(m, s);
+    return z;
+  }
+
+  /** Stores `value` at `key` in `db`, releasing the value it replaces. */
+  private put(db: Db, key: string, value: Value, at: number): void {
+    const slot = db.keys.find(key);
+    if (slot < 0) {
+      db.keys.set(key, value, at);
+      return;
+    }
+    this.dispose(db.keys.valueAt(slot));
+    db.keys.setValueAt(slot, value);
+    db.keys.setAccessAt(slot, at);
+  }
+
+  /** Removes `key` and its expiry without releasing its value (which moves elsewhere). */
+  private unlink(db: Db, key: string): void {
+    db.keys.delete(key);
+    db.expires.delete(key);
+  }
+
   // ---- keys and strings ----
 
   /** `pxat` 0 = no expiry; `keepTtl` keeps an existing one (SET KEEPTTL, INCR, SETRANGE). */
   set(dbIndex: number, key: string, value: string, pxat: number, keepTtl: boolean): void {
     const db = this.touch(dbIndex, key);
-    db.keys.set(key, value, this.accessClock);
+    this.put(db, key, this.blobs.store(value), this.accessClock);
     if (keepTtl) return;
     if (pxat > 0) db.expires.set(key, pxat);
     else if (db.expires.size > 0) db.expires.delete(key);
@@ -93,10 +138,11 @@ export class Keyspace {
 
   del(dbIndex: number, key: string): boolean {
     const db = this.dbs[dbIndex]!;
-    if (!db.keys.has(key)) return false;
+    const slot = db.keys.find(key);
+    if (slot < 0) return false;
     this.touch(dbIndex, key);
-    db.keys.delete(key);
-    db.expires.delete(key);
+    this.dispose(db.keys.valueAt(slot));
+    this.unlink(db, key);
     return true;
   }
 
@@ -117,19 +163,20 @@ export class Keyspace {
   append(dbIndex: number, key: string, suffix: string): number {
     const db = this.touch(dbIndex, key);
     const old = db.keys.get(key);
-    assert(old === undefined || typeof old === 'string', 'APPEND to a non-string');
-    const next = old === undefined ? suffix : old + suffix;
-    db.keys.set(key, next, this.accessClock);
+    assert(old === undefined || typeof old === 'string' || typeof old === 'number', 'APPEND to a non-string');
+    const next = old === undefined ? suffix : this.blobs.text(old) + suffix;
+    this.put(db, key, this.blobs.store(next), this.accessClock);
     return next.length;
   }
 
   setrange(dbIndex: number, key: string, offset: number, patch: string): number {
     const db = this.touch(dbIndex, key);
-    const old = db.keys.get(key) ?? '';
-    assert(typeof old === 'string', 'SETRANGE on a non-string');
+    const stored = db.keys.get(key) ?? '';
+    assert(typeof stored === 'string' || typeof stored === 'number', 'SETRANGE on a non-string');
+    const old = this.blobs.text(stored);
     const padded = old.length < offset ? old + '\0'.repeat(offset - old.length) : old;
     const next = padded.slice(0, offset) + patch + padded.slice(offset + patch.length);
-    db.keys.set(key, next, this.accessClock);
+    this.put(db, key, this.blobs.store(next), this.accessClock);
     return next.length;
   }
 
@@ -141,9 +188,10 @@ export class Keyspace {
     const value = db.keys.valueAt(slot);
     const at = db.keys.accessAt(slot);
     const pxat = db.expires.get(src);
-    this.del(dbIndex, src);
+    this.touch(dbIndex, src);
+    this.unlink(db, src);
     this.touch(dbIndex, dst);
-    db.keys.set(dst, value, at);
+    this.put(db, dst, value, at);
     if (pxat !== undefined) db.expires.set(dst, pxat);
     else db.expires.delete(dst);
   }
@@ -155,7 +203,7 @@ export class Keyspace {
     if (value === undefined || (!replace && to.keys.has(dst))) return false;
     const pxat = from.expires.get(src);
     this.touch(dstDb, dst);
-    to.keys.set(dst, cloneValue(value), this.accessClock);
+    this.put(to, dst, this.clone(value), this.accessClock);
     if (pxat !== undefined) to.expires.set(dst, pxat);
     else to.expires.delete(dst);
     return true;
@@ -169,7 +217,8 @@ export class Keyspace {
     const value = from.keys.valueAt(slot);
     const at = from.keys.accessAt(slot);
     const pxat = from.expires.get(key);
-    this.del(dbIndex, key);
+    this.touch(dbIndex, key);
+    this.unlink(from, key);
     this.touch(dstDb, key);
     to.keys.set(key, value, at);
     if (pxat !== undefined) to.expires.set(key, pxat);
@@ -187,7 +236,9 @@ export class Keyspace {
   /** Replaces the database object: a snapshot in progress keeps reading the old one. */
   flushdb(dbIndex: number): void {
     this.touchDb(dbIndex);
+    const old = this.dbs[dbIndex]!;
     this.dbs[dbIndex] = new Db(this.hashSeed);
+    if (this.blobs.count > 0) for (const v of old.keys.values()) this.dispose(v);
   }
 
   flushall(): void {
@@ -287,15 +338,31 @@ export class Keyspace {
   hset(dbIndex: number, key: string, pairs: readonly string[]): number {
     const h = this.hashFor(dbIndex, key);
     // One lookup per field: the size tells whether the field was new.
-    const before = h.size;
-    for (let i = 0; i < pairs.length; i += 2) h.set(pairs[i]!, pairs[i + 1]!);
-    return h.size - before;
+    let added = 0;
+    for (let i = 0; i < pairs.length; i += 2) {
+      const value = this.blobs.store(pairs[i + 1]!);
+      const slot = h.find(pairs[i]!);
+      if (slot < 0) {
+        h.set(pairs[i]!, value);
+        added++;
+      } else {
+        this.blobs.release(h.valueAt(slot));
+        h.setValueAt(slot, value);
+      }
+    }
+    return added;
   }
 
   hdel(dbIndex: number, key: string, fields: readonly string[]): number {
     const h = this.hashFor(dbIndex, key);
     let removed = 0;
-    for (const f of fields) if (h.delete(f)) removed++;
+    for (const f of fields) {
+      const slot = h.find(f);
+      if (slot < 0) continue;
+      this.blobs.release(h.valueAt(slot));
+      h.delete(f);
+      removed++;
+    }
     this.dropIfEmpty(dbIndex, key, h.size);
     return removed;
   }
@@ -350,11 +417,15 @@ export class Keyspace {
     return removed;
   }
 
-  /** Replaces the whole state (restore from a snapshot). */
-  load(dbs: Db[]): void {
+  /**
+   * Replaces the whole state (restore from a snapshot) with databases whose long values are in
+   * `blobs`. The old store goes with the old databases (a snapshot in progress keeps both).
+   */
+  load(dbs: Db[], blobs: BlobStore): void {
     assert(dbs.length === DATABASES, 'snapshot with a wrong database count');
     for (let i = 0; i < DATABASES; i++) this.touchDb(i);
     for (let i = 0; i < DATABASES; i++) this.dbs[i] = dbs[i]!;
+    this.blobs = blobs;
   }
 }
 

@@ -17,6 +17,7 @@
 // once, with its value at the start.
 import { crc32c } from '../../util/crc32c.js';
 import { DepotError } from '../../util/errors.js';
+import { BlobStore, type Stored } from './blobs.js';
 import type { Keyspace, KeyspaceObserver } from './keyspace.js';
 import { Dict } from './dict.js';
 import { Db, List, ZSet, type Value } from './values.js';
@@ -65,6 +66,16 @@ class Out {
     this.pos += 4;
     this.pos += this.buf.write(s, this.pos, s.length, 'latin1');
   }
+  /** A stored string, a blob's bytes copied straight from its store. */
+  stored(v: Stored, blobs: BlobStore): void {
+    if (typeof v === 'string') return this.str(v);
+    const len = blobs.length(v);
+    const start = blobs.startOf(v);
+    this.ensure(4 + len);
+    this.buf.writeUInt32BE(len, this.pos);
+    blobs.chunkOf(v).copy(this.buf, this.pos + 4, start, start + len);
+    this.pos += 4 + len;
+  }
   /** What is written so far, valid until the next take(). */
   take(): Buffer {
     const out = this.buf.subarray(0, this.pos);
@@ -75,13 +86,13 @@ class Out {
   }
 }
 
-function writeRecord(out: Out, dbIndex: number, key: string, value: Value, pxat: number): void {
-  if (typeof value === 'string') {
+function writeRecord(out: Out, blobs: BlobStore, dbIndex: number, key: string, value: Value, pxat: number): void {
+  if (typeof value === 'string' || typeof value === 'number') {
     out.u8(Type.string);
     out.u8(dbIndex);
     out.f64(pxat);
     out.str(key);
-    out.str(value);
+    out.stored(value, blobs);
     return;
   }
   const type = value instanceof List ? Type.list : value instanceof Dict ? Type.hash : value instanceof Set ? Type.set : Type.zset;
@@ -96,7 +107,7 @@ function writeRecord(out: Out, dbIndex: number, key: string, value: Value, pxat:
     out.u32(value.size);
     for (const [f, v] of value) {
       out.str(f);
-      out.str(v);
+      out.stored(v, blobs);
     }
   } else if (value instanceof Set) {
     out.u32(value.size);
@@ -113,6 +124,8 @@ function writeRecord(out: Out, dbIndex: number, key: string, value: Value, pxat:
 /** One snapshot in progress: the captured databases (their tables marked) and the bytes not yet yielded. */
 class Capture {
   private readonly captured: Db[];
+  /** The captured databases' store, held: what they drop meanwhile stays readable. */
+  private readonly blobs: BlobStore;
   private readonly out = new Out();
   private records = 0;
   private crc = 0;
@@ -121,6 +134,8 @@ class Capture {
   constructor(ks: Keyspace, includes: number) {
     this.captured = ks.dbs.slice();
     for (const db of this.captured) db.keys.startMarks();
+    this.blobs = ks.blobs;
+    this.blobs.hold();
     const observer: KeyspaceObserver = {
       beforeWrite: (db, _dbIndex, key) => this.beforeWrite(db, key),
       beforeDbWrite: () => undefined,
@@ -146,7 +161,7 @@ class Capture {
     const keys = db.keys;
     keys.mark(slot);
     const key = keys.keyAt(slot);
-    writeRecord(this.out, dbIndex, key, keys.valueAt(slot), db.expires.size === 0 ? 0 : (db.expires.get(key) ?? 0));
+    writeRecord(this.out, this.blobs, dbIndex, key, keys.valueAt(slot), db.expires.size === 0 ? 0 : (db.expires.get(key) ?? 0));
     this.records++;
   }
 
@@ -176,6 +191,7 @@ class Capture {
   close(): void {
     this.unobserve();
     for (const db of this.captured) db.keys.stopMarks();
+    this.blobs.unhold();
   }
 
   /** What remains buffered, then the trailer. */
@@ -212,6 +228,8 @@ export function streamSnapshot(ks: Keyspace, prepare: () => number, finish: (inc
 
 export interface RestoredState {
   readonly dbs: Db[];
+  /** Where the databases' long values are. */
+  readonly blobs: BlobStore;
   readonly includes: number;
 }
 
@@ -252,6 +270,10 @@ function corrupt(why: string): DepotError {
   return new DepotError('CORRUPT_LOG', `cache snapshot: ${why}`);
 }
 
+/**
+ * A record's value with every string a JS string: the record may be cut short by the end of
+ * the bytes at hand and parsed again, so nothing goes to the blob store until it is whole.
+ */
 function readValue(r: In, type: number, hashSeed: number): Value {
   if (type === Type.string) return r.str();
   const n = r.u32();
@@ -261,7 +283,7 @@ function readValue(r: In, type: number, hashSeed: number): Value {
     return new List(items);
   }
   if (type === Type.hash) {
-    const h = new Dict<string>(hashSeed);
+    const h = new Dict<Stored>(hashSeed);
     for (let i = 0; i < n; i++) h.set(r.str(), r.str());
     return h;
   }
@@ -284,6 +306,7 @@ function readValue(r: In, type: number, hashSeed: number): Value {
 /** Incremental parser of a snapshot stream into fresh databases. */
 class SnapshotReader {
   readonly dbs: Db[];
+  readonly blobs = new BlobStore();
   includes = -1;
   trailer: Buffer | null = null;
   records = 0;
@@ -316,6 +339,16 @@ class SnapshotReader {
     this.retryAt = consumed === 0 ? this.heldBytes * 2 : 0;
   }
 
+  /** A whole record's value, its long strings moved to the blob store. */
+  private intern(v: Value): Value {
+    if (typeof v === 'string') return this.blobs.store(v);
+    if (v instanceof Dict) {
+      const h = v as Dict<Stored>;
+      for (let slot = 0; slot < h.slots; slot++) if (h.liveAt(slot)) h.setValueAt(slot, this.blobs.store(h.valueAt(slot) as string));
+    }
+    return v;
+  }
+
   /** Parses whole records; returns the bytes consumed (excluding a trailer). */
   private parse(pending: Buffer): number {
     const r = new In(pending);
@@ -341,7 +374,7 @@ class SnapshotReader {
         if (db >= this.databases) throw corrupt(`database ${db}`);
         const pxat = r.f64();
         const key = r.str();
-        this.dbs[db]!.keys.set(key, readValue(r, type, this.hashSeed), 0);
+        this.dbs[db]!.keys.set(key, this.intern(readValue(r, type, this.hashSeed)), 0);
         if (pxat > 0) this.dbs[db]!.expires.set(key, pxat);
         this.records++;
         consumed = r.pos;
@@ -362,7 +395,7 @@ export async function readSnapshot(chunks: AsyncIterable<Buffer>, databases: num
   if (trailer === null) throw corrupt('missing trailer');
   if (trailer.readUInt32BE(1) !== reader.records) throw corrupt('record count mismatch');
   if (trailer.readUInt32BE(5) !== reader.crc) throw corrupt('checksum mismatch');
-  return { dbs: reader.dbs, includes: reader.includes };
+  return { dbs: reader.dbs, blobs: reader.blobs, includes: reader.includes };
 }
 
 const EMPTY = Buffer.alloc(0);

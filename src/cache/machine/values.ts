@@ -1,37 +1,25 @@
 // The values a key can hold, and the database that maps keys to them.
 //
 // Strings, hash fields and values, set members, list elements and sorted-set members are
-// latin1 JS strings (one byte per code unit: binary safe, compact one-byte strings in V8).
+// latin1 JS strings (one byte per code unit: binary safe, compact one-byte strings in V8),
+// except string values and hash values of 64 bytes to 64 KiB, which live in the keyspace's
+// BlobStore (blobs.ts) and are decoded when read.
+import type { BlobRef, Stored } from './blobs.js';
 import { List } from './list.js';
 import { Dict } from './dict.js';
 import { ZSet } from './zset.js';
 
-export type Hash = Dict<string>;
+export type Hash = Dict<Stored>;
 export type RSet = Set<string>;
-export type Value = string | List | Hash | RSet | ZSet;
+export type Value = string | BlobRef | List | Hash | RSet | ZSet;
 export type TypeName = 'string' | 'list' | 'hash' | 'set' | 'zset';
 
 export function typeOf(v: Value): TypeName {
-  if (typeof v === 'string') return 'string';
+  if (typeof v === 'string' || typeof v === 'number') return 'string';
   if (v instanceof List) return 'list';
   if (v instanceof Dict) return 'hash';
   if (v instanceof Set) return 'set';
   return 'zset';
-}
-
-/** A deep copy (COPY). */
-export function cloneValue(v: Value): Value {
-  if (typeof v === 'string') return v;
-  if (v instanceof List) return new List(v.toArray());
-  if (v instanceof Dict) {
-    const h = new Dict<string>(v.seed);
-    for (const [f, x] of v) h.set(f, x);
-    return h;
-  }
-  if (v instanceof Set) return new Set(v);
-  const z = new ZSet(v.dict.seed);
-  for (const [m, s] of v.dict) z.add(m, s);
-  return z;
 }
 
 /** One of the 16 numbered databases. */

@@ -130,6 +130,18 @@ export class ReplyWriter {
     this.crlf();
   }
 
+  /** Bytes `start..end` of `src` as a bulk string. */
+  bulkRange(src: Uint8Array, start: number, end: number): void {
+    const len = end - start;
+    this.ensure(len + 16);
+    this.slab[this.pos++] = 36;
+    this.decimal(len);
+    this.crlf();
+    this.slab.set(src.subarray(start, end), this.pos);
+    this.pos += len;
+    this.crlf();
+  }
+
   /** A null where a bulk string was expected. */
   nullBulk(): void {
     if (this.resp === 3) this.raw3(95); // _
