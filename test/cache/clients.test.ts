@@ -71,6 +71,18 @@ for (const protocol of [2, 3] as const) {
       assert.equal(await r.copy(`${p}64`, `${p}copy`), 1);
       await r.set(`${p}64`, 'short now');
       assert.deepEqual(await r.getBuffer(`${p}copy`), bytes(64, 64));
+      // List elements: pushed, read, searched, moved and popped.
+      const [a, b, d] = [bytes(100, 1), bytes(2000, 2), bytes(100, 3)];
+      assert.equal(await r.rpush(`${p}l`, a, 'x', b, a), 4);
+      assert.deepEqual(await r.lrangeBuffer(`${p}l`, 0, -1), [a, Buffer.from('x'), b, a]);
+      assert.deepEqual(await r.lindexBuffer(`${p}l`, 2), b);
+      assert.equal(await r.lpos(`${p}l`, a, 'RANK', 2), 3);
+      assert.equal(await r.linsert(`${p}l`, 'AFTER', b, d), 5);
+      assert.equal(await r.lrem(`${p}l`, 0, a), 2);
+      assert.deepEqual(await r.lmoveBuffer(`${p}l`, `${p}l2`, 'RIGHT', 'LEFT'), d);
+      assert.equal(await r.lset(`${p}l`, 0, b), 'OK');
+      assert.deepEqual(await r.lpopBuffer(`${p}l`, 5), [b, b]);
+      assert.deepEqual(await r.rpopBuffer(`${p}l2`), d);
     });
 
     test('strings, keys and expiry', async () => {

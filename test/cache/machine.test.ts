@@ -19,8 +19,8 @@ function checkBlobs(m: CacheMachine): void {
   const refs: number[] = [];
   for (const db of m.ks.dbs) {
     for (const [k, v] of db.keys) {
-      if (typeof v === 'number') refs.push(v);
-      else if (v instanceof Dict) for (const x of (v as Hash).values()) if (typeof x === 'number') refs.push(x);
+      const held = typeof v === 'number' ? [v] : v instanceof Dict ? [...(v as Hash).values()] : v instanceof List ? v.toArray() : [];
+      for (const x of held) if (typeof x === 'number') refs.push(x);
       const text = typeof v === 'number' ? m.ks.blobs.text(v) : null;
       if (text !== null) assert.ok(text.length >= MIN_BLOB && text.length <= MAX_BLOB, `blob of ${text.length} bytes at ${k}`);
     }
@@ -44,7 +44,7 @@ function dump(m: CacheMachine): string {
 
 function plain(m: CacheMachine, v: Value): unknown {
   if (typeof v === 'string' || typeof v === 'number') return m.ks.blobs.text(v);
-  if (v instanceof List) return ['list', v.toArray()];
+  if (v instanceof List) return ['list', v.toArray().map((x) => m.ks.blobs.text(x))];
   if (v instanceof Dict) return ['hash', [...(v as Hash)].map(([f, x]) => [f, m.ks.blobs.text(x)]).sort()];
   if (v instanceof Set) return ['set', [...v].sort()];
   return ['zset', (v as ZSet).entries()];
@@ -162,6 +162,8 @@ test('followers applying the logged effects reach the leader state, SPOP and INC
       examples: [
         [[['SET', 'a', 'M'.repeat(200)], ['COPY', 'a', 'b', 'REPLACE'], ['SET', 'a', 'x'], ['RENAME', 'b', 'c'], ['MOVE', 'c', '1']]],
         [[['HSET', 'h', 'f', 'M'.repeat(200)], ['COPY', 'h', 'c', 'REPLACE'], ['HDEL', 'h', 'f'], ['APPEND', 'c', 'x'], ['FLUSHDB']]],
+        [[['RPUSH', 'l', 'M'.repeat(200), 'x'], ['COPY', 'l', 'c', 'REPLACE'], ['LMOVE', 'l', 'l', 'LEFT', 'RIGHT'], ['LMOVE', 'l', 'a', 'RIGHT', 'LEFT'], ['LSET', 'c', '0', 'y'], ['LREM', 'l', '0', 'x']]],
+        [[['RPUSH', 'l', 'M'.repeat(200), 'M'.repeat(200), 'x', 'M'.repeat(200)], ['LINSERT', 'l', 'BEFORE', 'M'.repeat(200), 'z'], ['LREM', 'l', '-1', 'M'.repeat(200)], ['LTRIM', 'l', '1', '2'], ['RPOP', 'l', '2']]],
       ],
     },
   );

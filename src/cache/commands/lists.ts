@@ -1,6 +1,7 @@
 // List commands (Redis t_list.c). Pushes share pushGeneric, pops popGeneric, moves moveGeneric;
 // the blocking forms run the same code and park the client when nothing can be popped.
 import { indexRange, intArg, is, timeoutArg } from './args.js';
+import type { List } from '../machine/list.js';
 import { BLOCKED, type Ctx } from './context.js';
 import { Err, fail, syntax, wrongArity } from './reply-error.js';
 import { ONE_KEY, command, family } from './spec.js';
@@ -47,7 +48,14 @@ function lrange(c: Ctx): void {
   const list = c.getList(c.argv[1]!);
   const r = list === undefined ? null : indexRange(start, stop, list.length);
   if (list === undefined || r === null) return c.out.array(0);
-  c.out.bulkArray(list.slice(r[0], r[1]));
+  c.out.array(r[1] - r[0] + 1);
+  for (let i = r[0]; i <= r[1]; i++) c.bulk(list.at(i));
+}
+
+/** Whether `list` holds `element` (stored elements may be blobs: compared by their bytes). */
+function contains(c: Ctx, list: List, element: string): boolean {
+  for (let i = 0; i < list.length; i++) if (c.ks.blobs.equals(list.at(i), element)) return true;
+  return false;
 }
 
 function normIndex(index: number, length: number): number {
@@ -60,7 +68,7 @@ function lindex(c: Ctx): void {
   const index = intArg(c.argv[2]!);
   const i = normIndex(index, list.length);
   if (i < 0 || i >= list.length) return c.out.nullBulk();
-  c.out.bulk(list.at(i));
+  c.bulk(list.at(i));
 }
 
 function lset(c: Ctx): void {
@@ -81,7 +89,7 @@ function linsert(c: Ctx): void {
   if (!is(where, 'BEFORE') && !is(where, 'AFTER')) throw syntax();
   const list = c.getList(key);
   if (list === undefined) return c.out.int(0);
-  if (list.indexOf(c.argv[3]!) < 0) return c.out.int(-1);
+  if (!contains(c, list, c.argv[3]!)) return c.out.int(-1);
   const n = c.fx.linsert(c.db, key, is(where, 'AFTER'), c.argv[3]!, c.argv[4]!);
   c.notify('l', 'linsert', key);
   c.out.int(n);
@@ -91,7 +99,7 @@ function lrem(c: Ctx): void {
   const key = c.argv[1]!;
   const count = intArg(c.argv[2]!);
   const list = c.getList(key);
-  if (list === undefined || list.indexOf(c.argv[3]!) < 0) return c.out.int(0);
+  if (list === undefined || !contains(c, list, c.argv[3]!)) return c.out.int(0);
   const n = c.fx.lrem(c.db, key, count, c.argv[3]!);
   c.notify('l', 'lrem', key);
   if (c.ks.dbs[c.db]!.keys.get(key) === undefined) c.notify('g', 'del', key);
@@ -148,7 +156,7 @@ function lpos(c: Ctx): void {
     const limit = o.maxlen === 0 ? n : Math.min(n, o.maxlen);
     for (let k = 0; k < limit && found.length < want; k++) {
       const i = o.rank > 0 ? k : n - 1 - k;
-      if (list.at(i) !== element) continue;
+      if (!c.ks.blobs.equals(list.at(i), element)) continue;
       if (skip > 0) skip--;
       else found.push(i);
     }

@@ -1,4 +1,4 @@
-// Off-heap storage for string values and hash values of 64 bytes to 64 KiB.
+// Off-heap storage for string values, hash values and list elements of 64 bytes to 64 KiB.
 //
 // Why: a stored value that is a JS string is born in V8's young generation and survives, so
 // the scavenger copies it (twice, before it is promoted), and once overwritten it is old
@@ -93,6 +93,11 @@ export class BlobStore {
 
   length(v: Stored): number {
     return typeof v === 'string' ? v.length : this.lengthAt(this.chunkOf(v), this.startOf(v));
+  }
+
+  /** Whether `v` holds the same bytes as `s`. */
+  equals(v: Stored, s: string): boolean {
+    return typeof v === 'string' ? v === s : this.length(v) === s.length && this.text(v) === s;
   }
 
   /** The chunk holding the blob's bytes, from `startOf(ref)` for `length(ref)` bytes. */

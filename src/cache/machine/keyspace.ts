@@ -89,13 +89,15 @@ export class Keyspace {
   /** Frees what `value` holds in the blob store; the value must not be read afterwards. */
   private dispose(value: Value): void {
     if (typeof value === 'number') this.blobs.release(value);
-    else if (value instanceof Dict && this.blobs.count > 0) for (const v of value.values()) this.blobs.release(v);
+    else if (this.blobs.count === 0) return;
+    else if (value instanceof Dict) for (const v of value.values()) this.blobs.release(v);
+    else if (value instanceof List) for (let i = 0; i < value.length; i++) this.blobs.release(value.at(i));
   }
 
   /** A deep copy (COPY). */
   private clone(v: Value): Value {
     if (typeof v === 'string' || typeof v === 'number') return this.blobs.dup(v);
-    if (v instanceof List) return new List(v.toArray());
+    if (v instanceof List) return new List(v.toArray().map((x) => this.blobs.dup(x)));
     if (v instanceof Dict) {
       const h = new Dict<Stored>(v.seed);
       for (const [f, x] of v) h.set(f, this.blobs.dup(x));
@@ -261,8 +263,9 @@ export class Keyspace {
 
   push(dbIndex: number, key: string, elements: readonly string[], left: boolean): number {
     const list = this.listFor(dbIndex, key);
-    if (left) for (const e of elements) list.pushFront(e);
-    else for (const e of elements) list.pushBack(e);
+    const blobs = this.blobs;
+    if (left) for (const e of elements) list.pushFront(blobs.store(e));
+    else for (const e of elements) list.pushBack(blobs.store(e));
     return list.length;
   }
 
@@ -270,22 +273,29 @@ export class Keyspace {
     const list = this.listFor(dbIndex, key);
     const n = Math.min(count, list.length);
     const out = new Array<string>(n);
-    for (let i = 0; i < n; i++) out[i] = left ? list.popFront() : list.popBack();
+    for (let i = 0; i < n; i++) {
+      const v = left ? list.popFront() : list.popBack();
+      out[i] = this.blobs.text(v);
+      this.blobs.release(v);
+    }
     this.dropIfEmpty(dbIndex, key, list.length);
     return out;
   }
 
   lset(dbIndex: number, key: string, index: number, element: string): void {
-    this.listFor(dbIndex, key).setAt(index, element);
+    const list = this.listFor(dbIndex, key);
+    this.blobs.release(list.at(index));
+    list.setAt(index, this.blobs.store(element));
   }
 
   /** Inserts next to the first `pivot`; the new length, or -1 when the pivot is absent. */
   linsert(dbIndex: number, key: string, after: boolean, pivot: string, element: string): number {
     const list = this.listFor(dbIndex, key);
-    const at = list.indexOf(pivot);
-    if (at < 0) return -1;
+    let at = 0;
+    while (at < list.length && !this.blobs.equals(list.at(at), pivot)) at++;
+    if (at === list.length) return -1;
     const items = list.toArray();
-    items.splice(after ? at + 1 : at, 0, element);
+    items.splice(after ? at + 1 : at, 0, this.blobs.store(element));
     list.replace(items);
     return list.length;
   }
@@ -296,17 +306,17 @@ export class Keyspace {
     const items = list.toArray();
     const limit = count === 0 ? Infinity : Math.abs(count);
     let removed = 0;
-    const keep: string[] = [];
+    const keep: Stored[] = [];
+    const drop = (v: Stored): boolean => {
+      if (removed >= limit || !this.blobs.equals(v, element)) return false;
+      this.blobs.release(v);
+      removed++;
+      return true;
+    };
     if (count >= 0) {
-      for (const v of items) {
-        if (v === element && removed < limit) removed++;
-        else keep.push(v);
-      }
+      for (const v of items) if (!drop(v)) keep.push(v);
     } else {
-      for (let i = items.length - 1; i >= 0; i--) {
-        if (items[i] === element && removed < limit) removed++;
-        else keep.push(items[i]!);
-      }
+      for (let i = items.length - 1; i >= 0; i--) if (!drop(items[i]!)) keep.push(items[i]!);
       keep.reverse();
     }
     if (removed > 0) list.replace(keep);
@@ -317,15 +327,21 @@ export class Keyspace {
   /** Keeps elements `start..stop` (normalised; start > stop empties the list). */
   ltrim(dbIndex: number, key: string, start: number, stop: number): void {
     const list = this.listFor(dbIndex, key);
+    for (let i = 0; i < list.length; i++) if (i < start || i > stop) this.blobs.release(list.at(i));
     list.replace(start > stop ? [] : list.slice(start, stop));
     this.dropIfEmpty(dbIndex, key, list.length);
   }
 
+  /** The element moves as stored: a blob changes lists without a copy. */
   lmove(dbIndex: number, src: string, dst: string, fromLeft: boolean, toLeft: boolean): string {
-    const [element] = this.pop(dbIndex, src, 1, fromLeft);
-    assert(element !== undefined, 'LMOVE from an empty list');
-    this.push(dbIndex, dst, [element], toLeft);
-    return element;
+    const from = this.listFor(dbIndex, src);
+    assert(from.length > 0, 'LMOVE from an empty list');
+    const v = fromLeft ? from.popFront() : from.popBack();
+    this.dropIfEmpty(dbIndex, src, from.length);
+    const to = this.listFor(dbIndex, dst);
+    if (toLeft) to.pushFront(v);
+    else to.pushBack(v);
+    return this.blobs.text(v);
   }
 
   // ---- hashes ----

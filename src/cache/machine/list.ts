@@ -1,19 +1,21 @@
-// A Redis list: a ring buffer of latin1 strings with O(1) push and pop at both ends and O(1)
-// access by index (LINDEX, LSET, LRANGE pages). Insertions and removals in the middle are O(n),
-// as they are in Redis's quicklist.
+// A Redis list: a ring buffer of stored strings (JS strings, or blobs of the keyspace's
+// BlobStore, which the keyspace encodes, decodes and frees) with O(1) push and pop at both ends
+// and O(1) access by index (LINDEX, LSET, LRANGE pages). Insertions and removals in the middle
+// are O(n), as they are in Redis's quicklist.
 import { assert } from '../../util/assert.js';
+import type { Stored } from './blobs.js';
 
 const MIN_CAPACITY = 8;
 
 export class List {
-  private items: Array<string | undefined>;
+  private items: Array<Stored | undefined>;
   private head = 0;
   private size = 0;
 
-  constructor(values: readonly string[] = []) {
+  constructor(values: readonly Stored[] = []) {
     let cap = MIN_CAPACITY;
     while (cap < values.length) cap *= 2;
-    this.items = new Array<string | undefined>(cap);
+    this.items = new Array<Stored | undefined>(cap);
     for (const v of values) this.items[this.size++] = v;
   }
 
@@ -22,30 +24,30 @@ export class List {
   }
 
   /** Element at `index` (0-based, already normalised by the caller). */
-  at(index: number): string {
+  at(index: number): Stored {
     assert(index >= 0 && index < this.size, 'list index out of range');
     return this.items[(this.head + index) & (this.items.length - 1)]!;
   }
 
-  setAt(index: number, value: string): void {
+  setAt(index: number, value: Stored): void {
     assert(index >= 0 && index < this.size, 'list index out of range');
     this.items[(this.head + index) & (this.items.length - 1)] = value;
   }
 
-  pushBack(value: string): void {
+  pushBack(value: Stored): void {
     if (this.size === this.items.length) this.grow();
     this.items[(this.head + this.size) & (this.items.length - 1)] = value;
     this.size++;
   }
 
-  pushFront(value: string): void {
+  pushFront(value: Stored): void {
     if (this.size === this.items.length) this.grow();
     this.head = (this.head - 1) & (this.items.length - 1);
     this.items[this.head] = value;
     this.size++;
   }
 
-  popFront(): string {
+  popFront(): Stored {
     assert(this.size > 0, 'pop from an empty list');
     const v = this.items[this.head]!;
     this.items[this.head] = undefined;
@@ -54,7 +56,7 @@ export class List {
     return v;
   }
 
-  popBack(): string {
+  popBack(): Stored {
     assert(this.size > 0, 'pop from an empty list');
     const i = (this.head + this.size - 1) & (this.items.length - 1);
     const v = this.items[i]!;
@@ -64,36 +66,29 @@ export class List {
   }
 
   /** Elements from `start` to `stop` inclusive (normalised, in range). */
-  slice(start: number, stop: number): string[] {
-    const out: string[] = [];
+  slice(start: number, stop: number): Stored[] {
+    const out: Stored[] = [];
     const mask = this.items.length - 1;
     for (let i = start; i <= stop; i++) out.push(this.items[(this.head + i) & mask]!);
     return out;
   }
 
-  toArray(): string[] {
+  toArray(): Stored[] {
     return this.size === 0 ? [] : this.slice(0, this.size - 1);
   }
 
   /** Replaces the whole content (LREM, LINSERT, LTRIM rebuild the list once). */
-  replace(values: readonly string[]): void {
+  replace(values: readonly Stored[]): void {
     let cap = MIN_CAPACITY;
     while (cap < values.length) cap *= 2;
-    this.items = new Array<string | undefined>(cap);
+    this.items = new Array<Stored | undefined>(cap);
     this.head = 0;
     this.size = 0;
     for (const v of values) this.items[this.size++] = v;
   }
 
-  /** Index of the first element equal to `value` at or after `from`, or -1. */
-  indexOf(value: string, from = 0): number {
-    const mask = this.items.length - 1;
-    for (let i = from; i < this.size; i++) if (this.items[(this.head + i) & mask] === value) return i;
-    return -1;
-  }
-
   private grow(): void {
-    const next = new Array<string | undefined>(this.items.length * 2);
+    const next = new Array<Stored | undefined>(this.items.length * 2);
     for (let i = 0; i < this.size; i++) next[i] = this.items[(this.head + i) & (this.items.length - 1)];
     this.items = next;
     this.head = 0;

@@ -102,7 +102,7 @@ function writeRecord(out: Out, blobs: BlobStore, dbIndex: number, key: string, v
   out.str(key);
   if (value instanceof List) {
     out.u32(value.length);
-    for (let i = 0; i < value.length; i++) out.str(value.at(i));
+    for (let i = 0; i < value.length; i++) out.stored(value.at(i), blobs);
   } else if (value instanceof Dict) {
     out.u32(value.size);
     for (const [f, v] of value) {
@@ -342,6 +342,7 @@ class SnapshotReader {
   /** A whole record's value, its long strings moved to the blob store. */
   private intern(v: Value): Value {
     if (typeof v === 'string') return this.blobs.store(v);
+    if (v instanceof List) for (let i = 0; i < v.length; i++) v.setAt(i, this.blobs.store(v.at(i) as string));
     if (v instanceof Dict) {
       const h = v as Dict<Stored>;
       for (let slot = 0; slot < h.slots; slot++) if (h.liveAt(slot)) h.setValueAt(slot, this.blobs.store(h.valueAt(slot) as string));

@@ -2,8 +2,8 @@
 //
 // Strings, hash fields and values, set members, list elements and sorted-set members are
 // latin1 JS strings (one byte per code unit: binary safe, compact one-byte strings in V8),
-// except string values and hash values of 64 bytes to 64 KiB, which live in the keyspace's
-// BlobStore (blobs.ts) and are decoded when read.
+// except string values, hash values and list elements of 64 bytes to 64 KiB, which live in the
+// keyspace's BlobStore (blobs.ts) and are decoded when read.
 import type { BlobRef, Stored } from './blobs.js';
 import { List } from './list.js';
 import { Dict } from './dict.js';
