@@ -25,16 +25,6 @@ export const CACHE_GROUP = 'cache-1';
  * ~0.3 s over the whole keyspace (docs/benchmarks.md, "What bounds the cache now").
  */
 const CACHE_TAIL_CACHE_BYTES = 0;
-/**
- * Besides every `cache.snapshotEntries` entries, the keyspace is snapshotted once the log since
- * the last snapshot holds 256 MiB and four times that snapshot's size: a pipelined workload puts
- * hundreds of commands in one entry, and by entries alone its log grew by gigabytes between
- * snapshots (replayed at a restart, and every new page-cache page costs the writer). Four, not
- * Redis's AOF rewrite at 100% growth: a snapshot is taken on the event loop, not in a forked child
- * (docs/cache.md, "Persistence").
- */
-const CACHE_SNAPSHOT_BYTES = 256 * 1024 * 1024;
-const CACHE_SNAPSHOT_GROWTH = 4;
 
 export interface CacheRole {
   readonly group: RaftGroup<void>;
@@ -57,8 +47,6 @@ export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: C
     durability: appendfsync === 'always' ? 'sync' : 'async',
     stateMachine: machine,
     snapshotEntries: config.cache.snapshotEntries,
-    snapshotBytes: CACHE_SNAPSHOT_BYTES,
-    snapshotGrowth: CACHE_SNAPSHOT_GROWTH,
     logTuning: { tailCacheBytes: CACHE_TAIL_CACHE_BYTES },
     openLog: (dir, o) => openFoundationLog(dir, o, flushOf(appendfsync)),
   });

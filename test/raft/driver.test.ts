@@ -178,36 +178,6 @@ test('snapshots truncate the log below them, except what a service pinned', asyn
   }
 });
 
-test('by bytes, a snapshot waits for snapshotBytes and for snapshotGrowth times the last one', async () => {
-  const tmp = tempDir('raft-growth-');
-  const [host] = await startHosts(1, smallSegmentLogs, 1000);
-  try {
-    const sm = new ListMachine();
-    const g = await host!.openGroup({ id: 'b', dir: join(tmp.dir, 'b'), bootstrap: { 1: host!.address }, durability: 'sync', stateMachine: sm, snapshotEntries: 1_000_000, snapshotBytes: 2000, snapshotGrowth: 4 });
-    await waitFor(() => g.status().isLeader, 1000, 'self-election');
-    const propose = async (n: number) => {
-      for (let i = 1; i < n; i++) g.propose(Buffer.alloc(100, 0x61));
-      await g.propose(Buffer.alloc(100, 0x62)).applied;
-    };
-    // The first snapshot after 2000 bytes: 20 entries, a snapshot of 2-2.6 KB (JSON of what was
-    // applied when the stream was first read).
-    await propose(25);
-    await waitFor(() => g.snapshotIndex > 2, 2000, 'the first snapshot');
-    const first = g.snapshotIndex;
-    assert.ok(first >= 22 && first <= 27, `first snapshot at ${first}`);
-    // 2000 bytes no longer suffice: the next waits for four times the first's size, 80+ entries.
-    await propose(55);
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(g.snapshotIndex, first);
-    await propose(80);
-    await waitFor(() => g.snapshotIndex > first, 2000, 'the second snapshot');
-    assert.ok(g.snapshotIndex - first >= 80, `second snapshot ${g.snapshotIndex - first} entries after the first`);
-  } finally {
-    await host!.close();
-    tmp.remove();
-  }
-});
-
 test('retention deletes whole segments below the snapshot and the lowest pin only', async () => {
   const tmp = tempDir('raft-retain-');
   const [host] = await startHosts(1, smallSegmentLogs, 1000);

@@ -70,13 +70,6 @@ export interface RaftGroupOptions<R> {
    * first), so a log of large entries is not replayed for long at a restart. Default: no limit.
    */
   snapshotBytes?: number;
-  /**
-   * With `snapshotBytes`: the applied bytes between snapshots are at least this multiple of the
-   * last snapshot's size (Redis's auto-aof-rewrite-percentage / 100), so that a large state is
-   * not rewritten for every `snapshotBytes` of log. The first snapshot after a start uses
-   * `snapshotBytes` alone.
-   */
-  snapshotGrowth?: number;
   /** Size of the group's log segments and of its in-memory tail (the foundation log's defaults when absent). */
   logTuning?: LogTuning;
   /** Entries kept below a snapshot for followers that are slightly behind. Default 1,000. */
@@ -127,8 +120,6 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private snapshotting: Promise<void> | undefined;
   /** Command payload bytes applied since the last local snapshot started. */
   private appliedBytes = 0;
-  /** Bytes of the last snapshot this node wrote (0 until it writes one). */
-  private snapshotSize = 0;
   private readonly sendingSnapshot = new Set<number>();
   private readonly receiver: SnapshotReceiver;
   private failure: Error | undefined;
@@ -544,7 +535,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private maybeSnapshot(force: boolean): void {
     const every = this.o.snapshotEntries ?? 10_000;
     if (this.snapshotting !== undefined || this.installing !== undefined) return;
-    const bytesDue = this.appliedBytes >= Math.max(this.o.snapshotBytes ?? Infinity, this.snapshotSize * (this.o.snapshotGrowth ?? 0));
+    const bytesDue = this.appliedBytes >= (this.o.snapshotBytes ?? Infinity);
     if (!force && !bytesDue && this.applied - this.record.meta.index < every) return;
     if (this.applied <= this.record.meta.index && this.record.dataFile !== '') return;
     this.snapshotting = this.takeSnapshot()
@@ -565,19 +556,14 @@ export class RaftGroup<R = unknown> implements Group<R> {
     const stream = this.o.stateMachine.snapshot();
     this.appliedBytes = 0;
     const writer = await SnapshotWriter.create(this.snapDir, meta);
-    let size = 0;
     try {
-      for await (const chunk of stream) {
-        size += chunk.length;
-        await writer.write(chunk);
-      }
+      for await (const chunk of stream) await writer.write(chunk);
       await writer.finish();
     } catch (err) {
       await writer.abort();
       throw err;
     }
     await this.commitSnapshot(meta, writer.name);
-    this.snapshotSize = size;
     await this.storage.compact(meta, this.o.retainEntries ?? 1000);
     this.logger.info({ index, term }, 'snapshot taken');
   }
