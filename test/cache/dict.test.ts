@@ -33,8 +33,9 @@ test('behaves as a Map of [value, access time] through growth, tombstones, shrin
       const model = new Map<string, [number, number]>();
       for (const o of ops) {
         if (o.op === 'set') {
-          const slot = d.set(o.key, o.value, o.at);
+          assert.equal(d.set(o.key, o.value, o.at), model.get(o.key)?.[0]);
           model.set(o.key, [o.value, o.at]);
+          const slot = d.find(o.key);
           assert.equal(d.valueAt(slot), o.value);
           assert.equal(d.accessAt(slot), o.at);
         } else if (o.op === 'delete') {

@@ -162,8 +162,11 @@ export class Dict<V> {
     return this.find(key) >= 0;
   }
 
-  /** Inserts or overwrites; returns the slot. Slots stay valid until the next insert or delete. */
-  set(key: string, value: V, at = 0): number {
+  /**
+   * Inserts or overwrites; returns the value replaced (undefined for an insert), so that a
+   * caller freeing what it replaces needs no second lookup.
+   */
+  set(key: string, value: V, at = 0): V | undefined {
     const h = hashOf(key, this.seed);
     const t = this.t;
     let free = -1;
@@ -174,9 +177,10 @@ export class Dict<V> {
       if (x === TOMBSTONE) {
         if (free < 0) free = i;
       } else if (x === h && t[i * FIELDS + 1] === key) {
+        const old = t[i * FIELDS + 2] as V;
         t[i * FIELDS + 2] = value;
         t[i * FIELDS + 3] = at;
-        return i;
+        return old;
       }
     }
     if (free >= 0) {
@@ -190,11 +194,8 @@ export class Dict<V> {
     if (this.marks !== null) this.marks[i] = 1;
     this.live++;
     // Live plus tombstones above 3/4 of the slots: rebuild (bigger when live is above 3/8).
-    if ((this.live + this.tombstones) * 4 > (this.mask + 1) * 3) {
-      this.rebuild();
-      return this.find(key);
-    }
-    return i;
+    if ((this.live + this.tombstones) * 4 > (this.mask + 1) * 3) this.rebuild();
+    return undefined;
   }
 
   delete(key: string): boolean {

@@ -38,8 +38,8 @@ export class Keyspace {
    */
   accessClock = 0;
   /**
-   * Where long string and hash values live (blobs.ts). Every value this keyspace drops is
-   * released to it; a restored snapshot comes with its own store.
+   * Where long string values, hash values and list elements live (blobs.ts). Every value this
+   * keyspace drops is released to it; a restored snapshot comes with its own store.
    */
   blobs = new BlobStore();
   private readonly observers: KeyspaceObserver[] = [];
@@ -111,14 +111,8 @@ export class Keyspace {
 
   /** Stores `value` at `key` in `db`, releasing the value it replaces. */
   private put(db: Db, key: string, value: Value, at: number): void {
-    const slot = db.keys.find(key);
-    if (slot < 0) {
-      db.keys.set(key, value, at);
-      return;
-    }
-    this.dispose(db.keys.valueAt(slot));
-    db.keys.setValueAt(slot, value);
-    db.keys.setAccessAt(slot, at);
+    const old = db.keys.set(key, value, at);
+    if (old !== undefined) this.dispose(old);
   }
 
   /** Removes `key` and its expiry without releasing its value (which moves elsewhere). */
@@ -353,18 +347,12 @@ export class Keyspace {
   /** Sets field/value pairs (flat); the number of fields that were new. */
   hset(dbIndex: number, key: string, pairs: readonly string[]): number {
     const h = this.hashFor(dbIndex, key);
-    // One lookup per field: the size tells whether the field was new.
+    // One lookup per field: what it replaces says whether the field was new.
     let added = 0;
     for (let i = 0; i < pairs.length; i += 2) {
-      const value = this.blobs.store(pairs[i + 1]!);
-      const slot = h.find(pairs[i]!);
-      if (slot < 0) {
-        h.set(pairs[i]!, value);
-        added++;
-      } else {
-        this.blobs.release(h.valueAt(slot));
-        h.setValueAt(slot, value);
-      }
+      const old = h.set(pairs[i]!, this.blobs.store(pairs[i + 1]!));
+      if (old === undefined) added++;
+      else this.blobs.release(old);
     }
     return added;
   }
