@@ -123,7 +123,7 @@ export class Ctx {
 
   getString(key: string): string | undefined {
     const v = this.getStored(key);
-    return v === undefined ? undefined : this.ks.blobs.text(v);
+    return v === undefined ? undefined : this.text(v);
   }
 
   /** The string at `key` as stored (see `text` and `bulk`), without decoding it. */

@@ -116,7 +116,7 @@ export class Keyspace {
   }
 
   /** Removes `key` and its expiry without releasing its value (which moves elsewhere). */
-  private unlink(db: Db, key: string): void {
+  private detach(db: Db, key: string): void {
     db.keys.delete(key);
     db.expires.delete(key);
   }
@@ -138,7 +138,7 @@ export class Keyspace {
     if (slot < 0) return false;
     this.touch(dbIndex, key);
     this.dispose(db.keys.valueAt(slot));
-    this.unlink(db, key);
+    this.detach(db, key);
     return true;
   }
 
@@ -185,7 +185,7 @@ export class Keyspace {
     const at = db.keys.accessAt(slot);
     const pxat = db.expires.get(src);
     this.touch(dbIndex, src);
-    this.unlink(db, src);
+    this.detach(db, src);
     this.touch(dbIndex, dst);
     this.put(db, dst, value, at);
     if (pxat !== undefined) db.expires.set(dst, pxat);
@@ -214,7 +214,7 @@ export class Keyspace {
     const at = from.keys.accessAt(slot);
     const pxat = from.expires.get(key);
     this.touch(dbIndex, key);
-    this.unlink(from, key);
+    this.detach(from, key);
     this.touch(dstDb, key);
     to.keys.set(key, value, at);
     if (pxat !== undefined) to.expires.set(key, pxat);

@@ -120,16 +120,6 @@ export class ReplyWriter {
     this.crlf();
   }
 
-  bulkBuffer(value: Buffer): void {
-    this.ensure(value.length + 16);
-    this.slab[this.pos++] = 36;
-    this.decimal(value.length);
-    this.crlf();
-    value.copy(this.slab, this.pos);
-    this.pos += value.length;
-    this.crlf();
-  }
-
   /** Bytes `start..end` of `src` as a bulk string. */
   bulkRange(src: Uint8Array, start: number, end: number): void {
     const len = end - start;
