@@ -1,8 +1,8 @@
 // `npm run bench:cache`: Depot's RESP server against Debian's redis-server with
 // redis-benchmark, alternating the two servers round by round, for SET GET INCR LPUSH LPOP
 // HSET SADD ZADD with 50 clients, pipelines of 1 and 16, 3-byte and 1 KiB values, persistence
-// off (Depot: `depot start --appendfsync no`, its journal never fsynced — Depot's log cannot be
-// switched off; Redis: no AOF, no RDB) and appendfsync everysec (Depot: `depot start`, the
+// off (Depot: `depot start --appendonly no`, the log in memory only; Redis: no AOF, no RDB;
+// neither writes anything unless asked to SAVE) and appendfsync everysec (Depot: `depot start`, the
 // cache's single-replica raft group with async durability; Redis: AOF everysec). Prints ops/s
 // of each and the Depot/Redis ratio, and the server's CPU time per request (all its threads,
 // from /proc) with Redis/Depot as its ratio: redis-benchmark shares the machine with the
@@ -89,10 +89,10 @@ async function benchmark(port: number, pid: number, test: string, pipeline: numb
   throw new Error(`redis-benchmark printed no figure for ${test}: ${stdout.slice(0, 200)}`);
 }
 
-/** Depot: `depot start` with the journal never fsynced (persistence off) or fsynced every second. */
+/** Depot: `depot start` with the log in memory only (persistence off) or the journal fsynced every second. */
 async function depotServer(persistence: Persistence): Promise<{ server: ServerProcess; cleanup: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'depot-bench-cache-'));
-  const server = await startDepot(['--data', dir, '--fsync', persistence === 'off' ? 'no' : 'everysec']);
+  const server = await startDepot(['--data', dir, ...(persistence === 'off' ? ['--appendonly', 'no'] : ['--fsync', 'everysec'])]);
   return { server, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

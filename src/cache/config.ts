@@ -9,6 +9,8 @@ export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
 export interface Settings {
   requirepass: string;
+  /** Chosen at startup (`depot start --appendonly`): the log is on disk or in memory only. */
+  appendonly: boolean;
   appendfsync: FsyncPolicy;
   timeoutSeconds: number;
   maxclients: number;
@@ -65,7 +67,6 @@ const TUNING: Record<string, string> = {
   'stop-writes-on-bgsave-error': 'yes',
   'rdbcompression': 'yes',
   'rdbchecksum': 'yes',
-  'appendonly': 'yes',
   'auto-aof-rewrite-percentage': '100',
   'auto-aof-rewrite-min-size': '67108864',
   'no-appendfsync-on-rewrite': 'no',
@@ -190,6 +191,8 @@ export class ConfigStore {
       if (err === null) s.appendfsync = policy;
       return err;
     }));
+    this.params.set('appendonly', enumParam(() => (s.appendonly ? 'yes' : 'no'), ['yes', 'no'], (choice) =>
+      (choice === 'yes') === s.appendonly ? null : 'Depot chooses the journal at startup: restart with depot start --appendonly ' + choice));
     this.params.set('maxmemory-policy', enumParam(() => 'noeviction', EVICTION_POLICIES, (choice) =>
       choice === 'noeviction' ? null : 'Depot does not evict keys: only noeviction is supported'));
     this.params.set('timeout', intParam(() => s.timeoutSeconds, (n) => (s.timeoutSeconds = n), 0n, INT_MAX));

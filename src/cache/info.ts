@@ -74,7 +74,6 @@ function memory(s: CacheService): string[] {
 }
 
 function persistence(s: CacheService): string[] {
-  const on = s.persistenceEnabled;
   return [
     `loading:${s.loading ? 1 : 0}`,
     'async_loading:0',
@@ -82,7 +81,7 @@ function persistence(s: CacheService): string[] {
     `rdb_bgsave_in_progress:${s.saving ? 1 : 0}`,
     `rdb_last_save_time:${s.lastSave}`,
     'rdb_last_bgsave_status:ok',
-    `aof_enabled:${on ? 1 : 0}`,
+    `aof_enabled:${s.settings.appendonly ? 1 : 0}`,
     'aof_rewrite_in_progress:0',
     'aof_last_write_status:ok',
     `aof_fsync:${s.settings.appendfsync}`,

@@ -28,6 +28,8 @@ import { WatchRegistry } from './watch.js';
 
 /** What the node offers for SAVE/BGSAVE and `appendfsync`; absent when nothing is persisted. */
 export interface CachePersistence {
+  /** Whether the journal is on disk; without it only snapshots (SAVE, BGSAVE) persist anything. */
+  readonly appendonly: boolean;
   readonly fsync: FsyncPolicy;
   /**
    * Changes the journal's fsync policy at run time: writes answered from now on follow it.
@@ -53,6 +55,7 @@ export interface CacheServiceOptions {
 
 export const DEFAULT_SETTINGS: Settings = {
   requirepass: '',
+  appendonly: false,
   appendfsync: 'everysec',
   timeoutSeconds: 0,
   maxclients: 10000,
@@ -134,7 +137,10 @@ export class CacheService implements ServerApi, DispatchHooks {
     this.persistence = options.persistence;
     this.log = options.log ?? (() => undefined);
     this.settings = { ...DEFAULT_SETTINGS, ...options.settings };
-    if (this.persistence !== undefined) this.settings.appendfsync = this.persistence.fsync;
+    if (this.persistence !== undefined) {
+      this.settings.appendonly = this.persistence.appendonly;
+      this.settings.appendfsync = this.persistence.fsync;
+    }
     this.startedAt = this.clock.now();
     this.lastSave = Math.floor(this.startedAt / 1000);
     this.committer = new Committer(
@@ -593,10 +599,6 @@ export class CacheService implements ServerApi, DispatchHooks {
         throw err instanceof Error ? err : new Error(String(err));
       },
     );
-  }
-
-  get persistenceEnabled(): boolean {
-    return this.persistence !== undefined;
   }
 
   get commitState(): { committedSeq: number; inFlight: number; lastIndex: number } {

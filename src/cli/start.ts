@@ -17,6 +17,7 @@ export function startCommand(): Command {
     .option('--raft-port <port>', 'node-to-node raft port [7451]')
     .option('--redis-port <port>', 'Redis protocol port [6379]')
     .option('--no-cache', 'do not run the Redis-compatible server')
+    .addOption(new Option('--appendonly <yes|no>', 'cache journal on disk; no: persisted only by SAVE/BGSAVE [yes]').choices(['yes', 'no']))
     .addOption(new Option('--appendfsync <mode>', 'cache journal fsync [everysec]').choices(['always', 'everysec', 'no']))
     .option('--cache-snapshot-entries <n>', 'log entries between cache snapshots [100000]')
     .addOption(new Option('--broker-flush <policy>', 'default flush policy of new topics [sync]').choices(['sync', 'async']))

@@ -3,6 +3,8 @@
 // write is answered once fdatasync'ed); `everysec` — async (answered once written to the OS,
 // fdatasync every second); `no` — a log that never fsyncs (the OS decides). CONFIG SET
 // appendfsync switches the running log; writes answered after the switch follow the new policy.
+// `appendonly no` keeps the log in memory (Redis's persistence off): entries go once applied,
+// and only SAVE/BGSAVE write anything, a snapshot that the next start loads.
 import { randomInt } from 'node:crypto';
 import type { FsyncPolicy } from '../cache/config.js';
 import { CacheMachine } from '../cache/machine/machine.js';
@@ -10,6 +12,7 @@ import type { CachePersistence } from '../cache/service.js';
 import type { FlushPolicy } from '../log/options.js';
 import { flushFor, openFoundationLog } from '../raft/driver/foundation-log.js';
 import type { RaftGroup } from '../raft/driver/group.js';
+import { openMemoryLog } from '../raft/driver/memory-log.js';
 import type { RaftHost } from '../raft/driver/host.js';
 import { startCache, type RunningCache } from '../server/resp/server.js';
 import type { Logger } from '../util/logger.js';
@@ -38,7 +41,7 @@ function flushOf(appendfsync: FsyncPolicy): FlushPolicy {
 }
 
 export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: Config, log: Logger): Promise<CacheRole> {
-  const { appendfsync } = config.cache;
+  const { appendonly, appendfsync } = config.cache;
   const machine = new CacheMachine(randomInt(2 ** 30));
   const group = await host.openGroup<void>({
     id: CACHE_GROUP,
@@ -48,10 +51,12 @@ export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: C
     stateMachine: machine,
     snapshotEntries: config.cache.snapshotEntries,
     logTuning: { tailCacheBytes: CACHE_TAIL_CACHE_BYTES },
-    openLog: (dir, o) => openFoundationLog(dir, o, flushOf(appendfsync)),
+    volatileLog: !appendonly,
+    openLog: appendonly ? (dir, o) => openFoundationLog(dir, o, flushOf(appendfsync)) : openMemoryLog,
   });
   const cacheLog = log.child({ part: 'cache' });
   const persistence: CachePersistence = {
+    appendonly,
     fsync: appendfsync,
     snapshot: () => group.snapshotNow(),
     setFsync: (policy) => {

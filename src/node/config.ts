@@ -36,6 +36,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(true),
       port: port.default(6379),
+      /** The journal (the group's log on disk); off, the cache persists only on SAVE, as Redis with `appendonly no`. */
+      appendonly: z.boolean().default(true),
       appendfsync: z.enum(['always', 'everysec', 'no']).default('everysec'),
       /** Applied log entries (batches of effects) between snapshots of the keyspace. */
       snapshotEntries: z.number().int().min(10).default(100_000),
@@ -66,6 +68,7 @@ export const settings: readonly Setting[] = [
   { path: ['broker', 'maxMessageBytes'], env: 'DEPOT_BROKER_MAX_MESSAGE_BYTES', flag: 'maxMessageBytes', kind: 'int' },
   { path: ['cache', 'enabled'], env: 'DEPOT_CACHE_ENABLED', flag: 'cache', kind: 'bool' },
   { path: ['cache', 'port'], env: 'DEPOT_REDIS_PORT', flag: 'redisPort', kind: 'int' },
+  { path: ['cache', 'appendonly'], env: 'DEPOT_CACHE_APPENDONLY', flag: 'appendonly', kind: 'bool' },
   { path: ['cache', 'appendfsync'], env: 'DEPOT_CACHE_APPENDFSYNC', flag: 'appendfsync', kind: 'string' },
   { path: ['cache', 'snapshotEntries'], env: 'DEPOT_CACHE_SNAPSHOT_ENTRIES', flag: 'cacheSnapshotEntries', kind: 'int' },
 ];

@@ -4,7 +4,7 @@
 // cache, so `everysec` loses nothing here either; losing up to a second needs a power cut.)
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -177,3 +177,81 @@ describe('SAVE and BGSAVE', () => {
 async function waitFor(check: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 500 && !(await check()); i++) await new Promise((res) => setTimeout(res, 10));
 }
+
+describe('appendonly no (persistence off)', () => {
+  test('nothing is written but what SAVE writes; a restart loads the latest SAVE', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'depot-cache-'));
+    dirs.push(dir);
+    const args = ['--data', dir, '--appendonly', 'no', '--snapshot-entries', '10'];
+    const group = join(dir, 'groups', 'cache-1');
+    let server = await startDepot(args);
+    let r = connect(server);
+    await writeMix(r);
+    assert.match(await r.info('persistence'), /aof_enabled:0\r\n/);
+    assert.deepEqual(await r.config('GET', 'appendonly'), ['appendonly', 'no']);
+    await assert.rejects(r.config('SET', 'appendonly', 'yes'), /restart with depot start --appendonly yes/);
+    // Far past --snapshot-entries, yet no journal and no snapshot.
+    assert.equal(existsSync(join(group, 'log')), false);
+    assert.deepEqual(readdirSync(join(group, 'raft', 'snapshots')), []);
+    r.disconnect();
+    await server.kill();
+
+    server = await startDepot(args);
+    r = connect(server);
+    assert.equal(await r.dbsize(), 0);
+    await writeMix(r);
+    const saved = await dump(r);
+    assert.equal(await r.save(), 'OK');
+    await r.set('after-save', 'lost at the restart');
+    await r.del('s:399');
+    r.disconnect();
+    await server.kill();
+
+    server = await startDepot(args);
+    r = connect(server);
+    assert.deepEqual(await dump(r), saved);
+    r.disconnect();
+    await server.stop();
+  });
+
+  test('turning the journal off keeps what it held once a snapshot covers it, and refuses while it does not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'depot-cache-'));
+    dirs.push(dir);
+    const journal = ['--data', dir, '--fsync', 'everysec'];
+    const off = ['--data', dir, '--appendonly', 'no'];
+    let server = await startDepot(journal);
+    let r = connect(server);
+    await r.set('k', 'written with the journal on');
+    r.disconnect();
+    await server.kill();
+    await assert.rejects(startDepot(off), /no snapshot covers[^]*appendonly yes/);
+    server = await startDepot(journal);
+    r = connect(server);
+    assert.equal(await r.get('k'), 'written with the journal on');
+    await r.save();
+    r.disconnect();
+    await server.stop();
+
+    server = await startDepot(off);
+    r = connect(server);
+    assert.equal(await r.get('k'), 'written with the journal on');
+    assert.equal(existsSync(join(dir, 'groups', 'cache-1', 'log')), false);
+    await r.set('k2', 'saved with the journal off');
+    await r.save();
+    r.disconnect();
+    await server.kill();
+
+    // And back on: the journal starts again from the latest snapshot.
+    server = await startDepot(journal);
+    r = connect(server);
+    assert.deepEqual(await r.mget('k', 'k2'), ['written with the journal on', 'saved with the journal off']);
+    await r.set('k3', 'journal');
+    r.disconnect();
+    await server.kill();
+    server = await startDepot(journal);
+    r = connect(server);
+    assert.equal(await r.get('k3'), 'journal');
+    r.disconnect();
+    await server.stop();
+  });
+});

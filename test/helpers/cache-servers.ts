@@ -51,7 +51,7 @@ function handle(child: ChildProcess, port: number, cleanup: () => void): ServerP
 /**
  * Starts `depot start` (the queue off) and resolves with its Redis port once it serves.
  * Arguments: `--data DIR` (kept after stop; without it a temporary directory removed on stop),
- * `--fsync always|everysec|no`, `--snapshot-entries N`.
+ * `--fsync always|everysec|no`, `--appendonly yes|no`, `--snapshot-entries N`.
  */
 export async function startDepot(extraArgs: readonly string[] = []): Promise<ServerProcess> {
   const option = (name: string) => {
@@ -60,6 +60,8 @@ export async function startDepot(extraArgs: readonly string[] = []): Promise<Ser
   };
   const dataDir = option('--data');
   const args = ['--appendfsync', option('--fsync') ?? 'everysec'];
+  const appendonly = option('--appendonly');
+  if (appendonly !== undefined) args.push('--appendonly', appendonly);
   const snapshotEntries = option('--snapshot-entries');
   if (snapshotEntries !== undefined) args.push('--cache-snapshot-entries', snapshotEntries);
   const node = await startNode({ ...(dataDir === undefined ? {} : { dataDir }), args });

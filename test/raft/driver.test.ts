@@ -4,10 +4,12 @@
 // and retention.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfChangeType } from '../../src/raft/core/confchange.js';
 import type { RaftGroup } from '../../src/raft/driver/group.js';
 import { RaftHost } from '../../src/raft/driver/host.js';
+import { openMemoryLog } from '../../src/raft/driver/memory-log.js';
 import { isDepotError } from '../../src/util/errors.js';
 import { smallSegmentLogs, startHosts, tempDir, waitFor } from './helpers/cluster.js';
 import { ListMachine } from './helpers/machines.js';
@@ -174,6 +176,70 @@ test('snapshots truncate the log below them, except what a service pinned', asyn
     assert.ok(g.commitIndex >= g.log.lastIndex - 1);
   } finally {
     await host!.close();
+    tmp.remove();
+  }
+});
+
+test('a volatile log (persistence off): entries go once applied, only snapshotNow persists, and a journal is dropped only when a snapshot covers it', async () => {
+  const tmp = tempDir('raft-volatile-');
+  const dir = join(tmp.dir, 'v');
+  const snapshots = () => readdirSync(join(dir, 'raft', 'snapshots'));
+  const hosts: RaftHost[] = [];
+  const open = async (volatile: boolean, sm: ListMachine) => {
+    const [host] = await startHosts(1, smallSegmentLogs, 1000);
+    hosts.push(host!);
+    const extra = volatile ? { volatileLog: true, openLog: openMemoryLog } : {};
+    try {
+      const g = await host!.openGroup({ id: 'v', dir, bootstrap: { 1: host!.address }, durability: 'async', stateMachine: sm, snapshotEntries: 10, ...extra });
+      await waitFor(() => g.status().isLeader, 1000, 'self-election');
+      return { host: host!, g };
+    } catch (err) {
+      await host!.close();
+      throw err;
+    }
+  };
+  try {
+    let sm = new ListMachine();
+    let { host, g } = await open(true, sm);
+    for (let i = 0; i < 29; i++) g.propose(Buffer.from(`a${i}`));
+    await g.propose(Buffer.from('a29')).applied;
+    // Past snapshotEntries three times over: no snapshot, no file, nothing held.
+    assert.deepEqual(snapshots(), []);
+    assert.equal(existsSync(join(dir, 'log')), false);
+    assert.equal(g.log.firstIndex, g.log.lastIndex + 1);
+    await assert.rejects(g.changeMembership({ type: ConfChangeType.AddLearner, node: 2, address: '127.0.0.1:1' }), (err: unknown) => isDepotError(err, 'INVALID_CONFIG'));
+    await g.snapshotNow();
+    assert.equal(snapshots().length, 1);
+    await g.propose(Buffer.from('lost')).applied;
+    await host.close();
+
+    // Restarted: the snapshot comes back, what came after it does not.
+    sm = new ListMachine();
+    ({ host, g } = await open(true, sm));
+    assert.equal(sm.items.length, 30);
+    assert.equal(sm.items[29], 'a29');
+    await host.close();
+
+    // The journal on: it starts from that snapshot and keeps what follows on disk.
+    sm = new ListMachine();
+    ({ host, g } = await open(false, sm));
+    await g.propose(Buffer.from('d1')).applied;
+    await host.close();
+    // Off again: d1 is in no snapshot, so the node refuses rather than drop it...
+    await assert.rejects(open(true, new ListMachine()), (err: unknown) => isDepotError(err, 'INVALID_CONFIG') && /no snapshot covers/.test(err.message));
+    ({ host, g } = await open(false, (sm = new ListMachine())));
+    // Replayed from the journal once the new term's first entry commits.
+    assert.equal(await g.read(() => sm.items.at(-1)), 'd1');
+    await g.snapshotNow();
+    await host.close();
+    // ...and once a snapshot holds it, the journal goes and d1 stays.
+    sm = new ListMachine();
+    ({ host, g } = await open(true, sm));
+    assert.equal(sm.items.at(-1), 'd1');
+    assert.equal(existsSync(join(dir, 'log')), false);
+    await host.close();
+  } finally {
+    for (const h of hosts) await h.close().catch(() => undefined);
     tmp.remove();
   }
 });

@@ -13,7 +13,7 @@ import { systemClock, type Clock } from '../../util/clock.js';
 import { DepotError, isDepotError } from '../../util/errors.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { EntryType, type Entry, type Group, type GroupStatus, type Proposal, type StateMachine } from '../group.js';
-import { applyConfChange, decodeConfChange, encodeConfChange, type ConfChange } from '../core/confchange.js';
+import { applyConfChange, decodeConfChange, describeConf, encodeConfChange, type ConfChange } from '../core/confchange.js';
 import { RawNode } from '../core/node.js';
 import { SeededRandom } from '../core/random.js';
 import { DEFAULT_TUNING, MessageType, StateRole, type ConfState, type Message, type Random, type Ready, type SnapshotMeta, type Tuning } from '../core/types.js';
@@ -74,6 +74,12 @@ export interface RaftGroupOptions<R> {
   logTuning?: LogTuning;
   /** Entries kept below a snapshot for followers that are slightly behind. Default 1,000. */
   retainEntries?: number;
+  /**
+   * The log is kept in memory only (`openLog` returns a MemoryLog: the cache's `appendonly no`):
+   * entries go as soon as they are applied, snapshots are written only on request
+   * (snapshotNow), and the group has one member (nothing could catch a follower up).
+   */
+  volatileLog?: boolean;
   /** Elections, role changes, snapshots, failures. Default silent. */
   logger?: Logger;
 }
@@ -162,6 +168,9 @@ export class RaftGroup<R = unknown> implements Group<R> {
       await writeSnapshotRecord(raftDir, record);
     }
     const meta = record.meta;
+    if (o.volatileLog && (meta.conf.voters.length !== 1 || meta.conf.learners.length > 0)) {
+      throw new DepotError('INVALID_CONFIG', `group ${o.id} keeps its log in memory only, so it must have one member (${describeConf(meta.conf)})`);
+    }
     const log = await o.openLog(join(o.dir, 'log'), { ...o.logTuning, durability: o.durability, startIndex: meta.index + 1 });
     // A crash between writing a received snapshot's record and resetting the log leaves a log
     // that does not continue the snapshot: it is replaced.
@@ -240,6 +249,9 @@ export class RaftGroup<R = unknown> implements Group<R> {
 
   /** Proposes a membership change; resolves once it is applied here. */
   changeMembership(cc: ConfChange): Promise<void> {
+    if (this.o.volatileLog) {
+      return Promise.reject(new DepotError('INVALID_CONFIG', `group ${this.id} keeps its log in memory only: it cannot gain members`));
+    }
     if (cc.address !== '') this.o.transport.learnAddress(cc.node, cc.address);
     const index = this.proposeEntry(EntryType.ConfChange, encodeConfChange(cc));
     return new Promise<void>((resolve, reject) => {
@@ -490,6 +502,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
     }
     if (ents.length > 0) {
       this.storage.applied(this.applied);
+      if (this.o.volatileLog) this.storage.forget(this.applied, this.conf).catch((err) => this.fail(err));
       this.serveReads();
       this.maybeSnapshot(false);
     }
@@ -535,6 +548,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private maybeSnapshot(force: boolean): void {
     const every = this.o.snapshotEntries ?? 10_000;
     if (this.snapshotting !== undefined || this.installing !== undefined) return;
+    if (this.o.volatileLog && !force) return;
     const bytesDue = this.appliedBytes >= (this.o.snapshotBytes ?? Infinity);
     if (!force && !bytesDue && this.applied - this.record.meta.index < every) return;
     if (this.applied <= this.record.meta.index && this.record.dataFile !== '') return;
@@ -564,7 +578,8 @@ export class RaftGroup<R = unknown> implements Group<R> {
       throw err;
     }
     await this.commitSnapshot(meta, writer.name);
-    await this.storage.compact(meta, this.o.retainEntries ?? 1000);
+    // A volatile log forgot these entries when they were applied.
+    if (!this.o.volatileLog) await this.storage.compact(meta, this.o.retainEntries ?? 1000);
     this.logger.info({ index, term }, 'snapshot taken');
   }
 

@@ -1,9 +1,9 @@
 // The core's LogStorage over a group's foundation log and its latest snapshot. The core reads
 // through it synchronously; the driver writes through it (append with conflict truncation,
 // snapshot install, compaction bounded by pins).
-import { assert } from '../../util/assert.js';
+import { assert, AssertionError } from '../../util/assert.js';
 import type { FlushPolicy } from '../../log/options.js';
-import type { Entry, LogStorage, SnapshotMeta } from '../core/types.js';
+import type { ConfState, Entry, LogStorage, SnapshotMeta } from '../core/types.js';
 import type { GroupLog } from './log-store.js';
 import { RecentEntries } from './recent-entries.js';
 
@@ -72,6 +72,19 @@ export class DurableStorage implements LogStorage {
   /** Entries up to `index` are applied: the core will not ask for them again soon. */
   applied(index: number): void {
     this.recent.release(index);
+  }
+
+  /**
+   * A volatile log (persistence off) drops entries once they are applied: the state machine in
+   * memory stands for the snapshot at `index`, and the group has no follower that could ask for
+   * what went before.
+   */
+  forget(index: number, conf: ConfState): Promise<void> {
+    const term = this.term(index);
+    // Not assert(): its message would be built on every apply.
+    if (term === undefined || index < this.snap.index) throw new AssertionError(`forgetting up to ${index}: not in the log`);
+    this.snap = { index, term, conf };
+    return this.log.truncatePrefix(index + 1);
   }
 
   /**
