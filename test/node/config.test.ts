@@ -13,6 +13,7 @@ test('defaults describe a single node on loopback', () => {
   assert.equal(c.port, 7450);
   assert.equal(c.httpPort, 8080);
   assert.equal(c.cache.port, 6379);
+  assert.equal(c.cache.appendonly, true);
   assert.equal(c.cache.appendfsync, 'everysec');
   assert.equal(c.broker.flush, 'sync');
   assert.equal(c.broker.maxMessageBytes, 4 * 1024 * 1024);
@@ -31,6 +32,12 @@ test('file < environment < flags', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('appendonly reads yes/no as Redis writes it, from the environment and from flags', () => {
+  assert.equal(loadConfig({ env: { DEPOT_CACHE_APPENDONLY: 'no' } }).cache.appendonly, false);
+  assert.equal(loadConfig({ env: { DEPOT_CACHE_APPENDONLY: 'no' }, flags: { appendonly: 'yes' } }).cache.appendonly, true);
+  assert.throws(() => loadConfig({ flags: { appendonly: 'maybe' } }), /--appendonly maybe: expected true or false/);
 });
 
 test('every problem is reported with where it came from', () => {
