@@ -49,6 +49,59 @@ test('freeing the last blob gives every chunk back', () => {
   assert.equal(b.text(b.store('c'.repeat(100))), 'c'.repeat(100));
 });
 
+test('a chunk whose blocks are all free goes back while other blobs live, and its number is reused', () => {
+  const b = new BlobStore();
+  const chunk = 4 * 1024 * 1024;
+  const keep = b.store('k'.repeat(100));
+  const value = 'v'.repeat(1024);
+  const refs = Array.from({ length: 60_000 }, () => b.store(value));
+  const grown = b.reservedBytes;
+  assert.ok(grown >= 14 * chunk, `${grown} bytes reserved`);
+  for (const r of refs) b.release(r);
+  // The chunk holding `keep`, and the one blocks are being cut from.
+  assert.ok(b.reservedBytes <= 2 * chunk, `${b.reservedBytes} bytes still reserved`);
+  assert.equal(b.text(keep), 'k'.repeat(100));
+  // The same size class again (its free list must hold no block of a chunk given back), then another.
+  const text = (i: number) => String(i % 10).repeat(i % 2 === 0 ? 1024 : 2000);
+  const again = Array.from({ length: 60_000 }, (_, i) => b.store(text(i)));
+  assert.ok(b.reservedBytes <= grown * 2 + chunk);
+  again.forEach((r, i) => assert.equal(b.text(r), text(i)));
+  assert.ok(again.every((r) => (r as number) < 2 ** 30));
+  assert.equal(b.text(keep), 'k'.repeat(100));
+  assert.equal(b.count, 60_001);
+});
+
+test('a chunk that emptied and took a block again before the batch ran is kept', () => {
+  const b = new BlobStore();
+  const chunkOf = (r: Stored) => (r as number) >>> 18;
+  const value = (i: number) => String.fromCharCode(i % 256).repeat(MAX_BLOB);
+  // 16 full chunks and a 17th being cut from: a batch runs once three of them are empty.
+  const refs: Stored[] = [];
+  for (let i = 0; ; i++) {
+    const r = b.store(value(i));
+    if (chunkOf(r) === 16) {
+      b.release(r);
+      break;
+    }
+    refs.push(r);
+  }
+  const inChunk = (c: number) => refs.flatMap((r, i) => (chunkOf(r) === c ? [i] : []));
+  for (const i of inChunk(3)) b.release(refs[i]!);
+  const back = b.store('b'.repeat(MAX_BLOB));
+  assert.equal(chunkOf(back), 3);
+  for (const i of inChunk(5)) b.release(refs[i]!);
+  assert.equal(b.reservedBytes, 17 * 4 * 1024 * 1024);
+  for (const i of inChunk(7)) b.release(refs[i]!);
+  // 5 and 7 went back; 3 holds `back`.
+  assert.equal(b.reservedBytes, 15 * 4 * 1024 * 1024);
+  assert.equal(b.text(back), 'b'.repeat(MAX_BLOB));
+  for (const [i, r] of refs.entries()) if (![3, 5, 7].includes(chunkOf(r))) assert.equal(b.text(r), value(i));
+  // Their numbers serve the next chunks.
+  const more = Array.from({ length: 200 }, (_, i) => b.store(value(i)));
+  assert.ok(more.some((r) => chunkOf(r) === 5 || chunkOf(r) === 7));
+  more.forEach((r, i) => assert.equal(b.text(r), value(i)));
+});
+
 test('a second free and a read after free are caught', () => {
   const b = new BlobStore();
   const keep = b.store('k'.repeat(100));
@@ -97,5 +150,38 @@ test('property: the store agrees with a model of live values under random stores
       assert.equal(b.count, live.filter(([v]) => typeof v === 'number').length);
     }),
     { numRuns: 200 },
+  );
+});
+
+test('property: long values across many chunks: contents survive chunks given back and reused', () => {
+  // Three stores of 16-64 KiB to one free: the store spans several chunks, and some empty.
+  const op = fc.oneof(
+    { weight: 3, arbitrary: fc.record({ put: fc.integer({ min: MAX_BLOB / 4, max: MAX_BLOB }), fill: fc.integer({ min: 0, max: 255 }) }) },
+    { weight: 1, arbitrary: fc.record({ free: fc.nat() }) },
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
+      const b = new BlobStore();
+      const live: Array<[Stored, string]> = [];
+      for (const o of ops) {
+        if ('put' in o) {
+          const s = String.fromCharCode(o.fill).repeat(o.put);
+          live.push([b.store(s), s]);
+        } else if (live.length > 0) {
+          const [[v]] = live.splice(o.free % live.length, 1);
+          b.release(v!);
+        }
+      }
+      for (const [v, s] of live) assert.equal(b.text(v), s);
+      if (live.length === 0) return;
+      // Down to one blob: its chunk and the one being cut from are all that may stay (a store
+      // this small gives back every chunk as soon as it empties).
+      for (const [v] of live.splice(1)) b.release(v);
+      assert.ok(b.reservedBytes <= 2 * 4 * 1024 * 1024, `${b.reservedBytes} bytes reserved`);
+      assert.equal(b.text(live[0]![0]), live[0]![1]);
+      const s = 'n'.repeat(5000);
+      assert.equal(b.text(b.store(s)), s);
+    }),
+    { numRuns: 100 },
   );
 });

@@ -11,8 +11,10 @@
 // Layout: 4 MiB chunks, cut into blocks by a bump pointer. A block is u32 LE length + the
 // latin1 bytes, rounded up to a size class (16-byte steps to 256 bytes, then 8 classes per
 // power of two: at most 12.5% of a block is padding). A freed block goes to its class's free
-// list and is only reused for that class. All chunks are dropped when the last block is freed
-// (FLUSHALL). A handle counts 16-byte units from the start of chunk 0.
+// list and is only reused for that class. A chunk whose blocks are all free goes back to the
+// system, in batches (each costs a pass over the free lists), once such chunks add up to an
+// eighth of the store; all chunks go when the last block is freed (FLUSHALL). A handle counts
+// 16-byte units from the start of chunk 0; a released chunk's number is reused.
 //
 // Shorter values stay JS strings (a blob would cost more than it saves), and so do longer ones
 // (V8 keeps strings over 128 KiB in its large-object space, never copied).
@@ -51,8 +53,16 @@ const CLASS_BYTES = new Array<number>(CLASSES).fill(0);
 for (let n = 1; classOf(n) < CLASSES; n++) CLASS_BYTES[classOf(n)] = n;
 
 export class BlobStore {
-  private chunks: Buffer[] = [];
-  /** Where the next new block goes in the last chunk. */
+  /** By chunk number; null once given back (its number is in `spare`). */
+  private chunks: Array<Buffer | null> = [];
+  /** Blocks in use (or released while held) per chunk. */
+  private chunkLive: number[] = [];
+  /** Numbers of given-back chunks, for the next new ones. */
+  private spare: number[] = [];
+  /** Chunks that became empty since the last reclaim (they may have been reused since). */
+  private emptied: number[] = [];
+  /** The chunk new blocks are cut from, and where the next one goes in it. */
+  private current = -1;
   private bump = CHUNK_BYTES;
   /** Free handles by size class. */
   private free: number[][] = emptyLists();
@@ -74,6 +84,7 @@ export class BlobStore {
     const at = (ref & OFFSET_MASK) << UNIT_SHIFT;
     chunk.writeUInt32LE(len, at);
     chunk.write(s, at + HEADER, len, 'latin1');
+    this.chunkLive[ref >>> UNITS_PER_CHUNK_SHIFT]!++;
     this.live++;
     this.liveBlockBytes += size;
     return ref as BlobRef;
@@ -125,7 +136,12 @@ export class BlobStore {
     this.free[cls]!.push(v);
     this.live--;
     this.liveBlockBytes -= CLASS_BYTES[cls]!;
-    if (this.live === 0) this.reset();
+    if (this.live === 0) {
+      this.reset();
+      return;
+    }
+    const c = v >>> UNITS_PER_CHUNK_SHIFT;
+    if (--this.chunkLive[c]! === 0 && c !== this.current) this.chunkEmptied(c);
   }
 
   /**
@@ -156,7 +172,7 @@ export class BlobStore {
 
   /** Bytes of the chunks, used or free. */
   get reservedBytes(): number {
-    return this.chunks.length * CHUNK_BYTES;
+    return (this.chunks.length - this.spare.length) * CHUNK_BYTES;
   }
 
   private lengthAt(chunk: Buffer, at: number): number {
@@ -169,18 +185,65 @@ export class BlobStore {
   private allocate(cls: number, size: number): number {
     const list = this.free[cls]!;
     if (list.length > 0) return list.pop()!;
-    if (this.bump + size > CHUNK_BYTES) {
-      if (this.chunks.length === MAX_CHUNKS) return -1;
-      this.chunks.push(Buffer.allocUnsafeSlow(CHUNK_BYTES));
-      this.bump = 0;
-    }
-    const ref = ((this.chunks.length - 1) << UNITS_PER_CHUNK_SHIFT) | (this.bump >>> UNIT_SHIFT);
+    if (this.bump + size > CHUNK_BYTES && !this.newChunk()) return -1;
+    const ref = (this.current << UNITS_PER_CHUNK_SHIFT) | (this.bump >>> UNIT_SHIFT);
     this.bump += size;
     return ref;
   }
 
+  /** Starts cutting blocks from a new chunk; false when the store is full. */
+  private newChunk(): boolean {
+    const id = this.spare.pop() ?? this.chunks.length;
+    if (id === MAX_CHUNKS) return false;
+    const previous = this.current;
+    this.chunks[id] = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    this.chunkLive[id] = 0;
+    this.current = id;
+    this.bump = 0;
+    if (previous >= 0 && this.chunkLive[previous] === 0) this.chunkEmptied(previous);
+    return true;
+  }
+
+  private chunkEmptied(c: number): void {
+    this.emptied.push(c);
+    if (this.emptied.length * 8 >= this.chunks.length - this.spare.length) this.reclaim();
+  }
+
+  /**
+   * Gives back the chunks that are still empty: their blocks leave the free lists (one pass
+   * over them all, hence the batches) and their numbers go to `spare`.
+   */
+  private reclaim(): void {
+    const gone = new Uint8Array(this.chunks.length);
+    let n = 0;
+    for (const c of this.emptied) {
+      if (gone[c] === 1 || this.chunkLive[c] !== 0 || c === this.current) continue;
+      gone[c] = 1;
+      n++;
+    }
+    this.emptied = [];
+    if (n === 0) return;
+    for (const list of this.free) {
+      let kept = 0;
+      for (let i = 0; i < list.length; i++) {
+        const ref = list[i]!;
+        if (gone[ref >>> UNITS_PER_CHUNK_SHIFT] === 0) list[kept++] = ref;
+      }
+      list.length = kept;
+    }
+    for (let c = 0; c < gone.length; c++) {
+      if (gone[c] === 0) continue;
+      this.chunks[c] = null;
+      this.spare.push(c);
+    }
+  }
+
   private reset(): void {
     this.chunks = [];
+    this.chunkLive = [];
+    this.spare = [];
+    this.emptied = [];
+    this.current = -1;
     this.bump = CHUNK_BYTES;
     this.free = emptyLists();
   }
