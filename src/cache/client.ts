@@ -9,6 +9,8 @@ export interface ClientSink {
   send(bytes: Buffer, seq: number): void;
   /** Closes after the queued replies are written (QUIT, CLIENT KILL). */
   close(): void;
+  /** Drops the queued replies (their batch failed: they must not be sent) and closes at once. */
+  abort(): void;
   /** Writes queued replies of batches up to `committedSeq`; true when some still wait. */
   flush(committedSeq: number): boolean;
   /** The client is no longer blocked: run the commands that arrived meanwhile. */

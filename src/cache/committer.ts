@@ -19,6 +19,8 @@ export class Committer {
   /** Log index of each batch in flight, for INFO and diagnostics. */
   lastIndex = 0;
   inFlight = 0;
+  /** Bumped by `abandon`: outcomes of batches proposed before it are ignored. */
+  private epoch = 0;
 
   constructor(
     private readonly group: Group<void>,
@@ -55,17 +57,30 @@ export class Committer {
     }
     this.lastIndex = proposal.index;
     this.inFlight++;
+    const epoch = this.epoch;
     proposal.applied.then(
       () => {
         this.inFlight--;
+        if (epoch !== this.epoch) return;
         assert(seq === this.committedSeq + 1, `batch ${seq} committed out of order`);
         this.committedSeq = seq;
         this.onCommitted(seq);
       },
       (err: unknown) => {
         this.inFlight--;
-        this.onFailed(err);
+        if (epoch === this.epoch) this.onFailed(err);
       },
     );
+  }
+
+  /**
+   * After a failed batch, whose clients the service disconnects: every batch proposed so far
+   * counts as settled, so that later replies, which are gated on the last batch proposed before
+   * them, do not wait for one that will never commit. The open batch is dropped with them.
+   */
+  abandon(): void {
+    this.enc.take();
+    this.epoch++;
+    this.committedSeq = this.proposedSeq;
   }
 }

@@ -19,6 +19,8 @@ const SUBSCRIBER_ALLOWED = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'p
 export interface DispatchHooks {
   /** True when writes may run here (this node leads the group). */
   readonly writable: boolean;
+  /** Why writes are refused although this node may lead (its journal failed), else null. */
+  readonly writeFailure: string | null;
   /** True while this leader has not yet applied everything committed before it led. */
   readonly loading: boolean;
   /** True when maxmemory is set and exceeded. */
@@ -100,7 +102,11 @@ export class Dispatcher {
     }
     if (this.hooks.loading && !spec.flags.includes('loading')) return 'LOADING Redis is loading the dataset in memory';
     if (client.multi !== null && spec.flags.includes('no_multi')) return 'ERR Command not allowed inside a transaction';
-    if (!this.hooks.writable && spec.flags.includes('write')) return "READONLY You can't write against a read only replica.";
+    if (spec.flags.includes('write')) {
+      const failure = this.hooks.writeFailure;
+      if (failure !== null) return `MISCONF Errors writing to the journal: ${failure}. Writes are refused until the node is restarted`;
+      if (!this.hooks.writable) return "READONLY You can't write against a read only replica.";
+    }
     if (this.hooks.overMemory && spec.flags.includes('denyoom')) return "OOM command not allowed when used memory > 'maxmemory'.";
     return null;
   }

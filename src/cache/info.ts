@@ -83,7 +83,7 @@ function persistence(s: CacheService): string[] {
     'rdb_last_bgsave_status:ok',
     `aof_enabled:${s.settings.appendonly ? 1 : 0}`,
     'aof_rewrite_in_progress:0',
-    'aof_last_write_status:ok',
+    `aof_last_write_status:${s.writeFailure === null ? 'ok' : 'err'}`,
     `aof_fsync:${s.settings.appendfsync}`,
   ];
 }

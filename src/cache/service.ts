@@ -7,6 +7,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { ReplyWriter } from '../protocol/resp/writer.js';
 import type { Group } from '../raft/group.js';
 import { systemClock, type Clock } from '../util/clock.js';
+import { isDepotError, type ErrorCode } from '../util/errors.js';
 import { AclStore } from './acl.js';
 import { BlockedClients } from './blocking.js';
 import { Client, type ClientSink } from './client.js';
@@ -67,6 +68,8 @@ export const DEFAULT_SETTINGS: Settings = {
 };
 
 const EXPIRE_BUDGET_MS = 2;
+/** Errors with which a group stops for good: its log cannot be written. */
+const STORAGE_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['STORAGE_IO', 'STORAGE_FULL', 'STORAGE_PERMISSION', 'CORRUPT_LOG', 'LOG_CLOSED']);
 const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 /** The longest delay setTimeout honours (2^31-1 ms); it fires at once for longer ones. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -123,6 +126,8 @@ export class CacheService implements ServerApi, DispatchHooks {
   private expiryTimer: NodeJS.Timeout | null = null;
   private memoryUsed = 0;
   private leader: boolean;
+  /** Set once the journal failed: the group has stopped, and writes are refused. */
+  private journalFailure: string | null = null;
   /** The leader has applied everything committed before it led (a read barrier passed). */
   private caughtUp = false;
   private loadedWaiters: Array<() => void> = [];
@@ -200,6 +205,10 @@ export class CacheService implements ServerApi, DispatchHooks {
 
   get writable(): boolean {
     return this.leader;
+  }
+
+  get writeFailure(): string | null {
+    return this.journalFailure;
   }
 
   get overMemory(): boolean {
@@ -389,15 +398,20 @@ export class CacheService implements ServerApi, DispatchHooks {
 
   private onCommitFailed(err: unknown): void {
     // The effects in the keyspace may never commit: their replies must not be sent. Close the
-    // connections that wait on them; the keyspace is rebuilt by the group from its log.
+    // connections that wait on them. A journal that failed (disk full, I/O error) stops the
+    // group: writes are refused from now on (MISCONF, as Redis refuses them when it cannot
+    // write its AOF) and reads see the keyspace as it is, including those effects, which a
+    // restart will not have.
     this.log('cache proposal failed; closing waiting connections', err);
+    if (isDepotError(err) && STORAGE_FAILURES.has(err.code)) this.journalFailure ??= err.message;
+    this.committer.abandon();
     this.machine.abandonUncommitted();
     const listed = [...this.waiting, ...this.dirty];
     this.waiting = [];
     this.dirty = [];
     for (const client of listed) {
       client.inWaiting = client.inDirty = false;
-      this.kill(client);
+      client.sink.abort();
     }
   }
 

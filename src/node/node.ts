@@ -127,7 +127,7 @@ export class DepotNode {
       registerQueueMetrics(metrics, brokers, native);
       const health = () => {
         const statuses: GroupStatus[] = groups.map((g) => g.status());
-        return { ok: statuses.every((s) => s.isLeader || s.leaderAddress !== undefined), groups: statuses };
+        return { ok: statuses.every((s) => s.failure === undefined && (s.isLeader || s.leaderAddress !== undefined)), groups: statuses };
       };
       const http = await HttpServer.start({ host: config.host, port: config.httpPort, health, metrics: metrics.registry });
 

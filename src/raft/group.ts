@@ -58,6 +58,8 @@ export interface GroupStatus {
   readonly term: number;
   readonly commitIndex: number;
   readonly appliedIndex: number;
+  /** Why the group stopped (its storage failed): it leads nothing until the node restarts. */
+  readonly failure?: string;
 }
 
 export interface Group<Result = unknown> {

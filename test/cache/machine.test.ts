@@ -83,6 +83,7 @@ class ReplicatingGroup implements Group<void> {
 const sink: ClientSink = {
   send: () => undefined,
   close: () => undefined,
+  abort: () => undefined,
   flush: () => false,
   resume: () => undefined,
   remoteAddress: 'test:0',
@@ -290,6 +291,10 @@ function recordingSink() {
     close() {
       r.closed = true;
     },
+    abort() {
+      queued.length = 0;
+      r.closed = true;
+    },
     flush(committedSeq: number) {
       while (queued.length > 0 && queued[0]!.seq <= committedSeq) r.released += queued.shift()!.bytes.toString('latin1');
       return queued.length > 0;
@@ -323,6 +328,11 @@ test('a batch that fails to commit closes the connections waiting on it, which g
     // The SET and the PING queued behind it wait on the failed batch.
     assert.deepEqual([writer.released, writer.closed], ['', true]);
     assert.deepEqual([after.released, after.closed], ['', true]);
+    // Replies of commands run after the failure wait for nothing that will never commit.
+    const later = recordingSink();
+    service.executeMany(service.connect(later)!, [['PING'], ['GET', 'x']], 0);
+    await settle();
+    assert.equal(later.released, '+PONG\r\n$-1\r\n');
   } finally {
     service.close();
   }

@@ -198,13 +198,15 @@ export class RaftGroup<R = unknown> implements Group<R> {
 
   status(): GroupStatus {
     const r = this.raw.raft;
+    const failed = this.failure !== undefined;
     return {
       id: this.id,
-      isLeader: r.role === StateRole.Leader,
-      leaderAddress: r.lead === 0 ? undefined : this.o.transport.addressOf(r.lead),
+      isLeader: r.role === StateRole.Leader && !failed,
+      leaderAddress: r.lead === 0 || failed ? undefined : this.o.transport.addressOf(r.lead),
       term: r.term,
       commitIndex: r.log.committed,
       appliedIndex: this.applied,
+      ...(failed ? { failure: this.failure!.message } : {}),
     };
   }
 

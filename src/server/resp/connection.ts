@@ -184,6 +184,16 @@ export class RespConnection implements ClientSink {
     if (this.pending.length === 0) this.endSocket();
   }
 
+  abort(): void {
+    const client = this.client;
+    if (client !== null) client.closing = true;
+    this.pending = [];
+    this.pendingHead = 0;
+    this.pendingBytes = 0;
+    this.ended = true;
+    this.socket.destroy();
+  }
+
   private endSocket(): void {
     if (this.ended) return;
     this.ended = true;
