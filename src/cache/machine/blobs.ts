@@ -11,10 +11,13 @@
 // Layout: 4 MiB chunks, cut into blocks by a bump pointer. A block is u32 LE length + the
 // latin1 bytes, rounded up to a size class (16-byte steps to 256 bytes, then 8 classes per
 // power of two: at most 12.5% of a block is padding). A freed block goes to its class's free
-// list and is only reused for that class. A chunk whose blocks are all free goes back to the
-// system, in batches (each costs a pass over the free lists), once such chunks add up to an
-// eighth of the store; all chunks go when the last block is freed (FLUSHALL). A handle counts
-// 16-byte units from the start of chunk 0; a released chunk's number is reused.
+// list and is only reused for that class; but a chunk whose blocks are all free is recycled,
+// whole, when any class next needs a new chunk (its blocks leave the free lists in one pass
+// over them), so a workload that moves from one value size to another reuses the memory
+// instead of growing. Chunks go back to the system only when the last block is freed
+// (FLUSHALL), as memory freed under Redis stays with jemalloc: giving a chunk back and taking
+// a fresh one later costs a page fault per 4 KiB, which on this machine more than doubled the
+// cost of refilling a list popped empty. A handle counts 16-byte units from the start of chunk 0.
 //
 // Shorter values stay JS strings (a blob would cost more than it saves), and so do longer ones
 // (V8 keeps strings over 128 KiB in its large-object space, never copied).
@@ -53,14 +56,14 @@ const CLASS_BYTES = new Array<number>(CLASSES).fill(0);
 for (let n = 1; classOf(n) < CLASSES; n++) CLASS_BYTES[classOf(n)] = n;
 
 export class BlobStore {
-  /** By chunk number; null once given back (its number is in `spare`). */
-  private chunks: Array<Buffer | null> = [];
+  private chunks: Buffer[] = [];
   /** Blocks in use (or released while held) per chunk. */
   private chunkLive: number[] = [];
-  /** Numbers of given-back chunks, for the next new ones. */
-  private spare: number[] = [];
-  /** Chunks that became empty since the last reclaim (they may have been reused since). */
+  /** Chunks that became empty since the last recycling (some may hold blocks again); each once. */
   private emptied: number[] = [];
+  private isEmptied: boolean[] = [];
+  /** Empty chunks taken out of the free lists, for the next new chunks. */
+  private spare: number[] = [];
   /** The chunk new blocks are cut from, and where the next one goes in it. */
   private current = -1;
   private bump = CHUNK_BYTES;
@@ -172,7 +175,7 @@ export class BlobStore {
 
   /** Bytes of the chunks, used or free. */
   get reservedBytes(): number {
-    return (this.chunks.length - this.spare.length) * CHUNK_BYTES;
+    return this.chunks.length * CHUNK_BYTES;
   }
 
   private lengthAt(chunk: Buffer, at: number): number {
@@ -191,13 +194,18 @@ export class BlobStore {
     return ref;
   }
 
-  /** Starts cutting blocks from a new chunk; false when the store is full. */
+  /** Starts cutting blocks from another chunk, an empty one if any; false when the store is full. */
   private newChunk(): boolean {
-    const id = this.spare.pop() ?? this.chunks.length;
-    if (id === MAX_CHUNKS) return false;
     const previous = this.current;
-    this.chunks[id] = Buffer.allocUnsafeSlow(CHUNK_BYTES);
-    this.chunkLive[id] = 0;
+    if (this.spare.length === 0 && this.emptied.length > 0) this.recycle();
+    let id = this.spare.pop();
+    if (id === undefined) {
+      id = this.chunks.length;
+      if (id === MAX_CHUNKS) return false;
+      this.chunks.push(Buffer.allocUnsafeSlow(CHUNK_BYTES));
+      this.chunkLive.push(0);
+      this.isEmptied.push(false);
+    }
     this.current = id;
     this.bump = 0;
     if (previous >= 0 && this.chunkLive[previous] === 0) this.chunkEmptied(previous);
@@ -205,20 +213,23 @@ export class BlobStore {
   }
 
   private chunkEmptied(c: number): void {
+    if (this.isEmptied[c]) return;
+    this.isEmptied[c] = true;
     this.emptied.push(c);
-    if (this.emptied.length * 8 >= this.chunks.length - this.spare.length) this.reclaim();
   }
 
   /**
-   * Gives back the chunks that are still empty: their blocks leave the free lists (one pass
-   * over them all, hence the batches) and their numbers go to `spare`.
+   * Takes the chunks that are still empty out of the free lists (one pass over them all) and
+   * makes them spare; a chunk that took a block again since it emptied stays as it is.
    */
-  private reclaim(): void {
-    const gone = new Uint8Array(this.chunks.length);
+  private recycle(): void {
+    const empty = new Uint8Array(this.chunks.length);
     let n = 0;
     for (const c of this.emptied) {
-      if (gone[c] === 1 || this.chunkLive[c] !== 0 || c === this.current) continue;
-      gone[c] = 1;
+      this.isEmptied[c] = false;
+      if (this.chunkLive[c] !== 0 || c === this.current) continue;
+      empty[c] = 1;
+      this.spare.push(c);
       n++;
     }
     this.emptied = [];
@@ -227,14 +238,9 @@ export class BlobStore {
       let kept = 0;
       for (let i = 0; i < list.length; i++) {
         const ref = list[i]!;
-        if (gone[ref >>> UNITS_PER_CHUNK_SHIFT] === 0) list[kept++] = ref;
+        if (empty[ref >>> UNITS_PER_CHUNK_SHIFT] === 0) list[kept++] = ref;
       }
       list.length = kept;
-    }
-    for (let c = 0; c < gone.length; c++) {
-      if (gone[c] === 0) continue;
-      this.chunks[c] = null;
-      this.spare.push(c);
     }
   }
 
@@ -243,6 +249,7 @@ export class BlobStore {
     this.chunkLive = [];
     this.spare = [];
     this.emptied = [];
+    this.isEmptied = [];
     this.current = -1;
     this.bump = CHUNK_BYTES;
     this.free = emptyLists();
