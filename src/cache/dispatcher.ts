@@ -102,10 +102,11 @@ export class Dispatcher {
     }
     if (this.hooks.loading && !spec.flags.includes('loading')) return 'LOADING Redis is loading the dataset in memory';
     if (client.multi !== null && spec.flags.includes('no_multi')) return 'ERR Command not allowed inside a transaction';
-    if (spec.flags.includes('write')) {
-      const failure = this.hooks.writeFailure;
-      if (failure !== null) return `MISCONF Errors writing to the journal: ${failure}. Writes are refused until the node is restarted`;
-      if (!this.hooks.writable) return "READONLY You can't write against a read only replica.";
+    const failure = this.hooks.writeFailure;
+    if ((failure !== null || !this.hooks.writable) && spec.flags.includes('write')) {
+      return failure !== null
+        ? `MISCONF Errors writing to the journal: ${failure}. Writes are refused until the node is restarted`
+        : "READONLY You can't write against a read only replica.";
     }
     if (this.hooks.overMemory && spec.flags.includes('denyoom')) return "OOM command not allowed when used memory > 'maxmemory'.";
     return null;
