@@ -131,6 +131,23 @@ test('while held, freed blocks are not reused and stay readable', () => {
   assert.equal(b.text(keep), 'k'.repeat(500));
 });
 
+type Op = { put: number; fill: number } | { free: number };
+
+/** Applies random stores and frees; returns the live values with what each should read. */
+function run(b: BlobStore, ops: readonly Op[]): Array<[Stored, string]> {
+  const live: Array<[Stored, string]> = [];
+  for (const o of ops) {
+    if ('put' in o) {
+      const s = String.fromCharCode(o.fill).repeat(o.put);
+      live.push([b.store(s), s]);
+    } else if (live.length > 0) {
+      const [[v]] = live.splice(o.free % live.length, 1);
+      b.release(v!);
+    }
+  }
+  return live;
+}
+
 test('property: the store agrees with a model of live values under random stores and frees', () => {
   const op = fc.oneof(
     fc.record({ put: fc.integer({ min: 0, max: 3 * MIN_BLOB * 40 }), fill: fc.integer({ min: 0, max: 255 }) }),
@@ -139,16 +156,7 @@ test('property: the store agrees with a model of live values under random stores
   fc.assert(
     fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
       const b = new BlobStore();
-      const live: Array<[Stored, string]> = [];
-      for (const o of ops) {
-        if ('put' in o) {
-          const s = String.fromCharCode(o.fill).repeat(o.put);
-          live.push([b.store(s), s]);
-        } else if (live.length > 0) {
-          const [[v]] = live.splice(o.free % live.length, 1);
-          b.release(v!);
-        }
-      }
+      const live = run(b, ops);
       for (const [v, s] of live) assert.equal(b.text(v), s);
       assert.equal(b.count, live.filter(([v]) => typeof v === 'number').length);
     }),
@@ -165,16 +173,7 @@ test('property: long values across many chunks: contents survive empty chunks re
   fc.assert(
     fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
       const b = new BlobStore();
-      const live: Array<[Stored, string]> = [];
-      for (const o of ops) {
-        if ('put' in o) {
-          const s = String.fromCharCode(o.fill).repeat(o.put);
-          live.push([b.store(s), s]);
-        } else if (live.length > 0) {
-          const [[v]] = live.splice(o.free % live.length, 1);
-          b.release(v!);
-        }
-      }
+      const live = run(b, ops);
       for (const [v, s] of live) assert.equal(b.text(v), s);
       if (live.length === 0) return;
       // Down to one blob, then another size class up to the chunks held: the empty chunks
