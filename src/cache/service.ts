@@ -7,7 +7,6 @@ import { constants as bufferConstants } from 'node:buffer';
 import { ReplyWriter } from '../protocol/resp/writer.js';
 import type { Group } from '../raft/group.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { isDepotError, type ErrorCode } from '../util/errors.js';
 import { AclStore } from './acl.js';
 import { BlockedClients } from './blocking.js';
 import { Client, type ClientSink } from './client.js';
@@ -68,8 +67,6 @@ export const DEFAULT_SETTINGS: Settings = {
 };
 
 const EXPIRE_BUDGET_MS = 2;
-/** Errors with which a group stops for good: its log cannot be written. */
-const STORAGE_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['STORAGE_IO', 'STORAGE_FULL', 'STORAGE_PERMISSION', 'CORRUPT_LOG', 'LOG_CLOSED']);
 const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 /** The longest delay setTimeout honours (2^31-1 ms); it fires at once for longer ones. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -403,7 +400,7 @@ export class CacheService implements ServerApi, DispatchHooks {
     // write its AOF) and reads see the keyspace as it is, including those effects, which a
     // restart will not have.
     this.log('cache proposal failed; closing waiting connections', err);
-    if (isDepotError(err) && STORAGE_FAILURES.has(err.code)) this.journalFailure ??= err.message;
+    this.journalFailure ??= this.group.status().failure ?? null;
     this.committer.abandon();
     this.machine.abandonUncommitted();
     const listed = [...this.waiting, ...this.dirty];
