@@ -19,7 +19,7 @@ const SUBSCRIBER_ALLOWED = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'p
 export interface DispatchHooks {
   /** True when writes may run here (this node leads the group). */
   readonly writable: boolean;
-  /** Why writes are refused although this node may lead (its journal failed), else null. */
+  /** Why writes are refused although this node may lead (its journal cannot be written), else null. */
   readonly writeFailure: string | null;
   /** True while this leader has not yet applied everything committed before it led. */
   readonly loading: boolean;
@@ -105,7 +105,7 @@ export class Dispatcher {
     const failure = this.hooks.writeFailure;
     if ((failure !== null || !this.hooks.writable) && spec.flags.includes('write')) {
       return failure !== null
-        ? `MISCONF Errors writing to the journal: ${failure}. Writes are refused until the node is restarted`
+        ? `MISCONF Errors writing to the journal: ${failure}`
         : "READONLY You can't write against a read only replica.";
     }
     if (this.hooks.overMemory && spec.flags.includes('denyoom')) return "OOM command not allowed when used memory > 'maxmemory'.";

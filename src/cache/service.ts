@@ -123,12 +123,13 @@ export class CacheService implements ServerApi, DispatchHooks {
   private expiryTimer: NodeJS.Timeout | null = null;
   private memoryUsed = 0;
   private leader: boolean;
-  /** Set once the journal failed: the group has stopped, and writes are refused. */
+  /** Set while the journal cannot be written (the group retries, or has stopped): writes are refused. */
   private journalFailure: string | null = null;
   /** The leader has applied everything committed before it led (a read barrier passed). */
   private caughtUp = false;
   private loadedWaiters: Array<() => void> = [];
   private readonly unsubscribeLeadership: () => void;
+  private readonly unsubscribeStorage: () => void;
   private closed = false;
 
   constructor(options: CacheServiceOptions) {
@@ -167,6 +168,7 @@ export class CacheService implements ServerApi, DispatchHooks {
     this.leader = this.group.status().isLeader;
     this.ctx.leader = this.leader;
     this.unsubscribeLeadership = this.group.onLeadershipChange((isLeader) => this.onLeadership(isLeader));
+    this.unsubscribeStorage = this.group.onStorageChange((failure) => this.onStorageChange(failure));
     if (this.leader) this.catchUp();
     this.startTimers();
   }
@@ -394,15 +396,49 @@ export class CacheService implements ServerApi, DispatchHooks {
   }
 
   private onCommitFailed(err: unknown): void {
-    // The effects in the keyspace may never commit: their replies must not be sent. Close the
-    // connections that wait on them. A journal that failed (disk full, I/O error) stops the
-    // group: writes are refused from now on (MISCONF, as Redis refuses them when it cannot
-    // write its AOF) and reads see the keyspace as it is, including those effects, which a
-    // restart will not have.
+    // The effects in the keyspace may never commit: their replies must not be sent. A group
+    // whose journal failed for good (an error it does not retry) refuses writes from now on,
+    // and reads see the keyspace as it is, including those effects, which a restart will not have.
     this.log('cache proposal failed; closing waiting connections', err);
-    this.journalFailure ??= this.group.status().failure ?? null;
-    this.committer.abandon();
+    const failure = this.group.status().failure;
+    if (failure !== undefined) this.journalFailure ??= `${failure}. Writes are refused until the node is restarted`;
+    this.ctx.leader = this.expiresKeys;
     this.machine.abandonUncommitted();
+    this.abandonWaiting();
+  }
+
+  /**
+   * The journal cannot be written (disk full, read-only, I/O error) and the group retries it
+   * (undefined: it works again). Writes are refused meanwhile with MISCONF, as Redis refuses
+   * them while it cannot write its AOF, and take effect again without a restart. The turn's
+   * effects not yet proposed are proposed first (the group still takes them), so that the
+   * keyspace holds nothing its journal will not: what waits commits when the retry succeeds,
+   * and is already in the keyspace then. Expired keys read as missing but are not deleted
+   * (a deletion is a write), as on a replica.
+   */
+  private onStorageChange(failure: string | undefined): void {
+    if (failure === undefined) {
+      this.journalFailure = null;
+      this.ctx.leader = this.expiresKeys;
+      return;
+    }
+    this.committer.flush();
+    this.journalFailure = `${failure}. Writes are refused until the journal can be written again`;
+    this.ctx.leader = this.expiresKeys;
+    this.abandonWaiting();
+  }
+
+  /** Only the leader deletes expired keys, and only while its journal takes the deletions. */
+  private get expiresKeys(): boolean {
+    return this.leader && this.journalFailure === null;
+  }
+
+  /**
+   * Closes the connections whose replies wait on proposals that may not commit (their outcome
+   * is unknown to the client, as after a timeout), and stops gating later replies on them.
+   */
+  private abandonWaiting(): void {
+    this.committer.abandon();
     const listed = [...this.waiting, ...this.dirty];
     this.waiting = [];
     this.dirty = [];
@@ -414,7 +450,7 @@ export class CacheService implements ServerApi, DispatchHooks {
 
   private onLeadership(isLeader: boolean): void {
     this.leader = isLeader;
-    this.ctx.leader = isLeader;
+    this.ctx.leader = this.expiresKeys;
     if (isLeader) this.catchUp();
     else {
       this.caughtUp = false;
@@ -661,7 +697,7 @@ export class CacheService implements ServerApi, DispatchHooks {
 
   /** Active expiry. */
   private expiryCycle(): void {
-    if (!this.leader || !this.caughtUp) return;
+    if (!this.expiresKeys || !this.caughtUp) return;
     const now = this.clock.now();
     this.ctx.now = now;
     this.expiry.prune(this.machine.ks.dbs);
@@ -692,6 +728,7 @@ export class CacheService implements ServerApi, DispatchHooks {
     for (const t of this.timers) clearInterval(t);
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
     this.unsubscribeLeadership();
+    this.unsubscribeStorage();
     for (const client of [...this.clientsById.values()]) this.dropBlocked(client);
     this.committer.flush();
   }

@@ -58,8 +58,13 @@ export interface GroupStatus {
   readonly term: number;
   readonly commitIndex: number;
   readonly appliedIndex: number;
-  /** Why the group stopped (its storage failed): it leads nothing until the node restarts. */
+  /**
+   * Why the group cannot write: its storage failed. With `retrying` the group waits for its log
+   * to take writes again (disk full, read-only: proposals are refused meanwhile); without, it
+   * stopped and leads nothing until the node restarts.
+   */
   readonly failure?: string;
+  readonly retrying?: boolean;
 }
 
 export interface Group<Result = unknown> {
@@ -80,4 +85,9 @@ export interface Group<Result = unknown> {
   read<T>(fn: () => T): Promise<T>;
   /** Called with `true` when this node becomes leader and `false` when it stops being leader. */
   onLeadershipChange(listener: (isLeader: boolean) => void): () => void;
+  /**
+   * Called with the error when the group's log writes start failing (proposals are refused from
+   * just after the call until they work again) and with undefined when they work again.
+   */
+  onStorageChange(listener: (failure: string | undefined) => void): () => void;
 }

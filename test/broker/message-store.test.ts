@@ -58,7 +58,7 @@ function produce(topic: string, queue: number, messages: MessageInput[]): Buffer
 
 async function openBroker(dir: string, fds: FdCache, log: MemoryLog): Promise<BrokerService> {
   const b = await BrokerService.open({ brokerGroup: 1, store: { dir, fds, index: { recordsPerFile: 64, timeInterval: 8 }, keyIndex: { slots: 64, capacity: 256 } } });
-  b.attach({ id: 'broker-1', status: () => assert.fail(), propose: () => assert.fail(), flush: () => assert.fail(), read: () => assert.fail(), onLeadershipChange: () => () => undefined }, log);
+  b.attach({ id: 'broker-1', status: () => assert.fail(), propose: () => assert.fail(), flush: () => assert.fail(), read: () => assert.fail(), onLeadershipChange: () => () => undefined, onStorageChange: () => () => undefined }, log);
   return b;
 }
 

@@ -78,6 +78,9 @@ class ReplicatingGroup implements Group<void> {
   onLeadershipChange(): () => void {
     return () => undefined;
   }
+  onStorageChange(): () => void {
+    return () => undefined;
+  }
 }
 
 const sink: ClientSink = {

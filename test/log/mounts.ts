@@ -1,7 +1,7 @@
 // Real small filesystems for the disk-full and read-only tests (we run as root). Every mount
 // is undone in `finally` and, should the process die first, on exit.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -43,4 +43,23 @@ function unmount(dir: string): void {
   } catch {
     execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
   }
+}
+
+/**
+ * A server's data directory on a tmpfs of `bytes` that a test fills up (`fill`) and frees
+ * again (`free`), or undefined after skipping `t` where mounting is not permitted.
+ */
+export function smallDisk(t: { skip(message: string): void }, bytes: number): { dataDir: string; fill(bytes: number): void; free(): void; release(): void } | undefined {
+  const m = mountTmpfs(bytes);
+  if (typeof m === 'string') {
+    t.skip(m);
+    return undefined;
+  }
+  const filler = join(m.dir, 'filler');
+  return {
+    dataDir: join(m.dir, 'data'),
+    fill: (n) => writeFileSync(filler, Buffer.alloc(n)),
+    free: () => unlinkSync(filler),
+    release: () => m.release(),
+  };
 }

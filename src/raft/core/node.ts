@@ -3,7 +3,7 @@
 // `advance` must be called for each, in the order they were taken.
 import { assert } from '../../util/assert.js';
 import { Raft, type ProposedEntry } from './raft.js';
-import type { HardState, Message, NodeId, RaftConfig, Ready, SoftState } from './types.js';
+import type { Entry, HardState, Message, NodeId, RaftConfig, Ready, SoftState } from './types.js';
 
 export class RawNode {
   readonly raft: Raft;
@@ -103,6 +103,17 @@ export class RawNode {
     this.prevHard = hs;
     this.outstanding++;
     return rd;
+  }
+
+  /**
+   * The entries from `from` on that Readies handed out and that are not acknowledged stable yet:
+   * what a driver writes again once its storage works after a failed write. A conflicting
+   * append since the Ready replaced them here too, so these are the ones to persist.
+   */
+  handedOutFrom(from: number): Entry[] {
+    const u = this.raft.log.unstable;
+    assert(from >= u.offset, `entries from ${from} requested, below the unstable offset ${u.offset}`);
+    return from >= u.offsetInProgress ? [] : u.slice(from, u.offsetInProgress);
   }
 
   /** The driver persisted `rd` (per the group's durability mode) and applied its committed entries. */

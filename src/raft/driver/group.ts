@@ -22,6 +22,7 @@ import type { FlushPolicy } from '../../log/options.js';
 import type { RetentionPolicy } from '../../log/retention.js';
 import type { GroupLog } from './log-store.js';
 import { SnapshotReceiver, streamSnapshot } from './snapshot-transfer.js';
+import { isRetriedStorageError, StorageStall } from './stall.js';
 import { pruneSnapshots, readSnapshot, snapshotFileName, SnapshotWriter, verifySnapshot } from './snapshots.js';
 import { coalesceAcks, CommitNews } from './outgoing.js';
 import { DurableStorage } from './storage.js';
@@ -80,6 +81,12 @@ export interface RaftGroupOptions<R> {
    * (snapshotNow), and the group has one member (nothing could catch a follower up).
    */
   volatileLog?: boolean;
+  /**
+   * After a log write failed (disk full, read-only, I/O error), how long the group waits before
+   * writing again (stall.ts); proposals are refused meanwhile. Default 1,000 ms, as Redis
+   * retries a failed AOF write once a second.
+   */
+  storageRetryMs?: number;
   /** Elections, role changes, snapshots, failures. Default silent. */
   logger?: Logger;
 }
@@ -104,6 +111,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly listeners = new Set<(isLeader: boolean) => void>();
+  private readonly storageListeners = new Set<(failure: string | undefined) => void>();
   private readonly proposals = new Map<number, PendingProposal<R>>();
   private readonly reads = new Map<number, PendingRead>();
   private readWaiting: PendingRead[] = [];
@@ -129,6 +137,10 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private readonly sendingSnapshot = new Set<number>();
   private readonly receiver: SnapshotReceiver;
   private failure: Error | undefined;
+  /** Log writes failed and are being retried (stall.ts): proposals are refused meanwhile. */
+  private stall: StorageStall | undefined;
+  /** After a snapshot failed on storage: no automatic snapshot before this time (clock ms). */
+  private snapshotRetryAt = 0;
   private closed = false;
 
   private constructor(
@@ -207,6 +219,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
       commitIndex: r.log.committed,
       appliedIndex: this.applied,
       ...(failed ? { failure: this.failure!.message } : {}),
+      ...(!failed && this.stall !== undefined ? { failure: this.stall.error.message, retrying: true } : {}),
     };
   }
 
@@ -245,6 +258,11 @@ export class RaftGroup<R = unknown> implements Group<R> {
   onLeadershipChange(listener: (isLeader: boolean) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  onStorageChange(listener: (failure: string | undefined) => void): () => void {
+    this.storageListeners.add(listener);
+    return () => this.storageListeners.delete(listener);
   }
 
   // ---- beyond the contract: membership, transfer, log access --------------------------------
@@ -286,10 +304,10 @@ export class RaftGroup<R = unknown> implements Group<R> {
    * already in progress; resolves once it is on disk and the log below it may go.
    */
   async snapshotNow(): Promise<void> {
-    this.checkUsable();
+    this.checkWritable();
     while (this.snapshotting !== undefined || this.installing !== undefined) await (this.snapshotting ?? this.installing);
-    this.maybeSnapshot(true);
-    await this.snapshotting;
+    const taken = this.maybeSnapshot(true);
+    await taken;
     if (this.failure !== undefined) throw this.failure;
   }
 
@@ -312,10 +330,10 @@ export class RaftGroup<R = unknown> implements Group<R> {
    * Changes the group's durability at run time (the cache's CONFIG SET appendfsync): entries
    * appended from now on are acknowledged under `policy`, earlier ones keep the promise they
    * were given. Resolves once everything appended before is durable. If that sync fails, the
-   * log rejects the appends still waiting, which stops the group as any storage failure does.
+   * log rejects the appends still waiting, which stalls the group as any failed log write does.
    */
   setFlushPolicy(policy: FlushPolicy): Promise<void> {
-    this.checkUsable();
+    this.checkWritable();
     return this.storage.setFlushPolicy(policy);
   }
 
@@ -353,6 +371,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.stall?.stop();
     await this.persistChain.catch(() => undefined);
     await this.snapshotting;
     this.rejectAll(new DepotError('SHUTTING_DOWN', `group ${this.id} is closing`));
@@ -362,7 +381,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
   // ---- the Ready loop -----------------------------------------------------------------------
 
   private proposeEntry(type: number, payload: Buffer): number {
-    this.checkUsable();
+    this.checkWritable();
     let index: number;
     try {
       index = this.raw.propose([{ type, payload }], this.clock.now());
@@ -429,7 +448,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
       this.installing = this.installSnapshot(meta);
       work.push(this.installing);
     }
-    if (rd.entries.length > 0) work.push(this.appendAfterInstall(rd));
+    if (rd.entries.length > 0) work.push(this.appendAfterInstall(rd.entries));
     // After a microtask: the log starts the write of the entries appended above in one (queued
     // first), so applying the previous commit does not hold back a follower's disk write, on
     // which the leader's next commit waits. Still before this Ready's advance (queued later).
@@ -452,10 +471,53 @@ export class RaftGroup<R = unknown> implements Group<R> {
     if (rd.snapshotWanted) this.maybeSnapshot(true);
   }
 
-  private appendAfterInstall(rd: Ready): Promise<void> {
+  private appendAfterInstall(entries: readonly Entry[]): Promise<void> {
     const pending = this.installing;
-    if (pending === undefined) return this.storage.append(rd.entries);
-    return pending.then(() => this.storage.append(rd.entries));
+    if (pending === undefined) return this.append(entries);
+    return pending.then(() => this.append(entries));
+  }
+
+  /**
+   * Appends a Ready's entries; if the log fails, the Ready waits for the stall (stall.ts) to
+   * write them again. While stalled, or while the log is still recovering from a failure whose
+   * errors have not reached us, a Ready joins the stall without writing: the log no longer ends
+   * where these entries continue it.
+   */
+  private append(entries: readonly Entry[]): Promise<void> {
+    const first = entries[0]!.index;
+    const log = this.storage.log;
+    if (this.stall === undefined && log.failure === undefined && first <= log.lastIndex + 1) {
+      return this.storage.append(entries).catch((err: unknown) => this.stalled(err, first));
+    }
+    return this.stalled(this.stall?.error ?? log.failure ?? new DepotError('STORAGE_IO', `group ${this.id}: the log lost entries before ${first}`), first);
+  }
+
+  private stalled(err: unknown, first: number): Promise<void> {
+    if (this.stall !== undefined) return this.stall.join(first);
+    if (!isRetriedStorageError(err) || this.failure !== undefined || this.closed) return Promise.reject(err);
+    this.logger.error({ err }, 'log write failed: proposals refused, retrying');
+    // Told before proposals are refused: a service that applied effects ahead of proposing
+    // them (the cache) proposes them now, so that its state and the log stay one.
+    for (const l of this.storageListeners) l(err.message);
+    const stall = new StorageStall(err, first, {
+      storage: this.storage,
+      handedOutFrom: (from) => this.raw.handedOutFrom(from),
+      retryMs: this.o.storageRetryMs ?? 1000,
+      stopped: () => this.failure ?? (this.closed ? new DepotError('SHUTTING_DOWN', `group ${this.id} is closing`) : undefined),
+    });
+    this.stall = stall;
+    // The outcome of what waits is unknown until the log takes it (it may, and then applies):
+    // its callers hear so now instead of waiting for a disk that may never have room.
+    this.rejectProposals(new DepotError(err.code, `${err.message} (the outcome of this request is unknown: it takes effect if the log can be written again)`));
+    stall.done.then(
+      () => {
+        this.stall = undefined;
+        this.logger.info('log writes work again');
+        for (const l of this.storageListeners) l(undefined);
+      },
+      () => undefined,
+    );
+    return stall.done;
   }
 
   private sendAll(msgs: readonly Message[]): void {
@@ -547,18 +609,30 @@ export class RaftGroup<R = unknown> implements Group<R> {
 
   // ---- snapshots ----------------------------------------------------------------------------
 
-  private maybeSnapshot(force: boolean): void {
+  /**
+   * Starts a local snapshot when one is due (or `force`d); returns its outcome, or undefined when
+   * none started. A snapshot that fails on storage (disk full) leaves the log as it was: the
+   * group goes on and tries again after the storage retry period; other failures stop it.
+   */
+  private maybeSnapshot(force: boolean): Promise<void> | undefined {
     const every = this.o.snapshotEntries ?? 10_000;
-    if (this.snapshotting !== undefined || this.installing !== undefined) return;
-    if (this.o.volatileLog && !force) return;
+    if (this.snapshotting !== undefined || this.installing !== undefined) return undefined;
+    if (this.o.volatileLog && !force) return undefined;
     const bytesDue = this.appliedBytes >= (this.o.snapshotBytes ?? Infinity);
-    if (!force && !bytesDue && this.applied - this.record.meta.index < every) return;
-    if (this.applied <= this.record.meta.index && this.record.dataFile !== '') return;
-    this.snapshotting = this.takeSnapshot()
-      .catch((err) => this.fail(err))
+    if (!force && !bytesDue && this.applied - this.record.meta.index < every) return undefined;
+    if (!force && this.clock.now() < this.snapshotRetryAt) return undefined;
+    if (this.applied <= this.record.meta.index && this.record.dataFile !== '') return undefined;
+    const taken = this.takeSnapshot();
+    this.snapshotting = taken
+      .catch((err) => {
+        if (!isRetriedStorageError(err)) return this.fail(err);
+        this.logger.error({ err }, 'snapshot failed; the log keeps the entries');
+        this.snapshotRetryAt = this.clock.now() + (this.o.storageRetryMs ?? 1000);
+      })
       .finally(() => {
         this.snapshotting = undefined;
       });
+    return taken;
   }
 
   /** Writes the state machine's snapshot at the applied index, then lets the log go below it. */
@@ -644,6 +718,12 @@ export class RaftGroup<R = unknown> implements Group<R> {
     if (this.closed) throw new DepotError('SHUTTING_DOWN', `group ${this.id} is closed`);
   }
 
+  /** Usable, and its log takes writes (not stalled). */
+  private checkWritable(): void {
+    this.checkUsable();
+    if (this.stall !== undefined) throw this.stall.error;
+  }
+
   private notLeader(why = 'not the leader'): DepotError {
     const lead = this.raw.raft.lead;
     const address = lead === 0 ? undefined : this.o.transport.addressOf(lead);
@@ -653,18 +733,23 @@ export class RaftGroup<R = unknown> implements Group<R> {
     return new DepotError('NOT_LEADER', `group ${this.id}: ${why}`, { details });
   }
 
-  /** A storage error stops the group: continuing could acknowledge what is not durable. */
+  /** A failure the group does not wait out stops it: continuing could acknowledge what is not durable. */
   private fail(err: unknown): void {
     if (this.failure) return;
+    this.stall?.stop();
     this.failure = isDepotError(err) ? err : new DepotError('STORAGE_IO', `group ${this.id} failed: ${String(err)}`, { cause: err });
     this.logger.error({ err: this.failure }, 'group stopped: storage failure');
     this.rejectAll(this.failure);
     this.leadershipMayHaveChanged(false);
   }
 
-  private rejectAll(err: Error): void {
+  private rejectProposals(err: Error): void {
     for (const p of this.proposals.values()) p.reject(err);
     this.proposals.clear();
+  }
+
+  private rejectAll(err: Error): void {
+    this.rejectProposals(err);
     for (const r of this.reads.values()) r.fail(err);
     for (const r of this.readWaiting) r.fail(err);
     this.reads.clear();

@@ -17,6 +17,11 @@ export interface GroupLog {
   readonly lastIndex: number;
   readonly writtenIndex: number;
   readonly durableIndex: number;
+  /**
+   * The error a failed write left the log recovering from, until it has reloaded its state from
+   * its files (appends meanwhile fail with it); undefined while the log is healthy.
+   */
+  readonly failure: Error | undefined;
   /** Resolves once durable under the log's flush policy (fdatasync'ed, or written to the OS). */
   append(entries: readonly StoredEntry[]): Promise<void>;
   term(index: number): number;

@@ -36,6 +36,11 @@ export class MemoryLog implements GroupLog {
     return this.lastIndex;
   }
 
+  /** Nothing is written, so nothing fails. */
+  get failure(): undefined {
+    return undefined;
+  }
+
   append(entries: readonly StoredEntry[]): Promise<void> {
     for (const e of entries) {
       // Not assert(): its message would be built on every append.
