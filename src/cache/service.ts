@@ -166,7 +166,7 @@ export class CacheService implements ServerApi, DispatchHooks {
     if (this.settings.requirepass !== '') this.acl.setRequirePass(this.settings.requirepass);
     this.dispatcher = new Dispatcher(this.ctx, this.commands, this.blocked, this);
     this.leader = this.group.status().isLeader;
-    this.ctx.leader = this.leader;
+    this.ctx.deletesExpired = this.leader;
     this.unsubscribeLeadership = this.group.onLeadershipChange((isLeader) => this.onLeadership(isLeader));
     this.unsubscribeStorage = this.group.onStorageChange((failure) => this.onStorageChange(failure));
     if (this.leader) this.catchUp();
@@ -402,7 +402,7 @@ export class CacheService implements ServerApi, DispatchHooks {
     this.log('cache proposal failed; closing waiting connections', err);
     const failure = this.group.status().failure;
     if (failure !== undefined) this.journalFailure ??= `${failure}. Writes are refused until the node is restarted`;
-    this.ctx.leader = this.expiresKeys;
+    this.ctx.deletesExpired = this.expiresKeys;
     this.machine.abandonUncommitted();
     this.abandonWaiting();
   }
@@ -419,12 +419,12 @@ export class CacheService implements ServerApi, DispatchHooks {
   private onStorageChange(failure: string | undefined): void {
     if (failure === undefined) {
       this.journalFailure = null;
-      this.ctx.leader = this.expiresKeys;
+      this.ctx.deletesExpired = this.expiresKeys;
       return;
     }
     this.committer.flush();
     this.journalFailure = `${failure}. Writes are refused until the journal can be written again`;
-    this.ctx.leader = this.expiresKeys;
+    this.ctx.deletesExpired = this.expiresKeys;
     this.abandonWaiting();
   }
 
@@ -450,7 +450,7 @@ export class CacheService implements ServerApi, DispatchHooks {
 
   private onLeadership(isLeader: boolean): void {
     this.leader = isLeader;
-    this.ctx.leader = this.expiresKeys;
+    this.ctx.deletesExpired = this.expiresKeys;
     if (isLeader) this.catchUp();
     else {
       this.caughtUp = false;

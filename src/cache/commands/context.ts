@@ -60,8 +60,11 @@ export class Ctx {
   private nowMs = 0;
   /** Executing the queued commands of EXEC: blocking commands must not wait. */
   inExec = false;
-  /** Only the leader deletes expired keys; elsewhere they just read as missing. */
-  leader = true;
+  /**
+   * Whether a read of an expired key deletes it (logged as DEL): on the leader while its journal
+   * takes writes; elsewhere expired keys just read as missing.
+   */
+  deletesExpired = true;
   constructor(
     readonly ks: Keyspace,
     readonly fx: Effects,
@@ -100,7 +103,7 @@ export class Ctx {
     if (d.expires.size > 0) {
       const at = d.expires.get(key);
       if (at !== undefined && at <= this.now) {
-        if (this.leader) this.expire(db, key);
+        if (this.deletesExpired) this.expire(db, key);
         this.server.stats.keyspaceMisses++;
         return undefined;
       }
