@@ -8,7 +8,9 @@
 // from /proc) with Redis/Depot as its ratio: redis-benchmark shares the machine with the
 // server it measures, so ops/s move with whatever else runs, CPU per request much less
 // (medians of the rounds). Options: --json, --rounds N (default 3), --quick (one value size,
-// fewer requests), --only off|everysec.
+// fewer requests), --only off|everysec, --large (instead of the above: random picks on large
+// collections, SPOP SRANDMEMBER HRANDFIELD RANDOMKEY on a set, a hash and a database of about
+// 780,000 elements each, persistence off, pipeline 1).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -26,17 +28,23 @@ const KEYSPACE = 100_000;
 
 type Persistence = 'off' | 'everysec';
 
+/** The --large commands: each picks at random in a collection far larger than the CPU caches. */
+const LARGE_COMMANDS = [['spop', 'myset'], ['srandmember', 'myset'], ['srandmember', 'myset', '10'], ['hrandfield', 'myhash'], ['hrandfield', 'myhash', '-5', 'withvalues'], ['randomkey']];
+/** Random member names drawn from this many: 1,500,000 insertions leave about 780,000 distinct. */
+const LARGE_RANGE = 1_000_000;
+
 interface Args {
   rounds: number;
   quick: boolean;
   only: Persistence | null;
+  large: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
   const at = (name: string) => argv.indexOf(name);
   const rounds = at('--rounds') >= 0 ? Number(argv[at('--rounds') + 1]) : 3;
   const only = at('--only') >= 0 ? (argv[at('--only') + 1] as Persistence) : null;
-  return { rounds: Math.max(1, Math.min(10, rounds)), quick: argv.includes('--quick'), only };
+  return { rounds: Math.max(1, Math.min(10, rounds)), quick: argv.includes('--quick'), only, large: argv.includes('--large') };
 }
 
 async function startRedisServer(persistence: Persistence): Promise<ServerProcess & { dir: string }> {
@@ -74,19 +82,63 @@ function cpuTimeUs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
-/** One redis-benchmark run of one test: ops/s and the server's CPU per request. Bounded by -n and a timeout. */
-async function benchmark(port: number, pid: number, test: string, pipeline: number, size: number, requests: number): Promise<Sample> {
+/**
+ * One redis-benchmark run: ops/s and the server's CPU per request. `test` is one of its -t tests
+ * or a command line of its own (e.g. `spop myset`). Bounded by -n and a timeout.
+ */
+async function benchmark(port: number, pid: number, test: string | readonly string[], pipeline: number, size: number, requests: number): Promise<Sample> {
   const args = ['-h', '127.0.0.1', '-p', String(port), '-c', String(CLIENTS), '-P', String(pipeline), '-d', String(size)];
-  args.push('-n', String(requests), '-r', String(KEYSPACE), '-t', test, '--csv');
+  args.push('-n', String(requests), '-r', String(KEYSPACE), '--csv', ...(typeof test === 'string' ? ['-t', test] : test));
+  const name = typeof test === 'string' ? test : test.join(' ');
   const cpu0 = cpuTimeUs(pid);
   const { stdout } = await run('redis-benchmark', args, { timeout: 600_000, maxBuffer: 1 << 20 });
   const cpuUs = (cpuTimeUs(pid) - cpu0) / requests;
   for (const line of stdout.split('\n')) {
     const cells = line.split(',').map((c) => c.replace(/"/g, ''));
     const rps = Number(cells[1]);
-    if ((cells[0]?.toLowerCase() ?? '').split(' ')[0] === test && Number.isFinite(rps)) return { opsPerSec: rps, cpuUs };
+    const printed = (cells[0] ?? '').toLowerCase();
+    if ((printed === name || printed.split(' ')[0] === name) && Number.isFinite(rps)) return { opsPerSec: rps, cpuUs };
   }
-  throw new Error(`redis-benchmark printed no figure for ${test}: ${stdout.slice(0, 200)}`);
+  throw new Error(`redis-benchmark printed no figure for ${name}: ${stdout.slice(0, 200)}`);
+}
+
+/** Fills a set, a hash and database 0 with random names from LARGE_RANGE, pipelined. */
+async function fillLarge(port: number): Promise<void> {
+  const base = ['-h', '127.0.0.1', '-p', String(port), '-c', String(CLIENTS), '-P', '64', '-n', '1500000', '-r', String(LARGE_RANGE), '-q'];
+  for (const fill of [['sadd', 'myset', 'element:__rand_int__'], ['hset', 'myhash', 'element:__rand_int__', 'v'], ['-t', 'set']]) {
+    await run('redis-benchmark', [...base, ...fill], { timeout: 600_000, maxBuffer: 1 << 20 });
+  }
+}
+
+/** `--large`: random picks on large collections, Depot and Redis alternating round by round. */
+async function large(args: Args, report: Report): Promise<void> {
+  const { server: depot, cleanup } = await depotServer('off');
+  const redis = await startRedisServer('off');
+  try {
+    for (const server of [redis, depot]) await fillLarge(server.port);
+    const samples = LARGE_COMMANDS.map(() => ({ depot: [] as Sample[], redis: [] as Sample[] }));
+    for (let round = 0; round < args.rounds; round++) {
+      const order = round % 2 === 0 ? (['redis', 'depot'] as const) : (['depot', 'redis'] as const);
+      for (const who of order) {
+        const server = who === 'redis' ? redis : depot;
+        // SPOP takes 100,000 members a round out of about 780,000: the set stays large.
+        for (const [i, command] of LARGE_COMMANDS.entries()) samples[i]![who].push(await benchmark(server.port, server.pid, command, 1, 3, 100_000));
+      }
+    }
+    for (const [i, command] of LARGE_COMMANDS.entries()) addFigures(report, `cache.large.${command.join('_')}.P1.off`, samples[i]!);
+  } finally {
+    await depot.stop();
+    cleanup();
+    await redis.stop();
+  }
+}
+
+/** The medians of a cell: ops/s (Depot/Redis) and CPU per request (Redis/Depot). */
+function addFigures(report: Report, name: string, s: { depot: Sample[]; redis: Sample[] }): void {
+  const ops = (xs: Sample[]) => Math.round(median(xs.map((x) => x.opsPerSec)));
+  const cpu = (xs: Sample[]) => median(xs.map((x) => x.cpuUs));
+  report.add({ name, value: ops(s.depot), unit: 'ops/s', peer: 'redis', peer_value: ops(s.redis) });
+  report.add({ name: `${name}.cpu`, value: cpu(s.depot), unit: 'µs/op', peer: 'redis', peer_value: cpu(s.redis), ratio: cpu(s.redis) / cpu(s.depot) });
 }
 
 /** Depot: `depot start` with the log in memory only (persistence off) or the journal fsynced every second. */
@@ -105,6 +157,11 @@ async function main(): Promise<void> {
   // redis-benchmark shares the machine with the server it measures: the load says how much else did.
   const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
   report.note(`load average at start: ${load()}`);
+  if (args.large) {
+    await large(args, report);
+    report.note(`load average at end: ${load()}`);
+    return report.print();
+  }
   for (const persistence of persistences) {
     const { server: depot, cleanup } = await depotServer(persistence);
     const redis = await startRedisServer(persistence);
@@ -121,14 +178,7 @@ async function main(): Promise<void> {
               for (const t of TESTS) samples.get(t)![who].push(await benchmark(server.port, server.pid, t, pipeline, size, requests));
             }
           }
-          for (const t of TESTS) {
-            const s = samples.get(t)!;
-            const name = `cache.${t}.P${pipeline}.d${size}.${persistence}`;
-            const ops = (xs: Sample[]) => Math.round(median(xs.map((x) => x.opsPerSec)));
-            const cpu = (xs: Sample[]) => median(xs.map((x) => x.cpuUs));
-            report.add({ name, value: ops(s.depot), unit: 'ops/s', peer: 'redis', peer_value: ops(s.redis) });
-            report.add({ name: `${name}.cpu`, value: cpu(s.depot), unit: 'µs/op', peer: 'redis', peer_value: cpu(s.redis), ratio: cpu(s.redis) / cpu(s.depot) });
-          }
+          for (const t of TESTS) addFigures(report, `cache.${t}.P${pipeline}.d${size}.${persistence}`, samples.get(t)!);
         }
       }
     } finally {

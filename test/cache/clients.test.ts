@@ -507,3 +507,51 @@ describe('SCAN family', () => {
     assert.deepEqual(pairs, new Map(Array.from({ length: 500 }, (_, i) => [`z${i}`, String(i)])));
   });
 });
+
+describe('random picks', () => {
+  test('SPOP drains a large set one member at a time, each exactly once; the others pick present elements', async () => {
+    const c = ioredis(2);
+    const other = ioredis(3);
+    await c.select(8);
+    await other.select(8);
+    const n = 30_000;
+    const members = Array.from({ length: n }, (_, i) => `m${i}`);
+    for (let i = 0; i < n; i += 5000) await c.sadd('rp:s', ...members.slice(i, i + 5000));
+    await c.hset('rp:h', Object.fromEntries(members.slice(0, 5000).map((m, i) => [m, `v${i}`])));
+    // SPOP one at a time: a pick costs a few tries whatever the set's size, so 30,000 of them
+    // over a shrinking set of up to 30,000 members stay quick (they walked the set before).
+    const popped: string[] = [];
+    for (let i = 0; i < n; i += 1000) {
+      const pipe = c.pipeline();
+      for (let j = 0; j < 1000; j++) pipe.spop('rp:s');
+      for (const [err, m] of (await pipe.exec())!) {
+        assert.equal(err, null);
+        popped.push(m as string);
+      }
+      // Members taken by SPOP leave holes; SRANDMEMBER on another connection sees only those left.
+      const left = await other.srandmember('rp:s', -50);
+      const gone = new Set(popped);
+      for (const m of left) assert.ok(!gone.has(m), `SRANDMEMBER returned ${m}, already popped`);
+    }
+    assert.equal(new Set(popped).size, n);
+    assert.deepEqual([...popped].sort(), [...members].sort());
+    assert.equal(await c.exists('rp:s'), 0);
+    assert.equal(await c.spop('rp:s'), null);
+    // Counted forms: distinct for a positive count, repeats allowed for a negative one.
+    await c.sadd('rp:t', ...members.slice(0, 1000));
+    const distinct = await c.srandmember('rp:t', 300);
+    assert.equal(new Set(distinct).size, 300);
+    const taken = await c.spop('rp:t', 600);
+    assert.equal(new Set(taken).size, 600);
+    assert.equal(await c.scard('rp:t'), 400);
+    for (const m of taken) assert.equal(await c.sismember('rp:t', m), 0);
+    const fields = (await c.call('HRANDFIELD', 'rp:h', '-2000', 'WITHVALUES')) as string[];
+    assert.equal(fields.length, 4000);
+    for (let i = 0; i < fields.length; i += 2) assert.equal(fields[i + 1], `v${Number(fields[i]!.slice(1))}`);
+    assert.equal(new Set((await c.call('HRANDFIELD', 'rp:h', '4000')) as string[]).size, 4000);
+    assert.match((await c.call('HRANDFIELD', 'rp:h')) as string, /^m\d+$/);
+    const keys = new Set<string>();
+    for (let i = 0; i < 50; i++) keys.add((await c.randomkey())!);
+    assert.deepEqual([...keys].sort(), ['rp:h', 'rp:t']);
+  });
+});

@@ -5,7 +5,7 @@ import type { ClientSink } from '../../src/cache/client.js';
 import { EffectEncoder, Op } from '../../src/cache/machine/effects.js';
 import { CacheMachine } from '../../src/cache/machine/machine.js';
 import { Dict } from '../../src/cache/machine/dict.js';
-import { List, ZSet, type Hash, type Value } from '../../src/cache/machine/values.js';
+import { List, MemberSet, ZSet, type Hash, type Value } from '../../src/cache/machine/values.js';
 import { MAX_BLOB, MIN_BLOB } from '../../src/cache/machine/blobs.js';
 import { CacheService } from '../../src/cache/service.js';
 import { EntryType, type Entry, type Group, type Proposal } from '../../src/raft/group.js';
@@ -46,7 +46,10 @@ function plain(m: CacheMachine, v: Value): unknown {
   if (typeof v === 'string' || typeof v === 'number') return m.ks.blobs.text(v);
   if (v instanceof List) return ['list', v.toArray().map((x) => m.ks.blobs.text(x))];
   if (v instanceof Dict) return ['hash', [...(v as Hash)].map(([f, x]) => [f, m.ks.blobs.text(x)]).sort()];
-  if (v instanceof Set) return ['set', [...v].sort()];
+  if (v instanceof MemberSet) {
+    v.check();
+    return ['set', [...v].sort()];
+  }
   return ['zset', (v as ZSet).entries()];
 }
 

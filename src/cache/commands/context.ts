@@ -7,7 +7,7 @@ import type { Stored } from '../machine/blobs.js';
 import type { Effects } from '../machine/effects.js';
 import type { Keyspace } from '../machine/keyspace.js';
 import { Dict } from '../machine/dict.js';
-import { List, ZSet, type Hash, type RSet, type Value } from '../machine/values.js';
+import { List, MemberSet, ZSet, type Hash, type RSet, type Value } from '../machine/values.js';
 import { Err, fail } from './reply-error.js';
 import type { ServerApi } from './server-api.js';
 
@@ -163,7 +163,7 @@ export class Ctx {
 
   getSet(key: string): RSet | undefined {
     const v = this.lookup(key);
-    if (v !== undefined && !(v instanceof Set)) fail(Err.WRONGTYPE);
+    if (v !== undefined && !(v instanceof MemberSet)) fail(Err.WRONGTYPE);
     return v;
   }
 

@@ -3,7 +3,7 @@ import { boundedPicks, checkPairedCount, is, parseInt64, randomCountArg } from '
 import type { Ctx } from './context.js';
 import { incrByFloatText, parseLongDouble } from './longdouble.js';
 import { Err, fail, syntax, wrongArity } from './reply-error.js';
-import { randomPicks } from './random.js';
+import { randomSlots } from './random.js';
 import { scanOptions, scanStep } from './scan.js';
 import { ONE_KEY, command, family } from './spec.js';
 
@@ -128,10 +128,8 @@ function hrandfield(c: Ctx): void {
   const key = a[1]!;
   if (a.length === 2) {
     const h = c.getHash(key);
-    if (h === undefined || h.size === 0) return c.out.nullBulk();
-    const [i] = randomPicks(c.random, h.size, 1);
-    let k = 0;
-    for (const f of h.keys()) if (k++ === i) return c.out.bulk(f);
+    if (h === undefined) return c.out.nullBulk();
+    return c.out.bulk(h.keyAt(randomSlots(c.random, h, 1)[0]!));
   }
   const count = randomCountArg(a[2]!);
   const withValues = a.length === 4 && is(a[3], 'WITHVALUES');
@@ -139,14 +137,13 @@ function hrandfield(c: Ctx): void {
   if (withValues) checkPairedCount(count);
   const h = c.getHash(key);
   if (h === undefined || count === 0) return c.out.array(0);
-  const entries = [...h];
-  const picks = randomPicks(c.random, entries.length, boundedPicks(count));
+  const slots = randomSlots(c.random, h, boundedPicks(count));
   const pairs = withValues && c.out.resp === 3;
-  c.out.array(picks.length * (withValues && !pairs ? 2 : 1));
-  for (const i of picks) {
+  c.out.array(slots.length * (withValues && !pairs ? 2 : 1));
+  for (const slot of slots) {
     if (pairs) c.out.array(2);
-    c.out.bulk(entries[i]![0]);
-    if (withValues) c.bulk(entries[i]![1]);
+    c.out.bulk(h.keyAt(slot));
+    if (withValues) c.bulk(h.valueAt(slot));
   }
 }
 

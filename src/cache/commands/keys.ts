@@ -4,9 +4,10 @@
 import { globMatch } from '../glob.js';
 import { Dict } from '../machine/dict.js';
 import { DATABASES } from '../machine/keyspace.js';
-import { List, ZSet, typeOf, type Value } from '../machine/values.js';
+import { List, MemberSet, ZSet, typeOf, type Value } from '../machine/values.js';
 import { int32Arg, is, parseInt64 } from './args.js';
 import type { Ctx } from './context.js';
+import { randomSlots } from './random.js';
 import { Err, fail, syntax } from './reply-error.js';
 import { scanOptions, scanStep } from './scan.js';
 import { ALL_KEYS, NO_KEYS, ONE_KEY, command, family } from './spec.js';
@@ -185,15 +186,11 @@ function scan(c: Ctx): void {
 }
 
 function randomkey(c: Ctx): void {
-  const db = c.ks.dbs[c.db]!;
+  const keys = c.ks.dbs[c.db]!.keys;
   // Bounded retries past expired keys, as Redis does, then give up with whatever is found.
-  for (let attempt = 0; attempt < 100 && db.keys.size > 0; attempt++) {
-    let skip = Math.floor(c.random() * db.keys.size);
-    for (const key of db.keys.keys()) {
-      if (skip-- > 0) continue;
-      if (c.lookup(key) !== undefined) return c.out.bulk(key);
-      break;
-    }
+  for (let attempt = 0; attempt < 100 && keys.size > 0; attempt++) {
+    const key = keys.keyAt(randomSlots(c.random, keys, 1)[0]!);
+    if (c.lookup(key) !== undefined) return c.out.bulk(key);
   }
   c.out.nullBulk();
 }
@@ -253,7 +250,7 @@ function encodingOf(c: Ctx, v: Value): string {
     for (const [f, x] of v) if (f.length > 64 || c.ks.blobs.length(x) > 64) return 'hashtable';
     return 'listpack';
   }
-  if (v instanceof Set) {
+  if (v instanceof MemberSet) {
     if (v.size > 512) return 'hashtable';
     for (const m of v) if (m.length > 20 || parseInt64(m) === null) return 'hashtable';
     return 'intset';

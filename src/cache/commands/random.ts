@@ -25,21 +25,49 @@ export function randomPicks(random: () => number, size: number, count: number): 
   return out;
 }
 
-/** The elements of an iterable at the given indexes (one pass; indexes may repeat). */
-export function pickElements<T>(items: Iterable<T>, size: number, indexes: readonly number[]): T[] {
-  if (indexes.length === 0) return [];
-  const wanted = new Map<number, number[]>();
-  indexes.forEach((idx, pos) => {
-    const list = wanted.get(idx);
-    if (list === undefined) wanted.set(idx, [pos]);
-    else list.push(pos);
-  });
-  const out = new Array<T>(indexes.length);
-  let i = 0;
-  for (const item of items) {
-    const positions = wanted.get(i);
-    if (positions !== undefined) for (const p of positions) out[p] = item;
-    if (++i >= size) break;
+/** A table whose elements sit in slots, some of them empty: a Dict (keyspace, hash) or a MemberSet. */
+export interface Slotted {
+  readonly size: number;
+  readonly slots: number;
+  liveAt(slot: number): boolean;
+}
+
+/**
+ * Slots of `table`'s elements chosen at random, with randomPicks's meaning of `count`. Every
+ * element has one slot, so a uniform live slot is a uniform element; the tables keep a bounded
+ * share of their slots empty (Dict: at most 7/8, MemberSet: half once past a few), so each
+ * pick costs a few tries and the whole O(|count|), whatever the table's size.
+ */
+export function randomSlots(random: () => number, table: Slotted, count: number): number[] {
+  const size = table.size;
+  if (size === 0) return [];
+  if (count < 0) {
+    const out = new Array<number>(-count);
+    for (let i = 0; i < out.length; i++) out[i] = oneSlot(random, table);
+    return out;
+  }
+  if (count * 3 > size) {
+    // Most of the table (Redis's SRANDMEMBER threshold): listing the live slots costs no more
+    // than the reply, and drawing among them never retries.
+    const live: number[] = [];
+    for (let s = 0; s < table.slots; s++) if (table.liveAt(s)) live.push(s);
+    return randomPicks(random, live.length, count).map((i) => live[i]!);
+  }
+  const chosen = new Set<number>();
+  const out: number[] = [];
+  while (out.length < count) {
+    const s = oneSlot(random, table);
+    if (chosen.has(s)) continue;
+    chosen.add(s);
+    out.push(s);
   }
   return out;
+}
+
+function oneSlot(random: () => number, table: Slotted): number {
+  const slots = table.slots;
+  for (;;) {
+    const s = Math.floor(random() * slots);
+    if (table.liveAt(s)) return s;
+  }
 }

@@ -1,9 +1,10 @@
 // SCAN, HSCAN, SSCAN and ZSCAN cursors.
 //
-// Redis's stateless reverse-binary cursor walks its own hash table's buckets; JS Maps expose
-// no buckets, but their iterators survive concurrent inserts and deletes (deleted entries are
-// skipped, new ones are visited). So a cursor here names a live iterator kept by the server:
-// everything present for the whole scan is returned exactly once. Cursors are bounded in number
+// Redis's stateless reverse-binary cursor walks its own hash table's buckets. Here the tables'
+// iterators survive concurrent inserts and deletes (deleted entries are skipped, new ones may
+// be visited; Dict and MemberSet say how they treat a rebuild), so a cursor names a live
+// iterator kept by the server: everything present for the whole scan is returned at least
+// once, and once unless the table was rebuilt under it. Cursors are bounded in number
 // (least recently used first out); an unknown cursor starts the scan again from the beginning,
 // which can repeat elements but never loses one, as SCAN's contract allows.
 import { globMatch } from '../glob.js';

@@ -4,7 +4,7 @@ import type { RSet } from '../machine/values.js';
 import { boundedPicks, intArg, is, randomCountArg } from './args.js';
 import type { Ctx } from './context.js';
 import { Err, fail, syntax } from './reply-error.js';
-import { pickElements, randomPicks } from './random.js';
+import { randomSlots } from './random.js';
 import { scanOptions, scanStep } from './scan.js';
 import { ALL_KEYS, ONE_KEY, command, family } from './spec.js';
 
@@ -72,7 +72,7 @@ function spop(c: Ctx): void {
   const s = c.getSet(key);
   if (s === undefined) return hasCount ? c.out.set(0) : c.out.nullBulk();
   if (hasCount && count === 0) return c.out.set(0);
-  const chosen = pickElements(s, s.size, randomPicks(c.random, s.size, count));
+  const chosen = pick(c, s, count);
   c.fx.srem(c.db, key, chosen);
   c.notify('s', 'spop', key);
   if (c.ks.dbs[c.db]!.keys.get(key) === undefined) c.notify('g', 'del', key);
@@ -88,10 +88,15 @@ function srandmember(c: Ctx): void {
   const s = c.getSet(a[1]!);
   if (a.length === 2) {
     if (s === undefined) return c.out.nullBulk();
-    return c.out.bulk(pickElements(s, s.size, randomPicks(c.random, s.size, 1))[0]!);
+    return c.out.bulk(pick(c, s, 1)[0]!);
   }
   if (s === undefined || count === 0) return c.out.array(0);
-  c.out.bulkArray(pickElements(s, s.size, randomPicks(c.random, s.size, boundedPicks(count))));
+  c.out.bulkArray(pick(c, s, boundedPicks(count)));
+}
+
+/** Random members of `s`, as randomPicks counts them. */
+function pick(c: Ctx, s: RSet, count: number): string[] {
+  return randomSlots(c.random, s, count).map((slot) => s.memberAt(slot));
 }
 
 function smove(c: Ctx): void {
@@ -179,7 +184,7 @@ function sscan(c: Ctx): void {
     c.out.bulk('0');
     return c.out.array(0);
   }
-  const { next, entries } = scanStep(c, o, s, () => s.values(), (m) => m);
+  const { next, entries } = scanStep(c, o, s, () => s[Symbol.iterator](), (m) => m);
   c.out.array(2);
   c.out.bulk(String(next));
   c.out.bulkArray(entries);

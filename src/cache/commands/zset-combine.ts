@@ -1,6 +1,7 @@
 // ZUNION, ZINTER, ZDIFF and their STORE forms (Redis zunionInterDiffGenericCommand). Inputs may
 // be sorted sets or plain sets (every member scoring 1); results are ordered by score, then
 // member.
+import { MemberSet } from '../machine/member-set.js';
 import { ZSet, type ZEntry } from '../machine/zset.js';
 import { intArg, is, parseDouble } from './args.js';
 import type { Ctx } from './context.js';
@@ -57,7 +58,7 @@ function source(c: Ctx, key: string): Scores | null {
   const v = c.lookup(key);
   if (v === undefined) return null;
   if (v instanceof ZSet) return v.dict;
-  if (v instanceof Set) return new Map([...v].map((m) => [m, 1]));
+  if (v instanceof MemberSet) return new Map([...v].map((m) => [m, 1]));
   fail(Err.WRONGTYPE);
 }
 

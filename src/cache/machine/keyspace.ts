@@ -8,14 +8,14 @@
 import { assert } from '../../util/assert.js';
 import { BlobStore, type Stored } from './blobs.js';
 import { Dict } from './dict.js';
-import { Db, List, ZSet, type Hash, type RSet, type Value } from './values.js';
+import { Db, List, MemberSet, ZSet, type Hash, type RSet, type Value } from './values.js';
 
 export const DATABASES = 16;
 
 // Empty collections, created at module level so that a collection write allocates no closure.
 const newList = (): List => new List();
 const newHash = (hashSeed: number): Hash => new Dict<Stored>(hashSeed);
-const newSet = (): RSet => new Set<string>();
+const newSet = (): RSet => new MemberSet();
 const newZSet = (hashSeed: number): ZSet => new ZSet(hashSeed);
 
 /** Told about every key about to change (WATCH, blocked clients, keyspace snapshots). */
@@ -103,7 +103,7 @@ export class Keyspace {
       for (const [f, x] of v) h.set(f, this.blobs.dup(x));
       return h;
     }
-    if (v instanceof Set) return new Set(v);
+    if (v instanceof MemberSet) return new MemberSet(v);
     const z = new ZSet(v.dict.seed);
     for (const [m, s] of v.dict) z.add(m, s);
     return z;
@@ -374,7 +374,7 @@ export class Keyspace {
   // ---- sets ----
 
   private setFor(dbIndex: number, key: string): RSet {
-    return this.collectionFor<RSet>(dbIndex, key, Set, newSet);
+    return this.collectionFor<RSet>(dbIndex, key, MemberSet, newSet);
   }
 
   sadd(dbIndex: number, key: string, members: readonly string[]): number {

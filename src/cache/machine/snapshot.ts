@@ -20,7 +20,7 @@ import { DepotError } from '../../util/errors.js';
 import { BlobStore, type Stored } from './blobs.js';
 import type { Keyspace, KeyspaceObserver } from './keyspace.js';
 import { Dict } from './dict.js';
-import { Db, List, ZSet, type Value } from './values.js';
+import { Db, List, MemberSet, ZSet, type Value } from './values.js';
 
 const MAGIC = 'DPKS';
 const VERSION = 1;
@@ -95,7 +95,7 @@ function writeRecord(out: Out, blobs: BlobStore, dbIndex: number, key: string, v
     out.stored(value, blobs);
     return;
   }
-  const type = value instanceof List ? Type.list : value instanceof Dict ? Type.hash : value instanceof Set ? Type.set : Type.zset;
+  const type = value instanceof List ? Type.list : value instanceof Dict ? Type.hash : value instanceof MemberSet ? Type.set : Type.zset;
   out.u8(type);
   out.u8(dbIndex);
   out.f64(pxat);
@@ -109,7 +109,7 @@ function writeRecord(out: Out, blobs: BlobStore, dbIndex: number, key: string, v
       out.str(f);
       out.stored(v, blobs);
     }
-  } else if (value instanceof Set) {
+  } else if (value instanceof MemberSet) {
     out.u32(value.size);
     for (const m of value) out.str(m);
   } else {
@@ -288,7 +288,7 @@ function readValue(r: In, type: number, hashSeed: number): Value {
     return h;
   }
   if (type === Type.set) {
-    const s = new Set<string>();
+    const s = new MemberSet();
     for (let i = 0; i < n; i++) s.add(r.str());
     return s;
   }

@@ -7,10 +7,11 @@
 import type { BlobRef, Stored } from './blobs.js';
 import { List } from './list.js';
 import { Dict } from './dict.js';
+import { MemberSet } from './member-set.js';
 import { ZSet } from './zset.js';
 
 export type Hash = Dict<Stored>;
-export type RSet = Set<string>;
+export type RSet = MemberSet;
 export type Value = string | BlobRef | List | Hash | RSet | ZSet;
 export type TypeName = 'string' | 'list' | 'hash' | 'set' | 'zset';
 
@@ -18,7 +19,7 @@ export function typeOf(v: Value): TypeName {
   if (typeof v === 'string' || typeof v === 'number') return 'string';
   if (v instanceof List) return 'list';
   if (v instanceof Dict) return 'hash';
-  if (v instanceof Set) return 'set';
+  if (v instanceof MemberSet) return 'set';
   return 'zset';
 }
 
@@ -34,4 +35,4 @@ export class Db {
   }
 }
 
-export { List, ZSet };
+export { List, MemberSet, ZSet };

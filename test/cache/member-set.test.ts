@@ -1,0 +1,164 @@
+// The set value (member-set.ts) against a JS Set as the model, its live iterators, and the
+// random slot picks (commands/random.ts) that SPOP, SRANDMEMBER, HRANDFIELD and RANDOMKEY use:
+// only live elements, distinct when asked, uniform, and a bounded number of tries per pick.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { MemberSet } from '../../src/cache/machine/member-set.js';
+import { Dict } from '../../src/cache/machine/dict.js';
+import { randomSlots, type Slotted } from '../../src/cache/commands/random.js';
+
+type Op = { op: 'add'; m: string } | { op: 'delete'; m: string };
+
+// Few distinct members make re-adds after removals, and runs of removals that compact, common.
+const member = fc.integer({ min: 0, max: 120 }).map((i) => `m${i}`);
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('add' as const), m: member }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), m: member }) },
+);
+
+function apply(s: MemberSet, model: Set<string>, o: Op): void {
+  if (o.op === 'add') assert.equal(s.add(o.m), !model.has(o.m));
+  else assert.equal(s.delete(o.m), model.has(o.m));
+  if (o.op === 'add') model.add(o.m);
+  else model.delete(o.m);
+}
+
+/** mulberry32: a seeded source, so that the statistical checks below give the same draws every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('behaves as a Set, insertion order included, through removals and compactions', () => {
+  fc.assert(
+    fc.property(fc.array(opArb, { maxLength: 1500 }), (ops) => {
+      const s = new MemberSet();
+      const model = new Set<string>();
+      for (const o of ops) {
+        apply(s, model, o);
+        assert.equal(s.size, model.size);
+        assert.equal(s.has(o.m), model.has(o.m));
+      }
+      s.check();
+      assert.deepEqual([...s], [...model]);
+      assert.deepEqual([...new MemberSet(s)], [...model]);
+    }),
+  );
+});
+
+test('a live iterator visits every member present throughout, while members come and go', () => {
+  fc.assert(
+    fc.property(fc.array(member, { maxLength: 200 }), fc.array(fc.tuple(fc.nat(5), fc.array(opArb, { maxLength: 60 })), { maxLength: 40 }), (initial, steps) => {
+      const s = new MemberSet(initial);
+      const model = new Set(initial);
+      const throughout = new Set(initial);
+      const ever = new Set(initial);
+      const visited: string[] = [];
+      const it = s[Symbol.iterator]();
+      let done = false;
+      for (const [take, ops] of steps) {
+        for (let i = 0; i < take && !done; i++) {
+          const r = it.next();
+          if (r.done === true) done = true;
+          else visited.push(r.value);
+        }
+        for (const o of ops) {
+          apply(s, model, o);
+          if (o.op === 'delete') throughout.delete(o.m);
+          else ever.add(o.m);
+        }
+      }
+      for (let r = it.next(); r.done !== true; r = it.next()) visited.push(r.value);
+      const seen = new Set(visited);
+      for (const m of throughout) assert.ok(seen.has(m), `${m} present throughout but not visited`);
+      for (const m of seen) assert.ok(ever.has(m), `${m} visited but never a member`);
+    }),
+  );
+});
+
+test('random slots are live, distinct unless a negative count asks for repeats, and all of them when count >= size', () => {
+  fc.assert(
+    fc.property(fc.array(opArb, { maxLength: 600 }), fc.integer({ min: -300, max: 300 }), fc.integer(), (ops, count, seed) => {
+      const s = new MemberSet();
+      const model = new Set<string>();
+      for (const o of ops) apply(s, model, o);
+      const picked = randomSlots(seeded(seed), s, count).map((slot) => s.memberAt(slot));
+      for (const m of picked) assert.ok(model.has(m));
+      if (model.size === 0) assert.equal(picked.length, 0);
+      else if (count < 0) assert.equal(picked.length, -count);
+      else {
+        assert.equal(picked.length, Math.min(count, model.size));
+        assert.equal(new Set(picked).size, picked.length);
+      }
+      if (count >= model.size) assert.deepEqual(picked, [...model]);
+    }),
+  );
+});
+
+test('random picks are uniform over the members, holes left by removals included', () => {
+  const s = new MemberSet();
+  for (let i = 0; i < 200; i++) s.add(`m${i}`);
+  // Every third member removed: holes among the slots, fewer than the members (no compaction).
+  for (let i = 0; i < 200; i += 3) s.delete(`m${i}`);
+  assert.ok(s.slots > s.size);
+  const random = seeded(42);
+  const counts = new Map<string, number>();
+  const draws = 133_000;
+  for (const slot of randomSlots(random, s, -draws)) counts.set(s.memberAt(slot), (counts.get(s.memberAt(slot)) ?? 0) + 1);
+  assert.equal(counts.size, s.size);
+  const expected = draws / s.size;
+  for (const [m, n] of counts) assert.ok(Math.abs(n - expected) < expected * 0.2, `${m} drawn ${n} times, expected about ${expected}`);
+});
+
+/** Counts the slots a pick examines. */
+function counting(table: Slotted): { table: Slotted; examined: () => number } {
+  let n = 0;
+  return {
+    table: {
+      get size() {
+        return table.size;
+      },
+      get slots() {
+        return table.slots;
+      },
+      liveAt(slot: number) {
+        n++;
+        return table.liveAt(slot);
+      },
+    },
+    examined: () => n,
+  };
+}
+
+test('a pick examines a few slots whatever the size: a set or hash emptied down to a fraction, a keyspace', () => {
+  const s = new MemberSet();
+  const d = new Dict<number>(7);
+  for (let i = 0; i < 200_000; i++) {
+    s.add(`m${i}`);
+    d.set(`k${i}`, i);
+  }
+  // Remove from the front, as a queue of SPOPs in insertion order would: the most holes the
+  // set keeps before squeezing them out; the hash is left as sparse as it gets before shrinking.
+  for (let i = 0; i < 150_000; i++) {
+    s.delete(`m${i}`);
+    d.delete(`k${i}`);
+  }
+  s.check();
+  for (const table of [s, d]) {
+    const c = counting(table);
+    const random = seeded(7);
+    for (let i = 0; i < 1000; i++) randomSlots(random, c.table, 1);
+    randomSlots(random, c.table, 100);
+    // At most 2 tries per pick on average for the set (holes never outnumber members), 8 for the
+    // hash (it shrinks below an eighth full); a little more for chance.
+    const bound = table === s ? 2.5 : 8.5;
+    assert.ok(c.examined() < 1100 * bound, `${c.examined()} slots examined for 1,100 picks`);
+  }
+});
