@@ -109,6 +109,7 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   t(fc.constantFrom('SINTER', 'SUNION', 'SDIFF'), key, key),
   t(fc.constantFrom('SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE'), key, key, key),
   t(c('SINTERCARD'), fc.constantFrom('1', '2', '0'), key, key),
+  t(c('SINTERCARD'), c('2'), key, key, c('LIMIT'), fc.constantFrom('0', '1', '2', '-1', 'x')),
   // sorted sets
   t(c('ZADD'), key, score, member),
   t(c('ZADD'), key, fc.constantFrom('NX', 'XX', 'GT', 'LT', 'CH', 'INCR', 'GT CH'), score, member),

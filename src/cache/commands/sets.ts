@@ -1,7 +1,7 @@
 // Set commands (Redis t_set.c). SINTER/SUNION/SDIFF and their STORE forms share
 // combineGeneric; SPOP is logged as SREM of the members it chose.
 import type { RSet } from '../machine/values.js';
-import { boundedPicks, intArg, is, randomCountArg } from './args.js';
+import { boundedPicks, intArg, is, parseInt64, randomCountArg } from './args.js';
 import type { Ctx } from './context.js';
 import { Err, fail, syntax } from './reply-error.js';
 import { randomSlots } from './random.js';
@@ -115,8 +115,11 @@ function smove(c: Ctx): void {
 
 type SetOp = 'inter' | 'union' | 'diff';
 
-/** The combination of the sets named by `keys` (missing keys are empty sets). */
-function combine(c: Ctx, keys: readonly string[], op: SetOp): Set<string> {
+/**
+ * The combination of the sets named by `keys` (missing keys are empty sets). An intersection
+ * stops once it holds `limit` members (0: no limit), as SINTERCARD's LIMIT lets Redis stop.
+ */
+function combine(c: Ctx, keys: readonly string[], op: SetOp, limit = 0): Set<string> {
   const sets: Array<RSet | undefined> = keys.map((k) => c.getSet(k));
   if (op === 'union') {
     const out = new Set<string>();
@@ -140,6 +143,7 @@ function combine(c: Ctx, keys: readonly string[], op: SetOp): Set<string> {
   outer: for (const m of sorted[0]!) {
     for (let i = 1; i < sorted.length; i++) if (!sorted[i]!.has(m)) continue outer;
     out.add(m);
+    if (out.size === limit) break;
   }
   return out;
 }
@@ -169,11 +173,12 @@ function sintercard(c: Ctx): void {
   let limit = 0;
   for (let i = 2 + numkeys; i < a.length; i += 2) {
     if (!is(a[i], 'LIMIT') || i + 1 >= a.length) throw syntax();
-    limit = intArg(a[i + 1]!);
-    if (limit < 0) fail("ERR LIMIT can't be negative");
+    // Redis answers a LIMIT that is not a number with the same text as a negative one.
+    const n = parseInt64(a[i + 1]!);
+    if (n === null || n < 0) fail("ERR LIMIT can't be negative");
+    limit = Number(n);
   }
-  const n = combine(c, a.slice(2, 2 + numkeys), 'inter').size;
-  c.out.int(limit > 0 ? Math.min(limit, n) : n);
+  c.out.int(combine(c, a.slice(2, 2 + numkeys), 'inter', limit).size);
 }
 
 function sscan(c: Ctx): void {
