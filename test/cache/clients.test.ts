@@ -413,6 +413,38 @@ describe('server and connection commands', () => {
     }
   });
 
+  test('expiry times as far as int64 reaches, as Redis accepts them; options checked before numbers', async () => {
+    const c = await RespClient.open(server.port);
+    try {
+      await c.call('SET', 'far:k', 'v');
+      assert.deepEqual(await c.call('EXPIRE', 'far:k', '9999999999999'), { t: 'int', v: '1' });
+      assert.deepEqual(await c.call('TTL', 'far:k'), { t: 'int', v: '9999999999999' });
+      assert.deepEqual(await c.call('PEXPIREAT', 'far:k', '9223372036854775807'), { t: 'int', v: '1' });
+      assert.deepEqual(await c.call('PEXPIRETIME', 'far:k'), { t: 'int', v: '9223372036854775807' });
+      assert.deepEqual(await c.call('SET', 'far:k', 'v', 'PXAT', '9223372036854775807'), { t: 'simple', v: 'OK' });
+      assert.deepEqual(await c.call('EXPIRETIME', 'far:k'), { t: 'int', v: '9223372036854776' }); // Redis's figure too
+      // EXPIRETIME rounds to the nearest second, as TTL does.
+      assert.deepEqual(await c.call('PEXPIREAT', 'far:k', '1999999999500'), { t: 'int', v: '1' });
+      assert.deepEqual(await c.call('EXPIRETIME', 'far:k'), { t: 'int', v: '2000000000' });
+      assert.deepEqual(await c.call('PEXPIREAT', 'far:k', '1999999999499'), { t: 'int', v: '1' });
+      assert.deepEqual(await c.call('EXPIRETIME', 'far:k'), { t: 'int', v: '1999999999' });
+      const invalid = (cmd: string) => ({ t: 'error', v: `ERR invalid expire time in '${cmd}' command` });
+      assert.deepEqual(await c.call('SET', 'far:k', 'v', 'EX', '9223372036854775'), invalid('set'));
+      assert.deepEqual(await c.call('SETEX', 'far:k', '9223372036854775', 'v'), invalid('setex'));
+      assert.deepEqual(await c.call('EXPIRE', 'far:k', '-9223372036854776'), invalid('expire'));
+      assert.deepEqual(await c.call('EXPIRE', 'far:k', 'x', 'FOO'), { t: 'error', v: 'ERR Unsupported option FOO' });
+      assert.deepEqual(await c.call('SET', 'far:k', 'v', 'EX', 'x', 'NX', 'XX'), { t: 'error', v: 'ERR syntax error' });
+      // The same time option twice: the last one counts, as in Redis.
+      assert.deepEqual(await c.call('SET', 'far:k', 'v', 'EX', '10', 'EX', '20'), { t: 'simple', v: 'OK' });
+      assert.deepEqual(await c.call('TTL', 'far:k'), { t: 'int', v: '20' });
+      // GETEX checks the time only for an existing string.
+      assert.deepEqual(await c.call('GETEX', 'far:none', 'EX', 'x'), { t: 'null' });
+      assert.deepEqual(await c.call('GETEX', 'far:k', 'EX', '0'), invalid('getex'));
+    } finally {
+      c.close();
+    }
+  });
+
   test('active expiry removes keys nobody reads', async () => {
     const c = ioredis(2);
     await c.select(5);

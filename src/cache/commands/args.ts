@@ -33,6 +33,22 @@ export function parseInt64(s: string): number | bigint | null {
   return Number.isSafeInteger(Number(b)) ? Number(b) : b;
 }
 
+/**
+ * `n` × `unitMs` + `base`, an expiry time in ms computed as Redis computes it in int64: null
+ * where Redis finds it out of range ("invalid expire time"). Exact up to 2^53 ms; past that
+ * (some 285,000 years from now) to a double's precision, which such a time can spare.
+ */
+export function expiryMs(n: number | bigint, unitMs: 1 | 1000, base: number): number | null {
+  if (typeof n === 'number') {
+    const at = n * unitMs + base;
+    if (Number.isSafeInteger(at)) return at;
+  }
+  const b = BigInt(n);
+  if (unitMs === 1000 && (b > INT64_MAX / 1000n || b < INT64_MIN / 1000n)) return null;
+  const at = b * BigInt(unitMs) + BigInt(base);
+  return at > INT64_MAX ? null : Number(at);
+}
+
 /** An integer argument where precision beyond 2^53 does not matter (indexes, counts). */
 export function intArg(s: string, message: string = Err.NOT_INTEGER): number {
   const n = parseInt64(s);

@@ -5,7 +5,7 @@ import { globMatch } from '../glob.js';
 import { Dict } from '../machine/dict.js';
 import { DATABASES } from '../machine/keyspace.js';
 import { List, MemberSet, ZSet, typeOf, type Value } from '../machine/values.js';
-import { int32Arg, is, parseInt64 } from './args.js';
+import { expiryMs, int32Arg, is, parseInt64 } from './args.js';
 import type { Ctx } from './context.js';
 import { randomSlots } from './random.js';
 import { Err, fail, syntax } from './reply-error.js';
@@ -51,15 +51,14 @@ function expireFlags(c: Ctx, from: number): number {
 }
 
 /** EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT: `unitMs` 1000 or 1, `relative` adds now. */
-function expireGeneric(c: Ctx, unitMs: number, relative: boolean): void {
+function expireGeneric(c: Ctx, unitMs: 1 | 1000, relative: boolean): void {
   const key = c.argv[1]!;
+  // Redis checks the options before the number.
+  const flags = expireFlags(c, 3);
   const n = parseInt64(c.argv[2]!);
   if (n === null) fail(Err.NOT_INTEGER);
-  const flags = expireFlags(c, 3);
-  const name = c.argv[0]!.toLowerCase();
-  const ms = Number(n) * unitMs;
-  const when = relative ? c.now + ms : ms;
-  if (!Number.isSafeInteger(ms) || !Number.isSafeInteger(when)) fail(`ERR invalid expire time in '${name}' command`);
+  const when = expiryMs(n, unitMs, relative ? c.now : 0);
+  if (when === null) fail(`ERR invalid expire time in '${c.argv[0]!.toLowerCase()}' command`);
   if (c.lookup(key) === undefined) {
     c.out.int(0);
     return;
@@ -85,9 +84,9 @@ function ttlGeneric(c: Ctx, ms: boolean, absolute: boolean): void {
   if (c.lookup(key) === undefined) return c.out.int(-2);
   const at = c.ks.dbs[c.db]!.expires.get(key);
   if (at === undefined) return c.out.int(-1);
-  if (absolute) return c.out.int(ms ? at : Math.floor(at / 1000));
-  const left = Math.max(0, at - c.now);
-  c.out.int(ms ? left : Math.floor((left + 500) / 1000));
+  const t = absolute ? at : Math.max(0, at - c.now);
+  // Seconds rounded to the nearest, for EXPIRETIME as for TTL (Redis's (ms + 500) / 1000).
+  c.out.int(ms ? t : Math.floor((t + 500) / 1000));
 }
 
 function persist(c: Ctx): void {

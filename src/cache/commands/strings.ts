@@ -1,7 +1,7 @@
 // String commands (Redis t_string.c). SET, SETNX, SETEX, PSETEX and GETSET share setGeneric;
 // INCR, DECR, INCRBY and DECRBY share incrGeneric. Relative expiry is resolved to an absolute
 // time here, so the logged effect does not depend on when it is replayed.
-import { intArg, parseInt64 } from './args.js';
+import { expiryMs, intArg, parseInt64 } from './args.js';
 import type { Ctx } from './context.js';
 import { incrByFloatText } from './longdouble.js';
 import { Err, fail, syntax, wrongArity } from './reply-error.js';
@@ -12,19 +12,27 @@ const XX = 2;
 const GET = 4;
 const KEEPTTL = 8;
 
-/** Parses EX/PX/EXAT/PXAT <n> into an absolute ms time; throws Redis's errors. */
+/**
+ * EX/PX/EXAT/PXAT <n> as an absolute time in ms, checked as Redis's getExpireMillisecondsOrReply
+ * checks it; throws Redis's errors. Called once the command's options have parsed (Redis
+ * reports a syntax error before a bad number).
+ */
 function expiryAt(c: Ctx, unit: string, arg: string, cmd: string): number {
   const n = parseInt64(arg);
   if (n === null) fail(Err.NOT_INTEGER);
-  const v = Number(n);
-  const invalid = `ERR invalid expire time in '${cmd}' command`;
-  if (v <= 0) fail(invalid);
-  const u = unit.toUpperCase();
-  const ms = u === 'EX' || u === 'EXAT' ? v * 1000 : v;
-  if (!Number.isSafeInteger(ms)) fail(invalid);
-  const at = u === 'EX' || u === 'PX' ? c.now + ms : ms;
-  if (!Number.isSafeInteger(at)) fail(invalid);
+  const relative = unit === 'EX' || unit === 'PX';
+  const at = n <= 0 ? null : expiryMs(n, unit === 'EX' || unit === 'EXAT' ? 1000 : 1, relative ? c.now : 0);
+  if (at === null) fail(`ERR invalid expire time in '${cmd}' command`);
   return at;
+}
+
+/**
+ * `opt` (argv[i], upper-cased) is EX, PX, EXAT or PXAT followed by a value, and no other of the
+ * four came before it (`seen`: the index of the one that did, or -1).
+ */
+function isExpiryOption(opt: string, argv: readonly string[], i: number, seen: number): boolean {
+  if (opt !== 'EX' && opt !== 'PX' && opt !== 'EXAT' && opt !== 'PXAT') return false;
+  return i + 1 < argv.length && (seen < 0 || argv[seen]!.toUpperCase() === opt);
 }
 
 /** The common core of SET and friends; `pxat` 0 = no expiry. False when NX/XX prevented the write. */
@@ -48,21 +56,17 @@ function setGeneric(c: Ctx, key: string, value: string, flags: number, pxat: num
 function set(c: Ctx): void {
   const a = c.argv;
   let flags = 0;
-  let pxat = 0;
-  let expirySeen = false;
+  let expiry = -1; // the EX/PX/EXAT/PXAT option's index; the same one repeated replaces it, as in Redis
   for (let i = 3; i < a.length; i++) {
     const opt = a[i]!.toUpperCase();
     if (opt === 'NX' && !(flags & XX)) flags |= NX;
     else if (opt === 'XX' && !(flags & NX)) flags |= XX;
     else if (opt === 'GET') flags |= GET;
-    else if (opt === 'KEEPTTL' && !expirySeen) {
-      flags |= KEEPTTL;
-      expirySeen = true;
-    } else if ((opt === 'EX' || opt === 'PX' || opt === 'EXAT' || opt === 'PXAT') && !expirySeen && i + 1 < a.length) {
-      pxat = expiryAt(c, opt, a[++i]!, 'set');
-      expirySeen = true;
-    } else throw syntax();
+    else if (opt === 'KEEPTTL' && expiry < 0) flags |= KEEPTTL;
+    else if (isExpiryOption(opt, a, i, expiry) && !(flags & KEEPTTL)) expiry = i++;
+    else throw syntax();
   }
+  const pxat = expiry < 0 ? 0 : expiryAt(c, a[expiry]!.toUpperCase(), a[expiry + 1]!, 'set');
   const key = a[1]!;
   if (flags & GET) {
     const old = c.getString(key);
@@ -114,19 +118,21 @@ function getdel(c: Ctx): void {
 function getex(c: Ctx): void {
   const a = c.argv;
   const key = a[1]!;
-  let pxat = -1; // -1 = leave the TTL alone, 0 = PERSIST
+  let persist = false;
+  let expiry = -1; // as in set()
   for (let i = 2; i < a.length; i++) {
     const opt = a[i]!.toUpperCase();
-    if (opt === 'PERSIST' && pxat === -1) pxat = 0;
-    else if ((opt === 'EX' || opt === 'PX' || opt === 'EXAT' || opt === 'PXAT') && pxat === -1 && i + 1 < a.length) {
-      pxat = expiryAt(c, opt, a[++i]!, 'getex');
-    } else throw syntax();
+    if (opt === 'PERSIST' && expiry < 0) persist = true;
+    else if (isExpiryOption(opt, a, i, expiry) && !persist) expiry = i++;
+    else throw syntax();
   }
   const v = c.getString(key);
   if (v === undefined) {
     c.out.nullBulk();
     return;
   }
+  // As in Redis, the time is checked only for an existing string (a missing key answers nil).
+  const pxat = expiry >= 0 ? expiryAt(c, a[expiry]!.toUpperCase(), a[expiry + 1]!, 'getex') : persist ? 0 : -1; // -1: leave the TTL alone
   if (pxat > 0 && pxat <= c.now) {
     c.fx.del(c.db, key);
     c.notify('g', 'del', key);

@@ -15,6 +15,12 @@ const SHORT_STRING = 24;
 
 export type RespVersion = 2 | 3;
 
+const INT64_MAX = 2n ** 63n - 1n;
+
+function clampInt64(n: bigint): bigint {
+  return n > INT64_MAX ? INT64_MAX : n < -INT64_MAX - 1n ? -INT64_MAX - 1n : n;
+}
+
 export class ReplyWriter {
   resp: RespVersion = 2;
   private slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
@@ -261,6 +267,9 @@ export class ReplyWriter {
       } while (x > 0);
       return;
     }
-    this.ascii(String(n));
+    // An integral double past 2^53 (an expiry time far away) as its exact digits, as Redis's
+    // int64 would print them, not JS's shortest form that ends in zeros; within int64, which
+    // 2^63 - 1 rounded to a double is not.
+    this.ascii(typeof n === 'number' && !Number.isSafeInteger(n) && Number.isInteger(n) ? clampInt64(BigInt(n)).toString() : String(n));
   }
 }
