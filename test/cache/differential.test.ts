@@ -37,7 +37,7 @@ const member = fc.constantFrom('a', 'b', 'c', 'd', '1', '2', '10', '-1', '');
 // Values of 64 bytes or more are blobs in Depot (machine/blobs.ts): at and around that bound.
 const value = fc.constantFrom('v', '1', '42', '-7', '3.5', 'abc', '9223372036854775807', '0.1', '', 'w'.repeat(63), 'x'.repeat(64), 'long-'.repeat(30));
 const int = fc.constantFrom('0', '1', '2', '-1', '-2', '5', '100', 'x', '1.5', '-100');
-const score = fc.constantFrom('0', '-0', '1', '2.5', '-3', '1e3', 'inf', '-inf', '(1', 'x', '+inf');
+const score = fc.constantFrom('0', '-0', '1', '2.5', '-3', '1e3', 'inf', '-inf', '(1', 'x', '+inf', '0x10', '(0x1p-2', '1e-400', '', ' 1', '1e400');
 const lex = fc.constantFrom('-', '+', '[a', '(b', '[c', 'a', '(');
 const side = fc.constantFrom('LEFT', 'RIGHT', 'UP');
 const t = <T extends string[]>(...parts: { [K in keyof T]: fc.Arbitrary<T[K]> }) => fc.tuple(...parts) as fc.Arbitrary<string[]>;
@@ -74,6 +74,33 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   t(c('ZRANGESTORE'), key, key, score, score, c('BYSCORE'), c('LIMIT'), int, int),
   t(c('ZADD'), key, c('INCR'), fc.constantFrom('NX', 'XX', 'GT', 'LT'), score, member),
   t(c('LMPOP'), c('2'), key, key, side, c('COUNT'), int),
+  t(c('INCRBYFLOAT'), key, fc.constantFrom('1e308', '-1e308', 'inf', '5.0e3', '0x10', ' 1', '1e-320')),
+  t(c('GETRANGE'), key, fc.constantFrom('-100', '-1', '0', '9223372036854775807'), fc.constantFrom('-100', '-1', '0', '9223372036854775807')),
+  t(c('SETRANGE'), key, fc.constantFrom('-1', '536870912', '5'), value),
+  t(c('COPY'), key, key, c('DB'), fc.constantFrom('0', '1', '16', 'x')),
+  t(c('OBJECT'), fc.constantFrom('REFCOUNT', 'FREQ', 'FOO'), key),
+  t(c('LINSERT'), key, fc.constantFrom('BEFORE', 'AFTER'), fc.constantFrom('zz', 'a'), member),
+  t(c('LPOS'), key, member, c('RANK'), fc.constantFrom('-1', '-9223372036854775808', '0', '2')),
+  t(c('LRANGE'), key, fc.constantFrom('-100', '9223372036854775807', '-9223372036854775808'), fc.constantFrom('-1', '100')),
+  t(fc.constantFrom('BLPOP', 'BRPOP'), key, key, fc.constantFrom('0.01', '-1', 'x')),
+  t(c('BLMOVE'), key, key, side, side, fc.constantFrom('0.01', '-1')),
+  t(c('HINCRBYFLOAT'), key, member, fc.constantFrom('1e308', 'inf', '-0.5')),
+  t(c('HSTRLEN'), key, member),
+  t(c('ZINCRBY'), key, fc.constantFrom('inf', '-inf', 'nan'), member),
+  t(c('ZADD'), key, fc.constantFrom('NX XX', 'GT LT', 'NX GT', 'XX CH INCR'), score, member),
+  t(fc.constantFrom('ZRANGEBYSCORE', 'ZREVRANGEBYSCORE'), key, score, score, c('LIMIT'), int, int),
+  t(fc.constantFrom('ZRANGEBYLEX', 'ZREVRANGEBYLEX'), key, lex, lex, c('LIMIT'), int, int),
+  t(fc.constantFrom('ZINTERSTORE', 'ZUNIONSTORE'), key, c('2'), key, key, c('WEIGHTS'), fc.constantFrom('2', 'inf', 'x'), fc.constantFrom('-1', '0')),
+  t(fc.constantFrom('ZINTER', 'ZUNION', 'ZDIFF'), c('2'), key, key, c('AGGREGATE'), fc.constantFrom('MIN', 'MAX', 'SUM', 'X'), c('WITHSCORES')),
+  t(c('ZRANGESTORE'), key, key, lex, lex, c('BYLEX'), c('REV')),
+  t(fc.constantFrom('ZPOPMIN', 'ZPOPMAX'), key, fc.constantFrom('-1', '0', '100')),
+  t(c('SMOVE'), key, key, member),
+  t(fc.constantFrom('SINTERSTORE', 'SDIFFSTORE'), key, key),
+  t(fc.constantFrom('RENAME', 'RENAMENX'), key, c('k1')),
+  t(fc.constantFrom('HGETALL', 'HKEYS'), key),
+  t(c('EXISTS'), key, key, key),
+  t(c('TYPE'), key),
+  t(c('STRLEN'), key),
   t(c('SETRANGE'), key, int, value),
   t(fc.constantFrom('INCR', 'DECR'), key),
   t(fc.constantFrom('INCRBY', 'DECRBY'), key, int),

@@ -15,6 +15,11 @@ test('INCRBYFLOAT arithmetic and formatting match Redis on x86-64 (80-bit long d
     ['1.1', '2.2', '3.3'],
     ['123456789.123', '0.000001', '123456789.12300099999993108'],
     ['3.14159265358979', '2.71828182845904', '5.85987448204883'],
+    // strtold's hexadecimal form, which Redis accepts too.
+    ['0', '0x10', '16'],
+    ['16', '0x1.8p1', '19'],
+    ['19', '-0x.1', '18.9375'],
+    ['0x1p-2', '0X.8', '0.75'],
   ];
   for (const [a, b, want] of cases) assert.equal(incrByFloatText(a, b), want, `${a} + ${b}`);
 });
@@ -27,4 +32,5 @@ test('INCRBYFLOAT refuses what strtold refuses, and infinite results', () => {
   assert.equal(incrByFloatText('1', 'nan'), 'increment');
   assert.equal(incrByFloatText('1', 'inf'), 'nan');
   assert.equal(incrByFloatText('1e4932', '1e4932'), 'nan');
+  for (const bad of ['0x', '0x.', '0xg', '0x1p', '0x1p+', ' 0x1', '0x1 ']) assert.equal(incrByFloatText('1', bad), 'increment', bad);
 });

@@ -7,7 +7,9 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const INT_RE = /^(0|-?[1-9][0-9]*)$/;
 const FLOAT_RE = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
-const INF_RE = /^[+-]?inf(inity)?$/i;
+/** strtod's and strtold's hexadecimal form: sign, integer digits, fraction digits, binary exponent. */
+export const HEX_FLOAT_RE = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?[0-9]+))?$/;
+export const INF_RE = /^[+-]?inf(inity)?$/i;
 
 /** Exact int64 value of `s`, as a number when it is a safe integer and a bigint otherwise; null when not an int64. */
 export function parseInt64(s: string): number | bigint | null {
@@ -93,11 +95,44 @@ export function boundedPicks(n: number | bigint): number {
 /** strtod-like parse; null when Redis would refuse the number. */
 export function parseDouble(s: string): number | null {
   if (INF_RE.test(s)) return s.charCodeAt(0) === 45 ? -Infinity : Infinity;
-  if (s.length === 0 || !FLOAT_RE.test(s)) return null;
-  const d = Number(s);
-  if (!Number.isFinite(d)) return null; // overflow: strtod's ERANGE
-  if (d === 0 && /[1-9]/.test(s.replace(/[eE].*$/, ''))) return null; // underflow to zero
+  if (s.length === 0) return null;
+  const decimal = FLOAT_RE.test(s);
+  const d = decimal ? Number(s) : hexDouble(s);
+  if (d === null || !Number.isFinite(d)) return null; // overflow: strtod's ERANGE
+  // Underflow to zero is ERANGE too.
+  if (d === 0 && (decimal ? /[1-9]/.test(s.replace(/[eE].*$/, '')) : /[1-9a-f]/i.test(s.replace(/[pP].*$/, '')))) return null;
   return d;
+}
+
+/**
+ * strtod's hexadecimal form, 0x<hex digits>[.<hex digits>][p<decimal exponent of 2>], which
+ * Redis accepts wherever it reads a double ("0x10" is 16): its value, ±Infinity or ±0 past the
+ * double's range as strtod gives them; null when `s` is not one.
+ */
+function hexDouble(s: string): number | null {
+  const m = HEX_FLOAT_RE.exec(s);
+  if (m === null) return null;
+  const intPart = m[2] ?? '';
+  const fracPart = m[3] ?? '';
+  if (intPart.length === 0 && fracPart.length === 0) return null;
+  const digits = BigInt('0x' + (intPart + fracPart || '0'));
+  // The digits' value times a power of two, in two steps: 2^-1100 alone is 0.
+  const exp2 = Math.max(-2200, Math.min(2200, (m[4] === undefined ? 0 : Number(m[4])) - 4 * fracPart.length));
+  const half = Math.trunc(exp2 / 2);
+  const d = digits === 0n ? 0 : Number(digits) * 2 ** half * 2 ** (exp2 - half);
+  return m[1] === '-' ? -d : d;
+}
+
+/**
+ * A score range bound's number as Redis's zslParseRange reads it: plain strtod over the whole
+ * string, so leading blanks are skipped, "" is 0, and what overflows or underflows becomes
+ * ±inf or 0 instead of an error; only NaN and characters left over are refused.
+ */
+function rangeDouble(s: string): number | null {
+  if (s.length === 0) return 0;
+  const t = s.replace(/^[ \t\n\v\f\r]+/, '');
+  if (INF_RE.test(t)) return t.charCodeAt(0) === 45 ? -Infinity : Infinity;
+  return FLOAT_RE.test(t) ? Number(t) : hexDouble(t);
 }
 
 export function floatArg(s: string, message: string = Err.NOT_FLOAT): number {
@@ -109,7 +144,7 @@ export function floatArg(s: string, message: string = Err.NOT_FLOAT): number {
 /** ZRANGEBYSCORE-style bound: `(x` is exclusive, `-inf`/`+inf` allowed. */
 function scoreBound(s: string): { value: number; exclusive: boolean } {
   const exclusive = s.charCodeAt(0) === 40;
-  const d = parseDouble(exclusive ? s.slice(1) : s);
+  const d = rangeDouble(exclusive ? s.slice(1) : s);
   if (d === null) fail(Err.MIN_MAX_FLOAT);
   return { value: d, exclusive };
 }

@@ -112,7 +112,10 @@ function hincrby(c: Ctx): void {
 
 function hincrbyfloat(c: Ctx): void {
   const [, key, field, incr] = c.argv as [string, string, string, string];
-  if (parseLongDouble(incr) === null) fail(Err.NOT_FLOAT);
+  const by = parseLongDouble(incr);
+  if (by === null) fail(Err.NOT_FLOAT);
+  // Redis refuses an infinite increment here before it looks at the field (INCRBYFLOAT does not).
+  if (typeof by === 'string') fail('ERR value is NaN or Infinity');
   const old = c.getHash(key)?.get(field);
   const r = incrByFloatText(old === undefined ? '0' : c.text(old), incr);
   if (r === 'increment') fail(Err.NOT_FLOAT);

@@ -279,8 +279,9 @@ const objectCommands = [
   command('object|idletime', 3, 'readonly', [2, 2, 1], '@keyspace @read @slow', 'Returns the seconds since a key was last accessed.', (c) =>
     objectSub(c, (_v, idle) => c.out.int(idle)),
   ),
-  command('object|freq', 3, 'readonly', [2, 2, 1], '@keyspace @read @slow', 'Returns the access frequency of a key.', () =>
-    fail('ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.'),
+  // A missing key answers nil before the policy is looked at, as in Redis.
+  command('object|freq', 3, 'readonly', [2, 2, 1], '@keyspace @read @slow', 'Returns the access frequency of a key.', (c) =>
+    objectSub(c, () => fail('ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.')),
   ),
 ];
 
