@@ -255,8 +255,9 @@ function bpop(c: Ctx, left: boolean): void | typeof BLOCKED {
 }
 
 function blmpop(c: Ctx): void | typeof BLOCKED {
-  const timeout = timeoutArg(c.argv[1]!);
+  // As in Redis, the timeout is checked after the other arguments.
   const o = mpopArgs(c, 2);
+  const timeout = timeoutArg(c.argv[1]!);
   if (mpopServe(c, o.keys, o.left, o.count, false)) return;
   return blockOrNull(c, o.keys, timeout);
 }

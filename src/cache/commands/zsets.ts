@@ -294,7 +294,7 @@ function bzpop(c: Ctx, max: boolean): void | typeof BLOCKED {
 }
 
 /** ZMPOP / BZMPOP: numkeys key... MIN|MAX [COUNT n] from argv[first]. */
-function zmpopServe(c: Ctx, first: number): { served: boolean; keys: string[] } {
+function zmpopArgs(c: Ctx, first: number): { keys: string[]; max: boolean; count: number } {
   const a = c.argv;
   const numkeys = intArg(a[first]!);
   if (numkeys <= 0) fail(Err.NUMKEYS);
@@ -308,11 +308,15 @@ function zmpopServe(c: Ctx, first: number): { served: boolean; keys: string[] } 
     count = intArg(a[whereAt + 2]!, 'ERR count should be greater than 0');
     if (count <= 0) fail('ERR count should be greater than 0');
   }
-  const keys = a.slice(first + 1, whereAt);
-  for (const key of keys) {
+  return { keys: a.slice(first + 1, whereAt), max, count };
+}
+
+/** Pops from the first non-empty sorted set; false when all are empty. */
+function zmpopServe(c: Ctx, o: { keys: readonly string[]; max: boolean; count: number }): boolean {
+  for (const key of o.keys) {
     const z = c.getZSet(key);
     if (z === undefined) continue;
-    const entries = popEntries(c, key, z, count, max);
+    const entries = popEntries(c, key, z, o.count, o.max);
     c.out.array(2);
     c.out.bulk(key);
     c.out.array(entries.length);
@@ -321,21 +325,22 @@ function zmpopServe(c: Ctx, first: number): { served: boolean; keys: string[] } 
       c.out.bulk(e.member);
       c.out.double(e.score);
     }
-    return { served: true, keys };
+    return true;
   }
-  return { served: false, keys };
+  return false;
 }
 
 function zmpop(c: Ctx): void {
-  if (!zmpopServe(c, 1).served) c.out.nullArray();
+  if (!zmpopServe(c, zmpopArgs(c, 1))) c.out.nullArray();
 }
 
 function bzmpop(c: Ctx): void | typeof BLOCKED {
+  // As in Redis, the timeout is checked after the other arguments.
+  const o = zmpopArgs(c, 2);
   const timeout = timeoutArg(c.argv[1]!);
-  const r = zmpopServe(c, 2);
-  if (r.served) return;
+  if (zmpopServe(c, o)) return;
   if (c.inExec) return c.out.nullArray();
-  return c.server.block(c, r.keys, timeout);
+  return c.server.block(c, o.keys, timeout);
 }
 
 function zremrange(c: Ctx, kind: RangeKind): void {
