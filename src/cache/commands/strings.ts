@@ -27,8 +27,8 @@ function expiryAt(c: Ctx, unit: string, arg: string, cmd: string): number {
 }
 
 /**
- * `opt` (argv[i], upper-cased) is EX, PX, EXAT or PXAT followed by a value, and no other of the
- * four came before it (`seen`: the index of the one that did, or -1).
+ * `opt` (argv[i], upper-cased) is EX, PX, EXAT or PXAT followed by a value, and none of the
+ * other three came before it (`seen`: the index of the one that did, or -1).
  */
 function isExpiryOption(opt: string, argv: readonly string[], i: number, seen: number): boolean {
   if (opt !== 'EX' && opt !== 'PX' && opt !== 'EXAT' && opt !== 'PXAT') return false;
@@ -131,8 +131,9 @@ function getex(c: Ctx): void {
     c.out.nullBulk();
     return;
   }
-  // As in Redis, the time is checked only for an existing string (a missing key answers nil).
-  const pxat = expiry >= 0 ? expiryAt(c, a[expiry]!.toUpperCase(), a[expiry + 1]!, 'getex') : persist ? 0 : -1; // -1: leave the TTL alone
+  // -1: leave the TTL alone, 0: PERSIST. As in Redis, the time is checked only for an existing
+  // string (a missing key answers nil).
+  const pxat = expiry >= 0 ? expiryAt(c, a[expiry]!.toUpperCase(), a[expiry + 1]!, 'getex') : persist ? 0 : -1;
   if (pxat > 0 && pxat <= c.now) {
     c.fx.del(c.db, key);
     c.notify('g', 'del', key);
