@@ -76,6 +76,11 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   t(c('MSET'), key),
   t(c('MSETNX'), key, value, key),
   t(c('WATCH'), key, key),
+  // Random picks whose result is determined: a count covering the whole collection (these hold
+  // fewer than 10 elements), zero, or a bad count. Compared without their order.
+  t(fc.constantFrom('SPOP', 'SRANDMEMBER', 'HRANDFIELD', 'ZRANDMEMBER'), key, fc.constantFrom('100', '0', 'x', '-0')),
+  t(c('HRANDFIELD'), key, c('100'), fc.constantFrom('WITHVALUES', 'FOO')),
+  t(c('ZRANDMEMBER'), key, c('100'), fc.constantFrom('WITHSCORES', 'FOO')),
   // Wrong arity and unknown subcommands, which inside MULTI make EXEC abort.
   t(fc.constantFrom('GET', 'SET', 'LPUSH', 'ZADD', 'HSET', 'SADD', 'EXPIRE', 'OBJECT', 'ZRANGE', 'LMPOP'), key),
   t(c('OBJECT'), c('NOPE'), key),
@@ -150,6 +155,11 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   t(c('MSET'), key),
   t(c('MSETNX'), key, value, key),
   t(c('WATCH'), key, key),
+  // Random picks whose result is determined: a count covering the whole collection (these hold
+  // fewer than 10 elements), zero, or a bad count. Compared without their order.
+  t(fc.constantFrom('SPOP', 'SRANDMEMBER', 'HRANDFIELD', 'ZRANDMEMBER'), key, fc.constantFrom('100', '0', 'x', '-0')),
+  t(c('HRANDFIELD'), key, c('100'), fc.constantFrom('WITHVALUES', 'FOO')),
+  t(c('ZRANDMEMBER'), key, c('100'), fc.constantFrom('WITHSCORES', 'FOO')),
   // Wrong arity and unknown subcommands, which inside MULTI make EXEC abort.
   t(fc.constantFrom('GET', 'SET', 'LPUSH', 'ZADD', 'HSET', 'SADD', 'EXPIRE', 'OBJECT', 'ZRANGE', 'LMPOP'), key),
   t(c('OBJECT'), c('NOPE'), key),
@@ -258,8 +268,17 @@ const TIMES = new Set(['TTL', 'PTTL', 'EXPIRETIME', 'PEXPIRETIME']);
 /** Commands whose reply order Redis leaves to its hash tables. */
 const UNORDERED = new Set(['SMEMBERS', 'SINTER', 'SUNION', 'SDIFF', 'KEYS', 'HKEYS', 'HVALS']);
 
-function normalize(cmd: string, r: Reply): string {
-  const name = cmd.toUpperCase();
+/** Random picks, compared without their order (and in pairs WITHVALUES / WITHSCORES). */
+const PICKS = new Set(['SPOP', 'SRANDMEMBER', 'HRANDFIELD', 'ZRANDMEMBER']);
+
+function normalize(argv: readonly string[], r: Reply): string {
+  const name = argv[0]!.toUpperCase();
+  if (PICKS.has(name) && (r.t === 'array' || r.t === 'set')) {
+    const paired = argv.length === 4 && r.v.length > 0 && r.v[0]!.t !== 'array';
+    const items: string[] = [];
+    for (let i = 0; i < r.v.length; i += paired ? 2 : 1) items.push(paired ? `${show(r.v[i]!)}=${show(r.v[i + 1]!)}` : show(r.v[i]!));
+    return `${r.t}{${items.sort().join(', ')}}`;
+  }
   if (TIMES.has(name) && r.t === 'int' && Number(r.v) > 0) return 'int:positive';
   // Redis makes APPEND's and SETRANGE's results raw whatever they hold (docs/cache.md): string
   // encodings are compared as one.
@@ -306,8 +325,8 @@ test('random command sequences get the same replies from Depot and redis-server 
         if (await lexUnspecified(argv)) continue;
         const [a, b] = await Promise.all([cd.call(...argv), cr.call(...argv)]);
         if (argv[0] === 'SELECT' && b.t === 'simple' && b.v === 'OK') selectedDb = argv[1]!;
-        const na = normalize(argv[0]!, a);
-        const nb = normalize(argv[0]!, b);
+        const na = normalize(argv, a);
+        const nb = normalize(argv, b);
         transcript.push(`${argv.join(' ')} -> ${nb}`);
         if (na !== nb) {
           lastDifference = `RESP${proto} replies differ\n${transcript.join('\n')}\n  depot: ${na}\n  redis: ${nb}`;
