@@ -1,6 +1,11 @@
 // The data directory and its lock. Two processes on one directory would interleave writes to
 // the same logs, so a node refuses to start while another live process holds `LOCK`.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+//
+// The lock file stays: it holds the holder's pid padded to a fixed width, written over in place
+// and blanked on release. Writing over bytes the file already has needs no free space, so a
+// node restarted on a full disk still starts (and serves what it can) where creating or
+// truncating the file would fail.
+import { closeSync, constants, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import process from 'node:process';
 import { DepotError, storageError } from '../util/errors.js';
@@ -22,7 +27,7 @@ export class DataDir {
       throw new DepotError('DATA_DIR_LOCKED', `data directory ${dir} is in use by process ${holder}`);
     }
     try {
-      writeFileSync(lockFile, `${process.pid}\n`);
+      writeLock(lockFile, String(process.pid));
     } catch (err) {
       throw storageError(err, `cannot lock data directory ${dir}`);
     }
@@ -34,7 +39,25 @@ export class DataDir {
   }
 
   release(): void {
-    if (readHolder(this.lockFile) === process.pid) rmSync(this.lockFile, { force: true });
+    if (readHolder(this.lockFile) !== process.pid) return;
+    try {
+      writeLock(this.lockFile, '');
+    } catch {
+      // The process is exiting: a lock naming a dead process is taken over at the next start.
+    }
+  }
+}
+
+/** Room for any pid (at most 2^22 on Linux) and a newline. */
+const LOCK_BYTES = 16;
+
+/** Writes `text` padded to LOCK_BYTES over the lock file's first bytes, creating it if missing. */
+function writeLock(lockFile: string, text: string): void {
+  const fd = openSync(lockFile, constants.O_RDWR | constants.O_CREAT, 0o644);
+  try {
+    writeSync(fd, `${text}\n`.padEnd(LOCK_BYTES, ' '), 0);
+  } finally {
+    closeSync(fd);
   }
 }
 

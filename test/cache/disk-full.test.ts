@@ -2,7 +2,8 @@
 // write that could not be logged is not acknowledged (its connection is closed), later writes
 // get MISCONF, reads and PING keep working, INFO and /health report the failure; once space is
 // freed, writes work again without a restart, and the keyspace and the journal agree (a restart
-// brings back the same data set, every acknowledged write included).
+// brings back the same data set, every acknowledged write included). A node restarted on a
+// full disk starts and serves its data (it could not take its lock, then record its new term).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -83,6 +84,58 @@ test('disk full: writes refused with MISCONF, reads served, writes back once spa
     await node.stop();
   } finally {
     // After a failed assertion, neither a client nor the server may keep the test file running.
+    for (const c of clients) c.disconnect();
+    await node?.kill().catch(() => undefined);
+    disk.release();
+  }
+});
+
+test('disk full at restart: the node starts, serves its data, and takes writes once space is freed', async (t) => {
+  const disk = smallDisk(t, 48 << 20);
+  if (disk === undefined) return;
+  const { dataDir } = disk;
+  let node: DepotProcess | undefined;
+  const clients: Redis[] = [];
+  const connect = (options: RedisOptions) => {
+    const c = new Redis({ host: '127.0.0.1', port: node!.ports['redis']!, ...options });
+    c.on('error', () => undefined);
+    clients.push(c);
+    return c;
+  };
+  try {
+    node = await startDepot({ dataDir, args: ['--appendfsync', 'always'] });
+    const r = connect({ maxRetriesPerRequest: 1 });
+    for (let i = 0; i < 100; i++) await r.set(`k${i}`, `v${i}`.repeat(100));
+    r.disconnect();
+    await node.stop();
+    // Every byte taken: the filler grows until the filesystem refuses it.
+    assert.throws(() => disk.fill(64 << 20), /ENOSPC/);
+
+    node = await startDepot({ dataDir, args: ['--appendfsync', 'always'] });
+    const c = connect({ maxRetriesPerRequest: 0 });
+    assert.equal(await c.get('k7'), 'v7'.repeat(100));
+    assert.equal(await c.dbsize(), 100);
+    // No group stopped: each is up, or waiting for its log to take writes again.
+    const status = await health(node.ports['http']!);
+    for (const g of status.groups) assert.ok(g.failure === undefined || g.retrying === true, `${g.id} stopped: ${g.failure}`);
+    disk.free();
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const ok = await c.set('after', 'x').catch((err: unknown) => err);
+      if (ok === 'OK') break;
+      assert.match(String(ok), /MISCONF/);
+      assert.ok(Date.now() < deadline, 'writes still refused 20 s after space was freed');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    c.disconnect();
+    await node.stop();
+    node = await startDepot({ dataDir, args: ['--appendfsync', 'always'] });
+    const again = connect({ maxRetriesPerRequest: 1 });
+    assert.equal(await again.dbsize(), 101);
+    assert.equal(await again.get('after'), 'x');
+    again.disconnect();
+    await node.stop();
+  } finally {
     for (const c of clients) c.disconnect();
     await node?.kill().catch(() => undefined);
     disk.release();

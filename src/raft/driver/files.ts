@@ -1,6 +1,7 @@
 // Small durable files of a group's raft/ directory: written to a temporary file, fsynced,
 // renamed over the old one and the directory fsynced, so a crash leaves the old or the new
-// version, never a mix. Each carries a CRC-32C so a damaged file is detected, not trusted.
+// version, never a mix; the hard state, once created, is written in place instead (below).
+// Each carries a CRC-32C so a damaged file is detected, not trusted.
 import { open, rename, readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '../../util/crc32c.js';
@@ -65,28 +66,94 @@ async function readSealed(path: string): Promise<Buffer | undefined> {
   return body;
 }
 
-//   hardstate := term u64 | vote u32 | commit u64 | crc32c u32
+//   hardstate := slot slot
+//   slot      := seq u64 | term u64 | vote u32 | commit u64 | crc32c u32          (32 bytes)
+// A new term or vote is written over the older slot in place and fdatasync'd: the file never
+// grows after it is created, so a group on a full disk can still record a vote or a new term
+// (creating a temporary file would need room). A write torn by a crash spoils only its slot,
+// and the other one, the state before it, is read instead: the vote or term it lost was never
+// sent, since raft sends only what is durable. Files of the first format (one sealed
+// term | vote | commit, 24 bytes) are read, and replaced by a whole new file at the next write.
 export const HARD_STATE_FILE = 'hardstate';
+const SLOT_BYTES = 32;
+const OLD_HARD_STATE_BYTES = 24;
+
+interface Slot {
+  seq: number;
+  hs: HardState;
+}
+
+function encodeSlot(seq: number, hs: HardState): Buffer {
+  const b = Buffer.alloc(SLOT_BYTES);
+  writeU64(b, 0, seq);
+  writeU64(b, 8, hs.term);
+  b.writeUInt32BE(hs.vote, 16);
+  writeU64(b, 20, hs.commit);
+  b.writeUInt32BE(crc32c(b.subarray(0, 28)), 28);
+  return b;
+}
+
+/** The slot at `offset`, or undefined when its checksum fails (torn, or never written). */
+function decodeSlot(b: Buffer, offset: number): Slot | undefined {
+  const s = b.subarray(offset, offset + SLOT_BYTES);
+  if (crc32c(s.subarray(0, 28)) !== s.readUInt32BE(28)) return undefined;
+  return { seq: readU64(s, 0), hs: { term: readU64(s, 8), vote: s.readUInt32BE(16), commit: readU64(s, 20) } };
+}
+
+function writeU64(b: Buffer, offset: number, n: number): void {
+  b.writeUInt32BE(Math.floor(n / 0x1_0000_0000), offset);
+  b.writeUInt32BE(n >>> 0, offset + 4);
+}
+
+function readU64(b: Buffer, offset: number): number {
+  return b.readUInt32BE(offset) * 0x1_0000_0000 + b.readUInt32BE(offset + 4);
+}
+
+/** The newest valid slot of the file, the file's size, or undefined when there is no file. */
+async function readHardStateFile(path: string): Promise<{ latest: Slot; size: number } | undefined> {
+  let b: Buffer;
+  try {
+    b = await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw storageError(err, `read ${path}`);
+  }
+  if (b.length === OLD_HARD_STATE_BYTES) {
+    if (crc32c(b.subarray(0, 20)) !== b.readUInt32BE(20)) throw new DepotError('CORRUPT_LOG', `${path} fails its checksum`);
+    return { latest: { seq: 0, hs: { term: readU64(b, 0), vote: b.readUInt32BE(8), commit: readU64(b, 12) } }, size: b.length };
+  }
+  if (b.length !== 2 * SLOT_BYTES) throw new DepotError('CORRUPT_LOG', `${path} has ${b.length} bytes`);
+  const [a, c] = [decodeSlot(b, 0), decodeSlot(b, SLOT_BYTES)];
+  const latest = a === undefined ? c : c === undefined || a.seq > c.seq ? a : c;
+  if (latest === undefined) throw new DepotError('CORRUPT_LOG', `${path}: neither copy passes its checksum`);
+  return { latest, size: b.length };
+}
 
 export async function writeHardState(dir: string, hs: HardState): Promise<void> {
-  const b = Buffer.alloc(20);
-  b.writeUInt32BE(Math.floor(hs.term / 0x1_0000_0000), 0);
-  b.writeUInt32BE(hs.term >>> 0, 4);
-  b.writeUInt32BE(hs.vote, 8);
-  b.writeUInt32BE(Math.floor(hs.commit / 0x1_0000_0000), 12);
-  b.writeUInt32BE(hs.commit >>> 0, 16);
-  await writeFileAtomic(dir, HARD_STATE_FILE, sealed(b));
+  const path = join(dir, HARD_STATE_FILE);
+  const current = await readHardStateFile(path);
+  if (current === undefined || current.size !== 2 * SLOT_BYTES) {
+    // The one write that needs room: the file is created whole. Slot seq % 2 holds seq, so the
+    // first (seq 1) is the second slot and the next write goes to the first, still empty.
+    await writeFileAtomic(dir, HARD_STATE_FILE, Buffer.concat([Buffer.alloc(SLOT_BYTES), encodeSlot(1, hs)]));
+    return;
+  }
+  const seq = current.latest.seq + 1;
+  try {
+    const fh = await open(path, 'r+');
+    try {
+      await fh.write(encodeSlot(seq, hs), 0, SLOT_BYTES, (seq % 2) * SLOT_BYTES);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    throw storageError(err, `write ${path}`);
+  }
 }
 
 export async function readHardState(dir: string): Promise<HardState | undefined> {
-  const b = await readSealed(join(dir, HARD_STATE_FILE));
-  if (b === undefined) return undefined;
-  if (b.length !== 20) throw new DepotError('CORRUPT_LOG', `hard state of ${b.length} bytes`);
-  return {
-    term: b.readUInt32BE(0) * 0x1_0000_0000 + b.readUInt32BE(4),
-    vote: b.readUInt32BE(8),
-    commit: b.readUInt32BE(12) * 0x1_0000_0000 + b.readUInt32BE(16),
-  };
+  return (await readHardStateFile(join(dir, HARD_STATE_FILE)))?.latest.hs;
 }
 
 /** The snapshot a group's state starts from, and the addresses of the members it names. */
