@@ -85,10 +85,10 @@ interface Slot {
 
 function encodeSlot(seq: number, hs: HardState): Buffer {
   const b = Buffer.alloc(SLOT_BYTES);
-  writeU64(b, 0, seq);
-  writeU64(b, 8, hs.term);
+  b.writeBigUInt64BE(BigInt(seq), 0);
+  b.writeBigUInt64BE(BigInt(hs.term), 8);
   b.writeUInt32BE(hs.vote, 16);
-  writeU64(b, 20, hs.commit);
+  b.writeBigUInt64BE(BigInt(hs.commit), 20);
   b.writeUInt32BE(crc32c(b.subarray(0, 28)), 28);
   return b;
 }
@@ -97,16 +97,7 @@ function encodeSlot(seq: number, hs: HardState): Buffer {
 function decodeSlot(b: Buffer, offset: number): Slot | undefined {
   const s = b.subarray(offset, offset + SLOT_BYTES);
   if (crc32c(s.subarray(0, 28)) !== s.readUInt32BE(28)) return undefined;
-  return { seq: readU64(s, 0), hs: { term: readU64(s, 8), vote: s.readUInt32BE(16), commit: readU64(s, 20) } };
-}
-
-function writeU64(b: Buffer, offset: number, n: number): void {
-  b.writeUInt32BE(Math.floor(n / 0x1_0000_0000), offset);
-  b.writeUInt32BE(n >>> 0, offset + 4);
-}
-
-function readU64(b: Buffer, offset: number): number {
-  return b.readUInt32BE(offset) * 0x1_0000_0000 + b.readUInt32BE(offset + 4);
+  return { seq: Number(s.readBigUInt64BE(0)), hs: { term: Number(s.readBigUInt64BE(8)), vote: s.readUInt32BE(16), commit: Number(s.readBigUInt64BE(20)) } };
 }
 
 /** The newest valid slot of the file, the file's size, or undefined when there is no file. */
@@ -120,7 +111,7 @@ async function readHardStateFile(path: string): Promise<{ latest: Slot; size: nu
   }
   if (b.length === OLD_HARD_STATE_BYTES) {
     if (crc32c(b.subarray(0, 20)) !== b.readUInt32BE(20)) throw new DepotError('CORRUPT_LOG', `${path} fails its checksum`);
-    return { latest: { seq: 0, hs: { term: readU64(b, 0), vote: b.readUInt32BE(8), commit: readU64(b, 12) } }, size: b.length };
+    return { latest: { seq: 0, hs: { term: Number(b.readBigUInt64BE(0)), vote: b.readUInt32BE(8), commit: Number(b.readBigUInt64BE(12)) } }, size: b.length };
   }
   if (b.length !== 2 * SLOT_BYTES) throw new DepotError('CORRUPT_LOG', `${path} has ${b.length} bytes`);
   const [a, c] = [decodeSlot(b, 0), decodeSlot(b, SLOT_BYTES)];
