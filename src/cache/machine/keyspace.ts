@@ -319,10 +319,16 @@ export class Keyspace {
   }
 
   /** Keeps elements `start..stop` (normalised; start > stop empties the list). */
+  /**
+   * Keeps elements `start` to `stop` (normalised; start > stop keeps none) by popping the others
+   * from both ends: O(elements removed), as in Redis, so that LPUSH + LTRIM on a capped list
+   * does not copy the list each time.
+   */
   ltrim(dbIndex: number, key: string, start: number, stop: number): void {
     const list = this.listFor(dbIndex, key);
-    for (let i = 0; i < list.length; i++) if (i < start || i > stop) this.blobs.release(list.at(i));
-    list.replace(start > stop ? [] : list.slice(start, stop));
+    const tail = start > stop ? list.length : list.length - 1 - stop;
+    for (let n = 0; n < tail; n++) this.blobs.release(list.popBack());
+    for (let n = Math.min(start, list.length); n > 0; n--) this.blobs.release(list.popFront());
     this.dropIfEmpty(dbIndex, key, list.length);
   }
 

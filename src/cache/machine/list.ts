@@ -23,6 +23,11 @@ export class List {
     return this.size;
   }
 
+  /** Slots of the ring: what the list holds in memory, whatever its length. */
+  get capacity(): number {
+    return this.items.length;
+  }
+
   /** Element at `index` (0-based, already normalised by the caller). */
   at(index: number): Stored {
     assert(index >= 0 && index < this.size, 'list index out of range');
@@ -53,6 +58,7 @@ export class List {
     this.items[this.head] = undefined;
     this.head = (this.head + 1) & (this.items.length - 1);
     this.size--;
+    if (this.size * 4 < this.items.length && this.items.length > MIN_CAPACITY) this.shrink();
     return v;
   }
 
@@ -62,6 +68,7 @@ export class List {
     const v = this.items[i]!;
     this.items[i] = undefined;
     this.size--;
+    if (this.size * 4 < this.items.length && this.items.length > MIN_CAPACITY) this.shrink();
     return v;
   }
 
@@ -88,7 +95,23 @@ export class List {
   }
 
   private grow(): void {
-    const next = new Array<Stored | undefined>(this.items.length * 2);
+    this.resize(this.items.length * 2);
+  }
+
+  /**
+   * A list popped below a quarter of its ring gives the memory back (to twice its size): a
+   * drained or trimmed list does not keep the ring of its largest size. Shrinking at a quarter
+   * and growing when full leave a factor of two between them, so pops and pushes around a size
+   * do not resize back and forth.
+   */
+  private shrink(): void {
+    let cap = MIN_CAPACITY;
+    while (cap < this.size * 2) cap *= 2;
+    this.resize(cap);
+  }
+
+  private resize(capacity: number): void {
+    const next = new Array<Stored | undefined>(capacity);
     for (let i = 0; i < this.size; i++) next[i] = this.items[(this.head + i) & (this.items.length - 1)];
     this.items = next;
     this.head = 0;
