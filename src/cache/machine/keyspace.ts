@@ -318,7 +318,6 @@ export class Keyspace {
     return removed;
   }
 
-  /** Keeps elements `start..stop` (normalised; start > stop empties the list). */
   /**
    * Keeps elements `start` to `stop` (normalised; start > stop keeps none) by popping the others
    * from both ends: O(elements removed), as in Redis, so that LPUSH + LTRIM on a capped list
