@@ -102,6 +102,11 @@ async function benchmark(port: number, pid: number, test: string | readonly stri
   throw new Error(`redis-benchmark printed no figure for ${name}: ${stdout.slice(0, 200)}`);
 }
 
+/** Which server goes first in a round: alternating, so that drift on a shared machine hits both. */
+function orderOf(round: number): readonly ['redis', 'depot'] | readonly ['depot', 'redis'] {
+  return round % 2 === 0 ? (['redis', 'depot'] as const) : (['depot', 'redis'] as const);
+}
+
 /** Fills a set, a hash and database 0 with random names from LARGE_RANGE, pipelined. */
 async function fillLarge(port: number): Promise<void> {
   const base = ['-h', '127.0.0.1', '-p', String(port), '-c', String(CLIENTS), '-P', '64', '-n', '1500000', '-r', String(LARGE_RANGE), '-q'];
@@ -118,8 +123,7 @@ async function large(args: Args, report: Report): Promise<void> {
     for (const server of [redis, depot]) await fillLarge(server.port);
     const samples = LARGE_COMMANDS.map(() => ({ depot: [] as Sample[], redis: [] as Sample[] }));
     for (let round = 0; round < args.rounds; round++) {
-      const order = round % 2 === 0 ? (['redis', 'depot'] as const) : (['depot', 'redis'] as const);
-      for (const who of order) {
+      for (const who of orderOf(round)) {
         const server = who === 'redis' ? redis : depot;
         // SPOP takes 100,000 members a round out of about 780,000: the set stays large.
         for (const [i, command] of LARGE_COMMANDS.entries()) samples[i]![who].push(await benchmark(server.port, server.pid, command, 1, 3, 100_000));
@@ -171,9 +175,7 @@ async function main(): Promise<void> {
           const requests = (pipeline === 1 ? 100_000 : 1_000_000) / (args.quick ? 4 : 1);
           const samples = new Map<string, { depot: Sample[]; redis: Sample[] }>(TESTS.map((t) => [t, { depot: [], redis: [] }]));
           for (let round = 0; round < args.rounds; round++) {
-            // Alternate which server goes first so that drift on a shared machine hits both.
-            const order = round % 2 === 0 ? (['redis', 'depot'] as const) : (['depot', 'redis'] as const);
-            for (const who of order) {
+            for (const who of orderOf(round)) {
               const server = who === 'redis' ? redis : depot;
               for (const t of TESTS) samples.get(t)![who].push(await benchmark(server.port, server.pid, t, pipeline, size, requests));
             }

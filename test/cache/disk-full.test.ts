@@ -14,22 +14,46 @@ async function health(httpPort: number): Promise<{ ok: boolean; groups: Array<{ 
   return (await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()) as { ok: boolean; groups: Array<{ id: string; failure?: string }> };
 }
 
-test('disk full: writes refused with MISCONF, reads served, writes back once space is freed, nothing acknowledged lost', async (t) => {
+interface OnDisk {
+  disk: NonNullable<ReturnType<typeof smallDisk>>;
+  /** Starts the server on the disk's data directory. */
+  start(): Promise<DepotProcess>;
+  /** An ioredis client of the server last started. */
+  connect(options: RedisOptions): Redis;
+}
+
+/**
+ * Runs `body` with a server on a 48 MiB tmpfs (skipping where mounting is not permitted). After
+ * it, even after a failed assertion, no client or server keeps the test file running.
+ */
+async function onSmallDisk(t: { skip(message: string): void }, fsync: string, body: (o: OnDisk) => Promise<void>): Promise<void> {
   const disk = smallDisk(t, 48 << 20);
   if (disk === undefined) return;
-  const { dataDir } = disk;
   let node: DepotProcess | undefined;
   const clients: Redis[] = [];
-  const connect = (options: RedisOptions) => {
-    const c = new Redis({ host: '127.0.0.1', port: node!.ports['redis']!, ...options });
-    clients.push(c);
-    return c;
-  };
   try {
-    node = await startDepot({ dataDir, args: ['--appendfsync', 'everysec'] });
+    await body({
+      disk,
+      start: async () => (node = await startDepot({ dataDir: disk.dataDir, args: ['--appendfsync', fsync] })),
+      connect: (options) => {
+        const c = new Redis({ host: '127.0.0.1', port: node!.ports['redis']!, ...options });
+        c.on('error', () => undefined);
+        clients.push(c);
+        return c;
+      },
+    });
+  } finally {
+    for (const c of clients) c.disconnect();
+    await node?.kill().catch(() => undefined);
+    disk.release();
+  }
+}
+
+test('disk full: writes refused with MISCONF, reads served, writes back once space is freed, nothing acknowledged lost', (t) =>
+  onSmallDisk(t, 'everysec', async ({ disk, start, connect }) => {
+    let node = await start();
     disk.fill(24 << 20);
     const r = connect({ maxRetriesPerRequest: 0, retryStrategy: () => null });
-    r.on('error', () => undefined);
     const value = (i: number) => `${i}:`.padEnd(4000, String.fromCharCode(97 + (i % 26)));
     const acknowledged: number[] = [];
     let failure: unknown;
@@ -74,7 +98,7 @@ test('disk full: writes refused with MISCONF, reads served, writes back once spa
     after.disconnect();
     await node.stop();
 
-    node = await startDepot({ dataDir, args: ['--appendfsync', 'everysec'] });
+    node = await start();
     const again = connect({ maxRetriesPerRequest: 1 });
     assert.deepEqual((await again.keys('*')).sort(), keys, 'the journal holds the keyspace as it was served');
     const restored = await again.mget(acknowledged.map((k) => `k${k}`));
@@ -82,28 +106,12 @@ test('disk full: writes refused with MISCONF, reads served, writes back once spa
     assert.equal(await again.get('more'), 'x');
     again.disconnect();
     await node.stop();
-  } finally {
-    // After a failed assertion, neither a client nor the server may keep the test file running.
-    for (const c of clients) c.disconnect();
-    await node?.kill().catch(() => undefined);
-    disk.release();
-  }
-});
+  }),
+);
 
-test('disk full at restart: the node starts, serves its data, and takes writes once space is freed', async (t) => {
-  const disk = smallDisk(t, 48 << 20);
-  if (disk === undefined) return;
-  const { dataDir } = disk;
-  let node: DepotProcess | undefined;
-  const clients: Redis[] = [];
-  const connect = (options: RedisOptions) => {
-    const c = new Redis({ host: '127.0.0.1', port: node!.ports['redis']!, ...options });
-    c.on('error', () => undefined);
-    clients.push(c);
-    return c;
-  };
-  try {
-    node = await startDepot({ dataDir, args: ['--appendfsync', 'always'] });
+test('disk full at restart: the node starts, serves its data, and takes writes once space is freed', (t) =>
+  onSmallDisk(t, 'always', async ({ disk, start, connect }) => {
+    let node = await start();
     const r = connect({ maxRetriesPerRequest: 1 });
     for (let i = 0; i < 100; i++) await r.set(`k${i}`, `v${i}`.repeat(100));
     r.disconnect();
@@ -111,7 +119,7 @@ test('disk full at restart: the node starts, serves its data, and takes writes o
     // Every byte taken: the filler grows until the filesystem refuses it.
     assert.throws(() => disk.fill(64 << 20), /ENOSPC/);
 
-    node = await startDepot({ dataDir, args: ['--appendfsync', 'always'] });
+    node = await start();
     const c = connect({ maxRetriesPerRequest: 0 });
     assert.equal(await c.get('k7'), 'v7'.repeat(100));
     assert.equal(await c.dbsize(), 100);
@@ -129,15 +137,11 @@ test('disk full at restart: the node starts, serves its data, and takes writes o
     }
     c.disconnect();
     await node.stop();
-    node = await startDepot({ dataDir, args: ['--appendfsync', 'always'] });
+    node = await start();
     const again = connect({ maxRetriesPerRequest: 1 });
     assert.equal(await again.dbsize(), 101);
     assert.equal(await again.get('after'), 'x');
     again.disconnect();
     await node.stop();
-  } finally {
-    for (const c of clients) c.disconnect();
-    await node?.kill().catch(() => undefined);
-    disk.release();
-  }
-});
+  }),
+);

@@ -8,7 +8,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 const INT_RE = /^(0|-?[1-9][0-9]*)$/;
 const FLOAT_RE = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
 /** strtod's and strtold's hexadecimal form: sign, integer digits, fraction digits, binary exponent. */
-export const HEX_FLOAT_RE = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?[0-9]+))?$/;
+const HEX_FLOAT_RE = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?[0-9]+))?$/;
 export const INF_RE = /^[+-]?inf(inity)?$/i;
 
 /** Exact int64 value of `s`, as a number when it is a safe integer and a bigint otherwise; null when not an int64. */
@@ -105,22 +105,29 @@ export function parseDouble(s: string): number | null {
 }
 
 /**
- * strtod's hexadecimal form, 0x<hex digits>[.<hex digits>][p<decimal exponent of 2>], which
- * Redis accepts wherever it reads a double ("0x10" is 16): its value, ±Infinity or ±0 past the
- * double's range as strtod gives them; null when `s` is not one.
+ * strtod's and strtold's hexadecimal form, 0x<hex digits>[.<hex digits>][p<decimal exponent of
+ * 2>], which Redis accepts wherever it reads a number ("0x10" is 16): the value is
+ * ±digits × 2^exp2, exactly. Null when `s` is not one.
  */
-function hexDouble(s: string): number | null {
+export function hexFloatParts(s: string): { negative: boolean; digits: bigint; exp2: number } | null {
   const m = HEX_FLOAT_RE.exec(s);
   if (m === null) return null;
   const intPart = m[2] ?? '';
   const fracPart = m[3] ?? '';
   if (intPart.length === 0 && fracPart.length === 0) return null;
-  const digits = BigInt('0x' + (intPart + fracPart || '0'));
+  const exp2 = (m[4] === undefined ? 0 : Number(m[4])) - 4 * fracPart.length;
+  return { negative: m[1] === '-', digits: BigInt('0x' + (intPart + fracPart || '0')), exp2 };
+}
+
+/** A hexadecimal float as a double: ±Infinity or ±0 past the double's range, as strtod gives them. */
+function hexDouble(s: string): number | null {
+  const h = hexFloatParts(s);
+  if (h === null) return null;
   // The digits' value times a power of two, in two steps: 2^-1100 alone is 0.
-  const exp2 = Math.max(-2200, Math.min(2200, (m[4] === undefined ? 0 : Number(m[4])) - 4 * fracPart.length));
+  const exp2 = Math.max(-2200, Math.min(2200, h.exp2));
   const half = Math.trunc(exp2 / 2);
-  const d = digits === 0n ? 0 : Number(digits) * 2 ** half * 2 ** (exp2 - half);
-  return m[1] === '-' ? -d : d;
+  const d = h.digits === 0n ? 0 : Number(h.digits) * 2 ** half * 2 ** (exp2 - half);
+  return h.negative ? -d : d;
 }
 
 /**

@@ -4,7 +4,7 @@
 // 0.30000000000000004 where Redis prints 0.3; clients comparing values would notice.
 //
 // A value is sign * mantissa * 2^exp with a BigInt mantissa, rounded half-to-even to 64 bits.
-import { HEX_FLOAT_RE, INF_RE } from './args.js';
+import { hexFloatParts, INF_RE } from './args.js';
 
 const MANTISSA_BITS = 64n;
 const MAX_EXP = 16383;
@@ -45,28 +45,19 @@ function fromRational(negative: boolean, num: bigint, den: bigint): LongDouble |
   }
 }
 
-/**
- * strtold's hexadecimal form, 0x<hex digits>[.<hex digits>][p<decimal exponent of 2>], which
- * string2ld accepts as well ("0x10" is 16).
- */
-function parseHexLongDouble(m: RegExpExecArray): LongDouble | null {
-  const intPart = m[2] ?? '';
-  const fracPart = m[3] ?? '';
-  if (intPart.length === 0 && fracPart.length === 0) return null;
-  const exp2 = (m[4] === undefined ? 0 : Number(m[4])) - 4 * fracPart.length;
-  if (Math.abs(exp2) > 70000) return null;
-  const digits = BigInt('0x' + (intPart + fracPart || '0'));
-  const negative = m[1] === '-';
-  const value = exp2 >= 0 ? fromRational(negative, digits << BigInt(exp2), 1n) : fromRational(negative, digits, 1n << BigInt(-exp2));
-  if (value === null || (value.mantissa === 0n && digits !== 0n)) return null;
+/** A hexadecimal float (args.ts) as a long double; null past its range, as string2ld refuses. */
+function hexLongDouble(h: { negative: boolean; digits: bigint; exp2: number }): LongDouble | null {
+  if (Math.abs(h.exp2) > 70000) return null;
+  const value = h.exp2 >= 0 ? fromRational(h.negative, h.digits << BigInt(h.exp2), 1n) : fromRational(h.negative, h.digits, 1n << BigInt(-h.exp2));
+  if (value === null || (value.mantissa === 0n && h.digits !== 0n)) return null;
   return value;
 }
 
 /** strtold of a whole string as Redis's string2ld accepts it; null when refused. */
 export function parseLongDouble(s: string): LongDouble | 'inf' | '-inf' | null {
   if (INF_RE.test(s)) return s.charCodeAt(0) === 45 ? '-inf' : 'inf';
-  const hex = HEX_FLOAT_RE.exec(s);
-  if (hex !== null) return parseHexLongDouble(hex);
+  const hex = hexFloatParts(s);
+  if (hex !== null) return hexLongDouble(hex);
   const m = DECIMAL_RE.exec(s);
   if (m === null || s.length === 0) return null;
   const intPart = m[2] ?? '';

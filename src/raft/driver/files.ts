@@ -51,19 +51,28 @@ function sealed(body: Buffer): Buffer {
   return out;
 }
 
-async function readSealed(path: string): Promise<Buffer | undefined> {
-  let buf: Buffer;
+/** The file's bytes, or undefined when there is no file. */
+async function readIfExists(path: string): Promise<Buffer | undefined> {
   try {
-    buf = await readFile(path);
+    return await readFile(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw storageError(err, `read ${path}`);
   }
+}
+
+/** The body of a sealed file's bytes (`sealed`), checked against its CRC-32C. */
+function unseal(buf: Buffer, path: string): Buffer {
   const body = buf.subarray(0, buf.length - 4);
   if (buf.length < 4 || crc32c(body) !== buf.readUInt32BE(buf.length - 4)) {
     throw new DepotError('CORRUPT_LOG', `${path} fails its checksum`);
   }
   return body;
+}
+
+async function readSealed(path: string): Promise<Buffer | undefined> {
+  const buf = await readIfExists(path);
+  return buf === undefined ? undefined : unseal(buf, path);
 }
 
 //   hardstate := slot slot
@@ -102,16 +111,11 @@ function decodeSlot(b: Buffer, offset: number): Slot | undefined {
 
 /** The newest valid slot of the file, the file's size, or undefined when there is no file. */
 async function readHardStateFile(path: string): Promise<{ latest: Slot; size: number } | undefined> {
-  let b: Buffer;
-  try {
-    b = await readFile(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw storageError(err, `read ${path}`);
-  }
+  const b = await readIfExists(path);
+  if (b === undefined) return undefined;
   if (b.length === OLD_HARD_STATE_BYTES) {
-    if (crc32c(b.subarray(0, 20)) !== b.readUInt32BE(20)) throw new DepotError('CORRUPT_LOG', `${path} fails its checksum`);
-    return { latest: { seq: 0, hs: { term: Number(b.readBigUInt64BE(0)), vote: b.readUInt32BE(8), commit: Number(b.readBigUInt64BE(12)) } }, size: b.length };
+    const old = unseal(b, path);
+    return { latest: { seq: 0, hs: { term: Number(old.readBigUInt64BE(0)), vote: old.readUInt32BE(8), commit: Number(old.readBigUInt64BE(12)) } }, size: b.length };
   }
   if (b.length !== 2 * SLOT_BYTES) throw new DepotError('CORRUPT_LOG', `${path} has ${b.length} bytes`);
   const [a, c] = [decodeSlot(b, 0), decodeSlot(b, SLOT_BYTES)];
