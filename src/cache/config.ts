@@ -1,5 +1,5 @@
 // CONFIG GET/SET parameters. Parameters that Depot acts on are typed and validated; Redis
-// tuning parameters that do not apply here (encoding thresholds, lazy freeing, rehashing...)
+// tuning parameters that do not apply here (encoding thresholds, lazy freeing, ...)
 // are accepted and remembered so that scripts and clients that set them keep working.
 import { assert } from '../util/assert.js';
 import { globMatch } from './glob.js';
@@ -17,6 +17,8 @@ export interface Settings {
   protoMaxBulkLen: number;
   clientQueryBufferLimit: number;
   hz: number;
+  /** Resizing keyspace tables move elements from the server's timer too, not only on writes. */
+  activerehashing: boolean;
   maxmemory: number;
   tcpKeepaliveSeconds: number;
 }
@@ -44,7 +46,6 @@ const TUNING: Record<string, string> = {
   'zset-max-listpack-value': '64',
   'zset-max-ziplist-entries': '128',
   'zset-max-ziplist-value': '64',
-  'activerehashing': 'yes',
   'lazyfree-lazy-eviction': 'no',
   'lazyfree-lazy-expire': 'no',
   'lazyfree-lazy-server-del': 'no',
@@ -147,6 +148,18 @@ function enumParam(get: () => string, choices: readonly string[], apply: (choice
   };
 }
 
+/** A yes/no parameter, with Redis's text for anything else. */
+function boolParam(get: () => boolean, apply: (on: boolean) => string | null): Param {
+  return {
+    get: () => (get() ? 'yes' : 'no'),
+    parse: (v) => {
+      const choice = v.toLowerCase();
+      if (choice !== 'yes' && choice !== 'no') return { error: "argument must be 'yes' or 'no'" };
+      return { apply: () => apply(choice === 'yes') };
+    },
+  };
+}
+
 export interface ConfigHooks {
   requirepass(password: string): void;
   /** Applies notify-keyspace-events; returns an error text, or null. */
@@ -191,13 +204,14 @@ export class ConfigStore {
       if (err === null) s.appendfsync = policy;
       return err;
     }));
-    this.params.set('appendonly', enumParam(() => (s.appendonly ? 'yes' : 'no'), ['yes', 'no'], (choice) =>
-      (choice === 'yes') === s.appendonly ? null : 'Depot chooses the journal at startup: restart with depot start --appendonly ' + choice));
+    this.params.set('appendonly', boolParam(() => s.appendonly, (on) =>
+      on === s.appendonly ? null : `Depot chooses the journal at startup: restart with depot start --appendonly ${on ? 'yes' : 'no'}`));
     this.params.set('maxmemory-policy', enumParam(() => 'noeviction', EVICTION_POLICIES, (choice) =>
       choice === 'noeviction' ? null : 'Depot does not evict keys: only noeviction is supported'));
     this.params.set('timeout', intParam(() => s.timeoutSeconds, (n) => (s.timeoutSeconds = n), 0n, INT_MAX));
     this.params.set('maxclients', intParam(() => s.maxclients, (n) => (s.maxclients = n), 1n, UINT_MAX));
     this.params.set('hz', intParam(() => s.hz, (n) => (s.hz = Math.min(500, Math.max(1, n))), 0n, INT_MAX));
+    this.params.set('activerehashing', boolParam(() => s.activerehashing, (on) => ((s.activerehashing = on), null)));
     this.params.set('tcp-keepalive', intParam(() => s.tcpKeepaliveSeconds, (n) => (s.tcpKeepaliveSeconds = n), 0n, INT_MAX));
     this.params.set('proto-max-bulk-len', memoryParam(() => s.protoMaxBulkLen, (n) => (s.protoMaxBulkLen = n), 1024n * 1024n, LLONG_MAX));
     this.params.set('client-query-buffer-limit', memoryParam(() => s.clientQueryBufferLimit, (n) => (s.clientQueryBufferLimit = n), 1024n * 1024n, LLONG_MAX));

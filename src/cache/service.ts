@@ -62,11 +62,17 @@ export const DEFAULT_SETTINGS: Settings = {
   protoMaxBulkLen: 512 * 1024 * 1024,
   clientQueryBufferLimit: 1024 * 1024 * 1024,
   hz: 10,
+  activerehashing: true,
   maxmemory: 0,
   tcpKeepaliveSeconds: 300,
 };
 
 const EXPIRE_BUDGET_MS = 2;
+/**
+ * Elements a resizing keyspace table moves per timer tick (activerehashing), besides the few
+ * each write moves: about a millisecond's work, so an idle table finishes its resize in seconds.
+ */
+const ACTIVE_REHASH_ELEMENTS = 10_000;
 const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 /** The longest delay setTimeout honours (2^31-1 ms); it fires at once for longer ones. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -689,10 +695,16 @@ export class CacheService implements ServerApi, DispatchHooks {
   private scheduleExpiry(): void {
     if (this.closed) return;
     this.expiryTimer = setTimeout(() => {
+      if (this.settings.activerehashing) this.rehashCycle();
       this.expiryCycle();
       this.scheduleExpiry();
     }, Math.max(2, Math.floor(1000 / this.settings.hz)));
     this.expiryTimer.unref();
+  }
+
+  /** Moves elements of resizing keyspace tables, on every node (a follower's tables resize too). */
+  private rehashCycle(): void {
+    for (const db of this.machine.ks.dbs) db.keys.rehash(ACTIVE_REHASH_ELEMENTS);
   }
 
   /** Active expiry. */

@@ -540,6 +540,54 @@ describe('SCAN family', () => {
   });
 });
 
+describe('SCAN while a table resizes', () => {
+  // A database of 12,288 keys fills its 16,384-slot table to 3/4 and a hash of 6,144 fields its
+  // 8,192 slots: the next insert starts moving them into tables twice the size, a few elements
+  // per write and more on the server's timer (Dict's drain), which the scans below run through.
+  test('SCAN and HSCAN return every element present throughout while inserts drive the drain', async () => {
+    const c = ioredis(2);
+    const other = ioredis(2);
+    await c.select(8);
+    await other.select(8);
+    const stable = 12_288;
+    const pipe = c.pipeline();
+    for (let i = 0; i < stable; i++) pipe.set(`rs:${i}`, String(i));
+    await pipe.exec();
+    const fields = Array.from({ length: 6_143 }, (_, i) => [`f${i}`, String(i)]);
+    await c.hset('rs:h', Object.fromEntries(fields));
+    assert.equal(await c.dbsize(), stable + 1);
+    const seen = new Set<string>();
+    let cursor = '0';
+    let round = 0;
+    do {
+      const [next, keys] = await c.scan(cursor, 'COUNT', 100);
+      for (const k of keys) seen.add(k);
+      cursor = next;
+      await other.mset(...Array.from({ length: 5 }, (_, i) => [`rs:new:${round}:${i}`, 'n']).flat());
+      round++;
+    } while (cursor !== '0' && round < 10_000);
+    for (let i = 0; i < stable; i++) assert.ok(seen.has(`rs:${i}`), `rs:${i} missing`);
+    assert.ok(seen.has('rs:h'));
+    const got = new Map<string, string>();
+    let hc = '0';
+    let hround = 0;
+    do {
+      const [next, flat] = await c.hscan('rs:h', hc, 'COUNT', 50);
+      for (let i = 0; i < flat.length; i += 2) got.set(flat[i]!, flat[i + 1]!);
+      hc = next;
+      await other.hset('rs:h', `new${hround}a`, 'x', `new${hround}b`, 'y');
+      hround++;
+    } while (hc !== '0' && hround < 10_000);
+    for (const [f, v] of fields) assert.equal(got.get(f!), v, `field ${f}`);
+    // Everything is where it should be once the resizes are done.
+    assert.equal(await c.dbsize(), stable + 1 + round * 5);
+    assert.equal(await c.hlen('rs:h'), 6_143 + hround * 2);
+    assert.equal(await c.get(`rs:${stable - 1}`), String(stable - 1));
+    assert.equal(await c.hget('rs:h', 'f6142'), '6142');
+    await c.flushdb();
+  });
+});
+
 describe('random picks', () => {
   test('SPOP drains a large set one member at a time, each exactly once; the others pick present elements', async () => {
     const c = ioredis(2);

@@ -1,6 +1,8 @@
 // The keyspace's hash table against a Map as the model: random inserts, overwrites, deletes and
 // lookups through growth, tombstones and shrinking; slots and access times; and live iterators
-// that keep going while the table changes under them.
+// that keep going while the table changes under them. Each property runs twice: with the
+// default resizing (small arrays at once) and with every resize drained step by step, so that
+// the drain's two arrays are exercised by tables of a few hundred keys.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -26,12 +28,19 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('warm' as const), keys: fc.array(key, { maxLength: 40 }) }) },
 );
 
-test('behaves as a Map of [value, access time] through growth, tombstones, shrinking and warm()', () => {
+/** How the tests build tables: at once up to the default size, or always drained (0). */
+const resizing = [
+  { name: 'resized at once', make: <V>() => new Dict<V>(seed) },
+  { name: 'drained step by step', make: <V>() => new Dict<V>(seed, 0) },
+];
+
+for (const { name, make } of resizing) {
+test(`behaves as a Map of [value, access time] through growth, tombstones, shrinking and warm() (${name})`, () => {
   fc.assert(
-    fc.property(fc.array(opArb, { maxLength: 2000 }), (ops) => {
-      const d = new Dict<number>(seed);
+    fc.property(fc.array(opArb, { maxLength: 2000 }), fc.integer({ min: 0, max: 20 }), (ops, checkEvery) => {
+      const d = make<number>();
       const model = new Map<string, [number, number]>();
-      for (const o of ops) {
+      for (const [n, o] of ops.entries()) {
         if (o.op === 'set') {
           assert.equal(d.set(o.key, o.value, o.at), model.get(o.key)?.[0]);
           model.set(o.key, [o.value, o.at]);
@@ -56,6 +65,7 @@ test('behaves as a Map of [value, access time] through growth, tombstones, shrin
           assert.equal(d.has(o.key), model.has(o.key));
         }
         assert.equal(d.size, model.size);
+        if (checkEvery > 0 && n % checkEvery === 0) d.check();
       }
       d.check();
       const seen = new Map<string, number>();
@@ -70,13 +80,13 @@ test('behaves as a Map of [value, access time] through growth, tombstones, shrin
   );
 });
 
-test('a live iterator visits every element present throughout, and nothing that never was there', () => {
+test(`a live iterator visits every element present throughout, and nothing that never was there (${name})`, () => {
   fc.assert(
     fc.property(
       fc.array(key, { maxLength: 400 }),
       fc.array(fc.array(opArb, { maxLength: 30 }), { maxLength: 200 }),
       (initial, betweenSteps) => {
-        const d = new Dict<number>(seed);
+        const d = make<number>();
         for (const k of initial) d.set(k, 0, 0);
         const everPresent = new Set(initial);
         const present = new Set(d.keys());
@@ -106,6 +116,7 @@ test('a live iterator visits every element present throughout, and nothing that 
     { numRuns: 300 },
   );
 });
+}
 
 test('grows and shrinks: 200,000 distinct keys in, all out, then the table is small again', () => {
   const d = new Dict<string>(0x5eed);
@@ -119,4 +130,58 @@ test('grows and shrinks: 200,000 distinct keys in, all out, then the table is sm
   assert.deepEqual([...d], []);
   d.set('again', 'x', 1);
   assert.deepEqual([...d], [['again', 'x']]);
+});
+
+test('a big table resizes a few elements per insert and delete, and rehash() finishes an idle one', () => {
+  const d = new Dict<number>(0x5eed);
+  // 98,304 keys fill 131,072 slots to 3/4: the next insert starts a drain into 262,144.
+  let n = 0;
+  while (n < 98_304) d.set(`key:${n}`, n, n++);
+  while (d.rehash(100_000));
+  assert.equal(d.slots, 131_072);
+  d.set(`key:${n}`, n, n++);
+  assert.ok(d.resizing);
+  assert.equal(d.slots, 131_072 + 262_144);
+  const layout = d.layout;
+  // Each insert moves at most 4 elements: 1,000 inserts later most of the old array remains.
+  for (let i = 0; i < 1000; i++) d.set(`key:${n}`, n, n++);
+  assert.ok(d.resizing);
+  d.check();
+  for (let i = 0; i < n; i += 101) assert.equal(d.get(`key:${i}`), i);
+  for (let i = 0; i < 500; i++) assert.ok(d.delete(`key:${i * 3}`));
+  assert.ok(d.resizing);
+  d.check();
+  // Idle: the server's rehash steps finish it.
+  let steps = 0;
+  while (d.rehash(10_000)) steps++;
+  assert.ok(steps >= 8 && steps <= 10, `${steps} steps of 10,000`);
+  assert.ok(!d.resizing);
+  assert.notEqual(d.layout, layout);
+  assert.equal(d.slots, 262_144);
+  assert.equal(d.size, n - 500);
+  d.check();
+  for (let i = 0; i < n; i++) assert.equal(d.get(`key:${i}`), i % 3 === 0 && i < 1500 ? undefined : i);
+});
+
+test('marks travel with the elements a drain moves; inserts during a drain are marked', () => {
+  const d = new Dict<number>(seed, 0);
+  for (let i = 0; i < 1000; i++) d.set(`k${i}`, i);
+  while (!d.resizing) d.set(`x${d.size}`, 0);
+  d.startMarks();
+  // Mark every third key, wherever it is now (old or new array).
+  const marked = new Set<string>();
+  for (let i = 0; i < 1000; i += 3) {
+    d.mark(d.find(`k${i}`));
+    marked.add(`k${i}`);
+  }
+  const inserted: string[] = [];
+  for (let i = 0; d.resizing; i++) {
+    d.set(`y${i}`, i);
+    inserted.push(`y${i}`);
+  }
+  assert.ok(inserted.length > 10, 'the drain took several inserts');
+  for (let i = 0; i < 1000; i++) assert.equal(d.isMarked(d.find(`k${i}`)), marked.has(`k${i}`), `k${i}`);
+  for (const k of inserted) assert.ok(d.isMarked(d.find(k)), k);
+  d.stopMarks();
+  d.check();
 });

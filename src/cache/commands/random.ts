@@ -29,14 +29,16 @@ export function randomPicks(random: () => number, size: number, count: number): 
 export interface Slotted {
   readonly size: number;
   readonly slots: number;
+  /** Slots below this are known to be empty. */
+  readonly firstSlot: number;
   liveAt(slot: number): boolean;
 }
 
 /**
  * Slots of `table`'s elements chosen at random, with randomPicks's meaning of `count`. Every
  * element has one slot, so a uniform live slot is a uniform element; the tables keep a bounded
- * share of their slots empty (Dict: at most 7/8, MemberSet: half once past a few), so each
- * pick costs a few tries and the whole O(|count|), whatever the table's size.
+ * share of their slots empty (Dict: at most 7/8, somewhat more while it resizes; MemberSet: half
+ * once past a few), so each pick costs a few tries and the whole O(|count|), whatever the table's size.
  */
 export function randomSlots(random: () => number, table: Slotted, count: number): number[] {
   const size = table.size;
@@ -50,7 +52,7 @@ export function randomSlots(random: () => number, table: Slotted, count: number)
     // Most of the table (Redis's SRANDMEMBER threshold): listing the live slots costs no more
     // than the reply, and drawing among them never retries.
     const live: number[] = [];
-    for (let s = 0; s < table.slots; s++) if (table.liveAt(s)) live.push(s);
+    for (let s = table.firstSlot; s < table.slots; s++) if (table.liveAt(s)) live.push(s);
     return randomPicks(random, live.length, count).map((i) => live[i]!);
   }
   const chosen = new Set<number>();
@@ -65,9 +67,10 @@ export function randomSlots(random: () => number, table: Slotted, count: number)
 }
 
 function oneSlot(random: () => number, table: Slotted): number {
-  const slots = table.slots;
+  const first = table.firstSlot;
+  const range = table.slots - first;
   for (;;) {
-    const s = Math.floor(random() * slots);
+    const s = first + Math.floor(random() * range);
     if (table.liveAt(s)) return s;
   }
 }

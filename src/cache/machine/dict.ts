@@ -9,15 +9,73 @@
 // time side by side in one array (open addressing, linear probing): a lookup costs the slot's
 // cache line and the matching key string, and a second table of access times is not needed.
 //
-// Deletion leaves a tombstone so that slots never move between resizes; iterators walk slots in
-// order and start again from the first slot if the table was rebuilt meanwhile. So an element
-// present for a whole iteration is visited at least once (perhaps twice), as SCAN promises.
+// Resizing is incremental, as Redis's rehash is: a table that must grow (or shrink, or shed its
+// tombstones) gets a new array, and the old one is drained into it a few elements per insert or
+// delete (and by `rehash`, which the server calls on its timer), so no command pays for
+// moving millions of elements at once. Meanwhile every key is in exactly one of the two arrays;
+// inserts go to the new one, lookups try the new one and then the old. The old array never
+// takes an insert, so its empty slots stay empty: once the drain has passed an empty slot,
+// every element whose home slot lies before it has left (linear probing keeps an element
+// between its home and the first empty slot after it), and lookups homed there skip the old
+// array. A moved or deleted element leaves a tombstone, so slots never move otherwise.
+//
+// Arrays are paged (PAGE_SLOTS slots a page, each page allocated at its first insert): a JS
+// array of millions of elements takes tens of milliseconds to allocate (V8 initialises every
+// element), one of 64M elements took 21 s, and V8 has no array of 2^27 elements or more, so
+// whole arrays paused as a rebuild did and capped a table at about 12.6M keys. A missing page
+// reads as empty slots; the drain drops the old array's pages once nothing can be looked up in them.
+//
+// Slot numbers: while draining, the old array's slots come first (0 .. old size - 1) and the
+// new array's follow; otherwise the one array's slots start at 0. Elements only move from old to
+// new, so a walk by ascending slot number meets an element present throughout at least once; a
+// walk restarts when the numbering changes (`layout`: a drain starts or ends). That gives
+// iterators SCAN's guarantee: an element present for a whole iteration is visited at least
+// once (perhaps twice), never lost.
 import { assert } from '../../util/assert.js';
 
 const EMPTY = 0;
 const TOMBSTONE = -1;
 const FIELDS = 4;
 const MIN_CAPACITY = 8;
+const PAGE_BITS = 14;
+const PAGE_SLOTS = 1 << PAGE_BITS;
+const PAGE_MASK = PAGE_SLOTS - 1;
+/** Arrays up to this many slots are resized at once: copying them costs less than a drain's bookkeeping. */
+const INSTANT_RESIZE_SLOTS = 4096;
+/**
+ * Elements moved per insert or delete while draining. A drain must end before the new array
+ * fills (3/4): a tombstone-heavy array rebuilt at its own size leaves room for 3/8 of its slots
+ * of inserts while the old one's slots are scanned, so at least 8/3 slots per insert.
+ */
+const STEP_ELEMENTS = 4;
+/** Empty or dead slots a step may pass for each element it is allowed to move (Redis: 10). */
+const STEP_VISITS_PER_ELEMENT = 10;
+
+/** FIELDS per slot: hash (or EMPTY / TOMBSTONE), key, value, access time. */
+type Page = unknown[];
+/** Pages of one array; undefined: a page not allocated yet (or dropped by the drain), all empty. */
+type Pages = Array<Page | undefined>;
+
+function newPages(capacity: number): Pages {
+  return new Array<Page | undefined>(Math.ceil(capacity / PAGE_SLOTS)).fill(undefined);
+}
+
+/** The page of slot `i`, allocated if missing. */
+function pageOf(pages: Pages, i: number, capacity: number): Page {
+  let p = pages[i >>> PAGE_BITS];
+  if (p === undefined) {
+    p = new Array<unknown>(Math.min(capacity, PAGE_SLOTS) * FIELDS).fill(EMPTY);
+    pages[i >>> PAGE_BITS] = p;
+  }
+  return p;
+}
+
+function killSlot(p: Page, o: number): void {
+  p[o] = TOMBSTONE;
+  p[o + 1] = undefined;
+  p[o + 2] = undefined;
+  p[o + 3] = 0;
+}
 
 /** A 30-bit hash of the key's code units, plus 1: never EMPTY or TOMBSTONE, always a small integer. */
 function hashOf(key: string, seed: number): number {
@@ -33,20 +91,35 @@ function hashOf(key: string, seed: number): number {
 }
 
 export class Dict<V> {
-  /** FIELDS per slot: hash (or EMPTY / TOMBSTONE), key, value, access time. */
-  private t: unknown[] = new Array<unknown>(MIN_CAPACITY * FIELDS).fill(EMPTY);
+  /** The array inserts go to. */
+  private t: Pages = newPages(MIN_CAPACITY);
   private mask = MIN_CAPACITY - 1;
-  private live = 0;
-  private tombstones = 0;
-  /** Bumped whenever slots move (a rebuild): live iterators start again. */
+  private tLive = 0;
+  private tTombstones = 0;
+
+  /** While draining: the array being drained into `t`, else null. */
+  private old: Pages | null = null;
+  private oldMask = 0;
+  private oldLive = 0;
+  /** Next slot of `old` the drain looks at. */
+  private cursor = 0;
+  /** Just past the last empty slot of `old` the drain passed: elements homed below it have left. */
+  private cleared = 0;
+  /** Pages of `old` dropped so far, from the first. */
+  private dropped = 0;
+  /** Slot number of `t`'s first slot: the old array's size while draining, else 0. */
+  private base = 0;
+
+  /** Bumped whenever slot numbers change meaning (a drain starts or ends): walks start again. */
   private generation = 0;
 
   /**
    * One byte per slot while a snapshot streams this table (snapshot.ts), else null: a marked
    * element has been handled by the snapshot (written, or created after it began). Inserts
-   * mark their slot, and a rebuild carries the marks with the elements.
+   * mark their slot, and moves carry the marks with the elements.
    */
   private marks: Uint8Array | null = null;
+  private oldMarks: Uint8Array | null = null;
 
   /** Scratch for warm(): home slots of the keys it reads. */
   private homes = new Int32Array(16);
@@ -57,25 +130,56 @@ export class Dict<V> {
    * `seed` varies the hash: the node picks one per process, so which keys collide differs from
    * run to run (it is not a keyed hash like Redis's SipHash, though). Replicas with different
    * seeds iterate in different orders, which nothing applied from the log depends on.
+   * `instantResizeSlots`: arrays up to this size are resized at once (tests lower it to drain
+   * small tables).
    */
-  constructor(readonly seed: number) {}
+  constructor(
+    readonly seed: number,
+    private readonly instantResizeSlots = INSTANT_RESIZE_SLOTS,
+  ) {}
 
   get size(): number {
-    return this.live;
+    return this.tLive + this.oldLive;
   }
 
-  /** Slots, live or not: the bound of a walk by slot (see `liveAt`). */
+  /** Slot numbers in use, live or not: the bound of a walk by slot (see `liveAt`). */
   get slots(): number {
-    return this.mask + 1;
+    return this.base + this.mask + 1;
   }
 
-  /** Changes when elements move between slots: a walk by slot must start again. */
+  /** Slots below this hold no element: the part of the old array the drain has passed. */
+  get firstSlot(): number {
+    return this.cursor;
+  }
+
+  /** Changes when slot numbers change meaning: a walk by slot must start again. */
   get layout(): number {
     return this.generation;
   }
 
+  /** True while an old array is being drained. */
+  get resizing(): boolean {
+    return this.old !== null;
+  }
+
+  /** The page holding slot number `slot` (undefined: all empty), with `offset` set to the slot's offset in it. */
+  private locate(slot: number): Page | undefined {
+    const j = slot - this.base;
+    if (j >= 0) {
+      this.offset = (j & PAGE_MASK) * FIELDS;
+      return this.t[j >>> PAGE_BITS];
+    }
+    this.offset = (slot & PAGE_MASK) * FIELDS;
+    return this.old![slot >>> PAGE_BITS];
+  }
+
+  /** Offset set by `locate`. */
+  private offset = 0;
+
   liveAt(slot: number): boolean {
-    const h = this.t[slot * FIELDS] as number;
+    const p = this.locate(slot);
+    if (p === undefined) return false;
+    const h = p[this.offset] as number;
     return h !== EMPTY && h !== TOMBSTONE;
   }
 
@@ -83,10 +187,12 @@ export class Dict<V> {
   startMarks(): void {
     assert(this.marks === null, 'dict already marked by a snapshot');
     this.marks = new Uint8Array(this.mask + 1);
+    if (this.old !== null) this.oldMarks = new Uint8Array(this.oldMask + 1);
   }
 
   stopMarks(): void {
     this.marks = null;
+    this.oldMarks = null;
   }
 
   get marking(): boolean {
@@ -94,50 +200,74 @@ export class Dict<V> {
   }
 
   isMarked(slot: number): boolean {
-    return this.marks![slot] === 1;
+    const j = slot - this.base;
+    return (j >= 0 ? this.marks![j] : this.oldMarks![slot]) === 1;
   }
 
   mark(slot: number): void {
-    this.marks![slot] = 1;
+    const j = slot - this.base;
+    if (j >= 0) this.marks![j] = 1;
+    else this.oldMarks![slot] = 1;
   }
 
   /** The slot holding `key`, or -1. */
   find(key: string): number {
     const h = hashOf(key, this.seed);
     const t = this.t;
-    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
-      const x = t[i * FIELDS];
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const p = t[i >>> PAGE_BITS];
+      const o = (i & PAGE_MASK) * FIELDS;
+      const x = p === undefined ? EMPTY : p[o];
+      if (x === EMPTY) return this.old === null ? -1 : this.findOld(key, h);
+      if (x === h && p![o + 1] === key) return i + this.base;
+    }
+  }
+
+  /** The slot of `key` in the old array (its slot number), or -1. */
+  private findOld(key: string, h: number): number {
+    const old = this.old!;
+    const m = this.oldMask;
+    let i = h & m;
+    if (i < this.cleared) return -1;
+    for (; ; i = (i + 1) & m) {
+      const p = old[i >>> PAGE_BITS];
+      // A dropped page lies below `cleared`: a probe wrapped around to it meets only moved elements.
+      if (p === undefined) return -1;
+      const o = (i & PAGE_MASK) * FIELDS;
+      const x = p[o];
       if (x === EMPTY) return -1;
-      if (x === h && t[i * FIELDS + 1] === key) return i;
+      if (x === h && p[o + 1] === key) return i;
     }
   }
 
   valueAt(slot: number): V {
-    return this.t[slot * FIELDS + 2] as V;
+    return this.locate(slot)![this.offset + 2] as V;
   }
 
   /** The key in `slot`: the table's own string, which may be another object than the one looked up. */
   keyAt(slot: number): string {
-    return this.t[slot * FIELDS + 1] as string;
+    return this.locate(slot)![this.offset + 1] as string;
   }
 
   /** Replaces the value in `slot` (an overwrite that needs no second lookup). */
   setValueAt(slot: number, value: V): void {
-    this.t[slot * FIELDS + 2] = value;
+    this.locate(slot)![this.offset + 2] = value;
   }
 
   accessAt(slot: number): number {
-    return this.t[slot * FIELDS + 3] as number;
+    return this.locate(slot)![this.offset + 3] as number;
   }
 
   setAccessAt(slot: number, at: number): void {
-    this.t[slot * FIELDS + 3] = at;
+    this.locate(slot)![this.offset + 3] = at;
   }
 
   /**
    * Reads, ahead of their lookups, the slots and key strings that lookups of `keys` will read
    * first. The loads of different keys do not depend on each other, so the CPU overlaps their
-   * cache misses, which the lookups one command at a time cannot. A hint: the lookups stay exact.
+   * cache misses, which the lookups one command at a time cannot. A hint: the lookups stay exact
+   * (and, while draining, the old array is not read ahead).
    */
   warm(keys: readonly string[]): void {
     const n = keys.length;
@@ -147,7 +277,7 @@ export class Dict<V> {
     const t = this.t;
     let sink = 0;
     for (let i = 0; i < n; i++) {
-      const k = t[homes[i]! * FIELDS + 1];
+      const k = t[homes[i]! >>> PAGE_BITS]?.[(homes[i]! & PAGE_MASK) * FIELDS + 1];
       if (typeof k === 'string') sink += k.length;
     }
     this.warmed = sink;
@@ -169,75 +299,185 @@ export class Dict<V> {
   set(key: string, value: V, at = 0): V | undefined {
     const h = hashOf(key, this.seed);
     const t = this.t;
+    const mask = this.mask;
     let free = -1;
-    let i = h & this.mask;
-    for (; ; i = (i + 1) & this.mask) {
-      const x = t[i * FIELDS];
+    let i = h & mask;
+    for (; ; i = (i + 1) & mask) {
+      const p = t[i >>> PAGE_BITS];
+      const o = (i & PAGE_MASK) * FIELDS;
+      const x = p === undefined ? EMPTY : p[o];
       if (x === EMPTY) break;
       if (x === TOMBSTONE) {
         if (free < 0) free = i;
-      } else if (x === h && t[i * FIELDS + 1] === key) {
-        const old = t[i * FIELDS + 2] as V;
-        t[i * FIELDS + 2] = value;
-        t[i * FIELDS + 3] = at;
-        return old;
+      } else if (x === h && p![o + 1] === key) {
+        const prev = p![o + 2] as V;
+        p![o + 2] = value;
+        p![o + 3] = at;
+        return prev;
+      }
+    }
+    if (this.old !== null) {
+      const j = this.findOld(key, h);
+      if (j >= 0) {
+        const p = this.old[j >>> PAGE_BITS]!;
+        const o = (j & PAGE_MASK) * FIELDS;
+        const prev = p[o + 2] as V;
+        p[o + 2] = value;
+        p[o + 3] = at;
+        return prev;
       }
     }
     if (free >= 0) {
       i = free;
-      this.tombstones--;
+      this.tTombstones--;
     }
-    t[i * FIELDS] = h;
-    t[i * FIELDS + 1] = key;
-    t[i * FIELDS + 2] = value;
-    t[i * FIELDS + 3] = at;
+    const p = pageOf(t, i, mask + 1);
+    const o = (i & PAGE_MASK) * FIELDS;
+    p[o] = h;
+    p[o + 1] = key;
+    p[o + 2] = value;
+    p[o + 3] = at;
     if (this.marks !== null) this.marks[i] = 1;
-    this.live++;
-    // Live plus tombstones above 3/4 of the slots: rebuild (bigger when live is above 3/8).
-    if ((this.live + this.tombstones) * 4 > (this.mask + 1) * 3) this.rebuild();
+    this.tLive++;
+    if (this.old !== null) this.drain(STEP_ELEMENTS);
+    // Live plus tombstones above 3/4 of the slots: resize (bigger when live is above 3/8).
+    if ((this.tLive + this.tTombstones) * 4 > (this.mask + 1) * 3) this.resize();
     return undefined;
   }
 
   delete(key: string): boolean {
-    const i = this.find(key);
-    if (i < 0) return false;
-    const t = this.t;
-    t[i * FIELDS] = TOMBSTONE;
-    t[i * FIELDS + 1] = undefined;
-    t[i * FIELDS + 2] = undefined;
-    t[i * FIELDS + 3] = 0;
-    this.live--;
-    this.tombstones++;
+    const slot = this.find(key);
+    if (slot < 0) return false;
+    killSlot(this.locate(slot)!, this.offset);
+    if (slot >= this.base) {
+      this.tLive--;
+      this.tTombstones++;
+    } else {
+      this.oldLive--;
+    }
+    if (this.old !== null) this.drain(STEP_ELEMENTS);
     // Mostly empty: give the memory back (the threshold leaves room before the next grow).
-    if (this.mask + 1 > MIN_CAPACITY && this.live * 8 < this.mask + 1) this.rebuild();
+    if (this.mask + 1 > MIN_CAPACITY && this.size * 8 < this.mask + 1) this.resize();
     return true;
   }
 
-  /** Slots at half load at most after a rebuild. */
-  private rebuild(): void {
+  /**
+   * Moves up to `elements` elements of the old array, if one is being drained; returns whether
+   * any remain. The server calls it on its timer so that an idle table finishes its resize.
+   */
+  rehash(elements: number): boolean {
+    if (this.old !== null) this.drain(elements);
+    return this.old !== null;
+  }
+
+  /** Starts moving the elements into an array at half load at most (finishing a drain first). */
+  private resize(): void {
+    if (this.old !== null) this.finishDrain();
     let capacity = MIN_CAPACITY;
-    while (capacity < this.live * 2) capacity *= 2;
-    const old = this.t;
-    const t = new Array<unknown>(capacity * FIELDS).fill(EMPTY);
-    const mask = capacity - 1;
-    const oldMarks = this.marks;
-    const marks = oldMarks === null ? null : new Uint8Array(capacity);
-    for (let j = 0; j < old.length; j += FIELDS) {
-      const h = old[j] as number;
-      if (h === EMPTY || h === TOMBSTONE) continue;
-      let i = h & mask;
-      while (t[i * FIELDS] !== EMPTY) i = (i + 1) & mask;
-      t[i * FIELDS] = h;
-      t[i * FIELDS + 1] = old[j + 1];
-      t[i * FIELDS + 2] = old[j + 2];
-      t[i * FIELDS + 3] = old[j + 3];
-      if (marks !== null) marks[i] = oldMarks![j / FIELDS]!;
-    }
-    this.t = t;
-    this.marks = marks;
-    this.mask = mask;
-    this.tombstones = 0;
+    while (capacity < this.tLive * 2) capacity *= 2;
+    this.old = this.t;
+    this.oldMask = this.mask;
+    this.oldLive = this.tLive;
+    this.oldMarks = this.marks;
+    this.t = newPages(capacity);
+    this.mask = capacity - 1;
+    this.tLive = 0;
+    this.tTombstones = 0;
+    if (this.marks !== null) this.marks = new Uint8Array(capacity);
+    this.cursor = 0;
+    this.cleared = 0;
+    this.dropped = 0;
+    this.base = this.oldMask + 1;
     this.generation++;
+    if (this.oldMask + 1 <= this.instantResizeSlots || this.oldLive === 0) this.finishDrain();
+  }
+
+  /** Moves up to `elements` live elements, passing at most STEP_VISITS_PER_ELEMENT slots per element. */
+  private drain(elements: number): void {
+    const old = this.old!;
+    const end = this.oldMask + 1;
+    let visits = elements * STEP_VISITS_PER_ELEMENT;
+    let i = this.cursor;
+    while (i < end && elements > 0 && visits > 0) {
+      const p = old[i >>> PAGE_BITS];
+      if (p === undefined) {
+        // Never written (so all empty), or dropped: nothing to move.
+        i = ((i >>> PAGE_BITS) + 1) << PAGE_BITS;
+        this.cleared = i;
+        visits--;
+        continue;
+      }
+      const x = p[(i & PAGE_MASK) * FIELDS];
+      if (x === EMPTY) this.cleared = i + 1;
+      else if (x !== TOMBSTONE) {
+        this.moveOut(i);
+        elements--;
+      }
+      i++;
+      visits--;
+    }
+    this.cursor = Math.min(i, end);
+    if (this.cursor === end) {
+      this.endDrain();
+      return;
+    }
+    // Pages wholly below `cleared` hold nothing a lookup can reach (findOld).
+    while (this.dropped < this.cleared >>> PAGE_BITS) old[this.dropped++] = undefined;
+  }
+
+  private finishDrain(): void {
+    const old = this.old!;
+    for (let i = this.cursor; i <= this.oldMask; i++) {
+      const p = old[i >>> PAGE_BITS];
+      if (p === undefined) {
+        i |= PAGE_MASK;
+        continue;
+      }
+      const x = p[(i & PAGE_MASK) * FIELDS];
+      if (x !== EMPTY && x !== TOMBSTONE) this.moveOut(i);
+    }
+    this.endDrain();
+  }
+
+  private endDrain(): void {
+    assert(this.oldLive === 0, 'drained array still holds elements');
+    this.old = null;
+    this.oldMarks = null;
+    this.oldMask = 0;
+    this.cursor = 0;
+    this.cleared = 0;
+    this.base = 0;
+    this.generation++;
+  }
+
+  /** Moves the element in the old array's slot `j` to the first free slot of its probe in `t`. */
+  private moveOut(j: number): void {
+    const from = this.old![j >>> PAGE_BITS]!;
+    const f = (j & PAGE_MASK) * FIELDS;
+    const h = from[f] as number;
+    const t = this.t;
+    const mask = this.mask;
+    let i = h & mask;
+    for (;;) {
+      const p = t[i >>> PAGE_BITS];
+      const x = p === undefined ? EMPTY : p[(i & PAGE_MASK) * FIELDS];
+      if (x === EMPTY) break;
+      if (x === TOMBSTONE) {
+        this.tTombstones--;
+        break;
+      }
+      i = (i + 1) & mask;
+    }
+    const to = pageOf(t, i, mask + 1);
+    const o = (i & PAGE_MASK) * FIELDS;
+    to[o] = h;
+    to[o + 1] = from[f + 1];
+    to[o + 2] = from[f + 2];
+    to[o + 3] = from[f + 3];
+    if (this.marks !== null) this.marks[i] = this.oldMarks![j]!;
+    killSlot(from, f);
+    this.oldLive--;
+    this.tLive++;
   }
 
   /**
@@ -246,14 +486,13 @@ export class Dict<V> {
    */
   *entries(): Generator<[string, V], void, undefined> {
     let generation = this.generation;
-    for (let i = 0; ; i++) {
+    for (let slot = 0; ; slot++) {
       if (generation !== this.generation) {
         generation = this.generation;
-        i = 0;
+        slot = 0;
       }
-      if (i > this.mask) return;
-      const h = this.t[i * FIELDS] as number;
-      if (h !== EMPTY && h !== TOMBSTONE) yield [this.t[i * FIELDS + 1] as string, this.t[i * FIELDS + 2] as V];
+      if (slot >= this.slots) return;
+      if (this.liveAt(slot)) yield [this.keyAt(slot), this.valueAt(slot)];
     }
   }
 
@@ -269,18 +508,38 @@ export class Dict<V> {
     return this.entries();
   }
 
-  /** Internal consistency, for tests: counts and every element findable from its slot. */
+  /** Internal consistency, for tests: counts, every element findable from its slot, the drain's marks. */
   check(): void {
     let live = 0;
     let tombstones = 0;
     for (let i = 0; i <= this.mask; i++) {
-      const h = this.t[i * FIELDS] as number;
+      const p = this.t[i >>> PAGE_BITS];
+      if (p === undefined) continue;
+      const o = (i & PAGE_MASK) * FIELDS;
+      const h = p[o] as number;
       if (h === TOMBSTONE) tombstones++;
       else if (h !== EMPTY) {
         live++;
-        assert(this.find(this.t[i * FIELDS + 1] as string) === i, `slot ${i} not found from its key`);
+        assert(this.find(p[o + 1] as string) === i + this.base, `slot ${i} not found from its key`);
       }
     }
-    assert(live === this.live && tombstones === this.tombstones, 'dict counts out of step');
+    assert(live === this.tLive && tombstones === this.tTombstones, 'dict counts out of step');
+    if (this.old === null) return;
+    let oldLive = 0;
+    for (let i = 0; i <= this.oldMask; i++) {
+      const p = this.old[i >>> PAGE_BITS];
+      if (p === undefined) {
+        assert(i < this.cleared || i >= this.cursor, `old page of slot ${i} dropped above the cleared mark`);
+        continue;
+      }
+      const o = (i & PAGE_MASK) * FIELDS;
+      const h = p[o] as number;
+      if (h === EMPTY || h === TOMBSTONE) continue;
+      oldLive++;
+      assert(i >= this.cursor, `old slot ${i} behind the drain`);
+      assert((h & this.oldMask) >= this.cleared, `old slot ${i} homed below the cleared mark`);
+      assert(this.find(p[o + 1] as string) === i, `old slot ${i} not found from its key`);
+    }
+    assert(oldLive === this.oldLive, 'old array counts out of step');
   }
 }

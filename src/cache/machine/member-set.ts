@@ -32,6 +32,11 @@ export class MemberSet implements Iterable<string> {
     return this.slotsOf.length;
   }
 
+  /** Slots below this hold no member (none here: holes at the front are not tracked). */
+  get firstSlot(): number {
+    return 0;
+  }
+
   liveAt(slot: number): boolean {
     return this.slotsOf[slot] !== undefined;
   }
