@@ -132,7 +132,7 @@ test('grows and shrinks: 200,000 distinct keys in, all out, then the table is sm
   assert.deepEqual([...d], [['again', 'x']]);
 });
 
-test('a big table resizes a few elements per insert and delete, and rehash() finishes an idle one', () => {
+test('a big table prepares its next array a page every few writes, then moves a few elements per insert and delete; rehash() finishes an idle one', () => {
   const d = new Dict<number>(0x5eed);
   // 98,304 keys fill 131,072 slots to 3/4: the next insert starts a drain into 262,144.
   let n = 0;
@@ -141,6 +141,14 @@ test('a big table resizes a few elements per insert and delete, and rehash() fin
   assert.equal(d.slots, 131_072);
   d.set(`key:${n}`, n, n++);
   assert.ok(d.resizing);
+  // First the next array's 16 pages are allocated, one every 512 writes, in the one array meanwhile.
+  assert.equal(d.slots, 131_072);
+  let writes = 0;
+  while (d.slots === 131_072) {
+    d.set(`key:${n}`, n, n++);
+    writes++;
+  }
+  assert.equal(writes, 15 * 512);
   assert.equal(d.slots, 131_072 + 262_144);
   const layout = d.layout;
   // Each insert moves at most 4 elements: 1,000 inserts later most of the old array remains.
@@ -184,4 +192,23 @@ test('marks travel with the elements a drain moves; inserts during a drain are m
   for (const k of inserted) assert.ok(d.isMarked(d.find(k)), k);
   d.stopMarks();
   d.check();
+});
+
+test('an idle table finishes a resize it has only begun to prepare, through rehash() alone', () => {
+  const d = new Dict<number>(0x5eed);
+  let n = 0;
+  while (n < 49_152) d.set(`key:${n}`, n, n++);
+  while (d.rehash(100_000));
+  assert.equal(d.slots, 65_536);
+  // 49,153 keys: the next array (131,072 slots, 8 pages) has its first page.
+  d.set(`key:${n}`, n, n++);
+  assert.ok(d.resizing);
+  assert.equal(d.slots, 65_536);
+  let calls = 0;
+  while (d.rehash(2_500)) calls++;
+  // A page per call (7 calls), then 2,500 of the 49,153 elements per call.
+  assert.ok(calls >= 7 + 19 && calls <= 7 + 21, `${calls} calls`);
+  assert.equal(d.slots, 131_072);
+  d.check();
+  for (let i = 0; i < n; i++) assert.equal(d.get(`key:${i}`), i);
 });

@@ -165,9 +165,10 @@ test('a pick examines a few slots whatever the size: a set or hash emptied down 
     return c.examined() / 1100;
   };
   const during = picks(d);
-  // Slots a pick draws from (from the drain's position on) per element: 3.5 here.
+  // Slots a pick draws from (from the drain's position on) per element: 5.6 here, below the 8
+  // of a table an eighth full.
   const duringRatio = (d.slots - d.firstSlot) / d.size;
-  assert.ok(duringRatio < 4, `${duringRatio}`);
+  assert.ok(duringRatio < 8, `${duringRatio}`);
   while (d.rehash(100_000));
   // At most 2 tries per pick on average for the set (holes never outnumber members), 8 for the
   // hash (it shrinks below an eighth full), the ratio above for the resizing hash; a little more

@@ -19,11 +19,15 @@
 // between its home and the first empty slot after it), and lookups homed there skip the old
 // array. A moved or deleted element leaves a tombstone, so slots never move otherwise.
 //
-// Arrays are paged (PAGE_SLOTS slots a page, each page allocated at its first insert): a JS
-// array of millions of elements takes tens of milliseconds to allocate (V8 initialises every
-// element), one of 64M elements took 21 s, and V8 has no array of 2^27 elements or more, so
-// whole arrays paused as a rebuild did and capped a table at about 12.6M keys. A missing page
-// reads as empty slots; the drain drops the old array's pages once nothing can be looked up in them.
+// Arrays are paged (PAGE_SLOTS slots a page): a JS array of millions of elements takes tens of
+// milliseconds to allocate (V8 initialises every element), one of 64M elements took 21 s, and
+// V8 has no array of 2^27 elements or more, so whole arrays paused as a rebuild did and capped a
+// table at about 12.6M keys. Inserts land on random pages, so a new array's pages would all be
+// allocated within its first few thousand inserts, as long a stall as allocating it whole: a
+// resize first prepares the new array, a page every WRITES_PER_PAGE writes while the table goes
+// on in its one array (up to 13/16 full), and the drain starts once every page exists. A missing
+// page reads as empty slots; the drain drops the old array's pages once nothing can be looked
+// up in them.
 //
 // Slot numbers: while draining, the old array's slots come first (0 .. old size - 1) and the
 // new array's follow; otherwise the one array's slots start at 0. Elements only move from old to
@@ -50,6 +54,15 @@ const INSTANT_RESIZE_SLOTS = 4096;
 const STEP_ELEMENTS = 4;
 /** Empty or dead slots a step may pass for each element it is allowed to move (Redis: 10). */
 const STEP_VISITS_PER_ELEMENT = 10;
+/**
+ * Writes per page allocated while a resize is prepared. Allocating a page costs about as much
+ * as 0.4 ms of writes; with a page every 512 writes the array twice the size (2 * slots /
+ * PAGE_SLOTS pages) is ready after slots / 16 inserts: the table fills to 13/16 meanwhile, and
+ * a write pays under a microsecond for it.
+ */
+const WRITES_PER_PAGE = PAGE_SLOTS / 32;
+/** What allocating a page costs, in elements a drain moves (about 0.4 ms on this machine). */
+const PAGE_COST_ELEMENTS = 2_500;
 
 /** FIELDS per slot: hash (or EMPTY / TOMBSTONE), key, value, access time. */
 type Page = unknown[];
@@ -96,6 +109,12 @@ export class Dict<V> {
   private mask = MIN_CAPACITY - 1;
   private tLive = 0;
   private tTombstones = 0;
+
+  /** While a resize is prepared: the next array, its pages allocated in order up to `prepared`. */
+  private next: Pages | null = null;
+  private nextCapacity = 0;
+  private prepared = 0;
+  private writesSincePage = 0;
 
   /** While draining: the array being drained into `t`, else null. */
   private old: Pages | null = null;
@@ -157,9 +176,9 @@ export class Dict<V> {
     return this.generation;
   }
 
-  /** True while an old array is being drained. */
+  /** True while a resize is prepared or an old array is being drained. */
   get resizing(): boolean {
-    return this.old !== null;
+    return this.next !== null || this.old !== null;
   }
 
   /** The page holding slot number `slot` (undefined: all empty), with `offset` set to the slot's offset in it. */
@@ -339,9 +358,9 @@ export class Dict<V> {
     p[o + 3] = at;
     if (this.marks !== null) this.marks[i] = 1;
     this.tLive++;
-    if (this.old !== null) this.drain(STEP_ELEMENTS);
+    this.step();
     // Live plus tombstones above 3/4 of the slots: resize (bigger when live is above 3/8).
-    if ((this.tLive + this.tTombstones) * 4 > (this.mask + 1) * 3) this.resize();
+    if (this.next === null && (this.tLive + this.tTombstones) * 4 > (this.mask + 1) * 3) this.resize();
     return undefined;
   }
 
@@ -355,31 +374,62 @@ export class Dict<V> {
     } else {
       this.oldLive--;
     }
-    if (this.old !== null) this.drain(STEP_ELEMENTS);
+    this.step();
     // Mostly empty: give the memory back (the threshold leaves room before the next grow).
-    if (this.mask + 1 > MIN_CAPACITY && this.size * 8 < this.mask + 1) this.resize();
+    if (this.next === null && this.mask + 1 > MIN_CAPACITY && this.size * 8 < this.mask + 1) this.resize();
     return true;
   }
 
   /**
-   * Moves up to `elements` elements of the old array, if one is being drained; returns whether
-   * any remain. The server calls it on its timer so that an idle table finishes its resize.
+   * Does about `elements` moves' worth of a resize in progress (allocating pages of the next
+   * array, or moving elements); returns whether the resize goes on. The server calls it on its
+   * timer so that an idle table finishes its resize.
    */
   rehash(elements: number): boolean {
-    if (this.old !== null) this.drain(elements);
-    return this.old !== null;
+    if (this.next !== null) this.prepare(Math.max(1, Math.floor(elements / PAGE_COST_ELEMENTS)));
+    else if (this.old !== null) this.drain(elements);
+    return this.resizing;
   }
 
-  /** Starts moving the elements into an array at half load at most (finishing a drain first). */
+  /** A write's share of a resize in progress. */
+  private step(): void {
+    if (this.old !== null) this.drain(STEP_ELEMENTS);
+    else if (this.next !== null && ++this.writesSincePage >= WRITES_PER_PAGE) {
+      this.writesSincePage = 0;
+      this.prepare(1);
+    }
+  }
+
+  /**
+   * Starts a resize into an array at half load at most (finishing a drain first): small arrays
+   * at once, others once the next array's pages are allocated.
+   */
   private resize(): void {
     if (this.old !== null) this.finishDrain();
     let capacity = MIN_CAPACITY;
     while (capacity < this.tLive * 2) capacity *= 2;
+    this.next = newPages(capacity);
+    this.nextCapacity = capacity;
+    this.prepared = 0;
+    this.writesSincePage = 0;
+    this.prepare(this.mask + 1 <= this.instantResizeSlots ? this.next.length : 1);
+  }
+
+  /** Allocates up to `pages` more pages of the next array; the drain begins once all are there. */
+  private prepare(pages: number): void {
+    const next = this.next!;
+    for (; pages > 0 && this.prepared < next.length; pages--) pageOf(next, this.prepared++ << PAGE_BITS, this.nextCapacity);
+    if (this.prepared === next.length) this.beginDrain();
+  }
+
+  private beginDrain(): void {
+    const capacity = this.nextCapacity;
     this.old = this.t;
     this.oldMask = this.mask;
     this.oldLive = this.tLive;
     this.oldMarks = this.marks;
-    this.t = newPages(capacity);
+    this.t = this.next!;
+    this.next = null;
     this.mask = capacity - 1;
     this.tLive = 0;
     this.tTombstones = 0;
