@@ -704,7 +704,10 @@ export class CacheService implements ServerApi, DispatchHooks {
 
   /** Moves elements of resizing keyspace tables, on every node (a follower's tables resize too). */
   private rehashCycle(): void {
-    for (const db of this.machine.ks.dbs) db.keys.rehash(ACTIVE_REHASH_ELEMENTS);
+    for (const db of this.machine.ks.dbs) {
+      db.keys.rehash(ACTIVE_REHASH_ELEMENTS);
+      db.expires.rehash(ACTIVE_REHASH_ELEMENTS);
+    }
   }
 
   /** Active expiry. */

@@ -39,7 +39,7 @@ function seeded(seed: number): () => number {
 test('behaves as a Set, insertion order included, through removals and compactions', () => {
   fc.assert(
     fc.property(fc.array(opArb, { maxLength: 1500 }), (ops) => {
-      const s = new MemberSet();
+      const s = new MemberSet(7);
       const model = new Set<string>();
       for (const o of ops) {
         apply(s, model, o);
@@ -48,7 +48,7 @@ test('behaves as a Set, insertion order included, through removals and compactio
       }
       s.check();
       assert.deepEqual([...s], [...model]);
-      assert.deepEqual([...new MemberSet(s)], [...model]);
+      assert.deepEqual([...new MemberSet(7, s)], [...model]);
     }),
   );
 });
@@ -56,7 +56,7 @@ test('behaves as a Set, insertion order included, through removals and compactio
 test('a live iterator visits every member present throughout, while members come and go', () => {
   fc.assert(
     fc.property(fc.array(member, { maxLength: 200 }), fc.array(fc.tuple(fc.nat(5), fc.array(opArb, { maxLength: 60 })), { maxLength: 40 }), (initial, steps) => {
-      const s = new MemberSet(initial);
+      const s = new MemberSet(7, initial);
       const model = new Set(initial);
       const throughout = new Set(initial);
       const ever = new Set(initial);
@@ -86,7 +86,7 @@ test('a live iterator visits every member present throughout, while members come
 test('random slots are live, distinct unless a negative count asks for repeats, and all of them when count >= size', () => {
   fc.assert(
     fc.property(fc.array(opArb, { maxLength: 600 }), fc.integer({ min: -300, max: 300 }), fc.integer(), (ops, count, seed) => {
-      const s = new MemberSet();
+      const s = new MemberSet(7);
       const model = new Set<string>();
       for (const o of ops) apply(s, model, o);
       const picked = randomSlots(seeded(seed), s, count).map((slot) => s.memberAt(slot));
@@ -103,7 +103,7 @@ test('random slots are live, distinct unless a negative count asks for repeats, 
 });
 
 test('random picks are uniform over the members, holes left by removals included', () => {
-  const s = new MemberSet();
+  const s = new MemberSet(7);
   for (let i = 0; i < 200; i++) s.add(`m${i}`);
   // Every third member removed: holes among the slots, fewer than the members (no compaction).
   for (let i = 0; i < 200; i += 3) s.delete(`m${i}`);
@@ -141,7 +141,7 @@ function counting(table: Slotted): { table: Slotted; examined: () => number } {
 }
 
 test('a pick examines a few slots whatever the size: a set or hash emptied down to a fraction, a keyspace', () => {
-  const s = new MemberSet();
+  const s = new MemberSet(7);
   const d = new Dict<number>(7);
   for (let i = 0; i < 200_000; i++) {
     s.add(`m${i}`);

@@ -1,6 +1,6 @@
 // Set commands (Redis t_set.c). SINTER/SUNION/SDIFF and their STORE forms share
 // combineGeneric; SPOP is logged as SREM of the members it chose.
-import type { RSet } from '../machine/values.js';
+import { MemberSet, type RSet } from '../machine/values.js';
 import { boundedPicks, intArg, is, parseInt64, randomCountArg } from './args.js';
 import type { Ctx } from './context.js';
 import { Err, fail, syntax } from './reply-error.js';
@@ -119,27 +119,29 @@ type SetOp = 'inter' | 'union' | 'diff';
  * The combination of the sets named by `keys` (missing keys are empty sets). An intersection
  * stops once it holds `limit` members (0: no limit), as SINTERCARD's LIMIT lets Redis stop.
  */
-function combine(c: Ctx, keys: readonly string[], op: SetOp, limit = 0): Set<string> {
+function combine(c: Ctx, keys: readonly string[], op: SetOp, limit = 0): MemberSet {
   const sets: Array<RSet | undefined> = keys.map((k) => c.getSet(k));
+  // MemberSets, not JS Sets: a Set holds at most 2^24 members, fewer than a union of big sets may.
+  const seed = c.ks.hashSeed;
   if (op === 'union') {
-    const out = new Set<string>();
+    const out = new MemberSet(seed);
     for (const s of sets) if (s !== undefined) for (const m of s) out.add(m);
     return out;
   }
   const first = sets[0];
-  if (first === undefined) return new Set();
+  if (first === undefined) return new MemberSet(seed);
   if (op === 'diff') {
-    const out = new Set(first);
+    const out = new MemberSet(seed, first);
     for (let i = 1; i < sets.length && out.size > 0; i++) {
       const s = sets[i];
       if (s !== undefined) for (const m of s) out.delete(m);
     }
     return out;
   }
-  if (sets.some((s) => s === undefined)) return new Set();
+  if (sets.some((s) => s === undefined)) return new MemberSet(seed);
   // Intersect starting from the smallest set, as Redis does.
   const sorted = (sets as RSet[]).slice().sort((x, y) => x.size - y.size);
-  const out = new Set<string>();
+  const out = new MemberSet(seed);
   outer: for (const m of sorted[0]!) {
     for (let i = 1; i < sorted.length; i++) if (!sorted[i]!.has(m)) continue outer;
     out.add(m);

@@ -1,6 +1,7 @@
 // ZUNION, ZINTER, ZDIFF and their STORE forms (Redis zunionInterDiffGenericCommand). Inputs may
 // be sorted sets or plain sets (every member scoring 1); results are ordered by score, then
 // member.
+import { Dict } from '../machine/dict.js';
 import { MemberSet } from '../machine/member-set.js';
 import { ZSet, type ZEntry } from '../machine/zset.js';
 import { intArg, is, parseDouble } from './args.js';
@@ -58,8 +59,22 @@ function source(c: Ctx, key: string): Scores | null {
   const v = c.lookup(key);
   if (v === undefined) return null;
   if (v instanceof ZSet) return v.dict;
-  if (v instanceof MemberSet) return new Map([...v].map((m) => [m, 1]));
+  if (v instanceof MemberSet) return setScores(v);
   fail(Err.WRONGTYPE);
+}
+
+/** A set read as scores of 1, without copying it. */
+function setScores(s: MemberSet): Scores {
+  return {
+    get size() {
+      return s.size;
+    },
+    get: (m) => (s.has(m) ? 1 : undefined),
+    has: (m) => s.has(m),
+    *[Symbol.iterator]() {
+      for (const m of s) yield [m, 1] as [string, number];
+    },
+  };
 }
 
 function aggregate(how: Aggregate, a: number, b: number): number {
@@ -74,9 +89,10 @@ function weighted(score: number, weight: number): number {
   return Number.isNaN(s) ? 0 : s;
 }
 
-function compute(op: Op, r: CombineRequest): ZEntry[] {
+function compute(c: Ctx, op: Op, r: CombineRequest): ZEntry[] {
   const sources = r.sources;
-  const result = new Map<string, number>();
+  // A Dict: a Map holds at most 2^24 entries, fewer than a union of big sorted sets may.
+  const result = new Dict<number>(c.ks.hashSeed);
   if (op === 'union') {
     sources.forEach((src, i) => {
       if (src === null) return;
@@ -115,12 +131,12 @@ function compute(op: Op, r: CombineRequest): ZEntry[] {
 
 function combineReply(c: Ctx, op: Op): void {
   const r = combineArgs(c, 1, op, false);
-  writeEntries(c, compute(op, r), r.withScores);
+  writeEntries(c, compute(c, op, r), r.withScores);
 }
 
 function combineStore(c: Ctx, op: Op): void {
   const dst = c.argv[1]!;
-  const entries = compute(op, combineArgs(c, 2, op, true));
+  const entries = compute(c, op, combineArgs(c, 2, op, true));
   storeEntries(c, dst, entries, `z${op}store`);
   c.out.int(entries.length);
 }

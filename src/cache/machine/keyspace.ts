@@ -15,7 +15,7 @@ export const DATABASES = 16;
 // Empty collections, created at module level so that a collection write allocates no closure.
 const newList = (): List => new List();
 const newHash = (hashSeed: number): Hash => new Dict<Stored>(hashSeed);
-const newSet = (): RSet => new MemberSet();
+const newSet = (hashSeed: number): RSet => new MemberSet(hashSeed);
 const newZSet = (hashSeed: number): ZSet => new ZSet(hashSeed);
 
 /** Told about every key about to change (WATCH, blocked clients, keyspace snapshots). */
@@ -103,7 +103,7 @@ export class Keyspace {
       for (const [f, x] of v) h.set(f, this.blobs.dup(x));
       return h;
     }
-    if (v instanceof MemberSet) return new MemberSet(v);
+    if (v instanceof MemberSet) return new MemberSet(v.seed, v);
     const z = new ZSet(v.dict.seed);
     for (const [m, s] of v.dict) z.add(m, s);
     return z;

@@ -1,12 +1,15 @@
 // A set value: distinct members in insertion order, with O(1) random access.
 //
 // Why not a JS Set: SPOP and SRANDMEMBER need a member at a random position, which a Set
-// only reaches by walking to it (O(n): about 10 ms per SPOP on a 600,000-member set). Here members sit in an array in insertion order and a Map gives each one's position, so
-// a random slot is one array read. A removal leaves a hole rather than moving the last member
+// only reaches by walking to it (O(n): about 10 ms per SPOP on a 600,000-member set). Here
+// members sit in an array in insertion order and a Dict gives each one's position, so a random
+// slot is one array read (a Dict rather than a Map: V8's Map holds at most 2^24 entries and
+// grows by rehashing all of them at once). A removal leaves a hole rather than moving the last member
 // into its place, so that order and positions stay stable for iterators (SSCAN, SMEMBERS);
 // holes are squeezed out (in order) once they outnumber the members, which keeps random slot
 // sampling at two tries or fewer on average.
 import { assert } from '../../util/assert.js';
+import { Dict } from './dict.js';
 
 /** Holes tolerated before a compaction regardless of size: small sets do not compact on every removal. */
 const MIN_HOLES = 32;
@@ -14,12 +17,17 @@ const MIN_HOLES = 32;
 export class MemberSet implements Iterable<string> {
   /** Members by slot; undefined marks a hole left by a removal. */
   private slotsOf: Array<string | undefined> = [];
-  private readonly index = new Map<string, number>();
+  private readonly index: Dict<number>;
   private holes = 0;
   /** Bumped by each compaction (slots move): live iterators find their place again. */
   private generation = 0;
 
-  constructor(members?: Iterable<string>) {
+  /** `seed`: the index's hash seed (see Dict). */
+  constructor(
+    readonly seed: number,
+    members?: Iterable<string>,
+  ) {
+    this.index = new Dict<number>(seed);
     if (members !== undefined) for (const m of members) this.add(m);
   }
 

@@ -288,7 +288,7 @@ function readValue(r: In, type: number, hashSeed: number): Value {
     return h;
   }
   if (type === Type.set) {
-    const s = new MemberSet();
+    const s = new MemberSet(hashSeed);
     for (let i = 0; i < n; i++) s.add(r.str());
     return s;
   }

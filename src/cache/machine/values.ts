@@ -27,11 +27,16 @@ export function typeOf(v: Value): TypeName {
 export class Db {
   /** Each key's value and access time (seconds since the epoch, 0: none since start). */
   readonly keys: Dict<Value>;
-  /** Absolute expiry (ms since epoch) of the keys that have one. */
-  readonly expires = new Map<string, number>();
+  /**
+   * Absolute expiry (ms since epoch) of the keys that have one. A Dict, not a Map: V8's Map
+   * holds at most 2^24 entries (16,777,216 keys with a TTL in one database would have thrown),
+   * and grows by rehashing all of it at once.
+   */
+  readonly expires: Dict<number>;
 
   constructor(hashSeed: number) {
     this.keys = new Dict<Value>(hashSeed);
+    this.expires = new Dict<number>(hashSeed);
   }
 }
 
