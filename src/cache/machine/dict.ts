@@ -47,9 +47,11 @@ const PAGE_MASK = PAGE_SLOTS - 1;
 /** Arrays up to this many slots are resized at once: copying them costs less than a drain's bookkeeping. */
 const INSTANT_RESIZE_SLOTS = 4096;
 /**
- * Elements moved per insert or delete while draining. A drain must end before the new array
- * fills (3/4): a tombstone-heavy array rebuilt at its own size leaves room for 3/8 of its slots
- * of inserts while the old one's slots are scanned, so at least 8/3 slots per insert.
+ * Elements moved per insert or delete while draining. A drain should end before the new array
+ * fills (3/4; past that the rest is moved at once): the tightest case, a tombstone-heavy array
+ * rebuilt at its own size, has up to 3/8 of its slots live when the resize starts and 13/32
+ * when the drain begins (the preparation's inserts), which leaves 11/32 of its slots of inserts
+ * while the old one's slots are scanned: about 3 slots per insert, and a step passes at least 4.
  */
 const STEP_ELEMENTS = 4;
 /** Empty or dead slots a step may pass for each element it is allowed to move (Redis: 10). */
