@@ -1,4 +1,5 @@
-// The set value (member-set.ts) against a JS Set as the model, its live iterators, and the
+// The set value (member-set.ts) against a JS Set as the model (compacting at once and step by
+// step), its live iterators, and the
 // random slot picks (commands/random.ts) that SPOP, SRANDMEMBER, HRANDFIELD and RANDOMKEY use:
 // only live elements, distinct when asked, uniform, and a bounded number of tries per pick.
 import { test } from 'node:test';
@@ -36,15 +37,23 @@ function seeded(seed: number): () => number {
   };
 }
 
-test('behaves as a Set, insertion order included, through removals and compactions', () => {
+/** Sets compacted at once (small ones, by default) and step by step (every set, with 0). */
+const compaction = [
+  { name: 'compacted at once', make: (members?: Iterable<string>) => new MemberSet(7, members) },
+  { name: 'compacted step by step', make: (members?: Iterable<string>) => new MemberSet(7, members, 0) },
+];
+
+for (const { name, make } of compaction) {
+test(`behaves as a Set, insertion order included, through removals and compactions (${name})`, () => {
   fc.assert(
     fc.property(fc.array(opArb, { maxLength: 1500 }), (ops) => {
-      const s = new MemberSet(7);
+      const s = make();
       const model = new Set<string>();
-      for (const o of ops) {
+      for (const [n, o] of ops.entries()) {
         apply(s, model, o);
         assert.equal(s.size, model.size);
         assert.equal(s.has(o.m), model.has(o.m));
+        if (n % 50 === 0) s.check();
       }
       s.check();
       assert.deepEqual([...s], [...model]);
@@ -53,10 +62,10 @@ test('behaves as a Set, insertion order included, through removals and compactio
   );
 });
 
-test('a live iterator visits every member present throughout, while members come and go', () => {
+test(`a live iterator visits every member present throughout, while members come and go (${name})`, () => {
   fc.assert(
     fc.property(fc.array(member, { maxLength: 200 }), fc.array(fc.tuple(fc.nat(5), fc.array(opArb, { maxLength: 60 })), { maxLength: 40 }), (initial, steps) => {
-      const s = new MemberSet(7, initial);
+      const s = make(initial);
       const model = new Set(initial);
       const throughout = new Set(initial);
       const ever = new Set(initial);
@@ -81,6 +90,31 @@ test('a live iterator visits every member present throughout, while members come
       for (const m of seen) assert.ok(ever.has(m), `${m} visited but never a member`);
     }),
   );
+});
+}
+
+test('a big set compacts a few members per write, its order kept, and an iterator the compaction overtakes visits each member once', () => {
+  const s = new MemberSet(7);
+  for (let i = 0; i < 20_000; i++) s.add(`m${i}`);
+  // 10,001 holes outnumber the 9,999 members: a compaction starts, 4 members moved per write.
+  for (let i = 0; i <= 10_000; i++) s.delete(`m${i}`);
+  assert.equal(s.slots, 20_000);
+  const it = s[Symbol.iterator]();
+  const visited: string[] = [];
+  for (let k = 0; k < 2_000; k++) visited.push(it.next().value as string);
+  // A write per step while iterating: the compaction's read position passes the iterator's.
+  let added = 0;
+  for (let r = it.next(); r.done !== true; r = it.next()) {
+    visited.push(r.value);
+    if (added === 4_000) continue;
+    s.add(`new${added++}`);
+    if (added % 1000 === 0) s.check();
+  }
+  assert.ok(s.slots < 20_000, 'the compaction ended');
+  // Each member once, in order, the ones added meanwhile included (a live iterator sees them).
+  const all = [...Array.from({ length: 9_999 }, (_, i) => `m${10_001 + i}`), ...Array.from({ length: added }, (_, i) => `new${i}`)];
+  assert.deepEqual(visited.slice(2_000), all.slice(2_000));
+  assert.deepEqual([...s], all);
 });
 
 test('random slots are live, distinct unless a negative count asks for repeats, and all of them when count >= size', () => {
