@@ -542,8 +542,8 @@ describe('SCAN family', () => {
 
 describe('SCAN while a table resizes', () => {
   // A database of 12,288 keys fills its 16,384-slot table to 3/4 and a hash of 6,144 fields its
-  // 8,192 slots: the next insert starts moving them into tables twice the size, a few elements
-  // per write and more on the server's timer (Dict's drain), which the scans below run through.
+  // 8,192 slots: the next insert starts their resize into tables twice the size (the next array
+  // prepared, then drained, by the writes and the server's timer), which the scans below run through.
   test('SCAN and HSCAN return every element present throughout while inserts drive the drain', async () => {
     const c = ioredis(2);
     const other = ioredis(2);
