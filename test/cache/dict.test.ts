@@ -132,17 +132,28 @@ test('grows and shrinks: 200,000 distinct keys in, all out, then the table is sm
   assert.deepEqual([...d], [['again', 'x']]);
 });
 
-test('a big table prepares its next array a page every few writes, then moves a few elements per insert and delete; rehash() finishes an idle one', () => {
+/**
+ * A table of `slots` slots filled to 3/4 (key:i holding i), its earlier resizes finished, and
+ * one key more: the insert that starts its resize into twice the slots. Returns it and its size.
+ */
+function resizeJustStarted(slots: number): { d: Dict<number>; n: number } {
   const d = new Dict<number>(0x5eed);
-  // 98,304 keys fill 131,072 slots to 3/4: the next insert starts a drain into 262,144.
   let n = 0;
-  while (n < 98_304) d.set(`key:${n}`, n, n++);
+  while (n < (slots / 4) * 3) d.set(`key:${n}`, n, n++);
   while (d.rehash(100_000));
-  assert.equal(d.slots, 131_072);
+  assert.equal(d.slots, slots);
   d.set(`key:${n}`, n, n++);
   assert.ok(d.resizing);
+  assert.equal(d.slots, slots);
+  return { d, n };
+}
+
+test('a big table prepares its next array a page every few writes, then moves a few elements per insert and delete; rehash() finishes an idle one', () => {
+  // 98,304 keys fill 131,072 slots to 3/4: the next insert starts a resize into 262,144.
+  const started = resizeJustStarted(131_072);
+  const d = started.d;
+  let n = started.n;
   // First the next array's 16 pages are allocated, one every 512 writes, in the one array meanwhile.
-  assert.equal(d.slots, 131_072);
   let writes = 0;
   while (d.slots === 131_072) {
     d.set(`key:${n}`, n, n++);
@@ -195,15 +206,8 @@ test('marks travel with the elements a drain moves; inserts during a drain are m
 });
 
 test('an idle table finishes a resize it has only begun to prepare, through rehash() alone', () => {
-  const d = new Dict<number>(0x5eed);
-  let n = 0;
-  while (n < 49_152) d.set(`key:${n}`, n, n++);
-  while (d.rehash(100_000));
-  assert.equal(d.slots, 65_536);
   // 49,153 keys: the next array (131,072 slots, 8 pages) has its first page.
-  d.set(`key:${n}`, n, n++);
-  assert.ok(d.resizing);
-  assert.equal(d.slots, 65_536);
+  const { d, n } = resizeJustStarted(65_536);
   let calls = 0;
   while (d.rehash(2_500)) calls++;
   // A page per call (7 calls), then 2,500 of the 49,153 elements per call.

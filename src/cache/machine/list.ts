@@ -99,8 +99,12 @@ export class List {
 
   /** Elements from `start` to `stop` inclusive (normalised, in range). */
   slice(start: number, stop: number): Stored[] {
+    assert(start > stop || (start >= 0 && stop < this.size), 'list range out of range');
     const out: Stored[] = [];
-    for (let i = start; i <= stop; i++) out.push(this.at(i));
+    for (let i = start; i <= stop; i++) {
+      const p = (this.head + i) & this.mask;
+      out.push(this.chunks[p >>> this.bits]![p & this.low]!);
+    }
     return out;
   }
 
