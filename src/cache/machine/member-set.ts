@@ -13,6 +13,7 @@
 // so order holds throughout and iterators find their place from the last member they returned.
 import { assert } from '../../util/assert.js';
 import { Dict } from './dict.js';
+import { PagedArray } from './paged-array.js';
 
 /** Holes tolerated before a compaction regardless of size: small sets do not compact on every removal. */
 const MIN_HOLES = 32;
@@ -23,7 +24,7 @@ const STEP_MEMBERS = 4;
 
 export class MemberSet implements Iterable<string> {
   /** Members by slot; undefined marks a hole left by a removal (or the compaction's gap). */
-  private slotsOf: Array<string | undefined> = [];
+  private readonly slotsOf = new PagedArray<string>();
   private readonly index: Dict<number>;
   /** Holes outside the compaction's gap. */
   private holes = 0;
@@ -64,11 +65,11 @@ export class MemberSet implements Iterable<string> {
   }
 
   liveAt(slot: number): boolean {
-    return this.slotsOf[slot] !== undefined;
+    return this.slotsOf.at(slot) !== undefined;
   }
 
   memberAt(slot: number): string {
-    const m = this.slotsOf[slot];
+    const m = this.slotsOf.at(slot);
     assert(m !== undefined, 'no member in this slot');
     return m;
   }
@@ -94,21 +95,18 @@ export class MemberSet implements Iterable<string> {
     const s = this.slotsOf;
     if (this.write >= 0) {
       // Compacting: the hole stays (the step reaches it, or the end is cut when it is done).
-      s[slot] = undefined;
+      s.set(slot, undefined);
       this.holes++;
       this.compactStep(STEP_MEMBERS);
       return true;
     }
     if (slot === s.length - 1) {
       // The last slot: drop it and the holes before it instead of leaving one more.
-      s.pop();
-      while (s.length > 0 && s[s.length - 1] === undefined) {
-        s.pop();
-        this.holes--;
-      }
+      s.truncate(slot);
+      this.cutTrailingHoles();
       return true;
     }
-    s[slot] = undefined;
+    s.set(slot, undefined);
     this.holes++;
     if (this.holes > MIN_HOLES && this.holes > this.index.size) {
       this.write = 0;
@@ -116,6 +114,15 @@ export class MemberSet implements Iterable<string> {
       this.compactStep(s.length <= this.instantCompactSlots ? s.length : STEP_MEMBERS);
     }
     return true;
+  }
+
+  /** Drops the holes at the end of the slots (not in a compaction's gap: only outside one). */
+  private cutTrailingHoles(): void {
+    const s = this.slotsOf;
+    let n = s.length;
+    while (n > 0 && s.at(n - 1) === undefined) n--;
+    this.holes -= s.length - n;
+    s.truncate(n);
   }
 
   /**
@@ -131,14 +138,14 @@ export class MemberSet implements Iterable<string> {
     let r = this.read;
     let moved = false;
     for (; r < s.length && members > 0 && visits > 0; r++, visits--) {
-      const m = s[r];
+      const m = s.at(r);
       if (m === undefined) {
         this.holes--;
         continue;
       }
       if (r !== w) {
-        s[w] = m;
-        s[r] = undefined;
+        s.set(w, m);
+        s.set(r, undefined);
         this.index.set(m, w);
         moved = true;
         members--;
@@ -149,12 +156,9 @@ export class MemberSet implements Iterable<string> {
     this.read = r;
     if (moved) this.generation++;
     if (r < s.length) return;
-    s.length = w;
+    s.truncate(w);
     // Members removed behind the compaction may have left holes at the new end.
-    while (s.length > 0 && s[s.length - 1] === undefined) {
-      s.pop();
-      this.holes--;
-    }
+    this.cutTrailingHoles();
     this.write = -1;
     this.read = 0;
     this.generation++;
@@ -176,7 +180,7 @@ export class MemberSet implements Iterable<string> {
         i = at === undefined ? 0 : at + 1;
       }
       if (i >= this.slotsOf.length) return;
-      const m = this.slotsOf[i];
+      const m = this.slotsOf.at(i);
       if (m === undefined) continue;
       last = m;
       yield m;
@@ -188,7 +192,7 @@ export class MemberSet implements Iterable<string> {
     const s = this.slotsOf;
     let live = 0;
     for (let i = 0; i < s.length; i++) {
-      const m = s[i];
+      const m = s.at(i);
       if (m === undefined) continue;
       live++;
       assert(this.write < 0 || i < this.write || i >= this.read, `member in the compaction's gap at ${i}`);
@@ -196,6 +200,6 @@ export class MemberSet implements Iterable<string> {
     }
     const gap = this.write < 0 ? 0 : this.read - this.write;
     assert(live === this.index.size && live + this.holes + gap === s.length, 'member set counts out of step');
-    assert(this.write >= 0 || s.length === 0 || s[s.length - 1] !== undefined, 'member set ends in a hole');
+    assert(this.write >= 0 || s.length === 0 || s.at(s.length - 1) !== undefined, 'member set ends in a hole');
   }
 }
