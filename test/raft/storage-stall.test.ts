@@ -2,7 +2,8 @@
 // open) waits and writes again instead of stopping: proposals are refused meanwhile, the ones
 // waiting hear that their outcome is unknown, and once the disk takes writes again what waited
 // is written, committed and applied, in order, and survives a restart. A follower whose disk
-// fails catches up the same way while the other two go on committing.
+// fails catches up the same way while the other two go on committing; a leader whose disk
+// fails hands leadership to one of them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -99,6 +100,45 @@ test('a follower whose disk fails catches up once it has room, while the others 
     assert.equal(groups[fi]!.status().failure, undefined);
     await leader.propose(Buffer.from('after')).applied;
     await waitFor(() => sms.every((sm) => sm.items.length === 33), 5000, 'everyone applied the last entry');
+  } finally {
+    for (const h of hosts) await h.close().catch(() => undefined);
+    tmp.remove();
+  }
+});
+
+test('a leader whose disk fails hands leadership to a follower: writes go on there, and it catches up once it has room', async () => {
+  const tmp = tempDir('raft-stall-lead-');
+  const faults = [new FaultyFileSystem(), new FaultyFileSystem(), new FaultyFileSystem()];
+  const hosts = await startHosts(3, faultyLogs(new FaultyFileSystem()));
+  const sms = hosts.map(() => new ListMachine());
+  try {
+    const bootstrap = Object.fromEntries(hosts.map((h) => [h.nodeId, h.address]));
+    const groups = await Promise.all(
+      hosts.map((h, i) => h.openGroup({ id: 'q', dir: join(tmp.dir, `n${h.nodeId}`), bootstrap, durability: 'sync', stateMachine: sms[i]!, openLog: faultyLogs(faults[i]!), storageRetryMs: 20 })),
+    );
+    await waitFor(() => groups.some((g) => g.status().isLeader), 5000, 'a leader');
+    const li = groups.findIndex((g) => g.status().isLeader);
+    await Promise.all(['a', 'b'].map((v) => groups[li]!.propose(Buffer.from(v)).applied));
+
+    faults[li]!.failWith('ENOSPC', FULL);
+    // The leader learns of the full disk from its next write.
+    await assert.rejects(groups[li]!.propose(Buffer.from('c')).applied, (err: unknown) => isDepotError(err, 'STORAGE_FULL'));
+    await waitFor(() => groups.some((g, i) => i !== li && g.status().isLeader), 5000, 'a follower to take over');
+    const ni = groups.findIndex((g) => g.status().isLeader);
+    assert.equal(groups[li]!.status().isLeader, false);
+    assert.equal(groups[li]!.status().retrying, true);
+    const values = Array.from({ length: 20 }, (_, i) => `w${i}`);
+    for (const v of values) await groups[ni]!.propose(Buffer.from(v)).applied;
+    // 'c' reached the followers before the leader's write failed: it commits or not (its
+    // outcome was reported unknown), the same on every node.
+    const expected = sms[ni]!.items;
+    assert.deepEqual(expected.filter((v) => v !== 'c'), ['a', 'b', ...values]);
+    assert.ok(sms[li]!.items.length < expected.length, 'the stalled node applied entries it could not write');
+
+    faults[li]!.heal();
+    await waitFor(() => sms[li]!.items.length === expected.length, 10_000, 'the old leader to catch up');
+    assert.deepEqual(sms[li]!.items, expected);
+    assert.equal(groups[li]!.status().failure, undefined);
   } finally {
     for (const h of hosts) await h.close().catch(() => undefined);
     tmp.remove();

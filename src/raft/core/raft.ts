@@ -615,6 +615,27 @@ export class Raft extends RaftState {
     else this.sendAppends(to, pr);
   }
 
+  /**
+   * Whom a leader that cannot write its own log hands leadership to (the driver asks while its
+   * log writes are retried): the voter with the longest matched log among those heard from in
+   * this quorum round (any voter without CheckQuorum). NONE when not leading, when a transfer is
+   * under way already, or when there is nobody (a group of one).
+   */
+  handOffTarget(): NodeId {
+    if (this.role !== StateRole.Leader || this.leadTransferee !== NONE) return NONE;
+    let best: NodeId = NONE;
+    let bestMatch = -1;
+    for (const id of this.conf.voters) {
+      const pr = this.progress.get(id)!;
+      if (id === this.id || (this.cfg.checkQuorum && !pr.recentActive)) continue;
+      if (pr.match > bestMatch) {
+        best = id;
+        bestMatch = pr.match;
+      }
+    }
+    return best;
+  }
+
   private abortTransfer(why: string | undefined): void {
     if (this.leadTransferee !== NONE && why !== undefined) this.info(`aborted leadership transfer to ${this.leadTransferee}: ${why}`);
     this.leadTransferee = NONE;

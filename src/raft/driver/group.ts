@@ -16,7 +16,7 @@ import { EntryType, type Entry, type Group, type GroupStatus, type Proposal, typ
 import { applyConfChange, decodeConfChange, describeConf, encodeConfChange, type ConfChange } from '../core/confchange.js';
 import { RawNode } from '../core/node.js';
 import { SeededRandom } from '../core/random.js';
-import { DEFAULT_TUNING, MessageType, StateRole, type ConfState, type Message, type Random, type Ready, type SnapshotMeta, type Tuning } from '../core/types.js';
+import { DEFAULT_TUNING, MessageType, NONE, StateRole, type ConfState, type Message, type Random, type Ready, type SnapshotMeta, type Tuning } from '../core/types.js';
 import { ensureDir, readHardState, readSnapshotRecord, writeHardState, writeSnapshotRecord, type SnapshotRecord } from './files.js';
 import type { FlushPolicy } from '../../log/options.js';
 import type { RetentionPolicy } from '../../log/retention.js';
@@ -342,7 +342,22 @@ export class RaftGroup<R = unknown> implements Group<R> {
   tick(): void {
     if (this.failure || this.closed) return;
     this.raw.tick();
+    if (this.stall !== undefined) this.handOffLeadership();
     this.schedule();
+  }
+
+  /**
+   * A leader whose log writes fail refuses proposals, but its followers may have room: it hands
+   * leadership to the most caught-up one that is heard from, so that the group takes writes
+   * again while this node waits for its disk (and catches up as a follower once it has room).
+   * Asked again every tick while stalled: a transfer that times out is tried again, perhaps
+   * with another follower.
+   */
+  private handOffLeadership(): void {
+    const to = this.raw.raft.handOffTarget();
+    if (to === NONE) return;
+    this.logger.warn({ to }, 'log writes fail: handing leadership to another voter');
+    this.raw.transferLeader(to);
   }
 
   step(m: Message): void {
