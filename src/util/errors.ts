@@ -91,6 +91,14 @@ export function isDepotError(err: unknown, code?: ErrorCode): err is DepotError 
   return err instanceof DepotError && (code === undefined || err.code === code);
 }
 
+/**
+ * A storage error (disk full, a filesystem turned read-only, an I/O error): what the raft
+ * groups and the broker's indexes wait out and write again, rather than stopping.
+ */
+export function isStorageError(err: unknown): err is DepotError {
+  return isDepotError(err) && (err.code === 'STORAGE_FULL' || err.code === 'STORAGE_PERMISSION' || err.code === 'STORAGE_IO');
+}
+
 /** Maps a Node.js system error from the file system to a typed storage error. */
 export function storageError(err: unknown, what: string): DepotError {
   if (err instanceof DepotError) return err;

@@ -14,6 +14,7 @@ import { nodeFileSystem } from '../../src/log/file-system.js';
 import { decodeRecord, encodeBatch, storedRecordSize, type MessageInput } from '../../src/protocol/native/record-batch.js';
 import type { Entry } from '../../src/raft/group.js';
 import { DepotError, isDepotError } from '../../src/util/errors.js';
+import { FaultyFileSystem } from '../log/faulty-fs.js';
 
 /** A log in memory: what the store reads back and what apply is fed. */
 class MemoryLog implements BrokerLog {
@@ -80,6 +81,14 @@ async function bodies(b: BrokerService, topic: string, queue: number): Promise<s
   }
   assert.equal(out.length, r.count);
   return out;
+}
+
+async function waitUntil(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!done()) {
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 /** A temporary store directory and descriptor cache, closed and removed after the test. */
@@ -195,4 +204,42 @@ test('a queue index whose files are gone stops the store at open, naming the que
   await b.close();
   rmSync(join(dir, 't-t', '1'), { recursive: true });
   await assert.rejects(openBroker(dir, fds, log), (e) => isDepotError(e, 'CORRUPT_LOG') && e.details['queue'] === 1);
+});
+
+test('a full disk holds the indexes back instead of stopping the store: what was applied meanwhile is indexed once it has room', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'depot-store-'));
+  const faulty = new FaultyFileSystem();
+  const fds = new FdCache(faulty.fs, 8);
+  t.after(() => {
+    fds.closeAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const log = new MemoryLog();
+  const b = await openBroker(dir, fds, log);
+  const apply = (payload: Buffer) => b.stateMachine.apply(log.append(payload));
+  for (let i = 0; i < 50; i++) apply(produce('t', 0, [{ key: `k${i}`, body: `a${i}` }]));
+  await b.store.checkpoint();
+
+  // The disk fills: the queue index's buffered records (128 a write) and the key index cannot
+  // be written, and a queue seen for the first time cannot create its index files.
+  faulty.failWith('ENOSPC', ['writeSync', 'write', 'openSync', 'open', 'mkdir']);
+  for (let i = 50; i < 400; i++) apply(produce('t', 0, [{ key: `k${i}`, body: `a${i}` }]));
+  for (let i = 0; i < 10; i++) apply(produce('t', 1, [{ body: `b${i}` }]));
+  await new Promise((r) => setTimeout(r, 100));
+  // Held back, not stopped: what was indexed is served, a checkpoint (a snapshot, a close)
+  // fails with the error, as the log's own writes do.
+  assert.equal(b.store.failed, undefined);
+  const served = await bodies(b, 't', 0);
+  assert.ok(served.length >= 50 && served.length < 400, `${served.length} messages indexed on a full disk`);
+  assert.deepEqual(served, Array.from({ length: served.length }, (_, i) => `a${i}`));
+  await assert.rejects(b.store.checkpoint(), (err: unknown) => isDepotError(err, 'STORAGE_FULL'));
+
+  faulty.heal();
+  await waitUntil(() => b.store.endOffset('t', 1) === 10, 'the new queue to be indexed');
+  await b.store.checkpoint();
+  assert.deepEqual(await bodies(b, 't', 0), Array.from({ length: 400 }, (_, i) => `a${i}`));
+  assert.deepEqual(await bodies(b, 't', 1), Array.from({ length: 10 }, (_, i) => `b${i}`));
+  const found = await b.findByKey('t', 'k321', 10);
+  assert.deepEqual(found.map((m) => decodeRecord(m.record).body.toString()), ['a321']);
+  await b.close();
 });

@@ -100,6 +100,11 @@ export class MessageStore {
     this.reput = new Reput(indexes, keys, covered, {
       stored: (q) => this.stored(q),
       failed: (err) => this.fail(err),
+      retrying: (err) => {
+        const logger = this.o.logger ?? silentLogger;
+        if (err !== undefined) logger.error({ err }, 'queue indexes cannot be written: the reput waits and tries again');
+        else logger.info('queue indexes written again');
+      },
       exclusive: (fn) => this.exclusive(fn),
     });
   }
@@ -345,6 +350,7 @@ export class MessageStore {
     if (this.closed) return;
     if (this.failure === undefined) await this.checkpoint().catch((err: unknown) => (this.o.logger ?? silentLogger).error({ err }, 'final index checkpoint failed'));
     this.closed = true;
+    this.reput.stop();
     await this.maintenance;
     this.recent.clear();
     this.indexes.close();

@@ -2,9 +2,16 @@
 // apply — the queue's offset index (one record per message) and the key index — in log order.
 // Apply only enqueues (no I/O); the queue drains right after, synchronously while every index it
 // needs is open, pausing only to open a queue's index for the first time or to drop a topic.
+//
+// A storage error (a full disk: an index's buffered records, a new queue's index files) holds
+// the reput back instead of stopping it: the entry it was on stays first in the queue, what it
+// had indexed of it is remembered, and the drain tries again every RETRY_MS. The entries stay
+// in the group's log, so nothing is lost; consumers see the messages once they are indexed,
+// and checkpoints (snapshots, close) fail meanwhile with the error, as the log's writes do.
 import Denque from 'denque';
 import type { Entry } from '../../raft/group.js';
 import { AssertionError } from '../../util/assert.js';
+import { isStorageError, type DepotError } from '../../util/errors.js';
 import type { HashIndex } from '../../log/hash-index.js';
 import { hash53 } from '../../log/hash.js';
 import { BATCH_HEADER_BYTES, storedRecordKeyAt, storedRecordSize, storedRecordTagHash } from '../../protocol/native/record-batch.js';
@@ -21,13 +28,25 @@ export function topicSeed(topic: string): number {
   return hash53(Buffer.from(topic, 'utf8')) >>> 0;
 }
 
-type Item = { entry: Entry; stored: StoredBatch } | { entry: Entry; dropped: string };
+/** Between attempts while the indexes cannot be written (the raft groups' storage retry period). */
+const RETRY_MS = 1000;
+
+/** A stored batch, with how many of its messages each index has taken so far (a retry resumes there). */
+interface StoredItem {
+  entry: Entry;
+  stored: StoredBatch;
+  queued: number;
+  keyed: number;
+}
+type Item = StoredItem | { entry: Entry; dropped: string };
 
 export interface ReputSink {
   /** An entry's messages are in the queue's index (consumers may read them). */
   stored(queue: StoredQueue): void;
-  /** The reput failed (an index could not be written): the store stops serving. */
+  /** The reput failed (not a storage error: it is not retried): the store stops serving. */
   failed(err: unknown): void;
+  /** A storage error holds the reput back (retried), or undefined: it goes on again. */
+  retrying(err: DepotError | undefined): void;
   /** Runs index file removals one at a time with checkpoints (which sync those files). */
   exclusive(fn: () => Promise<void>): Promise<void>;
 }
@@ -42,6 +61,9 @@ export class Reput {
   private last: number;
   private waiters: Array<{ index: number; resolve: () => void; reject: (err: unknown) => void }> = [];
   private failure: unknown;
+  /** The storage error the reput waits out, while it does. */
+  private stalled: DepotError | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private readonly seeds = new Map<string, number>();
 
   constructor(
@@ -70,7 +92,7 @@ export class Reput {
     if (entry.index <= this.last) return; // replayed after a restart, already indexed
     this.last = entry.index;
     if (result?.kind === 'produce' && !result.duplicate) {
-      this.pending.push({ entry, stored: result });
+      this.pending.push({ entry, stored: result, queued: 0, keyed: 0 });
       // Start opening a new queue's index now, so the drain rarely waits for it.
       const q = this.indexes.ensure(result.topic, result.queue);
       if (q instanceof Promise) q.catch(() => undefined);
@@ -89,12 +111,13 @@ export class Reput {
   /** Resolves once every entry up to `index` handed in is in the indexes. */
   until(index: number): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.stalled !== undefined) return Promise.reject(this.stalled);
     if (this.done >= Math.min(index, this.last)) return Promise.resolve();
     return new Promise((resolve, reject) => this.waiters.push({ index, resolve, reject }));
   }
 
   private drain(): void {
-    if (this.draining) return;
+    if (this.draining || this.retryTimer !== undefined || this.failure !== undefined) return;
     this.draining = true;
     while (!this.pending.isEmpty()) {
       const item = this.pending.peekFront()!;
@@ -102,7 +125,15 @@ export class Reput {
       if ('stored' in item) {
         const q = this.indexes.ensure(item.stored.topic, item.stored.queue);
         if (q instanceof Promise) wait = q;
-        else this.index(item.entry, item.stored, q);
+        else {
+          try {
+            this.index(item, q);
+          } catch (err) {
+            this.draining = false;
+            this.failed(err);
+            return;
+          }
+        }
       } else {
         const topic = item.dropped;
         wait = this.sink.exclusive(() => this.indexes.dropTopic(topic));
@@ -114,7 +145,10 @@ export class Reput {
             this.draining = false;
             this.drain();
           },
-          (err: unknown) => this.fail(err),
+          (err: unknown) => {
+            this.draining = false;
+            this.failed(err);
+          },
         );
         return;
       }
@@ -122,7 +156,33 @@ export class Reput {
     }
     this.done = this.last;
     this.draining = false;
+    if (this.stalled !== undefined) {
+      this.stalled = undefined;
+      this.sink.retrying(undefined);
+    }
     this.wake();
+  }
+
+  /** A step of the drain failed: a storage error is waited out, anything else stops the reput. */
+  private failed(err: unknown): void {
+    if (!isStorageError(err)) {
+      this.fail(err);
+      return;
+    }
+    if (this.stalled === undefined) this.sink.retrying(err);
+    this.stalled = err;
+    for (const w of this.waiters) w.reject(err);
+    this.waiters = [];
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.drain();
+    }, RETRY_MS);
+  }
+
+  /** The store closes: no more attempts. */
+  stop(): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   private finish(): void {
@@ -131,21 +191,30 @@ export class Reput {
     if ('stored' in item) this.sink.stored(this.indexes.get(item.stored.topic, item.stored.queue)!);
   }
 
-  /** Appends one stored batch's messages to its queue's index and its keys to the key index. */
-  private index(entry: Entry, b: StoredBatch, q: StoredQueue): void {
+  /**
+   * Appends one stored batch's messages to its queue's index and its keys to the key index,
+   * from where an earlier attempt stopped: each append either takes a message or throws
+   * having changed nothing, so `queued` and `keyed` count exactly what each index holds.
+   */
+  private index(item: StoredItem, q: StoredQueue): void {
+    const { entry, stored: b } = item;
     const payload = entry.payload;
     const toQueue = entry.index > this.queuesCovered;
     const toKeys = entry.index > this.keys.coveredLogIndex && entry.index < MAX_KEYED_LOG_INDEX;
     // No message is formatted unless the invariant breaks: this runs for every stored batch.
-    if (toQueue && q.end !== b.baseOffset) throw new AssertionError(`index of ${b.topic}/${b.queue} at ${q.end}, batch at ${b.baseOffset}`);
+    if (toQueue && q.end !== b.baseOffset + item.queued) throw new AssertionError(`index of ${b.topic}/${b.queue} at ${q.end}, batch at ${b.baseOffset} + ${item.queued}`);
     let pos = b.batchOffset + BATCH_HEADER_BYTES;
     for (let i = 0; i < b.count; i++) {
       const size = storedRecordSize(payload, pos);
-      if (toQueue) q.index.appendFields(b.baseOffset + i, entry.index, pos, size, storedRecordTagHash(payload, pos), entry.timestamp);
+      if (toQueue && i >= item.queued) {
+        q.index.appendFields(b.baseOffset + i, entry.index, pos, size, storedRecordTagHash(payload, pos), entry.timestamp);
+        item.queued++;
+      }
       const key = storedRecordKeyAt(payload, pos);
-      if (toKeys && key >= 0) {
+      if (toKeys && key >= 0 && i >= item.keyed) {
         this.keys.putHash(hash53(payload, this.seedOf(b.topic), key + 2, key + 2 + payload.readUInt16BE(key)), entry.index * KEY_VALUE_SHIFT + i);
       }
+      if (i >= item.keyed) item.keyed++;
       pos += size;
     }
     if (toQueue) {

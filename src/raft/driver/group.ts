@@ -10,7 +10,7 @@ import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { assert, AssertionError } from '../../util/assert.js';
 import { systemClock, type Clock } from '../../util/clock.js';
-import { DepotError, isDepotError } from '../../util/errors.js';
+import { DepotError, isDepotError, isStorageError } from '../../util/errors.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { EntryType, type Entry, type Group, type GroupStatus, type Proposal, type StateMachine } from '../group.js';
 import { applyConfChange, decodeConfChange, describeConf, encodeConfChange, type ConfChange } from '../core/confchange.js';
@@ -22,7 +22,7 @@ import type { FlushPolicy } from '../../log/options.js';
 import type { RetentionPolicy } from '../../log/retention.js';
 import type { GroupLog } from './log-store.js';
 import { SnapshotReceiver, streamSnapshot } from './snapshot-transfer.js';
-import { isRetriedStorageError, StorageStall } from './stall.js';
+import { StorageStall } from './stall.js';
 import { pruneSnapshots, readSnapshot, snapshotFileName, SnapshotWriter, verifySnapshot } from './snapshots.js';
 import { coalesceAcks, CommitNews } from './outgoing.js';
 import { DurableStorage } from './storage.js';
@@ -509,7 +509,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
 
   private stalled(err: unknown, first: number): Promise<void> {
     if (this.stall !== undefined) return this.stall.join(first);
-    if (!isRetriedStorageError(err) || this.failure !== undefined || this.closed) return Promise.reject(err);
+    if (!isStorageError(err) || this.failure !== undefined || this.closed) return Promise.reject(err);
     this.logger.error({ err }, 'log write failed: proposals refused, retrying');
     // Told before proposals are refused: a service that applied effects ahead of proposing
     // them (the cache) proposes them now, so that its state and the log stay one.
@@ -640,7 +640,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
     const taken = this.takeSnapshot();
     this.snapshotting = taken
       .catch((err) => {
-        if (!isRetriedStorageError(err)) return this.fail(err);
+        if (!isStorageError(err)) return this.fail(err);
         this.logger.error({ err }, 'snapshot failed; the log keeps the entries');
         this.snapshotRetryAt = this.clock.now() + (this.o.storageRetryMs ?? 1000);
       })

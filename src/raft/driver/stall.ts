@@ -5,16 +5,9 @@
 // writes them again, from the first one the log lost; Readies taken meanwhile join it. Once the
 // log holds them all, the Readies waiting on the stall go on to be acknowledged, in order.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isDepotError, type DepotError } from '../../util/errors.js';
+import { isStorageError, type DepotError } from '../../util/errors.js';
 import type { Entry } from '../group.js';
 import type { DurableStorage } from './storage.js';
-
-/** The storage errors a group waits out; anything else stops it. */
-const RETRIED = new Set(['STORAGE_FULL', 'STORAGE_PERMISSION', 'STORAGE_IO']);
-
-export function isRetriedStorageError(err: unknown): err is DepotError {
-  return isDepotError(err) && RETRIED.has(err.code);
-}
 
 export interface StallOptions {
   storage: DurableStorage;
@@ -69,7 +62,7 @@ export class StorageStall {
       try {
         await this.o.storage.append(this.o.handedOutFrom(from));
       } catch (err) {
-        if (!isRetriedStorageError(err)) throw err;
+        if (!isStorageError(err)) throw err;
         this.error = err;
         this.from = Math.min(this.from, from);
         wait = true;
