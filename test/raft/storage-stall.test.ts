@@ -21,6 +21,26 @@ function faultyLogs(faulty: FaultyFileSystem): OpenLog {
   return (dir, o) => Log.open({ dir, fs: faulty.fs, flush: o.durability === 'sync' ? { mode: 'always' } : { mode: 'interval', intervalMs: 1000 }, startIndex: o.startIndex, segmentBytes: 8192 });
 }
 
+/** Three hosts and a group of three on them, each member's log on its own faulty file layer, led by someone. */
+async function threeGroups(prefix: string) {
+  const tmp = tempDir(prefix);
+  const faults = [new FaultyFileSystem(), new FaultyFileSystem(), new FaultyFileSystem()];
+  const hosts = await startHosts(3, faultyLogs(new FaultyFileSystem()));
+  const sms = hosts.map(() => new ListMachine());
+  const bootstrap = Object.fromEntries(hosts.map((h) => [h.nodeId, h.address]));
+  try {
+    const groups = await Promise.all(
+      hosts.map((h, i) => h.openGroup({ id: 'q', dir: join(tmp.dir, `n${h.nodeId}`), bootstrap, durability: 'sync', stateMachine: sms[i]!, openLog: faultyLogs(faults[i]!), storageRetryMs: 20 })),
+    );
+    await waitFor(() => groups.some((g) => g.status().isLeader), 5000, 'a leader');
+    return { tmp, faults, hosts, sms, groups };
+  } catch (err) {
+    for (const h of hosts) await h.close().catch(() => undefined);
+    tmp.remove();
+    throw err;
+  }
+}
+
 test('a single group whose disk fills: proposals refused, then written, applied and kept once it has room', async () => {
   const tmp = tempDir('raft-stall-');
   const faulty = new FaultyFileSystem();
@@ -72,16 +92,8 @@ test('a single group whose disk fills: proposals refused, then written, applied 
 });
 
 test('a follower whose disk fails catches up once it has room, while the others commit', async () => {
-  const tmp = tempDir('raft-stall3-');
-  const faults = [new FaultyFileSystem(), new FaultyFileSystem(), new FaultyFileSystem()];
-  const hosts = await startHosts(3, faultyLogs(new FaultyFileSystem()));
-  const sms = hosts.map(() => new ListMachine());
+  const { tmp, faults, hosts, sms, groups } = await threeGroups('raft-stall3-');
   try {
-    const bootstrap = Object.fromEntries(hosts.map((h) => [h.nodeId, h.address]));
-    const groups = await Promise.all(
-      hosts.map((h, i) => h.openGroup({ id: 'q', dir: join(tmp.dir, `n${h.nodeId}`), bootstrap, durability: 'sync', stateMachine: sms[i]!, openLog: faultyLogs(faults[i]!), storageRetryMs: 20 })),
-    );
-    await waitFor(() => groups.some((g) => g.status().isLeader), 5000, 'a leader');
     const li = groups.findIndex((g) => g.status().isLeader);
     const leader = groups[li]!;
     const fi = (li + 1) % 3;
@@ -107,16 +119,8 @@ test('a follower whose disk fails catches up once it has room, while the others 
 });
 
 test('a leader whose disk fails hands leadership to a follower: writes go on there, and it catches up once it has room', async () => {
-  const tmp = tempDir('raft-stall-lead-');
-  const faults = [new FaultyFileSystem(), new FaultyFileSystem(), new FaultyFileSystem()];
-  const hosts = await startHosts(3, faultyLogs(new FaultyFileSystem()));
-  const sms = hosts.map(() => new ListMachine());
+  const { tmp, faults, hosts, sms, groups } = await threeGroups('raft-stall-lead-');
   try {
-    const bootstrap = Object.fromEntries(hosts.map((h) => [h.nodeId, h.address]));
-    const groups = await Promise.all(
-      hosts.map((h, i) => h.openGroup({ id: 'q', dir: join(tmp.dir, `n${h.nodeId}`), bootstrap, durability: 'sync', stateMachine: sms[i]!, openLog: faultyLogs(faults[i]!), storageRetryMs: 20 })),
-    );
-    await waitFor(() => groups.some((g) => g.status().isLeader), 5000, 'a leader');
     const li = groups.findIndex((g) => g.status().isLeader);
     await Promise.all(['a', 'b'].map((v) => groups[li]!.propose(Buffer.from(v)).applied));
 
