@@ -127,7 +127,13 @@ export class DepotNode {
       registerQueueMetrics(metrics, brokers, native);
       const health = () => {
         const statuses: GroupStatus[] = groups.map((g) => g.status());
-        return { ok: statuses.every((s) => s.failure === undefined && (s.isLeader || s.leaderAddress !== undefined)), groups: statuses };
+        // A broker's queue indexes that cannot be written hold new messages back from consumers.
+        const indexes = services.flatMap((b) => {
+          const f = b.store.indexFailure;
+          return f === undefined ? [] : [{ brokerGroup: b.brokerGroup, ...f }];
+        });
+        const ok = indexes.length === 0 && statuses.every((s) => s.failure === undefined && (s.isLeader || s.leaderAddress !== undefined));
+        return { ok, groups: statuses, ...(indexes.length > 0 ? { indexes } : {}) };
       };
       const http = await HttpServer.start({ host: config.host, port: config.httpPort, health, metrics: metrics.registry });
 

@@ -229,6 +229,8 @@ test('a full disk holds the indexes back instead of stopping the store: what was
   // Held back, not stopped: what was indexed is served, a checkpoint (a snapshot, a close)
   // fails with the error, as the log's own writes do.
   assert.equal(b.store.failed, undefined);
+  assert.deepEqual(b.store.indexFailure?.retrying, true);
+  assert.match(b.store.indexFailure?.failure ?? '', /no space left on device/);
   const served = await bodies(b, 't', 0);
   assert.ok(served.length >= 50 && served.length < 400, `${served.length} messages indexed on a full disk`);
   assert.deepEqual(served, Array.from({ length: served.length }, (_, i) => `a${i}`));
@@ -237,6 +239,7 @@ test('a full disk holds the indexes back instead of stopping the store: what was
   faulty.heal();
   await waitUntil(() => b.store.endOffset('t', 1) === 10, 'the new queue to be indexed');
   await b.store.checkpoint();
+  assert.equal(b.store.indexFailure, undefined);
   assert.deepEqual(await bodies(b, 't', 0), Array.from({ length: 400 }, (_, i) => `a${i}`));
   assert.deepEqual(await bodies(b, 't', 1), Array.from({ length: 10 }, (_, i) => `b${i}`));
   const found = await b.findByKey('t', 'k321', 10);

@@ -360,6 +360,13 @@ export class MessageStore {
     return this.failure;
   }
 
+  /** Why the indexes do not keep up, for /health: stopped (`failed`), or waiting out a storage error. */
+  get indexFailure(): { failure: string; retrying?: true } | undefined {
+    if (this.failure !== undefined) return { failure: this.failure.message };
+    const stalled = this.reput.stalledBy;
+    return stalled === undefined ? undefined : { failure: stalled.message, retrying: true };
+  }
+
   private fail(err: unknown): void {
     if (this.failure !== undefined) return;
     this.failure = isDepotError(err) ? err : new DepotError('STORAGE_IO', `queue indexes failed: ${String(err)}`, { cause: err });

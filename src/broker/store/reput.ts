@@ -108,6 +108,11 @@ export class Reput {
     }
   }
 
+  /** The storage error the reput is waiting out, if it is. */
+  get stalledBy(): DepotError | undefined {
+    return this.stalled;
+  }
+
   /** Resolves once every entry up to `index` handed in is in the indexes. */
   until(index: number): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
