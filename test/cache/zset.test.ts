@@ -104,3 +104,36 @@ test('large sets: node splits and removals keep order, ranks and ranges right', 
     { numRuns: 25 },
   );
 });
+
+test('score updates that keep a member among its leaf neighbours (leaderboard increments) keep order, ranks and ranges', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 1999 }), fc.integer({ min: -3, max: 3 })), { minLength: 200, maxLength: 3000 }),
+      (bumps) => {
+        const z = new ZSet(17);
+        const model = new Map<string, number>();
+        for (let i = 0; i < 2000; i++) {
+          z.add(`p${i}`, i * 2);
+          model.set(`p${i}`, i * 2);
+        }
+        // Small moves: most stay inside their leaf (the ones that lead it included), some cross
+        // into the next or the previous one.
+        for (const [m, d] of bumps) {
+          const member = `p${m}`;
+          const score = model.get(member)! + d * 0.75;
+          z.add(fresh(member), score);
+          model.set(member, score);
+        }
+        const want = sorted(model);
+        assert.deepEqual(z.entries(), want);
+        for (let i = 0; i < want.length; i += 7) assert.equal(z.rank(want[i]!.member), i);
+        // Ranges by score descend through the inner nodes' smallest keys: a stale one shows here.
+        for (let s = -3; s < 4000; s += 13.25) {
+          const r = { min: s, minExclusive: false, max: s + 40, maxExclusive: true };
+          assert.equal(z.countByScore(r), want.filter((e) => e.score >= s && e.score < s + 40).length, `count from ${s}`);
+        }
+      },
+    ),
+    { numRuns: 30 },
+  );
+});

@@ -110,9 +110,8 @@ export class ZSet {
     // string per member, and a fresh string from the socket is not kept alive (and promoted by
     // the GC) on every score update.
     const canonical = this.dict.keyAt(slot);
-    this.unlink(old, canonical);
     this.dict.setValueAt(slot, score);
-    this.insert(score, canonical);
+    this.move(old, score, canonical);
     return false;
   }
 
@@ -273,8 +272,46 @@ export class ZSet {
 
   private unlink(score: number, member: string): void {
     const { leaf, depth } = this.descend(score, member);
+    this.removeFrom(leaf, depth, this.entryIndex(leaf, score, member));
+  }
+
+  /**
+   * Gives `member` the score `score` instead of `old`. When the new key falls strictly between
+   * the leaf's other keys, it stays in its leaf: one descent, no subtree count changes (the
+   * ZINCRBY of a leaderboard mostly moves a member among its neighbours; Redis's
+   * zslUpdateScore keeps a node in place the same way). Otherwise out, and in again from the root.
+   */
+  private move(old: number, score: number, member: string): void {
+    const { leaf, depth } = this.descend(old, member);
+    const i = this.entryIndex(leaf, old, member);
+    const n = leaf.members.length;
+    if (n >= 3) {
+      const lo = i === 0 ? 1 : 0;
+      const hi = i === n - 1 ? n - 2 : n - 1;
+      if (less(leaf.scores[lo]!, leaf.members[lo]!, score, member) && less(score, member, leaf.scores[hi]!, leaf.members[hi]!)) {
+        removeAt(leaf.scores, i);
+        removeAt(leaf.members, i);
+        const j = leafIndex(leaf, score, member);
+        insertAt(leaf.scores, j, score);
+        insertAt(leaf.members, j, member);
+        // The new key is above the leaf's other smallest: only the old key's leaving moves the minimum.
+        if (i === 0) this.refreshMin(depth);
+        return;
+      }
+    }
+    this.removeFrom(leaf, depth, i);
+    this.insert(score, member);
+  }
+
+  /** Where the entry (score, member) is in `leaf`, which must hold it. */
+  private entryIndex(leaf: Leaf, score: number, member: string): number {
     const i = leafIndex(leaf, score, member);
     assert(leaf.members[i] === member && leaf.scores[i] === score, 'zset entry missing from the tree');
+    return i;
+  }
+
+  /** Removes entry `i` of `leaf`, at the end of the path `descend` recorded. */
+  private removeFrom(leaf: Leaf, depth: number, i: number): void {
     removeAt(leaf.scores, i);
     removeAt(leaf.members, i);
     for (let d = 0; d < depth; d++) PATH[d]!.counts[SLOTS[d]!]!--;
