@@ -3,7 +3,7 @@
 // waiting hear that their outcome is unknown, and once the disk takes writes again what waited
 // is written, committed and applied, in order, and survives a restart. A follower whose disk
 // fails catches up the same way while the other two go on committing; a leader whose disk
-// fails hands leadership to one of them.
+// fails, or hangs, hands leadership to one of them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -30,7 +30,7 @@ async function threeGroups(prefix: string) {
   const bootstrap = Object.fromEntries(hosts.map((h) => [h.nodeId, h.address]));
   try {
     const groups = await Promise.all(
-      hosts.map((h, i) => h.openGroup({ id: 'q', dir: join(tmp.dir, `n${h.nodeId}`), bootstrap, durability: 'sync', stateMachine: sms[i]!, openLog: faultyLogs(faults[i]!), storageRetryMs: 20 })),
+      hosts.map((h, i) => h.openGroup({ id: 'q', dir: join(tmp.dir, `n${h.nodeId}`), bootstrap, durability: 'sync', stateMachine: sms[i]!, openLog: faultyLogs(faults[i]!), storageRetryMs: 20, hungWriteMs: 300 })),
     );
     await waitFor(() => groups.some((g) => g.status().isLeader), 5000, 'a leader');
     return { tmp, faults, hosts, sms, groups };
@@ -144,6 +144,40 @@ test('a leader whose disk fails hands leadership to a follower: writes go on the
     assert.deepEqual(sms[li]!.items, expected);
     assert.equal(groups[li]!.status().failure, undefined);
   } finally {
+    for (const h of hosts) await h.close().catch(() => undefined);
+    tmp.remove();
+  }
+});
+
+test('a leader whose disk hangs hands leadership to a follower: writes go on there, and it catches up once the disk answers', async () => {
+  const { tmp, faults, hosts, sms, groups } = await threeGroups('raft-hang-');
+  try {
+    const li = groups.findIndex((g) => g.status().isLeader);
+    await Promise.all(['a', 'b'].map((v) => groups[li]!.propose(Buffer.from(v)).applied));
+
+    faults[li]!.hang(['write', 'datasync', 'open']);
+    // The leader learns of the hung disk from a write that does not finish. Its followers write
+    // 'c' and commit it, but the leader applies only what its own log holds: without the
+    // hand-off its clients would wait as long as the disk does.
+    const stuck = groups[li]!.propose(Buffer.from('c')).applied.then(
+      () => 'applied',
+      () => 'rejected',
+    );
+    await waitFor(() => groups.some((g, i) => i !== li && g.status().isLeader), 5000, 'a follower to take over');
+    const ni = groups.findIndex((g) => g.status().isLeader);
+    const values = Array.from({ length: 20 }, (_, i) => `h${i}`);
+    for (const v of values) await groups[ni]!.propose(Buffer.from(v)).applied;
+    const expected = sms[ni]!.items;
+    assert.deepEqual(expected.filter((v) => v !== 'c'), ['a', 'b', ...values]);
+    assert.ok(sms[li]!.items.length < expected.length, 'the hung node applied entries it could not write');
+
+    faults[li]!.heal();
+    await waitFor(() => sms[li]!.items.length === expected.length, 10_000, 'the old leader to catch up');
+    assert.deepEqual(sms[li]!.items, expected);
+    // The waiting proposal is answered once the old leader applies its entry (or hears it lost).
+    assert.equal(await stuck, expected.includes('c') ? 'applied' : 'rejected');
+  } finally {
+    faults.forEach((f) => f.heal());
     for (const h of hosts) await h.close().catch(() => undefined);
     tmp.remove();
   }

@@ -87,6 +87,13 @@ export interface RaftGroupOptions<R> {
    * retries a failed AOF write once a second.
    */
   storageRetryMs?: number;
+  /**
+   * A leader whose oldest log write has not finished after this long hands leadership to a
+   * caught-up voter, as one whose writes fail does at once: it applies only what its own log
+   * holds, so a disk that stops answering would hold every client of the group though the
+   * followers commit. Default 5,000 ms (a slow fsync is not a hung one).
+   */
+  hungWriteMs?: number;
   /** Elections, role changes, snapshots, failures. Default silent. */
   logger?: Logger;
 }
@@ -139,6 +146,8 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private failure: Error | undefined;
   /** Log writes failed and are being retried (stall.ts): proposals are refused meanwhile. */
   private stall: StorageStall | undefined;
+  /** When each log append not finished yet began, oldest first (appends finish in order). */
+  private readonly appendsStarted: number[] = [];
   /** After a snapshot failed on storage: no automatic snapshot before this time (clock ms). */
   private snapshotRetryAt = 0;
   private closed = false;
@@ -342,21 +351,21 @@ export class RaftGroup<R = unknown> implements Group<R> {
   tick(): void {
     if (this.failure || this.closed) return;
     this.raw.tick();
-    if (this.stall !== undefined) this.handOffLeadership();
+    if (this.stall !== undefined || this.writeHung()) this.handOffLeadership();
     this.schedule();
   }
 
   /**
-   * A leader whose log writes fail refuses proposals, but its followers may have room: it hands
-   * leadership to the most caught-up one that is heard from, so that the group takes writes
-   * again while this node waits for its disk (and catches up as a follower once it has room).
-   * Asked again every tick while stalled: a transfer that times out is tried again, perhaps
-   * with another follower.
+   * A leader whose log writes fail refuses proposals, and one whose writes hang answers none,
+   * but its followers' disks may work: it hands leadership to the most caught-up one that is
+   * heard from, so that the group takes writes again while this node waits for its disk (and
+   * catches up as a follower once it works). Asked again every tick while stalled or hung: a
+   * transfer that times out is tried again, perhaps with another follower.
    */
   private handOffLeadership(): void {
     const to = this.raw.raft.handOffTarget();
     if (to === NONE) return;
-    this.logger.warn({ to }, 'log writes fail: handing leadership to another voter');
+    this.logger.warn({ to }, 'log writes fail or hang: handing leadership to another voter');
     this.raw.transferLeader(to);
   }
 
@@ -488,8 +497,17 @@ export class RaftGroup<R = unknown> implements Group<R> {
 
   private appendAfterInstall(entries: readonly Entry[]): Promise<void> {
     const pending = this.installing;
-    if (pending === undefined) return this.append(entries);
-    return pending.then(() => this.append(entries));
+    this.appendsStarted.push(this.clock.now());
+    const done = () => void this.appendsStarted.shift();
+    const appended = pending === undefined ? this.append(entries) : pending.then(() => this.append(entries));
+    appended.then(done, done);
+    return appended;
+  }
+
+  /** The oldest log write has been running for hungWriteMs or more. */
+  private writeHung(): boolean {
+    const oldest = this.appendsStarted[0];
+    return oldest !== undefined && this.clock.now() - oldest >= (this.o.hungWriteMs ?? 5000);
   }
 
   /**
