@@ -118,6 +118,29 @@ test('a follower whose disk fails catches up once it has room, while the others 
   }
 });
 
+/**
+ * Once leader `li` cannot write: a follower takes over and takes 20 writes. Returns what every
+ * node must end with: 'c', proposed to the old leader as its disk broke, reached the followers
+ * first and commits or not (its outcome was unknown), the same on every node.
+ */
+async function writesGoOnElsewhere(groups: ReadonlyArray<RaftGroup<number>>, sms: readonly ListMachine[], li: number, prefix: string): Promise<string[]> {
+  await waitFor(() => groups.some((g, i) => i !== li && g.status().isLeader), 5000, 'a follower to take over');
+  const ni = groups.findIndex((g) => g.status().isLeader);
+  const values = Array.from({ length: 20 }, (_, i) => `${prefix}${i}`);
+  for (const v of values) await groups[ni]!.propose(Buffer.from(v)).applied;
+  const expected = sms[ni]!.items;
+  assert.deepEqual(expected.filter((v) => v !== 'c'), ['a', 'b', ...values]);
+  assert.ok(sms[li]!.items.length < expected.length, 'the old leader applied entries it could not write');
+  return expected;
+}
+
+/** Heals the old leader's disk: it catches up with `expected`. */
+async function oldLeaderCatchesUp(fault: FaultyFileSystem, sm: ListMachine, expected: readonly string[]): Promise<void> {
+  fault.heal();
+  await waitFor(() => sm.items.length === expected.length, 10_000, 'the old leader to catch up');
+  assert.deepEqual(sm.items, expected);
+}
+
 test('a leader whose disk fails hands leadership to a follower: writes go on there, and it catches up once it has room', async () => {
   const { tmp, faults, hosts, sms, groups } = await threeGroups('raft-stall-lead-');
   try {
@@ -127,21 +150,11 @@ test('a leader whose disk fails hands leadership to a follower: writes go on the
     faults[li]!.failWith('ENOSPC', FULL);
     // The leader learns of the full disk from its next write.
     await assert.rejects(groups[li]!.propose(Buffer.from('c')).applied, (err: unknown) => isDepotError(err, 'STORAGE_FULL'));
-    await waitFor(() => groups.some((g, i) => i !== li && g.status().isLeader), 5000, 'a follower to take over');
-    const ni = groups.findIndex((g) => g.status().isLeader);
+    const expected = await writesGoOnElsewhere(groups, sms, li, 'w');
     assert.equal(groups[li]!.status().isLeader, false);
     assert.equal(groups[li]!.status().retrying, true);
-    const values = Array.from({ length: 20 }, (_, i) => `w${i}`);
-    for (const v of values) await groups[ni]!.propose(Buffer.from(v)).applied;
-    // 'c' reached the followers before the leader's write failed: it commits or not (its
-    // outcome was reported unknown), the same on every node.
-    const expected = sms[ni]!.items;
-    assert.deepEqual(expected.filter((v) => v !== 'c'), ['a', 'b', ...values]);
-    assert.ok(sms[li]!.items.length < expected.length, 'the stalled node applied entries it could not write');
 
-    faults[li]!.heal();
-    await waitFor(() => sms[li]!.items.length === expected.length, 10_000, 'the old leader to catch up');
-    assert.deepEqual(sms[li]!.items, expected);
+    await oldLeaderCatchesUp(faults[li]!, sms[li]!, expected);
     assert.equal(groups[li]!.status().failure, undefined);
   } finally {
     for (const h of hosts) await h.close().catch(() => undefined);
@@ -163,17 +176,9 @@ test('a leader whose disk hangs hands leadership to a follower: writes go on the
       () => 'applied',
       () => 'rejected',
     );
-    await waitFor(() => groups.some((g, i) => i !== li && g.status().isLeader), 5000, 'a follower to take over');
-    const ni = groups.findIndex((g) => g.status().isLeader);
-    const values = Array.from({ length: 20 }, (_, i) => `h${i}`);
-    for (const v of values) await groups[ni]!.propose(Buffer.from(v)).applied;
-    const expected = sms[ni]!.items;
-    assert.deepEqual(expected.filter((v) => v !== 'c'), ['a', 'b', ...values]);
-    assert.ok(sms[li]!.items.length < expected.length, 'the hung node applied entries it could not write');
+    const expected = await writesGoOnElsewhere(groups, sms, li, 'h');
 
-    faults[li]!.heal();
-    await waitFor(() => sms[li]!.items.length === expected.length, 10_000, 'the old leader to catch up');
-    assert.deepEqual(sms[li]!.items, expected);
+    await oldLeaderCatchesUp(faults[li]!, sms[li]!, expected);
     // The waiting proposal is answered once the old leader applies its entry (or hears it lost).
     assert.equal(await stuck, expected.includes('c') ? 'applied' : 'rejected');
   } finally {

@@ -135,7 +135,7 @@ export class Reput {
             this.index(item, q);
           } catch (err) {
             this.draining = false;
-            this.failed(err);
+            this.stepFailed(err);
             return;
           }
         }
@@ -152,7 +152,7 @@ export class Reput {
           },
           (err: unknown) => {
             this.draining = false;
-            this.failed(err);
+            this.stepFailed(err);
           },
         );
         return;
@@ -169,7 +169,7 @@ export class Reput {
   }
 
   /** A step of the drain failed: a storage error is waited out, anything else stops the reput. */
-  private failed(err: unknown): void {
+  private stepFailed(err: unknown): void {
     if (!isStorageError(err)) {
       this.fail(err);
       return;
