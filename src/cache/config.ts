@@ -2,6 +2,7 @@
 // tuning parameters that do not apply here (encoding thresholds, lazy freeing, ...)
 // are accepted and remembered so that scripts and clients that set them keep working.
 import { assert } from '../util/assert.js';
+import { EVICTION_POLICIES, type EvictionPolicy } from './eviction.js';
 import { globMatch } from './glob.js';
 import { checkKeyspaceEventFlags } from './notify.js';
 
@@ -20,6 +21,9 @@ export interface Settings {
   /** Resizing keyspace tables move elements from the server's timer too, not only on writes. */
   activerehashing: boolean;
   maxmemory: number;
+  maxmemoryPolicy: EvictionPolicy;
+  /** Keys each eviction round samples per database (eviction.ts). */
+  maxmemorySamples: number;
   tcpKeepaliveSeconds: number;
 }
 
@@ -58,7 +62,6 @@ const TUNING: Record<string, string> = {
   'lua-time-limit': '5000',
   'busy-reply-threshold': '5000',
   'active-expire-effort': '1',
-  'maxmemory-samples': '5',
   'loglevel': 'notice',
   'stream-node-max-bytes': '4096',
   'stream-node-max-entries': '100',
@@ -84,7 +87,8 @@ const TUNING: Record<string, string> = {
   'enable-debug-command': 'no',
 };
 
-const EVICTION_POLICIES: readonly string[] = ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'];
+/** Redis's policies, in the order of its error text; the LFU ones are refused (eviction.ts). */
+const REDIS_EVICTION_POLICIES: readonly string[] = ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'];
 const INT_MAX = 2_147_483_647n;
 const UINT_MAX = 4_294_967_295n;
 const LLONG_MAX = 9_223_372_036_854_775_807n;
@@ -168,6 +172,8 @@ export interface ConfigHooks {
   notifyKeyspaceEventsText(): string;
   /** Changes the journal's fsync policy; returns an error text when persistence cannot. */
   appendfsync(policy: FsyncPolicy): string | null;
+  /** maxmemory-policy changed. */
+  evictionPolicy(): void;
 }
 
 export class ConfigStore {
@@ -206,8 +212,14 @@ export class ConfigStore {
     }));
     this.params.set('appendonly', boolParam(() => s.appendonly, (on) =>
       on === s.appendonly ? null : `Depot chooses the journal at startup: restart with depot start --appendonly ${on ? 'yes' : 'no'}`));
-    this.params.set('maxmemory-policy', enumParam(() => 'noeviction', EVICTION_POLICIES, (choice) =>
-      choice === 'noeviction' ? null : 'Depot does not evict keys: only noeviction is supported'));
+    this.params.set('maxmemory-policy', enumParam(() => s.maxmemoryPolicy, REDIS_EVICTION_POLICIES, (choice) => {
+      const policy = EVICTION_POLICIES.find((p) => p === choice);
+      if (policy === undefined) return 'Depot does not implement the LFU policies (allkeys-lfu, volatile-lfu)';
+      s.maxmemoryPolicy = policy;
+      hooks.evictionPolicy();
+      return null;
+    }));
+    this.params.set('maxmemory-samples', intParam(() => s.maxmemorySamples, (n) => (s.maxmemorySamples = n), 1n, INT_MAX));
     this.params.set('timeout', intParam(() => s.timeoutSeconds, (n) => (s.timeoutSeconds = n), 0n, INT_MAX));
     this.params.set('maxclients', intParam(() => s.maxclients, (n) => (s.maxclients = n), 1n, UINT_MAX));
     this.params.set('hz', intParam(() => s.hz, (n) => (s.hz = Math.min(500, Math.max(1, n))), 0n, INT_MAX));

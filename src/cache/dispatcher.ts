@@ -23,8 +23,8 @@ export interface DispatchHooks {
   readonly writeFailure: string | null;
   /** True while this leader has not yet applied everything committed before it led. */
   readonly loading: boolean;
-  /** True when maxmemory is set and exceeded. */
-  readonly overMemory: boolean;
+  /** Evicts keys when maxmemory is exceeded; false when it stays exceeded (OOM). */
+  makeRoom(): boolean;
   /** Called when a handler blocks the client. */
   onCommand(client: Client, spec: CommandSpec): void;
 }
@@ -108,7 +108,7 @@ export class Dispatcher {
         ? `MISCONF Errors writing to the journal: ${failure}`
         : "READONLY You can't write against a read only replica.";
     }
-    if (this.hooks.overMemory && spec.flags.includes('denyoom')) return "OOM command not allowed when used memory > 'maxmemory'.";
+    if (spec.flags.includes('denyoom') && !this.hooks.makeRoom()) return "OOM command not allowed when used memory > 'maxmemory'.";
     return null;
   }
 

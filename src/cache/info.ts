@@ -61,6 +61,8 @@ function memory(s: CacheService): string[] {
     `used_memory:${s.usedMemory}`,
     `used_memory_human:${human(s.usedMemory)}`,
     `used_memory_rss:${m.rss}`,
+    // What maxmemory counts: the keys' estimated heap bytes plus long values' blocks (machine/memory.ts).
+    `used_memory_dataset:${s.machine.ks.datasetBytes()}`,
     `used_memory_rss_human:${human(m.rss)}`,
     // Long values live outside the JS heap (docs/cache.md, "Long values"): in use, and reserved.
     `used_memory_blobs:${s.blobMemory.used}`,
@@ -68,7 +70,7 @@ function memory(s: CacheService): string[] {
     `total_system_memory:${totalmem()}`,
     `maxmemory:${s.settings.maxmemory}`,
     `maxmemory_human:${human(s.settings.maxmemory)}`,
-    'maxmemory_policy:noeviction',
+    `maxmemory_policy:${s.settings.maxmemoryPolicy}`,
     'mem_allocator:v8',
   ];
 }
@@ -97,7 +99,7 @@ function stats(s: CacheService): string[] {
     `rejected_connections:${st.rejectedConnections}`,
     `expired_keys:${st.expiredKeys}`,
     `expired_keys_active:${s.expiredByCycle}`,
-    'evicted_keys:0',
+    `evicted_keys:${st.evictedKeys}`,
     `keyspace_hits:${st.keyspaceHits}`,
     `keyspace_misses:${st.keyspaceMisses}`,
     `pubsub_channels:${s.channels(null).length}`,

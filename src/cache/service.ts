@@ -17,6 +17,7 @@ import { CommandTable } from './commands/table.js';
 import { Committer } from './committer.js';
 import { ConfigStore, type FsyncPolicy, type Settings } from './config.js';
 import { Dispatcher, type DispatchHooks } from './dispatcher.js';
+import { Evictor } from './eviction.js';
 import { ActiveExpiry } from './expiry.js';
 import { buildInfo } from './info.js';
 import { Dict } from './machine/dict.js';
@@ -64,10 +65,20 @@ export const DEFAULT_SETTINGS: Settings = {
   hz: 10,
   activerehashing: true,
   maxmemory: 0,
+  maxmemoryPolicy: 'noeviction',
+  maxmemorySamples: 5,
   tcpKeepaliveSeconds: 300,
 };
 
 const EXPIRE_BUDGET_MS = 2;
+/**
+ * Keys a command may evict before it runs. Past it the command runs anyway and the timer goes
+ * on evicting, as Redis lets a command through while its eviction is still under way: a
+ * command is refused only when the policy finds nothing more to evict.
+ */
+const EVICTIONS_PER_COMMAND = 1_000;
+/** Keys the timer may evict per tick (every 100 ms). */
+const EVICTIONS_PER_TICK = 10_000;
 /**
  * Elements a resizing keyspace table moves per timer tick (activerehashing), besides the few
  * each write moves: about a millisecond's work, so an idle table finishes its resize in seconds.
@@ -80,6 +91,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export class CacheService implements ServerApi, DispatchHooks {
   readonly stats: ServerStats = {
     expiredKeys: 0,
+    evictedKeys: 0,
     keyspaceHits: 0,
     keyspaceMisses: 0,
     totalCommands: 0,
@@ -109,6 +121,7 @@ export class CacheService implements ServerApi, DispatchHooks {
   private readonly watches = new WatchRegistry();
   private readonly blocked = new BlockedClients();
   private readonly expiry = new ActiveExpiry();
+  private readonly evictor = new Evictor();
   private readonly clientsById = new Map<number, Client>();
   private readonly persistence: CachePersistence | undefined;
   private readonly log: (message: string, err?: unknown) => void;
@@ -168,6 +181,7 @@ export class CacheService implements ServerApi, DispatchHooks {
       notifyKeyspaceEvents: (flags) => this.events.configure(flags),
       notifyKeyspaceEventsText: () => this.events.text(),
       appendfsync: (policy) => this.setFsync(policy),
+      evictionPolicy: () => this.evictor.reset(),
     });
     if (this.settings.requirepass !== '') this.acl.setRequirePass(this.settings.requirepass);
     this.dispatcher = new Dispatcher(this.ctx, this.commands, this.blocked, this);
@@ -216,8 +230,43 @@ export class CacheService implements ServerApi, DispatchHooks {
     return this.journalFailure;
   }
 
-  get overMemory(): boolean {
-    return this.settings.maxmemory > 0 && this.memoryUsed > this.settings.maxmemory;
+  /**
+   * Before a command that may grow memory: with the data set over maxmemory, evicts keys as the
+   * policy says; false when it is over and the policy has nothing to evict (the command is
+   * refused with OOM).
+   */
+  makeRoom(): boolean {
+    const limit = this.settings.maxmemory;
+    if (limit <= 0 || this.machine.ks.datasetBytes() <= limit) return true;
+    return this.evict(limit, EVICTIONS_PER_COMMAND);
+  }
+
+  /**
+   * Deletes up to `most` keys the policy picks (as DEL effects) while the data set is over
+   * `limit`; false when it is still over and the policy found no key.
+   */
+  private evict(limit: number, most: number): boolean {
+    const ks = this.machine.ks;
+    const { maxmemoryPolicy: policy, maxmemorySamples: samples } = this.settings;
+    for (let n = 0; n < most && ks.datasetBytes() > limit; n++) {
+      const victim = this.evictor.victim(ks, policy, samples, this.clock.now(), this.ctx.random);
+      if (victim === null) return false;
+      this.ctx.fx.del(victim.db, victim.key);
+      this.stats.evictedKeys++;
+      this.notify(victim.db, 'e', 'evicted', victim.key);
+    }
+    return true;
+  }
+
+  /** On the timer: goes on evicting what commands left (a lowered maxmemory, a long eviction). */
+  private evictionCycle(): void {
+    const limit = this.settings.maxmemory;
+    if (limit <= 0 || !this.writable || !this.caughtUp || this.journalFailure !== null) return;
+    if (this.machine.ks.datasetBytes() <= limit) return;
+    this.ctx.now = this.clock.now();
+    this.evict(limit, EVICTIONS_PER_TICK);
+    this.scheduleFlush();
+    if (this.blocked.hasReady) this.serveBlocked();
   }
 
   onCommand(client: Client, spec: CommandSpec): void {
@@ -685,7 +734,10 @@ export class CacheService implements ServerApi, DispatchHooks {
   private startTimers(): void {
     this.scheduleExpiry();
     this.timers.push(
-      setInterval(() => this.sampleMemory(), 100),
+      setInterval(() => {
+        this.sampleMemory();
+        this.evictionCycle();
+      }, 100),
       setInterval(() => this.closeIdleClients(), 1000),
     );
     for (const t of this.timers) t.unref();

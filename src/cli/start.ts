@@ -2,6 +2,7 @@
 // gracefully (in-flight requests answered, everything durable flushed).
 import process from 'node:process';
 import { Command, Option } from 'commander';
+import { EVICTION_POLICIES } from '../cache/eviction.js';
 import { loadConfig } from '../node/config.js';
 import { createLogger } from '../node/logger.js';
 import { DepotNode } from '../node/node.js';
@@ -20,6 +21,8 @@ export function startCommand(): Command {
     .addOption(new Option('--appendonly <yes|no>', 'cache journal on disk; no: persisted only by SAVE/BGSAVE [yes]').choices(['yes', 'no']))
     .addOption(new Option('--appendfsync <mode>', 'cache journal fsync [everysec]').choices(['always', 'everysec', 'no']))
     .option('--cache-snapshot-entries <n>', 'log entries between cache snapshots [100000]')
+    .option('--maxmemory <bytes>', 'cache data set size over which keys are evicted or writes refused; 0: no limit [0]')
+    .addOption(new Option('--maxmemory-policy <policy>', 'what goes over maxmemory [noeviction]').choices([...EVICTION_POLICIES]))
     .addOption(new Option('--broker-flush <policy>', 'default flush policy of new topics [sync]').choices(['sync', 'async']))
     .option('--max-message-bytes <n>', 'default message size limit of new topics [4194304]')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent [info]')

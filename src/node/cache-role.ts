@@ -78,7 +78,7 @@ export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: C
       host: config.host,
       port: config.cache.port,
       persistence,
-      settings: { appendfsync },
+      settings: { appendfsync, maxmemory: config.cache.maxmemory, maxmemoryPolicy: config.cache.maxmemoryPolicy },
       log: (message, err) => cacheLog.warn({ err }, message),
     },
     group,

@@ -4,10 +4,22 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { EVICTION_POLICIES } from '../cache/eviction.js';
 import { DepotError } from '../util/errors.js';
 
 const port = z.number().int().min(0).max(65535);
 const bytes = z.number().int().positive();
+const MEMORY_UNITS: Readonly<Record<string, number>> = { '': 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
+/** A size as redis.conf writes one (`100mb`, `2gb`, `1000`), or a whole number of bytes. */
+const memory = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const m = /^(\d+)([a-z]*)$/i.exec(typeof v === 'number' ? String(v) : v.trim());
+  const unit = m === null ? undefined : MEMORY_UNITS[m[2]!.toLowerCase()];
+  if (m === null || unit === undefined || !Number.isSafeInteger(Number(m[1]))) {
+    ctx.addIssue({ code: 'custom', message: `expected a size such as 100mb or 2gb, got '${v}'` });
+    return z.NEVER;
+  }
+  return Number(m[1]) * unit;
+});
 
 export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('./data'),
@@ -41,13 +53,17 @@ export const configSchema = z.strictObject({
       appendfsync: z.enum(['always', 'everysec', 'no']).default('everysec'),
       /** Applied log entries (batches of effects) between snapshots of the keyspace. */
       snapshotEntries: z.number().int().min(10).default(100_000),
+      /** Bytes of data set over which keys are evicted or writes refused (Redis's maxmemory); 0: no limit. */
+      maxmemory: memory.default(0),
+      maxmemoryPolicy: z.enum(EVICTION_POLICIES).default('noeviction'),
     })
     .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
 
-type Kind = 'string' | 'int' | 'bool';
+/** `memory` is handed to the schema as text, which reads its unit. */
+type Kind = 'string' | 'int' | 'bool' | 'memory';
 interface Setting {
   path: readonly string[];
   env: string;
@@ -71,6 +87,8 @@ export const settings: readonly Setting[] = [
   { path: ['cache', 'appendonly'], env: 'DEPOT_CACHE_APPENDONLY', flag: 'appendonly', kind: 'bool' },
   { path: ['cache', 'appendfsync'], env: 'DEPOT_CACHE_APPENDFSYNC', flag: 'appendfsync', kind: 'string' },
   { path: ['cache', 'snapshotEntries'], env: 'DEPOT_CACHE_SNAPSHOT_ENTRIES', flag: 'cacheSnapshotEntries', kind: 'int' },
+  { path: ['cache', 'maxmemory'], env: 'DEPOT_CACHE_MAXMEMORY', flag: 'maxmemory', kind: 'memory' },
+  { path: ['cache', 'maxmemoryPolicy'], env: 'DEPOT_CACHE_MAXMEMORY_POLICY', flag: 'maxmemoryPolicy', kind: 'string' },
 ];
 
 export interface ConfigSources {
@@ -137,6 +155,7 @@ function readYaml(file: string): Tree {
 function coerce(raw: string, kind: Kind): string | number | boolean | undefined {
   switch (kind) {
     case 'string':
+    case 'memory':
       return raw;
     case 'int':
       return /^-?\d+$/.test(raw.trim()) ? Number(raw) : undefined;

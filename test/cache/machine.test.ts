@@ -7,6 +7,7 @@ import { CacheMachine } from '../../src/cache/machine/machine.js';
 import { Dict } from '../../src/cache/machine/dict.js';
 import { List, MemberSet, ZSet, type Hash, type Value } from '../../src/cache/machine/values.js';
 import { MAX_BLOB, MIN_BLOB } from '../../src/cache/machine/blobs.js';
+import { recount } from '../../src/cache/machine/keyspace.js';
 import { CacheService } from '../../src/cache/service.js';
 import { EntryType, type Entry, type Group, type Proposal } from '../../src/raft/group.js';
 import { DepotError, isDepotError } from '../../src/util/errors.js';
@@ -29,12 +30,19 @@ function checkBlobs(m: CacheMachine): void {
   assert.equal(m.ks.blobs.count, refs.length, 'blobs in the store and in the keyspace differ');
 }
 
+/** The running count of the keys' heap bytes (maxmemory's) is what counting them afresh gives. */
+function checkBytes(m: CacheMachine): void {
+  m.ks.datasetBytes();
+  m.ks.dbs.forEach((db, i) => assert.equal(db.bytes, recount(db), `db ${i}: running count of bytes differs from a recount`));
+}
+
 /** Leader and followers seed their hash tables differently, as separate processes do. */
 const SEEDS = [0x1234567, 0x7654321] as const;
 
 /** A canonical dump of a keyspace, independent of insertion order and of where values are stored. */
 function dump(m: CacheMachine): string {
   checkBlobs(m);
+  checkBytes(m);
   const dbs = m.ks.dbs.map((db) => {
     const keys = [...db.keys.keys()].sort();
     return keys.map((k) => [k, plain(m, db.keys.get(k)!), db.expires.get(k) ?? 0]);

@@ -51,7 +51,8 @@ function handle(child: ChildProcess, port: number, cleanup: () => void): ServerP
 /**
  * Starts `depot start` (the queue off) and resolves with its Redis port once it serves.
  * Arguments: `--data DIR` (kept after stop; without it a temporary directory removed on stop),
- * `--fsync always|everysec|no`, `--appendonly yes|no`, `--snapshot-entries N`.
+ * `--fsync always|everysec|no`, `--appendonly yes|no`, `--snapshot-entries N`; `--maxmemory N`
+ * and `--maxmemory-policy P` go to `depot start` as they are.
  */
 export async function startDepot(extraArgs: readonly string[] = []): Promise<ServerProcess> {
   const option = (name: string) => {
@@ -64,6 +65,10 @@ export async function startDepot(extraArgs: readonly string[] = []): Promise<Ser
   if (appendonly !== undefined) args.push('--appendonly', appendonly);
   const snapshotEntries = option('--snapshot-entries');
   if (snapshotEntries !== undefined) args.push('--cache-snapshot-entries', snapshotEntries);
+  for (const name of ['--maxmemory', '--maxmemory-policy']) {
+    const value = option(name);
+    if (value !== undefined) args.push(name, value);
+  }
   const node = await startNode({ ...(dataDir === undefined ? {} : { dataDir }), args });
   return handle(node.proc, node.ports['redis']!, () => {
     if (dataDir === undefined) node.cleanup();

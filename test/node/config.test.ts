@@ -40,6 +40,29 @@ test('appendonly reads yes/no as Redis writes it, from the environment and from 
   assert.throws(() => loadConfig({ flags: { appendonly: 'maybe' } }), /--appendonly maybe: expected true or false/);
 });
 
+test('maxmemory reads sizes as redis.conf writes them, from a file, the environment and flags', () => {
+  assert.equal(loadConfig().cache.maxmemory, 0);
+  assert.equal(loadConfig({ flags: { maxmemory: '100mb' } }).cache.maxmemory, 100 * 1024 ** 2);
+  assert.equal(loadConfig({ env: { DEPOT_CACHE_MAXMEMORY: '2GB' } }).cache.maxmemory, 2 * 1024 ** 3);
+  assert.equal(loadConfig({ flags: { maxmemory: '500k' } }).cache.maxmemory, 500_000);
+  assert.equal(loadConfig({ flags: { maxmemory: '12345' } }).cache.maxmemory, 12345);
+  assert.equal(loadConfig({ flags: { maxmemoryPolicy: 'allkeys-lru' } }).cache.maxmemoryPolicy, 'allkeys-lru');
+  const dir = mkdtempSync(join(tmpdir(), 'depot-config-'));
+  try {
+    const file = join(dir, 'depot.yaml');
+    writeFileSync(file, 'cache:\n  maxmemory: 64mb\n  maxmemoryPolicy: volatile-ttl\n');
+    assert.equal(loadConfig({ file }).cache.maxmemory, 64 * 1024 ** 2);
+    writeFileSync(file, 'cache:\n  maxmemory: 1048576\n');
+    assert.equal(loadConfig({ file }).cache.maxmemory, 1024 ** 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.throws(() => loadConfig({ flags: { maxmemory: '10 potatoes' } }), /cache.maxmemory: expected a size such as 100mb or 2gb, got '10 potatoes'/);
+  assert.throws(() => loadConfig({ flags: { maxmemory: -5 } }), /cache.maxmemory: expected a size/);
+  assert.throws(() => loadConfig({ flags: { maxmemory: 1.5 } }), /cache.maxmemory: expected a size/);
+  assert.throws(() => loadConfig({ flags: { maxmemoryPolicy: 'allkeys-lfu' } }), /cache.maxmemoryPolicy/);
+});
+
 test('every problem is reported with where it came from', () => {
   assert.throws(
     () => loadConfig({ env: { DEPOT_PORT: 'abc' }, flags: { appendfsync: 'sometimes' } }),

@@ -8,6 +8,7 @@ import type { CursorRegistry } from './scan.js';
 
 export interface ServerStats {
   expiredKeys: number;
+  evictedKeys: number;
   keyspaceHits: number;
   keyspaceMisses: number;
   totalCommands: number;

@@ -8,6 +8,7 @@
 import { assert } from '../../util/assert.js';
 import { BlobStore, type Stored } from './blobs.js';
 import { Dict } from './dict.js';
+import { entryBytes, EXPIRE_BYTES } from './memory.js';
 import { Db, List, MemberSet, ZSet, type Hash, type RSet, type Value } from './values.js';
 
 export const DATABASES = 16;
@@ -43,6 +44,15 @@ export class Keyspace {
    */
   blobs = new BlobStore();
   private readonly observers: KeyspaceObserver[] = [];
+  /**
+   * The key last written and what it cost before (memory.ts), counted into its database's
+   * `bytes` once the write is over: at the next write, or when the count is read. Every effect
+   * finishes with a key before it touches the next one (RENAME, MOVE, LMOVE, SMOVE). The Db
+   * object is kept, not its number: a database flushed or swapped meanwhile settles correctly.
+   */
+  private pendingDb: Db | null = null;
+  private pendingKey = '';
+  private pendingBefore = 0;
 
   /** `hashSeed` seeds the hash tables (dict.ts): an input, so that this machine draws no random numbers. */
   constructor(readonly hashSeed: number) {
@@ -61,6 +71,10 @@ export class Keyspace {
     const db = this.dbs[dbIndex]!;
     for (const o of this.observers) o.beforeWrite(db, dbIndex, key);
     this.changes++;
+    this.settle();
+    this.pendingDb = db;
+    this.pendingKey = key;
+    this.pendingBefore = keyBytes(db, key);
     return db;
   }
 
@@ -68,6 +82,25 @@ export class Keyspace {
     const db = this.dbs[dbIndex]!;
     for (const o of this.observers) o.beforeDbWrite(db, dbIndex);
     this.changes++;
+  }
+
+  /** Counts the last write into its database's bytes. */
+  private settle(): void {
+    const db = this.pendingDb;
+    if (db === null) return;
+    db.bytes += keyBytes(db, this.pendingKey) - this.pendingBefore;
+    this.pendingDb = null;
+  }
+
+  /**
+   * What the data set costs, as maxmemory counts it: the keys on the JS heap (memory.ts) plus
+   * the blocks of long values.
+   */
+  datasetBytes(): number {
+    this.settle();
+    let n = this.blobs.usedBytes;
+    for (const db of this.dbs) n += db.bytes;
+    return n;
   }
 
   /** The collection at `key`, created empty when missing (the command layer checked its type). */
@@ -435,7 +468,23 @@ export class Keyspace {
     for (let i = 0; i < DATABASES; i++) this.touchDb(i);
     for (let i = 0; i < DATABASES; i++) this.dbs[i] = dbs[i]!;
     this.blobs = blobs;
+    for (const db of dbs) db.bytes = recount(db);
   }
+}
+
+/** What `key` costs in `db` now (0 when missing). */
+function keyBytes(db: Db, key: string): number {
+  const slot = db.keys.find(key);
+  if (slot < 0) return 0;
+  const n = entryBytes(key, db.keys.valueAt(slot));
+  return db.expires.size > 0 && db.expires.has(key) ? n + EXPIRE_BYTES : n;
+}
+
+/** A database's bytes counted afresh (a restored snapshot; the tests' check of the running count). */
+export function recount(db: Db): number {
+  let n = db.expires.size * EXPIRE_BYTES;
+  for (const [key, value] of db.keys) n += entryBytes(key, value);
+  return n;
 }
 
 export type { Value };

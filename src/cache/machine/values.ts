@@ -33,6 +33,8 @@ export class Db {
    * and grows by rehashing all of it at once.
    */
   readonly expires: Dict<number>;
+  /** What its keys cost on the JS heap, as memory.ts counts them (kept by the keyspace). */
+  bytes = 0;
 
   constructor(hashSeed: number) {
     this.keys = new Dict<Value>(hashSeed);

@@ -1,0 +1,113 @@
+// Which key goes when the data set is over maxmemory (Redis's maxmemory-policy). The service
+// asks on the leader, before a command that may grow memory and on its timer, and deletes the
+// key as a DEL effect: followers and a restart drop the same keys, and nothing here is replayed.
+//
+// LRU and TTL are approximated by sampling, as Redis's evict.c does: each round draws
+// maxmemory-samples keys from every database (from the expiry tables for volatile-*) into a pool
+// of the 16 best candidates seen, kept from round to round, and the best one still present goes.
+// More samples come closer to true LRU at more cost per eviction.
+import type { Keyspace } from './machine/keyspace.js';
+import { randomSlots } from './commands/random.js';
+
+export const EVICTION_POLICIES = ['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-random', 'volatile-random', 'volatile-ttl'] as const;
+export type EvictionPolicy = (typeof EVICTION_POLICIES)[number];
+
+const POOL_SIZE = 16;
+/** Samples per database and round, whatever maxmemory-samples says (Redis accepts up to 2^31-1). */
+const MAX_SAMPLES = 4096;
+
+interface Candidate {
+  db: number;
+  key: string;
+  /** Higher goes first: seconds idle (LRU), or how soon it expires (TTL). */
+  score: number;
+}
+
+export interface Victim {
+  readonly db: number;
+  readonly key: string;
+}
+
+export class Evictor {
+  /** Ascending by score; the last is the next to go. */
+  private readonly pool: Candidate[] = [];
+  /** Where the random policies look first, so that every database gives up keys in turn. */
+  private nextDb = 0;
+
+  /** The next key to evict under `policy`, or null when it has none (noeviction, no volatile keys). */
+  victim(ks: Keyspace, policy: EvictionPolicy, samples: number, nowMs: number, random: () => number): Victim | null {
+    switch (policy) {
+      case 'noeviction':
+        return null;
+      case 'allkeys-random':
+      case 'volatile-random':
+        return this.randomKey(ks, policy === 'volatile-random', random);
+      default:
+        return this.fromPool(ks, policy, samples, nowMs, random);
+    }
+  }
+
+  /** Forgets the candidates (FLUSHALL, a policy change): their scores mean nothing any more. */
+  reset(): void {
+    this.pool.length = 0;
+  }
+
+  private randomKey(ks: Keyspace, volatile: boolean, random: () => number): Victim | null {
+    for (let i = 0; i < ks.dbs.length; i++) {
+      const db = (this.nextDb + i) % ks.dbs.length;
+      const table = volatile ? ks.dbs[db]!.expires : ks.dbs[db]!.keys;
+      if (table.size === 0) continue;
+      this.nextDb = db + 1;
+      return { db, key: table.keyAt(randomSlots(random, table, 1)[0]!) };
+    }
+    return null;
+  }
+
+  private fromPool(ks: Keyspace, policy: 'allkeys-lru' | 'volatile-lru' | 'volatile-ttl', samples: number, nowMs: number, random: () => number): Victim | null {
+    const volatile = policy !== 'allkeys-lru';
+    const nowSeconds = Math.floor(nowMs / 1000);
+    for (;;) {
+      let sampled = false;
+      for (let db = 0; db < ks.dbs.length; db++) {
+        const d = ks.dbs[db]!;
+        const table = volatile ? d.expires : d.keys;
+        if (table.size === 0) continue;
+        sampled = true;
+        for (const slot of randomSlots(random, table, -Math.min(samples, MAX_SAMPLES))) {
+          const key = table.keyAt(slot);
+          let score: number;
+          if (policy === 'volatile-ttl') {
+            // Sooner expiry, higher score.
+            score = -d.expires.valueAt(slot);
+          } else {
+            const at = volatile ? d.keys.find(key) : slot;
+            if (at < 0) continue;
+            score = nowSeconds - d.keys.accessAt(at);
+          }
+          this.offer({ db, key, score });
+        }
+      }
+      if (!sampled) return null;
+      // The best candidates still present; one gone since it was pooled is dropped.
+      while (this.pool.length > 0) {
+        const c = this.pool.pop()!;
+        const d = ks.dbs[c.db]!;
+        if (volatile ? d.expires.has(c.key) : d.keys.has(c.key)) return { db: c.db, key: c.key };
+      }
+    }
+  }
+
+  private offer(c: Candidate): void {
+    const pool = this.pool;
+    for (const p of pool) {
+      if (p.db === c.db && p.key === c.key) return;
+    }
+    if (pool.length === POOL_SIZE) {
+      if (c.score <= pool[0]!.score) return;
+      pool.shift();
+    }
+    let i = pool.length;
+    while (i > 0 && pool[i - 1]!.score > c.score) i--;
+    pool.splice(i, 0, c);
+  }
+}

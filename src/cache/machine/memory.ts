@@ -1,0 +1,44 @@
+// What a key costs on the JS heap, as maxmemory and eviction count it (used_memory_dataset).
+//
+// Why an estimate kept per key and not the heap's used size: V8 reports the heap with its
+// garbage, which only a collection takes away, so a count that must fall as soon as a key is
+// evicted (or the eviction loop would go on evicting) cannot be read from it. The keyspace keeps
+// a running sum of these figures instead (keyspace.ts); long values' blocks, outside the heap,
+// are counted exactly by the blob store.
+//
+// The figures were measured on Node 20 (heap growth after a full collection, per element, with
+// 16-byte keys and 10-byte elements: docs/cache.md, "Eviction"). An element's own length counts
+// only for string values; elements of collections count a fixed size each, so collections of
+// long JS-string elements (under 64 bytes, the blob store's threshold) are counted short.
+import { Dict } from './dict.js';
+import { List, MemberSet, type Value } from './values.js';
+
+/** The key's slot in its database's table and the key string's header. */
+const KEY_BYTES = 94;
+/** A string value's header (its characters are added). */
+const STRING_BYTES = 16;
+/** A slot in the database's expiry table. */
+export const EXPIRE_BYTES = 80;
+const LIST_BYTES = 220;
+const LIST_ELEMENT_BYTES = 40;
+const HASH_BYTES = 800;
+const HASH_FIELD_BYTES = 140;
+const SET_BYTES = 1180;
+const SET_MEMBER_BYTES = 120;
+const ZSET_BYTES = 1280;
+const ZSET_MEMBER_BYTES = 160;
+
+/** The heap bytes counted for `key` holding `value` (without an expiry). O(1). */
+export function entryBytes(key: string, value: Value): number {
+  return KEY_BYTES + key.length + valueBytes(value);
+}
+
+function valueBytes(v: Value): number {
+  if (typeof v === 'string') return STRING_BYTES + v.length;
+  // A blob handle: the block is the blob store's to count.
+  if (typeof v === 'number') return 0;
+  if (v instanceof List) return LIST_BYTES + v.length * LIST_ELEMENT_BYTES;
+  if (v instanceof Dict) return HASH_BYTES + v.size * HASH_FIELD_BYTES;
+  if (v instanceof MemberSet) return SET_BYTES + v.size * SET_MEMBER_BYTES;
+  return ZSET_BYTES + v.size * ZSET_MEMBER_BYTES;
+}

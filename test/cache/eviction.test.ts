@@ -1,0 +1,167 @@
+// Key eviction under maxmemory through a real server process and ioredis: LRU keeps the keys
+// read lately, volatile-ttl gives up the keys closest to expiring and never a key without a
+// TTL, noeviction and a volatile policy with nothing volatile refuse writes with OOM (reads and
+// DEL still work), evictions publish `evicted` events, and they are logged as DELs: a restart
+// after SIGKILL has exactly the keys that were left.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { startDepot, type ServerProcess } from '../helpers/cache-servers.js';
+
+const opened: Redis[] = [];
+const servers: ServerProcess[] = [];
+
+function connect(server: ServerProcess): Redis {
+  const r = new Redis({ port: server.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+  opened.push(r);
+  return r;
+}
+
+async function start(args: string[]): Promise<{ server: ServerProcess; r: Redis }> {
+  const server = await startDepot(args);
+  servers.push(server);
+  return { server, r: connect(server) };
+}
+
+after(async () => {
+  for (const r of opened) r.disconnect();
+  for (const s of servers) await s.stop();
+});
+
+async function info(r: Redis, field: string): Promise<number> {
+  const m = new RegExp(`^${field}:(\\d+)`, 'm').exec(await r.info());
+  assert.ok(m !== null, `INFO has no ${field}`);
+  return Number(m[1]);
+}
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+/**
+ * After writes: a command evicts before it runs, so the last one may leave the data set just
+ * over maxmemory, and the server's timer (every 100 ms) evicts once more.
+ */
+function settled(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 300));
+}
+
+/** Writes `count` keys `${prefix}${i}` with 40-byte values, in pipelines. */
+async function fill(r: Redis, prefix: string, count: number, ttlSeconds?: (i: number) => number): Promise<void> {
+  for (let i = 0; i < count; i += 500) {
+    const p = r.pipeline();
+    for (let j = i; j < Math.min(count, i + 500); j++) {
+      if (ttlSeconds === undefined) p.set(`${prefix}${j}`, 'v'.repeat(40));
+      else p.set(`${prefix}${j}`, 'v'.repeat(40), 'EX', ttlSeconds(j));
+    }
+    const results = await p.exec();
+    for (const [err] of results ?? []) assert.equal(err, null);
+  }
+}
+
+describe('maxmemory and eviction', () => {
+  test('allkeys-lru keeps the keys read lately and holds the data set under maxmemory', async () => {
+    const limit = 1_000_000;
+    const { r } = await start(['--maxmemory', String(limit), '--maxmemory-policy', 'allkeys-lru']);
+    assert.deepEqual(await r.config('GET', 'maxmemory-policy'), ['maxmemory-policy', 'allkeys-lru']);
+    // The most samples: with half the keys old, a round that samples none of them never happens.
+    await r.config('SET', 'maxmemory-samples', '64');
+    await fill(r, 'old:', 5_000);
+    assert.equal(await info(r, 'evicted_keys'), 0);
+    // Access times count in seconds, as Redis's LRU clock does.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await fill(r, 'hot:', 100);
+    await fill(r, 'new:', 1_500);
+    for (let i = 0; i < 100; i++) await r.get(`hot:${i}`);
+    await fill(r, 'new2:', 1_500);
+    await settled();
+    const evicted = await info(r, 'evicted_keys');
+    assert.ok(evicted > 0, 'nothing was evicted');
+    assert.ok((await info(r, 'used_memory_dataset')) <= limit + 1_000, 'the data set stayed over maxmemory');
+    const hot = await r.exists(...Array.from({ length: 100 }, (_, i) => `hot:${i}`));
+    assert.equal(hot, 100, 'a key read lately was evicted');
+    const news = await r.exists(...Array.from({ length: 1_500 }, (_, i) => `new2:${i}`));
+    assert.equal(news, 1_500, 'a key just written was evicted');
+    const old = await r.exists(...Array.from({ length: 5_000 }, (_, i) => `old:${i}`));
+    assert.equal(old + 3_100, await r.dbsize());
+    assert.equal(5_000 - old, evicted, 'keys other than the old ones were evicted');
+  });
+
+  test('volatile-ttl evicts the keys closest to expiring, never a key without a TTL, then refuses writes', async () => {
+    const { r } = await start(['--maxmemory', '600000', '--maxmemory-policy', 'volatile-ttl']);
+    await r.config('SET', 'maxmemory-samples', '64');
+    await fill(r, 'keep:', 1_000);
+    await fill(r, 'ttl:', 4_000, (i) => 10_000 + i);
+    assert.ok((await info(r, 'evicted_keys')) > 0);
+    assert.equal(await r.exists(...Array.from({ length: 1_000 }, (_, i) => `keep:${i}`)), 1_000);
+    assert.equal(await r.exists('ttl:0'), 0, 'the key with the shortest TTL is still there');
+    assert.equal(await r.exists('ttl:3999'), 1, 'the key with the longest TTL was evicted');
+    // Below what the keys without a TTL hold: a command evicts up to 1,000 keys and runs, the
+    // timer evicts the rest, and then nothing volatile is left to evict.
+    await r.config('SET', 'maxmemory', '100000');
+    await until(async () => (await r.exists(...Array.from({ length: 4_000 }, (_, i) => `ttl:${i}`))) === 0, 'the timer to evict every volatile key');
+    await assert.rejects(r.set('one-more', 'x'), /^ReplyError: OOM command not allowed when used memory > 'maxmemory'\.$/);
+    assert.equal(await r.get('keep:1'), 'v'.repeat(40));
+    assert.equal(await r.exists(...Array.from({ length: 1_000 }, (_, i) => `keep:${i}`)), 1_000);
+  });
+
+  test('noeviction refuses what may grow memory, and takes writes again once DEL made room', async () => {
+    const { r } = await start(['--maxmemory', '200000']);
+    assert.deepEqual(await r.config('GET', 'maxmemory-policy'), ['maxmemory-policy', 'noeviction']);
+    await assert.rejects(fill(r, 'k:', 5_000), /OOM command not allowed/);
+    const before = await r.dbsize();
+    assert.ok(before > 0 && before < 5_000);
+    await assert.rejects(r.lpush('list', 'a'), /^ReplyError: OOM command not allowed when used memory > 'maxmemory'\.$/);
+    assert.equal(await r.get('k:0'), 'v'.repeat(40));
+    assert.equal(await info(r, 'evicted_keys'), 0);
+    const dropped = await r.del(...Array.from({ length: 500 }, (_, i) => `k:${i}`));
+    assert.equal(dropped, 500);
+    assert.equal(await r.set('after', 'ok'), 'OK');
+    assert.equal(await r.dbsize(), before - 500 + 1);
+  });
+
+  test('the LFU policies and bad values are refused with an error; maxmemory-samples reads back', async () => {
+    const { r } = await start([]);
+    await assert.rejects(r.config('SET', 'maxmemory-policy', 'allkeys-lfu'), /Depot does not implement the LFU policies/);
+    await assert.rejects(r.config('SET', 'maxmemory-policy', 'bogus'), /must be one of the following: volatile-lru, volatile-lfu/);
+    await assert.rejects(r.config('SET', 'maxmemory-samples', '0'), /argument must be between 1 and 2147483647 inclusive/);
+    assert.equal(await r.config('SET', 'maxmemory-policy', 'ALLKEYS-RANDOM'), 'OK');
+    assert.equal(await r.config('SET', 'maxmemory-samples', '10'), 'OK');
+    assert.deepEqual(await r.config('GET', 'maxmemory-*'), ['maxmemory-policy', 'allkeys-random', 'maxmemory-samples', '10']);
+    assert.match(await r.info('memory'), /^maxmemory_policy:allkeys-random\r$/m);
+  });
+
+  test('evictions publish evicted events, and a restart after SIGKILL has exactly the keys left', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'depot-evict-'));
+    try {
+      const args = ['--data', dir, '--fsync', 'always', '--maxmemory', '400000', '--maxmemory-policy', 'allkeys-random'];
+      const first = await start(args);
+      await first.r.config('SET', 'notify-keyspace-events', 'Ee');
+      const sub = connect(first.server);
+      const events: string[] = [];
+      sub.on('message', (_channel: string, key: string) => events.push(key));
+      await sub.subscribe('__keyevent@0__:evicted');
+      await fill(first.r, 'k:', 6_000);
+      await settled();
+      const evicted = await info(first.r, 'evicted_keys');
+      assert.ok(evicted > 0);
+      for (let i = 0; i < 100 && events.length < evicted; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(events.length, evicted);
+      for (const key of events) assert.equal(await first.r.exists(key), 0, `${key} was announced evicted and is there`);
+      const left = (await first.r.keys('*')).sort();
+      assert.equal(left.length + evicted, 6_000);
+      await first.server.kill();
+      const second = await start(args);
+      assert.deepEqual((await second.r.keys('*')).sort(), left);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
