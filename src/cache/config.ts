@@ -24,6 +24,9 @@ export interface Settings {
   maxmemoryPolicy: EvictionPolicy;
   /** Keys each eviction round samples per database (eviction.ts). */
   maxmemorySamples: number;
+  /** The LFU counter's growth and decay (machine/lfu.ts). */
+  lfuLogFactor: number;
+  lfuDecayTime: number;
   tcpKeepaliveSeconds: number;
 }
 
@@ -87,8 +90,6 @@ const TUNING: Record<string, string> = {
   'enable-debug-command': 'no',
 };
 
-/** Redis's policies, in the order of its error text; the LFU ones are refused (eviction.ts). */
-const REDIS_EVICTION_POLICIES: readonly string[] = ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'];
 const INT_MAX = 2_147_483_647n;
 const UINT_MAX = 4_294_967_295n;
 const LLONG_MAX = 9_223_372_036_854_775_807n;
@@ -172,8 +173,8 @@ export interface ConfigHooks {
   notifyKeyspaceEventsText(): string;
   /** Changes the journal's fsync policy; returns an error text when persistence cannot. */
   appendfsync(policy: FsyncPolicy): string | null;
-  /** maxmemory-policy changed. */
-  evictionPolicy(): void;
+  /** maxmemory-policy, lfu-log-factor or lfu-decay-time changed. */
+  eviction(): void;
 }
 
 export class ConfigStore {
@@ -212,14 +213,14 @@ export class ConfigStore {
     }));
     this.params.set('appendonly', boolParam(() => s.appendonly, (on) =>
       on === s.appendonly ? null : `Depot chooses the journal at startup: restart with depot start --appendonly ${on ? 'yes' : 'no'}`));
-    this.params.set('maxmemory-policy', enumParam(() => s.maxmemoryPolicy, REDIS_EVICTION_POLICIES, (choice) => {
-      const policy = EVICTION_POLICIES.find((p) => p === choice);
-      if (policy === undefined) return 'Depot does not implement the LFU policies (allkeys-lfu, volatile-lfu)';
-      s.maxmemoryPolicy = policy;
-      hooks.evictionPolicy();
+    this.params.set('maxmemory-policy', enumParam(() => s.maxmemoryPolicy, EVICTION_POLICIES, (choice) => {
+      s.maxmemoryPolicy = choice as EvictionPolicy;
+      hooks.eviction();
       return null;
     }));
     this.params.set('maxmemory-samples', intParam(() => s.maxmemorySamples, (n) => (s.maxmemorySamples = n), 1n, INT_MAX));
+    this.params.set('lfu-log-factor', intParam(() => s.lfuLogFactor, (n) => ((s.lfuLogFactor = n), hooks.eviction()), 0n, INT_MAX));
+    this.params.set('lfu-decay-time', intParam(() => s.lfuDecayTime, (n) => ((s.lfuDecayTime = n), hooks.eviction()), 0n, INT_MAX));
     this.params.set('timeout', intParam(() => s.timeoutSeconds, (n) => (s.timeoutSeconds = n), 0n, INT_MAX));
     this.params.set('maxclients', intParam(() => s.maxclients, (n) => (s.maxclients = n), 1n, UINT_MAX));
     this.params.set('hz', intParam(() => s.hz, (n) => (s.hz = Math.min(500, Math.max(1, n))), 0n, INT_MAX));

@@ -2,15 +2,23 @@
 // asks on the leader, before a command that may grow memory and on its timer, and deletes the
 // key as a DEL effect: followers and a restart drop the same keys, and nothing here is replayed.
 //
-// LRU and TTL are approximated by sampling, as Redis's evict.c does: each round draws
+// LRU, LFU and TTL are approximated by sampling, as Redis's evict.c does: each round draws
 // maxmemory-samples keys from every database (from the expiry tables for volatile-*) into a pool
 // of the 16 best candidates seen, kept from round to round, and the best one still present goes.
 // More samples come closer to true LRU at more cost per eviction.
+import { assert } from '../util/assert.js';
 import type { Keyspace } from './machine/keyspace.js';
+import { lfuCounter, lfuMinutes } from './machine/lfu.js';
 import { randomSlots } from './commands/random.js';
 
-export const EVICTION_POLICIES = ['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-random', 'volatile-random', 'volatile-ttl'] as const;
+/** Redis's policies, in the order of its error text. */
+export const EVICTION_POLICIES = ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'] as const;
 export type EvictionPolicy = (typeof EVICTION_POLICIES)[number];
+
+/** The policies under which access fields hold LFU counters (machine/lfu.ts). */
+export function isLfu(policy: EvictionPolicy): boolean {
+  return policy === 'allkeys-lfu' || policy === 'volatile-lfu';
+}
 
 const POOL_SIZE = 16;
 /** Samples per database and round, whatever maxmemory-samples says (Redis accepts up to 2^31-1). */
@@ -19,7 +27,7 @@ const MAX_SAMPLES = 4096;
 interface Candidate {
   db: number;
   key: string;
-  /** Higher goes first: seconds idle (LRU), or how soon it expires (TTL). */
+  /** Higher goes first: seconds idle (LRU), 255 less the counter (LFU), or how soon it expires (TTL). */
   score: number;
 }
 
@@ -63,9 +71,12 @@ export class Evictor {
     return null;
   }
 
-  private fromPool(ks: Keyspace, policy: 'allkeys-lru' | 'volatile-lru' | 'volatile-ttl', samples: number, nowMs: number, random: () => number): Victim | null {
-    const volatile = policy !== 'allkeys-lru';
+  private fromPool(ks: Keyspace, policy: Exclude<EvictionPolicy, 'noeviction' | 'allkeys-random' | 'volatile-random'>, samples: number, nowMs: number, random: () => number): Victim | null {
+    const volatile = policy.startsWith('volatile-');
     const nowSeconds = Math.floor(nowMs / 1000);
+    const lfu = isLfu(policy) ? ks.lfu : null;
+    assert(lfu !== null || !isLfu(policy), 'an LFU policy with no LFU counters kept');
+    const minutes = lfuMinutes(nowSeconds);
     for (;;) {
       let sampled = false;
       for (let db = 0; db < ks.dbs.length; db++) {
@@ -82,7 +93,8 @@ export class Evictor {
           } else {
             const at = volatile ? d.keys.find(key) : slot;
             if (at < 0) continue;
-            score = nowSeconds - d.keys.accessAt(at);
+            const field = d.keys.accessAt(at);
+            score = lfu !== null ? 255 - lfuCounter(field, minutes, lfu) : nowSeconds - field;
           }
           this.offer({ db, key, score });
         }

@@ -17,7 +17,7 @@ import { CommandTable } from './commands/table.js';
 import { Committer } from './committer.js';
 import { ConfigStore, type FsyncPolicy, type Settings } from './config.js';
 import { Dispatcher, type DispatchHooks } from './dispatcher.js';
-import { Evictor } from './eviction.js';
+import { Evictor, isLfu } from './eviction.js';
 import { ActiveExpiry } from './expiry.js';
 import { buildInfo } from './info.js';
 import { Dict } from './machine/dict.js';
@@ -67,6 +67,8 @@ export const DEFAULT_SETTINGS: Settings = {
   maxmemory: 0,
   maxmemoryPolicy: 'noeviction',
   maxmemorySamples: 5,
+  lfuLogFactor: 10,
+  lfuDecayTime: 1,
   tcpKeepaliveSeconds: 300,
 };
 
@@ -181,9 +183,10 @@ export class CacheService implements ServerApi, DispatchHooks {
       notifyKeyspaceEvents: (flags) => this.events.configure(flags),
       notifyKeyspaceEventsText: () => this.events.text(),
       appendfsync: (policy) => this.setFsync(policy),
-      evictionPolicy: () => this.evictor.reset(),
+      eviction: () => this.configureEviction(),
     });
     if (this.settings.requirepass !== '') this.acl.setRequirePass(this.settings.requirepass);
+    this.configureEviction();
     this.dispatcher = new Dispatcher(this.ctx, this.commands, this.blocked, this);
     this.leader = this.group.status().isLeader;
     this.ctx.deletesExpired = this.leader;
@@ -256,6 +259,17 @@ export class CacheService implements ServerApi, DispatchHooks {
       this.notify(victim.db, 'e', 'evicted', victim.key);
     }
     return true;
+  }
+
+  /**
+   * After a change of policy or LFU parameters: candidates scored under the old settings are
+   * forgotten, and access fields keep LFU counters while an LFU policy is chosen (the fields of
+   * existing keys read as the other kind until they are next accessed, as in Redis).
+   */
+  private configureEviction(): void {
+    const s = this.settings;
+    this.evictor.reset();
+    this.machine.ks.lfu = isLfu(s.maxmemoryPolicy) ? { logFactor: s.lfuLogFactor, decayMinutes: s.lfuDecayTime } : null;
   }
 
   /** On the timer: goes on evicting what commands left (a lowered maxmemory, a long eviction). */

@@ -28,7 +28,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const PARAMS = ['timeout', 'maxclients', 'hz', 'activerehashing', 'tcp-keepalive', 'proto-max-bulk-len', 'client-query-buffer-limit', 'maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'appendfsync'];
+const PARAMS = ['timeout', 'maxclients', 'hz', 'activerehashing', 'tcp-keepalive', 'proto-max-bulk-len', 'client-query-buffer-limit', 'maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'lfu-log-factor', 'lfu-decay-time', 'appendfsync'];
 
 async function snapshot(c: RespClient): Promise<Reply[]> {
   return Promise.all(PARAMS.map((p) => c.call('CONFIG', 'GET', p)));
@@ -47,7 +47,8 @@ describe('CONFIG SET, compared with redis-server 7', () => {
       ['proto-max-bulk-len', '9223372036854775807'], ['proto-max-bulk-len', '512mb'],
       ['client-query-buffer-limit', '1023kb'], ['client-query-buffer-limit', '2Gb'],
       ['maxmemory', '-5'], ['maxmemory', 'abc'], ['maxmemory', '1g'], ['maxmemory', '18446744073709551615'], ['maxmemory', '0'],
-      ['maxmemory-policy', 'bogus'], ['maxmemory-policy', 'Volatile-TTL'], ['maxmemory-policy', 'allkeys-lru'], ['maxmemory-policy', 'noeviction'],
+      ['maxmemory-policy', 'bogus'], ['maxmemory-policy', 'Volatile-TTL'], ['maxmemory-policy', 'allkeys-lru'], ['maxmemory-policy', 'volatile-lfu'], ['maxmemory-policy', 'noeviction'],
+      ['lfu-log-factor', '-1'], ['lfu-log-factor', '0'], ['lfu-log-factor', '10'], ['lfu-decay-time', 'x'], ['lfu-decay-time', '0'], ['lfu-decay-time', '1'],
       ['maxmemory-samples', '0'], ['maxmemory-samples', '2147483648'], ['maxmemory-samples', '1k'], ['maxmemory-samples', '64'], ['maxmemory-samples', '5'],
       ['appendfsync', 'sometimes'],
       ['activerehashing', 'maybe'], ['activerehashing', 'no'], ['activerehashing', 'YES'],
@@ -98,10 +99,10 @@ describe('CONFIG SET, compared with redis-server 7', () => {
   });
 
   test('several pairs: when applying one fails, those applied before it are rolled back', async () => {
-    // Depot checks an eviction policy like Redis but refuses the LFU ones when applying it.
+    // Depot checks `appendonly` like Redis but refuses to change it when applying it.
     const before = await snapshot(d);
-    const reply = await d.call('CONFIG', 'SET', 'appendfsync', 'always', 'timeout', '99', 'maxmemory', '5mb', 'maxmemory-policy', 'allkeys-lfu');
-    assert.deepEqual(reply, { t: 'error', v: "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - Depot does not implement the LFU policies (allkeys-lfu, volatile-lfu)" });
+    const reply = await d.call('CONFIG', 'SET', 'appendfsync', 'always', 'timeout', '99', 'maxmemory', '5mb', 'maxmemory-policy', 'allkeys-lfu', 'appendonly', 'no');
+    assert.deepEqual(reply, { t: 'error', v: "ERR CONFIG SET failed (possibly related to argument 'appendonly') - Depot chooses the journal at startup: restart with depot start --appendonly no" });
     assert.deepEqual(await snapshot(d), before);
     const info = await d.call('INFO', 'persistence');
     assert.equal(info.t, 'bulk');

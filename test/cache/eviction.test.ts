@@ -127,15 +127,53 @@ describe('maxmemory and eviction', () => {
     assert.equal(await r.dbsize(), before - 500 + 1);
   });
 
-  test('the LFU policies and bad values are refused with an error; maxmemory-samples reads back', async () => {
+  test('bad values are refused with Redis\'s errors; the eviction parameters read back', async () => {
     const { r } = await start([]);
-    await assert.rejects(r.config('SET', 'maxmemory-policy', 'allkeys-lfu'), /Depot does not implement the LFU policies/);
-    await assert.rejects(r.config('SET', 'maxmemory-policy', 'bogus'), /must be one of the following: volatile-lru, volatile-lfu/);
+    await assert.rejects(r.config('SET', 'maxmemory-policy', 'bogus'), /must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction/);
     await assert.rejects(r.config('SET', 'maxmemory-samples', '0'), /argument must be between 1 and 2147483647 inclusive/);
+    await assert.rejects(r.config('SET', 'lfu-log-factor', '-1'), /argument must be between 0 and 2147483647 inclusive/);
     assert.equal(await r.config('SET', 'maxmemory-policy', 'ALLKEYS-RANDOM'), 'OK');
     assert.equal(await r.config('SET', 'maxmemory-samples', '10'), 'OK');
     assert.deepEqual(await r.config('GET', 'maxmemory-*'), ['maxmemory-policy', 'allkeys-random', 'maxmemory-samples', '10']);
+    assert.deepEqual(await r.config('GET', 'lfu-*'), ['lfu-log-factor', '10', 'lfu-decay-time', '1']);
     assert.match(await r.info('memory'), /^maxmemory_policy:allkeys-random\r$/m);
+  });
+
+  test('LFU: OBJECT FREQ counts accesses as Redis does, and allkeys-lfu keeps the keys read often', async () => {
+    const { r } = await start(['--maxmemory', '1000000', '--maxmemory-policy', 'allkeys-lfu']);
+    // A log factor of 0 makes every access count: the counter is then exact.
+    await r.config('SET', 'lfu-log-factor', '0');
+    await r.config('SET', 'maxmemory-samples', '64');
+    // The figures redis-server 7 gives for the same commands.
+    await r.set('k', 'v');
+    assert.equal(await r.object('FREQ', 'k'), 5);
+    await r.get('k');
+    assert.equal(await r.object('FREQ', 'k'), 6);
+    await r.set('k', 'v2');
+    assert.equal(await r.object('FREQ', 'k'), 7);
+    await r.rpush('l', 'a');
+    await r.rpush('l', 'b');
+    assert.equal(await r.object('FREQ', 'l'), 6);
+    await assert.rejects(r.object('IDLETIME', 'k'), /^ReplyError: ERR An LFU maxmemory policy is selected, idle time not tracked\./);
+    assert.equal(await r.object('FREQ', 'missing'), null);
+    await fill(r, 'cold:', 4_000);
+    await fill(r, 'hot:', 100);
+    for (let n = 0; n < 3; n++) {
+      const p = r.pipeline();
+      for (let i = 0; i < 100; i++) p.get(`hot:${i}`);
+      await p.exec();
+    }
+    assert.equal(await r.object('FREQ', 'hot:7'), 8);
+    await fill(r, 'cold2:', 4_000);
+    await settled();
+    const evicted = await info(r, 'evicted_keys');
+    assert.ok(evicted > 1_000, `only ${evicted} keys evicted`);
+    assert.equal(await r.exists(...Array.from({ length: 100 }, (_, i) => `hot:${i}`)), 100, 'a key read often was evicted');
+    assert.equal(await r.exists('k', 'l'), 2);
+    // Back to LRU: idle times again, no counts.
+    await r.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    await assert.rejects(r.object('FREQ', 'k'), /^ReplyError: ERR An LFU maxmemory policy is not selected, access frequency not tracked\./);
+    assert.equal(typeof (await r.object('IDLETIME', 'k')), 'number');
   });
 
   test('evictions publish evicted events, and a restart after SIGKILL has exactly the keys left', async () => {

@@ -7,7 +7,7 @@ import type { Stored } from '../machine/blobs.js';
 import type { Effects } from '../machine/effects.js';
 import type { Keyspace } from '../machine/keyspace.js';
 import { Dict } from '../machine/dict.js';
-import { List, MemberSet, ZSet, type Hash, type RSet, type Value } from '../machine/values.js';
+import { List, MemberSet, ZSet, type Db, type Hash, type RSet, type Value } from '../machine/values.js';
 import { Err, fail } from './reply-error.js';
 import type { ServerApi } from './server-api.js';
 
@@ -83,6 +83,10 @@ export class Ctx {
   set now(ms: number) {
     this.nowMs = ms;
     this.ks.accessClock = Math.floor(ms / 1000);
+    if (this.ks.lfu !== null) {
+      this.ks.accessRandom = this.random();
+      this.ks.readKey = null;
+    }
   }
 
   get db(): number {
@@ -109,8 +113,19 @@ export class Ctx {
       }
     }
     this.server.stats.keyspaceHits++;
-    if (touch) d.keys.setAccessAt(slot, this.ks.accessClock);
+    if (touch) {
+      if (this.ks.lfu === null) d.keys.setAccessAt(slot, this.ks.accessClock);
+      else this.countRead(d, slot, db, key);
+    }
     return d.keys.valueAt(slot);
+  }
+
+  /** An LFU access (lfu.ts); a write to the key in the same execution does not count again. */
+  private countRead(d: Db, slot: number, db: number, key: string): void {
+    if (this.ks.readKey === key && this.ks.readDb === db) return;
+    d.keys.setAccessAt(slot, this.ks.accessed(d.keys.accessAt(slot), this.random()));
+    this.ks.readKey = key;
+    this.ks.readDb = db;
   }
 
   /** Deletes an expired key: logged as DEL (followers never expire keys themselves). */

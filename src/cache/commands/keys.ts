@@ -4,6 +4,7 @@
 import { globMatch } from '../glob.js';
 import { Dict } from '../machine/dict.js';
 import { DATABASES } from '../machine/keyspace.js';
+import { lfuCounter, lfuMinutes } from '../machine/lfu.js';
 import { List, MemberSet, ZSet, typeOf, type Value } from '../machine/values.js';
 import { expiryMs, int32Arg, is, parseInt64 } from './args.js';
 import type { Ctx } from './context.js';
@@ -260,6 +261,8 @@ function encodingOf(c: Ctx, v: Value): string {
   return 'listpack';
 }
 
+const POLICY_SWITCH = 'Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
+
 /** OBJECT reads a key without counting as an access (Redis's LOOKUP_NOTOUCH). */
 function objectSub(c: Ctx, reply: (v: Value, idleSeconds: number) => void): void {
   const key = c.argv[2]!;
@@ -276,12 +279,17 @@ const objectCommands = [
   command('object|refcount', 3, 'readonly', [2, 2, 1], '@keyspace @read @slow', 'Returns the reference count of a value.', (c) =>
     objectSub(c, () => c.out.int(1)),
   ),
-  command('object|idletime', 3, 'readonly', [2, 2, 1], '@keyspace @read @slow', 'Returns the seconds since a key was last accessed.', (c) =>
-    objectSub(c, (_v, idle) => c.out.int(idle)),
-  ),
   // A missing key answers nil before the policy is looked at, as in Redis.
+  command('object|idletime', 3, 'readonly', [2, 2, 1], '@keyspace @read @slow', 'Returns the seconds since a key was last accessed.', (c) =>
+    objectSub(c, (_v, idle) => (c.ks.lfu !== null ? fail(`ERR An LFU maxmemory policy is selected, idle time not tracked. ${POLICY_SWITCH}`) : c.out.int(idle))),
+  ),
   command('object|freq', 3, 'readonly', [2, 2, 1], '@keyspace @read @slow', 'Returns the access frequency of a key.', (c) =>
-    objectSub(c, () => fail('ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.')),
+    objectSub(c, () => {
+      const lfu = c.ks.lfu;
+      if (lfu === null) fail(`ERR An LFU maxmemory policy is not selected, access frequency not tracked. ${POLICY_SWITCH}`);
+      const keys = c.ks.dbs[c.db]!.keys;
+      c.out.int(lfuCounter(keys.accessAt(keys.find(c.argv[2]!)), lfuMinutes(Math.floor(c.now / 1000)), lfu));
+    }),
   ),
 ];
 

@@ -8,6 +8,7 @@
 import { assert } from '../../util/assert.js';
 import { BlobStore, type Stored } from './blobs.js';
 import { Dict } from './dict.js';
+import { lfuMinutes, lfuNew, lfuTouch, type LfuParams } from './lfu.js';
 import { entryBytes, EXPIRE_BYTES } from './memory.js';
 import { Db, List, MemberSet, ZSet, type Hash, type RSet, type Value } from './values.js';
 
@@ -38,6 +39,19 @@ export class Keyspace {
    * get 0 (no access since start).
    */
   accessClock = 0;
+  /**
+   * Set while an LFU eviction policy is chosen: access fields then hold Redis's LFU data
+   * (lfu.ts), and a write counts as an access to the key, drawing on `accessRandom`.
+   */
+  lfu: LfuParams | null = null;
+  /** Uniform in [0, 1), drawn by the command layer for each execution (LFU increments). */
+  accessRandom = 0;
+  /**
+   * The key the command layer last read in this execution (its LFU counter already counted the
+   * access), or null: a write to it right after is the same access, counted once as in Redis.
+   */
+  readKey: string | null = null;
+  readDb = 0;
   /**
    * Where long string values, hash values and list elements live (blobs.ts). Every value this
    * keyspace drops is released to it; a restored snapshot comes with its own store.
@@ -109,10 +123,10 @@ export class Keyspace {
     const slot = db.keys.find(key);
     if (slot < 0) {
       const created = create(this.hashSeed);
-      db.keys.set(key, created, this.accessClock);
+      db.keys.set(key, created, this.fresh());
       return created;
     }
-    db.keys.setAccessAt(slot, this.accessClock);
+    db.keys.setAccessAt(slot, this.writtenAt(dbIndex, key, db.keys.accessAt(slot)));
     const value = db.keys.valueAt(slot);
     // A constant message: this runs for every collection write.
     assert(value instanceof kind, 'collection effect on a key of another type');
@@ -142,8 +156,33 @@ export class Keyspace {
     return z;
   }
 
-  /** Stores `value` at `key` in `db`, releasing the value it replaces. */
-  private put(db: Db, key: string, value: Value, at: number): void {
+  /** The access field of a key accessed now whose field was `old` (`r` as `accessRandom`). */
+  accessed(old: number, r: number): number {
+    return this.lfu === null ? this.accessClock : lfuTouch(old, lfuMinutes(this.accessClock), r, this.lfu);
+  }
+
+  /** The access field of a key created now. */
+  private fresh(): number {
+    return this.lfu === null ? this.accessClock : lfuNew(lfuMinutes(this.accessClock));
+  }
+
+  /** The access field of an existing `key` (field `old`) written now. */
+  private writtenAt(dbIndex: number, key: string, old: number): number {
+    if (this.lfu === null) return this.accessClock;
+    return this.readKey === key && this.readDb === dbIndex ? old : this.accessed(old, this.accessRandom);
+  }
+
+  /** The access field of `key` written now: an access if it exists, a new key's otherwise. */
+  private written(dbIndex: number, key: string): number {
+    if (this.lfu === null) return this.accessClock;
+    const keys = this.dbs[dbIndex]!.keys;
+    const slot = keys.find(key);
+    return slot < 0 ? this.fresh() : this.writtenAt(dbIndex, key, keys.accessAt(slot));
+  }
+
+  /** Stores `value` at `key` in database `dbIndex`, releasing the value it replaces. */
+  private put(dbIndex: number, key: string, value: Value, at: number = this.written(dbIndex, key)): void {
+    const db = this.dbs[dbIndex]!;
     const old = db.keys.set(key, value, at);
     if (old !== undefined) this.dispose(old);
   }
@@ -159,7 +198,7 @@ export class Keyspace {
   /** `pxat` 0 = no expiry; `keepTtl` keeps an existing one (SET KEEPTTL, INCR, SETRANGE). */
   set(dbIndex: number, key: string, value: string, pxat: number, keepTtl: boolean): void {
     const db = this.touch(dbIndex, key);
-    this.put(db, key, this.blobs.store(value), this.accessClock);
+    this.put(dbIndex, key, this.blobs.store(value));
     if (keepTtl) return;
     if (pxat > 0) db.expires.set(key, pxat);
     else if (db.expires.size > 0) db.expires.delete(key);
@@ -194,7 +233,7 @@ export class Keyspace {
     const old = db.keys.get(key);
     assert(old === undefined || typeof old === 'string' || typeof old === 'number', 'APPEND to a non-string');
     const next = old === undefined ? suffix : this.blobs.text(old) + suffix;
-    this.put(db, key, this.blobs.store(next), this.accessClock);
+    this.put(dbIndex, key, this.blobs.store(next));
     return next.length;
   }
 
@@ -205,7 +244,7 @@ export class Keyspace {
     const old = this.blobs.text(stored);
     const padded = old.length < offset ? old + '\0'.repeat(offset - old.length) : old;
     const next = padded.slice(0, offset) + patch + padded.slice(offset + patch.length);
-    this.put(db, key, this.blobs.store(next), this.accessClock);
+    this.put(dbIndex, key, this.blobs.store(next));
     return next.length;
   }
 
@@ -220,7 +259,7 @@ export class Keyspace {
     this.touch(dbIndex, src);
     this.detach(db, src);
     this.touch(dbIndex, dst);
-    this.put(db, dst, value, at);
+    this.put(dbIndex, dst, value, at);
     if (pxat !== undefined) db.expires.set(dst, pxat);
     else db.expires.delete(dst);
   }
@@ -232,7 +271,7 @@ export class Keyspace {
     if (value === undefined || (!replace && to.keys.has(dst))) return false;
     const pxat = from.expires.get(src);
     this.touch(dstDb, dst);
-    this.put(to, dst, this.clone(value), this.accessClock);
+    this.put(dstDb, dst, this.clone(value));
     if (pxat !== undefined) to.expires.set(dst, pxat);
     else to.expires.delete(dst);
     return true;
