@@ -179,6 +179,11 @@ test('followers applying the logged effects reach the leader state, SPOP and INC
         [[['HSET', 'h', 'f', 'M'.repeat(200)], ['COPY', 'h', 'c', 'REPLACE'], ['HDEL', 'h', 'f'], ['APPEND', 'c', 'x'], ['FLUSHDB']]],
         [[['RPUSH', 'l', 'M'.repeat(200), 'x'], ['COPY', 'l', 'c', 'REPLACE'], ['LMOVE', 'l', 'l', 'LEFT', 'RIGHT'], ['LMOVE', 'l', 'a', 'RIGHT', 'LEFT'], ['LSET', 'c', '0', 'y'], ['LREM', 'l', '0', 'x']]],
         [[['RPUSH', 'l', 'M'.repeat(200), 'M'.repeat(200), 'x', 'M'.repeat(200)], ['LINSERT', 'l', 'BEFORE', 'M'.repeat(200), 'z'], ['LREM', 'l', '-1', 'M'.repeat(200)], ['LTRIM', 'l', '1', '2'], ['RPOP', 'l', '2']]],
+        // Every way a key's counted bytes change (maxmemory's): elements removed from collections
+        // that stay, TTLs set, moved, replaced and dropped.
+        [[['HSET', 'h', 'a', '1'], ['HSET', 'h', 'b', '2'], ['HDEL', 'h', 'a'], ['SADD', 's', 'x', 'y'], ['SMOVE', 's', 'c', 'x'], ['ZADD', 'z', '1', 'x'], ['ZADD', 'z', '2', 'y'], ['ZPOPMIN', 'z', '1'], ['ZREMRANGEBYSCORE', 'z', '-inf', '0']]],
+        [[['SET', 'a', '1', 'PX', '100000'], ['SET', 'b', '2'], ['EXPIRE', 'b', '100'], ['RENAME', 'a', 'b'], ['PERSIST', 'b'], ['SET', 'c', '3', 'PX', '100000'], ['COPY', 'c', 'b', 'REPLACE'], ['MOVE', 'c', '1'], ['SET', 'b', 'x'], ['EXPIRE', 'b', '-1']]],
+        [[['RPUSH', 'l', 'a', 'b'], ['RPUSH', 'l', 'x', 'a'], ['LREM', 'l', '1', 'a'], ['LINSERT', 'l', 'AFTER', 'b', 'z'], ['LTRIM', 'l', '1', '2'], ['LMOVE', 'l', 'a', 'LEFT', 'RIGHT'], ['LPOP', 'l', '1'], ['SWAPDB', '0', '1'], ['FLUSHDB']]],
       ],
     },
   );

@@ -9,7 +9,7 @@ import { assert } from '../../util/assert.js';
 import { BlobStore, type Stored } from './blobs.js';
 import { Dict } from './dict.js';
 import { lfuMinutes, lfuNew, lfuTouch, type LfuParams } from './lfu.js';
-import { entryBytes, EXPIRE_BYTES } from './memory.js';
+import { elementBytes, elementCount, entryBytes, EXPIRE_BYTES, type Collection } from './memory.js';
 import { Db, List, MemberSet, ZSet, type Hash, type RSet, type Value } from './values.js';
 
 export const DATABASES = 16;
@@ -58,15 +58,6 @@ export class Keyspace {
    */
   blobs = new BlobStore();
   private readonly observers: KeyspaceObserver[] = [];
-  /**
-   * The key last written and what it cost before (memory.ts), counted into its database's
-   * `bytes` once the write is over: at the next write, or when the count is read. Every effect
-   * finishes with a key before it touches the next one (RENAME, MOVE, LMOVE, SMOVE). The Db
-   * object is kept, not its number: a database flushed or swapped meanwhile settles correctly.
-   */
-  private pendingDb: Db | null = null;
-  private pendingKey = '';
-  private pendingBefore = 0;
 
   /** `hashSeed` seeds the hash tables (dict.ts): an input, so that this machine draws no random numbers. */
   constructor(readonly hashSeed: number) {
@@ -85,10 +76,6 @@ export class Keyspace {
     const db = this.dbs[dbIndex]!;
     for (const o of this.observers) o.beforeWrite(db, dbIndex, key);
     this.changes++;
-    this.settle();
-    this.pendingDb = db;
-    this.pendingKey = key;
-    this.pendingBefore = keyBytes(db, key);
     return db;
   }
 
@@ -98,20 +85,11 @@ export class Keyspace {
     this.changes++;
   }
 
-  /** Counts the last write into its database's bytes. */
-  private settle(): void {
-    const db = this.pendingDb;
-    if (db === null) return;
-    db.bytes += keyBytes(db, this.pendingKey) - this.pendingBefore;
-    this.pendingDb = null;
-  }
-
   /**
    * What the data set costs, as maxmemory counts it: the keys on the JS heap (memory.ts) plus
    * the blocks of long values.
    */
   datasetBytes(): number {
-    this.settle();
     let n = this.blobs.usedBytes;
     for (const db of this.dbs) n += db.bytes;
     return n;
@@ -124,6 +102,7 @@ export class Keyspace {
     if (slot < 0) {
       const created = create(this.hashSeed);
       db.keys.set(key, created, this.fresh());
+      db.bytes += entryBytes(key, created);
       return created;
     }
     db.keys.setAccessAt(slot, this.writtenAt(dbIndex, key, db.keys.accessAt(slot)));
@@ -184,13 +163,26 @@ export class Keyspace {
   private put(dbIndex: number, key: string, value: Value, at: number = this.written(dbIndex, key)): void {
     const db = this.dbs[dbIndex]!;
     const old = db.keys.set(key, value, at);
-    if (old !== undefined) this.dispose(old);
+    db.bytes += entryBytes(key, value);
+    if (old === undefined) return;
+    db.bytes -= entryBytes(key, old);
+    this.dispose(old);
   }
 
-  /** Removes `key` and its expiry without releasing its value (which moves elsewhere). */
-  private detach(db: Db, key: string): void {
+  private setExpiry(db: Db, key: string, pxat: number): void {
+    if (db.expires.set(key, pxat) === undefined) db.bytes += EXPIRE_BYTES;
+  }
+
+  private clearExpiry(db: Db, key: string): void {
+    if (db.expires.size > 0 && db.expires.delete(key)) db.bytes -= EXPIRE_BYTES;
+  }
+
+
+  /** Removes `key` (holding `value`) and its expiry without releasing the value (which moves elsewhere). */
+  private detach(db: Db, key: string, value: Value): void {
     db.keys.delete(key);
-    db.expires.delete(key);
+    db.bytes -= entryBytes(key, value);
+    this.clearExpiry(db, key);
   }
 
   // ---- keys and strings ----
@@ -200,8 +192,8 @@ export class Keyspace {
     const db = this.touch(dbIndex, key);
     this.put(dbIndex, key, this.blobs.store(value));
     if (keepTtl) return;
-    if (pxat > 0) db.expires.set(key, pxat);
-    else if (db.expires.size > 0) db.expires.delete(key);
+    if (pxat > 0) this.setExpiry(db, key, pxat);
+    else this.clearExpiry(db, key);
   }
 
   del(dbIndex: number, key: string): boolean {
@@ -209,22 +201,23 @@ export class Keyspace {
     const slot = db.keys.find(key);
     if (slot < 0) return false;
     this.touch(dbIndex, key);
-    this.dispose(db.keys.valueAt(slot));
-    this.detach(db, key);
+    const value = db.keys.valueAt(slot);
+    this.dispose(value);
+    this.detach(db, key, value);
     return true;
   }
 
   pexpireat(dbIndex: number, key: string, pxat: number): boolean {
     const db = this.dbs[dbIndex]!;
     if (!db.keys.has(key)) return false;
-    this.touch(dbIndex, key).expires.set(key, pxat);
+    this.setExpiry(this.touch(dbIndex, key), key, pxat);
     return true;
   }
 
   persist(dbIndex: number, key: string): boolean {
     const db = this.dbs[dbIndex]!;
     if (!db.expires.has(key)) return false;
-    this.touch(dbIndex, key).expires.delete(key);
+    this.clearExpiry(this.touch(dbIndex, key), key);
     return true;
   }
 
@@ -257,11 +250,11 @@ export class Keyspace {
     const at = db.keys.accessAt(slot);
     const pxat = db.expires.get(src);
     this.touch(dbIndex, src);
-    this.detach(db, src);
+    this.detach(db, src, value);
     this.touch(dbIndex, dst);
     this.put(dbIndex, dst, value, at);
-    if (pxat !== undefined) db.expires.set(dst, pxat);
-    else db.expires.delete(dst);
+    if (pxat !== undefined) this.setExpiry(db, dst, pxat);
+    else this.clearExpiry(db, dst);
   }
 
   copy(dbIndex: number, src: string, dstDb: number, dst: string, replace: boolean): boolean {
@@ -272,8 +265,8 @@ export class Keyspace {
     const pxat = from.expires.get(src);
     this.touch(dstDb, dst);
     this.put(dstDb, dst, this.clone(value));
-    if (pxat !== undefined) to.expires.set(dst, pxat);
-    else to.expires.delete(dst);
+    if (pxat !== undefined) this.setExpiry(to, dst, pxat);
+    else this.clearExpiry(to, dst);
     return true;
   }
 
@@ -286,10 +279,10 @@ export class Keyspace {
     const at = from.keys.accessAt(slot);
     const pxat = from.expires.get(key);
     this.touch(dbIndex, key);
-    this.detach(from, key);
+    this.detach(from, key, value);
     this.touch(dstDb, key);
-    to.keys.set(key, value, at);
-    if (pxat !== undefined) to.expires.set(key, pxat);
+    this.put(dstDb, key, value, at);
+    if (pxat !== undefined) this.setExpiry(to, key, pxat);
     return true;
   }
 
@@ -319,32 +312,41 @@ export class Keyspace {
     return this.collectionFor(dbIndex, key, List, newList);
   }
 
-  /** Deletes a collection key left empty, as Redis never keeps empty collections. */
-  private dropIfEmpty(dbIndex: number, key: string, size: number): void {
-    if (size > 0) return;
+  /**
+   * After a collection write: counts its change of size (from `before` elements), and deletes
+   * the key once the collection is empty, as Redis never keeps empty collections.
+   */
+  private changed(dbIndex: number, key: string, c: Collection, before: number): void {
     const db = this.dbs[dbIndex]!;
+    const n = elementCount(c);
+    db.bytes += (n - before) * elementBytes(c);
+    if (n > 0) return;
     db.keys.delete(key);
-    db.expires.delete(key);
+    db.bytes -= entryBytes(key, c);
+    this.clearExpiry(db, key);
   }
 
   push(dbIndex: number, key: string, elements: readonly string[], left: boolean): number {
     const list = this.listFor(dbIndex, key);
+    const before = list.length;
     const blobs = this.blobs;
     if (left) for (const e of elements) list.pushFront(blobs.store(e));
     else for (const e of elements) list.pushBack(blobs.store(e));
+    this.changed(dbIndex, key, list, before);
     return list.length;
   }
 
   pop(dbIndex: number, key: string, count: number, left: boolean): string[] {
     const list = this.listFor(dbIndex, key);
-    const n = Math.min(count, list.length);
+    const before = list.length;
+    const n = Math.min(count, before);
     const out = new Array<string>(n);
     for (let i = 0; i < n; i++) {
       const v = left ? list.popFront() : list.popBack();
       out[i] = this.blobs.text(v);
       this.blobs.release(v);
     }
-    this.dropIfEmpty(dbIndex, key, list.length);
+    this.changed(dbIndex, key, list, before);
     return out;
   }
 
@@ -363,6 +365,7 @@ export class Keyspace {
     const items = list.toArray();
     items.splice(after ? at + 1 : at, 0, this.blobs.store(element));
     list.replace(items);
+    this.changed(dbIndex, key, list, items.length - 1);
     return list.length;
   }
 
@@ -370,6 +373,7 @@ export class Keyspace {
   lrem(dbIndex: number, key: string, count: number, element: string): number {
     const list = this.listFor(dbIndex, key);
     const items = list.toArray();
+    const before = items.length;
     const limit = count === 0 ? Infinity : Math.abs(count);
     let removed = 0;
     const keep: Stored[] = [];
@@ -386,7 +390,7 @@ export class Keyspace {
       keep.reverse();
     }
     if (removed > 0) list.replace(keep);
-    this.dropIfEmpty(dbIndex, key, list.length);
+    this.changed(dbIndex, key, list, before);
     return removed;
   }
 
@@ -397,10 +401,11 @@ export class Keyspace {
    */
   ltrim(dbIndex: number, key: string, start: number, stop: number): void {
     const list = this.listFor(dbIndex, key);
-    const tail = start > stop ? list.length : list.length - 1 - stop;
+    const before = list.length;
+    const tail = start > stop ? before : before - 1 - stop;
     for (let n = 0; n < tail; n++) this.blobs.release(list.popBack());
     for (let n = Math.min(start, list.length); n > 0; n--) this.blobs.release(list.popFront());
-    this.dropIfEmpty(dbIndex, key, list.length);
+    this.changed(dbIndex, key, list, before);
   }
 
   /** The element moves as stored: a blob changes lists without a copy. */
@@ -408,10 +413,11 @@ export class Keyspace {
     const from = this.listFor(dbIndex, src);
     assert(from.length > 0, 'LMOVE from an empty list');
     const v = fromLeft ? from.popFront() : from.popBack();
-    this.dropIfEmpty(dbIndex, src, from.length);
+    this.changed(dbIndex, src, from, from.length + 1);
     const to = this.listFor(dbIndex, dst);
     if (toLeft) to.pushFront(v);
     else to.pushBack(v);
+    this.changed(dbIndex, dst, to, to.length - 1);
     return this.blobs.text(v);
   }
 
@@ -431,6 +437,7 @@ export class Keyspace {
       if (old === undefined) added++;
       else this.blobs.release(old);
     }
+    this.changed(dbIndex, key, h, h.size - added);
     return added;
   }
 
@@ -444,7 +451,7 @@ export class Keyspace {
       h.delete(f);
       removed++;
     }
-    this.dropIfEmpty(dbIndex, key, h.size);
+    this.changed(dbIndex, key, h, h.size + removed);
     return removed;
   }
 
@@ -458,6 +465,7 @@ export class Keyspace {
     const s = this.setFor(dbIndex, key);
     const before = s.size;
     for (const m of members) s.add(m);
+    this.changed(dbIndex, key, s, before);
     return s.size - before;
   }
 
@@ -465,7 +473,7 @@ export class Keyspace {
     const s = this.setFor(dbIndex, key);
     let removed = 0;
     for (const m of members) if (s.delete(m)) removed++;
-    this.dropIfEmpty(dbIndex, key, s.size);
+    this.changed(dbIndex, key, s, s.size + removed);
     return removed;
   }
 
@@ -487,6 +495,7 @@ export class Keyspace {
     const z = this.zsetFor(dbIndex, key);
     let added = 0;
     for (let i = 0; i < members.length; i++) if (z.add(members[i]!, scores[i]!)) added++;
+    this.changed(dbIndex, key, z, z.size - added);
     return added;
   }
 
@@ -494,7 +503,7 @@ export class Keyspace {
     const z = this.zsetFor(dbIndex, key);
     let removed = 0;
     for (const m of members) if (z.remove(m)) removed++;
-    this.dropIfEmpty(dbIndex, key, z.size);
+    this.changed(dbIndex, key, z, z.size + removed);
     return removed;
   }
 
@@ -509,14 +518,6 @@ export class Keyspace {
     this.blobs = blobs;
     for (const db of dbs) db.bytes = recount(db);
   }
-}
-
-/** What `key` costs in `db` now (0 when missing). */
-function keyBytes(db: Db, key: string): number {
-  const slot = db.keys.find(key);
-  if (slot < 0) return 0;
-  const n = entryBytes(key, db.keys.valueAt(slot));
-  return db.expires.size > 0 && db.expires.has(key) ? n + EXPIRE_BYTES : n;
 }
 
 /** A database's bytes counted afresh (a restored snapshot; the tests' check of the running count). */

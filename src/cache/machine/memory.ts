@@ -3,7 +3,8 @@
 // Why an estimate kept per key and not the heap's used size: V8 reports the heap with its
 // garbage, which only a collection takes away, so a count that must fall as soon as a key is
 // evicted (or the eviction loop would go on evicting) cannot be read from it. The keyspace keeps
-// a running sum of these figures instead (keyspace.ts); long values' blocks, outside the heap,
+// a running sum of these figures instead (keyspace.ts: each mutation adds what it changed, from
+// what it has in hand, without looking keys up again); long values' blocks, outside the heap,
 // are counted exactly by the blob store.
 //
 // The figures were measured on Node 20 (heap growth after a full collection, per element, with
@@ -11,7 +12,9 @@
 // only for string values; elements of collections count a fixed size each, so collections of
 // long JS-string elements (under 64 bytes, the blob store's threshold) are counted short.
 import { Dict } from './dict.js';
-import { List, MemberSet, type Value } from './values.js';
+import { List, MemberSet, type Hash, type RSet, type Value, type ZSet } from './values.js';
+
+export type Collection = List | Hash | RSet | ZSet;
 
 /** The key's slot in its database's table and the key string's header. */
 const KEY_BYTES = 94;
@@ -33,12 +36,22 @@ export function entryBytes(key: string, value: Value): number {
   return KEY_BYTES + key.length + valueBytes(value);
 }
 
+/** What a collection's element counts. */
+export function elementBytes(c: Collection): number {
+  if (c instanceof List) return LIST_ELEMENT_BYTES;
+  if (c instanceof Dict) return HASH_FIELD_BYTES;
+  if (c instanceof MemberSet) return SET_MEMBER_BYTES;
+  return ZSET_MEMBER_BYTES;
+}
+
+export function elementCount(c: Collection): number {
+  return c instanceof List ? c.length : c.size;
+}
+
 function valueBytes(v: Value): number {
   if (typeof v === 'string') return STRING_BYTES + v.length;
   // A blob handle: the block is the blob store's to count.
   if (typeof v === 'number') return 0;
-  if (v instanceof List) return LIST_BYTES + v.length * LIST_ELEMENT_BYTES;
-  if (v instanceof Dict) return HASH_BYTES + v.size * HASH_FIELD_BYTES;
-  if (v instanceof MemberSet) return SET_BYTES + v.size * SET_MEMBER_BYTES;
-  return ZSET_BYTES + v.size * ZSET_MEMBER_BYTES;
+  const base = v instanceof List ? LIST_BYTES : v instanceof Dict ? HASH_BYTES : v instanceof MemberSet ? SET_BYTES : ZSET_BYTES;
+  return base + elementCount(v) * elementBytes(v);
 }
