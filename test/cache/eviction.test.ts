@@ -176,6 +176,22 @@ describe('maxmemory and eviction', () => {
     assert.equal(typeof (await r.object('IDLETIME', 'k')), 'number');
   });
 
+  test('MEMORY USAGE reports what a key counts, long values included, with Redis\'s errors', async () => {
+    const { r } = await start([]);
+    await r.set('a', '1');
+    // 94 for the key's slot, 1 for its name, 16 + 1 for the short string (machine/memory.ts).
+    assert.equal(await r.memory('USAGE', 'a'), 112);
+    await r.set('b', 'x'.repeat(1_000), 'EX', 100);
+    // A long value counts its bytes (it lives in the blob store), a TTL 80.
+    assert.equal(await r.memory('USAGE', 'b'), 94 + 1 + 1_000 + 80);
+    await r.hset('h', 'f1', 'y'.repeat(200), 'f2', 'z'.repeat(300), 'f3', 'short');
+    assert.equal(await r.call('MEMORY', 'USAGE', 'h', 'SAMPLES', '0'), 94 + 1 + 800 + 3 * 140 + 500);
+    assert.equal(await r.memory('USAGE', 'missing'), null);
+    await assert.rejects(r.call('MEMORY', 'USAGE', 'a', 'SAMPLES', '-1'), /^ReplyError: ERR syntax error$/);
+    await assert.rejects(r.call('MEMORY', 'USAGE', 'a', 'SAMPLES', 'x'), /^ReplyError: ERR value is not an integer or out of range$/);
+    await assert.rejects(r.call('MEMORY', 'USAGE', 'a', 'BOGUS'), /^ReplyError: ERR syntax error$/);
+  });
+
   test('evictions publish evicted events, and a restart after SIGKILL has exactly the keys left', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'depot-evict-'));
     try {

@@ -1,5 +1,10 @@
 // Server commands: INFO, CONFIG, TIME, LASTSAVE, SAVE, BGSAVE, COMMAND and FUNCTION.
 import { globMatch } from '../glob.js';
+import type { Stored } from '../machine/blobs.js';
+import { Dict } from '../machine/dict.js';
+import { entryBytes, EXPIRE_BYTES } from '../machine/memory.js';
+import { List, type Value } from '../machine/values.js';
+import { intArg } from './args.js';
 import { BLOCKED, type CommandSpec, type Ctx } from './context.js';
 import { fail, syntax } from './reply-error.js';
 import { NO_KEYS, command, family } from './spec.js';
@@ -194,6 +199,50 @@ const commandCommands = [
   command('command|getkeys', -4, 'loading stale', NO_KEYS, '@connection @slow', 'Extracts the keys of a command line.', commandGetkeys),
 ];
 
+/**
+ * MEMORY USAGE: what the key counts for maxmemory (machine/memory.ts), plus its long values'
+ * bytes: a string's exactly, a list's or hash's estimated from its first `samples` elements
+ * (0: all), as Redis samples them.
+ */
+function memoryUsage(c: Ctx): void {
+  let samples = 5;
+  for (let i = 3; i < c.argv.length; i++) {
+    if (c.argv[i]!.toUpperCase() !== 'SAMPLES' || i + 1 >= c.argv.length) throw syntax();
+    samples = intArg(c.argv[++i]!);
+    if (samples < 0) throw syntax();
+    if (samples === 0) samples = Infinity;
+  }
+  const key = c.argv[2]!;
+  const v = c.lookup(key, c.db, false);
+  if (v === undefined) return c.out.nullBulk();
+  const ttl = c.ks.dbs[c.db]!.expires.has(key) ? EXPIRE_BYTES : 0;
+  c.out.int(entryBytes(key, v) + ttl + longValueBytes(c, v, samples));
+}
+
+function longValueBytes(c: Ctx, v: Value, samples: number): number {
+  const length = (x: Stored) => (typeof x === 'number' ? c.ks.blobs.length(x) : 0);
+  if (typeof v === 'number') return length(v);
+  let seen = 0;
+  let bytes = 0;
+  if (v instanceof List) {
+    for (; seen < v.length && seen < samples; seen++) bytes += length(v.at(seen));
+    return seen === 0 ? 0 : Math.round((bytes / seen) * v.length);
+  }
+  if (v instanceof Dict) {
+    for (const x of (v as Dict<Stored>).values()) {
+      if (seen >= samples) break;
+      bytes += length(x);
+      seen++;
+    }
+    return seen === 0 ? 0 : Math.round((bytes / seen) * v.size);
+  }
+  return 0;
+}
+
+const memoryCommands = [
+  command('memory|usage', -3, 'readonly', [2, 2, 1], '@read @slow', 'Estimates the memory a key takes.', memoryUsage),
+];
+
 const functionCommands = [
   command('function|list', -2, 'noscript', NO_KEYS, '@scripting @slow', 'Lists function libraries (none until scripting exists).', (c) => {
     for (let i = 2; i < c.argv.length; i++) {
@@ -219,4 +268,5 @@ export const serverCommands = family('server', [
   command('bgsave', -1, 'admin noscript', NO_KEYS, ADMIN, 'Writes a snapshot in the background.', bgsave),
   command('command', -1, 'loading stale', NO_KEYS, '@connection @slow', 'Describes the commands of the server.', commandAll, { subcommands: commandCommands }),
   command('function', -2, '', NO_KEYS, '@slow', 'Manages function libraries.', () => undefined, { subcommands: functionCommands }),
+  command('memory', -2, '', NO_KEYS, '@slow', 'Reports on memory.', () => undefined, { subcommands: memoryCommands }),
 ]);
