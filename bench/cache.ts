@@ -10,7 +10,9 @@
 // (medians of the rounds). Options: --json, --rounds N (default 3), --quick (one value size,
 // fewer requests), --only off|everysec, --large (instead of the above: random picks on large
 // collections, SPOP SRANDMEMBER HRANDFIELD RANDOMKEY on a set, a hash and a database of about
-// 780,000 elements each, persistence off, pipeline 1).
+// 780,000 elements each, persistence off, pipeline 1), --evict (instead of the above: SET and GET
+// of 100-byte values on 2,000,000 random keys with maxmemory 64mb and allkeys-lru on both
+// servers, so that every round evicts; pipeline 16, persistence off).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -33,25 +35,30 @@ const LARGE_COMMANDS = [['spop', 'myset'], ['srandmember', 'myset'], ['srandmemb
 /** Random member names drawn from this many: 1,500,000 insertions leave about 780,000 distinct. */
 const LARGE_RANGE = 1_000_000;
 
+/** --evict: far more keys than fit under the limit, so that SETs evict all along. */
+const EVICT_MAXMEMORY = '64mb';
+const EVICT_RANGE = 2_000_000;
+
 interface Args {
   rounds: number;
   quick: boolean;
   only: Persistence | null;
   large: boolean;
+  evict: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
   const at = (name: string) => argv.indexOf(name);
   const rounds = at('--rounds') >= 0 ? Number(argv[at('--rounds') + 1]) : 3;
   const only = at('--only') >= 0 ? (argv[at('--only') + 1] as Persistence) : null;
-  return { rounds: Math.max(1, Math.min(10, rounds)), quick: argv.includes('--quick'), only, large: argv.includes('--large') };
+  return { rounds: Math.max(1, Math.min(10, rounds)), quick: argv.includes('--quick'), only, large: argv.includes('--large'), evict: argv.includes('--evict') };
 }
 
-async function startRedisServer(persistence: Persistence): Promise<ServerProcess & { dir: string }> {
+async function startRedisServer(persistence: Persistence, extra: readonly string[] = []): Promise<ServerProcess & { dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'depot-bench-redis-'));
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
-  args.push(...(persistence === 'off' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'everysec']));
+  args.push(...(persistence === 'off' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'everysec']), ...extra);
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     let out = '';
@@ -86,9 +93,9 @@ function cpuTimeUs(pid: number): number {
  * One redis-benchmark run: ops/s and the server's CPU per request. `test` is one of its -t tests
  * or a command line of its own (e.g. `spop myset`). Bounded by -n and a timeout.
  */
-async function benchmark(port: number, pid: number, test: string | readonly string[], pipeline: number, size: number, requests: number): Promise<Sample> {
+async function benchmark(port: number, pid: number, test: string | readonly string[], pipeline: number, size: number, requests: number, keyspace = KEYSPACE): Promise<Sample> {
   const args = ['-h', '127.0.0.1', '-p', String(port), '-c', String(CLIENTS), '-P', String(pipeline), '-d', String(size)];
-  args.push('-n', String(requests), '-r', String(KEYSPACE), '--csv', ...(typeof test === 'string' ? ['-t', test] : test));
+  args.push('-n', String(requests), '-r', String(keyspace), '--csv', ...(typeof test === 'string' ? ['-t', test] : test));
   const name = typeof test === 'string' ? test : test.join(' ');
   const cpu0 = cpuTimeUs(pid);
   const { stdout } = await run('redis-benchmark', args, { timeout: 600_000, maxBuffer: 1 << 20 });
@@ -137,6 +144,45 @@ async function large(args: Args, report: Report): Promise<void> {
   }
 }
 
+/** A field of INFO as a number. */
+async function infoField(port: number, field: string): Promise<number> {
+  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'info'], { timeout: 60_000 });
+  const m = new RegExp(`^${field}:(\\d+)`, 'm').exec(stdout);
+  if (m === null) throw new Error(`INFO has no ${field}`);
+  return Number(m[1]);
+}
+
+/**
+ * `--evict`: SET and GET over many more keys than maxmemory holds, with allkeys-lru on both
+ * servers; then how many keys each kept and evicted. The two count maxmemory differently
+ * (Redis its allocator's used memory, Depot an estimate of the data set: docs/cache.md), so
+ * the keys kept differ too.
+ */
+async function evict(args: Args, report: Report): Promise<void> {
+  const { server: depot, cleanup } = await depotServer('off', ['--maxmemory', EVICT_MAXMEMORY, '--maxmemory-policy', 'allkeys-lru']);
+  const redis = await startRedisServer('off', ['--maxmemory', EVICT_MAXMEMORY, '--maxmemory-policy', 'allkeys-lru']);
+  try {
+    const tests = ['set', 'get'];
+    const samples = new Map(tests.map((t) => [t, { depot: [] as Sample[], redis: [] as Sample[] }]));
+    for (let round = 0; round < args.rounds; round++) {
+      for (const who of orderOf(round)) {
+        const server = who === 'redis' ? redis : depot;
+        for (const t of tests) samples.get(t)![who].push(await benchmark(server.port, server.pid, t, 16, 100, 1_000_000, EVICT_RANGE));
+      }
+    }
+    for (const t of tests) addFigures(report, `cache.evict.${t}.P16.d100`, samples.get(t)!);
+    for (const field of ['evicted_keys', 'keyspace_hits']) {
+      report.add({ name: `cache.evict.${field}`, value: await infoField(depot.port, field), unit: 'keys', peer: 'redis', peer_value: await infoField(redis.port, field) });
+    }
+    const dbsize = async (port: number) => Number((await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'dbsize'])).stdout.trim());
+    report.add({ name: 'cache.evict.keys_kept', value: await dbsize(depot.port), unit: 'keys', peer: 'redis', peer_value: await dbsize(redis.port) });
+  } finally {
+    await depot.stop();
+    cleanup();
+    await redis.stop();
+  }
+}
+
 /** The medians of a cell: ops/s (Depot/Redis) and CPU per request (Redis/Depot). */
 function addFigures(report: Report, name: string, s: { depot: Sample[]; redis: Sample[] }): void {
   const ops = (xs: Sample[]) => Math.round(median(xs.map((x) => x.opsPerSec)));
@@ -146,9 +192,9 @@ function addFigures(report: Report, name: string, s: { depot: Sample[]; redis: S
 }
 
 /** Depot: `depot start` with the log in memory only (persistence off) or the journal fsynced every second. */
-async function depotServer(persistence: Persistence): Promise<{ server: ServerProcess; cleanup: () => void }> {
+async function depotServer(persistence: Persistence, extra: readonly string[] = []): Promise<{ server: ServerProcess; cleanup: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'depot-bench-cache-'));
-  const server = await startDepot(['--data', dir, ...(persistence === 'off' ? ['--appendonly', 'no'] : ['--fsync', 'everysec'])]);
+  const server = await startDepot(['--data', dir, ...(persistence === 'off' ? ['--appendonly', 'no'] : ['--fsync', 'everysec']), ...extra]);
   return { server, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -161,8 +207,8 @@ async function main(): Promise<void> {
   // redis-benchmark shares the machine with the server it measures: the load says how much else did.
   const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
   report.note(`load average at start: ${load()}`);
-  if (args.large) {
-    await large(args, report);
+  if (args.large || args.evict) {
+    await (args.large ? large(args, report) : evict(args, report));
     report.note(`load average at end: ${load()}`);
     return report.print();
   }

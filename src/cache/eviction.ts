@@ -5,11 +5,14 @@
 // LRU, LFU and TTL are approximated by sampling, as Redis's evict.c does: each round draws
 // maxmemory-samples keys from every database (from the expiry tables for volatile-*) into a pool
 // of the 16 best candidates seen, kept from round to round, and the best one still present goes.
-// More samples come closer to true LRU at more cost per eviction.
+// More samples come closer to true LRU at more cost per eviction. A round's samples are the live
+// slots found walking on from a random one, as Redis's dictGetSomeKeys takes them: neighbours
+// share cache lines, where independent random slots cost a cache miss each (and, in a sparse
+// table, several tries each); the keys in neighbouring slots are as random as any, by their hashes.
 import { assert } from '../util/assert.js';
 import type { Keyspace } from './machine/keyspace.js';
 import { lfuCounter, lfuMinutes } from './machine/lfu.js';
-import { randomSlots } from './commands/random.js';
+import { randomSlots, type Slotted } from './commands/random.js';
 
 /** Redis's policies, in the order of its error text. */
 export const EVICTION_POLICIES = ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'] as const;
@@ -26,6 +29,8 @@ const MAX_SAMPLES = 4096;
 
 interface Candidate {
   db: number;
+  /** Where the key was in the sampled table: found there again without hashing it. */
+  slot: number;
   key: string;
   /** Higher goes first: seconds idle (LRU), 255 less the counter (LFU), or how soon it expires (TTL). */
   score: number;
@@ -41,6 +46,7 @@ export class Evictor {
   private readonly pool: Candidate[] = [];
   /** Where the random policies look first, so that every database gives up keys in turn. */
   private nextDb = 0;
+  private readonly slots: number[] = [];
 
   /** The next key to evict under `policy`, or null when it has none (noeviction, no volatile keys). */
   victim(ks: Keyspace, policy: EvictionPolicy, samples: number, nowMs: number, random: () => number): Victim | null {
@@ -84,7 +90,8 @@ export class Evictor {
         const table = volatile ? d.expires : d.keys;
         if (table.size === 0) continue;
         sampled = true;
-        for (const slot of randomSlots(random, table, -Math.min(samples, MAX_SAMPLES))) {
+        sampleSlots(table, Math.min(samples, MAX_SAMPLES), random, this.slots);
+        for (const slot of this.slots) {
           const key = table.keyAt(slot);
           let score: number;
           if (policy === 'volatile-ttl') {
@@ -96,7 +103,7 @@ export class Evictor {
             const field = d.keys.accessAt(at);
             score = lfu !== null ? 255 - lfuCounter(field, minutes, lfu) : nowSeconds - field;
           }
-          this.offer({ db, key, score });
+          this.offer({ db, slot, key, score });
         }
       }
       if (!sampled) return null;
@@ -104,15 +111,20 @@ export class Evictor {
       while (this.pool.length > 0) {
         const c = this.pool.pop()!;
         const d = ks.dbs[c.db]!;
-        if (volatile ? d.expires.has(c.key) : d.keys.has(c.key)) return { db: c.db, key: c.key };
+        const table = volatile ? d.expires : d.keys;
+        // The same string at the same slot (the table has not resized since), or found by name.
+        const there = c.slot < table.slots && table.liveAt(c.slot) && table.keyAt(c.slot) === c.key;
+        if (there || table.has(c.key)) return { db: c.db, key: c.key };
       }
     }
   }
 
   private offer(c: Candidate): void {
     const pool = this.pool;
+    // By slot: comparing key strings would load each (a cache miss); a key pooled twice after
+    // a resize moved it is dropped when its second copy comes up.
     for (const p of pool) {
-      if (p.db === c.db && p.key === c.key) return;
+      if (p.slot === c.slot && p.db === c.db) return;
     }
     if (pool.length === POOL_SIZE) {
       if (c.score <= pool[0]!.score) return;
@@ -121,5 +133,21 @@ export class Evictor {
     let i = pool.length;
     while (i > 0 && pool[i - 1]!.score > c.score) i--;
     pool.splice(i, 0, c);
+  }
+}
+
+/**
+ * Up to `count` live slots of `table` (at least one when it has any), found walking on from a
+ * random slot and wrapping around; the walk passes at most 10 slots per sample besides.
+ */
+function sampleSlots(table: Slotted, count: number, random: () => number, out: number[]): void {
+  out.length = 0;
+  const first = table.firstSlot;
+  const range = table.slots - first;
+  let s = first + Math.floor(random() * range);
+  for (let step = 0; step < range && out.length < count; step++) {
+    if (step >= count * 10 && out.length > 0) break;
+    if (table.liveAt(s)) out.push(s);
+    if (++s === table.slots) s = first;
   }
 }
