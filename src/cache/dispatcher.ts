@@ -108,7 +108,8 @@ export class Dispatcher {
         ? `MISCONF Errors writing to the journal: ${failure}`
         : "READONLY You can't write against a read only replica.";
     }
-    if (spec.flags.includes('denyoom') && !this.hooks.makeRoom()) return "OOM command not allowed when used memory > 'maxmemory'.";
+    // Inside EXEC the queued commands run as one: they were checked (and room made) as they were queued.
+    if (spec.flags.includes('denyoom') && !this.ctx.inExec && !this.hooks.makeRoom()) return "OOM command not allowed when used memory > 'maxmemory'.";
     return null;
   }
 

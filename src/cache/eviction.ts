@@ -5,10 +5,11 @@
 // LRU, LFU and TTL are approximated by sampling, as Redis's evict.c does: each round draws
 // maxmemory-samples keys from every database (from the expiry tables for volatile-*) into a pool
 // of the 16 best candidates seen, kept from round to round, and the best one still present goes.
-// More samples come closer to true LRU at more cost per eviction. A round's samples are the live
-// slots found walking on from a random one, as Redis's dictGetSomeKeys takes them: neighbours
-// share cache lines, where independent random slots cost a cache miss each (and, in a sparse
-// table, several tries each); the keys in neighbouring slots are as random as any, by their hashes.
+// More samples come closer to true LRU at more cost per eviction. A round's samples are short
+// runs of live slots, each walking on from a random one, much as Redis's dictGetSomeKeys takes
+// them: neighbours share cache lines, where independent random slots cost a cache miss each (and,
+// in a sparse table, several tries each); the keys in neighbouring slots are as random as any,
+// by their hashes.
 import { assert } from '../util/assert.js';
 import type { Keyspace } from './machine/keyspace.js';
 import { lfuCounter, lfuMinutes } from './machine/lfu.js';
@@ -26,6 +27,12 @@ export function isLfu(policy: EvictionPolicy): boolean {
 const POOL_SIZE = 16;
 /** Samples per database and round, whatever maxmemory-samples says (Redis accepts up to 2^31-1). */
 const MAX_SAMPLES = 4096;
+/**
+ * Live slots a sample takes in a row from each random start: neighbours share cache lines, and
+ * short runs from several starts keep a sample spread over the table (one long walk would stay
+ * in one array of a table that is resizing, whose keys are older or newer than the rest).
+ */
+const RUN_SLOTS = 4;
 
 interface Candidate {
   db: number;
@@ -137,17 +144,31 @@ export class Evictor {
 }
 
 /**
- * Up to `count` live slots of `table` (at least one when it has any), found walking on from a
- * random slot and wrapping around; the walk passes at most 10 slots per sample besides.
+ * Up to `count` live slots of `table` (at least one when it has any): runs of up to RUN_SLOTS
+ * live slots, each walking on from a random slot (wrapping around) and passing at most 10
+ * slots per sample it may take.
  */
 function sampleSlots(table: Slotted, count: number, random: () => number, out: number[]): void {
   out.length = 0;
   const first = table.firstSlot;
   const range = table.slots - first;
+  for (let starts = 0; out.length < count && starts < count; starts++) {
+    let s = first + Math.floor(random() * range);
+    const run = Math.min(RUN_SLOTS, count - out.length);
+    let taken = 0;
+    for (let step = 0; step < range && taken < run && step < run * 10; step++) {
+      if (table.liveAt(s)) {
+        out.push(s);
+        taken++;
+      }
+      if (++s === table.slots) s = first;
+    }
+  }
+  if (out.length > 0) return;
+  // A sparse table missed by every run (say, in the middle of a resize): walk until one is found.
   let s = first + Math.floor(random() * range);
-  for (let step = 0; step < range && out.length < count; step++) {
-    if (step >= count * 10 && out.length > 0) break;
-    if (table.liveAt(s)) out.push(s);
+  for (let step = 0; step < range; step++) {
+    if (table.liveAt(s)) return void out.push(s);
     if (++s === table.slots) s = first;
   }
 }

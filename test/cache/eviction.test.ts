@@ -67,19 +67,20 @@ async function fill(r: Redis, prefix: string, count: number, ttlSeconds?: (i: nu
 }
 
 describe('maxmemory and eviction', () => {
-  test('allkeys-lru keeps the keys read lately and holds the data set under maxmemory', async () => {
+  test('allkeys-lru keeps the keys read or written lately and holds the data set under maxmemory', async () => {
     const limit = 1_000_000;
     const { r } = await start(['--maxmemory', String(limit), '--maxmemory-policy', 'allkeys-lru']);
     assert.deepEqual(await r.config('GET', 'maxmemory-policy'), ['maxmemory-policy', 'allkeys-lru']);
-    // The most samples: with half the keys old, a round that samples none of them never happens.
+    // The most samples: a round that samples no old key (most of them) never happens.
     await r.config('SET', 'maxmemory-samples', '64');
     await fill(r, 'old:', 5_000);
-    assert.equal(await info(r, 'evicted_keys'), 0);
-    // Access times count in seconds, as Redis's LRU clock does.
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
     await fill(r, 'hot:', 100);
-    await fill(r, 'new:', 1_500);
+    assert.equal(await info(r, 'evicted_keys'), 0);
+    // Access times count in seconds, as Redis's LRU clock does, and a pooled candidate keeps the
+    // idle time it had when sampled: two seconds apart, every old key scores above every new one.
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
     for (let i = 0; i < 100; i++) await r.get(`hot:${i}`);
+    await fill(r, 'new:', 1_500);
     await fill(r, 'new2:', 1_500);
     await settled();
     const evicted = await info(r, 'evicted_keys');
@@ -87,8 +88,10 @@ describe('maxmemory and eviction', () => {
     assert.ok((await info(r, 'used_memory_dataset')) <= limit + 1_000, 'the data set stayed over maxmemory');
     const hot = await r.exists(...Array.from({ length: 100 }, (_, i) => `hot:${i}`));
     assert.equal(hot, 100, 'a key read lately was evicted');
-    const news = await r.exists(...Array.from({ length: 1_500 }, (_, i) => `new2:${i}`));
-    assert.equal(news, 1_500, 'a key just written was evicted');
+    for (const prefix of ['new:', 'new2:']) {
+      const written = await r.exists(...Array.from({ length: 1_500 }, (_, i) => `${prefix}${i}`));
+      assert.equal(written, 1_500, 'a key written lately was evicted');
+    }
     const old = await r.exists(...Array.from({ length: 5_000 }, (_, i) => `old:${i}`));
     assert.equal(old + 3_100, await r.dbsize());
     assert.equal(5_000 - old, evicted, 'keys other than the old ones were evicted');
@@ -141,8 +144,10 @@ describe('maxmemory and eviction', () => {
 
   test('LFU: OBJECT FREQ counts accesses as Redis does, and allkeys-lfu keeps the keys read often', async () => {
     const { r } = await start(['--maxmemory', '1000000', '--maxmemory-policy', 'allkeys-lfu']);
-    // A log factor of 0 makes every access count: the counter is then exact.
+    // A log factor of 0 makes every access count, and no decay keeps the test from depending on
+    // when a minute ends: the counters are then exact.
     await r.config('SET', 'lfu-log-factor', '0');
+    await r.config('SET', 'lfu-decay-time', '0');
     await r.config('SET', 'maxmemory-samples', '64');
     // The figures redis-server 7 gives for the same commands.
     await r.set('k', 'v');
@@ -174,6 +179,32 @@ describe('maxmemory and eviction', () => {
     await r.config('SET', 'maxmemory-policy', 'allkeys-lru');
     await assert.rejects(r.object('FREQ', 'k'), /^ReplyError: ERR An LFU maxmemory policy is not selected, access frequency not tracked\./);
     assert.equal(typeof (await r.object('IDLETIME', 'k')), 'number');
+  });
+
+  test('a transaction runs whole: room is made as commands are queued, none evicted inside EXEC', async () => {
+    const { r } = await start(['--maxmemory', '20000', '--maxmemory-policy', 'allkeys-random']);
+    await fill(r, 'base:', 100);
+    const p = r.pipeline();
+    p.call('MULTI');
+    for (let i = 0; i < 50; i++) p.set(`x:${i}`, 'y'.repeat(100));
+    p.call('EXEC');
+    // In the same pipeline: before the server's timer can evict what EXEC left over the limit.
+    p.exists(...Array.from({ length: 50 }, (_, i) => `x:${i}`));
+    const replies = await p.exec();
+    assert.deepEqual(replies!.at(-2), [null, Array.from({ length: 50 }, () => 'OK')]);
+    assert.deepEqual(replies!.at(-1), [null, 50]);
+    await settled();
+    assert.ok((await info(r, 'used_memory_dataset')) <= 20_000);
+    // Over the limit with noeviction: refused as it is queued, and EXEC aborts.
+    await r.config('SET', 'maxmemory-policy', 'noeviction');
+    await r.config('SET', 'maxmemory', '1000');
+    const q = r.pipeline();
+    q.call('MULTI');
+    q.set('z', '1');
+    q.call('EXEC');
+    const aborted = await q.exec();
+    assert.match(String(aborted![1]![0]), /OOM command not allowed/);
+    assert.match(String(aborted![2]![0]), /EXECABORT Transaction discarded because of previous errors/);
   });
 
   test('MEMORY USAGE reports what a key counts, long values included, with Redis\'s errors', async () => {
