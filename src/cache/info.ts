@@ -61,9 +61,9 @@ function memory(s: CacheService): string[] {
     `used_memory:${s.usedMemory}`,
     `used_memory_human:${human(s.usedMemory)}`,
     `used_memory_rss:${m.rss}`,
+    `used_memory_rss_human:${human(m.rss)}`,
     // What maxmemory counts: the keys' estimated heap bytes plus long values' blocks (machine/memory.ts).
     `used_memory_dataset:${s.machine.ks.datasetBytes()}`,
-    `used_memory_rss_human:${human(m.rss)}`,
     // Long values live outside the JS heap (docs/cache.md, "Long values"): in use, and reserved.
     `used_memory_blobs:${s.blobMemory.used}`,
     `blobs_reserved:${s.blobMemory.reserved}`,

@@ -177,7 +177,6 @@ export class Keyspace {
     if (db.expires.size > 0 && db.expires.delete(key)) db.bytes -= EXPIRE_BYTES;
   }
 
-
   /** Removes `key` (holding `value`) and its expiry without releasing the value (which moves elsewhere). */
   private detach(db: Db, key: string, value: Value): void {
     db.keys.delete(key);
