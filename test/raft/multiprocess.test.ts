@@ -75,11 +75,17 @@ class NodeProcess {
         this.pending.delete(id);
         resolve(undefined);
       }, REQUEST_TIMEOUT_MS);
-      this.pending.set(id, (r) => {
+      const settle = (r: Reply | undefined) => {
         clearTimeout(timer);
+        this.pending.delete(id);
         resolve(r);
+      };
+      this.pending.set(id, settle);
+      // A process killed but not yet reaped fails the write (EPIPE): without a callback, that
+      // error would be the child process's 'error' event, uncaught.
+      this.proc.send({ ...cmd, id }, (err) => {
+        if (err !== null) settle(undefined);
       });
-      this.proc.send({ ...cmd, id });
     });
   }
 
