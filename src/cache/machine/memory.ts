@@ -22,13 +22,13 @@ const KEY_BYTES = 94;
 const STRING_BYTES = 16;
 /** A slot in the database's expiry table. */
 export const EXPIRE_BYTES = 80;
-const LIST_BYTES = 220;
+const LIST_BYTES = 185;
 const LIST_ELEMENT_BYTES = 40;
-const HASH_BYTES = 800;
+const HASH_BYTES = 405;
 const HASH_FIELD_BYTES = 140;
-const SET_BYTES = 1180;
+const SET_BYTES = 795;
 const SET_MEMBER_BYTES = 120;
-const ZSET_BYTES = 1280;
+const ZSET_BYTES = 850;
 const ZSET_MEMBER_BYTES = 160;
 
 /** The heap bytes counted for `key` holding `value` (without an expiry). O(1). */
