@@ -47,10 +47,11 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
 
 /**
  * After writes: a command evicts before it runs, so the last one may leave the data set just
- * over maxmemory, and the server's timer (every 100 ms) evicts once more.
+ * over maxmemory, and the server's timer (every 100 ms) evicts once more. Waits for that.
  */
-function settled(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 300));
+async function settled(r: Redis): Promise<void> {
+  const limit = Number((await r.config('GET', 'maxmemory'))[1]);
+  await until(async () => (await info(r, 'used_memory_dataset')) <= limit, 'the data set to come under maxmemory');
 }
 
 /** Writes `count` keys `${prefix}${i}` with 40-byte values, in pipelines. */
@@ -82,7 +83,7 @@ describe('maxmemory and eviction', () => {
     for (let i = 0; i < 100; i++) await r.get(`hot:${i}`);
     await fill(r, 'new:', 1_500);
     await fill(r, 'new2:', 1_500);
-    await settled();
+    await settled(r);
     const evicted = await info(r, 'evicted_keys');
     assert.ok(evicted > 0, 'nothing was evicted');
     assert.ok((await info(r, 'used_memory_dataset')) <= limit + 1_000, 'the data set stayed over maxmemory');
@@ -170,7 +171,7 @@ describe('maxmemory and eviction', () => {
     }
     assert.equal(await r.object('FREQ', 'hot:7'), 8);
     await fill(r, 'cold2:', 4_000);
-    await settled();
+    await settled(r);
     const evicted = await info(r, 'evicted_keys');
     assert.ok(evicted > 1_000, `only ${evicted} keys evicted`);
     assert.equal(await r.exists(...Array.from({ length: 100 }, (_, i) => `hot:${i}`)), 100, 'a key read often was evicted');
@@ -193,8 +194,7 @@ describe('maxmemory and eviction', () => {
     const replies = await p.exec();
     assert.deepEqual(replies!.at(-2), [null, Array.from({ length: 50 }, () => 'OK')]);
     assert.deepEqual(replies!.at(-1), [null, 50]);
-    await settled();
-    assert.ok((await info(r, 'used_memory_dataset')) <= 20_000);
+    await settled(r);
     // Over the limit with noeviction: refused as it is queued, and EXEC aborts.
     await r.config('SET', 'maxmemory-policy', 'noeviction');
     await r.config('SET', 'maxmemory', '1000');
@@ -234,7 +234,7 @@ describe('maxmemory and eviction', () => {
       sub.on('message', (_channel: string, key: string) => events.push(key));
       await sub.subscribe('__keyevent@0__:evicted');
       await fill(first.r, 'k:', 6_000);
-      await settled();
+      await settled(first.r);
       const evicted = await info(first.r, 'evicted_keys');
       assert.ok(evicted > 0);
       for (let i = 0; i < 100 && events.length < evicted; i++) await new Promise((resolve) => setTimeout(resolve, 20));
