@@ -100,6 +100,18 @@ function between(n: bigint, min: bigint, max: bigint): string | null {
   return n < min || n > max ? `argument must be between ${min} and ${max} inclusive` : null;
 }
 
+/**
+ * A size as redis.conf and CONFIG SET write one: a non-negative integer with an optional unit
+ * (k, kb, m, mb, g, gb; any case), or null. Values beyond 2^64-1 saturate, as Redis's strtoull does.
+ */
+export function parseMemory(v: string): bigint | null {
+  const m = /^([0-9]+)([a-z]*)$/i.exec(v);
+  const mult = m === null ? undefined : MEMORY_UNITS[m[2]!.toLowerCase()];
+  if (m === null || mult === undefined) return null;
+  const raw = BigInt(m[1]!);
+  return (raw > ULLONG_MAX ? ULLONG_MAX : raw) * mult;
+}
+
 /** An integer parameter (Redis's INTEGER_CONFIG: a plain base-10 long long, no units). */
 function intParam(get: () => number, apply: (n: number) => void, min: bigint, max: bigint): Param {
   return {
@@ -113,10 +125,7 @@ function intParam(get: () => number, apply: (n: number) => void, min: bigint, ma
   };
 }
 
-/**
- * A memory parameter (Redis's MEMORY_CONFIG): a non-negative integer with an optional unit
- * (k, kb, m, mb, g, gb; any case). Values beyond 2^64-1 saturate, as Redis's strtoull does.
- */
+/** A memory parameter (Redis's MEMORY_CONFIG): a size as `parseMemory` reads it. */
 function memoryParam(get: () => number, apply: (n: number) => void, min: bigint, max: bigint): Param {
   // The value as set: above 2^53 (LLONG_MAX, say) the number in use is not exact, and CONFIG GET
   // (and the rollback of a failed CONFIG SET, which parses it again) must read it back unchanged.
@@ -124,11 +133,8 @@ function memoryParam(get: () => number, apply: (n: number) => void, min: bigint,
   return {
     get: () => (exact !== null && Number(exact) === get() ? exact : BigInt(get())).toString(),
     parse: (v) => {
-      const m = /^([0-9]+)([a-z]*)$/i.exec(v);
-      const mult = m === null ? undefined : MEMORY_UNITS[m[2]!.toLowerCase()];
-      if (m === null || mult === undefined) return { error: 'argument must be a memory value' };
-      const raw = BigInt(m[1]!);
-      const n = (raw > ULLONG_MAX ? ULLONG_MAX : raw) * mult;
+      const n = parseMemory(v);
+      if (n === null) return { error: 'argument must be a memory value' };
       const error = between(n, min, max);
       if (error !== null) return { error };
       return {

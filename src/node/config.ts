@@ -4,21 +4,20 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseMemory } from '../cache/config.js';
 import { EVICTION_POLICIES } from '../cache/eviction.js';
 import { DepotError } from '../util/errors.js';
 
 const port = z.number().int().min(0).max(65535);
 const bytes = z.number().int().positive();
-const MEMORY_UNITS: Readonly<Record<string, number>> = { '': 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
 /** A size as redis.conf writes one (`100mb`, `2gb`, `1000`), or a whole number of bytes. */
 const memory = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const m = /^(\d+)([a-z]*)$/i.exec(typeof v === 'number' ? String(v) : v.trim());
-  const unit = m === null ? undefined : MEMORY_UNITS[m[2]!.toLowerCase()];
-  if (m === null || unit === undefined || !Number.isSafeInteger(Number(m[1]))) {
+  const n = parseMemory(typeof v === 'number' ? String(v) : v.trim());
+  if (n === null || n > BigInt(Number.MAX_SAFE_INTEGER)) {
     ctx.addIssue({ code: 'custom', message: `expected a size such as 100mb or 2gb, got '${v}'` });
     return z.NEVER;
   }
-  return Number(m[1]) * unit;
+  return Number(n);
 });
 
 export const configSchema = z.strictObject({
