@@ -12,7 +12,9 @@
 // collections, SPOP SRANDMEMBER HRANDFIELD RANDOMKEY on a set, a hash and a database of about
 // 780,000 elements each, persistence off, pipeline 1), --evict (instead of the above: SET and GET
 // of 100-byte values on 2,000,000 random keys with maxmemory 64mb and allkeys-lru on both
-// servers, so that every round evicts; pipeline 16, persistence off).
+// servers, so that every round evicts; pipeline 16, persistence off), --small (instead of the
+// above: about 780,000 hashes of 10 fields, as a cache keeps objects: the resident memory each
+// takes, then HSET, HGET and HGETALL on them; pipeline 16, persistence off).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -39,19 +41,26 @@ const LARGE_RANGE = 1_000_000;
 const EVICT_MAXMEMORY = '64mb';
 const EVICT_RANGE = 2_000_000;
 
+/** --small: hashes of SMALL_FIELDS fields at random keys drawn from SMALL_RANGE (1,500,000 HSETs leave about 780,000). */
+const SMALL_RANGE = 1_000_000;
+const SMALL_FIELDS = 10;
+const SMALL_COMMANDS = [['hset', 'obj:__rand_int__', 'field3', 'changed'], ['hget', 'obj:__rand_int__', 'field7'], ['hgetall', 'obj:__rand_int__']];
+
 interface Args {
   rounds: number;
   quick: boolean;
   only: Persistence | null;
   large: boolean;
   evict: boolean;
+  small: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
   const at = (name: string) => argv.indexOf(name);
   const rounds = at('--rounds') >= 0 ? Number(argv[at('--rounds') + 1]) : 3;
   const only = at('--only') >= 0 ? (argv[at('--only') + 1] as Persistence) : null;
-  return { rounds: Math.max(1, Math.min(10, rounds)), quick: argv.includes('--quick'), only, large: argv.includes('--large'), evict: argv.includes('--evict') };
+  const has = (flag: string) => argv.includes(flag);
+  return { rounds: Math.max(1, Math.min(10, rounds)), quick: has('--quick'), only, large: has('--large'), evict: has('--evict'), small: has('--small') };
 }
 
 async function startRedisServer(persistence: Persistence, extra: readonly string[] = []): Promise<ServerProcess & { dir: string }> {
@@ -174,13 +183,55 @@ async function evict(args: Args, report: Report): Promise<void> {
     for (const field of ['evicted_keys', 'keyspace_hits']) {
       report.add({ name: `cache.evict.${field}`, value: await infoField(depot.port, field), unit: 'keys', peer: 'redis', peer_value: await infoField(redis.port, field) });
     }
-    const dbsize = async (port: number) => Number((await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'dbsize'])).stdout.trim());
     report.add({ name: 'cache.evict.keys_kept', value: await dbsize(depot.port), unit: 'keys', peer: 'redis', peer_value: await dbsize(redis.port) });
   } finally {
     await depot.stop();
     cleanup();
     await redis.stop();
   }
+}
+
+/**
+ * `--small`: many small hashes. Each server is filled with the same command (about 780,000
+ * hashes of 10 fields of 6 bytes, values of 18); what its resident memory grew by, per hash, is
+ * compared (Redis keeps them as listpacks, Depot packed: docs/cache.md). Depot's includes its
+ * heap's garbage not yet collected, so it is an upper bound. Then, alternating round by round,
+ * one-field HSET, HGET and HGETALL on random hashes.
+ */
+async function small(args: Args, report: Report): Promise<void> {
+  const { server: depot, cleanup } = await depotServer('off');
+  const redis = await startRedisServer('off');
+  try {
+    const fields = Array.from({ length: SMALL_FIELDS }, (_, i) => [`field${i}`, `value:__rand_int__`]).flat();
+    const perKey = new Map<string, number>();
+    for (const [who, server] of [['redis', redis], ['depot', depot]] as const) {
+      const before = await infoField(server.port, 'used_memory_rss');
+      const fill = ['-h', '127.0.0.1', '-p', String(server.port), '-c', String(CLIENTS), '-P', '16', '-n', '1500000', '-r', String(SMALL_RANGE), '-q', 'hset', 'obj:__rand_int__', ...fields];
+      await run('redis-benchmark', fill, { timeout: 600_000, maxBuffer: 1 << 20 });
+      const keys = await dbsize(server.port);
+      perKey.set(who, (await infoField(server.port, 'used_memory_rss') - before) / keys);
+      if (who === 'depot') report.add({ name: 'cache.small.dataset_estimate_per_key', value: Math.round((await infoField(server.port, 'used_memory_dataset')) / keys), unit: 'B' });
+    }
+    const depotBytes = Math.round(perKey.get('depot')!);
+    const redisBytes = Math.round(perKey.get('redis')!);
+    report.add({ name: 'cache.small.rss_per_key', value: depotBytes, unit: 'B', peer: 'redis', peer_value: redisBytes, ratio: redisBytes / depotBytes });
+    const samples = SMALL_COMMANDS.map(() => ({ depot: [] as Sample[], redis: [] as Sample[] }));
+    for (let round = 0; round < args.rounds; round++) {
+      for (const who of orderOf(round)) {
+        const server = who === 'redis' ? redis : depot;
+        for (const [i, command] of SMALL_COMMANDS.entries()) samples[i]![who].push(await benchmark(server.port, server.pid, command, 16, 3, 1_000_000, SMALL_RANGE));
+      }
+    }
+    for (const [i, command] of SMALL_COMMANDS.entries()) addFigures(report, `cache.small.${command[0]}.P16.off`, samples[i]!);
+  } finally {
+    await depot.stop();
+    cleanup();
+    await redis.stop();
+  }
+}
+
+async function dbsize(port: number): Promise<number> {
+  return Number((await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'dbsize'])).stdout.trim());
 }
 
 /** The medians of a cell: ops/s (Depot/Redis) and CPU per request (Redis/Depot). */
@@ -207,8 +258,8 @@ async function main(): Promise<void> {
   // redis-benchmark shares the machine with the server it measures: the load says how much else did.
   const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
   report.note(`load average at start: ${load()}`);
-  if (args.large || args.evict) {
-    await (args.large ? large(args, report) : evict(args, report));
+  if (args.large || args.evict || args.small) {
+    await (args.large ? large(args, report) : args.evict ? evict(args, report) : small(args, report));
     report.note(`load average at end: ${load()}`);
     return report.print();
   }

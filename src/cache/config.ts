@@ -27,6 +27,10 @@ export interface Settings {
   /** The LFU counter's growth and decay (machine/lfu.ts). */
   lfuLogFactor: number;
   lfuDecayTime: number;
+  /** When a hash is packed (machine/hash.ts): at most this many fields, ... */
+  hashMaxListpackEntries: number;
+  /** ... each field and value at most this many bytes. */
+  hashMaxListpackValue: number;
   tcpKeepaliveSeconds: number;
 }
 
@@ -41,10 +45,6 @@ interface Param {
 
 /** Redis parameters accepted without effect, with their Redis 7.0 defaults. */
 const TUNING: Record<string, string> = {
-  'hash-max-listpack-entries': '128',
-  'hash-max-listpack-value': '64',
-  'hash-max-ziplist-entries': '128',
-  'hash-max-ziplist-value': '64',
   'list-max-listpack-size': '-2',
   'list-max-ziplist-size': '-2',
   'list-compress-depth': '0',
@@ -181,6 +181,8 @@ export interface ConfigHooks {
   appendfsync(policy: FsyncPolicy): string | null;
   /** maxmemory-policy, lfu-log-factor or lfu-decay-time changed. */
   eviction(): void;
+  /** hash-max-listpack-entries or hash-max-listpack-value changed. */
+  hashLimits(): void;
 }
 
 export class ConfigStore {
@@ -227,6 +229,13 @@ export class ConfigStore {
     this.params.set('maxmemory-samples', intParam(() => s.maxmemorySamples, (n) => (s.maxmemorySamples = n), 1n, INT_MAX));
     this.params.set('lfu-log-factor', intParam(() => s.lfuLogFactor, (n) => ((s.lfuLogFactor = n), hooks.eviction()), 0n, INT_MAX));
     this.params.set('lfu-decay-time', intParam(() => s.lfuDecayTime, (n) => ((s.lfuDecayTime = n), hooks.eviction()), 0n, INT_MAX));
+    // Redis's names, and the ziplist names it keeps as aliases.
+    const packEntries = intParam(() => s.hashMaxListpackEntries, (n) => ((s.hashMaxListpackEntries = n), hooks.hashLimits()), 0n, LLONG_MAX);
+    const packValue = memoryParam(() => s.hashMaxListpackValue, (n) => ((s.hashMaxListpackValue = n), hooks.hashLimits()), 0n, LLONG_MAX);
+    this.params.set('hash-max-listpack-entries', packEntries);
+    this.params.set('hash-max-ziplist-entries', packEntries);
+    this.params.set('hash-max-listpack-value', packValue);
+    this.params.set('hash-max-ziplist-value', packValue);
     this.params.set('timeout', intParam(() => s.timeoutSeconds, (n) => (s.timeoutSeconds = n), 0n, INT_MAX));
     this.params.set('maxclients', intParam(() => s.maxclients, (n) => (s.maxclients = n), 1n, UINT_MAX));
     this.params.set('hz', intParam(() => s.hz, (n) => (s.hz = Math.min(500, Math.max(1, n))), 0n, INT_MAX));

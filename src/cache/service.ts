@@ -20,7 +20,7 @@ import { Dispatcher, type DispatchHooks } from './dispatcher.js';
 import { Evictor, isLfu } from './eviction.js';
 import { ActiveExpiry } from './expiry.js';
 import { buildInfo } from './info.js';
-import { Dict } from './machine/dict.js';
+import { Hash } from './machine/hash.js';
 import { Effects } from './machine/effects.js';
 import type { CacheMachine } from './machine/machine.js';
 import { KeyspaceEvents, keyeventChannel, keyspaceChannel } from './notify.js';
@@ -69,6 +69,8 @@ export const DEFAULT_SETTINGS: Settings = {
   maxmemorySamples: 5,
   lfuLogFactor: 10,
   lfuDecayTime: 1,
+  hashMaxListpackEntries: 512,
+  hashMaxListpackValue: 64,
   tcpKeepaliveSeconds: 300,
 };
 
@@ -184,9 +186,11 @@ export class CacheService implements ServerApi, DispatchHooks {
       notifyKeyspaceEventsText: () => this.events.text(),
       appendfsync: (policy) => this.setFsync(policy),
       eviction: () => this.configureEviction(),
+      hashLimits: () => this.configureHashes(),
     });
     if (this.settings.requirepass !== '') this.acl.setRequirePass(this.settings.requirepass);
     this.configureEviction();
+    this.configureHashes();
     this.dispatcher = new Dispatcher(this.ctx, this.commands, this.blocked, this);
     this.leader = this.group.status().isLeader;
     this.ctx.deletesExpired = this.leader;
@@ -270,6 +274,12 @@ export class CacheService implements ServerApi, DispatchHooks {
     const s = this.settings;
     this.evictor.reset();
     this.machine.ks.lfu = isLfu(s.maxmemoryPolicy) ? { logFactor: s.lfuLogFactor, decayMinutes: s.lfuDecayTime } : null;
+  }
+
+  /** Which hashes are packed from now on (hashes already tables stay tables, as in Redis). */
+  private configureHashes(): void {
+    const s = this.settings;
+    this.machine.ks.hashLimits = { entries: s.hashMaxListpackEntries, value: s.hashMaxListpackValue };
   }
 
   /** On the timer: goes on evicting what commands left (a lowered maxmemory, a long eviction). */
@@ -388,7 +398,7 @@ export class CacheService implements ServerApi, DispatchHooks {
     table.warm(keys);
     if (hashKey === undefined) return;
     const hash = table.get(hashKey);
-    if (hash instanceof Dict) hash.warm(fields);
+    if (hash instanceof Hash) hash.warm(fields);
   }
 
   /** Queues an error reply after everything already queued, then closes the connection. */

@@ -215,8 +215,12 @@ describe('maxmemory and eviction', () => {
     await r.set('b', 'x'.repeat(1_000), 'EX', 100);
     // A long value counts its bytes (it lives in the blob store), a TTL 80.
     assert.equal(await r.memory('USAGE', 'b'), 94 + 1 + 1_000 + 80);
+    // Values over hash-max-listpack-value make a table: 461, 140 a field, the long values' bytes.
     await r.hset('h', 'f1', 'y'.repeat(200), 'f2', 'z'.repeat(300), 'f3', 'short');
-    assert.equal(await r.call('MEMORY', 'USAGE', 'h', 'SAMPLES', '0'), 94 + 1 + 405 + 3 * 140 + 500);
+    assert.equal(await r.call('MEMORY', 'USAGE', 'h', 'SAMPLES', '0'), 94 + 1 + 461 + 3 * 140 + 500);
+    // A packed hash counts 61 and its string: a length unit and the bytes of each field and value.
+    await r.hset('p', 'f1', 'v', 'f2', 'value');
+    assert.equal(await r.memory('USAGE', 'p'), 94 + 1 + 61 + (1 + 2 + 1 + 1) + (1 + 2 + 1 + 5));
     assert.equal(await r.memory('USAGE', 'missing'), null);
     await assert.rejects(r.call('MEMORY', 'USAGE', 'a', 'SAMPLES', '-1'), /^ReplyError: ERR syntax error$/);
     await assert.rejects(r.call('MEMORY', 'USAGE', 'a', 'SAMPLES', 'x'), /^ReplyError: ERR value is not an integer or out of range$/);

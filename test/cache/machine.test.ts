@@ -4,8 +4,7 @@ import fc from 'fast-check';
 import type { ClientSink } from '../../src/cache/client.js';
 import { EffectEncoder, Op } from '../../src/cache/machine/effects.js';
 import { CacheMachine } from '../../src/cache/machine/machine.js';
-import { Dict } from '../../src/cache/machine/dict.js';
-import { List, MemberSet, ZSet, type Hash, type Value } from '../../src/cache/machine/values.js';
+import { Hash, List, MemberSet, ZSet, type Value } from '../../src/cache/machine/values.js';
 import { MAX_BLOB, MIN_BLOB } from '../../src/cache/machine/blobs.js';
 import { recount } from '../../src/cache/machine/keyspace.js';
 import { CacheService } from '../../src/cache/service.js';
@@ -20,7 +19,7 @@ function checkBlobs(m: CacheMachine): void {
   const refs: number[] = [];
   for (const db of m.ks.dbs) {
     for (const [k, v] of db.keys) {
-      const held = typeof v === 'number' ? [v] : v instanceof Dict ? [...(v as Hash).values()] : v instanceof List ? v.toArray() : [];
+      const held = typeof v === 'number' ? [v] : v instanceof Hash ? [...v.values()] : v instanceof List ? v.toArray() : [];
       for (const x of held) if (typeof x === 'number') refs.push(x);
       const text = typeof v === 'number' ? m.ks.blobs.text(v) : null;
       if (text !== null) assert.ok(text.length >= MIN_BLOB && text.length <= MAX_BLOB, `blob of ${text.length} bytes at ${k}`);
@@ -53,7 +52,7 @@ function dump(m: CacheMachine): string {
 function plain(m: CacheMachine, v: Value): unknown {
   if (typeof v === 'string' || typeof v === 'number') return m.ks.blobs.text(v);
   if (v instanceof List) return ['list', v.toArray().map((x) => m.ks.blobs.text(x))];
-  if (v instanceof Dict) return ['hash', [...(v as Hash)].map(([f, x]) => [f, m.ks.blobs.text(x)]).sort()];
+  if (v instanceof Hash) return ['hash', [...v].map(([f, x]) => [f, m.ks.blobs.text(x)]).sort()];
   if (v instanceof MemberSet) {
     v.check();
     return ['set', [...v].sort()];

@@ -6,8 +6,7 @@ import type { Client } from '../client.js';
 import type { Stored } from '../machine/blobs.js';
 import type { Effects } from '../machine/effects.js';
 import type { Keyspace } from '../machine/keyspace.js';
-import { Dict } from '../machine/dict.js';
-import { List, MemberSet, ZSet, type Db, type Hash, type RSet, type Value } from '../machine/values.js';
+import { Hash, List, MemberSet, ZSet, type Db, type RSet, type Value } from '../machine/values.js';
 import { Err, fail } from './reply-error.js';
 import type { ServerApi } from './server-api.js';
 
@@ -172,7 +171,7 @@ export class Ctx {
 
   getHash(key: string): Hash | undefined {
     const v = this.lookup(key);
-    if (v !== undefined && !(v instanceof Dict)) fail(Err.WRONGTYPE);
+    if (v !== undefined && !(v instanceof Hash)) fail(Err.WRONGTYPE);
     return v;
   }
 

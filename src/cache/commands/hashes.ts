@@ -5,6 +5,7 @@ import { incrByFloatText, parseLongDouble } from './longdouble.js';
 import { Err, fail, syntax, wrongArity } from './reply-error.js';
 import { randomSlots } from './random.js';
 import { scanOptions, scanStep } from './scan.js';
+import { globMatch } from '../glob.js';
 import { ONE_KEY, command, family } from './spec.js';
 
 function hsetGeneric(c: Ctx, replyOk: boolean): void {
@@ -132,7 +133,7 @@ function hrandfield(c: Ctx): void {
   if (a.length === 2) {
     const h = c.getHash(key);
     if (h === undefined) return c.out.nullBulk();
-    return c.out.bulk(h.keyAt(randomSlots(c.random, h, 1)[0]!));
+    return c.out.bulk(h.entryReader()(randomSlots(c.random, h, 1)[0]!)[0]);
   }
   const count = randomCountArg(a[2]!);
   const withValues = a.length === 4 && is(a[3], 'WITHVALUES');
@@ -141,12 +142,14 @@ function hrandfield(c: Ctx): void {
   const h = c.getHash(key);
   if (h === undefined || count === 0) return c.out.array(0);
   const slots = randomSlots(c.random, h, boundedPicks(count));
+  const entryAt = h.entryReader();
   const pairs = withValues && c.out.resp === 3;
   c.out.array(slots.length * (withValues && !pairs ? 2 : 1));
   for (const slot of slots) {
+    const [f, v] = entryAt(slot);
     if (pairs) c.out.array(2);
-    c.out.bulk(h.keyAt(slot));
-    if (withValues) c.bulk(h.valueAt(slot));
+    c.out.bulk(f);
+    if (withValues) c.bulk(v);
   }
 }
 
@@ -158,7 +161,11 @@ function hscan(c: Ctx): void {
     c.out.bulk('0');
     return c.out.array(0);
   }
-  const { next, entries } = scanStep(c, o, h, () => h.entries(), (e) => e[0]);
+  // A packed hash is answered whole, cursor 0, as Redis answers a listpack (COUNT is a hint).
+  const { next, entries } =
+    h.encoding === 'listpack'
+      ? { next: 0, entries: [...h].filter((e) => o.match === null || globMatch(o.match, e[0])) }
+      : scanStep(c, o, h, () => h.entries(), (e) => e[0]);
   c.out.array(2);
   c.out.bulk(String(next));
   c.out.array(entries.length * 2);

@@ -2,10 +2,9 @@
 // iteration and database selection. EXPIRE and friends share expireGeneric; all relative
 // times become absolute PEXPIREAT effects, and a time already past becomes DEL.
 import { globMatch } from '../glob.js';
-import { Dict } from '../machine/dict.js';
 import { DATABASES } from '../machine/keyspace.js';
 import { lfuCounter, lfuMinutes } from '../machine/lfu.js';
-import { List, MemberSet, ZSet, typeOf, type Value } from '../machine/values.js';
+import { Hash, List, MemberSet, ZSet, typeOf, type Value } from '../machine/values.js';
 import { expiryMs, int32Arg, is, parseInt64 } from './args.js';
 import type { Ctx } from './context.js';
 import { randomSlots } from './random.js';
@@ -237,7 +236,7 @@ function touch(c: Ctx): void {
   exists(c);
 }
 
-function encodingOf(c: Ctx, v: Value): string {
+function encodingOf(v: Value): string {
   // Blobs are 64 bytes or more: never an integer, never embedded.
   if (typeof v === 'number') return 'raw';
   if (typeof v === 'string') {
@@ -245,11 +244,7 @@ function encodingOf(c: Ctx, v: Value): string {
     return v.length <= 44 ? 'embstr' : 'raw';
   }
   if (v instanceof List) return 'quicklist';
-  if (v instanceof Dict) {
-    if (v.size > 128) return 'hashtable';
-    for (const [f, x] of v) if (f.length > 64 || c.ks.blobs.length(x) > 64) return 'hashtable';
-    return 'listpack';
-  }
+  if (v instanceof Hash) return v.encoding;
   if (v instanceof MemberSet) {
     if (v.size > 512) return 'hashtable';
     for (const m of v) if (m.length > 20 || parseInt64(m) === null) return 'hashtable';
@@ -274,7 +269,7 @@ function objectSub(c: Ctx, reply: (v: Value, idleSeconds: number) => void): void
 
 const objectCommands = [
   command('object|encoding', 3, 'readonly', [2, 2, 1], '@keyspace @read @slow', 'Returns the internal encoding of a value.', (c) =>
-    objectSub(c, (v) => c.out.bulk(encodingOf(c, v))),
+    objectSub(c, (v) => c.out.bulk(encodingOf(v))),
   ),
   command('object|refcount', 3, 'readonly', [2, 2, 1], '@keyspace @read @slow', 'Returns the reference count of a value.', (c) =>
     objectSub(c, () => c.out.int(1)),

@@ -1,9 +1,8 @@
 // Server commands: INFO, CONFIG, TIME, LASTSAVE, SAVE, BGSAVE, COMMAND and FUNCTION.
 import { globMatch } from '../glob.js';
 import type { Stored } from '../machine/blobs.js';
-import { Dict } from '../machine/dict.js';
 import { entryBytes, EXPIRE_BYTES } from '../machine/memory.js';
-import { List, type Value } from '../machine/values.js';
+import { Hash, List, type Value } from '../machine/values.js';
 import { intArg } from './args.js';
 import { BLOCKED, type CommandSpec, type Ctx } from './context.js';
 import { fail, syntax } from './reply-error.js';
@@ -228,8 +227,8 @@ function longValueBytes(c: Ctx, v: Value, samples: number): number {
     for (; seen < v.length && seen < samples; seen++) bytes += length(v.at(seen));
     return seen === 0 ? 0 : Math.round((bytes / seen) * v.length);
   }
-  if (v instanceof Dict) {
-    for (const x of (v as Dict<Stored>).values()) {
+  if (v instanceof Hash) {
+    for (const x of v.values()) {
       if (seen >= samples) break;
       bytes += length(x);
       seen++;

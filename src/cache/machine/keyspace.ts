@@ -7,16 +7,16 @@
 // Each method returns what the leader needs for its reply (counts, popped elements).
 import { assert } from '../../util/assert.js';
 import { BlobStore, type Stored } from './blobs.js';
-import { Dict } from './dict.js';
 import { lfuMinutes, lfuNew, lfuTouch, type LfuParams } from './lfu.js';
-import { elementBytes, elementCount, entryBytes, EXPIRE_BYTES, type Collection } from './memory.js';
-import { Db, List, MemberSet, ZSet, type Hash, type RSet, type Value } from './values.js';
+import { DEFAULT_PACK_LIMITS, type PackLimits } from './hash.js';
+import { elementBytes, elementCount, entryBytes, EXPIRE_BYTES, valueBytes, type Collection } from './memory.js';
+import { Db, Hash, List, MemberSet, ZSet, type RSet, type Value } from './values.js';
 
 export const DATABASES = 16;
 
 // Empty collections, created at module level so that a collection write allocates no closure.
 const newList = (): List => new List();
-const newHash = (hashSeed: number): Hash => new Dict<Stored>(hashSeed);
+const newHash = (hashSeed: number): Hash => new Hash(hashSeed);
 const newSet = (hashSeed: number): RSet => new MemberSet(hashSeed);
 const newZSet = (hashSeed: number): ZSet => new ZSet(hashSeed);
 
@@ -44,6 +44,8 @@ export class Keyspace {
    * (lfu.ts), and a write counts as an access to the key, drawing on `accessRandom`.
    */
   lfu: LfuParams | null = null;
+  /** When a hash is packed (hash.ts): hash-max-listpack-entries and -value. */
+  hashLimits: PackLimits = DEFAULT_PACK_LIMITS;
   /** Uniform in [0, 1), drawn by the command layer for each execution (LFU increments). */
   accessRandom = 0;
   /**
@@ -57,6 +59,8 @@ export class Keyspace {
    * keyspace drops is released to it; a restored snapshot comes with its own store.
    */
   blobs = new BlobStore();
+  /** How a hash that is a table stores a value. */
+  private readonly storeValue = (v: string): Stored => this.blobs.store(v);
   private readonly observers: KeyspaceObserver[] = [];
 
   /** `hashSeed` seeds the hash tables (dict.ts): an input, so that this machine draws no random numbers. */
@@ -116,7 +120,7 @@ export class Keyspace {
   private dispose(value: Value): void {
     if (typeof value === 'number') this.blobs.release(value);
     else if (this.blobs.count === 0) return;
-    else if (value instanceof Dict) for (const v of value.values()) this.blobs.release(v);
+    else if (value instanceof Hash) for (const v of value.values()) this.blobs.release(v);
     else if (value instanceof List) for (let i = 0; i < value.length; i++) this.blobs.release(value.at(i));
   }
 
@@ -124,9 +128,10 @@ export class Keyspace {
   private clone(v: Value): Value {
     if (typeof v === 'string' || typeof v === 'number') return this.blobs.dup(v);
     if (v instanceof List) return new List(v.toArray().map((x) => this.blobs.dup(x)));
-    if (v instanceof Dict) {
-      const h = new Dict<Stored>(v.seed);
-      for (const [f, x] of v) h.set(f, this.blobs.dup(x));
+    if (v instanceof Hash) {
+      const h = new Hash(v.seed);
+      const store = (s: string) => this.blobs.store(s);
+      for (const [f, x] of v) h.set(f, this.blobs.text(x), this.hashLimits, store);
       return h;
     }
     if (v instanceof MemberSet) return new MemberSet(v.seed, v);
@@ -315,6 +320,16 @@ export class Keyspace {
    * After a collection write: counts its change of size (from `before` elements), and deletes
    * the key once the collection is empty, as Redis never keeps empty collections.
    */
+  /** After a hash changed, whose value counted `before` bytes (memory.ts): as `changed`. */
+  private resized(dbIndex: number, key: string, h: Hash, before: number): void {
+    const db = this.dbs[dbIndex]!;
+    db.bytes += valueBytes(h) - before;
+    if (h.size > 0) return;
+    db.keys.delete(key);
+    db.bytes -= entryBytes(key, h);
+    this.clearExpiry(db, key);
+  }
+
   private changed(dbIndex: number, key: string, c: Collection, before: number): void {
     const db = this.dbs[dbIndex]!;
     const n = elementCount(c);
@@ -423,34 +438,35 @@ export class Keyspace {
   // ---- hashes ----
 
   private hashFor(dbIndex: number, key: string): Hash {
-    return this.collectionFor<Hash>(dbIndex, key, Dict, newHash);
+    return this.collectionFor<Hash>(dbIndex, key, Hash, newHash);
   }
 
   /** Sets field/value pairs (flat); the number of fields that were new. */
   hset(dbIndex: number, key: string, pairs: readonly string[]): number {
     const h = this.hashFor(dbIndex, key);
+    const before = valueBytes(h);
     // One lookup per field: what it replaces says whether the field was new.
     let added = 0;
     for (let i = 0; i < pairs.length; i += 2) {
-      const old = h.set(pairs[i]!, this.blobs.store(pairs[i + 1]!));
+      const old = h.set(pairs[i]!, pairs[i + 1]!, this.hashLimits, this.storeValue);
       if (old === undefined) added++;
       else this.blobs.release(old);
     }
-    this.changed(dbIndex, key, h, h.size - added);
+    this.resized(dbIndex, key, h, before);
     return added;
   }
 
   hdel(dbIndex: number, key: string, fields: readonly string[]): number {
     const h = this.hashFor(dbIndex, key);
+    const before = valueBytes(h);
     let removed = 0;
     for (const f of fields) {
-      const slot = h.find(f);
-      if (slot < 0) continue;
-      this.blobs.release(h.valueAt(slot));
-      h.delete(f);
+      const old = h.remove(f);
+      if (old === undefined) continue;
+      this.blobs.release(old);
       removed++;
     }
-    this.changed(dbIndex, key, h, h.size + removed);
+    this.resized(dbIndex, key, h, before);
     return removed;
   }
 

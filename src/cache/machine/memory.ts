@@ -11,8 +11,7 @@
 // 16-byte keys and 10-byte elements: docs/cache.md, "Eviction"). An element's own length counts
 // only for string values; elements of collections count a fixed size each, so collections of
 // long JS-string elements (under 64 bytes, the blob store's threshold) are counted short.
-import { Dict } from './dict.js';
-import { List, MemberSet, type Hash, type RSet, type Value, type ZSet } from './values.js';
+import { Hash, List, MemberSet, type RSet, type Value, type ZSet } from './values.js';
 
 export type Collection = List | Hash | RSet | ZSet;
 
@@ -24,11 +23,14 @@ const STRING_BYTES = 16;
 export const EXPIRE_BYTES = 80;
 const LIST_BYTES = 185;
 const LIST_ELEMENT_BYTES = 40;
-const HASH_BYTES = 405;
+/** A hash that is a table: the table (405) and the Hash around it (56). */
+const HASH_BYTES = 461;
 const HASH_FIELD_BYTES = 140;
-const SET_BYTES = 795;
+/** A packed hash (hash.ts) and its string's header; its characters are added. */
+const PACKED_HASH_BYTES = 61;
+const SET_BYTES = 569;
 const SET_MEMBER_BYTES = 120;
-const ZSET_BYTES = 850;
+const ZSET_BYTES = 625;
 const ZSET_MEMBER_BYTES = 160;
 
 /** The heap bytes counted for `key` holding `value` (without an expiry). O(1). */
@@ -39,7 +41,7 @@ export function entryBytes(key: string, value: Value): number {
 /** What a collection's element counts. */
 export function elementBytes(c: Collection): number {
   if (c instanceof List) return LIST_ELEMENT_BYTES;
-  if (c instanceof Dict) return HASH_FIELD_BYTES;
+  if (c instanceof Hash) return HASH_FIELD_BYTES;
   if (c instanceof MemberSet) return SET_MEMBER_BYTES;
   return ZSET_MEMBER_BYTES;
 }
@@ -48,10 +50,15 @@ export function elementCount(c: Collection): number {
   return c instanceof List ? c.length : c.size;
 }
 
-function valueBytes(v: Value): number {
+/** What `v` counts beyond its key. O(1). */
+export function valueBytes(v: Value): number {
   if (typeof v === 'string') return STRING_BYTES + v.length;
   // A blob handle: the block is the blob store's to count.
   if (typeof v === 'number') return 0;
-  const base = v instanceof List ? LIST_BYTES : v instanceof Dict ? HASH_BYTES : v instanceof MemberSet ? SET_BYTES : ZSET_BYTES;
+  if (v instanceof Hash) {
+    const packed = v.packedLength;
+    if (packed >= 0) return PACKED_HASH_BYTES + packed;
+  }
+  const base = v instanceof List ? LIST_BYTES : v instanceof Hash ? HASH_BYTES : v instanceof MemberSet ? SET_BYTES : ZSET_BYTES;
   return base + elementCount(v) * elementBytes(v);
 }

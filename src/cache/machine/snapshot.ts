@@ -19,8 +19,8 @@ import { crc32c } from '../../util/crc32c.js';
 import { DepotError } from '../../util/errors.js';
 import { BlobStore, type Stored } from './blobs.js';
 import type { Keyspace, KeyspaceObserver } from './keyspace.js';
-import { Dict } from './dict.js';
-import { Db, List, MemberSet, ZSet, type Value } from './values.js';
+import type { PackLimits } from './hash.js';
+import { Db, Hash, List, MemberSet, ZSet, type Value } from './values.js';
 
 const MAGIC = 'DPKS';
 const VERSION = 1;
@@ -95,7 +95,7 @@ function writeRecord(out: Out, blobs: BlobStore, dbIndex: number, key: string, v
     out.stored(value, blobs);
     return;
   }
-  const type = value instanceof List ? Type.list : value instanceof Dict ? Type.hash : value instanceof MemberSet ? Type.set : Type.zset;
+  const type = value instanceof List ? Type.list : value instanceof Hash ? Type.hash : value instanceof MemberSet ? Type.set : Type.zset;
   out.u8(type);
   out.u8(dbIndex);
   out.f64(pxat);
@@ -103,7 +103,7 @@ function writeRecord(out: Out, blobs: BlobStore, dbIndex: number, key: string, v
   if (value instanceof List) {
     out.u32(value.length);
     for (let i = 0; i < value.length; i++) out.stored(value.at(i), blobs);
-  } else if (value instanceof Dict) {
+  } else if (value instanceof Hash) {
     out.u32(value.size);
     for (const [f, v] of value) {
       out.str(f);
@@ -274,7 +274,9 @@ function corrupt(why: string): DepotError {
  * A record's value with every string a JS string: the record may be cut short by the end of
  * the bytes at hand and parsed again, so nothing goes to the blob store until it is whole.
  */
-function readValue(r: In, type: number, hashSeed: number): Value {
+const plain = (s: string): Stored => s;
+
+function readValue(r: In, type: number, hashSeed: number, hashLimits: PackLimits): Value {
   if (type === Type.string) return r.str();
   const n = r.u32();
   if (type === Type.list) {
@@ -283,8 +285,9 @@ function readValue(r: In, type: number, hashSeed: number): Value {
     return new List(items);
   }
   if (type === Type.hash) {
-    const h = new Dict<Stored>(hashSeed);
-    for (let i = 0; i < n; i++) h.set(r.str(), r.str());
+    // Plain strings for now: intern() moves a table's long values to the blob store.
+    const h = new Hash(hashSeed);
+    for (let i = 0; i < n; i++) h.set(r.str(), r.str(), hashLimits, plain);
     return h;
   }
   if (type === Type.set) {
@@ -320,6 +323,7 @@ class SnapshotReader {
   constructor(
     private readonly databases: number,
     private readonly hashSeed: number,
+    private readonly hashLimits: PackLimits,
   ) {
     this.dbs = Array.from({ length: databases }, () => new Db(hashSeed));
   }
@@ -343,10 +347,7 @@ class SnapshotReader {
   private intern(v: Value): Value {
     if (typeof v === 'string') return this.blobs.store(v);
     if (v instanceof List) for (let i = 0; i < v.length; i++) v.setAt(i, this.blobs.store(v.at(i) as string));
-    if (v instanceof Dict) {
-      const h = v as Dict<Stored>;
-      for (let slot = 0; slot < h.slots; slot++) if (h.liveAt(slot)) h.setValueAt(slot, this.blobs.store(h.valueAt(slot) as string));
-    }
+    if (v instanceof Hash) v.storeValues((s) => this.blobs.store(s));
     return v;
   }
 
@@ -375,7 +376,7 @@ class SnapshotReader {
         if (db >= this.databases) throw corrupt(`database ${db}`);
         const pxat = r.f64();
         const key = r.str();
-        this.dbs[db]!.keys.set(key, this.intern(readValue(r, type, this.hashSeed)), 0);
+        this.dbs[db]!.keys.set(key, this.intern(readValue(r, type, this.hashSeed, this.hashLimits)), 0);
         if (pxat > 0) this.dbs[db]!.expires.set(key, pxat);
         this.records++;
         consumed = r.pos;
@@ -388,8 +389,8 @@ class SnapshotReader {
 }
 
 /** Reads a snapshot stream; the CRC and record count are checked before anything is returned. */
-export async function readSnapshot(chunks: AsyncIterable<Buffer>, databases: number, hashSeed: number): Promise<RestoredState> {
-  const reader = new SnapshotReader(databases, hashSeed);
+export async function readSnapshot(chunks: AsyncIterable<Buffer>, databases: number, hashSeed: number, hashLimits: PackLimits): Promise<RestoredState> {
+  const reader = new SnapshotReader(databases, hashSeed, hashLimits);
   for await (const chunk of chunks) reader.push(chunk, false);
   reader.push(EMPTY, true);
   const trailer = reader.trailer;

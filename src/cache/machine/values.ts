@@ -2,15 +2,15 @@
 //
 // Strings, hash fields and values, set members, list elements and sorted-set members are
 // latin1 JS strings (one byte per code unit: binary safe, compact one-byte strings in V8),
-// except string values, hash values and list elements of 64 bytes to 64 KiB, which live in the
-// keyspace's BlobStore (blobs.ts) and are decoded when read.
-import type { BlobRef, Stored } from './blobs.js';
+// except string values, list elements and the values of hashes that are tables, of 64 bytes to
+// 64 KiB, which live in the keyspace's BlobStore (blobs.ts) and are decoded when read.
+import type { BlobRef } from './blobs.js';
 import { List } from './list.js';
 import { Dict } from './dict.js';
+import { Hash } from './hash.js';
 import { MemberSet } from './member-set.js';
 import { ZSet } from './zset.js';
 
-export type Hash = Dict<Stored>;
 export type RSet = MemberSet;
 export type Value = string | BlobRef | List | Hash | RSet | ZSet;
 export type TypeName = 'string' | 'list' | 'hash' | 'set' | 'zset';
@@ -18,7 +18,7 @@ export type TypeName = 'string' | 'list' | 'hash' | 'set' | 'zset';
 export function typeOf(v: Value): TypeName {
   if (typeof v === 'string' || typeof v === 'number') return 'string';
   if (v instanceof List) return 'list';
-  if (v instanceof Dict) return 'hash';
+  if (v instanceof Hash) return 'hash';
   if (v instanceof MemberSet) return 'set';
   return 'zset';
 }
@@ -42,4 +42,4 @@ export class Db {
   }
 }
 
-export { List, MemberSet, ZSet };
+export { Hash, List, MemberSet, ZSet };
