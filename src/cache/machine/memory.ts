@@ -9,8 +9,9 @@
 //
 // The figures were measured on Node 20 (heap growth after a full collection, per element, with
 // 16-byte keys and 10-byte elements: docs/cache.md, "Eviction"). An element's own length counts
-// only for string values; elements of collections count a fixed size each, so collections of
-// long JS-string elements (under 64 bytes, the blob store's threshold) are counted short.
+// only for string values and packed hashes (their string's length, exactly); elements of other
+// collections count a fixed size each, so collections of long JS-string elements (under 64
+// bytes, the blob store's threshold) are counted short.
 import { Hash, List, MemberSet, type RSet, type Value, type ZSet } from './values.js';
 
 export type Collection = List | Hash | RSet | ZSet;
