@@ -31,6 +31,10 @@ export interface Settings {
   hashMaxListpackEntries: number;
   /** ... each field and value at most this many bytes. */
   hashMaxListpackValue: number;
+  /** When a sorted set is packed (machine/zset.ts): at most this many members of at most ... */
+  zsetMaxListpackEntries: number;
+  /** ... this many bytes. */
+  zsetMaxListpackValue: number;
   tcpKeepaliveSeconds: number;
 }
 
@@ -49,10 +53,6 @@ const TUNING: Record<string, string> = {
   'list-max-ziplist-size': '-2',
   'list-compress-depth': '0',
   'set-max-intset-entries': '512',
-  'zset-max-listpack-entries': '128',
-  'zset-max-listpack-value': '64',
-  'zset-max-ziplist-entries': '128',
-  'zset-max-ziplist-value': '64',
   'lazyfree-lazy-eviction': 'no',
   'lazyfree-lazy-expire': 'no',
   'lazyfree-lazy-server-del': 'no',
@@ -181,8 +181,8 @@ export interface ConfigHooks {
   appendfsync(policy: FsyncPolicy): string | null;
   /** maxmemory-policy, lfu-log-factor or lfu-decay-time changed. */
   eviction(): void;
-  /** hash-max-listpack-entries or hash-max-listpack-value changed. */
-  hashLimits(): void;
+  /** One of the hash-max-listpack-* or zset-max-listpack-* parameters changed. */
+  packLimits(): void;
 }
 
 export class ConfigStore {
@@ -230,12 +230,16 @@ export class ConfigStore {
     this.params.set('lfu-log-factor', intParam(() => s.lfuLogFactor, (n) => ((s.lfuLogFactor = n), hooks.eviction()), 0n, INT_MAX));
     this.params.set('lfu-decay-time', intParam(() => s.lfuDecayTime, (n) => ((s.lfuDecayTime = n), hooks.eviction()), 0n, INT_MAX));
     // Redis's names, and the ziplist names it keeps as aliases.
-    const packEntries = intParam(() => s.hashMaxListpackEntries, (n) => ((s.hashMaxListpackEntries = n), hooks.hashLimits()), 0n, LLONG_MAX);
-    const packValue = memoryParam(() => s.hashMaxListpackValue, (n) => ((s.hashMaxListpackValue = n), hooks.hashLimits()), 0n, LLONG_MAX);
-    this.params.set('hash-max-listpack-entries', packEntries);
-    this.params.set('hash-max-ziplist-entries', packEntries);
-    this.params.set('hash-max-listpack-value', packValue);
-    this.params.set('hash-max-ziplist-value', packValue);
+    const packParams: Array<[string, Param]> = [
+      ['hash-max-%-entries', intParam(() => s.hashMaxListpackEntries, (n) => ((s.hashMaxListpackEntries = n), hooks.packLimits()), 0n, LLONG_MAX)],
+      ['hash-max-%-value', memoryParam(() => s.hashMaxListpackValue, (n) => ((s.hashMaxListpackValue = n), hooks.packLimits()), 0n, LLONG_MAX)],
+      ['zset-max-%-entries', intParam(() => s.zsetMaxListpackEntries, (n) => ((s.zsetMaxListpackEntries = n), hooks.packLimits()), 0n, LLONG_MAX)],
+      ['zset-max-%-value', memoryParam(() => s.zsetMaxListpackValue, (n) => ((s.zsetMaxListpackValue = n), hooks.packLimits()), 0n, LLONG_MAX)],
+    ];
+    for (const [pattern, param] of packParams) {
+      this.params.set(pattern.replace('%', 'listpack'), param);
+      this.params.set(pattern.replace('%', 'ziplist'), param);
+    }
     this.params.set('timeout', intParam(() => s.timeoutSeconds, (n) => (s.timeoutSeconds = n), 0n, INT_MAX));
     this.params.set('maxclients', intParam(() => s.maxclients, (n) => (s.maxclients = n), 1n, UINT_MAX));
     this.params.set('hz', intParam(() => s.hz, (n) => (s.hz = Math.min(500, Math.max(1, n))), 0n, INT_MAX));

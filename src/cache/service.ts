@@ -71,6 +71,8 @@ export const DEFAULT_SETTINGS: Settings = {
   lfuDecayTime: 1,
   hashMaxListpackEntries: 512,
   hashMaxListpackValue: 64,
+  zsetMaxListpackEntries: 128,
+  zsetMaxListpackValue: 64,
   tcpKeepaliveSeconds: 300,
 };
 
@@ -186,11 +188,11 @@ export class CacheService implements ServerApi, DispatchHooks {
       notifyKeyspaceEventsText: () => this.events.text(),
       appendfsync: (policy) => this.setFsync(policy),
       eviction: () => this.configureEviction(),
-      hashLimits: () => this.configureHashes(),
+      packLimits: () => this.configurePacking(),
     });
     if (this.settings.requirepass !== '') this.acl.setRequirePass(this.settings.requirepass);
     this.configureEviction();
-    this.configureHashes();
+    this.configurePacking();
     this.dispatcher = new Dispatcher(this.ctx, this.commands, this.blocked, this);
     this.leader = this.group.status().isLeader;
     this.ctx.deletesExpired = this.leader;
@@ -276,10 +278,11 @@ export class CacheService implements ServerApi, DispatchHooks {
     this.machine.ks.lfu = isLfu(s.maxmemoryPolicy) ? { logFactor: s.lfuLogFactor, decayMinutes: s.lfuDecayTime } : null;
   }
 
-  /** Which hashes are packed from now on (hashes already tables stay tables, as in Redis). */
-  private configureHashes(): void {
+  /** Which hashes and sorted sets are packed from now on (those converted stay so, as in Redis). */
+  private configurePacking(): void {
     const s = this.settings;
     this.machine.ks.hashLimits = { entries: s.hashMaxListpackEntries, value: s.hashMaxListpackValue };
+    this.machine.ks.zsetLimits = { entries: s.zsetMaxListpackEntries, value: s.zsetMaxListpackValue };
   }
 
   /** On the timer: goes on evicting what commands left (a lowered maxmemory, a long eviction). */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ZSet } from '../../src/cache/machine/zset.js';
+import { ZSet, type ZSetLimits } from '../../src/cache/machine/zset.js';
 
 type Op = { kind: 'add'; member: string; score: number } | { kind: 'rem'; member: string };
 
@@ -16,7 +16,10 @@ function sorted(model: Map<string, number>): Array<{ member: string; score: numb
     .sort((a, b) => (a.score !== b.score ? a.score - b.score : a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
 }
 
-test('the sorted set agrees with a sorted array on ranks, ranges and counts', () => {
+/** Packed throughout (these tests' sets stay small), a tree from the first member, and converting part way (a 5th member, or one of 2 bytes). */
+const limitsArb = fc.constantFrom<ZSetLimits>({ entries: 128, value: 64 }, { entries: 0, value: 64 }, { entries: 4, value: 1 });
+
+test('the sorted set agrees with a sorted array on ranks, ranges and counts, packed, as a tree, and converting between', () => {
   const member = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'aa', 'ab', 'ba');
   const score = fc.constantFrom(-2, -1, 0, 0.5, 1, 1, 2, 3, Infinity, -Infinity);
   const op: fc.Arbitrary<Op> = fc.oneof(
@@ -24,21 +27,28 @@ test('the sorted set agrees with a sorted array on ranks, ranges and counts', ()
     fc.record({ kind: fc.constant('rem' as const), member }),
   );
   fc.assert(
-    fc.property(fc.array(op, { maxLength: 80 }), fc.integer({ min: -3, max: 3 }), fc.integer({ min: -3, max: 3 }), (ops, lo, hi) => {
+    fc.property(fc.array(op, { maxLength: 80 }), fc.integer({ min: -3, max: 3 }), fc.integer({ min: -3, max: 3 }), limitsArb, (ops, lo, hi, limits) => {
       const z = new ZSet(11);
       const model = new Map<string, number>();
+      let tree = false;
       for (const o of ops) {
         if (o.kind === 'add') {
+          // As in Redis: a new member past the limits converts; a score update never does.
+          if (!model.has(o.member) && (model.size >= limits.entries || o.member.length > limits.value)) tree = true;
           // A fresh copy, as a member decoded from the socket is: the set must not rely on identity.
-          assert.equal(z.add(fresh(o.member), o.score), !model.has(o.member));
+          assert.equal(z.add(fresh(o.member), o.score, limits), !model.has(o.member));
           model.set(o.member, o.score);
         } else {
           assert.equal(z.remove(o.member), model.delete(o.member));
         }
+        assert.equal(z.encoding, tree ? 'skiplist' : 'listpack');
       }
+      assert.deepEqual([...z].sort(), [...model].sort());
+      assert.equal(z.get('absent'), undefined);
+      assert.equal(z.has('absent'), false);
       const want = sorted(model);
       assert.deepEqual(z.entries(), want);
-      z.dict.check();
+      z.dict?.check();
       assert.equal(z.size, model.size);
       for (const [m, s] of model) assert.equal(z.score(m), s);
       want.forEach((e, i) => assert.equal(z.rank(fresh(e.member)), i));
@@ -51,7 +61,7 @@ test('the sorted set agrees with a sorted array on ranks, ranges and counts', ()
       const lex = { min: { value: 'b', exclusive: false, infinity: 0 as const }, max: { value: '', exclusive: false, infinity: 1 as const } };
       // Lex ranges are only meaningful with equal scores; check them on the members of score 1.
       const same = new ZSet(12);
-      for (const e of want) same.add(e.member, 1);
+      for (const e of want) same.add(e.member, 1, limits);
       const lexWant = want.map((e) => e.member).sort().filter((m) => m >= 'b');
       assert.deepEqual(same.byLex(lex, false).map((e) => e.member), lexWant);
       assert.equal(same.countByLex(lex), lexWant.length);

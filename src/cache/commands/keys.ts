@@ -250,10 +250,7 @@ function encodingOf(v: Value): string {
     for (const m of v) if (m.length > 20 || parseInt64(m) === null) return 'hashtable';
     return 'intset';
   }
-  const z = v as ZSet;
-  if (z.size > 128) return 'skiplist';
-  for (const m of z.dict.keys()) if (m.length > 64) return 'skiplist';
-  return 'listpack';
+  return (v as ZSet).encoding;
 }
 
 const POLICY_SWITCH = 'Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';

@@ -58,7 +58,7 @@ function combineArgs(c: Ctx, first: number, op: Op, store: boolean): CombineRequ
 function source(c: Ctx, key: string): Scores | null {
   const v = c.lookup(key);
   if (v === undefined) return null;
-  if (v instanceof ZSet) return v.dict;
+  if (v instanceof ZSet) return v;
   if (v instanceof MemberSet) return setScores(v);
   fail(Err.WRONGTYPE);
 }

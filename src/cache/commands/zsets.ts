@@ -7,6 +7,7 @@ import { boundedPicks, checkPairedCount, floatArg, indexRange, intArg, is, lexRa
 import { BLOCKED, type Ctx } from './context.js';
 import { randomPicks } from './random.js';
 import { Err, fail, syntax } from './reply-error.js';
+import { globMatch } from '../glob.js';
 import { scanOptions, scanStep } from './scan.js';
 import { ONE_KEY, command, family } from './spec.js';
 import { zsetCombineCommands } from './zset-combine.js';
@@ -374,9 +375,13 @@ function zrandmember(c: Ctx): void {
   const z = c.getZSet(a[1]!);
   if (z === undefined || count === 0) return c.out.array(0);
   const picks = randomPicks(c.random, z.size, boundedPicks(count));
+  // A count covering the set answers all of it, in descending order as Redis (which walks it from the tail).
+  if (count >= z.size) picks.reverse();
+  // A packed set is read once (each rank of it is a scan); a tree answers each rank in O(log n).
+  const all = z.encoding === 'listpack' ? z.entries() : null;
   writeEntries(
     c,
-    picks.map((i) => z.fromRank(i, 1, false)[0]!),
+    picks.map((i) => (all !== null ? all[i]! : z.fromRank(i, 1, false)[0]!)),
     withScores,
   );
 }
@@ -389,7 +394,12 @@ function zscan(c: Ctx): void {
     c.out.bulk('0');
     return c.out.array(0);
   }
-  const { next, entries } = scanStep(c, o, z, () => z.dict.entries(), (e) => e[0]);
+  // A packed set is answered whole, cursor 0, as Redis answers a listpack (COUNT is a hint).
+  const table = z.dict;
+  const { next, entries } =
+    table === null
+      ? { next: 0, entries: [...z].filter((e) => o.match === null || globMatch(o.match, e[0])) }
+      : scanStep(c, o, z, () => table.entries(), (e) => e[0]);
   c.out.array(2);
   c.out.bulk(String(next));
   c.out.array(entries.length * 2);

@@ -16,6 +16,7 @@
 // `value` is capped at 255 here whatever CONFIG SET says.
 import { Dict } from './dict.js';
 import type { Stored } from './blobs.js';
+import { detached, flat } from './flat-string.js';
 
 export interface PackLimits {
   /** hash-max-listpack-entries */
@@ -138,8 +139,7 @@ export class Hash {
   /** Converts to a table for good, storing each value through `store`. */
   private toTable(store: (v: string) => Stored): void {
     const t = new Dict<Stored>(this.seed);
-    // Fresh copies: a slice of 13 characters or more would keep the whole packed string alive.
-    for (const [f, v] of this.entries()) t.set(copy(f), store(copy(v as string)));
+    for (const [f, v] of this.entries()) t.set(detached(f), store(detached(v as string)));
     this.table = t;
     this.packed = null;
     this.count = 0;
@@ -213,20 +213,3 @@ export class Hash {
   }
 }
 
-/**
- * `s`, flattened. A concatenation is a rope (a ConsString of 32 bytes per `+`) until something
- * reads it; reading a character makes V8 copy it into one flat string, and the collector then
- * drops the rope. Without it, the last write of each hash left its ropes behind (a ten-field
- * hash measured 559 bytes instead of 415).
- */
-function flat(s: string): string {
-  // Kept in a variable so that the compiler cannot drop the read.
-  flatten.read = s.charCodeAt(0);
-  return s;
-}
-const flatten = { read: 0 };
-
-/** A flat copy of `s`, sharing nothing with the string it may be a slice of. */
-function copy(s: string): string {
-  return s.length < 13 ? s : Buffer.from(s, 'latin1').toString('latin1');
-}

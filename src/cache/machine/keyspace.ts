@@ -9,6 +9,7 @@ import { assert } from '../../util/assert.js';
 import { BlobStore, type Stored } from './blobs.js';
 import { lfuMinutes, lfuNew, lfuTouch, type LfuParams } from './lfu.js';
 import { DEFAULT_PACK_LIMITS, type PackLimits } from './hash.js';
+import { DEFAULT_ZSET_LIMITS, type ZSetLimits } from './zset.js';
 import { elementBytes, elementCount, entryBytes, EXPIRE_BYTES, valueBytes, type Collection } from './memory.js';
 import { Db, Hash, List, MemberSet, ZSet, type RSet, type Value } from './values.js';
 
@@ -46,6 +47,8 @@ export class Keyspace {
   lfu: LfuParams | null = null;
   /** When a hash is packed (hash.ts): hash-max-listpack-entries and -value. */
   hashLimits: PackLimits = DEFAULT_PACK_LIMITS;
+  /** When a sorted set is packed (zset.ts): zset-max-listpack-entries and -value. */
+  zsetLimits: ZSetLimits = DEFAULT_ZSET_LIMITS;
   /** Uniform in [0, 1), drawn by the command layer for each execution (LFU increments). */
   accessRandom = 0;
   /**
@@ -135,8 +138,8 @@ export class Keyspace {
       return h;
     }
     if (v instanceof MemberSet) return new MemberSet(v.seed, v);
-    const z = new ZSet(v.dict.seed);
-    for (const [m, s] of v.dict) z.add(m, s);
+    const z = new ZSet(v.seed);
+    for (const [m, s] of v) z.add(m, s, this.zsetLimits);
     return z;
   }
 
@@ -320,13 +323,16 @@ export class Keyspace {
    * After a collection write: counts its change of size (from `before` elements), and deletes
    * the key once the collection is empty, as Redis never keeps empty collections.
    */
-  /** After a hash changed, whose value counted `before` bytes (memory.ts): as `changed`. */
-  private resized(dbIndex: number, key: string, h: Hash, before: number): void {
+  /**
+   * As `changed`, for a collection that may be packed (a hash, a sorted set), whose bytes are
+   * not its size times a figure: it counted `before` (memory.ts).
+   */
+  private recounted(dbIndex: number, key: string, c: Hash | ZSet, before: number): void {
     const db = this.dbs[dbIndex]!;
-    db.bytes += valueBytes(h) - before;
-    if (h.size > 0) return;
+    db.bytes += valueBytes(c) - before;
+    if (c.size > 0) return;
     db.keys.delete(key);
-    db.bytes -= entryBytes(key, h);
+    db.bytes -= entryBytes(key, c);
     this.clearExpiry(db, key);
   }
 
@@ -452,7 +458,7 @@ export class Keyspace {
       if (old === undefined) added++;
       else this.blobs.release(old);
     }
-    this.resized(dbIndex, key, h, before);
+    this.recounted(dbIndex, key, h, before);
     return added;
   }
 
@@ -466,7 +472,7 @@ export class Keyspace {
       this.blobs.release(old);
       removed++;
     }
-    this.resized(dbIndex, key, h, before);
+    this.recounted(dbIndex, key, h, before);
     return removed;
   }
 
@@ -508,17 +514,19 @@ export class Keyspace {
   zadd(dbIndex: number, key: string, scores: readonly number[], members: readonly string[]): number {
     assert(scores.length === members.length, 'ZADD effect with unpaired scores');
     const z = this.zsetFor(dbIndex, key);
+    const before = valueBytes(z);
     let added = 0;
-    for (let i = 0; i < members.length; i++) if (z.add(members[i]!, scores[i]!)) added++;
-    this.changed(dbIndex, key, z, z.size - added);
+    for (let i = 0; i < members.length; i++) if (z.add(members[i]!, scores[i]!, this.zsetLimits)) added++;
+    this.recounted(dbIndex, key, z, before);
     return added;
   }
 
   zrem(dbIndex: number, key: string, members: readonly string[]): number {
     const z = this.zsetFor(dbIndex, key);
+    const before = valueBytes(z);
     let removed = 0;
     for (const m of members) if (z.remove(m)) removed++;
-    this.changed(dbIndex, key, z, z.size + removed);
+    this.recounted(dbIndex, key, z, before);
     return removed;
   }
 

@@ -12,7 +12,7 @@
 // only for string values and packed hashes (their string's length, exactly); elements of other
 // collections count a fixed size each, so collections of long JS-string elements (under 64
 // bytes, the blob store's threshold) are counted short.
-import { Hash, List, MemberSet, type RSet, type Value, type ZSet } from './values.js';
+import { Hash, List, MemberSet, ZSet, type RSet, type Value } from './values.js';
 
 export type Collection = List | Hash | RSet | ZSet;
 
@@ -29,9 +29,11 @@ const HASH_BYTES = 461;
 const HASH_FIELD_BYTES = 140;
 /** A packed hash (hash.ts) and its string's header; its characters are added. */
 const PACKED_HASH_BYTES = 61;
+/** A packed sorted set (zset.ts) and its string's header; its characters are added. */
+const PACKED_ZSET_BYTES = 71;
 const SET_BYTES = 569;
 const SET_MEMBER_BYTES = 120;
-const ZSET_BYTES = 625;
+const ZSET_BYTES = 650;
 const ZSET_MEMBER_BYTES = 160;
 
 /** The heap bytes counted for `key` holding `value` (without an expiry). O(1). */
@@ -56,9 +58,9 @@ export function valueBytes(v: Value): number {
   if (typeof v === 'string') return STRING_BYTES + v.length;
   // A blob handle: the block is the blob store's to count.
   if (typeof v === 'number') return 0;
-  if (v instanceof Hash) {
+  if (v instanceof Hash || v instanceof ZSet) {
     const packed = v.packedLength;
-    if (packed >= 0) return PACKED_HASH_BYTES + packed;
+    if (packed >= 0) return (v instanceof Hash ? PACKED_HASH_BYTES : PACKED_ZSET_BYTES) + packed;
   }
   const base = v instanceof List ? LIST_BYTES : v instanceof Hash ? HASH_BYTES : v instanceof MemberSet ? SET_BYTES : ZSET_BYTES;
   return base + elementCount(v) * elementBytes(v);

@@ -20,6 +20,7 @@ import { DepotError } from '../../util/errors.js';
 import { BlobStore, type Stored } from './blobs.js';
 import type { Keyspace, KeyspaceObserver } from './keyspace.js';
 import type { PackLimits } from './hash.js';
+import type { ZSetLimits } from './zset.js';
 import { Db, Hash, List, MemberSet, ZSet, type Value } from './values.js';
 
 const MAGIC = 'DPKS';
@@ -114,7 +115,7 @@ function writeRecord(out: Out, blobs: BlobStore, dbIndex: number, key: string, v
     for (const m of value) out.str(m);
   } else {
     out.u32(value.size);
-    for (const [m, s] of value.dict) {
+    for (const [m, s] of value) {
       out.str(m);
       out.f64(s);
     }
@@ -276,7 +277,7 @@ function corrupt(why: string): DepotError {
  */
 const plain = (s: string): Stored => s;
 
-function readValue(r: In, type: number, hashSeed: number, hashLimits: PackLimits): Value {
+function readValue(r: In, type: number, hashSeed: number, hashLimits: PackLimits, zsetLimits: ZSetLimits): Value {
   if (type === Type.string) return r.str();
   const n = r.u32();
   if (type === Type.list) {
@@ -299,7 +300,7 @@ function readValue(r: In, type: number, hashSeed: number, hashLimits: PackLimits
     const z = new ZSet(hashSeed);
     for (let i = 0; i < n; i++) {
       const m = r.str();
-      z.add(m, r.f64());
+      z.add(m, r.f64(), zsetLimits);
     }
     return z;
   }
@@ -324,6 +325,7 @@ class SnapshotReader {
     private readonly databases: number,
     private readonly hashSeed: number,
     private readonly hashLimits: PackLimits,
+    private readonly zsetLimits: ZSetLimits,
   ) {
     this.dbs = Array.from({ length: databases }, () => new Db(hashSeed));
   }
@@ -376,7 +378,7 @@ class SnapshotReader {
         if (db >= this.databases) throw corrupt(`database ${db}`);
         const pxat = r.f64();
         const key = r.str();
-        this.dbs[db]!.keys.set(key, this.intern(readValue(r, type, this.hashSeed, this.hashLimits)), 0);
+        this.dbs[db]!.keys.set(key, this.intern(readValue(r, type, this.hashSeed, this.hashLimits, this.zsetLimits)), 0);
         if (pxat > 0) this.dbs[db]!.expires.set(key, pxat);
         this.records++;
         consumed = r.pos;
@@ -389,8 +391,8 @@ class SnapshotReader {
 }
 
 /** Reads a snapshot stream; the CRC and record count are checked before anything is returned. */
-export async function readSnapshot(chunks: AsyncIterable<Buffer>, databases: number, hashSeed: number, hashLimits: PackLimits): Promise<RestoredState> {
-  const reader = new SnapshotReader(databases, hashSeed, hashLimits);
+export async function readSnapshot(chunks: AsyncIterable<Buffer>, databases: number, hashSeed: number, limits: { hash: PackLimits; zset: ZSetLimits }): Promise<RestoredState> {
+  const reader = new SnapshotReader(databases, hashSeed, limits.hash, limits.zset);
   for await (const chunk of chunks) reader.push(chunk, false);
   reader.push(EMPTY, true);
   const trailer = reader.trailer;

@@ -1,6 +1,15 @@
 // A sorted set: a hash table from member to score (dict.ts) plus an order-statistic B+tree of
-// (score, member).
+// (score, member); while small, both packed in one string instead.
 // Members compare byte-wise (they are latin1 strings, whose code units are the bytes).
+//
+// Small sorted sets (at most `entries` members of at most `value` bytes: Redis's
+// zset-max-listpack-entries and zset-max-listpack-value, 128 and 64 by default) are one latin1
+// string, as Redis keeps them in a listpack: the entries in order, each the member's length as one
+// code unit, the member, and the score's 8 bytes (a float64, little-endian) as 8 code units.
+// Every operation scans it (a write builds it again). Why: the table and the tree cost a
+// one-member set about 800 bytes of heap, a ten-member one about 1,580; packed, about 70 and 260
+// (Redis: 122 and 250 per key, key included). The first insert past either limit makes the set
+// a table and a tree for good, as in Redis; updating a member's score never converts it.
 //
 // Why a B+tree and not Redis's skiplist: in JS every skiplist step chases three objects (node,
 // its forward array, the next node), and with 100k members the cache misses made ZADD cost
@@ -9,6 +18,21 @@
 // walks; inner nodes hold their children's subtree sizes (for ranks) and smallest keys.
 import { assert } from '../../util/assert.js';
 import { Dict } from './dict.js';
+import { detached, flat } from './flat-string.js';
+
+export interface ZSetLimits {
+  /** zset-max-listpack-entries */
+  readonly entries: number;
+  /** zset-max-listpack-value (bytes of a member) */
+  readonly value: number;
+}
+
+export const DEFAULT_ZSET_LIMITS: ZSetLimits = { entries: 128, value: 64 };
+
+/** Longest member a packed set holds: a length must be one latin1 code unit. */
+const MAX_PACKED_LENGTH = 255;
+/** A packed entry's bytes besides its member: the length unit and the score. */
+const ENTRY_OVERHEAD = 9;
 
 const LEAF_MAX = 64;
 const INNER_MAX = 64;
@@ -75,57 +99,174 @@ type Prefix = (score: number, member: string) => boolean;
 const PATH: Inner[] = [];
 const SLOTS: number[] = [];
 
-export class ZSet {
-  /** Member to score: a Dict rather than a Map for the same cache misses as the keyspace's (dict.ts). */
-  readonly dict: Dict<number>;
-  private root: TreeNode = new Leaf();
+/** The root of every packed set: never written (a set gets a tree of its own when it converts). */
+const NO_TREE = new Leaf();
 
-  /** `hashSeed` seeds the member table (the keyspace's seed). */
-  constructor(hashSeed: number) {
-    this.dict = new Dict<number>(hashSeed);
-  }
+// A score's bytes, for packing.
+const SCORE = new Float64Array(1);
+const SCORE_BYTES = new Uint8Array(SCORE.buffer);
+
+function packScore(score: number): string {
+  SCORE[0] = score;
+  const b = SCORE_BYTES;
+  return String.fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!, b[7]!);
+}
+
+/** The score packed at offset `o` of `p`. */
+function unpackScore(p: string, o: number): number {
+  const b = SCORE_BYTES;
+  for (let i = 0; i < 8; i++) b[i] = p.charCodeAt(o + i);
+  return SCORE[0]!;
+}
+
+export class ZSet {
+  /** Member to score once the set is a tree (null while packed): a Dict rather than a Map for the same cache misses as the keyspace's (dict.ts). */
+  private table: Dict<number> | null = null;
+  /** The entries, packed, while the set is small; null once it is a table and a tree. */
+  private packed: string | null = '';
+  /** Entries in `packed`. */
+  private count = 0;
+  private root: TreeNode = NO_TREE;
+
+  /** `seed` seeds the member table (the keyspace's seed), should the set become one. */
+  constructor(readonly seed: number) {}
 
   get size(): number {
-    return this.dict.size;
+    return this.packed !== null ? this.count : this.table!.size;
+  }
+
+  get encoding(): 'listpack' | 'skiplist' {
+    return this.packed !== null ? 'listpack' : 'skiplist';
+  }
+
+  /** Characters of the packed encoding, or -1 (memory.ts). */
+  get packedLength(): number {
+    return this.packed === null ? -1 : this.packed.length;
+  }
+
+  /** The member table of a set that is a tree, else null (ZSCAN walks it). */
+  get dict(): Dict<number> | null {
+    return this.table;
   }
 
   score(member: string): number | undefined {
-    return this.dict.get(member);
+    const p = this.packed;
+    if (p === null) return this.table!.get(member);
+    const o = findPacked(p, member);
+    return o < 0 ? undefined : unpackScore(p, o + 1 + member.length);
   }
 
-  /** Sets `member` to `score`; true when the member is new. */
-  add(member: string, score: number): boolean {
+  get(member: string): number | undefined {
+    return this.score(member);
+  }
+
+  has(member: string): boolean {
+    return this.score(member) !== undefined;
+  }
+
+  /** Sets `member` to `score`; true when the member is new. A new member past `limits` makes a packed set a tree. */
+  add(member: string, score: number, limits: ZSetLimits = DEFAULT_ZSET_LIMITS): boolean {
     assert(!Number.isNaN(score), 'NaN score');
     // -0 is kept as 0, as Redis's small (listpack) sorted sets store it: ZSCORE then says "0".
     if (score === 0) score = 0;
-    const slot = this.dict.find(member);
+    const p = this.packed;
+    if (p !== null) {
+      const o = findPacked(p, member);
+      if (o >= 0) {
+        if (unpackScore(p, o + 1 + member.length) === score) return false;
+        this.packed = flat(insertPacked(p.slice(0, o) + p.slice(o + ENTRY_OVERHEAD + member.length), member, score));
+        return false;
+      }
+      if (this.count < limits.entries && member.length <= Math.min(limits.value, MAX_PACKED_LENGTH)) {
+        this.packed = flat(insertPacked(p, member, score));
+        this.count++;
+        return true;
+      }
+      this.toTree();
+    }
+    const table = this.table!;
+    const slot = table.find(member);
     if (slot < 0) {
-      this.dict.set(member, score);
+      table.set(member, score);
       this.insert(score, member);
       return true;
     }
-    const old = this.dict.valueAt(slot);
+    const old = table.valueAt(slot);
     if (old === score) return false;
     // The tree gets the table's own string for the member, not the caller's equal copy: one
     // string per member, and a fresh string from the socket is not kept alive (and promoted by
     // the GC) on every score update.
-    const canonical = this.dict.keyAt(slot);
-    this.dict.setValueAt(slot, score);
+    const canonical = table.keyAt(slot);
+    table.setValueAt(slot, score);
     this.move(old, score, canonical);
     return false;
   }
 
   remove(member: string): boolean {
-    const old = this.dict.get(member);
+    const p = this.packed;
+    if (p !== null) {
+      const o = findPacked(p, member);
+      if (o < 0) return false;
+      this.packed = flat(p.slice(0, o) + p.slice(o + ENTRY_OVERHEAD + member.length));
+      this.count--;
+      return true;
+    }
+    const table = this.table!;
+    const old = table.get(member);
     if (old === undefined) return false;
     this.unlink(old, member);
-    this.dict.delete(member);
+    table.delete(member);
     return true;
+  }
+
+  /** Makes a packed set a table and a tree, for good. */
+  private toTree(): void {
+    const entries = this.packedEntries();
+    this.packed = null;
+    this.count = 0;
+    const table = new Dict<number>(this.seed);
+    this.table = table;
+    this.root = new Leaf();
+    for (const e of entries) {
+      const m = detached(e.member);
+      table.set(m, e.score);
+      this.insert(e.score, m);
+    }
+  }
+
+  /** The packed entries, in order. */
+  private packedEntries(): ZEntry[] {
+    const p = this.packed!;
+    const out = new Array<ZEntry>(this.count);
+    for (let o = 0, i = 0; o < p.length; i++) {
+      const n = p.charCodeAt(o);
+      out[i] = { member: p.slice(o + 1, o + 1 + n), score: unpackScore(p, o + 1 + n) };
+      o += ENTRY_OVERHEAD + n;
+    }
+    return out;
+  }
+
+  /** [member, score] of every member: a tree's in its table's order (a live walk), a packed set's in order. */
+  *[Symbol.iterator](): Generator<[string, number], void, undefined> {
+    if (this.table !== null) {
+      yield* this.table.entries();
+      return;
+    }
+    for (const e of this.packedEntries()) yield [e.member, e.score];
   }
 
   /** 0-based rank of `member` in ascending order, or -1. */
   rank(member: string): number {
-    const score = this.dict.get(member);
+    const p = this.packed;
+    if (p !== null) {
+      for (let o = 0, i = 0; o < p.length; i++) {
+        const n = p.charCodeAt(o);
+        if (n === member.length && p.startsWith(member, o + 1)) return i;
+        o += ENTRY_OVERHEAD + n;
+      }
+      return -1;
+    }
+    const score = this.table!.get(member);
     if (score === undefined) return -1;
     let node = this.root;
     let rank = 0;
@@ -143,6 +284,11 @@ export class ZSet {
   fromRank(start: number, count: number, reverse: boolean): ZEntry[] {
     const out: ZEntry[] = [];
     if (start < 0 || start >= this.size || count <= 0) return out;
+    if (this.packed !== null) {
+      const all = this.packedEntries();
+      for (let i = start; out.length < count && i >= 0 && i < all.length; i += reverse ? -1 : 1) out.push(all[i]!);
+      return out;
+    }
     let [leaf, i] = this.locate(start);
     while (out.length < count) {
       out.push({ member: leaf.members[i]!, score: leaf.scores[i]! });
@@ -210,6 +356,14 @@ export class ZSet {
 
   /** How many entries, in order, satisfy a prefix predicate. */
   private countPrefix(p: Prefix): number {
+    if (this.packed !== null) {
+      let n = 0;
+      for (const e of this.packedEntries()) {
+        if (!p(e.score, e.member)) break;
+        n++;
+      }
+      return n;
+    }
     let node = this.root;
     let acc = 0;
     while (node instanceof Inner) {
@@ -261,6 +415,7 @@ export class ZSet {
   }
 
   private insert(score: number, member: string): void {
+    assert(this.root !== NO_TREE, 'tree insert into a packed sorted set');
     const { leaf, depth } = this.descend(score, member);
     const i = leafIndex(leaf, score, member);
     insertAt(leaf.scores, i, score);
@@ -405,6 +560,30 @@ export class ZSet {
     for (const c of sibling.counts) moved += c;
     this.attach(parent, sibling, moved, sibling.minScores[0]!, sibling.minMembers[0]!, depth - 1);
   }
+}
+
+/** Offset of `member`'s entry in packed entries `p` (its length unit), or -1. */
+function findPacked(p: string, member: string): number {
+  const n = member.length;
+  for (let o = 0; o < p.length; ) {
+    const len = p.charCodeAt(o);
+    if (len === n && p.startsWith(member, o + 1)) return o;
+    o += ENTRY_OVERHEAD + len;
+  }
+  return -1;
+}
+
+/** `p` with the entry (score, member) inserted in order. */
+function insertPacked(p: string, member: string, score: number): string {
+  let o = 0;
+  while (o < p.length) {
+    const n = p.charCodeAt(o);
+    const s = unpackScore(p, o + 1 + n);
+    // Members are compared only between equal scores (a slice each).
+    if (s > score || (s === score && p.slice(o + 1, o + 1 + n) > member)) break;
+    o += ENTRY_OVERHEAD + n;
+  }
+  return p.slice(0, o) + String.fromCharCode(member.length) + member + packScore(score) + p.slice(o);
 }
 
 // Array.prototype.splice allocates an array of what it removes; these do not.
