@@ -1,13 +1,15 @@
-// Small hashes and sorted sets are packed (machine/hash.ts, machine/zset.ts) as Redis keeps them
-// in a listpack: the same commands against Depot and Debian's redis-server 7.0.15 must give the
+// Small hashes, sets and sorted sets are packed (machine/hash.ts, member-set.ts, zset.ts), as
+// Redis keeps small hashes and sorted sets in a listpack: the same commands against Depot and
+// Debian's redis-server 7.0.15 must give the
 // same replies, byte for byte and in the same order, including OBJECT ENCODING through the
 // conversions Redis makes (a long field, value or member; more entries than the limit; a limit
 // lowered by CONFIG SET), HGETALL's order (insertion order, an overwrite keeping its place),
 // HSCAN and ZSCAN answering a packed value whole with cursor 0, and HRANDFIELD and ZRANDMEMBER
-// with a count covering the value.
+// with a count covering the value. Sets (which Redis 7.0 keeps as an intset or a hash table, in
+// its own order) are compared with their members sorted, through a set's growth past 128 members.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RespClient, show } from '../helpers/cache-resp-client.js';
+import { RespClient, show, type Reply } from '../helpers/cache-resp-client.js';
 import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
 
 let depot: ServerProcess;
@@ -26,11 +28,19 @@ after(async () => {
   await Promise.all([depot.stop(), redis.stop()]);
 });
 
-/** Runs each command on both servers and asserts the same reply. */
+/** Runs each command on both servers and asserts the same reply (an array's elements sorted, with `sorted`). */
 async function same(...commands: string[][]): Promise<void> {
+  await compare(commands, (r) => show(r));
+}
+
+async function sameSorted(...commands: string[][]): Promise<void> {
+  await compare(commands, (r) => (r.t === 'array' || r.t === 'set' ? r.v.map(show).sort().join(', ') : show(r)));
+}
+
+async function compare(commands: string[][], text: (r: Reply) => string): Promise<void> {
   for (const args of commands) {
     const [d, r] = await Promise.all([cd.call(...args), cr.call(...args)]);
-    assert.equal(show(d), show(r), args.join(' '));
+    assert.equal(text(d), text(r), args.join(' '));
   }
 }
 
@@ -178,4 +188,23 @@ test('a lowered zset-max-listpack-entries converts at the next new member; a sco
     ['CONFIG', 'SET', 'zset-max-listpack-entries', '128', 'zset-max-listpack-value', '64'],
     ['CONFIG', 'GET', 'zset-max-listpack-value'],
   );
+});
+
+test('a set growing past 128 members and shrinking again answers as Redis does (members compared sorted)', async () => {
+  const reads = (key: string) => [
+    ['SCARD', key],
+    ['SISMEMBER', key, 'm:5'],
+    ['SMISMEMBER', key, 'm:0', 'nope', 'm:127', 'm:128'],
+    ['SMEMBERS', key],
+    ['SINTERCARD', '2', key, 'other'],
+    ['SINTER', key, 'other'],
+    ['SDIFF', key, 'other'],
+    encoding(key),
+  ];
+  await sameSorted(['SADD', 'other', 'm:1', 'm:100', 'm:200', 'x'], ['SADD', 's1', 'only'], ...reads('s1'));
+  for (let i = 0; i < 200; i += 50) {
+    await sameSorted(['SADD', 's1', ...Array.from({ length: 50 }, (_, k) => `m:${i + k}`)], ...reads('s1'));
+  }
+  await sameSorted(['SREM', 's1', ...Array.from({ length: 190 }, (_, k) => `m:${k}`)], ...reads('s1'));
+  await sameSorted(['SADD', 's2', '1', '2', '3'], encoding('s2'), ['SADD', 's2', 'x'.repeat(65)], encoding('s2'), ['SMEMBERS', 's2']);
 });

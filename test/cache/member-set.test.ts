@@ -37,10 +37,16 @@ function seeded(seed: number): () => number {
   };
 }
 
-/** Sets compacted at once (small ones, by default) and step by step (every set, with 0). */
+/**
+ * Sets packed while small (by default: these tests' 121 members stay packed), packed up to 8
+ * members then a table, and tables from the first member compacted at once (small ones, by
+ * default) and step by step (every set).
+ */
 const compaction = [
-  { name: 'compacted at once', make: (members?: Iterable<string>) => new MemberSet(7, members) },
-  { name: 'compacted step by step', make: (members?: Iterable<string>) => new MemberSet(7, members, 0) },
+  { name: 'packed', make: (members?: Iterable<string>) => new MemberSet(7, members) },
+  { name: 'packed, then a table', make: (members?: Iterable<string>) => new MemberSet(7, members, { packedMembers: 8 }) },
+  { name: 'a table compacted at once', make: (members?: Iterable<string>) => new MemberSet(7, members, { packedMembers: 0 }) },
+  { name: 'a table compacted step by step', make: (members?: Iterable<string>) => new MemberSet(7, members, { packedMembers: 0, instantCompactSlots: 0 }) },
 ];
 
 for (const { name, make } of compaction) {
@@ -93,6 +99,24 @@ test(`a live iterator visits every member present throughout, while members come
 });
 }
 
+test('a packed set\'s live iterator goes on after the last member it visited: each member once, removed ones skipped, added ones seen, through the set becoming a table', () => {
+  const s = new MemberSet(7, undefined, { packedMembers: 10 });
+  for (let i = 0; i < 10; i++) s.add(`m${i}`);
+  const it = s[Symbol.iterator]();
+  const visited = [0, 1, 2, 3].map(() => it.next().value as string);
+  s.delete('m1'); // behind the walk
+  s.delete('m5'); // ahead of it: never visited
+  visited.push(it.next().value as string);
+  s.add('n0');
+  s.add('n1');
+  s.add('n2'); // the 11th member, past the 10 a packed set holds here: a table from here
+  assert.equal(s.packedLength, -1);
+  s.delete('m7');
+  for (let r = it.next(); r.done !== true; r = it.next()) visited.push(r.value);
+  assert.deepEqual(visited, ['m0', 'm1', 'm2', 'm3', 'm4', 'm6', 'm8', 'm9', 'n0', 'n1', 'n2']);
+  s.check();
+});
+
 test('a big set compacts a few members per write, its order kept, and an iterator the compaction overtakes visits each member once', () => {
   const s = new MemberSet(7);
   for (let i = 0; i < 20_000; i++) s.add(`m${i}`);
@@ -119,11 +143,11 @@ test('a big set compacts a few members per write, its order kept, and an iterato
 
 test('random slots are live, distinct unless a negative count asks for repeats, and all of them when count >= size', () => {
   fc.assert(
-    fc.property(fc.array(opArb, { maxLength: 600 }), fc.integer({ min: -300, max: 300 }), fc.integer(), (ops, count, seed) => {
-      const s = new MemberSet(7);
+    fc.property(fc.array(opArb, { maxLength: 600 }), fc.integer({ min: -300, max: 300 }), fc.integer(), fc.constantFrom(0, 128), (ops, count, seed, tuning) => {
+      const s = new MemberSet(7, undefined, { packedMembers: tuning });
       const model = new Set<string>();
       for (const o of ops) apply(s, model, o);
-      const picked = randomSlots(seeded(seed), s, count).map((slot) => s.memberAt(slot));
+      const picked = randomSlots(seeded(seed), s, count).map(s.memberReader());
       for (const m of picked) assert.ok(model.has(m));
       if (model.size === 0) assert.equal(picked.length, 0);
       else if (count < 0) assert.equal(picked.length, -count);
@@ -139,13 +163,14 @@ test('random slots are live, distinct unless a negative count asks for repeats, 
 test('random picks are uniform over the members, holes left by removals included', () => {
   const s = new MemberSet(7);
   for (let i = 0; i < 200; i++) s.add(`m${i}`);
-  // Every third member removed: holes among the slots, fewer than the members (no compaction).
+  // A table past 128 members. Every third member removed: holes among the slots, fewer than the members (no compaction).
   for (let i = 0; i < 200; i += 3) s.delete(`m${i}`);
   assert.ok(s.slots > s.size);
   const random = seeded(42);
   const counts = new Map<string, number>();
   const draws = 133_000;
-  for (const slot of randomSlots(random, s, -draws)) counts.set(s.memberAt(slot), (counts.get(s.memberAt(slot)) ?? 0) + 1);
+  const memberAt = s.memberReader();
+  for (const slot of randomSlots(random, s, -draws)) counts.set(memberAt(slot), (counts.get(memberAt(slot)) ?? 0) + 1);
   assert.equal(counts.size, s.size);
   const expected = draws / s.size;
   for (const [m, n] of counts) assert.ok(Math.abs(n - expected) < expected * 0.2, `${m} drawn ${n} times, expected about ${expected}`);

@@ -96,7 +96,8 @@ function srandmember(c: Ctx): void {
 
 /** Random members of `s`, as randomPicks counts them. */
 function pick(c: Ctx, s: RSet, count: number): string[] {
-  return randomSlots(c.random, s, count).map((slot) => s.memberAt(slot));
+  const memberAt = s.memberReader();
+  return randomSlots(c.random, s, count).map(memberAt);
 }
 
 function smove(c: Ctx): void {

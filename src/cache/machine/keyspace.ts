@@ -10,7 +10,7 @@ import { BlobStore, type Stored } from './blobs.js';
 import { lfuMinutes, lfuNew, lfuTouch, type LfuParams } from './lfu.js';
 import { DEFAULT_PACK_LIMITS, type PackLimits } from './hash.js';
 import { DEFAULT_ZSET_LIMITS, type ZSetLimits } from './zset.js';
-import { elementBytes, elementCount, entryBytes, EXPIRE_BYTES, valueBytes, type Collection } from './memory.js';
+import { elementBytes, elementCount, entryBytes, EXPIRE_BYTES, valueBytes } from './memory.js';
 import { Db, Hash, List, MemberSet, ZSet, type RSet, type Value } from './values.js';
 
 export const DATABASES = 16;
@@ -324,10 +324,10 @@ export class Keyspace {
    * the key once the collection is empty, as Redis never keeps empty collections.
    */
   /**
-   * As `changed`, for a collection that may be packed (a hash, a sorted set), whose bytes are
-   * not its size times a figure: it counted `before` (memory.ts).
+   * As `changed`, for a collection that may be packed (a hash, a set, a sorted set), whose
+   * bytes are not its size times a figure: it counted `before` (memory.ts).
    */
-  private recounted(dbIndex: number, key: string, c: Hash | ZSet, before: number): void {
+  private recounted(dbIndex: number, key: string, c: Hash | RSet | ZSet, before: number): void {
     const db = this.dbs[dbIndex]!;
     db.bytes += valueBytes(c) - before;
     if (c.size > 0) return;
@@ -336,7 +336,8 @@ export class Keyspace {
     this.clearExpiry(db, key);
   }
 
-  private changed(dbIndex: number, key: string, c: Collection, before: number): void {
+  /** After a list changed, whose length was `before`: counts the difference, drops it when empty. */
+  private changed(dbIndex: number, key: string, c: List, before: number): void {
     const db = this.dbs[dbIndex]!;
     const n = elementCount(c);
     db.bytes += (n - before) * elementBytes(c);
@@ -484,17 +485,19 @@ export class Keyspace {
 
   sadd(dbIndex: number, key: string, members: readonly string[]): number {
     const s = this.setFor(dbIndex, key);
-    const before = s.size;
+    const size = s.size;
+    const before = valueBytes(s);
     for (const m of members) s.add(m);
-    this.changed(dbIndex, key, s, before);
-    return s.size - before;
+    this.recounted(dbIndex, key, s, before);
+    return s.size - size;
   }
 
   srem(dbIndex: number, key: string, members: readonly string[]): number {
     const s = this.setFor(dbIndex, key);
+    const before = valueBytes(s);
     let removed = 0;
     for (const m of members) if (s.delete(m)) removed++;
-    this.changed(dbIndex, key, s, s.size + removed);
+    this.recounted(dbIndex, key, s, before);
     return removed;
   }
 

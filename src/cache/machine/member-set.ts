@@ -1,5 +1,14 @@
 // A set value: distinct members in insertion order, with O(1) random access.
 //
+// Small sets (at most PACKED_MEMBERS members of at most PACKED_MEMBER_BYTES bytes: the defaults
+// of Redis 7.2's set-max-listpack-entries and -value) are one latin1 string, as Redis 7.2 keeps
+// them in a listpack: per member, its length as one code unit, then the member. A lookup scans it;
+// an add appends, a removal cuts its entry out (order kept). Why: the table below cost a
+// one-member set about 700 bytes of heap; packed, about 100 (Redis 7.0, which has no small
+// encoding for sets of strings, 234 per key, key included). The first add past either limit makes
+// the set a table for good.
+//
+// The table (MemberTable):
 // Why not a JS Set: SPOP and SRANDMEMBER need a member at a random position, which a Set
 // only reaches by walking to it (O(n): about 10 ms per SPOP on a 600,000-member set). Here
 // members sit in an array in insertion order and a Dict gives each one's position, so a random
@@ -13,7 +22,13 @@
 // so order holds throughout and iterators find their place from the last member they returned.
 import { assert } from '../../util/assert.js';
 import { Dict } from './dict.js';
+import { detached, flat } from './flat-string.js';
 import { PagedArray } from './paged-array.js';
+
+/** Most members a packed set holds (Redis 7.2's set-max-listpack-entries). */
+const PACKED_MEMBERS = 128;
+/** Longest member a packed set holds (Redis 7.2's set-max-listpack-value). */
+const PACKED_MEMBER_BYTES = 64;
 
 /** Holes tolerated before a compaction regardless of size: small sets do not compact on every removal. */
 const MIN_HOLES = 32;
@@ -22,7 +37,174 @@ const INSTANT_COMPACT_SLOTS = 4096;
 /** Members a compaction step moves, and slots it may pass (10 per member), per add or delete. */
 const STEP_MEMBERS = 4;
 
+export interface SetTuning {
+  /** Sets up to this many slots compact at once (tests lower it to compact small sets step by step). */
+  readonly instantCompactSlots?: number;
+  /** Most members a packed set holds (tests lower it; 0: a table from the first member). */
+  readonly packedMembers?: number;
+}
+
+/** Shared by every set built without tuning (a default parameter would make an object per set). */
+const DEFAULT_TUNING: SetTuning = {};
+
 export class MemberSet implements Iterable<string> {
+  /** The members, packed, while the set is small; null once it is a table. */
+  private packed: string | null = '';
+  /** Members in `packed`. */
+  private count = 0;
+  private table: MemberTable | null = null;
+  /** Bumped by each removal from `packed`: live iterators find their place again. */
+  private generation = 0;
+
+  /** `seed`: the table's hash seed (see Dict), should the set become one. */
+  constructor(
+    readonly seed: number,
+    members?: Iterable<string>,
+    private readonly tuning: SetTuning = DEFAULT_TUNING,
+  ) {
+    if (members !== undefined) for (const m of members) this.add(m);
+  }
+
+  get size(): number {
+    return this.packed !== null ? this.count : this.table!.size;
+  }
+
+  /** Characters of the packed encoding, or -1 (memory.ts). */
+  get packedLength(): number {
+    return this.packed === null ? -1 : this.packed.length;
+  }
+
+  /** Slots, holes included: the bound of a random slot (see `liveAt`). A packed set's slots are its positions. */
+  get slots(): number {
+    return this.packed !== null ? this.count : this.table!.slots;
+  }
+
+  get firstSlot(): number {
+    return 0;
+  }
+
+  liveAt(slot: number): boolean {
+    return this.packed !== null ? slot < this.count : this.table!.liveAt(slot);
+  }
+
+  /** The member in a slot, for picks made now: a packed set lists its members once. */
+  memberReader(): (slot: number) => string {
+    const t = this.table;
+    if (t !== null) return (slot) => t.memberAt(slot);
+    const listed = [...this];
+    return (slot) => listed[slot]!;
+  }
+
+  has(member: string): boolean {
+    const p = this.packed;
+    return p !== null ? findPacked(p, member) >= 0 : this.table!.has(member);
+  }
+
+  /** True when `member` was not there. */
+  add(member: string): boolean {
+    const p = this.packed;
+    if (p !== null) {
+      if (findPacked(p, member) >= 0) return false;
+      if (this.count < (this.tuning.packedMembers ?? PACKED_MEMBERS) && member.length <= PACKED_MEMBER_BYTES) {
+        this.packed = flat(p + String.fromCharCode(member.length) + member);
+        this.count++;
+        return true;
+      }
+      this.toTable();
+    }
+    return this.table!.add(member);
+  }
+
+  /** True when `member` was there. */
+  delete(member: string): boolean {
+    const p = this.packed;
+    if (p === null) return this.table!.delete(member);
+    const o = findPacked(p, member);
+    if (o < 0) return false;
+    this.packed = flat(p.slice(0, o) + p.slice(o + 1 + member.length));
+    this.count--;
+    this.generation++;
+    return true;
+  }
+
+  /** Makes a packed set a table, for good, its members in the same order. */
+  private toTable(): void {
+    const members = [...this];
+    this.packed = null;
+    this.count = 0;
+    this.generation++;
+    const t = new MemberTable(this.seed, this.tuning.instantCompactSlots ?? INSTANT_COMPACT_SLOTS);
+    for (const m of members) t.add(detached(m));
+    this.table = t;
+  }
+
+  /**
+   * The members in insertion order, live, as MemberTable's walk: one removed before it is
+   * reached is not visited, one added meanwhile is; after a removal (or the set becoming a
+   * table) the walk goes on after the last member it visited, or starts again if that member
+   * is gone.
+   */
+  *[Symbol.iterator](): Generator<string, void, undefined> {
+    let last: string | undefined;
+    let generation = this.generation;
+    let o = 0;
+    for (;;) {
+      if (this.table !== null) {
+        // Became a table meanwhile: the table's own walk, from after the last member visited.
+        let skipping = last !== undefined && this.table.has(last);
+        for (const m of this.table) {
+          if (skipping) {
+            skipping = m !== last;
+            continue;
+          }
+          yield m;
+        }
+        return;
+      }
+      const p = this.packed!;
+      if (generation !== this.generation) {
+        generation = this.generation;
+        const at = last === undefined ? -1 : findPacked(p, last);
+        o = at < 0 ? 0 : at + 1 + last!.length;
+      }
+      if (o >= p.length) return;
+      const n = p.charCodeAt(o);
+      last = p.slice(o + 1, o + 1 + n);
+      o += 1 + n;
+      yield last;
+    }
+  }
+
+  /** Internal consistency, for tests. */
+  check(): void {
+    const p = this.packed;
+    if (p === null) return this.table!.check();
+    let n = 0;
+    const seen = new Set<string>();
+    for (let o = 0; o < p.length; n++) {
+      const len = p.charCodeAt(o);
+      const m = p.slice(o + 1, o + 1 + len);
+      assert(!seen.has(m), `packed set holds ${m} twice`);
+      seen.add(m);
+      o += 1 + len;
+    }
+    assert(n === this.count, 'packed set counts out of step');
+  }
+}
+
+/** Offset of `member`'s entry in packed members `p` (its length unit), or -1. */
+function findPacked(p: string, member: string): number {
+  const n = member.length;
+  for (let o = 0; o < p.length; ) {
+    const len = p.charCodeAt(o);
+    if (len === n && p.startsWith(member, o + 1)) return o;
+    o += 1 + len;
+  }
+  return -1;
+}
+
+/** A set that is a table: members by slot, and a Dict from member to slot. */
+class MemberTable implements Iterable<string> {
   /** Members by slot; undefined marks a hole left by a removal (or the compaction's gap). */
   private readonly slotsOf = new PagedArray<string>();
   private readonly index: Dict<number>;
@@ -37,17 +219,12 @@ export class MemberSet implements Iterable<string> {
   /** Bumped whenever members move (compaction steps): live iterators find their place again. */
   private generation = 0;
 
-  /**
-   * `seed`: the index's hash seed (see Dict). `instantCompactSlots`: sets up to this many slots
-   * compact at once (tests lower it to compact small sets step by step).
-   */
+  /** `seed`: the index's hash seed (see Dict). `instantCompactSlots`: see SetTuning. */
   constructor(
-    readonly seed: number,
-    members?: Iterable<string>,
-    private readonly instantCompactSlots = INSTANT_COMPACT_SLOTS,
+    seed: number,
+    private readonly instantCompactSlots: number,
   ) {
     this.index = new Dict<number>(seed);
-    if (members !== undefined) for (const m of members) this.add(m);
   }
 
   get size(): number {
@@ -57,11 +234,6 @@ export class MemberSet implements Iterable<string> {
   /** Slots, holes included: the bound of a random slot (see `liveAt`). */
   get slots(): number {
     return this.slotsOf.length;
-  }
-
-  /** Slots below this hold no member (none here: holes at the front are not tracked). */
-  get firstSlot(): number {
-    return 0;
   }
 
   liveAt(slot: number): boolean {

@@ -31,7 +31,9 @@ const HASH_FIELD_BYTES = 140;
 const PACKED_HASH_BYTES = 61;
 /** A packed sorted set (zset.ts) and its string's header; its characters are added. */
 const PACKED_ZSET_BYTES = 71;
-const SET_BYTES = 569;
+/** A packed set (member-set.ts) and its string's header; its characters are added. */
+const PACKED_SET_BYTES = 78;
+const SET_BYTES = 640;
 const SET_MEMBER_BYTES = 120;
 const ZSET_BYTES = 650;
 const ZSET_MEMBER_BYTES = 160;
@@ -58,9 +60,9 @@ export function valueBytes(v: Value): number {
   if (typeof v === 'string') return STRING_BYTES + v.length;
   // A blob handle: the block is the blob store's to count.
   if (typeof v === 'number') return 0;
-  if (v instanceof Hash || v instanceof ZSet) {
+  if (v instanceof Hash || v instanceof ZSet || v instanceof MemberSet) {
     const packed = v.packedLength;
-    if (packed >= 0) return (v instanceof Hash ? PACKED_HASH_BYTES : PACKED_ZSET_BYTES) + packed;
+    if (packed >= 0) return (v instanceof Hash ? PACKED_HASH_BYTES : v instanceof ZSet ? PACKED_ZSET_BYTES : PACKED_SET_BYTES) + packed;
   }
   const base = v instanceof List ? LIST_BYTES : v instanceof Hash ? HASH_BYTES : v instanceof MemberSet ? SET_BYTES : ZSET_BYTES;
   return base + elementCount(v) * elementBytes(v);
