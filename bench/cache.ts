@@ -13,8 +13,8 @@
 // 780,000 elements each, persistence off, pipeline 1), --evict (instead of the above: SET and GET
 // of 100-byte values on 2,000,000 random keys with maxmemory 64mb and allkeys-lru on both
 // servers, so that every round evicts; pipeline 16, persistence off), --small (instead of the
-// above: about 780,000 hashes of 10 fields, as a cache keeps objects: the resident memory each
-// takes, then HSET, HGET and HGETALL on them; pipeline 16, persistence off).
+// above: about 780,000 hashes, sets and sorted sets of 10 elements each, as a cache keeps
+// objects: the resident memory each takes, then commands on them; pipeline 16, persistence off).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -41,10 +41,27 @@ const LARGE_RANGE = 1_000_000;
 const EVICT_MAXMEMORY = '64mb';
 const EVICT_RANGE = 2_000_000;
 
-/** --small: hashes of SMALL_FIELDS fields at random keys drawn from SMALL_RANGE (1,500,000 HSETs leave about 780,000). */
+/**
+ * --small: values of 10 elements at random keys drawn from SMALL_RANGE (1,500,000 writes leave
+ * about 780,000); redis-benchmark puts the same number in each __rand_int__ of a command.
+ */
 const SMALL_RANGE = 1_000_000;
-const SMALL_FIELDS = 10;
-const SMALL_COMMANDS = [['hset', 'obj:__rand_int__', 'field3', 'changed'], ['hget', 'obj:__rand_int__', 'field7'], ['hgetall', 'obj:__rand_int__']];
+const TEN = Array.from({ length: 10 }, (_, i) => i);
+const SMALL_FILLS: ReadonlyArray<{ type: string; fill: readonly string[] }> = [
+  { type: 'hash', fill: ['hset', 'obj:__rand_int__', ...TEN.flatMap((i) => [`field${i}`, 'value:__rand_int__'])] },
+  { type: 'set', fill: ['sadd', 'set:__rand_int__', ...TEN.map((i) => `member:${i}:__rand_int__`)] },
+  { type: 'zset', fill: ['zadd', 'zset:__rand_int__', ...TEN.flatMap((i) => [`${i}`, `member:${i}:__rand_int__`])] },
+];
+const SMALL_COMMANDS = [
+  ['hset', 'obj:__rand_int__', 'field3', 'changed'],
+  ['hget', 'obj:__rand_int__', 'field7'],
+  ['hgetall', 'obj:__rand_int__'],
+  ['sismember', 'set:__rand_int__', 'member:5:__rand_int__'],
+  ['smembers', 'set:__rand_int__'],
+  ['zadd', 'zset:__rand_int__', '4.5', 'member:2:__rand_int__'],
+  ['zscore', 'zset:__rand_int__', 'member:7:__rand_int__'],
+  ['zrange', 'zset:__rand_int__', '0', '-1', 'withscores'],
+];
 
 interface Args {
   rounds: number;
@@ -192,29 +209,31 @@ async function evict(args: Args, report: Report): Promise<void> {
 }
 
 /**
- * `--small`: many small hashes. Each server is filled with the same command (about 780,000
- * hashes of 10 fields of 6 bytes, values of 18); what its resident memory grew by, per hash, is
- * compared (Redis keeps them as listpacks, Depot packed: docs/cache.md). Depot's includes its
- * heap's garbage not yet collected, so it is an upper bound. Then, alternating round by round,
- * one-field HSET, HGET and HGETALL on random hashes.
+ * `--small`: many small values. Each server is filled with the same commands (about 780,000
+ * hashes of 10 fields of 6 bytes with values of 16-18, then as many sets and sorted sets of 10
+ * members of 10-16 bytes); what its resident memory grew by during each fill, per key, is
+ * compared. Depot's includes its heap's garbage not yet collected, so it is an upper bound; its
+ * own estimate (used_memory_dataset) is printed beside it. Then, alternating round by round,
+ * reads and writes of random keys.
  */
 async function small(args: Args, report: Report): Promise<void> {
   const { server: depot, cleanup } = await depotServer('off');
   const redis = await startRedisServer('off');
   try {
-    const fields = Array.from({ length: SMALL_FIELDS }, (_, i) => [`field${i}`, `value:__rand_int__`]).flat();
-    const perKey = new Map<string, number>();
-    for (const [who, server] of [['redis', redis], ['depot', depot]] as const) {
-      const before = await infoField(server.port, 'used_memory_rss');
-      const fill = ['-h', '127.0.0.1', '-p', String(server.port), '-c', String(CLIENTS), '-P', '16', '-n', '1500000', '-r', String(SMALL_RANGE), '-q', 'hset', 'obj:__rand_int__', ...fields];
-      await run('redis-benchmark', fill, { timeout: 600_000, maxBuffer: 1 << 20 });
-      const keys = await dbsize(server.port);
-      perKey.set(who, (await infoField(server.port, 'used_memory_rss') - before) / keys);
-      if (who === 'depot') report.add({ name: 'cache.small.dataset_estimate_per_key', value: Math.round((await infoField(server.port, 'used_memory_dataset')) / keys), unit: 'B' });
+    for (const { type, fill } of SMALL_FILLS) {
+      const perKey = new Map<string, number>();
+      for (const [who, server] of [['redis', redis], ['depot', depot]] as const) {
+        const [rss, keys, dataset] = [await infoField(server.port, 'used_memory_rss'), await dbsize(server.port), who === 'depot' ? await infoField(server.port, 'used_memory_dataset') : 0];
+        const command = ['-h', '127.0.0.1', '-p', String(server.port), '-c', String(CLIENTS), '-P', '16', '-n', '1500000', '-r', String(SMALL_RANGE), '-q', ...fill];
+        await run('redis-benchmark', command, { timeout: 600_000, maxBuffer: 1 << 20 });
+        const added = (await dbsize(server.port)) - keys;
+        perKey.set(who, ((await infoField(server.port, 'used_memory_rss')) - rss) / added);
+        if (who === 'depot') report.add({ name: `cache.small.${type}.dataset_estimate_per_key`, value: Math.round(((await infoField(server.port, 'used_memory_dataset')) - dataset) / added), unit: 'B' });
+      }
+      const depotBytes = Math.round(perKey.get('depot')!);
+      const redisBytes = Math.round(perKey.get('redis')!);
+      report.add({ name: `cache.small.${type}.rss_per_key`, value: depotBytes, unit: 'B', peer: 'redis', peer_value: redisBytes, ratio: redisBytes / depotBytes });
     }
-    const depotBytes = Math.round(perKey.get('depot')!);
-    const redisBytes = Math.round(perKey.get('redis')!);
-    report.add({ name: 'cache.small.rss_per_key', value: depotBytes, unit: 'B', peer: 'redis', peer_value: redisBytes, ratio: redisBytes / depotBytes });
     const samples = SMALL_COMMANDS.map(() => ({ depot: [] as Sample[], redis: [] as Sample[] }));
     for (let round = 0; round < args.rounds; round++) {
       for (const who of orderOf(round)) {

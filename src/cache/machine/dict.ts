@@ -29,14 +29,6 @@
 // page reads as empty slots; the drain drops the old array's pages once nothing can be looked
 // up in them.
 //
-// Small tables (SMALL_SLOTS slots or fewer: the member tables of sets and sorted sets of a few
-// elements, common in a cache) are not hashed into: their elements fill slots 0, 1, 2, ... in
-// insertion order (a deletion leaves a tombstone that the next insert reuses), a lookup compares
-// each slot's hash, and the one page is only as large as the table: 1, 2, 4 or 8 slots. When the
-// smallest table was a hashed one of 8 slots, a one-member set paid 256 bytes for its slots;
-// scanning a few slots costs no more than probing them. They resize at once, whatever
-// `instantResizeSlots` says.
-//
 // Slot numbers: while draining, the old array's slots come first (0 .. old size - 1) and the
 // new array's follow; otherwise the one array's slots start at 0. Elements only move from old to
 // new, so a walk by ascending slot number meets an element present throughout at least once; a
@@ -48,10 +40,7 @@ import { assert } from '../../util/assert.js';
 const EMPTY = 0;
 const TOMBSTONE = -1;
 const FIELDS = 4;
-/** Tables of up to this many slots are small: filled in order and scanned (see above). */
-const SMALL_SLOTS = 8;
-/** The smallest hashed table. */
-const MIN_HASHED = SMALL_SLOTS * 2;
+const MIN_CAPACITY = 8;
 const PAGE_BITS = 14;
 const PAGE_SLOTS = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE_SLOTS - 1;
@@ -124,9 +113,8 @@ let HOMES = new Int32Array(16);
 
 export class Dict<V> {
   /** The array inserts go to. */
-  private t: Pages = newPages(1);
-  /** Slots of `t` minus one; at most SMALL_SLOTS - 1 for a small table. */
-  private mask = 0;
+  private t: Pages = newPages(MIN_CAPACITY);
+  private mask = MIN_CAPACITY - 1;
   private tLive = 0;
   private tTombstones = 0;
 
@@ -250,7 +238,6 @@ export class Dict<V> {
   /** The slot holding `key`, or -1. */
   find(key: string): number {
     const h = hashOf(key, this.seed);
-    if (this.mask < SMALL_SLOTS) return this.findSmall(key, h);
     const t = this.t;
     const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
@@ -260,15 +247,6 @@ export class Dict<V> {
       if (x === EMPTY) return this.old === null ? -1 : this.findOld(key, h);
       if (x === h && p![o + 1] === key) return i + this.base;
     }
-  }
-
-  /** The slot of `key` in a small table (never draining: its resizes are instant), or -1. */
-  private findSmall(key: string, h: number): number {
-    const p = this.t[0];
-    if (p === undefined) return -1;
-    const end = (this.tLive + this.tTombstones) * FIELDS;
-    for (let o = 0; o < end; o += FIELDS) if (p[o] === h && p[o + 1] === key) return o / FIELDS;
-    return -1;
   }
 
   /** The slot of `key` in the old array (its slot number), or -1. */
@@ -317,8 +295,6 @@ export class Dict<V> {
    * (and, while draining, the old array is not read ahead).
    */
   warm(keys: readonly string[]): void {
-    // A small table is one page, read by the first lookup.
-    if (this.mask < SMALL_SLOTS) return;
     const n = keys.length;
     if (HOMES.length < n) HOMES = new Int32Array(Math.max(n, HOMES.length * 2));
     const homes = HOMES;
@@ -347,7 +323,6 @@ export class Dict<V> {
    */
   set(key: string, value: V, at = 0): V | undefined {
     const h = hashOf(key, this.seed);
-    if (this.mask < SMALL_SLOTS) return this.setSmall(key, h, value, at);
     const t = this.t;
     const mask = this.mask;
     let free = -1;
@@ -395,41 +370,6 @@ export class Dict<V> {
     return undefined;
   }
 
-  private setSmall(key: string, h: number, value: V, at: number): V | undefined {
-    const used = this.tLive + this.tTombstones;
-    let p = this.t[0];
-    let free = -1;
-    if (p !== undefined) {
-      for (let o = 0; o < used * FIELDS; o += FIELDS) {
-        const x = p[o];
-        if (x === h && p[o + 1] === key) {
-          const prev = p[o + 2] as V;
-          p[o + 2] = value;
-          p[o + 3] = at;
-          return prev;
-        }
-        if (x === TOMBSTONE && free < 0) free = o / FIELDS;
-      }
-    }
-    let i = free;
-    if (i >= 0) this.tTombstones--;
-    else if (used <= this.mask) i = used;
-    else {
-      // Full: twice the slots (past SMALL_SLOTS, a hashed table), then insert there.
-      this.resize();
-      return this.set(key, value, at);
-    }
-    p = pageOf(this.t, i, this.mask + 1);
-    const o = i * FIELDS;
-    p[o] = h;
-    p[o + 1] = key;
-    p[o + 2] = value;
-    p[o + 3] = at;
-    if (this.marks !== null) this.marks[i] = 1;
-    this.tLive++;
-    return undefined;
-  }
-
   delete(key: string): boolean {
     const slot = this.find(key);
     if (slot < 0) return false;
@@ -442,7 +382,7 @@ export class Dict<V> {
     }
     this.step();
     // Mostly empty: give the memory back (the threshold leaves room before the next grow).
-    if (this.next === null && this.mask > 0 && this.size * 8 < this.mask + 1) this.resize();
+    if (this.next === null && this.mask + 1 > MIN_CAPACITY && this.size * 8 < this.mask + 1) this.resize();
     return true;
   }
 
@@ -467,21 +407,18 @@ export class Dict<V> {
   }
 
   /**
-   * Starts a resize (finishing a drain first) into a small table with room for one more element,
-   * or a hashed one at half load at most: small arrays at once, others once the next array's
-   * pages are allocated.
+   * Starts a resize into an array at half load at most (finishing a drain first): small arrays
+   * at once, others once the next array's pages are allocated.
    */
   private resize(): void {
     if (this.old !== null) this.finishDrain();
-    let capacity = 1;
-    if (this.tLive < SMALL_SLOTS) while (capacity <= this.tLive) capacity *= 2;
-    else for (capacity = MIN_HASHED; capacity < this.tLive * 2; ) capacity *= 2;
+    let capacity = MIN_CAPACITY;
+    while (capacity < this.tLive * 2) capacity *= 2;
     this.next = newPages(capacity);
     this.nextCapacity = capacity;
     this.prepared = 0;
     this.writesSincePage = 0;
-    const instant = this.mask + 1 <= this.instantResizeSlots || this.mask < SMALL_SLOTS || capacity <= SMALL_SLOTS;
-    this.prepare(instant ? this.next.length : 1);
+    this.prepare(this.mask + 1 <= this.instantResizeSlots ? this.next.length : 1);
   }
 
   /** Allocates up to `pages` more pages of the next array; the drain begins once all are there. */
@@ -508,7 +445,7 @@ export class Dict<V> {
     this.dropped = 0;
     this.base = this.oldMask + 1;
     this.generation++;
-    if (this.oldMask + 1 <= this.instantResizeSlots || this.oldLive === 0 || this.oldMask < SMALL_SLOTS || this.mask < SMALL_SLOTS) this.finishDrain();
+    if (this.oldMask + 1 <= this.instantResizeSlots || this.oldLive === 0) this.finishDrain();
   }
 
   /** Moves up to `elements` live elements, passing at most STEP_VISITS_PER_ELEMENT slots per element. */
@@ -576,9 +513,8 @@ export class Dict<V> {
     const h = from[f] as number;
     const t = this.t;
     const mask = this.mask;
-    // Into a small table (its resizes are instant, so it is new and has no tombstones): in order.
-    let i = mask < SMALL_SLOTS ? this.tLive : h & mask;
-    for (; mask >= SMALL_SLOTS; ) {
+    let i = h & mask;
+    for (;;) {
       const p = t[i >>> PAGE_BITS];
       const x = p === undefined ? EMPTY : p[(i & PAGE_MASK) * FIELDS];
       if (x === EMPTY) break;
@@ -644,14 +580,6 @@ export class Dict<V> {
       }
     }
     assert(live === this.tLive && tombstones === this.tTombstones, 'dict counts out of step');
-    if (this.mask < SMALL_SLOTS) {
-      assert(this.old === null && this.next === null, 'small table resizing');
-      const used = live + tombstones;
-      for (let i = 0; i <= this.mask; i++) {
-        const x = this.t[0]?.[i * FIELDS] ?? EMPTY;
-        assert((x === EMPTY) === (i >= used), `small table slot ${i}: not filled in order`);
-      }
-    }
     if (this.old === null) return;
     let oldLive = 0;
     for (let i = 0; i <= this.oldMask; i++) {
