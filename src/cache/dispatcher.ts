@@ -16,6 +16,9 @@ const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit'
 /** Commands allowed on a RESP2 connection in subscriber mode. */
 const SUBSCRIBER_ALLOWED = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
 
+const HEAP_FULL =
+  "OOM command not allowed when the server's JS heap is nearly full (INFO memory: depot_heap_limit); raise node's --max-old-space-size, or set maxmemory below it with an eviction policy.";
+
 export interface DispatchHooks {
   /** True when writes may run here (this node leads the group). */
   readonly writable: boolean;
@@ -25,6 +28,8 @@ export interface DispatchHooks {
   readonly loading: boolean;
   /** Evicts keys when maxmemory is exceeded; false when it stays exceeded (OOM). */
   makeRoom(): boolean;
+  /** True while the JS heap is nearly full (heap-guard.ts): commands that may grow memory are refused. */
+  readonly heapFull: boolean;
   /** Called when a handler blocks the client. */
   onCommand(client: Client, spec: CommandSpec): void;
 }
@@ -109,7 +114,10 @@ export class Dispatcher {
         : "READONLY You can't write against a read only replica.";
     }
     // Inside EXEC the queued commands run as one: they were checked (and room made) as they were queued.
-    if (spec.flags.includes('denyoom') && !this.ctx.inExec && !this.hooks.makeRoom()) return "OOM command not allowed when used memory > 'maxmemory'.";
+    if (spec.flags.includes('denyoom') && !this.ctx.inExec) {
+      if (this.hooks.heapFull) return HEAP_FULL;
+      if (!this.hooks.makeRoom()) return "OOM command not allowed when used memory > 'maxmemory'.";
+    }
     return null;
   }
 

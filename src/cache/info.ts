@@ -67,6 +67,9 @@ function memory(s: CacheService): string[] {
     // Long values live outside the JS heap (docs/cache.md, "Long values"): in use, and reserved.
     `used_memory_blobs:${s.blobMemory.used}`,
     `blobs_reserved:${s.blobMemory.reserved}`,
+    // The JS heap's cap, and whether writes are refused for nearing it (heap-guard.ts).
+    `depot_heap_limit:${s.heapGuard.limit}`,
+    `depot_heap_full:${s.heapGuard.full ? 1 : 0}`,
     `total_system_memory:${totalmem()}`,
     `maxmemory:${s.settings.maxmemory}`,
     `maxmemory_human:${human(s.settings.maxmemory)}`,

@@ -21,6 +21,7 @@ import { Evictor, isLfu } from './eviction.js';
 import { ActiveExpiry } from './expiry.js';
 import { buildInfo } from './info.js';
 import { Hash } from './machine/hash.js';
+import { HeapGuard } from './heap-guard.js';
 import { Effects } from './machine/effects.js';
 import type { CacheMachine } from './machine/machine.js';
 import { KeyspaceEvents, keyeventChannel, keyspaceChannel } from './notify.js';
@@ -147,6 +148,7 @@ export class CacheService implements ServerApi, DispatchHooks {
   private timers: NodeJS.Timeout[] = [];
   private expiryTimer: NodeJS.Timeout | null = null;
   private memoryUsed = 0;
+  readonly heapGuard = new HeapGuard();
   private leader: boolean;
   /** Set while the journal cannot be written (the group retries, or has stopped): writes are refused. */
   private journalFailure: string | null = null;
@@ -738,6 +740,10 @@ export class CacheService implements ServerApi, DispatchHooks {
     return this.memoryUsed;
   }
 
+  get heapFull(): boolean {
+    return this.heapGuard.full;
+  }
+
   /** The blob store's blocks in use and its chunks (used or free), in bytes. */
   get blobMemory(): { used: number; reserved: number } {
     const b = this.machine.ks.blobs;
@@ -804,6 +810,7 @@ export class CacheService implements ServerApi, DispatchHooks {
 
   /** The JS heap plus the blocks of long values, which live outside it (machine/blobs.ts). */
   private sampleMemory(): void {
+    this.heapGuard.sample(this.machine.ks.datasetBytes());
     this.memoryUsed = process.memoryUsage().heapUsed + this.machine.ks.blobs.usedBytes;
   }
 

@@ -45,12 +45,14 @@ export interface StartOptions {
   /** Extra `depot start` arguments. */
   args?: readonly string[];
   env?: NodeJS.ProcessEnv;
+  /** Node flags instead of bin/depot.js's (depotNodeFlags). */
+  nodeFlags?: readonly string[];
 }
 
 export async function startDepot(options: StartOptions = {}): Promise<DepotProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'depot-node-'));
   const args = [depotBin, 'start', '--data', dataDir, '--port', '0', '--http-port', '0', '--raft-port', '0', '--redis-port', '0', '--log-level', 'warn', ...(options.args ?? [])];
-  const proc = spawn(process.execPath, [...depotNodeFlags, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const proc = spawn(process.execPath, [...(options.nodeFlags ?? depotNodeFlags), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let stderr = '';
   proc.stderr!.on('data', (c: Buffer) => {
     stderr = (stderr + c.toString()).slice(-65536);
