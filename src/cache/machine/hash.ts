@@ -55,11 +55,6 @@ export class Hash {
     return this.packed === null ? -1 : this.packed.length;
   }
 
-  /** The table of a hash that is one, else null. */
-  get dict(): Dict<Stored> | null {
-    return this.table;
-  }
-
   /** Offset of `field`'s entry in the packed string (its length unit), or -1. */
   private locate(p: string, field: string): number {
     const n = field.length;

@@ -8,8 +8,7 @@
 // encoding for sets of strings, 234 per key, key included). The first add past either limit makes
 // the set a table for good.
 //
-// The table (MemberTable):
-// Why not a JS Set: SPOP and SRANDMEMBER need a member at a random position, which a Set
+// Past that, a table (MemberTable). Why not a JS Set: SPOP and SRANDMEMBER need a member at a random position, which a Set
 // only reaches by walking to it (O(n): about 10 ms per SPOP on a 600,000-member set). Here
 // members sit in an array in insertion order and a Dict gives each one's position, so a random
 // slot is one array read (a Dict rather than a Map: V8's Map holds at most 2^24 entries and

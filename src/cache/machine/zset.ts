@@ -5,7 +5,8 @@
 // Small sorted sets (at most `entries` members of at most `value` bytes: Redis's
 // zset-max-listpack-entries and zset-max-listpack-value, 128 and 64 by default) are one latin1
 // string, as Redis keeps them in a listpack: the entries in order, each the member's length as one
-// code unit, the member, and the score's 8 bytes (a float64, little-endian) as 8 code units.
+// code unit, the member, and the score's 8 bytes (a float64, in the machine's byte order: the
+// string never leaves the process, snapshots list entries) as 8 code units.
 // Every operation scans it (a write builds it again). Why: the table and the tree cost a
 // one-member set about 800 bytes of heap, a ten-member one about 1,580; packed, about 70 and 260
 // (Redis: 122 and 250 per key, key included). The first insert past either limit makes the set
