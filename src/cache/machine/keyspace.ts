@@ -10,7 +10,7 @@ import { BlobStore, type Stored } from './blobs.js';
 import { lfuMinutes, lfuNew, lfuTouch, type LfuParams } from './lfu.js';
 import { DEFAULT_PACK_LIMITS, type PackLimits } from './hash.js';
 import { DEFAULT_ZSET_LIMITS, type ZSetLimits } from './zset.js';
-import { elementBytes, elementCount, entryBytes, EXPIRE_BYTES, valueBytes } from './memory.js';
+import { entryBytes, EXPIRE_BYTES, hashBytes, LIST_ELEMENT_BYTES, setBytes, zsetBytes } from './memory.js';
 import { Db, Hash, List, MemberSet, ZSet, type RSet, type Value } from './values.js';
 
 export const DATABASES = 16;
@@ -325,11 +325,11 @@ export class Keyspace {
    */
   /**
    * As `changed`, for a collection that may be packed (a hash, a set, a sorted set), whose
-   * bytes are not its size times a figure: it counted `before` (memory.ts).
+   * bytes are not its size times a figure: it counted `before` and counts `after` (memory.ts).
    */
-  private recounted(dbIndex: number, key: string, c: Hash | RSet | ZSet, before: number): void {
+  private recounted(dbIndex: number, key: string, c: Hash | RSet | ZSet, before: number, after: number): void {
     const db = this.dbs[dbIndex]!;
-    db.bytes += valueBytes(c) - before;
+    db.bytes += after - before;
     if (c.size > 0) return;
     db.keys.delete(key);
     db.bytes -= entryBytes(key, c);
@@ -339,8 +339,8 @@ export class Keyspace {
   /** After a list changed, whose length was `before`: counts the difference, drops it when empty. */
   private changed(dbIndex: number, key: string, c: List, before: number): void {
     const db = this.dbs[dbIndex]!;
-    const n = elementCount(c);
-    db.bytes += (n - before) * elementBytes(c);
+    const n = c.length;
+    db.bytes += (n - before) * LIST_ELEMENT_BYTES;
     if (n > 0) return;
     db.keys.delete(key);
     db.bytes -= entryBytes(key, c);
@@ -451,7 +451,7 @@ export class Keyspace {
   /** Sets field/value pairs (flat); the number of fields that were new. */
   hset(dbIndex: number, key: string, pairs: readonly string[]): number {
     const h = this.hashFor(dbIndex, key);
-    const before = valueBytes(h);
+    const before = hashBytes(h);
     // One lookup per field: what it replaces says whether the field was new.
     let added = 0;
     for (let i = 0; i < pairs.length; i += 2) {
@@ -459,13 +459,13 @@ export class Keyspace {
       if (old === undefined) added++;
       else this.blobs.release(old);
     }
-    this.recounted(dbIndex, key, h, before);
+    this.recounted(dbIndex, key, h, before, hashBytes(h));
     return added;
   }
 
   hdel(dbIndex: number, key: string, fields: readonly string[]): number {
     const h = this.hashFor(dbIndex, key);
-    const before = valueBytes(h);
+    const before = hashBytes(h);
     let removed = 0;
     for (const f of fields) {
       const old = h.remove(f);
@@ -473,7 +473,7 @@ export class Keyspace {
       this.blobs.release(old);
       removed++;
     }
-    this.recounted(dbIndex, key, h, before);
+    this.recounted(dbIndex, key, h, before, hashBytes(h));
     return removed;
   }
 
@@ -486,18 +486,18 @@ export class Keyspace {
   sadd(dbIndex: number, key: string, members: readonly string[]): number {
     const s = this.setFor(dbIndex, key);
     const size = s.size;
-    const before = valueBytes(s);
+    const before = setBytes(s);
     for (const m of members) s.add(m);
-    this.recounted(dbIndex, key, s, before);
+    this.recounted(dbIndex, key, s, before, setBytes(s));
     return s.size - size;
   }
 
   srem(dbIndex: number, key: string, members: readonly string[]): number {
     const s = this.setFor(dbIndex, key);
-    const before = valueBytes(s);
+    const before = setBytes(s);
     let removed = 0;
     for (const m of members) if (s.delete(m)) removed++;
-    this.recounted(dbIndex, key, s, before);
+    this.recounted(dbIndex, key, s, before, setBytes(s));
     return removed;
   }
 
@@ -517,19 +517,19 @@ export class Keyspace {
   zadd(dbIndex: number, key: string, scores: readonly number[], members: readonly string[]): number {
     assert(scores.length === members.length, 'ZADD effect with unpaired scores');
     const z = this.zsetFor(dbIndex, key);
-    const before = valueBytes(z);
+    const before = zsetBytes(z);
     let added = 0;
     for (let i = 0; i < members.length; i++) if (z.add(members[i]!, scores[i]!, this.zsetLimits)) added++;
-    this.recounted(dbIndex, key, z, before);
+    this.recounted(dbIndex, key, z, before, zsetBytes(z));
     return added;
   }
 
   zrem(dbIndex: number, key: string, members: readonly string[]): number {
     const z = this.zsetFor(dbIndex, key);
-    const before = valueBytes(z);
+    const before = zsetBytes(z);
     let removed = 0;
     for (const m of members) if (z.remove(m)) removed++;
-    this.recounted(dbIndex, key, z, before);
+    this.recounted(dbIndex, key, z, before, zsetBytes(z));
     return removed;
   }
 
