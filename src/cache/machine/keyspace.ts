@@ -133,8 +133,7 @@ export class Keyspace {
     if (v instanceof List) return new List(v.toArray().map((x) => this.blobs.dup(x)));
     if (v instanceof Hash) {
       const h = new Hash(v.seed);
-      const store = (s: string) => this.blobs.store(s);
-      for (const [f, x] of v) h.set(f, this.blobs.text(x), this.hashLimits, store);
+      for (const [f, x] of v) h.set(f, this.blobs.text(x), this.hashLimits, this.storeValue);
       return h;
     }
     if (v instanceof MemberSet) return new MemberSet(v.seed, v);
