@@ -285,9 +285,16 @@ export class ZSet {
   fromRank(start: number, count: number, reverse: boolean): ZEntry[] {
     const out: ZEntry[] = [];
     if (start < 0 || start >= this.size || count <= 0) return out;
-    if (this.packed !== null) {
-      const all = this.packedEntries();
-      for (let i = start; out.length < count && i >= 0 && i < all.length; i += reverse ? -1 : 1) out.push(all[i]!);
+    const p = this.packed;
+    if (p !== null) {
+      // Offsets first (lengths only), then just the entries asked for.
+      const offsets: number[] = [];
+      for (let o = 0; o < p.length; o += ENTRY_OVERHEAD + p.charCodeAt(o)) offsets.push(o);
+      for (let i = start; out.length < count && i >= 0 && i < offsets.length; i += reverse ? -1 : 1) {
+        const o = offsets[i]!;
+        const n = p.charCodeAt(o);
+        out.push({ member: p.slice(o + 1, o + 1 + n), score: unpackScore(p, o + 1 + n) });
+      }
       return out;
     }
     let [leaf, i] = this.locate(start);
@@ -344,24 +351,27 @@ export class ZSet {
 
   private scoreBounds(r: ScoreRange): [number, number] | null {
     if (r.min > r.max || (r.min === r.max && (r.minExclusive || r.maxExclusive))) return null;
-    const start = this.countPrefix((s) => (r.minExclusive ? s <= r.min : s < r.min));
-    const end = this.countPrefix((s) => (r.maxExclusive ? s < r.max : s <= r.max));
+    const start = this.countPrefix((s) => (r.minExclusive ? s <= r.min : s < r.min), false);
+    const end = this.countPrefix((s) => (r.maxExclusive ? s < r.max : s <= r.max), false);
     return end > start ? [start, end] : null;
   }
 
   private lexBounds(r: LexRange): [number, number] | null {
-    const start = this.countPrefix((_s, m) => !lexAboveMin(m, r.min));
-    const end = this.countPrefix((_s, m) => lexBelowMax(m, r.max));
+    const start = this.countPrefix((_s, m) => !lexAboveMin(m, r.min), true);
+    const end = this.countPrefix((_s, m) => lexBelowMax(m, r.max), true);
     return end > start ? [start, end] : null;
   }
 
   /** How many entries, in order, satisfy a prefix predicate. */
-  private countPrefix(p: Prefix): number {
-    if (this.packed !== null) {
+  private countPrefix(p: Prefix, readsMember: boolean): number {
+    const packed = this.packed;
+    if (packed !== null) {
+      // Scores decoded in place; a member is cut out only for a predicate that reads it.
       let n = 0;
-      for (const e of this.packedEntries()) {
-        if (!p(e.score, e.member)) break;
-        n++;
+      for (let o = 0; o < packed.length; n++) {
+        const len = packed.charCodeAt(o);
+        if (!p(unpackScore(packed, o + 1 + len), readsMember ? packed.slice(o + 1, o + 1 + len) : '')) break;
+        o += ENTRY_OVERHEAD + len;
       }
       return n;
     }
