@@ -183,6 +183,8 @@ export interface ConfigHooks {
   eviction(): void;
   /** One of the hash-max-listpack-* or zset-max-listpack-* parameters changed. */
   packLimits(): void;
+  /** maxmemory changed. */
+  maxmemory(): void;
 }
 
 export class ConfigStore {
@@ -247,7 +249,7 @@ export class ConfigStore {
     this.params.set('tcp-keepalive', intParam(() => s.tcpKeepaliveSeconds, (n) => (s.tcpKeepaliveSeconds = n), 0n, INT_MAX));
     this.params.set('proto-max-bulk-len', memoryParam(() => s.protoMaxBulkLen, (n) => (s.protoMaxBulkLen = n), 1024n * 1024n, LLONG_MAX));
     this.params.set('client-query-buffer-limit', memoryParam(() => s.clientQueryBufferLimit, (n) => (s.clientQueryBufferLimit = n), 1024n * 1024n, LLONG_MAX));
-    this.params.set('maxmemory', memoryParam(() => s.maxmemory, (n) => (s.maxmemory = n), 0n, ULLONG_MAX));
+    this.params.set('maxmemory', memoryParam(() => s.maxmemory, (n) => ((s.maxmemory = n), hooks.maxmemory()), 0n, ULLONG_MAX));
     for (const [name, value] of Object.entries(fixed)) this.params.set(name, { get: () => value });
   }
 

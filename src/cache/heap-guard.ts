@@ -72,10 +72,15 @@ export class HeapGuard {
     return this.probe.limit;
   }
 
+  /** The old generation's used size past which writes are refused. */
+  get refusesAbove(): number {
+    return this.probe.limit * FULL;
+  }
+
   /** Called on the server's timer (every 100 ms) with the data set's bytes (Keyspace.datasetBytes). */
   sample(dataset: number): void {
     const p = this.probe;
-    const threshold = p.limit * FULL;
+    const threshold = this.refusesAbove;
     let used = p.used();
     if (used > threshold && p.collect !== undefined && p.now() - this.collectedAt >= COLLECT_EVERY_MS && (!this.full || dataset < this.datasetAtCollect)) {
       this.collectedAt = p.now();

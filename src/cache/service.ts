@@ -191,10 +191,12 @@ export class CacheService implements ServerApi, DispatchHooks {
       appendfsync: (policy) => this.setFsync(policy),
       eviction: () => this.configureEviction(),
       packLimits: () => this.configurePacking(),
+      maxmemory: () => this.checkMaxmemory(),
     });
     if (this.settings.requirepass !== '') this.acl.setRequirePass(this.settings.requirepass);
     this.configureEviction();
     this.configurePacking();
+    this.checkMaxmemory();
     this.dispatcher = new Dispatcher(this.ctx, this.commands, this.blocked, this);
     this.leader = this.group.status().isLeader;
     this.ctx.deletesExpired = this.leader;
@@ -278,6 +280,16 @@ export class CacheService implements ServerApi, DispatchHooks {
     const s = this.settings;
     this.evictor.reset();
     this.machine.ks.lfu = isLfu(s.maxmemoryPolicy) ? { logFactor: s.lfuLogFactor, decayMinutes: s.lfuDecayTime } : null;
+  }
+
+  /**
+   * A maxmemory the heap cannot hold is accepted (as Redis accepts any), but said: the heap guard
+   * refuses writes first (heap-guard.ts), and eviction never starts.
+   */
+  private checkMaxmemory(): void {
+    const limit = this.settings.maxmemory;
+    const room = this.heapGuard.refusesAbove;
+    if (limit > room) this.log(`maxmemory ${limit} is above what the JS heap holds before writes are refused (${Math.floor(room)} of its ${this.heapGuard.limit} bytes): keys will not be evicted; raise node's --max-old-space-size or lower maxmemory`);
   }
 
   /** Which hashes and sorted sets are packed from now on (those converted stay so, as in Redis). */

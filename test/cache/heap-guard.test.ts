@@ -1,11 +1,12 @@
 // The heap guard (src/cache/heap-guard.ts): past 85% of the JS heap's cap, writes that may grow
 // memory are refused with OOM instead of the process dying of "JavaScript heap out of memory".
 // A unit test of when it collects, and a server process with a small heap filled until it
-// refuses: it stays up, reads and deletes work, and after FLUSHALL it takes writes again.
+// refuses: it stays up, reads and deletes work, and after FLUSHALL it takes writes again; a
+// maxmemory above what the heap holds is logged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HeapGuard, type HeapProbe } from '../../src/cache/heap-guard.js';
-import { startDepot } from '../helpers/depot-process.js';
+import { startDepot, type DepotProcess } from '../helpers/depot-process.js';
 import { RespClient, show } from '../helpers/cache-resp-client.js';
 
 test('refuses past 85% of the cap; collects first, at most once a second, and while refusing only once keys have gone', () => {
@@ -55,13 +56,24 @@ test('refuses past 85% of the cap; collects first, at most once a second, and wh
   assert.equal(g.lastUsed, 450);
 });
 
+/** Waits (up to 5 s) for the node's log to match. */
+async function logged(node: DepotProcess, pattern: RegExp): Promise<void> {
+  for (let i = 0; i < 100 && !pattern.test(node.stdout()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.match(node.stdout(), pattern);
+}
+
 test('a server with a small heap refuses writes with OOM as it nears the cap, stays up, and writes again after FLUSHALL', async () => {
   // A young generation far smaller than the old one, as with the default cap (4 GiB against
   // 3 x 64 MiB): with bin/depot.js's 64 MiB semi-spaces one scavenge could promote more than the
   // guard's margin of a 128 MiB heap at once.
-  const node = await startDepot({ nodeFlags: ['--max-old-space-size=128', '--max-semi-space-size=4', '--expose-gc'], args: ['--appendonly', 'no'] });
+  const node = await startDepot({ nodeFlags: ['--max-old-space-size=128', '--max-semi-space-size=4', '--expose-gc'], args: ['--appendonly', 'no', '--maxmemory', '1gb'] });
   const c = await RespClient.open(node.ports['redis']!);
   try {
+    // A maxmemory above what the heap holds is accepted, and said, at start and on CONFIG SET.
+    await logged(node, /maxmemory 1073741824 is above what the JS heap holds/);
+    assert.equal(show(await c.call('CONFIG', 'SET', 'maxmemory', '2gb')), 'simple:"OK"');
+    await logged(node, /maxmemory 2147483648 is above what the JS heap holds/);
+    assert.equal(show(await c.call('CONFIG', 'SET', 'maxmemory', '0')), 'simple:"OK"');
     const limit = Number(/depot_heap_limit:(\d+)/.exec(show(await c.call('INFO', 'memory')))![1]);
     assert.ok(limit > 0 && limit < 512 * 1024 * 1024, `heap limit ${limit}`);
     // Hashes of ten 20-byte values (about 450 bytes of heap each), 500 a pipeline, until refused:

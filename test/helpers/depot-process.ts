@@ -32,6 +32,8 @@ export interface DepotProcess {
   readonly address: string;
   /** Everything the process wrote to stderr so far (the last 64 KiB). */
   stderr(): string;
+  /** Everything it wrote to stdout, its log (the last 64 KiB). */
+  stdout(): string;
   /** SIGTERM, and wait for exit; resolves with the exit code. */
   stop(): Promise<number | null>;
   /** SIGKILL, and wait for exit (nothing when it has already exited: safe in `finally`). */
@@ -54,6 +56,10 @@ export async function startDepot(options: StartOptions = {}): Promise<DepotProce
   const args = [depotBin, 'start', '--data', dataDir, '--port', '0', '--http-port', '0', '--raft-port', '0', '--redis-port', '0', '--log-level', 'warn', ...(options.args ?? [])];
   const proc = spawn(process.execPath, [...(options.nodeFlags ?? depotNodeFlags), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let stderr = '';
+  let stdout = '';
+  proc.stdout!.on('data', (c: Buffer) => {
+    stdout = (stdout + c.toString()).slice(-65536);
+  });
   proc.stderr!.on('data', (c: Buffer) => {
     stderr = (stderr + c.toString()).slice(-65536);
   });
@@ -92,6 +98,7 @@ export async function startDepot(options: StartOptions = {}): Promise<DepotProce
     ports,
     address: `127.0.0.1:${ports['native']}`,
     stderr: () => stderr,
+    stdout: () => stdout,
     stop: () => waitExit('SIGTERM'),
     kill: async () => {
       await waitExit('SIGKILL');
