@@ -16,7 +16,7 @@
 // `value` is capped at 255 here whatever CONFIG SET says.
 import { Dict } from './dict.js';
 import type { Stored } from './blobs.js';
-import { detached, flat } from './flat-string.js';
+import { detached, findKey, flat, STRING_TAIL } from './packed.js';
 
 export interface PackLimits {
   /** hash-max-listpack-entries */
@@ -55,22 +55,10 @@ export class Hash {
     return this.packed === null ? -1 : this.packed.length;
   }
 
-  /** Offset of `field`'s entry in the packed string (its length unit), or -1. */
-  private locate(p: string, field: string): number {
-    const n = field.length;
-    for (let o = 0; o < p.length; ) {
-      const fl = p.charCodeAt(o);
-      if (fl === n && p.startsWith(field, o + 1)) return o;
-      o += 1 + fl;
-      o += 1 + p.charCodeAt(o);
-    }
-    return -1;
-  }
-
   get(field: string): Stored | undefined {
     const p = this.packed;
     if (p === null) return this.table!.get(field);
-    const o = this.locate(p, field);
+    const o = findKey(p, field, STRING_TAIL);
     if (o < 0) return undefined;
     const v = o + 1 + field.length;
     return p.slice(v + 1, v + 1 + p.charCodeAt(v));
@@ -78,7 +66,7 @@ export class Hash {
 
   has(field: string): boolean {
     const p = this.packed;
-    return p === null ? this.table!.has(field) : this.locate(p, field) >= 0;
+    return p === null ? this.table!.has(field) : findKey(p, field, STRING_TAIL) >= 0;
   }
 
   /**
@@ -90,7 +78,7 @@ export class Hash {
     if (p !== null) {
       const max = Math.min(limits.value, MAX_PACKED_LENGTH);
       if (field.length <= max && value.length <= max) {
-        const o = this.locate(p, field);
+        const o = findKey(p, field, STRING_TAIL);
         let old: string | undefined;
         if (o >= 0) {
           const v = o + 1 + field.length;
@@ -122,7 +110,7 @@ export class Hash {
       t.delete(field);
       return old;
     }
-    const o = this.locate(p, field);
+    const o = findKey(p, field, STRING_TAIL);
     if (o < 0) return undefined;
     const v = o + 1 + field.length;
     const end = v + 1 + p.charCodeAt(v);

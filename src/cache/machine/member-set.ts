@@ -21,7 +21,7 @@
 // so order holds throughout and iterators find their place from the last member they returned.
 import { assert } from '../../util/assert.js';
 import { Dict } from './dict.js';
-import { detached, flat } from './flat-string.js';
+import { detached, findKey, flat } from './packed.js';
 import { PagedArray } from './paged-array.js';
 
 /** Most members a packed set holds (Redis 7.2's set-max-listpack-entries). */
@@ -96,14 +96,14 @@ export class MemberSet implements Iterable<string> {
 
   has(member: string): boolean {
     const p = this.packed;
-    return p !== null ? findPacked(p, member) >= 0 : this.table!.has(member);
+    return p !== null ? findKey(p, member, 0) >= 0 : this.table!.has(member);
   }
 
   /** True when `member` was not there. */
   add(member: string): boolean {
     const p = this.packed;
     if (p !== null) {
-      if (findPacked(p, member) >= 0) return false;
+      if (findKey(p, member, 0) >= 0) return false;
       if (this.count < (this.tuning.packedMembers ?? PACKED_MEMBERS) && member.length <= PACKED_MEMBER_BYTES) {
         this.packed = flat(p + String.fromCharCode(member.length) + member);
         this.count++;
@@ -118,7 +118,7 @@ export class MemberSet implements Iterable<string> {
   delete(member: string): boolean {
     const p = this.packed;
     if (p === null) return this.table!.delete(member);
-    const o = findPacked(p, member);
+    const o = findKey(p, member, 0);
     if (o < 0) return false;
     this.packed = flat(p.slice(0, o) + p.slice(o + 1 + member.length));
     this.count--;
@@ -163,7 +163,7 @@ export class MemberSet implements Iterable<string> {
       const p = this.packed!;
       if (generation !== this.generation) {
         generation = this.generation;
-        const at = last === undefined ? -1 : findPacked(p, last);
+        const at = last === undefined ? -1 : findKey(p, last, 0);
         o = at < 0 ? 0 : at + 1 + last!.length;
       }
       if (o >= p.length) return;
@@ -189,17 +189,6 @@ export class MemberSet implements Iterable<string> {
     }
     assert(n === this.count, 'packed set counts out of step');
   }
-}
-
-/** Offset of `member`'s entry in packed members `p` (its length unit), or -1. */
-function findPacked(p: string, member: string): number {
-  const n = member.length;
-  for (let o = 0; o < p.length; ) {
-    const len = p.charCodeAt(o);
-    if (len === n && p.startsWith(member, o + 1)) return o;
-    o += 1 + len;
-  }
-  return -1;
 }
 
 /** A set that is a table: members by slot, and a Dict from member to slot. */

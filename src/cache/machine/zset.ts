@@ -19,7 +19,7 @@
 // walks; inner nodes hold their children's subtree sizes (for ranks) and smallest keys.
 import { assert } from '../../util/assert.js';
 import { Dict } from './dict.js';
-import { detached, flat } from './flat-string.js';
+import { detached, findKey, flat } from './packed.js';
 
 export interface ZSetLimits {
   /** zset-max-listpack-entries */
@@ -32,8 +32,10 @@ export const DEFAULT_ZSET_LIMITS: ZSetLimits = { entries: 128, value: 64 };
 
 /** Longest member a packed set holds: a length must be one latin1 code unit. */
 const MAX_PACKED_LENGTH = 255;
+/** A packed entry's score: a float64's 8 bytes as 8 code units. */
+const SCORE_UNITS = 8;
 /** A packed entry's bytes besides its member: the length unit and the score. */
-const ENTRY_OVERHEAD = 9;
+const ENTRY_OVERHEAD = 1 + SCORE_UNITS;
 
 const LEAF_MAX = 64;
 const INNER_MAX = 64;
@@ -116,7 +118,7 @@ function packScore(score: number): string {
 /** The score packed at offset `o` of `p`. */
 function unpackScore(p: string, o: number): number {
   const b = SCORE_BYTES;
-  for (let i = 0; i < 8; i++) b[i] = p.charCodeAt(o + i);
+  for (let i = 0; i < SCORE_UNITS; i++) b[i] = p.charCodeAt(o + i);
   return SCORE[0]!;
 }
 
@@ -153,7 +155,7 @@ export class ZSet {
   score(member: string): number | undefined {
     const p = this.packed;
     if (p === null) return this.table!.get(member);
-    const o = findPacked(p, member);
+    const o = findKey(p, member, SCORE_UNITS);
     return o < 0 ? undefined : unpackScore(p, o + 1 + member.length);
   }
 
@@ -172,7 +174,7 @@ export class ZSet {
     if (score === 0) score = 0;
     const p = this.packed;
     if (p !== null) {
-      const o = findPacked(p, member);
+      const o = findKey(p, member, SCORE_UNITS);
       if (o >= 0) {
         if (unpackScore(p, o + 1 + member.length) === score) return false;
         this.packed = flat(insertPacked(p.slice(0, o) + p.slice(o + ENTRY_OVERHEAD + member.length), member, score));
@@ -206,7 +208,7 @@ export class ZSet {
   remove(member: string): boolean {
     const p = this.packed;
     if (p !== null) {
-      const o = findPacked(p, member);
+      const o = findKey(p, member, SCORE_UNITS);
       if (o < 0) return false;
       this.packed = flat(p.slice(0, o) + p.slice(o + ENTRY_OVERHEAD + member.length));
       this.count--;
@@ -571,17 +573,6 @@ export class ZSet {
     for (const c of sibling.counts) moved += c;
     this.attach(parent, sibling, moved, sibling.minScores[0]!, sibling.minMembers[0]!, depth - 1);
   }
-}
-
-/** Offset of `member`'s entry in packed entries `p` (its length unit), or -1. */
-function findPacked(p: string, member: string): number {
-  const n = member.length;
-  for (let o = 0; o < p.length; ) {
-    const len = p.charCodeAt(o);
-    if (len === n && p.startsWith(member, o + 1)) return o;
-    o += ENTRY_OVERHEAD + len;
-  }
-  return -1;
 }
 
 /** `p` with the entry (score, member) inserted in order. */
