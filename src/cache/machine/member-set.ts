@@ -138,39 +138,37 @@ export class MemberSet implements Iterable<string> {
   }
 
   /**
-   * The members in insertion order, live, as MemberTable's walk: one removed before it is
-   * reached is not visited, one added meanwhile is; after a removal (or the set becoming a
-   * table) the walk goes on after the last member it visited, or starts again if that member
-   * is gone.
+   * The members in insertion order, live: one removed before it is reached is not visited, one
+   * added meanwhile is, and none twice. A removal moves the members after it, so after one (or
+   * the set becoming a table) the walk starts again and skips the members it has visited (a
+   * packed set holds at most PACKED_MEMBERS of them). Going on after the last member visited
+   * instead missed every member behind it when that member was removed and added again (it is
+   * at the end then).
    */
   *[Symbol.iterator](): Generator<string, void, undefined> {
-    let last: string | undefined;
+    const visited: string[] = [];
+    let skip: Set<string> | null = null;
     let generation = this.generation;
     let o = 0;
     for (;;) {
       if (this.table !== null) {
-        // Became a table meanwhile: the table's own walk, from after the last member visited.
-        let skipping = last !== undefined && this.table.has(last);
-        for (const m of this.table) {
-          if (skipping) {
-            skipping = m !== last;
-            continue;
-          }
-          yield m;
-        }
+        skip = new Set(visited);
+        for (const m of this.table) if (!skip.has(m)) yield m;
         return;
       }
       const p = this.packed!;
       if (generation !== this.generation) {
         generation = this.generation;
-        const at = last === undefined ? -1 : findKey(p, last, 0);
-        o = at < 0 ? 0 : at + 1 + last!.length;
+        skip = new Set(visited);
+        o = 0;
       }
       if (o >= p.length) return;
       const n = p.charCodeAt(o);
-      last = p.slice(o + 1, o + 1 + n);
+      const m = p.slice(o + 1, o + 1 + n);
       o += 1 + n;
-      yield last;
+      if (skip?.has(m) === true) continue;
+      visited.push(m);
+      yield m;
     }
   }
 
