@@ -56,6 +56,8 @@ export class Client {
   lastInteraction: number;
   lastCommand = 'NULL';
   noEvict = false;
+  /** In monitor mode (MONITOR; monitor.ts): sent every command run, refused keyspace commands. */
+  monitor = false;
   replyMode: ReplyMode = 'on';
   closing = false;
   /** Listed by the service: output to write this turn, output waiting for a commit. */

@@ -36,6 +36,10 @@ export interface Settings {
   /** ... this many bytes. */
   zsetMaxListpackValue: number;
   tcpKeepaliveSeconds: number;
+  /** Commands that run this many microseconds or more go to the slow log; negative: none. */
+  slowlogLogSlowerThan: number;
+  /** Entries the slow log keeps. */
+  slowlogMaxLen: number;
 }
 
 /** A checked value, ready to apply; applying fails only when the server cannot act on it. */
@@ -58,8 +62,6 @@ const TUNING: Record<string, string> = {
   'lazyfree-lazy-server-del': 'no',
   'lazyfree-lazy-user-del': 'no',
   'lazyfree-lazy-user-flush': 'no',
-  'slowlog-log-slower-than': '10000',
-  'slowlog-max-len': '128',
   'latency-monitor-threshold': '0',
   'latency-tracking': 'yes',
   'lua-time-limit': '5000',
@@ -185,6 +187,8 @@ export interface ConfigHooks {
   packLimits(): void;
   /** maxmemory changed. */
   maxmemory(): void;
+  /** slowlog-log-slower-than changed. */
+  slowlog(): void;
 }
 
 export class ConfigStore {
@@ -246,6 +250,8 @@ export class ConfigStore {
     this.params.set('maxclients', intParam(() => s.maxclients, (n) => (s.maxclients = n), 1n, UINT_MAX));
     this.params.set('hz', intParam(() => s.hz, (n) => (s.hz = Math.min(500, Math.max(1, n))), 0n, INT_MAX));
     this.params.set('activerehashing', boolParam(() => s.activerehashing, (on) => ((s.activerehashing = on), null)));
+    this.params.set('slowlog-log-slower-than', intParam(() => s.slowlogLogSlowerThan, (n) => ((s.slowlogLogSlowerThan = n), hooks.slowlog()), -1n, LLONG_MAX));
+    this.params.set('slowlog-max-len', intParam(() => s.slowlogMaxLen, (n) => (s.slowlogMaxLen = n), 0n, LLONG_MAX));
     this.params.set('tcp-keepalive', intParam(() => s.tcpKeepaliveSeconds, (n) => (s.tcpKeepaliveSeconds = n), 0n, INT_MAX));
     this.params.set('proto-max-bulk-len', memoryParam(() => s.protoMaxBulkLen, (n) => (s.protoMaxBulkLen = n), 1024n * 1024n, LLONG_MAX));
     this.params.set('client-query-buffer-limit', memoryParam(() => s.clientQueryBufferLimit, (n) => (s.clientQueryBufferLimit = n), 1024n * 1024n, LLONG_MAX));

@@ -1,7 +1,8 @@
 // Runs one command line for a client, with Redis's checks in Redis's order: command lookup,
 // arity, authentication, ACL, pub/sub context, MULTI queueing, out-of-memory; then the
 // handler. Also EXEC (replaying the queue) and the retry of blocked commands whose keys
-// became ready.
+// became ready. Every handler run is reported, timed, to an observer (SLOWLOG, MONITOR).
+import { performance } from 'node:perf_hooks';
 import type { ReplyWriter } from '../protocol/resp/writer.js';
 import { isDepotError } from '../util/errors.js';
 import type { BlockedClients } from './blocking.js';
@@ -36,7 +37,22 @@ export interface DispatchHooks {
 
 export type Outcome = 'done' | 'blocked';
 
+/** Told of every command handler that ran (SLOWLOG, MONITOR). */
+export interface CommandObserver {
+  /**
+   * `client` ran `argv` (`spec`). `micros`: since the previous command ended, or since the batch
+   * began (`Dispatcher.beginBatch`) for its first: the handler plus the checks before it.
+   * `endMs`: when it ended, on performance.now()'s timeline. `retry`: a blocked command served.
+   */
+  ran(client: Client, spec: CommandSpec, argv: readonly string[], micros: number, endMs: number, outcome: Outcome, retry: boolean): void;
+}
+
 export class Dispatcher {
+  /** Null while nobody needs the reports: then no clock is read. */
+  observer: CommandObserver | null = null;
+  /** performance.now() when the command being run began (the previous one ended). */
+  private started = 0;
+
   constructor(
     private readonly ctx: Ctx,
     private readonly table: CommandTable,
@@ -46,6 +62,11 @@ export class Dispatcher {
 
   private get out(): ReplyWriter {
     return this.ctx.out;
+  }
+
+  /** Commands are about to run back to back: times the first from now (see CommandObserver). */
+  beginBatch(): void {
+    if (this.observer !== null) this.started = performance.now();
   }
 
   /** Executes `argv` for `client`, writing its reply into the shared writer. */
@@ -102,6 +123,7 @@ export class Dispatcher {
         if (!user.canAccessKey(key)) return 'NOPERM this user has no permissions to access one of the keys used as arguments';
       }
     }
+    if (client.monitor && (spec.flags.includes('write') || spec.flags.includes('readonly'))) return "ERR Replica can't interact with the keyspace";
     if (client.resp === 2 && client.subscriptions > 0 && !SUBSCRIBER_ALLOWED.has(spec.name)) {
       return `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
     }
@@ -121,16 +143,25 @@ export class Dispatcher {
     return null;
   }
 
-  /** Runs a resolved command; a ReplyError becomes the reply. */
-  private run(spec: CommandSpec): Outcome {
+  /** Runs a resolved command (`retry`: a blocked one, again); a ReplyError becomes the reply. */
+  private run(spec: CommandSpec, retry = false): Outcome {
+    // Before the handler: EXEC's sets ctx.argv to each queued command's.
+    const { client, argv } = this.ctx;
+    let outcome: Outcome = 'done';
     try {
-      return spec.handler(this.ctx) === BLOCKED ? 'blocked' : 'done';
+      if (spec.handler(this.ctx) === BLOCKED) outcome = 'blocked';
     } catch (err) {
       if (err instanceof ReplyError) this.out.error(err.message);
       else if (isDepotError(err)) this.out.error(`ERR ${err.message}`);
       else throw err;
-      return 'done';
     }
+    const observer = this.observer;
+    if (observer !== null) {
+      const end = performance.now();
+      observer.ran(client, spec, argv, (end - this.started) * 1000, end, outcome, retry);
+      this.started = end;
+    }
+    return outcome;
   }
 
   /** EXEC's body: every queued command in order, each reply in one array. */
@@ -157,6 +188,7 @@ export class Dispatcher {
    * reports each retry: served (its reply is in the writer) or still blocked.
    */
   serveBlocked(now: number, onResult: (client: Client, served: boolean) => void): void {
+    this.beginBatch();
     // Serving may make further keys ready (BLMOVE pushes): bounded passes, like Redis's loop.
     for (let pass = 0; pass < 64 && this.blocked.hasReady; pass++) {
       for (const [db, key] of this.blocked.takeReady()) {
@@ -169,7 +201,7 @@ export class Dispatcher {
           c.argv = state.argv;
           this.out.resp = client.resp;
           const spec = this.table.lookup(state.argv[0]!)!;
-          onResult(client, this.run(spec) === 'done');
+          onResult(client, this.run(spec, true) === 'done');
         }
       }
     }

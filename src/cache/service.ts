@@ -4,6 +4,7 @@
 // keeps the server-wide state: clients, pub/sub, WATCH, blocked clients, expiry, config, ACLs.
 // server/resp drives it from sockets; node/ creates it next to the group (startCache).
 import { constants as bufferConstants } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import { ReplyWriter } from '../protocol/resp/writer.js';
 import type { Group } from '../raft/group.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -16,7 +17,7 @@ import type { ServerApi, ServerStats } from './commands/server-api.js';
 import { CommandTable } from './commands/table.js';
 import { Committer } from './committer.js';
 import { ConfigStore, type FsyncPolicy, type Settings } from './config.js';
-import { Dispatcher, type DispatchHooks } from './dispatcher.js';
+import { Dispatcher, type CommandObserver, type DispatchHooks, type Outcome } from './dispatcher.js';
 import { Evictor, isLfu } from './eviction.js';
 import { ActiveExpiry } from './expiry.js';
 import { buildInfo } from './info.js';
@@ -24,8 +25,10 @@ import { Hash } from './machine/hash.js';
 import { HeapGuard } from './heap-guard.js';
 import { Effects } from './machine/effects.js';
 import type { CacheMachine } from './machine/machine.js';
+import { Monitors } from './monitor.js';
 import { KeyspaceEvents, keyeventChannel, keyspaceChannel } from './notify.js';
 import { PubSub } from './pubsub.js';
+import { SlowLog } from './slowlog.js';
 import { WatchRegistry } from './watch.js';
 
 /** What the node offers for SAVE/BGSAVE and `appendfsync`; absent when nothing is persisted. */
@@ -75,6 +78,8 @@ export const DEFAULT_SETTINGS: Settings = {
   zsetMaxListpackEntries: 128,
   zsetMaxListpackValue: 64,
   tcpKeepaliveSeconds: 300,
+  slowlogLogSlowerThan: 10_000,
+  slowlogMaxLen: 128,
 };
 
 const EXPIRE_BUDGET_MS = 2;
@@ -95,7 +100,7 @@ const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 /** The longest delay setTimeout honours (2^31-1 ms); it fires at once for longer ones. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export class CacheService implements ServerApi, DispatchHooks {
+export class CacheService implements ServerApi, DispatchHooks, CommandObserver {
   readonly stats: ServerStats = {
     expiredKeys: 0,
     evictedKeys: 0,
@@ -107,6 +112,8 @@ export class CacheService implements ServerApi, DispatchHooks {
     pubsubMessages: 0,
   };
   readonly cursors = new CursorRegistry();
+  readonly slowlog = new SlowLog();
+  private readonly monitors = new Monitors((client, line) => this.sendMonitorLine(client, line));
   readonly commands = new CommandTable();
   readonly acl = new AclStore(this.commands);
   readonly config: ConfigStore;
@@ -182,7 +189,10 @@ export class CacheService implements ServerApi, DispatchHooks {
     this.machine.proposePending = () => this.committer.flush();
     const fx = new Effects(this.machine.ks, this.committer.enc);
     this.ctx = new Ctx(this.machine.ks, fx, this.out, this, options.random ?? Math.random);
-    this.pubsub = new PubSub((client, write) => this.deliver(client, write));
+    this.pubsub = new PubSub((client, write) => {
+      this.deliver(client, write);
+      this.stats.pubsubMessages++;
+    });
     this.machine.ks.observe(this.watches);
     this.config = new ConfigStore(this.settings, { databases: '16', port: String(this.port), bind: '127.0.0.1', dir: '', dbfilename: '', appendfilename: '' }, {
       requirepass: (p) => this.acl.setRequirePass(p),
@@ -192,12 +202,14 @@ export class CacheService implements ServerApi, DispatchHooks {
       eviction: () => this.configureEviction(),
       packLimits: () => this.configurePacking(),
       maxmemory: () => this.checkMaxmemory(),
+      slowlog: () => this.observeCommands(),
     });
     if (this.settings.requirepass !== '') this.acl.setRequirePass(this.settings.requirepass);
     this.configureEviction();
     this.configurePacking();
     this.checkMaxmemory();
     this.dispatcher = new Dispatcher(this.ctx, this.commands, this.blocked, this);
+    this.observeCommands();
     this.leader = this.group.status().isLeader;
     this.ctx.deletesExpired = this.leader;
     this.unsubscribeLeadership = this.group.onLeadershipChange((isLeader) => this.onLeadership(isLeader));
@@ -315,6 +327,44 @@ export class CacheService implements ServerApi, DispatchHooks {
     this.stats.totalCommands++;
   }
 
+  // ---- SLOWLOG and MONITOR ----
+
+  /** The dispatcher times commands only while the slow log is on or a client monitors. */
+  private observeCommands(): void {
+    this.dispatcher.observer = this.settings.slowlogLogSlowerThan >= 0 || this.monitors.count > 0 ? this : null;
+  }
+
+  ran(client: Client, spec: CommandSpec, argv: readonly string[], micros: number, endMs: number, outcome: Outcome, retry: boolean): void {
+    const unixMicros = (performance.timeOrigin + endMs) * 1000;
+    if (this.monitors.count > 0 && !retry && !spec.flags.includes('admin')) this.monitors.feed(client, argv, unixMicros);
+    // As in Redis: a command that blocked is logged when it is served, with the time it ran.
+    const threshold = this.settings.slowlogLogSlowerThan;
+    if (outcome === 'blocked' || threshold < 0 || micros < threshold || spec.flags.includes('skip_slowlog')) return;
+    const s = this.settings;
+    this.slowlog.push(argv, Math.floor(micros), Math.floor(unixMicros / 1_000_000), client.sink.remoteAddress, client.name, s.slowlogMaxLen);
+  }
+
+  /**
+   * A monitor's own command is shown after its reply, and obeys its CLIENT REPLY as a reply
+   * does; other monitors get the line apart from the writer, which holds the running client's
+   * reply (sending that early would defeat that client's CLIENT REPLY OFF).
+   */
+  private sendMonitorLine(monitor: Client, line: string): void {
+    if (monitor === this.ctx.client && !this.ctx.inExec) return void this.out.simple(line);
+    if (monitor.replyMode !== 'off') this.queue(monitor, Buffer.from(`+${line}\r\n`, 'latin1'));
+  }
+
+  monitor(client: Client): boolean {
+    const added = this.monitors.add(client);
+    this.observeCommands();
+    return added;
+  }
+
+  stopMonitor(client: Client): void {
+    this.monitors.remove(client);
+    this.observeCommands();
+  }
+
   // ---- clients ----
 
   /**
@@ -342,6 +392,7 @@ export class CacheService implements ServerApi, DispatchHooks {
     this.dropBlocked(client);
     this.watches.unwatch(client);
     this.pubsub.forget(client);
+    this.stopMonitor(client);
   }
 
   clients(): Iterable<Client> {
@@ -369,6 +420,7 @@ export class CacheService implements ServerApi, DispatchHooks {
    */
   executeMany(client: Client, argvs: readonly string[][], from: number): number {
     const now = this.clock.now();
+    this.dispatcher.beginBatch();
     if (argvs.length - from > 1) this.warmKeys(client.db, argvs, from);
     let i = from;
     while (i < argvs.length && client.blocked === null && !client.closing) {
@@ -429,7 +481,11 @@ export class CacheService implements ServerApi, DispatchHooks {
   /** Sends what the writer holds for `client`. */
   private emit(client: Client): void {
     const view = this.out.take();
-    if (view === null) return;
+    if (view !== null) this.queue(client, view);
+  }
+
+  /** Queues bytes for `client`, released with the batch being run now. */
+  private queue(client: Client, view: Buffer): void {
     client.sink.send(view, this.committer.gate());
     if (!client.inDirty) {
       client.inDirty = true;
@@ -447,7 +503,6 @@ export class CacheService implements ServerApi, DispatchHooks {
     write(this.out);
     this.emit(client);
     this.out.resp = resp;
-    this.stats.pubsubMessages++;
   }
 
   private scheduleFlush(): void {

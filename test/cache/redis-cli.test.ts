@@ -1,9 +1,9 @@
 // redis-cli (Debian's redis-tools) against Depot: one-shot commands, scripted input, --pipe
-// mass insertion; and the wire details clients rely on, through a raw socket: inline
+// mass insertion, monitor, slowlog get; and the wire details clients rely on, through a raw socket: inline
 // commands, RESP3 push frames, RESP2 subscriber mode, protocol errors.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { RespClient, encodeCommand } from '../helpers/cache-resp-client.js';
 import { ensureRedisInstalled, startDepot, type ServerProcess } from '../helpers/cache-servers.js';
@@ -53,6 +53,24 @@ test('redis-cli --pipe mass insertion', async () => {
   const out = await cli(['--pipe'], Buffer.concat(lines).toString('latin1'));
   assert.match(out, /errors: 0, replies: 2001/);
   assert.equal(await cli(['GET', 'pipe:1999']), '1999\n');
+});
+
+test('redis-cli monitor prints the commands of another client; redis-cli slowlog get prints entries', async () => {
+  const monitor = spawn('redis-cli', ['-p', String(server.port), 'monitor']);
+  let out = '';
+  monitor.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
+  try {
+    for (let i = 0; i < 200 && !out.startsWith('OK'); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await cli(['SET', 'cli:watched', 'a "quoted" value']), 'OK\n');
+    for (let i = 0; i < 200 && !out.includes('cli:watched'); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.match(out, /^OK\n\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "cli:watched" "a \\"quoted\\" value"\n/m);
+  } finally {
+    monitor.kill();
+  }
+  assert.equal(await cli(['CONFIG', 'SET', 'slowlog-log-slower-than', '0']), 'OK\n');
+  await cli(['SET', 'cli:slow', 'v']);
+  assert.match(await cli(['--no-raw', 'SLOWLOG', 'GET', '1']), /^1\) 1\) \(integer\) \d+\n {3}2\) \(integer\) \d+\n {3}3\) \(integer\) \d+\n {3}4\) 1\) "SET"\n {6}2\) "cli:slow"\n {6}3\) "v"\n {3}5\) "127\.0\.0\.1:\d+"\n {3}6\) ""\n$/);
+  assert.equal(await cli(['CONFIG', 'SET', 'slowlog-log-slower-than', '10000']), 'OK\n');
 });
 
 test('inline commands over a raw socket, including quoting', async () => {

@@ -7,8 +7,10 @@ import { fail } from './reply-error.js';
 import { NO_KEYS, command, family } from './spec.js';
 
 function setuser(c: Ctx): void {
+  const [name, rules] = [c.argv[2]!, c.argv.slice(3)];
+  c.redact(2);
   try {
-    c.server.acl.setUser(c.argv[2]!, c.argv.slice(3));
+    c.server.acl.setUser(name, rules);
   } catch (err) {
     if (err instanceof AclRuleError) fail(`ERR Error in ACL SETUSER modifier '${err.rule}': ${err.message}`);
     throw err;

@@ -36,6 +36,7 @@ function reset(c: Ctx): void {
   cl.multiError = false;
   c.server.unwatch(cl);
   c.server.unsubscribeAll(cl);
+  c.server.stopMonitor(cl);
   cl.db = 0;
   cl.resp = 2;
   c.out.resp = 2;
@@ -59,10 +60,11 @@ function authenticate(c: Ctx, username: string, password: string): boolean {
 function auth(c: Ctx): void {
   const a = c.argv;
   if (a.length > 3) throw syntax();
+  const [username, password] = a.length === 3 ? [a[1]!, a[2]!] : ['default', a[1]!];
+  c.redact(1);
   if (a.length === 2 && c.server.acl.defaultUser.nopass) {
     fail('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   }
-  const [username, password] = a.length === 3 ? [a[1]!, a[2]!] : ['default', a[1]!];
   if (!authenticate(c, username, password)) fail(Err.WRONGPASS);
   c.out.ok();
 }
@@ -88,6 +90,7 @@ function hello(c: Ctx): void {
   for (let i = 2; i < a.length; i++) {
     if (is(a[i], 'AUTH') && i + 2 < a.length) {
       creds = [a[i + 1]!, a[i + 2]!];
+      c.redact(i + 1, i + 2);
       i += 2;
     } else if (is(a[i], 'SETNAME') && i + 1 < a.length) {
       name = a[++i]!;
@@ -120,7 +123,8 @@ function hello(c: Ctx): void {
 
 /** One line of CLIENT LIST / CLIENT INFO, in Redis's field order. */
 function clientLine(cl: Client, now: number): string {
-  const flags = (cl.multi !== null ? 'x' : '') + (cl.blocked !== null ? 'b' : '') + (cl.subscriptions > 0 ? 'P' : '') + (cl.noEvict ? 'e' : '') || 'N';
+  // In Redis's order (networking.c).
+  const flags = (cl.monitor ? 'O' : '') + (cl.subscriptions > 0 ? 'P' : '') + (cl.multi !== null ? 'x' : '') + (cl.blocked !== null ? 'b' : '') + (cl.noEvict ? 'e' : '') || 'N';
   const cmd = cl.lastCommand;
   return (
     `id=${cl.id} addr=${cl.sink.remoteAddress} laddr=${cl.sink.localAddress} fd=-1 name=${cl.name} ` +

@@ -50,6 +50,8 @@ export interface CommandSpec {
   readonly subcommands?: ReadonlyMap<string, CommandSpec>;
 }
 
+const REDACTED = '(redacted)';
+
 /** Keyspace event classes (notify-keyspace-events letters). */
 export type NotifyClass = 'g' | '$' | 'l' | 's' | 'h' | 'z' | 'x' | 'e' | 'n';
 
@@ -72,6 +74,14 @@ export class Ctx {
     /** Uniform in [0, 1): the command layer's only source of randomness. */
     readonly random: () => number,
   ) {}
+
+  /**
+   * Replaces arguments `from` .. `to` (inclusive) of this command line with "(redacted)" in what
+   * SLOWLOG and MONITOR show, as Redis does for passwords. Call it before anything can fail.
+   */
+  redact(from: number, to: number = this.argv.length - 1): void {
+    for (let i = from; i <= to && i < this.argv.length; i++) this.argv[i] = REDACTED;
+  }
 
   /** Milliseconds since the epoch for this execution (frozen during EXEC, as in Redis). */
   get now(): number {

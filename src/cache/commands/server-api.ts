@@ -3,6 +3,7 @@
 import type { AclStore } from '../acl.js';
 import type { Client } from '../client.js';
 import type { ConfigStore } from '../config.js';
+import type { SlowLog } from '../slowlog.js';
 import type { CommandSpec, Ctx, NotifyClass, BLOCKED } from './context.js';
 import type { CursorRegistry } from './scan.js';
 
@@ -29,6 +30,7 @@ export interface ServerApi {
   readonly config: ConfigStore;
   readonly acl: AclStore;
   readonly commands: CommandCatalog;
+  readonly slowlog: SlowLog;
   /** proto-max-bulk-len: the largest string a command may build. */
   readonly maxStringBytes: number;
 
@@ -61,6 +63,10 @@ export interface ServerApi {
   /** Closes a client (CLIENT KILL, or the caller itself after the reply for QUIT). */
   kill(client: Client): void;
   unblock(client: Client, withError: boolean): boolean;
+  /** MONITOR: from now on the client is shown every command run; false when it already was. */
+  monitor(client: Client): boolean;
+  /** RESET: the client leaves monitor mode. */
+  stopMonitor(client: Client): void;
 
   info(sections: readonly string[]): string;
   resetStats(): void;

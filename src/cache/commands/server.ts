@@ -26,10 +26,14 @@ function configSet(c: Ctx): void {
   if ((a.length - 2) % 2 !== 0) fail("ERR wrong number of arguments for 'config|set' command");
   const pairs: Array<[string, string]> = [];
   for (let i = 2; i < a.length; i += 2) pairs.push([a[i]!, a[i + 1]!]);
+  // Passwords are not shown by SLOWLOG and MONITOR.
+  for (let i = 2; i < a.length; i += 2) if (SENSITIVE.has(a[i]!.toLowerCase())) c.redact(i + 1, i + 1);
   const err = c.server.config.set(pairs);
   if (err !== null) fail('ERR ' + err);
   c.out.ok();
 }
+
+const SENSITIVE = new Set(['requirepass']);
 
 function time(c: Ctx): void {
   const ms = c.now;

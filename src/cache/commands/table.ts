@@ -7,10 +7,12 @@ import type { CommandSpec } from './context.js';
 import { hashCommands } from './hashes.js';
 import { keyCommands } from './keys.js';
 import { listCommands } from './lists.js';
+import { monitorCommands } from './monitor.js';
 import { pubsubCommandsTable } from './pubsub.js';
 import type { CommandCatalog } from './server-api.js';
 import { serverCommands } from './server.js';
 import { setCommands } from './sets.js';
+import { slowlogCommands } from './slowlog.js';
 import { stringCommands } from './strings.js';
 import { transactionCommands } from './transactions.js';
 import { zsetCommands } from './zsets.js';
@@ -94,5 +96,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...pubsubCommandsTable,
   ...connectionCommands,
   ...serverCommands,
+  ...slowlogCommands,
+  ...monitorCommands,
   ...aclCommandsTable,
 ];
