@@ -125,7 +125,10 @@ export class BlobStore {
 
   /** Frees `v`'s block (nothing for a string). The handle must not be used again. */
   release(v: Stored): void {
-    if (typeof v === 'string') return;
+    // With no blob live, `v` is a string: said without reading it. A replaced value is
+    // otherwise not read, and reading its type costs a cache miss per overwrite once the values
+    // outgrow the CPU caches (about 30 ns here).
+    if (this.live === 0 || typeof v === 'string') return;
     const chunk = this.chunkOf(v);
     const at = (v & OFFSET_MASK) << UNIT_SHIFT;
     const len = chunk.readUInt32LE(at);
