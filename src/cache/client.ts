@@ -2,6 +2,7 @@
 // The socket side lives in server/resp; it reaches the client through ClientSink.
 import type { RespVersion } from '../protocol/resp/writer.js';
 import type { AclUser } from './acl.js';
+import type { TrackingState } from './tracking.js';
 
 /** What the command layer needs from a connection. */
 export interface ClientSink {
@@ -58,6 +59,8 @@ export class Client {
   noEvict = false;
   /** In monitor mode (MONITOR; monitor.ts): sent every command run, refused keyspace commands. */
   monitor = false;
+  /** CLIENT TRACKING (tracking.ts); null while off. */
+  tracking: TrackingState | null = null;
   replyMode: ReplyMode = 'on';
   closing = false;
   /** Listed by the service: output to write this turn, output waiting for a commit. */

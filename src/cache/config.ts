@@ -40,6 +40,8 @@ export interface Settings {
   slowlogLogSlowerThan: number;
   /** Entries the slow log keeps. */
   slowlogMaxLen: number;
+  /** Keys client-side caching remembers before it invalidates the oldest (tracking.ts); 0: no limit. */
+  trackingTableMaxKeys: number;
 }
 
 /** A checked value, ready to apply; applying fails only when the server cannot act on it. */
@@ -84,7 +86,6 @@ const TUNING: Record<string, string> = {
   'io-threads': '1',
   'io-threads-do-reads': 'no',
   'client-output-buffer-limit': 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
-  'tracking-table-max-keys': '1000000',
   'acl-pubsub-default': 'resetchannels',
   'cluster-enabled': 'no',
   'replica-read-only': 'yes',
@@ -189,6 +190,8 @@ export interface ConfigHooks {
   maxmemory(): void;
   /** slowlog-log-slower-than changed. */
   slowlog(): void;
+  /** tracking-table-max-keys changed. */
+  tracking(): void;
 }
 
 export class ConfigStore {
@@ -252,6 +255,7 @@ export class ConfigStore {
     this.params.set('activerehashing', boolParam(() => s.activerehashing, (on) => ((s.activerehashing = on), null)));
     this.params.set('slowlog-log-slower-than', intParam(() => s.slowlogLogSlowerThan, (n) => ((s.slowlogLogSlowerThan = n), hooks.slowlog()), -1n, LLONG_MAX));
     this.params.set('slowlog-max-len', intParam(() => s.slowlogMaxLen, (n) => (s.slowlogMaxLen = n), 0n, LLONG_MAX));
+    this.params.set('tracking-table-max-keys', intParam(() => s.trackingTableMaxKeys, (n) => ((s.trackingTableMaxKeys = n), hooks.tracking()), 0n, LLONG_MAX));
     this.params.set('tcp-keepalive', intParam(() => s.tcpKeepaliveSeconds, (n) => (s.tcpKeepaliveSeconds = n), 0n, INT_MAX));
     this.params.set('proto-max-bulk-len', memoryParam(() => s.protoMaxBulkLen, (n) => (s.protoMaxBulkLen = n), 1024n * 1024n, LLONG_MAX));
     this.params.set('client-query-buffer-limit', memoryParam(() => s.clientQueryBufferLimit, (n) => (s.clientQueryBufferLimit = n), 1024n * 1024n, LLONG_MAX));

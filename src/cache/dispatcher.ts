@@ -33,6 +33,10 @@ export interface DispatchHooks {
   readonly heapFull: boolean;
   /** Called when a handler blocks the client. */
   onCommand(client: Client, spec: CommandSpec): void;
+  /** After a handler of a tracking client: remembers what it read (client-side caching). */
+  tracked(client: Client, spec: CommandSpec, argv: readonly string[]): void;
+  /** After each handler: sends the client-side caching invalidations it caused. */
+  afterRun(): void;
 }
 
 export type Outcome = 'done' | 'blocked';
@@ -52,6 +56,8 @@ export class Dispatcher {
   observer: CommandObserver | null = null;
   /** performance.now() when the command being run began (the previous one ended). */
   private started = 0;
+  /** The client whose command runs now (its handler and what follows it), or null (timers). */
+  running: Client | null = null;
 
   constructor(
     private readonly ctx: Ctx,
@@ -86,6 +92,9 @@ export class Dispatcher {
     }
     const outcome = this.run(spec);
     this.hooks.onCommand(client, spec);
+    // CLIENT CACHING applies to the next command, or to a whole transaction.
+    const t = client.tracking;
+    if (t !== null && t.caching && client.multi === null && !spec.name.startsWith('client|')) t.caching = false;
     return outcome;
   }
 
@@ -148,18 +157,27 @@ export class Dispatcher {
     // Before the handler: EXEC's sets ctx.argv to each queued command's.
     const { client, argv } = this.ctx;
     let outcome: Outcome = 'done';
+    // Restored after: EXEC's handler runs the queued commands through here.
+    const outer = this.running;
+    this.running = client;
     try {
-      if (spec.handler(this.ctx) === BLOCKED) outcome = 'blocked';
-    } catch (err) {
-      if (err instanceof ReplyError) this.out.error(err.message);
-      else if (isDepotError(err)) this.out.error(`ERR ${err.message}`);
-      else throw err;
-    }
-    const observer = this.observer;
-    if (observer !== null) {
-      const end = performance.now();
-      observer.ran(client, spec, argv, (end - this.started) * 1000, end, outcome, retry);
-      this.started = end;
+      try {
+        if (spec.handler(this.ctx) === BLOCKED) outcome = 'blocked';
+      } catch (err) {
+        if (err instanceof ReplyError) this.out.error(err.message);
+        else if (isDepotError(err)) this.out.error(`ERR ${err.message}`);
+        else throw err;
+      }
+      if (client.tracking !== null && spec.flags.includes('readonly')) this.hooks.tracked(client, spec, argv);
+      if (!this.ctx.inExec) this.hooks.afterRun();
+      const observer = this.observer;
+      if (observer !== null) {
+        const end = performance.now();
+        observer.ran(client, spec, argv, (end - this.started) * 1000, end, outcome, retry);
+        this.started = end;
+      }
+    } finally {
+      this.running = outer;
     }
     return outcome;
   }

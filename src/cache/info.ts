@@ -51,7 +51,7 @@ function clients(s: CacheService): string[] {
     `maxclients:${s.settings.maxclients}`,
     `blocked_clients:${s.blockedCount}`,
     `pubsub_clients:${pubsub}`,
-    'tracking_clients:0',
+    `tracking_clients:${s.tracking.clients}`,
   ];
 }
 
@@ -108,6 +108,9 @@ function stats(s: CacheService): string[] {
     `pubsub_channels:${s.channels(null).length}`,
     `pubsub_patterns:${s.patternCount}`,
     `pubsub_messages_delivered:${st.pubsubMessages}`,
+    `tracking_total_keys:${s.tracking.keys}`,
+    `tracking_total_items:${s.tracking.totalItems}`,
+    `tracking_total_prefixes:${s.tracking.totalPrefixes}`,
     `depot_log_index:${commit.lastIndex}`,
     `depot_proposals_in_flight:${commit.inFlight}`,
   ];

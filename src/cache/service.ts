@@ -13,6 +13,7 @@ import { BlockedClients } from './blocking.js';
 import { Client, type ClientSink } from './client.js';
 import { BLOCKED, Ctx, type CommandSpec, type NotifyClass } from './commands/context.js';
 import { CursorRegistry } from './commands/scan.js';
+import { keysOf } from './commands/server.js';
 import type { ServerApi, ServerStats } from './commands/server-api.js';
 import { CommandTable } from './commands/table.js';
 import { Committer } from './committer.js';
@@ -29,6 +30,7 @@ import { Monitors } from './monitor.js';
 import { KeyspaceEvents, keyeventChannel, keyspaceChannel } from './notify.js';
 import { PubSub } from './pubsub.js';
 import { SlowLog } from './slowlog.js';
+import { Tracking, type TrackingHost } from './tracking.js';
 import { WatchRegistry } from './watch.js';
 
 /** What the node offers for SAVE/BGSAVE and `appendfsync`; absent when nothing is persisted. */
@@ -80,9 +82,12 @@ export const DEFAULT_SETTINGS: Settings = {
   tcpKeepaliveSeconds: 300,
   slowlogLogSlowerThan: 10_000,
   slowlogMaxLen: 128,
+  trackingTableMaxKeys: 1_000_000,
 };
 
 const EXPIRE_BUDGET_MS = 2;
+/** Where invalidations go for a RESP2 connection that tracking redirects to (Redis's channel). */
+const INVALIDATE_CHANNEL = '__redis__:invalidate';
 /**
  * Keys a command may evict before it runs. Past it the command runs anyway and the timer goes
  * on evicting, as Redis lets a command through while its eviction is still under way: a
@@ -100,7 +105,7 @@ const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 /** The longest delay setTimeout honours (2^31-1 ms); it fires at once for longer ones. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export class CacheService implements ServerApi, DispatchHooks, CommandObserver {
+export class CacheService implements ServerApi, DispatchHooks, CommandObserver, TrackingHost {
   readonly stats: ServerStats = {
     expiredKeys: 0,
     evictedKeys: 0,
@@ -114,6 +119,9 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver {
   readonly cursors = new CursorRegistry();
   readonly slowlog = new SlowLog();
   private readonly monitors = new Monitors((client, line) => this.sendMonitorLine(client, line));
+  readonly tracking = new Tracking(this);
+  /** Writes what goes to other clients in the middle of a command, apart from `out`, which holds its reply. */
+  private readonly apart = new ReplyWriter();
   readonly commands = new CommandTable();
   readonly acl = new AclStore(this.commands);
   readonly config: ConfigStore;
@@ -194,6 +202,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver {
       this.stats.pubsubMessages++;
     });
     this.machine.ks.observe(this.watches);
+    this.machine.ks.observe(this.tracking);
     this.config = new ConfigStore(this.settings, { databases: '16', port: String(this.port), bind: '127.0.0.1', dir: '', dbfilename: '', appendfilename: '' }, {
       requirepass: (p) => this.acl.setRequirePass(p),
       notifyKeyspaceEvents: (flags) => this.events.configure(flags),
@@ -203,7 +212,9 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver {
       packLimits: () => this.configurePacking(),
       maxmemory: () => this.checkMaxmemory(),
       slowlog: () => this.observeCommands(),
+      tracking: () => (this.tracking.maxKeys = this.settings.trackingTableMaxKeys),
     });
+    this.tracking.maxKeys = this.settings.trackingTableMaxKeys;
     if (this.settings.requirepass !== '') this.acl.setRequirePass(this.settings.requirepass);
     this.configureEviction();
     this.configurePacking();
@@ -350,8 +361,72 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver {
    * reply (sending that early would defeat that client's CLIENT REPLY OFF).
    */
   private sendMonitorLine(monitor: Client, line: string): void {
-    if (monitor === this.ctx.client && !this.ctx.inExec) return void this.out.simple(line);
-    if (monitor.replyMode !== 'off') this.queue(monitor, Buffer.from(`+${line}\r\n`, 'latin1'));
+    if (monitor.replyMode !== 'off' || monitor === this.dispatcher.running) this.sendTo(monitor, (out) => out.simple(line));
+  }
+
+  /**
+   * Writes to `client` what is not a reply to its command (MONITOR lines, invalidations): after
+   * the reply of the command running now when it is that command's client (and subject to
+   * its CLIENT REPLY, as a reply), else apart from the writer, which holds that reply (sending
+   * it early would defeat its client's CLIENT REPLY OFF).
+   */
+  private sendTo(client: Client, write: (out: ReplyWriter) => void): void {
+    if (client === this.dispatcher.running && !this.ctx.inExec) return write(this.out);
+    this.apart.resp = client.resp;
+    write(this.apart);
+    const view = this.apart.take();
+    if (view !== null) this.queue(client, view);
+  }
+
+  // ---- client-side caching (tracking.ts) ----
+
+  client(id: number): Client | undefined {
+    return this.clientsById.get(id);
+  }
+
+  get running(): Client | null {
+    return this.dispatcher.running;
+  }
+
+  tracked(client: Client, spec: CommandSpec, argv: readonly string[]): void {
+    if (spec.flags.includes('pubsub')) return;
+    const keys = keysOf(spec, argv);
+    if (keys.length > 0) this.tracking.remember(client, keys);
+  }
+
+  afterRun(): void {
+    this.tracking.flush();
+  }
+
+  /** Redis's sendTrackingMessage: a push on RESP3; through a redirect, a push or a __redis__:invalidate message. */
+  invalidate(client: Client, keys: readonly string[] | null): void {
+    const t = client.tracking!;
+    let target = client;
+    if (t.redirect !== 0) {
+      const redirect = this.clientsById.get(t.redirect);
+      if (redirect === undefined) {
+        t.brokenRedirect = true;
+        if (client.resp === 3) {
+          this.sendTo(client, (out) => {
+            out.push(2);
+            out.bulk('tracking-redir-broken');
+            out.int(t.redirect);
+          });
+        }
+        return;
+      }
+      target = redirect;
+    }
+    const asMessage = target.resp === 2;
+    if (asMessage && (target === client || target.subscriptions === 0)) return;
+    this.sendTo(target, (out) => {
+      out.push(asMessage ? 3 : 2);
+      if (asMessage) out.bulk('message');
+      out.bulk(asMessage ? INVALIDATE_CHANNEL : 'invalidate');
+      if (keys === null) return out.nullBulk();
+      out.array(keys.length);
+      for (const k of keys) out.bulk(k);
+    });
   }
 
   monitor(client: Client): boolean {
@@ -393,6 +468,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver {
     this.watches.unwatch(client);
     this.pubsub.forget(client);
     this.stopMonitor(client);
+    this.tracking.disable(client);
   }
 
   clients(): Iterable<Client> {
@@ -519,6 +595,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver {
    */
   private flushTurn(): void {
     this.flushScheduled = false;
+    this.tracking.broadcast();
     this.committer.flush();
     this.group.flush();
     const committed = this.committer.committedSeq;

@@ -37,6 +37,7 @@ function reset(c: Ctx): void {
   c.server.unwatch(cl);
   c.server.unsubscribeAll(cl);
   c.server.stopMonitor(cl);
+  c.server.tracking.disable(cl);
   cl.db = 0;
   cl.resp = 2;
   c.out.resp = 2;
@@ -124,14 +125,17 @@ function hello(c: Ctx): void {
 /** One line of CLIENT LIST / CLIENT INFO, in Redis's field order. */
 function clientLine(cl: Client, now: number): string {
   // In Redis's order (networking.c).
-  const flags = (cl.monitor ? 'O' : '') + (cl.subscriptions > 0 ? 'P' : '') + (cl.multi !== null ? 'x' : '') + (cl.blocked !== null ? 'b' : '') + (cl.noEvict ? 'e' : '') || 'N';
+  const t = cl.tracking;
+  const flags =
+    (cl.monitor ? 'O' : '') + (cl.subscriptions > 0 ? 'P' : '') + (cl.multi !== null ? 'x' : '') + (cl.blocked !== null ? 'b' : '') +
+      (t !== null ? 't' : '') + (t?.brokenRedirect === true ? 'R' : '') + (t?.bcast === true ? 'B' : '') + (cl.noEvict ? 'e' : '') || 'N';
   const cmd = cl.lastCommand;
   return (
     `id=${cl.id} addr=${cl.sink.remoteAddress} laddr=${cl.sink.localAddress} fd=-1 name=${cl.name} ` +
     `age=${Math.floor((now - cl.createdAt) / 1000)} idle=${Math.floor((now - cl.lastInteraction) / 1000)} flags=${flags} ` +
     `db=${cl.db} sub=${cl.channels.size} psub=${cl.patterns.size} ssub=0 multi=${cl.multi === null ? -1 : cl.multi.length} ` +
     `qbuf=${cl.sink.queryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=${cl.sink.pendingBytes} ` +
-    `tot-mem=0 events=r cmd=${cmd} user=${cl.user.name} redir=-1 resp=${cl.resp} lib-name=${cl.libName} lib-ver=${cl.libVer}`
+    `tot-mem=0 events=r cmd=${cmd} user=${cl.user.name} redir=${t === null ? -1 : t.redirect} resp=${cl.resp} lib-name=${cl.libName} lib-ver=${cl.libVer}`
   );
 }
 
@@ -234,6 +238,71 @@ function clientUnblock(c: Ctx): void {
   c.out.int(0);
 }
 
+/** CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p]... [BCAST] [OPTIN] [OPTOUT] [NOLOOP] */
+function clientTracking(c: Ctx): void {
+  const a = c.argv;
+  let redirect = 0;
+  const o = { bcast: false, optin: false, optout: false, noloop: false, prefixes: [] as string[] };
+  for (let i = 3; i < a.length; i++) {
+    const more = i + 1 < a.length;
+    if (is(a[i], 'REDIRECT') && more) {
+      if (redirect !== 0) fail('ERR A client can only redirect to a single other client');
+      const id = parseInt64(a[++i]!);
+      if (id === null) fail(Err.NOT_INTEGER);
+      redirect = Number(id);
+      if (![...c.server.clients()].some((x) => x.id === redirect)) fail('ERR The client ID you want redirect to does not exist');
+    } else if (is(a[i], 'BCAST')) o.bcast = true;
+    else if (is(a[i], 'OPTIN')) o.optin = true;
+    else if (is(a[i], 'OPTOUT')) o.optout = true;
+    else if (is(a[i], 'NOLOOP')) o.noloop = true;
+    else if (is(a[i], 'PREFIX') && more) o.prefixes.push(a[++i]!);
+    else throw syntax();
+  }
+  if (is(a[2], 'OFF')) c.server.tracking.disable(c.client);
+  else if (is(a[2], 'ON')) {
+    const error = c.server.tracking.enable(c.client, { redirect, ...o });
+    if (error !== null) fail(error);
+  } else throw syntax();
+  c.out.ok();
+}
+
+/** CLIENT CACHING YES|NO: for the next command, in OPTIN / OPTOUT mode. */
+function clientCaching(c: Ctx): void {
+  const t = c.client.tracking;
+  if (t === null) fail('ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled');
+  const yes = is(c.argv[2], 'YES');
+  if (!yes && !is(c.argv[2], 'NO')) throw syntax();
+  if (yes ? !t.optin : !t.optout) fail(`ERR CLIENT CACHING ${yes ? 'YES' : 'NO'} is only valid when tracking is enabled in ${yes ? 'OPTIN' : 'OPTOUT'} mode.`);
+  t.caching = true;
+  c.out.ok();
+}
+
+function clientTrackingInfo(c: Ctx): void {
+  const t = c.client.tracking;
+  c.out.map(3);
+  c.out.bulk('flags');
+  if (t === null) {
+    c.out.set(1);
+    c.out.bulk('off');
+  } else {
+    const flags = ['on'];
+    if (t.bcast) flags.push('bcast');
+    if (t.optin) flags.push('optin');
+    if (t.optout) flags.push('optout');
+    if (t.caching) flags.push(t.optin ? 'caching-yes' : 'caching-no');
+    if (t.noloop) flags.push('noloop');
+    if (t.brokenRedirect) flags.push('broken_redirect');
+    c.out.set(flags.length);
+    for (const f of flags) c.out.bulk(f);
+  }
+  c.out.bulk('redirect');
+  c.out.int(t === null ? -1 : t.redirect);
+  c.out.bulk('prefixes');
+  const prefixes = t === null ? [] : [...t.prefixes].sort();
+  c.out.array(prefixes.length);
+  for (const p of prefixes) c.out.bulk(p);
+}
+
 const CONN = '@connection';
 const clientCommands = [
   command('client|id', 2, 'noscript loading stale', NO_KEYS, `${CONN} @slow`, 'Returns the id of the connection.', (c) => c.out.int(c.client.id)),
@@ -254,6 +323,12 @@ const clientCommands = [
   }),
   command('client|setinfo', 4, 'noscript loading stale', NO_KEYS, `${CONN} @slow`, 'Records the client library name or version.', clientSetinfo),
   command('client|reply', 3, 'noscript loading stale', NO_KEYS, `${CONN} @slow`, 'Turns replies off, on, or off for one command.', clientReply),
+  command('client|tracking', -3, 'noscript loading stale', NO_KEYS, `${CONN} @slow`, 'Turns client-side caching invalidations on or off.', clientTracking),
+  command('client|caching', 3, 'noscript loading stale', NO_KEYS, `${CONN} @slow`, 'Tracks (OPTIN) or not (OPTOUT) the keys of the next command.', clientCaching),
+  command('client|getredir', 2, 'noscript loading stale', NO_KEYS, `${CONN} @slow`, 'Returns the id invalidations are redirected to.', (c) =>
+    c.out.int(c.client.tracking === null ? -1 : c.client.tracking.redirect),
+  ),
+  command('client|trackinginfo', 2, 'noscript loading stale', NO_KEYS, `${CONN} @slow`, 'Describes the client-side caching state of the connection.', clientTrackingInfo),
   command('client|unblock', -3, 'admin noscript loading stale', NO_KEYS, `${CONN} @admin @slow @dangerous`, 'Unblocks a client blocked on a key.', clientUnblock),
 ];
 

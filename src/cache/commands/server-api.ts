@@ -4,6 +4,7 @@ import type { AclStore } from '../acl.js';
 import type { Client } from '../client.js';
 import type { ConfigStore } from '../config.js';
 import type { SlowLog } from '../slowlog.js';
+import type { Tracking } from '../tracking.js';
 import type { CommandSpec, Ctx, NotifyClass, BLOCKED } from './context.js';
 import type { CursorRegistry } from './scan.js';
 
@@ -31,6 +32,7 @@ export interface ServerApi {
   readonly acl: AclStore;
   readonly commands: CommandCatalog;
   readonly slowlog: SlowLog;
+  readonly tracking: Tracking;
   /** proto-max-bulk-len: the largest string a command may build. */
   readonly maxStringBytes: number;
 
