@@ -42,6 +42,10 @@ export interface Settings {
   slowlogMaxLen: number;
   /** Keys client-side caching remembers before it invalidates the oldest (tracking.ts); 0: no limit. */
   trackingTableMaxKeys: number;
+  /** A snapshot is due once the log since the last one holds this many bytes ... */
+  autoAofRewriteMinSize: number;
+  /** ... and grew by this percentage of the last snapshot's size (0: never by size). */
+  autoAofRewritePercentage: number;
 }
 
 /** A checked value, ready to apply; applying fails only when the server cannot act on it. */
@@ -78,8 +82,6 @@ const TUNING: Record<string, string> = {
   'stop-writes-on-bgsave-error': 'yes',
   'rdbcompression': 'yes',
   'rdbchecksum': 'yes',
-  'auto-aof-rewrite-percentage': '100',
-  'auto-aof-rewrite-min-size': '67108864',
   'no-appendfsync-on-rewrite': 'no',
   'aof-use-rdb-preamble': 'yes',
   'repl-diskless-sync': 'yes',
@@ -192,6 +194,8 @@ export interface ConfigHooks {
   slowlog(): void;
   /** tracking-table-max-keys changed. */
   tracking(): void;
+  /** auto-aof-rewrite-min-size or auto-aof-rewrite-percentage changed. */
+  snapshotPolicy(): void;
 }
 
 export class ConfigStore {
@@ -256,6 +260,8 @@ export class ConfigStore {
     this.params.set('slowlog-log-slower-than', intParam(() => s.slowlogLogSlowerThan, (n) => ((s.slowlogLogSlowerThan = n), hooks.slowlog()), -1n, LLONG_MAX));
     this.params.set('slowlog-max-len', intParam(() => s.slowlogMaxLen, (n) => (s.slowlogMaxLen = n), 0n, LLONG_MAX));
     this.params.set('tracking-table-max-keys', intParam(() => s.trackingTableMaxKeys, (n) => ((s.trackingTableMaxKeys = n), hooks.tracking()), 0n, LLONG_MAX));
+    this.params.set('auto-aof-rewrite-percentage', intParam(() => s.autoAofRewritePercentage, (n) => ((s.autoAofRewritePercentage = n), hooks.snapshotPolicy()), 0n, INT_MAX));
+    this.params.set('auto-aof-rewrite-min-size', memoryParam(() => s.autoAofRewriteMinSize, (n) => ((s.autoAofRewriteMinSize = n), hooks.snapshotPolicy()), 0n, LLONG_MAX));
     this.params.set('tcp-keepalive', intParam(() => s.tcpKeepaliveSeconds, (n) => (s.tcpKeepaliveSeconds = n), 0n, INT_MAX));
     this.params.set('proto-max-bulk-len', memoryParam(() => s.protoMaxBulkLen, (n) => (s.protoMaxBulkLen = n), 1024n * 1024n, LLONG_MAX));
     this.params.set('client-query-buffer-limit', memoryParam(() => s.clientQueryBufferLimit, (n) => (s.clientQueryBufferLimit = n), 1024n * 1024n, LLONG_MAX));

@@ -45,6 +45,8 @@ export interface CachePersistence {
   setFsync(policy: FsyncPolicy): string | null;
   /** Writes a snapshot of the group now (the log below it is then truncated). */
   snapshot(): Promise<void>;
+  /** auto-aof-rewrite-min-size and -percentage: when a snapshot is due by the log's size. */
+  setSnapshotPolicy(minBytes: number, percent: number): void;
 }
 
 export interface CacheServiceOptions {
@@ -83,6 +85,8 @@ export const DEFAULT_SETTINGS: Settings = {
   slowlogLogSlowerThan: 10_000,
   slowlogMaxLen: 128,
   trackingTableMaxKeys: 1_000_000,
+  autoAofRewriteMinSize: 64 * 1024 * 1024,
+  autoAofRewritePercentage: 100,
 };
 
 const EXPIRE_BUDGET_MS = 2;
@@ -213,6 +217,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
       maxmemory: () => this.checkMaxmemory(),
       slowlog: () => this.observeCommands(),
       tracking: () => (this.tracking.maxKeys = this.settings.trackingTableMaxKeys),
+      snapshotPolicy: () => this.persistence?.setSnapshotPolicy(this.settings.autoAofRewriteMinSize, this.settings.autoAofRewritePercentage),
     });
     this.tracking.maxKeys = this.settings.trackingTableMaxKeys;
     if (this.settings.requirepass !== '') this.acl.setRequirePass(this.settings.requirepass);

@@ -40,6 +40,15 @@ function flushOf(appendfsync: FsyncPolicy): FlushPolicy {
   return { mode: 'never' };
 }
 
+/**
+ * When a keyspace snapshot is due by the log's size, as Redis rewrites its AOF: once the log
+ * since the last snapshot holds `minBytes` and has grown by `percent` of that snapshot's size;
+ * never at 0 percent (then only by entry count, or SAVE).
+ */
+function snapshotPolicy(minBytes: number, percent: number): { snapshotBytes: number; snapshotGrowth: number } {
+  return { snapshotBytes: percent === 0 ? Infinity : minBytes, snapshotGrowth: percent / 100 };
+}
+
 export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: Config, log: Logger): Promise<CacheRole> {
   const { appendonly, appendfsync } = config.cache;
   const machine = new CacheMachine(randomInt(2 ** 30));
@@ -50,6 +59,7 @@ export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: C
     durability: appendfsync === 'always' ? 'sync' : 'async',
     stateMachine: machine,
     snapshotEntries: config.cache.snapshotEntries,
+    ...snapshotPolicy(config.cache.snapshotMinBytes, config.cache.snapshotGrowthPercent),
     logTuning: { tailCacheBytes: CACHE_TAIL_CACHE_BYTES },
     volatileLog: !appendonly,
     openLog: appendonly ? (dir, o) => openFoundationLog(dir, o, flushOf(appendfsync)) : openMemoryLog,
@@ -59,6 +69,10 @@ export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: C
     appendonly,
     fsync: appendfsync,
     snapshot: () => group.snapshotNow(),
+    setSnapshotPolicy: (minBytes, percent) => {
+      const p = snapshotPolicy(minBytes, percent);
+      group.setSnapshotPolicy({ minBytes: p.snapshotBytes, growth: p.snapshotGrowth });
+    },
     setFsync: (policy) => {
       // The switch's fdatasync runs in order with the writes, so a write answered after the
       // switch implies it is done; if it fails, so do the writes waiting behind it.
@@ -78,7 +92,13 @@ export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: C
       host: config.host,
       port: config.cache.port,
       persistence,
-      settings: { appendfsync, maxmemory: config.cache.maxmemory, maxmemoryPolicy: config.cache.maxmemoryPolicy },
+      settings: {
+        appendfsync,
+        maxmemory: config.cache.maxmemory,
+        maxmemoryPolicy: config.cache.maxmemoryPolicy,
+        autoAofRewriteMinSize: config.cache.snapshotMinBytes,
+        autoAofRewritePercentage: config.cache.snapshotGrowthPercent,
+      },
       log: (message, err) => cacheLog.warn({ err }, message),
     },
     group,

@@ -50,8 +50,15 @@ export const configSchema = z.strictObject({
       /** The journal (the group's log on disk); off, the cache persists only on SAVE, as Redis with `appendonly no`. */
       appendonly: z.boolean().default(true),
       appendfsync: z.enum(['always', 'everysec', 'no']).default('everysec'),
-      /** Applied log entries (batches of effects) between snapshots of the keyspace. */
-      snapshotEntries: z.number().int().min(10).default(100_000),
+      /** Applied log entries (batches of effects) between snapshots of the keyspace, at most. */
+      snapshotEntries: z.number().int().min(10).default(10_000_000),
+      /**
+       * A snapshot is also due once the log since the last one holds this many bytes and has
+       * grown by `snapshotGrowthPercent` of the last snapshot's size (Redis's
+       * auto-aof-rewrite-min-size and auto-aof-rewrite-percentage; 0 percent: never by size).
+       */
+      snapshotMinBytes: memory.default(64 * 1024 ** 2),
+      snapshotGrowthPercent: z.number().int().min(0).default(100),
       /** Bytes of data set over which keys are evicted or writes refused (Redis's maxmemory); 0: no limit. */
       maxmemory: memory.default(0),
       maxmemoryPolicy: z.enum(EVICTION_POLICIES).default('noeviction'),
@@ -86,6 +93,8 @@ export const settings: readonly Setting[] = [
   { path: ['cache', 'appendonly'], env: 'DEPOT_CACHE_APPENDONLY', flag: 'appendonly', kind: 'bool' },
   { path: ['cache', 'appendfsync'], env: 'DEPOT_CACHE_APPENDFSYNC', flag: 'appendfsync', kind: 'string' },
   { path: ['cache', 'snapshotEntries'], env: 'DEPOT_CACHE_SNAPSHOT_ENTRIES', flag: 'cacheSnapshotEntries', kind: 'int' },
+  { path: ['cache', 'snapshotMinBytes'], env: 'DEPOT_CACHE_SNAPSHOT_MIN_BYTES', flag: 'cacheSnapshotMinBytes', kind: 'memory' },
+  { path: ['cache', 'snapshotGrowthPercent'], env: 'DEPOT_CACHE_SNAPSHOT_GROWTH_PERCENT', flag: 'cacheSnapshotGrowthPercent', kind: 'int' },
   { path: ['cache', 'maxmemory'], env: 'DEPOT_CACHE_MAXMEMORY', flag: 'maxmemory', kind: 'memory' },
   { path: ['cache', 'maxmemoryPolicy'], env: 'DEPOT_CACHE_MAXMEMORY_POLICY', flag: 'maxmemoryPolicy', kind: 'string' },
 ];

@@ -28,7 +28,10 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const PARAMS = ['timeout', 'maxclients', 'hz', 'activerehashing', 'tcp-keepalive', 'proto-max-bulk-len', 'client-query-buffer-limit', 'maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'lfu-log-factor', 'lfu-decay-time', 'appendfsync'];
+const PARAMS = [
+  'timeout', 'maxclients', 'hz', 'activerehashing', 'tcp-keepalive', 'proto-max-bulk-len', 'client-query-buffer-limit', 'maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'lfu-log-factor', 'lfu-decay-time', 'appendfsync',
+  'slowlog-log-slower-than', 'slowlog-max-len', 'tracking-table-max-keys', 'auto-aof-rewrite-percentage', 'auto-aof-rewrite-min-size',
+];
 
 async function snapshot(c: RespClient): Promise<Reply[]> {
   return Promise.all(PARAMS.map((p) => c.call('CONFIG', 'GET', p)));
@@ -52,6 +55,9 @@ describe('CONFIG SET, compared with redis-server 7', () => {
       ['maxmemory-samples', '0'], ['maxmemory-samples', '2147483648'], ['maxmemory-samples', '1k'], ['maxmemory-samples', '64'], ['maxmemory-samples', '5'],
       ['appendfsync', 'sometimes'],
       ['activerehashing', 'maybe'], ['activerehashing', 'no'], ['activerehashing', 'YES'],
+      ['tracking-table-max-keys', '-1'], ['tracking-table-max-keys', '1k'], ['tracking-table-max-keys', '0'], ['tracking-table-max-keys', '1000000'],
+      ['auto-aof-rewrite-percentage', '-1'], ['auto-aof-rewrite-percentage', '2147483648'], ['auto-aof-rewrite-percentage', '0'], ['auto-aof-rewrite-percentage', '100'],
+      ['auto-aof-rewrite-min-size', '-1'], ['auto-aof-rewrite-min-size', 'abc'], ['auto-aof-rewrite-min-size', '1mb'], ['auto-aof-rewrite-min-size', '64MB'],
     ];
     for (const [name, value] of cases) {
       const want = await r.call('CONFIG', 'SET', name!, value!);

@@ -174,6 +174,47 @@ describe('SAVE and BGSAVE', () => {
   });
 });
 
+describe('snapshots due by the size of the log (auto-aof-rewrite-min-size and -percentage)', () => {
+  test('once the log holds the minimum and has grown by the percentage of the last snapshot; never at 0 percent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'depot-cache-'));
+    dirs.push(dir);
+    const server = await startDepot(['--data', dir, '--snapshot-entries', '1000000', '--cache-snapshot-min-bytes', '1mb', '--cache-snapshot-growth-percent', '300']);
+    const r = connect(server);
+    const snapshots = () => readdirSync(join(dir, 'groups', 'cache-1', 'raft', 'snapshots')).filter((f) => f.endsWith('.snap'));
+    /** Writes `kib` KiB in 10 KiB values over 110 keys (the data set stays at 1.1 MiB). */
+    const write = async (kib: number, tag: string) => {
+      for (let i = 0; i < kib / 10; i++) await r.set(`size:${i % 110}`, `${tag}${i}`.padEnd(10 * 1024, 'v'));
+    };
+    try {
+      assert.deepEqual(await r.config('GET', 'auto-aof-rewrite-min-size'), ['auto-aof-rewrite-min-size', '1048576']);
+      await write(900, 'a');
+      await new Promise((res) => setTimeout(res, 200));
+      assert.deepEqual(snapshots(), [], 'none before the minimum');
+      // Past 1 MiB of log: the first snapshot, of about 1 MiB of data.
+      await write(200, 'b');
+      await waitFor(async () => snapshots().length === 1);
+      const first = snapshots();
+      assert.equal(first.length, 1, 'a snapshot once the log holds the minimum');
+      // The next waits for 300% of that snapshot (about 3 MiB of log), not for the minimum.
+      await write(2000, 'c');
+      await new Promise((res) => setTimeout(res, 300));
+      assert.deepEqual(snapshots(), first, 'none at 2 MiB: the minimum is not enough once the last snapshot is larger');
+      await write(1600, 'd');
+      await waitFor(async () => snapshots()[0] !== first[0]);
+      const second = snapshots();
+      assert.notDeepEqual(second, first, 'due once the log grew by 300% of the last snapshot');
+      // 0 percent: never by size.
+      assert.equal(await r.config('SET', 'auto-aof-rewrite-percentage', '0'), 'OK');
+      await write(5000, 'e');
+      await new Promise((res) => setTimeout(res, 300));
+      assert.deepEqual(snapshots(), second, 'none by size at 0 percent');
+    } finally {
+      r.disconnect();
+      await server.stop();
+    }
+  });
+});
+
 async function waitFor(check: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 500 && !(await check()); i++) await new Promise((res) => setTimeout(res, 10));
 }

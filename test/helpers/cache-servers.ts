@@ -51,8 +51,9 @@ function handle(child: ChildProcess, port: number, cleanup: () => void): ServerP
 /**
  * Starts `depot start` (the queue off) and resolves with its Redis port once it serves.
  * Arguments: `--data DIR` (kept after stop; without it a temporary directory removed on stop),
- * `--fsync always|everysec|no`, `--appendonly yes|no`, `--snapshot-entries N`; `--maxmemory N`
- * and `--maxmemory-policy P` go to `depot start` as they are.
+ * `--fsync always|everysec|no`, `--appendonly yes|no`, `--snapshot-entries N`; `--maxmemory N`,
+ * `--maxmemory-policy P`, `--cache-snapshot-min-bytes N` and `--cache-snapshot-growth-percent N`
+ * go to `depot start` as they are.
  */
 export async function startDepot(extraArgs: readonly string[] = []): Promise<ServerProcess> {
   const option = (name: string) => {
@@ -65,7 +66,7 @@ export async function startDepot(extraArgs: readonly string[] = []): Promise<Ser
   if (appendonly !== undefined) args.push('--appendonly', appendonly);
   const snapshotEntries = option('--snapshot-entries');
   if (snapshotEntries !== undefined) args.push('--cache-snapshot-entries', snapshotEntries);
-  for (const name of ['--maxmemory', '--maxmemory-policy']) {
+  for (const name of ['--maxmemory', '--maxmemory-policy', '--cache-snapshot-min-bytes', '--cache-snapshot-growth-percent']) {
     const value = option(name);
     if (value !== undefined) args.push(name, value);
   }

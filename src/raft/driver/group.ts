@@ -71,6 +71,12 @@ export interface RaftGroupOptions<R> {
    * first), so a log of large entries is not replayed for long at a restart. Default: no limit.
    */
   snapshotBytes?: number;
+  /**
+   * With `snapshotBytes`: the applied bytes must also reach this multiple of the last snapshot's
+   * size (Redis's auto-aof-rewrite-percentage / 100), so that a large state is not rewritten
+   * for every few megabytes of log. Default 0.
+   */
+  snapshotGrowth?: number;
   /** Size of the group's log segments and of its in-memory tail (the foundation log's defaults when absent). */
   logTuning?: LogTuning;
   /** Entries kept below a snapshot for followers that are slightly behind. Default 1,000. */
@@ -141,6 +147,10 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private snapshotting: Promise<void> | undefined;
   /** Command payload bytes applied since the last local snapshot started. */
   private appliedBytes = 0;
+  /** When a snapshot is due by size (`setSnapshotPolicy`), and the size of the last one written or loaded. */
+  private snapshotMinBytes: number;
+  private snapshotGrowth: number;
+  private lastSnapshotBytes = 0;
   private readonly sendingSnapshot = new Set<number>();
   private readonly receiver: SnapshotReceiver;
   private failure: Error | undefined;
@@ -162,6 +172,8 @@ export class RaftGroup<R = unknown> implements Group<R> {
     this.clock = o.clock ?? systemClock;
     this.logger = (o.logger ?? silentLogger).child({ group: o.id, node: o.nodeId });
     this.applied = record.meta.index;
+    this.snapshotMinBytes = o.snapshotBytes ?? Infinity;
+    this.snapshotGrowth = o.snapshotGrowth ?? 0;
     this.conf = record.meta.conf;
     this.lastHard = { term: hard.term, vote: hard.vote };
     this.receiver = new SnapshotReceiver(this.snapDir);
@@ -198,13 +210,16 @@ export class RaftGroup<R = unknown> implements Group<R> {
     const continues = log.firstIndex <= meta.index + 1 && log.lastIndex >= meta.index &&
       (meta.index < log.firstIndex || log.term(meta.index) === meta.term);
     if (!continues) await log.reset(meta.index + 1);
+    let snapshotBytes = 0;
     if (record.dataFile !== '') {
       const dir = join(raftDir, 'snapshots');
-      await verifySnapshot(dir, record.dataFile);
+      snapshotBytes = await verifySnapshot(dir, record.dataFile);
       await o.stateMachine.restore(readSnapshot(dir, record.dataFile));
     }
     const hard = (await readHardState(raftDir)) ?? { term: meta.term, vote: 0, commit: meta.index };
-    return new RaftGroup(o, new DurableStorage(log, meta), record, hard);
+    const group = new RaftGroup(o, new DurableStorage(log, meta), record, hard);
+    group.lastSnapshotBytes = snapshotBytes;
+    return group;
   }
 
   private get raftDir(): string {
@@ -341,6 +356,12 @@ export class RaftGroup<R = unknown> implements Group<R> {
    * were given. Resolves once everything appended before is durable. If that sync fails, the
    * log rejects the appends still waiting, which stalls the group as any failed log write does.
    */
+  /** Changes when a local snapshot is due by size (see `snapshotBytes` and `snapshotGrowth`). */
+  setSnapshotPolicy(policy: { readonly minBytes: number; readonly growth: number }): void {
+    this.snapshotMinBytes = policy.minBytes;
+    this.snapshotGrowth = policy.growth;
+  }
+
   setFlushPolicy(policy: FlushPolicy): Promise<void> {
     this.checkWritable();
     return this.storage.setFlushPolicy(policy);
@@ -651,7 +672,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
     const every = this.o.snapshotEntries ?? 10_000;
     if (this.snapshotting !== undefined || this.installing !== undefined) return undefined;
     if (this.o.volatileLog && !force) return undefined;
-    const bytesDue = this.appliedBytes >= (this.o.snapshotBytes ?? Infinity);
+    const bytesDue = this.appliedBytes >= Math.max(this.snapshotMinBytes, this.snapshotGrowth * this.lastSnapshotBytes);
     if (!force && !bytesDue && this.applied - this.record.meta.index < every) return undefined;
     if (!force && this.clock.now() < this.snapshotRetryAt) return undefined;
     if (this.applied <= this.record.meta.index && this.record.dataFile !== '') return undefined;
@@ -682,6 +703,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
     try {
       for await (const chunk of stream) await writer.write(chunk);
       await writer.finish();
+      this.lastSnapshotBytes = writer.written;
     } catch (err) {
       await writer.abort();
       throw err;
@@ -705,7 +727,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
 
   private async installSnapshot(meta: SnapshotMeta): Promise<void> {
     const name = snapshotFileName(meta);
-    await verifySnapshot(this.snapDir, name);
+    this.lastSnapshotBytes = await verifySnapshot(this.snapDir, name);
     await this.o.stateMachine.restore(readSnapshot(this.snapDir, name));
     this.conf = meta.conf;
     this.applied = meta.index;

@@ -96,8 +96,11 @@ export async function* readSnapshot(dir: string, name: string, chunkBytes = SNAP
   }
 }
 
-/** Reads the whole file once and checks its CRC before anyone restores from it. */
-export async function verifySnapshot(dir: string, name: string): Promise<void> {
+/**
+ * Reads the whole file once and checks its CRC before anyone restores from it; returns the size
+ * of its data (the trailer left out).
+ */
+export async function verifySnapshot(dir: string, name: string): Promise<number> {
   let crc = 0;
   for await (const chunk of readSnapshot(dir, name)) crc = crc32c(chunk, crc);
   const fh = await open(join(dir, name), 'r');
@@ -106,6 +109,7 @@ export async function verifySnapshot(dir: string, name: string): Promise<void> {
     const trailer = Buffer.alloc(4);
     await fh.read(trailer, 0, 4, size - 4);
     if (trailer.readUInt32BE(0) !== crc) throw new DepotError('CORRUPT_LOG', `snapshot ${name} fails its checksum`);
+    return size - 4;
   } finally {
     await fh.close();
   }
