@@ -1,7 +1,8 @@
 // Runs one command line for a client, with Redis's checks in Redis's order: command lookup,
 // arity, authentication, ACL, pub/sub context, MULTI queueing, out-of-memory; then the
 // handler. Also EXEC (replaying the queue) and the retry of blocked commands whose keys
-// became ready. Every handler run is reported, timed, to an observer (SLOWLOG, MONITOR).
+// became ready. Every handler run is reported: what it read to client-side caching, and, timed,
+// to an observer (SLOWLOG, MONITOR).
 import { performance } from 'node:perf_hooks';
 import type { ReplyWriter } from '../protocol/resp/writer.js';
 import { isDepotError } from '../util/errors.js';
@@ -31,7 +32,7 @@ export interface DispatchHooks {
   makeRoom(): boolean;
   /** True while the JS heap is nearly full (heap-guard.ts): commands that may grow memory are refused. */
   readonly heapFull: boolean;
-  /** Called when a handler blocks the client. */
+  /** After each command line that ran (INFO's command count, CLIENT LIST's cmd). */
   onCommand(client: Client, spec: CommandSpec): void;
   /** After a handler of a tracking client: remembers what it read (client-side caching). */
   tracked(client: Client, spec: CommandSpec, argv: readonly string[]): void;

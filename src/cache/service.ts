@@ -1,7 +1,8 @@
 // The cache service: Depot's keyspace as a Redis server sees it, without sockets. It owns the
 // command context, runs commands for clients (CacheService.execute), batches their effects into
 // proposals to the cache group, releases replies once what they depend on has committed, and
-// keeps the server-wide state: clients, pub/sub, WATCH, blocked clients, expiry, config, ACLs.
+// keeps the server-wide state: clients, pub/sub, WATCH, blocked clients, expiry, config, ACLs,
+// the slow log, monitors and client-side caching.
 // server/resp drives it from sockets; node/ creates it next to the group (startCache).
 import { constants as bufferConstants } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
@@ -85,7 +86,7 @@ export const DEFAULT_SETTINGS: Settings = {
   slowlogLogSlowerThan: 10_000,
   slowlogMaxLen: 128,
   trackingTableMaxKeys: 1_000_000,
-  autoAofRewriteMinSize: 64 * 1024 * 1024,
+  autoAofRewriteMinSize: 1024 ** 3,
   autoAofRewritePercentage: 100,
 };
 
@@ -356,17 +357,23 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     // As in Redis: a command that blocked is logged when it is served, with the time it ran.
     const threshold = this.settings.slowlogLogSlowerThan;
     if (outcome === 'blocked' || threshold < 0 || micros < threshold || spec.flags.includes('skip_slowlog')) return;
-    const s = this.settings;
-    this.slowlog.push(argv, Math.floor(micros), Math.floor(unixMicros / 1_000_000), client.sink.remoteAddress, client.name, s.slowlogMaxLen);
+    this.slowlog.push(argv, Math.floor(micros), Math.floor(unixMicros / 1_000_000), client.sink.remoteAddress, client.name, this.settings.slowlogMaxLen);
   }
 
-  /**
-   * A monitor's own command is shown after its reply, and obeys its CLIENT REPLY as a reply
-   * does; other monitors get the line apart from the writer, which holds the running client's
-   * reply (sending that early would defeat that client's CLIENT REPLY OFF).
-   */
+  /** A monitor under CLIENT REPLY OFF gets no lines (those of its own commands follow its replies: see sendTo). */
   private sendMonitorLine(monitor: Client, line: string): void {
     if (monitor.replyMode !== 'off' || monitor === this.dispatcher.running) this.sendTo(monitor, (out) => out.simple(line));
+  }
+
+  monitor(client: Client): boolean {
+    const added = this.monitors.add(client);
+    this.observeCommands();
+    return added;
+  }
+
+  stopMonitor(client: Client): void {
+    this.monitors.remove(client);
+    this.observeCommands();
   }
 
   /**
@@ -432,17 +439,6 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
       out.array(keys.length);
       for (const k of keys) out.bulk(k);
     });
-  }
-
-  monitor(client: Client): boolean {
-    const added = this.monitors.add(client);
-    this.observeCommands();
-    return added;
-  }
-
-  stopMonitor(client: Client): void {
-    this.monitors.remove(client);
-    this.observeCommands();
   }
 
   // ---- clients ----

@@ -21,7 +21,7 @@ export function startCommand(): Command {
     .addOption(new Option('--appendonly <yes|no>', 'cache journal on disk; no: persisted only by SAVE/BGSAVE [yes]').choices(['yes', 'no']))
     .addOption(new Option('--appendfsync <mode>', 'cache journal fsync [everysec]').choices(['always', 'everysec', 'no']))
     .option('--cache-snapshot-entries <n>', 'log entries between cache snapshots, at most [10000000]')
-    .option('--cache-snapshot-min-bytes <bytes>', 'log bytes before a cache snapshot is due by size (auto-aof-rewrite-min-size) [64mb]')
+    .option('--cache-snapshot-min-bytes <bytes>', 'log bytes before a cache snapshot is due by size (auto-aof-rewrite-min-size) [1gb]')
     .option('--cache-snapshot-growth-percent <n>', 'log growth, in percent of the last snapshot, that makes one due (auto-aof-rewrite-percentage; 0: never by size) [100]')
     .option('--maxmemory <bytes>', 'cache data set size over which keys are evicted or writes refused; 0: no limit [0]')
     .addOption(new Option('--maxmemory-policy <policy>', 'what goes over maxmemory [noeviction]').choices([...EVICTION_POLICIES]))

@@ -57,7 +57,7 @@ export const configSchema = z.strictObject({
        * grown by `snapshotGrowthPercent` of the last snapshot's size (Redis's
        * auto-aof-rewrite-min-size and auto-aof-rewrite-percentage; 0 percent: never by size).
        */
-      snapshotMinBytes: memory.default(64 * 1024 ** 2),
+      snapshotMinBytes: memory.default(1024 ** 3),
       snapshotGrowthPercent: z.number().int().min(0).default(100),
       /** Bytes of data set over which keys are evicted or writes refused (Redis's maxmemory); 0: no limit. */
       maxmemory: memory.default(0),
