@@ -352,12 +352,13 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   }
 
   ran(client: Client, spec: CommandSpec, argv: readonly string[], micros: number, endMs: number, outcome: Outcome, retry: boolean): void {
-    const unixMicros = (performance.timeOrigin + endMs) * 1000;
-    if (this.monitors.count > 0 && !retry && !spec.flags.includes('admin')) this.monitors.feed(client, argv, unixMicros);
+    // (performance.timeOrigin is a getter: read only when a line or an entry is written.)
+    if (this.monitors.count > 0 && !retry && !spec.flags.includes('admin')) this.monitors.feed(client, argv, (performance.timeOrigin + endMs) * 1000);
     // As in Redis: a command that blocked is logged when it is served, with the time it ran.
     const threshold = this.settings.slowlogLogSlowerThan;
     if (outcome === 'blocked' || threshold < 0 || micros < threshold || spec.flags.includes('skip_slowlog')) return;
-    this.slowlog.push(argv, Math.floor(micros), Math.floor(unixMicros / 1_000_000), client.sink.remoteAddress, client.name, this.settings.slowlogMaxLen);
+    const unixSeconds = Math.floor((performance.timeOrigin + endMs) / 1000);
+    this.slowlog.push(argv, Math.floor(micros), unixSeconds, client.sink.remoteAddress, client.name, this.settings.slowlogMaxLen);
   }
 
   /** A monitor under CLIENT REPLY OFF gets no lines (those of its own commands follow its replies: see sendTo). */
