@@ -203,7 +203,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     const fx = new Effects(this.machine.ks, this.committer.enc);
     this.ctx = new Ctx(this.machine.ks, fx, this.out, this, options.random ?? Math.random);
     this.pubsub = new PubSub((client, write) => {
-      this.deliver(client, write);
+      this.sendTo(client, write);
       this.stats.pubsubMessages++;
     });
     this.machine.ks.observe(this.watches);
@@ -361,9 +361,14 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.slowlog.push(argv, Math.floor(micros), unixSeconds, client.sink.remoteAddress, client.name, this.settings.slowlogMaxLen);
   }
 
-  /** A monitor under CLIENT REPLY OFF gets no lines (those of its own commands follow its replies: see sendTo). */
+  /**
+   * A monitor under CLIENT REPLY OFF gets no lines (those of its own commands follow its replies:
+   * see sendTo), and inside EXEC they go before EXEC's reply, not among its elements.
+   */
   private sendMonitorLine(monitor: Client, line: string): void {
-    if (monitor.replyMode !== 'off' || monitor === this.dispatcher.running) this.sendTo(monitor, (out) => out.simple(line));
+    const write = (out: ReplyWriter) => out.simple(line);
+    if (monitor === this.dispatcher.running && this.ctx.inExec) this.sendApart(monitor, write);
+    else if (monitor.replyMode !== 'off' || monitor === this.dispatcher.running) this.sendTo(monitor, write);
   }
 
   monitor(client: Client): boolean {
@@ -378,13 +383,17 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   }
 
   /**
-   * Writes to `client` what is not a reply to its command (MONITOR lines, invalidations): after
-   * the reply of the command running now when it is that command's client (and subject to
-   * its CLIENT REPLY, as a reply), else apart from the writer, which holds that reply (sending
-   * it early would defeat its client's CLIENT REPLY OFF).
+   * Writes to `client` in the middle of a command (pub/sub messages and confirmations, MONITOR
+   * lines, invalidations): in order with the reply of the command running now when it is that
+   * command's client (and subject to its CLIENT REPLY, as a reply), else apart from the writer,
+   * which holds that reply (sending it early would defeat its client's CLIENT REPLY OFF).
    */
   private sendTo(client: Client, write: (out: ReplyWriter) => void): void {
-    if (client === this.dispatcher.running && !this.ctx.inExec) return write(this.out);
+    if (client === this.dispatcher.running) write(this.out);
+    else this.sendApart(client, write);
+  }
+
+  private sendApart(client: Client, write: (out: ReplyWriter) => void): void {
     this.apart.resp = client.resp;
     write(this.apart);
     const view = this.apart.take();
@@ -506,7 +515,8 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
       const mark = mode === 'on' ? null : this.out.mark();
       this.dispatcher.execute(client, argvs[i++]!, now);
       if (mark !== null) {
-        this.out.rollback(mark);
+        // Only CLIENT REPLY ON is answered (OK), as in Redis: the command that turned replies on.
+        if (client.replyMode !== 'on') this.out.rollback(mark);
         if (mode === 'skip' && client.replyMode === 'skip') client.replyMode = 'on';
       }
       if (this.committer.hasPending) this.committer.afterCommand();
@@ -572,16 +582,6 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.scheduleFlush();
   }
 
-  /** Writes something to another client in the middle of a command (pub/sub, unblocking). */
-  private deliver(client: Client, write: (out: ReplyWriter) => void): void {
-    const current = this.ctx.client as Client | undefined;
-    if (current !== undefined) this.emit(current);
-    const resp = this.out.resp;
-    this.out.resp = client.resp;
-    write(this.out);
-    this.emit(client);
-    this.out.resp = resp;
-  }
 
   private scheduleFlush(): void {
     if (this.flushScheduled) return;

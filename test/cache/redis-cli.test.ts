@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { RespClient, encodeCommand } from '../helpers/cache-resp-client.js';
+import { RespClient, encodeCommand, show } from '../helpers/cache-resp-client.js';
 import { ensureRedisInstalled, startDepot, type ServerProcess } from '../helpers/cache-servers.js';
 
 const run = promisify(execFile);
@@ -71,6 +71,23 @@ test('redis-cli monitor prints the commands of another client; redis-cli slowlog
   await cli(['SET', 'cli:slow', 'v']);
   assert.match(await cli(['--no-raw', 'SLOWLOG', 'GET', '1']), /^1\) 1\) \(integer\) \d+\n {3}2\) \(integer\) \d+\n {3}3\) \(integer\) \d+\n {3}4\) 1\) "SET"\n {6}2\) "cli:slow"\n {6}3\) "v"\n {3}5\) "127\.0\.0\.1:\d+"\n {3}6\) ""\n$/);
   assert.equal(await cli(['CONFIG', 'SET', 'slowlog-log-slower-than', '10000']), 'OK\n');
+});
+
+test('CLIENT REPLY OFF and SKIP drop replies; CLIENT REPLY ON is answered (as redis-server 7.0.15 answers this sequence)', async () => {
+  const c = await RespClient.open(server.port);
+  try {
+    const sequence = [
+      ['DEL', 'reply:k'], ['CLIENT', 'REPLY', 'OFF'], ['SET', 'reply:k', 'a'], ['GET', 'reply:k'], ['CLIENT', 'REPLY', 'SKIP'], ['INCR', 'reply:k'],
+      ['CLIENT', 'REPLY', 'ON'], ['GET', 'reply:k'], ['CLIENT', 'REPLY', 'SKIP'], ['GET', 'reply:k'], ['ECHO', 'after skip'],
+      ['CLIENT', 'REPLY', 'SKIP'], ['CLIENT', 'REPLY', 'ON'], ['ECHO', 'end'],
+    ];
+    for (const args of sequence) c.send(...args);
+    const got: string[] = [];
+    while (got.at(-1) !== 'bulk:"end"') got.push(show(await c.next()));
+    assert.deepEqual(got, ['int:"0"', 'simple:"OK"', 'bulk:"a"', 'bulk:"after skip"', 'simple:"OK"', 'bulk:"end"']);
+  } finally {
+    c.close();
+  }
 });
 
 test('inline commands over a raw socket, including quoting', async () => {

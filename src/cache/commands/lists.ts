@@ -17,11 +17,15 @@ function pushGeneric(c: Ctx, left: boolean, onlyIfExists: boolean): void {
 }
 
 /** Pops `count` elements of a list known to be non-empty, with notifications. */
-function popFrom(c: Ctx, key: string, count: number, left: boolean): string[] {
-  const out = c.fx.pop(c.db, key, count, left);
+/**
+ * Pops up to `count` elements of the list at `key` (it exists) straight into the reply: one bulk
+ * string (`single`), or an array of them.
+ */
+function popInto(c: Ctx, list: List, key: string, count: number, left: boolean, single: boolean): void {
+  if (!single) c.out.array(Math.min(count, list.length));
+  c.fx.pop(c.db, key, single ? 1 : count, left, (v) => c.bulk(v));
   c.notify('l', left ? 'lpop' : 'rpop', key);
   if (c.ks.dbs[c.db]!.keys.get(key) === undefined) c.notify('g', 'del', key);
-  return out;
 }
 
 function popGeneric(c: Ctx, left: boolean): void {
@@ -33,9 +37,8 @@ function popGeneric(c: Ctx, left: boolean): void {
   const key = a[1]!;
   const list = c.getList(key);
   if (list === undefined) return hasCount ? c.out.nullArray() : c.out.nullBulk();
-  if (!hasCount) return c.out.bulk(popFrom(c, key, 1, left)[0]!);
   if (count === 0) return c.out.array(0);
-  c.out.bulkArray(popFrom(c, key, count, left));
+  popInto(c, list, key, count, left, !hasCount);
 }
 
 function llen(c: Ctx): void {
@@ -225,11 +228,9 @@ function mpopServe(c: Ctx, keys: readonly string[], left: boolean, count: number
   for (const key of keys) {
     const list = c.getList(key);
     if (list === undefined) continue;
-    const popped = popFrom(c, key, count, left);
     c.out.array(2);
     c.out.bulk(key);
-    if (single) c.out.bulk(popped[0]!);
-    else c.out.bulkArray(popped);
+    popInto(c, list, key, count, left, single);
     return true;
   }
   return false;

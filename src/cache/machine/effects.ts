@@ -7,6 +7,7 @@
 // choices are resolved (SPOP is written as SREM of the chosen members).
 import { assert } from '../../util/assert.js';
 import { DepotError } from '../../util/errors.js';
+import type { Stored } from './blobs.js';
 import type { Keyspace } from './keyspace.js';
 
 export const Op = {
@@ -316,9 +317,9 @@ export class Effects {
     this.enc.op(Op.PUSH, db).str(key).strs(elements).flag(left);
     return this.ks.push(db, key, elements, left);
   }
-  pop(db: number, key: string, count: number, left: boolean): string[] {
+  pop(db: number, key: string, count: number, left: boolean, each: (v: Stored) => void): number {
     this.enc.op(Op.POP, db).str(key).num(count).flag(left);
-    return this.ks.pop(db, key, count, left);
+    return this.ks.pop(db, key, count, left, each);
   }
   lset(db: number, key: string, index: number, element: string): void {
     this.enc.op(Op.LSET, db).str(key).num(index).str(element);

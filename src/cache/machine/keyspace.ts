@@ -356,18 +356,21 @@ export class Keyspace {
     return list.length;
   }
 
-  pop(dbIndex: number, key: string, count: number, left: boolean): string[] {
+  /**
+   * Pops up to `count` elements; each is shown to `each` (the leader's reply) before it is freed,
+   * as stored: a long one is copied from the blob store, not made a JS string. The number popped.
+   */
+  pop(dbIndex: number, key: string, count: number, left: boolean, each?: (v: Stored) => void): number {
     const list = this.listFor(dbIndex, key);
     const before = list.length;
     const n = Math.min(count, before);
-    const out = new Array<string>(n);
     for (let i = 0; i < n; i++) {
       const v = left ? list.popFront() : list.popBack();
-      out[i] = this.blobs.text(v);
+      each?.(v);
       this.blobs.release(v);
     }
     this.changed(dbIndex, key, list, before);
-    return out;
+    return n;
   }
 
   lset(dbIndex: number, key: string, index: number, element: string): void {
