@@ -362,13 +362,16 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   }
 
   /**
-   * A monitor under CLIENT REPLY OFF gets no lines (those of its own commands follow its replies:
-   * see sendTo), and inside EXEC they go before EXEC's reply, not among its elements.
+   * A monitor's own command is shown after its reply, under its CLIENT REPLY as a reply is (but
+   * inside EXEC before EXEC's reply, not among its elements); other monitors get the line unless
+   * their replies are off.
    */
   private sendMonitorLine(monitor: Client, line: string): void {
     const write = (out: ReplyWriter) => out.simple(line);
-    if (monitor === this.dispatcher.running && this.ctx.inExec) this.sendApart(monitor, write);
-    else if (monitor.replyMode !== 'off' || monitor === this.dispatcher.running) this.sendTo(monitor, write);
+    if (monitor === this.dispatcher.running) {
+      if (this.ctx.inExec) this.sendApart(monitor, write);
+      else write(this.out);
+    } else if (monitor.replyMode !== 'off') this.sendApart(monitor, write);
   }
 
   monitor(client: Client): boolean {

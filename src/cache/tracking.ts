@@ -151,7 +151,7 @@ export class Tracking implements KeyspaceObserver {
         this.items++;
       }
     }
-    if (this.maxKeys > 0) {
+    if (this.maxKeys > 0 && this.table.size > this.maxKeys) {
       for (const key of this.table.keys()) {
         if (this.table.size <= this.maxKeys) break;
         this.invalidateKey(key, null);

@@ -232,10 +232,8 @@ function clientUnblock(c: Ctx): void {
   const id = intArg(c.argv[2]!);
   const mode = c.argv[3];
   if (mode !== undefined && !is(mode, 'TIMEOUT') && !is(mode, 'ERROR')) fail('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
-  for (const cl of c.server.clients()) {
-    if (cl.id === id) return c.out.int(c.server.unblock(cl, mode !== undefined && is(mode, 'ERROR')) ? 1 : 0);
-  }
-  c.out.int(0);
+  const cl = c.server.client(id);
+  c.out.int(cl !== undefined && c.server.unblock(cl, mode !== undefined && is(mode, 'ERROR')) ? 1 : 0);
 }
 
 /** CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p]... [BCAST] [OPTIN] [OPTOUT] [NOLOOP] */
@@ -250,7 +248,7 @@ function clientTracking(c: Ctx): void {
       const id = parseInt64(a[++i]!);
       if (id === null) fail(Err.NOT_INTEGER);
       redirect = Number(id);
-      if (![...c.server.clients()].some((x) => x.id === redirect)) fail('ERR The client ID you want redirect to does not exist');
+      if (c.server.client(redirect) === undefined) fail('ERR The client ID you want redirect to does not exist');
     } else if (is(a[i], 'BCAST')) o.bcast = true;
     else if (is(a[i], 'OPTIN')) o.optin = true;
     else if (is(a[i], 'OPTOUT')) o.optout = true;

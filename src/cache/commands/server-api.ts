@@ -62,6 +62,8 @@ export interface ServerApi {
   unwatch(client: Client): void;
 
   clients(): Iterable<Client>;
+  /** The connected client with this id. */
+  client(id: number): Client | undefined;
   /** Closes a client (CLIENT KILL, or the caller itself after the reply for QUIT). */
   kill(client: Client): void;
   unblock(client: Client, withError: boolean): boolean;
