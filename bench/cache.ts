@@ -14,8 +14,11 @@
 // of 100-byte values on 2,000,000 random keys with maxmemory 64mb and allkeys-lru on both
 // servers, so that every round evicts; pipeline 16, persistence off), --small (instead of the
 // above: about 780,000 hashes, sets and sorted sets of 10 elements each, as a cache keeps
-// objects: the resident memory each takes, then commands on them; pipeline 16, persistence off).
+// objects: the resident memory each takes, then commands on them; pipeline 16, persistence off),
+// --scripts (instead of the above: EVAL and EVALSHA of small scripts of the kinds clients send,
+// pipelines of 1 and 16, persistence off).
 import { execFile, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +43,15 @@ const LARGE_RANGE = 1_000_000;
 /** --evict: far more keys than fit under the limit, so that SETs evict all along. */
 const EVICT_MAXMEMORY = '64mb';
 const EVICT_RANGE = 2_000_000;
+
+/** --scripts: an INCR, a lock release (compare and delete), a rate limiter; the first again by SHA1. */
+const INCR_SCRIPT = "return redis.call('incr', KEYS[1])";
+const SCRIPT_COMMANDS = [
+  ['eval', INCR_SCRIPT, '1', 'key:__rand_int__'],
+  ['eval', "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", '1', 'lock:__rand_int__', 'token'],
+  ['eval', "local n = redis.call('incr', KEYS[1]) if n == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end return n <= tonumber(ARGV[2]) and 1 or 0", '1', 'rate:__rand_int__', '60000', '100'],
+  ['evalsha', createHash('sha1').update(INCR_SCRIPT).digest('hex'), '1', 'key:__rand_int__'],
+];
 
 /**
  * --small: values of 10 elements at random keys drawn from SMALL_RANGE (1,500,000 writes leave
@@ -70,6 +82,7 @@ interface Args {
   large: boolean;
   evict: boolean;
   small: boolean;
+  scripts: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -77,7 +90,7 @@ function parseArgs(argv: readonly string[]): Args {
   const rounds = at('--rounds') >= 0 ? Number(argv[at('--rounds') + 1]) : 3;
   const only = at('--only') >= 0 ? (argv[at('--only') + 1] as Persistence) : null;
   const has = (flag: string) => argv.includes(flag);
-  return { rounds: Math.max(1, Math.min(10, rounds)), quick: has('--quick'), only, large: has('--large'), evict: has('--evict'), small: has('--small') };
+  return { rounds: Math.max(1, Math.min(10, rounds)), quick: has('--quick'), only, large: has('--large'), evict: has('--evict'), small: has('--small'), scripts: has('--scripts') };
 }
 
 async function startRedisServer(persistence: Persistence, extra: readonly string[] = []): Promise<ServerProcess & { dir: string }> {
@@ -127,10 +140,11 @@ async function benchmark(port: number, pid: number, test: string | readonly stri
   const { stdout } = await run('redis-benchmark', args, { timeout: 600_000, maxBuffer: 1 << 20 });
   const cpuUs = (cpuTimeUs(pid) - cpu0) / requests;
   for (const line of stdout.split('\n')) {
-    const cells = line.split(',').map((c) => c.replace(/"/g, ''));
-    const rps = Number(cells[1]);
-    const printed = (cells[0] ?? '').toLowerCase();
-    if ((printed === name || printed.split(' ')[0] === name) && Number.isFinite(rps)) return { opsPerSec: rps, cpuUs };
+    // "<test or command line>","<requests per second>",...: the command line may hold commas (a script).
+    const m = /^"((?:[^"]|"")*)","([0-9.]+)"/.exec(line);
+    if (m === null) continue;
+    const printed = m[1]!.replace(/""/g, '"').toLowerCase();
+    if (printed === name.toLowerCase() || printed.split(' ')[0] === name) return { opsPerSec: Number(m[2]), cpuUs };
   }
   throw new Error(`redis-benchmark printed no figure for ${name}: ${stdout.slice(0, 200)}`);
 }
@@ -163,6 +177,30 @@ async function large(args: Args, report: Report): Promise<void> {
       }
     }
     for (const [i, command] of LARGE_COMMANDS.entries()) addFigures(report, `cache.large.${command.join('_')}.P1.off`, samples[i]!);
+  } finally {
+    await depot.stop();
+    cleanup();
+    await redis.stop();
+  }
+}
+
+/** `--scripts`: EVAL and EVALSHA of small scripts, Depot and Redis alternating round by round. */
+async function scripts(args: Args, report: Report): Promise<void> {
+  const { server: depot, cleanup } = await depotServer('off');
+  const redis = await startRedisServer('off');
+  try {
+    for (const server of [redis, depot]) await run('redis-cli', ['-h', '127.0.0.1', '-p', String(server.port), 'script', 'load', INCR_SCRIPT]);
+    for (const pipeline of [1, 16]) {
+      const samples = SCRIPT_COMMANDS.map(() => ({ depot: [] as Sample[], redis: [] as Sample[] }));
+      for (let round = 0; round < args.rounds; round++) {
+        for (const who of orderOf(round)) {
+          const server = who === 'redis' ? redis : depot;
+          for (const [i, command] of SCRIPT_COMMANDS.entries()) samples[i]![who].push(await benchmark(server.port, server.pid, command, pipeline, 3, pipeline === 1 ? 100_000 : 500_000));
+        }
+      }
+      const names = ['eval_incr', 'eval_lock_release', 'eval_rate_limit', 'evalsha_incr'];
+      for (const [i, name] of names.entries()) addFigures(report, `cache.scripts.${name}.P${pipeline}.off`, samples[i]!);
+    }
   } finally {
     await depot.stop();
     cleanup();
@@ -277,8 +315,8 @@ async function main(): Promise<void> {
   // redis-benchmark shares the machine with the server it measures: the load says how much else did.
   const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
   report.note(`load average at start: ${load()}`);
-  if (args.large || args.evict || args.small) {
-    await (args.large ? large(args, report) : args.evict ? evict(args, report) : small(args, report));
+  if (args.large || args.evict || args.small || args.scripts) {
+    await (args.large ? large(args, report) : args.evict ? evict(args, report) : args.small ? small(args, report) : scripts(args, report));
     report.note(`load average at end: ${load()}`);
     return report.print();
   }

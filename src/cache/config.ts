@@ -46,6 +46,8 @@ export interface Settings {
   autoAofRewriteMinSize: number;
   /** ... and grew by this percentage of the last snapshot's size (0: never by size). */
   autoAofRewritePercentage: number;
+  /** busy-reply-threshold: how long a script may run without writing before Depot stops it (ms; 0: never). */
+  busyReplyThresholdMs: number;
 }
 
 /** A checked value, ready to apply; applying fails only when the server cannot act on it. */
@@ -70,8 +72,6 @@ const TUNING: Record<string, string> = {
   'lazyfree-lazy-user-flush': 'no',
   'latency-monitor-threshold': '0',
   'latency-tracking': 'yes',
-  'lua-time-limit': '5000',
-  'busy-reply-threshold': '5000',
   'active-expire-effort': '1',
   'loglevel': 'notice',
   'stream-node-max-bytes': '4096',
@@ -196,6 +196,8 @@ export interface ConfigHooks {
   tracking(): void;
   /** auto-aof-rewrite-min-size or auto-aof-rewrite-percentage changed. */
   snapshotPolicy(): void;
+  /** busy-reply-threshold (lua-time-limit) changed. */
+  busyReplyThreshold(): void;
 }
 
 export class ConfigStore {
@@ -262,6 +264,10 @@ export class ConfigStore {
     this.params.set('tracking-table-max-keys', intParam(() => s.trackingTableMaxKeys, (n) => ((s.trackingTableMaxKeys = n), hooks.tracking()), 0n, LLONG_MAX));
     this.params.set('auto-aof-rewrite-percentage', intParam(() => s.autoAofRewritePercentage, (n) => ((s.autoAofRewritePercentage = n), hooks.snapshotPolicy()), 0n, INT_MAX));
     this.params.set('auto-aof-rewrite-min-size', memoryParam(() => s.autoAofRewriteMinSize, (n) => ((s.autoAofRewriteMinSize = n), hooks.snapshotPolicy()), 0n, LLONG_MAX));
+    // Redis 7 keeps lua-time-limit as the old name of busy-reply-threshold.
+    const busy = intParam(() => s.busyReplyThresholdMs, (n) => ((s.busyReplyThresholdMs = n), hooks.busyReplyThreshold()), 0n, LLONG_MAX);
+    this.params.set('busy-reply-threshold', busy);
+    this.params.set('lua-time-limit', busy);
     this.params.set('tcp-keepalive', intParam(() => s.tcpKeepaliveSeconds, (n) => (s.tcpKeepaliveSeconds = n), 0n, INT_MAX));
     this.params.set('proto-max-bulk-len', memoryParam(() => s.protoMaxBulkLen, (n) => (s.protoMaxBulkLen = n), 1024n * 1024n, LLONG_MAX));
     this.params.set('client-query-buffer-limit', memoryParam(() => s.clientQueryBufferLimit, (n) => (s.clientQueryBufferLimit = n), 1024n * 1024n, LLONG_MAX));

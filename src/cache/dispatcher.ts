@@ -4,7 +4,8 @@
 // became ready. Every handler run is reported: what it read to client-side caching, and, timed,
 // to an observer (SLOWLOG, MONITOR).
 import { performance } from 'node:perf_hooks';
-import type { ReplyWriter } from '../protocol/resp/writer.js';
+import { parseReply, type Reply } from '../protocol/resp/reply-reader.js';
+import type { ReplyWriter, RespVersion } from '../protocol/resp/writer.js';
 import { isDepotError } from '../util/errors.js';
 import type { BlockedClients } from './blocking.js';
 import type { Client } from './client.js';
@@ -181,6 +182,65 @@ export class Dispatcher {
       this.running = outer;
     }
     return outcome;
+  }
+
+  /**
+   * A command a script calls (redis.call): checked as Redis checks a script's calls, run as in
+   * EXEC (a blocking command does not wait), its reply read back out of the writer in the
+   * script's protocol and taken out again: the script's own reply is what the client gets.
+   */
+  callFromScript(argv: string[], resp: RespVersion, readOnly: boolean): { reply: Reply; write: boolean } {
+    const spec = this.resolveForScript(argv, readOnly);
+    if (typeof spec === 'string') return { reply: { t: 'error', v: spec }, write: false };
+    const c = this.ctx;
+    const { argv: outerArgv, inExec: outerExec } = c;
+    const outerResp = this.out.resp;
+    const mark = this.out.mark();
+    c.argv = argv;
+    c.inExec = true;
+    this.out.resp = resp;
+    try {
+      try {
+        spec.handler(c);
+      } catch (err) {
+        if (err instanceof ReplyError) this.out.error(err.message);
+        else this.out.error(`ERR ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (c.client.tracking !== null && spec.flags.includes('readonly')) this.hooks.tracked(c.client, spec, argv);
+      return { reply: parseReply(this.out.since(mark), 0).reply, write: spec.flags.includes('write') };
+    } finally {
+      this.out.rollback(mark);
+      this.out.resp = outerResp;
+      c.argv = outerArgv;
+      c.inExec = outerExec;
+    }
+  }
+
+  /** The spec a script's call runs, or the error it gets (Redis's texts for scripts). */
+  private resolveForScript(argv: string[], readOnly: boolean): CommandSpec | string {
+    let spec = this.table.lookup(argv[0]!);
+    if (spec === undefined) return 'ERR Unknown Redis command called from script';
+    if (spec.subcommands !== undefined && argv.length >= 2) {
+      const sub = spec.subcommands.get(argv[1]!.toLowerCase());
+      if (sub === undefined) return `ERR unknown subcommand '${argv[1]!.slice(0, 128)}'. Try ${spec.name.toUpperCase()} HELP.`;
+      spec = sub;
+    }
+    const n = argv.length;
+    if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) return 'ERR Wrong number of args calling Redis command from script';
+    if (spec.flags.includes('noscript')) return 'ERR This Redis command is not allowed from script';
+    const user = this.ctx.client.user;
+    if (!user.canRun(spec.name)) return "NOPERM The user executing the script can't run this command or subcommand";
+    if (!user.allKeys && keysOf(spec, argv).some((k) => !user.canAccessKey(k))) {
+      return "NOPERM The user executing the script can't access at least one of the keys mentioned in the command";
+    }
+    if (spec.flags.includes('write')) {
+      if (readOnly) return 'ERR Write commands are not allowed from read-only scripts.';
+      const failure = this.hooks.writeFailure;
+      if (failure !== null) return `MISCONF Errors writing to the journal: ${failure}`;
+      if (!this.hooks.writable) return "READONLY You can't write against a read only replica.";
+    }
+    if (spec.flags.includes('denyoom') && this.hooks.heapFull) return HEAP_FULL;
+    return spec;
   }
 
   /** EXEC's body: every queued command in order, each reply in one array. */

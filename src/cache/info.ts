@@ -74,6 +74,10 @@ function memory(s: CacheService): string[] {
     `maxmemory:${s.settings.maxmemory}`,
     `maxmemory_human:${human(s.settings.maxmemory)}`,
     `maxmemory_policy:${s.settings.maxmemoryPolicy}`,
+    // The Lua state of EVAL's scripts (in WebAssembly memory, outside the JS heap).
+    `used_memory_lua:${s.scripts.memoryBytes}`,
+    `used_memory_lua_human:${human(s.scripts.memoryBytes)}`,
+    `number_of_cached_scripts:${s.scripts.count}`,
     'mem_allocator:v8',
   ];
 }

@@ -30,6 +30,8 @@ import type { CacheMachine } from './machine/machine.js';
 import { Monitors } from './monitor.js';
 import { KeyspaceEvents, keyeventChannel, keyspaceChannel } from './notify.js';
 import { PubSub } from './pubsub.js';
+import { REDIS_VERSION } from './commands/connection.js';
+import { Scripts } from './scripting/scripts.js';
 import { SlowLog } from './slowlog.js';
 import { Tracking, type TrackingHost } from './tracking.js';
 import { WatchRegistry } from './watch.js';
@@ -88,6 +90,7 @@ export const DEFAULT_SETTINGS: Settings = {
   trackingTableMaxKeys: 1_000_000,
   autoAofRewriteMinSize: 1024 ** 3,
   autoAofRewritePercentage: 100,
+  busyReplyThresholdMs: 5000,
 };
 
 const EXPIRE_BUDGET_MS = 2;
@@ -128,6 +131,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   /** Writes what goes to other clients in the middle of a command, apart from `out`, which holds its reply. */
   private readonly apart = new ReplyWriter();
   readonly commands = new CommandTable();
+  readonly scripts: Scripts;
   readonly acl = new AclStore(this.commands);
   readonly config: ConfigStore;
   readonly settings: Settings;
@@ -219,6 +223,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
       slowlog: () => this.observeCommands(),
       tracking: () => (this.tracking.maxKeys = this.settings.trackingTableMaxKeys),
       snapshotPolicy: () => this.persistence?.setSnapshotPolicy(this.settings.autoAofRewriteMinSize, this.settings.autoAofRewritePercentage),
+      busyReplyThreshold: () => (this.scripts.busyThresholdMs = this.settings.busyReplyThresholdMs),
     });
     this.tracking.maxKeys = this.settings.trackingTableMaxKeys;
     if (this.settings.requirepass !== '') this.acl.setRequirePass(this.settings.requirepass);
@@ -226,6 +231,8 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.configurePacking();
     this.checkMaxmemory();
     this.dispatcher = new Dispatcher(this.ctx, this.commands, this.blocked, this);
+    this.scripts = new Scripts((argv, resp, readOnly) => this.dispatcher.callFromScript(argv, resp, readOnly), REDIS_VERSION);
+    this.scripts.busyThresholdMs = this.settings.busyReplyThresholdMs;
     this.observeCommands();
     this.leader = this.group.status().isLeader;
     this.ctx.deletesExpired = this.leader;
@@ -981,5 +988,6 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.unsubscribeStorage();
     for (const client of [...this.clientsById.values()]) this.dropBlocked(client);
     this.committer.flush();
+    this.scripts.close();
   }
 }

@@ -3,6 +3,7 @@
 import type { AclStore } from '../acl.js';
 import type { Client } from '../client.js';
 import type { ConfigStore } from '../config.js';
+import type { Scripts } from '../scripting/scripts.js';
 import type { SlowLog } from '../slowlog.js';
 import type { Tracking } from '../tracking.js';
 import type { CommandSpec, Ctx, NotifyClass, BLOCKED } from './context.js';
@@ -33,6 +34,8 @@ export interface ServerApi {
   readonly commands: CommandCatalog;
   readonly slowlog: SlowLog;
   readonly tracking: Tracking;
+  /** EVAL's script cache and Lua state. */
+  readonly scripts: Scripts;
   /** proto-max-bulk-len: the largest string a command may build. */
   readonly maxStringBytes: number;
 

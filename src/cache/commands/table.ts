@@ -10,6 +10,7 @@ import { listCommands } from './lists.js';
 import { monitorCommands } from './monitor.js';
 import { pubsubCommandsTable } from './pubsub.js';
 import type { CommandCatalog } from './server-api.js';
+import { scriptingCommands } from './scripting.js';
 import { serverCommands } from './server.js';
 import { setCommands } from './sets.js';
 import { slowlogCommands } from './slowlog.js';
@@ -96,6 +97,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...pubsubCommandsTable,
   ...connectionCommands,
   ...serverCommands,
+  ...scriptingCommands,
   ...slowlogCommands,
   ...monitorCommands,
   ...aclCommandsTable,

@@ -52,6 +52,12 @@ export class ReplyWriter {
     this.pos = this.start + (mark.segment === this.segments ? mark.offset : 0);
   }
 
+  /** What was written since `mark` (in the same segment): a view valid until the next write. */
+  since(mark: { segment: number; offset: number }): Buffer {
+    if (mark.segment !== this.segments) throw new Error('reply mark from an earlier segment');
+    return this.slab.subarray(this.start + mark.offset, this.pos);
+  }
+
   /** The segment written since `begin()`, as a view valid until the process drops it; null when empty. */
   take(): Buffer | null {
     if (this.pos === this.start) return null;

@@ -1,0 +1,184 @@
+// The `cjson` library Redis gives scripts (lua-cjson 2.1): cjson.encode, cjson.decode and
+// cjson.null, with lua-cjson's rules where scripts can see them: a table is an array when its
+// keys are 1..n (holes become null; more than half holes past index 10 is an error), otherwise
+// an object whose keys must be strings or numbers; an empty table is `{}`; numbers print with
+// 14 significant digits; '/' is escaped. Strings are bytes: UTF-8 in JSON stays as it was.
+import { LuaType, type LuaVm } from './lua-vm.js';
+
+const MAX_DEPTH = 1000;
+
+class CjsonError extends Error {}
+
+/** C's "%.14g". */
+export function formatG14(x: number): string {
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  const [mantissa, exp] = x.toExponential(13).split('e') as [string, string];
+  const e = Number(exp);
+  if (e < -4 || e >= 14) {
+    const m = mantissa.includes('.') ? mantissa.replace(/\.?0+$/, '') : mantissa;
+    return `${m}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  }
+  const fixed = x.toFixed(Math.max(0, 13 - e));
+  return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
+}
+
+function escapeString(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) out += '\\"';
+    else if (c === 0x5c) out += '\\\\';
+    else if (c === 0x2f) out += '\\/';
+    else if (c === 0x0a) out += '\\n';
+    else if (c === 0x0d) out += '\\r';
+    else if (c === 0x09) out += '\\t';
+    else if (c === 0x08) out += '\\b';
+    else if (c === 0x0c) out += '\\f';
+    else if (c < 0x20 || c === 0x7f) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += s[i];
+  }
+  return `${out}"`;
+}
+
+function encodeNumber(vm: LuaVm, idx: number): string {
+  if (vm.isInteger(idx)) return vm.toInteger(idx).toString();
+  const x = vm.toNumber(idx);
+  if (!Number.isFinite(x)) throw new CjsonError('Cannot serialise number: must not be NaN or Inf');
+  return formatG14(x);
+}
+
+/** The array length of the table at `idx`, or -1 when it must be an object (lua-cjson's lua_array_length). */
+function arrayLength(vm: LuaVm, idx: number): number {
+  let max = 0;
+  let items = 0;
+  vm.pushNil();
+  while (vm.next(idx)) {
+    vm.pop(1);
+    if (vm.type(-1) !== LuaType.Number || !vm.isInteger(-1) || vm.toInteger(-1) < 1n) {
+      vm.pop(1);
+      return -1;
+    }
+    const k = Number(vm.toInteger(-1));
+    if (k > max) max = k;
+    items++;
+  }
+  if (max > 10 && max > items * 2) throw new CjsonError('Cannot serialise table: excessively sparse array');
+  return max;
+}
+
+function encodeValue(vm: LuaVm, idx: number, depth: number): string {
+  switch (vm.type(idx)) {
+    case LuaType.String:
+      return escapeString(vm.toString(idx)!);
+    case LuaType.Number:
+      return encodeNumber(vm, idx);
+    case LuaType.Boolean:
+      return vm.toBoolean(idx) ? 'true' : 'false';
+    case LuaType.Nil:
+      return 'null';
+    case LuaType.LightUserdata:
+      if (vm.isNull(idx)) return 'null';
+      break;
+    case LuaType.Table:
+      if (depth >= MAX_DEPTH) throw new CjsonError(`Cannot serialise, excessive nesting (${depth + 1})`);
+      return encodeTable(vm, idx, depth + 1);
+    default:
+      break;
+  }
+  throw new CjsonError(`Cannot serialise ${typeName(vm.type(idx))}: type not supported`);
+}
+
+function encodeTable(vm: LuaVm, idx: number, depth: number): string {
+  const t = idx < 0 ? vm.top() + idx + 1 : idx;
+  const n = arrayLength(vm, t);
+  if (n > 0) {
+    const parts: string[] = [];
+    for (let i = 1; i <= n; i++) {
+      vm.rawGetIndex(t, i);
+      parts.push(encodeValue(vm, -1, depth));
+      vm.pop(1);
+    }
+    return `[${parts.join(',')}]`;
+  }
+  const parts: string[] = [];
+  vm.pushNil();
+  while (vm.next(t)) {
+    let key: string;
+    const kt = vm.type(-2);
+    if (kt === LuaType.String) key = escapeString(vm.toString(-2)!);
+    else if (kt === LuaType.Number) key = `"${encodeNumber(vm, -2)}"`;
+    else throw new CjsonError('Cannot serialise table: table key must be a number or string');
+    parts.push(`${key}:${encodeValue(vm, -1, depth)}`);
+    vm.pop(1);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+function typeName(t: LuaType): string {
+  return ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'][t] ?? 'no value';
+}
+
+/** Pushes a decoded JSON value; strings go back to bytes (UTF-8). */
+function pushJson(vm: LuaVm, v: unknown, depth: number): void {
+  if (depth > MAX_DEPTH) throw new CjsonError(`Found too many nested data structures (${depth}) at character 1`);
+  if (v === null) vm.pushNull();
+  else if (typeof v === 'string') vm.pushString(Buffer.from(v, 'utf8').toString('latin1'));
+  else if (typeof v === 'number') {
+    if (Number.isSafeInteger(v)) vm.pushInteger(v);
+    else vm.pushNumber(v);
+  } else if (typeof v === 'boolean') vm.pushBoolean(v);
+  else if (Array.isArray(v)) {
+    vm.newTable(v.length, 0);
+    for (let i = 0; i < v.length; i++) {
+      pushJson(vm, v[i], depth + 1);
+      vm.rawSetIndex(-2, i + 1);
+    }
+  } else {
+    const entries = Object.entries(v as Record<string, unknown>);
+    vm.newTable(0, entries.length);
+    for (const [k, x] of entries) {
+      pushJson(vm, x, depth + 1);
+      vm.rawSetField(-2, Buffer.from(k, 'utf8').toString('latin1'));
+    }
+  }
+}
+
+/**
+ * Installs `cjson` as a global. Errors are raised as Lua errors with lua-cjson's messages
+ * (JSON.parse's, for what does not parse).
+ */
+export function installCjson(vm: LuaVm): void {
+  const guarded = (L: number, body: () => number): number => {
+    let message: string;
+    try {
+      return body();
+    } catch (err) {
+      if (!(err instanceof CjsonError) && !(err instanceof SyntaxError)) throw err;
+      message = err.message;
+    }
+    vm.pushString(message);
+    return vm.raise(L);
+  };
+  vm.newTable(0, 3);
+  vm.pushFunction((L) =>
+    guarded(L, () => {
+      if (vm.top() !== 1) throw new CjsonError('bad argument #1 to \'encode\' (expected 1 argument)');
+      const json = encodeValue(vm, 1, 0);
+      vm.pushString(json);
+      return 1;
+    }),
+  );
+  vm.rawSetField(-2, 'encode');
+  vm.pushFunction((L) =>
+    guarded(L, () => {
+      const text = vm.top() === 1 && vm.type(1) === LuaType.String ? vm.toString(1)! : null;
+      if (text === null) throw new CjsonError('bad argument #1 to \'decode\' (string expected)');
+      pushJson(vm, JSON.parse(Buffer.from(text, 'latin1').toString('utf8')) as unknown, 1);
+      return 1;
+    }),
+  );
+  vm.rawSetField(-2, 'decode');
+  vm.pushNull();
+  vm.rawSetField(-2, 'null');
+  vm.setGlobal('cjson');
+}

@@ -1,0 +1,391 @@
+// One Lua 5.4 state (wasmoon: the reference Lua compiled to WebAssembly) and the part of the C
+// API the scripting layer uses. Strings cross as bytes: a Depot value is a latin1 JS string (one
+// character per byte), and it enters and leaves Lua unchanged, binary-safe, through the WASM
+// heap, not through wasmoon's UTF-8 conversions.
+//
+// Functions written in JS and called by Lua (redis.call, cjson) get the state and return the
+// count of results they pushed; they raise a Lua error with `raise`, which unwinds through the JS
+// frames as Lua's longjmp (a thrown JS value that only the Lua side catches).
+import { LuaFactory } from 'wasmoon';
+import { assert } from '../../util/assert.js';
+
+/** Lua's type tags (lua.h). */
+export const enum LuaType {
+  None = -1,
+  Nil = 0,
+  Boolean = 1,
+  LightUserdata = 2,
+  Number = 3,
+  String = 4,
+  Table = 5,
+  Function = 6,
+}
+
+/** lua_pcall's status codes that matter here (lua.h). */
+export const LUA_OK = 0;
+/** Pseudo-index of the registry (LUA_REGISTRYINDEX with Lua 5.4's LUAI_MAXSTACK of 1,000,000). */
+export const REGISTRY = -1_001_000;
+/** The registry's slot of the globals table (LUA_RIDX_GLOBALS). */
+const RIDX_GLOBALS = 2n;
+const LUA_MASKCOUNT = 8;
+
+/** The WASM exports used (numbers are pointers into the WASM heap; lua_Integer is a bigint). */
+interface LuaExports {
+  _malloc(n: number): number;
+  _free(p: number): void;
+  _luaL_newstate(): number;
+  _luaL_openlibs(L: number): void;
+  _lua_close(L: number): void;
+  _lua_gettop(L: number): number;
+  _lua_settop(L: number, idx: number): void;
+  _lua_type(L: number, idx: number): number;
+  _lua_pushnil(L: number): void;
+  _lua_pushnumber(L: number, n: number): void;
+  _lua_pushinteger(L: number, n: bigint): void;
+  _lua_pushlstring(L: number, p: number, len: number): number;
+  _lua_pushboolean(L: number, b: number): void;
+  _lua_pushcclosure(L: number, fn: number, n: number): void;
+  _lua_pushvalue(L: number, idx: number): void;
+  _lua_pushlightuserdata(L: number, p: number): void;
+  _lua_tolstring(L: number, idx: number, lenOut: number): number;
+  _lua_tonumberx(L: number, idx: number, isnum: number): number;
+  _lua_tointegerx(L: number, idx: number, isnum: number): bigint;
+  _lua_toboolean(L: number, idx: number): number;
+  _lua_touserdata(L: number, idx: number): number;
+  _lua_isinteger(L: number, idx: number): number;
+  _lua_createtable(L: number, narr: number, nrec: number): void;
+  _lua_rawseti(L: number, idx: number, n: bigint): void;
+  _lua_rawgeti(L: number, idx: number, n: bigint): number;
+  _lua_rawset(L: number, idx: number): void;
+  _lua_rawget(L: number, idx: number): number;
+  _lua_rawlen(L: number, idx: number): number;
+  _lua_next(L: number, idx: number): number;
+  _lua_setglobal(L: number, name: number): void;
+  _luaL_ref(L: number, t: number): number;
+  _luaL_unref(L: number, t: number, ref: number): void;
+  _luaL_loadbufferx(L: number, buf: number, size: number, name: number, mode: number): number;
+  _lua_pcallk(L: number, nargs: number, nresults: number, msgh: number, ctx: number, k: number): number;
+  _lua_error(L: number): number;
+  _lua_sethook(L: number, fn: number, mask: number, count: number): void;
+}
+
+/** The memory views and function table of the Emscripten module. */
+interface LuaRuntime {
+  HEAPU8: Uint8Array;
+  HEAPU32: Uint32Array;
+  addFunction(fn: (...args: number[]) => number | void, signature: string): number;
+}
+
+type LuaApi = Omit<LuaExports, keyof LuaRuntime> & LuaRuntime;
+
+/**
+ * Loads the module. wasmoon 1.16 is an Emscripten build with assertions, whose every exported
+ * function is a wrapper that formats two messages per call: about a tenth of an EVAL's CPU. The
+ * instance's exports are the same functions without the wrapper, so they are taken as the module
+ * instantiates (module's wrappers remain the fallback).
+ */
+async function loadLua(): Promise<LuaApi> {
+  type Exports = Record<string, unknown>;
+  type Instantiate = (...args: unknown[]) => Promise<{ instance?: { exports: Exports }; exports?: Exports }>;
+  const wasm = (globalThis as unknown as { WebAssembly: { instantiate: Instantiate } }).WebAssembly;
+  const instantiate = wasm.instantiate;
+  let exports: Exports | undefined;
+  wasm.instantiate = async (...args) => {
+    const result = await instantiate.apply(wasm, args);
+    exports = result.instance?.exports ?? result.exports;
+    return result;
+  };
+  let module: Record<string, unknown>;
+  try {
+    module = (await new LuaFactory().getLuaModule()).module as unknown as Record<string, unknown>;
+  } finally {
+    wasm.instantiate = instantiate;
+  }
+  const api: Record<string, unknown> = {};
+  for (const name of Object.keys(module)) {
+    if (!name.startsWith('_')) continue;
+    const raw = exports?.[name.slice(1)];
+    api[name] = typeof raw === 'function' ? raw : module[name];
+  }
+  // Views replaced when the memory grows: read through the module each time.
+  Object.defineProperty(api, 'HEAPU8', { get: () => module['HEAPU8'] });
+  Object.defineProperty(api, 'HEAPU32', { get: () => module['HEAPU32'] });
+  api['addFunction'] = module['addFunction'];
+  return api as unknown as LuaApi;
+}
+
+const module = await loadLua();
+
+/** A JS function Lua can call: gets the state, pushes its results, returns how many. */
+export type LuaFunction = (L: number) => number;
+
+export class LuaVm {
+  /** The main thread; `L` is the thread running now (a coroutine's, inside a function it called). */
+  private readonly main: number;
+  L: number;
+  private readonly m = module;
+  /** Scratch for strings pushed and for the out-parameters of lua_tolstring. */
+  private scratch = 0;
+  private scratchBytes = 0;
+  private readonly out: number;
+  /** C strings of names (field and global names, chunk names), allocated once per VM. */
+  private readonly names = new Map<string, number>();
+  private readonly functions: number[] = [];
+  private closed = false;
+
+  constructor() {
+    this.main = this.m._luaL_newstate();
+    assert(this.main !== 0, 'lua_newstate failed');
+    this.L = this.main;
+    this.m._luaL_openlibs(this.L);
+    this.out = this.m._malloc(8);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.m._lua_close(this.main);
+    for (const p of this.names.values()) this.m._free(p);
+    if (this.scratch !== 0) this.m._free(this.scratch);
+    this.m._free(this.out);
+    // Function table slots are not given back (wasmoon keeps no free list either): a VM is
+    // recreated only by SCRIPT FLUSH, and each adds a handful.
+  }
+
+  private cstr(name: string): number {
+    let p = this.names.get(name);
+    if (p === undefined) {
+      p = this.m._malloc(name.length + 1);
+      const heap = this.m.HEAPU8;
+      for (let i = 0; i < name.length; i++) heap[p + i] = name.charCodeAt(i) & 0xff;
+      heap[p + name.length] = 0;
+      this.names.set(name, p);
+    }
+    return p;
+  }
+
+  /** Runs `fn` with the stack operations on thread `L` (a raised error unwinds through the finally). */
+  private on(L: number, fn: LuaFunction): number {
+    const outer = this.L;
+    this.L = L;
+    try {
+      return fn(L);
+    } finally {
+      this.L = outer;
+    }
+  }
+
+  /** Copies `s`'s bytes (latin1) into the scratch area; returns its address. */
+  private bytes(s: string): number {
+    if (s.length + 1 > this.scratchBytes) {
+      if (this.scratch !== 0) this.m._free(this.scratch);
+      this.scratchBytes = Math.max(256, s.length + 1, this.scratchBytes * 2);
+      this.scratch = this.m._malloc(this.scratchBytes);
+      assert(this.scratch !== 0, 'out of WASM memory');
+    }
+    const heap = this.m.HEAPU8;
+    if (s.length < 64) for (let i = 0; i < s.length; i++) heap[this.scratch + i] = s.charCodeAt(i);
+    else Buffer.from(heap.buffer, heap.byteOffset, heap.byteLength).write(s, this.scratch, 'latin1');
+    return this.scratch;
+  }
+
+  top(): number {
+    return this.m._lua_gettop(this.L);
+  }
+
+  setTop(idx: number): void {
+    this.m._lua_settop(this.L, idx);
+  }
+
+  type(idx: number): LuaType {
+    return this.m._lua_type(this.L, idx) as LuaType;
+  }
+
+  pushNil(): void {
+    this.m._lua_pushnil(this.L);
+  }
+
+  pushString(s: string): void {
+    this.m._lua_pushlstring(this.L, this.bytes(s), s.length);
+  }
+
+  pushInteger(n: number | bigint): void {
+    this.m._lua_pushinteger(this.L, typeof n === 'bigint' ? n : BigInt(n));
+  }
+
+  pushNumber(n: number): void {
+    this.m._lua_pushnumber(this.L, n);
+  }
+
+  pushBoolean(b: boolean): void {
+    this.m._lua_pushboolean(this.L, b ? 1 : 0);
+  }
+
+  /** A light userdata holding NULL (cjson.null). */
+  pushNull(): void {
+    this.m._lua_pushlightuserdata(this.L, 0);
+  }
+
+  pushValue(idx: number): void {
+    this.m._lua_pushvalue(this.L, idx);
+  }
+
+  pushFunction(fn: LuaFunction): void {
+    const p = this.m.addFunction((L: number) => this.on(L, fn), 'ii');
+    this.functions.push(p);
+    this.m._lua_pushcclosure(this.L, p, 0);
+  }
+
+  /** The string (or number, converted in place as Lua does) at `idx`, as latin1; null for other types. */
+  toString(idx: number): string | null {
+    const p = this.m._lua_tolstring(this.L, idx, this.out);
+    if (p === 0) return null;
+    const n = this.m.HEAPU32[this.out >> 2]!;
+    const heap = this.m.HEAPU8;
+    if (n < 32) {
+      let s = '';
+      for (let i = 0; i < n; i++) s += String.fromCharCode(heap[p + i]!);
+      return s;
+    }
+    return Buffer.from(heap.buffer, heap.byteOffset + p, n).toString('latin1');
+  }
+
+  isInteger(idx: number): boolean {
+    return this.m._lua_isinteger(this.L, idx) !== 0;
+  }
+
+  toInteger(idx: number): bigint {
+    return this.m._lua_tointegerx(this.L, idx, 0);
+  }
+
+  toNumber(idx: number): number {
+    return this.m._lua_tonumberx(this.L, idx, 0);
+  }
+
+  toBoolean(idx: number): boolean {
+    return this.m._lua_toboolean(this.L, idx) !== 0;
+  }
+
+  /** True for a light userdata holding NULL (cjson.null). */
+  isNull(idx: number): boolean {
+    return this.type(idx) === LuaType.LightUserdata && this.m._lua_touserdata(this.L, idx) === 0;
+  }
+
+  newTable(narr = 0, nrec = 0): void {
+    this.m._lua_createtable(this.L, narr, nrec);
+  }
+
+  /** t[i] = top of stack (popped), t at `idx`, without metamethods. */
+  rawSetIndex(idx: number, i: number): void {
+    this.m._lua_rawseti(this.L, idx, BigInt(i));
+  }
+
+  /** Pushes t[i], t at `idx`, without metamethods; returns its type. */
+  rawGetIndex(idx: number, i: number): LuaType {
+    return this.m._lua_rawgeti(this.L, idx, BigInt(i)) as LuaType;
+  }
+
+  /** An index that stays valid while values are pushed. */
+  private absolute(idx: number): number {
+    return idx < 0 && idx > REGISTRY ? this.top() + idx + 1 : idx;
+  }
+
+  /** t[name] = top of stack (popped), t at `idx`, without metamethods. */
+  rawSetField(idx: number, name: string): void {
+    const t = this.absolute(idx);
+    this.pushString(name);
+    this.pushValue(-2);
+    this.m._lua_rawset(this.L, t);
+    this.pop(1);
+  }
+
+  /** Pushes t[name], t at `idx`, without metamethods; returns its type. */
+  rawGetField(idx: number, name: string): LuaType {
+    const t = this.absolute(idx);
+    this.pushString(name);
+    return this.m._lua_rawget(this.L, t) as LuaType;
+  }
+
+  /** t[k] = v with k and v the two top values (popped), t at `idx`, without metamethods. */
+  rawSet(idx: number): void {
+    this.m._lua_rawset(this.L, idx);
+  }
+
+  rawLength(idx: number): number {
+    return this.m._lua_rawlen(this.L, idx);
+  }
+
+  /** lua_next: pops a key, pushes the next key and value; false at the end. */
+  next(idx: number): boolean {
+    return this.m._lua_next(this.L, idx) !== 0;
+  }
+
+  /** Sets a global to the value on top (popped), past the globals table's metamethods (scripts see it read-only). */
+  setGlobal(name: string): void {
+    this.m._lua_rawgeti(this.L, REGISTRY, RIDX_GLOBALS); // value, _G
+    this.pushValue(-2); // value, _G, value
+    this.rawSetField(-2, name); // value, _G
+    this.pop(2);
+  }
+
+  pop(n: number): void {
+    this.m._lua_settop(this.L, -n - 1);
+  }
+
+  /** Pops the top value into the registry; returns its reference. */
+  ref(): number {
+    return this.m._luaL_ref(this.L, REGISTRY);
+  }
+
+  unref(ref: number): void {
+    this.m._luaL_unref(this.L, REGISTRY, ref);
+  }
+
+  pushRef(ref: number): void {
+    this.m._lua_rawgeti(this.L, REGISTRY, BigInt(ref));
+  }
+
+  /** Compiles `source` (text only, never bytecode) as a function; pushes it, or the error message. */
+  load(source: string, chunkName: string): boolean {
+    const p = this.m._malloc(source.length + 1);
+    assert(p !== 0, 'out of WASM memory');
+    try {
+      const heap = this.m.HEAPU8;
+      Buffer.from(heap.buffer, heap.byteOffset, heap.byteLength).write(source, p, 'latin1');
+      return this.m._luaL_loadbufferx(this.L, p, source.length, this.cstr(chunkName), this.cstr('t')) === LUA_OK;
+    } finally {
+      this.m._free(p);
+    }
+  }
+
+  /** lua_pcall with the message handler at `handler` (absolute index); returns the status. */
+  pcall(nargs: number, nresults: number, handler: number): number {
+    return this.m._lua_pcallk(this.L, nargs, nresults, handler, 0, 0);
+  }
+
+  /** Raises the value on top of the stack as a Lua error (does not return to the caller). */
+  raise(L: number): number {
+    return this.m._lua_error(L);
+  }
+
+  /** Calls `hook` every `instructions` VM instructions (0: never). */
+  setCountHook(hook: ((L: number) => void) | null, instructions: number): void {
+    if (hook === null) {
+      this.m._lua_sethook(this.L, 0, 0, 0);
+      return;
+    }
+    const p = this.m.addFunction((L: number) => void this.on(L, (t) => (hook(t), 0)), 'vii');
+    this.functions.push(p);
+    this.m._lua_sethook(this.L, p, LUA_MASKCOUNT, instructions);
+  }
+
+  /** Bytes the state has allocated (INFO's used_memory_lua). */
+  memoryBytes(): number {
+    // lua_gc is variadic and not exported: ask Lua itself.
+    const top = this.top();
+    const ok = this.load("return collectgarbage('count')", '=memory') && this.pcall(0, 1, 0) === LUA_OK;
+    const kb = ok ? this.toNumber(-1) : 0;
+    this.setTop(top);
+    return Math.round(kb * 1024);
+  }
+}

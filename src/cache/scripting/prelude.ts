@@ -1,0 +1,102 @@
+// Lua run once in each new state, before any script. Redis embeds Lua 5.1; Depot runs 5.4, so
+// this puts back the 5.1 names scripts use (unpack, loadstring, table.getn, math.pow, ...),
+// adds LuaBitOp's `bit` library, removes what a sandbox must not have (os, io, debug, require,
+// files), and makes the globals table read-only as Redis 7 does: reading an undefined global or
+// assigning one is an error. It returns the message handler every script runs under (Redis's
+// __redis__err__handler): it turns a raised value into an error table and records where.
+export const PRELUDE = String.raw`
+local getinfo = debug.getinfo
+
+unpack = table.unpack
+loadstring = function(s, name) return load(s, name, 't') end
+table.getn = function(t) return #t end
+table.maxn = function(t)
+  local n = 0
+  for k in pairs(t) do if type(k) == 'number' and k > n then n = k end end
+  return n
+end
+table.foreach = function(t, f) for k, v in pairs(t) do local r = f(k, v) if r ~= nil then return r end end end
+table.foreachi = function(t, f) for i = 1, #t do local r = f(i, t[i]) if r ~= nil then return r end end end
+math.pow = function(x, y) return x ^ y end
+math.mod = math.fmod
+math.atan2 = math.atan
+math.log10 = function(x) return math.log(x, 10) end
+math.ldexp = function(m, e) return m * 2.0 ^ e end
+math.frexp = function(x)
+  if x == 0 or x ~= x or x == math.huge or x == -math.huge then return x, 0 end
+  local e = math.floor(math.log(math.abs(x), 2)) + 1
+  local m = x / 2.0 ^ e
+  if math.abs(m) >= 1 then m, e = m / 2, e + 1 elseif math.abs(m) < 0.5 then m, e = m * 2, e - 1 end
+  return m, e
+end
+math.cosh = function(x) return (math.exp(x) + math.exp(-x)) / 2 end
+math.sinh = function(x) return (math.exp(x) - math.exp(-x)) / 2 end
+math.tanh = function(x) local a, b = math.exp(x), math.exp(-x) return (a - b) / (a + b) end
+string.gfind = string.gmatch
+gcinfo = function() return math.floor(collectgarbage('count')) end
+
+-- LuaBitOp: operands wrap to 32 bits, results are signed 32-bit numbers.
+local function tobit(x)
+  local n = math.tointeger(math.floor(x) % 0x100000000) or 0
+  if n >= 0x80000000 then n = n - 0x100000000 end
+  return n
+end
+local function u32(x) return tobit(x) & 0xffffffff end
+local function fold(op)
+  return function(a, ...)
+    local r = u32(a)
+    for i = 1, select('#', ...) do r = op(r, u32((select(i, ...)))) end
+    return tobit(r)
+  end
+end
+bit = {
+  tobit = tobit,
+  bnot = function(x) return tobit(~u32(x)) end,
+  band = fold(function(a, b) return a & b end),
+  bor = fold(function(a, b) return a | b end),
+  bxor = fold(function(a, b) return a ~ b end),
+  lshift = function(x, n) return tobit(u32(x) << (u32(n) & 31)) end,
+  rshift = function(x, n) return tobit(u32(x) >> (u32(n) & 31)) end,
+  -- A negative 32-bit value is negative in 64 bits too: the ones above bit 31 shift in.
+  arshift = function(x, n) return tobit(tobit(x) >> (u32(n) & 31)) end,
+  rol = function(x, n) n = u32(n) & 31 local v = u32(x) return tobit((v << n) | (v >> (32 - n))) end,
+  ror = function(x, n) n = u32(n) & 31 local v = u32(x) return tobit((v >> n) | (v << (32 - n))) end,
+  bswap = function(x)
+    local v = u32(x)
+    return tobit(((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >> 8) & 0xff00) | (v >> 24))
+  end,
+  tohex = function(x, n)
+    n = n or 8
+    local upper = n < 0
+    if upper then n = -n end
+    if n > 8 then n = 8 end
+    local s = string.format(upper and '%08X' or '%08x', u32(x))
+    return s:sub(9 - n)
+  end,
+}
+
+os, io, debug, package, require, dofile, loadfile, print, utf8 = nil, nil, nil, nil, nil, nil, nil, nil, nil
+
+setmetatable(_G, {
+  __index = function(_, k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end,
+  __newindex = function() error('Attempt to modify a readonly table', 2) end,
+  __metatable = false,
+})
+
+-- Where the error was raised: the first frame above the handler that is the script's own (not a
+-- C function such as error() or redis.call, nor the prelude's __index and __newindex).
+return function(err)
+  local level = 2
+  local i = getinfo(level, 'nSl')
+  while i and (i.what == 'C' or i.source == '=prelude') do
+    level = level + 1
+    i = getinfo(level, 'nSl')
+  end
+  if type(err) ~= 'table' then err = { err = 'ERR ' .. tostring(err) } end
+  if i then
+    err.source = i.source
+    err.line = i.currentline
+  end
+  return err
+end
+`;

@@ -1,0 +1,287 @@
+// EVAL and its kin through real clients: the same scripts against Depot and redis-server 7.0.15
+// side by side (replies compared exactly, errors included), ioredis's defineCommand (EVALSHA,
+// falling back to EVAL on NOSCRIPT), node-redis's scriptLoad/evalSha, `redis-cli --eval`, a
+// script's writes across SIGKILL, a runaway script stopped, and the atomicity a WATCH sees.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { RespClient, show } from '../helpers/cache-resp-client.js';
+import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+
+const run = promisify(execFile);
+
+let depot: ServerProcess;
+let redis: ServerProcess;
+
+before(async () => {
+  [depot, redis] = await Promise.all([startDepot(), startRedis()]);
+});
+
+after(async () => {
+  await Promise.all([depot?.stop(), redis?.stop()]);
+});
+
+/** Each command line, with its reply, as both servers answer it in turn on one connection each. */
+async function both(lines: readonly (readonly string[])[]): Promise<{ depot: string[]; redis: string[] }> {
+  const [d, r] = await Promise.all([RespClient.open(depot.port), RespClient.open(redis.port)]);
+  try {
+    const out = { depot: [] as string[], redis: [] as string[] };
+    for (const line of lines) {
+      out.depot.push(`${line.join(' ')} -> ${show(await d.call(...line))}`);
+      out.redis.push(`${line.join(' ')} -> ${show(await r.call(...line))}`);
+    }
+    return out;
+  } finally {
+    d.close();
+    r.close();
+  }
+}
+
+test('replies and errors of scripts are the ones redis-server gives', async () => {
+  const lines: string[][] = [
+    ['FLUSHALL'],
+    ['SET', 's', 'abc'],
+    // Lua values to replies
+    ['EVAL', 'return 3.99', '0'],
+    ['EVAL', 'return -7', '0'],
+    ['EVAL', "return 'text'", '0'],
+    ['EVAL', 'return {1, 2, nil, 4}', '0'],
+    ['EVAL', "return {1, {ok = 'x'}, {err = 'e'}, false, 2.5, 'y', {3, {4}}}", '0'],
+    ['EVAL', "return {ok = 'fine'}", '0'],
+    ['EVAL', "return {err = 'boom'}", '0'],
+    ['EVAL', "return redis.error_reply('MY error')", '0'],
+    ['EVAL', "return redis.status_reply('FINE')", '0'],
+    ['EVAL', 'return true', '0'],
+    ['EVAL', 'return false', '0'],
+    ['EVAL', 'return nil', '0'],
+    ['EVAL', 'return {}', '0'],
+    // Replies to Lua values
+    ['EVAL', "return redis.call('set', KEYS[1], ARGV[1])", '1', 'k', 'v'],
+    ['EVAL', "return redis.call('get', 'nokey')", '0'],
+    ['EVAL', "return tostring(redis.call('get', 'nokey'))", '0'],
+    ['EVAL', "return type(redis.call('ping'))", '0'],
+    ['EVAL', "return redis.call('ping')['ok']", '0'],
+    ['EVAL', "return redis.call('incr', 'n') + 10", '0'],
+    ['EVAL', "local r = redis.pcall('incr', 's') return r['err']", '0'],
+    ['EVAL', "redis.call('rpush', 'l', 'a', 'b', 'c') return redis.call('lrange', 'l', 0, -1)", '0'],
+    ['EVAL', "redis.call('hset', 'h', 'f', '1', 'g', '2') return redis.call('hgetall', 'h')", '0'],
+    ['EVAL', "return redis.call('zadd', 'z', 1.5, 'a')", '0'],
+    ['EVAL', "return redis.call('zscore', 'z', 'a')", '0'],
+    ['EVAL', "return redis.call('set', 'num', 3.0)", '0'],
+    ['GET', 'num'],
+    ['EVAL', "return redis.call('set', 'num', 0.1)", '0'],
+    ['GET', 'num'],
+    // KEYS, ARGV, numkeys
+    ['EVAL', 'return {#KEYS, #ARGV, KEYS[1], ARGV[2]}', '2', 'a', 'b', 'c', 'd'],
+    ['EVAL', 'return 1', '-1'],
+    ['EVAL', 'return 1', '2', 'a'],
+    ['EVAL', 'return 1', 'x'],
+    // Errors, with where they were raised
+    ['EVAL', "return redis.call('incr', KEYS[1])", '1', 's'],
+    ['EVAL', "return redis.call('nosuch')", '0'],
+    ['EVAL', "return redis.call('get')", '0'],
+    ['EVAL', "return redis.call('subscribe', 'x')", '0'],
+    ['EVAL', "return redis.call('multi')", '0'],
+    ['EVAL', "return redis.call('set', 'k', {})", '0'],
+    ['EVAL', 'return redis.call()', '0'],
+    ['EVAL', 'return x', '0'],
+    ['EVAL', 'x = 1', '0'],
+    ['EVAL', "error('plain')", '0'],
+    ['EVAL', "error({err = 'tbl'})", '0'],
+    ['EVAL', "local a = 1\nlocal b = 2\nreturn redis.call('incr', 's')", '0'],
+    ['EVAL', 'return os', '0'],
+    ['EVAL', "return redis.call('eval', 'return 1', '0')", '0'],
+    // Blocking commands: refused, or (BLMPOP, in Redis 7.0) run without waiting.
+    ['EVAL', "return redis.call('blmove', 'nolist', 'other', 'LEFT', 'LEFT', 0)", '0'],
+    ['EVAL', "return redis.call('bzpopmin', 'nolist', 0)", '0'],
+    ['EVAL', "return redis.call('blmpop', 0, 1, 'nolist', 'LEFT')", '0'],
+    ['EVAL', "redis.call('rpush', 'bl', 'x') return redis.call('blmpop', 0, 1, 'bl', 'LEFT')", '0'],
+    ['EVAL_RO', "return redis.call('set', 'x', 'y')", '0'],
+    ['EVAL_RO', "return redis.call('get', 'k')", '0'],
+    ['EVAL', "#!lua flags=no-writes\nreturn redis.call('set', 'x', 'y')", '0'],
+    ['EVAL', "#!lua flags=no-writes\nreturn redis.call('get', 'k')", '0'],
+    ['EVAL', '#!lua flags=bogus\nreturn 1', '0'],
+    // The script cache
+    ['SCRIPT', 'LOAD', "return 'loaded'"],
+    ['EVALSHA', 'b534286061d4b9e4026607613b95c06c06015ae8', '0'],
+    ['EVALSHA', 'B534286061D4B9E4026607613B95C06C06015AE8', '0'],
+    ['SCRIPT', 'EXISTS', 'b534286061d4b9e4026607613b95c06c06015ae8', 'ffff'],
+    ['SCRIPT', 'FLUSH'],
+    ['EVALSHA', 'b534286061d4b9e4026607613b95c06c06015ae8', '0'],
+    ['SCRIPT', 'KILL'],
+    ['SCRIPT', 'FLUSH', 'bad'],
+    // Libraries
+    ['EVAL', "return redis.sha1hex('')", '0'],
+    ['EVAL', 'return {type(unpack), type(loadstring), type(table.getn), type(math.pow), type(cjson), type(bit)}', '0'],
+    ['EVAL', "return cjson.encode({a = {1, 2, 'x/y', true}})", '0'],
+    ['EVAL', "local t = cjson.decode('[1,2,{\"a\":[3,\"b\"]}]') return {t[1], t[3].a[2]}", '0'],
+    ['EVAL', "return cjson.encode(cjson.decode('{\"k\":null}'))", '0'],
+    ['EVAL', 'return {bit.band(7, 3), bit.bor(1, 2, 4), bit.bxor(5, 1), bit.lshift(1, 31), bit.rshift(-1, 28), bit.arshift(-256, 4), bit.tohex(-1), bit.tohex(255, -4)}', '0'],
+    ['EVAL', "return string.format('%d %s', 5, 'x') .. string.rep('ab', 3)", '0'],
+    ['EVAL', "return redis.REDIS_VERSION", '0'],
+    ['EVAL', 'return redis.setresp(4)', '0'],
+  ];
+  const { depot: d, redis: r } = await both(lines);
+  assert.deepEqual(d, r);
+});
+
+test('RESP3 replies seen by a script after redis.setresp(3), and a script replying to a RESP3 client', async () => {
+  const lines: string[][] = [
+    ['HELLO', '3'],
+    ['FLUSHALL'],
+    ['HSET', 'h', 'f', 'v'],
+    ['EVAL', "redis.setresp(3) local m = redis.call('hgetall', 'h') return m['map']['f']", '0'],
+    ['EVAL', "redis.setresp(3) return redis.call('hgetall', 'h')", '0'],
+    ['EVAL', "redis.setresp(3) return tostring(redis.call('get', 'nokey'))", '0'],
+    ['EVAL', "redis.setresp(3) return redis.call('exists', 'h')", '0'],
+    ['EVAL', 'return true', '0'],
+    ['EVAL', 'return false', '0'],
+    ['EVAL', "return {double = 1.5}", '0'],
+    ['EVAL', "return {map = {a = 1}}", '0'],
+  ];
+  const { depot: d, redis: r } = await both(lines);
+  // The HELLO reply names the server and its version; everything after it must match.
+  assert.deepEqual(d.slice(1), r.slice(1));
+});
+
+test('binary arguments and values go through a script unchanged', async () => {
+  const c = await RespClient.open(depot.port);
+  try {
+    const bytes = Buffer.from([0, 1, 0x7f, 0x80, 0xfe, 0xff, 13, 10]).toString('latin1');
+    const reply = await c.call('EVAL', "redis.call('set', KEYS[1], ARGV[1]) return {redis.call('get', KEYS[1]), #ARGV[1]}", '1', 'bin', bytes);
+    assert.deepEqual(reply, { t: 'array', v: [{ t: 'bulk', v: bytes }, { t: 'int', v: '8' }] });
+    assert.deepEqual(await c.call('GET', 'bin'), { t: 'bulk', v: bytes });
+    const long = 'x'.repeat(100_000) + bytes;
+    assert.deepEqual(await c.call('EVAL', 'return ARGV[1]', '0', long), { t: 'bulk', v: long });
+  } finally {
+    c.close();
+  }
+});
+
+test('ioredis: defineCommand runs by EVALSHA and loads the script itself after SCRIPT FLUSH', async () => {
+  const r = new Redis({ port: depot.port, host: '127.0.0.1', lazyConnect: true });
+  await r.connect();
+  try {
+    // Redlock's release: delete the lock only if this client still holds it.
+    r.defineCommand('release', {
+      numberOfKeys: 1,
+      lua: "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+    });
+    const release = (key: string, token: string) => (r as unknown as { release(k: string, t: string): Promise<number> }).release(key, token);
+    await r.set('lock', 'mine', 'PX', 10_000);
+    assert.equal(await release('lock', 'theirs'), 0);
+    assert.equal(await r.get('lock'), 'mine');
+    await r.script('FLUSH');
+    assert.equal(await release('lock', 'mine'), 1);
+    assert.equal(await r.exists('lock'), 0);
+    // A fixed-window rate limiter.
+    const limiter = "local n = redis.call('incr', KEYS[1]) if n == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end return n <= tonumber(ARGV[2]) and 1 or 0";
+    const allowed: unknown[] = [];
+    for (let i = 0; i < 5; i++) allowed.push(await r.eval(limiter, 1, 'rate:u1', '60000', '3'));
+    assert.deepEqual(allowed, [1, 1, 1, 0, 0]);
+    assert.ok((await r.pttl('rate:u1')) > 0);
+    await assert.rejects(r.eval("return redis.call('incr', 'lock2') .. redis.call('hget', 'lock2', 'x')", 0), /WRONGTYPE|ERR/);
+  } finally {
+    r.disconnect();
+  }
+});
+
+test('node-redis: scriptLoad, evalSha and eval with keys and arguments', async () => {
+  const c = createClient({ socket: { port: depot.port, host: '127.0.0.1' } });
+  await c.connect();
+  try {
+    const sha = await c.scriptLoad("return redis.call('hincrby', KEYS[1], ARGV[1], ARGV[2])");
+    assert.equal(await c.evalSha(sha, { keys: ['counters'], arguments: ['a', '5'] }), 5);
+    assert.equal(await c.evalSha(sha, { keys: ['counters'], arguments: ['a', '2'] }), 7);
+    assert.deepEqual(await c.scriptExists([sha, '0'.repeat(40)]), [1, 0]);
+    assert.deepEqual(await c.eval('return {KEYS[1], ARGV[1]}', { keys: ['k'], arguments: ['a'] }), ['k', 'a']);
+  } finally {
+    await c.quit();
+  }
+});
+
+test('redis-cli --eval runs a script file with keys and arguments', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'depot-eval-'));
+  try {
+    const file = join(dir, 'push.lua');
+    writeFileSync(file, "redis.call('rpush', KEYS[1], unpack(ARGV))\nreturn redis.call('llen', KEYS[1])\n");
+    const { stdout } = await run('redis-cli', ['-p', String(depot.port), '--eval', file, 'cli:list', ',', 'a', 'b', 'c'], { timeout: 20_000 });
+    assert.equal(stdout.trim(), '3');
+    const { stdout: range } = await run('redis-cli', ['-p', String(depot.port), 'lrange', 'cli:list', '0', '-1'], { timeout: 20_000 });
+    assert.equal(range.trim(), 'a\nb\nc');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a script is atomic: a WATCH in another client sees its writes as one, MULTI queues EVAL', async () => {
+  const a = await RespClient.open(depot.port);
+  const b = await RespClient.open(depot.port);
+  try {
+    await a.call('SET', 'w', '1');
+    await a.call('WATCH', 'w');
+    await b.call('EVAL', "redis.call('incr', 'w') redis.call('set', 'w2', 'x') return 1", '0');
+    await a.call('MULTI');
+    await a.call('GET', 'w');
+    assert.deepEqual(await a.call('EXEC'), { t: 'null' });
+    await a.call('MULTI');
+    assert.deepEqual(await a.call('EVAL', "return redis.call('incr', 'w')", '0'), { t: 'simple', v: 'QUEUED' });
+    assert.deepEqual(await a.call('EXEC'), { t: 'array', v: [{ t: 'int', v: '3' }] });
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test('a script that runs past busy-reply-threshold without writing is stopped; the server serves on', async () => {
+  const c = await RespClient.open(depot.port);
+  try {
+    assert.deepEqual(await c.call('CONFIG', 'SET', 'busy-reply-threshold', '200'), { t: 'simple', v: 'OK' });
+    assert.deepEqual(await c.call('CONFIG', 'GET', 'lua-time-limit'), { t: 'array', v: [{ t: 'bulk', v: 'lua-time-limit' }, { t: 'bulk', v: '200' }] });
+    const reply = await c.call('EVAL', 'local i = 0 while true do i = i + 1 end', '0');
+    assert.equal(reply.t, 'error');
+    assert.match(show(reply), /Script killed after running for busy-reply-threshold \(200 ms\)/);
+    assert.deepEqual(await c.call('PING'), { t: 'simple', v: 'PONG' });
+    assert.deepEqual(await c.call('EVAL', 'return 1', '0'), { t: 'int', v: '1' });
+    await c.call('CONFIG', 'SET', 'busy-reply-threshold', '5000');
+  } finally {
+    c.close();
+  }
+});
+
+test("a script's writes come back after SIGKILL (appendfsync always)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'depot-eval-kill-'));
+  try {
+    let server = await startDepot(['--data', dir, '--fsync', 'always']);
+    let c = await RespClient.open(server.port);
+    const script = "for i = 1, 100 do redis.call('rpush', KEYS[1], i) end redis.call('set', KEYS[2], redis.call('llen', KEYS[1])) return redis.call('spop', KEYS[3])";
+    await c.call('SADD', 'pool', 'a', 'b', 'c');
+    const popped = await c.call('EVAL', script, '3', 'list', 'count', 'pool');
+    assert.equal(popped.t, 'bulk');
+    c.close();
+    await server.kill();
+    server = await startDepot(['--data', dir, '--fsync', 'always']);
+    c = await RespClient.open(server.port);
+    try {
+      assert.deepEqual(await c.call('LLEN', 'list'), { t: 'int', v: '100' });
+      assert.deepEqual(await c.call('GET', 'count'), { t: 'bulk', v: '100' });
+      // SPOP's choice was logged as its effect: the same member is gone after the replay.
+      const members = await c.call('SMEMBERS', 'pool');
+      assert.equal(members.t, 'array');
+      const left = (members as { v: Array<{ v: string }> }).v.map((m) => m.v).sort();
+      assert.equal(left.length, 2);
+      assert.ok(!left.includes((popped as { v: string }).v));
+    } finally {
+      c.close();
+      await server.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
