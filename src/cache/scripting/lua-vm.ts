@@ -28,6 +28,12 @@ export const REGISTRY = -1_001_000;
 /** The registry's slot of the globals table (LUA_RIDX_GLOBALS). */
 const RIDX_GLOBALS = 2n;
 const LUA_MASKCOUNT = 8;
+/** lua_Integer arguments are bigints: the small ones, made once. */
+const SMALL_INTEGERS = Array.from({ length: 256 }, (_, i) => BigInt(i));
+
+function integer(i: number): bigint {
+  return i < SMALL_INTEGERS.length ? SMALL_INTEGERS[i]! : BigInt(i);
+}
 
 /** The WASM exports used (numbers are pointers into the WASM heap; lua_Integer is a bigint). */
 interface LuaExports {
@@ -277,12 +283,12 @@ export class LuaVm {
 
   /** t[i] = top of stack (popped), t at `idx`, without metamethods. */
   rawSetIndex(idx: number, i: number): void {
-    this.m._lua_rawseti(this.L, idx, BigInt(i));
+    this.m._lua_rawseti(this.L, idx, integer(i));
   }
 
   /** Pushes t[i], t at `idx`, without metamethods; returns its type. */
   rawGetIndex(idx: number, i: number): LuaType {
-    return this.m._lua_rawgeti(this.L, idx, BigInt(i)) as LuaType;
+    return this.m._lua_rawgeti(this.L, idx, integer(i)) as LuaType;
   }
 
   /** An index that stays valid while values are pushed. */
@@ -320,9 +326,14 @@ export class LuaVm {
     return this.m._lua_next(this.L, idx) !== 0;
   }
 
+  /** Pushes the globals table. */
+  pushGlobals(): void {
+    this.m._lua_rawgeti(this.L, REGISTRY, RIDX_GLOBALS);
+  }
+
   /** Sets a global to the value on top (popped), past the globals table's metamethods (scripts see it read-only). */
   setGlobal(name: string): void {
-    this.m._lua_rawgeti(this.L, REGISTRY, RIDX_GLOBALS); // value, _G
+    this.pushGlobals(); // value, _G
     this.pushValue(-2); // value, _G, value
     this.rawSetField(-2, name); // value, _G
     this.pop(2);
@@ -342,7 +353,7 @@ export class LuaVm {
   }
 
   pushRef(ref: number): void {
-    this.m._lua_rawgeti(this.L, REGISTRY, BigInt(ref));
+    this.m._lua_rawgeti(this.L, REGISTRY, integer(ref));
   }
 
   /** Compiles `source` (text only, never bytecode) as a function; pushes it, or the error message. */

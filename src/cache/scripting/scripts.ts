@@ -133,8 +133,10 @@ export class Scripts {
     if (script === undefined) throw new ReplyError('NOSCRIPT No matching script. Please use EVAL.');
     const vm = this.vm;
     vm.setTop(0);
+    vm.pushGlobals();
     this.setArray('KEYS', keys);
     this.setArray('ARGV', args);
+    vm.setTop(0);
     vm.pushRef(this.handlerRef);
     vm.pushRef(script.ref);
     this.resp = 2;
@@ -166,14 +168,16 @@ export class Scripts {
     vm.setCountHook(() => this.checkBusy(), HOOK_INSTRUCTIONS);
   }
 
+  /** Sets the global `name` (past the globals' protection) to an array of `values`; the globals table is at 1. */
   private setArray(name: string, values: readonly string[]): void {
     const vm = this.vm;
+    vm.pushString(name);
     vm.newTable(values.length, 0);
     for (let i = 0; i < values.length; i++) {
       vm.pushString(values[i]!);
       vm.rawSetIndex(-2, i + 1);
     }
-    vm.setGlobal(name);
+    vm.rawSet(1);
   }
 
   /** The `redis` table: what the prelude cannot write in Lua. */
