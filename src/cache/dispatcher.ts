@@ -51,6 +51,14 @@ export interface CommandObserver {
    * `endMs`: when it ended, on performance.now()'s timeline. `retry`: a blocked command served.
    */
   ran(client: Client, spec: CommandSpec, argv: readonly string[], micros: number, endMs: number, outcome: Outcome, retry: boolean): void;
+  /** The commands a script of `client` called (in database `db`, ended at `endMs`), reported after the script's own command. */
+  ranInScript(client: Client, calls: readonly ScriptCallRecord[]): void;
+}
+
+export interface ScriptCallRecord {
+  readonly argv: readonly string[];
+  readonly db: number;
+  readonly endMs: number;
 }
 
 export class Dispatcher {
@@ -60,6 +68,8 @@ export class Dispatcher {
   private started = 0;
   /** The client whose command runs now (its handler and what follows it), or null (timers). */
   running: Client | null = null;
+  /** While an observer listens: the commands the running script called, reported after it. */
+  private scriptCalls: ScriptCallRecord[] = [];
 
   constructor(
     private readonly ctx: Ctx,
@@ -176,6 +186,10 @@ export class Dispatcher {
       if (observer !== null) {
         const end = performance.now();
         observer.ran(client, spec, argv, (end - this.started) * 1000, end, outcome, retry);
+        if (this.scriptCalls.length > 0) {
+          observer.ranInScript(client, this.scriptCalls);
+          this.scriptCalls = [];
+        }
         this.started = end;
       }
     } finally {
@@ -207,6 +221,7 @@ export class Dispatcher {
         else this.out.error(`ERR ${err instanceof Error ? err.message : String(err)}`);
       }
       if (c.client.tracking !== null && spec.flags.includes('readonly')) this.hooks.tracked(c.client, spec, argv);
+      if (this.observer !== null && !spec.flags.includes('admin')) this.scriptCalls.push({ argv, db: c.client.db, endMs: performance.now() });
       return { reply: parseReply(this.out.since(mark), 0).reply, write: spec.flags.includes('write') };
     } finally {
       this.out.rollback(mark);

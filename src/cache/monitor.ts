@@ -35,9 +35,12 @@ export class Monitors {
     this.clients = this.clients.filter((c) => c !== client);
   }
 
-  /** Shows a command `client` ran, ending at `unixMicros`, to every monitor (the client too, if it is one). */
-  feed(client: Client, argv: readonly string[], unixMicros: number): void {
-    const line = monitorLine(unixMicros, client.db, client.sink.remoteAddress, argv);
+  /**
+   * Shows a command to every monitor (the client that ran it too, if it is one): run by `client`
+   * in database `db` ending at `unixMicros`; `fromScript`: called by its script, shown as `lua`.
+   */
+  feed(client: Client, db: number, argv: readonly string[], unixMicros: number, fromScript = false): void {
+    const line = monitorLine(unixMicros, db, fromScript ? 'lua' : client.sink.remoteAddress, argv);
     for (const m of this.clients) this.send(m, line);
   }
 }

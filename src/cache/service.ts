@@ -19,7 +19,7 @@ import type { ServerApi, ServerStats } from './commands/server-api.js';
 import { CommandTable } from './commands/table.js';
 import { Committer } from './committer.js';
 import { ConfigStore, type FsyncPolicy, type Settings } from './config.js';
-import { Dispatcher, type CommandObserver, type DispatchHooks, type Outcome } from './dispatcher.js';
+import { Dispatcher, type CommandObserver, type DispatchHooks, type Outcome, type ScriptCallRecord } from './dispatcher.js';
 import { Evictor, isLfu } from './eviction.js';
 import { ActiveExpiry } from './expiry.js';
 import { buildInfo } from './info.js';
@@ -360,12 +360,17 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
 
   ran(client: Client, spec: CommandSpec, argv: readonly string[], micros: number, endMs: number, outcome: Outcome, retry: boolean): void {
     // (performance.timeOrigin is a getter: read only when a line or an entry is written.)
-    if (this.monitors.count > 0 && !retry && !spec.flags.includes('admin')) this.monitors.feed(client, argv, (performance.timeOrigin + endMs) * 1000);
+    if (this.monitors.count > 0 && !retry && !spec.flags.includes('admin')) this.monitors.feed(client, client.db, argv, (performance.timeOrigin + endMs) * 1000);
     // As in Redis: a command that blocked is logged when it is served, with the time it ran.
     const threshold = this.settings.slowlogLogSlowerThan;
     if (outcome === 'blocked' || threshold < 0 || micros < threshold || spec.flags.includes('skip_slowlog')) return;
     const unixSeconds = Math.floor((performance.timeOrigin + endMs) / 1000);
     this.slowlog.push(argv, Math.floor(micros), unixSeconds, client.sink.remoteAddress, client.name, this.settings.slowlogMaxLen);
+  }
+
+  ranInScript(client: Client, calls: readonly ScriptCallRecord[]): void {
+    if (this.monitors.count === 0) return;
+    for (const call of calls) this.monitors.feed(client, call.db, call.argv, (performance.timeOrigin + call.endMs) * 1000, true);
   }
 
   /**

@@ -77,6 +77,12 @@ test('replies and errors of scripts are the ones redis-server gives', async () =
     ['GET', 'num'],
     ['EVAL', "return redis.call('set', 'num', 0.1)", '0'],
     ['GET', 'num'],
+    // SELECT inside a script changes the script's database only
+    ['EVAL', "redis.call('select', 5) return redis.call('set', 'sx', '1')", '0'],
+    ['GET', 'sx'],
+    ['SELECT', '5'],
+    ['GET', 'sx'],
+    ['SELECT', '0'],
     // KEYS, ARGV, numkeys
     ['EVAL', 'return {#KEYS, #ARGV, KEYS[1], ARGV[2]}', '2', 'a', 'b', 'c', 'd'],
     ['EVAL', 'return 1', '-1'],

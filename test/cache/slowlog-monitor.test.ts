@@ -156,10 +156,10 @@ async function linesUntil(m: RespClient, until: string): Promise<string[]> {
       lines.push(show(r));
       continue;
     }
-    const match = /^\d{10}\.\d{6} \[(\d+) 127\.0\.0\.1:\d+\] (.*)$/.exec(r.v);
+    const match = /^\d{10}\.\d{6} \[(\d+) (?:127\.0\.0\.1:\d+|(lua))\] (.*)$/.exec(r.v);
     assert.ok(match !== null, r.v);
-    lines.push(`[${match[1]}] ${match[2]}`);
-    if (match[2]!.toLowerCase() === `"echo" "${until}"`) return lines;
+    lines.push(`[${match[1]}${match[2] === undefined ? '' : ' lua'}] ${match[3]}`);
+    if (match[3]!.toLowerCase() === `"echo" "${until}"`) return lines;
   }
 }
 
@@ -187,6 +187,8 @@ test('MONITOR shows what Redis shows, as Redis writes it', async () => {
   await same(c, 'PING');
   await same(c, 'LPUSH', 'jobs', 'j1');
   await Promise.all(b.map((x) => x.next()));
+  // A script's commands, after its EVAL, as `lua`; its SELECT shows in their database only.
+  await same(c, 'EVAL', "redis.call('set', KEYS[1], 'v') redis.call('select', 2) return redis.call('get', KEYS[1])", '1', 'scripted');
   await same(c, 'ECHO', 'first');
   const [d, r] = await Promise.all(m.map((x) => linesUntil(x, 'first')));
   assert.deepEqual(d, r);
@@ -204,6 +206,10 @@ test('MONITOR shows what Redis shows, as Redis writes it', async () => {
     '[0] "BLPOP" "jobs" "0"',
     '[0] "PING"',
     '[0] "LPUSH" "jobs" "j1"',
+    '[0] "EVAL" "redis.call(\'set\', KEYS[1], \'v\') redis.call(\'select\', 2) return redis.call(\'get\', KEYS[1])" "1" "scripted"',
+    '[0 lua] "set" "scripted" "v"',
+    '[2 lua] "select" "2"',
+    '[2 lua] "get" "scripted"',
     '[0] "ECHO" "first"',
   ]);
 

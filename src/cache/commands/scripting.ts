@@ -23,7 +23,13 @@ function evalGeneric(c: Ctx, bySha: boolean, readOnly: boolean): void {
   } else {
     sha = scripts.load(c.argv[1]!);
   }
-  scripts.run(c.out, sha, c.argv.slice(3, 3 + n), c.argv.slice(3 + n), readOnly);
+  // A SELECT inside the script changes the script's database, not the caller's (Redis 7).
+  const db = c.client.db;
+  try {
+    scripts.run(c.out, sha, c.argv.slice(3, 3 + n), c.argv.slice(3 + n), readOnly);
+  } finally {
+    c.client.db = db;
+  }
 }
 
 function evalKeys(argv: readonly string[]): string[] {
