@@ -73,6 +73,7 @@ interface LuaExports {
   _lua_pcallk(L: number, nargs: number, nresults: number, msgh: number, ctx: number, k: number): number;
   _lua_error(L: number): number;
   _lua_sethook(L: number, fn: number, mask: number, count: number): void;
+  _lua_setupvalue(L: number, funcindex: number, n: number): number;
 }
 
 /** The memory views and function table of the Emscripten module. */
@@ -367,6 +368,11 @@ export class LuaVm {
     } finally {
       this.m._free(p);
     }
+  }
+
+  /** Pops the top value into upvalue `n` of the function at `idx` (a chunk's first upvalue is its _ENV). */
+  setUpvalue(idx: number, n: number): void {
+    assert(this.m._lua_setupvalue(this.L, idx, n) !== 0, `no upvalue ${n}`);
   }
 
   /** lua_pcall with the message handler at `handler` (absolute index); returns the status. */

@@ -1,14 +1,12 @@
 // Lua run once in each new state, before any script. Redis embeds Lua 5.1; Depot runs 5.4, so
-// this puts back the 5.1 names scripts use (unpack, loadstring, table.getn, math.pow, ...),
-// adds LuaBitOp's `bit` library, removes what a sandbox must not have (os, io, debug, require,
-// files), and makes the globals table read-only as Redis 7 does: reading an undefined global or
-// assigning one is an error. It returns the message handler every script runs under (Redis's
+// PRELUDE puts back the 5.1 names scripts use (unpack, loadstring, table.getn, math.pow, ...),
+// adds LuaBitOp's `bit` library and removes what a sandbox must not have (os, io, debug,
+// require, files). It returns the message handler every script runs under (Redis's
 // __redis__err__handler): it turns a raised value into an error table and records where.
 export const PRELUDE = String.raw`
 local getinfo = debug.getinfo
 
 unpack = table.unpack
-loadstring = function(s, name) return load(s, name, 't') end
 table.getn = function(t) return #t end
 table.maxn = function(t)
   local n = 0
@@ -77,12 +75,6 @@ bit = {
 
 os, io, debug, package, require, dofile, loadfile, print, utf8 = nil, nil, nil, nil, nil, nil, nil, nil, nil
 
-setmetatable(_G, {
-  __index = function(_, k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end,
-  __newindex = function() error('Attempt to modify a readonly table', 2) end,
-  __metatable = false,
-})
-
 -- Where the error was raised: the first frame above the handler that is the script's own (not a
 -- C function such as error() or redis.call, nor the prelude's __index and __newindex).
 return function(err)
@@ -99,4 +91,48 @@ return function(err)
   end
   return err
 end
+`;
+
+// Run once `redis` and `cjson` are in place: makes the globals and the libraries read-only, as
+// Redis 7 does, so that no script can change what the next one finds (`redis = nil` would break
+// every later script). Stock Lua has no read-only tables: scripts get a proxy of the globals as
+// their _ENV (returned here), the libraries are proxies, `rawset` refuses proxies, and reading
+// an undefined global is an error. Chunk name '=prelude' too: the message handler skips it.
+export const SEAL = String.raw`
+local G = _G
+local next, error, tostring, setmetatable, getmetatable, real_rawset, real_load = next, error, tostring, setmetatable, getmetatable, rawset, load
+local readonly = setmetatable({}, { __mode = 'k' })
+local function deny() error('Attempt to modify a readonly table', 2) end
+local function protect(t)
+  local proxy = setmetatable({}, {
+    __index = t,
+    __newindex = deny,
+    __len = function() return #t end,
+    __pairs = function() return next, t, nil end,
+    __metatable = false,
+  })
+  readonly[proxy] = true
+  return proxy
+end
+for _, name in ipairs({ 'string', 'table', 'math', 'coroutine', 'bit', 'cjson', 'redis' }) do
+  real_rawset(G, name, protect(G[name]))
+end
+local strings = getmetatable('')
+strings.__index = G.string
+strings.__metatable = protect(strings)
+local env = protect(G)
+real_rawset(G, '_G', env)
+real_rawset(G, 'rawset', function(t, k, v)
+  -- Redis's message has no position here (level 0).
+  if readonly[t] then error('Attempt to modify a readonly table', 0) end
+  return real_rawset(t, k, v)
+end)
+real_rawset(G, 'load', function(chunk, name, _, e) return real_load(chunk, name, 't', e or env) end)
+real_rawset(G, 'loadstring', function(s, name) return real_load(s, name, 't', env) end)
+setmetatable(G, {
+  __index = function(_, k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end,
+  __newindex = deny,
+  __metatable = false,
+})
+return env
 `;

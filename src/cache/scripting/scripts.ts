@@ -17,7 +17,7 @@ import { formatDouble } from '../../protocol/resp/double.js';
 import { ReplyError } from '../commands/reply-error.js';
 import { installCjson } from './cjson.js';
 import { LUA_OK, LuaType, LuaVm } from './lua-vm.js';
-import { PRELUDE } from './prelude.js';
+import { PRELUDE, SEAL } from './prelude.js';
 
 /** Runs a command a script calls; `write`: the command changes data. */
 export type ScriptCall = (argv: string[], resp: RespVersion, readOnly: boolean) => { reply: Reply; write: boolean };
@@ -63,6 +63,8 @@ function parseShebang(body: string): { source: string; noWrites: boolean } {
 export class Scripts {
   private vm!: LuaVm;
   private handlerRef = 0;
+  /** The read-only view of the globals every script runs in (its _ENV). */
+  private envRef = 0;
   private readonly cache = new Map<string, Script>();
   /** SHA1s of the bodies in the cache: EVAL sends the body each time, and a lookup costs less than hashing it. */
   private readonly shaOf = new Map<string, string>();
@@ -110,6 +112,8 @@ export class Scripts {
       this.vm.setTop(0);
       throw new ReplyError(`ERR Error compiling script (new function): ${message}`);
     }
+    this.vm.pushRef(this.envRef);
+    this.vm.setUpvalue(-2, 1);
     this.cache.set(sha, { ref: this.vm.ref(), noWrites });
     this.shaOf.set(body, sha);
     return sha;
@@ -165,6 +169,8 @@ export class Scripts {
     this.handlerRef = vm.ref();
     this.installRedis();
     installCjson(vm);
+    if (!vm.load(SEAL, '=prelude') || vm.pcall(0, 1, 0) !== LUA_OK) throw new Error(`Lua sandbox failed: ${vm.toString(-1) ?? ''}`);
+    this.envRef = vm.ref();
     vm.setCountHook(() => this.checkBusy(), HOOK_INSTRUCTIONS);
   }
 
