@@ -244,9 +244,9 @@ export class Dispatcher {
     if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) return 'ERR Wrong number of args calling Redis command from script';
     if (spec.flags.includes('noscript')) return 'ERR This Redis command is not allowed from script';
     const user = this.ctx.client.user;
-    if (!user.canRun(spec.name)) return "NOPERM The user executing the script can't run this command or subcommand";
+    if (!user.canRun(spec.name)) return "ERR The user executing the script can't run this command or subcommand";
     if (!user.allKeys && keysOf(spec, argv).some((k) => !user.canAccessKey(k))) {
-      return "NOPERM The user executing the script can't access at least one of the keys mentioned in the command";
+      return "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments";
     }
     if (spec.flags.includes('write')) {
       if (readOnly) return 'ERR Write commands are not allowed from read-only scripts.';

@@ -184,6 +184,23 @@ test('binary arguments and values go through a script unchanged', async () => {
   }
 });
 
+test('a runaway recursion and a table holding itself get errors, and the server serves on', async () => {
+  const c = await RespClient.open(depot.port);
+  try {
+    const overflow = await c.call('EVAL', 'local function f() return f() + 1 end return f()', '0');
+    assert.match(show(overflow), /^error:"ERR user_script:1: stack overflow/);
+    // Redis sends about 8,000 nested arrays ending in this error; Depot sends the error alone.
+    assert.deepEqual(await c.call('EVAL', 'local t = {} t[1] = t return t', '0'), { t: 'error', v: 'ERR reached lua stack limit' });
+    assert.deepEqual(await c.call('EVAL', "return {1, {2, {'x'}}}", '0'), {
+      t: 'array',
+      v: [{ t: 'int', v: '1' }, { t: 'array', v: [{ t: 'int', v: '2' }, { t: 'array', v: [{ t: 'bulk', v: 'x' }] }] }],
+    });
+    assert.deepEqual(await c.call('PING'), { t: 'simple', v: 'PONG' });
+  } finally {
+    c.close();
+  }
+});
+
 test('ioredis: defineCommand runs by EVALSHA and loads the script itself after SCRIPT FLUSH', async () => {
   const r = new Redis({ port: depot.port, host: '127.0.0.1', lazyConnect: true });
   await r.connect();

@@ -23,6 +23,7 @@ export const enum LuaType {
 
 /** lua_pcall's status codes that matter here (lua.h). */
 export const LUA_OK = 0;
+export const LUA_ERRMEM = 4;
 /** Pseudo-index of the registry (LUA_REGISTRYINDEX with Lua 5.4's LUAI_MAXSTACK of 1,000,000). */
 export const REGISTRY = -1_001_000;
 /** The registry's slot of the globals table (LUA_RIDX_GLOBALS). */
@@ -394,6 +395,13 @@ export class LuaVm {
     const p = this.m.addFunction((L: number) => void this.on(L, (t) => (hook(t), 0)), 'vii');
     this.functions.push(p);
     this.m._lua_sethook(this.L, p, LUA_MASKCOUNT, instructions);
+  }
+
+  /** A full collection. */
+  collect(): void {
+    const top = this.top();
+    if (this.load('collectgarbage()', '=collect')) this.pcall(0, 0, 0);
+    this.setTop(top);
   }
 
   /** Bytes the state has allocated (INFO's used_memory_lua). */

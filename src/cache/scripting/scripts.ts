@@ -16,7 +16,7 @@ import type { ReplyWriter, RespVersion } from '../../protocol/resp/writer.js';
 import { formatDouble } from '../../protocol/resp/double.js';
 import { ReplyError } from '../commands/reply-error.js';
 import { installCjson } from './cjson.js';
-import { LUA_OK, LuaType, LuaVm } from './lua-vm.js';
+import { LUA_ERRMEM, LUA_OK, LuaType, LuaVm } from './lua-vm.js';
 import { PRELUDE, SEAL } from './prelude.js';
 
 /** Runs a command a script calls; `write`: the command changes data. */
@@ -24,6 +24,8 @@ export type ScriptCall = (argv: string[], resp: RespVersion, readOnly: boolean) 
 
 /** Tables nested deeper than this in a script's reply are an error (a table can contain itself). */
 const MAX_REPLY_DEPTH = 1000;
+class TooDeep extends Error {}
+
 /** VM instructions between two looks at the clock while a script runs. */
 const HOOK_INSTRUCTIONS = 100_000;
 
@@ -157,9 +159,23 @@ export class Scripts {
       this.reset();
       throw err;
     }
-    if (status === LUA_OK) this.reply(out, -1, 0);
+    if (status === LUA_OK) this.replyWhole(out);
     else out.error(this.errorText(sha));
     vm.setTop(0);
+    // A script that ran out of memory leaves its garbage: give it back to Lua's allocator now.
+    if (status === LUA_ERRMEM) vm.collect();
+  }
+
+  /** The script's result as its reply; a reply nested too deep (a table holding itself) is one error instead. */
+  private replyWhole(out: ReplyWriter): void {
+    const mark = out.mark();
+    try {
+      this.reply(out, -1, 0);
+    } catch (err) {
+      if (!(err instanceof TooDeep)) throw err;
+      out.rollback(mark);
+      out.error('ERR reached lua stack limit');
+    }
   }
 
   private reset(): void {
@@ -370,10 +386,7 @@ export class Scripts {
         else out.nullBulk();
         return;
       case LuaType.Table:
-        if (depth >= MAX_REPLY_DEPTH) {
-          out.error('ERR reached lua stack limit');
-          return;
-        }
+        if (depth >= MAX_REPLY_DEPTH) throw new TooDeep();
         this.replyTable(out, t, depth);
         return;
       default:
