@@ -142,6 +142,14 @@ test('replies and errors of scripts are the ones redis-server gives', async () =
     ['EVAL', "return cjson.encode({a = {1, 2, 'x/y', true}})", '0'],
     ['EVAL', "local t = cjson.decode('[1,2,{\"a\":[3,\"b\"]}]') return {t[1], t[3].a[2]}", '0'],
     ['EVAL', "return cjson.encode(cjson.decode('{\"k\":null}'))", '0'],
+    ['EVAL', 'local t = {} t[1] = t return cjson.encode(t)', '0'],
+    ['EVAL', "return cjson.decode(string.rep('[', 1100) .. string.rep(']', 1100))", '0'],
+    ['EVAL', 'return cjson.encode(function() end)', '0'],
+    ['EVAL', 'return cjson.encode({[true] = 1})', '0'],
+    ['EVAL', 'return cjson.encode({1, nil, 3})', '0'],
+    ['EVAL', 'local t = {} t[20] = 1 return cjson.encode(t)', '0'],
+    ['EVAL', 'return cjson.encode({{b = 1e20}, {c = -0.0001}, {d = 1.5}, 7, 2^53})', '0'],
+    ['EVAL', "return cjson.encode('a\"b\\\\c/\\n\\1')", '0'],
     ['EVAL', 'return {bit.band(7, 3), bit.bor(1, 2, 4), bit.bxor(5, 1), bit.lshift(1, 31), bit.rshift(-1, 28), bit.arshift(-256, 4), bit.tohex(-1), bit.tohex(255, -4)}', '0'],
     ['EVAL', "return string.format('%d %s', 5, 'x') .. string.rep('ab', 3)", '0'],
     ['EVAL', "return redis.REDIS_VERSION", '0'],
@@ -170,6 +178,22 @@ test('RESP3 replies seen by a script after redis.setresp(3), and a script replyi
   assert.deepEqual(d.slice(1), r.slice(1));
 });
 
+test("a script's calls are checked against its user's ACL, with Redis's texts", async () => {
+  const lines: string[][] = [
+    ['ACL', 'SETUSER', 'lim', 'on', 'nopass', '+eval', '+get', '~k*'],
+    ['AUTH', 'lim', 'x'],
+    ['EVAL', "return redis.call('set', 'kk', 'b')", '0'],
+    ['EVAL', "return redis.call('get', 'zz')", '0'],
+    ['EVAL', "return redis.call('get', 'kk')", '0'],
+  ];
+  try {
+    const { depot: d, redis: r } = await both(lines);
+    assert.deepEqual(d, r);
+  } finally {
+    await both([['ACL', 'DELUSER', 'lim']]);
+  }
+});
+
 test('binary arguments and values go through a script unchanged', async () => {
   const c = await RespClient.open(depot.port);
   try {
@@ -195,6 +219,8 @@ test('a runaway recursion and a table holding itself get errors, and the server 
       t: 'array',
       v: [{ t: 'int', v: '1' }, { t: 'array', v: [{ t: 'int', v: '2' }, { t: 'array', v: [{ t: 'bulk', v: 'x' }] }] }],
     });
+    // JSON that does not parse: an error naming the script's line (the text is JSON.parse's, not lua-cjson's).
+    assert.match(show(await c.call('EVAL', "return cjson.decode('{bad')", '0')), /^error:"ERR user_script:1: .* script: [0-9a-f]{40}, on @user_script:1\."$/);
     assert.deepEqual(await c.call('PING'), { t: 'simple', v: 'PONG' });
   } finally {
     c.close();

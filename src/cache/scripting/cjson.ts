@@ -80,7 +80,7 @@ function encodeValue(vm: LuaVm, idx: number, depth: number): string {
       if (vm.isNull(idx)) return 'null';
       break;
     case LuaType.Table:
-      if (depth >= MAX_DEPTH) throw new CjsonError(`Cannot serialise, excessive nesting (${depth + 1})`);
+      if (depth >= MAX_DEPTH || !vm.checkStack(4)) throw new CjsonError(`Cannot serialise, excessive nesting (${depth + 1})`);
       return encodeTable(vm, idx, depth + 1);
     default:
       break;
@@ -107,7 +107,7 @@ function encodeTable(vm: LuaVm, idx: number, depth: number): string {
     const kt = vm.type(-2);
     if (kt === LuaType.String) key = escapeString(vm.toString(-2)!);
     else if (kt === LuaType.Number) key = `"${encodeNumber(vm, -2)}"`;
-    else throw new CjsonError('Cannot serialise table: table key must be a number or string');
+    else throw new CjsonError(`Cannot serialise ${typeName(kt)}: table key must be a number or string`);
     parts.push(`${key}:${encodeValue(vm, -1, depth)}`);
     vm.pop(1);
   }
@@ -120,7 +120,7 @@ function typeName(t: LuaType): string {
 
 /** Pushes a decoded JSON value; strings go back to bytes (UTF-8). */
 function pushJson(vm: LuaVm, v: unknown, depth: number): void {
-  if (depth > MAX_DEPTH) throw new CjsonError(`Found too many nested data structures (${depth}) at character 1`);
+  if (depth > MAX_DEPTH || !vm.checkStack(4)) throw new CjsonError(`Found too many nested data structures (${depth}) at character ${depth}`);
   if (v === null) vm.pushNull();
   else if (typeof v === 'string') vm.pushString(Buffer.from(v, 'utf8').toString('latin1'));
   else if (typeof v === 'number') {
@@ -156,7 +156,8 @@ export function installCjson(vm: LuaVm): void {
       if (!(err instanceof CjsonError) && !(err instanceof SyntaxError)) throw err;
       message = err.message;
     }
-    vm.pushString(message);
+    // As luaL_error: prefixed with where the script called the function.
+    vm.pushString(vm.where(1) + message);
     return vm.raise(L);
   };
   vm.newTable(0, 3);

@@ -75,6 +75,8 @@ interface LuaExports {
   _lua_error(L: number): number;
   _lua_sethook(L: number, fn: number, mask: number, count: number): void;
   _lua_setupvalue(L: number, funcindex: number, n: number): number;
+  _lua_checkstack(L: number, n: number): number;
+  _luaL_where(L: number, level: number): void;
 }
 
 /** The memory views and function table of the Emscripten module. */
@@ -195,6 +197,23 @@ export class LuaVm {
     if (s.length < 64) for (let i = 0; i < s.length; i++) heap[this.scratch + i] = s.charCodeAt(i);
     else Buffer.from(heap.buffer, heap.byteOffset, heap.byteLength).write(s, this.scratch, 'latin1');
     return this.scratch;
+  }
+
+  /**
+   * Makes room for `n` more values on the stack. The C API guarantees 20 free slots and no more:
+   * code that pushes while it recurses (nested replies, JSON) must ask first, or it writes past
+   * the stack. False when the stack cannot grow (about a million slots).
+   */
+  checkStack(n: number): boolean {
+    return this.m._lua_checkstack(this.L, n) !== 0;
+  }
+
+  /** luaL_where: "chunk:line: " of the function at `level` (1: the caller of a JS function), or "". */
+  where(level: number): string {
+    this.m._luaL_where(this.L, level);
+    const s = this.toString(-1) ?? '';
+    this.pop(1);
+    return s;
   }
 
   top(): number {

@@ -354,6 +354,7 @@ export class Scripts {
 
   private pushArray(items: readonly Reply[], depth: number): void {
     const vm = this.vm;
+    this.makeRoom();
     vm.newTable(items.length, 0);
     for (let i = 0; i < items.length; i++) {
       this.push(items[i]!, depth + 1);
@@ -361,8 +362,14 @@ export class Scripts {
     }
   }
 
+  /** Stack space for one more level of a reply being pushed, or a Lua error. */
+  private makeRoom(): void {
+    if (!this.vm.checkStack(4)) this.raiseError(this.vm.L, 'ERR reached lua stack limit');
+  }
+
   /** Pushes {name = <what push() pushes>}. */
   private pushField(name: string, push: () => void): void {
+    this.makeRoom();
     this.vm.newTable(0, 1);
     push();
     this.vm.rawSetField(-2, name);
@@ -386,7 +393,7 @@ export class Scripts {
         else out.nullBulk();
         return;
       case LuaType.Table:
-        if (depth >= MAX_REPLY_DEPTH) throw new TooDeep();
+        if (depth >= MAX_REPLY_DEPTH || !vm.checkStack(4)) throw new TooDeep();
         this.replyTable(out, t, depth);
         return;
       default:
