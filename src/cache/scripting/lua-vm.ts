@@ -67,9 +67,7 @@ interface LuaExports {
   _lua_rawget(L: number, idx: number): number;
   _lua_rawlen(L: number, idx: number): number;
   _lua_next(L: number, idx: number): number;
-  _lua_setglobal(L: number, name: number): void;
   _luaL_ref(L: number, t: number): number;
-  _luaL_unref(L: number, t: number, ref: number): void;
   _luaL_loadbufferx(L: number, buf: number, size: number, name: number, mode: number): number;
   _lua_pcallk(L: number, nargs: number, nresults: number, msgh: number, ctx: number, k: number): number;
   _lua_error(L: number): number;
@@ -84,6 +82,7 @@ interface LuaRuntime {
   HEAPU8: Uint8Array;
   HEAPU32: Uint32Array;
   addFunction(fn: (...args: number[]) => number | void, signature: string): number;
+  removeFunction(p: number): void;
 }
 
 type LuaApi = Omit<LuaExports, keyof LuaRuntime> & LuaRuntime;
@@ -121,6 +120,7 @@ async function loadLua(): Promise<LuaApi> {
   Object.defineProperty(api, 'HEAPU8', { get: () => module['HEAPU8'] });
   Object.defineProperty(api, 'HEAPU32', { get: () => module['HEAPU32'] });
   api['addFunction'] = module['addFunction'];
+  api['removeFunction'] = module['removeFunction'];
   return api as unknown as LuaApi;
 }
 
@@ -140,6 +140,7 @@ export class LuaVm {
   private readonly out: number;
   /** C strings of names (field and global names, chunk names), allocated once per VM. */
   private readonly names = new Map<string, number>();
+  /** Slots of the JS functions this state can call, given back when it closes. */
   private readonly functions: number[] = [];
   private closed = false;
 
@@ -158,8 +159,8 @@ export class LuaVm {
     for (const p of this.names.values()) this.m._free(p);
     if (this.scratch !== 0) this.m._free(this.scratch);
     this.m._free(this.out);
-    // Function table slots are not given back (wasmoon keeps no free list either): a VM is
-    // recreated only by SCRIPT FLUSH, and each adds a handful.
+    // The table of functions callable from WASM would otherwise grow by a handful at every SCRIPT FLUSH.
+    for (const p of this.functions) this.m.removeFunction(p);
   }
 
   private cstr(name: string): number {
@@ -338,10 +339,6 @@ export class LuaVm {
     this.m._lua_rawset(this.L, idx);
   }
 
-  rawLength(idx: number): number {
-    return this.m._lua_rawlen(this.L, idx);
-  }
-
   /** lua_next: pops a key, pushes the next key and value; false at the end. */
   next(idx: number): boolean {
     return this.m._lua_next(this.L, idx) !== 0;
@@ -367,10 +364,6 @@ export class LuaVm {
   /** Pops the top value into the registry; returns its reference. */
   ref(): number {
     return this.m._luaL_ref(this.L, REGISTRY);
-  }
-
-  unref(ref: number): void {
-    this.m._luaL_unref(this.L, REGISTRY, ref);
   }
 
   pushRef(ref: number): void {
