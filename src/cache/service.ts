@@ -63,6 +63,8 @@ export interface CacheServiceOptions {
   readonly random?: () => number;
   /** Where the service reports failures it cannot hand to a client. */
   readonly log?: (message: string, err?: unknown) => void;
+  /** Where scripts' redis.log lines go, with Redis's level (0 debug, 1 verbose, 2 notice, 3 warning). */
+  readonly scriptLog?: (level: number, line: string) => void;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -231,7 +233,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.configurePacking();
     this.checkMaxmemory();
     this.dispatcher = new Dispatcher(this.ctx, this.commands, this.blocked, this);
-    this.scripts = new Scripts((argv, resp, readOnly) => this.dispatcher.callFromScript(argv, resp, readOnly), REDIS_VERSION);
+    this.scripts = new Scripts((argv, resp, readOnly) => this.dispatcher.callFromScript(argv, resp, readOnly), REDIS_VERSION, options.scriptLog);
     this.scripts.busyThresholdMs = this.settings.busyReplyThresholdMs;
     this.observeCommands();
     this.leader = this.group.status().isLeader;

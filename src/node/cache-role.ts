@@ -100,6 +100,8 @@ export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: C
         autoAofRewritePercentage: config.cache.snapshotGrowthPercent,
       },
       log: (message, err) => cacheLog.warn({ err }, message),
+      // Redis's loglevels: debug and verbose, notice, warning.
+      scriptLog: (level, line) => (level >= 3 ? cacheLog.warn({ script: true }, line) : level === 2 ? cacheLog.info({ script: true }, line) : cacheLog.debug({ script: true }, line)),
     },
     group,
   );

@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { RespClient, show } from '../helpers/cache-resp-client.js';
 import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+import { startDepot as startNode } from '../helpers/depot-process.js';
 
 const run = promisify(execFile);
 
@@ -154,6 +155,14 @@ test('replies and errors of scripts are the ones redis-server gives', async () =
     ['EVAL', "return string.format('%d %s', 5, 'x') .. string.rep('ab', 3)", '0'],
     ['EVAL', "return redis.REDIS_VERSION", '0'],
     ['EVAL', 'return redis.setresp(4)', '0'],
+    ['EVAL', 'redis.log(9, "x")', '0'],
+    ['EVAL', 'redis.log(1)', '0'],
+    ['EVAL', 'redis.log("a", "x")', '0'],
+    ['EVAL', 'redis.log(redis.LOG_DEBUG, "fine")', '0'],
+    ['EVAL', 'redis.sha1hex()', '0'],
+    ['EVAL', 'return redis.error_reply(1)', '0'],
+    ['EVAL', 'redis.set_repl(9)', '0'],
+    ['EVAL', 'redis.set_repl(redis.REPL_ALL) return redis.replicate_commands()', '0'],
   ];
   const { depot: d, redis: r } = await both(lines);
   assert.deepEqual(d, r);
@@ -346,5 +355,24 @@ test("a script's writes come back after SIGKILL (appendfsync always)", async () 
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("redis.log writes to the node's log at the matching level", async () => {
+  // Tests run nodes with --log-level warn: LOG_WARNING shows, LOG_NOTICE does not.
+  const node = await startNode();
+  try {
+    const c = await RespClient.open(node.ports['redis']!);
+    try {
+      await c.call('EVAL', "redis.log(redis.LOG_NOTICE, 'quiet') redis.log(redis.LOG_WARNING, 'hello', 'from', 42, {}, 'lua') return 1", '0');
+    } finally {
+      c.close();
+    }
+    for (let i = 0; i < 100 && !node.stdout().includes('hello from 42 lua'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(node.stdout(), /"script":true[^\n]*"msg":"hello from 42 lua"/);
+    assert.doesNotMatch(node.stdout(), /quiet/);
+  } finally {
+    await node.stop();
+    node.cleanup();
   }
 });
