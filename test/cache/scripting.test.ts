@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { RespClient, show } from '../helpers/cache-resp-client.js';
+import { RespClient, show, sideBySide } from '../helpers/cache-resp-client.js';
 import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
 import { startDepot as startNode } from '../helpers/depot-process.js';
 
@@ -29,19 +29,8 @@ after(async () => {
 });
 
 /** Each command line, with its reply, as both servers answer it in turn on one connection each. */
-async function both(lines: readonly (readonly string[])[]): Promise<{ depot: string[]; redis: string[] }> {
-  const [d, r] = await Promise.all([RespClient.open(depot.port), RespClient.open(redis.port)]);
-  try {
-    const out = { depot: [] as string[], redis: [] as string[] };
-    for (const line of lines) {
-      out.depot.push(`${line.join(' ')} -> ${show(await d.call(...line))}`);
-      out.redis.push(`${line.join(' ')} -> ${show(await r.call(...line))}`);
-    }
-    return out;
-  } finally {
-    d.close();
-    r.close();
-  }
+function both(lines: readonly (readonly string[])[]): Promise<{ depot: string[]; redis: string[] }> {
+  return sideBySide(depot.port, redis.port, lines);
 }
 
 test('replies and errors of scripts are the ones redis-server gives', async () => {

@@ -94,3 +94,22 @@ export function show(r: Reply): string {
     default: return `${r.t}:${JSON.stringify(r.v)}`;
   }
 }
+
+/**
+ * Each command line and its reply, as two servers answer it in turn on one connection each
+ * (Depot and redis-server side by side): `line -> reply` strings to compare whole.
+ */
+export async function sideBySide(depotPort: number, redisPort: number, lines: readonly (readonly string[])[]): Promise<{ depot: string[]; redis: string[] }> {
+  const [d, r] = await Promise.all([RespClient.open(depotPort), RespClient.open(redisPort)]);
+  try {
+    const out = { depot: [] as string[], redis: [] as string[] };
+    for (const line of lines) {
+      out.depot.push(`${line.join(' ')} -> ${show(await d.call(...line))}`);
+      out.redis.push(`${line.join(' ')} -> ${show(await r.call(...line))}`);
+    }
+    return out;
+  } finally {
+    d.close();
+    r.close();
+  }
+}

@@ -2,6 +2,7 @@
 // subcommands as "parent|sub". COMMAND, ACL rules and the dispatcher all read it.
 import type { AclCatalog } from '../acl.js';
 import { aclCommandsTable } from './acl-commands.js';
+import { bitmapCommands } from './bitmaps.js';
 import { connectionCommands } from './connection.js';
 import type { CommandSpec } from './context.js';
 import { hashCommands } from './hashes.js';
@@ -88,6 +89,7 @@ export class CommandTable implements CommandCatalog, AclCatalog {
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...stringCommands,
+  ...bitmapCommands,
   ...keyCommands,
   ...listCommands,
   ...hashCommands,

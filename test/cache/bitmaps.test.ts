@@ -1,0 +1,144 @@
+// SETBIT GETBIT BITCOUNT BITPOS BITOP against redis-server 7.0.15 side by side: the same command
+// lines on both, every reply compared byte for byte, then the keyspace events they publish.
+// (The random sequences of differential.test.ts run them too.)
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RespClient, sideBySide } from '../helpers/cache-resp-client.js';
+import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+
+let depot: ServerProcess;
+let redis: ServerProcess;
+
+before(async () => {
+  [depot, redis] = await Promise.all([startDepot(), startRedis()]);
+});
+
+after(async () => {
+  await Promise.all([depot?.stop(), redis?.stop()]);
+});
+
+function both(lines: readonly (readonly string[])[]): Promise<{ depot: string[]; redis: string[] }> {
+  return sideBySide(depot.port, redis.port, lines);
+}
+
+const bytes = (...b: number[]) => Buffer.from(b).toString('latin1');
+
+test('bit commands answer as redis-server does', async () => {
+  const lines: string[][] = [
+    ['FLUSHALL'],
+    ['SETBIT', 'b', '7', '1'],
+    ['SETBIT', 'b', '100', '1'],
+    ['SETBIT', 'b', '100', '1'],
+    ['SETBIT', 'b', '7', '0'],
+    ['GET', 'b'],
+    ['GETBIT', 'b', '100'],
+    ['GETBIT', 'b', '101'],
+    ['GETBIT', 'b', '100000'],
+    ['GETBIT', 'nokey', '3'],
+    ['SETBIT', 'b', '-1', '1'],
+    ['SETBIT', 'b', '4294967296', '1'],
+    ['SETBIT', 'b', 'x', '1'],
+    ['SETBIT', 'b', '007', '1'],
+    ['SETBIT', 'b', '+7', '1'],
+    ['GETBIT', 'b', '0100'],
+    ['SETBIT', 'b', '1', '2'],
+    ['SETBIT', 'b', '1', '-1'],
+    ['GETBIT', 'b', 'x'],
+    ['SET', 'f', bytes(0xff, 0xf0, 0x00, 0x0f, 0xff)],
+    ['BITCOUNT', 'f'],
+    ['BITCOUNT', 'f', '1', '3'],
+    ['BITCOUNT', 'f', '-2', '-1'],
+    ['BITCOUNT', 'f', '-1', '-2'],
+    ['BITCOUNT', 'f', '5', '30', 'BIT'],
+    ['BITCOUNT', 'f', '-12', '-3', 'bit'],
+    ['BITCOUNT', 'f', '0', '100', 'BYTE'],
+    ['BITCOUNT', 'f', '0'],
+    ['BITCOUNT', 'f', '0', 'x'],
+    ['BITCOUNT', 'f', '0', '1', 'FOO'],
+    ['BITCOUNT', 'nokey', '0'],
+    ['BITPOS', 'f', '0'],
+    ['BITPOS', 'f', '1'],
+    ['BITPOS', 'f', '1', '2'],
+    ['BITPOS', 'f', '0', '0', '0'],
+    ['BITPOS', 'f', '1', '2', '2'],
+    ['BITPOS', 'f', '0', '3', '4'],
+    ['BITPOS', 'f', '0', '3'],
+    ['BITPOS', 'f', '1', '13', '27', 'BIT'],
+    ['BITPOS', 'f', '0', '0', '11', 'BIT'],
+    ['BITPOS', 'f', '0', '-8', '-1', 'BIT'],
+    ['BITPOS', 'f', '1', '-1', '-2'],
+    ['BITPOS', 'f', '2'],
+    ['BITPOS', 'f', '1', '0', '1', 'FOO'],
+    ['BITPOS', 'nokey', '0'],
+    ['BITPOS', 'nokey', '1'],
+    ['SET', 'ones', bytes(0xff, 0xff)],
+    ['BITPOS', 'ones', '0'],
+    ['BITPOS', 'ones', '0', '0', '-1'],
+    ['SET', 'empty', ''],
+    ['BITPOS', 'empty', '0'],
+    ['BITCOUNT', 'empty'],
+    ['SET', 'x', bytes(0x0f, 0x55)],
+    ['SET', 'y', bytes(0xf0)],
+    ['BITOP', 'AND', 'dest', 'x', 'y'],
+    ['GET', 'dest'],
+    ['BITOP', 'OR', 'dest', 'x', 'y', 'nokey'],
+    ['GET', 'dest'],
+    ['BITOP', 'XOR', 'dest', 'x', 'y'],
+    ['GET', 'dest'],
+    ['BITOP', 'NOT', 'dest', 'x'],
+    ['GET', 'dest'],
+    ['BITOP', 'NOT', 'dest', 'x', 'y'],
+    ['BITOP', 'NAND', 'dest', 'x'],
+    ['EXPIRE', 'dest', '100'],
+    ['BITOP', 'and', 'dest', 'x'],
+    ['TTL', 'dest'],
+    ['BITOP', 'OR', 'dest', 'nokey', 'nokey2'],
+    ['EXISTS', 'dest'],
+    ['LPUSH', 'list', 'a'],
+    ['GETBIT', 'list', '0'],
+    ['SETBIT', 'list', '0', '1'],
+    ['BITCOUNT', 'list'],
+    ['BITPOS', 'list', '1'],
+    ['BITOP', 'OR', 'dest', 'x', 'list'],
+    ['SETBIT', 'big', '1048575', '1'],
+    ['STRLEN', 'big'],
+    ['BITCOUNT', 'big'],
+    ['BITPOS', 'big', '1'],
+    ['BITPOS', 'big', '0', '-1'],
+    ['SETBIT', 'big', '0', '1'],
+    ['BITCOUNT', 'big', '0', '0'],
+  ];
+  const { depot: d, redis: r } = await both(lines);
+  assert.deepEqual(d, r);
+});
+
+test('SETBIT and BITOP publish the keyspace events Redis publishes', async () => {
+  const events = async (port: number): Promise<string[]> => {
+    const c = await RespClient.open(port);
+    const s = await RespClient.open(port);
+    try {
+      await c.call('FLUSHALL');
+      await c.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
+      await s.call('PSUBSCRIBE', '__keyevent*__:*');
+      await c.call('SETBIT', 'e', '3', '1');
+      await c.call('SET', 'src', 'ab');
+      await c.call('BITOP', 'NOT', 'dst', 'src');
+      await c.call('BITOP', 'AND', 'dst', 'missing');
+      await c.call('CONFIG', 'SET', 'notify-keyspace-events', '');
+      s.send('PING');
+      const seen: string[] = [];
+      for (;;) {
+        const m = await s.next();
+        const [kind, , channel, message] = (m as { v: Array<{ v: string }> }).v;
+        if (kind!.v === 'pong') return seen;
+        if (kind!.v === 'pmessage') seen.push(`${channel!.v} ${message!.v}`);
+      }
+    } finally {
+      c.close();
+      s.close();
+    }
+  };
+  const [d, r] = await Promise.all([events(depot.port), events(redis.port)]);
+  assert.deepEqual(d, r);
+  assert.deepEqual(d, ['__keyevent@0__:setbit e', '__keyevent@0__:set src', '__keyevent@0__:set dst', '__keyevent@0__:del dst']);
+});
