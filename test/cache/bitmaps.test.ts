@@ -3,6 +3,9 @@
 // (The random sequences of differential.test.ts run them too.)
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RespClient, sideBySide } from '../helpers/cache-resp-client.js';
 import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
 
@@ -141,4 +144,30 @@ test('SETBIT and BITOP publish the keyspace events Redis publishes', async () =>
   const [d, r] = await Promise.all([events(depot.port), events(redis.port)]);
   assert.deepEqual(d, r);
   assert.deepEqual(d, ['__keyevent@0__:setbit e', '__keyevent@0__:set src', '__keyevent@0__:set dst', '__keyevent@0__:del dst']);
+});
+
+test('bitmaps come back after SIGKILL (appendfsync always): SETBIT replays as one byte, BITOP as its result', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'depot-bitmaps-kill-'));
+  try {
+    let server = await startDepot(['--data', dir, '--fsync', 'always']);
+    let c = await RespClient.open(server.port);
+    for (const offset of ['5', '70000', '3']) await c.call('SETBIT', 'bm', offset, '1');
+    await c.call('SETBIT', 'bm', '5', '0');
+    await c.call('BITOP', 'NOT', 'inv', 'bm');
+    c.close();
+    await server.kill();
+    server = await startDepot(['--data', dir, '--fsync', 'always']);
+    c = await RespClient.open(server.port);
+    try {
+      assert.deepEqual(await c.call('STRLEN', 'bm'), { t: 'int', v: '8751' });
+      assert.deepEqual(await c.call('BITCOUNT', 'bm'), { t: 'int', v: '2' });
+      assert.deepEqual(await c.call('BITPOS', 'bm', '1', '1'), { t: 'int', v: '70000' });
+      assert.deepEqual(await c.call('BITCOUNT', 'inv'), { t: 'int', v: String(8751 * 8 - 2) });
+    } finally {
+      c.close();
+      await server.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
