@@ -57,6 +57,7 @@ function clients(s: CacheService): string[] {
 
 function memory(s: CacheService): string[] {
   const m = process.memoryUsage();
+  const lua = s.scripts.memoryBytes;
   return [
     `used_memory:${s.usedMemory}`,
     `used_memory_human:${human(s.usedMemory)}`,
@@ -75,8 +76,8 @@ function memory(s: CacheService): string[] {
     `maxmemory_human:${human(s.settings.maxmemory)}`,
     `maxmemory_policy:${s.settings.maxmemoryPolicy}`,
     // The Lua state of EVAL's scripts (in WebAssembly memory, outside the JS heap).
-    `used_memory_lua:${s.scripts.memoryBytes}`,
-    `used_memory_lua_human:${human(s.scripts.memoryBytes)}`,
+    `used_memory_lua:${lua}`,
+    `used_memory_lua_human:${human(lua)}`,
     `number_of_cached_scripts:${s.scripts.count}`,
     'mem_allocator:v8',
   ];

@@ -20,10 +20,6 @@ after(async () => {
   await Promise.all([depot?.stop(), redis?.stop()]);
 });
 
-function both(lines: readonly (readonly string[])[]): Promise<{ depot: string[]; redis: string[] }> {
-  return sideBySide(depot.port, redis.port, lines);
-}
-
 const bytes = (...b: number[]) => Buffer.from(b).toString('latin1');
 
 test('bit commands answer as redis-server does', async () => {
@@ -111,7 +107,7 @@ test('bit commands answer as redis-server does', async () => {
     ['SETBIT', 'big', '0', '1'],
     ['BITCOUNT', 'big', '0', '0'],
   ];
-  const { depot: d, redis: r } = await both(lines);
+  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
   assert.deepEqual(d, r);
 });
 

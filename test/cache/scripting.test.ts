@@ -29,9 +29,6 @@ after(async () => {
 });
 
 /** Each command line, with its reply, as both servers answer it in turn on one connection each. */
-function both(lines: readonly (readonly string[])[]): Promise<{ depot: string[]; redis: string[] }> {
-  return sideBySide(depot.port, redis.port, lines);
-}
 
 test('replies and errors of scripts are the ones redis-server gives', async () => {
   const lines: string[][] = [
@@ -153,7 +150,7 @@ test('replies and errors of scripts are the ones redis-server gives', async () =
     ['EVAL', 'redis.set_repl(9)', '0'],
     ['EVAL', 'redis.set_repl(redis.REPL_ALL) return redis.replicate_commands()', '0'],
   ];
-  const { depot: d, redis: r } = await both(lines);
+  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
   assert.deepEqual(d, r);
 });
 
@@ -171,7 +168,7 @@ test('RESP3 replies seen by a script after redis.setresp(3), and a script replyi
     ['EVAL', "return {double = 1.5}", '0'],
     ['EVAL', "return {map = {a = 1}}", '0'],
   ];
-  const { depot: d, redis: r } = await both(lines);
+  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
   // The HELLO reply names the server and its version; everything after it must match.
   assert.deepEqual(d.slice(1), r.slice(1));
 });
@@ -185,10 +182,10 @@ test("a script's calls are checked against its user's ACL, with Redis's texts", 
     ['EVAL', "return redis.call('get', 'kk')", '0'],
   ];
   try {
-    const { depot: d, redis: r } = await both(lines);
+    const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
     assert.deepEqual(d, r);
   } finally {
-    await both([['ACL', 'DELUSER', 'lim']]);
+    await sideBySide(depot.port, redis.port, [['ACL', 'DELUSER', 'lim']]);
   }
 });
 

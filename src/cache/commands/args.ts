@@ -198,4 +198,25 @@ export function indexRange(start: number, stop: number, length: number): [number
   return [start, stop];
 }
 
+/**
+ * A string range as GETRANGE, BITCOUNT and BITPOS read one: negative ends count from the end, and
+ * unlike indexRange an end before the start of the string is clamped to 0 (GETRANGE s 0 -100 is
+ * the first byte), except when both ends are negative and reversed. Null when empty.
+ */
+export function stringRange(start: number, end: number, length: number): [number, number] | null {
+  if (start < 0 && end < 0 && start > end) return null;
+  if (start < 0) start = Math.max(0, length + start);
+  if (end < 0) end = Math.max(0, length + end);
+  if (end >= length) end = length - 1;
+  return start > end ? null : [start, end];
+}
+
+/** The keys of a command whose numkeys is argv[first] (movable keys, for ACLs and COMMAND GETKEYS). */
+export function keysAfterNumkeys(first: number): (argv: readonly string[]) => string[] {
+  return (argv) => {
+    const n = Number(argv[first]);
+    return Number.isSafeInteger(n) && n > 0 ? argv.slice(first + 1, first + 1 + n) : [];
+  };
+}
+
 export { ReplyError };

@@ -2,7 +2,7 @@
 // string is bytes (one latin1 character each); bit 0 is the most significant bit of byte 0.
 // SETBIT is logged as the SETRANGE of the one byte it changes, so the log does not carry the
 // whole bitmap; the string itself is rebuilt as SETRANGE rebuilds it.
-import { intArg, parseInt64 } from './args.js';
+import { intArg, parseInt64, stringRange } from './args.js';
 import type { CommandSpec, Ctx } from './context.js';
 import { Err, fail } from './reply-error.js';
 import { command, family, ONE_KEY } from './spec.js';
@@ -46,23 +46,17 @@ function setbit(c: Ctx): void {
  * clamped to the value; BYTE (default) or BIT units from argv[unitAt]. Null when it is empty.
  */
 function bitRange(c: Ctx, v: string, startAt: number, endAt: number | null, unitAt: number): { first: number; last: number } | null {
-  let start = intArg(c.argv[startAt]!);
-  let end = endAt === null ? -1 : intArg(c.argv[endAt]!);
+  const start = intArg(c.argv[startAt]!);
+  const end = endAt === null ? -1 : intArg(c.argv[endAt]!);
   let bits = false;
   if (unitAt < c.argv.length) {
     const unit = c.argv[unitAt]!.toUpperCase();
     if (unit === 'BIT') bits = true;
     else if (unit !== 'BYTE') fail(Err.SYNTAX);
   }
-  const total = bits ? v.length * 8 : v.length;
-  if (start < 0 && end < 0 && start > end) return null;
-  if (start < 0) start = total + start;
-  if (end < 0) end = total + end;
-  if (start < 0) start = 0;
-  if (end < 0) end = 0;
-  if (end >= total) end = total - 1;
-  if (start > end) return null;
-  return bits ? { first: start, last: end } : { first: start * 8, last: end * 8 + 7 };
+  const range = stringRange(start, end, bits ? v.length * 8 : v.length);
+  if (range === null) return null;
+  return bits ? { first: range[0], last: range[1] } : { first: range[0] * 8, last: range[1] * 8 + 7 };
 }
 
 function bitAt(v: string, i: number): number {

@@ -1,7 +1,7 @@
 // EVAL, EVALSHA, their read-only forms and SCRIPT (Redis's eval.c). The engine is
 // scripting/scripts.ts; here are the arguments and their errors.
 import type { CommandSpec, Ctx } from './context.js';
-import { intArg } from './args.js';
+import { intArg, keysAfterNumkeys } from './args.js';
 import { fail } from './reply-error.js';
 import { command, family, NO_KEYS } from './spec.js';
 
@@ -32,11 +32,6 @@ function evalGeneric(c: Ctx, bySha: boolean, readOnly: boolean): void {
   }
 }
 
-function evalKeys(argv: readonly string[]): string[] {
-  const n = Number(argv[2]);
-  return Number.isSafeInteger(n) && n > 0 ? argv.slice(3, 3 + n) : [];
-}
-
 const scriptCommands: CommandSpec[] = [
   command('script|load', 3, 'noscript stale', NO_KEYS, '@slow @scripting', 'Compiles a script into the script cache.', (c) => c.out.bulk(c.server.scripts.load(c.argv[2]!))),
   command('script|exists', -3, 'noscript', NO_KEYS, '@slow @scripting', 'Tells which scripts are in the script cache.', (c) => {
@@ -56,7 +51,7 @@ const scriptCommands: CommandSpec[] = [
 ];
 
 const E = '@slow @scripting';
-const options = { keysOf: evalKeys };
+const options = { keysOf: keysAfterNumkeys(2) };
 
 export const scriptingCommands = family('scripting', [
   command('eval', -3, 'noscript denyoom stale movablekeys', NO_KEYS, E, 'Runs a Lua script.', (c) => evalGeneric(c, false, false), options),

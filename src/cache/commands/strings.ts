@@ -1,7 +1,7 @@
 // String commands (Redis t_string.c). SET, SETNX, SETEX, PSETEX and GETSET share setGeneric;
 // INCR, DECR, INCRBY and DECRBY share incrGeneric. Relative expiry is resolved to an absolute
 // time here, so the logged effect does not depend on when it is replayed.
-import { expiryMs, intArg, parseInt64 } from './args.js';
+import { expiryMs, intArg, parseInt64, stringRange } from './args.js';
 import type { Ctx } from './context.js';
 import { incrByFloatText } from './longdouble.js';
 import { Err, fail, syntax, wrongArity } from './reply-error.js';
@@ -192,20 +192,11 @@ function strlen(c: Ctx): void {
 }
 
 function getrange(c: Ctx): void {
-  let start = intArg(c.argv[2]!);
-  let end = intArg(c.argv[3]!);
+  const start = intArg(c.argv[2]!);
+  const end = intArg(c.argv[3]!);
   const v = c.getString(c.argv[1]!) ?? '';
-  if (start < 0 && end < 0 && start > end) {
-    c.out.bulk('');
-    return;
-  }
-  const len = v.length;
-  if (start < 0) start = len + start;
-  if (end < 0) end = len + end;
-  if (start < 0) start = 0;
-  if (end < 0) end = 0;
-  if (end >= len) end = len - 1;
-  c.out.bulk(len === 0 || start > end ? '' : v.slice(start, end + 1));
+  const range = stringRange(start, end, v.length);
+  c.out.bulk(range === null ? '' : v.slice(range[0], range[1] + 1));
 }
 
 function setrange(c: Ctx): void {

@@ -3,7 +3,7 @@
 // are in zset-combine.ts. Every change is logged as ZADD of absolute scores or ZREM.
 import type { ZEntry, ZSet } from '../machine/zset.js';
 import { formatDouble } from '../../protocol/resp/double.js';
-import { boundedPicks, checkPairedCount, floatArg, indexRange, intArg, is, lexRangeArgs, randomCountArg, scoreRangeArgs, timeoutArg } from './args.js';
+import { boundedPicks, checkPairedCount, floatArg, indexRange, intArg, is, keysAfterNumkeys, lexRangeArgs, randomCountArg, scoreRangeArgs, timeoutArg } from './args.js';
 import { BLOCKED, type Ctx } from './context.js';
 import { randomPicks } from './random.js';
 import { Err, fail, syntax } from './reply-error.js';
@@ -409,13 +409,6 @@ function zscan(c: Ctx): void {
   }
 }
 
-function numkeysAt(first: number): (argv: readonly string[]) => string[] {
-  return (argv) => {
-    const n = Number(argv[first]);
-    return Number.isSafeInteger(n) && n > 0 ? argv.slice(first + 1, first + 1 + n) : [];
-  };
-}
-
 const W = '@write @sortedset';
 const R = '@read @sortedset';
 export const zsetCommands = family('sorted-set', [
@@ -443,8 +436,8 @@ export const zsetCommands = family('sorted-set', [
   command('zpopmax', -2, 'write fast', ONE_KEY, `${W} @fast`, 'Removes and returns the highest-scored members.', (c) => zpop(c, true)),
   command('bzpopmin', -3, 'write noscript blocking fast', [1, -2, 1], `${W} @fast @blocking`, 'ZPOPMIN that waits for a member.', (c) => bzpop(c, false)),
   command('bzpopmax', -3, 'write noscript blocking fast', [1, -2, 1], `${W} @fast @blocking`, 'ZPOPMAX that waits for a member.', (c) => bzpop(c, true)),
-  command('zmpop', -4, 'write movablekeys', [0, 0, 0], `${W} @slow`, 'Pops members from the first non-empty sorted set.', zmpop, { keysOf: numkeysAt(1) }),
-  command('bzmpop', -5, 'write blocking movablekeys', [0, 0, 0], `${W} @slow @blocking`, 'ZMPOP that waits for a member.', bzmpop, { keysOf: numkeysAt(2) }),
+  command('zmpop', -4, 'write movablekeys', [0, 0, 0], `${W} @slow`, 'Pops members from the first non-empty sorted set.', zmpop, { keysOf: keysAfterNumkeys(1) }),
+  command('bzmpop', -5, 'write blocking movablekeys', [0, 0, 0], `${W} @slow @blocking`, 'ZMPOP that waits for a member.', bzmpop, { keysOf: keysAfterNumkeys(2) }),
   command('zremrangebyscore', 4, 'write', ONE_KEY, `${W} @slow`, 'Removes members in a range of scores.', (c) => zremrange(c, 'score')),
   command('zremrangebyrank', 4, 'write', ONE_KEY, `${W} @slow`, 'Removes members in a range of ranks.', (c) => zremrange(c, 'rank')),
   command('zremrangebylex', 4, 'write', ONE_KEY, `${W} @slow`, 'Removes members in a lexicographic range.', (c) => zremrange(c, 'lex')),

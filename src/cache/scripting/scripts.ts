@@ -35,7 +35,7 @@ interface Script {
   readonly noWrites: boolean;
 }
 
-export function sha1hex(s: string): string {
+function sha1hex(s: string): string {
   return createHash('sha1').update(s, 'latin1').digest('hex');
 }
 
