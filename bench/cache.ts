@@ -16,7 +16,9 @@
 // above: about 780,000 hashes, sets and sorted sets of 10 elements each, as a cache keeps
 // objects: the resident memory each takes, then commands on them; pipeline 16, persistence off),
 // --scripts (instead of the above: EVAL and EVALSHA of small scripts of the kinds clients send,
-// pipelines of 1 and 16, persistence off).
+// pipelines of 1 and 16, persistence off), --hll (instead of the above: PFADD to a dense
+// HyperLogLog of about 50,000 elements and to new keys, PFCOUNT of it (cached) and of it and
+// another (merged each time); pipelines of 1 and 16, persistence off).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -44,14 +46,50 @@ const LARGE_RANGE = 1_000_000;
 const EVICT_MAXMEMORY = '64mb';
 const EVICT_RANGE = 2_000_000;
 
+/** --scripts and --hll: command lines of one kind, run against both servers after `prepare`. */
+interface CommandSet {
+  /** Figures are named cache.<set>.<command>.P<pipeline>.off. */
+  readonly set: string;
+  readonly commands: ReadonlyArray<{ readonly name: string; readonly line: readonly string[]; readonly requests?: number }>;
+  /** The range of __rand_int__. */
+  readonly keyspace: number;
+  prepare(port: number): Promise<void>;
+}
+
 /** --scripts: an INCR, a lock release (compare and delete), a rate limiter; the first again by SHA1. */
 const INCR_SCRIPT = "return redis.call('incr', KEYS[1])";
-const SCRIPT_COMMANDS = [
-  ['eval', INCR_SCRIPT, '1', 'key:__rand_int__'],
-  ['eval', "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", '1', 'lock:__rand_int__', 'token'],
-  ['eval', "local n = redis.call('incr', KEYS[1]) if n == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end return n <= tonumber(ARGV[2]) and 1 or 0", '1', 'rate:__rand_int__', '60000', '100'],
-  ['evalsha', createHash('sha1').update(INCR_SCRIPT).digest('hex'), '1', 'key:__rand_int__'],
-];
+const SCRIPTS: CommandSet = {
+  set: 'scripts',
+  commands: [
+    { name: 'eval_incr', line: ['eval', INCR_SCRIPT, '1', 'key:__rand_int__'] },
+    { name: 'eval_lock_release', line: ['eval', "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", '1', 'lock:__rand_int__', 'token'] },
+    {
+      name: 'eval_rate_limit',
+      line: ['eval', "local n = redis.call('incr', KEYS[1]) if n == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end return n <= tonumber(ARGV[2]) and 1 or 0", '1', 'rate:__rand_int__', '60000', '100'],
+    },
+    { name: 'evalsha_incr', line: ['evalsha', createHash('sha1').update(INCR_SCRIPT).digest('hex'), '1', 'key:__rand_int__'] },
+  ],
+  keyspace: KEYSPACE,
+  prepare: async (port) => void (await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'script', 'load', INCR_SCRIPT])),
+};
+
+/** --hll: two HyperLogLogs of about 50,000 elements drawn from HLL_RANGE, which PFADD keeps drawing from. */
+const HLL_RANGE = 1_000_000;
+const HLL: CommandSet = {
+  set: 'hll',
+  commands: [
+    { name: 'pfadd_dense', line: ['pfadd', 'hll:dense', '__rand_int__'] },
+    { name: 'pfadd_new_key', line: ['pfadd', 'hll:__rand_int__', 'a', 'b', 'c'] },
+    { name: 'pfcount_cached', line: ['pfcount', 'hll:dense'] },
+    { name: 'pfcount_two_keys', line: ['pfcount', 'hll:dense', 'hll:other'], requests: 20_000 },
+  ],
+  keyspace: HLL_RANGE,
+  prepare: async (port) => {
+    for (const key of ['hll:dense', 'hll:other']) {
+      await run('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-c', String(CLIENTS), '-P', '16', '-n', '51300', '-r', String(HLL_RANGE), '-q', 'pfadd', key, '__rand_int__'], { timeout: 600_000, maxBuffer: 1 << 20 });
+    }
+  },
+};
 
 /**
  * --small: values of 10 elements at random keys drawn from SMALL_RANGE (1,500,000 writes leave
@@ -83,6 +121,7 @@ interface Args {
   evict: boolean;
   small: boolean;
   scripts: boolean;
+  hll: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -90,7 +129,7 @@ function parseArgs(argv: readonly string[]): Args {
   const rounds = at('--rounds') >= 0 ? Number(argv[at('--rounds') + 1]) : 3;
   const only = at('--only') >= 0 ? (argv[at('--only') + 1] as Persistence) : null;
   const has = (flag: string) => argv.includes(flag);
-  return { rounds: Math.max(1, Math.min(10, rounds)), quick: has('--quick'), only, large: has('--large'), evict: has('--evict'), small: has('--small'), scripts: has('--scripts') };
+  return { rounds: Math.max(1, Math.min(10, rounds)), quick: has('--quick'), only, large: has('--large'), evict: has('--evict'), small: has('--small'), scripts: has('--scripts'), hll: has('--hll') };
 }
 
 async function startRedisServer(persistence: Persistence, extra: readonly string[] = []): Promise<ServerProcess & { dir: string }> {
@@ -184,22 +223,24 @@ async function large(args: Args, report: Report): Promise<void> {
   }
 }
 
-/** `--scripts`: EVAL and EVALSHA of small scripts, Depot and Redis alternating round by round. */
-async function scripts(args: Args, report: Report): Promise<void> {
+/** `--scripts`, `--hll`: a set of command lines, Depot and Redis alternating round by round. */
+async function commandSet(cs: CommandSet, args: Args, report: Report): Promise<void> {
   const { server: depot, cleanup } = await depotServer('off');
   const redis = await startRedisServer('off');
   try {
-    for (const server of [redis, depot]) await run('redis-cli', ['-h', '127.0.0.1', '-p', String(server.port), 'script', 'load', INCR_SCRIPT]);
+    for (const server of [redis, depot]) await cs.prepare(server.port);
     for (const pipeline of [1, 16]) {
-      const samples = SCRIPT_COMMANDS.map(() => ({ depot: [] as Sample[], redis: [] as Sample[] }));
+      const samples = cs.commands.map(() => ({ depot: [] as Sample[], redis: [] as Sample[] }));
       for (let round = 0; round < args.rounds; round++) {
         for (const who of orderOf(round)) {
           const server = who === 'redis' ? redis : depot;
-          for (const [i, command] of SCRIPT_COMMANDS.entries()) samples[i]![who].push(await benchmark(server.port, server.pid, command, pipeline, 3, pipeline === 1 ? 100_000 : 500_000));
+          for (const [i, c] of cs.commands.entries()) {
+            const requests = c.requests ?? (pipeline === 1 ? 100_000 : 500_000);
+            samples[i]![who].push(await benchmark(server.port, server.pid, c.line, pipeline, 3, requests, cs.keyspace));
+          }
         }
       }
-      const names = ['eval_incr', 'eval_lock_release', 'eval_rate_limit', 'evalsha_incr'];
-      for (const [i, name] of names.entries()) addFigures(report, `cache.scripts.${name}.P${pipeline}.off`, samples[i]!);
+      for (const [i, c] of cs.commands.entries()) addFigures(report, `cache.${cs.set}.${c.name}.P${pipeline}.off`, samples[i]!);
     }
   } finally {
     await depot.stop();
@@ -315,8 +356,8 @@ async function main(): Promise<void> {
   // redis-benchmark shares the machine with the server it measures: the load says how much else did.
   const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
   report.note(`load average at start: ${load()}`);
-  if (args.large || args.evict || args.small || args.scripts) {
-    await (args.large ? large(args, report) : args.evict ? evict(args, report) : args.small ? small(args, report) : scripts(args, report));
+  if (args.large || args.evict || args.small || args.scripts || args.hll) {
+    await (args.large ? large(args, report) : args.evict ? evict(args, report) : args.small ? small(args, report) : commandSet(args.scripts ? SCRIPTS : HLL, args, report));
     report.note(`load average at end: ${load()}`);
     return report.print();
   }

@@ -48,6 +48,8 @@ export interface Settings {
   autoAofRewritePercentage: number;
   /** busy-reply-threshold: how long a script may run without writing before Depot stops it (ms; 0: never). */
   busyReplyThresholdMs: number;
+  /** hll-sparse-max-bytes: the size past which a sparse HyperLogLog becomes dense (hyperloglog.ts). */
+  hllSparseMaxBytes: number;
 }
 
 /** A checked value, ready to apply; applying fails only when the server cannot act on it. */
@@ -76,7 +78,6 @@ const TUNING: Record<string, string> = {
   'loglevel': 'notice',
   'stream-node-max-bytes': '4096',
   'stream-node-max-entries': '100',
-  'hll-sparse-max-bytes': '3000',
   'activedefrag': 'no',
   'save': '3600 1 300 100 60 10000',
   'stop-writes-on-bgsave-error': 'yes',
@@ -268,6 +269,7 @@ export class ConfigStore {
     const busy = intParam(() => s.busyReplyThresholdMs, (n) => ((s.busyReplyThresholdMs = n), hooks.busyReplyThreshold()), 0n, LLONG_MAX);
     this.params.set('busy-reply-threshold', busy);
     this.params.set('lua-time-limit', busy);
+    this.params.set('hll-sparse-max-bytes', memoryParam(() => s.hllSparseMaxBytes, (n) => (s.hllSparseMaxBytes = n), 0n, LLONG_MAX));
     this.params.set('tcp-keepalive', intParam(() => s.tcpKeepaliveSeconds, (n) => (s.tcpKeepaliveSeconds = n), 0n, INT_MAX));
     this.params.set('proto-max-bulk-len', memoryParam(() => s.protoMaxBulkLen, (n) => (s.protoMaxBulkLen = n), 1024n * 1024n, LLONG_MAX));
     this.params.set('client-query-buffer-limit', memoryParam(() => s.clientQueryBufferLimit, (n) => (s.clientQueryBufferLimit = n), 1024n * 1024n, LLONG_MAX));

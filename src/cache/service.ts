@@ -93,6 +93,7 @@ export const DEFAULT_SETTINGS: Settings = {
   autoAofRewriteMinSize: 1024 ** 3,
   autoAofRewritePercentage: 100,
   busyReplyThresholdMs: 5000,
+  hllSparseMaxBytes: 3000,
 };
 
 const EXPIRE_BUDGET_MS = 2;
@@ -476,6 +477,10 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
    */
   get maxStringBytes(): number {
     return Math.min(this.settings.protoMaxBulkLen, MAX_STRING_LENGTH);
+  }
+
+  get hllSparseMaxBytes(): number {
+    return this.settings.hllSparseMaxBytes;
   }
 
   /** A new connection; null when maxclients is reached (the caller replies and closes). */

@@ -68,6 +68,12 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   t(c('BITPOS'), key, fc.constantFrom('0', '1'), int, int, fc.constantFrom('BYTE', 'BIT', 'FOO')),
   t(c('BITOP'), fc.constantFrom('AND', 'OR', 'XOR', 'NOT', 'nand'), key, key, key),
   t(c('BITOP'), c('NOT'), key, key),
+  t(c('PFADD'), key, member, member, value),
+  t(c('PFADD'), key),
+  t(c('PFCOUNT'), key),
+  t(c('PFCOUNT'), key, key),
+  t(c('PFMERGE'), key, key, key),
+  t(c('PFDEBUG'), fc.constantFrom('ENCODING', 'DECODE', 'TODENSE', 'GETREG', 'foo'), key),
   t(fc.constantFrom('BZPOPMIN', 'BZPOPMAX'), key, key, fc.constantFrom('0.01', '-1', 'x')),
   t(c('BLMPOP'), fc.constantFrom('0.01', '-1'), c('2'), key, key, side, c('COUNT'), int),
   t(c('BZMPOP'), fc.constantFrom('0.01', '-1'), c('2'), key, key, fc.constantFrom('MIN', 'MAX', 'UP'), c('COUNT'), int),
@@ -295,7 +301,9 @@ function normalize(argv: readonly string[], r: Reply): string {
   if (TIMES.has(name) && r.t === 'int' && Number(r.v) > 0) return 'int:positive';
   // Redis makes APPEND's and SETRANGE's results raw whatever they hold (docs/cache.md): string
   // encodings are compared as one.
+  // So are the reference counts that follow from them (a shared integer's, or 1).
   if (name === 'OBJECT' && r.t === 'bulk' && (r.v === 'raw' || r.v === 'embstr' || r.v === 'int')) return 'bulk:string-encoding';
+  if (name === 'OBJECT' && argv[1]?.toUpperCase() === 'REFCOUNT' && r.t === 'int' && (r.v === '1' || r.v === '2147483647')) return 'int:string-refcount';
   if (UNORDERED.has(name) && (r.t === 'array' || r.t === 'set')) return `${r.t}{${r.v.map(show).sort().join(', ')}}`;
   if (name === 'HGETALL' && (r.t === 'array' || r.t === 'map')) {
     const pairs: string[] = [];

@@ -208,3 +208,10 @@ test('a set growing past 128 members and shrinking again answers as Redis does (
   await sameSorted(['SREM', 's1', ...Array.from({ length: 190 }, (_, k) => `m:${k}`)], ...reads('s1'));
   await sameSorted(['SADD', 's2', '1', '2', '3'], encoding('s2'), ['SADD', 's2', 'x'.repeat(65)], encoding('s2'), ['SMEMBERS', 's2']);
 });
+
+test('strings holding 0 to 9999 report the shared integer reference count, unless maxmemory evicts by LRU or LFU', async () => {
+  const lines = ['0', '1', '9999', '10000', '-1', '01', 'abc'].flatMap((v) => [['SET', 'n', v], ['OBJECT', 'REFCOUNT', 'n']]);
+  await same(['FLUSHALL'], ...lines, ['HSET', 'h', 'f', '1'], ['OBJECT', 'REFCOUNT', 'h']);
+  await same(['CONFIG', 'SET', 'maxmemory', '1gb'], ['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru'], ['SET', 'n', '5'], ['OBJECT', 'REFCOUNT', 'n']);
+  await same(['CONFIG', 'SET', 'maxmemory-policy', 'noeviction'], ['SET', 'n', '5'], ['OBJECT', 'REFCOUNT', 'n'], ['CONFIG', 'SET', 'maxmemory', '0']);
+});

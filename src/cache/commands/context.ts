@@ -165,6 +165,14 @@ export class Ctx {
     return this.ks.blobs.text(v);
   }
 
+  /** A stored string's bytes: a view into the blob store (valid until the next write), or a copy of a JS string's. */
+  bytes(v: Stored): Buffer {
+    if (typeof v === 'string') return Buffer.from(v, 'latin1');
+    const blobs = this.ks.blobs;
+    const start = blobs.startOf(v);
+    return blobs.chunkOf(v).subarray(start, start + blobs.length(v));
+  }
+
   /** Replies with a stored string as a bulk string, copying a blob's bytes straight from its store. */
   bulk(v: Stored): void {
     if (typeof v === 'string') return this.out.bulk(v);

@@ -253,6 +253,21 @@ function encodingOf(v: Value): string {
   return (v as ZSet).encoding;
 }
 
+/** What Redis answers for the objects it shares between keys (OBJ_SHARED_REFCOUNT). */
+const SHARED_REFCOUNT = 2_147_483_647;
+
+/**
+ * Whether Redis would hold this value as one of its shared integers (0 to 9999, kept once for
+ * every key): not when maxmemory evicts by LRU or LFU, which needs an object per key.
+ */
+function isSharedInteger(c: Ctx, v: Value): boolean {
+  if (typeof v !== 'string' || v.length > 4) return false;
+  const n = parseInt64(v);
+  if (n === null || n < 0n) return false;
+  const { maxmemory, maxmemoryPolicy } = c.server.config.settings;
+  return maxmemory === 0 || !/lru|lfu/.test(maxmemoryPolicy);
+}
+
 const POLICY_SWITCH = 'Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
 
 /** OBJECT reads a key without counting as an access (Redis's LOOKUP_NOTOUCH). */
@@ -269,7 +284,7 @@ const objectCommands = [
     objectSub(c, (v) => c.out.bulk(encodingOf(v))),
   ),
   command('object|refcount', 3, 'readonly', [2, 2, 1], '@keyspace @read @slow', 'Returns the reference count of a value.', (c) =>
-    objectSub(c, () => c.out.int(1)),
+    objectSub(c, (v) => c.out.int(isSharedInteger(c, v) ? SHARED_REFCOUNT : 1)),
   ),
   // A missing key answers nil before the policy is looked at, as in Redis.
   command('object|idletime', 3, 'readonly', [2, 2, 1], '@keyspace @read @slow', 'Returns the seconds since a key was last accessed.', (c) =>

@@ -38,6 +38,8 @@ export interface ServerApi {
   readonly scripts: Scripts;
   /** proto-max-bulk-len: the largest string a command may build. */
   readonly maxStringBytes: number;
+  /** hll-sparse-max-bytes: a sparse HyperLogLog that would grow past this becomes dense. */
+  readonly hllSparseMaxBytes: number;
 
   notify(db: number, cls: NotifyClass, event: string, key: string): void;
   signalReady(db: number, key: string): void;

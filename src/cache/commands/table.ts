@@ -3,6 +3,7 @@
 import type { AclCatalog } from '../acl.js';
 import { aclCommandsTable } from './acl-commands.js';
 import { bitmapCommands } from './bitmaps.js';
+import { hyperloglogCommands } from './hyperloglog.js';
 import { connectionCommands } from './connection.js';
 import type { CommandSpec } from './context.js';
 import { hashCommands } from './hashes.js';
@@ -90,6 +91,7 @@ export class CommandTable implements CommandCatalog, AclCatalog {
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...stringCommands,
   ...bitmapCommands,
+  ...hyperloglogCommands,
   ...keyCommands,
   ...listCommands,
   ...hashCommands,
