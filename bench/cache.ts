@@ -18,12 +18,14 @@
 // --scripts (instead of the above: EVAL and EVALSHA of small scripts of the kinds clients send,
 // pipelines of 1 and 16, persistence off), --hll (instead of the above: PFADD to a dense
 // HyperLogLog of about 50,000 elements and to new keys, PFCOUNT of it (cached) and of it and
-// another (merged each time); pipelines of 1 and 16, persistence off).
+// another (merged each time); pipelines of 1 and 16, persistence off), --geo (instead of the
+// above: GEOADD, GEOSEARCH of the 10 nearest among 100,000 points, GEODIST, GEOPOS; pipelines of
+// 1 and 16, persistence off).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { promisify } from 'node:util';
 import { Report } from './lib/report.js';
@@ -71,6 +73,35 @@ const SCRIPTS: CommandSet = {
   ],
   keyspace: KEYSPACE,
   prepare: async (port) => void (await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'script', 'load', INCR_SCRIPT])),
+};
+
+/** --geo: 100,000 points spread over 2° by 2° around Paris (about 3 a square kilometre), seeded. */
+const GEO_POINTS = 100_000;
+const GEO: CommandSet = {
+  set: 'geo',
+  commands: [
+    // __rand_int__ is 12 digits: longitudes 2.000000xxxxxx, for GEOADD's cost (the position does not matter).
+    { name: 'geoadd', line: ['geoadd', 'geo:new', '2.__rand_int__', '48.5', 'm:__rand_int__'] },
+    { name: 'geosearch_10_nearest', line: ['geosearch', 'geo:pts', 'fromlonlat', '2.35', '48.85', 'byradius', '5', 'km', 'asc', 'count', '10'], requests: 50_000 },
+    { name: 'geodist', line: ['geodist', 'geo:pts', 'p1', 'p2', 'km'] },
+    { name: 'geopos', line: ['geopos', 'geo:pts', 'p1', 'p2', 'p3'] },
+  ],
+  keyspace: KEYSPACE,
+  prepare: async (port) => {
+    let seed = 20261122;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const bulk = (s: string) => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
+    const chunks: string[] = [];
+    for (let i = 0; i < GEO_POINTS; i += 100) {
+      const args = ['geoadd', 'geo:pts'];
+      for (let k = i; k < i + 100; k++) args.push((1.35 + rnd() * 2).toFixed(6), (47.85 + rnd() * 2).toFixed(6), `p${k}`);
+      chunks.push(`*${args.length}\r\n${args.map(bulk).join('')}`);
+    }
+    const file = join(mkdtempSync(join(tmpdir(), 'depot-bench-geo-')), 'points.resp');
+    writeFileSync(file, chunks.join(''));
+    await run('bash', ['-c', `redis-cli -h 127.0.0.1 -p ${port} --pipe < ${file}`], { timeout: 600_000, maxBuffer: 1 << 20 });
+    rmSync(dirname(file), { recursive: true, force: true });
+  },
 };
 
 /** --hll: two HyperLogLogs of about 50,000 elements drawn from HLL_RANGE, which PFADD keeps drawing from. */
@@ -122,6 +153,7 @@ interface Args {
   small: boolean;
   scripts: boolean;
   hll: boolean;
+  geo: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -129,7 +161,7 @@ function parseArgs(argv: readonly string[]): Args {
   const rounds = at('--rounds') >= 0 ? Number(argv[at('--rounds') + 1]) : 3;
   const only = at('--only') >= 0 ? (argv[at('--only') + 1] as Persistence) : null;
   const has = (flag: string) => argv.includes(flag);
-  return { rounds: Math.max(1, Math.min(10, rounds)), quick: has('--quick'), only, large: has('--large'), evict: has('--evict'), small: has('--small'), scripts: has('--scripts'), hll: has('--hll') };
+  return { rounds: Math.max(1, Math.min(10, rounds)), quick: has('--quick'), only, large: has('--large'), evict: has('--evict'), small: has('--small'), scripts: has('--scripts'), hll: has('--hll'), geo: has('--geo') };
 }
 
 async function startRedisServer(persistence: Persistence, extra: readonly string[] = []): Promise<ServerProcess & { dir: string }> {
@@ -356,8 +388,8 @@ async function main(): Promise<void> {
   // redis-benchmark shares the machine with the server it measures: the load says how much else did.
   const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
   report.note(`load average at start: ${load()}`);
-  if (args.large || args.evict || args.small || args.scripts || args.hll) {
-    await (args.large ? large(args, report) : args.evict ? evict(args, report) : args.small ? small(args, report) : commandSet(args.scripts ? SCRIPTS : HLL, args, report));
+  if (args.large || args.evict || args.small || args.scripts || args.hll || args.geo) {
+    await (args.large ? large(args, report) : args.evict ? evict(args, report) : args.small ? small(args, report) : commandSet(args.scripts ? SCRIPTS : args.hll ? HLL : GEO, args, report));
     report.note(`load average at end: ${load()}`);
     return report.print();
   }

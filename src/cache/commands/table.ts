@@ -3,6 +3,7 @@
 import type { AclCatalog } from '../acl.js';
 import { aclCommandsTable } from './acl-commands.js';
 import { bitmapCommands } from './bitmaps.js';
+import { geoCommands } from './geo.js';
 import { hyperloglogCommands } from './hyperloglog.js';
 import { connectionCommands } from './connection.js';
 import type { CommandSpec } from './context.js';
@@ -92,6 +93,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...stringCommands,
   ...bitmapCommands,
   ...hyperloglogCommands,
+  ...geoCommands,
   ...keyCommands,
   ...listCommands,
   ...hashCommands,

@@ -104,6 +104,12 @@ function zaddGeneric(c: Ctx, flags: number, start: number): void {
   } else c.out.int(flags & CH ? added + changed : added);
 }
 
+/** ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member ... (GEOADD runs it on the scores it computes). */
+export function zadd(c: Ctx): void {
+  const o = zaddFlags(c);
+  zaddGeneric(c, o.flags, o.first);
+}
+
 function zrem(c: Ctx): void {
   const key = c.argv[1]!;
   const z = c.getZSet(key);
@@ -412,10 +418,7 @@ function zscan(c: Ctx): void {
 const W = '@write @sortedset';
 const R = '@read @sortedset';
 export const zsetCommands = family('sorted-set', [
-  command('zadd', -4, 'write denyoom fast', ONE_KEY, `${W} @fast`, 'Adds members or updates their scores.', (c) => {
-    const o = zaddFlags(c);
-    zaddGeneric(c, o.flags, o.first);
-  }),
+  command('zadd', -4, 'write denyoom fast', ONE_KEY, `${W} @fast`, 'Adds members or updates their scores.', zadd),
   command('zincrby', 4, 'write denyoom fast', ONE_KEY, `${W} @fast`, 'Increments the score of a member.', (c) => zaddGeneric(c, INCR, 2)),
   command('zrem', -3, 'write fast', ONE_KEY, `${W} @fast`, 'Removes members.', zrem),
   command('zscore', 3, 'readonly fast', ONE_KEY, `${R} @fast`, 'Returns the score of a member.', zscore),

@@ -317,6 +317,25 @@ export class ZSet {
     return out;
   }
 
+  /** Calls `each` for the entries with scores in `r`, ascending, until it returns false; builds no entries (GEOSEARCH's scans). */
+  forEachByScore(r: ScoreRange, each: (member: string, score: number) => boolean): void {
+    const b = this.scoreBounds(r);
+    if (b === null) return;
+    if (this.packed !== null) {
+      for (const e of this.walk(b, false, 0, -1)) if (!each(e.member, e.score)) return;
+      return;
+    }
+    let [leaf, i] = this.locate(b[0]);
+    for (let n = b[1] - b[0]; n > 0; n--) {
+      if (!each(leaf.members[i]!, leaf.scores[i]!)) return;
+      if (++i >= leaf.members.length) {
+        if (leaf.next === null) return;
+        leaf = leaf.next;
+        i = 0;
+      }
+    }
+  }
+
   /** Entries with scores in `r`, skipping `offset`, at most `limit` (negative: all). */
   byScore(r: ScoreRange, reverse: boolean, offset = 0, limit = -1): ZEntry[] {
     const b = this.scoreBounds(r);

@@ -175,7 +175,11 @@ export class ReplyWriter {
   }
 
   double(d: number): void {
-    const text = formatDouble(d);
+    this.doubleText(formatDouble(d));
+  }
+
+  /** A double already formatted (Redis's replies that print one their own way): a bulk string on RESP2. */
+  doubleText(text: string): void {
     if (this.resp === 2) {
       this.bulk(text);
       return;
