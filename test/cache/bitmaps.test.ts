@@ -111,7 +111,65 @@ test('bit commands answer as redis-server does', async () => {
   assert.deepEqual(d, r);
 });
 
-test('SETBIT and BITOP publish the keyspace events Redis publishes', async () => {
+test('BITFIELD and BITFIELD_RO answer as redis-server does', async () => {
+  const lines: string[][] = [
+    ['FLUSHALL'],
+    ['BITFIELD', 'bf', 'SET', 'u8', '0', '255', 'GET', 'u8', '0', 'GET', 'i8', '0', 'GET', 'u4', '4', 'GET', 'i64', '0'],
+    ['GET', 'bf'],
+    ['BITFIELD', 'bf', 'INCRBY', 'u2', '100', '1', 'OVERFLOW', 'SAT', 'INCRBY', 'u2', '102', '1'],
+    ['STRLEN', 'bf'],
+    ['BITFIELD', 'bf', 'SET', 'i16', '#3', '-1234', 'GET', 'i16', '#3', 'GET', 'u16', '#3', 'GET', 'u63', '0', 'GET', 'i1', '0'],
+    ['GET', 'bf'],
+    // Overflow: WRAP (default), SAT, FAIL, for INCRBY and SET, signed and unsigned, at 64 bits too.
+    ...['WRAP', 'SAT', 'FAIL'].flatMap((o) => [
+      ['BITFIELD', `o-${o}`, 'OVERFLOW', o, 'INCRBY', 'u8', '0', '200', 'INCRBY', 'u8', '0', '200', 'INCRBY', 'u8', '0', '-500'],
+      ['BITFIELD', `o-${o}`, 'OVERFLOW', o, 'INCRBY', 'i8', '8', '100', 'INCRBY', 'i8', '8', '100', 'INCRBY', 'i8', '8', '-300'],
+      ['BITFIELD', `o-${o}`, 'OVERFLOW', o, 'SET', 'u8', '16', '256', 'SET', 'u8', '16', '-1', 'SET', 'i8', '24', '128', 'SET', 'i8', '24', '-129'],
+      ['BITFIELD', `o-${o}`, 'OVERFLOW', o, 'SET', 'i64', '32', '9223372036854775807', 'INCRBY', 'i64', '32', '1', 'INCRBY', 'i64', '32', '-1'],
+      ['BITFIELD', `o-${o}`, 'OVERFLOW', o, 'SET', 'u63', '96', '9223372036854775807', 'INCRBY', 'u63', '96', '-9223372036854775808', 'INCRBY', 'u63', '96', '1'],
+      ['GET', `o-${o}`],
+    ]),
+    // A new key is created (zero bytes) even when every write fails.
+    ['BITFIELD', 'fresh', 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', '10', '5'],
+    ['GET', 'fresh'],
+    ['BITFIELD', 'same', 'SET', 'u8', '0', '0'],
+    ['BITFIELD', 'same', 'SET', 'u8', '0', '0'],
+    ['BITFIELD', 'nokey', 'GET', 'u8', '0'],
+    ['EXISTS', 'nokey'],
+    ['BITFIELD', 'nokey'],
+    ['BITFIELD_RO', 'bf', 'GET', 'i16', '#3', 'GET', 'u8', '1000'],
+    ['BITFIELD_RO', 'bf', 'SET', 'u8', '0', '1'],
+    ['BITFIELD_RO', 'bf', 'GET', 'u8', '0', 'INCRBY', 'u8', '0', '1'],
+    ['EXPIRE', 'bf', '100'],
+    ['BITFIELD', 'bf', 'SET', 'u8', '200', '1'],
+    ['TTL', 'bf'],
+    ['STRLEN', 'bf'],
+    // Errors, found before anything is written.
+    ['BITFIELD', 'err', 'SET', 'u64', '0', '1'],
+    ['BITFIELD', 'err', 'GET', 'i65', '0'],
+    ['BITFIELD', 'err', 'GET', 'u0', '0'],
+    ['BITFIELD', 'err', 'GET', 'U8', '0'],
+    ['BITFIELD', 'err', 'GET', 'u8', '-1'],
+    ['BITFIELD', 'err', 'GET', 'u8', '#-1'],
+    ['BITFIELD', 'err', 'GET', 'u8', 'x'],
+    ['BITFIELD', 'err', 'GET', 'u8', '4294967296'],
+    ['BITFIELD', 'err', 'GET', 'u8', '#536870912'],
+    ['BITFIELD', 'err', 'SET', 'u8', '0', 'x'],
+    ['BITFIELD', 'err', 'SET', 'u8', '0', '1', 'GET', 'u8'],
+    ['BITFIELD', 'err', 'OVERFLOW', 'UP', 'SET', 'u8', '0', '1'],
+    ['BITFIELD', 'err', 'SET', 'u8', '0', '1', 'OVERFLOW'],
+    ['BITFIELD', 'err', 'FOO', 'u8', '0'],
+    ['EXISTS', 'err'],
+    ['LPUSH', 'list', 'a'],
+    ['BITFIELD', 'list', 'GET', 'u8', '0'],
+    ['BITFIELD', 'list', 'SET', 'u8', '0', '1'],
+    ['BITFIELD_RO', 'list', 'GET', 'u8', '0'],
+  ];
+  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
+  assert.deepEqual(d, r);
+});
+
+test('SETBIT, BITOP and BITFIELD publish the keyspace events Redis publishes', async () => {
   const events = async (port: number): Promise<string[]> => {
     const c = await RespClient.open(port);
     const s = await RespClient.open(port);
@@ -123,6 +181,9 @@ test('SETBIT and BITOP publish the keyspace events Redis publishes', async () =>
       await c.call('SET', 'src', 'ab');
       await c.call('BITOP', 'NOT', 'dst', 'src');
       await c.call('BITOP', 'AND', 'dst', 'missing');
+      await c.call('BITFIELD', 'bf', 'SET', 'u8', '0', '1');
+      await c.call('BITFIELD', 'bf', 'SET', 'u8', '0', '1');
+      await c.call('BITFIELD', 'bf', 'GET', 'u8', '0');
       await c.call('CONFIG', 'SET', 'notify-keyspace-events', '');
       s.send('PING');
       const seen: string[] = [];
@@ -139,7 +200,7 @@ test('SETBIT and BITOP publish the keyspace events Redis publishes', async () =>
   };
   const [d, r] = await Promise.all([events(depot.port), events(redis.port)]);
   assert.deepEqual(d, r);
-  assert.deepEqual(d, ['__keyevent@0__:setbit e', '__keyevent@0__:set src', '__keyevent@0__:set dst', '__keyevent@0__:del dst']);
+  assert.deepEqual(d, ['__keyevent@0__:setbit e', '__keyevent@0__:set src', '__keyevent@0__:set dst', '__keyevent@0__:del dst', '__keyevent@0__:setbit bf']);
 });
 
 test('bitmaps come back after SIGKILL (appendfsync always): SETBIT replays as one byte, BITOP as its result', async () => {

@@ -2,6 +2,7 @@
 // subcommands as "parent|sub". COMMAND, ACL rules and the dispatcher all read it.
 import type { AclCatalog } from '../acl.js';
 import { aclCommandsTable } from './acl-commands.js';
+import { bitfieldCommands } from './bitfield.js';
 import { bitmapCommands } from './bitmaps.js';
 import { geoCommands } from './geo.js';
 import { hyperloglogCommands } from './hyperloglog.js';
@@ -92,6 +93,7 @@ export class CommandTable implements CommandCatalog, AclCatalog {
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...stringCommands,
   ...bitmapCommands,
+  ...bitfieldCommands,
   ...hyperloglogCommands,
   ...geoCommands,
   ...keyCommands,
