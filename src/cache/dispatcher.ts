@@ -207,11 +207,12 @@ export class Dispatcher {
     const spec = this.resolveForScript(argv, readOnly);
     if (typeof spec === 'string') return { reply: { t: 'error', v: spec }, write: false };
     const c = this.ctx;
-    const { argv: outerArgv, inExec: outerExec } = c;
+    const { argv: outerArgv, inExec: outerExec, inScript: outerScript } = c;
     const outerResp = this.out.resp;
     const mark = this.out.mark();
     c.argv = argv;
     c.inExec = true;
+    c.inScript = true;
     this.out.resp = resp;
     try {
       try {
@@ -228,6 +229,7 @@ export class Dispatcher {
       this.out.resp = outerResp;
       c.argv = outerArgv;
       c.inExec = outerExec;
+      c.inScript = outerScript;
     }
   }
 

@@ -68,6 +68,7 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   t(c('BITPOS'), key, fc.constantFrom('0', '1'), int, int, fc.constantFrom('BYTE', 'BIT', 'FOO')),
   t(c('BITOP'), fc.constantFrom('AND', 'OR', 'XOR', 'NOT', 'nand'), key, key, key),
   t(c('BITOP'), c('NOT'), key, key),
+  t(c('SORT'), key, fc.constantFrom('ALPHA', 'DESC', 'ALPHA DESC', 'LIMIT 1 2', 'ALPHA LIMIT 0 1', 'STORE k1')),
   t(c('BITFIELD'), key, fc.constantFrom('GET', 'SET', 'INCRBY', 'OVERFLOW SAT INCRBY', 'OVERFLOW FAIL SET'), fc.constantFrom('u8', 'i5', 'u63', 'i64', 'u64'), fc.constantFrom('0', '7', '#2', '-1'), int),
   t(c('BITFIELD_RO'), key, c('GET'), fc.constantFrom('u8', 'i16'), fc.constantFrom('0', '#1')),
   t(c('GEOADD'), key, fc.constantFrom('13.361389', '200', 'x', '-0'), fc.constantFrom('38.115556', '85.06', '0'), member),

@@ -59,8 +59,10 @@ export class Ctx {
   argv: string[] = [];
   client!: Client;
   private nowMs = 0;
-  /** Executing the queued commands of EXEC: blocking commands must not wait. */
+  /** Executing the queued commands of EXEC (or a script's calls): blocking commands must not wait. */
   inExec = false;
+  /** Executing a script's redis.call: SORT orders what a set would give in no particular order. */
+  inScript = false;
   /**
    * Whether a read of an expired key deletes it (logged as DEL): on the leader while its journal
    * takes writes; elsewhere expired keys just read as missing.

@@ -160,7 +160,13 @@ function commandList(c: Ctx): void {
     else if (kind === 'MODULE') filter = () => false;
     else throw syntax();
   } else if (a.length !== 2) throw syntax();
-  c.out.bulkArray([...c.server.commands.all()].filter(filter).map((s) => s.name));
+  // Subcommands too, by their full names ("config|get"), as Redis 7 lists them.
+  const specs: CommandSpec[] = [];
+  for (const s of c.server.commands.all()) {
+    specs.push(s);
+    if (s.subcommands !== undefined) specs.push(...s.subcommands.values());
+  }
+  c.out.bulkArray(specs.filter(filter).map((s) => s.name));
 }
 
 function commandGetkeys(c: Ctx): void {

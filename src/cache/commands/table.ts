@@ -4,6 +4,7 @@ import type { AclCatalog } from '../acl.js';
 import { aclCommandsTable } from './acl-commands.js';
 import { bitfieldCommands } from './bitfield.js';
 import { bitmapCommands } from './bitmaps.js';
+import { sortCommands } from './sort.js';
 import { geoCommands } from './geo.js';
 import { hyperloglogCommands } from './hyperloglog.js';
 import { connectionCommands } from './connection.js';
@@ -96,6 +97,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...bitfieldCommands,
   ...hyperloglogCommands,
   ...geoCommands,
+  ...sortCommands,
   ...keyCommands,
   ...listCommands,
   ...hashCommands,
