@@ -68,6 +68,8 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   t(c('BITPOS'), key, fc.constantFrom('0', '1'), int, int, fc.constantFrom('BYTE', 'BIT', 'FOO')),
   t(c('BITOP'), fc.constantFrom('AND', 'OR', 'XOR', 'NOT', 'nand'), key, key, key),
   t(c('BITOP'), c('NOT'), key, key),
+  t(c('ZINTERCARD'), fc.constantFrom('1', '2', '0', 'x'), key, key, fc.constantFrom('LIMIT', 'FOO'), int),
+  t(c('LCS'), key, key, fc.constantFrom('LEN', 'IDX', 'IDX WITHMATCHLEN', 'IDX MINMATCHLEN 2')),
   t(c('SORT'), key, fc.constantFrom('ALPHA', 'DESC', 'ALPHA DESC', 'LIMIT 1 2', 'ALPHA LIMIT 0 1', 'STORE k1')),
   t(c('BITFIELD'), key, fc.constantFrom('GET', 'SET', 'INCRBY', 'OVERFLOW SAT INCRBY', 'OVERFLOW FAIL SET'), fc.constantFrom('u8', 'i5', 'u63', 'i64', 'u64'), fc.constantFrom('0', '7', '#2', '-1'), int),
   t(c('BITFIELD_RO'), key, c('GET'), fc.constantFrom('u8', 'i16'), fc.constantFrom('0', '#1')),

@@ -273,6 +273,7 @@ export const stringCommands = family('string', [
   command('append', 3, 'write denyoom fast', ONE_KEY, `${W} @fast`, 'Appends to the value of a key.', append),
   command('strlen', 2, 'readonly fast', ONE_KEY, `${R} @fast`, 'Returns the length of a string value.', strlen),
   command('getrange', 4, 'readonly', ONE_KEY, `${R} @slow`, 'Returns a substring of a string value.', getrange),
+  command('substr', 4, 'readonly', ONE_KEY, `${R} @slow`, 'Returns a substring of a string value (GETRANGE\'s old name).', getrange),
   command('setrange', 4, 'write denyoom', ONE_KEY, `${W} @slow`, 'Overwrites part of a string value at an offset.', setrange),
   command('incr', 2, 'write denyoom fast', ONE_KEY, `${W} @fast`, 'Increments an integer value by one.', (c) => incrGeneric(c, 1)),
   command('decr', 2, 'write denyoom fast', ONE_KEY, `${W} @fast`, 'Decrements an integer value by one.', (c) => incrGeneric(c, -1)),

@@ -4,6 +4,7 @@ import type { AclCatalog } from '../acl.js';
 import { aclCommandsTable } from './acl-commands.js';
 import { bitfieldCommands } from './bitfield.js';
 import { bitmapCommands } from './bitmaps.js';
+import { lcsCommands } from './lcs.js';
 import { sortCommands } from './sort.js';
 import { geoCommands } from './geo.js';
 import { hyperloglogCommands } from './hyperloglog.js';
@@ -98,6 +99,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...hyperloglogCommands,
   ...geoCommands,
   ...sortCommands,
+  ...lcsCommands,
   ...keyCommands,
   ...listCommands,
   ...hashCommands,

@@ -1,10 +1,10 @@
-// ZUNION, ZINTER, ZDIFF and their STORE forms (Redis zunionInterDiffGenericCommand). Inputs may
+// ZUNION, ZINTER, ZDIFF, their STORE forms and ZINTERCARD (Redis zunionInterDiffGenericCommand). Inputs may
 // be sorted sets or plain sets (every member scoring 1); results are ordered by score, then
 // member.
 import { Dict } from '../machine/dict.js';
 import { MemberSet } from '../machine/member-set.js';
 import { ZSet, type ZEntry } from '../machine/zset.js';
-import { intArg, is, parseDouble } from './args.js';
+import { intArg, is, parseDouble, parseInt64 } from './args.js';
 import type { Ctx } from './context.js';
 import { Err, fail, syntax } from './reply-error.js';
 import { command } from './spec.js';
@@ -27,18 +27,29 @@ interface CombineRequest {
   weights: number[];
   aggregate: Aggregate;
   withScores: boolean;
+  /** ZINTERCARD's LIMIT (0: none). */
+  limit: number;
 }
 
-/** Parses `numkeys key... [WEIGHTS w...] [AGGREGATE a] [WITHSCORES]` from argv[first]. */
-function combineArgs(c: Ctx, first: number, op: Op, store: boolean): CombineRequest {
+/** What the command makes of the result: a reply, a stored key, or only its size (ZINTERCARD). */
+type Mode = 'reply' | 'store' | 'card';
+
+/** Parses `numkeys key... [WEIGHTS w...] [AGGREGATE a] [WITHSCORES]` (ZINTERCARD: `[LIMIT n]`) from argv[first]. */
+function combineArgs(c: Ctx, first: number, op: Op, mode: Mode): CombineRequest {
   const a = c.argv;
   const numkeys = intArg(a[first]!);
   if (numkeys < 1) fail(`ERR at least 1 input key is needed for '${a[0]!.toLowerCase()}' command`);
   if (first + numkeys >= a.length) throw syntax();
   const keys = a.slice(first + 1, first + 1 + numkeys);
-  const r: CombineRequest = { keys, sources: keys.map((k) => source(c, k)), weights: new Array<number>(numkeys).fill(1), aggregate: 'sum', withScores: false };
+  const r: CombineRequest = { keys, sources: keys.map((k) => source(c, k)), weights: new Array<number>(numkeys).fill(1), aggregate: 'sum', withScores: false, limit: 0 };
   for (let i = first + 1 + numkeys; i < a.length; i++) {
-    if (op !== 'diff' && is(a[i], 'WEIGHTS') && i + numkeys < a.length) {
+    if (mode === 'card') {
+      if (!is(a[i], 'LIMIT') || i + 1 >= a.length) throw syntax();
+      // Redis answers a LIMIT that is not a number with the same text as a negative one.
+      const n = parseInt64(a[++i]!);
+      if (n === null || n < 0) fail("ERR LIMIT can't be negative");
+      r.limit = Number(n);
+    } else if (op !== 'diff' && is(a[i], 'WEIGHTS') && i + numkeys < a.length) {
       for (let k = 0; k < numkeys; k++) {
         const w = parseDouble(a[++i]!);
         if (w === null) fail('ERR weight value is not a float');
@@ -48,7 +59,7 @@ function combineArgs(c: Ctx, first: number, op: Op, store: boolean): CombineRequ
       const g = a[++i]!.toLowerCase();
       if (g !== 'sum' && g !== 'min' && g !== 'max') throw syntax();
       r.aggregate = g;
-    } else if (!store && is(a[i], 'WITHSCORES')) r.withScores = true;
+    } else if (mode === 'reply' && is(a[i], 'WITHSCORES')) r.withScores = true;
     else throw syntax();
   }
   return r;
@@ -129,14 +140,28 @@ function compute(c: Ctx, op: Op, r: CombineRequest): ZEntry[] {
   return entries;
 }
 
+/** ZINTERCARD: the intersection's size, counting no further than LIMIT. */
+function zintercard(c: Ctx): void {
+  const r = combineArgs(c, 1, 'inter', 'card');
+  if (r.sources.some((s) => s === null)) return c.out.int(0);
+  const srcs = r.sources as Scores[];
+  const smallest = srcs.reduce((x, y) => (y.size < x.size ? y : x));
+  let n = 0;
+  for (const [m] of smallest) {
+    if (!srcs.every((s) => s === smallest || s.has(m))) continue;
+    if (++n === r.limit) break;
+  }
+  c.out.int(n);
+}
+
 function combineReply(c: Ctx, op: Op): void {
-  const r = combineArgs(c, 1, op, false);
+  const r = combineArgs(c, 1, op, 'reply');
   writeEntries(c, compute(c, op, r), r.withScores);
 }
 
 function combineStore(c: Ctx, op: Op): void {
   const dst = c.argv[1]!;
-  const entries = compute(c, op, combineArgs(c, 2, op, true));
+  const entries = compute(c, op, combineArgs(c, 2, op, 'store'));
   storeEntries(c, dst, entries, `z${op}store`);
   c.out.int(entries.length);
 }
@@ -153,6 +178,7 @@ const R = '@read @sortedset @slow';
 export const zsetCombineCommands = [
   command('zunion', -3, 'readonly movablekeys', [0, 0, 0], R, 'Returns the union of sorted sets.', (c) => combineReply(c, 'union'), { keysOf: numkeysAt(1, false) }),
   command('zinter', -3, 'readonly movablekeys', [0, 0, 0], R, 'Returns the intersection of sorted sets.', (c) => combineReply(c, 'inter'), { keysOf: numkeysAt(1, false) }),
+  command('zintercard', -3, 'readonly movablekeys', [0, 0, 0], R, 'Counts the members of the intersection of sorted sets.', zintercard, { keysOf: numkeysAt(1, false) }),
   command('zdiff', -3, 'readonly movablekeys', [0, 0, 0], R, 'Returns the difference of sorted sets.', (c) => combineReply(c, 'diff'), { keysOf: numkeysAt(1, false) }),
   command('zunionstore', -4, 'write denyoom movablekeys', [1, 1, 1], W, 'Stores the union of sorted sets.', (c) => combineStore(c, 'union'), { keysOf: numkeysAt(2, true) }),
   command('zinterstore', -4, 'write denyoom movablekeys', [1, 1, 1], W, 'Stores the intersection of sorted sets.', (c) => combineStore(c, 'inter'), { keysOf: numkeysAt(2, true) }),
