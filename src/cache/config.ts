@@ -50,6 +50,12 @@ export interface Settings {
   busyReplyThresholdMs: number;
   /** hll-sparse-max-bytes: the size past which a sparse HyperLogLog becomes dense (hyperloglog.ts). */
   hllSparseMaxBytes: number;
+  /** latency-tracking: a latency histogram per command (INFO latencystats, LATENCY HISTOGRAM). */
+  latencyTracking: boolean;
+  /** latency-tracking-info-percentiles: the percentiles INFO latencystats prints. */
+  latencyPercentiles: number[];
+  /** latency-monitor-threshold: commands this slow or slower are latency events (ms; 0: off). */
+  latencyMonitorThresholdMs: number;
 }
 
 /** A checked value, ready to apply; applying fails only when the server cannot act on it. */
@@ -72,8 +78,6 @@ const TUNING: Record<string, string> = {
   'lazyfree-lazy-server-del': 'no',
   'lazyfree-lazy-user-del': 'no',
   'lazyfree-lazy-user-flush': 'no',
-  'latency-monitor-threshold': '0',
-  'latency-tracking': 'yes',
   'active-expire-effort': '1',
   'loglevel': 'notice',
   'stream-node-max-bytes': '4096',
@@ -191,7 +195,7 @@ export interface ConfigHooks {
   packLimits(): void;
   /** maxmemory changed. */
   maxmemory(): void;
-  /** slowlog-log-slower-than changed. */
+  /** slowlog-log-slower-than or latency-monitor-threshold changed: what the dispatcher reports. */
   slowlog(): void;
   /** tracking-table-max-keys changed. */
   tracking(): void;
@@ -269,6 +273,17 @@ export class ConfigStore {
     const busy = intParam(() => s.busyReplyThresholdMs, (n) => ((s.busyReplyThresholdMs = n), hooks.busyReplyThreshold()), 0n, LLONG_MAX);
     this.params.set('busy-reply-threshold', busy);
     this.params.set('lua-time-limit', busy);
+    this.params.set('latency-monitor-threshold', intParam(() => s.latencyMonitorThresholdMs, (n) => ((s.latencyMonitorThresholdMs = n), hooks.slowlog()), 0n, LLONG_MAX));
+    this.params.set('latency-tracking', boolParam(() => s.latencyTracking, (on) => ((s.latencyTracking = on), null)));
+    this.params.set('latency-tracking-info-percentiles', {
+      get: () => s.latencyPercentiles.join(' '),
+      parse: (v) => {
+        const list = v === '' ? [] : v.split(' ').map((p) => (/^[0-9]+(\.[0-9]+)?$/.test(p) ? Number(p) : NaN));
+        if (list.some((p) => Number.isNaN(p))) return { error: 'Invalid latency-tracking-info-percentiles parameters' };
+        if (list.some((p) => p > 100)) return { error: 'latency-tracking-info-percentiles parameters should sit between [0.0,100.0]' };
+        return { apply: () => ((s.latencyPercentiles = list), null) };
+      },
+    });
     this.params.set('hll-sparse-max-bytes', memoryParam(() => s.hllSparseMaxBytes, (n) => (s.hllSparseMaxBytes = n), 0n, LLONG_MAX));
     this.params.set('tcp-keepalive', intParam(() => s.tcpKeepaliveSeconds, (n) => (s.tcpKeepaliveSeconds = n), 0n, INT_MAX));
     this.params.set('proto-max-bulk-len', memoryParam(() => s.protoMaxBulkLen, (n) => (s.protoMaxBulkLen = n), 1024n * 1024n, LLONG_MAX));

@@ -8,6 +8,7 @@ import { parseReply, type Reply } from '../protocol/resp/reply-reader.js';
 import type { ReplyWriter, RespVersion } from '../protocol/resp/writer.js';
 import { isDepotError } from '../util/errors.js';
 import type { BlockedClients } from './blocking.js';
+import type { CommandStats } from './command-stats.js';
 import type { Client } from './client.js';
 import { BLOCKED, type CommandSpec, type Ctx } from './commands/context.js';
 import { ReplyError } from './commands/reply-error.js';
@@ -29,6 +30,8 @@ export interface DispatchHooks {
   readonly writeFailure: string | null;
   /** True while this leader has not yet applied everything committed before it led. */
   readonly loading: boolean;
+  /** latency-tracking: commands' latency histograms are kept (INFO latencystats, LATENCY HISTOGRAM). */
+  readonly latencyTracking: boolean;
   /** Evicts keys when maxmemory is exceeded; false when it stays exceeded (OOM). */
   makeRoom(): boolean;
   /** True while the JS heap is nearly full (heap-guard.ts): commands that may grow memory are refused. */
@@ -62,7 +65,7 @@ export interface ScriptCallRecord {
 }
 
 export class Dispatcher {
-  /** Null while nobody needs the reports: then no clock is read. */
+  /** Null while nobody needs the reports. */
   observer: CommandObserver | null = null;
   /** performance.now() when the command being run began (the previous one ended). */
   private started = 0;
@@ -76,6 +79,7 @@ export class Dispatcher {
     private readonly table: CommandTable,
     private readonly blocked: BlockedClients,
     private readonly hooks: DispatchHooks,
+    private readonly stats: CommandStats,
   ) {}
 
   private get out(): ReplyWriter {
@@ -84,7 +88,7 @@ export class Dispatcher {
 
   /** Commands are about to run back to back: times the first from now (see CommandObserver). */
   beginBatch(): void {
-    if (this.observer !== null) this.started = performance.now();
+    this.started = performance.now();
   }
 
   /** Executes `argv` for `client`, writing its reply into the shared writer. */
@@ -125,7 +129,10 @@ export class Dispatcher {
       if (sub === undefined) error = `ERR unknown subcommand '${argv[1]!.slice(0, 128)}'. Try ${spec.name.toUpperCase()} HELP.`;
       spec = sub;
     }
-    if (error === null && spec !== undefined) error = this.check(client, spec, argv);
+    if (error === null && spec !== undefined) {
+      error = this.check(client, spec, argv);
+      if (error !== null) this.stats.rejected(spec);
+    }
     if (error === null) return spec!;
     if (client.multi !== null) client.multiError = true;
     this.out.error(error);
@@ -172,6 +179,7 @@ export class Dispatcher {
     // Restored after: EXEC's handler runs the queued commands through here.
     const outer = this.running;
     this.running = client;
+    const errorsBefore = this.stats.totalErrorReplies;
     try {
       try {
         if (spec.handler(this.ctx) === BLOCKED) outcome = 'blocked';
@@ -182,16 +190,19 @@ export class Dispatcher {
       }
       if (client.tracking !== null && spec.flags.includes('readonly')) this.hooks.tracked(client, spec, argv);
       if (!this.ctx.inExec) this.hooks.afterRun();
+      const end = performance.now();
+      const micros = (end - this.started) * 1000;
+      // A command that blocked is counted once, when it is served, as in Redis.
+      if (outcome === 'done') this.stats.ran(spec, micros, this.stats.totalErrorReplies > errorsBefore, this.hooks.latencyTracking);
       const observer = this.observer;
       if (observer !== null) {
-        const end = performance.now();
-        observer.ran(client, spec, argv, (end - this.started) * 1000, end, outcome, retry);
+        observer.ran(client, spec, argv, micros, end, outcome, retry);
         if (this.scriptCalls.length > 0) {
           observer.ranInScript(client, this.scriptCalls);
           this.scriptCalls = [];
         }
-        this.started = end;
       }
+      this.started = end;
     } finally {
       this.running = outer;
     }

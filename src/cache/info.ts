@@ -1,12 +1,16 @@
 // INFO: the sections and fields clients and tools read (ioredis waits while `loading:1`;
-// monitoring reads used_memory, connected_clients, keyspace lines, ...). Sections: server,
-// clients, memory, persistence, stats, replication, cpu, keyspace; "all"/"everything"/
-// "default" as in Redis.
+// monitoring reads used_memory, connected_clients, keyspace lines, cmdstat_ and errorstat_
+// lines, ...). Sections as Redis 7 has them: server, clients, memory, persistence, stats,
+// replication, cpu, modules, errorstats, cluster and keyspace by default; commandstats and
+// latencystats too with "all" or "everything".
 import { arch, platform, release, totalmem } from 'node:os';
 import { REDIS_VERSION } from './commands/connection.js';
 import type { CacheService } from './service.js';
 
-const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'keyspace'];
+const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'];
+const ALL_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace'];
+/** Section titles that are not the name capitalised. */
+const TITLES: Readonly<Record<string, string>> = { cpu: 'CPU' };
 const DEPOT_VERSION = '0.1.0';
 
 function human(bytes: number): string {
@@ -113,6 +117,8 @@ function stats(s: CacheService): string[] {
     `pubsub_channels:${s.channels(null).length}`,
     `pubsub_patterns:${s.patternCount}`,
     `pubsub_messages_delivered:${st.pubsubMessages}`,
+    'unexpected_error_replies:0',
+    `total_error_replies:${s.commandStats.totalErrorReplies}`,
     `tracking_total_keys:${s.tracking.keys}`,
     `tracking_total_items:${s.tracking.totalItems}`,
     `tracking_total_prefixes:${s.tracking.totalPrefixes}`,
@@ -152,10 +158,10 @@ function keyspace(s: CacheService, now: number): string[] {
 export function buildInfo(s: CacheService, requested: readonly string[]): string {
   const now = Date.now();
   let names = requested.length === 0 || requested.includes('default') ? DEFAULT_SECTIONS : requested;
-  if (requested.includes('all') || requested.includes('everything')) names = DEFAULT_SECTIONS;
+  if (requested.includes('all') || requested.includes('everything')) names = ALL_SECTIONS;
   const blocks: string[] = [];
   for (const name of names) {
-    const title = name.charAt(0).toUpperCase() + name.slice(1);
+    const title = TITLES[name] ?? name.charAt(0).toUpperCase() + name.slice(1);
     let lines: string[] | null = null;
     if (name === 'server') lines = server(s, now);
     else if (name === 'clients') lines = clients(s);
@@ -164,6 +170,11 @@ export function buildInfo(s: CacheService, requested: readonly string[]): string
     else if (name === 'stats') lines = stats(s);
     else if (name === 'replication') lines = replication();
     else if (name === 'cpu') lines = cpu();
+    else if (name === 'modules') lines = [];
+    else if (name === 'commandstats') lines = s.commandStats.commandLines();
+    else if (name === 'errorstats') lines = s.commandStats.errorLines();
+    else if (name === 'latencystats') lines = s.commandStats.latencyLines(s.settings.latencyPercentiles);
+    else if (name === 'cluster') lines = ['cluster_enabled:0'];
     else if (name === 'keyspace') lines = keyspace(s, now);
     if (lines !== null) blocks.push(`# ${title}\r\n${lines.map((l) => l + '\r\n').join('')}`);
   }

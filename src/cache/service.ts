@@ -11,6 +11,8 @@ import type { Group } from '../raft/group.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { AclStore } from './acl.js';
 import { BlockedClients } from './blocking.js';
+import { CommandStats } from './command-stats.js';
+import { LatencyMonitor } from './latency-monitor.js';
 import { Client, type ClientSink } from './client.js';
 import { BLOCKED, Ctx, type CommandSpec, type NotifyClass } from './commands/context.js';
 import { CursorRegistry } from './commands/scan.js';
@@ -94,6 +96,9 @@ export const DEFAULT_SETTINGS: Settings = {
   autoAofRewritePercentage: 100,
   busyReplyThresholdMs: 5000,
   hllSparseMaxBytes: 3000,
+  latencyTracking: true,
+  latencyPercentiles: [50, 99, 99.9],
+  latencyMonitorThresholdMs: 0,
 };
 
 const EXPIRE_BUDGET_MS = 2;
@@ -147,6 +152,10 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   private readonly group: Group<void>;
   private readonly clock: Clock;
   private readonly out = new ReplyWriter();
+  /** INFO commandstats, errorstats and latencystats; LATENCY HISTOGRAM. */
+  readonly commandStats = new CommandStats();
+  /** LATENCY LATEST, HISTORY, RESET, DOCTOR: commands slower than latency-monitor-threshold. */
+  readonly latency = new LatencyMonitor();
   private readonly committer: Committer;
   private readonly ctx: Ctx;
   private readonly dispatcher: Dispatcher;
@@ -233,7 +242,8 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.configureEviction();
     this.configurePacking();
     this.checkMaxmemory();
-    this.dispatcher = new Dispatcher(this.ctx, this.commands, this.blocked, this);
+    this.out.onError = (text) => this.commandStats.errorReply(text);
+    this.dispatcher = new Dispatcher(this.ctx, this.commands, this.blocked, this, this.commandStats);
     this.scripts = new Scripts((argv, resp, readOnly) => this.dispatcher.callFromScript(argv, resp, readOnly), REDIS_VERSION, options.scriptLog);
     this.scripts.busyThresholdMs = this.settings.busyReplyThresholdMs;
     this.observeCommands();
@@ -358,12 +368,17 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
 
   /** The dispatcher times commands only while the slow log is on or a client monitors. */
   private observeCommands(): void {
-    this.dispatcher.observer = this.settings.slowlogLogSlowerThan >= 0 || this.monitors.count > 0 ? this : null;
+    const s = this.settings;
+    this.dispatcher.observer = s.slowlogLogSlowerThan >= 0 || s.latencyMonitorThresholdMs > 0 || this.monitors.count > 0 ? this : null;
   }
 
   ran(client: Client, spec: CommandSpec, argv: readonly string[], micros: number, endMs: number, outcome: Outcome, retry: boolean): void {
     // (performance.timeOrigin is a getter: read only when a line or an entry is written.)
     if (this.monitors.count > 0 && !retry && !spec.flags.includes('admin')) this.monitors.feed(client, client.db, argv, (performance.timeOrigin + endMs) * 1000);
+    const latencyThreshold = this.settings.latencyMonitorThresholdMs;
+    if (latencyThreshold > 0 && outcome === 'done' && micros >= latencyThreshold * 1000) {
+      this.latency.add(spec.flags.includes('fast') ? 'fast-command' : 'command', Math.floor((performance.timeOrigin + endMs) / 1000), Math.floor(micros / 1000));
+    }
     // As in Redis: a command that blocked is logged when it is served, with the time it ran.
     const threshold = this.settings.slowlogLogSlowerThan;
     if (outcome === 'blocked' || threshold < 0 || micros < threshold || spec.flags.includes('skip_slowlog')) return;
@@ -882,6 +897,11 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
 
   resetStats(): void {
     for (const k of Object.keys(this.stats) as Array<keyof ServerStats>) this.stats[k] = 0;
+    this.commandStats.reset();
+  }
+
+  get latencyTracking(): boolean {
+    return this.settings.latencyTracking;
   }
 
   save(): Promise<void> {

@@ -4,6 +4,8 @@ import type { AclStore } from '../acl.js';
 import type { Client } from '../client.js';
 import type { ConfigStore } from '../config.js';
 import type { Scripts } from '../scripting/scripts.js';
+import type { CommandStats } from '../command-stats.js';
+import type { LatencyMonitor } from '../latency-monitor.js';
 import type { SlowLog } from '../slowlog.js';
 import type { Tracking } from '../tracking.js';
 import type { CommandSpec, Ctx, NotifyClass, BLOCKED } from './context.js';
@@ -33,6 +35,9 @@ export interface ServerApi {
   readonly acl: AclStore;
   readonly commands: CommandCatalog;
   readonly slowlog: SlowLog;
+  /** INFO commandstats, errorstats, latencystats; LATENCY HISTOGRAM. */
+  readonly commandStats: CommandStats;
+  readonly latency: LatencyMonitor;
   readonly tracking: Tracking;
   /** EVAL's script cache and Lua state. */
   readonly scripts: Scripts;

@@ -19,6 +19,7 @@ import type { CommandCatalog } from './server-api.js';
 import { scriptingCommands } from './scripting.js';
 import { serverCommands } from './server.js';
 import { setCommands } from './sets.js';
+import { latencyCommands } from './latency.js';
 import { slowlogCommands } from './slowlog.js';
 import { stringCommands } from './strings.js';
 import { transactionCommands } from './transactions.js';
@@ -111,6 +112,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...serverCommands,
   ...scriptingCommands,
   ...slowlogCommands,
+  ...latencyCommands,
   ...monitorCommands,
   ...aclCommandsTable,
 ];

@@ -106,9 +106,13 @@ export class ReplyWriter {
     this.crlf();
   }
 
+  /** Told of every error reply written (the cache's errorstats). */
+  onError: ((text: string) => void) | null = null;
+
   /** `-<text>`; CR and LF inside the text would end the reply early, so they become spaces. */
   error(text: string): void {
     const clean = text.includes('\r') || text.includes('\n') ? text.replace(/[\r\n]+/g, ' ') : text;
+    this.onError?.(clean);
     this.ensure(clean.length + 3);
     this.slab[this.pos++] = 45;
     this.ascii(clean);

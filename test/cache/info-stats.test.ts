@@ -1,0 +1,162 @@
+// What monitoring reads besides the usual INFO fields, against redis-server 7.0.15: INFO's
+// sections (default and all), commandstats (calls, rejected and failed calls, times left out),
+// errorstats and total_error_replies, CONFIG RESETSTAT; latencystats and LATENCY HISTOGRAM
+// (their shape: the figures are timings), latency-tracking and its percentiles; the latency
+// monitor (latency-monitor-threshold, LATENCY LATEST, HISTORY, RESET, DOCTOR).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RespClient, sideBySide, type Reply } from '../helpers/cache-resp-client.js';
+import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+
+let depot: ServerProcess;
+let redis: ServerProcess;
+
+before(async () => {
+  [depot, redis] = await Promise.all([startDepot(), startRedis()]);
+});
+
+after(async () => {
+  await Promise.all([depot?.stop(), redis?.stop()]);
+});
+
+const text = (r: Reply): string => (r.t === 'bulk' || r.t === 'verbatim' ? r.v : '');
+
+/** INFO's section, as its lines. */
+async function info(c: RespClient, section: string): Promise<string[]> {
+  return text(await c.call('INFO', section))
+    .split('\r\n')
+    .filter((l) => l.length > 0);
+}
+
+/** The same traffic on a server: a few commands, some refused, some failing. */
+async function traffic(port: number): Promise<RespClient> {
+  const c = await RespClient.open(port);
+  await c.call('FLUSHALL');
+  await c.call('CONFIG', 'RESETSTAT');
+  await c.call('SET', 'a', '1');
+  await c.call('GET', 'a');
+  await c.call('GET', 'a');
+  await c.call('LPUSH', 'a', 'x');
+  await c.call('GET');
+  await c.call('NOSUCHCOMMAND');
+  await c.call('INCR', 'a');
+  await c.call('CONFIG', 'GET', 'maxmemory');
+  await c.call('HSET', 'h', 'f');
+  return c;
+}
+
+test('INFO sections, commandstats, errorstats and total_error_replies as Redis counts them', async () => {
+  const [d, r] = await Promise.all([traffic(depot.port), traffic(redis.port)]);
+  try {
+    const headers = async (c: RespClient, section: string[]) => text(await c.call('INFO', ...section)).split('\r\n').filter((l) => l.startsWith('#'));
+    assert.deepEqual(await headers(d, []), await headers(r, []));
+    assert.deepEqual(await headers(d, ['all']), await headers(r, ['all']));
+    // Times differ from run to run: compared without them.
+    const noTimes = (lines: string[]) => lines.map((l) => l.replace(/usec=\d+,usec_per_call=[\d.]+,/, '')).sort();
+    const [dc, rc] = [noTimes(await info(d, 'commandstats')), noTimes(await info(r, 'commandstats'))];
+    assert.deepEqual(dc, rc);
+    assert.ok(dc.includes('cmdstat_get:calls=2,rejected_calls=1,failed_calls=0'), dc.join('\n'));
+    assert.ok(dc.includes('cmdstat_lpush:calls=1,rejected_calls=0,failed_calls=1'), dc.join('\n'));
+    assert.deepEqual((await info(d, 'errorstats')).sort(), (await info(r, 'errorstats')).sort());
+    const errors = async (c: RespClient) => (await info(c, 'stats')).filter((l) => l.includes('error_replies'));
+    assert.deepEqual(await errors(d), await errors(r));
+    assert.deepEqual(await errors(d), ['unexpected_error_replies:0', 'total_error_replies:4']);
+    // CONFIG RESETSTAT starts the counts again (it counts itself, as in Redis).
+    for (const c of [d, r]) await c.call('CONFIG', 'RESETSTAT');
+    const [de, re] = [await info(d, 'errorstats'), await info(r, 'errorstats')];
+    assert.deepEqual(de, re);
+    assert.deepEqual(de, ['# Errorstats']);
+    const [da, ra] = [noTimes(await info(d, 'commandstats')), noTimes(await info(r, 'commandstats'))];
+    assert.deepEqual(da, ra);
+    assert.ok(!da.some((l) => l.startsWith('cmdstat_get:')), da.join('\n'));
+  } finally {
+    d.close();
+    r.close();
+  }
+});
+
+test('latencystats and LATENCY HISTOGRAM: a histogram per command while latency-tracking is on', async () => {
+  const c = await RespClient.open(depot.port);
+  try {
+    await c.call('CONFIG', 'RESETSTAT');
+    for (let i = 0; i < 50; i++) await c.call('SET', 'k', String(i));
+    const lines = await info(c, 'latencystats');
+    const set = lines.find((l) => l.startsWith('latency_percentiles_usec_set:'));
+    assert.match(set ?? '', /^latency_percentiles_usec_set:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}$/);
+    const h = await c.call('LATENCY', 'HISTOGRAM', 'set', 'nosuch');
+    assert.equal(h.t, 'array');
+    const [name, body] = (h as { v: Reply[] }).v;
+    assert.deepEqual(name, { t: 'bulk', v: 'set' });
+    const [, calls, , buckets] = (body as { v: Reply[] }).v;
+    assert.deepEqual(calls, { t: 'int', v: '50' });
+    const b = (buckets as { v: Reply[] }).v.map((x) => Number((x as { v: string }).v));
+    // Bounds increasing among Redis's (1, 2, 4, 8, 16, 33, 66, ...), counts growing to 50.
+    const bounds = b.filter((_, i) => i % 2 === 0);
+    const counts = b.filter((_, i) => i % 2 === 1);
+    for (const x of bounds) assert.ok([1, 2, 4, 8, 16, 33, 66, 132, 264, 528, 1056, 2113, 4227, 8454, 16908, 33816].includes(x), String(bounds));
+    assert.deepEqual([...counts].sort((x, y) => x - y), counts);
+    assert.equal(counts[counts.length - 1], 50);
+    // A container names its subcommands' histograms.
+    await c.call('CONFIG', 'GET', 'hz');
+    const config = await c.call('LATENCY', 'HISTOGRAM', 'config');
+    assert.ok((config as { v: Reply[] }).v.some((x) => x.t === 'bulk' && x.v === 'config|get'));
+    // Off: no histogram for what runs from then on.
+    await c.call('CONFIG', 'SET', 'latency-tracking', 'no');
+    await c.call('STRLEN', 'k');
+    assert.ok(!(await info(c, 'latencystats')).some((l) => l.startsWith('latency_percentiles_usec_strlen:')));
+    await c.call('CONFIG', 'SET', 'latency-tracking', 'yes');
+    await c.call('CONFIG', 'SET', 'latency-tracking-info-percentiles', '50 90');
+    assert.match((await info(c, 'latencystats')).find((l) => l.startsWith('latency_percentiles_usec_set:')) ?? '', /:p50=[\d.]+,p90=[\d.]+$/);
+  } finally {
+    await c.call('CONFIG', 'SET', 'latency-tracking-info-percentiles', '50 99 99.9');
+    c.close();
+  }
+  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, [
+    ['CONFIG', 'GET', 'latency-tracking'],
+    ['CONFIG', 'GET', 'latency-tracking-info-percentiles'],
+    ['CONFIG', 'GET', 'latency-monitor-threshold'],
+    ['CONFIG', 'SET', 'latency-tracking-info-percentiles', '101'],
+    ['CONFIG', 'SET', 'latency-tracking-info-percentiles', 'x'],
+    ['CONFIG', 'SET', 'latency-tracking-info-percentiles', '50  90'],
+    ['CONFIG', 'SET', 'latency-tracking', 'maybe'],
+    ['CONFIG', 'SET', 'latency-monitor-threshold', '-1'],
+    ['LATENCY', 'HISTOGRAM', 'nosuch'],
+    ['LATENCY', 'HISTORY'],
+    ['LATENCY', 'FOO'],
+  ]);
+  assert.deepEqual(d, r);
+});
+
+test('the latency monitor: commands over latency-monitor-threshold are events, as Redis records and reports them', async () => {
+  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, [
+    ['LATENCY', 'RESET'],
+    ['CONFIG', 'SET', 'latency-monitor-threshold', '0'],
+    ['LATENCY', 'DOCTOR'],
+    ['LATENCY', 'LATEST'],
+    ['CONFIG', 'SET', 'latency-monitor-threshold', '100000'],
+    ['LATENCY', 'DOCTOR'],
+  ]);
+  assert.deepEqual(d, r);
+  for (const port of [depot.port, redis.port]) {
+    const c = await RespClient.open(port);
+    try {
+      await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '5');
+      const before = Math.floor(Date.now() / 1000);
+      // A script that runs some 20 ms or more on either server.
+      await c.call('EVAL', 'local i = 0 while i < 3000000 do i = i + 1 end return i', '0');
+      const latest = (await c.call('LATENCY', 'LATEST')) as { v: Array<{ v: Reply[] }> };
+      const event = latest.v.find((e) => (e.v[0] as { v: string }).v === 'command');
+      assert.ok(event !== undefined, `port ${port}`);
+      const [, time, latency, max] = event.v.map((x) => Number((x as { v: string }).v));
+      assert.ok(time! >= before - 1 && latency! >= 5 && max! >= latency!, `port ${port}: ${time} ${latency} ${max}`);
+      const history = (await c.call('LATENCY', 'HISTORY', 'command')) as { v: Reply[] };
+      assert.equal(history.v.length, 1);
+      assert.match(text(await c.call('LATENCY', 'DOCTOR')), /command/);
+      assert.deepEqual(await c.call('LATENCY', 'RESET', 'command', 'nosuch'), { t: 'int', v: '1' });
+      assert.deepEqual(await c.call('LATENCY', 'LATEST'), { t: 'array', v: [] });
+    } finally {
+      await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '0');
+      c.close();
+    }
+  }
+});
