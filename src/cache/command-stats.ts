@@ -3,7 +3,7 @@
 // histogram per command), and INFO errorstats (error replies by their first word) with
 // total_error_replies. Monitoring tools (redis_exporter, Datadog, RedisInsight) read these.
 //
-// The histogram keeps nanoseconds in 16 buckets per power of two (about 4% apart), which is
+// The histogram keeps nanoseconds in 16 buckets per power of two (at most 6% apart), which is
 // what percentiles need, instead of Redis's HDR histogram with two significant digits: the
 // figures are of the same kind and precision, not the same to the last digit.
 import type { CommandSpec } from './commands/context.js';

@@ -35,7 +35,7 @@ export interface GeoBox {
   readonly long: number;
 }
 
-export interface Area {
+interface Area {
   readonly latMin: number;
   readonly latMax: number;
   readonly longMin: number;
@@ -96,15 +96,13 @@ const LAT_SCALE = LAT_MAX - LAT_MIN;
 const LONG_SCALE = LONG_MAX - LONG_MIN;
 
 /** The area a box covers (geohashDecode). */
-export function decode(box: GeoBox, latRange: Range = LAT_RANGE): Area {
+function decode(box: GeoBox): Area {
   const cells = 2 ** box.step;
-  const latScale = latRange.max - latRange.min;
-  const longScale = LONG_RANGE.max - LONG_RANGE.min;
   return {
-    latMin: latRange.min + (box.lat / cells) * latScale,
-    latMax: latRange.min + ((box.lat + 1) / cells) * latScale,
-    longMin: LONG_RANGE.min + (box.long / cells) * longScale,
-    longMax: LONG_RANGE.min + ((box.long + 1) / cells) * longScale,
+    latMin: LAT_MIN + (box.lat / cells) * LAT_SCALE,
+    latMax: LAT_MIN + ((box.lat + 1) / cells) * LAT_SCALE,
+    longMin: LONG_MIN + (box.long / cells) * LONG_SCALE,
+    longMax: LONG_MIN + ((box.long + 1) / cells) * LONG_SCALE,
   };
 }
 

@@ -3,7 +3,7 @@
 // (../geohash.ts). GEOADD is ZADD on the scores it computes, as in Redis (its reply, its
 // keyspace event, what the log carries); a search reads the sorted set's score range of each
 // box around the centre, keeps the points within the shape, and replies or stores them.
-import { decodeScore, distance, distanceWithin, encode, GEO_STEP_MAX, geohashString, POSITION, positionOf, scoreOf, scoreRange, searchBoxes, type Shape } from '../geohash.js';
+import { decodeScore, distance, distanceWithin, encode, GEO_STEP_MAX, geohashString, LAT_MAX, LAT_MIN, LONG_MAX, LONG_MIN, POSITION, positionOf, scoreOf, scoreRange, searchBoxes, type Shape } from '../geohash.js';
 import type { ZSet } from '../machine/zset.js';
 import { floatArg, intArg } from './args.js';
 import type { CommandSpec, Ctx } from './context.js';
@@ -29,7 +29,7 @@ function human(x: number): string {
 function longLat(longArg: string, latArg: string): [number, number] {
   const long = floatArg(longArg);
   const lat = floatArg(latArg);
-  if (long < -180 || long > 180 || lat < -85.05112878 || lat > 85.05112878) {
+  if (long < LONG_MIN || long > LONG_MAX || lat < LAT_MIN || lat > LAT_MAX) {
     fail(`ERR invalid longitude,latitude pair ${fixed6(long)},${fixed6(lat)}`);
   }
   return [long, lat];
