@@ -97,7 +97,6 @@ const TUNING: Record<string, string> = {
   'cluster-enabled': 'no',
   'replica-read-only': 'yes',
   'protected-mode': 'no',
-  'enable-debug-command': 'no',
 };
 
 const INT_MAX = 2_147_483_647n;
@@ -330,7 +329,9 @@ export class ConfigStore {
         checked.push({ rawName, apply: () => (this.tuning.set(name, value), null), undo: () => this.tuning.set(name, old) });
         continue;
       }
-      if (p?.parse === undefined) return `Unknown option or number of arguments for CONFIG SET - '${rawName}'`;
+      if (p === undefined) return `Unknown option or number of arguments for CONFIG SET - '${rawName}'`;
+      // The fixed parameters are the ones Redis cannot change at run time either.
+      if (p.parse === undefined) return failed(rawName, "can't set immutable config");
       const parsed = p.parse(value);
       if ('error' in parsed) return failed(rawName, parsed.error);
       const old = p.parse(p.get());

@@ -64,6 +64,18 @@ export interface ScriptCallRecord {
   readonly endMs: number;
 }
 
+/**
+ * Commands Redis 7 refuses while enable-debug-command or enable-module-command is "no", their
+ * default (fixed in Depot, which has no DEBUG subcommands or modules to allow): the name in
+ * the error.
+ */
+const PROTECTED: ReadonlyMap<string, string> = new Map([
+  ['debug', 'DEBUG'],
+  ['module|load', 'MODULE'],
+  ['module|loadex', 'MODULE'],
+  ['module|unload', 'MODULE'],
+]);
+
 export class Dispatcher {
   /** Null while nobody needs the reports. */
   observer: CommandObserver | null = null;
@@ -139,10 +151,14 @@ export class Dispatcher {
     return null;
   }
 
-  /** Arity, authentication, permissions, subscriber mode and memory: the first error, or null. */
+  /** Arity, protection, authentication, permissions, subscriber mode and memory: the first error, or null. */
   private check(client: Client, spec: CommandSpec, argv: string[]): string | null {
     const n = argv.length;
     if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) return `ERR wrong number of arguments for '${spec.name}' command`;
+    const guarded = PROTECTED.get(spec.name);
+    if (guarded !== undefined) {
+      return `ERR ${guarded} command not allowed. If the enable-${guarded.toLowerCase()}-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`;
+    }
     if (!client.authenticated && !spec.flags.includes('no_auth')) return 'NOAUTH Authentication required.';
     const user = client.user;
     if (!user.canRun(spec.name)) return `NOPERM this user has no permissions to run the '${spec.name}' command`;

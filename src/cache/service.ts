@@ -224,7 +224,18 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     });
     this.machine.ks.observe(this.watches);
     this.machine.ks.observe(this.tracking);
-    this.config = new ConfigStore(this.settings, { databases: '16', port: String(this.port), bind: '127.0.0.1', dir: '', dbfilename: '', appendfilename: '' }, {
+    this.config = new ConfigStore(this.settings, {
+      databases: '16',
+      port: String(this.port),
+      bind: '127.0.0.1',
+      dir: '',
+      dbfilename: '',
+      appendfilename: '',
+      // Redis 7's defaults, which refuse DEBUG and MODULE LOAD (dispatcher.ts); Depot has neither to allow.
+      'enable-debug-command': 'no',
+      'enable-module-command': 'no',
+      'enable-protected-configs': 'no',
+    }, {
       requirepass: (p) => this.acl.setRequirePass(p),
       notifyKeyspaceEvents: (flags) => this.events.configure(flags),
       notifyKeyspaceEventsText: () => this.events.text(),

@@ -200,6 +200,15 @@ const configCommands = [
   command('config|rewrite', 2, 'admin noscript loading stale', NO_KEYS, ADMIN, 'Rewrites the configuration file.', () => fail('ERR The server is running without a config file')),
 ];
 
+/** Refused before they run (dispatcher.ts, PROTECTED), as Redis 7 refuses them by default. */
+const refused = () => fail('ERR refused');
+const moduleCommands = [
+  command('module|list', 2, 'admin noscript', NO_KEYS, ADMIN, 'Returns the loaded modules (none).', (c) => c.out.array(0)),
+  command('module|load', -3, 'admin noscript', NO_KEYS, ADMIN, 'Loads a module (refused).', refused),
+  command('module|loadex', -3, 'admin noscript', NO_KEYS, ADMIN, 'Loads a module with configurations (refused).', refused),
+  command('module|unload', 3, 'admin noscript', NO_KEYS, ADMIN, 'Unloads a module (refused).', refused),
+];
+
 const commandCommands = [
   command('command|count', 2, 'loading stale', NO_KEYS, '@connection @slow', 'Returns the number of commands.', (c) => c.out.int(c.server.commands.count)),
   command('command|info', -2, 'loading stale', NO_KEYS, '@connection @slow', 'Describes commands.', commandInfo),
@@ -272,6 +281,15 @@ export const serverCommands = family('server', [
   command('info', -1, 'loading stale', NO_KEYS, '@slow @dangerous', 'Returns information and statistics about the server.', info),
   command('config', -2, '', NO_KEYS, '@slow', 'Reads and changes configuration.', () => undefined, { subcommands: configCommands }),
   command('time', 1, 'loading stale fast', NO_KEYS, '@fast', 'Returns the server time.', time),
+  // A standalone master's reply: Depot's replication is its raft group's, not Redis's.
+  command('role', 1, 'noscript loading stale fast', NO_KEYS, '@admin @fast @dangerous', 'Returns the replication role.', (c) => {
+    c.out.array(3);
+    c.out.bulk('master');
+    c.out.int(0);
+    c.out.array(0);
+  }),
+  command('debug', -2, 'admin noscript loading stale', NO_KEYS, ADMIN, 'Debugging commands (refused).', refused),
+  command('module', -2, '', NO_KEYS, '@slow', 'Manages modules.', () => undefined, { subcommands: moduleCommands }),
   command('lastsave', 1, 'loading stale fast', NO_KEYS, '@admin @fast @dangerous', 'Returns the Unix time of the last snapshot.', (c) => c.out.int(c.server.lastSave)),
   command('save', 1, 'admin noscript', NO_KEYS, ADMIN, 'Writes a snapshot and waits for it.', save),
   command('bgsave', -1, 'admin noscript', NO_KEYS, ADMIN, 'Writes a snapshot in the background.', bgsave),

@@ -1,0 +1,48 @@
+// ROLE, DEBUG and MODULE against redis-server 7.0.15 side by side: ROLE as a standalone master
+// answers it; DEBUG and MODULE LOAD/LOADEX/UNLOAD refused with Redis 7's texts (its defaults,
+// enable-debug-command and enable-module-command "no", are fixed in Depot and cannot be set, as
+// in Redis), in a transaction and from a script too; MODULE LIST empty.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sideBySide } from '../helpers/cache-resp-client.js';
+import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+
+let depot: ServerProcess;
+let redis: ServerProcess;
+
+before(async () => {
+  [depot, redis] = await Promise.all([startDepot(), startRedis()]);
+});
+
+after(async () => {
+  await Promise.all([depot?.stop(), redis?.stop()]);
+});
+
+test('ROLE, DEBUG and MODULE answer as redis-server does', async () => {
+  const lines: string[][] = [
+    ['ROLE'],
+    ['ROLE', 'x'],
+    ['DEBUG'],
+    ['DEBUG', 'SLEEP', '0'],
+    ['DEBUG', 'OBJECT', 'k'],
+    ['MODULE'],
+    ['MODULE', 'LIST'],
+    ['MODULE', 'LOAD', '/x.so'],
+    ['MODULE', 'LOADEX', '/x.so'],
+    ['MODULE', 'UNLOAD', 'x'],
+    ['MODULE', 'foo'],
+    ['CONFIG', 'GET', 'enable-debug-command'],
+    ['CONFIG', 'GET', 'enable-module-command'],
+    ['CONFIG', 'SET', 'enable-debug-command', 'yes'],
+    ['CONFIG', 'SET', 'enable-module-command', 'local'],
+    ['CONFIG', 'SET', 'databases', '3'],
+    ['COMMAND', 'INFO', 'role', 'debug'],
+    ['MULTI'],
+    ['DEBUG', 'SLEEP', '0'],
+    ['EXEC'],
+    ['EVAL', "return redis.call('role')", '0'],
+    ['EVAL', "return redis.pcall('debug', 'sleep', '0')", '0'],
+  ];
+  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
+  assert.deepEqual(d, r);
+});
