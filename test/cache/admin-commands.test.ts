@@ -1,5 +1,5 @@
-// ROLE, DEBUG and MODULE against redis-server 7.0.15 side by side: ROLE as a standalone master
-// answers it; DEBUG and MODULE LOAD/LOADEX/UNLOAD refused with Redis 7's texts (its defaults,
+// ROLE, WAIT, DEBUG and MODULE against redis-server 7.0.15 side by side: ROLE and WAIT as a
+// standalone master without replicas answers them (WAIT 1 50: 0, after 50 ms); DEBUG and MODULE LOAD/LOADEX/UNLOAD refused with Redis 7's texts (its defaults,
 // enable-debug-command and enable-module-command "no", are fixed in Depot and cannot be set, as
 // in Redis), in a transaction and from a script too; MODULE LIST empty.
 import { after, before, test } from 'node:test';
@@ -18,7 +18,7 @@ after(async () => {
   await Promise.all([depot?.stop(), redis?.stop()]);
 });
 
-test('ROLE, DEBUG and MODULE answer as redis-server does', async () => {
+test('ROLE, WAIT, DEBUG and MODULE answer as redis-server does', async () => {
   const lines: string[][] = [
     ['ROLE'],
     ['ROLE', 'x'],
@@ -42,6 +42,16 @@ test('ROLE, DEBUG and MODULE answer as redis-server does', async () => {
     ['EXEC'],
     ['EVAL', "return redis.call('role')", '0'],
     ['EVAL', "return redis.pcall('debug', 'sleep', '0')", '0'],
+    ['WAIT', '0', '0'],
+    ['WAIT', '1', '50'],
+    ['WAIT', 'x', '0'],
+    ['WAIT', '1', '-1'],
+    ['WAIT', '1', '1.5'],
+    ['WAIT', '1'],
+    ['MULTI'],
+    ['WAIT', '1', '0'],
+    ['EXEC'],
+    ['EVAL', "return redis.pcall('wait', '0', '0')", '0'],
   ];
   const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
   assert.deepEqual(d, r);

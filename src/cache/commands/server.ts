@@ -3,9 +3,9 @@ import { globMatch } from '../glob.js';
 import type { Stored } from '../machine/blobs.js';
 import { entryBytes, EXPIRE_BYTES } from '../machine/memory.js';
 import { Hash, List, type Value } from '../machine/values.js';
-import { intArg } from './args.js';
+import { intArg, parseInt64 } from './args.js';
 import { BLOCKED, type CommandSpec, type Ctx } from './context.js';
-import { fail, syntax } from './reply-error.js';
+import { Err, fail, syntax } from './reply-error.js';
 import { NO_KEYS, command, family } from './spec.js';
 
 function info(c: Ctx): void {
@@ -200,6 +200,24 @@ const configCommands = [
   command('config|rewrite', 2, 'admin noscript loading stale', NO_KEYS, ADMIN, 'Rewrites the configuration file.', () => fail('ERR The server is running without a config file')),
 ];
 
+/**
+ * WAIT numreplicas timeout: the cache's group has no replicas that Redis's WAIT could count, so
+ * the answer is 0, at once when 0 replicas are asked for (or inside MULTI), else after the
+ * timeout (milliseconds; 0 waits for ever), as a Redis master without replicas answers.
+ */
+function wait(c: Ctx): typeof BLOCKED | void {
+  const replicas = intArg(c.argv[1]!);
+  const timeout = parseInt64(c.argv[2]!);
+  if (timeout === null) fail('ERR timeout is not an integer or out of range');
+  if (timeout < 0) fail(Err.TIMEOUT_NEGATIVE);
+  if (replicas <= 0 || c.inExec) return c.out.int(0);
+  const answered = new Promise<(c: Ctx) => void>((resolve) => {
+    // No timer for "for ever"; one that does not keep the process up for a shutdown otherwise.
+    if (timeout > 0) setTimeout(() => resolve((ctx) => ctx.out.int(0)), Math.min(Number(timeout), 2 ** 31 - 1)).unref();
+  });
+  return c.server.suspend(c, answered);
+}
+
 /** Refused before they run (dispatcher.ts, PROTECTED), as Redis 7 refuses them by default. */
 const refused = () => fail('ERR refused');
 const moduleCommands = [
@@ -288,6 +306,7 @@ export const serverCommands = family('server', [
     c.out.int(0);
     c.out.array(0);
   }),
+  command('wait', 3, 'noscript', NO_KEYS, '@slow @connection', 'Waits for replicas to acknowledge the writes before it (there are none).', wait),
   command('debug', -2, 'admin noscript loading stale', NO_KEYS, ADMIN, 'Debugging commands (refused).', refused),
   command('module', -2, '', NO_KEYS, '@slow', 'Manages modules.', () => undefined, { subcommands: moduleCommands }),
   command('lastsave', 1, 'loading stale fast', NO_KEYS, '@admin @fast @dangerous', 'Returns the Unix time of the last snapshot.', (c) => c.out.int(c.server.lastSave)),
