@@ -52,6 +52,8 @@ export class Client {
   watchDirty = false;
   readonly channels = new Set<string>();
   readonly patterns = new Set<string>();
+  /** Shard channels (SSUBSCRIBE): a namespace of their own, as in Redis 7 outside a cluster. */
+  readonly shardChannels = new Set<string>();
   blocked: BlockState | null = null;
   readonly createdAt: number;
   lastInteraction: number;
@@ -78,7 +80,13 @@ export class Client {
     this.lastInteraction = now;
   }
 
+  /** Channel and pattern subscriptions: what SUBSCRIBE and PSUBSCRIBE confirmations count. */
   get subscriptions(): number {
     return this.channels.size + this.patterns.size;
+  }
+
+  /** Any subscription, shard channels included: the client is in subscriber mode. */
+  get subscribed(): boolean {
+    return this.channels.size + this.patterns.size + this.shardChannels.size > 0;
   }
 }

@@ -18,7 +18,7 @@ import type { CommandTable } from './commands/table.js';
 /** Commands that run (not queue) while a transaction is open. */
 const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 /** Commands allowed on a RESP2 connection in subscriber mode. */
-const SUBSCRIBER_ALLOWED = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
+const SUBSCRIBER_ALLOWED = new Set(['subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
 
 const HEAP_FULL =
   "OOM command not allowed when the server's JS heap is nearly full (INFO memory: depot_heap_limit); raise node's --max-old-space-size, or set maxmemory below it with an eviction policy.";
@@ -168,7 +168,7 @@ export class Dispatcher {
       }
     }
     if (client.monitor && (spec.flags.includes('write') || spec.flags.includes('readonly'))) return "ERR Replica can't interact with the keyspace";
-    if (client.resp === 2 && client.subscriptions > 0 && !SUBSCRIBER_ALLOWED.has(spec.name)) {
+    if (client.resp === 2 && client.subscribed && !SUBSCRIBER_ALLOWED.has(spec.name)) {
       return `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
     }
     if (this.hooks.loading && !spec.flags.includes('loading')) return 'LOADING Redis is loading the dataset in memory';

@@ -49,7 +49,7 @@ function server(s: CacheService, now: number): string[] {
 
 function clients(s: CacheService): string[] {
   let pubsub = 0;
-  for (const c of s.clients()) if (c.subscriptions > 0) pubsub++;
+  for (const c of s.clients()) if (c.subscribed) pubsub++;
   return [
     `connected_clients:${s.clientCount}`,
     `maxclients:${s.settings.maxclients}`,

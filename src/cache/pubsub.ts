@@ -1,25 +1,43 @@
-// Channel and pattern subscriptions, and the messages they receive. Delivery goes through a
-// callback that writes into the subscriber's connection (push frames on RESP3, arrays on RESP2).
+// Channel, pattern and shard-channel subscriptions, and the messages they receive. Delivery goes
+// through a callback that writes into the subscriber's connection (push frames on RESP3, arrays
+// on RESP2). Shard channels (SSUBSCRIBE, SPUBLISH) are Redis 7's cluster-local channels: on one
+// node, a namespace apart from the others, with messages of their own kind ("smessage").
 import type { ReplyWriter } from '../protocol/resp/writer.js';
 import type { Client } from './client.js';
 import { globMatch } from './glob.js';
 
 export type Deliver = (client: Client, write: (out: ReplyWriter) => void) => void;
 
+/** Which subscriptions: channels, patterns or shard channels. */
+export type SubscriptionKind = 'channel' | 'pattern' | 'shard';
+
+/** The confirmation words of each kind. */
+const WORDS: Readonly<Record<SubscriptionKind, readonly [string, string]>> = {
+  channel: ['subscribe', 'unsubscribe'],
+  pattern: ['psubscribe', 'punsubscribe'],
+  shard: ['ssubscribe', 'sunsubscribe'],
+};
+
 export class PubSub {
   private readonly channels = new Map<string, Set<Client>>();
   private readonly patterns = new Map<string, Set<Client>>();
+  private readonly shardChannels = new Map<string, Set<Client>>();
 
   constructor(private readonly deliver: Deliver) {}
+
+  private tables(client: Client, kind: SubscriptionKind): [Map<string, Set<Client>>, Set<string>] {
+    if (kind === 'pattern') return [this.patterns, client.patterns];
+    if (kind === 'shard') return [this.shardChannels, client.shardChannels];
+    return [this.channels, client.channels];
+  }
 
   get patternCount(): number {
     return this.patterns.size;
   }
 
   /** Subscribes and confirms each channel: ["subscribe", channel, count]. */
-  subscribe(client: Client, names: readonly string[], pattern: boolean): void {
-    const table = pattern ? this.patterns : this.channels;
-    const mine = pattern ? client.patterns : client.channels;
+  subscribe(client: Client, names: readonly string[], kind: SubscriptionKind): void {
+    const [table, mine] = this.tables(client, kind);
     for (const name of names) {
       if (!mine.has(name)) {
         mine.add(name);
@@ -27,18 +45,17 @@ export class PubSub {
         if (set === undefined) table.set(name, (set = new Set()));
         set.add(client);
       }
-      this.confirm(client, pattern ? 'psubscribe' : 'subscribe', name);
+      this.confirm(client, kind, WORDS[kind][0], name);
     }
   }
 
   /** Unsubscribes from `names`, or from everything when empty; confirms each. */
-  unsubscribe(client: Client, names: readonly string[], pattern: boolean): void {
-    const table = pattern ? this.patterns : this.channels;
-    const mine = pattern ? client.patterns : client.channels;
-    const kind = pattern ? 'punsubscribe' : 'unsubscribe';
+  unsubscribe(client: Client, names: readonly string[], kind: SubscriptionKind): void {
+    const [table, mine] = this.tables(client, kind);
+    const word = WORDS[kind][1];
     const list = names.length > 0 ? names : [...mine];
     if (list.length === 0) {
-      this.confirm(client, kind, null);
+      this.confirm(client, kind, word, null);
       return;
     }
     for (const name of list) {
@@ -47,24 +64,36 @@ export class PubSub {
         set?.delete(client);
         if (set?.size === 0) table.delete(name);
       }
-      this.confirm(client, kind, name);
+      this.confirm(client, kind, word, name);
     }
   }
 
   /** Drops every subscription of a client that went away, without replies. */
   forget(client: Client): void {
-    for (const name of client.channels) {
-      const set = this.channels.get(name);
-      set?.delete(client);
-      if (set?.size === 0) this.channels.delete(name);
+    for (const kind of ['channel', 'pattern', 'shard'] as const) {
+      const [table, mine] = this.tables(client, kind);
+      for (const name of mine) {
+        const set = table.get(name);
+        set?.delete(client);
+        if (set?.size === 0) table.delete(name);
+      }
+      mine.clear();
     }
-    for (const name of client.patterns) {
-      const set = this.patterns.get(name);
-      set?.delete(client);
-      if (set?.size === 0) this.patterns.delete(name);
+  }
+
+  /** SPUBLISH: delivers to the shard channel's subscribers; returns how many. */
+  publishShard(channel: string, message: string): number {
+    const subs = this.shardChannels.get(channel);
+    if (subs === undefined) return 0;
+    for (const client of subs) {
+      this.deliver(client, (out) => {
+        out.push(3);
+        out.bulk('smessage');
+        out.bulk(channel);
+        out.bulk(message);
+      });
     }
-    client.channels.clear();
-    client.patterns.clear();
+    return subs.size;
   }
 
   /** Delivers a message; returns the number of receptions (channel plus pattern matches). */
@@ -98,15 +127,15 @@ export class PubSub {
     return n;
   }
 
-  /** Channels with at least one subscriber, optionally matching a pattern. */
-  activeChannels(pattern: string | null): string[] {
+  /** Channels (or shard channels) with at least one subscriber, optionally matching a pattern. */
+  activeChannels(pattern: string | null, shard = false): string[] {
     const out: string[] = [];
-    for (const name of this.channels.keys()) if (pattern === null || globMatch(pattern, name)) out.push(name);
+    for (const name of (shard ? this.shardChannels : this.channels).keys()) if (pattern === null || globMatch(pattern, name)) out.push(name);
     return out;
   }
 
-  subscriberCount(channel: string): number {
-    return this.channels.get(channel)?.size ?? 0;
+  subscriberCount(channel: string, shard = false): number {
+    return (shard ? this.shardChannels : this.channels).get(channel)?.size ?? 0;
   }
 
   /** Whether anyone could receive a message on `channel` (skips building notifications). */
@@ -114,13 +143,15 @@ export class PubSub {
     return this.channels.size > 0 || this.patterns.size > 0;
   }
 
-  private confirm(client: Client, kind: string, name: string | null): void {
+  /** [word, channel, count]: shard confirmations count shard channels, the others channels and patterns. */
+  private confirm(client: Client, kind: SubscriptionKind, word: string, name: string | null): void {
+    const count = kind === 'shard' ? client.shardChannels.size : client.subscriptions;
     this.deliver(client, (out) => {
       out.push(3);
-      out.bulk(kind);
+      out.bulk(word);
       if (name === null) out.nullBulk();
       else out.bulk(name);
-      out.int(client.subscriptions);
+      out.int(count);
     });
   }
 }

@@ -31,7 +31,7 @@ import { Effects } from './machine/effects.js';
 import type { CacheMachine } from './machine/machine.js';
 import { Monitors } from './monitor.js';
 import { KeyspaceEvents, keyeventChannel, keyspaceChannel } from './notify.js';
-import { PubSub } from './pubsub.js';
+import { PubSub, type SubscriptionKind } from './pubsub.js';
 import { REDIS_VERSION } from './commands/connection.js';
 import { Scripts } from './scripting/scripts.js';
 import { SlowLog } from './slowlog.js';
@@ -849,24 +849,28 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     return this.pubsub.publish(channel, message);
   }
 
-  subscribe(client: Client, channels: readonly string[], pattern: boolean): void {
-    this.pubsub.subscribe(client, channels, pattern);
+  publishShard(channel: string, message: string): number {
+    return this.pubsub.publishShard(channel, message);
   }
 
-  unsubscribe(client: Client, channels: readonly string[], pattern: boolean): void {
-    this.pubsub.unsubscribe(client, channels, pattern);
+  subscribe(client: Client, channels: readonly string[], kind: SubscriptionKind): void {
+    this.pubsub.subscribe(client, channels, kind);
+  }
+
+  unsubscribe(client: Client, channels: readonly string[], kind: SubscriptionKind): void {
+    this.pubsub.unsubscribe(client, channels, kind);
   }
 
   unsubscribeAll(client: Client): void {
     this.pubsub.forget(client);
   }
 
-  channels(pattern: string | null): string[] {
-    return this.pubsub.activeChannels(pattern);
+  channels(pattern: string | null, shard = false): string[] {
+    return this.pubsub.activeChannels(pattern, shard);
   }
 
-  subscribers(channel: string): number {
-    return this.pubsub.subscriberCount(channel);
+  subscribers(channel: string, shard = false): number {
+    return this.pubsub.subscriberCount(channel, shard);
   }
 
   get patternCount(): number {
@@ -1018,7 +1022,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     if (limit <= 0) return;
     const now = this.clock.now();
     for (const client of [...this.clientsById.values()]) {
-      if (client.blocked !== null || client.subscriptions > 0) continue;
+      if (client.blocked !== null || client.subscribed) continue;
       if (now - client.lastInteraction > limit) this.kill(client);
     }
   }

@@ -11,7 +11,7 @@ function ping(c: Ctx): void {
   const a = c.argv;
   if (a.length > 2) fail("ERR wrong number of arguments for 'ping' command");
   // A RESP2 subscriber gets PING answered in the shape of a pub/sub message.
-  if (c.client.subscriptions > 0 && c.client.resp === 2) {
+  if (c.client.subscribed && c.client.resp === 2) {
     c.out.array(2);
     c.out.bulk('pong');
     c.out.bulk(a[1] ?? '');
@@ -127,13 +127,13 @@ function clientLine(cl: Client, now: number): string {
   // In Redis's order (networking.c).
   const t = cl.tracking;
   const flags =
-    (cl.monitor ? 'O' : '') + (cl.subscriptions > 0 ? 'P' : '') + (cl.multi !== null ? 'x' : '') + (cl.blocked !== null ? 'b' : '') +
+    (cl.monitor ? 'O' : '') + (cl.subscribed ? 'P' : '') + (cl.multi !== null ? 'x' : '') + (cl.blocked !== null ? 'b' : '') +
       (t !== null ? 't' : '') + (t?.brokenRedirect === true ? 'R' : '') + (t?.bcast === true ? 'B' : '') + (cl.noEvict ? 'e' : '') || 'N';
   const cmd = cl.lastCommand;
   return (
     `id=${cl.id} addr=${cl.sink.remoteAddress} laddr=${cl.sink.localAddress} fd=-1 name=${cl.name} ` +
     `age=${Math.floor((now - cl.createdAt) / 1000)} idle=${Math.floor((now - cl.lastInteraction) / 1000)} flags=${flags} ` +
-    `db=${cl.db} sub=${cl.channels.size} psub=${cl.patterns.size} ssub=0 multi=${cl.multi === null ? -1 : cl.multi.length} ` +
+    `db=${cl.db} sub=${cl.channels.size} psub=${cl.patterns.size} ssub=${cl.shardChannels.size} multi=${cl.multi === null ? -1 : cl.multi.length} ` +
     `qbuf=${cl.sink.queryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=${cl.sink.pendingBytes} ` +
     `tot-mem=0 events=r cmd=${cmd} user=${cl.user.name} redir=${t === null ? -1 : t.redirect} resp=${cl.resp} lib-name=${cl.libName} lib-ver=${cl.libVer}`
   );
@@ -155,8 +155,8 @@ function clientList(c: Ctx): void {
   const lines: string[] = [];
   for (const cl of c.server.clients()) {
     if (ids !== null && !ids.has(cl.id)) continue;
-    if (type === 'pubsub' && cl.subscriptions === 0) continue;
-    if (type === 'normal' && cl.subscriptions > 0) continue;
+    if (type === 'pubsub' && !cl.subscribed) continue;
+    if (type === 'normal' && cl.subscribed) continue;
     if (type === 'master' || type === 'replica' || type === 'slave') continue;
     lines.push(clientLine(cl, c.now) + '\n');
   }

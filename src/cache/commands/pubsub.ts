@@ -1,5 +1,7 @@
-// Pub/sub commands. Confirmations of SUBSCRIBE and friends are push frames on RESP3 and
-// arrays on RESP2; the server keeps the subscriptions (CacheService's PubSub hub).
+// Pub/sub commands, and Redis 7's shard channels (SSUBSCRIBE, SPUBLISH: on one node, channels
+// of their own). Confirmations of SUBSCRIBE and friends are push frames on RESP3 and arrays on
+// RESP2; the server keeps the subscriptions (CacheService's PubSub hub).
+import type { SubscriptionKind } from '../pubsub.js';
 import type { Ctx } from './context.js';
 import { fail } from './reply-error.js';
 import { NO_KEYS, command, family } from './spec.js';
@@ -10,24 +12,24 @@ function checkChannels(c: Ctx, channels: readonly string[], pattern: boolean): v
   for (const ch of channels) if (!c.client.user.canAccessChannel(ch, pattern)) fail(NOPERM_CHANNEL);
 }
 
-function subscribe(c: Ctx, pattern: boolean): void {
+function subscribe(c: Ctx, kind: SubscriptionKind): void {
   const channels = c.argv.slice(1);
-  checkChannels(c, channels, pattern);
-  c.server.subscribe(c.client, channels, pattern);
+  checkChannels(c, channels, kind === 'pattern');
+  c.server.subscribe(c.client, channels, kind);
 }
 
-function unsubscribe(c: Ctx, pattern: boolean): void {
-  c.server.unsubscribe(c.client, c.argv.slice(1), pattern);
+function unsubscribe(c: Ctx, kind: SubscriptionKind): void {
+  c.server.unsubscribe(c.client, c.argv.slice(1), kind);
 }
 
-function publish(c: Ctx): void {
+function publish(c: Ctx, shard: boolean): void {
   checkChannels(c, [c.argv[1]!], false);
-  c.out.int(c.server.publish(c.argv[1]!, c.argv[2]!));
+  c.out.int(shard ? c.server.publishShard(c.argv[1]!, c.argv[2]!) : c.server.publish(c.argv[1]!, c.argv[2]!));
 }
 
 const pubsubCommands = [
   command('pubsub|channels', -2, 'pubsub loading stale', NO_KEYS, '@pubsub @slow', 'Lists channels with subscribers.', (c) => {
-    if (c.argv.length > 3) fail("ERR wrong number of arguments for 'pubsub|channels' command");
+    if (c.argv.length > 3) fail(`ERR unknown subcommand or wrong number of arguments for '${c.argv[1]!}'. Try PUBSUB HELP.`);
     c.out.bulkArray(c.server.channels(c.argv[2] ?? null));
   }),
   command('pubsub|numsub', -2, 'pubsub loading stale', NO_KEYS, '@pubsub @slow', 'Counts the subscribers of channels.', (c) => {
@@ -38,15 +40,30 @@ const pubsubCommands = [
       c.out.int(c.server.subscribers(ch));
     }
   }),
+  command('pubsub|shardchannels', -2, 'pubsub loading stale', NO_KEYS, '@pubsub @slow', 'Lists shard channels with subscribers.', (c) => {
+    if (c.argv.length > 3) fail(`ERR unknown subcommand or wrong number of arguments for '${c.argv[1]!}'. Try PUBSUB HELP.`);
+    c.out.bulkArray(c.server.channels(c.argv[2] ?? null, true));
+  }),
+  command('pubsub|shardnumsub', -2, 'pubsub loading stale', NO_KEYS, '@pubsub @slow', 'Counts the subscribers of shard channels.', (c) => {
+    const names = c.argv.slice(2);
+    c.out.array(names.length * 2);
+    for (const ch of names) {
+      c.out.bulk(ch);
+      c.out.int(c.server.subscribers(ch, true));
+    }
+  }),
   command('pubsub|numpat', 2, 'pubsub loading stale', NO_KEYS, '@pubsub @slow', 'Counts pattern subscriptions.', (c) => c.out.int(c.server.patternCount)),
 ];
 
 const P = '@pubsub @slow';
 export const pubsubCommandsTable = family('pubsub', [
-  command('subscribe', -2, 'pubsub noscript loading stale', NO_KEYS, P, 'Listens to channels.', (c) => subscribe(c, false)),
-  command('psubscribe', -2, 'pubsub noscript loading stale', NO_KEYS, P, 'Listens to channels matching patterns.', (c) => subscribe(c, true)),
-  command('unsubscribe', -1, 'pubsub noscript loading stale', NO_KEYS, P, 'Stops listening to channels.', (c) => unsubscribe(c, false)),
-  command('punsubscribe', -1, 'pubsub noscript loading stale', NO_KEYS, P, 'Stops listening to channel patterns.', (c) => unsubscribe(c, true)),
-  command('publish', 3, 'pubsub loading stale fast', NO_KEYS, '@pubsub @fast', 'Posts a message to a channel.', publish),
+  command('subscribe', -2, 'pubsub noscript loading stale', NO_KEYS, P, 'Listens to channels.', (c) => subscribe(c, 'channel')),
+  command('psubscribe', -2, 'pubsub noscript loading stale', NO_KEYS, P, 'Listens to channels matching patterns.', (c) => subscribe(c, 'pattern')),
+  command('ssubscribe', -2, 'pubsub noscript loading stale', NO_KEYS, P, 'Listens to shard channels.', (c) => subscribe(c, 'shard')),
+  command('unsubscribe', -1, 'pubsub noscript loading stale', NO_KEYS, P, 'Stops listening to channels.', (c) => unsubscribe(c, 'channel')),
+  command('punsubscribe', -1, 'pubsub noscript loading stale', NO_KEYS, P, 'Stops listening to channel patterns.', (c) => unsubscribe(c, 'pattern')),
+  command('sunsubscribe', -1, 'pubsub noscript loading stale', NO_KEYS, P, 'Stops listening to shard channels.', (c) => unsubscribe(c, 'shard')),
+  command('publish', 3, 'pubsub loading stale fast', NO_KEYS, '@pubsub @fast', 'Posts a message to a channel.', (c) => publish(c, false)),
+  command('spublish', 3, 'pubsub loading stale fast', NO_KEYS, '@pubsub @fast', 'Posts a message to a shard channel.', (c) => publish(c, true)),
   command('pubsub', -2, '', NO_KEYS, '@slow', 'Inspects the pub/sub state.', () => undefined, { subcommands: pubsubCommands }),
 ]);

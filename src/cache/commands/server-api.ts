@@ -6,6 +6,7 @@ import type { ConfigStore } from '../config.js';
 import type { Scripts } from '../scripting/scripts.js';
 import type { CommandStats } from '../command-stats.js';
 import type { LatencyMonitor } from '../latency-monitor.js';
+import type { SubscriptionKind } from '../pubsub.js';
 import type { SlowLog } from '../slowlog.js';
 import type { Tracking } from '../tracking.js';
 import type { CommandSpec, Ctx, NotifyClass, BLOCKED } from './context.js';
@@ -60,12 +61,15 @@ export interface ServerApi {
   runTransaction(c: Ctx): void;
 
   publish(channel: string, message: string): number;
-  subscribe(client: Client, channels: readonly string[], pattern: boolean): void;
-  unsubscribe(client: Client, channels: readonly string[], pattern: boolean): void;
+  /** SPUBLISH: to the shard channel's subscribers only. */
+  publishShard(channel: string, message: string): number;
+  subscribe(client: Client, channels: readonly string[], kind: SubscriptionKind): void;
+  unsubscribe(client: Client, channels: readonly string[], kind: SubscriptionKind): void;
   /** Drops every subscription without confirmations (RESET). */
   unsubscribeAll(client: Client): void;
-  channels(pattern: string | null): string[];
-  subscribers(channel: string): number;
+  /** Channels with subscribers (`shard`: shard channels), optionally matching a pattern. */
+  channels(pattern: string | null, shard?: boolean): string[];
+  subscribers(channel: string, shard?: boolean): number;
   readonly patternCount: number;
 
   watch(client: Client, db: number, key: string): void;
