@@ -2,21 +2,12 @@
 // standalone master without replicas answers them (WAIT 1 50: 0, after 50 ms); DEBUG and MODULE LOAD/LOADEX/UNLOAD refused with Redis 7's texts (its defaults,
 // enable-debug-command and enable-module-command "no", are fixed in Depot and cannot be set, as
 // in Redis), in a transaction and from a script too; MODULE LIST empty.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sideBySide } from '../helpers/cache-resp-client.js';
-import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+import { depotAndRedis } from '../helpers/cache-servers.js';
 
-let depot: ServerProcess;
-let redis: ServerProcess;
-
-before(async () => {
-  [depot, redis] = await Promise.all([startDepot(), startRedis()]);
-});
-
-after(async () => {
-  await Promise.all([depot?.stop(), redis?.stop()]);
-});
+const servers = depotAndRedis();
 
 test('ROLE, WAIT, DEBUG and MODULE answer as redis-server does', async () => {
   const lines: string[][] = [
@@ -53,6 +44,6 @@ test('ROLE, WAIT, DEBUG and MODULE answer as redis-server does', async () => {
     ['EXEC'],
     ['EVAL', "return redis.pcall('wait', '0', '0')", '0'],
   ];
-  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   assert.deepEqual(d, r);
 });

@@ -1,24 +1,15 @@
 // SETBIT GETBIT BITCOUNT BITPOS BITOP against redis-server 7.0.15 side by side: the same command
 // lines on both, every reply compared byte for byte, then the keyspace events they publish.
 // (The random sequences of differential.test.ts run them too.)
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RespClient, sideBySide } from '../helpers/cache-resp-client.js';
-import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+import { keyEvents, RespClient, sideBySide } from '../helpers/cache-resp-client.js';
+import { depotAndRedis, startDepot } from '../helpers/cache-servers.js';
 
-let depot: ServerProcess;
-let redis: ServerProcess;
-
-before(async () => {
-  [depot, redis] = await Promise.all([startDepot(), startRedis()]);
-});
-
-after(async () => {
-  await Promise.all([depot?.stop(), redis?.stop()]);
-});
+const servers = depotAndRedis();
 
 const bytes = (...b: number[]) => Buffer.from(b).toString('latin1');
 
@@ -107,7 +98,7 @@ test('bit commands answer as redis-server does', async () => {
     ['SETBIT', 'big', '0', '1'],
     ['BITCOUNT', 'big', '0', '0'],
   ];
-  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   assert.deepEqual(d, r);
 });
 
@@ -165,18 +156,13 @@ test('BITFIELD and BITFIELD_RO answer as redis-server does', async () => {
     ['BITFIELD', 'list', 'SET', 'u8', '0', '1'],
     ['BITFIELD_RO', 'list', 'GET', 'u8', '0'],
   ];
-  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   assert.deepEqual(d, r);
 });
 
 test('SETBIT, BITOP and BITFIELD publish the keyspace events Redis publishes', async () => {
-  const events = async (port: number): Promise<string[]> => {
-    const c = await RespClient.open(port);
-    const s = await RespClient.open(port);
-    try {
-      await c.call('FLUSHALL');
-      await c.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
-      await s.call('PSUBSCRIBE', '__keyevent*__:*');
+  const events = (port: number) =>
+    keyEvents(port, async (c) => {
       await c.call('SETBIT', 'e', '3', '1');
       await c.call('SET', 'src', 'ab');
       await c.call('BITOP', 'NOT', 'dst', 'src');
@@ -184,21 +170,8 @@ test('SETBIT, BITOP and BITFIELD publish the keyspace events Redis publishes', a
       await c.call('BITFIELD', 'bf', 'SET', 'u8', '0', '1');
       await c.call('BITFIELD', 'bf', 'SET', 'u8', '0', '1');
       await c.call('BITFIELD', 'bf', 'GET', 'u8', '0');
-      await c.call('CONFIG', 'SET', 'notify-keyspace-events', '');
-      s.send('PING');
-      const seen: string[] = [];
-      for (;;) {
-        const m = await s.next();
-        const [kind, , channel, message] = (m as { v: Array<{ v: string }> }).v;
-        if (kind!.v === 'pong') return seen;
-        if (kind!.v === 'pmessage') seen.push(`${channel!.v} ${message!.v}`);
-      }
-    } finally {
-      c.close();
-      s.close();
-    }
-  };
-  const [d, r] = await Promise.all([events(depot.port), events(redis.port)]);
+    });
+  const [d, r] = await Promise.all([events(servers.depot.port), events(servers.redis.port)]);
   assert.deepEqual(d, r);
   assert.deepEqual(d, ['__keyevent@0__:setbit e', '__keyevent@0__:set src', '__keyevent@0__:set dst', '__keyevent@0__:del dst', '__keyevent@0__:setbit bf']);
 });

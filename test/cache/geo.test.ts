@@ -3,25 +3,16 @@
 // for byte (scores, coordinates, distances, the order of unsorted results, errors), and random
 // searches over points worldwide and in a cluster. Then keyspace events, ioredis, and restart
 // after SIGKILL. (The random sequences of differential.test.ts run these commands too.)
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { RespClient, sideBySide } from '../helpers/cache-resp-client.js';
-import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+import { keyEvents, sideBySide } from '../helpers/cache-resp-client.js';
+import { depotAndRedis, startDepot } from '../helpers/cache-servers.js';
 
-let depot: ServerProcess;
-let redis: ServerProcess;
-
-before(async () => {
-  [depot, redis] = await Promise.all([startDepot(), startRedis()]);
-});
-
-after(async () => {
-  await Promise.all([depot?.stop(), redis?.stop()]);
-});
+const servers = depotAndRedis();
 
 const SICILY = ['13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania', '12.758489', '38.788135', 'edge1', '17.241510', '38.788135', 'edge2'];
 
@@ -129,7 +120,7 @@ test('geo commands answer as redis-server does', async () => {
     ['GEOSEARCH', 'Sicily', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'WITHCOORD', 'WITHDIST', 'ASC'],
     ['GEODIST', 'Sicily', 'Palermo', 'Catania'],
   ];
-  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   // HELLO's reply carries the connection's id, which the two servers number apart.
   const noId = (l: string) => l.replace(/bulk:"id", int:"\d+"/, 'bulk:"id", int:"?"');
   assert.deepEqual(d.map(noId), r.map(noId));
@@ -190,7 +181,7 @@ function storedDistancesRounded(line: string): string {
 test('random searches over 300 points find, order and print what redis-server does', async () => {
   for (const seed of [11, 12, 13]) {
     const lines = randomSearches(seed);
-    const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
+    const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
     let storedist = false;
     for (let i = 0; i < d.length; i++) {
       if (storedist && lines[i]![0] === 'ZRANGE') assert.equal(storedDistancesRounded(d[i]!), storedDistancesRounded(r[i]!), `seed ${seed}`);
@@ -201,32 +192,14 @@ test('random searches over 300 points find, order and print what redis-server do
 });
 
 test('GEOADD publishes zadd; stores publish georadiusstore, geosearchstore, or del when nothing is found', async () => {
-  const events = async (port: number): Promise<string[]> => {
-    const c = await RespClient.open(port);
-    const s = await RespClient.open(port);
-    try {
-      await c.call('FLUSHALL');
-      await c.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
-      await s.call('PSUBSCRIBE', '__keyevent*__:*');
+  const events = (port: number) =>
+    keyEvents(port, async (c) => {
       await c.call('GEOADD', 'g', ...SICILY);
       await c.call('GEORADIUS', 'g', '15', '37', '200', 'km', 'STORE', 'a');
       await c.call('GEOSEARCHSTORE', 'b', 'g', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km');
       await c.call('GEOSEARCHSTORE', 'b', 'g', 'FROMLONLAT', '0', '0', 'BYRADIUS', '1', 'km');
-      await c.call('CONFIG', 'SET', 'notify-keyspace-events', '');
-      s.send('PING');
-      const seen: string[] = [];
-      for (;;) {
-        const m = await s.next();
-        const [kind, , channel, message] = (m as { v: Array<{ v: string }> }).v;
-        if (kind!.v === 'pong') return seen;
-        if (kind!.v === 'pmessage') seen.push(`${channel!.v} ${message!.v}`);
-      }
-    } finally {
-      c.close();
-      s.close();
-    }
-  };
-  const [d, r] = await Promise.all([events(depot.port), events(redis.port)]);
+    });
+  const [d, r] = await Promise.all([events(servers.depot.port), events(servers.redis.port)]);
   assert.deepEqual(d, r);
   assert.deepEqual(d, ['__keyevent@0__:zadd g', '__keyevent@0__:georadiusstore a', '__keyevent@0__:geosearchstore b', '__keyevent@0__:del b']);
 });

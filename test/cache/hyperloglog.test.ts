@@ -3,25 +3,16 @@
 // sparse opcodes, promotion to dense, the cached cardinality). Then keyspace events, ioredis,
 // restart after SIGKILL, and what a PFADD on a dense value costs the log.
 // (The random sequences of differential.test.ts run these commands too.)
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { RespClient, sideBySide } from '../helpers/cache-resp-client.js';
-import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+import { keyEvents, sideBySide } from '../helpers/cache-resp-client.js';
+import { depotAndRedis, startDepot } from '../helpers/cache-servers.js';
 
-let depot: ServerProcess;
-let redis: ServerProcess;
-
-before(async () => {
-  [depot, redis] = await Promise.all([startDepot(), startRedis()]);
-});
-
-after(async () => {
-  await Promise.all([depot?.stop(), redis?.stop()]);
-});
+const servers = depotAndRedis();
 
 const latin1 = (...b: number[]) => Buffer.from(b).toString('latin1');
 const HEADER = 'HYLL' + latin1(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80);
@@ -106,7 +97,7 @@ test('HyperLogLog commands answer as redis-server does', async () => {
     ['CONFIG', 'SET', 'hll-sparse-max-bytes', '-1'],
     ['CONFIG', 'SET', 'hll-sparse-max-bytes', '3000'],
   ];
-  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   assert.deepEqual(d, r);
 });
 
@@ -138,7 +129,7 @@ test('values stay byte for byte equal through growth, promotion, merges and 100,
   }
   lines.push(['PFMERGE', 'all', 'big1', 'big2', 'h0'], ['GET', 'all'], ['PFCOUNT', 'all'], ['PFCOUNT', 'big1', 'big2', 'h3']);
   lines.push(['PFDEBUG', 'GETREG', 'h4'], ['GET', 'h4']);
-  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   assert.deepEqual(d, r);
   // The estimates themselves are sound: 50,000 distinct elements each, 100,000 together.
   const counts = d.filter((l) => l.startsWith('PFCOUNT big1 ->') || l.startsWith('PFCOUNT all ->'));
@@ -148,38 +139,20 @@ test('values stay byte for byte equal through growth, promotion, merges and 100,
 });
 
 test('PFADD and PFMERGE publish pfadd events; PFCOUNT publishes none, as in Redis', async () => {
-  const events = async (port: number): Promise<string[]> => {
-    const c = await RespClient.open(port);
-    const s = await RespClient.open(port);
-    try {
-      await c.call('FLUSHALL');
-      await c.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
-      await s.call('PSUBSCRIBE', '__keyevent*__:*');
+  const events = (port: number) =>
+    keyEvents(port, async (c) => {
       await c.call('PFADD', 'e', 'a');
       await c.call('PFADD', 'e', 'a');
       await c.call('PFCOUNT', 'e');
       await c.call('PFMERGE', 'f', 'e');
-      await c.call('CONFIG', 'SET', 'notify-keyspace-events', '');
-      s.send('PING');
-      const seen: string[] = [];
-      for (;;) {
-        const m = await s.next();
-        const [kind, , channel, message] = (m as { v: Array<{ v: string }> }).v;
-        if (kind!.v === 'pong') return seen;
-        if (kind!.v === 'pmessage') seen.push(`${channel!.v} ${message!.v}`);
-      }
-    } finally {
-      c.close();
-      s.close();
-    }
-  };
-  const [d, r] = await Promise.all([events(depot.port), events(redis.port)]);
+    });
+  const [d, r] = await Promise.all([events(servers.depot.port), events(servers.redis.port)]);
   assert.deepEqual(d, r);
   assert.deepEqual(d, ['__keyevent@0__:pfadd e', '__keyevent@0__:pfadd f']);
 });
 
 test('a PFCOUNT that caches its result aborts a WATCH on the key, as in Redis', async () => {
-  for (const port of [depot.port, redis.port]) {
+  for (const port of [servers.depot.port, servers.redis.port]) {
     const a = new Redis({ port, lazyConnect: true });
     const b = new Redis({ port, lazyConnect: true });
     try {

@@ -3,21 +3,12 @@
 // errorstats and total_error_replies, CONFIG RESETSTAT; latencystats and LATENCY HISTOGRAM
 // (their shape: the figures are timings), latency-tracking and its percentiles; the latency
 // monitor (latency-monitor-threshold, LATENCY LATEST, HISTORY, RESET, DOCTOR).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RespClient, sideBySide, type Reply } from '../helpers/cache-resp-client.js';
-import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+import { depotAndRedis } from '../helpers/cache-servers.js';
 
-let depot: ServerProcess;
-let redis: ServerProcess;
-
-before(async () => {
-  [depot, redis] = await Promise.all([startDepot(), startRedis()]);
-});
-
-after(async () => {
-  await Promise.all([depot?.stop(), redis?.stop()]);
-});
+const servers = depotAndRedis();
 
 const text = (r: Reply): string => (r.t === 'bulk' || r.t === 'verbatim' ? r.v : '');
 
@@ -46,7 +37,7 @@ async function traffic(port: number): Promise<RespClient> {
 }
 
 test('INFO sections, commandstats, errorstats and total_error_replies as Redis counts them', async () => {
-  const [d, r] = await Promise.all([traffic(depot.port), traffic(redis.port)]);
+  const [d, r] = await Promise.all([traffic(servers.depot.port), traffic(servers.redis.port)]);
   try {
     const headers = async (c: RespClient, section: string[]) => text(await c.call('INFO', ...section)).split('\r\n').filter((l) => l.startsWith('#'));
     assert.deepEqual(await headers(d, []), await headers(r, []));
@@ -76,7 +67,7 @@ test('INFO sections, commandstats, errorstats and total_error_replies as Redis c
 });
 
 test('latencystats and LATENCY HISTOGRAM: a histogram per command while latency-tracking is on', async () => {
-  const c = await RespClient.open(depot.port);
+  const c = await RespClient.open(servers.depot.port);
   try {
     await c.call('CONFIG', 'RESETSTAT');
     for (let i = 0; i < 50; i++) await c.call('SET', 'k', String(i));
@@ -111,7 +102,7 @@ test('latencystats and LATENCY HISTOGRAM: a histogram per command while latency-
     await c.call('CONFIG', 'SET', 'latency-tracking-info-percentiles', '50 99 99.9');
     c.close();
   }
-  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, [
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, [
     ['CONFIG', 'GET', 'latency-tracking'],
     ['CONFIG', 'GET', 'latency-tracking-info-percentiles'],
     ['CONFIG', 'GET', 'latency-monitor-threshold'],
@@ -128,7 +119,7 @@ test('latencystats and LATENCY HISTOGRAM: a histogram per command while latency-
 });
 
 test('the latency monitor: commands over latency-monitor-threshold are events, as Redis records and reports them', async () => {
-  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, [
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, [
     ['LATENCY', 'RESET'],
     ['CONFIG', 'SET', 'latency-monitor-threshold', '0'],
     ['LATENCY', 'DOCTOR'],
@@ -137,7 +128,7 @@ test('the latency monitor: commands over latency-monitor-threshold are events, a
     ['LATENCY', 'DOCTOR'],
   ]);
   assert.deepEqual(d, r);
-  for (const port of [depot.port, redis.port]) {
+  for (const port of [servers.depot.port, servers.redis.port]) {
     const c = await RespClient.open(port);
     try {
       await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '5');

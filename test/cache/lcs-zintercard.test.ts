@@ -2,21 +2,12 @@
 // the same command lines on both, every reply compared byte for byte, including LCS's IDX
 // ranges for 40 random pairs of strings (two-letter and eight-letter alphabets, so that matches
 // are many and short, or few) with MINMATCHLEN and WITHMATCHLEN, and RESP3's map.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sideBySide } from '../helpers/cache-resp-client.js';
-import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+import { depotAndRedis } from '../helpers/cache-servers.js';
 
-let depot: ServerProcess;
-let redis: ServerProcess;
-
-before(async () => {
-  [depot, redis] = await Promise.all([startDepot(), startRedis()]);
-});
-
-after(async () => {
-  await Promise.all([depot?.stop(), redis?.stop()]);
-});
+const servers = depotAndRedis();
 
 test('LCS, ZINTERCARD and SUBSTR answer as redis-server does', async () => {
   const lines: string[][] = [
@@ -70,7 +61,7 @@ test('LCS, ZINTERCARD and SUBSTR answer as redis-server does', async () => {
     lines.push(['LCS', 'x', 'y'], ['LCS', 'x', 'y', 'IDX', 'WITHMATCHLEN'], ['LCS', 'x', 'y', 'IDX', 'MINMATCHLEN', String(Math.floor(rnd() * 4))], ['LCS', 'x', 'y', 'LEN']);
   }
   lines.push(['HELLO', '3'], ['LCS', 'key1', 'key2', 'IDX']);
-  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   // HELLO's reply carries the connection's id, which the two servers number apart.
   const noId = (l: string) => l.replace(/bulk:"id", int:"\d+"/, 'bulk:"id", int:"?"');
   assert.deepEqual(d.map(noId), r.map(noId));

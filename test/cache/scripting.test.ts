@@ -2,7 +2,7 @@
 // side by side (replies compared exactly, errors included), ioredis's defineCommand (EVALSHA,
 // falling back to EVAL on NOSCRIPT), node-redis's scriptLoad/evalSha, `redis-cli --eval`, a
 // script's writes across SIGKILL, a runaway script stopped, and the atomicity a WATCH sees.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,21 +12,12 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { RespClient, show, sideBySide } from '../helpers/cache-resp-client.js';
-import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+import { depotAndRedis, startDepot } from '../helpers/cache-servers.js';
 import { startDepot as startNode } from '../helpers/depot-process.js';
 
 const run = promisify(execFile);
 
-let depot: ServerProcess;
-let redis: ServerProcess;
-
-before(async () => {
-  [depot, redis] = await Promise.all([startDepot(), startRedis()]);
-});
-
-after(async () => {
-  await Promise.all([depot?.stop(), redis?.stop()]);
-});
+const servers = depotAndRedis();
 
 /** Each command line, with its reply, as both servers answer it in turn on one connection each. */
 
@@ -150,7 +141,7 @@ test('replies and errors of scripts are the ones redis-server gives', async () =
     ['EVAL', 'redis.set_repl(9)', '0'],
     ['EVAL', 'redis.set_repl(redis.REPL_ALL) return redis.replicate_commands()', '0'],
   ];
-  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   assert.deepEqual(d, r);
 });
 
@@ -168,7 +159,7 @@ test('RESP3 replies seen by a script after redis.setresp(3), and a script replyi
     ['EVAL', "return {double = 1.5}", '0'],
     ['EVAL', "return {map = {a = 1}}", '0'],
   ];
-  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   // The HELLO reply names the server and its version; everything after it must match.
   assert.deepEqual(d.slice(1), r.slice(1));
 });
@@ -182,15 +173,15 @@ test("a script's calls are checked against its user's ACL, with Redis's texts", 
     ['EVAL', "return redis.call('get', 'kk')", '0'],
   ];
   try {
-    const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
+    const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
     assert.deepEqual(d, r);
   } finally {
-    await sideBySide(depot.port, redis.port, [['ACL', 'DELUSER', 'lim']]);
+    await sideBySide(servers.depot.port, servers.redis.port, [['ACL', 'DELUSER', 'lim']]);
   }
 });
 
 test('binary arguments and values go through a script unchanged', async () => {
-  const c = await RespClient.open(depot.port);
+  const c = await RespClient.open(servers.depot.port);
   try {
     const bytes = Buffer.from([0, 1, 0x7f, 0x80, 0xfe, 0xff, 13, 10]).toString('latin1');
     const reply = await c.call('EVAL', "redis.call('set', KEYS[1], ARGV[1]) return {redis.call('get', KEYS[1]), #ARGV[1]}", '1', 'bin', bytes);
@@ -204,7 +195,7 @@ test('binary arguments and values go through a script unchanged', async () => {
 });
 
 test('a runaway recursion and a table holding itself get errors, and the server serves on', async () => {
-  const c = await RespClient.open(depot.port);
+  const c = await RespClient.open(servers.depot.port);
   try {
     const overflow = await c.call('EVAL', 'local function f() return f() + 1 end return f()', '0');
     assert.match(show(overflow), /^error:"ERR user_script:1: stack overflow/);
@@ -223,7 +214,7 @@ test('a runaway recursion and a table holding itself get errors, and the server 
 });
 
 test('ioredis: defineCommand runs by EVALSHA and loads the script itself after SCRIPT FLUSH', async () => {
-  const r = new Redis({ port: depot.port, host: '127.0.0.1', lazyConnect: true });
+  const r = new Redis({ port: servers.depot.port, host: '127.0.0.1', lazyConnect: true });
   await r.connect();
   try {
     // Redlock's release: delete the lock only if this client still holds it.
@@ -251,7 +242,7 @@ test('ioredis: defineCommand runs by EVALSHA and loads the script itself after S
 });
 
 test('node-redis: scriptLoad, evalSha and eval with keys and arguments', async () => {
-  const c = createClient({ socket: { port: depot.port, host: '127.0.0.1' } });
+  const c = createClient({ socket: { port: servers.depot.port, host: '127.0.0.1' } });
   await c.connect();
   try {
     const sha = await c.scriptLoad("return redis.call('hincrby', KEYS[1], ARGV[1], ARGV[2])");
@@ -269,9 +260,9 @@ test('redis-cli --eval runs a script file with keys and arguments', async () => 
   try {
     const file = join(dir, 'push.lua');
     writeFileSync(file, "redis.call('rpush', KEYS[1], unpack(ARGV))\nreturn redis.call('llen', KEYS[1])\n");
-    const { stdout } = await run('redis-cli', ['-p', String(depot.port), '--eval', file, 'cli:list', ',', 'a', 'b', 'c'], { timeout: 20_000 });
+    const { stdout } = await run('redis-cli', ['-p', String(servers.depot.port), '--eval', file, 'cli:list', ',', 'a', 'b', 'c'], { timeout: 20_000 });
     assert.equal(stdout.trim(), '3');
-    const { stdout: range } = await run('redis-cli', ['-p', String(depot.port), 'lrange', 'cli:list', '0', '-1'], { timeout: 20_000 });
+    const { stdout: range } = await run('redis-cli', ['-p', String(servers.depot.port), 'lrange', 'cli:list', '0', '-1'], { timeout: 20_000 });
     assert.equal(range.trim(), 'a\nb\nc');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -279,8 +270,8 @@ test('redis-cli --eval runs a script file with keys and arguments', async () => 
 });
 
 test('a script is atomic: a WATCH in another client sees its writes as one, MULTI queues EVAL', async () => {
-  const a = await RespClient.open(depot.port);
-  const b = await RespClient.open(depot.port);
+  const a = await RespClient.open(servers.depot.port);
+  const b = await RespClient.open(servers.depot.port);
   try {
     await a.call('SET', 'w', '1');
     await a.call('WATCH', 'w');
@@ -298,7 +289,7 @@ test('a script is atomic: a WATCH in another client sees its writes as one, MULT
 });
 
 test('a script that runs past busy-reply-threshold without writing is stopped; the server serves on', async () => {
-  const c = await RespClient.open(depot.port);
+  const c = await RespClient.open(servers.depot.port);
   try {
     assert.deepEqual(await c.call('CONFIG', 'SET', 'busy-reply-threshold', '200'), { t: 'simple', v: 'OK' });
     assert.deepEqual(await c.call('CONFIG', 'GET', 'lua-time-limit'), { t: 'array', v: [{ t: 'bulk', v: 'lua-time-limit' }, { t: 'bulk', v: '200' }] });

@@ -2,21 +2,12 @@
 // against redis-server 7.0.15: the same script on both, a subscriber's frames and a publisher's
 // replies compared in order, on RESP2 (subscriber mode) and RESP3 (push frames); shard channels
 // are a namespace apart from the others, as in Redis outside a cluster.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RespClient, show } from '../helpers/cache-resp-client.js';
-import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+import { depotAndRedis } from '../helpers/cache-servers.js';
 
-let depot: ServerProcess;
-let redis: ServerProcess;
-
-before(async () => {
-  [depot, redis] = await Promise.all([startDepot(), startRedis()]);
-});
-
-after(async () => {
-  await Promise.all([depot?.stop(), redis?.stop()]);
-});
+const servers = depotAndRedis();
 
 /** Runs the script on one server; returns what the subscriber and the publisher saw. */
 async function transcript(port: number, resp: '2' | '3'): Promise<string[]> {
@@ -71,7 +62,7 @@ async function transcript(port: number, resp: '2' | '3'): Promise<string[]> {
 
 test('shard channels: subscriptions, messages, counts and introspection as redis-server gives them', async () => {
   for (const resp of ['2', '3'] as const) {
-    const [d, r] = await Promise.all([transcript(depot.port, resp), transcript(redis.port, resp)]);
+    const [d, r] = await Promise.all([transcript(servers.depot.port, resp), transcript(servers.redis.port, resp)]);
     assert.deepEqual(d, r, `RESP${resp}`);
   }
 });

@@ -3,21 +3,12 @@
 // patterns with hash fields and missing keys, BY nosort on each type, STORE replacing a key and
 // its TTL or deleting it, a set sorted when stored or read by a script, errors), then the
 // ACL rule on patterns and the keyspace events.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RespClient, sideBySide } from '../helpers/cache-resp-client.js';
-import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+import { keyEvents, sideBySide } from '../helpers/cache-resp-client.js';
+import { depotAndRedis } from '../helpers/cache-servers.js';
 
-let depot: ServerProcess;
-let redis: ServerProcess;
-
-before(async () => {
-  [depot, redis] = await Promise.all([startDepot(), startRedis()]);
-});
-
-after(async () => {
-  await Promise.all([depot?.stop(), redis?.stop()]);
-});
+const servers = depotAndRedis();
 
 test('SORT and SORT_RO answer as redis-server does', async () => {
   const lines: string[][] = [
@@ -96,7 +87,7 @@ test('SORT and SORT_RO answer as redis-server does', async () => {
     ['SORT', 'ties', 'BY', 'nosuch_*'],
     ['SORT', 'ties', 'BY', 'nosuch_*', 'DESC'],
   ];
-  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   assert.deepEqual(d, r);
 });
 
@@ -114,33 +105,15 @@ test('BY and GET patterns need access to every key; STORE publishes sortstore, o
     ['AUTH', 'default', 'x'],
     ['ACL', 'DELUSER', 'sorter'],
   ];
-  const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   assert.deepEqual(d, r);
-  const events = async (port: number): Promise<string[]> => {
-    const c = await RespClient.open(port);
-    const s = await RespClient.open(port);
-    try {
-      await c.call('FLUSHALL');
-      await c.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
-      await s.call('PSUBSCRIBE', '__keyevent*__:*');
+  const events = (port: number) =>
+    keyEvents(port, async (c) => {
       await c.call('RPUSH', 'src', 'b', 'a');
       await c.call('SORT', 'src', 'ALPHA', 'STORE', 'dst');
       await c.call('SORT', 'nokey', 'STORE', 'dst');
-      await c.call('CONFIG', 'SET', 'notify-keyspace-events', '');
-      s.send('PING');
-      const seen: string[] = [];
-      for (;;) {
-        const m = await s.next();
-        const [kind, , channel, message] = (m as { v: Array<{ v: string }> }).v;
-        if (kind!.v === 'pong') return seen;
-        if (kind!.v === 'pmessage') seen.push(`${channel!.v} ${message!.v}`);
-      }
-    } finally {
-      c.close();
-      s.close();
-    }
-  };
-  const [de, re] = await Promise.all([events(depot.port), events(redis.port)]);
+    });
+  const [de, re] = await Promise.all([events(servers.depot.port), events(servers.redis.port)]);
   assert.deepEqual(de, re);
   assert.deepEqual(de, ['__keyevent@0__:rpush src', '__keyevent@0__:sortstore dst', '__keyevent@0__:del dst']);
 });

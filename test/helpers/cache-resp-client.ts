@@ -113,3 +113,30 @@ export async function sideBySide(depotPort: number, redisPort: number, lines: re
     r.close();
   }
 }
+
+/**
+ * The keyspace events (`__keyevent@<db>__:<event> <key>`) that `script` makes a server publish,
+ * in order: a fresh database with every event class on, and a PING to mark the end.
+ */
+export async function keyEvents(port: number, script: (c: RespClient) => Promise<void>): Promise<string[]> {
+  const c = await RespClient.open(port);
+  const s = await RespClient.open(port);
+  try {
+    await c.call('FLUSHALL');
+    await c.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
+    await s.call('PSUBSCRIBE', '__keyevent*__:*');
+    await script(c);
+    await c.call('CONFIG', 'SET', 'notify-keyspace-events', '');
+    s.send('PING');
+    const seen: string[] = [];
+    for (;;) {
+      const m = await s.next();
+      const [kind, , channel, message] = (m as { v: Array<{ v: string }> }).v;
+      if (kind!.v === 'pong') return seen;
+      if (kind!.v === 'pmessage') seen.push(`${channel!.v} ${message!.v}`);
+    }
+  } finally {
+    c.close();
+    s.close();
+  }
+}

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { startDepot as startNode } from './depot-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -121,4 +122,26 @@ async function startRedisOnce(): Promise<ServerProcess> {
     throw err;
   }
   return handle(child, port, () => rmSync(dir, { recursive: true, force: true }));
+}
+
+/**
+ * A Depot and a redis-server for the tests of one file, started before them and stopped after
+ * (node:test hooks); read `depot` and `redis` inside the tests.
+ */
+export function depotAndRedis(): { readonly depot: ServerProcess; readonly redis: ServerProcess } {
+  let servers: [ServerProcess, ServerProcess] | undefined;
+  before(async () => {
+    servers = await Promise.all([startDepot(), startRedis()]);
+  });
+  after(async () => {
+    await Promise.all((servers ?? []).map((s) => s.stop()));
+  });
+  return {
+    get depot() {
+      return servers![0];
+    },
+    get redis() {
+      return servers![1];
+    },
+  };
 }
