@@ -83,6 +83,11 @@ export class Dispatcher {
   private started = 0;
   /** The client whose command runs now (its handler and what follows it), or null (timers). */
   running: Client | null = null;
+  /**
+   * Error replies counted so far when the last command ended or was refused: a command failed if
+   * more were written by its end (so EXEC does not fail for its commands' errors, as in Redis).
+   */
+  private errorMark = 0;
   /** While an observer listens: the commands the running script called, reported after it. */
   private scriptCalls: ScriptCallRecord[] = [];
 
@@ -148,6 +153,7 @@ export class Dispatcher {
     if (error === null) return spec!;
     if (client.multi !== null) client.multiError = true;
     this.out.error(error);
+    this.errorMark = this.stats.totalErrorReplies;
     return null;
   }
 
@@ -195,7 +201,6 @@ export class Dispatcher {
     // Restored after: EXEC's handler runs the queued commands through here.
     const outer = this.running;
     this.running = client;
-    const errorsBefore = this.stats.totalErrorReplies;
     try {
       try {
         if (spec.handler(this.ctx) === BLOCKED) outcome = 'blocked';
@@ -209,7 +214,9 @@ export class Dispatcher {
       const end = performance.now();
       const micros = (end - this.started) * 1000;
       // A command that blocked is counted once, when it is served, as in Redis.
-      if (outcome === 'done') this.stats.ran(spec, micros, this.stats.totalErrorReplies > errorsBefore, this.hooks.latencyTracking);
+      const errors = this.stats.totalErrorReplies;
+      if (outcome === 'done') this.stats.ran(spec, micros, errors > this.errorMark, this.hooks.latencyTracking);
+      this.errorMark = errors;
       const observer = this.observer;
       if (observer !== null) {
         observer.ran(client, spec, argv, micros, end, outcome, retry);
