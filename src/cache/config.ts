@@ -56,6 +56,8 @@ export interface Settings {
   latencyPercentiles: number[];
   /** latency-monitor-threshold: commands this slow or slower are latency events (ms; 0: off). */
   latencyMonitorThresholdMs: number;
+  /** acllog-max-len: the entries ACL LOG keeps. */
+  acllogMaxLen: number;
 }
 
 /** A checked value, ready to apply; applying fails only when the server cannot act on it. */
@@ -272,6 +274,7 @@ export class ConfigStore {
     const busy = intParam(() => s.busyReplyThresholdMs, (n) => ((s.busyReplyThresholdMs = n), hooks.busyReplyThreshold()), 0n, LLONG_MAX);
     this.params.set('busy-reply-threshold', busy);
     this.params.set('lua-time-limit', busy);
+    this.params.set('acllog-max-len', intParam(() => s.acllogMaxLen, (n) => (s.acllogMaxLen = n), 0n, LLONG_MAX));
     this.params.set('latency-monitor-threshold', intParam(() => s.latencyMonitorThresholdMs, (n) => ((s.latencyMonitorThresholdMs = n), hooks.slowlog()), 0n, LLONG_MAX));
     this.params.set('latency-tracking', boolParam(() => s.latencyTracking, (on) => ((s.latencyTracking = on), null)));
     this.params.set('latency-tracking-info-percentiles', {

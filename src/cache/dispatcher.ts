@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { parseReply, type Reply } from '../protocol/resp/reply-reader.js';
 import type { ReplyWriter, RespVersion } from '../protocol/resp/writer.js';
 import { isDepotError } from '../util/errors.js';
+import type { AclContext, AclReason } from './acl-log.js';
 import type { BlockedClients } from './blocking.js';
 import type { CommandStats } from './command-stats.js';
 import type { Client } from './client.js';
@@ -32,6 +33,8 @@ export interface DispatchHooks {
   readonly loading: boolean;
   /** latency-tracking: commands' latency histograms are kept (INFO latencystats, LATENCY HISTOGRAM). */
   readonly latencyTracking: boolean;
+  /** ACL refused a command, a key or a channel (ACL LOG). */
+  aclDenied(client: Client, reason: AclReason, context: AclContext, object: string): void;
   /** Evicts keys when maxmemory is exceeded; false when it stays exceeded (OOM). */
   makeRoom(): boolean;
   /** True while the JS heap is nearly full (heap-guard.ts): commands that may grow memory are refused. */
@@ -147,6 +150,8 @@ export class Dispatcher {
       spec = sub;
     }
     if (error === null && spec !== undefined) {
+      // Before the checks, as in Redis: CLIENT INFO (and ACL LOG's client-info) name a refused command too.
+      client.lastCommand = spec.name;
       error = this.check(client, spec, argv);
       if (error !== null) this.stats.rejected(spec);
     }
@@ -167,10 +172,16 @@ export class Dispatcher {
     }
     if (!client.authenticated && !spec.flags.includes('no_auth')) return 'NOAUTH Authentication required.';
     const user = client.user;
-    if (!user.canRun(spec.name)) return `NOPERM this user has no permissions to run the '${spec.name}' command`;
+    const context = this.ctx.inExec ? 'multi' : 'toplevel';
+    if (!user.canRun(spec.name)) {
+      this.hooks.aclDenied(client, 'command', context, spec.name);
+      return `NOPERM this user has no permissions to run the '${spec.name}' command`;
+    }
     if (!user.allKeys) {
       for (const key of keysOf(spec, argv)) {
-        if (!user.canAccessKey(key)) return 'NOPERM this user has no permissions to access one of the keys used as arguments';
+        if (user.canAccessKey(key)) continue;
+        this.hooks.aclDenied(client, 'key', context, key);
+        return 'NOPERM this user has no permissions to access one of the keys used as arguments';
       }
     }
     if (client.monitor && (spec.flags.includes('write') || spec.flags.includes('readonly'))) return "ERR Replica can't interact with the keyspace";
@@ -279,9 +290,15 @@ export class Dispatcher {
     const n = argv.length;
     if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) return 'ERR Wrong number of args calling Redis command from script';
     if (spec.flags.includes('noscript')) return 'ERR This Redis command is not allowed from script';
-    const user = this.ctx.client.user;
-    if (!user.canRun(spec.name)) return "ERR The user executing the script can't run this command or subcommand";
-    if (!user.allKeys && keysOf(spec, argv).some((k) => !user.canAccessKey(k))) {
+    const client = this.ctx.client;
+    const user = client.user;
+    if (!user.canRun(spec.name)) {
+      this.hooks.aclDenied(client, 'command', 'lua', spec.name);
+      return "ERR The user executing the script can't run this command or subcommand";
+    }
+    const denied = user.allKeys ? undefined : keysOf(spec, argv).find((k) => !user.canAccessKey(k));
+    if (denied !== undefined) {
+      this.hooks.aclDenied(client, 'key', 'lua', denied);
       return "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments";
     }
     if (spec.flags.includes('write')) {

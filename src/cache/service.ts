@@ -11,9 +11,11 @@ import type { Group } from '../raft/group.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { AclStore } from './acl.js';
 import { BlockedClients } from './blocking.js';
+import { AclLog, type AclContext, type AclReason } from './acl-log.js';
 import { CommandStats } from './command-stats.js';
 import { LatencyMonitor } from './latency-monitor.js';
 import { Client, type ClientSink } from './client.js';
+import { clientLine } from './commands/connection.js';
 import { BLOCKED, Ctx, type CommandSpec, type NotifyClass } from './commands/context.js';
 import { CursorRegistry } from './commands/scan.js';
 import { keysOf } from './commands/server.js';
@@ -99,6 +101,7 @@ export const DEFAULT_SETTINGS: Settings = {
   latencyTracking: true,
   latencyPercentiles: [50, 99, 99.9],
   latencyMonitorThresholdMs: 0,
+  acllogMaxLen: 128,
 };
 
 const EXPIRE_BUDGET_MS = 2;
@@ -156,6 +159,8 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   readonly commandStats = new CommandStats();
   /** LATENCY LATEST, HISTORY, RESET, DOCTOR: commands slower than latency-monitor-threshold. */
   readonly latency = new LatencyMonitor();
+  /** ACL LOG: what ACL refused. */
+  readonly aclLog = new AclLog();
   private readonly committer: Committer;
   private readonly ctx: Ctx;
   private readonly dispatcher: Dispatcher;
@@ -908,6 +913,12 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
 
   info(sections: readonly string[]): string {
     return buildInfo(this, sections);
+  }
+
+  /** Records a refusal in ACL LOG, with the client as CLIENT INFO describes it now. */
+  aclDenied(client: Client, reason: AclReason, context: AclContext, object: string, username: string = client.user.name): void {
+    const now = this.clock.now();
+    this.aclLog.add({ reason, context, object, username, timeMs: now, clientInfo: clientLine(client, now) }, this.settings.acllogMaxLen);
   }
 
   resetStats(): void {

@@ -79,9 +79,40 @@ const aclCommands = [
   command('acl|deluser', -3, 'admin noscript loading stale', NO_KEYS, A, 'Deletes users and closes their connections.', deluser),
   command('acl|list', 2, 'admin noscript loading stale', NO_KEYS, A, 'Lists the users and their rules.', (c) => c.out.bulkArray([...c.server.acl.users.values()].map((u) => u.describe()))),
   command('acl|users', 2, 'admin noscript loading stale', NO_KEYS, A, 'Lists the user names.', (c) => c.out.bulkArray([...c.server.acl.users.keys()])),
+  command('acl|log', -2, 'admin noscript loading stale', NO_KEYS, A, 'Lists what ACL refused, newest first, or forgets it (RESET).', aclLog),
   command('acl|whoami', 2, 'noscript loading stale', NO_KEYS, '@slow', 'Returns the user of the connection.', (c) => c.out.bulk(c.client.user.name)),
   command('acl|cat', -2, 'noscript loading stale', NO_KEYS, '@slow', 'Lists categories, or the commands of one.', cat),
   command('acl|genpass', -2, 'noscript loading stale', NO_KEYS, '@slow', 'Generates a random password.', genpass),
 ];
+
+/** ACL LOG [count | RESET]: the newest entries (10 without a count). */
+function aclLog(c: Ctx): void {
+  const a = c.argv;
+  if (a.length > 3) fail(`ERR unknown subcommand or wrong number of arguments for '${a[1]!}'. Try ACL HELP.`);
+  if (a.length === 3 && a[2]!.toUpperCase() === 'RESET') {
+    c.server.aclLog.reset();
+    return c.out.ok();
+  }
+  const count = a.length === 3 ? Math.max(0, intArg(a[2]!)) : 10;
+  const entries = c.server.aclLog.newest(count);
+  c.out.array(entries.length);
+  for (const e of entries) {
+    c.out.map(7);
+    c.out.bulk('count');
+    c.out.int(e.count);
+    c.out.bulk('reason');
+    c.out.bulk(e.reason);
+    c.out.bulk('context');
+    c.out.bulk(e.context);
+    c.out.bulk('object');
+    c.out.bulk(e.object);
+    c.out.bulk('username');
+    c.out.bulk(e.username);
+    c.out.bulk('age-seconds');
+    c.out.double((c.now - e.timeMs) / 1000);
+    c.out.bulk('client-info');
+    c.out.bulk(e.clientInfo);
+  }
+}
 
 export const aclCommandsTable = family('server', [command('acl', -2, '', NO_KEYS, '@slow', 'Manages users and permissions.', () => undefined, { subcommands: aclCommands })]);

@@ -58,6 +58,13 @@ function authenticate(c: Ctx, username: string, password: string): boolean {
   return true;
 }
 
+/** A failed AUTH or HELLO AUTH: logged in ACL LOG (under the name tried), then WRONGPASS. */
+function authFailed(c: Ctx, username: string): never {
+  // The object is the command's name as the client sent it, as Redis logs it.
+  c.server.aclDenied(c.client, 'auth', 'toplevel', c.argv[0]!, username);
+  fail(Err.WRONGPASS);
+}
+
 function auth(c: Ctx): void {
   const a = c.argv;
   if (a.length > 3) throw syntax();
@@ -66,7 +73,7 @@ function auth(c: Ctx): void {
   if (a.length === 2 && c.server.acl.defaultUser.nopass) {
     fail('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   }
-  if (!authenticate(c, username, password)) fail(Err.WRONGPASS);
+  if (!authenticate(c, username, password)) authFailed(c, username);
   c.out.ok();
 }
 
@@ -98,7 +105,7 @@ function hello(c: Ctx): void {
       checkName(name);
     } else fail(`ERR Syntax error in HELLO option '${a[i]}'`);
   }
-  if (creds !== null && !authenticate(c, creds[0], creds[1])) fail(Err.WRONGPASS);
+  if (creds !== null && !authenticate(c, creds[0], creds[1])) authFailed(c, creds[0]);
   if (!c.client.authenticated) {
     fail('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
   }
@@ -123,7 +130,7 @@ function hello(c: Ctx): void {
 }
 
 /** One line of CLIENT LIST / CLIENT INFO, in Redis's field order. */
-function clientLine(cl: Client, now: number): string {
+export function clientLine(cl: Client, now: number): string {
   // In Redis's order (networking.c).
   const t = cl.tracking;
   const flags =

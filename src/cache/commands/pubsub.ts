@@ -9,7 +9,11 @@ import { NO_KEYS, command, family } from './spec.js';
 const NOPERM_CHANNEL = 'NOPERM this user has no permissions to access one of the channels used as arguments';
 
 function checkChannels(c: Ctx, channels: readonly string[], pattern: boolean): void {
-  for (const ch of channels) if (!c.client.user.canAccessChannel(ch, pattern)) fail(NOPERM_CHANNEL);
+  for (const ch of channels) {
+    if (c.client.user.canAccessChannel(ch, pattern)) continue;
+    c.server.aclDenied(c.client, 'channel', c.inScript ? 'lua' : c.inExec ? 'multi' : 'toplevel', ch);
+    fail(NOPERM_CHANNEL);
+  }
 }
 
 function subscribe(c: Ctx, kind: SubscriptionKind): void {

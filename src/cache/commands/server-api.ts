@@ -1,6 +1,7 @@
 // What command handlers need from the service around them: notifications, blocking,
 // pub/sub, clients, configuration, ACLs and persistence. The CacheService implements it.
 import type { AclStore } from '../acl.js';
+import type { AclContext, AclLog, AclReason } from '../acl-log.js';
 import type { Client } from '../client.js';
 import type { ConfigStore } from '../config.js';
 import type { Scripts } from '../scripting/scripts.js';
@@ -34,6 +35,9 @@ export interface ServerApi {
   readonly cursors: CursorRegistry;
   readonly config: ConfigStore;
   readonly acl: AclStore;
+  readonly aclLog: AclLog;
+  /** Records what ACL refused (ACL LOG); `username` defaults to the client's user. */
+  aclDenied(client: Client, reason: AclReason, context: AclContext, object: string, username?: string): void;
   readonly commands: CommandCatalog;
   readonly slowlog: SlowLog;
   /** INFO commandstats, errorstats, latencystats; LATENCY HISTOGRAM. */
