@@ -235,6 +235,19 @@ function clientReply(c: Ctx): void {
   if (m === 'on') c.out.ok();
 }
 
+/** CLIENT PAUSE timeout [WRITE|ALL]: milliseconds, ALL by default. */
+function clientPause(c: Ctx): void {
+  const a = c.argv;
+  if (a.length > 4) fail(`ERR unknown subcommand or wrong number of arguments for '${a[1]!}'. Try CLIENT HELP.`);
+  const ms = parseInt64(a[2]!);
+  if (ms === null) fail('ERR timeout is not an integer or out of range');
+  if (ms < 0) fail(Err.TIMEOUT_NEGATIVE);
+  const mode = a.length === 4 ? a[3]!.toLowerCase() : 'all';
+  if (mode !== 'write' && mode !== 'all') fail('ERR CLIENT PAUSE mode must be WRITE or ALL');
+  c.server.pauseClients(mode, Number(ms));
+  c.out.ok();
+}
+
 function clientUnblock(c: Ctx): void {
   const id = intArg(c.argv[2]!);
   const mode = c.argv[3];
@@ -334,6 +347,11 @@ const clientCommands = [
     c.out.int(c.client.tracking === null ? -1 : c.client.tracking.redirect),
   ),
   command('client|trackinginfo', 2, 'noscript loading stale', NO_KEYS, `${CONN} @slow`, 'Describes the client-side caching state of the connection.', clientTrackingInfo),
+  command('client|pause', -3, 'admin noscript loading stale', NO_KEYS, `${CONN} @admin @slow @dangerous`, 'Holds clients\' commands (all, or those that may write) for a time.', clientPause),
+  command('client|unpause', 2, 'admin noscript loading stale', NO_KEYS, `${CONN} @admin @slow @dangerous`, 'Ends CLIENT PAUSE.', (c) => {
+    c.server.unpauseClients();
+    c.out.ok();
+  }),
   command('client|unblock', -3, 'admin noscript loading stale', NO_KEYS, `${CONN} @admin @slow @dangerous`, 'Unblocks a client blocked on a key.', clientUnblock),
 ];
 

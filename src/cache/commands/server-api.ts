@@ -85,6 +85,9 @@ export interface ServerApi {
   /** Closes a client (CLIENT KILL, or the caller itself after the reply for QUIT). */
   kill(client: Client): void;
   unblock(client: Client, withError: boolean): boolean;
+  /** CLIENT PAUSE: commands wait (under 'write', those that may write) for `ms` or until CLIENT UNPAUSE. */
+  pauseClients(mode: 'write' | 'all', ms: number): void;
+  unpauseClients(): void;
   /** MONITOR: from now on the client is shown every command run; false when it already was. */
   monitor(client: Client): boolean;
   /** RESET: the client leaves monitor mode. */

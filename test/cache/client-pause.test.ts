@@ -1,0 +1,100 @@
+// CLIENT PAUSE and UNPAUSE, on Depot and on redis-server 7.0.15 alike: under WRITE, reads are
+// answered at once and what may write (writes, EVAL, PUBLISH, an EXEC with a write queued) waits,
+// in order with the commands after it, until the pause ends or CLIENT UNPAUSE; under ALL, every
+// command waits, CLIENT UNPAUSE too; expired keys are not deleted while clients are paused.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RespClient, show, sideBySide } from '../helpers/cache-resp-client.js';
+import { depotAndRedis } from '../helpers/cache-servers.js';
+
+const servers = depotAndRedis();
+
+/** The reply and how long it took, in ms. */
+async function timed(c: RespClient, ...args: string[]): Promise<[string, number]> {
+  const t0 = performance.now();
+  const r = await c.call(...args);
+  return [show(r), performance.now() - t0];
+}
+
+async function writePause(port: number): Promise<void> {
+  const admin = await RespClient.open(port);
+  const c = await RespClient.open(port);
+  try {
+    await admin.call('FLUSHALL');
+    await admin.call('SET', 'k', 'v');
+    assert.deepEqual(await admin.call('CLIENT', 'PAUSE', '400', 'WRITE'), { t: 'simple', v: 'OK' });
+    const [get, getMs] = await timed(c, 'GET', 'k');
+    assert.equal(get, 'bulk:"v"');
+    assert.ok(getMs < 200, `GET took ${getMs} ms on port ${port}`);
+    // A write, then a read on the same connection: both wait, and come back in order.
+    c.send('SET', 'k', 'w');
+    const t0 = performance.now();
+    c.send('GET', 'k');
+    assert.equal(show(await c.next()), 'simple:"OK"');
+    assert.equal(show(await c.next()), 'bulk:"w"');
+    assert.ok(performance.now() - t0 >= 250, `SET came back after ${performance.now() - t0} ms on port ${port}`);
+    // EVAL and PUBLISH may write: they wait too; CLIENT UNPAUSE lets them go at once.
+    await admin.call('CLIENT', 'PAUSE', '5000', 'WRITE');
+    const held = Promise.all([timed(c, 'EVAL', 'return 1', '0'), timed(c, 'PUBLISH', 'ch', 'm')]);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(await admin.call('CLIENT', 'UNPAUSE'), { t: 'simple', v: 'OK' });
+    const [[evalReply, evalMs], [publishReply]] = await held;
+    assert.equal(evalReply, 'int:"1"');
+    assert.equal(publishReply, 'int:"0"');
+    assert.ok(evalMs >= 150 && evalMs < 3000, `EVAL took ${evalMs} ms on port ${port}`);
+    // A transaction with a write waits at EXEC (and its write as it is queued).
+    await admin.call('CLIENT', 'PAUSE', '300', 'WRITE');
+    assert.equal(show(await c.call('MULTI')), 'simple:"OK"');
+    const [queued, queuedMs] = await timed(c, 'INCR', 'n');
+    assert.equal(queued, 'simple:"QUEUED"');
+    assert.ok(queuedMs >= 150, `INCR was queued after ${queuedMs} ms on port ${port}`);
+    assert.equal(show(await c.call('EXEC')), 'array[int:"1"]');
+  } finally {
+    await admin.call('CLIENT', 'UNPAUSE');
+    admin.close();
+    c.close();
+  }
+}
+
+test('CLIENT PAUSE WRITE holds what may write, in order, until the pause ends or CLIENT UNPAUSE', async () => {
+  for (const port of [servers.depot.port, servers.redis.port]) await writePause(port);
+});
+
+test('CLIENT PAUSE ALL holds every command, CLIENT UNPAUSE too; expired keys stay until it ends', async () => {
+  for (const port of [servers.depot.port, servers.redis.port]) {
+    const admin = await RespClient.open(port);
+    const other = await RespClient.open(port);
+    try {
+      await admin.call('FLUSHALL');
+      await admin.call('CLIENT', 'PAUSE', '400', 'ALL');
+      const [pong, pongMs] = await timed(other, 'PING');
+      assert.equal(pong, 'simple:"PONG"');
+      assert.ok(pongMs >= 250, `PING took ${pongMs} ms on port ${port}`);
+      const [, unpauseMs] = await timed(other, 'CLIENT', 'UNPAUSE');
+      assert.ok(unpauseMs < 200, `port ${port}`);
+      // A key that expires while writes are paused is not deleted (DBSIZE counts it), as in Redis.
+      await admin.call('SET', 'short', 'x', 'PX', '200');
+      await admin.call('CLIENT', 'PAUSE', '2000', 'WRITE');
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(show(await other.call('GET', 'short')), 'nil');
+      assert.equal(show(await other.call('DBSIZE')), 'int:"1"', `port ${port}`);
+      await admin.call('CLIENT', 'UNPAUSE');
+      assert.equal(show(await other.call('GET', 'short')), 'nil');
+      assert.equal(show(await other.call('DBSIZE')), 'int:"0"', `port ${port}`);
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE');
+      admin.close();
+      other.close();
+    }
+  }
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, [
+    ['CLIENT', 'PAUSE', 'x'],
+    ['CLIENT', 'PAUSE', '-1'],
+    ['CLIENT', 'PAUSE', '10', 'foo'],
+    ['CLIENT', 'PAUSE', '10', 'write', 'x'],
+    ['CLIENT', 'PAUSE'],
+    ['CLIENT', 'UNPAUSE', 'x'],
+    ['CLIENT', 'UNPAUSE'],
+  ]);
+  assert.deepEqual(d, r);
+});
