@@ -81,14 +81,13 @@ export class PubSub {
     }
   }
 
-  /** SPUBLISH: delivers to the shard channel's subscribers; returns how many. */
-  publishShard(channel: string, message: string): number {
-    const subs = this.shardChannels.get(channel);
+  /** [kind, channel, message] to each of `subs`; returns how many. */
+  private send(subs: Set<Client> | undefined, kind: 'message' | 'smessage', channel: string, message: string): number {
     if (subs === undefined) return 0;
     for (const client of subs) {
       this.deliver(client, (out) => {
         out.push(3);
-        out.bulk('smessage');
+        out.bulk(kind);
         out.bulk(channel);
         out.bulk(message);
       });
@@ -96,21 +95,14 @@ export class PubSub {
     return subs.size;
   }
 
+  /** SPUBLISH: delivers to the shard channel's subscribers; returns how many. */
+  publishShard(channel: string, message: string): number {
+    return this.send(this.shardChannels.get(channel), 'smessage', channel, message);
+  }
+
   /** Delivers a message; returns the number of receptions (channel plus pattern matches). */
   publish(channel: string, message: string): number {
-    let n = 0;
-    const subs = this.channels.get(channel);
-    if (subs !== undefined) {
-      for (const client of subs) {
-        this.deliver(client, (out) => {
-          out.push(3);
-          out.bulk('message');
-          out.bulk(channel);
-          out.bulk(message);
-        });
-        n++;
-      }
-    }
+    let n = this.send(this.channels.get(channel), 'message', channel, message);
     for (const [pattern, clients] of this.patterns) {
       if (!globMatch(pattern, channel)) continue;
       for (const client of clients) {

@@ -10,7 +10,7 @@ import type { CommandSpec, Ctx } from './context.js';
 import { fail, syntax } from './reply-error.js';
 import { command, family, ONE_KEY } from './spec.js';
 import { storeEntries } from './zset-reply.js';
-import { zadd } from './zsets.js';
+import { CH, NX, XX, zaddPairs } from './zsets.js';
 
 /** printf's %f (six decimals), which Redis's range error prints the coordinates with. */
 function fixed6(x: number): string {
@@ -51,31 +51,28 @@ function memberPosition(z: ZSet, member: string): [number, number] | null {
   return score === undefined ? null : positionOf(score);
 }
 
-/** GEOADD key [NX|XX] [CH] longitude latitude member ...: ZADD with each position's score. */
+/** GEOADD key [NX|XX] [CH] longitude latitude member ...: ZADD's work on each position's score, as Redis calls ZADD. */
 function geoadd(c: Ctx): void {
   const a = c.argv;
-  let nx = false;
-  let xx = false;
+  let flags = 0;
   let first = 2;
   for (; first < a.length; first++) {
     const o = a[first]!.toLowerCase();
-    if (o === 'nx') nx = true;
-    else if (o === 'xx') xx = true;
-    else if (o !== 'ch') break;
+    if (o === 'nx') flags |= NX;
+    else if (o === 'xx') flags |= XX;
+    else if (o === 'ch') flags |= CH;
+    else break;
   }
-  if ((a.length - first) % 3 !== 0 || (nx && xx)) throw syntax();
-  const line = ['zadd', ...a.slice(1, first)];
+  // No triple at all: Redis's ZADD call then finds no pair, a syntax error too.
+  if ((a.length - first) % 3 !== 0 || first === a.length || (flags & NX && flags & XX)) throw syntax();
+  const scores: number[] = [];
+  const members: string[] = [];
   for (let i = first; i < a.length; i += 3) {
     const [long, lat] = longLat(a[i]!, a[i + 1]!);
-    line.push(String(scoreOf(encode(long, lat, GEO_STEP_MAX)!)), a[i + 2]!);
+    scores.push(scoreOf(encode(long, lat, GEO_STEP_MAX)!));
+    members.push(a[i + 2]!);
   }
-  const original = c.argv;
-  c.argv = line;
-  try {
-    zadd(c);
-  } finally {
-    c.argv = original;
-  }
+  zaddPairs(c, a[1]!, flags, scores, members);
 }
 
 function geopos(c: Ctx): void {

@@ -13,11 +13,11 @@ import { ONE_KEY, command, family } from './spec.js';
 import { zsetCombineCommands } from './zset-combine.js';
 import { storeEntries, writeEntries } from './zset-reply.js';
 
-const NX = 1;
-const XX = 2;
+export const NX = 1;
+export const XX = 2;
 const GT = 4;
 const LT = 8;
-const CH = 16;
+export const CH = 16;
 const INCR = 32;
 
 function zaddFlags(c: Ctx): { flags: number; first: number } {
@@ -48,7 +48,19 @@ function zaddGeneric(c: Ctx, flags: number, start: number): void {
   }
   if (flags & INCR && pairs > 2) fail('ERR INCR option supports a single increment-element pair');
   const scores: number[] = [];
-  for (let i = start; i < a.length; i += 2) scores.push(floatArg(a[i]!));
+  const members: string[] = [];
+  for (let i = start; i < a.length; i += 2) {
+    scores.push(floatArg(a[i]!));
+    members.push(a[i + 1]!);
+  }
+  zaddPairs(c, key, flags, scores, members);
+}
+
+/**
+ * ZADD's work on parsed pairs, the flags' combinations already checked: replies the added (or,
+ * with CH, changed) count, or the new score with INCR. GEOADD calls it with the scores it computes.
+ */
+export function zaddPairs(c: Ctx, key: string, flags: number, scores: readonly number[], members: readonly string[]): void {
   const z = c.getZSet(key);
   const outScores: number[] = [];
   const outMembers: string[] = [];
@@ -64,7 +76,7 @@ function zaddGeneric(c: Ctx, flags: number, start: number): void {
   let changed = 0;
   let incrResult: number | null = null;
   for (let k = 0; k < scores.length; k++) {
-    const member = a[start + 2 * k + 1]!;
+    const member = members[k]!;
     const old = pending?.get(member) ?? z?.score(member);
     let score = scores[k]!;
     if (old !== undefined) {
@@ -104,8 +116,8 @@ function zaddGeneric(c: Ctx, flags: number, start: number): void {
   } else c.out.int(flags & CH ? added + changed : added);
 }
 
-/** ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member ... (GEOADD runs it on the scores it computes). */
-export function zadd(c: Ctx): void {
+/** ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member ... */
+function zadd(c: Ctx): void {
   const o = zaddFlags(c);
   zaddGeneric(c, o.flags, o.first);
 }
