@@ -112,15 +112,23 @@ export const POSITION = new Float64Array(2);
 /**
  * Decodes a score into POSITION: the centre of its box at GEO_STEP_MAX (the score's bits
  * deinterleaved, then geohashDecode's arithmetic), held within the ranges (a score past 52 bits,
- * which GEOADD never makes, lies outside them). False for a negative score, whose conversion to
- * 64 bits C leaves undefined.
+ * which GEOADD never makes, lies outside them).
  */
-export function decodeScore(score: number): boolean {
-  if (!(score >= 0 && score < 2 ** 64)) return false;
-  // C casts the double to uint64_t: the integer part (scores from GEOADD are integers).
-  const bits = Math.trunc(score);
-  const lo = bits % 2 ** 32 >>> 0;
-  const hi = Math.floor(bits / 2 ** 32) >>> 0;
+export function decodeScore(score: number): void {
+  let lo: number;
+  let hi: number;
+  if (score >= 0 && score < 2 ** 64) {
+    // Redis casts the double to uint64_t: the integer part (scores from GEOADD are integers).
+    const bits = Math.trunc(score);
+    lo = bits % 2 ** 32 >>> 0;
+    hi = Math.floor(bits / 2 ** 32) >>> 0;
+  } else {
+    // Outside uint64_t C leaves the cast undefined; x86-64's gives 0 from 2^64 up (and +inf),
+    // 2^63 below -2^63 (and -inf), a negative integer's two's complement otherwise.
+    const u = score < 0 && score >= -(2 ** 63) ? BigInt.asUintN(64, BigInt(Math.trunc(score))) : score < 0 ? 1n << 63n : 0n;
+    lo = Number(u & 0xffffffffn);
+    hi = Number(u >> 32n);
+  }
   const lat = compact16(lo) + compact16(hi) * 65536;
   const long = compact16(lo >>> 1) + compact16(hi >>> 1) * 65536;
   const latMin = LAT_MIN + (lat / CELLS) * LAT_SCALE;
@@ -129,12 +137,12 @@ export function decodeScore(score: number): boolean {
   const longMax = LONG_MIN + ((long + 1) / CELLS) * LONG_SCALE;
   POSITION[0] = Math.min(LONG_MAX, Math.max(LONG_MIN, (longMin + longMax) / 2));
   POSITION[1] = Math.min(LAT_MAX, Math.max(LAT_MIN, (latMin + latMax) / 2));
-  return true;
 }
 
-/** The position a score stands for, [longitude, latitude] (decodeScore), or null. */
-export function positionOf(score: number): [number, number] | null {
-  return decodeScore(score) ? [POSITION[0]!, POSITION[1]!] : null;
+/** The position a score stands for, [longitude, latitude] (decodeScore). */
+export function positionOf(score: number): [number, number] {
+  decodeScore(score);
+  return [POSITION[0]!, POSITION[1]!];
 }
 
 const BASE32 = '0123456789bcdefghjkmnpqrstuvwxyz';

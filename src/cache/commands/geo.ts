@@ -266,12 +266,11 @@ function search(c: Ctx, srcIndex: number, flags: number): void {
 function pointsWithin(z: ZSet, shape: Shape, limit: number): Found[] {
   const found: Found[] = [];
   const visit = (member: string, score: number): boolean => {
-    if (decodeScore(score)) {
-      const long = POSITION[0]!;
-      const lat = POSITION[1]!;
-      const dist = distanceWithin(shape, long, lat);
-      if (dist !== null) found.push({ member, score, long, lat, dist });
-    }
+    decodeScore(score);
+    const long = POSITION[0]!;
+    const lat = POSITION[1]!;
+    const dist = distanceWithin(shape, long, lat);
+    if (dist !== null) found.push({ member, score, long, lat, dist });
     return !(limit > 0 && found.length >= limit);
   };
   for (const box of searchBoxes(shape)) {
