@@ -56,6 +56,10 @@ export interface Settings {
   latencyPercentiles: number[];
   /** latency-monitor-threshold: commands this slow or slower are latency events (ms; 0: off). */
   latencyMonitorThresholdMs: number;
+  /** stream-node-max-bytes: a stream node's listpack bytes at most (machine/stream.ts; 0: no limit). */
+  streamNodeMaxBytes: number;
+  /** stream-node-max-entries: a stream node's entries at most (0: no limit). */
+  streamNodeMaxEntries: number;
   /** acllog-max-len: the entries ACL LOG keeps. */
   acllogMaxLen: number;
 }
@@ -82,8 +86,6 @@ const TUNING: Record<string, string> = {
   'lazyfree-lazy-user-flush': 'no',
   'active-expire-effort': '1',
   'loglevel': 'notice',
-  'stream-node-max-bytes': '4096',
-  'stream-node-max-entries': '100',
   'activedefrag': 'no',
   'save': '3600 1 300 100 60 10000',
   'stop-writes-on-bgsave-error': 'yes',
@@ -286,6 +288,8 @@ export class ConfigStore {
         return { apply: () => ((s.latencyPercentiles = list), null) };
       },
     });
+    this.params.set('stream-node-max-bytes', memoryParam(() => s.streamNodeMaxBytes, (n) => (s.streamNodeMaxBytes = n), 0n, LLONG_MAX));
+    this.params.set('stream-node-max-entries', intParam(() => s.streamNodeMaxEntries, (n) => (s.streamNodeMaxEntries = n), 0n, LLONG_MAX));
     this.params.set('hll-sparse-max-bytes', memoryParam(() => s.hllSparseMaxBytes, (n) => (s.hllSparseMaxBytes = n), 0n, LLONG_MAX));
     this.params.set('tcp-keepalive', intParam(() => s.tcpKeepaliveSeconds, (n) => (s.tcpKeepaliveSeconds = n), 0n, INT_MAX));
     this.params.set('proto-max-bulk-len', memoryParam(() => s.protoMaxBulkLen, (n) => (s.protoMaxBulkLen = n), 1024n * 1024n, LLONG_MAX));

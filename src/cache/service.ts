@@ -37,6 +37,7 @@ import { clientLine, REDIS_VERSION } from './commands/connection.js';
 import { Scripts } from './scripting/scripts.js';
 import { SlowLog } from './slowlog.js';
 import { Tracking, type TrackingHost } from './tracking.js';
+import type { NodeLimits } from './machine/stream.js';
 import { WatchRegistry } from './watch.js';
 
 /** What the node offers for SAVE/BGSAVE and `appendfsync`; absent when nothing is persisted. */
@@ -97,6 +98,8 @@ export const DEFAULT_SETTINGS: Settings = {
   autoAofRewritePercentage: 100,
   busyReplyThresholdMs: 5000,
   hllSparseMaxBytes: 3000,
+  streamNodeMaxBytes: 4096,
+  streamNodeMaxEntries: 100,
   latencyTracking: true,
   latencyPercentiles: [50, 99, 99.9],
   latencyMonitorThresholdMs: 0,
@@ -519,6 +522,10 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
 
   get hllSparseMaxBytes(): number {
     return this.settings.hllSparseMaxBytes;
+  }
+
+  get streamNodeLimits(): NodeLimits {
+    return { maxBytes: this.settings.streamNodeMaxBytes, maxEntries: this.settings.streamNodeMaxEntries };
   }
 
   /** A new connection; null when maxclients is reached (the caller replies and closes). */

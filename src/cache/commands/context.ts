@@ -6,7 +6,7 @@ import type { Client } from '../client.js';
 import type { Stored } from '../machine/blobs.js';
 import type { Effects } from '../machine/effects.js';
 import type { Keyspace } from '../machine/keyspace.js';
-import { Hash, List, MemberSet, ZSet, type Db, type RSet, type Value } from '../machine/values.js';
+import { Hash, List, MemberSet, Stream, ZSet, type Db, type RSet, type Value } from '../machine/values.js';
 import { Err, fail } from './reply-error.js';
 import type { ServerApi } from './server-api.js';
 
@@ -53,7 +53,7 @@ export interface CommandSpec {
 const REDACTED = '(redacted)';
 
 /** Keyspace event classes (notify-keyspace-events letters). */
-export type NotifyClass = 'g' | '$' | 'l' | 's' | 'h' | 'z' | 'x' | 'e' | 'n';
+export type NotifyClass = 'g' | '$' | 'l' | 's' | 'h' | 'z' | 't' | 'x' | 'e' | 'n';
 
 export class Ctx {
   argv: string[] = [];
@@ -204,6 +204,12 @@ export class Ctx {
   getZSet(key: string): ZSet | undefined {
     const v = this.lookup(key);
     if (v !== undefined && !(v instanceof ZSet)) fail(Err.WRONGTYPE);
+    return v;
+  }
+
+  getStream(key: string): Stream | undefined {
+    const v = this.lookup(key);
+    if (v !== undefined && !(v instanceof Stream)) fail(Err.WRONGTYPE);
     return v;
   }
 

@@ -4,7 +4,7 @@
 import { globMatch } from '../glob.js';
 import { DATABASES } from '../machine/keyspace.js';
 import { lfuCounter, lfuMinutes } from '../machine/lfu.js';
-import { Hash, List, MemberSet, ZSet, typeOf, type Value } from '../machine/values.js';
+import { Hash, List, MemberSet, Stream, ZSet, typeOf, type Value } from '../machine/values.js';
 import { expiryMs, int32Arg, is, parseInt64 } from './args.js';
 import type { Ctx } from './context.js';
 import { randomSlots } from './random.js';
@@ -250,6 +250,7 @@ function encodingOf(v: Value): string {
     for (const m of v) if (m.length > 20 || parseInt64(m) === null) return 'hashtable';
     return 'intset';
   }
+  if (v instanceof Stream) return 'stream';
   return (v as ZSet).encoding;
 }
 

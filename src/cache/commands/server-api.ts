@@ -7,6 +7,7 @@ import type { ConfigStore } from '../config.js';
 import type { Scripts } from '../scripting/scripts.js';
 import type { CommandStats } from '../command-stats.js';
 import type { LatencyMonitor } from '../latency-monitor.js';
+import type { NodeLimits } from '../machine/stream.js';
 import type { SubscriptionKind } from '../pubsub.js';
 import type { SlowLog } from '../slowlog.js';
 import type { Tracking } from '../tracking.js';
@@ -50,6 +51,8 @@ export interface ServerApi {
   readonly maxStringBytes: number;
   /** hll-sparse-max-bytes: a sparse HyperLogLog that would grow past this becomes dense. */
   readonly hllSparseMaxBytes: number;
+  /** stream-node-max-bytes and stream-node-max-entries: when a stream starts a new node (machine/stream.ts). */
+  readonly streamNodeLimits: NodeLimits;
 
   notify(db: number, cls: NotifyClass, event: string, key: string): void;
   signalReady(db: number, key: string): void;

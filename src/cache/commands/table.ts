@@ -8,6 +8,10 @@ import { lcsCommands } from './lcs.js';
 import { sortCommands } from './sort.js';
 import { geoCommands } from './geo.js';
 import { hyperloglogCommands } from './hyperloglog.js';
+import { streamCommands } from './streams.js';
+import { streamGroupCommands } from './stream-groups.js';
+import { streamInfoCommands } from './stream-info.js';
+import { streamReadCommands } from './stream-read.js';
 import { connectionCommands } from './connection.js';
 import type { CommandSpec } from './context.js';
 import { hashCommands } from './hashes.js';
@@ -98,6 +102,10 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...bitmapCommands,
   ...bitfieldCommands,
   ...hyperloglogCommands,
+  ...streamCommands,
+  ...streamReadCommands,
+  ...streamGroupCommands,
+  ...streamInfoCommands,
   ...geoCommands,
   ...sortCommands,
   ...lcsCommands,

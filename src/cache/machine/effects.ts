@@ -9,6 +9,8 @@ import { assert } from '../../util/assert.js';
 import { DepotError } from '../../util/errors.js';
 import type { Stored } from './blobs.js';
 import type { Keyspace } from './keyspace.js';
+import type { NodeLimits } from './stream.js';
+import type { StreamId } from './stream-id.js';
 
 export const Op = {
   SET: 1,
@@ -37,6 +39,17 @@ export const Op = {
   SMOVE: 24,
   ZADD: 25,
   ZREM: 26,
+  XADD: 27,
+  XTRIM: 28,
+  XDEL: 29,
+  XSETID: 30,
+  XGROUP_CREATE: 31,
+  XGROUP_SETID: 32,
+  XGROUP_DESTROY: 33,
+  XCONSUMER: 34,
+  XCONSUMER_DEL: 35,
+  XPENDING: 36,
+  XACK: 37,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
@@ -248,6 +261,39 @@ function applyOne(ks: Keyspace, r: Reader): void {
       return void ks.zadd(db, key, r.nums(), r.strs());
     }
     case Op.ZREM: return void ks.zrem(db, r.str(), r.strs());
+    case Op.XADD: {
+      const key = r.str();
+      const id = r.str();
+      const fields = r.strs();
+      return ks.xadd(db, key, id, fields, { maxBytes: r.num(), maxEntries: r.num() });
+    }
+    case Op.XTRIM: {
+      const key = r.str();
+      const maxLen = r.num();
+      const minId = r.flag() ? r.str() : null;
+      return void ks.xtrim(db, key, maxLen, minId, r.flag(), r.num());
+    }
+    case Op.XDEL: return void ks.xdel(db, r.str(), r.strs());
+    case Op.XSETID: {
+      const key = r.str();
+      const lastId = r.str();
+      const added = r.num();
+      return ks.xsetid(db, key, lastId, added, r.flag() ? r.str() : null);
+    }
+    case Op.XGROUP_CREATE: return void ks.xgroupCreate(db, r.str(), r.str(), r.str(), r.num());
+    case Op.XGROUP_SETID: return ks.xgroupSetid(db, r.str(), r.str(), r.str(), r.num());
+    case Op.XGROUP_DESTROY: return void ks.xgroupDestroy(db, r.str(), r.str());
+    case Op.XCONSUMER: return void ks.xconsumer(db, r.str(), r.str(), r.str(), r.num());
+    case Op.XCONSUMER_DEL: return void ks.xconsumerDel(db, r.str(), r.str(), r.str());
+    case Op.XPENDING: {
+      const key = r.str();
+      const group = r.str();
+      const consumer = r.str();
+      const ids = r.strs();
+      const time = r.num();
+      return ks.xpending(db, key, group, consumer, ids, time, r.nums());
+    }
+    case Op.XACK: return void ks.xack(db, r.str(), r.str(), r.strs());
     default:
       throw new DepotError('CORRUPT_LOG', `unknown cache effect op ${op}`);
   }
@@ -369,5 +415,53 @@ export class Effects {
   zrem(db: number, key: string, members: readonly string[]): number {
     this.enc.op(Op.ZREM, db).str(key).strs(members);
     return this.ks.zrem(db, key, members);
+  }
+
+  xadd(db: number, key: string, id: StreamId, fields: readonly string[], limits: NodeLimits): void {
+    this.enc.op(Op.XADD, db).str(key).str(id).strs(fields).num(limits.maxBytes).num(limits.maxEntries);
+    this.ks.xadd(db, key, id, fields, limits);
+  }
+  xtrim(db: number, key: string, maxLen: number, minId: StreamId | null, approx: boolean, limit: number): number {
+    this.enc.op(Op.XTRIM, db).str(key).num(maxLen).flag(minId !== null);
+    if (minId !== null) this.enc.str(minId);
+    this.enc.flag(approx).num(limit);
+    return this.ks.xtrim(db, key, maxLen, minId, approx, limit);
+  }
+  xdel(db: number, key: string, ids: readonly StreamId[]): number {
+    this.enc.op(Op.XDEL, db).str(key).strs(ids);
+    return this.ks.xdel(db, key, ids);
+  }
+  xsetid(db: number, key: string, lastId: StreamId, entriesAdded: number, maxDeletedId: StreamId | null): void {
+    this.enc.op(Op.XSETID, db).str(key).str(lastId).num(entriesAdded).flag(maxDeletedId !== null);
+    if (maxDeletedId !== null) this.enc.str(maxDeletedId);
+    this.ks.xsetid(db, key, lastId, entriesAdded, maxDeletedId);
+  }
+  xgroupCreate(db: number, key: string, group: string, lastId: StreamId, entriesRead: number): boolean {
+    this.enc.op(Op.XGROUP_CREATE, db).str(key).str(group).str(lastId).num(entriesRead);
+    return this.ks.xgroupCreate(db, key, group, lastId, entriesRead);
+  }
+  xgroupSetid(db: number, key: string, group: string, lastId: StreamId, entriesRead: number): void {
+    this.enc.op(Op.XGROUP_SETID, db).str(key).str(group).str(lastId).num(entriesRead);
+    this.ks.xgroupSetid(db, key, group, lastId, entriesRead);
+  }
+  xgroupDestroy(db: number, key: string, group: string): boolean {
+    this.enc.op(Op.XGROUP_DESTROY, db).str(key).str(group);
+    return this.ks.xgroupDestroy(db, key, group);
+  }
+  xconsumer(db: number, key: string, group: string, name: string, time: number): boolean {
+    this.enc.op(Op.XCONSUMER, db).str(key).str(group).str(name).num(time);
+    return this.ks.xconsumer(db, key, group, name, time);
+  }
+  xconsumerDel(db: number, key: string, group: string, name: string): number {
+    this.enc.op(Op.XCONSUMER_DEL, db).str(key).str(group).str(name);
+    return this.ks.xconsumerDel(db, key, group, name);
+  }
+  xpending(db: number, key: string, group: string, name: string, ids: readonly StreamId[], time: number, counts: readonly number[]): void {
+    this.enc.op(Op.XPENDING, db).str(key).str(group).str(name).strs(ids).num(time).nums(counts);
+    this.ks.xpending(db, key, group, name, ids, time, counts);
+  }
+  xack(db: number, key: string, group: string, ids: readonly StreamId[]): number {
+    this.enc.op(Op.XACK, db).str(key).str(group).strs(ids);
+    return this.ks.xack(db, key, group, ids);
   }
 }

@@ -10,8 +10,11 @@ import { BlobStore, type Stored } from './blobs.js';
 import { lfuMinutes, lfuNew, lfuTouch, type LfuParams } from './lfu.js';
 import { DEFAULT_PACK_LIMITS, type PackLimits } from './hash.js';
 import { DEFAULT_ZSET_LIMITS, type ZSetLimits } from './zset.js';
-import { entryBytes, EXPIRE_BYTES, hashBytes, LIST_ELEMENT_BYTES, setBytes, zsetBytes } from './memory.js';
-import { Db, Hash, List, MemberSet, ZSet, type RSet, type Value } from './values.js';
+import { entryBytes, EXPIRE_BYTES, hashBytes, LIST_ELEMENT_BYTES, setBytes, streamBytes, zsetBytes } from './memory.js';
+import { Db, Hash, List, MemberSet, Stream, ZSet, type RSet, type Value } from './values.js';
+import type { NodeLimits } from './stream.js';
+import { ConsumerGroup } from './stream-group.js';
+import type { StreamId } from './stream-id.js';
 
 export const DATABASES = 16;
 
@@ -20,6 +23,7 @@ const newList = (): List => new List();
 const newHash = (hashSeed: number): Hash => new Hash(hashSeed);
 const newSet = (hashSeed: number): RSet => new MemberSet(hashSeed);
 const newZSet = (hashSeed: number): ZSet => new ZSet(hashSeed);
+const newStream = (): Stream => new Stream();
 
 /** Told about every key about to change (WATCH, blocked clients, keyspace snapshots). */
 export interface KeyspaceObserver {
@@ -103,7 +107,7 @@ export class Keyspace {
   }
 
   /** The collection at `key`, created empty when missing (the command layer checked its type). */
-  private collectionFor<T extends List | Hash | RSet | ZSet>(dbIndex: number, key: string, kind: abstract new (...args: never[]) => T, create: (hashSeed: number) => T): T {
+  private collectionFor<T extends List | Hash | RSet | ZSet | Stream>(dbIndex: number, key: string, kind: abstract new (...args: never[]) => T, create: (hashSeed: number) => T): T {
     const db = this.touch(dbIndex, key);
     const slot = db.keys.find(key);
     if (slot < 0) {
@@ -137,6 +141,7 @@ export class Keyspace {
       return h;
     }
     if (v instanceof MemberSet) return new MemberSet(v.seed, v);
+    if (v instanceof Stream) return v.clone();
     const z = new ZSet(v.seed);
     for (const [m, s] of v) z.add(m, s, this.zsetLimits);
     return z;
@@ -533,6 +538,118 @@ export class Keyspace {
     for (const m of members) if (z.remove(m)) removed++;
     this.recounted(dbIndex, key, z, before, zsetBytes(z));
     return removed;
+  }
+
+
+  // ---- streams ----
+  // A stream stays when it empties (Redis keeps empty streams: their IDs and groups matter).
+
+  /** Runs `change` on the stream at `key` (created when missing) and counts its change of size. */
+  private withStream<T>(dbIndex: number, key: string, change: (s: Stream) => T): T {
+    const s = this.collectionFor(dbIndex, key, Stream, newStream);
+    const before = streamBytes(s);
+    const out = change(s);
+    let pending = 0;
+    for (const g of s.groups.values()) pending += g.pel.size;
+    s.pending = pending;
+    this.dbs[dbIndex]!.bytes += streamBytes(s) - before;
+    return out;
+  }
+
+  /** The group `name` of the stream at `key`, which the command layer found. */
+  private groupOf(s: Stream, name: string): ConsumerGroup {
+    const g = s.groups.get(name);
+    assert(g !== undefined, 'stream effect on a missing consumer group');
+    return g;
+  }
+
+  xadd(dbIndex: number, key: string, id: StreamId, fields: readonly string[], limits: NodeLimits): void {
+    this.withStream(dbIndex, key, (s) => s.append(id, fields, limits));
+  }
+
+  /** Trims as Stream.trim; `minId` null trims by length. Returns the entries removed. */
+  xtrim(dbIndex: number, key: string, maxLen: number, minId: StreamId | null, approx: boolean, limit: number): number {
+    return this.withStream(dbIndex, key, (s) => s.trim(maxLen, minId, approx, limit));
+  }
+
+  xdel(dbIndex: number, key: string, ids: readonly StreamId[]): number {
+    return this.withStream(dbIndex, key, (s) => {
+      let n = 0;
+      for (const id of ids) if (s.delete(id)) n++;
+      return n;
+    });
+  }
+
+  /** XSETID: `entriesAdded` -1 and `maxDeletedId` 0-0 leave those unchanged. */
+  xsetid(dbIndex: number, key: string, lastId: StreamId, entriesAdded: number, maxDeletedId: StreamId | null): void {
+    this.withStream(dbIndex, key, (s) => {
+      s.lastId = lastId;
+      if (entriesAdded >= 0) s.entriesAdded = entriesAdded;
+      if (maxDeletedId !== null) s.maxDeletedId = maxDeletedId;
+    });
+  }
+
+  /** Creates a consumer group (and the stream, for MKSTREAM); false when it exists. */
+  xgroupCreate(dbIndex: number, key: string, group: string, lastId: StreamId, entriesRead: number): boolean {
+    return this.withStream(dbIndex, key, (s) => {
+      if (s.groups.has(group)) return false;
+      s.groups.set(group, new ConsumerGroup(lastId, entriesRead));
+      return true;
+    });
+  }
+
+  xgroupSetid(dbIndex: number, key: string, group: string, lastId: StreamId, entriesRead: number): void {
+    this.withStream(dbIndex, key, (s) => {
+      const g = this.groupOf(s, group);
+      g.lastId = lastId;
+      g.entriesRead = entriesRead;
+    });
+  }
+
+  xgroupDestroy(dbIndex: number, key: string, group: string): boolean {
+    return this.withStream(dbIndex, key, (s) => s.groups.delete(group));
+  }
+
+  /** Creates consumer `name` seen at `time`, or marks it seen then; true when created. */
+  xconsumer(dbIndex: number, key: string, group: string, name: string, time: number): boolean {
+    return this.withStream(dbIndex, key, (s) => {
+      const g = this.groupOf(s, group);
+      const existing = g.consumers.get(name);
+      if (existing !== undefined) {
+        existing.seenTime = time;
+        return false;
+      }
+      g.consumer(name, time);
+      return true;
+    });
+  }
+
+  /** Deletes a consumer with its pending entries; returns how many it had. */
+  xconsumerDel(dbIndex: number, key: string, group: string, name: string): number {
+    return this.withStream(dbIndex, key, (s) => this.groupOf(s, group).deleteConsumer(name));
+  }
+
+  /**
+   * Makes `ids` pending for consumer `name` (created, seen at `time`, when missing), delivered
+   * at `time` with the given delivery counts (XREADGROUP, XCLAIM, XAUTOCLAIM).
+   */
+  xpending(dbIndex: number, key: string, group: string, name: string, ids: readonly StreamId[], time: number, counts: readonly number[]): void {
+    assert(ids.length === counts.length, 'pending effect with unpaired counts');
+    this.withStream(dbIndex, key, (s) => {
+      const g = this.groupOf(s, group);
+      const consumer = g.consumer(name, time);
+      for (let i = 0; i < ids.length; i++) g.setPending(ids[i]!, consumer, time, counts[i]!);
+    });
+  }
+
+  /** Removes `ids` from a group's PEL (XACK, and claims of deleted entries); returns how many were pending. */
+  xack(dbIndex: number, key: string, group: string, ids: readonly StreamId[]): number {
+    return this.withStream(dbIndex, key, (s) => {
+      const g = this.groupOf(s, group);
+      let n = 0;
+      for (const id of ids) if (g.ack(id)) n++;
+      return n;
+    });
   }
 
   /**

@@ -12,7 +12,7 @@
 // only for string values and packed hashes, sets and sorted sets (their string's length,
 // exactly); elements of other collections count a fixed size each, so big collections of long
 // JS-string elements (under 64 bytes, the blob store's threshold) are counted short.
-import { Hash, List, MemberSet, type RSet, type Value, type ZSet } from './values.js';
+import { Hash, List, MemberSet, Stream, type RSet, type Value, type ZSet } from './values.js';
 
 /** The key's slot in its database's table and the key string's header. */
 const KEY_BYTES = 94;
@@ -37,6 +37,11 @@ const SET_MEMBER_BYTES = 120;
 /** A sorted set past its packing limits: table and tree (850) and the fields for packing (24). */
 const ZSET_BYTES = 874;
 const ZSET_MEMBER_BYTES = 160;
+/** A stream with its group table; then each node's arrays, each entry's ID and field list, each pending entry. */
+const STREAM_BYTES = 300;
+const STREAM_NODE_BYTES = 250;
+const STREAM_ENTRY_BYTES = 110;
+const STREAM_PENDING_BYTES = 150;
 
 /** The heap bytes counted for `key` holding `value` (without an expiry). O(1). */
 export function entryBytes(key: string, value: Value): number {
@@ -65,6 +70,14 @@ export function zsetBytes(z: ZSet): number {
   return packed >= 0 ? PACKED_ZSET_BYTES + packed : ZSET_BYTES + z.size * ZSET_MEMBER_BYTES;
 }
 
+/**
+ * A stream: its entries' listpack bytes as Redis would count them (their strings' lengths, about)
+ * plus fixed costs per node, entry and pending entry.
+ */
+export function streamBytes(s: Stream): number {
+  return STREAM_BYTES + s.nodes.length * STREAM_NODE_BYTES + s.listpackBytes + s.slots * STREAM_ENTRY_BYTES + s.pending * STREAM_PENDING_BYTES;
+}
+
 /** What `v` counts beyond its key. O(1). */
 export function valueBytes(v: Value): number {
   if (typeof v === 'string') return STRING_BYTES + v.length;
@@ -73,5 +86,6 @@ export function valueBytes(v: Value): number {
   if (v instanceof List) return listBytes(v);
   if (v instanceof Hash) return hashBytes(v);
   if (v instanceof MemberSet) return setBytes(v);
+  if (v instanceof Stream) return streamBytes(v);
   return zsetBytes(v);
 }

@@ -1,10 +1,17 @@
 // Keyspace snapshots, streamed while the keyspace keeps changing (docs/cache.md, "Snapshots").
 //
 //   header   "DPKS" | u8 version (1) | f64 BE index the state includes (see CacheMachine)
-//   record   u8 type (1 string, 2 list, 3 hash, 4 set, 5 zset) | u8 db | f64 BE expiry
+//   record   u8 type (1 string, 2 list, 3 hash, 4 set, 5 zset, 6 stream) | u8 db | f64 BE expiry
 //            (ms since epoch, 0 = none) | str key | value
 //            value: string = str; list, set = u32 count + str...; hash = u32 count +
-//            (str field, str value)...; zset = u32 count + (str member, f64 score)...
+//            (str field, str value)...; zset = u32 count + (str member, f64 score)...;
+//            stream = str last ID | str first ID | str max deleted ID | f64 entries added |
+//            u32 nodes, each: str master ID | u32 count + str master field... | u32 entries,
+//            each: str ID | u8 deleted | u32 count + str field/value...; then u32 groups, each:
+//            str name | str last ID | f64 entries read | u32 consumers, each: str name |
+//            f64 seen time | u32 pending, each: str ID | f64 delivery time | f64 delivery count
+//            (IDs are stream-id.ts's 16-byte form; nodes and tombstones as they are, so that
+//            the restored stream trims as the original would)
 //   trailer  u8 0xFF | u32 BE record count | u32 BE CRC-32C of every byte before the trailer
 //   (str = u32 BE length + bytes)
 //
@@ -21,13 +28,15 @@ import { BlobStore, type Stored } from './blobs.js';
 import type { Keyspace, KeyspaceObserver } from './keyspace.js';
 import type { PackLimits } from './hash.js';
 import type { ZSetLimits } from './zset.js';
-import { Db, Hash, List, MemberSet, ZSet, type Value } from './values.js';
+import { Db, Hash, List, MemberSet, Stream, ZSet, type Value } from './values.js';
+import { StreamNode } from './stream.js';
+import { ConsumerGroup } from './stream-group.js';
 
 const MAGIC = 'DPKS';
 const VERSION = 1;
 const CHUNK_BYTES = 64 * 1024;
 const TRAILER = 0xff;
-const Type = { string: 1, list: 2, hash: 3, set: 4, zset: 5 } as const;
+const Type = { string: 1, list: 2, hash: 3, set: 4, zset: 5, stream: 6 } as const;
 
 /**
  * Growable output with the few field writers the format needs. Two buffers, used in turn:
@@ -96,7 +105,7 @@ function writeRecord(out: Out, blobs: BlobStore, dbIndex: number, key: string, v
     out.stored(value, blobs);
     return;
   }
-  const type = value instanceof List ? Type.list : value instanceof Hash ? Type.hash : value instanceof MemberSet ? Type.set : Type.zset;
+  const type = value instanceof List ? Type.list : value instanceof Hash ? Type.hash : value instanceof MemberSet ? Type.set : value instanceof Stream ? Type.stream : Type.zset;
   out.u8(type);
   out.u8(dbIndex);
   out.f64(pxat);
@@ -113,11 +122,53 @@ function writeRecord(out: Out, blobs: BlobStore, dbIndex: number, key: string, v
   } else if (value instanceof MemberSet) {
     out.u32(value.size);
     for (const m of value) out.str(m);
+  } else if (value instanceof Stream) {
+    writeStream(out, value);
   } else {
     out.u32(value.size);
     for (const [m, s] of value) {
       out.str(m);
       out.f64(s);
+    }
+  }
+}
+
+function writeStrs(out: Out, list: readonly string[]): void {
+  out.u32(list.length);
+  for (const x of list) out.str(x);
+}
+
+function writeStream(out: Out, s: Stream): void {
+  out.str(s.lastId);
+  out.str(s.firstId);
+  out.str(s.maxDeletedId);
+  out.f64(s.entriesAdded);
+  out.u32(s.nodes.length);
+  for (const node of s.nodes) {
+    out.str(node.master);
+    writeStrs(out, node.masterFields);
+    out.u32(node.ids.length);
+    for (let i = 0; i < node.ids.length; i++) {
+      out.str(node.ids[i]!);
+      out.u8(node.deleted[i] ? 1 : 0);
+      writeStrs(out, node.entries[i]!);
+    }
+  }
+  out.u32(s.groups.size);
+  for (const [name, g] of s.groups) {
+    out.str(name);
+    out.str(g.lastId);
+    out.f64(g.entriesRead);
+    out.u32(g.consumers.size);
+    for (const c of g.consumers.values()) {
+      out.str(c.name);
+      out.f64(c.seenTime);
+      out.u32(c.pel.size);
+      for (const [id, nack] of c.pel) {
+        out.str(id);
+        out.f64(nack.deliveryTime);
+        out.f64(nack.deliveryCount);
+      }
     }
   }
 }
@@ -279,6 +330,7 @@ const plain = (s: string): Stored => s;
 
 function readValue(r: In, type: number, hashSeed: number, hashLimits: PackLimits, zsetLimits: ZSetLimits): Value {
   if (type === Type.string) return r.str();
+  if (type === Type.stream) return readStream(r);
   const n = r.u32();
   if (type === Type.list) {
     const items = new Array<string>(n);
@@ -305,6 +357,42 @@ function readValue(r: In, type: number, hashSeed: number, hashLimits: PackLimits
     return z;
   }
   throw corrupt(`unknown record type ${type}`);
+}
+
+function readStrs(r: In): string[] {
+  const n = r.u32();
+  const out = new Array<string>(n);
+  for (let i = 0; i < n; i++) out[i] = r.str();
+  return out;
+}
+
+function readStream(r: In): Stream {
+  const s = new Stream();
+  s.lastId = r.str();
+  s.firstId = r.str();
+  s.maxDeletedId = r.str();
+  s.entriesAdded = r.f64();
+  for (let n = r.u32(); n > 0; n--) {
+    const node = new StreamNode(r.str(), readStrs(r));
+    for (let i = 0, count = r.u32(); i < count; i++) {
+      const id = r.str();
+      const dead = r.u8() === 1;
+      node.append(id, readStrs(r));
+      if (dead) node.tombstone(i);
+    }
+    s.nodes.push(node);
+  }
+  for (let n = r.u32(); n > 0; n--) {
+    const name = r.str();
+    const g = new ConsumerGroup(r.str(), r.f64());
+    s.groups.set(name, g);
+    for (let c = r.u32(); c > 0; c--) {
+      const consumer = g.consumer(r.str(), r.f64());
+      for (let p = r.u32(); p > 0; p--) g.setPending(r.str(), consumer, r.f64(), r.f64());
+    }
+  }
+  s.recount();
+  return s;
 }
 
 /** Incremental parser of a snapshot stream into fresh databases. */

@@ -9,17 +9,19 @@ import { List } from './list.js';
 import { Dict } from './dict.js';
 import { Hash } from './hash.js';
 import { MemberSet } from './member-set.js';
+import { Stream } from './stream.js';
 import { ZSet } from './zset.js';
 
 export type RSet = MemberSet;
-export type Value = string | BlobRef | List | Hash | RSet | ZSet;
-export type TypeName = 'string' | 'list' | 'hash' | 'set' | 'zset';
+export type Value = string | BlobRef | List | Hash | RSet | ZSet | Stream;
+export type TypeName = 'string' | 'list' | 'hash' | 'set' | 'zset' | 'stream';
 
 export function typeOf(v: Value): TypeName {
   if (typeof v === 'string' || typeof v === 'number') return 'string';
   if (v instanceof List) return 'list';
   if (v instanceof Hash) return 'hash';
   if (v instanceof MemberSet) return 'set';
+  if (v instanceof Stream) return 'stream';
   return 'zset';
 }
 
@@ -42,4 +44,4 @@ export class Db {
   }
 }
 
-export { Hash, List, MemberSet, ZSet };
+export { Hash, List, MemberSet, Stream, ZSet };

@@ -1,0 +1,143 @@
+// A map from strings to values kept in key order (byte order: keys are latin1 strings), for a
+// stream's pending-entry lists, which Redis keeps in radix trees: lookups, inserts and removals
+// anywhere, and walks from a key on.
+//
+// Keys sit in chunks of at most CHUNK_MAX sorted keys; a lookup binary-searches the chunks'
+// first keys, then a chunk. An insert or removal moves at most a chunk's elements and, when a
+// chunk splits or empties, the chunk list's: O(sqrt-ish) moves of pointers, no per-entry nodes.
+// PELs mostly grow at the end (XREADGROUP delivers ascending IDs) and shrink anywhere (XACK).
+import { assert } from '../../util/assert.js';
+
+const CHUNK_MAX = 128;
+
+class Chunk<V> {
+  constructor(
+    readonly keys: string[],
+    readonly values: V[],
+  ) {}
+}
+
+export class SortedMap<V> {
+  private chunks: Array<Chunk<V>> = [];
+  private n = 0;
+
+  get size(): number {
+    return this.n;
+  }
+
+  /** Index of the chunk that holds `key` or would: the last whose first key is <= key (0 if none). */
+  private chunkFor(key: string): number {
+    const chunks = this.chunks;
+    let lo = 0;
+    let hi = chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (chunks[mid]!.keys[0]! <= key) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  get(key: string): V | undefined {
+    if (this.n === 0) return undefined;
+    const c = this.chunks[this.chunkFor(key)]!;
+    const i = lowerBound(c.keys, key);
+    return c.keys[i] === key ? c.values[i] : undefined;
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  /** Sets `key` to `value`; true when the key is new. */
+  set(key: string, value: V): boolean {
+    if (this.n === 0) {
+      this.chunks = [new Chunk([key], [value])];
+      this.n = 1;
+      return true;
+    }
+    const ci = this.chunkFor(key);
+    const c = this.chunks[ci]!;
+    const i = lowerBound(c.keys, key);
+    if (c.keys[i] === key) {
+      c.values[i] = value;
+      return false;
+    }
+    c.keys.splice(i, 0, key);
+    c.values.splice(i, 0, value);
+    this.n++;
+    if (c.keys.length > CHUNK_MAX) {
+      const half = c.keys.length >> 1;
+      this.chunks.splice(ci + 1, 0, new Chunk(c.keys.splice(half), c.values.splice(half)));
+    }
+    return true;
+  }
+
+  delete(key: string): boolean {
+    if (this.n === 0) return false;
+    const ci = this.chunkFor(key);
+    const c = this.chunks[ci]!;
+    const i = lowerBound(c.keys, key);
+    if (c.keys[i] !== key) return false;
+    c.keys.splice(i, 1);
+    c.values.splice(i, 1);
+    this.n--;
+    if (c.keys.length === 0) this.chunks.splice(ci, 1);
+    return true;
+  }
+
+  firstKey(): string | undefined {
+    return this.chunks[0]?.keys[0];
+  }
+
+  lastKey(): string | undefined {
+    const c = this.chunks[this.chunks.length - 1];
+    return c?.keys[c.keys.length - 1];
+  }
+
+  /**
+   * Calls `each` for the entries with keys >= `from`, in order, until it returns false. `each`
+   * must not change the map (collect keys first to change it).
+   */
+  forEachFrom(from: string, each: (key: string, value: V) => boolean): void {
+    if (this.n === 0) return;
+    let ci = this.chunkFor(from);
+    let i = lowerBound(this.chunks[ci]!.keys, from);
+    for (; ci < this.chunks.length; ci++, i = 0) {
+      const c = this.chunks[ci]!;
+      for (; i < c.keys.length; i++) if (!each(c.keys[i]!, c.values[i]!)) return;
+    }
+  }
+
+  /** Every entry in key order. */
+  *[Symbol.iterator](): IterableIterator<[string, V]> {
+    for (const c of this.chunks) for (let i = 0; i < c.keys.length; i++) yield [c.keys[i]!, c.values[i]!];
+  }
+
+  /** Checks the invariants (tests). */
+  check(): void {
+    let count = 0;
+    let prev = '';
+    for (const c of this.chunks) {
+      assert(c.keys.length > 0 && c.keys.length <= CHUNK_MAX && c.keys.length === c.values.length, 'sorted map chunk size');
+      for (const k of c.keys) {
+        assert(count === 0 || prev < k, 'sorted map out of order');
+        prev = k;
+        count++;
+      }
+    }
+    assert(count === this.n, 'sorted map count');
+  }
+}
+
+/** First index whose key is >= `key`. */
+function lowerBound(keys: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

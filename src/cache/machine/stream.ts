@@ -1,0 +1,387 @@
+// A stream (Redis t_stream.c): entries with increasing IDs, each a list of field-value pairs,
+// plus the consumer groups that read it (stream-group.ts).
+//
+// Entries live in nodes as in Redis, where each node is a listpack under a radix-tree key (the
+// ID of its first entry): a node takes entries until its listpack bytes (listpack-size.ts) plus
+// the new entry's would reach stream-node-max-bytes, or it holds stream-node-max-entries
+// entries, deleted ones included. Deleting an entry leaves a tombstone in its node (the node goes
+// when its last live entry does); trimming removes whole nodes from the front, and exact
+// trimming tombstones entries of the first node it cannot remove whole. Keeping Redis's node
+// boundaries makes MAXLEN ~ and MINID ~ (which only remove whole nodes) and XINFO's counts
+// Redis's own, and keeps the structure a pure function of the effects applied, as replay needs.
+//
+// This is state-machine code: no clock, no randomness. Times come in as arguments.
+import { assert } from '../../util/assert.js';
+import { LP_OVERHEAD, lpInt, lpString } from './listpack-size.js';
+import { ConsumerGroup } from './stream-group.js';
+import { idMs, idSeq, MAX_ID, MIN_ID, type StreamId } from './stream-id.js';
+
+/** A listpack holds at most this many bytes (STREAM_LISTPACK_MAX_SIZE). */
+export const LISTPACK_MAX_BYTES = 1 << 30;
+
+export interface NodeLimits {
+  /** stream-node-max-bytes (0: the listpack maximum). */
+  readonly maxBytes: number;
+  /** stream-node-max-entries (0: no limit). */
+  readonly maxEntries: number;
+}
+
+export const DEFAULT_NODE_LIMITS: NodeLimits = { maxBytes: 4096, maxEntries: 100 };
+
+/** Redis's SCG_INVALID_ENTRIES_READ: a group's read counter that is not known. */
+export const UNKNOWN_READS = -1;
+
+/** `a - b` of two unsigned 64-bit numbers, as the int64 Redis stores (delta-encoded IDs). */
+function delta(a: number | bigint, b: number | bigint): number | bigint {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const d = (BigInt(a) - BigInt(b)) & ((1n << 64n) - 1n);
+  return d >= 1n << 63n ? d - (1n << 64n) : d;
+}
+
+export class StreamNode {
+  readonly ids: StreamId[] = [];
+  /** Each entry's fields and values, alternating (a tombstone keeps its own: its bytes stay). */
+  readonly entries: string[][] = [];
+  readonly deleted: boolean[] = [];
+  live = 0;
+  dead = 0;
+  /** The listpack bytes of everything but the two counters (which change size past 127). */
+  private fixedBytes: number;
+
+  constructor(
+    readonly master: StreamId,
+    readonly masterFields: readonly string[],
+  ) {
+    let n = LP_OVERHEAD + lpInt(masterFields.length) + lpInt(0);
+    for (const f of masterFields) n += lpString(f);
+    this.fixedBytes = n;
+  }
+
+  /** What the node's listpack would take in Redis (lpBytes). */
+  get bytes(): number {
+    return this.fixedBytes + lpInt(this.live) + lpInt(this.dead);
+  }
+
+  get lastId(): StreamId {
+    return this.ids[this.ids.length - 1]!;
+  }
+
+  append(id: StreamId, fields: readonly string[]): void {
+    const pairs = fields.length / 2;
+    let same = pairs === this.masterFields.length;
+    for (let i = 0; same && i < pairs; i++) same = fields[i * 2] === this.masterFields[i];
+    let n = lpInt(same ? 2 : 0) + lpInt(delta(idMs(id), idMs(this.master))) + lpInt(delta(idSeq(id), idSeq(this.master)));
+    if (!same) n += lpInt(pairs);
+    for (let i = 0; i < fields.length; i++) if (!same || i % 2 === 1) n += lpString(fields[i]!);
+    n += lpInt(pairs + 3 + (same ? 0 : pairs + 1));
+    this.fixedBytes += n;
+    this.ids.push(id);
+    this.entries.push(fields.slice());
+    this.deleted.push(false);
+    this.live++;
+  }
+
+  /** Index of `id` among the node's entries (tombstones included), or -1. */
+  indexOf(id: StreamId): number {
+    const i = lowerBound(this.ids, id);
+    return this.ids[i] === id ? i : -1;
+  }
+
+  /** Index of the first entry (tombstones included) with ID >= `id`. */
+  lowerBound(id: StreamId): number {
+    return lowerBound(this.ids, id);
+  }
+
+  tombstone(i: number): void {
+    assert(!this.deleted[i], 'stream entry deleted twice');
+    this.deleted[i] = true;
+    this.live--;
+    this.dead++;
+  }
+}
+
+export class Stream {
+  /**
+   * Ordered by master ID. A node goes when XDEL takes its last live entry; exact MINID trimming
+   * may leave one holding only tombstones, as in Redis.
+   */
+  readonly nodes: StreamNode[] = [];
+  length = 0;
+  lastId: StreamId = MIN_ID;
+  /** recorded-first-entry-id: the first live entry's ID (0-0 when empty). */
+  firstId: StreamId = MIN_ID;
+  maxDeletedId: StreamId = MIN_ID;
+  entriesAdded = 0;
+  /** Consumer groups by name (listed in byte order of names, as Redis's radix tree keeps them). */
+  readonly groups = new Map<string, ConsumerGroup>();
+  /** Entries (tombstones included) and pending entries in all groups, for memory accounting. */
+  slots = 0;
+  pending = 0;
+  /** The nodes' listpack bytes, summed. */
+  listpackBytes = 0;
+
+  /** Appends an entry; the caller checked that `id` is above `lastId`. */
+  append(id: StreamId, fields: readonly string[], limits: NodeLimits): void {
+    assert(id > this.lastId && fields.length > 0 && fields.length % 2 === 0, 'stream append out of order');
+    let node: StreamNode | undefined = this.nodes[this.nodes.length - 1];
+    if (node !== undefined) {
+      let size = 0;
+      for (const f of fields) size += f.length;
+      const maxBytes = limits.maxBytes === 0 || limits.maxBytes > LISTPACK_MAX_BYTES ? LISTPACK_MAX_BYTES : limits.maxBytes;
+      if (node.bytes + size >= maxBytes || (limits.maxEntries > 0 && node.live + node.dead >= limits.maxEntries)) node = undefined;
+    }
+    if (node === undefined) {
+      const master = [];
+      for (let i = 0; i < fields.length; i += 2) master.push(fields[i]!);
+      node = new StreamNode(id, master);
+      this.nodes.push(node);
+      this.listpackBytes += node.bytes;
+    }
+    const before = node.bytes;
+    node.append(id, fields);
+    this.listpackBytes += node.bytes - before;
+    this.slots++;
+    this.length++;
+    this.entriesAdded++;
+    this.lastId = id;
+    if (this.length === 1) this.firstId = id;
+  }
+
+  /** The node holding `id` if any: the last whose master ID is <= id. */
+  private nodeIndex(id: StreamId): number {
+    const nodes = this.nodes;
+    let lo = 0;
+    let hi = nodes.length - 1;
+    if (hi < 0 || nodes[0]!.master > id) return -1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (nodes[mid]!.master <= id) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** The fields and values of the live entry `id`. */
+  get(id: StreamId): readonly string[] | undefined {
+    const ni = this.nodeIndex(id);
+    if (ni < 0) return undefined;
+    const node = this.nodes[ni]!;
+    const i = node.indexOf(id);
+    return i < 0 || node.deleted[i] ? undefined : node.entries[i];
+  }
+
+  has(id: StreamId): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  /** Deletes the live entry `id` (XDEL); false when there is none. Updates first and max-deleted IDs. */
+  delete(id: StreamId): boolean {
+    const ni = this.nodeIndex(id);
+    if (ni < 0) return false;
+    const node = this.nodes[ni]!;
+    const i = node.indexOf(id);
+    if (i < 0 || node.deleted[i]) return false;
+    if (node.live === 1) {
+      this.nodes.splice(ni, 1);
+      this.slots -= node.ids.length;
+      this.listpackBytes -= node.bytes;
+    } else {
+      const before = node.bytes;
+      node.tombstone(i);
+      this.listpackBytes += node.bytes - before;
+    }
+    this.length--;
+    if (id > this.maxDeletedId) this.maxDeletedId = id;
+    if (this.length === 0) this.firstId = MIN_ID;
+    else if (id === this.firstId) this.firstId = this.firstLiveId() ?? MAX_ID;
+    return true;
+  }
+
+  /**
+   * Removes entries from the front (streamTrim): while too long (MAXLEN, `minId` null) or below
+   * `minId`, whole nodes go; then, unless `approx`, entries of the first node are tombstoned
+   * one by one. `limit` (0: none) caps the entries removed. Returns how many were.
+   */
+  trim(maxLen: number, minId: StreamId | null, approx: boolean, limit: number): number {
+    let deleted = 0;
+    while (this.nodes.length > 0) {
+      if (minId === null && this.length <= maxLen) break;
+      const node = this.nodes[0]!;
+      const entries = node.live;
+      if (limit > 0 && deleted + entries > limit) break;
+      const removeNode = minId === null ? this.length - entries >= maxLen : node.lastId < minId;
+      if (removeNode) {
+        this.nodes.shift();
+        this.slots -= node.ids.length;
+        this.listpackBytes -= node.bytes;
+        this.length -= entries;
+        deleted += entries;
+        continue;
+      }
+      if (approx) break;
+      const before = node.bytes;
+      for (let i = 0; i < node.ids.length; i++) {
+        if (minId === null ? this.length <= maxLen : node.ids[i]! >= minId) break;
+        if (node.deleted[i]) continue;
+        node.tombstone(i);
+        this.length--;
+        deleted++;
+      }
+      this.listpackBytes += node.bytes - before;
+      break;
+    }
+    if (this.length === 0) this.firstId = MIN_ID;
+    else if (deleted > 0) this.firstId = this.firstLiveId() ?? MAX_ID;
+    return deleted;
+  }
+
+  private firstLiveId(): StreamId | undefined {
+    for (const node of this.nodes) for (let i = 0; i < node.ids.length; i++) if (!node.deleted[i]) return node.ids[i]!;
+    return undefined;
+  }
+
+  /** The last live entry's ID (streamLastValidID), or undefined when empty. */
+  lastLiveId(): StreamId | undefined {
+    for (let n = this.nodes.length - 1; n >= 0; n--) {
+      const node = this.nodes[n]!;
+      for (let i = node.ids.length - 1; i >= 0; i--) if (!node.deleted[i]) return node.ids[i]!;
+    }
+    return undefined;
+  }
+
+  /**
+   * Calls `each` for the live entries with IDs in [start, end], ascending (or descending when
+   * `reverse`), until it returns false.
+   */
+  range(start: StreamId, end: StreamId, reverse: boolean, each: (id: StreamId, fields: readonly string[]) => boolean): void {
+    if (start > end || this.nodes.length === 0) return;
+    if (!reverse) {
+      let ni = Math.max(0, this.nodeIndex(start));
+      let i = this.nodes[ni]!.lowerBound(start);
+      for (; ni < this.nodes.length; ni++, i = 0) {
+        const node = this.nodes[ni]!;
+        for (; i < node.ids.length; i++) {
+          const id = node.ids[i]!;
+          if (id > end) return;
+          if (!node.deleted[i] && !each(id, node.entries[i]!)) return;
+        }
+      }
+      return;
+    }
+    let ni = this.nodeIndex(end);
+    if (ni < 0) return;
+    let i = this.nodes[ni]!.lowerBound(end);
+    if (this.nodes[ni]!.ids[i] !== end) i--;
+    for (; ni >= 0; ni--) {
+      const node = this.nodes[ni]!;
+      if (i === Infinity) i = node.ids.length - 1;
+      for (; i >= 0; i--) {
+        const id = node.ids[i]!;
+        if (id < start) return;
+        if (!node.deleted[i] && !each(id, node.entries[i]!)) return;
+      }
+      i = Infinity;
+    }
+  }
+
+  /** Byte-order names, as XINFO lists groups. */
+  groupNames(): string[] {
+    return [...this.groups.keys()].sort(byteOrder);
+  }
+
+  /**
+   * Whether a tombstone may lie in [start, end] (streamRangeHasTombstones): only the latest
+   * deletion is known, so a range holding it may hold others.
+   */
+  rangeHasTombstones(start: StreamId, end: StreamId = MAX_ID): boolean {
+    if (this.length === 0 || this.maxDeletedId === MIN_ID) return false;
+    if (this.firstId > this.maxDeletedId) return false;
+    return start <= this.maxDeletedId && this.maxDeletedId <= end;
+  }
+
+  /**
+   * How many entries were added up to and including `id` (streamEstimateDistanceFromFirstEverEntry),
+   * or UNKNOWN_READS where deletions make it unknowable.
+   */
+  readsUpTo(id: StreamId): number {
+    if (this.entriesAdded === 0) return 0;
+    if (this.length === 0 && id <= this.lastId) return this.entriesAdded;
+    if (id === this.lastId) return this.entriesAdded;
+    if (id > this.lastId) return UNKNOWN_READS;
+    if (this.maxDeletedId === MIN_ID || this.maxDeletedId < this.firstId) {
+      if (id < this.firstId) return this.entriesAdded - this.length;
+      if (id === this.firstId) return this.entriesAdded - this.length + 1;
+    }
+    return UNKNOWN_READS;
+  }
+
+  /** A group's lag (streamReplyWithCGLag): entries not yet delivered to it, or null when unknowable. */
+  lag(group: ConsumerGroup): number | null {
+    if (this.entriesAdded === 0) return 0;
+    if (group.entriesRead !== UNKNOWN_READS && !this.rangeHasTombstones(group.lastId)) return this.entriesAdded - group.entriesRead;
+    const reads = this.readsUpTo(group.lastId);
+    return reads === UNKNOWN_READS ? null : this.entriesAdded - reads;
+  }
+
+  /**
+   * A group's read counter (`entriesRead` before) once `id`, beyond its last ID, is delivered
+   * (streamReplyWithRange).
+   */
+  readsAfterDelivering(entriesRead: number, id: StreamId): number {
+    if (entriesRead !== UNKNOWN_READS && !this.rangeHasTombstones(id)) return entriesRead + 1;
+    if (this.entriesAdded > 0) return this.readsUpTo(id);
+    return entriesRead;
+  }
+
+  /** Sets the counts kept alongside the nodes and groups from them (a restored snapshot). */
+  recount(): void {
+    this.length = 0;
+    this.slots = 0;
+    this.listpackBytes = 0;
+    for (const node of this.nodes) {
+      this.length += node.live;
+      this.slots += node.ids.length;
+      this.listpackBytes += node.bytes;
+    }
+    this.pending = 0;
+    for (const g of this.groups.values()) this.pending += g.pel.size;
+  }
+
+  /** A deep copy (COPY). */
+  clone(): Stream {
+    const s = new Stream();
+    for (const node of this.nodes) {
+      const copy = new StreamNode(node.master, node.masterFields);
+      for (let i = 0; i < node.ids.length; i++) {
+        copy.append(node.ids[i]!, node.entries[i]!);
+        if (node.deleted[i]) copy.tombstone(i);
+      }
+      s.nodes.push(copy);
+    }
+    s.listpackBytes = this.listpackBytes;
+    s.length = this.length;
+    s.lastId = this.lastId;
+    s.firstId = this.firstId;
+    s.maxDeletedId = this.maxDeletedId;
+    s.entriesAdded = this.entriesAdded;
+    s.slots = this.slots;
+    for (const [name, g] of this.groups) s.groups.set(name, g.clone());
+    s.pending = this.pending;
+    return s;
+  }
+}
+
+export function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function lowerBound(ids: readonly string[], id: string): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ids[mid]! < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
