@@ -40,6 +40,11 @@ const int = fc.constantFrom('0', '1', '2', '-1', '-2', '5', '100', 'x', '1.5', '
 const score = fc.constantFrom('0', '-0', '1', '2.5', '-3', '1e3', 'inf', '-inf', '(1', 'x', '+inf', '0x10', '(0x1p-2', '1e-400', '', ' 1', '1e400');
 const lex = fc.constantFrom('-', '+', '[a', '(b', '[c', 'a', '(');
 const side = fc.constantFrom('LEFT', 'RIGHT', 'UP');
+// Stream IDs and bounds given explicitly ("*" would take each server's clock).
+const sid = fc.constantFrom('1-1', '1-2', '2', '2-*', '3-0', '0-0', '0-1', '5', 'x', '18446744073709551615-18446744073709551615');
+const sbound = fc.constantFrom('-', '+', '1', '2-0', '(1-1', '(2', '0', 'x', '(-');
+const sgroup = fc.constantFrom('g1', 'g2');
+const sconsumer = fc.constantFrom('c1', 'c2');
 const t = <T extends string[]>(...parts: { [K in keyof T]: fc.Arbitrary<T[K]> }) => fc.tuple(...parts) as fc.Arbitrary<string[]>;
 const c = (name: string) => fc.constant(name);
 
@@ -79,6 +84,26 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   t(c('GEOHASH'), key, member),
   t(c('GEOSEARCH'), key, c('FROMLONLAT'), c('13'), c('38'), c('BYRADIUS'), fc.constantFrom('100', '-1', 'x'), c('km'), fc.constantFrom('ASC', 'WITHDIST', 'WITHCOORD', 'COUNT 1', 'COUNT 1 ANY')),
   t(c('GEOSEARCHSTORE'), key, key, c('FROMMEMBER'), member, c('BYBOX'), c('500'), c('500'), c('km'), fc.constantFrom('STOREDIST', 'ASC', 'COUNT 1')),
+  // streams: nothing that replies with idle times (XPENDING's extended form, XINFO CONSUMERS, FULL)
+  t(c('XADD'), key, sid, member, value),
+  t(c('XADD'), key, fc.constantFrom('MAXLEN 1', 'MAXLEN ~ 1', 'MINID 2', 'MAXLEN = 2', 'NOMKSTREAM', 'MINID ~ 3 LIMIT 1', 'LIMIT 1'), sid, member, value),
+  t(fc.constantFrom('XRANGE', 'XREVRANGE'), key, sbound, sbound),
+  t(fc.constantFrom('XRANGE', 'XREVRANGE'), key, sbound, sbound, c('COUNT'), int),
+  t(c('XLEN'), key),
+  t(c('XDEL'), key, sid, sid),
+  t(c('XTRIM'), key, fc.constantFrom('MAXLEN', 'MINID', 'MAXLEN ~', 'MINID =', 'FOO'), fc.constantFrom('0', '1', '2-0', 'x')),
+  t(c('XSETID'), key, sid, fc.constantFrom('ENTRIESADDED 10', 'MAXDELETEDID 1-1', 'ENTRIESADDED -1', 'ENTRIESADDED 0', 'FOO')),
+  t(c('XGROUP'), c('CREATE'), key, sgroup, fc.constantFrom('0', '$', '1-1', 'x'), fc.constantFrom('MKSTREAM', 'ENTRIESREAD 1', 'ENTRIESREAD 0', 'FOO')),
+  t(c('XGROUP'), c('SETID'), key, sgroup, fc.constantFrom('0', '$', '1-1')),
+  t(c('XGROUP'), c('DESTROY'), key, sgroup),
+  t(c('XGROUP'), fc.constantFrom('CREATECONSUMER', 'DELCONSUMER'), key, sgroup, sconsumer),
+  t(c('XREADGROUP'), c('GROUP'), sgroup, sconsumer, fc.constantFrom('COUNT 1', 'NOACK', 'COUNT 2 NOACK', 'COUNT 0'), c('STREAMS'), key, fc.constantFrom('>', '0', '1-1', '$')),
+  t(c('XREAD'), fc.constantFrom('COUNT 1', 'COUNT 5'), c('STREAMS'), key, key, sid, fc.constantFrom('0', '$')),
+  t(c('XACK'), key, sgroup, sid, sid),
+  t(c('XPENDING'), key, sgroup),
+  t(c('XCLAIM'), key, sgroup, sconsumer, c('0'), sid, sid, fc.constantFrom('JUSTID', 'FORCE JUSTID', 'RETRYCOUNT 3', 'LASTID 9-0 JUSTID', 'BOGUS')),
+  t(c('XAUTOCLAIM'), key, sgroup, sconsumer, c('0'), sbound, fc.constantFrom('JUSTID', 'COUNT 1', 'COUNT 0')),
+  t(c('XINFO'), fc.constantFrom('STREAM', 'GROUPS'), key),
   t(c('PFADD'), key, member, member, value),
   t(c('PFADD'), key),
   t(c('PFCOUNT'), key),

@@ -45,15 +45,19 @@ function setbit(c: Ctx): void {
  * The bit range [first, last] that start/end name, as Redis reads them: negative from the end,
  * clamped to the value; BYTE (default) or BIT units from argv[unitAt]. Null when it is empty.
  */
-function bitRange(c: Ctx, v: string, startAt: number, endAt: number | null, unitAt: number): { first: number; last: number } | null {
+/** `unitFirst`: the unit is checked before the end is read (BITPOS; BITCOUNT reads the end first), as Redis's errors show. */
+function bitRange(c: Ctx, v: string, startAt: number, endAt: number | null, unitAt: number, unitFirst = false): { first: number; last: number } | null {
   const start = intArg(c.argv[startAt]!);
-  const end = endAt === null ? -1 : intArg(c.argv[endAt]!);
   let bits = false;
-  if (unitAt < c.argv.length) {
+  const readUnit = () => {
+    if (unitAt >= c.argv.length) return;
     const unit = c.argv[unitAt]!.toUpperCase();
     if (unit === 'BIT') bits = true;
     else if (unit !== 'BYTE') fail(Err.SYNTAX);
-  }
+  };
+  if (unitFirst) readUnit();
+  const end = endAt === null ? -1 : intArg(c.argv[endAt]!);
+  if (!unitFirst) readUnit();
   const range = stringRange(start, end, bits ? v.length * 8 : v.length);
   if (range === null) return null;
   return bits ? { first: range[0], last: range[1] } : { first: range[0] * 8, last: range[1] * 8 + 7 };
@@ -131,7 +135,7 @@ function bitpos(c: Ctx): void {
   if (v === undefined) return c.out.int(bit === 1 ? -1 : 0);
   if (n > 6) fail(Err.SYNTAX);
   const endGiven = n >= 5;
-  const range = n === 3 ? (v.length === 0 ? null : { first: 0, last: v.length * 8 - 1 }) : bitRange(c, v, 3, endGiven ? 4 : null, 5);
+  const range = n === 3 ? (v.length === 0 ? null : { first: 0, last: v.length * 8 - 1 }) : bitRange(c, v, 3, endGiven ? 4 : null, 5, true);
   if (range === null) return c.out.int(-1);
   const at = findBit(v, bit, range.first, range.last);
   // No clear bit in the range: without an end, the bits past the value count as zeros.
