@@ -1,9 +1,16 @@
-// Clients blocked on keys (BLPOP, BLMOVE, BZPOPMIN, ...): a FIFO per key, and the keys that
-// became ready during the current command. After each command the service retries the
+// Clients blocked on keys (BLPOP, BLMOVE, BZPOPMIN, XREAD, ...): a FIFO per key, and the keys
+// that became ready during the current command. After each command the service retries the
 // blocked commands of the ready keys in arrival order, as Redis's handleClientsBlockedOnKeys.
+//
+// Writes make a key ready through the commands that can serve a waiter (pushes, XADD), with
+// one exception this class sees itself, as a keyspace observer: any change to a key that an
+// XREADGROUP waits on, so that a deleted or replaced stream ends the wait with an error, as
+// Redis 7.0 ends it (the group is gone with the stream; no XADD could serve the reader).
 import type { Client } from './client.js';
+import type { KeyspaceObserver } from './machine/keyspace.js';
+import type { Db } from './machine/values.js';
 
-export class BlockedClients {
+export class BlockedClients implements KeyspaceObserver {
   /** db -> key -> clients in the order they blocked. */
   private readonly queues = new Map<number, Map<string, Client[]>>();
   private ready: Array<[number, string]> = [];
@@ -42,6 +49,16 @@ export class BlockedClients {
     if (this.readySet.has(id)) return;
     this.readySet.add(id);
     this.ready.push([db, key]);
+  }
+
+  beforeWrite(_db: Db, dbIndex: number, key: string): void {
+    if (this.count === 0) return;
+    const q = this.queues.get(dbIndex)?.get(key);
+    if (q?.some((c) => c.blocked?.argv[0]?.toLowerCase() === 'xreadgroup') === true) this.signal(dbIndex, key);
+  }
+
+  beforeDbWrite(_db: Db, dbIndex: number): void {
+    if (this.count > 0) this.signalAll(dbIndex);
   }
 
   /** Every key of `db` with waiters becomes ready (SWAPDB moved new data under them). */

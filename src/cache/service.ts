@@ -239,6 +239,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     });
     this.machine.ks.observe(this.watches);
     this.machine.ks.observe(this.tracking);
+    this.machine.ks.observe(this.blocked);
     this.config = new ConfigStore(this.settings, {
       databases: '16',
       port: String(this.port),

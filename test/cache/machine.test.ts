@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { ClientSink } from '../../src/cache/client.js';
 import { EffectEncoder, Op } from '../../src/cache/machine/effects.js';
 import { CacheMachine } from '../../src/cache/machine/machine.js';
-import { Hash, List, MemberSet, ZSet, type Value } from '../../src/cache/machine/values.js';
+import { Hash, List, MemberSet, Stream, ZSet, type Value } from '../../src/cache/machine/values.js';
 import { MAX_BLOB, MIN_BLOB } from '../../src/cache/machine/blobs.js';
 import { recount } from '../../src/cache/machine/keyspace.js';
 import { CacheService } from '../../src/cache/service.js';
@@ -56,6 +56,16 @@ function plain(m: CacheMachine, v: Value): unknown {
   if (v instanceof MemberSet) {
     v.check();
     return ['set', [...v].sort()];
+  }
+  if (v instanceof Stream) {
+    // Nodes as they are (tombstones included): replay and snapshots must rebuild Redis's layout.
+    const nodes = v.nodes.map((n) => [n.master, n.masterFields, n.ids, n.deleted, n.entries, n.live, n.dead, n.bytes]);
+    const groups = [...v.groups].map(([name, g]) => {
+      g.pel.check();
+      const consumers = [...g.consumers.values()].map((c) => [c.name, c.seenTime, [...c.pel].map(([id, n]) => [id, n.deliveryTime, n.deliveryCount])]);
+      return [name, g.lastId, g.entriesRead, g.pel.size, consumers.sort()];
+    });
+    return ['stream', v.length, v.lastId, v.firstId, v.maxDeletedId, v.entriesAdded, v.listpackBytes, v.slots, v.pending, nodes, groups.sort()];
   }
   return ['zset', (v as ZSet).entries()];
 }
@@ -142,6 +152,16 @@ const command = fc.oneof(
   fc.tuple(fc.constant('ZPOPMIN'), key, num),
   fc.tuple(fc.constant('ZREMRANGEBYSCORE'), key, fc.constant('-inf'), num),
   fc.tuple(fc.constant('ZUNIONSTORE'), key, fc.constant('2'), key, key),
+  fc.tuple(fc.constant('XADD'), key, fc.constantFrom('*', '1-*', '5-1', 'MAXLEN ~ 2 *', 'MINID 5 *'), val, val),
+  fc.tuple(fc.constant('XDEL'), key, fc.constantFrom('5-1', '1-0', '1-1')),
+  fc.tuple(fc.constant('XTRIM'), key, fc.constantFrom('MAXLEN', 'MINID'), fc.constantFrom('1', '3', '2-0')),
+  fc.tuple(fc.constant('XGROUP'), fc.constant('CREATE'), key, fc.constantFrom('g', 'h'), fc.constantFrom('0', '$'), fc.constant('MKSTREAM')),
+  fc.tuple(fc.constant('XREADGROUP'), fc.constant('GROUP'), fc.constantFrom('g', 'h'), fc.constantFrom('c1', 'c2'), fc.constant('STREAMS'), key, fc.constantFrom('>', '0')),
+  fc.tuple(fc.constant('XCLAIM'), key, fc.constant('g'), fc.constant('c3'), fc.constant('0'), fc.constantFrom('1-0', '5-1', '1-1'), fc.constantFrom('FORCE', 'JUSTID', 'RETRYCOUNT')),
+  fc.tuple(fc.constant('XAUTOCLAIM'), key, fc.constant('g'), fc.constant('c4'), fc.constant('0'), fc.constant('0')),
+  fc.tuple(fc.constant('XACK'), key, fc.constant('g'), fc.constantFrom('1-0', '5-1', '1-1')),
+  fc.tuple(fc.constant('XGROUP'), fc.constantFrom('DELCONSUMER', 'CREATECONSUMER'), key, fc.constant('g'), fc.constantFrom('c1', 'c4')),
+  fc.tuple(fc.constant('XSETID'), key, fc.constantFrom('9999999999999-0', '5-1'), fc.constantFrom('ENTRIESADDED', 'MAXDELETEDID'), fc.constantFrom('50', '1-0')),
   fc.tuple(fc.constant('FLUSHDB')),
 );
 
@@ -161,7 +181,8 @@ test('followers applying the logged effects reach the leader state, SPOP and INC
       await service.whenLoaded();
       try {
         service.executeMany(client, [['SET', 'seed', '1']], 0);
-        for (const argv of cmds) service.executeMany(client, [[...argv]], 0);
+        // Options with spaces ("MAXLEN ~ 2 *") are several arguments.
+        for (const argv of cmds) service.executeMany(client, [argv.flatMap((a) => a.split(' '))], 0);
         await settle();
         assert.ok(group.entries.length > 0, 'the commands were logged');
         assert.equal(leader.hasUncommitted, false);
@@ -182,6 +203,8 @@ test('followers applying the logged effects reach the leader state, SPOP and INC
         // that stay, TTLs set, moved, replaced and dropped.
         [[['HSET', 'h', 'a', '1'], ['HSET', 'h', 'b', '2'], ['HDEL', 'h', 'a'], ['SADD', 's', 'x', 'y'], ['SMOVE', 's', 'c', 'x'], ['ZADD', 'z', '1', 'x'], ['ZADD', 'z', '2', 'y'], ['ZPOPMIN', 'z', '1'], ['ZREMRANGEBYSCORE', 'z', '-inf', '0']]],
         [[['SET', 'a', '1', 'PX', '100000'], ['SET', 'b', '2'], ['EXPIRE', 'b', '100'], ['RENAME', 'a', 'b'], ['PERSIST', 'b'], ['SET', 'c', '3', 'PX', '100000'], ['COPY', 'c', 'b', 'REPLACE'], ['MOVE', 'c', '1'], ['SET', 'b', 'x'], ['EXPIRE', 'b', '-1']]],
+        // A stream's entries, tombstones, groups and pending entries, with delivery times from the leader's clock.
+        [[['XGROUP', 'CREATE', 'x', 'g', '0', 'MKSTREAM'], ['XADD', 'x', '*', 'a', 'b'], ['XADD', 'x', 'MAXLEN ~ 1 *', 'c', 'd'], ['XREADGROUP', 'GROUP', 'g', 'c1', 'STREAMS', 'x', '>'], ['XDEL', 'x', '1-0'], ['XCLAIM', 'x', 'g', 'c3', '0', '1-0', 'FORCE'], ['XAUTOCLAIM', 'x', 'g', 'c4', '0', '0'], ['COPY', 'x', 'y']]],
         [[['RPUSH', 'l', 'a', 'b'], ['RPUSH', 'l', 'x', 'a'], ['LREM', 'l', '1', 'a'], ['LINSERT', 'l', 'AFTER', 'b', 'z'], ['LTRIM', 'l', '1', '2'], ['LMOVE', 'l', 'a', 'LEFT', 'RIGHT'], ['LPOP', 'l', '1'], ['SWAPDB', '0', '1'], ['FLUSHDB']]],
       ],
     },
@@ -212,6 +235,11 @@ test('a snapshot holds the state of its start while writes continue (copy-on-wri
     service.executeMany(client, [['HSET', 'h', 'f', 'v']], 0);
     service.executeMany(client, [['SADD', 's', 'm1', 'm2']], 0);
     service.executeMany(client, [['PEXPIREAT', 'k7', String(Date.now() + 100000)]], 0);
+    for (let i = 1; i <= 250; i++) service.executeMany(client, [['XADD', 'x', `${i}-1`, `f${i % 3}`, 'v'.repeat(i % 40)]], 0);
+    service.executeMany(client, [['XDEL', 'x', '7-1', '120-1']], 0);
+    service.executeMany(client, [['XTRIM', 'x', 'MAXLEN', '200']], 0);
+    service.executeMany(client, [['XGROUP', 'CREATE', 'x', 'g', '0']], 0);
+    service.executeMany(client, [['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '5', 'STREAMS', 'x', '>']], 0);
     await settle();
     const before = dump(m);
     const it = m.snapshot()[Symbol.asyncIterator]();
@@ -225,6 +253,8 @@ test('a snapshot holds the state of its start while writes continue (copy-on-wri
     service.executeMany(client, [['SWAPDB', '0', '3']], 0);
     service.executeMany(client, [['SELECT', '3']], 0);
     service.executeMany(client, [['ZADD', 'z', '9', 'x']], 0);
+    service.executeMany(client, [['XADD', 'x', '999-1', 'f', 'v']], 0);
+    service.executeMany(client, [['XACK', 'x', 'g', '60-1']], 0);
     service.executeMany(client, [['FLUSHDB']], 0);
     await settle();
     const chunks = [Buffer.from(first.value as Buffer)];

@@ -171,8 +171,15 @@ function commandList(c: Ctx): void {
 
 function commandGetkeys(c: Ctx): void {
   const argv = c.argv.slice(2);
-  const spec = c.server.commands.get(argv[0]!.toLowerCase());
-  if (spec === undefined) fail('ERR Invalid command specified');
+  const parent = c.server.commands.get(argv[0]!.toLowerCase());
+  if (parent === undefined) fail('ERR Invalid command specified');
+  // A subcommand has its own key positions (XGROUP CREATE's key is the third argument).
+  let spec = parent;
+  if (parent.subcommands !== undefined && argv.length > 1) {
+    const sub = parent.subcommands.get(argv[1]!.toLowerCase());
+    if (sub === undefined) fail('ERR Invalid command specified');
+    spec = sub;
+  }
   if (spec.arity > 0 ? argv.length !== spec.arity : argv.length < -spec.arity) fail('ERR Invalid number of arguments specified for command');
   const keys = keysOf(spec, argv);
   if (keys.length === 0) fail('ERR The command has no key arguments');

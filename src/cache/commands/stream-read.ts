@@ -90,9 +90,11 @@ function xread(c: Ctx, withGroup: boolean): void | typeof BLOCKED {
     const text = a[r.streamsAt + r.keys.length + i]!;
     let stream: Stream | undefined;
     if (retry) {
-      // Redis wakes a stream reader only for stream writes: another type under the key is not ready.
+      // A blocked XREAD waits through a key's deletion or change of type; a group reader ends
+      // its wait with an error, its group being gone (blocking.ts signals it).
       const v = c.lookup(key);
       stream = v instanceof Stream ? v : undefined;
+      if (stream === undefined && r.group !== null) fail('UNBLOCKED the stream key no longer exists');
     } else {
       stream = c.getStream(key);
     }
