@@ -20,7 +20,9 @@
 // HyperLogLog of about 50,000 elements and to new keys, PFCOUNT of it (cached) and of it and
 // another (merged each time); pipelines of 1 and 16, persistence off), --geo (instead of the
 // above: GEOADD, GEOSEARCH of the 10 nearest among 100,000 points, GEODIST, GEOPOS; pipelines of
-// 1 and 16, persistence off).
+// 1 and 16, persistence off), --streams (instead of the above: XADD with MAXLEN ~, XRANGE,
+// XREADGROUP of pending entries, XPENDING, XLEN on a stream of 100,000 entries; pipelines of 1
+// and 16, persistence off).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,7 +50,7 @@ const LARGE_RANGE = 1_000_000;
 const EVICT_MAXMEMORY = '64mb';
 const EVICT_RANGE = 2_000_000;
 
-/** --scripts and --hll: command lines of one kind, run against both servers after `prepare`. */
+/** --scripts, --hll, --geo, --streams: command lines of one kind, run against both servers after `prepare`. */
 interface CommandSet {
   /** Figures are named cache.<set>.<command>.P<pipeline>.off. */
   readonly set: string;
@@ -123,6 +125,31 @@ const HLL: CommandSet = {
 };
 
 /**
+ * --streams: XADD to a capped stream (MAXLEN ~, as logs and event feeds keep them), and reads of
+ * a stream of 100,000 entries with a consumer group whose consumer has 1,000 pending entries:
+ * XRANGE of 10, XREADGROUP reading 10 of its pending entries again (a write: each delivery
+ * count goes up), XPENDING's summary, XLEN.
+ */
+const STREAM_ENTRIES = 100_000;
+const STREAMS: CommandSet = {
+  set: 'streams',
+  commands: [
+    { name: 'xadd_maxlen', line: ['xadd', 'stream:log', 'maxlen', '~', '100000', '*', 'event', 'click', 'user', '__rand_int__'] },
+    { name: 'xrange_10', line: ['xrange', 'stream:pre', '-', '+', 'count', '10'] },
+    { name: 'xreadgroup_pending_10', line: ['xreadgroup', 'group', 'g', 'c1', 'count', '10', 'streams', 'stream:pre', '0'] },
+    { name: 'xpending_summary', line: ['xpending', 'stream:pre', 'g'] },
+    { name: 'xlen', line: ['xlen', 'stream:pre'] },
+  ],
+  keyspace: KEYSPACE,
+  prepare: async (port) => {
+    const cli = (...a: string[]) => run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...a], { timeout: 600_000, maxBuffer: 1 << 24 });
+    await run('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-c', String(CLIENTS), '-P', '16', '-n', String(STREAM_ENTRIES), '-r', String(KEYSPACE), '-q', 'xadd', 'stream:pre', '*', 'event', 'view', 'user', '__rand_int__'], { timeout: 600_000, maxBuffer: 1 << 20 });
+    await cli('xgroup', 'create', 'stream:pre', 'g', '0');
+    await cli('xreadgroup', 'group', 'g', 'c1', 'count', '1000', 'streams', 'stream:pre', '>');
+  },
+};
+
+/**
  * --small: values of 10 elements at random keys drawn from SMALL_RANGE (1,500,000 writes leave
  * about 780,000); redis-benchmark puts the same number in each __rand_int__ of a command.
  */
@@ -151,17 +178,19 @@ interface Args {
   large: boolean;
   evict: boolean;
   small: boolean;
-  scripts: boolean;
-  hll: boolean;
-  geo: boolean;
+  /** --scripts, --hll, --geo, --streams: the command set to run instead of the default table. */
+  set: CommandSet | null;
 }
+
+const COMMAND_SETS: Readonly<Record<string, CommandSet>> = { '--scripts': SCRIPTS, '--hll': HLL, '--geo': GEO, '--streams': STREAMS };
 
 function parseArgs(argv: readonly string[]): Args {
   const at = (name: string) => argv.indexOf(name);
   const rounds = at('--rounds') >= 0 ? Number(argv[at('--rounds') + 1]) : 3;
   const only = at('--only') >= 0 ? (argv[at('--only') + 1] as Persistence) : null;
   const has = (flag: string) => argv.includes(flag);
-  return { rounds: Math.max(1, Math.min(10, rounds)), quick: has('--quick'), only, large: has('--large'), evict: has('--evict'), small: has('--small'), scripts: has('--scripts'), hll: has('--hll'), geo: has('--geo') };
+  const set = Object.entries(COMMAND_SETS).find(([flag]) => has(flag))?.[1] ?? null;
+  return { rounds: Math.max(1, Math.min(10, rounds)), quick: has('--quick'), only, large: has('--large'), evict: has('--evict'), small: has('--small'), set };
 }
 
 async function startRedisServer(persistence: Persistence, extra: readonly string[] = []): Promise<ServerProcess & { dir: string }> {
@@ -255,7 +284,7 @@ async function large(args: Args, report: Report): Promise<void> {
   }
 }
 
-/** `--scripts`, `--hll`: a set of command lines, Depot and Redis alternating round by round. */
+/** A command set (`--scripts`, `--hll`, ...): Depot and Redis alternating round by round. */
 async function commandSet(cs: CommandSet, args: Args, report: Report): Promise<void> {
   const { server: depot, cleanup } = await depotServer('off');
   const redis = await startRedisServer('off');
@@ -388,8 +417,8 @@ async function main(): Promise<void> {
   // redis-benchmark shares the machine with the server it measures: the load says how much else did.
   const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
   report.note(`load average at start: ${load()}`);
-  if (args.large || args.evict || args.small || args.scripts || args.hll || args.geo) {
-    await (args.large ? large(args, report) : args.evict ? evict(args, report) : args.small ? small(args, report) : commandSet(args.scripts ? SCRIPTS : args.hll ? HLL : GEO, args, report));
+  if (args.large || args.evict || args.small || args.set !== null) {
+    await (args.large ? large(args, report) : args.evict ? evict(args, report) : args.small ? small(args, report) : commandSet(args.set!, args, report));
     report.note(`load average at end: ${load()}`);
     return report.print();
   }

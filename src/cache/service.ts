@@ -174,6 +174,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   private readonly events = new KeyspaceEvents();
   private readonly watches = new WatchRegistry();
   private readonly blocked = new BlockedClients();
+  private nodeLimits: NodeLimits = { maxBytes: -1, maxEntries: -1 };
   private readonly expiry = new ActiveExpiry();
   private readonly evictor = new Evictor();
   private readonly clientsById = new Map<number, Client>();
@@ -526,7 +527,11 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   }
 
   get streamNodeLimits(): NodeLimits {
-    return { maxBytes: this.settings.streamNodeMaxBytes, maxEntries: this.settings.streamNodeMaxEntries };
+    const s = this.settings;
+    const l = this.nodeLimits;
+    // One object while the parameters stay as they are: XADD reads them for every entry.
+    if (l.maxBytes === s.streamNodeMaxBytes && l.maxEntries === s.streamNodeMaxEntries) return l;
+    return (this.nodeLimits = { maxBytes: s.streamNodeMaxBytes, maxEntries: s.streamNodeMaxEntries });
   }
 
   /** A new connection; null when maxclients is reached (the caller replies and closes). */

@@ -1,8 +1,8 @@
 // Stream entry commands (Redis t_stream.c): XADD XRANGE XREVRANGE XLEN XDEL XTRIM XSETID, and
 // the helpers the other stream commands share (stream-read.ts, stream-groups.ts, stream-info.ts).
 // Texts of errors and the order in which arguments are checked follow Redis 7.0.
-import { LISTPACK_MAX_BYTES } from '../machine/stream.js';
-import { decrId, formatId, idMs, incrId, INVALID_ID, MAX_ID, MIN_ID, parseId, streamId, type StreamId } from '../machine/stream-id.js';
+import { LISTPACK_MAX_BYTES, type Stream } from '../machine/stream.js';
+import { decrId, formatId, idMs, idSeq, incrId, INVALID_ID, MAX_ID, MIN_ID, parseId, streamId, type StreamId } from '../machine/stream-id.js';
 import { intArg, is } from './args.js';
 import type { Ctx } from './context.js';
 import { Err, fail, syntax, wrongArity } from './reply-error.js';
@@ -117,10 +117,12 @@ function trimArgs(c: Ctx, xadd: boolean): TrimArgs {
   return t;
 }
 
-/** Trims per `t` (when it asks for trimming); returns the entries removed. */
-function applyTrim(c: Ctx, key: string, t: TrimArgs): number {
+/** Trims per `t` (when it asks for trimming and there is something to trim); returns the entries removed. */
+function applyTrim(c: Ctx, key: string, s: Stream, t: TrimArgs): number {
   if (t.maxLen < 0 && t.minId === null) return 0;
-  return c.fx.xtrim(c.db, key, Math.max(t.maxLen, 0), t.minId, t.approx, t.limit);
+  const maxLen = Math.max(t.maxLen, 0);
+  if (!s.trims(maxLen, t.minId, t.approx, t.limit)) return 0;
+  return c.fx.xtrim(c.db, key, maxLen, t.minId, t.approx, t.limit);
 }
 
 function xadd(c: Ctx): void {
@@ -141,17 +143,33 @@ function xadd(c: Ctx): void {
   for (const f of fields) bytes += f.length;
   if (bytes > LISTPACK_MAX_BYTES) fail('ERR Elements are too large to be stored');
   c.fx.xadd(c.db, key, id, fields, c.server.streamNodeLimits);
-  c.out.bulk(formatId(id));
+  c.out.bulk(id === lastAuto.id ? lastAuto.text : formatId(id));
   c.notify('t', 'xadd', key);
-  if (applyTrim(c, key, t) > 0) c.notify('t', 'xtrim', key);
+  if (applyTrim(c, key, c.getStream(key)!, t) > 0) c.notify('t', 'xtrim', key);
   c.signalReady(key);
 }
+
+/** The last ID `*` made and its text, which XADD replies without decoding the ID again. */
+const lastAuto = { id: '', text: '' };
 
 /** The ID XADD gives the new entry (streamAppendItem), or null when "<ms>-*" has no sequence left. */
 function nextId(last: StreamId, given: { id: StreamId; seqGiven: boolean } | null, now: number): StreamId | null {
   if (given === null) {
     const lastMs = idMs(last);
-    return typeof lastMs === 'number' && now > lastMs ? streamId(now, 0) : incrId(last);
+    // The clock moved on: <now>-0; else the last ID's sequence plus one (IDs never go back).
+    // Past 2^53 in either half, incrId's exact arithmetic.
+    let ms = now;
+    let seq = 0;
+    if (typeof lastMs !== 'number') return incrId(last);
+    if (now <= lastMs) {
+      const lastSeq = idSeq(last);
+      if (typeof lastSeq !== 'number' || lastSeq >= Number.MAX_SAFE_INTEGER) return incrId(last);
+      ms = lastMs;
+      seq = lastSeq + 1;
+    }
+    lastAuto.id = streamId(ms, seq);
+    lastAuto.text = `${ms}-${seq}`;
+    return lastAuto.id;
   }
   if (given.seqGiven) return given.id;
   if (idMs(given.id) !== idMs(last)) return given.id;
@@ -199,8 +217,9 @@ function xdel(c: Ctx): void {
 function xtrim(c: Ctx): void {
   const key = c.argv[1]!;
   const t = trimArgs(c, false);
-  if (c.getStream(key) === undefined) return c.out.int(0);
-  const n = applyTrim(c, key, t);
+  const s = c.getStream(key);
+  if (s === undefined) return c.out.int(0);
+  const n = applyTrim(c, key, s, t);
   if (n > 0) c.notify('t', 'xtrim', key);
   c.out.int(n);
 }

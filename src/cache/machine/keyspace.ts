@@ -563,8 +563,12 @@ export class Keyspace {
     return g;
   }
 
+  /** Appends an entry (the stream keeps `fields`). No closure: this runs for every XADD. */
   xadd(dbIndex: number, key: string, id: StreamId, fields: readonly string[], limits: NodeLimits): void {
-    this.withStream(dbIndex, key, (s) => s.append(id, fields, limits));
+    const s = this.collectionFor(dbIndex, key, Stream, newStream);
+    const before = streamBytes(s);
+    s.append(id, fields, limits);
+    this.dbs[dbIndex]!.bytes += streamBytes(s) - before;
   }
 
   /** Trims as Stream.trim; `minId` null trims by length. Returns the entries removed. */

@@ -39,7 +39,9 @@ const INT64_MAX = 2n ** 63n - 1n;
 
 /** A string element (lpAppend): an integer when it reads as one (lpStringToInt64). */
 export function lpString(s: string): number {
-  if (s.length > 0 && s.length <= 20 && CANONICAL_INT.test(s)) {
+  const c0 = s.charCodeAt(0);
+  // Only a digit or a minus sign can start an integer: most strings skip the regex.
+  if (s.length <= 20 && ((c0 >= 48 && c0 <= 57) || c0 === 45) && CANONICAL_INT.test(s)) {
     if (s.length < 16) return lpInt(Number(s));
     const v = BigInt(s);
     if (v >= INT64_MIN && v <= INT64_MAX) return lpInt(v);

@@ -41,7 +41,7 @@ function delta(a: number | bigint, b: number | bigint): number | bigint {
 export class StreamNode {
   readonly ids: StreamId[] = [];
   /** Each entry's fields and values, alternating (a tombstone keeps its own: its bytes stay). */
-  readonly entries: string[][] = [];
+  readonly entries: Array<readonly string[]> = [];
   readonly deleted: boolean[] = [];
   live = 0;
   dead = 0;
@@ -66,6 +66,7 @@ export class StreamNode {
     return this.ids[this.ids.length - 1]!;
   }
 
+  /** Appends an entry; the node keeps `fields` (never changed afterwards). */
   append(id: StreamId, fields: readonly string[]): void {
     const pairs = fields.length / 2;
     let same = pairs === this.masterFields.length;
@@ -76,7 +77,7 @@ export class StreamNode {
     n += lpInt(pairs + 3 + (same ? 0 : pairs + 1));
     this.fixedBytes += n;
     this.ids.push(id);
-    this.entries.push(fields.slice());
+    this.entries.push(fields);
     this.deleted.push(false);
     this.live++;
   }
@@ -195,6 +196,20 @@ export class Stream {
     if (this.length === 0) this.firstId = MIN_ID;
     else if (id === this.firstId) this.firstId = this.firstLiveId() ?? MAX_ID;
     return true;
+  }
+
+  /**
+   * Whether `trim` with these arguments would change anything (its first step, as streamTrim
+   * takes it): a no-op is then neither run nor logged, as most XADDs with MAXLEN ~ are.
+   */
+  trims(maxLen: number, minId: StreamId | null, approx: boolean, limit: number): boolean {
+    const node = this.nodes[0];
+    if (node === undefined) return false;
+    if (minId === null && this.length <= maxLen) return false;
+    if (limit > 0 && node.live > limit) return false;
+    if (minId === null ? this.length - node.live >= maxLen : node.lastId < minId) return true;
+    if (approx) return false;
+    return minId === null || this.firstId < minId;
   }
 
   /**
