@@ -15,6 +15,7 @@ import { BLOCKED, type CommandSpec, type Ctx } from './commands/context.js';
 import { ReplyError } from './commands/reply-error.js';
 import { keysOf } from './commands/server.js';
 import type { CommandTable } from './commands/table.js';
+import { typeOf, type TypeName } from './machine/values.js';
 
 /** Commands that run (not queue) while a transaction is open. */
 const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -348,9 +349,24 @@ export class Dispatcher {
           c.argv = state.argv;
           this.out.resp = client.resp;
           const spec = this.table.lookup(state.argv[0]!)!;
+          // As Redis serves a ready key only to the clients waiting for its type: a BLPOP on a
+          // key that XADD made a stream keeps waiting (its retry would answer WRONGTYPE).
+          const wants = WAITS_FOR.get(spec.name);
+          const value = wants === undefined ? undefined : this.ctx.ks.dbs[db]!.keys.get(key);
+          if (value !== undefined && typeOf(value) !== wants) continue;
           onResult(client, this.run(spec, true) === 'done');
         }
       }
     }
   }
 }
+
+/**
+ * The type a blocking command waits for on its keys. XREADGROUP is not here: its retry ends the
+ * wait with an error when its stream was replaced (commands/stream-read.ts).
+ */
+const WAITS_FOR: ReadonlyMap<string, TypeName> = new Map([
+  ...['blpop', 'brpop', 'blmove', 'brpoplpush', 'blmpop'].map((n) => [n, 'list'] as const),
+  ...['bzpopmin', 'bzpopmax', 'bzmpop'].map((n) => [n, 'zset'] as const),
+  ['xread', 'stream'],
+]);

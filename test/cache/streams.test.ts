@@ -1626,3 +1626,29 @@ for (const mode of ['the log', 'a snapshot and the log'] as const) {
     }
   });
 }
+
+test('clients blocked for another type keep waiting when XADD makes their key a stream, as on redis-server', async () => {
+  // Redis serves a ready key only to the clients waiting for its type: BLPOP and BZPOPMIN on a
+  // key XADD creates, and XREAD on a key RPUSH fills, time out with nil on both servers.
+  const outcome = async (port: number): Promise<string[]> => {
+    const writer = await RespClient.open(port);
+    const waiters = await Promise.all([RespClient.open(port), RespClient.open(port), RespClient.open(port)]);
+    try {
+      await writer.call('DEL', 'bl', 'bz', 'bx');
+      waiters[0]!.send('BLPOP', 'bl', '0.5');
+      waiters[1]!.send('BZPOPMIN', 'bz', '0.5');
+      waiters[2]!.send('XREAD', 'BLOCK', '500', 'STREAMS', 'bx', '$');
+      await new Promise((r) => setTimeout(r, 100));
+      await writer.call('XADD', 'bl', '*', 'a', 'b');
+      await writer.call('XADD', 'bz', '*', 'a', 'b');
+      await writer.call('RPUSH', 'bx', 'a');
+      return (await Promise.all(waiters.map((w) => w.next()))).map(show);
+    } finally {
+      writer.close();
+      for (const w of waiters) w.close();
+    }
+  };
+  const [depot, redis] = await Promise.all([outcome(servers.depot.port), outcome(servers.redis.port)]);
+  assert.deepEqual(depot, redis);
+  assert.ok(depot.every((r) => r === 'nil'), depot.join(' '));
+});
