@@ -130,8 +130,13 @@ export class SortedMap<V> {
   }
 }
 
-/** First index whose key is >= `key`. */
-function lowerBound(keys: readonly string[], key: string): number {
+/** Byte order of latin1 strings (their code units are their bytes), for sort(). */
+export function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** First index of sorted `keys` whose key is >= `key`. */
+export function lowerBound(keys: readonly string[], key: string): number {
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {

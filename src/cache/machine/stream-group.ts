@@ -2,7 +2,7 @@
 // was (for XINFO's lag), its consumers, and the pending entries list (PEL): entries delivered
 // and not yet acknowledged, each owned by one consumer, who also lists it in its own PEL.
 import { assert } from '../../util/assert.js';
-import { SortedMap } from './sorted-map.js';
+import { byteOrder, SortedMap } from './sorted-map.js';
 import type { StreamId } from './stream-id.js';
 
 export class Consumer {
@@ -35,7 +35,7 @@ export class ConsumerGroup {
 
   /** Byte-order names, as Redis's radix tree lists consumers. */
   consumerNames(): string[] {
-    return [...this.consumers.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return [...this.consumers.keys()].sort(byteOrder);
   }
 
   /** The consumer `name`, created (seen at `time`) when missing. */

@@ -13,6 +13,7 @@
 // This is state-machine code: no clock, no randomness. Times come in as arguments.
 import { assert } from '../../util/assert.js';
 import { LP_OVERHEAD, lpInt, lpString } from './listpack-size.js';
+import { byteOrder, lowerBound } from './sorted-map.js';
 import { ConsumerGroup } from './stream-group.js';
 import { idMs, idSeq, MAX_ID, MIN_ID, type StreamId } from './stream-id.js';
 
@@ -384,19 +385,4 @@ export class Stream {
     s.pending = this.pending;
     return s;
   }
-}
-
-export function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function lowerBound(ids: readonly string[], id: string): number {
-  let lo = 0;
-  let hi = ids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (ids[mid]! < id) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
