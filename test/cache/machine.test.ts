@@ -65,7 +65,7 @@ function plain(m: CacheMachine, v: Value): unknown {
       const consumers = [...g.consumers.values()].map((c) => [c.name, c.seenTime, [...c.pel].map(([id, n]) => [id, n.deliveryTime, n.deliveryCount])]);
       return [name, g.lastId, g.entriesRead, g.pel.size, consumers.sort()];
     });
-    return ['stream', v.length, v.lastId, v.firstId, v.maxDeletedId, v.entriesAdded, v.listpackBytes, v.slots, v.pending, nodes, groups.sort()];
+    return ['stream', v.length, v.lastId, v.firstId, v.maxDeletedId, v.entriesAdded, v.listpackBytes, v.slots, nodes, groups.sort()];
   }
   return ['zset', (v as ZSet).entries()];
 }

@@ -142,10 +142,10 @@ function xadd(c: Ctx): void {
   let bytes = 0;
   for (const f of fields) bytes += f.length;
   if (bytes > LISTPACK_MAX_BYTES) fail('ERR Elements are too large to be stored');
-  c.fx.xadd(c.db, key, id, fields, c.server.streamNodeLimits);
+  const stream = c.fx.xadd(c.db, key, id, fields, c.server.streamNodeLimits);
   c.out.bulk(id === lastAuto.id ? lastAuto.text : formatId(id));
   c.notify('t', 'xadd', key);
-  if (applyTrim(c, key, c.getStream(key)!, t) > 0) c.notify('t', 'xtrim', key);
+  if (applyTrim(c, key, stream, t) > 0) c.notify('t', 'xtrim', key);
   c.signalReady(key);
 }
 

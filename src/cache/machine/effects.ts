@@ -9,7 +9,7 @@ import { assert } from '../../util/assert.js';
 import { DepotError } from '../../util/errors.js';
 import type { Stored } from './blobs.js';
 import type { Keyspace } from './keyspace.js';
-import type { NodeLimits } from './stream.js';
+import type { NodeLimits, Stream } from './stream.js';
 import type { StreamId } from './stream-id.js';
 
 export const Op = {
@@ -265,7 +265,7 @@ function applyOne(ks: Keyspace, r: Reader): void {
       const key = r.str();
       const id = r.str();
       const fields = r.strs();
-      return ks.xadd(db, key, id, fields, { maxBytes: r.num(), maxEntries: r.num() });
+      return void ks.xadd(db, key, id, fields, { maxBytes: r.num(), maxEntries: r.num() });
     }
     case Op.XTRIM: {
       const key = r.str();
@@ -417,9 +417,9 @@ export class Effects {
     return this.ks.zrem(db, key, members);
   }
 
-  xadd(db: number, key: string, id: StreamId, fields: readonly string[], limits: NodeLimits): void {
+  xadd(db: number, key: string, id: StreamId, fields: readonly string[], limits: NodeLimits): Stream {
     this.enc.op(Op.XADD, db).str(key).str(id).strs(fields).num(limits.maxBytes).num(limits.maxEntries);
-    this.ks.xadd(db, key, id, fields, limits);
+    return this.ks.xadd(db, key, id, fields, limits);
   }
   xtrim(db: number, key: string, maxLen: number, minId: StreamId | null, approx: boolean, limit: number): number {
     this.enc.op(Op.XTRIM, db).str(key).num(maxLen).flag(minId !== null);

@@ -540,7 +540,6 @@ export class Keyspace {
     return removed;
   }
 
-
   // ---- streams ----
   // A stream stays when it empties (Redis keeps empty streams: their IDs and groups matter).
 
@@ -549,9 +548,6 @@ export class Keyspace {
     const s = this.collectionFor(dbIndex, key, Stream, newStream);
     const before = streamBytes(s);
     const out = change(s);
-    let pending = 0;
-    for (const g of s.groups.values()) pending += g.pel.size;
-    s.pending = pending;
     this.dbs[dbIndex]!.bytes += streamBytes(s) - before;
     return out;
   }
@@ -563,12 +559,13 @@ export class Keyspace {
     return g;
   }
 
-  /** Appends an entry (the stream keeps `fields`). No closure: this runs for every XADD. */
-  xadd(dbIndex: number, key: string, id: StreamId, fields: readonly string[], limits: NodeLimits): void {
+  /** Appends an entry (the stream keeps `fields`); returns the stream. No closure: this runs for every XADD. */
+  xadd(dbIndex: number, key: string, id: StreamId, fields: readonly string[], limits: NodeLimits): Stream {
     const s = this.collectionFor(dbIndex, key, Stream, newStream);
     const before = streamBytes(s);
     s.append(id, fields, limits);
     this.dbs[dbIndex]!.bytes += streamBytes(s) - before;
+    return s;
   }
 
   /** Trims as Stream.trim; `minId` null trims by length. Returns the entries removed. */

@@ -75,10 +75,12 @@ export function zsetBytes(z: ZSet): number {
  * plus fixed costs per node, entry and pending entry.
  */
 export function streamBytes(s: Stream): number {
-  return STREAM_BYTES + s.nodes.length * STREAM_NODE_BYTES + s.listpackBytes + s.slots * STREAM_ENTRY_BYTES + s.pending * STREAM_PENDING_BYTES;
+  let pending = 0;
+  for (const g of s.groups.values()) pending += g.pel.size;
+  return STREAM_BYTES + s.nodes.length * STREAM_NODE_BYTES + s.listpackBytes + s.slots * STREAM_ENTRY_BYTES + pending * STREAM_PENDING_BYTES;
 }
 
-/** What `v` counts beyond its key. O(1). */
+/** What `v` counts beyond its key. O(1) (for a stream, O(its groups)). */
 export function valueBytes(v: Value): number {
   if (typeof v === 'string') return STRING_BYTES + v.length;
   // A blob handle: the block is the blob store's to count.

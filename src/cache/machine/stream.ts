@@ -116,9 +116,8 @@ export class Stream {
   entriesAdded = 0;
   /** Consumer groups by name (listed in byte order of names, as Redis's radix tree keeps them). */
   readonly groups = new Map<string, ConsumerGroup>();
-  /** Entries (tombstones included) and pending entries in all groups, for memory accounting. */
+  /** Entries, tombstones included, for memory accounting. */
   slots = 0;
-  pending = 0;
   /** The nodes' listpack bytes, summed. */
   listpackBytes = 0;
 
@@ -359,8 +358,6 @@ export class Stream {
       this.slots += node.ids.length;
       this.listpackBytes += node.bytes;
     }
-    this.pending = 0;
-    for (const g of this.groups.values()) this.pending += g.pel.size;
   }
 
   /** A deep copy (COPY). */
@@ -382,7 +379,6 @@ export class Stream {
     s.entriesAdded = this.entriesAdded;
     s.slots = this.slots;
     for (const [name, g] of this.groups) s.groups.set(name, g.clone());
-    s.pending = this.pending;
     return s;
   }
 }
