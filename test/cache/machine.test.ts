@@ -59,7 +59,7 @@ function plain(m: CacheMachine, v: Value): unknown {
   }
   if (v instanceof Stream) {
     // Nodes as they are (tombstones included): replay and snapshots must rebuild Redis's layout.
-    const nodes = v.nodes.map((n) => [n.master, n.masterFields, n.ids, n.deleted, n.entries, n.live, n.dead, n.bytes]);
+    const nodes = v.nodes.map((n) => [n.master, n.masterFields, n.ids, n.ids.map((_, i) => [n.isDeleted(i), n.fieldsAt(i)]), n.live, n.dead, n.bytes]);
     const groups = [...v.groups].map(([name, g]) => {
       g.pel.check();
       const consumers = [...g.consumers.values()].map((c) => [c.name, c.seenTime, [...c.pel].map(([id, n]) => [id, n.deliveryTime, n.deliveryCount])]);

@@ -40,7 +40,7 @@ const ZSET_MEMBER_BYTES = 160;
 /** A stream with its group table; then each node's arrays, each entry's ID and field list, each pending entry. */
 const STREAM_BYTES = 300;
 const STREAM_NODE_BYTES = 250;
-const STREAM_ENTRY_BYTES = 110;
+const STREAM_ENTRY_BYTES = 70;
 const STREAM_PENDING_BYTES = 150;
 
 /** The heap bytes counted for `key` holding `value` (without an expiry). O(1). */

@@ -150,8 +150,8 @@ function writeStream(out: Out, s: Stream): void {
     out.u32(node.ids.length);
     for (let i = 0; i < node.ids.length; i++) {
       out.str(node.ids[i]!);
-      out.u8(node.deleted[i] ? 1 : 0);
-      writeStrs(out, node.entries[i]!);
+      out.u8(node.isDeleted(i) ? 1 : 0);
+      writeStrs(out, node.fieldsAt(i));
     }
   }
   out.u32(s.groups.size);

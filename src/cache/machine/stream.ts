@@ -39,11 +39,49 @@ function delta(a: number | bigint, b: number | bigint): number | bigint {
   return d >= 1n << 63n ? d - (1n << 64n) : d;
 }
 
+/**
+ * An entry's fields and values packed in one latin1 string, as a listpack packs them: a first
+ * character saying whether the field names are the node's first entry's (then only the values
+ * follow, as Redis's SAMEFIELDS entries), each string after its length (one character below 255,
+ * else 255 and four bytes). One string an entry instead of an array and its strings: a million
+ * two-field entries took about 300 MB of heap as arrays.
+ */
+const SAME_FIELDS = 'S';
+const OWN_FIELDS = 'F';
+
+function packEntry(fields: readonly string[], same: boolean): string {
+  const parts: string[] = [same ? SAME_FIELDS : OWN_FIELDS];
+  for (let i = same ? 1 : 0; i < fields.length; i += same ? 2 : 1) {
+    const f = fields[i]!;
+    const n = f.length;
+    parts.push(n < 255 ? String.fromCharCode(n) : String.fromCharCode(255, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff), f);
+  }
+  return parts.join('');
+}
+
+function unpackEntry(packed: string, master: readonly string[]): string[] {
+  const same = packed[0] === SAME_FIELDS;
+  const out: string[] = [];
+  let p = 1;
+  while (p < packed.length) {
+    let n = packed.charCodeAt(p++);
+    if (n === 255) {
+      n = ((packed.charCodeAt(p) << 24) | (packed.charCodeAt(p + 1) << 16) | (packed.charCodeAt(p + 2) << 8) | packed.charCodeAt(p + 3)) >>> 0;
+      p += 4;
+    }
+    if (same) out.push(master[out.length >> 1]!);
+    out.push(packed.slice(p, p + n));
+    p += n;
+  }
+  return out;
+}
+
 export class StreamNode {
   readonly ids: StreamId[] = [];
-  /** Each entry's fields and values, alternating (a tombstone keeps its own: its bytes stay). */
-  readonly entries: Array<readonly string[]> = [];
-  readonly deleted: boolean[] = [];
+  /** Each entry's fields and values (packEntry; a tombstone keeps its own: its bytes stay). */
+  private readonly packed: string[] = [];
+  /** Indexes of tombstones, or null: most nodes have none. */
+  private tombstones: Set<number> | null = null;
   live = 0;
   dead = 0;
   /** The listpack bytes of everything but the two counters (which change size past 127). */
@@ -67,7 +105,6 @@ export class StreamNode {
     return this.ids[this.ids.length - 1]!;
   }
 
-  /** Appends an entry; the node keeps `fields` (never changed afterwards). */
   append(id: StreamId, fields: readonly string[]): void {
     const pairs = fields.length / 2;
     let same = pairs === this.masterFields.length;
@@ -78,9 +115,17 @@ export class StreamNode {
     n += lpInt(pairs + 3 + (same ? 0 : pairs + 1));
     this.fixedBytes += n;
     this.ids.push(id);
-    this.entries.push(fields);
-    this.deleted.push(false);
+    this.packed.push(packEntry(fields, same));
     this.live++;
+  }
+
+  /** Entry `i`'s fields and values, alternating. */
+  fieldsAt(i: number): string[] {
+    return unpackEntry(this.packed[i]!, this.masterFields);
+  }
+
+  isDeleted(i: number): boolean {
+    return this.tombstones !== null && this.tombstones.has(i);
   }
 
   /** Index of `id` among the node's entries (tombstones included), or -1. */
@@ -95,8 +140,8 @@ export class StreamNode {
   }
 
   tombstone(i: number): void {
-    assert(!this.deleted[i], 'stream entry deleted twice');
-    this.deleted[i] = true;
+    assert(!this.isDeleted(i), 'stream entry deleted twice');
+    (this.tombstones ??= new Set()).add(i);
     this.live--;
     this.dead++;
   }
@@ -164,15 +209,16 @@ export class Stream {
 
   /** The fields and values of the live entry `id`. */
   get(id: StreamId): readonly string[] | undefined {
-    const ni = this.nodeIndex(id);
-    if (ni < 0) return undefined;
-    const node = this.nodes[ni]!;
-    const i = node.indexOf(id);
-    return i < 0 || node.deleted[i] ? undefined : node.entries[i];
+    const node = this.nodes[this.nodeIndex(id)];
+    const i = node === undefined ? -1 : node.indexOf(id);
+    return i < 0 || node!.isDeleted(i) ? undefined : node!.fieldsAt(i);
   }
 
+  /** Whether `id` is a live entry (without unpacking it). */
   has(id: StreamId): boolean {
-    return this.get(id) !== undefined;
+    const node = this.nodes[this.nodeIndex(id)];
+    const i = node === undefined ? -1 : node.indexOf(id);
+    return i >= 0 && !node!.isDeleted(i);
   }
 
   /** Deletes the live entry `id` (XDEL); false when there is none. Updates first and max-deleted IDs. */
@@ -181,7 +227,7 @@ export class Stream {
     if (ni < 0) return false;
     const node = this.nodes[ni]!;
     const i = node.indexOf(id);
-    if (i < 0 || node.deleted[i]) return false;
+    if (i < 0 || node.isDeleted(i)) return false;
     if (node.live === 1) {
       this.nodes.splice(ni, 1);
       this.slots -= node.ids.length;
@@ -237,7 +283,7 @@ export class Stream {
       const before = node.bytes;
       for (let i = 0; i < node.ids.length; i++) {
         if (minId === null ? this.length <= maxLen : node.ids[i]! >= minId) break;
-        if (node.deleted[i]) continue;
+        if (node.isDeleted(i)) continue;
         node.tombstone(i);
         this.length--;
         deleted++;
@@ -251,7 +297,7 @@ export class Stream {
   }
 
   private firstLiveId(): StreamId | undefined {
-    for (const node of this.nodes) for (let i = 0; i < node.ids.length; i++) if (!node.deleted[i]) return node.ids[i]!;
+    for (const node of this.nodes) for (let i = 0; i < node.ids.length; i++) if (!node.isDeleted(i)) return node.ids[i]!;
     return undefined;
   }
 
@@ -259,7 +305,7 @@ export class Stream {
   lastLiveId(): StreamId | undefined {
     for (let n = this.nodes.length - 1; n >= 0; n--) {
       const node = this.nodes[n]!;
-      for (let i = node.ids.length - 1; i >= 0; i--) if (!node.deleted[i]) return node.ids[i]!;
+      for (let i = node.ids.length - 1; i >= 0; i--) if (!node.isDeleted(i)) return node.ids[i]!;
     }
     return undefined;
   }
@@ -278,7 +324,7 @@ export class Stream {
         for (; i < node.ids.length; i++) {
           const id = node.ids[i]!;
           if (id > end) return;
-          if (!node.deleted[i] && !each(id, node.entries[i]!)) return;
+          if (!node.isDeleted(i) && !each(id, node.fieldsAt(i))) return;
         }
       }
       return;
@@ -293,7 +339,7 @@ export class Stream {
       for (; i >= 0; i--) {
         const id = node.ids[i]!;
         if (id < start) return;
-        if (!node.deleted[i] && !each(id, node.entries[i]!)) return;
+        if (!node.isDeleted(i) && !each(id, node.fieldsAt(i))) return;
       }
       i = Infinity;
     }
@@ -366,8 +412,8 @@ export class Stream {
     for (const node of this.nodes) {
       const copy = new StreamNode(node.master, node.masterFields);
       for (let i = 0; i < node.ids.length; i++) {
-        copy.append(node.ids[i]!, node.entries[i]!);
-        if (node.deleted[i]) copy.tombstone(i);
+        copy.append(node.ids[i]!, node.fieldsAt(i));
+        if (node.isDeleted(i)) copy.tombstone(i);
       }
       s.nodes.push(copy);
     }
