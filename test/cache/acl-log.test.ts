@@ -2,6 +2,7 @@
 // PUBLISH and again by SUBSCRIBE, a failed AUTH and HELLO AUTH, a key refused to a script's
 // call), then the log compared entry by entry, newest first: count, reason, context, object,
 // username, and the client-info's command and user (its ids, addresses and ages differ).
+// ACL DRYRUN, which asks the same questions without running the command, after it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RespClient, sideBySide, type Reply } from '../helpers/cache-resp-client.js';
@@ -59,4 +60,24 @@ test('ACL LOG records refusals as redis-server does', async () => {
     ['CONFIG', 'SET', 'acllog-max-len', '-1'],
   ]);
   assert.deepEqual(dl, rl);
+});
+
+test('ACL DRYRUN answers as redis-server does', async () => {
+  const lines = [
+    ['ACL', 'SETUSER', 'alice', 'on', '>p', '~app:*', '&news*', '+get', '+set', '+publish', '+subscribe', '+psubscribe', '+config|get', '+xadd'],
+    ['ACL', 'SETUSER', 'bob', 'on', 'nopass', 'allkeys', 'allchannels', '+@all', '-flushall'],
+    ...[
+      ['get', 'app:1'], ['get', 'other'], ['set', 'app:1', 'v'], ['del', 'app:1'], ['mget', 'app:1', 'other'],
+      ['publish', 'news1', 'hi'], ['publish', 'sports', 'hi'], ['subscribe', 'news1', 'sports'],
+      ['psubscribe', 'news*'], ['psubscribe', 'news1*'], ['config', 'get', 'maxmemory'], ['config', 'set', 'maxmemory', '1'],
+      ['config', 'foo'], ['config'], ['get'], ['nosuchcmd'], ['GET', 'app:1'], ['xadd', 'app:s', '*', 'a', 'b'], ['xadd', 'other', '*', 'a', 'b'],
+    ].map((line) => ['ACL', 'DRYRUN', 'alice', ...line]),
+    ['ACL', 'DRYRUN', 'bob', 'flushall'],
+    ['ACL', 'DRYRUN', 'bob', 'flushdb'],
+    ['ACL', 'DRYRUN', 'nobody', 'get', 'x'],
+    ['ACL', 'DRYRUN', 'alice'],
+    ['ACL', 'DELUSER', 'alice', 'bob'],
+  ];
+  const { depot, redis } = await sideBySide(servers.depot.port, servers.redis.port, lines);
+  assert.deepEqual(depot, redis);
 });

@@ -1,7 +1,9 @@
-// ACL commands: SETUSER GETUSER DELUSER LIST USERS WHOAMI CAT GENPASS.
+// ACL commands: SETUSER GETUSER DELUSER LIST USERS WHOAMI CAT GENPASS LOG DRYRUN.
 import { randomBytes } from 'node:crypto';
 import { AclRuleError } from '../acl.js';
 import { intArg } from './args.js';
+import { channelArgs } from './pubsub.js';
+import { keysOf } from './server.js';
 import type { Ctx } from './context.js';
 import { fail } from './reply-error.js';
 import { NO_KEYS, command, family } from './spec.js';
@@ -66,6 +68,27 @@ function cat(c: Ctx): void {
   c.out.bulkArray(names);
 }
 
+/**
+ * ACL DRYRUN user command [arg ...]: whether `user` may run the command line, checked as a
+ * command would be (the command, then each key, then each channel) without running it.
+ */
+function dryrun(c: Ctx): void {
+  const user = c.server.acl.users.get(c.argv[2]!);
+  if (user === undefined) fail(`ERR User '${c.argv[2]}' not found`);
+  const argv = c.argv.slice(3);
+  const parent = c.server.commands.get(argv[0]!.toLowerCase());
+  const spec = parent?.subcommands !== undefined && argv.length > 1 ? parent.subcommands.get(argv[1]!.toLowerCase()) : parent;
+  if (spec === undefined) fail(`ERR Command '${argv[0]}' not found`);
+  if (spec.arity > 0 ? argv.length !== spec.arity : argv.length < -spec.arity) fail(`ERR wrong number of arguments for '${spec.name}' command`);
+  if (!user.canRun(spec.name)) return c.out.bulk(`This user has no permissions to run the '${spec.name}' command`);
+  const key = user.allKeys ? undefined : keysOf(spec, argv).find((k) => !user.canAccessKey(k));
+  if (key !== undefined) return c.out.bulk(`This user has no permissions to access the '${key}' key`);
+  const { channels, pattern } = channelArgs(spec.name, argv);
+  const channel = channels.find((ch) => !user.canAccessChannel(ch, pattern));
+  if (channel !== undefined) return c.out.bulk(`This user has no permissions to access the '${channel}' channel`);
+  c.out.ok();
+}
+
 function genpass(c: Ctx): void {
   const bits = c.argv.length === 3 ? intArg(c.argv[2]!) : 256;
   if (bits <= 0 || bits > 4096) fail('ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096');
@@ -82,6 +105,7 @@ const aclCommands = [
   command('acl|log', -2, 'admin noscript loading stale', NO_KEYS, A, 'Lists what ACL refused, newest first, or forgets it (RESET).', aclLog),
   command('acl|whoami', 2, 'noscript loading stale', NO_KEYS, '@slow', 'Returns the user of the connection.', (c) => c.out.bulk(c.client.user.name)),
   command('acl|cat', -2, 'noscript loading stale', NO_KEYS, '@slow', 'Lists categories, or the commands of one.', cat),
+  command('acl|dryrun', -4, 'admin noscript loading stale', NO_KEYS, A, 'Tells whether a user may run a command line, without running it.', dryrun),
   command('acl|genpass', -2, 'noscript loading stale', NO_KEYS, '@slow', 'Generates a random password.', genpass),
 ];
 

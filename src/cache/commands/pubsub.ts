@@ -8,7 +8,19 @@ import { NO_KEYS, command, family } from './spec.js';
 
 const NOPERM_CHANNEL = 'NOPERM this user has no permissions to access one of the channels used as arguments';
 
-function checkChannels(c: Ctx, channels: readonly string[], pattern: boolean): void {
+/**
+ * The channel arguments of a command ACL checks (Redis's channel key specs): what PUBLISH and
+ * SPUBLISH publish to, what SUBSCRIBE, SSUBSCRIBE and PSUBSCRIBE (`pattern`) subscribe to.
+ * Unsubscribing is never refused. ACL DRYRUN reads them too.
+ */
+export function channelArgs(name: string, argv: readonly string[]): { channels: readonly string[]; pattern: boolean } {
+  if (name === 'publish' || name === 'spublish') return { channels: argv.slice(1, 2), pattern: false };
+  if (name === 'subscribe' || name === 'ssubscribe' || name === 'psubscribe') return { channels: argv.slice(1), pattern: name === 'psubscribe' };
+  return { channels: [], pattern: false };
+}
+
+function checkChannels(c: Ctx): void {
+  const { channels, pattern } = channelArgs(c.argv[0]!.toLowerCase(), c.argv);
   for (const ch of channels) {
     if (c.client.user.canAccessChannel(ch, pattern)) continue;
     c.server.aclDenied(c.client, 'channel', c.inScript ? 'lua' : c.inExec ? 'multi' : 'toplevel', ch);
@@ -17,9 +29,8 @@ function checkChannels(c: Ctx, channels: readonly string[], pattern: boolean): v
 }
 
 function subscribe(c: Ctx, kind: SubscriptionKind): void {
-  const channels = c.argv.slice(1);
-  checkChannels(c, channels, kind === 'pattern');
-  c.server.subscribe(c.client, channels, kind);
+  checkChannels(c);
+  c.server.subscribe(c.client, c.argv.slice(1), kind);
 }
 
 function unsubscribe(c: Ctx, kind: SubscriptionKind): void {
@@ -27,7 +38,7 @@ function unsubscribe(c: Ctx, kind: SubscriptionKind): void {
 }
 
 function publish(c: Ctx, shard: boolean): void {
-  checkChannels(c, [c.argv[1]!], false);
+  checkChannels(c);
   c.out.int(shard ? c.server.publishShard(c.argv[1]!, c.argv[2]!) : c.server.publish(c.argv[1]!, c.argv[2]!));
 }
 
