@@ -69,6 +69,8 @@ export interface CacheServiceOptions {
   readonly log?: (message: string, err?: unknown) => void;
   /** Where scripts' redis.log lines go, with Redis's level (0 debug, 1 verbose, 2 notice, 3 warning). */
   readonly scriptLog?: (level: number, line: string) => void;
+  /** Stops the whole node, as SIGTERM does (SHUTDOWN); without it SHUTDOWN is refused. */
+  readonly shutdown?: () => void;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -180,6 +182,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   private readonly clientsById = new Map<number, Client>();
   private readonly persistence: CachePersistence | undefined;
   private readonly log: (message: string, err?: unknown) => void;
+  private readonly stopNode: (() => void) | undefined;
   private nextClientId = 1;
   /**
    * Clients with output to write at the end of this turn, and clients whose output waits for a
@@ -218,6 +221,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.clock = options.clock ?? systemClock;
     this.persistence = options.persistence;
     this.log = options.log ?? (() => undefined);
+    this.stopNode = options.shutdown;
     this.settings = { ...DEFAULT_SETTINGS, ...options.settings };
     if (this.persistence !== undefined) {
       this.settings.appendonly = this.persistence.appendonly;
@@ -997,6 +1001,14 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
 
   get latencyTracking(): boolean {
     return this.settings.latencyTracking;
+  }
+
+  /** Stops the node (SHUTDOWN); false when this service was given no way to. */
+  shutdown(): boolean {
+    if (this.stopNode === undefined) return false;
+    this.log('SHUTDOWN asked by a client: stopping the node');
+    this.stopNode();
+    return true;
   }
 
   save(): Promise<void> {

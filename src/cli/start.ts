@@ -50,7 +50,8 @@ export function startCommand(): Command {
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
-      node = await DepotNode.start(config, log);
+      // A client's SHUTDOWN (Redis protocol) stops the node as SIGTERM would.
+      node = await DepotNode.start(config, log, () => stop('SHUTDOWN'));
       const listeners = Object.entries(node.ports).map(([name, port]) => `${name} ${config.host}:${port}`);
       process.stdout.write(`depot started: ${listeners.join(', ')}, data ${config.dataDir}\n`);
       if (stopRequested !== undefined) stop(stopRequested);

@@ -49,7 +49,7 @@ function snapshotPolicy(minBytes: number, percent: number): { snapshotBytes: num
   return { snapshotBytes: percent === 0 ? Infinity : minBytes, snapshotGrowth: percent / 100 };
 }
 
-export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: Config, log: Logger): Promise<CacheRole> {
+export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: Config, log: Logger, requestStop?: () => void): Promise<CacheRole> {
   const { appendonly, appendfsync } = config.cache;
   const machine = new CacheMachine(randomInt(2 ** 30));
   const group = await host.openGroup<void>({
@@ -101,6 +101,7 @@ export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: C
       },
       log: (message, err) => cacheLog.warn({ err }, message),
       // Redis's loglevels: debug and verbose, notice, warning.
+      ...(requestStop === undefined ? {} : { shutdown: requestStop }),
       scriptLog: (level, line) => (level >= 3 ? cacheLog.warn({ script: true }, line) : level === 2 ? cacheLog.info({ script: true }, line) : cacheLog.debug({ script: true }, line)),
     },
     group,

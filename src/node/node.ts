@@ -77,7 +77,8 @@ export class DepotNode {
     readonly ports: NodePorts,
   ) {}
 
-  static async start(config: Config, log: Logger): Promise<DepotNode> {
+  /** `requestStop`: what a client's SHUTDOWN calls (the owner of the process stops it). */
+  static async start(config: Config, log: Logger, requestStop?: () => void): Promise<DepotNode> {
     tuneGarbageCollector();
     const dataDir = DataDir.open(config.dataDir);
     const cleanup: Array<() => Promise<void> | void> = [() => dataDir.release()];
@@ -109,7 +110,7 @@ export class DepotNode {
       const groups: Group[] = [controllerGroup, ...brokers.map((b) => b.group)];
       let cache: CacheRole | undefined;
       if (config.cache.enabled) {
-        cache = await startCacheRole(host, dataDir, config, log);
+        cache = await startCacheRole(host, dataDir, config, log, requestStop);
         const running = cache.running;
         cleanup.unshift(() => running.close());
         groups.push(cache.group);

@@ -1,11 +1,16 @@
 // ROLE, WAIT, DEBUG and MODULE against redis-server 7.0.15 side by side: ROLE and WAIT as a
 // standalone master without replicas answers them (WAIT 1 50: 0, after 50 ms); DEBUG and MODULE LOAD/LOADEX/UNLOAD refused with Redis 7's texts (its defaults,
 // enable-debug-command and enable-module-command "no", are fixed in Depot and cannot be set, as
-// in Redis), in a transaction and from a script too; MODULE LIST empty.
+// in Redis), in a transaction and from a script too; MODULE LIST empty. SHUTDOWN's argument
+// errors beside Redis, then a node of its own stopped by SHUTDOWN and by SHUTDOWN SAVE, with its
+// data back after each restart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sideBySide } from '../helpers/cache-resp-client.js';
-import { depotAndRedis } from '../helpers/cache-servers.js';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RespClient, sideBySide } from '../helpers/cache-resp-client.js';
+import { depotAndRedis, startDepot } from '../helpers/cache-servers.js';
 
 const servers = depotAndRedis();
 
@@ -46,4 +51,59 @@ test('ROLE, WAIT, DEBUG and MODULE answer as redis-server does', async () => {
   ];
   const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   assert.deepEqual(d, r);
+});
+
+test("SHUTDOWN's argument errors are redis-server's", async () => {
+  // None of these stops a server: ABORT with nothing to abort, bad flags, and inside MULTI.
+  const lines = [['SHUTDOWN', 'ABORT'], ['SHUTDOWN', 'FOO'], ['SHUTDOWN', 'NOSAVE', 'SAVE'], ['SHUTDOWN', 'ABORT', 'NOW'], ['MULTI'], ['SHUTDOWN'], ['EXEC'], ['PING']];
+  const { depot, redis } = await sideBySide(servers.depot.port, servers.redis.port, lines);
+  assert.deepEqual(depot, redis);
+});
+
+/** Resolves once process `pid` has exited; fails after `ms`. */
+async function exited(pid: number, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`process ${pid} still running after ${ms} ms`);
+}
+
+test('SHUTDOWN stops the node (its connection closes unanswered); SHUTDOWN SAVE writes a snapshot first; the data is back after each restart', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'depot-shutdown-'));
+  const snapshots = () => readdirSync(join(dir, 'groups', 'cache-1', 'raft', 'snapshots'));
+  try {
+    let server = await startDepot(['--data', dir, '--fsync', 'always']);
+    let c = await RespClient.open(server.port);
+    await c.call('SET', 'k', 'v');
+    c.send('SHUTDOWN');
+    // No reply: the connection closes with the process (the helper's client reports it so).
+    assert.deepEqual(await c.next(), { t: 'error', v: 'connection closed' });
+    await exited(server.pid, 10_000);
+    await server.stop();
+    server = await startDepot(['--data', dir, '--fsync', 'always']);
+    c = await RespClient.open(server.port);
+    assert.deepEqual(await c.call('GET', 'k'), { t: 'bulk', v: 'v' });
+    await c.call('RPUSH', 'l', 'a', 'b');
+    const before = snapshots();
+    c.send('SHUTDOWN', 'SAVE');
+    assert.deepEqual(await c.next(), { t: 'error', v: 'connection closed' });
+    await exited(server.pid, 10_000);
+    await server.stop();
+    assert.ok(snapshots().some((name) => !before.includes(name)), `SHUTDOWN SAVE wrote a snapshot (before: ${before.join(' ')})`);
+    server = await startDepot(['--data', dir, '--fsync', 'always']);
+    c = await RespClient.open(server.port);
+    try {
+      assert.deepEqual(await c.call('LRANGE', 'l', '0', '-1'), { t: 'array', v: [{ t: 'bulk', v: 'a' }, { t: 'bulk', v: 'b' }] });
+    } finally {
+      c.close();
+      await server.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

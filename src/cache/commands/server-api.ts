@@ -102,5 +102,7 @@ export interface ServerApi {
   readonly lastSave: number;
   /** Starts a snapshot; resolves when it is written. Rejects when persistence is off. */
   save(): Promise<void>;
+  /** Stops the whole node, as SIGTERM does (SHUTDOWN); false when it cannot. */
+  shutdown(): boolean;
   readonly saving: boolean;
 }

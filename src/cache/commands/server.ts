@@ -53,6 +53,40 @@ function save(c: Ctx): typeof BLOCKED {
   );
 }
 
+/**
+ * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: stops the node, as SIGTERM does (every group's
+ * journal flushed and closed, the queue stopped too: one process serves both). SAVE writes a
+ * snapshot first (a failure stops nothing, unless FORCE). Without SAVE nothing is lost either
+ * when the journal is on: it holds every acknowledged write. As in Redis, a client that asked
+ * gets no reply: its connection closes with the process.
+ */
+function shutdown(c: Ctx): typeof BLOCKED | void {
+  const flags = new Set<string>();
+  for (const a of c.argv.slice(1)) {
+    const f = a.toUpperCase();
+    if (!['NOSAVE', 'SAVE', 'NOW', 'FORCE', 'ABORT'].includes(f)) throw syntax();
+    flags.add(f);
+  }
+  if ((flags.has('NOSAVE') && flags.has('SAVE')) || (flags.has('ABORT') && flags.size > 1)) throw syntax();
+  if (flags.has('ABORT')) fail('ERR No shutdown in progress.');
+  const refused = 'ERR Errors trying to SHUTDOWN. Check logs.';
+  const stop = (x: Ctx): void => {
+    if (!x.server.shutdown()) x.out.error(refused);
+  };
+  if (!flags.has('SAVE')) {
+    if (!c.server.shutdown()) fail(refused);
+    return c.server.suspend(c, new Promise(() => undefined));
+  }
+  const force = flags.has('FORCE');
+  return c.server.suspend(
+    c,
+    c.server.save().then(
+      () => stop,
+      () => (x: Ctx) => (force ? stop(x) : x.out.error(refused)),
+    ),
+  );
+}
+
 function bgsave(c: Ctx): void {
   if (c.argv.length > 2 || (c.argv.length === 2 && c.argv[1]!.toUpperCase() !== 'SCHEDULE')) throw syntax();
   if (c.server.saving) fail('ERR Background save already in progress');
@@ -319,6 +353,7 @@ export const serverCommands = family('server', [
   command('lastsave', 1, 'loading stale fast', NO_KEYS, '@admin @fast @dangerous', 'Returns the Unix time of the last snapshot.', (c) => c.out.int(c.server.lastSave)),
   command('save', 1, 'admin noscript', NO_KEYS, ADMIN, 'Writes a snapshot and waits for it.', save),
   command('bgsave', -1, 'admin noscript', NO_KEYS, ADMIN, 'Writes a snapshot in the background.', bgsave),
+  command('shutdown', -1, 'admin noscript loading stale no_multi allow_busy', NO_KEYS, ADMIN, 'Stops the node (SAVE: after a snapshot).', shutdown),
   command('command', -1, 'loading stale', NO_KEYS, '@connection @slow', 'Describes the commands of the server.', commandAll, { subcommands: commandCommands }),
   command('function', -2, '', NO_KEYS, '@slow', 'Manages function libraries.', () => undefined, { subcommands: functionCommands }),
   command('memory', -2, '', NO_KEYS, '@slow', 'Reports on memory.', () => undefined, { subcommands: memoryCommands }),
