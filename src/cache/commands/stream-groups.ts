@@ -4,11 +4,11 @@
 import { UNKNOWN_READS, type Stream } from '../machine/stream.js';
 import type { ConsumerGroup } from '../machine/stream-group.js';
 import { MAX_ID, MIN_ID, formatId, parseId, type StreamId } from '../machine/stream-id.js';
-import { is } from './args.js';
+import { intArg, is } from './args.js';
 import type { Ctx } from './context.js';
 import { fail, syntax } from './reply-error.js';
 import { command, family } from './spec.js';
-import { boundArg, idArg, INVALID_END, INVALID_START, longArg, replyEntry } from './streams.js';
+import { boundArg, idArg, INVALID_END, INVALID_START, replyEntry } from './streams.js';
 
 const KEY2 = [2, 2, 1] as const;
 
@@ -21,7 +21,7 @@ function subcommandError(c: Ctx): never {
  * the key's type, the key's existence unless MKSTREAM, and the group's existence for SETID,
  * CREATECONSUMER and DELCONSUMER.
  */
-function xgroupPrelude(c: Ctx, sub: 'create' | 'setid' | 'destroy' | 'createconsumer' | 'delconsumer'): { s: Stream | undefined; g: ConsumerGroup | undefined; mkstream: boolean; entriesRead: number } {
+function xgroupPrelude(c: Ctx, sub: 'create' | 'setid' | 'destroy' | 'createconsumer' | 'delconsumer'): { s: Stream | undefined; g: ConsumerGroup | undefined; entriesRead: number } {
   const a = c.argv;
   let mkstream = false;
   let entriesRead = UNKNOWN_READS;
@@ -30,7 +30,7 @@ function xgroupPrelude(c: Ctx, sub: 'create' | 'setid' | 'destroy' | 'createcons
       mkstream = true;
       i++;
     } else if ((sub === 'create' || sub === 'setid') && is(a[i], 'ENTRIESREAD') && i + 1 < a.length) {
-      entriesRead = longArg(a[i + 1]!);
+      entriesRead = intArg(a[i + 1]!);
       if (entriesRead < 0 && entriesRead !== UNKNOWN_READS) fail('ERR value for ENTRIESREAD must be positive or -1');
       i += 2;
     } else {
@@ -47,7 +47,7 @@ function xgroupPrelude(c: Ctx, sub: 'create' | 'setid' | 'destroy' | 'createcons
       fail(`NOGROUP No such consumer group '${a[3]}' for key name '${a[2]}'`);
     }
   }
-  return { s, g, mkstream, entriesRead };
+  return { s, g, entriesRead };
 }
 
 function xgroupCreate(c: Ctx): void {
@@ -131,11 +131,11 @@ function xpending(c: Ctx): void {
   if (a.length >= 6) {
     let at = 3;
     if (is(a[3], 'IDLE')) {
-      minIdle = longArg(a[4]!);
+      minIdle = intArg(a[4]!);
       if (a.length < 8) throw syntax();
       at += 2;
     }
-    count = Math.max(0, longArg(a[at + 2]!));
+    count = Math.max(0, intArg(a[at + 2]!));
     start = boundArg(a[at]!, 0, INVALID_START);
     end = boundArg(a[at + 1]!, 'max', INVALID_END);
     if (at + 3 < a.length) consumerName = a[at + 3]!;
@@ -200,7 +200,7 @@ function xclaim(c: Ctx): void {
   const a = c.argv;
   const [, key, group, name] = a as [string, string, string, string];
   const { s, g } = groupOrFail(c, key, group, `NOGROUP No such key '${key}' or consumer group '${group}'`);
-  const minIdle = Math.max(0, longArg(a[4]!, 'ERR Invalid min-idle-time argument for XCLAIM'));
+  const minIdle = Math.max(0, intArg(a[4]!, 'ERR Invalid min-idle-time argument for XCLAIM'));
   const ids: StreamId[] = [];
   let j = 5;
   for (; j < a.length; j++) {
@@ -219,9 +219,9 @@ function xclaim(c: Ctx): void {
     const opt = a[j]!;
     if (is(opt, 'FORCE')) force = true;
     else if (is(opt, 'JUSTID')) justId = true;
-    else if (is(opt, 'IDLE') && more > 0) deliveryTime = now - longArg(a[++j]!, 'ERR Invalid IDLE option argument for XCLAIM');
-    else if (is(opt, 'TIME') && more > 0) deliveryTime = longArg(a[++j]!, 'ERR Invalid TIME option argument for XCLAIM');
-    else if (is(opt, 'RETRYCOUNT') && more > 0) retryCount = longArg(a[++j]!, 'ERR Invalid RETRYCOUNT option argument for XCLAIM');
+    else if (is(opt, 'IDLE') && more > 0) deliveryTime = now - intArg(a[++j]!, 'ERR Invalid IDLE option argument for XCLAIM');
+    else if (is(opt, 'TIME') && more > 0) deliveryTime = intArg(a[++j]!, 'ERR Invalid TIME option argument for XCLAIM');
+    else if (is(opt, 'RETRYCOUNT') && more > 0) retryCount = intArg(a[++j]!, 'ERR Invalid RETRYCOUNT option argument for XCLAIM');
     else if (is(opt, 'LASTID') && more > 0) lastId = idArg(a[++j]!, true);
     else fail(`ERR Unrecognized XCLAIM option '${opt}'`);
   }
@@ -274,7 +274,7 @@ function xclaim(c: Ctx): void {
 function xautoclaim(c: Ctx): void {
   const a = c.argv;
   const [, key, group, name] = a as [string, string, string, string];
-  const minIdle = Math.max(0, longArg(a[4]!, 'ERR Invalid min-idle-time argument for XAUTOCLAIM'));
+  const minIdle = Math.max(0, intArg(a[4]!, 'ERR Invalid min-idle-time argument for XAUTOCLAIM'));
   const start = boundArg(a[5]!, 0, INVALID_START);
   let count = 100;
   let justId = false;
@@ -282,7 +282,7 @@ function xautoclaim(c: Ctx): void {
     const more = a.length - 1 - j;
     if (is(a[j], 'COUNT') && more > 0) {
       // getRangeLongFromObjectOrReply(1, LONG_MAX / 16).
-      const n = longArg(a[j + 1]!, 'ERR COUNT must be > 0');
+      const n = intArg(a[j + 1]!, 'ERR COUNT must be > 0');
       if (n < 1 || n > 576460752303423487) fail('ERR COUNT must be > 0');
       count = n;
       j++;

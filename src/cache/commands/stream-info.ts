@@ -1,13 +1,13 @@
 // XINFO STREAM, GROUPS and CONSUMERS (Redis t_stream.c xinfoCommand): maps in RESP3, flat
 // arrays of name-value pairs in RESP2, fields in Redis 7.0's order.
-import { MAX_ID, MIN_ID, formatId, type StreamId } from '../machine/stream-id.js';
+import { MAX_ID, MIN_ID, formatId } from '../machine/stream-id.js';
 import type { Stream } from '../machine/stream.js';
 import type { ConsumerGroup } from '../machine/stream-group.js';
-import { is } from './args.js';
+import { intArg, is } from './args.js';
 import type { Ctx } from './context.js';
 import { Err, fail } from './reply-error.js';
 import { command, family } from './spec.js';
-import { longArg, replyEntry } from './streams.js';
+import { replyEntries, replyEntry } from './streams.js';
 
 const KEY2 = [2, 2, 1] as const;
 
@@ -19,11 +19,7 @@ function streamOrFail(c: Ctx): Stream {
 
 /** The first (or, `last`, the last) live entry as [id, fields], or a null. */
 function edgeEntry(c: Ctx, s: Stream, last: boolean): void {
-  let found: [StreamId, readonly string[]] | undefined;
-  s.range(MIN_ID, MAX_ID, last, (id, fields) => {
-    found = [id, fields];
-    return false;
-  });
+  const found = s.entries(MIN_ID, MAX_ID, last, 1)[0];
   if (found === undefined) c.out.nullBulk();
   else replyEntry(c, found[0], found[1]);
 }
@@ -51,7 +47,7 @@ function xinfoStream(c: Ctx): void {
     }
     full = true;
     if (options === 3) {
-      count = longArg(a[5]!);
+      count = intArg(a[5]!);
       if (count < 0) count = 10;
     }
   }
@@ -80,10 +76,7 @@ function xinfoStream(c: Ctx): void {
     return;
   }
   c.out.bulk('entries');
-  const entries: Array<[StreamId, readonly string[]]> = [];
-  s.range(MIN_ID, MAX_ID, false, (id, fields) => entries.push([id, fields]) !== count);
-  c.out.array(entries.length);
-  for (const [id, fields] of entries) replyEntry(c, id, fields);
+  replyEntries(c, s.entries(MIN_ID, MAX_ID, false, count));
   c.out.bulk('groups');
   c.out.array(s.groups.size);
   for (const name of s.groupNames()) {

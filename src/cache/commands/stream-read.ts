@@ -8,10 +8,10 @@
 // blocked read.
 import { MAX_ID, MIN_ID, formatId, incrId, type StreamId } from '../machine/stream-id.js';
 import { Stream } from '../machine/values.js';
-import { is } from './args.js';
+import { intArg, is } from './args.js';
 import { BLOCKED, type Ctx } from './context.js';
 import { Err, fail, syntax } from './reply-error.js';
-import { idArg, longArg, replyEntry } from './streams.js';
+import { idArg, replyEntries, replyEntry } from './streams.js';
 import { command, family } from './spec.js';
 import type { ConsumerGroup } from '../machine/stream-group.js';
 
@@ -40,11 +40,11 @@ function readArgs(c: Ctx, withGroup: boolean): ReadArgs {
     if (is(o, 'BLOCK') && more > 0) {
       if (c.inScript) fail(`ERR ${a[0]} command is not allowed with BLOCK option from scripts`);
       i++;
-      r.timeout = longArg(a[i]!, 'ERR timeout is not an integer or out of range');
+      r.timeout = intArg(a[i]!, 'ERR timeout is not an integer or out of range');
       if (r.timeout < 0) fail(Err.TIMEOUT_NEGATIVE);
     } else if (is(o, 'COUNT') && more > 0) {
       i++;
-      r.count = Math.max(0, longArg(a[i]!));
+      r.count = Math.max(0, intArg(a[i]!));
       r.countAt = i;
     } else if (is(o, 'STREAMS') && more > 0) {
       r.streamsAt = i + 1;
@@ -154,11 +154,8 @@ function servable(src: Source): boolean {
 
 /** Entries after `after`, at most `count` (0: all). */
 function replyNew(c: Ctx, s: Stream, after: StreamId, count: number): void {
-  const found: Array<[StreamId, readonly string[]]> = [];
   const start = incrId(after);
-  if (start !== null) s.range(start, MAX_ID, false, (id, fields) => found.push([id, fields]) !== count);
-  c.out.array(found.length);
-  for (const [id, fields] of found) replyEntry(c, id, fields);
+  replyEntries(c, start === null ? [] : s.entries(start, MAX_ID, false, count));
 }
 
 /**
@@ -174,9 +171,8 @@ function serveGroup(c: Ctx, src: Source, r: ReadArgs): void {
   if (created) c.notify('t', 'xgroup-createconsumer', src.key);
   const consumer = g.consumers.get(r.consumer)!;
   if (src.history) return serveHistory(c, src, r);
-  const found: Array<[StreamId, readonly string[]]> = [];
   const start = incrId(src.after);
-  if (start !== null) s.range(start, MAX_ID, false, (id, fields) => found.push([id, fields]) !== r.count);
+  const found = start === null ? [] : s.entries(start, MAX_ID, false, r.count);
   c.out.array(found.length);
   let lastId = g.lastId;
   let reads = g.entriesRead;

@@ -31,9 +31,10 @@ export function boundArg(text: string, missingSeq: 0 | 'max', invalid: string): 
 export const INVALID_START = 'ERR invalid start ID for the interval';
 export const INVALID_END = 'ERR invalid end ID for the interval';
 
-/** A long long option value (getLongLongFromObjectOrReply). */
-export function longArg(text: string, message: string = Err.NOT_INTEGER): number {
-  return intArg(text, message);
+/** Entries as Redis replies them: an array of [id, [field, value, ...]]. */
+export function replyEntries(c: Ctx, entries: ReadonlyArray<[StreamId, readonly string[]]>): void {
+  c.out.array(entries.length);
+  for (const [id, fields] of entries) replyEntry(c, id, fields);
 }
 
 /** One entry as Redis replies it: [id, [field, value, ...]]. */
@@ -79,7 +80,7 @@ function trimArgs(c: Ctx, xadd: boolean): TrimArgs {
         i++;
       }
       if (is(opt, 'MAXLEN')) {
-        t.maxLen = longArg(a[i + 1]!);
+        t.maxLen = intArg(a[i + 1]!);
         if (t.maxLen < 0) fail('ERR The MAXLEN argument must be >= 0.');
       } else {
         t.minId = idArg(a[i + 1]!, true);
@@ -87,7 +88,7 @@ function trimArgs(c: Ctx, xadd: boolean): TrimArgs {
       i++;
       strategy = true;
     } else if (is(opt, 'LIMIT') && more > 0) {
-      t.limit = longArg(a[i + 1]!);
+      t.limit = intArg(a[i + 1]!);
       if (t.limit < 0) fail('ERR The LIMIT argument must be >= 0.');
       limitGiven = true;
       i++;
@@ -183,7 +184,7 @@ function xrange(c: Ctx, reverse: boolean): void {
   let count = -1;
   for (let j = 4; j < a.length; j++) {
     if (is(a[j], 'COUNT') && a.length - j - 1 >= 1) {
-      count = Math.max(0, longArg(a[j + 1]!));
+      count = Math.max(0, intArg(a[j + 1]!));
       j++;
     } else {
       throw syntax();
@@ -192,10 +193,7 @@ function xrange(c: Ctx, reverse: boolean): void {
   const s = c.getStream(a[1]!);
   if (s === undefined) return c.out.array(0);
   if (count === 0) return c.out.nullArray();
-  const found: Array<[StreamId, readonly string[]]> = [];
-  s.range(start, end, reverse, (id, fields) => found.push([id, fields]) !== count);
-  c.out.array(found.length);
-  for (const [id, fields] of found) replyEntry(c, id, fields);
+  replyEntries(c, s.entries(start, end, reverse, count));
 }
 
 function xlen(c: Ctx): void {
@@ -233,7 +231,7 @@ function xsetid(c: Ctx): void {
   for (let i = 3; i < a.length; i++) {
     const more = a.length - 1 - i;
     if (is(a[i], 'ENTRIESADDED') && more > 0) {
-      entriesAdded = longArg(a[i + 1]!);
+      entriesAdded = intArg(a[i + 1]!);
       if (entriesAdded < 0) fail('ERR entries_added must be positive');
       i++;
     } else if (is(a[i], 'MAXDELETEDID') && more > 0) {

@@ -311,38 +311,36 @@ export class Stream {
   }
 
   /**
-   * Calls `each` for the live entries with IDs in [start, end], ascending (or descending when
-   * `reverse`), until it returns false.
+   * The live entries with IDs in [start, end], ascending (descending when `reverse`), at most
+   * `count` of them (0 or less: all).
    */
-  range(start: StreamId, end: StreamId, reverse: boolean, each: (id: StreamId, fields: readonly string[]) => boolean): void {
-    if (start > end || this.nodes.length === 0) return;
+  entries(start: StreamId, end: StreamId, reverse: boolean, count: number): Array<[StreamId, readonly string[]]> {
+    const out: Array<[StreamId, readonly string[]]> = [];
+    if (start > end) return out;
+    const full = () => count > 0 && out.length >= count;
     if (!reverse) {
-      let ni = Math.max(0, this.nodeIndex(start));
-      let i = this.nodes[ni]!.lowerBound(start);
-      for (; ni < this.nodes.length; ni++, i = 0) {
+      const first = Math.max(0, this.nodeIndex(start));
+      let i = this.nodes[first]?.lowerBound(start) ?? 0;
+      for (let ni = first; ni < this.nodes.length && !full(); ni++, i = 0) {
         const node = this.nodes[ni]!;
-        for (; i < node.ids.length; i++) {
-          const id = node.ids[i]!;
-          if (id > end) return;
-          if (!node.isDeleted(i) && !each(id, node.fieldsAt(i))) return;
+        for (; i < node.ids.length && !full(); i++) {
+          if (node.ids[i]! > end) return out;
+          if (!node.isDeleted(i)) out.push([node.ids[i]!, node.fieldsAt(i)]);
         }
       }
-      return;
+      return out;
     }
-    let ni = this.nodeIndex(end);
-    if (ni < 0) return;
-    let i = this.nodes[ni]!.lowerBound(end);
-    if (this.nodes[ni]!.ids[i] !== end) i--;
-    for (; ni >= 0; ni--) {
+    for (let ni = this.nodeIndex(end); ni >= 0 && !full(); ni--) {
       const node = this.nodes[ni]!;
-      if (i === Infinity) i = node.ids.length - 1;
-      for (; i >= 0; i--) {
-        const id = node.ids[i]!;
-        if (id < start) return;
-        if (!node.isDeleted(i) && !each(id, node.fieldsAt(i))) return;
+      // In the node holding `end`, from the last entry at or below it; in earlier ones, from their last.
+      let i = node.lowerBound(end);
+      if (node.ids[i] !== end) i--;
+      for (; i >= 0 && !full(); i--) {
+        if (node.ids[i]! < start) return out;
+        if (!node.isDeleted(i)) out.push([node.ids[i]!, node.fieldsAt(i)]);
       }
-      i = Infinity;
     }
+    return out;
   }
 
   /** Byte-order names, as XINFO lists groups. */
