@@ -167,6 +167,7 @@ export class Dispatcher {
   private check(client: Client, spec: CommandSpec, argv: string[]): string | null {
     const n = argv.length;
     if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) return `ERR wrong number of arguments for '${spec.name}' command`;
+    const flags = spec.flagsOf?.(this.ctx.server, argv) ?? spec.flags;
     const guarded = PROTECTED.get(spec.name);
     if (guarded !== undefined) {
       return `ERR ${guarded} command not allowed. If the enable-${guarded.toLowerCase()}-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`;
@@ -185,20 +186,20 @@ export class Dispatcher {
         return 'NOPERM this user has no permissions to access one of the keys used as arguments';
       }
     }
-    if (client.monitor && (spec.flags.includes('write') || spec.flags.includes('readonly'))) return "ERR Replica can't interact with the keyspace";
+    if (client.monitor && (flags.includes('write') || flags.includes('readonly'))) return "ERR Replica can't interact with the keyspace";
     if (client.resp === 2 && client.subscribed && !SUBSCRIBER_ALLOWED.has(spec.name)) {
       return `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
     }
     if (this.hooks.loading && !spec.flags.includes('loading')) return 'LOADING Redis is loading the dataset in memory';
     if (client.multi !== null && spec.flags.includes('no_multi')) return 'ERR Command not allowed inside a transaction';
     const failure = this.hooks.writeFailure;
-    if ((failure !== null || !this.hooks.writable) && spec.flags.includes('write')) {
+    if ((failure !== null || !this.hooks.writable) && flags.includes('write')) {
       return failure !== null
         ? `MISCONF Errors writing to the journal: ${failure}`
         : "READONLY You can't write against a read only replica.";
     }
     // Inside EXEC the queued commands run as one: they were checked (and room made) as they were queued.
-    if (spec.flags.includes('denyoom') && !this.ctx.inExec) {
+    if (flags.includes('denyoom') && !this.ctx.inExec) {
       if (this.hooks.heapFull) return HEAP_FULL;
       if (!this.hooks.makeRoom()) return "OOM command not allowed when used memory > 'maxmemory'.";
     }

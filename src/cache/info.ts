@@ -62,6 +62,8 @@ function clients(s: CacheService): string[] {
 function memory(s: CacheService): string[] {
   const m = process.memoryUsage();
   const lua = s.scripts.memoryBytes;
+  const vmFunctions = s.functions.memoryBytes;
+  const scriptBytes = s.scripts.cacheBytes + s.functions.codeBytes;
   return [
     `used_memory:${s.usedMemory}`,
     `used_memory_human:${human(s.usedMemory)}`,
@@ -79,10 +81,19 @@ function memory(s: CacheService): string[] {
     `maxmemory:${s.settings.maxmemory}`,
     `maxmemory_human:${human(s.settings.maxmemory)}`,
     `maxmemory_policy:${s.settings.maxmemoryPolicy}`,
-    // The Lua state of EVAL's scripts (in WebAssembly memory, outside the JS heap).
+    // The Lua states of EVAL's scripts and of the function libraries (in WebAssembly memory, outside the JS heap).
     `used_memory_lua:${lua}`,
+    `used_memory_vm_eval:${lua}`,
     `used_memory_lua_human:${human(lua)}`,
+    `used_memory_scripts_eval:${s.scripts.cacheBytes}`,
     `number_of_cached_scripts:${s.scripts.count}`,
+    `number_of_functions:${s.functions.functionCount}`,
+    `used_memory_vm_functions:${vmFunctions}`,
+    `used_memory_vm_total:${lua + vmFunctions}`,
+    `used_memory_vm_total_human:${human(lua + vmFunctions)}`,
+    `used_memory_functions:${s.functions.codeBytes}`,
+    `used_memory_scripts:${scriptBytes}`,
+    `used_memory_scripts_human:${human(scriptBytes)}`,
     'mem_allocator:v8',
   ];
 }

@@ -34,6 +34,8 @@ import { Monitors } from './monitor.js';
 import { KeyspaceEvents, keyeventChannel, keyspaceChannel } from './notify.js';
 import { PubSub, type SubscriptionKind } from './pubsub.js';
 import { clientLine, REDIS_VERSION } from './commands/connection.js';
+import { Functions } from './scripting/functions.js';
+import type { ScriptCall } from './scripting/lua-runtime.js';
 import { Scripts } from './scripting/scripts.js';
 import { SlowLog } from './slowlog.js';
 import { Tracking, type TrackingHost } from './tracking.js';
@@ -151,6 +153,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   private readonly apart = new ReplyWriter();
   readonly commands = new CommandTable();
   readonly scripts: Scripts;
+  readonly functions: Functions;
   readonly acl = new AclStore(this.commands);
   readonly config: ConfigStore;
   readonly settings: Settings;
@@ -267,7 +270,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
       slowlog: () => this.observeCommands(),
       tracking: () => (this.tracking.maxKeys = this.settings.trackingTableMaxKeys),
       snapshotPolicy: () => this.persistence?.setSnapshotPolicy(this.settings.autoAofRewriteMinSize, this.settings.autoAofRewritePercentage),
-      busyReplyThreshold: () => (this.scripts.busyThresholdMs = this.settings.busyReplyThresholdMs),
+      busyReplyThreshold: () => this.setBusyThreshold(),
     });
     this.tracking.maxKeys = this.settings.trackingTableMaxKeys;
     if (this.settings.requirepass !== '') this.acl.setRequirePass(this.settings.requirepass);
@@ -276,8 +279,10 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.checkMaxmemory();
     this.out.onError = (text) => this.commandStats.errorReply(text);
     this.dispatcher = new Dispatcher(this.ctx, this.commands, this.blocked, this, this.commandStats);
-    this.scripts = new Scripts((argv, resp, readOnly) => this.dispatcher.callFromScript(argv, resp, readOnly), REDIS_VERSION, options.scriptLog);
-    this.scripts.busyThresholdMs = this.settings.busyReplyThresholdMs;
+    const callFromScript: ScriptCall = (argv, resp, readOnly) => this.dispatcher.callFromScript(argv, resp, readOnly);
+    this.scripts = new Scripts(callFromScript, REDIS_VERSION, options.scriptLog);
+    this.functions = new Functions(callFromScript, REDIS_VERSION, options.scriptLog ?? (() => undefined), this.machine.ks.libraries, (message) => this.log(`cache: ${message}`));
+    this.setBusyThreshold();
     this.observeCommands();
     this.leader = this.group.status().isLeader;
     this.ctx.deletesExpired = this.leader;
@@ -1128,5 +1133,11 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     for (const client of [...this.clientsById.values()]) this.dropBlocked(client);
     this.committer.flush();
     this.scripts.close();
+    this.functions.close();
+  }
+
+  private setBusyThreshold(): void {
+    this.scripts.busyThresholdMs = this.settings.busyReplyThresholdMs;
+    this.functions.busyThresholdMs = this.settings.busyReplyThresholdMs;
   }
 }

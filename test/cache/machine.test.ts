@@ -46,7 +46,7 @@ function dump(m: CacheMachine): string {
     const keys = [...db.keys.keys()].sort();
     return keys.map((k) => [k, plain(m, db.keys.get(k)!), db.expires.get(k) ?? 0]);
   });
-  return JSON.stringify(dbs);
+  return JSON.stringify({ dbs, libraries: [...m.ks.libraries.entries()].sort() });
 }
 
 function plain(m: CacheMachine, v: Value): unknown {
@@ -119,6 +119,9 @@ const key = fc.constantFrom('a', 'b', 'c', 'l', 'h', 's', 'z');
 // Long values (64 bytes to 64 KiB) live in the blob store: at, around and across its bounds.
 const val = fc.constantFrom('1', '2', 'x', '1.5', '-3', 'yy', 'L'.repeat(63), '\xfe\x00'.repeat(32), 'M'.repeat(200), 'B'.repeat(65_536), 'H'.repeat(65_537));
 const num = fc.constantFrom('0', '1', '2', '-1', '3', '10');
+const LIB_A = "#!lua name=liba\nredis.register_function('fa', function(keys, args) return redis.call('set', keys[1], args[1]) end)";
+const LIB_B = "#!lua name=libb\nredis.register_function('fb', function() return redis.call('incr', 'counter') end)";
+
 const command = fc.oneof(
   fc.tuple(fc.constant('SET'), key, val),
   fc.tuple(fc.constant('SET'), key, val, fc.constant('PX'), fc.constantFrom('1', '100000')),
@@ -163,6 +166,9 @@ const command = fc.oneof(
   fc.tuple(fc.constant('XGROUP'), fc.constantFrom('DELCONSUMER', 'CREATECONSUMER'), key, fc.constant('g'), fc.constantFrom('c1', 'c4')),
   fc.tuple(fc.constant('XSETID'), key, fc.constantFrom('9999999999999-0', '5-1'), fc.constantFrom('ENTRIESADDED', 'MAXDELETEDID'), fc.constantFrom('50', '1-0')),
   fc.tuple(fc.constant('FLUSHDB')),
+  fc.tuple(fc.constant('FUNCTION'), fc.constantFrom('LOAD', 'LOAD REPLACE'), fc.constantFrom(LIB_A, LIB_B)),
+  fc.tuple(fc.constant('FUNCTION'), fc.constantFrom('DELETE liba', 'DELETE libb', 'FLUSH')),
+  fc.tuple(fc.constant('FCALL'), fc.constantFrom('fa 1', 'fb 0'), key, val),
 );
 
 async function settle(): Promise<void> {
@@ -182,7 +188,8 @@ test('followers applying the logged effects reach the leader state, SPOP and INC
       try {
         service.executeMany(client, [['SET', 'seed', '1']], 0);
         // Options with spaces ("MAXLEN ~ 2 *") are several arguments.
-        for (const argv of cmds) service.executeMany(client, [argv.flatMap((a) => a.split(' '))], 0);
+        // A library's code (from its "#!lua" line) is one argument whatever spaces it has.
+        for (const argv of cmds) service.executeMany(client, [argv.flatMap((a) => (a.startsWith('#!') ? [a] : a.split(' ')))], 0);
         await settle();
         assert.ok(group.entries.length > 0, 'the commands were logged');
         assert.equal(leader.hasUncommitted, false);
@@ -205,6 +212,8 @@ test('followers applying the logged effects reach the leader state, SPOP and INC
         [[['SET', 'a', '1', 'PX', '100000'], ['SET', 'b', '2'], ['EXPIRE', 'b', '100'], ['RENAME', 'a', 'b'], ['PERSIST', 'b'], ['SET', 'c', '3', 'PX', '100000'], ['COPY', 'c', 'b', 'REPLACE'], ['MOVE', 'c', '1'], ['SET', 'b', 'x'], ['EXPIRE', 'b', '-1']]],
         // A stream's entries, tombstones, groups and pending entries, with delivery times from the leader's clock.
         [[['XGROUP', 'CREATE', 'x', 'g', '0', 'MKSTREAM'], ['XADD', 'x', '*', 'a', 'b'], ['XADD', 'x', 'MAXLEN ~ 1 *', 'c', 'd'], ['XREADGROUP', 'GROUP', 'g', 'c1', 'STREAMS', 'x', '>'], ['XDEL', 'x', '1-0'], ['XCLAIM', 'x', 'g', 'c3', '0', '1-0', 'FORCE'], ['XAUTOCLAIM', 'x', 'g', 'c4', '0', '0'], ['COPY', 'x', 'y']]],
+        // Function libraries: loaded, replaced, restored, deleted, and a function's writes.
+        [[['FUNCTION', 'LOAD', LIB_A], ['FCALL', 'fa', '1', 'k', 'v'], ['FUNCTION', 'LOAD', 'REPLACE', LIB_A.replace("'v'", "'w'")], ['FUNCTION', 'LOAD', LIB_B], ['FUNCTION', 'DELETE', 'liba'], ['FLUSHALL'], ['FCALL', 'fb', '0']]],
         [[['RPUSH', 'l', 'a', 'b'], ['RPUSH', 'l', 'x', 'a'], ['LREM', 'l', '1', 'a'], ['LINSERT', 'l', 'AFTER', 'b', 'z'], ['LTRIM', 'l', '1', '2'], ['LMOVE', 'l', 'a', 'LEFT', 'RIGHT'], ['LPOP', 'l', '1'], ['SWAPDB', '0', '1'], ['FLUSHDB']]],
       ],
     },
@@ -240,6 +249,7 @@ test('a snapshot holds the state of its start while writes continue (copy-on-wri
     service.executeMany(client, [['XTRIM', 'x', 'MAXLEN', '200']], 0);
     service.executeMany(client, [['XGROUP', 'CREATE', 'x', 'g', '0']], 0);
     service.executeMany(client, [['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '5', 'STREAMS', 'x', '>']], 0);
+    service.executeMany(client, [['FUNCTION', 'LOAD', LIB_A]], 0);
     await settle();
     const before = dump(m);
     const it = m.snapshot()[Symbol.asyncIterator]();
@@ -255,6 +265,8 @@ test('a snapshot holds the state of its start while writes continue (copy-on-wri
     service.executeMany(client, [['ZADD', 'z', '9', 'x']], 0);
     service.executeMany(client, [['XADD', 'x', '999-1', 'f', 'v']], 0);
     service.executeMany(client, [['XACK', 'x', 'g', '60-1']], 0);
+    service.executeMany(client, [['FUNCTION', 'DELETE', 'liba']], 0);
+    service.executeMany(client, [['FUNCTION', 'LOAD', LIB_B]], 0);
     service.executeMany(client, [['FLUSHDB']], 0);
     await settle();
     const chunks = [Buffer.from(first.value as Buffer)];

@@ -25,6 +25,7 @@ export type CommandFlag =
   | 'no_multi'
   | 'allow_busy'
   | 'skip_slowlog'
+  | 'no_mandatory_keys'
   | 'movablekeys';
 
 /** A handler returns BLOCKED when the client must wait (BLPOP on empty lists). */
@@ -47,6 +48,8 @@ export interface CommandSpec {
   readonly handler: Handler;
   /** Key positions for commands whose keys follow a numkeys argument. */
   readonly keysOf?: (argv: readonly string[]) => string[];
+  /** The flags of this call when they depend on its arguments (FCALL: the function's), checked before it runs. */
+  readonly flagsOf?: (server: ServerApi, argv: readonly string[]) => readonly CommandFlag[];
   readonly subcommands?: ReadonlyMap<string, CommandSpec>;
 }
 

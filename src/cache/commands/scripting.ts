@@ -54,9 +54,9 @@ const E = '@slow @scripting';
 const options = { keysOf: keysAfterNumkeys(2) };
 
 export const scriptingCommands = family('scripting', [
-  command('eval', -3, 'noscript denyoom stale movablekeys', NO_KEYS, E, 'Runs a Lua script.', (c) => evalGeneric(c, false, false), options),
-  command('evalsha', -3, 'noscript denyoom stale movablekeys', NO_KEYS, E, 'Runs a cached Lua script by its SHA1.', (c) => evalGeneric(c, true, false), options),
-  command('eval_ro', -3, 'readonly noscript stale movablekeys', NO_KEYS, E, 'Runs a Lua script that does not write.', (c) => evalGeneric(c, false, true), options),
-  command('evalsha_ro', -3, 'readonly noscript stale movablekeys', NO_KEYS, E, 'Runs a cached Lua script that does not write, by its SHA1.', (c) => evalGeneric(c, true, true), options),
+  command('eval', -3, 'noscript denyoom stale no_mandatory_keys movablekeys', NO_KEYS, E, 'Runs a Lua script.', (c) => evalGeneric(c, false, false), options),
+  command('evalsha', -3, 'noscript denyoom stale no_mandatory_keys movablekeys', NO_KEYS, E, 'Runs a cached Lua script by its SHA1.', (c) => evalGeneric(c, true, false), options),
+  command('eval_ro', -3, 'readonly noscript stale no_mandatory_keys movablekeys', NO_KEYS, E, 'Runs a Lua script that does not write.', (c) => evalGeneric(c, false, true), options),
+  command('evalsha_ro', -3, 'readonly noscript stale no_mandatory_keys movablekeys', NO_KEYS, E, 'Runs a cached Lua script that does not write, by its SHA1.', (c) => evalGeneric(c, true, true), options),
   command('script', -2, '', NO_KEYS, '@slow', 'Manages the script cache.', () => undefined, { subcommands: scriptCommands }),
 ]);

@@ -4,6 +4,7 @@ import type { AclStore } from '../acl.js';
 import type { AclContext, AclLog, AclReason } from '../acl-log.js';
 import type { Client } from '../client.js';
 import type { ConfigStore } from '../config.js';
+import type { Functions } from '../scripting/functions.js';
 import type { Scripts } from '../scripting/scripts.js';
 import type { CommandStats } from '../command-stats.js';
 import type { LatencyMonitor } from '../latency-monitor.js';
@@ -47,6 +48,8 @@ export interface ServerApi {
   readonly tracking: Tracking;
   /** EVAL's script cache and Lua state. */
   readonly scripts: Scripts;
+  /** The function libraries, compiled (FUNCTION, FCALL). */
+  readonly functions: Functions;
   /** proto-max-bulk-len: the largest string a command may build. */
   readonly maxStringBytes: number;
   /** hll-sparse-max-bytes: a sparse HyperLogLog that would grow past this becomes dense. */

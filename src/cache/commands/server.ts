@@ -1,4 +1,4 @@
-// Server commands: INFO, CONFIG, TIME, LASTSAVE, SAVE, BGSAVE, COMMAND and FUNCTION.
+// Server commands: INFO, CONFIG, TIME, LASTSAVE, SAVE, BGSAVE and COMMAND.
 import { globMatch } from '../glob.js';
 import type { Stored } from '../machine/blobs.js';
 import { entryBytes, EXPIRE_BYTES } from '../machine/memory.js';
@@ -216,7 +216,11 @@ function commandGetkeys(c: Ctx): void {
   }
   if (spec.arity > 0 ? argv.length !== spec.arity : argv.length < -spec.arity) fail('ERR Invalid number of arguments specified for command');
   const keys = keysOf(spec, argv);
-  if (keys.length === 0) fail('ERR The command has no key arguments');
+  if (keys.length === 0) {
+    // EVAL and FCALL with no keys have none to tell (Redis's no_mandatory_keys).
+    if (spec.flags.includes('no_mandatory_keys')) return void c.out.array(0);
+    fail('ERR The command has no key arguments');
+  }
   c.out.bulkArray(keys);
 }
 
@@ -320,22 +324,6 @@ const memoryCommands = [
   command('memory|usage', -3, 'readonly', [2, 2, 1], '@read @slow', 'Estimates the memory a key takes.', memoryUsage),
 ];
 
-const functionCommands = [
-  command('function|list', -2, 'noscript', NO_KEYS, '@scripting @slow', 'Lists function libraries (none until scripting exists).', (c) => {
-    for (let i = 2; i < c.argv.length; i++) {
-      const o = c.argv[i]!.toUpperCase();
-      if (o === 'LIBRARYNAME' && i + 1 < c.argv.length) i++;
-      else if (o !== 'WITHCODE') throw syntax();
-    }
-    c.out.array(0);
-  }),
-  command('function|flush', -2, 'write noscript', NO_KEYS, '@write @slow @scripting', 'Deletes every function library.', (c) => {
-    if (c.argv.length > 3) fail(`ERR unknown subcommand or wrong number of arguments for '${c.argv[1]!}'. Try FUNCTION HELP.`);
-    if (c.argv.length === 3 && !['ASYNC', 'SYNC'].includes(c.argv[2]!.toUpperCase())) fail('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
-    c.out.ok();
-  }),
-];
-
 export const serverCommands = family('server', [
   command('info', -1, 'loading stale', NO_KEYS, '@slow @dangerous', 'Returns information and statistics about the server.', info),
   command('config', -2, '', NO_KEYS, '@slow', 'Reads and changes configuration.', () => undefined, { subcommands: configCommands }),
@@ -355,6 +343,5 @@ export const serverCommands = family('server', [
   command('bgsave', -1, 'admin noscript', NO_KEYS, ADMIN, 'Writes a snapshot in the background.', bgsave),
   command('shutdown', -1, 'admin noscript loading stale no_multi allow_busy', NO_KEYS, ADMIN, 'Stops the node (SAVE: after a snapshot).', shutdown),
   command('command', -1, 'loading stale', NO_KEYS, '@connection @slow', 'Describes the commands of the server.', commandAll, { subcommands: commandCommands }),
-  command('function', -2, '', NO_KEYS, '@slow', 'Manages function libraries.', () => undefined, { subcommands: functionCommands }),
   command('memory', -2, '', NO_KEYS, '@slow', 'Reports on memory.', () => undefined, { subcommands: memoryCommands }),
 ]);

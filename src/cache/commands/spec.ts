@@ -1,9 +1,11 @@
 // Building command table entries compactly: flags and ACL categories are written as
 // space-separated words, the way they appear in Redis's command table.
 import type { CommandFlag, CommandSpec, Handler } from './context.js';
+import type { ServerApi } from './server-api.js';
 
 export interface SpecOptions {
   readonly keysOf?: (argv: readonly string[]) => string[];
+  readonly flagsOf?: (server: ServerApi, argv: readonly string[]) => readonly CommandFlag[];
   readonly subcommands?: readonly CommandSpec[];
 }
 
@@ -32,6 +34,7 @@ export function command(
     summary,
     handler,
     ...(options.keysOf === undefined ? {} : { keysOf: options.keysOf }),
+    ...(options.flagsOf === undefined ? {} : { flagsOf: options.flagsOf }),
     ...(subs === undefined ? {} : { subcommands: new Map(subs.map((s) => [s.name.slice(s.name.indexOf('|') + 1), s])) }),
   };
 }

@@ -20,6 +20,7 @@ import { listCommands } from './lists.js';
 import { monitorCommands } from './monitor.js';
 import { pubsubCommandsTable } from './pubsub.js';
 import type { CommandCatalog } from './server-api.js';
+import { functionsCommands } from './functions.js';
 import { scriptingCommands } from './scripting.js';
 import { serverCommands } from './server.js';
 import { setCommands } from './sets.js';
@@ -119,6 +120,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connectionCommands,
   ...serverCommands,
   ...scriptingCommands,
+  ...functionsCommands,
   ...slowlogCommands,
   ...latencyCommands,
   ...monitorCommands,

@@ -50,6 +50,9 @@ export const Op = {
   XCONSUMER_DEL: 35,
   XPENDING: 36,
   XACK: 37,
+  FUNCTION_LOAD: 38,
+  FUNCTION_DELETE: 39,
+  FUNCTION_FLUSH: 40,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
@@ -294,6 +297,9 @@ function applyOne(ks: Keyspace, r: Reader): void {
       return ks.xpending(db, key, group, consumer, ids, time, r.nums());
     }
     case Op.XACK: return void ks.xack(db, r.str(), r.str(), r.strs());
+    case Op.FUNCTION_LOAD: return ks.functionLoad(r.str(), r.str());
+    case Op.FUNCTION_DELETE: return ks.functionDelete(r.str());
+    case Op.FUNCTION_FLUSH: return ks.functionFlush();
     default:
       throw new DepotError('CORRUPT_LOG', `unknown cache effect op ${op}`);
   }
@@ -463,5 +469,19 @@ export class Effects {
   xack(db: number, key: string, group: string, ids: readonly StreamId[]): number {
     this.enc.op(Op.XACK, db).str(key).str(group).strs(ids);
     return this.ks.xack(db, key, group, ids);
+  }
+
+  // Libraries belong to no database: their records carry database 0.
+  functionLoad(name: string, code: string): void {
+    this.enc.op(Op.FUNCTION_LOAD, 0).str(name).str(code);
+    this.ks.functionLoad(name, code);
+  }
+  functionDelete(name: string): void {
+    this.enc.op(Op.FUNCTION_DELETE, 0).str(name);
+    this.ks.functionDelete(name);
+  }
+  functionFlush(): void {
+    this.enc.op(Op.FUNCTION_FLUSH, 0);
+    this.ks.functionFlush();
   }
 }

@@ -10,6 +10,7 @@ import { BlobStore, type Stored } from './blobs.js';
 import { lfuMinutes, lfuNew, lfuTouch, type LfuParams } from './lfu.js';
 import { DEFAULT_PACK_LIMITS, type PackLimits } from './hash.js';
 import { DEFAULT_ZSET_LIMITS, type ZSetLimits } from './zset.js';
+import { Libraries } from './libraries.js';
 import { entryBytes, EXPIRE_BYTES, hashBytes, LIST_ELEMENT_BYTES, setBytes, streamBytes, zsetBytes } from './memory.js';
 import { Db, Hash, List, MemberSet, Stream, ZSet, type RSet, type Value } from './values.js';
 import type { NodeLimits } from './stream.js';
@@ -66,6 +67,8 @@ export class Keyspace {
    * keyspace drops is released to it; a restored snapshot comes with its own store.
    */
   blobs = new BlobStore();
+  /** The function libraries (FUNCTION LOAD): not in any database, so FLUSHALL keeps them, as in Redis. */
+  readonly libraries = new Libraries();
   /** How a hash that is a table stores a value. */
   private readonly storeValue = (v: string): Stored => this.blobs.store(v);
   private readonly observers: KeyspaceObserver[] = [];
@@ -315,6 +318,24 @@ export class Keyspace {
 
   flushall(): void {
     for (let i = 0; i < DATABASES; i++) this.flushdb(i);
+  }
+
+  // ---- function libraries ----
+
+  /** Adds or replaces a library (FUNCTION LOAD [REPLACE], FUNCTION RESTORE). */
+  functionLoad(name: string, code: string): void {
+    this.libraries.set(name, code);
+    this.changes++;
+  }
+
+  functionDelete(name: string): void {
+    this.libraries.delete(name);
+    this.changes++;
+  }
+
+  functionFlush(): void {
+    this.libraries.clear();
+    this.changes++;
   }
 
   // ---- lists ----
@@ -655,10 +676,11 @@ export class Keyspace {
 
   /**
    * Replaces the whole state (restore from a snapshot) with databases whose long values are in
-   * `blobs`. The old store goes with the old databases (a snapshot in progress keeps both).
+   * `blobs`, and the function libraries. The old store goes with the old databases (a snapshot in progress keeps both).
    */
-  load(dbs: Db[], blobs: BlobStore): void {
+  load(dbs: Db[], blobs: BlobStore, libraries: ReadonlyMap<string, string>): void {
     assert(dbs.length === DATABASES, 'snapshot with a wrong database count');
+    this.libraries.replace(libraries);
     for (let i = 0; i < DATABASES; i++) this.touchDb(i);
     for (let i = 0; i < DATABASES; i++) this.dbs[i] = dbs[i]!;
     this.blobs = blobs;

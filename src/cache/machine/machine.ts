@@ -89,7 +89,7 @@ export class CacheMachine implements StateMachine<void> {
 
   async restore(chunks: AsyncIterable<Buffer>): Promise<void> {
     const state = await readSnapshot(chunks, DATABASES, this.ks.hashSeed, { hash: this.ks.hashLimits, zset: this.ks.zsetLimits });
-    this.ks.load(state.dbs, state.blobs);
+    this.ks.load(state.dbs, state.blobs, state.libraries);
     // Entries up to `includes` are already in the state; their replay from the log is skipped.
     this.appliedIndex = 0;
     this.eagerThrough = state.includes;

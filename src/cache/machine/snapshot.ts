@@ -1,8 +1,8 @@
 // Keyspace snapshots, streamed while the keyspace keeps changing (docs/cache.md, "Snapshots").
 //
 //   header   "DPKS" | u8 version (1) | f64 BE index the state includes (see CacheMachine)
-//   record   u8 type (1 string, 2 list, 3 hash, 4 set, 5 zset, 6 stream) | u8 db | f64 BE expiry
-//            (ms since epoch, 0 = none) | str key | value
+//   record   u8 type (1 string, 2 list, 3 hash, 4 set, 5 zset, 6 stream, 7 function library)
+//            | u8 db | f64 BE expiry (ms since epoch, 0 = none) | str key | value
 //            value: string = str; list, set = u32 count + str...; hash = u32 count +
 //            (str field, str value)...; zset = u32 count + (str member, f64 score)...;
 //            stream = str last ID | str first ID | str max deleted ID | f64 entries added |
@@ -11,7 +11,9 @@
 //            str name | str last ID | f64 entries read | u32 consumers, each: str name |
 //            f64 seen time | u32 pending, each: str ID | f64 delivery time | f64 delivery count
 //            (IDs are stream-id.ts's 16-byte form; nodes and tombstones as they are, so that
-//            the restored stream trims as the original would)
+//            the restored stream trims as the original would); function library: the key is
+//            the library's name, the value str code, db and expiry 0 (libraries come first, as
+//            they were at the start)
 //   trailer  u8 0xFF | u32 BE record count | u32 BE CRC-32C of every byte before the trailer
 //   (str = u32 BE length + bytes)
 //
@@ -36,7 +38,7 @@ const MAGIC = 'DPKS';
 const VERSION = 1;
 const CHUNK_BYTES = 64 * 1024;
 const TRAILER = 0xff;
-const Type = { string: 1, list: 2, hash: 3, set: 4, zset: 5, stream: 6 } as const;
+const Type = { string: 1, list: 2, hash: 3, set: 4, zset: 5, stream: 6, library: 7 } as const;
 
 /**
  * Growable output with the few field writers the format needs. Two buffers, used in turn:
@@ -198,6 +200,15 @@ class Capture {
     this.out.pos = 4;
     this.out.u8(VERSION);
     this.out.f64(includes);
+    // A few libraries at most, small: written now rather than copied on write.
+    for (const [name, code] of ks.libraries.entries()) {
+      this.out.u8(Type.library);
+      this.out.u8(0);
+      this.out.f64(0);
+      this.out.str(name);
+      this.out.str(code);
+      this.records++;
+    }
   }
 
   /** Copy-on-write: a key about to change is written first, with its value at the start. */
@@ -282,6 +293,7 @@ export interface RestoredState {
   readonly dbs: Db[];
   /** Where the databases' long values are. */
   readonly blobs: BlobStore;
+  readonly libraries: ReadonlyMap<string, string>;
   readonly includes: number;
 }
 
@@ -399,6 +411,7 @@ function readStream(r: In): Stream {
 class SnapshotReader {
   readonly dbs: Db[];
   readonly blobs = new BlobStore();
+  readonly libraries = new Map<string, string>();
   includes = -1;
   trailer: Buffer | null = null;
   records = 0;
@@ -466,6 +479,12 @@ class SnapshotReader {
         if (db >= this.databases) throw corrupt(`database ${db}`);
         const pxat = r.f64();
         const key = r.str();
+        if (type === Type.library) {
+          this.libraries.set(key, r.str());
+          this.records++;
+          consumed = r.pos;
+          continue;
+        }
         this.dbs[db]!.keys.set(key, this.intern(readValue(r, type, this.hashSeed, this.hashLimits, this.zsetLimits)), 0);
         if (pxat > 0) this.dbs[db]!.expires.set(key, pxat);
         this.records++;
@@ -487,7 +506,7 @@ export async function readSnapshot(chunks: AsyncIterable<Buffer>, databases: num
   if (trailer === null) throw corrupt('missing trailer');
   if (trailer.readUInt32BE(1) !== reader.records) throw corrupt('record count mismatch');
   if (trailer.readUInt32BE(5) !== reader.crc) throw corrupt('checksum mismatch');
-  return { dbs: reader.dbs, blobs: reader.blobs, includes: reader.includes };
+  return { dbs: reader.dbs, blobs: reader.blobs, libraries: reader.libraries, includes: reader.includes };
 }
 
 const EMPTY = Buffer.alloc(0);

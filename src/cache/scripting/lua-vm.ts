@@ -68,6 +68,7 @@ interface LuaExports {
   _lua_rawlen(L: number, idx: number): number;
   _lua_next(L: number, idx: number): number;
   _luaL_ref(L: number, t: number): number;
+  _luaL_unref(L: number, t: number, ref: number): void;
   _luaL_loadbufferx(L: number, buf: number, size: number, name: number, mode: number): number;
   _lua_pcallk(L: number, nargs: number, nresults: number, msgh: number, ctx: number, k: number): number;
   _lua_error(L: number): number;
@@ -364,6 +365,11 @@ export class LuaVm {
   /** Pops the top value into the registry; returns its reference. */
   ref(): number {
     return this.m._luaL_ref(this.L, REGISTRY);
+  }
+
+  /** Frees a reference (what it held can be collected). */
+  unref(ref: number): void {
+    this.m._luaL_unref(this.L, REGISTRY, ref);
   }
 
   pushRef(ref: number): void {

@@ -96,8 +96,9 @@ end
 // Run once `redis` and `cjson` are in place: makes the globals and the libraries read-only, as
 // Redis 7 does, so that no script can change what the next one finds (`redis = nil` would break
 // every later script). Stock Lua has no read-only tables: scripts get a proxy of the globals as
-// their _ENV (returned here), the libraries are proxies, `rawset` refuses proxies, and reading
-// an undefined global is an error. Chunk name '=prelude' too: the message handler skips it.
+// their _ENV (returned here, with the function making proxies), the libraries are proxies,
+// `rawset` refuses proxies, and reading an undefined global is an error. Chunk name '=prelude'
+// too: the message handler skips it.
 export const SEAL = String.raw`
 local G = _G
 local next, error, tostring, setmetatable, getmetatable, real_rawset, real_load = next, error, tostring, setmetatable, getmetatable, rawset, load
@@ -134,5 +135,36 @@ setmetatable(G, {
   __newindex = deny,
   __metatable = false,
 })
-return env
+return env, protect
+`;
+
+// The _ENV of every function library (Redis's function_lua.c), run once per state with the
+// sandbox's globals, its protect() and redis.register_function. While a library's code runs
+// (FUNCTION LOAD) only register_function, log, the log levels and the version can be reached;
+// when its functions run, the whole sandbox. They share the chunk's _ENV: the view switches.
+// Returns the environment and the switch.
+export const LIBRARY_ENV = String.raw`
+local env, protect, register_function = ...
+local setmetatable, error, tostring = setmetatable, error, tostring
+local redis = env.redis
+local function missing(_, k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
+local function api(t) return protect(setmetatable(t, { __index = missing })) end
+local load_api = api({
+  redis = api({
+    register_function = register_function,
+    log = redis.log,
+    LOG_DEBUG = redis.LOG_DEBUG,
+    LOG_VERBOSE = redis.LOG_VERBOSE,
+    LOG_NOTICE = redis.LOG_NOTICE,
+    LOG_WARNING = redis.LOG_WARNING,
+    REDIS_VERSION = redis.REDIS_VERSION,
+    REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+  }),
+})
+local view = {
+  __index = load_api,
+  __newindex = function() error('Attempt to modify a readonly table', 2) end,
+  __metatable = false,
+}
+return setmetatable({}, view), function(loading) view.__index = loading and load_api or env end
 `;

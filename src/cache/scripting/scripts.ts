@@ -1,47 +1,13 @@
-// EVAL's engine: the script cache (SHA1 of the body to the compiled function), one Lua state per
-// server, and the conversions between Redis replies and Lua values, as Redis 7 does them.
-//
-// A script runs to its end inside the command that called it, on the event loop, like any other
-// command: nothing else runs meanwhile, so it is atomic, and the effects of the commands it
-// calls join the turn's one log entry. Time is frozen for the script (the command's `now`).
-//
-// A script that loops cannot be stopped by SCRIPT KILL from another client as in Redis (no other
-// client is served while it runs): once it has run for busy-reply-threshold without writing,
-// Depot stops it itself. One that has written runs on, as in Redis, where only SHUTDOWN NOSAVE
-// ends it (stopping it would leave half of its writes applied).
-import { createHash } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
-import type { Reply } from '../../protocol/resp/reply-reader.js';
-import type { ReplyWriter, RespVersion } from '../../protocol/resp/writer.js';
-import { formatDouble } from '../../protocol/resp/double.js';
+// EVAL's engine: the script cache (SHA1 of the body to the compiled function) over a Lua state
+// of its own (lua-runtime.ts). KEYS and ARGV are globals, set before each run, as in Redis.
+import type { ReplyWriter } from '../../protocol/resp/writer.js';
 import { ReplyError } from '../commands/reply-error.js';
-import { installCjson } from './cjson.js';
-import { LUA_ERRMEM, LUA_OK, LuaType, LuaVm } from './lua-vm.js';
-import { PRELUDE, SEAL } from './prelude.js';
-
-/** Runs a command a script calls; `write`: the command changes data. */
-export type ScriptCall = (argv: string[], resp: RespVersion, readOnly: boolean) => { reply: Reply; write: boolean };
-
-/** Tables nested deeper than this in a script's reply are an error (a table can contain itself). */
-const MAX_REPLY_DEPTH = 1000;
-class TooDeep extends Error {}
-
-/** VM instructions between two looks at the clock while a script runs. */
-const HOOK_INSTRUCTIONS = 100_000;
+import { LuaRuntime, sha1hex, type ScriptCall } from './lua-runtime.js';
 
 interface Script {
   readonly ref: number;
   /** Declared `#!lua flags=no-writes`: runs as EVAL_RO. */
   readonly noWrites: boolean;
-}
-
-function sha1hex(s: string): string {
-  return createHash('sha1').update(s, 'latin1').digest('hex');
-}
-
-/** Redis's conversion of a Lua number argument to a command argument: integers as such, others "%.17g". */
-function numberArg(vm: LuaVm, idx: number): string {
-  return vm.isInteger(idx) ? vm.toInteger(idx).toString() : formatDouble(vm.toNumber(idx));
 }
 
 /** The body without a `#!lua` shebang line (kept as an empty line, so line numbers stay), and its flags. */
@@ -63,460 +29,97 @@ function parseShebang(body: string): { source: string; noWrites: boolean } {
 }
 
 export class Scripts {
-  private vm!: LuaVm;
-  private handlerRef = 0;
-  /** The read-only view of the globals every script runs in (its _ENV). */
-  private envRef = 0;
+  private readonly lua: LuaRuntime;
+  /** The state the cache's references are into. */
+  private generation: number;
   private readonly cache = new Map<string, Script>();
   /** SHA1s of the bodies in the cache: EVAL sends the body each time, and a lookup costs less than hashing it. */
   private readonly shaOf = new Map<string, string>();
-  /** Per run: the protocol of the replies scripts read (redis.setresp), read-only, whether a write ran, when it began. */
-  private resp: RespVersion = 2;
-  private readOnly = false;
-  private wrote = false;
-  private started = 0;
-  private thresholdMs = 5000;
 
-  constructor(
-    private readonly call: ScriptCall,
-    private readonly version: string,
-    /** redis.log's lines, with Redis's level (LOG_DEBUG 0 .. LOG_WARNING 3). */
-    private readonly logLine: (level: number, line: string) => void = () => undefined,
-  ) {
-    this.reset();
+  constructor(call: ScriptCall, version: string, logLine: (level: number, line: string) => void = () => undefined) {
+    this.lua = new LuaRuntime(call, version, logLine);
+    this.generation = this.lua.generation;
   }
 
   get count(): number {
-    return this.cache.size;
+    return this.current().size;
   }
 
-  /** Bytes held by the Lua state (INFO's used_memory_lua). */
+  /** Bytes held by the Lua state (INFO's used_memory_vm_eval). */
   get memoryBytes(): number {
-    return this.vm.memoryBytes();
+    return this.lua.memoryBytes;
+  }
+
+  /** Bytes of the cached scripts' bodies and SHA1s (INFO's used_memory_scripts_eval). */
+  get cacheBytes(): number {
+    this.current();
+    let n = 0;
+    for (const body of this.shaOf.keys()) n += body.length + 40;
+    return n;
   }
 
   /** busy-reply-threshold (lua-time-limit), in ms. */
   set busyThresholdMs(ms: number) {
-    this.thresholdMs = ms;
+    this.lua.busyThresholdMs = ms;
   }
 
   has(sha: string): boolean {
-    return this.cache.has(sha);
+    return this.current().has(sha);
   }
 
   /** Compiles `body` into the cache (SCRIPT LOAD, EVAL); returns its SHA1. */
   load(body: string): string {
+    const cache = this.current();
     const known = this.shaOf.get(body);
     if (known !== undefined) return known;
     const sha = sha1hex(body);
-    if (this.cache.has(sha)) return sha;
+    if (cache.has(sha)) return sha;
     const { source, noWrites } = parseShebang(body);
-    if (!this.vm.load(source, '@user_script')) {
-      const message = this.vm.toString(-1) ?? 'unknown error';
-      this.vm.setTop(0);
-      throw new ReplyError(`ERR Error compiling script (new function): ${message}`);
-    }
-    this.vm.pushRef(this.envRef);
-    this.vm.setUpvalue(-2, 1);
-    this.cache.set(sha, { ref: this.vm.ref(), noWrites });
+    const ref = this.lua.compile(source, '@user_script', this.lua.env);
+    if (typeof ref === 'string') throw new ReplyError(`ERR Error compiling script (new function): ${ref}`);
+    cache.set(sha, { ref, noWrites });
     this.shaOf.set(body, sha);
     return sha;
   }
 
   /** SCRIPT FLUSH: forgets every script and starts a new Lua state (as Redis does). */
   flush(): void {
-    this.cache.clear();
-    this.shaOf.clear();
-    this.vm.close();
-    this.reset();
+    this.lua.reset();
+    this.current();
   }
 
   close(): void {
-    this.vm.close();
+    this.lua.close();
   }
 
   /** Runs the cached script `sha` and writes its reply (or error) into `out`. */
   run(out: ReplyWriter, sha: string, keys: readonly string[], args: readonly string[], readOnly: boolean): void {
-    const script = this.cache.get(sha);
+    const script = this.current().get(sha);
     if (script === undefined) throw new ReplyError('NOSCRIPT No matching script. Please use EVAL.');
-    const vm = this.vm;
+    const vm = this.lua.vm;
     vm.setTop(0);
     vm.pushGlobals();
-    this.setArray('KEYS', keys);
-    this.setArray('ARGV', args);
+    this.setGlobal('KEYS', keys);
+    this.setGlobal('ARGV', args);
     vm.setTop(0);
-    vm.pushRef(this.handlerRef);
-    vm.pushRef(script.ref);
-    this.resp = 2;
-    this.readOnly = readOnly || script.noWrites;
-    this.wrote = false;
-    this.started = performance.now();
-    let status: number;
-    try {
-      status = vm.pcall(0, 1, 1);
-    } catch (err) {
-      // A JS exception crossed the Lua frames (a bug): the state cannot be trusted any more.
+    this.lua.call(out, script.ref, sha, () => 0, readOnly || script.noWrites);
+  }
+
+  /** The cache, emptied when the state it refers into was replaced. */
+  private current(): Map<string, Script> {
+    if (this.generation !== this.lua.generation) {
       this.cache.clear();
       this.shaOf.clear();
-      this.reset();
-      throw err;
+      this.generation = this.lua.generation;
     }
-    if (status === LUA_OK) this.replyWhole(out);
-    else out.error(this.errorText(sha));
-    vm.setTop(0);
-    // A script that ran out of memory leaves its garbage: give it back to Lua's allocator now.
-    if (status === LUA_ERRMEM) vm.collect();
-  }
-
-  /** The script's result as its reply; a reply nested too deep (a table holding itself) is one error instead. */
-  private replyWhole(out: ReplyWriter): void {
-    const mark = out.mark();
-    try {
-      this.reply(out, -1, 0);
-    } catch (err) {
-      if (!(err instanceof TooDeep)) throw err;
-      out.rollback(mark);
-      out.error('ERR reached lua stack limit');
-    }
-  }
-
-  private reset(): void {
-    const vm = new LuaVm();
-    this.vm = vm;
-    if (!vm.load(PRELUDE, '=prelude') || vm.pcall(0, 1, 0) !== LUA_OK) throw new Error(`Lua prelude failed: ${vm.toString(-1) ?? ''}`);
-    this.handlerRef = vm.ref();
-    this.installRedis();
-    installCjson(vm);
-    if (!vm.load(SEAL, '=prelude') || vm.pcall(0, 1, 0) !== LUA_OK) throw new Error(`Lua sandbox failed: ${vm.toString(-1) ?? ''}`);
-    this.envRef = vm.ref();
-    vm.setCountHook(() => this.checkBusy(), HOOK_INSTRUCTIONS);
+    return this.cache;
   }
 
   /** Sets the global `name` (past the globals' protection) to an array of `values`; the globals table is at 1. */
-  private setArray(name: string, values: readonly string[]): void {
-    const vm = this.vm;
+  private setGlobal(name: string, values: readonly string[]): void {
+    const vm = this.lua.vm;
     vm.pushString(name);
-    vm.newTable(values.length, 0);
-    for (let i = 0; i < values.length; i++) {
-      vm.pushString(values[i]!);
-      vm.rawSetIndex(-2, i + 1);
-    }
+    this.lua.pushStrings(values);
     vm.rawSet(1);
   }
-
-  /** The `redis` table: what the prelude cannot write in Lua. */
-  private installRedis(): void {
-    const vm = this.vm;
-    vm.newTable(0, 24);
-    const fn = (name: string, f: (L: number) => number) => {
-      vm.pushFunction(f);
-      vm.rawSetField(-2, name);
-    };
-    fn('call', (L) => this.redisCall(L, true));
-    fn('pcall', (L) => this.redisCall(L, false));
-    fn('sha1hex', (L) => {
-      if (vm.top() !== 1) return this.raiseText(L, 'wrong number of arguments');
-      vm.pushString(sha1hex(vm.toString(1) ?? ''));
-      return 1;
-    });
-    fn('setresp', (L) => {
-      const v = vm.top() === 1 && vm.type(1) === LuaType.Number ? vm.toNumber(1) : NaN;
-      if (v !== 2 && v !== 3) return this.raiseText(L, 'RESP version must be 2 or 3.');
-      this.resp = v;
-      return 0;
-    });
-    fn('log', (L) => {
-      if (vm.top() < 2) return this.raiseText(L, 'redis.log() requires two arguments or more.');
-      if (vm.type(1) !== LuaType.Number) return this.raiseText(L, 'First argument must be a number (log level).');
-      const level = vm.toNumber(1);
-      if (level < 0 || level > 3) return this.raiseText(L, 'Invalid debug level.');
-      // Redis joins the string and number arguments with spaces and skips the others.
-      const parts: string[] = [];
-      for (let i = 2; i <= vm.top(); i++) {
-        const t = vm.type(i);
-        if (t === LuaType.String || t === LuaType.Number) parts.push(vm.toString(i)!);
-      }
-      this.logLine(Math.trunc(level), parts.join(' '));
-      return 0;
-    });
-    for (const [name, value] of Object.entries({ LOG_DEBUG: 0, LOG_VERBOSE: 1, LOG_NOTICE: 2, LOG_WARNING: 3, REPL_NONE: 0, REPL_AOF: 1, REPL_SLAVE: 2, REPL_REPLICA: 2, REPL_ALL: 3 })) {
-      vm.pushInteger(value);
-      vm.rawSetField(-2, name);
-    }
-    vm.pushString(this.version);
-    vm.rawSetField(-2, 'REDIS_VERSION');
-    const [major = 0, minor = 0, patch = 0] = this.version.split('.').map(Number);
-    vm.pushInteger(major * 65536 + minor * 256 + patch);
-    vm.rawSetField(-2, 'REDIS_VERSION_NUM');
-    vm.setGlobal('redis');
-    // Named as the prelude: the message handler looks past its frames for the script's line.
-    if (!vm.load(REDIS_LUA, '=prelude') || vm.pcall(0, 0, 0) !== LUA_OK) throw new Error(`Lua redis library failed: ${vm.toString(-1) ?? ''}`);
-  }
-
-  private raiseText(L: number, text: string): number {
-    this.vm.pushString(text);
-    return this.vm.raise(L);
-  }
-
-  /** redis.call (`raise`) and redis.pcall: run a command, push its reply converted to Lua. */
-  private redisCall(L: number, raise: boolean): number {
-    const vm = this.vm;
-    const n = vm.top();
-    if (n === 0) return this.raiseError(L, 'ERR Please specify at least one argument for this redis lib call');
-    const argv: string[] = [];
-    for (let i = 1; i <= n; i++) {
-      const t = vm.type(i);
-      if (t === LuaType.String) argv.push(vm.toString(i)!);
-      else if (t === LuaType.Number) argv.push(numberArg(vm, i));
-      else return this.raiseError(L, 'ERR Lua redis lib command arguments must be strings or integers');
-    }
-    const { reply, write } = this.call(argv, this.resp, this.readOnly);
-    if (write && reply.t !== 'error') this.wrote = true;
-    if (reply.t === 'error') {
-      this.pushErrorTable(reply.v);
-      return raise ? vm.raise(L) : 1;
-    }
-    this.push(reply, 0);
-    return 1;
-  }
-
-  /** Raises Redis's error table {err = text}. */
-  private raiseError(L: number, text: string): number {
-    this.pushErrorTable(text);
-    return this.vm.raise(L);
-  }
-
-  private pushErrorTable(text: string): void {
-    this.vm.newTable(0, 1);
-    this.vm.pushString(text);
-    this.vm.rawSetField(-2, 'err');
-  }
-
-  private checkBusy(): void {
-    if (this.wrote || this.thresholdMs <= 0 || performance.now() - this.started < this.thresholdMs) return;
-    this.raiseError(
-      this.vm.L,
-      `ERR Script killed after running for busy-reply-threshold (${this.thresholdMs} ms) without writing: Depot serves no other client while a script runs, so it stops such a script itself.`,
-    );
-  }
-
-  /** A reply of a called command as a Lua value (Redis's RESP2 or RESP3 to Lua conversion). */
-  private push(r: Reply, depth: number): void {
-    const vm = this.vm;
-    switch (r.t) {
-      case 'int':
-        vm.pushInteger(BigInt(r.v));
-        return;
-      case 'bulk':
-        vm.pushString(r.v);
-        return;
-      case 'simple':
-        this.pushField('ok', () => vm.pushString(r.v));
-        return;
-      case 'error':
-        this.pushErrorTable(r.v);
-        return;
-      case 'null':
-        if (this.resp === 2) vm.pushBoolean(false);
-        else vm.pushNil();
-        return;
-      case 'bool':
-        vm.pushBoolean(r.v);
-        return;
-      case 'double':
-        this.pushField('double', () => vm.pushNumber(Number(r.v)));
-        return;
-      case 'verbatim':
-        this.pushField('verbatim_string', () => {
-          vm.newTable(0, 2);
-          vm.pushString('txt');
-          vm.rawSetField(-2, 'format');
-          vm.pushString(r.v);
-          vm.rawSetField(-2, 'string');
-        });
-        return;
-      case 'array':
-      case 'push':
-        this.pushArray(r.v, depth);
-        return;
-      case 'set':
-        this.pushField('set', () => {
-          vm.newTable(0, r.v.length);
-          for (const item of r.v) {
-            this.push(item, depth + 1);
-            vm.pushBoolean(true);
-            vm.rawSet(-3);
-          }
-        });
-        return;
-      case 'map':
-        this.pushField('map', () => {
-          vm.newTable(0, r.v.length / 2);
-          for (let i = 0; i + 1 < r.v.length; i += 2) {
-            this.push(r.v[i]!, depth + 1);
-            this.push(r.v[i + 1]!, depth + 1);
-            vm.rawSet(-3);
-          }
-        });
-        return;
-    }
-  }
-
-  private pushArray(items: readonly Reply[], depth: number): void {
-    const vm = this.vm;
-    this.makeRoom();
-    vm.newTable(items.length, 0);
-    for (let i = 0; i < items.length; i++) {
-      this.push(items[i]!, depth + 1);
-      vm.rawSetIndex(-2, i + 1);
-    }
-  }
-
-  /** Stack space for one more level of a reply being pushed, or a Lua error. */
-  private makeRoom(): void {
-    if (!this.vm.checkStack(4)) this.raiseError(this.vm.L, 'ERR reached lua stack limit');
-  }
-
-  /** Pushes {name = <what push() pushes>}. */
-  private pushField(name: string, push: () => void): void {
-    this.makeRoom();
-    this.vm.newTable(0, 1);
-    push();
-    this.vm.rawSetField(-2, name);
-  }
-
-  /** Writes the Lua value at `idx` as the script's reply (Redis's Lua to RESP conversion). */
-  private reply(out: ReplyWriter, idx: number, depth: number): void {
-    const vm = this.vm;
-    const t = idx < 0 ? vm.top() + idx + 1 : idx;
-    switch (vm.type(t)) {
-      case LuaType.String:
-        out.bulk(vm.toString(t)!);
-        return;
-      case LuaType.Number:
-        out.int(vm.isInteger(t) ? vm.toInteger(t) : BigInt(Math.trunc(clampToInt64(vm.toNumber(t)))));
-        return;
-      case LuaType.Boolean:
-        // A RESP3 boolean only for a script that asked for RESP3 (redis.setresp(3)), as in Redis.
-        if (this.resp === 3) out.bool(vm.toBoolean(t));
-        else if (vm.toBoolean(t)) out.int(1);
-        else out.nullBulk();
-        return;
-      case LuaType.Table:
-        if (depth >= MAX_REPLY_DEPTH || !vm.checkStack(4)) throw new TooDeep();
-        this.replyTable(out, t, depth);
-        return;
-      default:
-        out.nullBulk();
-    }
-  }
-
-  private replyTable(out: ReplyWriter, t: number, depth: number): void {
-    const vm = this.vm;
-    const field = (name: string): boolean => {
-      const ft = vm.rawGetField(t, name);
-      if (ft !== LuaType.Nil) return true;
-      vm.pop(1);
-      return false;
-    };
-    try {
-      if (field('err')) {
-        out.error(vm.toString(-1) ?? 'ERR unknown error');
-        return;
-      }
-      if (field('ok')) {
-        out.simple(vm.toString(-1) ?? '');
-        return;
-      }
-      if (field('double')) {
-        out.double(vm.toNumber(-1));
-        return;
-      }
-      if (field('map')) {
-        this.replyPairs(out, vm.top(), depth, 'map');
-        return;
-      }
-      if (field('set')) {
-        this.replyPairs(out, vm.top(), depth, 'set');
-        return;
-      }
-      // An array up to its first nil, as Redis reads it.
-      let n = 0;
-      while (vm.rawGetIndex(t, n + 1) !== LuaType.Nil) {
-        vm.pop(1);
-        n++;
-      }
-      vm.pop(1);
-      out.array(n);
-      for (let i = 1; i <= n; i++) {
-        vm.rawGetIndex(t, i);
-        this.reply(out, -1, depth + 1);
-        vm.pop(1);
-      }
-    } finally {
-      vm.setTop(t);
-    }
-  }
-
-  /** The pairs of the table at `m` as a map (key, value) or a set (keys). */
-  private replyPairs(out: ReplyWriter, m: number, depth: number, kind: 'map' | 'set'): void {
-    const vm = this.vm;
-    let n = 0;
-    vm.pushNil();
-    while (vm.next(m)) {
-      vm.pop(1);
-      n++;
-    }
-    if (kind === 'map') out.map(n);
-    else out.set(n);
-    vm.pushNil();
-    while (vm.next(m)) {
-      this.reply(out, -2, depth + 1);
-      if (kind === 'map') this.reply(out, -1, depth + 1);
-      vm.pop(1);
-    }
-  }
-
-  /** The reply for a script that raised: Redis's "<error> script: <sha>, on <source>:<line>." */
-  private errorText(sha: string): string {
-    const vm = this.vm;
-    if (vm.type(-1) !== LuaType.Table) return `ERR ${vm.toString(-1) ?? 'unknown error'}`;
-    const e = vm.top();
-    const get = (name: string): string | null => {
-      vm.rawGetField(e, name);
-      const v = vm.type(-1) === LuaType.Nil ? null : vm.toString(-1);
-      vm.pop(1);
-      return v;
-    };
-    const err = get('err') ?? 'ERR unknown error';
-    const source = get('source');
-    const line = get('line');
-    return source !== null && line !== null ? `${err} script: ${sha}, on ${source}:${line}.` : err;
-  }
 }
-
-function clampToInt64(x: number): number {
-  if (Number.isNaN(x)) return 0;
-  return Math.max(-(2 ** 63), Math.min(2 ** 63 - 1024, x));
-}
-
-/** The parts of the `redis` table written in Lua. */
-const REDIS_LUA = String.raw`
--- As Redis's: a wrong argument is not raised, it is returned as an error reply.
-local function reply(kind)
-  return function(text)
-    if type(text) ~= 'string' then return { err = 'ERR wrong number or type of arguments' } end
-    return { [kind] = text }
-  end
-end
-redis.error_reply = reply('err')
-redis.status_reply = reply('ok')
-redis.replicate_commands = function() return true end
-redis.set_repl = function(flags)
-  if type(flags) ~= 'number' or flags < 0 or flags > 3 then
-    error('Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.', 0)
-  end
-end
-redis.breakpoint = function() return false end
-redis.debug = function() end
-`;
