@@ -39,6 +39,7 @@ import type { ScriptCall } from './scripting/lua-runtime.js';
 import { Scripts } from './scripting/scripts.js';
 import { SlowLog } from './slowlog.js';
 import { Tracking, type TrackingHost } from './tracking.js';
+import { lfuMinutes } from './machine/lfu.js';
 import type { NodeLimits } from './machine/stream.js';
 import { WatchRegistry } from './watch.js';
 
@@ -834,6 +835,17 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
 
   signalDb(db: number): void {
     if (this.blocked.count > 0) this.blocked.signalAll(db);
+  }
+
+  setAccess(db: number, key: string, idleSeconds: number | null, freq: number | null): void {
+    const ks = this.machine.ks;
+    const seconds = Math.floor(this.clock.now() / 1000);
+    if (ks.lfu !== null) {
+      if (freq !== null) ks.setAccess(db, key, (lfuMinutes(seconds) << 8) | freq);
+    } else if (idleSeconds !== null) {
+      // 0 means "never accessed since start" (idleSeconds): a key idle that long is 1.
+      ks.setAccess(db, key, Math.max(1, seconds - idleSeconds));
+    }
   }
 
   idleSeconds(db: number, key: string): number {

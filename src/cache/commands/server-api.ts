@@ -63,6 +63,8 @@ export interface ServerApi {
   signalDb(db: number): void;
   /** Seconds since `key` was last read or written (OBJECT IDLETIME). */
   idleSeconds(db: number, key: string): number;
+  /** RESTORE's IDLETIME (under an LRU or no policy) and FREQ (under an LFU policy): the key's access data, as Redis sets it. */
+  setAccess(db: number, key: string, idleSeconds: number | null, freq: number | null): void;
   /** Parks the client until one of `keys` is ready or `timeoutMs` (0 = never) passes. */
   block(c: Ctx, keys: readonly string[], timeoutMs: number): typeof BLOCKED;
   /** Parks the client until `work` settles, then lets the function it yields write the reply. */

@@ -20,6 +20,7 @@ import { listCommands } from './lists.js';
 import { monitorCommands } from './monitor.js';
 import { pubsubCommandsTable } from './pubsub.js';
 import type { CommandCatalog } from './server-api.js';
+import { dumpCommands } from './dump.js';
 import { functionsCommands } from './functions.js';
 import { scriptingCommands } from './scripting.js';
 import { serverCommands } from './server.js';
@@ -121,6 +122,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...serverCommands,
   ...scriptingCommands,
   ...functionsCommands,
+  ...dumpCommands,
   ...slowlogCommands,
   ...latencyCommands,
   ...monitorCommands,

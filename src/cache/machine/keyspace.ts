@@ -320,6 +320,13 @@ export class Keyspace {
     for (let i = 0; i < DATABASES; i++) this.flushdb(i);
   }
 
+  /** Sets a key's access field (RESTORE's IDLETIME and FREQ): local to this node and never logged, as every access. */
+  setAccess(dbIndex: number, key: string, field: number): void {
+    const keys = this.dbs[dbIndex]!.keys;
+    const slot = keys.find(key);
+    if (slot >= 0) keys.setAccessAt(slot, field);
+  }
+
   // ---- function libraries ----
 
   /** Adds or replaces a library (FUNCTION LOAD [REPLACE], FUNCTION RESTORE). */

@@ -19,7 +19,8 @@ function intEncoding(v: number): number {
   return 9;
 }
 
-function backlen(encoded: number): number {
+/** The bytes of an element's backlen for an encoding of `encoded` bytes (lpEncodeBacklen). */
+export function backlen(encoded: number): number {
   if (encoded <= 127) return 1;
   if (encoded < 16383) return 2;
   if (encoded < 2097151) return 3;

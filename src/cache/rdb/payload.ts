@@ -4,8 +4,10 @@
 import { crc64 } from './crc64.js';
 import { lzfDecompress } from './lzf.js';
 
-/** The RDB version Redis 7.0 writes; a payload of a later version is refused. */
+/** The RDB version Redis 7.0 writes; a payload of a later version is refused (Redis 6 wrote 9). */
 export const RDB_VERSION = 10;
+/** The longest string a payload may expand to (Redis's proto-max-bulk-len's ceiling, 512 MB). */
+const MAX_STRING_BYTES = 512 * 1024 * 1024;
 /** RDB_OPCODE_FUNCTION2: a function library's code follows. */
 export const OPCODE_FUNCTION2 = 245;
 
@@ -31,9 +33,15 @@ export function openPayload(payload: Buffer): Buffer | null {
 export function encodeLength(n: number): Buffer {
   if (n < 1 << 6) return Buffer.from([n]);
   if (n < 1 << 14) return Buffer.from([0x40 | (n >> 8), n & 0xff]);
-  const out = Buffer.allocUnsafe(5);
-  out[0] = 0x80;
-  out.writeUInt32BE(n, 1);
+  if (n <= 0xffffffff) {
+    const out = Buffer.allocUnsafe(5);
+    out[0] = 0x80;
+    out.writeUInt32BE(n, 1);
+    return out;
+  }
+  const out = Buffer.allocUnsafe(9);
+  out[0] = 0x81;
+  out.writeBigUInt64BE(BigInt(n), 1);
   return out;
 }
 
@@ -56,20 +64,56 @@ export class RdbReader {
     return this.pos < this.buf.length ? this.buf[this.pos++]! : null;
   }
 
+  /** A plain length (rdbLoadLen) below 2^53, or null. */
+  count(): number | null {
+    const len = this.length();
+    return len === null || len.encoded || len.n > BigInt(Number.MAX_SAFE_INTEGER) ? null : Number(len.n);
+  }
+
+  /** A plain length of the full 64 bits (a stream ID's half), or null. */
+  count64(): bigint | null {
+    const len = this.length();
+    return len === null || len.encoded ? null : len.n;
+  }
+
+  /** `n` bytes as they are, or null. */
+  raw(n: number): Buffer | null {
+    return this.bytes(n);
+  }
+
+  /** A double as RDB_TYPE_ZSET_2 stores it: 8 bytes, little-endian. */
+  binaryDouble(): number | null {
+    if (this.remaining < 8) return null;
+    const d = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
+    return d;
+  }
+
+  /** A double as the old RDB_TYPE_ZSET stores it: a length byte (253 NaN, 254 inf, 255 -inf), then its text. */
+  textDouble(): number | null {
+    const len = this.byte();
+    if (len === null) return null;
+    if (len === 253) return NaN;
+    if (len === 254) return Infinity;
+    if (len === 255) return -Infinity;
+    const text = this.bytes(len);
+    return text === null ? null : Number(text.toString('latin1'));
+  }
+
   /** rdbLoadLen: the length, or for a special encoding (top bits 11) its type as { encoded }. */
-  private length(): { n: number; encoded: boolean } | null {
+  private length(): { n: bigint; encoded: boolean } | null {
     const first = this.byte();
     if (first === null) return null;
     const kind = first >> 6;
-    if (kind === 0) return { n: first & 0x3f, encoded: false };
+    if (kind === 0) return { n: BigInt(first & 0x3f), encoded: false };
     if (kind === 1) {
       const next = this.byte();
-      return next === null ? null : { n: ((first & 0x3f) << 8) | next, encoded: false };
+      return next === null ? null : { n: BigInt(((first & 0x3f) << 8) | next), encoded: false };
     }
-    if (kind === 3) return { n: first & 0x3f, encoded: true };
+    if (kind === 3) return { n: BigInt(first & 0x3f), encoded: true };
     const width = first === 0x80 ? 4 : first === 0x81 ? 8 : 0;
     if (width === 0 || this.remaining < width) return null;
-    const n = width === 4 ? this.buf.readUInt32BE(this.pos) : Number(this.buf.readBigUInt64BE(this.pos));
+    const n = width === 4 ? BigInt(this.buf.readUInt32BE(this.pos)) : this.buf.readBigUInt64BE(this.pos);
     this.pos += width;
     return { n, encoded: false };
   }
@@ -78,20 +122,21 @@ export class RdbReader {
   string(): string | null {
     const len = this.length();
     if (len === null) return null;
-    if (!len.encoded) return this.bytes(len.n)?.toString('latin1') ?? null;
-    if (len.n <= 2) {
-      const width = 1 << len.n;
+    if (!len.encoded) return len.n > BigInt(this.remaining) ? null : (this.bytes(Number(len.n))?.toString('latin1') ?? null);
+    if (len.n <= 2n) {
+      const width = 1 << Number(len.n);
       if (this.remaining < width) return null;
       const v = width === 1 ? this.buf.readInt8(this.pos) : width === 2 ? this.buf.readInt16LE(this.pos) : this.buf.readInt32LE(this.pos);
       this.pos += width;
       return String(v);
     }
-    if (len.n !== 3) return null;
-    const clen = this.length();
-    const ulen = this.length();
-    if (clen === null || ulen === null || clen.encoded || ulen.encoded) return null;
-    const compressed = this.bytes(clen.n);
-    return compressed === null ? null : (lzfDecompress(compressed, ulen.n)?.toString('latin1') ?? null);
+    if (len.n !== 3n) return null;
+    const clen = this.count();
+    const ulen = this.count();
+    // An expanded length past what a string can hold is malformed, not an allocation to try.
+    if (clen === null || ulen === null || ulen > MAX_STRING_BYTES) return null;
+    const compressed = this.bytes(clen);
+    return compressed === null ? null : (lzfDecompress(compressed, ulen)?.toString('latin1') ?? null);
   }
 
   private bytes(n: number): Buffer | null {

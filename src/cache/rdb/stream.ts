@@ -1,0 +1,238 @@
+// A stream in Redis's RDB encoding (RDB_TYPE_STREAM_LISTPACKS and _2, rdb.c): its radix-tree
+// nodes, each a master ID and a listpack of entries (t_stream.c's layout, below), then the
+// stream's counters and its consumer groups with their pending entries and consumers.
+//
+// A node's listpack: the master entry (count, deleted, the master's field count and field names,
+// then 0), then each entry as flags (1 deleted, 2 same fields as the master), the ID's two parts
+// as differences from the master ID, the fields (values only with flag 2, else a count and
+// field/value pairs), and lp-count, the number of elements the entry took.
+import type { StreamId } from '../machine/stream-id.js';
+import { readListpack, writeListpack } from './packed.js';
+import { encodeLength, encodeString, RdbReader } from './payload.js';
+
+export interface RdbStream {
+  readonly type: 'stream';
+  /** The live entries, in ID order: the ID and its field/value pairs. */
+  readonly entries: ReadonlyArray<readonly [StreamId, readonly string[]]>;
+  readonly lastId: StreamId;
+  readonly firstId: StreamId;
+  readonly maxDeletedId: StreamId;
+  readonly entriesAdded: number;
+  readonly groups: readonly RdbGroup[];
+}
+
+export interface RdbGroup {
+  readonly name: string;
+  readonly lastId: StreamId;
+  /** -1: unknown (Redis's SCG_INVALID_ENTRIES_READ); null: not in the payload (the first version), to be estimated. */
+  readonly entriesRead: number | null;
+  /** The group's pending entries in ID order, each with its owner. */
+  readonly pending: ReadonlyArray<{ readonly id: StreamId; readonly consumer: string; readonly deliveryTime: number; readonly deliveryCount: number }>;
+  readonly consumers: ReadonlyArray<{ readonly name: string; readonly seenTime: number }>;
+}
+
+export const RDB_TYPE_STREAM_LISTPACKS = 15;
+export const RDB_TYPE_STREAM_LISTPACKS_2 = 19;
+
+const FLAG_DELETED = 1;
+const FLAG_SAMEFIELDS = 2;
+/** Entries per node DUMP writes (stream-node-max-entries' default). */
+const NODE_ENTRIES = 100;
+const U64 = 1n << 64n;
+
+function idParts(id: StreamId): [bigint, bigint] {
+  const b = Buffer.from(id, 'latin1');
+  return [b.readBigUInt64BE(0), b.readBigUInt64BE(8)];
+}
+
+function makeId(ms: bigint, seq: bigint): StreamId {
+  const b = Buffer.alloc(16);
+  b.writeBigUInt64BE(BigInt.asUintN(64, ms), 0);
+  b.writeBigUInt64BE(BigInt.asUintN(64, seq), 8);
+  return b.toString('latin1');
+}
+
+function u64Length(n: bigint): Buffer {
+  return n < 0x1_0000_0000n ? encodeLength(Number(n)) : Buffer.concat([Buffer.of(0x81), bigBE(n)]);
+}
+
+function bigBE(n: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(n);
+  return b;
+}
+
+function msTime(ms: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigInt64LE(BigInt(Math.trunc(ms)));
+  return b;
+}
+
+/** RDB_TYPE_STREAM_LISTPACKS_2, without its type byte. */
+export function encodeStream(s: RdbStream): Buffer {
+  const parts: Buffer[] = [];
+  const nodes = Math.ceil(s.entries.length / NODE_ENTRIES);
+  parts.push(encodeLength(nodes));
+  for (let n = 0; n < nodes; n++) {
+    const entries = s.entries.slice(n * NODE_ENTRIES, (n + 1) * NODE_ENTRIES);
+    const [masterId, masterPairs] = entries[0]!;
+    const masterFields = masterPairs.filter((_, i) => i % 2 === 0);
+    const [mms, mseq] = idParts(masterId);
+    const elements: Array<string | bigint> = [BigInt(entries.length), 0n, BigInt(masterFields.length), ...masterFields, 0n];
+    for (const [id, pairs] of entries) {
+      const [ms, seq] = idParts(id);
+      const fields = pairs.filter((_, i) => i % 2 === 0);
+      const same = fields.length === masterFields.length && fields.every((f, i) => f === masterFields[i]);
+      elements.push(BigInt(same ? FLAG_SAMEFIELDS : 0), BigInt.asIntN(64, ms - mms), BigInt.asIntN(64, seq - mseq));
+      if (same) {
+        for (let i = 1; i < pairs.length; i += 2) elements.push(pairs[i]!);
+        elements.push(BigInt(fields.length + 3));
+      } else {
+        elements.push(BigInt(fields.length), ...pairs, BigInt(2 * fields.length + 4));
+      }
+    }
+    parts.push(encodeString(masterId), encodeString(writeListpack(elements).toString('latin1')));
+  }
+  const id = (x: StreamId) => idParts(x).map(u64Length);
+  parts.push(encodeLength(s.entries.length), ...id(s.lastId), ...id(s.firstId), ...id(s.maxDeletedId), u64Length(BigInt(s.entriesAdded)));
+  parts.push(encodeLength(s.groups.length));
+  for (const g of s.groups) {
+    parts.push(encodeString(g.name), ...id(g.lastId), u64Length(BigInt.asUintN(64, BigInt(g.entriesRead ?? -1))));
+    parts.push(encodeLength(g.pending.length));
+    for (const p of g.pending) parts.push(Buffer.from(p.id, 'latin1'), msTime(p.deliveryTime), encodeLength(p.deliveryCount));
+    parts.push(encodeLength(g.consumers.length));
+    for (const c of g.consumers) {
+      const owned = g.pending.filter((p) => p.consumer === c.name);
+      parts.push(encodeString(c.name), msTime(c.seenTime), encodeLength(owned.length));
+      for (const p of owned) parts.push(Buffer.from(p.id, 'latin1'));
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+/** A stream of either version after its type byte, or null when malformed or inconsistent. */
+export function decodeStream(r: RdbReader, version2: boolean): RdbStream | null {
+  const nodes = r.count();
+  if (nodes === null) return null;
+  const entries: Array<readonly [StreamId, readonly string[]]> = [];
+  for (let n = 0; n < nodes; n++) {
+    const masterId = r.string();
+    const blob = r.string();
+    if (masterId === null || blob === null || masterId.length !== 16) return null;
+    const elements = readListpack(Buffer.from(blob, 'latin1'));
+    if (elements === null || !readNode(masterId, elements, entries)) return null;
+  }
+  for (let i = 1; i < entries.length; i++) if (entries[i]![0] <= entries[i - 1]![0]) return null;
+  if (r.count() === null) return null;
+  const lastId = readId(r);
+  if (lastId === null || (entries.length > 0 && lastId < entries[entries.length - 1]![0])) return null;
+  let firstId = entries.length > 0 ? entries[0]![0] : makeId(0n, 0n);
+  let maxDeletedId = makeId(0n, 0n);
+  let entriesAdded = entries.length;
+  if (version2) {
+    const first = readId(r);
+    const maxDeleted = readId(r);
+    const added = r.count64();
+    if (first === null || maxDeleted === null || added === null) return null;
+    [firstId, maxDeletedId, entriesAdded] = [first, maxDeleted, Number(added)];
+  }
+  const groupCount = r.count();
+  if (groupCount === null) return null;
+  const groups: RdbGroup[] = [];
+  for (let g = 0; g < groupCount; g++) {
+    const group = readGroup(r, version2);
+    if (group === null) return null;
+    groups.push(group);
+  }
+  return { type: 'stream', entries, lastId, firstId, maxDeletedId, entriesAdded, groups };
+}
+
+/** Appends a node's live entries; false when its listpack is not a stream node. */
+function readNode(masterId: StreamId, el: readonly string[], out: Array<readonly [StreamId, readonly string[]]>): boolean {
+  const int = (i: number): bigint | null => (i < el.length && /^-?\d+$/.test(el[i]!) ? BigInt(el[i]!) : null);
+  const count = int(0);
+  const deleted = int(1);
+  const nf = int(2);
+  if (count === null || deleted === null || nf === null || nf < 0n || count + deleted === 0n) return false;
+  const fields = el.slice(3, 3 + Number(nf));
+  let i = 3 + Number(nf);
+  if (fields.length !== Number(nf) || int(i++) !== 0n) return false;
+  const [mms, mseq] = idParts(masterId);
+  for (let e = 0n; e < count + deleted; e++) {
+    const flags = int(i);
+    const msDiff = int(i + 1);
+    const seqDiff = int(i + 2);
+    if (flags === null || msDiff === null || seqDiff === null) return false;
+    i += 3;
+    let pairs: string[];
+    if ((flags & BigInt(FLAG_SAMEFIELDS)) !== 0n) {
+      const values = el.slice(i, i + fields.length);
+      if (values.length !== fields.length) return false;
+      pairs = fields.flatMap((f, k) => [f, values[k]!]);
+      i += fields.length;
+    } else {
+      const n = int(i++);
+      if (n === null || n < 0n || i + 2 * Number(n) > el.length) return false;
+      pairs = el.slice(i, i + 2 * Number(n));
+      i += 2 * Number(n);
+    }
+    if (int(i++) === null) return false;
+    if ((flags & BigInt(FLAG_DELETED)) === 0n) out.push([makeId((mms + msDiff) % U64, (mseq + seqDiff) % U64), pairs]);
+  }
+  return i === el.length;
+}
+
+function readId(r: RdbReader): StreamId | null {
+  const ms = r.count64();
+  const seq = r.count64();
+  return ms === null || seq === null ? null : makeId(ms, seq);
+}
+
+function readRawId(r: RdbReader): StreamId | null {
+  return r.raw(16)?.toString('latin1') ?? null;
+}
+
+function readGroup(r: RdbReader, version2: boolean): RdbGroup | null {
+  const name = r.string();
+  const lastId = readId(r);
+  if (name === null || lastId === null) return null;
+  let entriesRead: number | null = null;
+  if (version2) {
+    const read = r.count64();
+    if (read === null) return null;
+    entriesRead = read === U64 - 1n ? -1 : Number(read);
+  }
+  const pelCount = r.count();
+  if (pelCount === null) return null;
+  const pel = new Map<StreamId, { deliveryTime: number; deliveryCount: number; consumer: string | null }>();
+  for (let i = 0; i < pelCount; i++) {
+    const id = readRawId(r);
+    const time = r.raw(8);
+    const count = r.count();
+    if (id === null || time === null || count === null || pel.has(id)) return null;
+    pel.set(id, { deliveryTime: Number(time.readBigInt64LE(0)), deliveryCount: count, consumer: null });
+  }
+  const consumerCount = r.count();
+  if (consumerCount === null) return null;
+  const consumers: Array<{ name: string; seenTime: number }> = [];
+  for (let c = 0; c < consumerCount; c++) {
+    const cname = r.string();
+    const seen = r.raw(8);
+    const owned = r.count();
+    if (cname === null || seen === null || owned === null) return null;
+    consumers.push({ name: cname, seenTime: Number(seen.readBigInt64LE(0)) });
+    for (let i = 0; i < owned; i++) {
+      const id = readRawId(r);
+      const nack = id === null ? undefined : pel.get(id);
+      // Each pending entry belongs to exactly one consumer, as Redis checks.
+      if (nack === undefined || nack.consumer !== null) return null;
+      nack.consumer = cname;
+    }
+  }
+  const pending: Array<RdbGroup['pending'][number]> = [];
+  for (const [id, p] of [...pel].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (p.consumer === null) return null;
+    pending.push({ id, consumer: p.consumer, deliveryTime: p.deliveryTime, deliveryCount: p.deliveryCount });
+  }
+  return { name, lastId, entriesRead, pending, consumers };
+}
