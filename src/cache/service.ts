@@ -34,6 +34,7 @@ import { Monitors } from './monitor.js';
 import { KeyspaceEvents, keyeventChannel, keyspaceChannel } from './notify.js';
 import { PubSub, type SubscriptionKind } from './pubsub.js';
 import { clientLine, REDIS_VERSION } from './commands/connection.js';
+import { callRemote, type RemoteResult } from './remote.js';
 import { Functions } from './scripting/functions.js';
 import type { ScriptCall } from './scripting/lua-runtime.js';
 import { Scripts } from './scripting/scripts.js';
@@ -881,15 +882,27 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     }, Math.min(Math.max(wait, 1), MAX_TIMER_MS));
   }
 
+  callRemote(host: string, port: number, commands: readonly (readonly string[])[], timeoutMs: number): Promise<RemoteResult> {
+    return callRemote(host, port, commands, timeoutMs);
+  }
+
   suspend(c: Ctx, work: Promise<(c: Ctx) => void>): typeof BLOCKED {
     const client = c.client;
     client.blocked = { keys: [], db: c.db, argv: c.argv, deadline: 0, timer: null };
-    void work.then((reply) => {
-      if (!this.clientsById.has(client.id)) return;
-      this.withClient(client, () => reply(this.ctx));
-      this.release(client);
-    });
+    // A failed piece of work answers its client with the error: it must not take the node down.
+    const failed = (err: unknown) => (c: Ctx) => c.out.error(`ERR ${err instanceof Error ? err.message : String(err)}`);
+    void work.then(
+      (reply) => this.resume(client, reply),
+      (err: unknown) => this.resume(client, failed(err)),
+    );
     return BLOCKED;
+  }
+
+  /** A suspended client's work is done: its reply, then its next commands. */
+  private resume(client: Client, reply: (c: Ctx) => void): void {
+    if (!this.clientsById.has(client.id)) return;
+    this.withClient(client, () => reply(this.ctx));
+    this.release(client);
   }
 
   /** Runs `fn` with the context and writer set up for `client`, then sends what it wrote. */

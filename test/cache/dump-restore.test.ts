@@ -5,16 +5,19 @@
 // line by line (BUSYKEY, TTL, ABSTTL, IDLETIME, FREQ, a bad checksum, a newer version, bad data);
 // streams with their groups, consumers and pending entries, both ways; then what RESTORE does
 // around the key (expiry, keyspace event, a blocked BLPOP woken, WATCH), OBJECT IDLETIME and
-// FREQ after it, malformed payloads refused, and restored keys back after SIGKILL.
+// FREQ after it, malformed payloads refused, and restored keys back after SIGKILL. MIGRATE both
+// ways (Depot's to redis-server, redis-server's to Depot), its errors line by line, and what
+// Depot does differently: it parks only the migrating client.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { keyEvents } from '../helpers/cache-resp-client.js';
-import { depotAndRedis, startDepot, type ServerProcess } from '../helpers/cache-servers.js';
+import { depotAndRedis, freePort, startDepot, type ServerProcess } from '../helpers/cache-servers.js';
 import { crc64 } from '../../src/cache/rdb/crc64.js';
 import { encodeLength, sealPayload } from '../../src/cache/rdb/payload.js';
 
@@ -413,5 +416,117 @@ test('RESTORE refuses streams and values that are malformed or cut short, and by
     assert.equal(await d.ping(), 'PONG');
   } finally {
     d.disconnect();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// MIGRATE
+
+test('MIGRATE moves keys from Depot to redis-server and from redis-server to Depot, with COPY, REPLACE, KEYS, AUTH and TTLs', async () => {
+  await withBoth(async (d, r) => {
+    for (const [from, to, toPort] of [[d, r, servers.redis.port], [r, d, servers.depot.port]] as const) {
+      await Promise.all([from.flushall(), to.flushall()]);
+      await build(from);
+      await from.pexpire('str', 100_000);
+      // AUTH to a target with a password (first: redis-server keeps its MIGRATE connections for
+      // 10 seconds, and one opened before the password was set stays authenticated).
+      await to.config('SET', 'requirepass', 'secret');
+      try {
+        await assert.rejects(from.migrate('127.0.0.1', toPort, 'int', 2, 5000), /Target instance replied with error: NOAUTH/);
+        assert.equal(await from.migrate('127.0.0.1', toPort, 'int', 2, 5000, 'AUTH', 'secret'), 'OK');
+        assert.equal(await from.migrate('127.0.0.1', toPort, 'negative', 2, 5000, 'AUTH2', 'default', 'secret'), 'OK');
+      } finally {
+        await to.call('AUTH', 'secret');
+        await to.config('SET', 'requirepass', '');
+      }
+      const before = await Promise.all(['str', 'list', 'zset', 'hash'].map((k) => content(from, k)));
+      assert.equal(await from.migrate('127.0.0.1', toPort, '', 2, 5000, 'KEYS', 'str', 'list', 'zset', 'hash', 'missing'), 'OK');
+      assert.equal(await from.exists('str', 'list', 'zset', 'hash'), 0);
+      await to.select(2);
+      assert.deepEqual(await Promise.all(['str', 'list', 'zset', 'hash'].map((k) => content(to, k))), before);
+      assert.ok((await to.pttl('str')) > 90_000);
+      // COPY keeps the key; without REPLACE the target refuses a name it has; REPLACE overwrites.
+      assert.equal(await from.migrate('127.0.0.1', toPort, 'set', 2, 5000, 'COPY'), 'OK');
+      assert.equal(await from.exists('set'), 1);
+      await assert.rejects(from.migrate('127.0.0.1', toPort, 'set', 2, 5000), /^ReplyError: ERR Target instance replied with error: BUSYKEY Target key name already exists\.$/);
+      assert.equal(await from.exists('set'), 1);
+      assert.equal(await from.migrate('127.0.0.1', toPort, 'set', 2, 5000, 'REPLACE'), 'OK');
+      assert.equal(await from.exists('set'), 0);
+      assert.equal(await from.migrate('127.0.0.1', toPort, 'missing', 2, 5000), 'NOKEY');
+      await to.select(2);
+      assert.equal(await to.get('int'), '12345');
+      await to.select(0);
+    }
+  });
+});
+
+test('MIGRATE: errors as on redis-server, line by line', async () => {
+  const refused = await freePort();
+  await withBoth(async (d, r) => {
+    for (const c of [d, r]) await c.set('k', 'v');
+    const lines: string[][] = [
+      ['MIGRATE', '127.0.0.1', String(refused), 'k', '0', '500'],
+      ['MIGRATE', '127.0.0.1', 'PORT', 'k', '0', '500'],
+      ['MIGRATE', '127.0.0.1', 'TARGET', 'k', '99', '500'],
+      ['MIGRATE', '127.0.0.1', 'TARGET', 'k', 'x', '500'],
+      ['MIGRATE', '127.0.0.1', 'TARGET', 'k', '0', 'x'],
+      ['MIGRATE', '127.0.0.1', 'TARGET', 'k', '0', '500', 'KEYS', 'a'],
+      ['MIGRATE', '127.0.0.1', 'TARGET', 'k', '0', '500', 'AUTH'],
+      ['MIGRATE', '127.0.0.1', 'TARGET', 'k', '0', '500', 'AUTH2', 'u'],
+      ['MIGRATE', '127.0.0.1', 'TARGET', 'k', '0', '500', 'FOO'],
+      ['MIGRATE', '127.0.0.1', 'TARGET', 'k', '0', '500', 'AUTH', 'nopassword'],
+      ['MIGRATE', '127.0.0.1', 'TARGET', 'nokey', '0', '500'],
+      ['MIGRATE', '127.0.0.1', 'TARGET', '', '0', '500', 'KEYS'],
+      ['MIGRATE', '127.0.0.1', 'TARGET', 'k'],
+    ];
+    for (const line of lines) {
+      const run = async (c: Redis, target: number) => {
+        const argv = line.map((a) => (a === 'TARGET' ? String(target) : a === 'PORT' ? 'notaport' : a));
+        return c.call(argv[0]!, ...argv.slice(1)).catch((e: Error) => `error: ${e.message}`);
+      };
+      // Each server migrates to the other one.
+      assert.equal(await run(d, servers.redis.port), await run(r, servers.depot.port), line.join(' '));
+    }
+  });
+});
+
+/** A target that reads what MIGRATE sends and answers each command with `reply` after `delayMs` (or never). */
+async function fakeTarget(reply: string | null, delayMs: number): Promise<{ port: number; close: () => void }> {
+  const server = createServer((socket) => {
+    socket.on('data', (chunk) => {
+      const commands = (chunk.toString('latin1').match(/^\*\d+\r\n/gm) ?? []).length;
+      if (reply !== null) setTimeout(() => socket.write(reply.repeat(commands)), delayMs);
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  return { port: (server.address() as AddressInfo).port, close: () => server.close() };
+}
+
+test('MIGRATE parks only its client: a key changed while its payload was away is kept, and a silent target times out', async () => {
+  const d = new Redis(servers.depot.port);
+  const other = new Redis(servers.depot.port);
+  const slow = await fakeTarget('+OK\r\n', 300);
+  const silent = await fakeTarget(null, 0);
+  try {
+    await d.flushall();
+    await d.set('moving', 'old');
+    await d.set('staying', 'v');
+    const migrating = d.migrate('127.0.0.1', slow.port, '', 0, 5000, 'KEYS', 'moving', 'staying');
+    // Other clients are served meanwhile; one of them changes a key on its way.
+    await new Promise((res) => setTimeout(res, 50));
+    assert.equal(await other.set('moving', 'new'), 'OK');
+    assert.equal(await migrating, 'OK');
+    assert.equal(await other.get('moving'), 'new');
+    assert.equal(await other.exists('staying'), 0);
+    const started = Date.now();
+    await assert.rejects(d.migrate('127.0.0.1', silent.port, 'moving', 0, 200), /IOERR error or timeout reading to target instance/);
+    assert.ok(Date.now() - started < 3000);
+    assert.equal(await other.get('moving'), 'new');
+  } finally {
+    d.disconnect();
+    other.disconnect();
+    slow.close();
+    silent.close();
   }
 });

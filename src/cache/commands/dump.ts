@@ -11,7 +11,8 @@ import { openPayload, sealPayload } from '../rdb/payload.js';
 import type { RdbStream } from '../rdb/stream.js';
 import { decodeValue, encodeValue, type RdbValue } from '../rdb/value.js';
 
-function rdbValue(c: Ctx, v: Value): RdbValue {
+/** A key's value as the RDB codec takes it (DUMP, MIGRATE). */
+export function rdbValue(c: Ctx, v: Value): RdbValue {
   if (typeof v === 'string' || typeof v === 'number') return { type: 'string', value: c.text(v) };
   if (v instanceof List) return { type: 'list', items: v.toArray().map((x) => c.text(x)) };
   if (v instanceof Hash) return { type: 'hash', pairs: [...v].flatMap(([f, x]) => [f, c.text(x)]) };

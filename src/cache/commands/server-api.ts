@@ -4,6 +4,7 @@ import type { AclStore } from '../acl.js';
 import type { AclContext, AclLog, AclReason } from '../acl-log.js';
 import type { Client } from '../client.js';
 import type { ConfigStore } from '../config.js';
+import type { RemoteResult } from '../remote.js';
 import type { Functions } from '../scripting/functions.js';
 import type { Scripts } from '../scripting/scripts.js';
 import type { CommandStats } from '../command-stats.js';
@@ -69,6 +70,8 @@ export interface ServerApi {
   block(c: Ctx, keys: readonly string[], timeoutMs: number): typeof BLOCKED;
   /** Parks the client until `work` settles, then lets the function it yields write the reply. */
   suspend(c: Ctx, work: Promise<(c: Ctx) => void>): typeof BLOCKED;
+  /** MIGRATE's connection: sends `commands` to another server and reads their replies (remote.ts). */
+  callRemote(host: string, port: number, commands: readonly (readonly string[])[], timeoutMs: number): Promise<RemoteResult>;
   /** EXEC: runs the client's queued commands, or replies null when a watched key changed. */
   runTransaction(c: Ctx): void;
 

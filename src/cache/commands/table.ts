@@ -21,6 +21,7 @@ import { monitorCommands } from './monitor.js';
 import { pubsubCommandsTable } from './pubsub.js';
 import type { CommandCatalog } from './server-api.js';
 import { dumpCommands } from './dump.js';
+import { migrateCommands } from './migrate.js';
 import { functionsCommands } from './functions.js';
 import { scriptingCommands } from './scripting.js';
 import { serverCommands } from './server.js';
@@ -123,6 +124,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...scriptingCommands,
   ...functionsCommands,
   ...dumpCommands,
+  ...migrateCommands,
   ...slowlogCommands,
   ...latencyCommands,
   ...monitorCommands,
