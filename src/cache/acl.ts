@@ -26,6 +26,13 @@ export class AclRuleError extends Error {
   }
 }
 
+/** A key pattern and what it allows (acl.c's keyPattern). */
+export interface KeyPattern {
+  readonly pattern: string;
+  read: boolean;
+  write: boolean;
+}
+
 export class AclUser {
   enabled = false;
   nopass = false;
@@ -35,22 +42,29 @@ export class AclUser {
   allowed = new Set<string>();
   /** Every command is allowed: the per-command check is skipped. */
   allCommands = false;
-  keyPatterns: string[] = [];
+  /** `allkeys` (or `~*`): every key, every way; no pattern may follow. */
+  allKeys = false;
+  keyPatterns: KeyPattern[] = [];
   channelPatterns: string[] = [];
 
   constructor(readonly name: string) {}
 
-  get allKeys(): boolean {
-    return this.keyPatterns.includes('*');
+  /** Some pattern allows only reading or only writing (%R~, %W~): keys are checked with how the command uses them. */
+  get hasPartialPatterns(): boolean {
+    return this.keyPatterns.some((p) => !p.read || !p.write);
   }
 
   canRun(fullName: string): boolean {
     return this.allCommands || this.allowed.has(fullName);
   }
 
-  canAccessKey(key: string): boolean {
-    if (this.keyPatterns.length === 0) return false;
-    for (const p of this.keyPatterns) if (p === '*' || globMatch(p, key)) return true;
+  /** Whether a pattern allowing what the command does with `key` (read, write, both or neither) matches it. */
+  canAccessKey(key: string, read: boolean, write: boolean): boolean {
+    if (this.allKeys) return true;
+    for (const p of this.keyPatterns) {
+      if ((read && !p.read) || (write && !p.write)) continue;
+      if (p.pattern === '*' || globMatch(p.pattern, key)) return true;
+    }
     return false;
   }
 
@@ -70,6 +84,12 @@ export class AclUser {
     return false;
   }
 
+  /** The key patterns as ACL GETUSER shows them: `~p` for read and write, `%R~p`, `%W~p` ("" for none). */
+  keysText(): string {
+    if (this.allKeys) return '~*';
+    return this.keyPatterns.map((p) => (p.read && p.write ? '~' : p.read ? '%R~' : '%W~') + p.pattern).join(' ');
+  }
+
   /** The ACL LIST / ACL GETUSER description of the command rules. */
   commandsText(): string {
     return this.commandRules.join(' ');
@@ -79,7 +99,7 @@ export class AclUser {
     const parts = [`user ${this.name}`, this.enabled ? 'on' : 'off'];
     if (this.nopass) parts.push('nopass');
     for (const p of this.passwords) parts.push('#' + p);
-    parts.push(this.keyPatterns.length === 0 ? 'resetkeys' : this.keyPatterns.map((k) => '~' + k).join(' '));
+    parts.push(this.keysText() || 'resetkeys');
     parts.push(this.channelPatterns.length === 0 ? 'resetchannels' : this.channelPatterns.map((k) => '&' + k).join(' '));
     parts.push(this.commandsText());
     return parts.join(' ');
@@ -112,7 +132,8 @@ export class AclStore {
       user.nopass = existing.nopass;
       for (const p of existing.passwords) user.passwords.add(p);
       user.commandRules = existing.commandRules.slice();
-      user.keyPatterns = existing.keyPatterns.slice();
+      user.allKeys = existing.allKeys;
+      user.keyPatterns = existing.keyPatterns.map((p) => ({ ...p }));
       user.channelPatterns = existing.channelPatterns.slice();
     }
     this.apply(user, rules);
@@ -159,10 +180,13 @@ export class AclStore {
       user.nopass = false;
     } else if (rule.startsWith('!')) {
       if (!user.passwords.delete(rule.slice(1))) throw new AclRuleError(NO_SUCH_PASSWORD);
-    } else if (lower === 'allkeys' || rule === '~*') user.keyPatterns = ['*'];
-    else if (lower === 'resetkeys') user.keyPatterns = [];
-    else if (rule.startsWith('~')) this.addPattern(user.keyPatterns, rule.slice(1));
-    else if (/^%(R|W|RW)~/i.test(rule)) this.addPattern(user.keyPatterns, rule.slice(rule.indexOf('~') + 1));
+    } else if (lower === 'allkeys' || rule === '~*') {
+      user.allKeys = true;
+      user.keyPatterns = [];
+    } else if (lower === 'resetkeys') {
+      user.allKeys = false;
+      user.keyPatterns = [];
+    } else if (rule.startsWith('~') || rule.startsWith('%')) this.addKeyPattern(user, rule);
     else if (lower === 'allchannels' || rule === '&*') user.channelPatterns = ['*'];
     else if (lower === 'resetchannels') user.channelPatterns = [];
     else if (rule.startsWith('&')) this.addPattern(user.channelPatterns, rule.slice(1));
@@ -172,6 +196,33 @@ export class AclStore {
     else if (lower === 'reset') {
       for (const r of ['resetpass', 'resetkeys', 'resetchannels', 'off', 'nocommands']) this.applyRule(user, r);
     } else throw new AclRuleError('Syntax error');
+  }
+
+  /** `~pattern` (read and write) or `%R~`, `%W~`, `%RW~` (acl.c's ACLSetSelector). */
+  private addKeyPattern(user: AclUser, rule: string): void {
+    if (user.allKeys) throw new AclRuleError("Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns");
+    let read = true;
+    let write = true;
+    let at = 1;
+    if (rule[0] === '%') {
+      read = write = false;
+      for (;; at++) {
+        const c = rule[at]?.toUpperCase();
+        if (c === 'R' && !read) read = true;
+        else if (c === 'W' && !write) write = true;
+        else if (c === '~') break;
+        else throw new AclRuleError('Syntax error');
+      }
+      at++;
+    }
+    const pattern = rule.slice(at);
+    if (/\s/.test(pattern)) throw new AclRuleError('Syntax error');
+    const same = user.keyPatterns.find((p) => p.pattern === pattern);
+    if (same === undefined) user.keyPatterns.push({ pattern, read, write });
+    else {
+      same.read ||= read;
+      same.write ||= write;
+    }
   }
 
   private addPattern(list: string[], pattern: string): void {

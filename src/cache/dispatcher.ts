@@ -13,7 +13,7 @@ import type { CommandStats } from './command-stats.js';
 import type { Client } from './client.js';
 import { BLOCKED, type CommandSpec, type Ctx } from './commands/context.js';
 import { ReplyError } from './commands/reply-error.js';
-import { keysOf } from './commands/server.js';
+import { deniedKey } from './commands/key-access.js';
 import type { CommandTable } from './commands/table.js';
 import { typeOf, type TypeName } from './machine/values.js';
 
@@ -179,12 +179,10 @@ export class Dispatcher {
       this.hooks.aclDenied(client, 'command', context, spec.name);
       return `NOPERM this user has no permissions to run the '${spec.name}' command`;
     }
-    if (!user.allKeys) {
-      for (const key of keysOf(spec, argv)) {
-        if (user.canAccessKey(key)) continue;
-        this.hooks.aclDenied(client, 'key', context, key);
-        return 'NOPERM this user has no permissions to access one of the keys used as arguments';
-      }
+    const deniedKeyName = deniedKey(user, spec, argv);
+    if (deniedKeyName !== undefined) {
+      this.hooks.aclDenied(client, 'key', context, deniedKeyName);
+      return 'NOPERM this user has no permissions to access one of the keys used as arguments';
     }
     if (client.monitor && (flags.includes('write') || flags.includes('readonly'))) return "ERR Replica can't interact with the keyspace";
     if (client.resp === 2 && client.subscribed && !SUBSCRIBER_ALLOWED.has(spec.name)) {
@@ -298,7 +296,7 @@ export class Dispatcher {
       this.hooks.aclDenied(client, 'command', 'lua', spec.name);
       return "ERR The user executing the script can't run this command or subcommand";
     }
-    const denied = user.allKeys ? undefined : keysOf(spec, argv).find((k) => !user.canAccessKey(k));
+    const denied = deniedKey(user, spec, argv);
     if (denied !== undefined) {
       this.hooks.aclDenied(client, 'key', 'lua', denied);
       return "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments";

@@ -2,7 +2,8 @@
 // PUBLISH and again by SUBSCRIBE, a failed AUTH and HELLO AUTH, a key refused to a script's
 // call), then the log compared entry by entry, newest first: count, reason, context, object,
 // username, and the client-info's command and user (its ids, addresses and ages differ).
-// ACL DRYRUN, which asks the same questions without running the command, after it.
+// ACL DRYRUN, which asks the same questions without running the command, after it. Then read
+// and write key patterns (%R~, %W~) with COMMAND GETKEYSANDFLAGS, through DRYRUN and for real.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RespClient, sideBySide, type Reply } from '../helpers/cache-resp-client.js';
@@ -80,4 +81,110 @@ test('ACL DRYRUN answers as redis-server does', async () => {
   ];
   const { depot, redis } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   assert.deepEqual(depot, redis);
+});
+
+test('read and write key patterns (%R~, %W~) follow how each command uses each key, and COMMAND GETKEYSANDFLAGS tells it, as on redis-server', async () => {
+  // The users' patterns as GETUSER and LIST show them, the rules refused, then ACL DRYRUN for
+  // commands reading, writing, both, or neither (EXISTS, TYPE) with keys of each kind, commands
+  // whose keys are used differently (LMOVE, COPY, SUNIONSTORE, SORT STORE, GEORADIUS STORE,
+  // PFMERGE), and those whose use depends on their arguments (SET GET, BITFIELD, SORT BY).
+  const lines = [
+    ['acl', 'setuser', 'u1', 'on', '>p', '%R~r*', '%W~w*', '~rw*', '%RW~both*', '+@all'],
+    ['acl', 'getuser', 'u1'],
+    ['acl', 'list'],
+    ['acl', 'setuser', 'u2', 'on', 'allkeys', '%R~x'],
+    ['acl', 'setuser', 'u2', 'on', '%X~x'],
+    ['acl', 'setuser', 'u2', 'on', '%RR~x'],
+    ['acl', 'setuser', 'u2', 'on', '%R~x', '%W~x'],
+    ['acl', 'getuser', 'u2'],
+    ['acl', 'setuser', 'u3', 'on', '~*', '%R~x'],
+    ['acl', 'setuser', 'u4', 'on', '%R~a', '%R~a', '%W~a', '~b'],
+    ['acl', 'getuser', 'u4'],
+    ['acl', 'dryrun', 'u1', 'get', 'r1'],
+    ['acl', 'dryrun', 'u1', 'get', 'w1'],
+    ['acl', 'dryrun', 'u1', 'set', 'w1', 'v'],
+    ['acl', 'dryrun', 'u1', 'set', 'r1', 'v'],
+    ['acl', 'dryrun', 'u1', 'set', 'w1', 'v', 'get'],
+    ['acl', 'dryrun', 'u1', 'set', 'rw1', 'v', 'get'],
+    ['acl', 'dryrun', 'u1', 'incr', 'w1'],
+    ['acl', 'dryrun', 'u1', 'del', 'w1'],
+    ['acl', 'dryrun', 'u1', 'del', 'r1'],
+    ['acl', 'dryrun', 'u1', 'exists', 'r1'],
+    ['acl', 'dryrun', 'u1', 'exists', 'zzz'],
+    ['acl', 'dryrun', 'u1', 'lmove', 'r1', 'w1', 'left', 'right'],
+    ['acl', 'dryrun', 'u1', 'lmove', 'rw1', 'w1', 'left', 'right'],
+    ['acl', 'dryrun', 'u1', 'copy', 'r1', 'w1'],
+    ['acl', 'dryrun', 'u1', 'copy', 'w1', 'r1'],
+    ['acl', 'dryrun', 'u1', 'sunionstore', 'w1', 'r1', 'r2'],
+    ['acl', 'dryrun', 'u1', 'sunionstore', 'w1', 'r1', 'w2'],
+    ['acl', 'dryrun', 'u1', 'sort', 'r1', 'store', 'w1'],
+    ['acl', 'dryrun', 'u1', 'sort', 'r1', 'store', 'r2'],
+    ['acl', 'dryrun', 'u1', 'sort', 'r1', 'by', 'nosort'],
+    ['acl', 'dryrun', 'u1', 'sort', 'r1', 'by', 'x*'],
+    ['acl', 'dryrun', 'u1', 'bitfield', 'r1', 'get', 'u8', '0'],
+    ['acl', 'dryrun', 'u1', 'bitfield', 'r1', 'incrby', 'u8', '0', '1'],
+    ['acl', 'dryrun', 'u1', 'bitfield', 'rw1', 'incrby', 'u8', '0', '1'],
+    ['acl', 'dryrun', 'u1', 'xread', 'streams', 'r1', '0'],
+    ['acl', 'dryrun', 'u1', 'xreadgroup', 'group', 'g', 'c', 'streams', 'r1', '>'],
+    ['acl', 'dryrun', 'u1', 'xreadgroup', 'group', 'g', 'c', 'streams', 'rw1', '>'],
+    ['acl', 'dryrun', 'u1', 'eval', 'return 1', '1', 'r1'],
+    ['acl', 'dryrun', 'u1', 'eval_ro', 'return 1', '1', 'r1'],
+    ['acl', 'dryrun', 'u1', 'fcall', 'f', '1', 'r1'],
+    ['acl', 'dryrun', 'u1', 'fcall_ro', 'f', '1', 'r1'],
+    ['acl', 'dryrun', 'u1', 'georadius', 'r1', '0', '0', '1', 'km', 'store', 'w1'],
+    ['acl', 'dryrun', 'u1', 'georadius', 'r1', '0', '0', '1', 'km', 'store', 'r2'],
+    ['acl', 'dryrun', 'u1', 'migrate', '127.0.0.1', '1', 'rw1', '0', '100'],
+    ['acl', 'dryrun', 'u1', 'migrate', '127.0.0.1', '1', 'r1', '0', '100'],
+    ['acl', 'dryrun', 'u1', 'pfmerge', 'w1', 'r1'],
+    ['acl', 'dryrun', 'u1', 'pfmerge', 'rw1', 'r1'],
+    ['acl', 'dryrun', 'u1', 'rename', 'rw1', 'w1'],
+    ['acl', 'dryrun', 'u1', 'object', 'encoding', 'r1'],
+    ['acl', 'dryrun', 'u1', 'type', 'w1'],
+    ['acl', 'dryrun', 'u1', 'touch', 'w1'],
+    ['acl', 'dryrun', 'u1', 'both1', 'x'],
+    ['acl', 'dryrun', 'u1', 'get', 'both1'],
+    ['acl', 'dryrun', 'u1', 'zunionstore', 'w1', '2', 'r1', 'r2'],
+    ['acl', 'dryrun', 'u1', 'blmpop', '0', '2', 'rw1', 'r1', 'left'],
+    ['acl', 'dryrun', 'u1', 'xadd', 'w1', '*', 'a', 'b'],
+    ['acl', 'dryrun', 'u1', 'xadd', 'r1', '*', 'a', 'b'],
+    ['acl', 'dryrun', 'u1', 'xrange', 'r1', '-', '+'],
+    ['command', 'getkeysandflags', 'set', 'a', 'b'],
+    ['command', 'getkeysandflags', 'set', 'a', 'b', 'get'],
+    ['command', 'getkeysandflags', 'lmove', 'a', 'b', 'left', 'right'],
+    ['command', 'getkeysandflags', 'sort', 'a', 'by', 'x', 'store', 'b'],
+    ['command', 'getkeysandflags', 'bitfield', 'a', 'get', 'u8', '0', 'overflow', 'sat'],
+    ['command', 'getkeysandflags', 'bitfield', 'a', 'set', 'u8', '0', '1'],
+    ['command', 'getkeysandflags', 'migrate', 'h', '1', '', '0', '10', 'keys', 'a', 'b'],
+    ['command', 'getkeysandflags', 'xreadgroup', 'group', 'g', 'c', 'count', '1', 'streams', 'a', 'b', '>', '>'],
+    ['command', 'getkeysandflags', 'zunionstore', 'd', '2', 'a', 'b', 'weights', '1', '2'],
+    ['command', 'getkeysandflags', 'eval', 'x', '2', 'a', 'b', 'c'],
+    ['command', 'getkeysandflags', 'georadius', 'a', '0', '0', '1', 'km', 'store', 'b', 'storedist', 'c'],
+    ['command', 'getkeysandflags', 'get'],
+    ['command', 'getkeysandflags', 'ping'],
+    ['command', 'getkeysandflags', 'del', 'a', 'b', 'c'],
+    ['ACL', 'DELUSER', 'u1', 'u2', 'u3', 'u4'],
+  ];
+  const { depot, redis } = await sideBySide(servers.depot.port, servers.redis.port, lines);
+  assert.deepEqual(depot, redis);
+});
+
+test('a read-only key pattern refuses a write through the real command, and a write-only one a read', async () => {
+  const c = await RespClient.open(servers.depot.port);
+  const admin = await RespClient.open(servers.depot.port);
+  try {
+    await admin.call('ACL', 'SETUSER', 'ro', 'on', '>pw', '%R~r:*', '%W~w:*', '+@all');
+    await admin.call('SET', 'r:1', 'v');
+    assert.equal((await c.call('AUTH', 'ro', 'pw')).t, 'simple');
+    assert.deepEqual(await c.call('GET', 'r:1'), { t: 'bulk', v: 'v' });
+    assert.deepEqual(await c.call('SET', 'r:1', 'x'), { t: 'error', v: 'NOPERM this user has no permissions to access one of the keys used as arguments' });
+    assert.deepEqual(await c.call('SET', 'w:1', 'x'), { t: 'simple', v: 'OK' });
+    assert.deepEqual(await c.call('GET', 'w:1'), { t: 'error', v: 'NOPERM this user has no permissions to access one of the keys used as arguments' });
+    assert.deepEqual(await c.call('INCR', 'w:2'), { t: 'error', v: 'NOPERM this user has no permissions to access one of the keys used as arguments' });
+    assert.deepEqual(await c.call('COPY', 'r:1', 'w:3'), { t: 'int', v: '1' });
+    assert.equal(await admin.call('GET', 'r:1').then((r) => (r as { v: string }).v), 'v');
+  } finally {
+    await admin.call('ACL', 'DELUSER', 'ro');
+    c.close();
+    admin.close();
+  }
 });

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { AclRuleError } from '../acl.js';
 import { intArg } from './args.js';
 import { channelArgs } from './pubsub.js';
-import { keysOf } from './server.js';
+import { deniedKey } from './key-access.js';
 import type { Ctx } from './context.js';
 import { fail } from './reply-error.js';
 import { NO_KEYS, command, family } from './spec.js';
@@ -34,7 +34,7 @@ function getuser(c: Ctx): void {
   c.out.bulk('commands');
   c.out.bulk(u.commandsText());
   c.out.bulk('keys');
-  c.out.bulk(u.keyPatterns.map((p) => '~' + p).join(' '));
+  c.out.bulk(u.keysText());
   c.out.bulk('channels');
   c.out.bulk(u.channelPatterns.map((p) => '&' + p).join(' '));
   c.out.bulk('selectors');
@@ -81,7 +81,7 @@ function dryrun(c: Ctx): void {
   if (spec === undefined) fail(`ERR Command '${argv[0]}' not found`);
   if (spec.arity > 0 ? argv.length !== spec.arity : argv.length < -spec.arity) fail(`ERR wrong number of arguments for '${spec.name}' command`);
   if (!user.canRun(spec.name)) return c.out.bulk(`This user has no permissions to run the '${spec.name}' command`);
-  const key = user.allKeys ? undefined : keysOf(spec, argv).find((k) => !user.canAccessKey(k));
+  const key = deniedKey(user, spec, argv);
   if (key !== undefined) return c.out.bulk(`This user has no permissions to access the '${key}' key`);
   const { channels, pattern } = channelArgs(spec.name, argv);
   const channel = channels.find((ch) => !user.canAccessChannel(ch, pattern));

@@ -6,6 +6,7 @@ import { Hash, List, type Value } from '../machine/values.js';
 import { intArg, parseInt64 } from './args.js';
 import { BLOCKED, type CommandSpec, type Ctx } from './context.js';
 import { Err, fail, syntax } from './reply-error.js';
+import { keyAccess } from './key-access.js';
 import { NO_KEYS, command, family } from './spec.js';
 
 function info(c: Ctx): void {
@@ -203,7 +204,8 @@ function commandList(c: Ctx): void {
   c.out.bulkArray(specs.filter(filter).map((s) => s.name));
 }
 
-function commandGetkeys(c: Ctx): void {
+/** COMMAND GETKEYS and GETKEYSANDFLAGS: the keys of the command line after the subcommand, with how they are used. */
+function commandGetkeys(c: Ctx, withFlags: boolean): void {
   const argv = c.argv.slice(2);
   const parent = c.server.commands.get(argv[0]!.toLowerCase());
   if (parent === undefined) fail('ERR Invalid command specified');
@@ -221,7 +223,15 @@ function commandGetkeys(c: Ctx): void {
     if (spec.flags.includes('no_mandatory_keys')) return void c.out.array(0);
     fail('ERR The command has no key arguments');
   }
-  c.out.bulkArray(keys);
+  if (!withFlags) return c.out.bulkArray(keys);
+  const access = keyAccess(spec, argv);
+  c.out.array(access.length);
+  for (const { key, flags } of access) {
+    c.out.array(2);
+    c.out.bulk(key);
+    c.out.set(flags.length);
+    for (const f of flags) c.out.simple(f);
+  }
 }
 
 /** The key arguments of a command line, from its key positions or its numkeys rule. */
@@ -277,7 +287,8 @@ const commandCommands = [
   command('command|info', -2, 'loading stale', NO_KEYS, '@connection @slow', 'Describes commands.', commandInfo),
   command('command|docs', -2, 'loading stale', NO_KEYS, '@connection @slow', 'Documents commands.', commandDocs),
   command('command|list', -2, 'loading stale', NO_KEYS, '@connection @slow', 'Lists command names.', commandList),
-  command('command|getkeys', -4, 'loading stale', NO_KEYS, '@connection @slow', 'Extracts the keys of a command line.', commandGetkeys),
+  command('command|getkeys', -4, 'loading stale', NO_KEYS, '@connection @slow', 'Extracts the keys of a command line.', (c) => commandGetkeys(c, false)),
+  command('command|getkeysandflags', -4, 'loading stale', NO_KEYS, '@connection @slow', 'Extracts the keys of a command line and how it uses each.', (c) => commandGetkeys(c, true)),
 ];
 
 /**

@@ -1,0 +1,132 @@
+// Which keys a command line names and how it uses each: Redis's key specs (db.c's
+// getKeysUsingKeySpecs over the table in key-specs.ts), with Redis's own functions for the
+// commands whose specs cannot say (SORT, SET, BITFIELD, MIGRATE). ACL's read and write key
+// patterns (%R~, %W~) and COMMAND GETKEYSANDFLAGS read it.
+import type { AclUser } from '../acl.js';
+import type { CommandSpec } from './context.js';
+import { KEY_SPECS } from './key-specs.js';
+import { keysOf } from './server.js';
+
+/** One key spec as key-specs.ts holds it: flags, begin search, find keys (see there). */
+export type KeySpecRow = readonly [string, ...Array<string | number>];
+
+export interface KeyAccess {
+  readonly key: string;
+  /** Redis's key flags (RW, RO, OW, RM; access, insert, update, delete; ...), as COMMAND GETKEYSANDFLAGS lists them. */
+  readonly flags: readonly string[];
+}
+
+/** ACL's check: reading needs a pattern with R, changing one with W (acl.c's ACLSelectorCheckKey). */
+export function needsRead(flags: readonly string[]): boolean {
+  return flags.includes('access');
+}
+
+export function needsWrite(flags: readonly string[]): boolean {
+  return flags.includes('insert') || flags.includes('update') || flags.includes('delete');
+}
+
+/** The first key of this command line that `user` may not use as the command uses it, or undefined. */
+export function deniedKey(user: AclUser, spec: CommandSpec, argv: readonly string[]): string | undefined {
+  if (user.allKeys) return undefined;
+  // Patterns that allow both read and write match whatever the use: the key list suffices.
+  if (!user.hasPartialPatterns) return keysOf(spec, argv).find((k) => !user.canAccessKey(k, false, false));
+  return keyAccess(spec, argv).find((a) => !user.canAccessKey(a.key, needsRead(a.flags), needsWrite(a.flags)))?.key;
+}
+
+/** The keys of a command line with their flags (getKeysFromCommandWithSpecs). */
+export function keyAccess(spec: CommandSpec, argv: readonly string[]): KeyAccess[] {
+  const own = byFunction(spec.name, spec, argv);
+  if (own !== null) return own;
+  const rows = KEY_SPECS[spec.name];
+  const found = rows === undefined ? null : bySpecs(rows, argv);
+  // A command whose specs Redis does not publish, or a line they cannot read: its keys, used every way.
+  return found ?? keysOf(spec, argv).map((key) => ({ key, flags: ['RW', 'access', 'update'] }));
+}
+
+/** getKeysUsingKeySpecs: null when a spec cannot be followed on this line. */
+function bySpecs(rows: readonly KeySpecRow[], argv: readonly string[]): KeyAccess[] | null {
+  const out: KeyAccess[] = [];
+  const argc = argv.length;
+  for (const row of rows) {
+    const [flagText, ...rest] = row;
+    const flags = flagText.split(' ');
+    if (flags.includes('not_key')) continue;
+    let first = 0;
+    let i = 0;
+    const kind = rest[i++];
+    if (kind === 'index') {
+      first = rest[i++] as number;
+    } else if (kind === 'keyword') {
+      const keyword = (rest[i++] as string).toLowerCase();
+      const startFrom = rest[i++] as number;
+      const start = startFrom > 0 ? startFrom : argc + startFrom;
+      const end = startFrom > 0 ? argc - 1 : 1;
+      for (let j = start; j !== end; j = start <= end ? j + 1 : j - 1) {
+        if (j >= argc || j < 1) break;
+        if (argv[j]!.toLowerCase() === keyword) {
+          first = j + 1;
+          break;
+        }
+      }
+      if (first === 0) continue;
+    } else {
+      return null;
+    }
+    const find = rest[i++];
+    let last: number;
+    let step: number;
+    if (find === 'range') {
+      const [lastKey, keyStep, limit] = rest.slice(i, i + 3) as [number, number, number];
+      step = keyStep;
+      if (lastKey >= 0) last = first + lastKey;
+      else if (limit === 0) last = argc + lastKey;
+      else last = first + (Math.floor((argc - first) / limit) + lastKey);
+    } else if (find === 'keynum') {
+      const [numIndex, firstKey, keyStep] = rest.slice(i, i + 3) as [number, number, number];
+      step = keyStep;
+      const text = argv[first + numIndex];
+      if (text === undefined || !/^(0|-?[1-9]\d*)$/.test(text) || Number(text) < 0) return null;
+      first += firstKey;
+      last = first + Number(text) - 1;
+    } else {
+      return null;
+    }
+    if (last >= argc || last < first || first >= argc) return null;
+    for (let j = first; j <= last; j += step) out.push({ key: argv[j]!, flags });
+    if (flags.includes('incomplete')) return null;
+  }
+  return out;
+}
+
+/** The commands Redis answers with a function of their own (sortGetKeys, setGetKeys, ...), or null. */
+function byFunction(name: string, spec: CommandSpec, argv: readonly string[]): KeyAccess[] | null {
+  switch (name) {
+    case 'set': {
+      // GET reads the old value.
+      const get = argv.slice(3).some((a) => a.toLowerCase() === 'get');
+      return [{ key: argv[1]!, flags: get ? ['RW', 'access', 'update'] : ['OW', 'update'] }];
+    }
+    case 'bitfield':
+      return [{ key: argv[1]!, flags: bitfieldReadOnly(argv) ? ['RO', 'access'] : ['RW', 'access', 'update'] }];
+    case 'sort':
+    case 'sort_ro':
+      // The sorted key is read; a STORE destination is written.
+      return keysOf(spec, argv).map((key, i) => ({ key, flags: i === 0 ? ['RO', 'access'] : ['OW', 'update'] }));
+    case 'migrate':
+      return keysOf(spec, argv).map((key) => ({ key, flags: ['RW', 'access', 'delete'] }));
+    default:
+      return null;
+  }
+}
+
+/** bitfieldGetKeys: only GET and OVERFLOW read; SET, INCRBY or anything unreadable may write. */
+function bitfieldReadOnly(argv: readonly string[]): boolean {
+  for (let i = 2; i < argv.length; ) {
+    const arg = argv[i]!.toLowerCase();
+    const more = argv.length - i - 1;
+    if (arg === 'get' && more >= 2) i += 3;
+    else if (arg === 'overflow' && more >= 1) i += 2;
+    else return false;
+  }
+  return true;
+}
