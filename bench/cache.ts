@@ -60,8 +60,13 @@ interface CommandSet {
   prepare(port: number): Promise<void>;
 }
 
-/** --scripts: an INCR, a lock release (compare and delete), a rate limiter; the first again by SHA1. */
+/** --scripts: an INCR, a lock release (compare and delete), a rate limiter; the first again by SHA1; the first two as functions. */
 const INCR_SCRIPT = "return redis.call('incr', KEYS[1])";
+const LIBRARY = [
+  '#!lua name=bench',
+  "redis.register_function('incr', function(keys) return redis.call('incr', keys[1]) end)",
+  "redis.register_function('lock_release', function(keys, args) if redis.call('get', keys[1]) == args[1] then return redis.call('del', keys[1]) else return 0 end end)",
+].join('\n');
 const SCRIPTS: CommandSet = {
   set: 'scripts',
   commands: [
@@ -72,9 +77,14 @@ const SCRIPTS: CommandSet = {
       line: ['eval', "local n = redis.call('incr', KEYS[1]) if n == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end return n <= tonumber(ARGV[2]) and 1 or 0", '1', 'rate:__rand_int__', '60000', '100'],
     },
     { name: 'evalsha_incr', line: ['evalsha', createHash('sha1').update(INCR_SCRIPT).digest('hex'), '1', 'key:__rand_int__'] },
+    { name: 'fcall_incr', line: ['fcall', 'incr', '1', 'key:__rand_int__'] },
+    { name: 'fcall_lock_release', line: ['fcall', 'lock_release', '1', 'lock:__rand_int__', 'token'] },
   ],
   keyspace: KEYSPACE,
-  prepare: async (port) => void (await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'script', 'load', INCR_SCRIPT])),
+  prepare: async (port) => {
+    await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'script', 'load', INCR_SCRIPT]);
+    await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'function', 'load', 'replace', LIBRARY]);
+  },
 };
 
 /** --geo: 100,000 points spread over 2° by 2° around Paris (about 3 a square kilometre), seeded. */
