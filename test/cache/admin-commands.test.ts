@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RespClient, sideBySide } from '../helpers/cache-resp-client.js';
+import { RespClient, sideBySide, type Reply } from '../helpers/cache-resp-client.js';
 import { depotAndRedis, startDepot } from '../helpers/cache-servers.js';
 
 const servers = depotAndRedis();
@@ -106,4 +106,35 @@ test('SHUTDOWN stops the node (its connection closes unanswered); SHUTDOWN SAVE 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("COMMAND INFO shows redis-server's tips and key specs for every command and subcommand Depot has", async () => {
+  const infos = async (port: number) => {
+    const c = await RespClient.open(port);
+    try {
+      const byName = new Map<string, Reply[]>();
+      const walk = (info: Reply) => {
+        const fields = (info as { v: Reply[] }).v;
+        byName.set((fields[0] as { v: string }).v, fields);
+        for (const sub of (fields[9] as { v: Reply[] }).v) walk(sub);
+      };
+      for (const info of ((await c.call('COMMAND')) as { v: Reply[] }).v) walk(info);
+      return byName;
+    } finally {
+      c.close();
+    }
+  };
+  const [depot, redis] = await Promise.all([infos(servers.depot.port), infos(servers.redis.port)]);
+  let compared = 0;
+  for (const [name, fields] of depot) {
+    const theirs = redis.get(name);
+    // CLIENT SETINFO is Redis 7.2's, which newer clients send.
+    if (theirs === undefined) {
+      assert.equal(name, 'client|setinfo');
+      continue;
+    }
+    assert.deepEqual([fields[7], fields[8]], [theirs[7], theirs[8]], `${name}'s tips and key specs`);
+    compared++;
+  }
+  assert.ok(compared > 300, `${compared} commands compared`);
 });

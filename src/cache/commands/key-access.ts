@@ -4,11 +4,23 @@
 // patterns (%R~, %W~) and COMMAND GETKEYSANDFLAGS read it.
 import type { AclUser } from '../acl.js';
 import type { CommandSpec } from './context.js';
-import { KEY_SPECS } from './key-specs.js';
+import { REDIS_COMMAND_INFO } from './key-specs.js';
 import { keysOf } from './server.js';
 
-/** One key spec as key-specs.ts holds it: flags, begin search, find keys (see there). */
-export type KeySpecRow = readonly [string, ...Array<string | number>];
+/** One key spec as Redis publishes it (key-specs.ts says how to read it). */
+export interface KeySpec {
+  readonly notes?: string;
+  /** Space-separated: RW, RO, OW, RM; access, insert, update, delete; not_key, incomplete, variable_flags. */
+  readonly flags: string;
+  readonly begin: readonly ['index', number] | readonly ['keyword', string, number] | readonly ['unknown'];
+  readonly find: readonly ['range', number, number, number] | readonly ['keynum', number, number, number] | readonly ['unknown'];
+}
+
+/** What Redis's COMMAND INFO says of a command beyond its name, arity and flags. */
+export interface RedisCommandInfo {
+  readonly tips?: readonly string[];
+  readonly keySpecs?: readonly KeySpec[];
+}
 
 export interface KeyAccess {
   readonly key: string;
@@ -37,28 +49,26 @@ export function deniedKey(user: AclUser, spec: CommandSpec, argv: readonly strin
 export function keyAccess(spec: CommandSpec, argv: readonly string[]): KeyAccess[] {
   const own = byFunction(spec.name, spec, argv);
   if (own !== null) return own;
-  const rows = KEY_SPECS[spec.name];
-  const found = rows === undefined ? null : bySpecs(rows, argv);
+  const specs = REDIS_COMMAND_INFO[spec.name]?.keySpecs;
+  const found = specs === undefined ? null : bySpecs(specs, argv);
   // A command whose specs Redis does not publish, or a line they cannot read: its keys, used every way.
   return found ?? keysOf(spec, argv).map((key) => ({ key, flags: ['RW', 'access', 'update'] }));
 }
 
 /** getKeysUsingKeySpecs: null when a spec cannot be followed on this line. */
-function bySpecs(rows: readonly KeySpecRow[], argv: readonly string[]): KeyAccess[] | null {
+function bySpecs(specs: readonly KeySpec[], argv: readonly string[]): KeyAccess[] | null {
   const out: KeyAccess[] = [];
   const argc = argv.length;
-  for (const row of rows) {
-    const [flagText, ...rest] = row;
-    const flags = flagText.split(' ');
+  for (const spec of specs) {
+    const flags = spec.flags.split(' ');
     if (flags.includes('not_key')) continue;
     let first = 0;
-    let i = 0;
-    const kind = rest[i++];
-    if (kind === 'index') {
-      first = rest[i++] as number;
-    } else if (kind === 'keyword') {
-      const keyword = (rest[i++] as string).toLowerCase();
-      const startFrom = rest[i++] as number;
+    const begin = spec.begin;
+    if (begin[0] === 'index') {
+      first = begin[1];
+    } else if (begin[0] === 'keyword') {
+      const keyword = begin[1].toLowerCase();
+      const startFrom = begin[2];
       const start = startFrom > 0 ? startFrom : argc + startFrom;
       const end = startFrom > 0 ? argc - 1 : 1;
       for (let j = start; j !== end; j = start <= end ? j + 1 : j - 1) {
@@ -72,17 +82,17 @@ function bySpecs(rows: readonly KeySpecRow[], argv: readonly string[]): KeyAcces
     } else {
       return null;
     }
-    const find = rest[i++];
+    const find = spec.find;
     let last: number;
     let step: number;
-    if (find === 'range') {
-      const [lastKey, keyStep, limit] = rest.slice(i, i + 3) as [number, number, number];
+    if (find[0] === 'range') {
+      const [, lastKey, keyStep, limit] = find;
       step = keyStep;
       if (lastKey >= 0) last = first + lastKey;
       else if (limit === 0) last = argc + lastKey;
       else last = first + (Math.floor((argc - first) / limit) + lastKey);
-    } else if (find === 'keynum') {
-      const [numIndex, firstKey, keyStep] = rest.slice(i, i + 3) as [number, number, number];
+    } else if (find[0] === 'keynum') {
+      const [, numIndex, firstKey, keyStep] = find;
       step = keyStep;
       const text = argv[first + numIndex];
       if (text === undefined || !/^(0|-?[1-9]\d*)$/.test(text) || Number(text) < 0) return null;

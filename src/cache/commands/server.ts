@@ -6,7 +6,8 @@ import { Hash, List, type Value } from '../machine/values.js';
 import { intArg, parseInt64 } from './args.js';
 import { BLOCKED, type CommandSpec, type Ctx } from './context.js';
 import { Err, fail, syntax } from './reply-error.js';
-import { keyAccess } from './key-access.js';
+import { keyAccess, type KeySpec } from './key-access.js';
+import { REDIS_COMMAND_INFO } from './key-specs.js';
 import { NO_KEYS, command, family } from './spec.js';
 
 function info(c: Ctx): void {
@@ -95,7 +96,7 @@ function bgsave(c: Ctx): void {
   c.out.simple('Background saving started');
 }
 
-/** The COMMAND INFO entry of one command (Redis 7 shape, with key specs and subcommands). */
+/** The COMMAND INFO entry of one command (Redis 7 shape: its tips and key specs are Redis's, key-specs.ts). */
 function writeInfo(c: Ctx, s: CommandSpec): void {
   c.out.array(10);
   c.out.bulk(s.name);
@@ -107,38 +108,46 @@ function writeInfo(c: Ctx, s: CommandSpec): void {
   c.out.int(s.step);
   c.out.set(s.categories.length);
   for (const cat of s.categories) c.out.simple('@' + cat);
-  c.out.set(0);
-  if (s.firstKey > 0) {
-    c.out.array(1);
-    c.out.map(3);
-    c.out.bulk('flags');
-    const keyFlags = s.flags.includes('write') ? ['RW', 'update'] : ['RO', 'access'];
-    c.out.set(keyFlags.length);
-    for (const f of keyFlags) c.out.simple(f);
-    c.out.bulk('begin_search');
-    c.out.map(2);
-    c.out.bulk('type');
-    c.out.bulk('index');
-    c.out.bulk('spec');
-    c.out.map(1);
-    c.out.bulk('index');
-    c.out.int(s.firstKey);
-    c.out.bulk('find_keys');
-    c.out.map(2);
-    c.out.bulk('type');
-    c.out.bulk('range');
-    c.out.bulk('spec');
-    c.out.map(3);
-    c.out.bulk('lastkey');
-    c.out.int(s.lastKey < 0 ? s.lastKey : s.lastKey - s.firstKey);
-    c.out.bulk('keystep');
-    c.out.int(s.step);
-    c.out.bulk('limit');
-    c.out.int(0);
-  } else c.out.array(0);
+  const redis = REDIS_COMMAND_INFO[s.name];
+  const tips = redis?.tips ?? [];
+  c.out.set(tips.length);
+  for (const tip of tips) c.out.bulk(tip);
+  const keySpecs = redis?.keySpecs ?? [];
+  c.out.array(keySpecs.length);
+  for (const k of keySpecs) writeKeySpec(c, k);
   const subs = s.subcommands === undefined ? [] : [...s.subcommands.values()];
   c.out.array(subs.length);
   for (const sub of subs) writeInfo(c, sub);
+}
+
+/** One key spec as COMMAND INFO shows it (a map: notes, flags, begin_search, find_keys). */
+function writeKeySpec(c: Ctx, k: KeySpec): void {
+  c.out.map(k.notes === undefined ? 3 : 4);
+  if (k.notes !== undefined) {
+    c.out.bulk('notes');
+    c.out.bulk(k.notes);
+  }
+  c.out.bulk('flags');
+  const flags = k.flags.split(' ');
+  c.out.set(flags.length);
+  for (const f of flags) c.out.simple(f);
+  const section = (name: string, type: string, fields: ReadonlyArray<readonly [string, string | number]>) => {
+    c.out.bulk(name);
+    c.out.map(2);
+    c.out.bulk('type');
+    c.out.bulk(type);
+    c.out.bulk('spec');
+    c.out.map(fields.length);
+    for (const [field, value] of fields) {
+      c.out.bulk(field);
+      if (typeof value === 'number') c.out.int(value);
+      else c.out.bulk(value);
+    }
+  };
+  const b = k.begin;
+  section('begin_search', b[0], b[0] === 'index' ? [['index', b[1]]] : b[0] === 'keyword' ? [['keyword', b[1]], ['startfrom', b[2]]] : []);
+  const f = k.find;
+  section('find_keys', f[0], f[0] === 'range' ? [['lastkey', f[1]], ['keystep', f[2]], ['limit', f[3]]] : f[0] === 'keynum' ? [['keynumidx', f[1]], ['firstkey', f[2]], ['keystep', f[3]]] : []);
 }
 
 function writeDocs(c: Ctx, s: CommandSpec): void {
