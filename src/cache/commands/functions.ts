@@ -84,7 +84,6 @@ function flush(c: Ctx): void {
 // No function can be running while a command is read (functions run inside one command).
 function stats(c: Ctx): void {
   const functions = c.server.functions;
-  const libraries = [...functions.all()].length;
   c.out.map(2);
   c.out.bulk('running_script');
   c.out.nullBulk();
@@ -93,7 +92,7 @@ function stats(c: Ctx): void {
   c.out.bulk(ENGINE);
   c.out.map(2);
   c.out.bulk('libraries_count');
-  c.out.int(libraries);
+  c.out.int(functions.libraryCount);
   c.out.bulk('functions_count');
   c.out.int(functions.functionCount);
 }

@@ -131,6 +131,11 @@ export class Functions {
     return this.byName.size;
   }
 
+  get libraryCount(): number {
+    this.sync();
+    return this.libraries.size;
+  }
+
   /**
    * FUNCTION LOAD's checks and compilation, before anything is logged: the library, ready for
    * `install` once the caller has logged its code, or a ReplyError with Redis's text.
