@@ -7,6 +7,7 @@ import { globMatch } from './glob.js';
 
 /** Redis's text for removing (<pass or !hash) a password the user does not have. */
 const NO_SUCH_PASSWORD = 'The password you are trying to remove from the user does not exist';
+const UNKNOWN_NAME = 'Unknown command or category name in ACL';
 
 /** The commands ACL rules range over: full names ("get", "config|get") and their categories. */
 export interface AclCatalog {
@@ -114,9 +115,78 @@ export class AclStore {
   readonly users = new Map<string, AclUser>();
 
   constructor(private readonly catalog: AclCatalog) {
+    this.users.set('default', this.newDefaultUser());
+  }
+
+  /** The default user as Redis creates it: every command, key and channel, no password. */
+  private newDefaultUser(): AclUser {
     const d = new AclUser('default');
     this.apply(d, ['on', 'nopass', '~*', '&*', '+@all']);
+    return d;
+  }
+
+  /**
+   * ACL LOAD, and the start with an ACL file: the users of the file's `text` (Redis's format,
+   * what ACL SAVE writes), all or nothing (acl.c's ACLLoadFromFile). Returns Redis's error text,
+   * or null once the users are replaced: the default user keeps its identity (its clients stay
+   * signed in), every other user is a new one, whose old clients the caller disconnects.
+   */
+  loadFile(text: string, filename: string): string | null {
+    const loaded = new Map<string, AclUser>();
+    let errors = '';
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+      const at = `${filename}:${i + 1}`;
+      if (line === '') continue;
+      const argv = line.split(' ');
+      if (argv[0] !== 'user' || argv.length < 2) {
+        errors += `${at} should start with user keyword followed by the username. `;
+        continue;
+      }
+      const name = argv[1]!;
+      if (loaded.has(name)) {
+        errors += `WARNING: Duplicate user '${name}' found on line ${i + 1}. `;
+        continue;
+      }
+      const user = new AclUser(name);
+      loaded.set(name, user);
+      // As Redis: every unknown command is reported, of the other errors only the first.
+      let reported = false;
+      for (const raw of argv.slice(2)) {
+        const rule = raw.replace(/^[\t\r\n]+|[\t\r\n]+$/g, '');
+        try {
+          this.applyRule(user, rule);
+        } catch (err) {
+          if (!(err instanceof AclRuleError)) throw err;
+          if (err.message === UNKNOWN_NAME) errors += `${at}: Error in applying operation '${rule}': ${err.message}. `;
+          else if (!reported) {
+            errors += `${at}: ${err.message}. `;
+            reported = true;
+          }
+        }
+      }
+      this.recompute(user);
+    }
+    if (errors !== '') return `${errors}WARNING: ACL errors detected, no change to the previously active ACL rules was performed`;
+    const d = this.defaultUser;
+    Object.assign(d, loaded.get('default') ?? this.newDefaultUser());
+    this.users.clear();
     this.users.set('default', d);
+    for (const [name, user] of loaded) if (name !== 'default') this.users.set(name, user);
+    return null;
+  }
+
+  /** The users in name order, as Redis's radix tree lists them (ACL LIST, USERS, SAVE). */
+  sorted(): AclUser[] {
+    return [...this.users.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** ACL SAVE's file: one `user ...` line per user. */
+  fileText(): string {
+    return this.sorted()
+      .map((u) => `${u.describe()}\n`)
+      .join('');
   }
 
   get defaultUser(): AclUser {
@@ -233,13 +303,13 @@ export class AclStore {
   private addCommandRule(user: AclUser, rule: string): void {
     const name = rule.slice(1);
     if (name.startsWith('@')) {
-      if (name !== '@all' && !this.catalog.categories().includes(name.slice(1))) throw new AclRuleError('Unknown command or category name in ACL');
+      if (name !== '@all' && !this.catalog.categories().includes(name.slice(1))) throw new AclRuleError(UNKNOWN_NAME);
       if (name === '@all') {
         user.commandRules = [rule];
         return;
       }
     } else if (!this.catalog.has(name)) {
-      throw new AclRuleError('Unknown command or category name in ACL');
+      throw new AclRuleError(UNKNOWN_NAME);
     }
     user.commandRules = user.commandRules.filter((r) => r.slice(1) !== name);
     user.commandRules.push(rule);

@@ -62,6 +62,8 @@ export interface Settings {
   streamNodeMaxEntries: number;
   /** acllog-max-len: the entries ACL LOG keeps. */
   acllogMaxLen: number;
+  /** aclfile: where ACL SAVE writes the users and ACL LOAD (and the start) reads them; "" for none. Set at start only. */
+  aclfile: string;
 }
 
 /** A checked value, ready to apply; applying fails only when the server cannot act on it. */
@@ -295,6 +297,7 @@ export class ConfigStore {
     this.params.set('proto-max-bulk-len', memoryParam(() => s.protoMaxBulkLen, (n) => (s.protoMaxBulkLen = n), 1024n * 1024n, LLONG_MAX));
     this.params.set('client-query-buffer-limit', memoryParam(() => s.clientQueryBufferLimit, (n) => (s.clientQueryBufferLimit = n), 1024n * 1024n, LLONG_MAX));
     this.params.set('maxmemory', memoryParam(() => s.maxmemory, (n) => ((s.maxmemory = n), hooks.maxmemory()), 0n, ULLONG_MAX));
+    this.params.set('aclfile', { get: () => s.aclfile });
     for (const [name, value] of Object.entries(fixed)) this.params.set(name, { get: () => value });
   }
 

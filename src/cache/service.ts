@@ -5,10 +5,12 @@
 // the slow log, monitors and client-side caching.
 // server/resp drives it from sockets; node/ creates it next to the group (startCache).
 import { constants as bufferConstants } from 'node:buffer';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { ReplyWriter } from '../protocol/resp/writer.js';
 import type { Group } from '../raft/group.js';
 import { systemClock, type Clock } from '../util/clock.js';
+import { DepotError } from '../util/errors.js';
 import { AclStore } from './acl.js';
 import { BlockedClients } from './blocking.js';
 import { AclLog, type AclContext, type AclReason } from './acl-log.js';
@@ -110,6 +112,7 @@ export const DEFAULT_SETTINGS: Settings = {
   latencyPercentiles: [50, 99, 99.9],
   latencyMonitorThresholdMs: 0,
   acllogMaxLen: 128,
+  aclfile: '',
 };
 
 const EXPIRE_BUDGET_MS = 2;
@@ -276,6 +279,11 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     });
     this.tracking.maxKeys = this.settings.trackingTableMaxKeys;
     if (this.settings.requirepass !== '') this.acl.setRequirePass(this.settings.requirepass);
+    // As Redis, a node whose ACL file does not load does not start.
+    if (this.settings.aclfile !== '') {
+      const errors = this.aclLoad();
+      if (errors !== null) throw new DepotError('INVALID_CONFIG', `the ACL file ${this.settings.aclfile} did not load: ${errors}`);
+    }
     this.configureEviction();
     this.configurePacking();
     this.checkMaxmemory();
@@ -838,6 +846,34 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     if (this.blocked.count > 0) this.blocked.signalAll(db);
   }
 
+  aclLoad(): string | null {
+    const file = this.settings.aclfile;
+    let text: string;
+    try {
+      text = readFileSync(file, 'latin1');
+    } catch (err) {
+      return `Error loading ACLs, opening file '${file}': ${strerror(err)}`;
+    }
+    const errors = this.acl.loadFile(text, file);
+    if (errors !== null) return errors;
+    // Every user but the default one is new: connections signed in as an old one are closed, as in Redis.
+    for (const client of [...this.clientsById.values()]) if (this.acl.users.get(client.user.name) !== client.user) this.kill(client);
+    return null;
+  }
+
+  aclSave(): boolean {
+    const file = this.settings.aclfile;
+    const temp = `${file}.tmp-${process.pid}`;
+    try {
+      writeFileSync(temp, this.acl.fileText(), { encoding: 'latin1', flush: true });
+      renameSync(temp, file);
+      return true;
+    } catch (err) {
+      this.log(`ACL SAVE: writing ${file} failed`, err);
+      return false;
+    }
+  }
+
   setAccess(db: number, key: string, idleSeconds: number | null, freq: number | null): void {
     const ks = this.machine.ks;
     const seconds = Math.floor(this.clock.now() / 1000);
@@ -1165,4 +1201,11 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.scripts.busyThresholdMs = this.settings.busyReplyThresholdMs;
     this.functions.busyThresholdMs = this.settings.busyReplyThresholdMs;
   }
+}
+
+/** The C library's text for the errors opening a file can give, as Redis prints them. */
+function strerror(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const texts: Record<string, string> = { ENOENT: 'No such file or directory', EACCES: 'Permission denied', EISDIR: 'Is a directory', ENOTDIR: 'Not a directory' };
+  return (code === undefined ? undefined : texts[code]) ?? (err instanceof Error ? err.message : String(err));
 }

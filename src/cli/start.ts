@@ -25,6 +25,7 @@ export function startCommand(): Command {
     .option('--cache-snapshot-growth-percent <n>', 'log growth, in percent of the last snapshot, that makes one due (auto-aof-rewrite-percentage; 0: never by size) [100]')
     .option('--maxmemory <bytes>', 'cache data set size over which keys are evicted or writes refused; 0: no limit [0]')
     .addOption(new Option('--maxmemory-policy <policy>', 'what goes over maxmemory [noeviction]').choices([...EVICTION_POLICIES]))
+    .option('--aclfile <path>', 'the cache users file, read at start and by ACL LOAD, written by ACL SAVE (Redis format) [none]')
     .addOption(new Option('--broker-flush <policy>', 'default flush policy of new topics [sync]').choices(['sync', 'async']))
     .option('--max-message-bytes <n>', 'default message size limit of new topics [4194304]')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent [info]')
@@ -51,7 +52,13 @@ export function startCommand(): Command {
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
       // A client's SHUTDOWN (Redis protocol) stops the node as SIGTERM would.
-      node = await DepotNode.start(config, log, () => stop('SHUTDOWN'));
+      try {
+        node = await DepotNode.start(config, log, () => stop('SHUTDOWN'));
+      } catch (err) {
+        // What started before the failure may hold the event loop: a node that cannot start exits.
+        process.stderr.write(`depot: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      }
       const listeners = Object.entries(node.ports).map(([name, port]) => `${name} ${config.host}:${port}`);
       process.stdout.write(`depot started: ${listeners.join(', ')}, data ${config.dataDir}\n`);
       if (stopRequested !== undefined) stop(stopRequested);

@@ -96,6 +96,7 @@ export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: C
         appendfsync,
         maxmemory: config.cache.maxmemory,
         maxmemoryPolicy: config.cache.maxmemoryPolicy,
+        aclfile: config.cache.aclfile,
         autoAofRewriteMinSize: config.cache.snapshotMinBytes,
         autoAofRewritePercentage: config.cache.snapshotGrowthPercent,
       },

@@ -62,6 +62,8 @@ export const configSchema = z.strictObject({
       /** Bytes of data set over which keys are evicted or writes refused (Redis's maxmemory); 0: no limit. */
       maxmemory: memory.default(0),
       maxmemoryPolicy: z.enum(EVICTION_POLICIES).default('noeviction'),
+      /** The users' file (Redis's aclfile): read at start and by ACL LOAD, written by ACL SAVE; "" for none. */
+      aclfile: z.string().default(''),
     })
     .prefault({}),
 });
@@ -97,6 +99,7 @@ export const settings: readonly Setting[] = [
   { path: ['cache', 'snapshotGrowthPercent'], env: 'DEPOT_CACHE_SNAPSHOT_GROWTH_PERCENT', flag: 'cacheSnapshotGrowthPercent', kind: 'int' },
   { path: ['cache', 'maxmemory'], env: 'DEPOT_CACHE_MAXMEMORY', flag: 'maxmemory', kind: 'memory' },
   { path: ['cache', 'maxmemoryPolicy'], env: 'DEPOT_CACHE_MAXMEMORY_POLICY', flag: 'maxmemoryPolicy', kind: 'string' },
+  { path: ['cache', 'aclfile'], env: 'DEPOT_CACHE_ACLFILE', flag: 'aclfile', kind: 'string' },
 ];
 
 export interface ConfigSources {

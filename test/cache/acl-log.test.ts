@@ -3,11 +3,15 @@
 // call), then the log compared entry by entry, newest first: count, reason, context, object,
 // username, and the client-info's command and user (its ids, addresses and ages differ).
 // ACL DRYRUN, which asks the same questions without running the command, after it. Then read
-// and write key patterns (%R~, %W~) with COMMAND GETKEYSANDFLAGS, through DRYRUN and for real.
+// and write key patterns (%R~, %W~) with COMMAND GETKEYSANDFLAGS, through DRYRUN and for real;
+// ACL SAVE and LOAD with an aclfile both servers read and write.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RespClient, sideBySide, type Reply } from '../helpers/cache-resp-client.js';
-import { depotAndRedis } from '../helpers/cache-servers.js';
+import { depotAndRedis, startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
 
 const servers = depotAndRedis();
 
@@ -186,5 +190,70 @@ test('a read-only key pattern refuses a write through the real command, and a wr
     await admin.call('ACL', 'DELUSER', 'ro');
     c.close();
     admin.close();
+  }
+});
+
+test('ACL SAVE and LOAD with an aclfile, beside redis-server reading and writing the same file; the users come back after a restart', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'depot-aclfile-'));
+  const file = join(dir, 'users.acl');
+  writeFileSync(file, 'user default on nopass ~* &* +@all\nuser alice on >pw ~a* +get\n');
+  let depot: ServerProcess | undefined;
+  let redis: ServerProcess | undefined;
+  try {
+    [depot, redis] = await Promise.all([startDepot(['--aclfile', file]), startRedis(['--aclfile', file])]);
+    const lines: string[][] = [
+      ['ACL', 'LIST'],
+      ['CONFIG', 'GET', 'aclfile'],
+      ['CONFIG', 'SET', 'aclfile', '/elsewhere'],
+      ['ACL', 'SETUSER', 'bob', 'on', '>pw2', '%R~b*', '+@read'],
+      ['ACL', 'SAVE'],
+      ['ACL', 'LOAD'],
+      ['ACL', 'LIST'],
+      ['ACL', 'USERS'],
+      ['ACL', 'LOAD', 'x'],
+      ['ACL', 'SAVE', 'x'],
+    ];
+    const { depot: d, redis: r } = await sideBySide(depot.port, redis.port, lines);
+    assert.deepEqual(d, r);
+    // What each wrote, read back: the same file.
+    const saved = readFileSync(file, 'latin1');
+    assert.match(saved, /^user alice on #[0-9a-f]{64} ~a\* resetchannels -@all \+get\nuser bob on #[0-9a-f]{64} %R~b\* resetchannels -@all \+@read\nuser default on nopass ~\* &\* \+@all\n$/);
+    // Files with errors: the same texts, nothing changed.
+    for (const text of ['usr x on', 'user', 'user a on >p +nosuch +get -nocmd', 'user a on badrule worse', 'user a on\nuser a off', '  \n user b on ~x +get  \n', 'user b on #abc', 'user c on resetkeys ~a* allkeys ~b']) {
+      writeFileSync(file, `${text}\n`);
+      const { depot: dl, redis: rl } = await sideBySide(depot.port, redis.port, [['ACL', 'LOAD'], ['ACL', 'LIST']]);
+      assert.deepEqual(dl, rl, text);
+    }
+    // A signed-in user's connection is closed when ACL LOAD replaces the users (the default user's stays).
+    writeFileSync(file, saved);
+    const alice = await RespClient.open(depot.port);
+    const admin = await RespClient.open(depot.port);
+    try {
+      await admin.call('ACL', 'LOAD');
+      assert.deepEqual(await alice.call('AUTH', 'alice', 'pw'), { t: 'simple', v: 'OK' });
+      assert.deepEqual(await admin.call('ACL', 'LOAD'), { t: 'simple', v: 'OK' });
+      assert.deepEqual(await alice.call('GET', 'a1'), { t: 'error', v: 'connection closed' });
+      assert.deepEqual(await admin.call('PING'), { t: 'simple', v: 'PONG' });
+    } finally {
+      alice.close();
+      admin.close();
+    }
+    // The users are the file's after a restart; a file that does not load stops the start.
+    await depot.stop();
+    depot = await startDepot(['--aclfile', file]);
+    const c = await RespClient.open(depot.port);
+    try {
+      assert.deepEqual(await c.call('AUTH', 'bob', 'pw2'), { t: 'simple', v: 'OK' });
+    } finally {
+      c.close();
+    }
+    await depot.stop();
+    depot = undefined;
+    writeFileSync(file, 'user a on +nosuch\n');
+    await assert.rejects(startDepot(['--aclfile', file]), /did not load: .*Unknown command or category name in ACL/);
+  } finally {
+    await depot?.stop();
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -53,8 +53,8 @@ function handle(child: ChildProcess, port: number, cleanup: () => void): ServerP
  * Starts `depot start` (the queue off) and resolves with its Redis port once it serves.
  * Arguments: `--data DIR` (kept after stop; without it a temporary directory removed on stop),
  * `--fsync always|everysec|no`, `--appendonly yes|no`, `--snapshot-entries N`; `--maxmemory N`,
- * `--maxmemory-policy P`, `--cache-snapshot-min-bytes N` and `--cache-snapshot-growth-percent N`
- * go to `depot start` as they are.
+ * `--maxmemory-policy P`, `--cache-snapshot-min-bytes N`, `--cache-snapshot-growth-percent N` and
+ * `--aclfile F` go to `depot start` as they are.
  */
 export async function startDepot(extraArgs: readonly string[] = []): Promise<ServerProcess> {
   const option = (name: string) => {
@@ -67,7 +67,7 @@ export async function startDepot(extraArgs: readonly string[] = []): Promise<Ser
   if (appendonly !== undefined) args.push('--appendonly', appendonly);
   const snapshotEntries = option('--snapshot-entries');
   if (snapshotEntries !== undefined) args.push('--cache-snapshot-entries', snapshotEntries);
-  for (const name of ['--maxmemory', '--maxmemory-policy', '--cache-snapshot-min-bytes', '--cache-snapshot-growth-percent']) {
+  for (const name of ['--maxmemory', '--maxmemory-policy', '--cache-snapshot-min-bytes', '--cache-snapshot-growth-percent', '--aclfile']) {
     const value = option(name);
     if (value !== undefined) args.push(name, value);
   }
@@ -91,21 +91,22 @@ export function ensureRedisInstalled(): void {
  * free port is found before redis-server binds it, so another process (a second test run on
  * the machine) may take it in between: a start that exits early is retried on a new port.
  */
-export async function startRedis(): Promise<ServerProcess> {
+/** A redis-server on a free loopback port, `extraArgs` after Depot's usual ones (no persistence). */
+export async function startRedis(extraArgs: readonly string[] = []): Promise<ServerProcess> {
   ensureRedisInstalled();
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startRedisOnce();
+      return await startRedisOnce(extraArgs);
     } catch (err) {
       if (attempt >= 3) throw err;
     }
   }
 }
 
-async function startRedisOnce(): Promise<ServerProcess> {
+async function startRedisOnce(extraArgs: readonly string[]): Promise<ServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'depot-redis-'));
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {

@@ -41,6 +41,15 @@ function getuser(c: Ctx): void {
   c.out.array(0);
 }
 
+/** ACL LOAD and SAVE need an aclfile (`depot start --aclfile`). */
+function aclFileConfigured(c: Ctx): void {
+  if (c.server.config.get(['aclfile'])[0]?.[1] === '') {
+    fail(
+      'ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.',
+    );
+  }
+}
+
 function deluser(c: Ctx): void {
   let n = 0;
   for (const name of c.argv.slice(2)) {
@@ -99,9 +108,20 @@ const A = '@admin @slow @dangerous';
 const aclCommands = [
   command('acl|setuser', -3, 'admin noscript loading stale', NO_KEYS, A, 'Creates or changes a user.', setuser),
   command('acl|getuser', 3, 'admin noscript loading stale', NO_KEYS, A, 'Describes a user.', getuser),
+  command('acl|load', 2, 'admin noscript loading stale', NO_KEYS, A, 'Replaces the users with those of the ACL file.', (c) => {
+    aclFileConfigured(c);
+    const errors = c.server.aclLoad();
+    if (errors !== null) fail(`ERR ${errors}`);
+    c.out.ok();
+  }),
+  command('acl|save', 2, 'admin noscript loading stale', NO_KEYS, A, 'Writes the users to the ACL file.', (c) => {
+    aclFileConfigured(c);
+    if (!c.server.aclSave()) fail('ERR There was an error trying to save the ACLs. Please check the server logs for more information');
+    c.out.ok();
+  }),
   command('acl|deluser', -3, 'admin noscript loading stale', NO_KEYS, A, 'Deletes users and closes their connections.', deluser),
-  command('acl|list', 2, 'admin noscript loading stale', NO_KEYS, A, 'Lists the users and their rules.', (c) => c.out.bulkArray([...c.server.acl.users.values()].map((u) => u.describe()))),
-  command('acl|users', 2, 'admin noscript loading stale', NO_KEYS, A, 'Lists the user names.', (c) => c.out.bulkArray([...c.server.acl.users.keys()])),
+  command('acl|list', 2, 'admin noscript loading stale', NO_KEYS, A, 'Lists the users and their rules.', (c) => c.out.bulkArray(c.server.acl.sorted().map((u) => u.describe()))),
+  command('acl|users', 2, 'admin noscript loading stale', NO_KEYS, A, 'Lists the user names.', (c) => c.out.bulkArray(c.server.acl.sorted().map((u) => u.name))),
   command('acl|log', -2, 'admin noscript loading stale', NO_KEYS, A, 'Lists what ACL refused, newest first, or forgets it (RESET).', aclLog),
   command('acl|whoami', 2, 'noscript loading stale', NO_KEYS, '@slow', 'Returns the user of the connection.', (c) => c.out.bulk(c.client.user.name)),
   command('acl|cat', -2, 'noscript loading stale', NO_KEYS, '@slow', 'Lists categories, or the commands of one.', cat),

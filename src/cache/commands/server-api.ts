@@ -38,6 +38,10 @@ export interface ServerApi {
   readonly cursors: CursorRegistry;
   readonly config: ConfigStore;
   readonly acl: AclStore;
+  /** ACL LOAD: the users of the aclfile, all or nothing; Redis's error text, or null. */
+  aclLoad(): string | null;
+  /** ACL SAVE: writes the users to the aclfile; false when it could not (logged). */
+  aclSave(): boolean;
   readonly aclLog: AclLog;
   /** Records what ACL refused (ACL LOG); `username` defaults to the client's user. */
   aclDenied(client: Client, reason: AclReason, context: AclContext, object: string, username?: string): void;
