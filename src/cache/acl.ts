@@ -100,7 +100,8 @@ export class AclUser {
     const parts = [`user ${this.name}`, this.enabled ? 'on' : 'off'];
     if (this.nopass) parts.push('nopass');
     for (const p of this.passwords) parts.push('#' + p);
-    parts.push(this.keysText() || 'resetkeys');
+    // No key patterns show as nothing, as in Redis (a user is created with none).
+    if (this.keysText() !== '') parts.push(this.keysText());
     parts.push(this.channelPatterns.length === 0 ? 'resetchannels' : this.channelPatterns.map((k) => '&' + k).join(' '));
     parts.push(this.commandsText());
     return parts.join(' ');

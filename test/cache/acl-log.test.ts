@@ -166,7 +166,10 @@ test('read and write key patterns (%R~, %W~) follow how each command uses each k
     ['command', 'getkeysandflags', 'get'],
     ['command', 'getkeysandflags', 'ping'],
     ['command', 'getkeysandflags', 'del', 'a', 'b', 'c'],
-    ['ACL', 'DELUSER', 'u1', 'u2', 'u3', 'u4'],
+    // A user without key patterns, described without any.
+    ['ACL', 'SETUSER', 'u5', 'on', 'nopass', '+ping'],
+    ['ACL', 'LIST'],
+    ['ACL', 'DELUSER', 'u1', 'u2', 'u3', 'u4', 'u5'],
   ];
   const { depot, redis } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   assert.deepEqual(depot, redis);
