@@ -1,10 +1,13 @@
 // The latency monitor (Redis's latency.c): with latency-monitor-threshold set (milliseconds),
 // every command that takes at least that long is a sample of the event "command", or
 // "fast-command" for a command flagged fast. Each event keeps its last 160 samples, one per
-// second (the worst of that second), and its worst ever: LATENCY LATEST, HISTORY, RESET and
-// DOCTOR read them.
+// second (the worst of that second), and its worst ever: LATENCY LATEST, HISTORY, RESET, GRAPH
+// and DOCTOR read them.
+import { renderSparkline } from './sparkline.js';
 
 const SAMPLES = 160;
+/** LATENCY GRAPH's width (Redis's LATENCY_GRAPH_COLS). */
+const GRAPH_COLUMNS = 80;
 
 interface Sample {
   readonly time: number;
@@ -46,6 +49,23 @@ export class LatencyMonitor {
   /** An event's samples, oldest first: [time, latency]. */
   history(event: string): Array<[number, number]> {
     return (this.events.get(event)?.samples ?? []).map((x) => [x.time, x.latency]);
+  }
+
+  /**
+   * LATENCY GRAPH: the event's samples as a sparkline with how long ago each was, under a line
+   * with its highest and lowest and its worst ever (latency.c's latencyCommandGenSparkeline);
+   * null when the event has none.
+   */
+  graph(event: string, nowSeconds: number): string | null {
+    const s = this.events.get(event);
+    if (s === undefined) return null;
+    const ago = (t: number): string => {
+      const e = nowSeconds - t;
+      return e < 60 ? `${e}s` : e < 3600 ? `${Math.trunc(e / 60)}m` : e < 86_400 ? `${Math.trunc(e / 3600)}h` : `${Math.trunc(e / 86_400)}d`;
+    };
+    const latencies = s.samples.map((x) => x.latency);
+    const head = `${event} - high ${Math.max(...latencies)} ms, low ${Math.min(...latencies)} ms (all time high ${s.max} ms)\n${'-'.repeat(GRAPH_COLUMNS)}\n`;
+    return head + renderSparkline(s.samples.map((x) => ({ value: x.latency, label: ago(x.time) })), GRAPH_COLUMNS, 4, true);
   }
 
   /** Forgets the named events (all of them without names); returns how many there were. */

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RespClient, sideBySide, type Reply } from '../helpers/cache-resp-client.js';
 import { depotAndRedis } from '../helpers/cache-servers.js';
+import { LatencyMonitor } from '../../src/cache/latency-monitor.js';
 
 const servers = depotAndRedis();
 
@@ -154,5 +155,46 @@ test('the latency monitor: commands over latency-monitor-threshold are events, a
       await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '0');
       c.close();
     }
+  }
+});
+
+test("LATENCY GRAPH draws redis-server's graph of the same samples, and answers its error for an event without any", async () => {
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, [
+    ['LATENCY', 'RESET'],
+    ['LATENCY', 'GRAPH', 'command'],
+    ['LATENCY', 'GRAPH'],
+  ]);
+  assert.deepEqual(d, r);
+  // Samples in three seconds on redis-server (scripts of different lengths), then its graph
+  // against the one Depot's monitor draws of the samples LATENCY HISTORY gave, at the same time.
+  const c = await RespClient.open(servers.redis.port);
+  try {
+    await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '1');
+    for (const n of ['300000', '6000000', '1500000']) {
+      await c.call('EVAL', `local t = 0 for i = 1, ${n} do t = t + i end return 1`, '0');
+      await new Promise((res) => setTimeout(res, 1050));
+    }
+    const history = ((await c.call('LATENCY', 'HISTORY', 'command')) as { v: Array<{ v: Reply[] }> }).v.map((s) => s.v.map((x) => Number((x as { v: string }).v)));
+    const now = Number(((await c.call('TIME')) as { v: Reply[] }).v.map((x) => (x as { v: string }).v)[0]);
+    const graph = text(await c.call('LATENCY', 'GRAPH', 'command'));
+    const monitor = new LatencyMonitor();
+    for (const [time, latency] of history) monitor.add('command', time!, latency!);
+    assert.ok(history.length >= 2, `${history.length} samples`);
+    assert.equal(monitor.graph('command', now), graph);
+  } finally {
+    await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '0');
+    await c.call('LATENCY', 'RESET');
+    c.close();
+  }
+  // And through Depot's own command.
+  const dc = await RespClient.open(servers.depot.port);
+  try {
+    await dc.call('CONFIG', 'SET', 'latency-monitor-threshold', '1');
+    await dc.call('EVAL', 'local t = 0 for i = 1, 3000000 do t = t + i end return 1', '0');
+    assert.match(text(await dc.call('LATENCY', 'GRAPH', 'command')), /^command - high \d+ ms, low \d+ ms \(all time high \d+ ms\)\n-{80}\n/);
+  } finally {
+    await dc.call('CONFIG', 'SET', 'latency-monitor-threshold', '0');
+    await dc.call('LATENCY', 'RESET');
+    dc.close();
   }
 });

@@ -1,7 +1,8 @@
-// LATENCY (Redis's latency.c): the latency monitor's events (LATEST, HISTORY, RESET, DOCTOR;
+// LATENCY (Redis's latency.c): the latency monitor's events (LATEST, HISTORY, RESET, GRAPH, DOCTOR;
 // ../latency-monitor.ts) and the commands' latency histograms (HISTOGRAM; ../command-stats.ts).
 import type { LatencyHistogram } from '../command-stats.js';
 import type { CommandSpec, Ctx } from './context.js';
+import { fail } from './reply-error.js';
 import { NO_KEYS, command, family } from './spec.js';
 
 const FLAGS = 'admin noscript loading stale';
@@ -63,6 +64,11 @@ export const latencyCommands: CommandSpec[] = family('server', [
   command('latency', -2, '', NO_KEYS, '@slow', 'Reads the latency monitor and the commands\' latency histograms.', () => undefined, {
     subcommands: [
       command('latency|latest', 2, FLAGS, NO_KEYS, CATEGORIES, 'Returns each event\'s latest and worst latency samples.', latest),
+      command('latency|graph', 3, FLAGS, NO_KEYS, CATEGORIES, "Draws an event's latency samples as an ASCII graph.", (c) => {
+        const graph = c.server.latency.graph(c.argv[2]!, Math.floor(c.now / 1000));
+        if (graph === null) fail(`ERR No samples available for event '${c.argv[2]!}'`);
+        c.out.verbatim(graph);
+      }),
       command('latency|history', 3, FLAGS, NO_KEYS, CATEGORIES, 'Returns an event\'s latency samples.', history),
       command('latency|reset', -2, FLAGS, NO_KEYS, CATEGORIES, 'Forgets the samples of events (all without names).', (c) => c.out.int(c.server.latency.reset(c.argv.slice(2)))),
       command('latency|doctor', 2, FLAGS, NO_KEYS, CATEGORIES, 'Returns a report of the latency events.', (c) => c.out.verbatim(c.server.latency.doctor(c.server.config.settings.latencyMonitorThresholdMs))),
