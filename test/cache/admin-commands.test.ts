@@ -108,7 +108,7 @@ test('SHUTDOWN stops the node (its connection closes unanswered); SHUTDOWN SAVE 
   }
 });
 
-test("COMMAND INFO shows redis-server's tips and key specs for every command and subcommand Depot has", async () => {
+test("COMMAND INFO shows redis-server's key positions, tips and key specs for every command and subcommand Depot has", async () => {
   const infos = async (port: number) => {
     const c = await RespClient.open(port);
     try {
@@ -133,7 +133,7 @@ test("COMMAND INFO shows redis-server's tips and key specs for every command and
       assert.equal(name, 'client|setinfo');
       continue;
     }
-    assert.deepEqual([fields[7], fields[8]], [theirs[7], theirs[8]], `${name}'s tips and key specs`);
+    assert.deepEqual([fields[3], fields[4], fields[5], fields[7], fields[8]], [theirs[3], theirs[4], theirs[5], theirs[7], theirs[8]], `${name}'s key positions, tips and key specs`);
     compared++;
   }
   assert.ok(compared > 300, `${compared} commands compared`);

@@ -55,6 +55,34 @@ export function keyAccess(spec: CommandSpec, argv: readonly string[]): KeyAccess
   return found ?? keysOf(spec, argv).map((key) => ({ key, flags: ['RW', 'access', 'update'] }));
 }
 
+/**
+ * The first key, last key and step COMMAND INFO shows for key specs (server.c's
+ * populateCommandLegacyRangeSpec): the consecutive plain ranges' span, 0 0 0 without any.
+ */
+export function legacyRange(specs: readonly KeySpec[]): [number, number, number] {
+  const ranges = specs.filter((s) => s.begin[0] === 'index' && s.find[0] === 'range');
+  if (specs.length === 1 && ranges.length === 1) {
+    const [, pos] = specs[0]!.begin as readonly ['index', number];
+    const [, last, step] = specs[0]!.find as readonly ['range', number, number, number];
+    return [pos, last >= 0 ? pos + last : last, step];
+  }
+  let first = Infinity;
+  let last = 0;
+  let prevLast = 0;
+  // Unsigned as in C: a negative last key (counted from the end) is larger than any index.
+  const unsigned = (n: number) => (n < 0 ? 2 ** 32 + n : n);
+  for (const s of ranges) {
+    const [, pos] = s.begin as readonly ['index', number];
+    const [, lastKey, step] = s.find as readonly ['range', number, number, number];
+    if (step !== 1 || (prevLast !== 0 && prevLast !== pos - 1)) continue;
+    first = Math.min(first, pos);
+    const abs = lastKey >= 0 ? lastKey + pos : lastKey;
+    last = unsigned(abs) > unsigned(last) ? abs : last;
+    prevLast = last;
+  }
+  return first === Infinity ? [0, 0, 0] : [first, last, 1];
+}
+
 /** getKeysUsingKeySpecs: null when a spec cannot be followed on this line. */
 function bySpecs(specs: readonly KeySpec[], argv: readonly string[]): KeyAccess[] | null {
   const out: KeyAccess[] = [];

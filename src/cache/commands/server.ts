@@ -6,7 +6,7 @@ import { Hash, List, type Value } from '../machine/values.js';
 import { intArg, parseInt64 } from './args.js';
 import { BLOCKED, type CommandSpec, type Ctx } from './context.js';
 import { Err, fail, syntax } from './reply-error.js';
-import { keyAccess, type KeySpec } from './key-access.js';
+import { keyAccess, legacyRange, type KeySpec } from './key-access.js';
 import { REDIS_COMMAND_INFO } from './key-specs.js';
 import { NO_KEYS, command, family } from './spec.js';
 
@@ -103,12 +103,14 @@ function writeInfo(c: Ctx, s: CommandSpec): void {
   c.out.int(s.arity);
   c.out.set(s.flags.length);
   for (const f of s.flags) c.out.simple(f);
-  c.out.int(s.firstKey);
-  c.out.int(s.lastKey);
-  c.out.int(s.step);
+  const redis = REDIS_COMMAND_INFO[s.name];
+  // Redis derives these from its key specs: SPUBLISH's channel, for one, counts here.
+  const [first, last, step] = redis?.keySpecs === undefined ? [s.firstKey, s.lastKey, s.step] : legacyRange(redis.keySpecs);
+  c.out.int(first);
+  c.out.int(last);
+  c.out.int(step);
   c.out.set(s.categories.length);
   for (const cat of s.categories) c.out.simple('@' + cat);
-  const redis = REDIS_COMMAND_INFO[s.name];
   const tips = redis?.tips ?? [];
   c.out.set(tips.length);
   for (const tip of tips) c.out.bulk(tip);
