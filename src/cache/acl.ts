@@ -1,6 +1,6 @@
 // ACL users: passwords (SHA-256), enabled flag, command permissions built from +cmd -cmd
-// +@category -@category rules, and key and channel patterns, with Redis's rule syntax
-// (ACL SETUSER). The default user starts as "on nopass ~* &* +@all"; `requirepass` sets its
+// +@category -@category rules, key and channel patterns, and selectors (more sets of those),
+// with Redis's rule syntax (ACL SETUSER). The default user starts as "on nopass ~* &* +@all"; `requirepass` sets its
 // password.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { globMatch } from './glob.js';
@@ -34,10 +34,12 @@ export interface KeyPattern {
   write: boolean;
 }
 
-export class AclUser {
-  enabled = false;
-  nopass = false;
-  readonly passwords = new Set<string>(); // hex SHA-256
+/**
+ * What one set of rules allows (acl.c's aclSelector): commands, keys and channels. A user's own
+ * rules are its root selector; each `(...)` rule adds another, and a command runs when one of
+ * them allows all of it (key-access.ts's aclCheck).
+ */
+export class AclSelector {
   /** Command rules as given since the last reset, re-applied when describing the user. */
   commandRules: string[] = ['-@all'];
   allowed = new Set<string>();
@@ -47,8 +49,6 @@ export class AclUser {
   allKeys = false;
   keyPatterns: KeyPattern[] = [];
   channelPatterns: string[] = [];
-
-  constructor(readonly name: string) {}
 
   /** Some pattern allows only reading or only writing (%R~, %W~): keys are checked with how the command uses them. */
   get hasPartialPatterns(): boolean {
@@ -78,17 +78,15 @@ export class AclUser {
     return false;
   }
 
-  checkPassword(password: string): boolean {
-    if (this.nopass) return true;
-    const h = Buffer.from(sha256(password), 'hex');
-    for (const p of this.passwords) if (timingSafeEqual(h, Buffer.from(p, 'hex'))) return true;
-    return false;
-  }
-
   /** The key patterns as ACL GETUSER shows them: `~p` for read and write, `%R~p`, `%W~p` ("" for none). */
   keysText(): string {
     if (this.allKeys) return '~*';
     return this.keyPatterns.map((p) => (p.read && p.write ? '~' : p.read ? '%R~' : '%W~') + p.pattern).join(' ');
+  }
+
+  /** The channel patterns as ACL GETUSER shows them. */
+  channelsText(): string {
+    return this.channelPatterns.map((p) => '&' + p).join(' ');
   }
 
   /** The ACL LIST / ACL GETUSER description of the command rules. */
@@ -96,14 +94,67 @@ export class AclUser {
     return this.commandRules.join(' ');
   }
 
-  describe(): string {
-    const parts = [`user ${this.name}`, this.enabled ? 'on' : 'off'];
-    if (this.nopass) parts.push('nopass');
-    for (const p of this.passwords) parts.push('#' + p);
+  /** ACL LIST's description of these rules (acl.c's ACLDescribeSelector): keys, channels, commands. */
+  describeRules(): string {
+    const parts: string[] = [];
     // No key patterns show as nothing, as in Redis (a user is created with none).
     if (this.keysText() !== '') parts.push(this.keysText());
-    parts.push(this.channelPatterns.length === 0 ? 'resetchannels' : this.channelPatterns.map((k) => '&' + k).join(' '));
+    if (this.channelPatterns.includes('*')) parts.push('&*');
+    else parts.push('resetchannels', ...this.channelPatterns.map((p) => '&' + p));
     parts.push(this.commandsText());
+    return parts.join(' ');
+  }
+
+  /** A copy to change (ACL SETUSER applies its rules to copies: all or nothing). */
+  copyRulesTo(to: AclSelector): void {
+    to.commandRules = this.commandRules.slice();
+    to.allKeys = this.allKeys;
+    to.keyPatterns = this.keyPatterns.map((p) => ({ ...p }));
+    to.channelPatterns = this.channelPatterns.slice();
+  }
+}
+
+export class AclUser extends AclSelector {
+  enabled = false;
+  nopass = false;
+  readonly passwords = new Set<string>(); // hex SHA-256
+  /**
+   * `sanitize-payload` or `skip-sanitize-payload` as last set (shown, not acted on: RESTORE
+   * checks every payload whole either way), or null.
+   */
+  payloadCheck: 'sanitize-payload' | 'skip-sanitize-payload' | null = null;
+  /** The `(...)` selectors, besides the user's own rules. */
+  selectors: AclSelector[] = [];
+
+  constructor(readonly name: string) {
+    super();
+  }
+
+  /** The root selector and the others, in the order a command is checked against them. */
+  get allSelectors(): AclSelector[] {
+    return [this, ...this.selectors];
+  }
+
+  checkPassword(password: string): boolean {
+    if (this.nopass) return true;
+    const h = Buffer.from(sha256(password), 'hex');
+    for (const p of this.passwords) if (timingSafeEqual(h, Buffer.from(p, 'hex'))) return true;
+    return false;
+  }
+
+  /** ACL GETUSER's flags. */
+  flags(): string[] {
+    const flags = [this.enabled ? 'on' : 'off'];
+    if (this.nopass) flags.push('nopass');
+    if (this.payloadCheck !== null) flags.push(this.payloadCheck);
+    return flags;
+  }
+
+  describe(): string {
+    const parts = [`user ${this.name}`, ...this.flags()];
+    for (const p of this.passwords) parts.push('#' + p);
+    parts.push(this.describeRules());
+    for (const s of this.selectors) parts.push(`(${s.describeRules()})`);
     return parts.join(' ');
   }
 }
@@ -154,7 +205,14 @@ export class AclStore {
       loaded.set(name, user);
       // As Redis: every unknown command is reported, of the other errors only the first.
       let reported = false;
-      for (const raw of argv.slice(2)) {
+      let args: string[];
+      try {
+        args = mergeSelectorArgs(argv.slice(2));
+      } catch {
+        errors += `${at}: Unmatched parenthesis in selector definition.`;
+        continue;
+      }
+      for (const raw of args) {
         const rule = raw.replace(/^[\t\r\n]+|[\t\r\n]+$/g, '');
         try {
           this.applyRule(user, rule);
@@ -167,7 +225,7 @@ export class AclStore {
           }
         }
       }
-      this.recompute(user);
+      for (const sel of user.allSelectors) this.recompute(sel);
     }
     if (errors !== '') return `${errors}WARNING: ACL errors detected, no change to the previously active ACL rules was performed`;
     const d = this.defaultUser;
@@ -201,11 +259,14 @@ export class AclStore {
     if (existing !== undefined) {
       user.enabled = existing.enabled;
       user.nopass = existing.nopass;
+      user.payloadCheck = existing.payloadCheck;
       for (const p of existing.passwords) user.passwords.add(p);
-      user.commandRules = existing.commandRules.slice();
-      user.allKeys = existing.allKeys;
-      user.keyPatterns = existing.keyPatterns.map((p) => ({ ...p }));
-      user.channelPatterns = existing.channelPatterns.slice();
+      existing.copyRulesTo(user);
+      user.selectors = existing.selectors.map((sel) => {
+        const copy = new AclSelector();
+        sel.copyRulesTo(copy);
+        return copy;
+      });
     }
     this.apply(user, rules);
     if (existing !== undefined) Object.assign(existing, user);
@@ -219,7 +280,7 @@ export class AclStore {
   }
 
   apply(user: AclUser, rules: readonly string[]): void {
-    for (const rule of rules) {
+    for (const rule of mergeSelectorArgs(rules)) {
       try {
         this.applyRule(user, rule);
       } catch (err) {
@@ -227,7 +288,7 @@ export class AclStore {
         throw err;
       }
     }
-    this.recompute(user);
+    for (const sel of user.allSelectors) this.recompute(sel);
   }
 
   private applyRule(user: AclUser, rule: string): void {
@@ -251,26 +312,42 @@ export class AclStore {
       user.nopass = false;
     } else if (rule.startsWith('!')) {
       if (!user.passwords.delete(rule.slice(1))) throw new AclRuleError(NO_SUCH_PASSWORD);
-    } else if (lower === 'allkeys' || rule === '~*') {
-      user.allKeys = true;
-      user.keyPatterns = [];
-    } else if (lower === 'resetkeys') {
-      user.allKeys = false;
-      user.keyPatterns = [];
-    } else if (rule.startsWith('~') || rule.startsWith('%')) this.addKeyPattern(user, rule);
-    else if (lower === 'allchannels' || rule === '&*') user.channelPatterns = ['*'];
-    else if (lower === 'resetchannels') user.channelPatterns = [];
-    else if (rule.startsWith('&')) this.addPattern(user.channelPatterns, rule.slice(1));
-    else if (lower === 'allcommands') user.commandRules = ['+@all'];
-    else if (lower === 'nocommands') user.commandRules = ['-@all'];
-    else if (rule.startsWith('+') || rule.startsWith('-')) this.addCommandRule(user, lower);
+    } else if (lower === 'sanitize-payload' || lower === 'skip-sanitize-payload') user.payloadCheck = lower;
+    else if (lower === 'clearselectors') user.selectors = [];
+    else if (rule.startsWith('(') && rule.endsWith(')')) user.selectors.push(this.newSelector(rule.slice(1, -1)));
     else if (lower === 'reset') {
-      for (const r of ['resetpass', 'resetkeys', 'resetchannels', 'off', 'nocommands']) this.applyRule(user, r);
-    } else throw new AclRuleError('Syntax error');
+      for (const r of ['resetpass', 'resetkeys', 'resetchannels', 'off', 'sanitize-payload', 'clearselectors', 'nocommands']) this.applyRule(user, r);
+    } else this.applySelectorRule(user, rule);
+  }
+
+  /** A `(...)` selector: no commands, keys or channels, then its rules (only those a selector takes). */
+  private newSelector(rules: string): AclSelector {
+    const sel = new AclSelector();
+    for (const rule of rules.split(' ').filter((r) => r !== '')) this.applySelectorRule(sel, rule);
+    return sel;
+  }
+
+  /** The rules of commands, keys and channels, which a user's root and its selectors take alike. */
+  private applySelectorRule(sel: AclSelector, rule: string): void {
+    const lower = rule.toLowerCase();
+    if (lower === 'allkeys' || rule === '~*') {
+      sel.allKeys = true;
+      sel.keyPatterns = [];
+    } else if (lower === 'resetkeys') {
+      sel.allKeys = false;
+      sel.keyPatterns = [];
+    } else if (rule.startsWith('~') || rule.startsWith('%')) this.addKeyPattern(sel, rule);
+    else if (lower === 'allchannels' || rule === '&*') sel.channelPatterns = ['*'];
+    else if (lower === 'resetchannels') sel.channelPatterns = [];
+    else if (rule.startsWith('&')) this.addPattern(sel.channelPatterns, rule.slice(1));
+    else if (lower === 'allcommands') sel.commandRules = ['+@all'];
+    else if (lower === 'nocommands') sel.commandRules = ['-@all'];
+    else if (rule.startsWith('+') || rule.startsWith('-')) this.addCommandRule(sel, lower);
+    else throw new AclRuleError('Syntax error');
   }
 
   /** `~pattern` (read and write) or `%R~`, `%W~`, `%RW~` (acl.c's ACLSetSelector). */
-  private addKeyPattern(user: AclUser, rule: string): void {
+  private addKeyPattern(user: AclSelector, rule: string): void {
     if (user.allKeys) throw new AclRuleError("Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns");
     let read = true;
     let write = true;
@@ -301,7 +378,7 @@ export class AclStore {
     if (!list.includes(pattern)) list.push(pattern);
   }
 
-  private addCommandRule(user: AclUser, rule: string): void {
+  private addCommandRule(user: AclSelector, rule: string): void {
     const name = rule.slice(1);
     if (name.startsWith('@')) {
       if (name !== '@all' && !this.catalog.categories().includes(name.slice(1))) throw new AclRuleError(UNKNOWN_NAME);
@@ -317,7 +394,7 @@ export class AclStore {
   }
 
   /** Rebuilds the allowed-command set from the rules, in order. */
-  private recompute(user: AclUser): void {
+  private recompute(user: AclSelector): void {
     const allowed = new Set<string>();
     for (const rule of user.commandRules) {
       const add = rule[0] === '+';
@@ -346,5 +423,38 @@ export class AclStore {
       }
     }
     user.allCommands = all;
+  }
+}
+
+/**
+ * ACL rules as given, with a selector written over several arguments ("(+get", "~key)") made
+ * one (acl.c's ACLMergeSelectorArguments); an unclosed one is an error naming where it began.
+ */
+function mergeSelectorArgs(rules: readonly string[]): string[] {
+  const out: string[] = [];
+  let open: string | null = null;
+  for (const rule of rules) {
+    if (open === null && rule.startsWith('(') && !rule.endsWith(')')) {
+      open = rule;
+      continue;
+    }
+    if (open !== null) {
+      open += ` ${rule}`;
+      if (rule.endsWith(')')) {
+        out.push(open);
+        open = null;
+      }
+      continue;
+    }
+    out.push(rule);
+  }
+  if (open !== null) throw new UnmatchedSelector(open.split(' ')[0]!);
+  return out;
+}
+
+/** A selector's "(" never closed: ACL SETUSER's error is not one rule's. */
+export class UnmatchedSelector extends Error {
+  constructor(readonly start: string) {
+    super(`Unmatched parenthesis in acl selector starting at '${start}'.`);
   }
 }

@@ -13,7 +13,7 @@ import type { CommandStats } from './command-stats.js';
 import type { Client } from './client.js';
 import { BLOCKED, type CommandSpec, type Ctx } from './commands/context.js';
 import { ReplyError } from './commands/reply-error.js';
-import { deniedKey } from './commands/key-access.js';
+import { aclCheck } from './commands/key-access.js';
 import type { CommandTable } from './commands/table.js';
 import { typeOf, type TypeName } from './machine/values.js';
 
@@ -175,14 +175,11 @@ export class Dispatcher {
     if (!client.authenticated && !spec.flags.includes('no_auth')) return 'NOAUTH Authentication required.';
     const user = client.user;
     const context = this.ctx.inExec ? 'multi' : 'toplevel';
-    if (!user.canRun(spec.name)) {
-      this.hooks.aclDenied(client, 'command', context, spec.name);
-      return `NOPERM this user has no permissions to run the '${spec.name}' command`;
-    }
-    const deniedKeyName = deniedKey(user, spec, argv);
-    if (deniedKeyName !== undefined) {
-      this.hooks.aclDenied(client, 'key', context, deniedKeyName);
-      return 'NOPERM this user has no permissions to access one of the keys used as arguments';
+    const denial = aclCheck(user, spec, argv);
+    if (denial !== null) {
+      this.hooks.aclDenied(client, denial.reason, context, denial.reason === 'command' ? spec.name : denial.object);
+      if (denial.reason === 'command') return `NOPERM this user has no permissions to run the '${spec.name}' command`;
+      return `NOPERM this user has no permissions to access one of the ${denial.reason === 'key' ? 'keys' : 'channels'} used as arguments`;
     }
     if (client.monitor && (flags.includes('write') || flags.includes('readonly'))) return "ERR Replica can't interact with the keyspace";
     if (client.resp === 2 && client.subscribed && !SUBSCRIBER_ALLOWED.has(spec.name)) {
@@ -292,14 +289,12 @@ export class Dispatcher {
     if (spec.flags.includes('noscript')) return 'ERR This Redis command is not allowed from script';
     const client = this.ctx.client;
     const user = client.user;
-    if (!user.canRun(spec.name)) {
-      this.hooks.aclDenied(client, 'command', 'lua', spec.name);
-      return "ERR The user executing the script can't run this command or subcommand";
-    }
-    const denied = deniedKey(user, spec, argv);
-    if (denied !== undefined) {
-      this.hooks.aclDenied(client, 'key', 'lua', denied);
-      return "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments";
+    const denial = aclCheck(user, spec, argv);
+    if (denial !== null) {
+      this.hooks.aclDenied(client, denial.reason, 'lua', denial.reason === 'command' ? spec.name : denial.object);
+      if (denial.reason === 'command') return "ERR The user executing the script can't run this command or subcommand";
+      if (denial.reason === 'key') return "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments";
+      return "ERR The user executing the script can't publish to the channel mentioned in the command";
     }
     if (spec.flags.includes('write')) {
       if (readOnly) return 'ERR Write commands are not allowed from read-only scripts.';

@@ -4,7 +4,7 @@
 // username, and the client-info's command and user (its ids, addresses and ages differ).
 // ACL DRYRUN, which asks the same questions without running the command, after it. Then read
 // and write key patterns (%R~, %W~) with COMMAND GETKEYSANDFLAGS, through DRYRUN and for real;
-// ACL SAVE and LOAD with an aclfile both servers read and write.
+// ACL SAVE and LOAD with an aclfile both servers read and write; selectors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -258,5 +258,80 @@ test('ACL SAVE and LOAD with an aclfile, beside redis-server reading and writing
     await depot?.stop();
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("selectors: a command runs when one of the user's rule sets allows all of it, refusals and descriptions as on redis-server", async () => {
+  // Selectors written as one argument and over several, unclosed and refused ones, GETUSER and
+  // LIST, clearselectors and reset (which also sets sanitize-payload), and DRYRUN's answers:
+  // the refusal Redis reports when every selector refuses (a key or channel before the
+  // command, the later argument of two).
+  const lines = [
+    ['acl', 'setuser', 's1', 'on', 'nopass', '+get', '~a*', '(+set ~b*)', '(%R~c* +@read &ch*)'],
+    ['acl', 'list'],
+    ['acl', 'getuser', 's1'],
+    ['acl', 'setuser', 's2', 'on', '(+get', '~x)'],
+    ['acl', 'getuser', 's2'],
+    ['acl', 'setuser', 's3', 'on', '(+get', '~x'],
+    ['acl', 'setuser', 's3', 'on', '(on)'],
+    ['acl', 'setuser', 's3', 'on', '(>pw)'],
+    ['acl', 'setuser', 's3', 'on', '()'],
+    ['acl', 'getuser', 's3'],
+    ['acl', 'setuser', 's1', 'clearselectors'],
+    ['acl', 'list'],
+    ['acl', 'setuser', 's4', 'on', 'nopass', '+@all', '~a*', '(+@all ~b* &x)'],
+    ['acl', 'dryrun', 's4', 'get', 'a1'],
+    ['acl', 'dryrun', 's4', 'get', 'b1'],
+    ['acl', 'dryrun', 's4', 'set', 'b1', 'v'],
+    ['acl', 'dryrun', 's4', 'publish', 'x', 'm'],
+    ['acl', 'dryrun', 's4', 'publish', 'y', 'm'],
+    ['acl', 'dryrun', 's4', 'mget', 'a1', 'b1'],
+    ['acl', 'dryrun', 's4', 'mget', 'b1', 'a1'],
+    ['acl', 'dryrun', 's4', 'subscribe', 'x', 'y'],
+    ['acl', 'setuser', 's5', 'on', 'nopass', '+get', '~a*', '(+set ~b*)'],
+    ['acl', 'dryrun', 's5', 'get', 'b1'],
+    ['acl', 'dryrun', 's5', 'set', 'a1', 'v'],
+    ['acl', 'dryrun', 's5', 'set', 'c1', 'v'],
+    ['acl', 'dryrun', 's5', 'del', 'a1'],
+    ['acl', 'dryrun', 's5', 'hset', 'a1', 'f', 'v'],
+    ['acl', 'setuser', 's5', 'reset'],
+    ['acl', 'list'],
+    ['acl', 'setuser', 's6', 'on', 'nopass', '&ch1', '&ch2', '+@all'],
+    ['acl', 'list'],
+    ['acl', 'getuser', 's6'],
+    ['acl', 'deluser', 's1', 's2', 's3', 's4', 's5', 's6'],
+    ['acl', 'setuser', 'z', 'on', 'nopass', 'sanitize-payload', '+get'],
+    ['acl', 'getuser', 'z'],
+    ['acl', 'setuser', 'z', 'skip-sanitize-payload'],
+    ['acl', 'list'],
+    ['acl', 'getuser', 'z'],
+    ['acl', 'setuser', 'z', 'reset'],
+    ['acl', 'getuser', 'z'],
+    ['acl', 'deluser', 'z'],
+  ];
+  const { depot, redis } = await sideBySide(servers.depot.port, servers.redis.port, lines);
+  assert.deepEqual(depot, redis);
+});
+
+test("a selector's keys and channels work through the real commands", async () => {
+  const admin = await RespClient.open(servers.depot.port);
+  const c = await RespClient.open(servers.depot.port);
+  try {
+    await admin.call('ACL', 'SETUSER', 'sel', 'on', '>pw', '+get', '~a*', '(+set +publish +subscribe ~b* &news)');
+    assert.deepEqual(await c.call('AUTH', 'sel', 'pw'), { t: 'simple', v: 'OK' });
+    assert.deepEqual(await c.call('SET', 'b1', 'v'), { t: 'simple', v: 'OK' });
+    assert.deepEqual(await c.call('SET', 'a1', 'v'), { t: 'error', v: 'NOPERM this user has no permissions to access one of the keys used as arguments' });
+    // The root allows GET but not b1, the selector b1 but not GET: the key is what is reported.
+    assert.deepEqual(await c.call('GET', 'b1'), { t: 'error', v: 'NOPERM this user has no permissions to access one of the keys used as arguments' });
+    assert.deepEqual(await c.call('DEL', 'b1'), { t: 'error', v: "NOPERM this user has no permissions to run the 'del' command" });
+    assert.deepEqual(await c.call('PUBLISH', 'news', 'm'), { t: 'int', v: '0' });
+    assert.deepEqual(await c.call('PUBLISH', 'sports', 'm'), { t: 'error', v: 'NOPERM this user has no permissions to access one of the channels used as arguments' });
+    const log = (await admin.call('ACL', 'LOG', '1')) as { v: Array<{ v: Reply[] }> };
+    const entry = log.v[0]!.v.map((x) => (x as { v: string }).v);
+    assert.deepEqual([entry[3], entry[7]], ['channel', 'sports']);
+  } finally {
+    await admin.call('ACL', 'DELUSER', 'sel');
+    c.close();
+    admin.close();
   }
 });

@@ -1,9 +1,8 @@
 // ACL commands: SETUSER GETUSER DELUSER LIST USERS WHOAMI CAT GENPASS LOG DRYRUN.
 import { randomBytes } from 'node:crypto';
-import { AclRuleError } from '../acl.js';
+import { AclRuleError, UnmatchedSelector } from '../acl.js';
 import { intArg } from './args.js';
-import { channelArgs } from './pubsub.js';
-import { deniedKey } from './key-access.js';
+import { aclCheck } from './key-access.js';
 import type { Ctx } from './context.js';
 import { fail } from './reply-error.js';
 import { NO_KEYS, command, family } from './spec.js';
@@ -15,6 +14,7 @@ function setuser(c: Ctx): void {
     c.server.acl.setUser(name, rules);
   } catch (err) {
     if (err instanceof AclRuleError) fail(`ERR Error in ACL SETUSER modifier '${err.rule}': ${err.message}`);
+    if (err instanceof UnmatchedSelector) fail(`ERR ${err.message}`);
     throw err;
   }
   c.out.ok();
@@ -23,8 +23,7 @@ function setuser(c: Ctx): void {
 function getuser(c: Ctx): void {
   const u = c.server.acl.users.get(c.argv[2]!);
   if (u === undefined) return c.out.nullArray();
-  const flags = [u.enabled ? 'on' : 'off'];
-  if (u.nopass) flags.push('nopass');
+  const flags = u.flags();
   c.out.map(6);
   c.out.bulk('flags');
   c.out.set(flags.length);
@@ -36,9 +35,18 @@ function getuser(c: Ctx): void {
   c.out.bulk('keys');
   c.out.bulk(u.keysText());
   c.out.bulk('channels');
-  c.out.bulk(u.channelPatterns.map((p) => '&' + p).join(' '));
+  c.out.bulk(u.channelsText());
   c.out.bulk('selectors');
-  c.out.array(0);
+  c.out.array(u.selectors.length);
+  for (const sel of u.selectors) {
+    c.out.map(3);
+    c.out.bulk('commands');
+    c.out.bulk(sel.commandsText());
+    c.out.bulk('keys');
+    c.out.bulk(sel.keysText());
+    c.out.bulk('channels');
+    c.out.bulk(sel.channelsText());
+  }
 }
 
 /** ACL LOAD and SAVE need an aclfile (`depot start --aclfile`). */
@@ -89,13 +97,10 @@ function dryrun(c: Ctx): void {
   const spec = parent?.subcommands !== undefined && argv.length > 1 ? parent.subcommands.get(argv[1]!.toLowerCase()) : parent;
   if (spec === undefined) fail(`ERR Command '${argv[0]}' not found`);
   if (spec.arity > 0 ? argv.length !== spec.arity : argv.length < -spec.arity) fail(`ERR wrong number of arguments for '${spec.name}' command`);
-  if (!user.canRun(spec.name)) return c.out.bulk(`This user has no permissions to run the '${spec.name}' command`);
-  const key = deniedKey(user, spec, argv);
-  if (key !== undefined) return c.out.bulk(`This user has no permissions to access the '${key}' key`);
-  const { channels, pattern } = channelArgs(spec.name, argv);
-  const channel = channels.find((ch) => !user.canAccessChannel(ch, pattern));
-  if (channel !== undefined) return c.out.bulk(`This user has no permissions to access the '${channel}' channel`);
-  c.out.ok();
+  const denial = aclCheck(user, spec, argv);
+  if (denial === null) return c.out.ok();
+  if (denial.reason === 'command') return c.out.bulk(`This user has no permissions to run the '${spec.name}' command`);
+  c.out.bulk(`This user has no permissions to access the '${denial.object}' ${denial.reason}`);
 }
 
 function genpass(c: Ctx): void {

@@ -2,7 +2,8 @@
 // getKeysUsingKeySpecs over the table in key-specs.ts), with Redis's own functions for the
 // commands whose specs cannot say (SORT, SET, BITFIELD, MIGRATE). ACL's read and write key
 // patterns (%R~, %W~) and COMMAND GETKEYSANDFLAGS read it.
-import type { AclUser } from '../acl.js';
+import type { AclSelector, AclUser } from '../acl.js';
+import { channelArgs } from './pubsub.js';
 import type { CommandSpec } from './context.js';
 import { REDIS_COMMAND_INFO } from './key-specs.js';
 import { keysOf } from './server.js';
@@ -37,8 +38,45 @@ export function needsWrite(flags: readonly string[]): boolean {
   return flags.includes('insert') || flags.includes('update') || flags.includes('delete');
 }
 
-/** The first key of this command line that `user` may not use as the command uses it, or undefined. */
-export function deniedKey(user: AclUser, spec: CommandSpec, argv: readonly string[]): string | undefined {
+/** Why ACL refuses a command line: the command, or a key or channel (the argument named). */
+export type AclDenial = { readonly reason: 'command' } | { readonly reason: 'key' | 'channel'; readonly object: string };
+
+/**
+ * ACL's check of a command line (acl.c's ACLCheckAllUserCommandPerm): null when one of the
+ * user's selectors allows the command, each key as the command uses it, and each channel;
+ * otherwise the refusal Redis reports: a key or channel before the command, and of two keys or
+ * channels the later argument.
+ */
+export function aclCheck(user: AclUser, spec: CommandSpec, argv: readonly string[]): AclDenial | null {
+  let best: { rank: number; index: number; denial: AclDenial } | null = null;
+  for (const sel of user.allSelectors) {
+    let found: { rank: number; index: number; denial: AclDenial };
+    if (!sel.canRun(spec.name)) {
+      found = { rank: 0, index: 0, denial: { reason: 'command' } };
+    } else {
+      const key = deniedKey(sel, spec, argv);
+      if (key !== undefined) {
+        found = { rank: 1, index: argv.indexOf(key, 1), denial: { reason: 'key', object: key } };
+      } else {
+        const channel = sel.channelPatterns.includes('*') ? -1 : deniedChannel(sel, spec, argv);
+        if (channel < 0) return null;
+        found = { rank: 2, index: channel, denial: { reason: 'channel', object: argv[channel]! } };
+      }
+    }
+    if (best === null || found.rank > best.rank || (found.rank === best.rank && found.index > best.index)) best = found;
+  }
+  return best!.denial;
+}
+
+/** The position of the first channel argument the selector does not allow, or -1. */
+function deniedChannel(sel: AclSelector, spec: CommandSpec, argv: readonly string[]): number {
+  const { channels, pattern } = channelArgs(spec.name, argv);
+  const i = channels.findIndex((ch) => !sel.canAccessChannel(ch, pattern));
+  return i < 0 ? -1 : argv.indexOf(channels[i]!, 1);
+}
+
+/** The first key of this command line that the selector does not allow as the command uses it, or undefined. */
+function deniedKey(user: AclSelector, spec: CommandSpec, argv: readonly string[]): string | undefined {
   if (user.allKeys) return undefined;
   // Patterns that allow both read and write match whatever the use: the key list suffices.
   if (!user.hasPartialPatterns) return keysOf(spec, argv).find((k) => !user.canAccessKey(k, false, false));

@@ -6,12 +6,10 @@ import type { Ctx } from './context.js';
 import { fail } from './reply-error.js';
 import { NO_KEYS, command, family } from './spec.js';
 
-const NOPERM_CHANNEL = 'NOPERM this user has no permissions to access one of the channels used as arguments';
-
 /**
  * The channel arguments of a command ACL checks (Redis's channel key specs): what PUBLISH and
  * SPUBLISH publish to, what SUBSCRIBE, SSUBSCRIBE and PSUBSCRIBE (`pattern`) subscribe to.
- * Unsubscribing is never refused. ACL DRYRUN reads them too.
+ * Unsubscribing is never refused. They are checked with the command (key-access.ts's aclCheck).
  */
 export function channelArgs(name: string, argv: readonly string[]): { channels: readonly string[]; pattern: boolean } {
   if (name === 'publish' || name === 'spublish') return { channels: argv.slice(1, 2), pattern: false };
@@ -19,17 +17,7 @@ export function channelArgs(name: string, argv: readonly string[]): { channels: 
   return { channels: [], pattern: false };
 }
 
-function checkChannels(c: Ctx): void {
-  const { channels, pattern } = channelArgs(c.argv[0]!.toLowerCase(), c.argv);
-  for (const ch of channels) {
-    if (c.client.user.canAccessChannel(ch, pattern)) continue;
-    c.server.aclDenied(c.client, 'channel', c.inScript ? 'lua' : c.inExec ? 'multi' : 'toplevel', ch);
-    fail(NOPERM_CHANNEL);
-  }
-}
-
 function subscribe(c: Ctx, kind: SubscriptionKind): void {
-  checkChannels(c);
   c.server.subscribe(c.client, c.argv.slice(1), kind);
 }
 
@@ -38,7 +26,6 @@ function unsubscribe(c: Ctx, kind: SubscriptionKind): void {
 }
 
 function publish(c: Ctx, shard: boolean): void {
-  checkChannels(c);
   c.out.int(shard ? c.server.publishShard(c.argv[1]!, c.argv[2]!) : c.server.publish(c.argv[1]!, c.argv[2]!));
 }
 

@@ -64,8 +64,8 @@ function sort(c: Ctx, readOnly: boolean): void {
   let by: string | null = null;
   let dontSort = false;
   const gets: string[] = [];
-  // Redis's test: may the user read a key named "*" (a pattern matching every key)?
-  const fullKeyAccess = c.client.user.canAccessKey('*', true, false);
+  // Redis's test: may one of the user's selectors read a key named "*" (a pattern matching every key)?
+  const fullKeyAccess = c.client.user.allSelectors.some((s) => s.canAccessKey('*', true, false));
   for (let j = 2; j < a.length; j++) {
     const left = a.length - j - 1;
     const opt = a[j]!.toLowerCase();
