@@ -1,6 +1,6 @@
-// ACL commands: SETUSER GETUSER DELUSER LIST USERS WHOAMI CAT GENPASS LOG DRYRUN.
+// ACL commands: SETUSER GETUSER DELUSER LIST USERS WHOAMI CAT GENPASS LOG DRYRUN LOAD SAVE.
 import { randomBytes } from 'node:crypto';
-import { AclRuleError, UnmatchedSelector } from '../acl.js';
+import { AclRuleError, UnmatchedSelector, type AclSelector } from '../acl.js';
 import { intArg } from './args.js';
 import { aclCheck } from './key-access.js';
 import type { Ctx } from './context.js';
@@ -30,23 +30,23 @@ function getuser(c: Ctx): void {
   for (const f of flags) c.out.bulk(f);
   c.out.bulk('passwords');
   c.out.bulkArray([...u.passwords]);
-  c.out.bulk('commands');
-  c.out.bulk(u.commandsText());
-  c.out.bulk('keys');
-  c.out.bulk(u.keysText());
-  c.out.bulk('channels');
-  c.out.bulk(u.channelsText());
+  writeRules(c, u);
   c.out.bulk('selectors');
   c.out.array(u.selectors.length);
   for (const sel of u.selectors) {
     c.out.map(3);
-    c.out.bulk('commands');
-    c.out.bulk(sel.commandsText());
-    c.out.bulk('keys');
-    c.out.bulk(sel.keysText());
-    c.out.bulk('channels');
-    c.out.bulk(sel.channelsText());
+    writeRules(c, sel);
   }
+}
+
+/** A selector's (or the user's own) commands, keys and channels, as GETUSER's fields. */
+function writeRules(c: Ctx, sel: AclSelector): void {
+  c.out.bulk('commands');
+  c.out.bulk(sel.commandsText());
+  c.out.bulk('keys');
+  c.out.bulk(sel.keysText());
+  c.out.bulk('channels');
+  c.out.bulk(sel.channelsText());
 }
 
 /** ACL LOAD and SAVE need an aclfile (`depot start --aclfile`). */
