@@ -49,7 +49,9 @@ export type AclDenial = { readonly reason: 'command' } | { readonly reason: 'key
  */
 export function aclCheck(user: AclUser, spec: CommandSpec, argv: readonly string[]): AclDenial | null {
   let best: { rank: number; index: number; denial: AclDenial } | null = null;
-  for (const sel of user.allSelectors) {
+  // The user's own rules, then its selectors; no array made on this path of every command.
+  for (let i = -1; i < user.selectors.length; i++) {
+    const sel: AclSelector = i < 0 ? user : user.selectors[i]!;
     let found: { rank: number; index: number; denial: AclDenial };
     if (!sel.canRun(spec.name)) {
       found = { rank: 0, index: 0, denial: { reason: 'command' } };
