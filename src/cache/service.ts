@@ -31,6 +31,7 @@ import { buildInfo } from './info.js';
 import { Hash } from './machine/hash.js';
 import { HeapGuard } from './heap-guard.js';
 import { Effects } from './machine/effects.js';
+import { lfuMinutes } from './machine/lfu.js';
 import type { CacheMachine } from './machine/machine.js';
 import { Monitors } from './monitor.js';
 import { KeyspaceEvents, keyeventChannel, keyspaceChannel } from './notify.js';
@@ -42,7 +43,6 @@ import type { ScriptCall } from './scripting/lua-runtime.js';
 import { Scripts } from './scripting/scripts.js';
 import { SlowLog } from './slowlog.js';
 import { Tracking, type TrackingHost } from './tracking.js';
-import { lfuMinutes } from './machine/lfu.js';
 import type { NodeLimits } from './machine/stream.js';
 import { WatchRegistry } from './watch.js';
 

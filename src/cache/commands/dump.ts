@@ -44,9 +44,9 @@ function rdbStream(s: Stream): RdbStream {
 function createStream(c: Ctx, key: string, s: RdbStream): void {
   for (const [id, pairs] of s.entries) c.fx.xadd(c.db, key, id, pairs, c.server.streamNodeLimits);
   c.fx.xsetid(c.db, key, s.lastId, s.entriesAdded, s.maxDeletedId);
+  const stream = c.lookup(key, c.db, false) as Stream;
   for (const g of s.groups) {
     // A payload of the first version has no read counter: estimated as Redis does on load.
-    const stream = c.lookup(key, c.db, false) as Stream;
     c.fx.xgroupCreate(c.db, key, g.name, g.lastId, g.entriesRead ?? stream.readsUpTo(g.lastId));
     for (const consumer of g.consumers) c.fx.xconsumer(c.db, key, g.name, consumer.name, consumer.seenTime);
     for (const p of g.pending) c.fx.xpending(c.db, key, g.name, p.consumer, [p.id], p.deliveryTime, [p.deliveryCount]);

@@ -30,11 +30,11 @@ export interface KeyAccess {
 }
 
 /** ACL's check: reading needs a pattern with R, changing one with W (acl.c's ACLSelectorCheckKey). */
-export function needsRead(flags: readonly string[]): boolean {
+function needsRead(flags: readonly string[]): boolean {
   return flags.includes('access');
 }
 
-export function needsWrite(flags: readonly string[]): boolean {
+function needsWrite(flags: readonly string[]): boolean {
   return flags.includes('insert') || flags.includes('update') || flags.includes('delete');
 }
 
@@ -99,7 +99,7 @@ export function keyAccess(spec: CommandSpec, argv: readonly string[]): KeyAccess
  * The first key, last key and step COMMAND INFO shows for key specs (server.c's
  * populateCommandLegacyRangeSpec): the consecutive plain ranges' span, 0 0 0 without any.
  */
-export function legacyRange(specs: readonly KeySpec[]): [number, number, number] {
+export function legacyKeyRange(specs: readonly KeySpec[]): [number, number, number] {
   const ranges = specs.filter((s) => s.begin[0] === 'index' && s.find[0] === 'range');
   if (specs.length === 1 && ranges.length === 1) {
     const [, pos] = specs[0]!.begin as readonly ['index', number];

@@ -6,7 +6,7 @@ import { Hash, List, type Value } from '../machine/values.js';
 import { intArg, parseInt64 } from './args.js';
 import { BLOCKED, type CommandSpec, type Ctx } from './context.js';
 import { Err, fail, syntax } from './reply-error.js';
-import { keyAccess, legacyRange, type KeySpec } from './key-access.js';
+import { keyAccess, legacyKeyRange, type KeySpec } from './key-access.js';
 import { REDIS_COMMAND_INFO } from './key-specs.js';
 import { NO_KEYS, command, family } from './spec.js';
 
@@ -105,7 +105,7 @@ function writeInfo(c: Ctx, s: CommandSpec): void {
   for (const f of s.flags) c.out.simple(f);
   const redis = REDIS_COMMAND_INFO[s.name];
   // Redis derives these from its key specs: SPUBLISH's channel, for one, counts here.
-  const [first, last, step] = redis?.keySpecs === undefined ? [s.firstKey, s.lastKey, s.step] : legacyRange(redis.keySpecs);
+  const [first, last, step] = redis?.keySpecs === undefined ? [s.firstKey, s.lastKey, s.step] : legacyKeyRange(redis.keySpecs);
   c.out.int(first);
   c.out.int(last);
   c.out.int(step);

@@ -120,8 +120,8 @@ export function writeListpack(elements: ReadonlyArray<string | bigint>): Buffer 
   const parts: Buffer[] = [];
   let bytes = 6;
   for (const e of elements) {
-    const enc = typeof e === 'bigint' ? encodeInteger(e) : encodeString(e);
-    const back = encodeBacklen(enc.length);
+    const enc = typeof e === 'bigint' ? encodeLpInteger(e) : encodeLpString(e);
+    const back = encodeLpBacklen(enc.length);
     parts.push(enc, back);
     bytes += enc.length + back.length;
   }
@@ -131,7 +131,7 @@ export function writeListpack(elements: ReadonlyArray<string | bigint>): Buffer 
   return Buffer.concat([head, ...parts, Buffer.of(0xff)]);
 }
 
-function encodeInteger(v: bigint): Buffer {
+function encodeLpInteger(v: bigint): Buffer {
   if (v >= 0n && v <= 127n) return Buffer.of(Number(v));
   if (v >= -4096n && v <= 4095n) {
     const u = Number(v < 0n ? (1n << 13n) + v : v);
@@ -152,7 +152,7 @@ function encodeInteger(v: bigint): Buffer {
   return out;
 }
 
-function encodeString(s: string): Buffer {
+function encodeLpString(s: string): Buffer {
   const bytes = Buffer.from(s, 'latin1');
   const len = bytes.length;
   if (len < 64) return Buffer.concat([Buffer.of(0x80 | len), bytes]);
@@ -164,7 +164,7 @@ function encodeString(s: string): Buffer {
 }
 
 /** lpEncodeBacklen: the encoding's size, 7 bits per byte, most significant first. */
-function encodeBacklen(l: number): Buffer {
+function encodeLpBacklen(l: number): Buffer {
   const n = backlen(l);
   const out = Buffer.alloc(n);
   for (let i = n - 1, v = l; i >= 0; i--, v = Math.floor(v / 128)) out[i] = (v & 127) | (i === 0 ? 0 : 128);

@@ -76,10 +76,6 @@ export class RdbReader {
     return len === null || len.encoded ? null : len.n;
   }
 
-  /** `n` bytes as they are, or null. */
-  raw(n: number): Buffer | null {
-    return this.bytes(n);
-  }
 
   /** A double as RDB_TYPE_ZSET_2 stores it: 8 bytes, little-endian. */
   binaryDouble(): number | null {
@@ -139,7 +135,8 @@ export class RdbReader {
     return compressed === null ? null : (lzfDecompress(compressed, ulen)?.toString('latin1') ?? null);
   }
 
-  private bytes(n: number): Buffer | null {
+  /** `n` bytes as they are, or null. */
+  bytes(n: number): Buffer | null {
     if (this.remaining < n) return null;
     const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;

@@ -189,7 +189,7 @@ function readId(r: RdbReader): StreamId | null {
 }
 
 function readRawId(r: RdbReader): StreamId | null {
-  return r.raw(16)?.toString('latin1') ?? null;
+  return r.bytes(16)?.toString('latin1') ?? null;
 }
 
 function readGroup(r: RdbReader, version2: boolean): RdbGroup | null {
@@ -207,7 +207,7 @@ function readGroup(r: RdbReader, version2: boolean): RdbGroup | null {
   const pel = new Map<StreamId, { deliveryTime: number; deliveryCount: number; consumer: string | null }>();
   for (let i = 0; i < pelCount; i++) {
     const id = readRawId(r);
-    const time = r.raw(8);
+    const time = r.bytes(8);
     const count = r.count();
     if (id === null || time === null || count === null || pel.has(id)) return null;
     pel.set(id, { deliveryTime: Number(time.readBigInt64LE(0)), deliveryCount: count, consumer: null });
@@ -217,7 +217,7 @@ function readGroup(r: RdbReader, version2: boolean): RdbGroup | null {
   const consumers: Array<{ name: string; seenTime: number }> = [];
   for (let c = 0; c < consumerCount; c++) {
     const cname = r.string();
-    const seen = r.raw(8);
+    const seen = r.bytes(8);
     const owned = r.count();
     if (cname === null || seen === null || owned === null) return null;
     consumers.push({ name: cname, seenTime: Number(seen.readBigInt64LE(0)) });

@@ -194,11 +194,6 @@ export class Functions {
     this.sync();
   }
 
-  /** Drops what prepare made when the caller does not log it. */
-  discard(libraries: readonly Library[]): void {
-    for (const l of libraries) this.free(l);
-  }
-
   /** Runs `fn` with its keys and arguments; writes its reply or error into `out`. */
   call(out: ReplyWriter, fn: RegisteredFunction, keys: readonly string[], args: readonly string[]): void {
     this.sync();
