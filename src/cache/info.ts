@@ -98,18 +98,57 @@ function memory(s: CacheService): string[] {
   ];
 }
 
-function persistence(s: CacheService): string[] {
-  return [
+/**
+ * Redis 7.0's fields. Depot forks no child (a snapshot is written by the event loop in slices),
+ * so the copy-on-write and fork fields are 0; SAVE/BGSAVE and BGREWRITEAOF are saves.ts's.
+ */
+function persistence(s: CacheService, now: number): string[] {
+  const { rdb, aof } = s.saves;
+  const lines = [
     `loading:${s.loading ? 1 : 0}`,
     'async_loading:0',
+    'current_cow_peak:0',
+    'current_cow_size:0',
+    'current_cow_size_age:0',
+    'current_fork_perc:0.00',
+    'current_save_keys_processed:0',
+    'current_save_keys_total:0',
     `rdb_changes_since_last_save:${s.machine.ks.changes - s.machine.ks.changesAtSnapshot}`,
-    `rdb_bgsave_in_progress:${s.saving ? 1 : 0}`,
-    `rdb_last_save_time:${s.lastSave}`,
-    'rdb_last_bgsave_status:ok',
+    `rdb_bgsave_in_progress:${rdb.running ? 1 : 0}`,
+    `rdb_last_save_time:${s.saves.lastSave}`,
+    `rdb_last_bgsave_status:${rdb.lastOk ? 'ok' : 'err'}`,
+    `rdb_last_bgsave_time_sec:${rdb.lastSeconds}`,
+    `rdb_current_bgsave_time_sec:${rdb.currentSeconds(now)}`,
+    `rdb_saves:${rdb.count}`,
+    'rdb_last_cow_size:0',
+    'rdb_last_load_keys_expired:0',
+    `rdb_last_load_keys_loaded:${s.keysLoaded}`,
     `aof_enabled:${s.settings.appendonly ? 1 : 0}`,
-    'aof_rewrite_in_progress:0',
+    `aof_rewrite_in_progress:${aof.running ? 1 : 0}`,
+    `aof_rewrite_scheduled:${aof.scheduled ? 1 : 0}`,
+    `aof_last_rewrite_time_sec:${aof.lastSeconds}`,
+    `aof_current_rewrite_time_sec:${aof.currentSeconds(now)}`,
+    `aof_last_bgrewrite_status:${aof.lastOk ? 'ok' : 'err'}`,
+    `aof_rewrites:${aof.count}`,
+    `aof_rewrites_consecutive_failures:${aof.consecutiveFailures}`,
     `aof_last_write_status:${s.writeFailure === null ? 'ok' : 'err'}`,
+    // Depot's own: the journal's fsync policy (CONFIG GET appendfsync).
     `aof_fsync:${s.settings.appendfsync}`,
+    'aof_last_cow_size:0',
+    'module_fork_in_progress:0',
+    'module_fork_last_cow_size:0',
+  ];
+  if (!s.settings.appendonly) return lines;
+  // The journal's base is the last snapshot, its current size that plus the log applied since.
+  const sizes = s.journalSizes();
+  return [
+    ...lines,
+    `aof_current_size:${sizes.snapshotBytes + sizes.logBytes}`,
+    `aof_base_size:${sizes.snapshotBytes}`,
+    `aof_pending_rewrite:${aof.scheduled ? 1 : 0}`,
+    'aof_buffer_length:0',
+    'aof_pending_bio_fsync:0',
+    'aof_delayed_fsync:0',
   ];
 }
 
@@ -177,7 +216,7 @@ export function buildInfo(s: CacheService, requested: readonly string[]): string
     if (name === 'server') lines = server(s, now);
     else if (name === 'clients') lines = clients(s);
     else if (name === 'memory') lines = memory(s);
-    else if (name === 'persistence') lines = persistence(s);
+    else if (name === 'persistence') lines = persistence(s, now);
     else if (name === 'stats') lines = stats(s);
     else if (name === 'replication') lines = replication();
     else if (name === 'cpu') lines = cpu();

@@ -41,6 +41,7 @@ import { callRemote, type RemoteResult } from './remote.js';
 import { Functions } from './scripting/functions.js';
 import type { ScriptCall } from './scripting/lua-runtime.js';
 import { Scripts } from './scripting/scripts.js';
+import { Saves } from './saves.js';
 import { SlowLog } from './slowlog.js';
 import { Tracking, type TrackingHost } from './tracking.js';
 import type { NodeLimits } from './machine/stream.js';
@@ -58,6 +59,8 @@ export interface CachePersistence {
   setFsync(policy: FsyncPolicy): string | null;
   /** Writes a snapshot of the group now (the log below it is then truncated). */
   snapshot(): Promise<void>;
+  /** Bytes of the last snapshot, and of the command entries applied since it was taken. */
+  sizes(): { snapshotBytes: number; logBytes: number };
   /** auto-aof-rewrite-min-size and -percentage: when a snapshot is due by the log's size. */
   setSnapshotPolicy(minBytes: number, percent: number): void;
 }
@@ -164,8 +167,8 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   readonly settings: Settings;
   readonly machine: CacheMachine;
   readonly startedAt: number;
-  lastSave: number;
-  saving = false;
+  /** SAVE, BGSAVE and BGREWRITEAOF. */
+  readonly saves: Saves;
   readonly port: number;
 
   private readonly group: Group<void>;
@@ -218,6 +221,8 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   /** The leader has applied everything committed before it led (a read barrier passed). */
   private caughtUp = false;
   private loadedWaiters: Array<() => void> = [];
+  /** Keys in every database once the last load (snapshot and log) was done: INFO's `rdb_last_load_keys_loaded`. */
+  keysLoaded = 0;
   private readonly unsubscribeLeadership: () => void;
   private readonly unsubscribeStorage: () => void;
   private closed = false;
@@ -236,7 +241,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
       this.settings.appendfsync = this.persistence.fsync;
     }
     this.startedAt = this.clock.now();
-    this.lastSave = Math.floor(this.startedAt / 1000);
+    this.saves = new Saves(this.clock, () => this.snapshot());
     this.committer = new Committer(
       this.group,
       this.machine,
@@ -313,6 +318,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
       () => {
         if (!this.leader) return;
         this.caughtUp = true;
+        this.keysLoaded = this.machine.ks.dbs.reduce((n, db) => n + db.keys.size, 0);
         for (const w of this.loadedWaiters.splice(0)) w();
       },
       (err: unknown) => this.log('cache: read barrier failed; waiting for the next leadership', err),
@@ -1077,20 +1083,14 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     return true;
   }
 
-  save(): Promise<void> {
+  /** The journal's base (the last snapshot) and the log applied since, in bytes; zeros without persistence. */
+  journalSizes(): { snapshotBytes: number; logBytes: number } {
+    return this.persistence?.sizes() ?? { snapshotBytes: 0, logBytes: 0 };
+  }
+
+  private snapshot(): Promise<void> {
     const p = this.persistence;
-    if (p === undefined) return Promise.reject(new Error('persistence is disabled on this node'));
-    this.saving = true;
-    return p.snapshot().then(
-      () => {
-        this.saving = false;
-        this.lastSave = Math.floor(this.clock.now() / 1000);
-      },
-      (err: unknown) => {
-        this.saving = false;
-        throw err instanceof Error ? err : new Error(String(err));
-      },
-    );
+    return p === undefined ? Promise.reject(new Error('persistence is disabled on this node')) : p.snapshot();
   }
 
   get commitState(): { committedSeq: number; inFlight: number; lastIndex: number } {

@@ -69,6 +69,7 @@ export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: C
     appendonly,
     fsync: appendfsync,
     snapshot: () => group.snapshotNow(),
+    sizes: () => group.snapshotSizes(),
     setSnapshotPolicy: (minBytes, percent) => {
       const p = snapshotPolicy(minBytes, percent);
       group.setSnapshotPolicy({ minBytes: p.snapshotBytes, growth: p.snapshotGrowth });

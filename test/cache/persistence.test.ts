@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { startDepot, type ServerProcess } from '../helpers/cache-servers.js';
+import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -171,6 +171,85 @@ describe('SAVE and BGSAVE', () => {
     assert.match(await r.info('memory'), /blobs_reserved:0\r\n/);
     r.disconnect();
     await server.stop();
+  });
+});
+
+describe('BGREWRITEAOF', () => {
+  const field = (info: string, name: string): number => Number(new RegExp(`${name}:(-?\\d+)`).exec(info)?.[1]);
+
+  test('compacts the journal into a snapshot; INFO persistence follows it; the data set comes back after SIGKILL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'depot-cache-'));
+    dirs.push(dir);
+    const args = ['--data', dir, '--fsync', 'everysec', '--snapshot-entries', '1000000'];
+    let server = await startDepot(args);
+    let r = connect(server);
+    let info = await r.info('persistence');
+    assert.equal(field(info, 'aof_rewrites'), 0);
+    assert.equal(field(info, 'aof_last_rewrite_time_sec'), -1);
+    assert.equal(field(info, 'aof_base_size'), 0);
+    // 50 keys written 40 times each: the journal holds every write, a snapshot only the last.
+    for (let round = 0; round < 40; round++) {
+      const p = r.pipeline();
+      for (let i = 0; i < 50; i++) p.set(`k:${i}`, `round ${round} ${'x'.repeat(100)}`);
+      await p.exec();
+    }
+    const journal = field(await r.info('persistence'), 'aof_current_size');
+    assert.ok(journal > 200_000, `journal of ${journal} bytes`);
+
+    assert.equal(await r.bgrewriteaof(), 'Background append only file rewriting started');
+    await waitFor(async () => field(await r.info('persistence'), 'aof_rewrites') === 1);
+    info = await r.info('persistence');
+    assert.match(info, /aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:0\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\n/);
+    const base = field(info, 'aof_base_size');
+    assert.ok(base > 0 && base < journal / 10, `base ${base} against a journal of ${journal}`);
+    assert.equal(field(info, 'aof_current_size'), base);
+    assert.equal(field(info, 'rdb_changes_since_last_save'), 0);
+    await r.set('after', 'the rewrite');
+    assert.ok(field(await r.info('persistence'), 'aof_current_size') > base);
+
+    r.disconnect();
+    await server.kill();
+    server = await startDepot(args);
+    r = connect(server);
+    assert.equal(await r.get('k:7'), `round 39 ${'x'.repeat(100)}`);
+    assert.equal(await r.get('after'), 'the rewrite');
+    assert.equal(field(await r.info('persistence'), 'rdb_last_load_keys_loaded'), 51);
+    r.disconnect();
+    await server.stop();
+  });
+
+  test("BGSAVE and BGREWRITEAOF while the other runs: redis-server's replies", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'depot-cache-'));
+    dirs.push(dir);
+    const [depot, redis] = await Promise.all([startDepot(['--data', dir, '--snapshot-entries', '1000000']), startRedis()]);
+    try {
+      const replies = async (server: ServerProcess): Promise<string[][]> => {
+        const r = connect(server);
+        try {
+          // Enough data that a snapshot (Depot's, or the fork of Redis's child) outlasts a pipeline.
+          for (let i = 0; i < 20; i++) await r.call('MSET', ...Array.from({ length: 1000 }, (_, j) => [`key:${i}:${j}`, 'v'.repeat(200)]).flat());
+          const run = async (...commands: string[][]): Promise<string[]> => {
+            const p = r.pipeline();
+            for (const c of commands) p.call(c[0]!, ...c.slice(1));
+            const out = (await p.exec())!.map(([err, v]) => (err === null ? String(v) : err.message));
+            await waitFor(async () => /rdb_bgsave_in_progress:0\r\n(.|\r\n)*aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0/.test(await r.info('persistence')));
+            return out;
+          };
+          return [
+            await run(['BGSAVE'], ['BGREWRITEAOF'], ['BGREWRITEAOF'], ['BGSAVE'], ['BGSAVE', 'SCHEDULE'], ['SAVE']),
+            await run(['BGREWRITEAOF'], ['BGSAVE'], ['BGSAVE', 'SCHEDULE'], ['BGREWRITEAOF'], ['BGSAVE', 'NOW']),
+          ];
+        } finally {
+          r.disconnect();
+        }
+      };
+      const [ours, theirs] = await Promise.all([replies(depot), replies(redis)]);
+      assert.deepEqual(ours, theirs);
+      assert.deepEqual(theirs[0]![1], 'Background append only file rewriting scheduled');
+      assert.deepEqual(theirs[1]![2], 'Background saving scheduled');
+    } finally {
+      await Promise.all([depot.stop(), redis.stop()]);
+    }
   });
 });
 

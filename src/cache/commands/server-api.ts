@@ -6,6 +6,7 @@ import type { Client } from '../client.js';
 import type { ConfigStore } from '../config.js';
 import type { RemoteResult } from '../remote.js';
 import type { Functions } from '../scripting/functions.js';
+import type { Saves } from '../saves.js';
 import type { Scripts } from '../scripting/scripts.js';
 import type { CommandStats } from '../command-stats.js';
 import type { LatencyMonitor } from '../latency-monitor.js';
@@ -110,11 +111,8 @@ export interface ServerApi {
 
   info(sections: readonly string[]): string;
   resetStats(): void;
-  /** Unix time (s) of the last completed snapshot. */
-  readonly lastSave: number;
-  /** Starts a snapshot; resolves when it is written. Rejects when persistence is off. */
-  save(): Promise<void>;
+  /** SAVE, BGSAVE, BGREWRITEAOF: snapshots, one at a time; rejected when persistence is off. */
+  readonly saves: Saves;
   /** Stops the whole node, as SIGTERM does (SHUTDOWN); false when it cannot. */
   shutdown(): boolean;
-  readonly saving: boolean;
 }

@@ -1,4 +1,4 @@
-// Server commands: INFO, CONFIG, TIME, LASTSAVE, SAVE, BGSAVE and COMMAND.
+// Server commands: INFO, CONFIG, TIME, LASTSAVE, SAVE, BGSAVE, BGREWRITEAOF and COMMAND.
 import { globMatch } from '../glob.js';
 import type { Stored } from '../machine/blobs.js';
 import { entryBytes, EXPIRE_BYTES } from '../machine/memory.js';
@@ -45,10 +45,10 @@ function time(c: Ctx): void {
 }
 
 function save(c: Ctx): typeof BLOCKED {
-  if (c.server.saving) fail('ERR Background save already in progress');
+  if (c.server.saves.saving) fail('ERR Background save already in progress');
   return c.server.suspend(
     c,
-    c.server.save().then(
+    c.server.saves.run('save').done.then(
       () => (x: Ctx) => x.out.ok(),
       (err: Error) => (x: Ctx) => x.out.error('ERR ' + err.message),
     ),
@@ -82,18 +82,36 @@ function shutdown(c: Ctx): typeof BLOCKED | void {
   const force = flags.has('FORCE');
   return c.server.suspend(
     c,
-    c.server.save().then(
+    c.server.saves.run('save').done.then(
       () => stop,
       () => (x: Ctx) => (force ? stop(x) : x.out.error(refused)),
     ),
   );
 }
 
+/** A background snapshot, with Redis's replies; a failure is logged and shown by INFO persistence. */
 function bgsave(c: Ctx): void {
   if (c.argv.length > 2 || (c.argv.length === 2 && c.argv[1]!.toUpperCase() !== 'SCHEDULE')) throw syntax();
-  if (c.server.saving) fail('ERR Background save already in progress');
-  c.server.save().catch(() => undefined);
-  c.out.simple('Background saving started');
+  const saves = c.server.saves;
+  if (saves.saving) fail('ERR Background save already in progress');
+  if (saves.busy && c.argv.length === 1) {
+    fail("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+  }
+  const { scheduled, done } = saves.run('bgsave');
+  done.catch(() => undefined);
+  c.out.simple(scheduled ? 'Background saving scheduled' : 'Background saving started');
+}
+
+/**
+ * Redis rewrites its journal into a compact base; Depot's equivalent is the same snapshot as
+ * BGSAVE's, after which the log below it is dropped (saves.ts).
+ */
+function bgrewriteaof(c: Ctx): void {
+  const saves = c.server.saves;
+  if (saves.aof.running) fail('ERR Background append only file rewriting already in progress');
+  const { scheduled, done } = saves.run('rewrite');
+  done.catch(() => undefined);
+  c.out.simple(scheduled ? 'Background append only file rewriting scheduled' : 'Background append only file rewriting started');
 }
 
 /** The COMMAND INFO entry of one command (Redis 7 shape: its tips and key specs are Redis's, key-specs.ts). */
@@ -360,8 +378,9 @@ export const serverCommands = family('server', [
   command('wait', 3, 'noscript', NO_KEYS, '@slow @connection', 'Waits for replicas to acknowledge the writes before it (there are none).', wait),
   command('debug', -2, 'admin noscript loading stale', NO_KEYS, ADMIN, 'Debugging commands (refused).', refused),
   command('module', -2, '', NO_KEYS, '@slow', 'Manages modules.', () => undefined, { subcommands: moduleCommands }),
-  command('lastsave', 1, 'loading stale fast', NO_KEYS, '@admin @fast @dangerous', 'Returns the Unix time of the last snapshot.', (c) => c.out.int(c.server.lastSave)),
+  command('lastsave', 1, 'loading stale fast', NO_KEYS, '@admin @fast @dangerous', 'Returns the Unix time of the last snapshot.', (c) => c.out.int(c.server.saves.lastSave)),
   command('save', 1, 'admin noscript', NO_KEYS, ADMIN, 'Writes a snapshot and waits for it.', save),
+  command('bgrewriteaof', 1, 'admin noscript', NO_KEYS, ADMIN, 'Compacts the journal: writes a snapshot in the background, then drops the log below it.', bgrewriteaof),
   command('bgsave', -1, 'admin noscript', NO_KEYS, ADMIN, 'Writes a snapshot in the background.', bgsave),
   command('shutdown', -1, 'admin noscript loading stale no_multi allow_busy', NO_KEYS, ADMIN, 'Stops the node (SAVE: after a snapshot).', shutdown),
   command('command', -1, 'loading stale', NO_KEYS, '@connection @slow', 'Describes the commands of the server.', commandAll, { subcommands: commandCommands }),

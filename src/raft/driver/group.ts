@@ -322,7 +322,6 @@ export class RaftGroup<R = unknown> implements Group<R> {
     return this.storage.snapshot().index;
   }
 
-  /** Keeps entries from `index` on through snapshots and retention until the returned function is called. */
   /**
    * Snapshots the state machine at the applied index now (Redis's SAVE), after any snapshot
    * already in progress; resolves once it is on disk and the log below it may go.
@@ -335,6 +334,12 @@ export class RaftGroup<R = unknown> implements Group<R> {
     if (this.failure !== undefined) throw this.failure;
   }
 
+  /** Bytes of the last local snapshot written or loaded, and of the command payloads applied since it began. */
+  snapshotSizes(): { snapshotBytes: number; logBytes: number } {
+    return { snapshotBytes: this.lastSnapshotBytes, logBytes: this.appliedBytes };
+  }
+
+  /** Keeps entries from `index` on through snapshots and retention until the returned function is called. */
   pin(index: number): () => void {
     return this.storage.pin(index);
   }
