@@ -59,28 +59,36 @@ function clients(s: CacheService): string[] {
   ];
 }
 
+/** Redis 7.0's fields in its order (memory-report.ts says what each means in Depot), and Depot's own. */
 function memory(s: CacheService): string[] {
-  const m = process.memoryUsage();
+  const r = s.memoryReport();
   const lua = s.scripts.memoryBytes;
   const vmFunctions = s.functions.memoryBytes;
   const scriptBytes = s.scripts.cacheBytes + s.functions.codeBytes;
   return [
-    `used_memory:${s.usedMemory}`,
-    `used_memory_human:${human(s.usedMemory)}`,
-    `used_memory_rss:${m.rss}`,
-    `used_memory_rss_human:${human(m.rss)}`,
+    `used_memory:${r.used}`,
+    `used_memory_human:${human(r.used)}`,
+    `used_memory_rss:${r.rss}`,
+    `used_memory_rss_human:${human(r.rss)}`,
+    `used_memory_peak:${r.peak}`,
+    `used_memory_peak_human:${human(r.peak)}`,
+    `used_memory_peak_perc:${r.peakPercent.toFixed(2)}%`,
+    `used_memory_overhead:${r.overhead}`,
+    `used_memory_startup:${r.startup}`,
     // What maxmemory counts: the keys' estimated heap bytes plus long values' blocks (machine/memory.ts).
-    `used_memory_dataset:${s.machine.ks.datasetBytes()}`,
+    `used_memory_dataset:${r.dataset}`,
+    `used_memory_dataset_perc:${r.datasetPercent.toFixed(2)}%`,
     // Long values live outside the JS heap (docs/cache.md, "Long values"): in use, and reserved.
     `used_memory_blobs:${s.blobMemory.used}`,
     `blobs_reserved:${s.blobMemory.reserved}`,
     // The JS heap's cap, and whether writes are refused for nearing it (heap-guard.ts).
     `depot_heap_limit:${s.heapGuard.limit}`,
     `depot_heap_full:${s.heapGuard.full ? 1 : 0}`,
+    `allocator_allocated:${r.allocated}`,
+    `allocator_active:${r.active}`,
+    `allocator_resident:${r.resident}`,
     `total_system_memory:${totalmem()}`,
-    `maxmemory:${s.settings.maxmemory}`,
-    `maxmemory_human:${human(s.settings.maxmemory)}`,
-    `maxmemory_policy:${s.settings.maxmemoryPolicy}`,
+    `total_system_memory_human:${human(totalmem())}`,
     // The Lua states of EVAL's scripts and of the function libraries (in WebAssembly memory, outside the JS heap).
     `used_memory_lua:${lua}`,
     `used_memory_vm_eval:${lua}`,
@@ -88,14 +96,40 @@ function memory(s: CacheService): string[] {
     `used_memory_scripts_eval:${s.scripts.cacheBytes}`,
     `number_of_cached_scripts:${s.scripts.count}`,
     `number_of_functions:${s.functions.functionCount}`,
+    `number_of_libraries:${s.functions.libraryCount}`,
     `used_memory_vm_functions:${vmFunctions}`,
     `used_memory_vm_total:${lua + vmFunctions}`,
     `used_memory_vm_total_human:${human(lua + vmFunctions)}`,
     `used_memory_functions:${s.functions.codeBytes}`,
     `used_memory_scripts:${scriptBytes}`,
     `used_memory_scripts_human:${human(scriptBytes)}`,
+    `maxmemory:${s.settings.maxmemory}`,
+    `maxmemory_human:${human(s.settings.maxmemory)}`,
+    `maxmemory_policy:${s.settings.maxmemoryPolicy}`,
+    `allocator_frag_ratio:${ratio(r.active, r.allocated)}`,
+    `allocator_frag_bytes:${r.active - r.allocated}`,
+    `allocator_rss_ratio:${ratio(r.resident, r.active)}`,
+    `allocator_rss_bytes:${r.resident - r.active}`,
+    'rss_overhead_ratio:1.00',
+    'rss_overhead_bytes:0',
+    `mem_fragmentation_ratio:${r.fragmentation.toFixed(2)}`,
+    `mem_fragmentation_bytes:${r.fragmentationBytes}`,
+    'mem_not_counted_for_evict:0',
+    'mem_replication_backlog:0',
+    'mem_total_replication_buffers:0',
+    'mem_clients_slaves:0',
+    `mem_clients_normal:${r.clients}`,
+    'mem_cluster_links:0',
+    'mem_aof_buffer:0',
     'mem_allocator:v8',
+    'active_defrag_running:0',
+    'lazyfree_pending_objects:0',
+    'lazyfreed_objects:0',
   ];
+}
+
+function ratio(a: number, b: number): string {
+  return (b === 0 ? 0 : a / b).toFixed(2);
 }
 
 /**

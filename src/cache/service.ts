@@ -41,6 +41,7 @@ import { callRemote, type RemoteResult } from './remote.js';
 import { Functions } from './scripting/functions.js';
 import type { ScriptCall } from './scripting/lua-runtime.js';
 import { Scripts } from './scripting/scripts.js';
+import { memoryReport, type MemoryReport } from './memory-report.js';
 import { Saves } from './saves.js';
 import { SlowLog } from './slowlog.js';
 import { Tracking, type TrackingHost } from './tracking.js';
@@ -210,6 +211,11 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   private timers: NodeJS.Timeout[] = [];
   private expiryTimer: NodeJS.Timeout | null = null;
   private memoryUsed = 0;
+  private memoryPeak = 0;
+  /** The least used_memory without the data set seen so far (-1 until the first sample). */
+  private memoryStartup = -1;
+  /** The process's resident memory besides used_memory at the first report: the runtime's own. */
+  private rssBaseline = -1;
   readonly heapGuard = new HeapGuard();
   private leader: boolean;
   /** CLIENT PAUSE in force: which commands wait (writes, or all) and until when (clock ms). */
@@ -1171,8 +1177,45 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
 
   /** The JS heap plus the blocks of long values, which live outside it (machine/blobs.ts). */
   private sampleMemory(): void {
-    this.heapGuard.sample(this.machine.ks.datasetBytes());
+    const dataset = this.machine.ks.datasetBytes();
+    this.heapGuard.sample(dataset);
     this.memoryUsed = process.memoryUsage().heapUsed + this.machine.ks.blobs.usedBytes;
+    if (this.memoryUsed > this.memoryPeak) this.memoryPeak = this.memoryUsed;
+    // The least the node has used besides its data set: the heap holds garbage between
+    // collections, so the first sample alone would say more than the runtime needs.
+    const besides = Math.max(0, this.memoryUsed - dataset);
+    if (this.memoryStartup < 0 || besides < this.memoryStartup) this.memoryStartup = besides;
+  }
+
+  /** INFO memory, MEMORY STATS and MEMORY DOCTOR's figures, read now. */
+  memoryReport(): MemoryReport {
+    this.sampleMemory();
+    let clients = 0;
+    for (const c of this.clientsById.values()) clients += c.sink.pendingBytes + c.sink.queryBufferBytes;
+    const blobs = this.machine.ks.blobs;
+    const usage = process.memoryUsage();
+    if (this.rssBaseline < 0) this.rssBaseline = Math.max(0, usage.rss - this.memoryUsed);
+    return memoryReport({
+      used: this.memoryUsed,
+      peak: this.memoryPeak,
+      startup: this.memoryStartup,
+      dataset: this.machine.ks.datasetBytes(),
+      clients,
+      clientCount: this.clientsById.size,
+      luaCaches: this.scripts.cacheBytes,
+      functionsCaches: this.functions.codeBytes,
+      cachedScripts: this.scripts.count,
+      dbs: this.machine.ks.dbs,
+      blobsReserved: blobs.reservedBytes,
+      blobsUsed: blobs.usedBytes,
+      process: usage,
+      rssBaseline: this.rssBaseline,
+    });
+  }
+
+  /** MEMORY PURGE: gives back the long values' empty chunks. Returns the bytes given back. */
+  purgeMemory(): number {
+    return this.machine.ks.blobs.purge();
   }
 
   private closeIdleClients(): void {

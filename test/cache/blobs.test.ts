@@ -72,6 +72,38 @@ test('a chunk whose blocks are all free serves another size class instead of a n
   assert.equal(b.count, 45_001);
 });
 
+test('purge gives back the empty chunks only; their numbers serve new values with fresh memory', () => {
+  const b = new BlobStore();
+  const chunk = 4 * 1024 * 1024;
+  const value = (i: number) => `${i}:`.padEnd(1024, 'v');
+  const refs = Array.from({ length: 20_000 }, (_, i) => b.store(value(i)));
+  const grown = b.reservedBytes;
+  assert.equal(b.purge(), 0, 'nothing empty yet');
+  // The first 12,000 values fill the first chunks; the rest stay.
+  for (let i = 0; i < 12_000; i++) b.release(refs[i]!);
+  const dropped = b.purge();
+  assert.ok(dropped >= 2 * chunk && dropped % chunk === 0, `${dropped} bytes dropped`);
+  assert.equal(b.reservedBytes, grown - dropped);
+  assert.equal(b.purge(), 0, 'a second purge finds nothing more');
+  for (let i = 12_000; i < 20_000; i++) assert.equal(b.text(refs[i]!), value(i));
+  // New values take the purged numbers again (the store does not grow past what it had).
+  const more = Array.from({ length: 12_000 }, (_, i) => b.store(value(-i)));
+  assert.equal(b.reservedBytes, grown);
+  more.forEach((r, i) => assert.equal(b.text(r), value(-i)));
+  for (let i = 12_000; i < 20_000; i++) assert.equal(b.text(refs[i]!), value(i));
+});
+
+test('while held, blocks released are not free: purge keeps their chunks', () => {
+  const b = new BlobStore();
+  const refs = Array.from({ length: 10_000 }, () => b.store('h'.repeat(1024)));
+  b.hold();
+  for (const r of refs.slice(0, 9_000)) b.release(r);
+  assert.equal(b.purge(), 0);
+  assert.equal(b.text(refs[0]!), 'h'.repeat(1024));
+  b.unhold();
+  assert.ok(b.purge() > 0);
+});
+
 test('a chunk that emptied and took a block again before it was recycled is kept', () => {
   const b = new BlobStore();
   const chunkOf = (r: Stored) => (r as number) >>> 18;

@@ -6,6 +6,7 @@ import type { Client } from '../client.js';
 import type { ConfigStore } from '../config.js';
 import type { RemoteResult } from '../remote.js';
 import type { Functions } from '../scripting/functions.js';
+import type { MemoryReport } from '../memory-report.js';
 import type { Saves } from '../saves.js';
 import type { Scripts } from '../scripting/scripts.js';
 import type { CommandStats } from '../command-stats.js';
@@ -110,6 +111,10 @@ export interface ServerApi {
   stopMonitor(client: Client): void;
 
   info(sections: readonly string[]): string;
+  /** MEMORY STATS and DOCTOR's figures, read now. */
+  memoryReport(): MemoryReport;
+  /** MEMORY PURGE: gives back the long values' empty chunks; returns the bytes. */
+  purgeMemory(): number;
   resetStats(): void;
   /** SAVE, BGSAVE, BGREWRITEAOF: snapshots, one at a time; rejected when persistence is off. */
   readonly saves: Saves;

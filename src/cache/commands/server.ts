@@ -1,8 +1,5 @@
 // Server commands: INFO, CONFIG, TIME, LASTSAVE, SAVE, BGSAVE, BGREWRITEAOF and COMMAND.
 import { globMatch } from '../glob.js';
-import type { Stored } from '../machine/blobs.js';
-import { entryBytes, EXPIRE_BYTES } from '../machine/memory.js';
-import { Hash, List, type Value } from '../machine/values.js';
 import { intArg, parseInt64 } from './args.js';
 import { BLOCKED, type CommandSpec, type Ctx } from './context.js';
 import { Err, fail, syntax } from './reply-error.js';
@@ -320,50 +317,6 @@ const commandCommands = [
   command('command|getkeysandflags', -4, 'loading stale', NO_KEYS, '@connection @slow', 'Extracts the keys of a command line and how it uses each.', (c) => commandGetkeys(c, true)),
 ];
 
-/**
- * MEMORY USAGE: what the key counts for maxmemory (machine/memory.ts), plus its long values'
- * bytes: a string's exactly, a list's or hash's estimated from its first `samples` elements
- * (0: all), as Redis samples them.
- */
-function memoryUsage(c: Ctx): void {
-  let samples = 5;
-  for (let i = 3; i < c.argv.length; i++) {
-    if (c.argv[i]!.toUpperCase() !== 'SAMPLES' || i + 1 >= c.argv.length) throw syntax();
-    samples = intArg(c.argv[++i]!);
-    if (samples < 0) throw syntax();
-    if (samples === 0) samples = Infinity;
-  }
-  const key = c.argv[2]!;
-  const v = c.lookup(key, c.db, false);
-  if (v === undefined) return c.out.nullBulk();
-  const ttl = c.ks.dbs[c.db]!.expires.has(key) ? EXPIRE_BYTES : 0;
-  c.out.int(entryBytes(key, v) + ttl + longValueBytes(c, v, samples));
-}
-
-function longValueBytes(c: Ctx, v: Value, samples: number): number {
-  const length = (x: Stored) => (typeof x === 'number' ? c.ks.blobs.length(x) : 0);
-  if (typeof v === 'number') return length(v);
-  let seen = 0;
-  let bytes = 0;
-  if (v instanceof List) {
-    for (; seen < v.length && seen < samples; seen++) bytes += length(v.at(seen));
-    return seen === 0 ? 0 : Math.round((bytes / seen) * v.length);
-  }
-  if (v instanceof Hash) {
-    for (const x of v.values()) {
-      if (seen >= samples) break;
-      bytes += length(x);
-      seen++;
-    }
-    return seen === 0 ? 0 : Math.round((bytes / seen) * v.size);
-  }
-  return 0;
-}
-
-const memoryCommands = [
-  command('memory|usage', -3, 'readonly', [2, 2, 1], '@read @slow', 'Estimates the memory a key takes.', memoryUsage),
-];
-
 export const serverCommands = family('server', [
   command('info', -1, 'loading stale', NO_KEYS, '@slow @dangerous', 'Returns information and statistics about the server.', info),
   command('config', -2, '', NO_KEYS, '@slow', 'Reads and changes configuration.', () => undefined, { subcommands: configCommands }),
@@ -384,5 +337,4 @@ export const serverCommands = family('server', [
   command('bgsave', -1, 'admin noscript', NO_KEYS, ADMIN, 'Writes a snapshot in the background.', bgsave),
   command('shutdown', -1, 'admin noscript loading stale no_multi allow_busy', NO_KEYS, ADMIN, 'Stops the node (SAVE: after a snapshot).', shutdown),
   command('command', -1, 'loading stale', NO_KEYS, '@connection @slow', 'Describes the commands of the server.', commandAll, { subcommands: commandCommands }),
-  command('memory', -2, '', NO_KEYS, '@slow', 'Reports on memory.', () => undefined, { subcommands: memoryCommands }),
 ]);

@@ -17,6 +17,7 @@ import type { CommandSpec } from './context.js';
 import { hashCommands } from './hashes.js';
 import { keyCommands } from './keys.js';
 import { listCommands } from './lists.js';
+import { memoryCommands } from './memory.js';
 import { monitorCommands } from './monitor.js';
 import { pubsubCommandsTable } from './pubsub.js';
 import type { CommandCatalog } from './server-api.js';
@@ -121,6 +122,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...pubsubCommandsTable,
   ...connectionCommands,
   ...serverCommands,
+  ...memoryCommands,
   ...scriptingCommands,
   ...functionsCommands,
   ...dumpCommands,

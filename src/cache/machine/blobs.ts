@@ -15,9 +15,11 @@
 // whole, when any class next needs a new chunk (its blocks leave the free lists in one pass
 // over them), so a workload that moves from one value size to another reuses the memory
 // instead of growing. Chunks go back to the system only when the last block is freed
-// (FLUSHALL), as memory freed under Redis stays with jemalloc: giving a chunk back and taking
-// a fresh one later costs a page fault per 4 KiB, which on this machine more than doubled the
-// cost of refilling a list popped empty. A handle counts 16-byte units from the start of chunk 0.
+// (FLUSHALL), or when MEMORY PURGE asks (`purge`: the empty ones), as memory freed under Redis
+// stays with jemalloc until then: giving a chunk back and taking a fresh one later costs a page
+// fault per 4 KiB, which on this machine more than doubled the cost of refilling a list popped
+// empty. A handle counts 16-byte units from the start of chunk 0, so a purged chunk keeps its
+// number (its buffer is dropped, and allocated again when the number is reused).
 //
 // Shorter values stay JS strings (a blob would cost more than it saves), and so do longer ones
 // (V8 keeps strings over 128 KiB in its large-object space, never copied).
@@ -55,8 +57,13 @@ const CLASSES = classOf(MAX_BLOB + HEADER) + 1;
 const CLASS_BYTES = new Array<number>(CLASSES).fill(0);
 for (let n = 1; classOf(n) < CLASSES; n++) CLASS_BYTES[classOf(n)] = n;
 
+/** What a purged chunk holds until its number is reused. */
+const PURGED = Buffer.alloc(0);
+
 export class BlobStore {
   private chunks: Buffer[] = [];
+  /** Chunks not purged: those whose memory is held. */
+  private allocatedChunks = 0;
   /** Blocks in use (or released while held) per chunk. */
   private chunkLive: number[] = [];
   /** Chunks that became empty since the last recycling (some may hold blocks again); each once. */
@@ -176,9 +183,25 @@ export class BlobStore {
     return this.liveBlockBytes;
   }
 
-  /** Bytes of the chunks, used or free. */
+  /** Bytes of the chunks, used or free (purged ones excepted). */
   get reservedBytes(): number {
-    return this.chunks.length * CHUNK_BYTES;
+    return this.allocatedChunks * CHUNK_BYTES;
+  }
+
+  /**
+   * MEMORY PURGE: drops the memory of the chunks whose blocks are all free (V8 gives it back to
+   * the system once it collects the buffers). Returns the bytes dropped.
+   */
+  purge(): number {
+    if (this.emptied.length > 0) this.recycle();
+    let dropped = 0;
+    for (const c of this.spare) {
+      if (this.chunks[c] === PURGED) continue;
+      this.chunks[c] = PURGED;
+      this.allocatedChunks--;
+      dropped += CHUNK_BYTES;
+    }
+    return dropped;
   }
 
   private lengthAt(chunk: Buffer, at: number): number {
@@ -206,8 +229,12 @@ export class BlobStore {
       id = this.chunks.length;
       if (id === MAX_CHUNKS) return false;
       this.chunks.push(Buffer.allocUnsafeSlow(CHUNK_BYTES));
+      this.allocatedChunks++;
       this.chunkLive.push(0);
       this.isEmptied.push(false);
+    } else if (this.chunks[id] === PURGED) {
+      this.chunks[id] = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+      this.allocatedChunks++;
     }
     this.current = id;
     this.bump = 0;
@@ -249,6 +276,7 @@ export class BlobStore {
 
   private reset(): void {
     this.chunks = [];
+    this.allocatedChunks = 0;
     this.chunkLive = [];
     this.spare = [];
     this.emptied = [];

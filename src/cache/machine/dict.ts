@@ -167,6 +167,16 @@ export class Dict<V> {
     return this.tLive + this.oldLive;
   }
 
+  /** Bytes of the table's allocated pages (8 bytes an array element: Node's V8 has no pointer compression). */
+  get tableBytes(): number {
+    let elements = 0;
+    for (const pages of [this.t, this.next, this.old]) {
+      if (pages === null) continue;
+      for (const p of pages) if (p !== undefined) elements += p.length;
+    }
+    return elements * 8;
+  }
+
   /** Slot numbers in use, live or not: the bound of a walk by slot (see `liveAt`). */
   get slots(): number {
     return this.base + this.mask + 1;

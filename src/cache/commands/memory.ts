@@ -1,0 +1,120 @@
+// MEMORY: USAGE of a key, STATS, DOCTOR, MALLOC-STATS and PURGE (memory-report.ts).
+import type { Stored } from '../machine/blobs.js';
+import { entryBytes, EXPIRE_BYTES } from '../machine/memory.js';
+import { Hash, List, type Value } from '../machine/values.js';
+import { memoryDoctor } from '../memory-report.js';
+import { intArg } from './args.js';
+import type { Ctx } from './context.js';
+import { syntax } from './reply-error.js';
+import { NO_KEYS, command, family } from './spec.js';
+
+/**
+ * MEMORY USAGE: what the key counts for maxmemory (machine/memory.ts), plus its long values'
+ * bytes: a string's exactly, a list's or hash's estimated from its first `samples` elements
+ * (0: all), as Redis samples them.
+ */
+function memoryUsage(c: Ctx): void {
+  let samples = 5;
+  for (let i = 3; i < c.argv.length; i++) {
+    if (c.argv[i]!.toUpperCase() !== 'SAMPLES' || i + 1 >= c.argv.length) throw syntax();
+    samples = intArg(c.argv[++i]!);
+    if (samples < 0) throw syntax();
+    if (samples === 0) samples = Infinity;
+  }
+  const key = c.argv[2]!;
+  const v = c.lookup(key, c.db, false);
+  if (v === undefined) return c.out.nullBulk();
+  const ttl = c.ks.dbs[c.db]!.expires.has(key) ? EXPIRE_BYTES : 0;
+  c.out.int(entryBytes(key, v) + ttl + longValueBytes(c, v, samples));
+}
+
+function longValueBytes(c: Ctx, v: Value, samples: number): number {
+  const length = (x: Stored) => (typeof x === 'number' ? c.ks.blobs.length(x) : 0);
+  if (typeof v === 'number') return length(v);
+  let seen = 0;
+  let bytes = 0;
+  if (v instanceof List) {
+    for (; seen < v.length && seen < samples; seen++) bytes += length(v.at(seen));
+    return seen === 0 ? 0 : Math.round((bytes / seen) * v.length);
+  }
+  if (v instanceof Hash) {
+    for (const x of v.values()) {
+      if (seen >= samples) break;
+      bytes += length(x);
+      seen++;
+    }
+    return seen === 0 ? 0 : Math.round((bytes / seen) * v.size);
+  }
+  return 0;
+}
+
+
+/** Redis's MEMORY STATS map, with Depot's figures (memory-report.ts says what each is). */
+function memoryStats(c: Ctx): void {
+  const r = c.server.memoryReport();
+  const ints: Array<[string, number]> = [
+    ['peak.allocated', r.peak],
+    ['total.allocated', r.used],
+    ['startup.allocated', r.startup],
+    ['replication.backlog', 0],
+    ['clients.slaves', 0],
+    ['clients.normal', r.clients],
+    ['cluster.links', 0],
+    ['aof.buffer', 0],
+    ['lua.caches', r.luaCaches],
+    ['functions.caches', r.functionsCaches],
+  ];
+  c.out.map(ints.length + r.dbs.length + 17);
+  for (const [name, n] of ints) {
+    c.out.bulk(name);
+    c.out.int(n);
+  }
+  for (const db of r.dbs) {
+    c.out.bulk(`db.${db.index}`);
+    c.out.map(3);
+    c.out.bulk('overhead.hashtable.main');
+    c.out.int(db.main);
+    c.out.bulk('overhead.hashtable.expires');
+    c.out.int(db.expires);
+    c.out.bulk('overhead.hashtable.slot-to-keys');
+    c.out.int(0);
+  }
+  const field = (name: string, n: number, double = false): void => {
+    c.out.bulk(name);
+    if (double) c.out.double(n);
+    else c.out.int(n);
+  };
+  field('overhead.total', r.overhead);
+  field('keys.count', r.keys);
+  field('keys.bytes-per-key', r.bytesPerKey);
+  field('dataset.bytes', r.dataset);
+  field('dataset.percentage', r.datasetPercent, true);
+  field('peak.percentage', r.peakPercent, true);
+  field('allocator.allocated', r.allocated);
+  field('allocator.active', r.active);
+  field('allocator.resident', r.resident);
+  field('allocator-fragmentation.ratio', r.allocated === 0 ? 0 : r.active / r.allocated, true);
+  field('allocator-fragmentation.bytes', r.active - r.allocated);
+  field('allocator-rss.ratio', r.active === 0 ? 0 : r.resident / r.active, true);
+  field('allocator-rss.bytes', r.resident - r.active);
+  field('rss-overhead.ratio', 1, true);
+  field('rss-overhead.bytes', 0);
+  field('fragmentation', r.fragmentation, true);
+  field('fragmentation.bytes', r.fragmentationBytes);
+}
+
+export const memoryCommands = family('server', [
+  command('memory', -2, '', NO_KEYS, '@slow', 'Reports on memory.', () => undefined, {
+    subcommands: [
+      command('memory|usage', -3, 'readonly', [2, 2, 1], '@read @slow', 'Estimates the memory a key takes.', memoryUsage),
+      command('memory|stats', 2, '', NO_KEYS, '@slow', 'Reports what the memory holds.', memoryStats),
+      command('memory|doctor', 2, '', NO_KEYS, '@slow', 'Reports memory problems.', (c) => c.out.verbatim(memoryDoctor(c.server.memoryReport()))),
+      // V8's heap has no allocator statistics to print; Redis says the same under libc's malloc.
+      command('memory|malloc-stats', 2, '', NO_KEYS, '@slow', "Reports the allocator's statistics (none: V8).", (c) => c.out.bulk('Stats not supported for the current allocator')),
+      command('memory|purge', 2, '', NO_KEYS, '@slow', "Gives back the long values' empty chunks.", (c) => {
+        c.server.purgeMemory();
+        c.out.ok();
+      }),
+    ],
+  }),
+]);
