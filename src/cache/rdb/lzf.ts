@@ -1,5 +1,107 @@
-// LZF decompression (liblzf's lzf_d.c), for the compressed strings of RDB payloads: Redis
-// compresses strings over 20 bytes when that saves space, so a payload Redis dumped has them.
+// LZF (liblzf, the format and the compressor's choices), for the compressed strings of RDB
+// payloads: Redis compresses strings over 20 bytes when that saves space, so a payload Redis
+// dumped has them, and Depot's DUMP writes them the same way.
+import { assert } from '../../util/assert.js';
+
+const MAX_LIT = 32;
+const MAX_OFF = 1 << 13;
+const MAX_REF = (1 << 8) + (1 << 3);
+const HASH_BITS = 16;
+
+/** liblzf's hash of three bytes as Redis builds it (HLOG 16, VERY_FAST). */
+function slotOf(h: number): number {
+  return ((h >>> (24 - HASH_BITS)) - Math.imul(h, 5)) & ((1 << HASH_BITS) - 1);
+}
+
+/**
+ * Compresses `input` (at least 3 bytes) as liblzf does, into at most `maxOut` bytes; null when
+ * the result would not fit. liblzf remembers, for each hash of three bytes, where they last
+ * occurred, and emits a back reference when the bytes there match, else a literal. Redis's
+ * table starts as whatever its stack held (liblzf's INIT_HTAB is off), which can only add
+ * matches; this one starts empty, so the output is what Redis writes from a clean table.
+ */
+export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
+  const n = input.length;
+  assert(n >= 3, 'lzf input under 3 bytes');
+  if (maxOut <= 0) return null;
+  const out = Buffer.allocUnsafe(maxOut);
+  // Where each hash was last seen; 0: never (offset 0 is never referenced, as in liblzf).
+  const table = new Int32Array(1 << HASH_BITS);
+  let ip = 0;
+  let lit = 0;
+  let op = 1; // the first literal run's header
+  let h = (input[0]! << 8) | input[1]!;
+  while (ip < n - 2) {
+    h = ((h << 8) | input[ip + 2]!) >>> 0;
+    const slot = slotOf(h);
+    const ref = table[slot]!;
+    table[slot] = ip;
+    const off = ip - ref - 1;
+    if (ref > 0 && off < MAX_OFF && input[ref + 2] === input[ip + 2] && input[ref] === input[ip] && input[ref + 1] === input[ip + 1]) {
+      const maxlen = Math.min(n - ip - 2, MAX_REF);
+      if (op + 4 >= maxOut && op - (lit === 0 ? 1 : 0) + 4 >= maxOut) return null;
+      out[op - lit - 1] = lit - 1; // close the literal run
+      if (lit === 0) op--; // an empty run takes no header
+      let len = 2;
+      // liblzf compares 16 bytes without the bound when more than 16 may match, then up to it.
+      let stopped = false;
+      if (maxlen > 16) {
+        for (let k = 0; k < 16 && !stopped; k++) {
+          len++;
+          stopped = input[ref + len] !== input[ip + len];
+        }
+      }
+      if (!stopped) {
+        do len++;
+        while (len < maxlen && input[ref + len] === input[ip + len]);
+      }
+      len -= 2; // now the match's length - 1
+      ip++;
+      if (len < 7) {
+        out[op++] = (off >> 8) + (len << 5);
+      } else {
+        out[op++] = (off >> 8) + (7 << 5);
+        out[op++] = len - 7;
+      }
+      out[op++] = off & 0xff;
+      lit = 0;
+      op++; // the next literal run's header
+      ip += len + 1;
+      if (ip >= n - 2) break;
+      // Hash the last two positions of the match too (liblzf's VERY_FAST).
+      ip -= 2;
+      h = (input[ip]! << 8) | input[ip + 1]!;
+      h = ((h << 8) | input[ip + 2]!) >>> 0;
+      table[slotOf(h)] = ip;
+      ip++;
+      h = ((h << 8) | input[ip + 2]!) >>> 0;
+      table[slotOf(h)] = ip;
+      ip++;
+    } else {
+      if (op >= maxOut) return null;
+      lit++;
+      out[op++] = input[ip++]!;
+      if (lit === MAX_LIT) {
+        out[op - lit - 1] = lit - 1;
+        lit = 0;
+        op++;
+      }
+    }
+  }
+  if (op + 3 > maxOut) return null;
+  while (ip < n) {
+    lit++;
+    out[op++] = input[ip++]!;
+    if (lit === MAX_LIT) {
+      out[op - lit - 1] = lit - 1;
+      lit = 0;
+      op++;
+    }
+  }
+  out[op - lit - 1] = lit - 1;
+  if (lit === 0) op--;
+  return out.subarray(0, op);
+}
 
 /** Expands `input` into exactly `length` bytes; null when the data is malformed. */
 export function lzfDecompress(input: Uint8Array, length: number): Buffer | null {

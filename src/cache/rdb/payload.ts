@@ -2,12 +2,17 @@
 // as 2 bytes and a CRC-64 of everything before it as 8 bytes, both little-endian. And the RDB
 // string and length encodings the function payloads use (rdb.c).
 import { crc64 } from './crc64.js';
-import { lzfDecompress } from './lzf.js';
+import { lzfCompress, lzfDecompress } from './lzf.js';
 
 /** The RDB version Redis 7.0 writes; a payload of a later version is refused (Redis 6 wrote 9). */
 export const RDB_VERSION = 10;
 /** The longest string a payload may expand to (Redis's proto-max-bulk-len's ceiling, 512 MB). */
 const MAX_STRING_BYTES = 512 * 1024 * 1024;
+/** The special string encodings (a length whose top two bits are 11): integers of 8, 16, 32 bits, LZF. */
+const ENC_INT8 = 0;
+const ENC_INT16 = 1;
+const ENC_INT32 = 2;
+const ENC_LZF = 3;
 /** RDB_OPCODE_FUNCTION2: a function library's code follows. */
 export const OPCODE_FUNCTION2 = 245;
 
@@ -45,10 +50,40 @@ export function encodeLength(n: number): Buffer {
   return out;
 }
 
-/** A string as rdbSaveRawString writes it when it does not compress: its length, then its bytes. */
+/**
+ * A string as rdbSaveRawString writes it: a decimal integer of up to 11 characters in 32 bits
+ * as an integer encoding; over 20 bytes LZF-compressed when that saves at least 4 bytes;
+ * otherwise its length and its bytes.
+ */
 export function encodeString(s: string): Buffer {
+  if (s.length <= 11) {
+    const int = encodeInteger(s);
+    if (int !== null) return int;
+  }
   const bytes = Buffer.from(s, 'latin1');
+  if (bytes.length > 20) {
+    const packed = lzfCompress(bytes, bytes.length - 4);
+    if (packed !== null) return Buffer.concat([Buffer.of(0xc0 | ENC_LZF), encodeLength(packed.length), encodeLength(bytes.length), packed]);
+  }
   return Buffer.concat([encodeLength(bytes.length), bytes]);
+}
+
+/** RDB's integer encodings (8, 16 or 32 bits) of a string that is exactly a number's decimal form, or null. */
+function encodeInteger(s: string): Buffer | null {
+  if (!/^-?[1-9][0-9]*$|^0$/.test(s)) return null;
+  const n = Number(s);
+  if (n >= -128 && n <= 127) return Buffer.of(0xc0 | ENC_INT8, n & 0xff);
+  if (n >= -32768 && n <= 32767) {
+    const out = Buffer.of(0xc0 | ENC_INT16, 0, 0);
+    out.writeInt16LE(n, 1);
+    return out;
+  }
+  if (n >= -(2 ** 31) && n <= 2 ** 31 - 1) {
+    const out = Buffer.of(0xc0 | ENC_INT32, 0, 0, 0, 0);
+    out.writeInt32LE(n, 1);
+    return out;
+  }
+  return null;
 }
 
 /** Reads RDB-encoded values from a buffer; every read returns null past the end or on a malformed value. */
@@ -119,14 +154,14 @@ export class RdbReader {
     const len = this.length();
     if (len === null) return null;
     if (!len.encoded) return len.n > BigInt(this.remaining) ? null : (this.bytes(Number(len.n))?.toString('latin1') ?? null);
-    if (len.n <= 2n) {
+    if (len.n <= BigInt(ENC_INT32)) {
       const width = 1 << Number(len.n);
       if (this.remaining < width) return null;
       const v = width === 1 ? this.buf.readInt8(this.pos) : width === 2 ? this.buf.readInt16LE(this.pos) : this.buf.readInt32LE(this.pos);
       this.pos += width;
       return String(v);
     }
-    if (len.n !== 3n) return null;
+    if (len.n !== BigInt(ENC_LZF)) return null;
     const clen = this.count();
     const ulen = this.count();
     // An expanded length past what a string can hold is malformed, not an allocation to try.
