@@ -37,7 +37,7 @@ import { Monitors } from './monitor.js';
 import { KeyspaceEvents, keyeventChannel, keyspaceChannel } from './notify.js';
 import { PubSub, type SubscriptionKind } from './pubsub.js';
 import { clientLine, REDIS_VERSION } from './commands/connection.js';
-import { callRemote, type RemoteResult } from './remote.js';
+import { RemoteConnections, type RemoteResult } from './remote.js';
 import { Functions } from './scripting/functions.js';
 import type { ScriptCall } from './scripting/lua-runtime.js';
 import { Scripts } from './scripting/scripts.js';
@@ -192,6 +192,8 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   private readonly expiry = new ActiveExpiry();
   private readonly evictor = new Evictor();
   private readonly clientsById = new Map<number, Client>();
+  /** MIGRATE's connections, one kept per target. */
+  private readonly remotes = new RemoteConnections();
   private readonly persistence: CachePersistence | undefined;
   private readonly log: (message: string, err?: unknown) => void;
   private readonly stopNode: (() => void) | undefined;
@@ -931,7 +933,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   }
 
   callRemote(host: string, port: number, commands: readonly (readonly string[])[], timeoutMs: number): Promise<RemoteResult> {
-    return callRemote(host, port, commands, timeoutMs);
+    return this.remotes.call(host, port, commands, timeoutMs);
   }
 
   suspend(c: Ctx, work: Promise<(c: Ctx) => void>): typeof BLOCKED {
@@ -1230,6 +1232,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
 
   close(): void {
     this.closed = true;
+    this.remotes.close();
     for (const t of this.timers) clearInterval(t);
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
     this.unsubscribeLeadership();

@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -565,5 +565,36 @@ test('MIGRATE parks only its client: a key changed while its payload was away is
     other.disconnect();
     slow.close();
     silent.close();
+  }
+});
+
+test('MIGRATE keeps its connection to a target: keys migrated one call at a time connect once; a connection the target closed is replaced', async () => {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('data', (chunk) => socket.write('+OK\r\n'.repeat((chunk.toString('latin1').match(/^\*\d+\r\n/gm) ?? []).length)));
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const port = (server.address() as AddressInfo).port;
+  const d = new Redis(servers.depot.port);
+  try {
+    await d.flushall();
+    for (let i = 0; i < 20; i++) await d.set(`k${i}`, `v${i}`);
+    for (let i = 0; i < 10; i++) assert.equal(await d.migrate('127.0.0.1', port, `k${i}`, 0, 1000), 'OK');
+    assert.equal(sockets.length, 1);
+    // The target drops the connection while it is kept: the next MIGRATE finds it closed, and
+    // sends again on a new one.
+    sockets[0]!.destroy();
+    await new Promise((res) => setTimeout(res, 50));
+    assert.equal(await d.migrate('127.0.0.1', port, 'k10', 0, 1000), 'OK');
+    assert.equal(sockets.length, 2);
+    assert.equal(await d.migrate('127.0.0.1', port, '', 0, 1000, 'KEYS', 'k11', 'k12'), 'OK');
+    assert.equal(sockets.length, 2);
+    assert.equal(await d.dbsize(), 7);
+  } finally {
+    d.disconnect();
+    for (const s of sockets) s.destroy();
+    server.close();
   }
 });
