@@ -49,10 +49,13 @@ function longValueBytes(c: Ctx, v: Value, samples: number): number {
 }
 
 
+/** A figure of MEMORY STATS: an integer, or a ratio (a double). */
+type Figure = readonly [name: string, value: number, ratio?: boolean];
+
 /** Redis's MEMORY STATS map, with Depot's figures (memory-report.ts says what each is). */
 function memoryStats(c: Ctx): void {
   const r = c.server.memoryReport();
-  const ints: Array<[string, number]> = [
+  const before: Figure[] = [
     ['peak.allocated', r.peak],
     ['total.allocated', r.used],
     ['startup.allocated', r.startup],
@@ -64,43 +67,44 @@ function memoryStats(c: Ctx): void {
     ['lua.caches', r.luaCaches],
     ['functions.caches', r.functionsCaches],
   ];
-  c.out.map(ints.length + r.dbs.length + 17);
-  for (const [name, n] of ints) {
-    c.out.bulk(name);
-    c.out.int(n);
-  }
+  const after: Figure[] = [
+    ['overhead.total', r.overhead],
+    ['keys.count', r.keys],
+    ['keys.bytes-per-key', r.bytesPerKey],
+    ['dataset.bytes', r.dataset],
+    ['dataset.percentage', r.datasetPercent, true],
+    ['peak.percentage', r.peakPercent, true],
+    ['allocator.allocated', r.allocated],
+    ['allocator.active', r.active],
+    ['allocator.resident', r.resident],
+    ['allocator-fragmentation.ratio', r.allocated === 0 ? 0 : r.active / r.allocated, true],
+    ['allocator-fragmentation.bytes', r.active - r.allocated],
+    ['allocator-rss.ratio', r.active === 0 ? 0 : r.resident / r.active, true],
+    ['allocator-rss.bytes', r.resident - r.active],
+    ['rss-overhead.ratio', 1, true],
+    ['rss-overhead.bytes', 0],
+    ['fragmentation', r.fragmentation, true],
+    ['fragmentation.bytes', r.fragmentationBytes],
+  ];
+  const write = (figures: readonly Figure[]): void => {
+    for (const [name, value, ratio] of figures) {
+      c.out.bulk(name);
+      if (ratio === true) c.out.double(value);
+      else c.out.int(value);
+    }
+  };
+  c.out.map(before.length + r.dbs.length + after.length);
+  write(before);
   for (const db of r.dbs) {
     c.out.bulk(`db.${db.index}`);
     c.out.map(3);
-    c.out.bulk('overhead.hashtable.main');
-    c.out.int(db.main);
-    c.out.bulk('overhead.hashtable.expires');
-    c.out.int(db.expires);
-    c.out.bulk('overhead.hashtable.slot-to-keys');
-    c.out.int(0);
+    write([
+      ['overhead.hashtable.main', db.main],
+      ['overhead.hashtable.expires', db.expires],
+      ['overhead.hashtable.slot-to-keys', 0],
+    ]);
   }
-  const field = (name: string, n: number, double = false): void => {
-    c.out.bulk(name);
-    if (double) c.out.double(n);
-    else c.out.int(n);
-  };
-  field('overhead.total', r.overhead);
-  field('keys.count', r.keys);
-  field('keys.bytes-per-key', r.bytesPerKey);
-  field('dataset.bytes', r.dataset);
-  field('dataset.percentage', r.datasetPercent, true);
-  field('peak.percentage', r.peakPercent, true);
-  field('allocator.allocated', r.allocated);
-  field('allocator.active', r.active);
-  field('allocator.resident', r.resident);
-  field('allocator-fragmentation.ratio', r.allocated === 0 ? 0 : r.active / r.allocated, true);
-  field('allocator-fragmentation.bytes', r.active - r.allocated);
-  field('allocator-rss.ratio', r.active === 0 ? 0 : r.resident / r.active, true);
-  field('allocator-rss.bytes', r.resident - r.active);
-  field('rss-overhead.ratio', 1, true);
-  field('rss-overhead.bytes', 0);
-  field('fragmentation', r.fragmentation, true);
-  field('fragmentation.bytes', r.fragmentationBytes);
+  write(after);
 }
 
 export const memoryCommands = family('server', [

@@ -31,6 +31,16 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
   let lit = 0;
   let op = 1; // the first literal run's header
   let h = (input[0]! << 8) | input[1]!;
+  /** Copies one byte into the literal run, closing the run at its longest. */
+  const literal = (): void => {
+    lit++;
+    out[op++] = input[ip++]!;
+    if (lit === MAX_LIT) {
+      out[op - lit - 1] = lit - 1;
+      lit = 0;
+      op++;
+    }
+  };
   while (ip < n - 2) {
     h = ((h << 8) | input[ip + 2]!) >>> 0;
     const slot = slotOf(h);
@@ -79,25 +89,11 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
       ip++;
     } else {
       if (op >= maxOut) return null;
-      lit++;
-      out[op++] = input[ip++]!;
-      if (lit === MAX_LIT) {
-        out[op - lit - 1] = lit - 1;
-        lit = 0;
-        op++;
-      }
+      literal();
     }
   }
   if (op + 3 > maxOut) return null;
-  while (ip < n) {
-    lit++;
-    out[op++] = input[ip++]!;
-    if (lit === MAX_LIT) {
-      out[op - lit - 1] = lit - 1;
-      lit = 0;
-      op++;
-    }
-  }
+  while (ip < n) literal();
   out[op - lit - 1] = lit - 1;
   if (lit === 0) op--;
   return out.subarray(0, op);
