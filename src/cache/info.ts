@@ -136,7 +136,7 @@ function ratio(a: number, b: number): string {
  * Redis 7.0's fields. Depot forks no child (a snapshot is written by the event loop in slices),
  * so the copy-on-write and fork fields are 0; SAVE/BGSAVE and BGREWRITEAOF are saves.ts's.
  */
-function persistence(s: CacheService, now: number): string[] {
+function persistence(s: CacheService): string[] {
   const { rdb, aof } = s.saves;
   const lines = [
     `loading:${s.loading ? 1 : 0}`,
@@ -152,7 +152,7 @@ function persistence(s: CacheService, now: number): string[] {
     `rdb_last_save_time:${s.saves.lastSave}`,
     `rdb_last_bgsave_status:${rdb.lastOk ? 'ok' : 'err'}`,
     `rdb_last_bgsave_time_sec:${rdb.lastSeconds}`,
-    `rdb_current_bgsave_time_sec:${rdb.currentSeconds(now)}`,
+    `rdb_current_bgsave_time_sec:${rdb.currentSeconds()}`,
     `rdb_saves:${rdb.count}`,
     'rdb_last_cow_size:0',
     'rdb_last_load_keys_expired:0',
@@ -161,7 +161,7 @@ function persistence(s: CacheService, now: number): string[] {
     `aof_rewrite_in_progress:${aof.running ? 1 : 0}`,
     `aof_rewrite_scheduled:${aof.scheduled ? 1 : 0}`,
     `aof_last_rewrite_time_sec:${aof.lastSeconds}`,
-    `aof_current_rewrite_time_sec:${aof.currentSeconds(now)}`,
+    `aof_current_rewrite_time_sec:${aof.currentSeconds()}`,
     `aof_last_bgrewrite_status:${aof.lastOk ? 'ok' : 'err'}`,
     `aof_rewrites:${aof.count}`,
     `aof_rewrites_consecutive_failures:${aof.consecutiveFailures}`,
@@ -250,7 +250,7 @@ export function buildInfo(s: CacheService, requested: readonly string[]): string
     if (name === 'server') lines = server(s, now);
     else if (name === 'clients') lines = clients(s);
     else if (name === 'memory') lines = memory(s);
-    else if (name === 'persistence') lines = persistence(s, now);
+    else if (name === 'persistence') lines = persistence(s);
     else if (name === 'stats') lines = stats(s);
     else if (name === 'replication') lines = replication();
     else if (name === 'cpu') lines = cpu();

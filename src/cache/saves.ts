@@ -11,6 +11,8 @@ export type SaveKind = 'save' | 'bgsave' | 'rewrite';
 
 /** One of Redis's two background jobs as INFO persistence describes it. */
 export class Job {
+  constructor(private readonly clock: Clock) {}
+
   /** Clock ms the running one started at, or null. */
   startedAt: number | null = null;
   /** The one asked for while another snapshot was being written: it runs after it. */
@@ -30,16 +32,17 @@ export class Job {
     return this.queued !== null;
   }
 
-  currentSeconds(now: number): number {
-    return this.startedAt === null ? -1 : Math.floor((now - this.startedAt) / 1000);
+  /** Seconds the running one has taken so far, or -1. */
+  currentSeconds(): number {
+    return this.startedAt === null ? -1 : Math.floor((this.clock.now() - this.startedAt) / 1000);
   }
 }
 
 export class Saves {
   /** BGSAVE (and SAVE, for `rdb_saves` and the last save's time). */
-  readonly rdb = new Job();
+  readonly rdb: Job;
   /** BGREWRITEAOF. */
-  readonly aof = new Job();
+  readonly aof: Job;
   /** Unix time (s) of the last snapshot a client's SAVE, BGSAVE or BGREWRITEAOF completed. */
   lastSave: number;
   /** Foreground SAVEs waiting for their snapshot. */
@@ -53,6 +56,8 @@ export class Saves {
     private readonly snapshot: () => Promise<void>,
   ) {
     this.lastSave = Math.floor(clock.now() / 1000);
+    this.rdb = new Job(clock);
+    this.aof = new Job(clock);
   }
 
   /** A BGSAVE is being written or a SAVE waits for its snapshot: SAVE and BGSAVE are refused. */
@@ -95,11 +100,10 @@ export class Saves {
   }
 
   private finish(kind: SaveKind, job: Job, ok: boolean): void {
-    const now = this.clock.now();
     if (kind === 'save') {
       this.foreground--;
     } else {
-      job.lastSeconds = job.currentSeconds(now);
+      job.lastSeconds = job.currentSeconds();
       job.startedAt = null;
       job.lastOk = ok;
       job.consecutiveFailures = ok ? 0 : job.consecutiveFailures + 1;
@@ -108,6 +112,6 @@ export class Saves {
     // Redis counts SAVE and BGSAVE in rdb_saves, rewrites in aof_rewrites.
     if (kind === 'rewrite') this.aof.count++;
     else this.rdb.count++;
-    this.lastSave = Math.floor(now / 1000);
+    this.lastSave = Math.floor(this.clock.now() / 1000);
   }
 }

@@ -1105,10 +1105,6 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     return { committedSeq: this.committer.committedSeq, inFlight: this.committer.inFlight, lastIndex: this.committer.lastIndex };
   }
 
-  get usedMemory(): number {
-    return this.memoryUsed;
-  }
-
   get heapFull(): boolean {
     return this.heapGuard.full;
   }
@@ -1178,30 +1174,31 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   }
 
   /** The JS heap plus the blocks of long values, which live outside it (machine/blobs.ts). */
-  private sampleMemory(): void {
+  private sampleMemory(usage: NodeJS.MemoryUsage = process.memoryUsage()): number {
     const dataset = this.machine.ks.datasetBytes();
     this.heapGuard.sample(dataset);
-    this.memoryUsed = process.memoryUsage().heapUsed + this.machine.ks.blobs.usedBytes;
+    this.memoryUsed = usage.heapUsed + this.machine.ks.blobs.usedBytes;
     if (this.memoryUsed > this.memoryPeak) this.memoryPeak = this.memoryUsed;
     // The least the node has used besides its data set: the heap holds garbage between
     // collections, so the first sample alone would say more than the runtime needs.
     const besides = Math.max(0, this.memoryUsed - dataset);
     if (this.memoryStartup < 0 || besides < this.memoryStartup) this.memoryStartup = besides;
+    return dataset;
   }
 
   /** INFO memory, MEMORY STATS and MEMORY DOCTOR's figures, read now. */
   memoryReport(): MemoryReport {
-    this.sampleMemory();
+    const usage = process.memoryUsage();
+    const dataset = this.sampleMemory(usage);
     let clients = 0;
     for (const c of this.clientsById.values()) clients += c.sink.pendingBytes + c.sink.queryBufferBytes;
     const blobs = this.machine.ks.blobs;
-    const usage = process.memoryUsage();
     if (this.rssBaseline < 0) this.rssBaseline = Math.max(0, usage.rss - this.memoryUsed);
     return memoryReport({
       used: this.memoryUsed,
       peak: this.memoryPeak,
       startup: this.memoryStartup,
-      dataset: this.machine.ks.datasetBytes(),
+      dataset,
       clients,
       clientCount: this.clientsById.size,
       luaCaches: this.scripts.cacheBytes,
