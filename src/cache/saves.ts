@@ -43,7 +43,7 @@ export class Saves {
   readonly rdb: Job;
   /** BGREWRITEAOF. */
   readonly aof: Job;
-  /** Unix time (s) of the last snapshot a client's SAVE, BGSAVE or BGREWRITEAOF completed. */
+  /** Unix time (s) of the last snapshot completed (a client's SAVE, BGSAVE or BGREWRITEAOF, or automatic). */
   lastSave: number;
   /** Foreground SAVEs waiting for their snapshot. */
   private foreground = 0;
@@ -97,6 +97,22 @@ export class Saves {
     if (kind !== 'save' && scheduled) job.queued = done;
     this.tail = done.catch(() => undefined);
     return { scheduled, done };
+  }
+
+  /**
+   * A snapshot the group started by itself, its log having outgrown the snapshot policy: Redis's
+   * automatic AOF rewrite (`rewrite`), or with the journal off a BGSAVE (a follower needed it).
+   * Counted, timed and reported like a client's, and what a client asks for meanwhile waits.
+   */
+  automatic(kind: 'bgsave' | 'rewrite', written: Promise<void>): void {
+    const job = kind === 'rewrite' ? this.aof : this.rdb;
+    job.startedAt = this.clock.now();
+    const done = written.then(
+      () => this.finish(kind, job, true),
+      () => this.finish(kind, job, false),
+    );
+    const before = this.tail;
+    this.tail = done.then(() => before);
   }
 
   private finish(kind: SaveKind, job: Job, ok: boolean): void {

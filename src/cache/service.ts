@@ -64,6 +64,8 @@ export interface CachePersistence {
   sizes(): { snapshotBytes: number; logBytes: number };
   /** auto-aof-rewrite-min-size and -percentage: when a snapshot is due by the log's size. */
   setSnapshotPolicy(minBytes: number, percent: number): void;
+  /** Calls `listener` with the outcome of each snapshot written without being asked for (by the log's size or entry count). */
+  onAutomaticSnapshot(listener: (written: Promise<void>) => void): void;
 }
 
 export interface CacheServiceOptions {
@@ -250,6 +252,8 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     }
     this.startedAt = this.clock.now();
     this.saves = new Saves(this.clock, () => this.snapshot());
+    const persistence = this.persistence;
+    persistence?.onAutomaticSnapshot((written) => this.saves.automatic(persistence.appendonly ? 'rewrite' : 'bgsave', written));
     this.committer = new Committer(
       this.group,
       this.machine,

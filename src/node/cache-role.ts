@@ -70,6 +70,7 @@ export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: C
     fsync: appendfsync,
     snapshot: () => group.snapshotNow(),
     sizes: () => group.snapshotSizes(),
+    onAutomaticSnapshot: (listener) => group.onAutomaticSnapshot(listener),
     setSnapshotPolicy: (minBytes, percent) => {
       const p = snapshotPolicy(minBytes, percent);
       group.setSnapshotPolicy({ minBytes: p.snapshotBytes, growth: p.snapshotGrowth });

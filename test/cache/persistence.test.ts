@@ -264,8 +264,17 @@ describe('snapshots due by the size of the log (auto-aof-rewrite-min-size and -p
     const write = async (kib: number, tag: string) => {
       for (let i = 0; i < kib / 10; i++) await r.set(`size:${i % 110}`, `${tag}${i}`.padEnd(10 * 1024, 'v'));
     };
+    /** INFO persistence's counts of rewrites and saves, and LASTSAVE: automatic snapshots count as Redis's automatic rewrites. */
+    const counted = async () => {
+      const info = await r.info('persistence');
+      const field = (name: string) => /^(\w+):(.*)$/m.exec(info.split('\r\n').find((l) => l.startsWith(name + ':')) ?? '')?.[2];
+      return { rewrites: field('aof_rewrites'), status: field('aof_last_bgrewrite_status'), saves: field('rdb_saves'), lastsave: await r.lastsave() };
+    };
     try {
       assert.deepEqual(await r.config('GET', 'auto-aof-rewrite-min-size'), ['auto-aof-rewrite-min-size', '1048576']);
+      const before = await counted();
+      assert.deepEqual([before.rewrites, before.saves], ['0', '0']);
+      await new Promise((res) => setTimeout(res, 1100)); // so that LASTSAVE's second can move
       await write(900, 'a');
       await new Promise((res) => setTimeout(res, 200));
       assert.deepEqual(snapshots(), [], 'none before the minimum');
@@ -274,6 +283,10 @@ describe('snapshots due by the size of the log (auto-aof-rewrite-min-size and -p
       await waitFor(async () => snapshots().length === 1);
       const first = snapshots();
       assert.equal(first.length, 1, 'a snapshot once the log holds the minimum');
+      await waitFor(async () => (await counted()).rewrites === '1');
+      const once = await counted();
+      assert.deepEqual([once.rewrites, once.status, once.saves], ['1', 'ok', '0'], 'counted as an automatic rewrite');
+      assert.ok(once.lastsave > before.lastsave, 'LASTSAVE moved');
       // The next waits for 300% of that snapshot (about 3 MiB of log), not for the minimum.
       await write(2000, 'c');
       await new Promise((res) => setTimeout(res, 300));
@@ -282,6 +295,8 @@ describe('snapshots due by the size of the log (auto-aof-rewrite-min-size and -p
       await waitFor(async () => snapshots()[0] !== first[0]);
       const second = snapshots();
       assert.notDeepEqual(second, first, 'due once the log grew by 300% of the last snapshot');
+      await waitFor(async () => (await counted()).rewrites === '2');
+      assert.equal((await counted()).rewrites, '2');
       // 0 percent: never by size.
       assert.equal(await r.config('SET', 'auto-aof-rewrite-percentage', '0'), 'OK');
       await write(5000, 'e');

@@ -125,6 +125,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private readonly logger: Logger;
   private readonly listeners = new Set<(isLeader: boolean) => void>();
   private readonly storageListeners = new Set<(failure: string | undefined) => void>();
+  private readonly snapshotListeners = new Set<(written: Promise<void>) => void>();
   private readonly proposals = new Map<number, PendingProposal<R>>();
   private readonly reads = new Map<number, PendingRead>();
   private readWaiting: PendingRead[] = [];
@@ -291,6 +292,16 @@ export class RaftGroup<R = unknown> implements Group<R> {
 
   // ---- beyond the contract: membership, transfer, log access --------------------------------
 
+  /**
+   * Called with the outcome of each local snapshot the group starts by itself (its log passed
+   * the snapshot policy, or a follower needs one); those asked for with snapshotNow are not
+   * reported. The promise rejects when the snapshot failed.
+   */
+  onAutomaticSnapshot(listener: (written: Promise<void>) => void): () => void {
+    this.snapshotListeners.add(listener);
+    return () => this.snapshotListeners.delete(listener);
+  }
+
   /** Proposes a membership change; resolves once it is applied here. */
   changeMembership(cc: ConfChange): Promise<void> {
     if (this.o.volatileLog) {
@@ -329,7 +340,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
   async snapshotNow(): Promise<void> {
     this.checkWritable();
     while (this.snapshotting !== undefined || this.installing !== undefined) await (this.snapshotting ?? this.installing);
-    const taken = this.maybeSnapshot(true);
+    const taken = this.maybeSnapshot(true, true);
     await taken;
     if (this.failure !== undefined) throw this.failure;
   }
@@ -672,8 +683,9 @@ export class RaftGroup<R = unknown> implements Group<R> {
    * Starts a local snapshot when one is due (or `force`d); returns its outcome, or undefined when
    * none started. A snapshot that fails on storage (disk full) leaves the log as it was: the
    * group goes on and tries again after the storage retry period; other failures stop it.
+   * One not `requested` (by snapshotNow) is reported to onAutomaticSnapshot's listeners.
    */
-  private maybeSnapshot(force: boolean): Promise<void> | undefined {
+  private maybeSnapshot(force: boolean, requested = false): Promise<void> | undefined {
     const every = this.o.snapshotEntries ?? 10_000;
     if (this.snapshotting !== undefined || this.installing !== undefined) return undefined;
     if (this.o.volatileLog && !force) return undefined;
@@ -691,6 +703,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
       .finally(() => {
         this.snapshotting = undefined;
       });
+    if (!requested) for (const l of this.snapshotListeners) l(taken);
     return taken;
   }
 
