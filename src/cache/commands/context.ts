@@ -26,7 +26,8 @@ export type CommandFlag =
   | 'allow_busy'
   | 'skip_slowlog'
   | 'no_mandatory_keys'
-  | 'movablekeys';
+  | 'movablekeys'
+  | 'asking';
 
 /** A handler returns BLOCKED when the client must wait (BLPOP on empty lists). */
 export const BLOCKED = Symbol('blocked');

@@ -121,7 +121,13 @@ function restore(c: Ctx): void {
   c.out.ok();
 }
 
-export const dumpCommands = family('generic', [
-  command('dump', 2, 'readonly', ONE_KEY, '@keyspace @read @slow', "Returns a serialized payload of a key's value.", dump),
-  command('restore', -4, 'write denyoom', ONE_KEY, '@keyspace @write @slow @dangerous', 'Creates a key from a DUMP payload.', restore),
-]);
+export const dumpCommands = [
+  ...family('generic', [
+    command('dump', 2, 'readonly', ONE_KEY, '@keyspace @read @slow', "Returns a serialized payload of a key's value.", dump),
+    command('restore', -4, 'write denyoom', ONE_KEY, '@keyspace @write @slow @dangerous', 'Creates a key from a DUMP payload.', restore),
+  ]),
+  // What a Redis cluster's MIGRATE sends; without cluster mode it is RESTORE, as in Redis.
+  ...family('server', [
+    command('restore-asking', -4, 'write denyoom asking', ONE_KEY, '@keyspace @write @slow @dangerous', 'RESTORE as sent by a migrating cluster node.', restore),
+  ]),
+];

@@ -21,7 +21,9 @@ export function command(
   options: SpecOptions = {},
 ): CommandSpec {
   const words = (s: string) => s.split(' ').filter((w) => w.length > 0);
-  const subs = options.subcommands === undefined ? undefined : [...options.subcommands, helpSubcommand(name, options.subcommands)];
+  // A family may answer HELP itself (CLUSTER without cluster support refuses it as the rest).
+  const own = options.subcommands?.some((s) => s.name === `${name}|help`) ?? false;
+  const subs = options.subcommands === undefined ? undefined : own ? options.subcommands : [...options.subcommands, helpSubcommand(name, options.subcommands)];
   return {
     name,
     arity,

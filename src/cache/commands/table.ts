@@ -12,6 +12,7 @@ import { streamCommands } from './streams.js';
 import { streamGroupCommands } from './stream-groups.js';
 import { streamInfoCommands } from './stream-info.js';
 import { streamReadCommands } from './stream-read.js';
+import { clusterCommands } from './cluster.js';
 import { connectionCommands } from './connection.js';
 import type { CommandSpec } from './context.js';
 import { hashCommands } from './hashes.js';
@@ -121,6 +122,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...transactionCommands,
   ...pubsubCommandsTable,
   ...connectionCommands,
+  ...clusterCommands,
   ...serverCommands,
   ...memoryCommands,
   ...scriptingCommands,
