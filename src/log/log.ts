@@ -42,8 +42,6 @@ export interface SegmentInfo {
   readonly maxTimestamp: number;
 }
 
-/** Largest append written on the calling thread (about 30 µs of page-cache copy). */
-const INLINE_WRITE_MAX_BYTES = 64 * 1024;
 
 /**
  * Under `interval` and `never`, a write queued while the writer is idle starts at once when it
@@ -561,7 +559,7 @@ export class Log {
    */
   private writeInline(seg: Segment, from: number): boolean {
     const to = seg.bytes;
-    if (this.policy.mode === 'always' || this.dsync || !this.jobs.idle || seg.writeFd === undefined || to - from > INLINE_WRITE_MAX_BYTES) return false;
+    if (this.policy.mode === 'always' || this.dsync || !this.jobs.idle || seg.writeFd === undefined || to - from > this.o.inlineWriteMaxBytes) return false;
     if (this.written.segment !== seg || this.written.pos !== from) return false;
     try {
       this.o.fs.writeSync(seg.writeFd, seg.cache!.gather(from, to), from);

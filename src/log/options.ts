@@ -18,6 +18,11 @@ export interface LogOptions {
   segmentBytes?: number;
   /** Bytes of recent entries kept in memory for readers (written bytes beyond it are dropped). Default 32 MiB. */
   tailCacheBytes?: number;
+  /**
+   * Largest append written on the calling thread when no write job is queued (without `always`);
+   * larger ones go to the thread pool. Default 64 KiB, about 30 µs of page-cache copy.
+   */
+  inlineWriteMaxBytes?: number;
   /** Largest payload accepted. Default 64 MiB. */
   maxEntryBytes?: number;
   /** First index of a new log. Default 1. */
@@ -37,6 +42,7 @@ export interface ResolvedOptions {
   flush: FlushPolicy;
   segmentBytes: number;
   tailCacheBytes: number;
+  inlineWriteMaxBytes: number;
   maxEntryBytes: number;
   startIndex: number;
   checkpointBytes: number;
@@ -54,6 +60,7 @@ export function resolveOptions(o: LogOptions): ResolvedOptions {
     flush: o.flush ?? { mode: 'always' },
     segmentBytes: o.segmentBytes ?? GiB,
     tailCacheBytes: o.tailCacheBytes ?? 32 * MiB,
+    inlineWriteMaxBytes: o.inlineWriteMaxBytes ?? 64 * 1024,
     maxEntryBytes: o.maxEntryBytes ?? 64 * MiB,
     startIndex: o.startIndex ?? 1,
     checkpointBytes: o.checkpointBytes ?? 64 * MiB,
@@ -64,6 +71,7 @@ export function resolveOptions(o: LogOptions): ResolvedOptions {
   check(typeof r.dir === 'string' && r.dir.length > 0, 'dir is required');
   check(r.segmentBytes >= SEGMENT_HEADER_BYTES + 64 && r.segmentBytes <= 2 * GiB, 'segmentBytes must be within 96 B..2 GiB');
   check(r.tailCacheBytes >= 0 && Number.isSafeInteger(r.tailCacheBytes), 'tailCacheBytes must be a non-negative integer');
+  check(r.inlineWriteMaxBytes >= 0 && Number.isSafeInteger(r.inlineWriteMaxBytes), 'inlineWriteMaxBytes must be a non-negative integer');
   check(r.maxEntryBytes >= 0 && r.maxEntryBytes <= MAX_PAYLOAD_BYTES, 'maxEntryBytes must be within 0..1 GiB');
   check(Number.isSafeInteger(r.startIndex) && r.startIndex >= 1 && r.startIndex < MAX_INDEX, 'startIndex must be a positive integer');
   check(r.checkpointBytes > 0, 'checkpointBytes must be positive');

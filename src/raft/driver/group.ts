@@ -33,6 +33,7 @@ export type Durability = 'sync' | 'async';
 export interface LogTuning {
   segmentBytes?: number;
   tailCacheBytes?: number;
+  inlineWriteMaxBytes?: number;
 }
 
 export interface OpenLogOptions extends LogTuning {
