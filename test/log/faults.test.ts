@@ -206,6 +206,29 @@ test('without `always`, a small append is written on the calling thread; if that
   }
 });
 
+test('inlineWriteMaxBytes: an append up to it is written on the calling thread, a larger one by the job queue', async () => {
+  for (const [limit, inline] of [[undefined, false], [1024 * 1024, true]] as const) {
+    const { dir, cleanup } = tempDir();
+    const faulty = new FaultyFileSystem();
+    try {
+      const log = await Log.open({ dir, fs: faulty.fs, flush: { mode: 'interval', intervalMs: 5 }, ...(limit === undefined ? {} : { inlineWriteMaxBytes: limit }) });
+      // Only the inline write works: a 200 KiB append succeeds only if it is written inline.
+      faulty.failWith('EIO', ['write']);
+      const append = log.append(makeEntries(1, 4, 1, 50 * 1024));
+      if (inline) {
+        await append;
+        assert.equal(log.writtenIndex, 4);
+      } else {
+        await assert.rejects(append, (e) => isDepotError(e, 'STORAGE_IO'), 'past the default 64 KiB the queue writes it');
+      }
+      faulty.heal();
+      await log.close().catch(() => undefined);
+    } finally {
+      cleanup();
+    }
+  }
+});
+
 test('a missing directory is a clear error unless the log may create it', async () => {
   const { dir, cleanup } = tempDir();
   try {
