@@ -42,7 +42,6 @@ export interface SegmentInfo {
   readonly maxTimestamp: number;
 }
 
-
 /**
  * Under `interval` and `never`, a write queued while the writer is idle starts at once when it
  * holds this much (job-queue.ts): the rest of a burst of appends is encoded while it is written.
