@@ -697,7 +697,6 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.scheduleFlush();
   }
 
-
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;

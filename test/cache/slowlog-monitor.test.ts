@@ -213,7 +213,6 @@ test('MONITOR shows what Redis shows, as Redis writes it', async () => {
     '[0] "ECHO" "first"',
   ]);
 
-
   // The monitor's own commands: its reply, then its line; keyspace commands refused; a second
   // MONITOR answered with nothing; RESET ends the feed.
   m.forEach((x) => {

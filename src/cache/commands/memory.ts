@@ -48,7 +48,6 @@ function longValueBytes(c: Ctx, v: Value, samples: number): number {
   return 0;
 }
 
-
 /** A figure of MEMORY STATS: an integer, or a ratio (a double). */
 type Figure = readonly [name: string, value: number, ratio?: boolean];
 

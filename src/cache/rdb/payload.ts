@@ -111,7 +111,6 @@ export class RdbReader {
     return len === null || len.encoded ? null : len.n;
   }
 
-
   /** A double as RDB_TYPE_ZSET_2 stores it: 8 bytes, little-endian. */
   binaryDouble(): number | null {
     if (this.remaining < 8) return null;
