@@ -1,6 +1,7 @@
 // CONFIG GET/SET parameters. Parameters that Depot acts on are typed and validated; Redis
-// tuning parameters that do not apply here (encoding thresholds, lazy freeing, ...)
-// are accepted and remembered so that scripts and clients that set them keep working.
+// tuning parameters that do not apply here (encoding thresholds, lazy freeing, ...) are
+// validated as Redis validates them, then remembered, so that scripts and clients that set
+// them keep working.
 import { assert } from '../util/assert.js';
 import { EVICTION_POLICIES, type EvictionPolicy } from './eviction.js';
 import { globMatch } from './glob.js';
@@ -75,36 +76,6 @@ interface Param {
   parse?(value: string): Parsed;
 }
 
-/** Redis parameters accepted without effect, with their Redis 7.0 defaults. */
-const TUNING: Record<string, string> = {
-  'list-max-listpack-size': '-2',
-  'list-max-ziplist-size': '-2',
-  'list-compress-depth': '0',
-  'set-max-intset-entries': '512',
-  'lazyfree-lazy-eviction': 'no',
-  'lazyfree-lazy-expire': 'no',
-  'lazyfree-lazy-server-del': 'no',
-  'lazyfree-lazy-user-del': 'no',
-  'lazyfree-lazy-user-flush': 'no',
-  'active-expire-effort': '1',
-  'loglevel': 'notice',
-  'activedefrag': 'no',
-  'save': '3600 1 300 100 60 10000',
-  'stop-writes-on-bgsave-error': 'yes',
-  'rdbcompression': 'yes',
-  'rdbchecksum': 'yes',
-  'no-appendfsync-on-rewrite': 'no',
-  'aof-use-rdb-preamble': 'yes',
-  'repl-diskless-sync': 'yes',
-  'io-threads': '1',
-  'io-threads-do-reads': 'no',
-  'client-output-buffer-limit': 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
-  'acl-pubsub-default': 'resetchannels',
-  'cluster-enabled': 'no',
-  'replica-read-only': 'yes',
-  'protected-mode': 'no',
-};
-
 const INT_MAX = 2_147_483_647n;
 const UINT_MAX = 4_294_967_295n;
 const LLONG_MAX = 9_223_372_036_854_775_807n;
@@ -129,24 +100,32 @@ export function parseMemory(v: string): bigint | null {
 
 /** An integer parameter (Redis's INTEGER_CONFIG: a plain base-10 long long, no units). */
 function intParam(get: () => number, apply: (n: number) => void, min: bigint, max: bigint): Param {
+  let exact: bigint | null = null;
   return {
-    get: () => String(get()),
+    get: () => exactText(exact, get()),
     parse: (v) => {
       if (!/^-?[0-9]+$/.test(v) || BigInt(v) > LLONG_MAX || BigInt(v) < -LLONG_MAX - 1n) return { error: "argument couldn't be parsed into an integer" };
       const n = BigInt(v);
       const error = between(n, min, max);
-      return error !== null ? { error } : { apply: () => (apply(Number(n)), null) };
+      return error !== null ? { error } : { apply: () => ((exact = n), apply(Number(n)), null) };
     },
   };
 }
 
+/**
+ * The text of a number as it was set. Above 2^53 (LLONG_MAX, say) the number in use is not
+ * exact, and CONFIG GET (and the rollback of a failed CONFIG SET, which parses it again) must
+ * read it back unchanged.
+ */
+function exactText(exact: bigint | null, current: number): string {
+  return (exact !== null && Number(exact) === current ? exact : BigInt(current)).toString();
+}
+
 /** A memory parameter (Redis's MEMORY_CONFIG): a size as `parseMemory` reads it. */
 function memoryParam(get: () => number, apply: (n: number) => void, min: bigint, max: bigint): Param {
-  // The value as set: above 2^53 (LLONG_MAX, say) the number in use is not exact, and CONFIG GET
-  // (and the rollback of a failed CONFIG SET, which parses it again) must read it back unchanged.
   let exact: bigint | null = null;
   return {
-    get: () => (exact !== null && Number(exact) === get() ? exact : BigInt(get())).toString(),
+    get: () => exactText(exact, get()),
     parse: (v) => {
       const n = parseMemory(v);
       if (n === null) return { error: 'argument must be a memory value' };
@@ -186,6 +165,101 @@ function boolParam(get: () => boolean, apply: (on: boolean) => string | null): P
   };
 }
 
+/** A parameter Depot only remembers, checked as Redis checks it. */
+function storedInt(initial: number, min: bigint, max: bigint): Param {
+  let v = initial;
+  return intParam(() => v, (n) => (v = n), min, max);
+}
+
+function storedBool(initial: boolean): Param {
+  let v = initial;
+  return boolParam(() => v, (on) => ((v = on), null));
+}
+
+function storedEnum(initial: string, choices: readonly string[]): Param {
+  let v = initial;
+  return enumParam(() => v, choices, (choice) => ((v = choice), null));
+}
+
+/** Fixed at startup in Redis: CONFIG SET refuses it. */
+function immutable(value: string): Param {
+  return { get: () => value };
+}
+
+/** save: pairs of seconds (1 or more) and changes (0 or more), or "" for none; kept as Redis prints them. */
+function saveParam(initial: string): Param {
+  let v = initial;
+  return {
+    get: () => v,
+    parse: (text) => {
+      const args = text.split(/\s+/).filter((a) => a !== '');
+      const nums = args.map((a) => (/^[+-]?[0-9]+$/.test(a) ? Number(a) : NaN));
+      if (args.length % 2 === 1 || nums.some((n, i) => Number.isNaN(n) || n < (i % 2 === 0 ? 1 : 0))) return { error: 'Invalid save parameters' };
+      return { apply: () => ((v = nums.join(' ')), null) };
+    },
+  };
+}
+
+const BUFFER_CLASSES: Readonly<Record<string, string>> = { normal: 'normal', slave: 'slave', replica: 'slave', pubsub: 'pubsub' };
+
+/**
+ * client-output-buffer-limit: "<class> <hard> <soft> <soft seconds>" for any of the classes;
+ * the ones not named keep their limits, and CONFIG GET prints all three in bytes.
+ */
+function outputBufferLimitParam(): Param {
+  const limits = new Map<string, bigint[]>([
+    ['normal', [0n, 0n, 0n]],
+    ['slave', [268435456n, 67108864n, 60n]],
+    ['pubsub', [33554432n, 8388608n, 60n]],
+  ]);
+  return {
+    get: () => [...limits].map(([cls, l]) => `${cls} ${l.join(' ')}`).join(' '),
+    parse: (text) => {
+      const args = text.split(/\s+/).filter((a) => a !== '');
+      if (args.length % 4 !== 0) return { error: 'Wrong number of arguments in buffer limit configuration.' };
+      const changes: Array<[string, bigint[]]> = [];
+      for (let i = 0; i < args.length; i += 4) {
+        const cls = BUFFER_CLASSES[args[i]!.toLowerCase()];
+        if (cls === undefined) return { error: 'Invalid client class specified in buffer limit configuration.' };
+        const values = args.slice(i + 1, i + 4).map(parseMemory);
+        if (values.some((n) => n === null)) return { error: 'Error in hard, soft or soft_seconds setting in buffer limit configuration.' };
+        changes.push([cls, values as bigint[]]);
+      }
+      return { apply: () => (changes.forEach(([cls, l]) => limits.set(cls, l)), null) };
+    },
+  };
+}
+
+/**
+ * Redis parameters that do not apply here, with their Redis 7.0 defaults: accepted and
+ * remembered, so that scripts and clients that set them keep working, and refused when Redis
+ * would refuse the value.
+ */
+function tuningParams(): Array<[readonly string[], Param]> {
+  const bools: Array<[string, boolean]> = [
+    ['lazyfree-lazy-eviction', false], ['lazyfree-lazy-expire', false], ['lazyfree-lazy-server-del', false],
+    ['lazyfree-lazy-user-del', false], ['lazyfree-lazy-user-flush', false], ['activedefrag', false],
+    ['stop-writes-on-bgsave-error', true], ['rdbcompression', true], ['no-appendfsync-on-rewrite', false],
+    ['aof-use-rdb-preamble', true], ['repl-diskless-sync', true], ['protected-mode', false],
+  ];
+  return [
+    ...bools.map(([name, initial]): [readonly string[], Param] => [[name], storedBool(initial)]),
+    [['replica-read-only', 'slave-read-only'], storedBool(true)],
+    [['list-max-listpack-size', 'list-max-ziplist-size'], storedInt(-2, -INT_MAX - 1n, INT_MAX)],
+    [['list-compress-depth'], storedInt(0, 0n, INT_MAX)],
+    [['set-max-intset-entries'], storedInt(512, 0n, LLONG_MAX)],
+    [['active-expire-effort'], storedInt(1, 1n, 10n)],
+    [['loglevel'], storedEnum('notice', ['debug', 'verbose', 'notice', 'warning'])],
+    [['acl-pubsub-default'], storedEnum('resetchannels', ['allchannels', 'resetchannels'])],
+    [['save'], saveParam('3600 1 300 100 60 10000')],
+    [['client-output-buffer-limit'], outputBufferLimitParam()],
+    [['io-threads'], immutable('1')],
+    [['io-threads-do-reads'], immutable('no')],
+    [['rdbchecksum'], immutable('yes')],
+    [['cluster-enabled'], immutable('no')],
+  ];
+}
+
 export interface ConfigHooks {
   requirepass(password: string): void;
   /** Applies notify-keyspace-events; returns an error text, or null. */
@@ -212,7 +286,6 @@ export interface ConfigHooks {
 
 export class ConfigStore {
   private readonly params = new Map<string, Param>();
-  private readonly tuning = new Map<string, string>(Object.entries(TUNING));
 
   constructor(
     readonly settings: Settings,
@@ -298,6 +371,7 @@ export class ConfigStore {
     this.params.set('client-query-buffer-limit', memoryParam(() => s.clientQueryBufferLimit, (n) => (s.clientQueryBufferLimit = n), 1024n * 1024n, LLONG_MAX));
     this.params.set('maxmemory', memoryParam(() => s.maxmemory, (n) => ((s.maxmemory = n), hooks.maxmemory()), 0n, ULLONG_MAX));
     this.params.set('aclfile', { get: () => s.aclfile });
+    for (const [names, param] of tuningParams()) for (const name of names) this.params.set(name, param);
     for (const [name, value] of Object.entries(fixed)) this.params.set(name, { get: () => value });
   }
 
@@ -305,15 +379,14 @@ export class ConfigStore {
   get(patterns: readonly string[]): Array<[string, string]> {
     // Keyed by parameter; the name replied is the one asked for when it was not a pattern, as Redis replies it.
     const out = new Map<string, [string, string]>();
-    const all = [...this.params.keys(), ...this.tuning.keys()];
-    const valueOf = (name: string) => this.params.get(name)?.get() ?? this.tuning.get(name)!;
+    const valueOf = (name: string) => this.params.get(name)!.get();
     for (const p of patterns) {
       const lower = p.toLowerCase();
       if (!/[[*?]/.test(p)) {
-        if (!out.has(lower) && (this.params.has(lower) || this.tuning.has(lower))) out.set(lower, [p, valueOf(lower)]);
+        if (!out.has(lower) && this.params.has(lower)) out.set(lower, [p, valueOf(lower)]);
         continue;
       }
-      for (const name of all) {
+      for (const name of this.params.keys()) {
         if (out.has(name) || !globMatch(lower, name, true)) continue;
         out.set(name, [name, valueOf(name)]);
       }
@@ -334,11 +407,6 @@ export class ConfigStore {
       if (seen.has(name)) return failed(rawName, 'duplicate parameter');
       seen.add(name);
       const p = this.params.get(name);
-      if (p === undefined && this.tuning.has(name)) {
-        const old = this.tuning.get(name)!;
-        checked.push({ rawName, apply: () => (this.tuning.set(name, value), null), undo: () => this.tuning.set(name, old) });
-        continue;
-      }
       if (p === undefined) return `Unknown option or number of arguments for CONFIG SET - '${rawName}'`;
       // The fixed parameters are the ones Redis cannot change at run time either.
       if (p.parse === undefined) return failed(rawName, "can't set immutable config");

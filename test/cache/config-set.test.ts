@@ -1,5 +1,5 @@
-// CONFIG SET against redis-server 7 side by side: integer and memory parameters parse, range-check
-// and answer with Redis's texts; several pairs are all or nothing, both when a later pair is
+// CONFIG SET against redis-server 7 side by side: integer and memory parameters, and the tuning
+// parameters Depot only remembers, parse, range-check and answer with Redis's texts; several pairs are all or nothing, both when a later pair is
 // refused while checking and when applying one fails (Depot refuses to evict keys), in which case
 // the pairs applied before it, the journal's fsync policy among them, get their old values back.
 import { after, before, describe, test } from 'node:test';
@@ -61,6 +61,27 @@ describe('CONFIG SET, compared with redis-server 7', () => {
       ['auto-aof-rewrite-min-size', '64MB'], ['auto-aof-rewrite-min-size', '-1'], ['auto-aof-rewrite-min-size', 'abc'], ['auto-aof-rewrite-min-size', '1mb'],
     ];
     for (const [name, value] of cases) {
+      const want = await r.call('CONFIG', 'SET', name!, value!);
+      assert.deepEqual(await d.call('CONFIG', 'SET', name!, value!), want, `CONFIG SET ${name} '${value}'`);
+      assert.deepEqual(await d.call('CONFIG', 'GET', name!), await r.call('CONFIG', 'GET', name!), `CONFIG GET ${name} after '${value}'`);
+    }
+    // The tuning parameters Depot only remembers are checked as Redis checks them.
+    const tuning: string[][] = [
+      ['lazyfree-lazy-eviction', 'maybe'], ['lazyfree-lazy-user-flush', 'yes'], ['rdbcompression', '1'], ['aof-use-rdb-preamble', 'NO'],
+      ['list-max-listpack-size', 'abc'], ['list-max-listpack-size', '-2147483649'], ['list-max-ziplist-size', '5'], ['list-max-listpack-size', '-2'],
+      ['list-compress-depth', '-1'], ['set-max-intset-entries', 'x'], ['set-max-intset-entries', '-1'],
+      ['set-max-intset-entries', '9223372036854775807'], ['set-max-intset-entries', '512'],
+      ['active-expire-effort', '0'], ['active-expire-effort', '11'], ['active-expire-effort', '10'],
+      ['loglevel', 'loud'], ['loglevel', 'WARNING'], ['acl-pubsub-default', 'bogus'], ['acl-pubsub-default', 'allchannels'],
+      ['io-threads', '4'], ['io-threads-do-reads', 'yes'], ['cluster-enabled', 'yes'], ['rdbchecksum', 'no'],
+      ['slave-read-only', 'no'], ['replica-read-only', 'maybe'],
+      // The test's redis-server starts with save ''.
+      ['save', '3600 1 300 100 60 10000'], ['save', 'bad'], ['save', '900'], ['save', '0 1'], ['save', '1 -1'], ['save', '+900 01 60 0'], ['save', ''],
+      ['client-output-buffer-limit', 'master 1 2 3'], ['client-output-buffer-limit', 'normal 1 2'], ['client-output-buffer-limit', 'normal 1 x 3'],
+      ['client-output-buffer-limit', 'normal 1mb 2 3 replica 1 2 3'],
+      ['slowlog-max-len', '9223372036854775807'], ['slowlog-max-len', '128'],
+    ];
+    for (const [name, value] of tuning) {
       const want = await r.call('CONFIG', 'SET', name!, value!);
       assert.deepEqual(await d.call('CONFIG', 'SET', name!, value!), want, `CONFIG SET ${name} '${value}'`);
       assert.deepEqual(await d.call('CONFIG', 'GET', name!), await r.call('CONFIG', 'GET', name!), `CONFIG GET ${name} after '${value}'`);

@@ -397,6 +397,30 @@ test('random command sequences get the same replies from Depot and redis-server 
   await property.catch((err: Error) => assert.fail(`${err.message}\n${lastDifference}`));
 });
 
+/** A fixture of command lines, one JSON array body per line (# starts a comment). */
+function fixture(name: string): string[][] {
+  const text = readFileSync(join(repoRoot, 'test', 'cache', 'fixtures', name), 'utf8');
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    .map((l) => JSON.parse(`[${l}]`) as string[]);
+}
+
+test('curated edge cases of arguments and options get the same replies', async () => {
+  const script = fixture('edge-cases.txt');
+  for (const proto of ['2', '3']) {
+    for (const client of [cd, cr]) {
+      await client.call('RESET');
+      await client.call('FLUSHALL');
+      await client.call('HELLO', proto);
+    }
+    for (const argv of script) {
+      const [a, b] = await Promise.all([cd.call(...argv), cr.call(...argv)]);
+      assert.equal(normalize(argv, a), normalize(argv, b), `RESP${proto}: ${argv.join(' ')}`);
+    }
+  }
+});
+
 /** The keyspace events a command script produces, as "channel message" lines. */
 async function notifications(port: number, script: readonly string[][]): Promise<string[]> {
   const c = await RespClient.open(port);
@@ -428,11 +452,7 @@ async function notifications(port: number, script: readonly string[][]): Promise
 }
 
 test('keyspace notifications are the ones Redis publishes, in the same order', async () => {
-  const text = readFileSync(join(repoRoot, 'test', 'cache', 'fixtures', 'notifications.txt'), 'utf8');
-  const script = text
-    .split('\n')
-    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
-    .map((l) => JSON.parse(`[${l}]`) as string[]);
+  const script = fixture('notifications.txt');
   const [fromDepot, fromRedis] = await Promise.all([notifications(depot.port, script), notifications(redis.port, script)]);
   assert.ok(fromRedis.length > 80, 'the script produces events');
   assert.deepEqual(fromDepot, fromRedis);

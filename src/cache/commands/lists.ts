@@ -1,6 +1,6 @@
 // List commands (Redis t_list.c). Pushes share pushGeneric, pops popGeneric, moves moveGeneric;
 // the blocking forms run the same code and park the client when nothing can be popped.
-import { indexRange, intArg, is, timeoutArg } from './args.js';
+import { indexRange, intArg, is, parseInt64, timeoutArg } from './args.js';
 import type { List } from '../machine/list.js';
 import { BLOCKED, type Ctx } from './context.js';
 import { Err, fail, syntax, wrongArity } from './reply-error.js';
@@ -135,7 +135,9 @@ function lposOptions(c: Ctx): { rank: number; count: number | null; maxlen: numb
     const v = intArg(a[i + 1]!, opt === 'COUNT' ? "ERR COUNT can't be negative" : opt === 'MAXLEN' ? "ERR MAXLEN can't be negative" : Err.NOT_INTEGER);
     if (is(a[i], 'RANK')) {
       if (v === 0) fail("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
-      rank = v;
+      // LLONG_MIN: Redis 7.0 negates it into itself, and every match from the tail then
+      // ranks high enough, as with -1 (7.2 refuses it instead).
+      rank = parseInt64(a[i + 1]!) === -(2n ** 63n) ? -1 : v;
     } else if (is(a[i], 'COUNT')) {
       if (v < 0) fail("ERR COUNT can't be negative");
       count = v;

@@ -128,14 +128,15 @@ function zrem(c: Ctx): void {
   if (z === undefined) return c.out.int(0);
   const members = c.argv.slice(2).filter((m) => z.score(m) !== undefined);
   if (members.length === 0) return c.out.int(0);
-  removeMembers(c, key, members, 'zrem');
-  c.out.int(members.length);
+  // Counted as removed, not as found: a member named twice is removed once.
+  c.out.int(removeMembers(c, key, members, 'zrem'));
 }
 
-function removeMembers(c: Ctx, key: string, members: string[], event: string): void {
-  c.fx.zrem(c.db, key, members);
+function removeMembers(c: Ctx, key: string, members: string[], event: string): number {
+  const removed = c.fx.zrem(c.db, key, members);
   c.notify('z', event, key);
   if (c.ks.dbs[c.db]!.keys.get(key) === undefined) c.notify('g', 'del', key);
+  return removed;
 }
 
 function zscore(c: Ctx): void {

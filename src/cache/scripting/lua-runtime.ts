@@ -514,14 +514,20 @@ function clampToInt64(x: number): number {
 /** The parts of the `redis` table written in Lua. */
 const REDIS_LUA = String.raw`
 -- As Redis's: a wrong argument is not raised, it is returned as an error reply.
-local function reply(kind)
-  return function(text)
-    if type(text) ~= 'string' then return { err = 'ERR wrong number or type of arguments' } end
-    return { [kind] = text }
+local function reply(kind, shape)
+  return function(...)
+    local text = ...
+    if select('#', ...) ~= 1 or type(text) ~= 'string' then return { err = 'ERR wrong number or type of arguments' } end
+    return { [kind] = shape(text) }
   end
 end
-redis.error_reply = reply('err')
-redis.status_reply = reply('ok')
+-- An error is "CODE message": a leading '-' goes, and a text without a space gets the code ERR.
+redis.error_reply = reply('err', function(text)
+  if text:sub(1, 1) == '-' then text = text:sub(2) end
+  if not text:find(' ', 1, true) then text = 'ERR ' .. text end
+  return text
+end)
+redis.status_reply = reply('ok', function(text) return text end)
 redis.replicate_commands = function() return true end
 redis.set_repl = function(flags)
   if type(flags) ~= 'number' or flags < 0 or flags > 3 then
