@@ -37,13 +37,19 @@ function server(s: CacheService, now: number): string[] {
     'multiplexing_api:epoll',
     `process_id:${process.pid}`,
     `node_version:${process.versions.node}`,
+    'process_supervised:no',
+    `run_id:${s.runId}`,
     `tcp_port:${s.port}`,
     `server_time_usec:${now * 1000}`,
     `uptime_in_seconds:${uptime}`,
     `uptime_in_days:${Math.floor(uptime / 86400)}`,
     `hz:${s.settings.hz}`,
+    `configured_hz:${s.settings.hz}`,
+    // Redis's LRU clock: seconds, in 24 bits.
+    `lru_clock:${Math.floor(now / 1000) & 0xffffff}`,
     'executable:depot',
     'config_file:',
+    'io_threads_active:0',
   ];
 }
 
@@ -186,38 +192,74 @@ function persistence(s: CacheService): string[] {
   ];
 }
 
+/**
+ * Redis 7.0's fields that Depot has, in its order. Replication (Redis's, not the raft group's)
+ * and forks do not happen here: their counters are 0.
+ */
 function stats(s: CacheService): string[] {
   const st = s.stats;
   const commit = s.commitState;
+  const kbps = (bytesPerSecond: number) => (bytesPerSecond / 1024).toFixed(2);
   return [
     `total_connections_received:${st.totalConnections}`,
     `total_commands_processed:${st.totalCommands}`,
+    `instantaneous_ops_per_sec:${Math.floor(s.instant.ops.perSecond)}`,
+    `total_net_input_bytes:${st.netInputBytes}`,
+    `total_net_output_bytes:${st.netOutputBytes}`,
+    'total_net_repl_input_bytes:0',
+    'total_net_repl_output_bytes:0',
+    `instantaneous_input_kbps:${kbps(s.instant.netInput.perSecond)}`,
+    `instantaneous_output_kbps:${kbps(s.instant.netOutput.perSecond)}`,
+    'instantaneous_input_repl_kbps:0.00',
+    'instantaneous_output_repl_kbps:0.00',
     `rejected_connections:${st.rejectedConnections}`,
+    'sync_full:0',
+    'sync_partial_ok:0',
+    'sync_partial_err:0',
     `expired_keys:${st.expiredKeys}`,
     `expired_keys_active:${s.expiredByCycle}`,
     `evicted_keys:${st.evictedKeys}`,
+    'evicted_clients:0',
     `keyspace_hits:${st.keyspaceHits}`,
     `keyspace_misses:${st.keyspaceMisses}`,
     `pubsub_channels:${s.channels(null).length}`,
     `pubsub_patterns:${s.patternCount}`,
+    `pubsubshard_channels:${s.channels(null, true).length}`,
     `pubsub_messages_delivered:${st.pubsubMessages}`,
-    'unexpected_error_replies:0',
-    `total_error_replies:${s.commandStats.totalErrorReplies}`,
+    'latest_fork_usec:0',
+    'total_forks:0',
     `tracking_total_keys:${s.tracking.keys}`,
     `tracking_total_items:${s.tracking.totalItems}`,
     `tracking_total_prefixes:${s.tracking.totalPrefixes}`,
+    'unexpected_error_replies:0',
+    `total_error_replies:${s.commandStats.totalErrorReplies}`,
+    `total_reads_processed:${st.readsProcessed}`,
+    `total_writes_processed:${st.writesProcessed}`,
     `depot_log_index:${commit.lastIndex}`,
     `depot_proposals_in_flight:${commit.inFlight}`,
   ];
 }
 
-function replication(): string[] {
-  return ['role:master', 'connected_slaves:0', 'master_failover_state:no-failover', 'master_repl_offset:0'];
+/** A master without replicas or backlog, as Redis 7.0 describes one (replication here is the raft group's). */
+function replication(s: CacheService): string[] {
+  return [
+    'role:master',
+    'connected_slaves:0',
+    'master_failover_state:no-failover',
+    `master_replid:${s.replicationId}`,
+    'master_replid2:0000000000000000000000000000000000000000',
+    'master_repl_offset:0',
+    'second_repl_offset:-1',
+    'repl_backlog_active:0',
+    'repl_backlog_first_byte_offset:0',
+    'repl_backlog_histlen:0',
+  ];
 }
 
 function cpu(): string[] {
   const u = process.cpuUsage();
-  return [`used_cpu_sys:${(u.system / 1e6).toFixed(6)}`, `used_cpu_user:${(u.user / 1e6).toFixed(6)}`];
+  // No child processes: Depot does not fork.
+  return [`used_cpu_sys:${(u.system / 1e6).toFixed(6)}`, `used_cpu_user:${(u.user / 1e6).toFixed(6)}`, 'used_cpu_sys_children:0.000000', 'used_cpu_user_children:0.000000'];
 }
 
 function keyspace(s: CacheService, now: number): string[] {
@@ -252,7 +294,7 @@ export function buildInfo(s: CacheService, requested: readonly string[]): string
     else if (name === 'memory') lines = memory(s);
     else if (name === 'persistence') lines = persistence(s);
     else if (name === 'stats') lines = stats(s);
-    else if (name === 'replication') lines = replication();
+    else if (name === 'replication') lines = replication(s);
     else if (name === 'cpu') lines = cpu();
     else if (name === 'modules') lines = [];
     else if (name === 'commandstats') lines = s.commandStats.commandLines();

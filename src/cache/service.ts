@@ -5,6 +5,7 @@
 // the slow log, monitors and client-side caching.
 // server/resp drives it from sockets; node/ creates it next to the group (startCache).
 import { constants as bufferConstants } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { ReplyWriter } from '../protocol/resp/writer.js';
@@ -43,6 +44,7 @@ import type { ScriptCall } from './scripting/lua-runtime.js';
 import { Scripts } from './scripting/scripts.js';
 import { memoryReport, type MemoryReport } from './memory-report.js';
 import { Saves } from './saves.js';
+import { InstantMetric } from './instant-metrics.js';
 import { SlowLog } from './slowlog.js';
 import { Tracking, type TrackingHost } from './tracking.js';
 import type { NodeLimits } from './machine/stream.js';
@@ -155,6 +157,10 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     totalConnections: 0,
     rejectedConnections: 0,
     pubsubMessages: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    readsProcessed: 0,
+    writesProcessed: 0,
   };
   readonly cursors = new CursorRegistry();
   readonly slowlog = new SlowLog();
@@ -170,6 +176,11 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   readonly settings: Settings;
   readonly machine: CacheMachine;
   readonly startedAt: number;
+  /** INFO's run_id and master_replid: new at every start, as Redis's. */
+  readonly runId = randomBytes(20).toString('hex');
+  readonly replicationId = randomBytes(20).toString('hex');
+  /** INFO's instantaneous_ops_per_sec, instantaneous_input_kbps and instantaneous_output_kbps. */
+  readonly instant: { readonly ops: InstantMetric; readonly netInput: InstantMetric; readonly netOutput: InstantMetric };
   /** SAVE, BGSAVE and BGREWRITEAOF. */
   readonly saves: Saves;
   readonly port: number;
@@ -251,6 +262,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
       this.settings.appendfsync = this.persistence.fsync;
     }
     this.startedAt = this.clock.now();
+    this.instant = { ops: new InstantMetric(this.startedAt), netInput: new InstantMetric(this.startedAt), netOutput: new InstantMetric(this.startedAt) };
     this.saves = new Saves(this.clock, () => this.snapshot());
     const persistence = this.persistence;
     persistence?.onAutomaticSnapshot((written) => this.saves.automatic(persistence.appendonly ? 'rewrite' : 'bgsave', written));
@@ -1079,6 +1091,8 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
 
   resetStats(): void {
     for (const k of Object.keys(this.stats) as Array<keyof ServerStats>) this.stats[k] = 0;
+    const now = this.clock.now();
+    for (const m of Object.values(this.instant)) m.reset(now);
     this.commandStats.reset();
   }
 
@@ -1137,6 +1151,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.timers.push(
       setInterval(() => {
         this.sampleMemory();
+        this.sampleRates();
         this.evictionCycle();
       }, 100),
       setInterval(() => this.closeIdleClients(), 1000),
@@ -1187,6 +1202,13 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     const besides = Math.max(0, this.memoryUsed - dataset);
     if (this.memoryStartup < 0 || besides < this.memoryStartup) this.memoryStartup = besides;
     return dataset;
+  }
+
+  private sampleRates(): void {
+    const now = this.clock.now();
+    this.instant.ops.sample(this.stats.totalCommands, now);
+    this.instant.netInput.sample(this.stats.netInputBytes, now);
+    this.instant.netOutput.sample(this.stats.netOutputBytes, now);
   }
 
   /** INFO memory, MEMORY STATS and MEMORY DOCTOR's figures, read now. */

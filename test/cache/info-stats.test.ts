@@ -1,6 +1,7 @@
 // What monitoring reads besides the usual INFO fields, against redis-server 7.0.15: INFO's
 // sections (default and all), commandstats (calls, rejected and failed calls, times left out),
-// errorstats and total_error_replies, CONFIG RESETSTAT; latencystats and LATENCY HISTOGRAM
+// errorstats and total_error_replies, CONFIG RESETSTAT; network byte counts and the
+// instantaneous rates; the server and replication sections' identifiers; latencystats and LATENCY HISTOGRAM
 // (their shape: the figures are timings), latency-tracking and its percentiles; the latency
 // monitor (latency-monitor-threshold, LATENCY LATEST, HISTORY, RESET, DOCTOR).
 import { test } from 'node:test';
@@ -8,6 +9,7 @@ import assert from 'node:assert/strict';
 import { RespClient, sideBySide, type Reply } from '../helpers/cache-resp-client.js';
 import { depotAndRedis } from '../helpers/cache-servers.js';
 import { LatencyMonitor } from '../../src/cache/latency-monitor.js';
+import { InstantMetric } from '../../src/cache/instant-metrics.js';
 
 const servers = depotAndRedis();
 
@@ -70,6 +72,59 @@ test('INFO sections, commandstats, errorstats and total_error_replies as Redis c
     d.close();
     r.close();
   }
+});
+
+test('network bytes, reads and writes are counted as Redis counts them; the fields monitoring reads are there', async () => {
+  const [d, r] = await Promise.all([traffic(servers.depot.port), traffic(servers.redis.port)]);
+  try {
+    const counts = async (c: RespClient) => (await info(c, 'stats')).filter((l) => /^total_(net_|reads|writes)/.test(l));
+    const [dc, rc] = [await counts(d), await counts(r)];
+    assert.deepEqual(dc, rc);
+    assert.ok(dc.some((l) => /^total_net_input_bytes:[1-9]/.test(l)), dc.join('\n'));
+    const names = async (c: RespClient, section: string) => (await info(c, section)).map((l) => l.split(':')[0]!);
+    for (const section of ['server', 'stats', 'replication', 'cpu']) {
+      const depotNames = new Set(await names(d, section));
+      const wanted = ['run_id', 'configured_hz', 'lru_clock', 'instantaneous_ops_per_sec', 'instantaneous_input_kbps', 'instantaneous_output_kbps', 'master_replid', 'second_repl_offset', 'total_forks', 'used_cpu_user_children'];
+      for (const name of await names(r, section)) if (wanted.includes(name)) assert.ok(depotNames.has(name), `${section}: ${name}`);
+    }
+    const runId = (await info(d, 'server')).find((l) => l.startsWith('run_id:'));
+    assert.match(runId ?? '', /^run_id:[0-9a-f]{40}$/);
+  } finally {
+    d.close();
+    r.close();
+  }
+});
+
+test('instantaneous_ops_per_sec follows the commands of the last second or so', async () => {
+  const c = await RespClient.open(servers.depot.port);
+  try {
+    const ops = async () => Number((await info(c, 'stats')).find((l) => l.startsWith('instantaneous_ops_per_sec:'))!.split(':')[1]);
+    // Pipelined bursts for at most 300 ms; a sample is taken every 100 ms.
+    const until = Date.now() + 300;
+    for (let i = 0; i < 200 && Date.now() < until; i++) await Promise.all(Array.from({ length: 100 }, () => c.call('PING')));
+    await new Promise((res) => setTimeout(res, 150));
+    assert.ok((await ops()) > 0);
+  } finally {
+    c.close();
+  }
+});
+
+test('an instantaneous rate is the mean of the last 16 samples, each the rate since the one before', () => {
+  const m = new InstantMetric(0);
+  m.sample(100, 100); // 1,000 a second
+  assert.equal(m.perSecond, 1000 / 16);
+  for (let i = 2; i <= 16; i++) m.sample(i * 100, i * 100);
+  assert.equal(m.perSecond, 1000);
+  // Idle from here: each sample pushes out a busy one.
+  for (let i = 17; i <= 24; i++) m.sample(1600, i * 100);
+  assert.equal(m.perSecond, 500);
+  m.sample(1600, 2400); // no time passed: a rate of 0, not a division by 0
+  assert.equal(m.perSecond, 7 * 1000 / 16);
+  m.reset(5000);
+  assert.equal(m.perSecond, 0);
+  m.sample(50, 5100);
+  assert.equal(m.perSecond, 500 / 16);
+  assert.throws(() => m.sample(10, 5200), /counter went back/);
 });
 
 test('latencystats and LATENCY HISTOGRAM: a histogram per command while latency-tracking is on', async () => {

@@ -27,6 +27,12 @@ export interface ServerStats {
   totalConnections: number;
   rejectedConnections: number;
   pubsubMessages: number;
+  /** Bytes read from and written to client sockets. */
+  netInputBytes: number;
+  netOutputBytes: number;
+  /** Socket reads handled, and flushes that wrote replies. */
+  readsProcessed: number;
+  writesProcessed: number;
 }
 
 export interface CommandCatalog {

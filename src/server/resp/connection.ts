@@ -71,6 +71,9 @@ export class RespConnection implements ClientSink {
 
   /** Bytes read from the socket: a view into the shared read buffer, valid during the call. */
   received(chunk: Buffer): void {
+    const stats = this.service.stats;
+    stats.netInputBytes += chunk.length;
+    stats.readsProcessed++;
     if (this.ended || this.client === null || this.client.closing) return;
     try {
       this.parser.feed(chunk, this.backlog);
@@ -141,10 +144,13 @@ export class RespConnection implements ClientSink {
     while (end < items.length && items[end]!.seq <= committedSeq) end++;
     if (end > i) {
       const socket = this.socket;
+      const stats = this.service.stats;
+      stats.writesProcessed++;
       if (end - i > 1) socket.cork();
       for (; i < end; i++) {
         const v = items[i]!.view;
         this.pendingBytes -= v.length;
+        stats.netOutputBytes += v.length;
         socket.write(v);
       }
       if (end - this.pendingHead > 1) socket.uncork();
