@@ -74,14 +74,15 @@ function deluser(c: Ctx): void {
 }
 
 function cat(c: Ctx): void {
-  if (c.argv.length === 2) return c.out.bulkArray([...new Set([...c.server.commands.all()].flatMap((s) => s.categories))]);
-  const want = c.argv[2]!.toLowerCase().replace(/^@/, '');
+  const categories = c.server.commands.categories();
+  if (c.argv.length === 2) return c.out.bulkArray(categories);
+  const want = c.argv[2]!.toLowerCase();
+  if (!categories.includes(want)) fail(`ERR Unknown category '${c.argv[2]}'`);
   const names: string[] = [];
   for (const s of c.server.commands.all()) {
     const subs = s.subcommands === undefined ? [s] : [...s.subcommands.values()];
     for (const x of subs) if (x.categories.includes(want)) names.push(x.name);
   }
-  if (names.length === 0 && ![...c.server.commands.all()].some((s) => s.categories.includes(want))) fail(`ERR Unknown category '${c.argv[2]}'`);
   c.out.bulkArray(names);
 }
 

@@ -39,6 +39,8 @@ export interface CommandCatalog {
   get(name: string): CommandSpec | undefined;
   all(): Iterable<CommandSpec>;
   readonly count: number;
+  /** The ACL categories of the commands, in Redis's order. */
+  categories(): readonly string[];
 }
 
 export interface ServerApi {

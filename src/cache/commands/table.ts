@@ -34,6 +34,12 @@ import { stringCommands } from './strings.js';
 import { transactionCommands } from './transactions.js';
 import { zsetCommands } from './zsets.js';
 
+/** Redis 7.0's ACL categories, in the order of its table (ACL CAT lists them so). */
+const ACL_CATEGORIES: readonly string[] = [
+  'keyspace', 'read', 'write', 'set', 'sortedset', 'list', 'hash', 'string', 'bitmap', 'hyperloglog', 'geo', 'stream',
+  'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection', 'transaction', 'scripting',
+];
+
 export class CommandTable implements CommandCatalog, AclCatalog {
   private readonly byName = new Map<string, CommandSpec>();
   /** Top-level and sub commands by full name, for ACL rules. */
@@ -54,7 +60,8 @@ export class CommandTable implements CommandCatalog, AclCatalog {
     }
     const cats = new Set<string>();
     for (const s of this.fullNames.values()) for (const c of s.categories) cats.add(c);
-    this.categoryList = [...cats].sort();
+    for (const c of cats) if (!ACL_CATEGORIES.includes(c)) throw new Error(`unknown ACL category ${c}`);
+    this.categoryList = ACL_CATEGORIES.filter((c) => cats.has(c));
   }
 
   /** The command named `name` in any case, or undefined. */
