@@ -16,6 +16,8 @@ export interface ClientSink {
   flush(committedSeq: number): boolean;
   /** The client is no longer blocked: run the commands that arrived meanwhile. */
   resume(): void;
+  /** Resolves once the connection wants more output (at once unless its socket is full); for long transfers. */
+  drained(): Promise<void>;
   readonly remoteAddress: string;
   readonly localAddress: string;
   /** Bytes waiting to be written, for CLIENT LIST's omem. */
@@ -65,6 +67,15 @@ export class Client {
   tracking: TrackingState | null = null;
   replyMode: ReplyMode = 'on';
   closing = false;
+  /**
+   * REPLCONF rdb-only and rdb-filter-only (commands/replication.ts): Depot answers SYNC and
+   * PSYNC with an RDB file only (redis-cli --rdb), and with what the filter includes.
+   */
+  rdbOnly = false;
+  rdbKeys = true;
+  rdbFunctions = true;
+  /** Receiving an RDB file after SYNC or PSYNC: what it sends is ignored, and it closes after. */
+  replica = false;
   /** Listed by the service: output to write this turn, output waiting for a commit. */
   inDirty = false;
   inWaiting = false;

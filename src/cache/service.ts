@@ -44,11 +44,15 @@ import type { ScriptCall } from './scripting/lua-runtime.js';
 import { Scripts } from './scripting/scripts.js';
 import { memoryReport, type MemoryReport } from './memory-report.js';
 import { Saves } from './saves.js';
+import { sendRdbFile } from './rdb-transfer.js';
 import { InstantMetric } from './instant-metrics.js';
 import { SlowLog } from './slowlog.js';
 import { Tracking, type TrackingHost } from './tracking.js';
 import type { NodeLimits } from './machine/stream.js';
 import { WatchRegistry } from './watch.js';
+
+/** RDB transfers at once: the keyspace takes 8 captures, and the journal's snapshots keep one. */
+const MAX_RDB_TRANSFERS = 7;
 
 /** What the node offers for SAVE/BGSAVE and `appendfsync`; absent when nothing is persisted. */
 export interface CachePersistence {
@@ -176,6 +180,8 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   readonly settings: Settings;
   readonly machine: CacheMachine;
   readonly startedAt: number;
+  /** RDB files being sent (SYNC after REPLCONF rdb-only). */
+  private rdbTransfers = 0;
   /** INFO's run_id and master_replid: new at every start, as Redis's. */
   readonly runId = randomBytes(20).toString('hex');
   readonly replicationId = randomBytes(20).toString('hex');
@@ -487,6 +493,48 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     return added;
   }
 
+  sendRdb(client: Client, psync: boolean): string | null {
+    // A keyspace is captured by up to 8 walks at once (capture.ts): one is kept for the
+    // journal's snapshots, which must never be refused one.
+    if (this.rdbTransfers >= MAX_RDB_TRANSFERS) {
+      return `ERR ${MAX_RDB_TRANSFERS} RDB transfers are in progress, the most Depot runs at once: try again when one has finished`;
+    }
+    this.rdbTransfers++;
+    client.replica = true;
+    const file = this.machine.rdbSnapshot({
+      // What Redis 7.0 writes in a file for a replica, without the replication fields.
+      aux: [
+        ['redis-ver', REDIS_VERSION],
+        ['redis-bits', '64'],
+        ['ctime', String(Math.floor(this.clock.now() / 1000))],
+        ['used-mem', String(this.memoryReport().used)],
+        ['aof-base', '0'],
+      ],
+      keys: client.rdbKeys,
+      functions: client.rdbFunctions,
+    });
+    const gone = () => !this.clientsById.has(client.id);
+    void sendRdbFile(
+      {
+        // Not held for a commit: the file's EOF comes only once all it holds has committed.
+        send: (bytes) => this.queue(client, bytes, 0),
+        drained: () => client.sink.drained(),
+        get gone() {
+          return gone();
+        },
+        done: () => this.kill(client),
+        failed: (error, sentAny) => {
+          this.log(`cache: RDB transfer to ${client.sink.remoteAddress} failed: ${error}`);
+          if (sentAny) return client.sink.abort();
+          this.replyAndClose(client, error);
+        },
+      },
+      file,
+      psync ? `+FULLRESYNC ${this.replicationId} 0\r\n` : '',
+    ).finally(() => this.rdbTransfers--);
+    return null;
+  }
+
   stopMonitor(client: Client): void {
     this.monitors.remove(client);
     this.observeCommands();
@@ -632,7 +680,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.dispatcher.beginBatch();
     if (argvs.length - from > 1) this.warmKeys(client.db, argvs, from);
     let i = from;
-    while (i < argvs.length && client.blocked === null && !client.closing) {
+    while (i < argvs.length && client.blocked === null && !client.closing && !client.replica) {
       // CLIENT PAUSE: the command waits, unrun, with the ones after it, until the pause ends.
       if (this.pause !== null && this.pauses(client, argvs[i]!)) {
         this.postpone(client);
@@ -699,9 +747,12 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     if (view !== null) this.queue(client, view);
   }
 
-  /** Queues bytes for `client`, released with the batch being run now. */
-  private queue(client: Client, view: Buffer): void {
-    client.sink.send(view, this.committer.gate());
+  /**
+   * Queues bytes for `client`, released with the batch being run now, or with batch `seq` (0:
+   * as soon as what was queued before them is).
+   */
+  private queue(client: Client, view: Buffer, seq = this.committer.gate()): void {
+    client.sink.send(view, seq);
     if (!client.inDirty) {
       client.inDirty = true;
       this.dirty.push(client);

@@ -186,11 +186,11 @@ test('marks travel with the elements a drain moves; inserts during a drain are m
   const d = new Dict<number>(seed, 0);
   for (let i = 0; i < 1000; i++) d.set(`k${i}`, i);
   while (!d.resizing) d.set(`x${d.size}`, 0);
-  d.startMarks();
+  const bit = d.startMarks();
   // Mark every third key, wherever it is now (old or new array).
   const marked = new Set<string>();
   for (let i = 0; i < 1000; i += 3) {
-    d.mark(d.find(`k${i}`));
+    d.mark(d.find(`k${i}`), bit);
     marked.add(`k${i}`);
   }
   const inserted: string[] = [];
@@ -199,10 +199,35 @@ test('marks travel with the elements a drain moves; inserts during a drain are m
     inserted.push(`y${i}`);
   }
   assert.ok(inserted.length > 10, 'the drain took several inserts');
-  for (let i = 0; i < 1000; i++) assert.equal(d.isMarked(d.find(`k${i}`)), marked.has(`k${i}`), `k${i}`);
-  for (const k of inserted) assert.ok(d.isMarked(d.find(k)), k);
-  d.stopMarks();
+  for (let i = 0; i < 1000; i++) assert.equal(d.isMarked(d.find(`k${i}`), bit), marked.has(`k${i}`), `k${i}`);
+  for (const k of inserted) assert.ok(d.isMarked(d.find(k), bit), k);
+  d.stopMarks(bit);
   d.check();
+});
+
+test('captures mark with their own bits: one starting later sees nothing marked, and eight is the limit', () => {
+  const d = new Dict<number>(seed, 0);
+  for (let i = 0; i < 100; i++) d.set(`k${i}`, i);
+  const a = d.startMarks();
+  d.mark(d.find('k1'), a);
+  d.set('new1', 1);
+  const b = d.startMarks();
+  assert.notEqual(a, b);
+  assert.ok(d.isMarked(d.find('k1'), a) && !d.isMarked(d.find('k1'), b), 'k1 marked by the first only');
+  assert.ok(d.isMarked(d.find('new1'), a) && !d.isMarked(d.find('new1'), b), 'made before the second began: not marked for it');
+  d.set('new2', 2);
+  assert.ok(d.isMarked(d.find('new2'), a) && d.isMarked(d.find('new2'), b), 'made after both began: marked for both');
+  const more = Array.from({ length: 6 }, () => d.startMarks());
+  assert.equal(new Set([a, b, ...more]).size, 8);
+  assert.equal(d.startMarks(), 0, 'a ninth capture is refused');
+  d.stopMarks(a);
+  assert.ok(!d.markedBy(a) && d.markedBy(b));
+  const again = d.startMarks();
+  assert.equal(again, a, 'a freed bit is reused');
+  assert.ok(!d.isMarked(d.find('k1'), again), 'and starts unmarked');
+  for (const bit of [b, again, ...more]) d.stopMarks(bit);
+  assert.ok(!d.markedBy(b));
+  assert.throws(() => d.stopMarks(b), /not in use/);
 });
 
 test('an idle table finishes a resize it has only begun to prepare, through rehash() alone', () => {

@@ -113,6 +113,7 @@ const sink: ClientSink = {
   localAddress: 'test:0',
   pendingBytes: 0,
   queryBufferBytes: 0,
+  drained: () => Promise.resolve(),
 };
 
 const key = fc.constantFrom('a', 'b', 'c', 'l', 'h', 's', 'z');
@@ -364,6 +365,7 @@ function recordingSink() {
     localAddress: 'test:0',
     pendingBytes: 0,
     queryBufferBytes: 0,
+    drained: () => Promise.resolve(),
   };
   return r;
 }

@@ -134,7 +134,7 @@ export function clientLine(cl: Client, now: number): string {
   // In Redis's order (networking.c).
   const t = cl.tracking;
   const flags =
-    (cl.monitor ? 'O' : '') + (cl.subscribed ? 'P' : '') + (cl.multi !== null ? 'x' : '') + (cl.blocked !== null ? 'b' : '') +
+    (cl.monitor ? 'O' : '') + (cl.replica ? 'S' : '') + (cl.subscribed ? 'P' : '') + (cl.multi !== null ? 'x' : '') + (cl.blocked !== null ? 'b' : '') +
       (t !== null ? 't' : '') + (t?.brokenRedirect === true ? 'R' : '') + (t?.bcast === true ? 'B' : '') + (cl.noEvict ? 'e' : '') || 'N';
   const cmd = cl.lastCommand;
   return (

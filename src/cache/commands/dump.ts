@@ -5,40 +5,11 @@ import type { Ctx } from './context.js';
 import { intArg, is } from './args.js';
 import { fail, syntax } from './reply-error.js';
 import { command, family, ONE_KEY } from './spec.js';
-import { MAX_ID, MIN_ID } from '../machine/stream-id.js';
-import { Hash, List, MemberSet, Stream, ZSet, type Value } from '../machine/values.js';
+import { rdbValue } from '../machine/rdb-export.js';
+import type { Stream } from '../machine/values.js';
 import { openPayload, sealPayload } from '../rdb/payload.js';
 import type { RdbStream } from '../rdb/stream.js';
 import { decodeValue, encodeValue, type RdbValue } from '../rdb/value.js';
-
-/** A key's value as the RDB codec takes it (DUMP, MIGRATE). */
-export function rdbValue(c: Ctx, v: Value): RdbValue {
-  if (typeof v === 'string' || typeof v === 'number') return { type: 'string', value: c.text(v) };
-  if (v instanceof List) return { type: 'list', items: v.toArray().map((x) => c.text(x)) };
-  if (v instanceof Hash) return { type: 'hash', pairs: [...v].flatMap(([f, x]) => [f, c.text(x)]) };
-  if (v instanceof MemberSet) return { type: 'set', members: [...v] };
-  if (v instanceof ZSet) {
-    const entries = [...v];
-    return { type: 'zset', members: entries.map((e) => e[0]), scores: entries.map((e) => e[1]) };
-  }
-  if (v instanceof Stream) return rdbStream(v);
-  throw new Error('unknown value type');
-}
-
-function rdbStream(s: Stream): RdbStream {
-  const groups = s.groupNames().map((name) => {
-    const g = s.groups.get(name)!;
-    return {
-      name,
-      lastId: g.lastId,
-      entriesRead: g.entriesRead,
-      pending: [...g.pel].map(([id, nack]) => ({ id, consumer: nack.consumer.name, deliveryTime: nack.deliveryTime, deliveryCount: nack.deliveryCount })),
-      consumers: g.consumerNames().map((n) => ({ name: n, seenTime: g.consumers.get(n)!.seenTime })),
-    };
-  });
-  const entries = s.entries(MIN_ID, MAX_ID, false, 0);
-  return { type: 'stream', entries, lastId: s.lastId, firstId: s.firstId, maxDeletedId: s.maxDeletedId, entriesAdded: s.entriesAdded, groups };
-}
 
 /** A stream's writes: its entries, its counters (which make it when it has no entries), its groups, consumers and pending entries. */
 function createStream(c: Ctx, key: string, s: RdbStream): void {
@@ -56,7 +27,7 @@ function createStream(c: Ctx, key: string, s: RdbStream): void {
 function dump(c: Ctx): void {
   const v = c.lookup(c.argv[1]!);
   if (v === undefined) return c.out.nullBulk();
-  c.out.bulk(sealPayload(encodeValue(rdbValue(c, v))).toString('latin1'));
+  c.out.bulk(sealPayload(encodeValue(rdbValue(v, (s) => c.text(s)))).toString('latin1'));
 }
 
 /** The writes that make `value` at `key` (a key that does not exist now). */

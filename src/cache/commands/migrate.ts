@@ -10,7 +10,7 @@ import type { RemoteResult } from '../remote.js';
 import type { Value } from '../machine/values.js';
 import { sealPayload } from '../rdb/payload.js';
 import { encodeValue } from '../rdb/value.js';
-import { rdbValue } from './dump.js';
+import { rdbValue } from '../machine/rdb-export.js';
 
 /** A key sent: its name and the value it held when it was read (the same collection, or string, is deleted). */
 interface Sent {
@@ -61,7 +61,7 @@ function migrate(c: Ctx): void | typeof BLOCKED {
     if (value === undefined) continue;
     const at = c.ks.dbs[c.db]!.expires.get(k);
     const ttl = at === undefined ? 0 : Math.max(1, at - c.now);
-    const payload = sealPayload(encodeValue(rdbValue(c, value))).toString('latin1');
+    const payload = sealPayload(encodeValue(rdbValue(value, (s) => c.text(s)))).toString('latin1');
     commands.push(replace ? ['RESTORE', k, String(ttl), payload, 'REPLACE'] : ['RESTORE', k, String(ttl), payload]);
     sent.push({ key: k, value });
   }

@@ -117,6 +117,11 @@ export interface ServerApi {
   monitor(client: Client): boolean;
   /** RESET: the client leaves monitor mode. */
   stopMonitor(client: Client): void;
+  /**
+   * SYNC or PSYNC after REPLCONF rdb-only 1: sends the keyspace as an RDB file (PSYNC first
+   * answers +FULLRESYNC), then closes the connection. Returns the error when it cannot start.
+   */
+  sendRdb(client: Client, psync: boolean): string | null;
 
   info(sections: readonly string[]): string;
   /** MEMORY STATS and DOCTOR's figures, read now. */

@@ -20,6 +20,7 @@ import { keyCommands } from './keys.js';
 import { listCommands } from './lists.js';
 import { memoryCommands } from './memory.js';
 import { monitorCommands } from './monitor.js';
+import { replicationCommands } from './replication.js';
 import { pubsubCommandsTable } from './pubsub.js';
 import type { CommandCatalog } from './server-api.js';
 import { dumpCommands } from './dump.js';
@@ -139,5 +140,6 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...slowlogCommands,
   ...latencyCommands,
   ...monitorCommands,
+  ...replicationCommands,
   ...aclCommandsTable,
 ];

@@ -141,12 +141,15 @@ export class Dict<V> {
   private generation = 0;
 
   /**
-   * One byte per slot while a snapshot streams this table (snapshot.ts), else null: a marked
-   * element has been handled by the snapshot (written, or created after it began). Inserts
-   * mark their slot, and moves carry the marks with the elements.
+   * One byte per slot while captures stream this table (capture.ts), else null: each capture
+   * owns one bit (at most 8 at once: a SAVE beside RDB transfers), and an element whose bit is
+   * set has been handled by that capture (written, or created after it began). Inserts set
+   * every active bit, and moves carry the marks with the elements.
    */
   private marks: Uint8Array | null = null;
   private oldMarks: Uint8Array | null = null;
+  /** The bits of the captures in progress. */
+  private markBits = 0;
 
   /** What warm() read, kept so that its loads are not optimised away; nothing else reads it. */
   warmed = 0;
@@ -218,31 +221,51 @@ export class Dict<V> {
     return h !== EMPTY && h !== TOMBSTONE;
   }
 
-  /** Starts marking (every slot unmarked); one marking at a time. */
-  startMarks(): void {
-    assert(this.marks === null, 'dict already marked by a snapshot');
-    this.marks = new Uint8Array(this.mask + 1);
-    if (this.old !== null) this.oldMarks = new Uint8Array(this.oldMask + 1);
+  /**
+   * Starts a capture's marking (every slot unmarked for it); returns its bit, or 0 when 8
+   * captures are already marking this table.
+   */
+  startMarks(): number {
+    if (this.markBits === 0xff) return 0;
+    const bit = ~this.markBits & (this.markBits + 1);
+    if (this.marks === null) {
+      this.marks = new Uint8Array(this.mask + 1);
+      if (this.old !== null) this.oldMarks = new Uint8Array(this.oldMask + 1);
+    } else {
+      clearBit(this.marks, bit);
+      if (this.oldMarks !== null) clearBit(this.oldMarks, bit);
+    }
+    this.markBits |= bit;
+    return bit;
   }
 
-  stopMarks(): void {
+  stopMarks(bit: number): void {
+    assert((this.markBits & bit) !== 0 && (bit & (bit - 1)) === 0, `mark bit ${bit} not in use`);
+    this.markBits &= ~bit;
+    if (this.markBits !== 0) return;
     this.marks = null;
     this.oldMarks = null;
   }
 
+  /** Whether any capture marks this table. */
   get marking(): boolean {
-    return this.marks !== null;
+    return this.markBits !== 0;
   }
 
-  isMarked(slot: number): boolean {
-    const j = slot - this.base;
-    return (j >= 0 ? this.marks![j] : this.oldMarks![slot]) === 1;
+  /** Whether the capture owning `bit` marks this table (it was captured, not made after). */
+  markedBy(bit: number): boolean {
+    return (this.markBits & bit) !== 0;
   }
 
-  mark(slot: number): void {
+  isMarked(slot: number, bit: number): boolean {
     const j = slot - this.base;
-    if (j >= 0) this.marks![j] = 1;
-    else this.oldMarks![slot] = 1;
+    return ((j >= 0 ? this.marks![j]! : this.oldMarks![slot]!) & bit) !== 0;
+  }
+
+  mark(slot: number, bit: number): void {
+    const j = slot - this.base;
+    if (j >= 0) this.marks![j]! |= bit;
+    else this.oldMarks![slot]! |= bit;
   }
 
   /** The slot holding `key`, or -1. */
@@ -372,7 +395,7 @@ export class Dict<V> {
     p[o + 1] = key;
     p[o + 2] = value;
     p[o + 3] = at;
-    if (this.marks !== null) this.marks[i] = 1;
+    if (this.marks !== null) this.marks[i] = this.markBits;
     this.tLive++;
     this.step();
     // Live plus tombstones above 3/4 of the slots: resize (bigger when live is above 3/8).
@@ -608,4 +631,9 @@ export class Dict<V> {
     }
     assert(oldLive === this.oldLive, 'old array counts out of step');
   }
+}
+
+function clearBit(marks: Uint8Array, bit: number): void {
+  const keep = ~bit & 0xff;
+  for (let i = 0; i < marks.length; i++) marks[i]! &= keep;
 }

@@ -11,6 +11,8 @@ import { DepotError } from '../../util/errors.js';
 import { applyEffects } from './effects.js';
 import { DATABASES, Keyspace } from './keyspace.js';
 import { readSnapshot, streamSnapshot } from './snapshot.js';
+import { streamCapture } from './capture.js';
+import { RdbFileFormat, type RdbFileOptions } from './rdb-export.js';
 
 export class CacheMachine implements StateMachine<void> {
   readonly ks: Keyspace;
@@ -81,6 +83,23 @@ export class CacheMachine implements StateMachine<void> {
       () => {
         this.proposePending();
         this.ks.changesAtSnapshot = this.ks.changes;
+        return Math.max(this.appliedIndex, this.eagerThrough);
+      },
+      (includes) => this.appliedThrough(includes),
+    );
+  }
+
+  /**
+   * The keyspace as an RDB file (redis-cli --rdb), captured as `snapshot()` captures it: its
+   * EOF and checksum come only once everything it holds has committed, so a whole file never
+   * holds a write that was lost.
+   */
+  rdbSnapshot(o: RdbFileOptions): AsyncIterable<Buffer> {
+    return streamCapture(
+      this.ks,
+      () => new RdbFileFormat(this.ks.dbs.slice(), o),
+      () => {
+        this.proposePending();
         return Math.max(this.appliedIndex, this.eagerThrough);
       },
       (includes) => this.appliedThrough(includes),

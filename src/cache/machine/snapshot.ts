@@ -17,17 +17,12 @@
 //   trailer  u8 0xFF | u32 BE record count | u32 BE CRC-32C of every byte before the trailer
 //   (str = u32 BE length + bytes)
 //
-// Consistency is copy-on-write per key: at the start the databases are captured by identity
-// (FLUSHDB and SWAPDB replace or move whole Db objects, so a captured one only changes key by
-// key). Before a key of a captured Db changes, the observer hook writes its current value if
-// the stream has not written it yet; keys created after the start are never written. Which
-// keys are done is a mark per slot of the Db's table (Dict.startMarks): the stream marks what it
-// writes, the hook what it writes, and the table marks every insert. Each key is written exactly
-// once, with its value at the start.
+// The walk that keeps it consistent while the keyspace changes is capture.ts's.
 import { crc32c } from '../../util/crc32c.js';
 import { DepotError } from '../../util/errors.js';
 import { BlobStore, type Stored } from './blobs.js';
-import type { Keyspace, KeyspaceObserver } from './keyspace.js';
+import type { Keyspace } from './keyspace.js';
+import { CHUNK_BYTES, streamCapture, type CaptureFormat } from './capture.js';
 import type { PackLimits } from './hash.js';
 import type { ZSetLimits } from './zset.js';
 import { Db, Hash, List, MemberSet, Stream, ZSet, type Value } from './values.js';
@@ -36,7 +31,6 @@ import { ConsumerGroup } from './stream-group.js';
 
 const MAGIC = 'DPKS';
 const VERSION = 1;
-const CHUNK_BYTES = 64 * 1024;
 const TRAILER = 0xff;
 const Type = { string: 1, list: 2, hash: 3, set: 4, zset: 5, stream: 6, library: 7 } as const;
 
@@ -175,96 +169,52 @@ function writeStream(out: Out, s: Stream): void {
   }
 }
 
-/** One snapshot in progress: the captured databases (their tables marked) and the bytes not yet yielded. */
-class Capture {
-  private readonly captured: Db[];
-  /** The captured databases' store, held: what they drop meanwhile stays readable. */
-  private readonly blobs: BlobStore;
+/** The DPKS records of a capture, with their count and CRC for the trailer. */
+class DpksFormat implements CaptureFormat {
   private readonly out = new Out();
   private records = 0;
   private crc = 0;
-  private readonly unobserve: () => void;
 
-  constructor(ks: Keyspace, includes: number) {
-    this.captured = ks.dbs.slice();
-    for (const db of this.captured) db.keys.startMarks();
-    this.blobs = ks.blobs;
-    this.blobs.hold();
-    const observer: KeyspaceObserver = {
-      beforeWrite: (db, _dbIndex, key) => this.beforeWrite(db, key),
-      beforeDbWrite: () => undefined,
-    };
-    this.unobserve = ks.observe(observer);
-    this.out.ensure(13);
-    this.out.buf.write(MAGIC, 0, 'latin1');
-    this.out.pos = 4;
-    this.out.u8(VERSION);
-    this.out.f64(includes);
-    // A few libraries at most, small: written now rather than copied on write.
-    for (const [name, code] of ks.libraries.entries()) {
-      this.out.u8(Type.library);
-      this.out.u8(0);
-      this.out.f64(0);
-      this.out.str(name);
-      this.out.str(code);
-      this.records++;
-    }
+  constructor(includes: number) {
+    const out = this.out;
+    out.ensure(13);
+    out.buf.write(MAGIC, 0, 'latin1');
+    out.pos = 4;
+    out.u8(VERSION);
+    out.f64(includes);
   }
 
-  /** Copy-on-write: a key about to change is written first, with its value at the start. */
-  private beforeWrite(db: Db, key: string): void {
-    // Only captured Dbs are marked (one made by FLUSHDB after the start is not).
-    if (!db.keys.marking) return;
-    const slot = db.keys.find(key);
-    // The captured index, not the live one: SWAPDB may have moved the Db since.
-    if (slot >= 0 && !db.keys.isMarked(slot)) this.write(db, this.captured.indexOf(db), slot);
-  }
-
-  private write(db: Db, dbIndex: number, slot: number): void {
-    const keys = db.keys;
-    keys.mark(slot);
-    const key = keys.keyAt(slot);
-    writeRecord(this.out, this.blobs, dbIndex, key, keys.valueAt(slot), db.expires.size === 0 ? 0 : (db.expires.get(key) ?? 0));
+  library(name: string, code: string): void {
+    const out = this.out;
+    out.u8(Type.library);
+    out.u8(0);
+    out.f64(0);
+    out.str(name);
+    out.str(code);
     this.records++;
   }
 
-  private emit(): Buffer {
+  record(dbIndex: number, key: string, value: Value, pxat: number, blobs: BlobStore): void {
+    writeRecord(this.out, blobs, dbIndex, key, value, pxat);
+    this.records++;
+  }
+
+  get buffered(): number {
+    return this.out.pos;
+  }
+
+  take(): Buffer {
     const chunk = this.out.take();
     this.crc = crc32c(chunk, this.crc);
     return chunk;
   }
 
-  /** Every key not yet written, in chunks of about CHUNK_BYTES: bounded work per step. */
-  *chunks(): Generator<Buffer> {
-    for (let i = 0; i < this.captured.length; i++) {
-      const db = this.captured[i]!;
-      const keys = db.keys;
-      for (let slot = 0; slot < keys.slots; slot++) {
-        if (!keys.liveAt(slot) || keys.isMarked(slot)) continue;
-        this.write(db, i, slot);
-        if (this.out.pos < CHUNK_BYTES) continue;
-        const layout = keys.layout;
-        yield this.emit();
-        // Rebuilt meanwhile (it grew or shrank): walk it again; the marks skip what is written.
-        if (keys.layout !== layout) slot = -1;
-      }
-    }
-  }
-
-  close(): void {
-    this.unobserve();
-    for (const db of this.captured) db.keys.stopMarks();
-    this.blobs.unhold();
-  }
-
-  /** What remains buffered, then the trailer. */
-  *tail(): Generator<Buffer> {
-    if (this.out.pos > 0) yield this.emit();
+  trailer(): Buffer {
     const trailer = Buffer.allocUnsafe(9);
     trailer[0] = TRAILER;
     trailer.writeUInt32BE(this.records, 1);
     trailer.writeUInt32BE(this.crc, 5);
-    yield trailer;
+    return trailer;
   }
 }
 
@@ -274,19 +224,7 @@ class Capture {
  * is awaited before the trailer (the machine holds the snapshot until that index committed).
  */
 export function streamSnapshot(ks: Keyspace, prepare: () => number, finish: (includes: number) => Promise<void>): AsyncIterable<Buffer> {
-  async function* generate(): AsyncGenerator<Buffer> {
-    await Promise.resolve();
-    const includes = prepare();
-    const capture = new Capture(ks, includes);
-    try {
-      yield* capture.chunks();
-      await finish(includes);
-    } finally {
-      capture.close();
-    }
-    yield* capture.tail();
-  }
-  return generate();
+  return streamCapture(ks, (includes) => new DpksFormat(includes), prepare, finish);
 }
 
 export interface RestoredState {

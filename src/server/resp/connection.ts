@@ -74,7 +74,8 @@ export class RespConnection implements ClientSink {
     const stats = this.service.stats;
     stats.netInputBytes += chunk.length;
     stats.readsProcessed++;
-    if (this.ended || this.client === null || this.client.closing) return;
+    // A client receiving an RDB file (SYNC) is not listened to, as Redis ignores a replica.
+    if (this.ended || this.client === null || this.client.closing || this.client.replica) return;
     try {
       this.parser.feed(chunk, this.backlog);
     } catch (err) {
@@ -181,6 +182,20 @@ export class RespConnection implements ClientSink {
       if (this.ended) return;
       this.socket.resume();
       this.process();
+    });
+  }
+
+  drained(): Promise<void> {
+    const socket = this.socket;
+    if (this.ended || !socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
     });
   }
 

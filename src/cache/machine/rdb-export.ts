@@ -1,0 +1,81 @@
+// The keyspace in Redis's RDB encodings: one value for DUMP and MIGRATE, and a whole database
+// file for redis-cli --rdb (the capture format behind CacheMachine.rdbSnapshot).
+import type { RdbValue } from '../rdb/value.js';
+import type { RdbStream } from '../rdb/stream.js';
+import { RdbFileWriter } from '../rdb/file.js';
+import type { BlobStore, Stored } from './blobs.js';
+import type { CaptureFormat } from './capture.js';
+import { MAX_ID, MIN_ID } from './stream-id.js';
+import { Hash, List, MemberSet, Stream, ZSet, type Db, type Value } from './values.js';
+
+/** A key's value as the RDB codec takes it; `text` reads a stored string. */
+export function rdbValue(v: Value, text: (s: Stored) => string): RdbValue {
+  if (typeof v === 'string' || typeof v === 'number') return { type: 'string', value: text(v) };
+  if (v instanceof List) return { type: 'list', items: v.toArray().map(text) };
+  if (v instanceof Hash) return { type: 'hash', pairs: [...v].flatMap(([f, x]) => [f, text(x)]) };
+  if (v instanceof MemberSet) return { type: 'set', members: [...v] };
+  if (v instanceof ZSet) {
+    const entries = [...v];
+    return { type: 'zset', members: entries.map((e) => e[0]), scores: entries.map((e) => e[1]) };
+  }
+  if (v instanceof Stream) return rdbStream(v);
+  throw new Error('unknown value type');
+}
+
+function rdbStream(s: Stream): RdbStream {
+  const groups = s.groupNames().map((name) => {
+    const g = s.groups.get(name)!;
+    return {
+      name,
+      lastId: g.lastId,
+      entriesRead: g.entriesRead,
+      pending: [...g.pel].map(([id, nack]) => ({ id, consumer: nack.consumer.name, deliveryTime: nack.deliveryTime, deliveryCount: nack.deliveryCount })),
+      consumers: g.consumerNames().map((n) => ({ name: n, seenTime: g.consumers.get(n)!.seenTime })),
+    };
+  });
+  const entries = s.entries(MIN_ID, MAX_ID, false, 0);
+  return { type: 'stream', entries, lastId: s.lastId, firstId: s.firstId, maxDeletedId: s.maxDeletedId, entriesAdded: s.entriesAdded, groups };
+}
+
+export interface RdbFileOptions {
+  /** The header's aux fields (redis-ver, ctime, ...): the machine reads no clock, its caller does. */
+  readonly aux: readonly (readonly [string, string])[];
+  /** What the file holds (REPLCONF rdb-filter-only): the keys, the function libraries. */
+  readonly keys: boolean;
+  readonly functions: boolean;
+}
+
+/** A capture written as an RDB file. */
+export class RdbFileFormat implements CaptureFormat {
+  private readonly w: RdbFileWriter;
+
+  constructor(
+    private readonly dbs: readonly Db[],
+    private readonly o: RdbFileOptions,
+  ) {
+    this.w = new RdbFileWriter(o.aux);
+  }
+
+  library(_name: string, code: string): void {
+    if (this.o.functions) this.w.library(code);
+  }
+
+  record(dbIndex: number, key: string, value: Value, pxat: number, blobs: BlobStore): void {
+    if (!this.o.keys) return;
+    const db = this.dbs[dbIndex]!;
+    this.w.key(dbIndex, () => [db.keys.size, db.expires.size], key, rdbValue(value, (s) => blobs.text(s)), pxat);
+  }
+
+  get buffered(): number {
+    return this.w.buffered;
+  }
+
+  take(): Buffer {
+    return this.w.take();
+  }
+
+  trailer(): Buffer {
+    return this.w.end();
+  }
+}
+
