@@ -22,7 +22,8 @@
 // above: GEOADD, GEOSEARCH of the 10 nearest among 100,000 points, GEODIST, GEOPOS; pipelines of
 // 1 and 16, persistence off), --streams (instead of the above: XADD with MAXLEN ~, XRANGE,
 // XREADGROUP of pending entries, XPENDING, XLEN on a stream of 100,000 entries; pipelines of 1
-// and 16, persistence off).
+// and 16, persistence off), --rdb (instead of the above: `redis-cli --rdb` of about 630,000
+// strings and a hash of as many fields, persistence off; Redis without its diskless-sync delay).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -190,6 +191,7 @@ interface Args {
   small: boolean;
   /** --scripts, --hll, --geo, --streams: the command set to run instead of the default table. */
   set: CommandSet | null;
+  rdb: boolean;
 }
 
 const COMMAND_SETS: Readonly<Record<string, CommandSet>> = { '--scripts': SCRIPTS, '--hll': HLL, '--geo': GEO, '--streams': STREAMS };
@@ -200,7 +202,7 @@ function parseArgs(argv: readonly string[]): Args {
   const only = at('--only') >= 0 ? (argv[at('--only') + 1] as Persistence) : null;
   const has = (flag: string) => argv.includes(flag);
   const set = Object.entries(COMMAND_SETS).find(([flag]) => has(flag))?.[1] ?? null;
-  return { rounds: Math.max(1, Math.min(10, rounds)), quick: has('--quick'), only, large: has('--large'), evict: has('--evict'), small: has('--small'), set };
+  return { rounds: Math.max(1, Math.min(10, rounds)), quick: has('--quick'), only, large: has('--large'), evict: has('--evict'), small: has('--small'), set, rdb: has('--rdb') };
 }
 
 async function startRedisServer(persistence: Persistence, extra: readonly string[] = []): Promise<ServerProcess & { dir: string }> {
@@ -320,6 +322,56 @@ async function commandSet(cs: CommandSet, args: Args, report: Report): Promise<v
   }
 }
 
+/** User + system CPU time of a process and of its children it has waited for, in µs (Redis forks to write an RDB file). */
+function cpuWithChildrenUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 10_000;
+}
+
+/** --rdb: strings and a large hash (redis-benchmark's SET and HSET, 100-byte values, keys drawn from this many). */
+const RDB_RANGE = 1_000_000;
+
+/** `--rdb`: `redis-cli --rdb` timed on both servers, alternating round by round. */
+async function rdb(args: Args, report: Report): Promise<void> {
+  const { server: depot, cleanup } = await depotServer('off');
+  // Redis waits 5 s by default for more replicas before a diskless transfer starts.
+  const redis = await startRedisServer('off', ['--repl-diskless-sync-delay', '0']);
+  const dir = mkdtempSync(join(tmpdir(), 'depot-bench-rdb-'));
+  try {
+    const fill = ['-c', String(CLIENTS), '-P', '64', '-n', String(RDB_RANGE), '-r', String(RDB_RANGE), '-d', '100', '-t', 'set,hset', '-q'];
+    for (const server of [redis, depot]) await run('redis-benchmark', ['-h', '127.0.0.1', '-p', String(server.port), ...fill], { timeout: 600_000, maxBuffer: 1 << 20 });
+    const seconds = { depot: [] as number[], redis: [] as number[] };
+    const cpu = { depot: [] as number[], redis: [] as number[] };
+    const bytes = { depot: 0, redis: 0 };
+    for (let round = 0; round < args.rounds; round++) {
+      for (const who of orderOf(round)) {
+        const server = who === 'redis' ? redis : depot;
+        const file = join(dir, `${who}.rdb`);
+        const cpu0 = cpuWithChildrenUs(server.pid);
+        const t0 = process.hrtime.bigint();
+        await run('redis-cli', ['-h', '127.0.0.1', '-p', String(server.port), '--rdb', file], { timeout: 600_000 });
+        seconds[who].push(Number(process.hrtime.bigint() - t0) / 1e9);
+        // Redis reaps the child that wrote the file in its next cron run (10 a second).
+        await new Promise((r) => setTimeout(r, 500));
+        cpu[who].push((cpuWithChildrenUs(server.pid) - cpu0) / 1e6);
+        bytes[who] = readFileSync(file).length;
+      }
+    }
+    const dbsize = async (port: number) => (await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'dbsize'], { timeout: 60_000 })).stdout.trim();
+    report.note(`data set: ${await dbsize(depot.port)} keys on Depot, ${await dbsize(redis.port)} on Redis (one of them a hash of about as many fields)`);
+    const s = (xs: number[]) => median(xs);
+    report.add({ name: 'cache.rdb.transfer', value: s(seconds.depot), unit: 's', peer: 'redis', peer_value: s(seconds.redis), ratio: s(seconds.redis) / s(seconds.depot) });
+    report.add({ name: 'cache.rdb.cpu', value: s(cpu.depot), unit: 's', peer: 'redis', peer_value: s(cpu.redis), ratio: s(cpu.redis) / s(cpu.depot) });
+    report.add({ name: 'cache.rdb.file', value: bytes.depot / 1e6, unit: 'MB', peer: 'redis', peer_value: bytes.redis / 1e6 });
+  } finally {
+    await depot.stop();
+    cleanup();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A field of INFO as a number. */
 async function infoField(port: number, field: string): Promise<number> {
   const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'info'], { timeout: 60_000 });
@@ -427,8 +479,8 @@ async function main(): Promise<void> {
   // redis-benchmark shares the machine with the server it measures: the load says how much else did.
   const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
   report.note(`load average at start: ${load()}`);
-  if (args.large || args.evict || args.small || args.set !== null) {
-    await (args.large ? large(args, report) : args.evict ? evict(args, report) : args.small ? small(args, report) : commandSet(args.set!, args, report));
+  if (args.large || args.evict || args.small || args.rdb || args.set !== null) {
+    await (args.large ? large(args, report) : args.evict ? evict(args, report) : args.small ? small(args, report) : args.rdb ? rdb(args, report) : commandSet(args.set!, args, report));
     report.note(`load average at end: ${load()}`);
     return report.print();
   }

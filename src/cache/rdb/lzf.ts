@@ -14,6 +14,20 @@ function slotOf(h: number): number {
 }
 
 /**
+ * Where each hash was last seen, and in which call: a slot stamped by an earlier call reads as
+ * never seen. One table for every call, since a fresh one (256 KiB zeroed) cost far more than
+ * compressing a short string (an RDB file compresses every string over 20 bytes).
+ */
+const positions = new Int32Array(1 << HASH_BITS);
+const stamps = new Uint32Array(1 << HASH_BITS);
+let stamp = 0;
+
+function remember(slot: number, ip: number, now: number): void {
+  positions[slot] = ip;
+  stamps[slot] = now;
+}
+
+/**
  * Compresses `input` (at least 3 bytes) as liblzf does, into at most `maxOut` bytes; null when
  * the result would not fit. liblzf remembers, for each hash of three bytes, where they last
  * occurred, and emits a back reference when the bytes there match, else a literal. Redis's
@@ -25,8 +39,11 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
   assert(n >= 3, 'lzf input under 3 bytes');
   if (maxOut <= 0) return null;
   const out = Buffer.allocUnsafe(maxOut);
-  // Where each hash was last seen; 0: never (offset 0 is never referenced, as in liblzf).
-  const table = new Int32Array(1 << HASH_BITS);
+  if (++stamp === 0xffffffff) {
+    stamps.fill(0);
+    stamp = 1;
+  }
+  const now = stamp;
   let ip = 0;
   let lit = 0;
   let op = 1; // the first literal run's header
@@ -44,8 +61,10 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
   while (ip < n - 2) {
     h = ((h << 8) | input[ip + 2]!) >>> 0;
     const slot = slotOf(h);
-    const ref = table[slot]!;
-    table[slot] = ip;
+    // 0: never seen in this call (offset 0 is never referenced, as in liblzf).
+    const ref = stamps[slot] === now ? positions[slot]! : 0;
+    positions[slot] = ip;
+    stamps[slot] = now;
     const off = ip - ref - 1;
     if (ref > 0 && off < MAX_OFF && input[ref + 2] === input[ip + 2] && input[ref] === input[ip] && input[ref + 1] === input[ip + 1]) {
       const maxlen = Math.min(n - ip - 2, MAX_REF);
@@ -82,10 +101,10 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
       ip -= 2;
       h = (input[ip]! << 8) | input[ip + 1]!;
       h = ((h << 8) | input[ip + 2]!) >>> 0;
-      table[slotOf(h)] = ip;
+      remember(slotOf(h), ip, now);
       ip++;
       h = ((h << 8) | input[ip + 2]!) >>> 0;
-      table[slotOf(h)] = ip;
+      remember(slotOf(h), ip, now);
       ip++;
     } else {
       if (op >= maxOut) return null;

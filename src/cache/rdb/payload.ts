@@ -34,38 +34,68 @@ export function openPayload(payload: Buffer): Buffer | null {
   return payload.subarray(0, end);
 }
 
+/** The bytes rdbSaveLen takes for `n`. */
+function lengthBytes(n: number): number {
+  return n < 1 << 6 ? 1 : n < 1 << 14 ? 2 : n <= 0xffffffff ? 5 : 9;
+}
+
+/** Writes rdbSaveLen's encoding of `n` at `at`; returns the position after it. */
+function writeLength(out: Buffer, at: number, n: number): number {
+  if (n < 1 << 6) {
+    out[at] = n;
+    return at + 1;
+  }
+  if (n < 1 << 14) {
+    out[at] = 0x40 | (n >> 8);
+    out[at + 1] = n & 0xff;
+    return at + 2;
+  }
+  if (n <= 0xffffffff) {
+    out[at] = 0x80;
+    out.writeUInt32BE(n, at + 1);
+    return at + 5;
+  }
+  out[at] = 0x81;
+  out.writeBigUInt64BE(BigInt(n), at + 1);
+  return at + 9;
+}
+
 /** rdbSaveLen's variable-length encoding. */
 export function encodeLength(n: number): Buffer {
-  if (n < 1 << 6) return Buffer.from([n]);
-  if (n < 1 << 14) return Buffer.from([0x40 | (n >> 8), n & 0xff]);
-  if (n <= 0xffffffff) {
-    const out = Buffer.allocUnsafe(5);
-    out[0] = 0x80;
-    out.writeUInt32BE(n, 1);
-    return out;
-  }
-  const out = Buffer.allocUnsafe(9);
-  out[0] = 0x81;
-  out.writeBigUInt64BE(BigInt(n), 1);
+  const out = Buffer.allocUnsafe(lengthBytes(n));
+  writeLength(out, 0, n);
   return out;
 }
+
+/** Holds a string's bytes for LZF (grown as needed): no buffer per string compressed. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
 
 /**
  * A string as rdbSaveRawString writes it: a decimal integer of up to 11 characters in 32 bits
  * as an integer encoding; over 20 bytes LZF-compressed when that saves at least 4 bytes;
- * otherwise its length and its bytes.
+ * otherwise its length and its bytes. Strings are latin1 (one byte a character).
  */
 export function encodeString(s: string): Buffer {
-  if (s.length <= 11) {
+  const n = s.length;
+  if (n <= 11) {
     const int = encodeInteger(s);
     if (int !== null) return int;
   }
-  const bytes = Buffer.from(s, 'latin1');
-  if (bytes.length > 20) {
-    const packed = lzfCompress(bytes, bytes.length - 4);
-    if (packed !== null) return Buffer.concat([Buffer.of(0xc0 | ENC_LZF), encodeLength(packed.length), encodeLength(bytes.length), packed]);
+  if (n > 20) {
+    if (scratch.length < n) scratch = Buffer.allocUnsafe(Math.max(n, scratch.length * 2));
+    scratch.write(s, 0, n, 'latin1');
+    const packed = lzfCompress(scratch.subarray(0, n), n - 4);
+    if (packed !== null) {
+      const out = Buffer.allocUnsafe(1 + lengthBytes(packed.length) + lengthBytes(n) + packed.length);
+      out[0] = 0xc0 | ENC_LZF;
+      const at = writeLength(out, writeLength(out, 1, packed.length), n);
+      packed.copy(out, at);
+      return out;
+    }
   }
-  return Buffer.concat([encodeLength(bytes.length), bytes]);
+  const out = Buffer.allocUnsafe(lengthBytes(n) + n);
+  out.write(s, writeLength(out, 0, n), n, 'latin1');
+  return out;
 }
 
 /** RDB's integer encodings (8, 16 or 32 bits) of a string that is exactly a number's decimal form, or null. */
