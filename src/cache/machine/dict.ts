@@ -252,11 +252,6 @@ export class Dict<V> {
     return this.markBits !== 0;
   }
 
-  /** Whether the capture owning `bit` marks this table (it was captured, not made after). */
-  markedBy(bit: number): boolean {
-    return (this.markBits & bit) !== 0;
-  }
-
   isMarked(slot: number, bit: number): boolean {
     const j = slot - this.base;
     return ((j >= 0 ? this.marks![j]! : this.oldMarks![slot]!) & bit) !== 0;
