@@ -48,7 +48,7 @@ export class Capture {
     for (const db of this.captured) {
       const bit = db.keys.startMarks();
       if (bit === 0) {
-        this.captured.forEach((d, i) => i < this.bits.length && d.keys.stopMarks(this.bits[i]!));
+        for (let i = 0; i < this.bits.length; i++) this.captured[i]!.keys.stopMarks(this.bits[i]!);
         throw new DepotError('THROTTLED', 'too many keyspace snapshots in progress (8): try again when one has finished');
       }
       this.bits.push(bit);

@@ -48,12 +48,15 @@ export interface RdbFileOptions {
 /** A capture written as an RDB file. */
 export class RdbFileFormat implements CaptureFormat {
   private readonly w: RdbFileWriter;
+  /** Each database's RESIZEDB hint, read when its first key is written. */
+  private readonly sizes: ReadonlyArray<() => readonly [number, number]>;
 
   constructor(
-    private readonly dbs: readonly Db[],
+    dbs: readonly Db[],
     private readonly o: RdbFileOptions,
   ) {
     this.w = new RdbFileWriter(o.aux);
+    this.sizes = dbs.map((db) => () => [db.keys.size, db.expires.size]);
   }
 
   library(_name: string, code: string): void {
@@ -62,8 +65,7 @@ export class RdbFileFormat implements CaptureFormat {
 
   record(dbIndex: number, key: string, value: Value, pxat: number, blobs: BlobStore): void {
     if (!this.o.keys) return;
-    const db = this.dbs[dbIndex]!;
-    this.w.key(dbIndex, () => [db.keys.size, db.expires.size], key, rdbValue(value, (s) => blobs.text(s)), pxat);
+    this.w.key(dbIndex, this.sizes[dbIndex]!, key, rdbValue(value, (s) => blobs.text(s)), pxat);
   }
 
   get buffered(): number {
