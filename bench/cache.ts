@@ -23,10 +23,12 @@
 // 1 and 16, persistence off), --streams (instead of the above: XADD with MAXLEN ~, XRANGE,
 // XREADGROUP of pending entries, XPENDING, XLEN on a stream of 100,000 entries; pipelines of 1
 // and 16, persistence off), --rdb (instead of the above: `redis-cli --rdb` of about 630,000
-// strings and a hash of as many fields, persistence off; Redis without its diskless-sync delay).
+// strings and a hash of as many fields, persistence off; Redis without its diskless-sync delay;
+// with the longest wait for a PONG meanwhile).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import process from 'node:process';
@@ -344,14 +346,17 @@ async function rdb(args: Args, report: Report): Promise<void> {
     const seconds = { depot: [] as number[], redis: [] as number[] };
     const cpu = { depot: [] as number[], redis: [] as number[] };
     const bytes = { depot: 0, redis: 0 };
+    const pingMax = { depot: [] as number[], redis: [] as number[] };
     for (let round = 0; round < args.rounds; round++) {
       for (const who of orderOf(round)) {
         const server = who === 'redis' ? redis : depot;
         const file = join(dir, `${who}.rdb`);
         const cpu0 = cpuWithChildrenUs(server.pid);
         const t0 = process.hrtime.bigint();
+        const probe = await pingProbe(server.port);
         await run('redis-cli', ['-h', '127.0.0.1', '-p', String(server.port), '--rdb', file], { timeout: 600_000 });
         seconds[who].push(Number(process.hrtime.bigint() - t0) / 1e9);
+        pingMax[who].push(await probe.stop());
         // Redis reaps the child that wrote the file in its next cron run (10 a second).
         await new Promise((r) => setTimeout(r, 500));
         cpu[who].push((cpuWithChildrenUs(server.pid) - cpu0) / 1e6);
@@ -364,12 +369,56 @@ async function rdb(args: Args, report: Report): Promise<void> {
     report.add({ name: 'cache.rdb.transfer', value: s(seconds.depot), unit: 's', peer: 'redis', peer_value: s(seconds.redis), ratio: s(seconds.redis) / s(seconds.depot) });
     report.add({ name: 'cache.rdb.cpu', value: s(cpu.depot), unit: 's', peer: 'redis', peer_value: s(cpu.redis), ratio: s(cpu.redis) / s(cpu.depot) });
     report.add({ name: 'cache.rdb.file', value: bytes.depot / 1e6, unit: 'MB', peer: 'redis', peer_value: bytes.redis / 1e6 });
+    report.add({ name: 'cache.rdb.ping_max', value: s(pingMax.depot), unit: 'ms', peer: 'redis', peer_value: s(pingMax.redis), ratio: s(pingMax.redis) / s(pingMax.depot) });
   } finally {
     await depot.stop();
     cleanup();
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * PINGs one after another on a connection of its own until stopped (or 10 minutes): `stop`
+ * gives the longest wait for a PONG, in ms, which is how long the server held its event loop.
+ */
+async function pingProbe(port: number): Promise<{ stop(): Promise<number> }> {
+  const socket = connect({ port, host: '127.0.0.1' });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.setNoDelay(true);
+  let longest = 0;
+  let stopped = false;
+  const deadline = Date.now() + 600_000;
+  const loop = (async () => {
+    while (!stopped && Date.now() < deadline) {
+      const t0 = process.hrtime.bigint();
+      await new Promise<void>((resolve, reject) => {
+        let got = '';
+        const onData = (d: Buffer) => {
+          got += d.toString('latin1');
+          if (!got.endsWith('\r\n')) return;
+          socket.off('data', onData);
+          if (got !== '+PONG\r\n') reject(new Error(`PING answered ${JSON.stringify(got)}`));
+          else resolve();
+        };
+        socket.on('data', onData);
+        socket.write('PING\r\n');
+      });
+      longest = Math.max(longest, Number(process.hrtime.bigint() - t0) / 1e6);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      socket.destroy();
+      return longest;
+    },
+  };
 }
 
 /** A field of INFO as a number. */

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import type { ClientSink } from '../../src/cache/client.js';
 import { EffectEncoder, Op } from '../../src/cache/machine/effects.js';
 import { CacheMachine } from '../../src/cache/machine/machine.js';
+import { CHUNK_BYTES } from '../../src/cache/machine/capture.js';
 import { Hash, List, MemberSet, Stream, ZSet, type Value } from '../../src/cache/machine/values.js';
 import { MAX_BLOB, MIN_BLOB } from '../../src/cache/machine/blobs.js';
 import { recount } from '../../src/cache/machine/keyspace.js';
@@ -284,8 +285,11 @@ test('a snapshot holds the state of its start while writes continue (copy-on-wri
 test('property: a snapshot holds its start whatever writes, table growth and shrinking happen between its chunks', async () => {
   // Writes between chunks: overwrites, deletes, collection changes, expiry, thousands of new
   // keys (the table grows and the stream walks it again) and mass deletes (it shrinks).
-  type Step = { kind: 'set' | 'del' | 'append' | 'push' | 'hset' | 'expire' | 'grow' | 'shrink' | 'swap' | 'flush'; n: number };
-  const step = fc.record({ kind: fc.constantFrom('set', 'del', 'append', 'push', 'hset', 'expire', 'grow', 'shrink', 'swap', 'flush'), n: fc.nat(3999) }) as fc.Arbitrary<Step>;
+  // Large collections (written a chunk at a time, their record open between chunks) changed
+  // mid-record, and other keys written while one is open.
+  const kinds = ['set', 'del', 'append', 'push', 'hset', 'expire', 'grow', 'shrink', 'swap', 'flush', 'big-hash', 'big-list', 'big-set', 'big-zset', 'big-stream', 'big-del', 'db1'] as const;
+  type Step = { kind: (typeof kinds)[number]; n: number };
+  const step = fc.record({ kind: fc.constantFrom(...kinds), n: fc.nat(3999) }) as fc.Arbitrary<Step>;
   const check = async (between: Step[][]): Promise<void> => {
       const m = new CacheMachine(SEEDS[0]);
       const service = new CacheService({ machine: m, group: new ReplicatingGroup(m, []), port: 0 });
@@ -296,6 +300,16 @@ test('property: a snapshot holds its start whatever writes, table growth and shr
         for (let i = 0; i < 4000; i++) run('SET', `k${i}`, `v${i}`.padEnd(40 + (i % 60), '.'));
         run('RPUSH', 'list', 'a', 'b');
         run('HSET', 'h', 'f', '1');
+        for (let i = 0; i < 3000; i += 500) {
+          const range = Array.from({ length: 500 }, (_, j) => i + j);
+          run('HSET', 'big-hash', ...range.flatMap((j) => [`f${j}`, `value ${j}`.padEnd(50, '.')]));
+          run('RPUSH', 'big-list', ...range.map((j) => `element ${j}`.padEnd(60, '.')));
+          run('SADD', 'big-set', ...range.map((j) => `member ${j}`.padEnd(40, '.')));
+          run('ZADD', 'big-zset', ...range.flatMap((j) => [String(j / 7), `member ${j}`.padEnd(40, '.')]));
+        }
+        for (let i = 1; i <= 600; i++) run('XADD', 'big-stream', `${i}-1`, 'field', `entry ${i}`.padEnd(200, '.'));
+        run('XGROUP', 'CREATE', 'big-stream', 'g', '0');
+        run('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '300', 'STREAMS', 'big-stream', '>');
         run('SELECT', '1');
         run('SET', 'db1', 'x');
         run('SELECT', '0');
@@ -321,7 +335,17 @@ test('property: a snapshot holds its start whatever writes, table growth and shr
             else if (s.kind === 'grow') for (let i = 0; i < 3000; i++) run('SET', `new${extra++}`, 'n');
             else if (s.kind === 'shrink') for (let i = 0; i < 4000; i += 1 + (s.n % 2)) run('DEL', `k${i}`);
             else if (s.kind === 'swap') run('SWAPDB', '0', '1');
-            else run('FLUSHDB');
+            else if (s.kind === 'big-hash') run('HSET', 'big-hash', `f${s.n % 3500}`, 'changed');
+            else if (s.kind === 'big-list') run('LSET', 'big-list', String(s.n % 3000), 'changed');
+            else if (s.kind === 'big-set') run('SREM', 'big-set', `member ${s.n % 3000}`.padEnd(40, '.'));
+            else if (s.kind === 'big-zset') run('ZINCRBY', 'big-zset', '1', `member ${s.n % 3000}`.padEnd(40, '.'));
+            else if (s.kind === 'big-stream') run('XACK', 'big-stream', 'g', `${1 + (s.n % 300)}-1`);
+            else if (s.kind === 'big-del') run('DEL', ['big-hash', 'big-list', 'big-set', 'big-zset', 'big-stream'][s.n % 5]!);
+            else if (s.kind === 'db1') {
+              run('SELECT', '1');
+              run('SET', 'db1', `changed ${s.n}`);
+              run('SELECT', '0');
+            } else run('FLUSHDB');
           }
           await settle();
           chunks.push(Buffer.from(held));
@@ -337,6 +361,8 @@ test('property: a snapshot holds its start whatever writes, table growth and shr
   };
   await check([[{ kind: 'swap', n: 0 }]]);
   await check([[{ kind: 'shrink', n: 0 }], []]);
+  // Other keys, of both databases, written while a large collection's record is open; then the collection.
+  await check([[], [], [{ kind: 'set', n: 1 }, { kind: 'db1', n: 2 }], [{ kind: 'big-hash', n: 0 }, { kind: 'big-list', n: 0 }], [{ kind: 'big-del', n: 2 }, { kind: 'big-zset', n: 3 }, { kind: 'set', n: 3 }]]);
   await fc.assert(fc.asyncProperty(fc.array(fc.array(step, { maxLength: 6 }), { minLength: 1, maxLength: 12 }), check), { numRuns: 25 });
 });
 
@@ -418,6 +444,28 @@ test('after a restore, log entries the snapshot already includes are skipped', a
   await restored.restore(from(await chunks));
   for (const e of group.entries) restored.apply(e);
   assert.equal(dump(restored), dump(m));
+});
+
+test('a large collection is captured a chunk at a time, in both formats', async () => {
+  const m = new CacheMachine(SEEDS[0]);
+  const service = new CacheService({ machine: m, group: new ReplicatingGroup(m, []), port: 0 });
+  const client = service.connect(sink)!;
+  await service.whenLoaded();
+  try {
+    for (let i = 0; i < 40_000; i += 1000) {
+      service.executeMany(client, [['HSET', 'h', ...Array.from({ length: 1000 }, (_, j) => [`field ${i + j}`, 'v'.repeat(40)]).flat()]], 0);
+    }
+    await settle();
+    for (const stream of [m.snapshot(), m.rdbSnapshot({ aux: [], keys: true, functions: true })]) {
+      const sizes: number[] = [];
+      for await (const c of stream) sizes.push(c.length);
+      // About 2.3 MB (1 MB in RDB, which compresses the values) in chunks of CHUNK_BYTES and one field at most, not one step.
+      assert.ok(sizes.length > 10, `${sizes.length} chunks`);
+      assert.ok(Math.max(...sizes) < CHUNK_BYTES + 100, `largest chunk ${Math.max(...sizes)} bytes`);
+    }
+  } finally {
+    service.close();
+  }
 });
 
 test('a damaged snapshot is refused with CORRUPT_LOG', async () => {

@@ -271,6 +271,69 @@ test('a slow reader gets the keyspace as it was when its transfer began; the ser
   });
 });
 
+test('large collections go a chunk at a time; writes to them and to keys of other databases meanwhile leave the file as at the start', async () => {
+  const n = 8000;
+  const member = (i: number) => `m${i}:${PAD.slice(0, 200)}`;
+  await withClient(depot.port, async (c) => {
+    await c.flushall();
+    for (let i = 0; i < n; i += 500) {
+      const p = c.pipeline();
+      for (let j = i; j < i + 500; j++) {
+        p.hset('big-hash', `f${j}`, `${j}:${PAD}`);
+        p.rpush('big-list', `${j}:${PAD}`);
+        p.sadd('big-set', member(j));
+        p.zadd('big-zset', j, member(j));
+      }
+      await p.exec();
+    }
+    for (let i = 0; i < 50; i++) await c.set(`k${i}`, 'old');
+    await c.select(1);
+    for (let i = 0; i < 50; i++) await c.set(`x${i}`, 'old');
+  });
+  const raw = await RawClient.open(depot.port);
+  raw.send('REPLCONF', 'rdb-only', '1');
+  raw.send('SYNC');
+  await raw.until((b) => b.includes('$EOF:'));
+  raw.socket.pause();
+  // The server's socket fills while the walk is inside one of the collections (about 20 MB of
+  // them, against 100 small keys): its record is open when the writes below come.
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(raw.received.length < 10e6, `the reader has not read most of the file yet (${raw.received.length} bytes)`);
+  await withClient(depot.port, async (c) => {
+    for (let i = 0; i < 50; i++) await c.set(`k${i}`, 'new');
+    await c.select(1);
+    for (let i = 0; i < 50; i++) await c.set(`x${i}`, 'new');
+    await c.select(0);
+    await c.hset('big-hash', 'f0', 'new', 'added', 'x');
+    await c.lpush('big-list', 'new');
+    await c.srem('big-set', member(0));
+    await c.zadd('big-zset', -1, member(1));
+    await c.del('big-list');
+  });
+  raw.socket.resume();
+  assert.equal(await raw.until((b) => fileOf(b) !== null, 60_000), true);
+  const file = join(dir, 'large.rdb');
+  writeFileSync(file, fileOf(raw.received)!);
+  raw.close();
+  await check(file);
+  await loaded(file, async (r) => {
+    assert.equal(await r.dbsize(), 54);
+    assert.equal(await r.hlen('big-hash'), n);
+    assert.equal(await r.hget('big-hash', 'f0'), `0:${PAD}`);
+    assert.equal(await r.hget('big-hash', `f${n - 1}`), `${n - 1}:${PAD}`);
+    assert.deepEqual(await r.lrange('big-list', 0, 1), [`0:${PAD}`, `1:${PAD}`]);
+    assert.equal(await r.llen('big-list'), n);
+    assert.equal(await r.scard('big-set'), n);
+    assert.equal(await r.sismember('big-set', member(0)), 1);
+    assert.equal(await r.zcard('big-zset'), n);
+    assert.equal(await r.zscore('big-zset', member(1)), '1');
+    assert.deepEqual(await r.mget('k0', 'k49'), ['old', 'old']);
+    await r.select(1);
+    assert.equal(await r.dbsize(), 50);
+    assert.deepEqual(await r.mget('x0', 'x49'), ['old', 'old']);
+  });
+});
+
 test('seven transfers at once; an eighth refused while SAVE still runs; readers gone mid-file leave nothing held', async () => {
   await withClient(depot.port, async (c) => {
     await c.flushall();

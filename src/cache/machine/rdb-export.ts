@@ -1,10 +1,10 @@
 // The keyspace in Redis's RDB encodings: one value for DUMP and MIGRATE, and a whole database
 // file for redis-cli --rdb (the capture format behind CacheMachine.rdbSnapshot).
-import type { RdbValue } from '../rdb/value.js';
+import { PLAIN_TYPE, type RdbValue } from '../rdb/value.js';
 import type { RdbStream } from '../rdb/stream.js';
 import { RdbFileWriter } from '../rdb/file.js';
 import type { BlobStore, Stored } from './blobs.js';
-import type { CaptureFormat } from './capture.js';
+import { CHUNK_BYTES, type CaptureFormat } from './capture.js';
 import { MAX_ID, MIN_ID } from './stream-id.js';
 import { Hash, List, MemberSet, Stream, ZSet, type Db, type Value } from './values.js';
 
@@ -63,9 +63,49 @@ export class RdbFileFormat implements CaptureFormat {
     if (this.o.functions) this.w.library(code);
   }
 
-  record(dbIndex: number, key: string, value: Value, pxat: number, blobs: BlobStore): void {
-    if (!this.o.keys) return;
-    this.w.key(dbIndex, this.sizes[dbIndex]!, key, rdbValue(value, (s) => blobs.text(s)), pxat);
+  record(dbIndex: number, key: string, value: Value, pxat: number, blobs: BlobStore): Iterator<void> | null {
+    if (!this.o.keys) return null;
+    const w = this.w;
+    const sizes = this.sizes[dbIndex]!;
+    // Written whole: strings, streams (stream.ts encodes one at once), and the keys that follow an open one.
+    if (typeof value === 'string' || typeof value === 'number' || value instanceof Stream || w.opened) {
+      w.key(dbIndex, sizes, key, rdbValue(value, (s) => blobs.text(s)), pxat);
+      return null;
+    }
+    if (value instanceof List) w.open(dbIndex, sizes, key, PLAIN_TYPE.list, value.length, pxat);
+    else if (value instanceof Hash) w.open(dbIndex, sizes, key, PLAIN_TYPE.hash, value.size, pxat);
+    else if (value instanceof MemberSet) w.open(dbIndex, sizes, key, PLAIN_TYPE.set, value.size, pxat);
+    else w.open(dbIndex, sizes, key, PLAIN_TYPE.zset, value.size, pxat);
+    return this.elements(value, blobs);
+  }
+
+  /** The open key's elements, in the plain encodings (as rdbValue and encodeValue write them). */
+  private *elements(value: List | Hash | MemberSet | ZSet, blobs: BlobStore): Generator<void> {
+    const w = this.w;
+    if (value instanceof List) {
+      for (let i = 0; i < value.length; i++) {
+        w.element(blobs.text(value.at(i)));
+        if (w.buffered >= CHUNK_BYTES) yield;
+      }
+    } else if (value instanceof Hash) {
+      for (const [f, v] of value) {
+        w.element(f);
+        w.element(blobs.text(v));
+        if (w.buffered >= CHUNK_BYTES) yield;
+      }
+    } else if (value instanceof MemberSet) {
+      for (const m of value) {
+        w.element(m);
+        if (w.buffered >= CHUNK_BYTES) yield;
+      }
+    } else {
+      for (const [m, x] of value) {
+        w.element(m);
+        w.score(x);
+        if (w.buffered >= CHUNK_BYTES) yield;
+      }
+    }
+    w.close();
   }
 
   get buffered(): number {

@@ -22,7 +22,7 @@ import { crc32c } from '../../util/crc32c.js';
 import { DepotError } from '../../util/errors.js';
 import { BlobStore, type Stored } from './blobs.js';
 import type { Keyspace } from './keyspace.js';
-import { CHUNK_BYTES, streamCapture, type CaptureFormat } from './capture.js';
+import { CHUNK_BYTES, finish, streamCapture, type CaptureFormat } from './capture.js';
 import type { PackLimits } from './hash.js';
 import type { ZSetLimits } from './zset.js';
 import { Db, Hash, List, MemberSet, Stream, ZSet, type Value } from './values.js';
@@ -82,6 +82,10 @@ class Out {
     blobs.chunkOf(v).copy(this.buf, this.pos + 4, start, start + len);
     this.pos += 4 + len;
   }
+  bytes(b: Buffer): void {
+    this.ensure(b.length);
+    this.pos += b.copy(this.buf, this.pos);
+  }
   /** What is written so far, valid until the next take(). */
   take(): Buffer {
     const out = this.buf.subarray(0, this.pos);
@@ -92,39 +96,47 @@ class Out {
   }
 }
 
-function writeRecord(out: Out, blobs: BlobStore, dbIndex: number, key: string, value: Value, pxat: number): void {
-  if (typeof value === 'string' || typeof value === 'number') {
-    out.u8(Type.string);
-    out.u8(dbIndex);
-    out.f64(pxat);
-    out.str(key);
-    out.stored(value, blobs);
-    return;
-  }
-  const type = value instanceof List ? Type.list : value instanceof Hash ? Type.hash : value instanceof MemberSet ? Type.set : value instanceof Stream ? Type.stream : Type.zset;
-  out.u8(type);
+/**
+ * A key's record: written whole for a string; for a collection, its head, and the rest to
+ * write (stopping whenever a chunk's worth is buffered: capture.ts).
+ */
+function writeRecord(out: Out, blobs: BlobStore, dbIndex: number, key: string, value: Value, pxat: number): Generator<void> | null {
+  const string = typeof value === 'string' || typeof value === 'number';
+  out.u8(string ? Type.string : value instanceof List ? Type.list : value instanceof Hash ? Type.hash : value instanceof MemberSet ? Type.set : value instanceof Stream ? Type.stream : Type.zset);
   out.u8(dbIndex);
   out.f64(pxat);
   out.str(key);
+  if (string) {
+    out.stored(value, blobs);
+    return null;
+  }
+  if (value instanceof Stream) return writeStream(out, value);
+  out.u32(value instanceof List ? value.length : value.size);
+  return writeElements(out, value, blobs);
+}
+
+function* writeElements(out: Out, value: List | Hash | MemberSet | ZSet, blobs: BlobStore): Generator<void> {
   if (value instanceof List) {
-    out.u32(value.length);
-    for (let i = 0; i < value.length; i++) out.stored(value.at(i), blobs);
+    for (let i = 0; i < value.length; i++) {
+      out.stored(value.at(i), blobs);
+      if (out.pos >= CHUNK_BYTES) yield;
+    }
   } else if (value instanceof Hash) {
-    out.u32(value.size);
     for (const [f, v] of value) {
       out.str(f);
       out.stored(v, blobs);
+      if (out.pos >= CHUNK_BYTES) yield;
     }
   } else if (value instanceof MemberSet) {
-    out.u32(value.size);
-    for (const m of value) out.str(m);
-  } else if (value instanceof Stream) {
-    writeStream(out, value);
+    for (const m of value) {
+      out.str(m);
+      if (out.pos >= CHUNK_BYTES) yield;
+    }
   } else {
-    out.u32(value.size);
     for (const [m, s] of value) {
       out.str(m);
       out.f64(s);
+      if (out.pos >= CHUNK_BYTES) yield;
     }
   }
 }
@@ -134,7 +146,7 @@ function writeStrs(out: Out, list: readonly string[]): void {
   for (const x of list) out.str(x);
 }
 
-function writeStream(out: Out, s: Stream): void {
+function* writeStream(out: Out, s: Stream): Generator<void> {
   out.str(s.lastId);
   out.str(s.firstId);
   out.str(s.maxDeletedId);
@@ -149,6 +161,7 @@ function writeStream(out: Out, s: Stream): void {
       out.u8(node.isDeleted(i) ? 1 : 0);
       writeStrs(out, node.fieldsAt(i));
     }
+    if (out.pos >= CHUNK_BYTES) yield;
   }
   out.u32(s.groups.size);
   for (const [name, g] of s.groups) {
@@ -164,6 +177,7 @@ function writeStream(out: Out, s: Stream): void {
         out.str(id);
         out.f64(nack.deliveryTime);
         out.f64(nack.deliveryCount);
+        if (out.pos >= CHUNK_BYTES) yield;
       }
     }
   }
@@ -172,6 +186,9 @@ function writeStream(out: Out, s: Stream): void {
 /** The DPKS records of a capture, with their count and CRC for the trailer. */
 class DpksFormat implements CaptureFormat {
   private readonly out = new Out();
+  /** Records written while one is open, to follow it. */
+  private aside: Out | null = null;
+  private open = false;
   private records = 0;
   private crc = 0;
 
@@ -194,9 +211,24 @@ class DpksFormat implements CaptureFormat {
     this.records++;
   }
 
-  record(dbIndex: number, key: string, value: Value, pxat: number, blobs: BlobStore): void {
-    writeRecord(this.out, blobs, dbIndex, key, value, pxat);
+  record(dbIndex: number, key: string, value: Value, pxat: number, blobs: BlobStore): Iterator<void> | null {
     this.records++;
+    if (this.open) {
+      const rest = writeRecord((this.aside ??= new Out()), blobs, dbIndex, key, value, pxat);
+      if (rest !== null) finish(rest);
+      return null;
+    }
+    const rest = writeRecord(this.out, blobs, dbIndex, key, value, pxat);
+    if (rest === null) return null;
+    this.open = true;
+    return this.closing(rest);
+  }
+
+  /** The rest of an open record, then what was set aside meanwhile. */
+  private *closing(rest: Generator<void>): Generator<void> {
+    yield* rest;
+    this.open = false;
+    if (this.aside !== null && this.aside.pos > 0) this.out.bytes(this.aside.take());
   }
 
   get buffered(): number {

@@ -33,6 +33,9 @@ const T = {
   LIST_QUICKLIST_2: 18,
 } as const;
 
+/** The plain encodings' types, which RDB files write element by element (file.ts `open`). */
+export const PLAIN_TYPE = { list: T.LIST, set: T.SET, hash: T.HASH, zset: T.ZSET_2 } as const;
+
 /** quicklist.h: a node holding one large element as it is, or a listpack. */
 const QUICKLIST_NODE_PLAIN = 1;
 const QUICKLIST_NODE_PACKED = 2;
