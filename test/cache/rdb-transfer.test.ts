@@ -271,7 +271,7 @@ test('a slow reader gets the keyspace as it was when its transfer began; the ser
   });
 });
 
-test('large collections go a chunk at a time; writes to them and to keys of other databases meanwhile leave the file as at the start', async () => {
+test('large collections and a long stream go a chunk at a time; writes to them and to keys of other databases meanwhile leave the file as at the start', async () => {
   const n = 8000;
   const member = (i: number) => `m${i}:${PAD.slice(0, 200)}`;
   await withClient(depot.port, async (c) => {
@@ -283,9 +283,12 @@ test('large collections go a chunk at a time; writes to them and to keys of othe
         p.rpush('big-list', `${j}:${PAD}`);
         p.sadd('big-set', member(j));
         p.zadd('big-zset', j, member(j));
+        if (j < n / 2) p.xadd('big-stream', `${j + 1}-0`, 'f', `${j}:${PAD}`);
       }
       await p.exec();
     }
+    await c.xgroup('CREATE', 'big-stream', 'g', '0');
+    await c.xreadgroup('GROUP', 'g', 'c1', 'COUNT', 100, 'STREAMS', 'big-stream', '>');
     for (let i = 0; i < 50; i++) await c.set(`k${i}`, 'old');
     await c.select(1);
     for (let i = 0; i < 50; i++) await c.set(`x${i}`, 'old');
@@ -295,7 +298,7 @@ test('large collections go a chunk at a time; writes to them and to keys of othe
   raw.send('SYNC');
   await raw.until((b) => b.includes('$EOF:'));
   raw.socket.pause();
-  // The server's socket fills while the walk is inside one of the collections (about 20 MB of
+  // The server's socket fills while the walk is inside one of the collections (about 24 MB of
   // them, against 100 small keys): its record is open when the writes below come.
   await new Promise((r) => setTimeout(r, 300));
   assert.ok(raw.received.length < 10e6, `the reader has not read most of the file yet (${raw.received.length} bytes)`);
@@ -308,6 +311,8 @@ test('large collections go a chunk at a time; writes to them and to keys of othe
     await c.lpush('big-list', 'new');
     await c.srem('big-set', member(0));
     await c.zadd('big-zset', -1, member(1));
+    await c.xadd('big-stream', '*', 'f', 'new');
+    await c.xack('big-stream', 'g', '1-0');
     await c.del('big-list');
   });
   raw.socket.resume();
@@ -317,7 +322,11 @@ test('large collections go a chunk at a time; writes to them and to keys of othe
   raw.close();
   await check(file);
   await loaded(file, async (r) => {
-    assert.equal(await r.dbsize(), 54);
+    assert.equal(await r.dbsize(), 55);
+    assert.equal(await r.xlen('big-stream'), n / 2);
+    assert.deepEqual(await r.xrange('big-stream', '-', '+', 'COUNT', 1), [['1-0', ['f', `0:${PAD}`]]]);
+    assert.deepEqual(await r.xrevrange('big-stream', '+', '-', 'COUNT', 1), [[`${n / 2}-0`, ['f', `${n / 2 - 1}:${PAD}`]]]);
+    assert.equal(((await r.xpending('big-stream', 'g')) as unknown[])[0], 100);
     assert.equal(await r.hlen('big-hash'), n);
     assert.equal(await r.hget('big-hash', 'f0'), `0:${PAD}`);
     assert.equal(await r.hget('big-hash', `f${n - 1}`), `${n - 1}:${PAD}`);

@@ -1,11 +1,10 @@
 // The keyspace in Redis's RDB encodings: one value for DUMP and MIGRATE, and a whole database
 // file for redis-cli --rdb (the capture format behind CacheMachine.rdbSnapshot).
-import { PLAIN_TYPE, type RdbValue } from '../rdb/value.js';
-import type { RdbStream } from '../rdb/stream.js';
+import { PIECEWISE_TYPE, type RdbValue } from '../rdb/value.js';
+import { encodeStream, type RdbStream } from '../rdb/stream.js';
 import { RdbFileWriter } from '../rdb/file.js';
 import type { BlobStore, Stored } from './blobs.js';
 import { CHUNK_BYTES, type CaptureFormat } from './capture.js';
-import { MAX_ID, MIN_ID } from './stream-id.js';
 import { Hash, List, MemberSet, Stream, ZSet, type Db, type Value } from './values.js';
 
 /** A key's value as the RDB codec takes it; `text` reads a stored string. */
@@ -33,8 +32,9 @@ function rdbStream(s: Stream): RdbStream {
       consumers: g.consumerNames().map((n) => ({ name: n, seenTime: g.consumers.get(n)!.seenTime })),
     };
   });
-  const entries = s.entries(MIN_ID, MAX_ID, false, 0);
-  return { type: 'stream', entries, lastId: s.lastId, firstId: s.firstId, maxDeletedId: s.maxDeletedId, entriesAdded: s.entriesAdded, groups };
+  // Read as the encoder goes, a node at a time.
+  const entries = { [Symbol.iterator]: () => s.live() };
+  return { type: 'stream', entries, length: s.length, lastId: s.lastId, firstId: s.firstId, maxDeletedId: s.maxDeletedId, entriesAdded: s.entriesAdded, groups };
 }
 
 export interface RdbFileOptions {
@@ -67,38 +67,45 @@ export class RdbFileFormat implements CaptureFormat {
     if (!this.o.keys) return null;
     const w = this.w;
     const sizes = this.sizes[dbIndex]!;
-    // Written whole: strings, streams (stream.ts encodes one at once), and the keys that follow an open one.
-    if (typeof value === 'string' || typeof value === 'number' || value instanceof Stream || w.opened) {
+    // Written whole: strings, and the keys that follow an open one.
+    if (typeof value === 'string' || typeof value === 'number' || w.opened) {
       w.key(dbIndex, sizes, key, rdbValue(value, (s) => blobs.text(s)), pxat);
       return null;
     }
-    if (value instanceof List) w.open(dbIndex, sizes, key, PLAIN_TYPE.list, value.length, pxat);
-    else if (value instanceof Hash) w.open(dbIndex, sizes, key, PLAIN_TYPE.hash, value.size, pxat);
-    else if (value instanceof MemberSet) w.open(dbIndex, sizes, key, PLAIN_TYPE.set, value.size, pxat);
-    else w.open(dbIndex, sizes, key, PLAIN_TYPE.zset, value.size, pxat);
-    return this.elements(value, blobs);
+    const type = value instanceof List ? PIECEWISE_TYPE.list : value instanceof Hash ? PIECEWISE_TYPE.hash : value instanceof MemberSet ? PIECEWISE_TYPE.set : value instanceof Stream ? PIECEWISE_TYPE.stream : PIECEWISE_TYPE.zset;
+    w.open(dbIndex, sizes, key, type, pxat);
+    return this.pieces(value, blobs);
   }
 
-  /** The open key's elements, in the plain encodings (as rdbValue and encodeValue write them). */
-  private *elements(value: List | Hash | MemberSet | ZSet, blobs: BlobStore): Generator<void> {
+  /** The open key's value: collections in the plain encodings (as rdbValue and encodeValue write them). */
+  private *pieces(value: List | Hash | MemberSet | ZSet | Stream, blobs: BlobStore): Generator<void> {
     const w = this.w;
     if (value instanceof List) {
+      w.length(value.length);
       for (let i = 0; i < value.length; i++) {
         w.element(blobs.text(value.at(i)));
         if (w.buffered >= CHUNK_BYTES) yield;
       }
     } else if (value instanceof Hash) {
+      w.length(value.size);
       for (const [f, v] of value) {
         w.element(f);
         w.element(blobs.text(v));
         if (w.buffered >= CHUNK_BYTES) yield;
       }
     } else if (value instanceof MemberSet) {
+      w.length(value.size);
       for (const m of value) {
         w.element(m);
         if (w.buffered >= CHUNK_BYTES) yield;
       }
+    } else if (value instanceof Stream) {
+      for (const piece of encodeStream(rdbStream(value))) {
+        w.bytes(piece);
+        if (w.buffered >= CHUNK_BYTES) yield;
+      }
     } else {
+      w.length(value.size);
       for (const [m, x] of value) {
         w.element(m);
         w.score(x);

@@ -343,6 +343,13 @@ export class Stream {
     return out;
   }
 
+  /** The live entries in ID order, one at a time. */
+  *live(): Generator<[StreamId, readonly string[]]> {
+    for (const node of this.nodes) {
+      for (let i = 0; i < node.ids.length; i++) if (!node.isDeleted(i)) yield [node.ids[i]!, node.fieldsAt(i)];
+    }
+  }
+
   /** Byte-order names, as XINFO lists groups. */
   groupNames(): string[] {
     return [...this.groups.keys()].sort(byteOrder);

@@ -64,18 +64,23 @@ export class RdbFileWriter {
   }
 
   /**
-   * Starts a key whose value is written in pieces: `type` (value.ts's PLAIN_TYPE) and `count`, then `element`s
-   * until `close`. Keys written meanwhile are kept aside and follow it.
+   * Starts a key whose value is written in pieces: `type` (value.ts's PIECEWISE_TYPE), then
+   * its `length`, `element`s, `score`s and `bytes` until `close`. Keys written meanwhile are
+   * kept aside and follow it.
    */
-  open(db: number, sizes: () => readonly [number, number], key: string, type: number, count: number, pxat: number): void {
+  open(db: number, sizes: () => readonly [number, number], key: string, type: number, pxat: number): void {
     assert(this.aside === null, 'an RDB record is already open');
     this.head(this.main, db, sizes, key, type, pxat);
-    this.main.push(encodeLength(count));
     this.aside = new Lane();
   }
 
   get opened(): boolean {
     return this.aside !== null;
+  }
+
+  /** A collection's length, in RDB's length encoding. */
+  length(n: number): void {
+    this.main.push(encodeLength(n));
   }
 
   /** A string of the open key's value. */
@@ -87,6 +92,11 @@ export class RdbFileWriter {
   score(x: number): void {
     const b = Buffer.allocUnsafe(8);
     b.writeDoubleLE(x, 0);
+    this.main.push(b);
+  }
+
+  /** Bytes of the open key's value encoded elsewhere (a stream's pieces). */
+  bytes(b: Buffer): void {
     this.main.push(b);
   }
 

@@ -6,14 +6,16 @@
 // then 0), then each entry as flags (1 deleted, 2 same fields as the master), the ID's two parts
 // as differences from the master ID, the fields (values only with flag 2, else a count and
 // field/value pairs), and lp-count, the number of elements the entry took.
+import { assert } from '../../util/assert.js';
 import type { StreamId } from '../machine/stream-id.js';
 import { readListpack, writeListpack } from './packed.js';
 import { encodeLength, encodeString, RdbReader } from './payload.js';
 
 export interface RdbStream {
   readonly type: 'stream';
-  /** The live entries, in ID order: the ID and its field/value pairs. */
-  readonly entries: ReadonlyArray<readonly [StreamId, readonly string[]]>;
+  /** The live entries, in ID order: the ID and its field/value pairs; `length` of them. */
+  readonly entries: Iterable<readonly [StreamId, readonly string[]]>;
+  readonly length: number;
   readonly lastId: StreamId;
   readonly firstId: StreamId;
   readonly maxDeletedId: StreamId;
@@ -68,46 +70,70 @@ function msTime(ms: number): Buffer {
   return b;
 }
 
-/** RDB_TYPE_STREAM_LISTPACKS_2, without its type byte. */
-export function encodeStream(s: RdbStream): Buffer {
-  const parts: Buffer[] = [];
-  const nodes = Math.ceil(s.entries.length / NODE_ENTRIES);
-  parts.push(encodeLength(nodes));
-  for (let n = 0; n < nodes; n++) {
-    const entries = s.entries.slice(n * NODE_ENTRIES, (n + 1) * NODE_ENTRIES);
-    const [masterId, masterPairs] = entries[0]!;
-    const masterFields = masterPairs.filter((_, i) => i % 2 === 0);
-    const [mms, mseq] = idParts(masterId);
-    const elements: Array<string | bigint> = [BigInt(entries.length), 0n, BigInt(masterFields.length), ...masterFields, 0n];
-    for (const [id, pairs] of entries) {
-      const [ms, seq] = idParts(id);
-      const fields = pairs.filter((_, i) => i % 2 === 0);
-      const same = fields.length === masterFields.length && fields.every((f, i) => f === masterFields[i]);
-      elements.push(BigInt(same ? FLAG_SAMEFIELDS : 0), BigInt.asIntN(64, ms - mms), BigInt.asIntN(64, seq - mseq));
-      if (same) {
-        for (let i = 1; i < pairs.length; i += 2) elements.push(pairs[i]!);
-        elements.push(BigInt(fields.length + 3));
-      } else {
-        elements.push(BigInt(fields.length), ...pairs, BigInt(2 * fields.length + 4));
-      }
-    }
-    parts.push(encodeString(masterId), encodeString(writeListpack(elements).toString('latin1')));
+/**
+ * RDB_TYPE_STREAM_LISTPACKS_2 without its type byte, a piece at a time (an RDB file writes a
+ * long stream in steps): the node count, each node (NODE_ENTRIES entries), then the counters and
+ * the groups.
+ */
+export function* encodeStream(s: RdbStream): Generator<Buffer> {
+  yield encodeLength(Math.ceil(s.length / NODE_ENTRIES));
+  let node: Array<readonly [StreamId, readonly string[]]> = [];
+  let seen = 0;
+  for (const entry of s.entries) {
+    node.push(entry);
+    if (node.length < NODE_ENTRIES) continue;
+    seen += node.length;
+    yield encodeNode(node);
+    node = [];
   }
+  if (node.length > 0) {
+    seen += node.length;
+    yield encodeNode(node);
+  }
+  assert(seen === s.length, `stream of ${s.length} entries yielded ${seen}`);
+  const parts: Buffer[] = [];
   const id = (x: StreamId) => idParts(x).map(u64Length);
-  parts.push(encodeLength(s.entries.length), ...id(s.lastId), ...id(s.firstId), ...id(s.maxDeletedId), u64Length(BigInt(s.entriesAdded)));
+  parts.push(encodeLength(s.length), ...id(s.lastId), ...id(s.firstId), ...id(s.maxDeletedId), u64Length(BigInt(s.entriesAdded)));
   parts.push(encodeLength(s.groups.length));
   for (const g of s.groups) {
     parts.push(encodeString(g.name), ...id(g.lastId), u64Length(BigInt.asUintN(64, BigInt(g.entriesRead ?? -1))));
     parts.push(encodeLength(g.pending.length));
-    for (const p of g.pending) parts.push(Buffer.from(p.id, 'latin1'), msTime(p.deliveryTime), encodeLength(p.deliveryCount));
+    const owned = new Map<string, StreamId[]>();
+    for (const p of g.pending) {
+      parts.push(Buffer.from(p.id, 'latin1'), msTime(p.deliveryTime), encodeLength(p.deliveryCount));
+      const ids = owned.get(p.consumer);
+      if (ids === undefined) owned.set(p.consumer, [p.id]);
+      else ids.push(p.id);
+    }
     parts.push(encodeLength(g.consumers.length));
     for (const c of g.consumers) {
-      const owned = g.pending.filter((p) => p.consumer === c.name);
-      parts.push(encodeString(c.name), msTime(c.seenTime), encodeLength(owned.length));
-      for (const p of owned) parts.push(Buffer.from(p.id, 'latin1'));
+      const ids = owned.get(c.name) ?? [];
+      parts.push(encodeString(c.name), msTime(c.seenTime), encodeLength(ids.length));
+      for (const x of ids) parts.push(Buffer.from(x, 'latin1'));
     }
   }
-  return Buffer.concat(parts);
+  yield Buffer.concat(parts);
+}
+
+/** One radix-tree node: its master ID (the first entry's) and its listpack. */
+function encodeNode(entries: ReadonlyArray<readonly [StreamId, readonly string[]]>): Buffer {
+  const [masterId, masterPairs] = entries[0]!;
+  const masterFields = masterPairs.filter((_, i) => i % 2 === 0);
+  const [mms, mseq] = idParts(masterId);
+  const elements: Array<string | bigint> = [BigInt(entries.length), 0n, BigInt(masterFields.length), ...masterFields, 0n];
+  for (const [id, pairs] of entries) {
+    const [ms, seq] = idParts(id);
+    const fields = pairs.filter((_, i) => i % 2 === 0);
+    const same = fields.length === masterFields.length && fields.every((f, i) => f === masterFields[i]);
+    elements.push(BigInt(same ? FLAG_SAMEFIELDS : 0), BigInt.asIntN(64, ms - mms), BigInt.asIntN(64, seq - mseq));
+    if (same) {
+      for (let i = 1; i < pairs.length; i += 2) elements.push(pairs[i]!);
+      elements.push(BigInt(fields.length + 3));
+    } else {
+      elements.push(BigInt(fields.length), ...pairs, BigInt(2 * fields.length + 4));
+    }
+  }
+  return Buffer.concat([encodeString(masterId), encodeString(writeListpack(elements).toString('latin1'))]);
 }
 
 /** A stream of either version after its type byte, or null when malformed or inconsistent. */
@@ -144,7 +170,7 @@ export function decodeStream(r: RdbReader, version2: boolean): RdbStream | null 
     if (group === null) return null;
     groups.push(group);
   }
-  return { type: 'stream', entries, lastId, firstId, maxDeletedId, entriesAdded, groups };
+  return { type: 'stream', entries, length: entries.length, lastId, firstId, maxDeletedId, entriesAdded, groups };
 }
 
 /** Appends a node's live entries; false when its listpack is not a stream node. */

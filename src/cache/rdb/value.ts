@@ -33,8 +33,8 @@ const T = {
   LIST_QUICKLIST_2: 18,
 } as const;
 
-/** The plain encodings' types, which RDB files write element by element (file.ts `open`). */
-export const PLAIN_TYPE = { list: T.LIST, set: T.SET, hash: T.HASH, zset: T.ZSET_2 } as const;
+/** The types an RDB file writes a piece at a time (file.ts `open`): the plain encodings, and streams. */
+export const PIECEWISE_TYPE = { list: T.LIST, set: T.SET, hash: T.HASH, zset: T.ZSET_2, stream: RDB_TYPE_STREAM_LISTPACKS_2 } as const;
 
 /** quicklist.h: a node holding one large element as it is, or a listpack. */
 const QUICKLIST_NODE_PLAIN = 1;
@@ -69,7 +69,7 @@ export function encodeValue(v: RdbValue): Buffer {
       break;
     }
     case 'stream':
-      parts.push(Buffer.of(RDB_TYPE_STREAM_LISTPACKS_2), encodeStream(v));
+      parts.push(Buffer.of(RDB_TYPE_STREAM_LISTPACKS_2), ...encodeStream(v));
       break;
   }
   return Buffer.concat(parts);
