@@ -330,8 +330,15 @@ export class Dict<V> {
     const t = this.t;
     let sink = 0;
     for (let i = 0; i < n; i++) {
-      const k = t[homes[i]! >>> PAGE_BITS]?.[(homes[i]! & PAGE_MASK) * FIELDS + 1];
+      const p = t[homes[i]! >>> PAGE_BITS];
+      if (p === undefined) continue;
+      const o = (homes[i]! & PAGE_MASK) * FIELDS;
+      const k = p[o + 1];
       if (typeof k === 'string') sink += k.length;
+      // The value's header too, which the command reads next (and a write's accounting before
+      // it replaces the value).
+      const v = p[o + 2];
+      if (typeof v === 'string') sink += v.length;
     }
     this.warmed = sink;
   }
