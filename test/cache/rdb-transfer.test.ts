@@ -132,6 +132,30 @@ function fileOf(received: Buffer, after = 0): Buffer | null {
   return received.subarray(start, received.length - 40);
 }
 
+/**
+ * A transfer whose reader stops reading once its first bytes arrive, so that the server's
+ * socket fills and its capture stays open while the test writes.
+ */
+async function pausedTransfer(): Promise<RawClient> {
+  const raw = await RawClient.open(depot.port);
+  raw.send('REPLCONF', 'rdb-only', '1');
+  raw.send('SYNC');
+  await raw.until((b) => b.includes('$EOF:'));
+  raw.socket.pause();
+  return raw;
+}
+
+/** Reads a paused transfer to its end; the file, saved as `name` and checked by redis-check-rdb. */
+async function finishTransfer(raw: RawClient, name: string): Promise<string> {
+  raw.socket.resume();
+  assert.equal(await raw.until((b) => fileOf(b) !== null, 60_000), true);
+  const file = join(dir, name);
+  writeFileSync(file, fileOf(raw.received)!);
+  raw.close();
+  await check(file);
+  return file;
+}
+
 test('redis-cli --rdb saves a file redis-check-rdb accepts and redis-server loads: every type, databases, expiries, functions', async () => {
   const file = join(dir, 'full.rdb');
   const keys = await withClient(depot.port, async (c) => {
@@ -234,13 +258,8 @@ test('a slow reader gets the keyspace as it was when its transfer began; the ser
     }
     await c.rpush('list', 'a', 'b');
   });
-  const raw = await RawClient.open(depot.port);
-  raw.send('REPLCONF', 'rdb-only', '1');
-  raw.send('SYNC');
-  // The transfer has begun once its first bytes arrive; then the reader stops reading, so the
-  // server's socket fills (20 MB of values is far more than the loopback buffers hold).
-  await raw.until((b) => b.includes('$EOF:'));
-  raw.socket.pause();
+  // 20 MB of values is far more than the loopback buffers hold.
+  const raw = await pausedTransfer();
   await withClient(depot.port, async (c) => {
     for (let i = 0; i < n; i += 1000) {
       const p = c.pipeline();
@@ -257,12 +276,7 @@ test('a slow reader gets the keyspace as it was when its transfer began; the ser
     assert.equal(await c.dbsize(), 0);
   });
   assert.ok(raw.received.length < n * 1024 / 2, `the reader has not read most of the file yet (${raw.received.length} bytes)`);
-  raw.socket.resume();
-  assert.equal(await raw.until((b) => fileOf(b) !== null, 60_000), true);
-  const file = join(dir, 'consistent.rdb');
-  writeFileSync(file, fileOf(raw.received)!);
-  raw.close();
-  await check(file);
+  const file = await finishTransfer(raw, 'consistent.rdb');
   await loaded(file, async (r) => {
     assert.equal(await r.dbsize(), n + 1);
     for (let j = 0; j < n; j += 97) assert.equal(await r.get(`k${j}`), value(j, 'old'), `k${j}`);
@@ -293,11 +307,7 @@ test('large collections and a long stream go a chunk at a time; writes to them a
     await c.select(1);
     for (let i = 0; i < 50; i++) await c.set(`x${i}`, 'old');
   });
-  const raw = await RawClient.open(depot.port);
-  raw.send('REPLCONF', 'rdb-only', '1');
-  raw.send('SYNC');
-  await raw.until((b) => b.includes('$EOF:'));
-  raw.socket.pause();
+  const raw = await pausedTransfer();
   // The server's socket fills while the walk is inside one of the collections (about 24 MB of
   // them, against 100 small keys): its record is open when the writes below come.
   await new Promise((r) => setTimeout(r, 300));
@@ -315,12 +325,7 @@ test('large collections and a long stream go a chunk at a time; writes to them a
     await c.xack('big-stream', 'g', '1-0');
     await c.del('big-list');
   });
-  raw.socket.resume();
-  assert.equal(await raw.until((b) => fileOf(b) !== null, 60_000), true);
-  const file = join(dir, 'large.rdb');
-  writeFileSync(file, fileOf(raw.received)!);
-  raw.close();
-  await check(file);
+  const file = await finishTransfer(raw, 'large.rdb');
   await loaded(file, async (r) => {
     assert.equal(await r.dbsize(), 55);
     assert.equal(await r.xlen('big-stream'), n / 2);
@@ -353,14 +358,7 @@ test('seven transfers at once; an eighth refused while SAVE still runs; readers 
     }
   });
   const readers: RawClient[] = [];
-  for (let i = 0; i < 7; i++) {
-    const raw = await RawClient.open(depot.port);
-    raw.send('REPLCONF', 'rdb-only', '1');
-    raw.send('SYNC');
-    await raw.until((b) => b.includes('$EOF:'));
-    raw.socket.pause();
-    readers.push(raw);
-  }
+  for (let i = 0; i < 7; i++) readers.push(await pausedTransfer());
   const eighth = await RawClient.open(depot.port);
   eighth.send('REPLCONF', 'rdb-only', '1');
   eighth.send('SYNC');
