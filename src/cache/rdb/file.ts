@@ -57,10 +57,11 @@ export class RdbFileWriter {
    * hint, written on its first run only.
    */
   key(db: number, sizes: () => readonly [number, number], key: string, value: RdbValue, pxat: number): void {
+    const lane = this.aside ?? this.main;
     const encoded = encodeValue(value);
     // encodeValue's first byte is the value's type, which comes before the key.
-    this.head(this.aside ?? this.main, db, sizes, key, encoded[0]!, pxat);
-    (this.aside ?? this.main).push(encoded.subarray(1));
+    this.head(lane, db, sizes, key, encoded[0]!, pxat);
+    lane.push(encoded.subarray(1));
   }
 
   /**
