@@ -19,6 +19,8 @@ export class CacheMachine implements StateMachine<void> {
   /** Highest log index applied through `apply` (or included in a restored snapshot). */
   appliedIndex = 0;
   private eagerThrough = 0;
+  /** What the restored snapshot includes: committed (its file completed only once it had), before any apply. */
+  private restoredThrough = 0;
   /** The payload being proposed right now, in case a group applies it before propose returns. */
   private proposing: Buffer | null = null;
   private waiters: Array<{ index: number; resolve: () => void; reject: (e: Error) => void }> = [];
@@ -112,10 +114,13 @@ export class CacheMachine implements StateMachine<void> {
     // Entries up to `includes` are already in the state; their replay from the log is skipped.
     this.appliedIndex = 0;
     this.eagerThrough = state.includes;
+    this.restoredThrough = state.includes;
   }
 
   private appliedThrough(index: number): Promise<void> {
-    if (this.appliedIndex >= index) return Promise.resolve();
+    // Not only appliedIndex: after a restore it stays below what the state holds until an entry
+    // is applied, and none may come (a SAVE right after a restart would wait forever).
+    if (Math.max(this.appliedIndex, this.restoredThrough) >= index) return Promise.resolve();
     return new Promise((resolve, reject) => this.waiters.push({ index, resolve, reject }));
   }
 }
