@@ -1,7 +1,9 @@
 // Proposes the effects of the commands executed in one event-loop turn as one log entry, and
 // tracks what has committed. Batches are numbered (seq) in proposal order; a reply produced
 // while batch N is open, or after it was proposed, is released once batch N has committed.
-// Entries commit in log order, so "committed through seq N" is a single number.
+// Entries commit in log order, so "committed through seq N" is a single number. Without a
+// recorded log (`appendonly no`: see Effects) nothing is proposed and every reply is released
+// at once.
 import type { Group } from '../raft/group.js';
 import { assert } from '../util/assert.js';
 import { EffectEncoder } from './machine/effects.js';
@@ -11,7 +13,8 @@ import type { CacheMachine } from './machine/machine.js';
 const MAX_BATCH_BYTES = 1024 * 1024;
 
 export class Committer {
-  readonly enc = new EffectEncoder();
+  /** Null when effects are not recorded. */
+  readonly enc: EffectEncoder | null;
   /** Last batch proposed. */
   private proposedSeq = 0;
   /** Last batch known committed (applied on this node). */
@@ -27,25 +30,28 @@ export class Committer {
     private readonly machine: CacheMachine,
     private readonly onCommitted: (seq: number) => void,
     private readonly onFailed: (err: unknown) => void,
-  ) {}
+    recorded: boolean,
+  ) {
+    this.enc = recorded ? new EffectEncoder() : null;
+  }
 
   /** The batch a reply produced now depends on. */
   gate(): number {
-    return this.enc.count > 0 ? this.proposedSeq + 1 : this.proposedSeq;
+    return this.hasPending ? this.proposedSeq + 1 : this.proposedSeq;
   }
 
   get hasPending(): boolean {
-    return this.enc.count > 0;
+    return this.enc !== null && this.enc.count > 0;
   }
 
   /** Called after a command; proposes early when the batch has grown large. */
   afterCommand(): void {
-    if (this.enc.bytes >= MAX_BATCH_BYTES) this.flush();
+    if (this.enc !== null && this.enc.bytes >= MAX_BATCH_BYTES) this.flush();
   }
 
   /** Proposes the open batch, if any. */
   flush(): void {
-    const payload = this.enc.take();
+    const payload = this.enc?.take() ?? null;
     if (payload === null) return;
     const seq = ++this.proposedSeq;
     let proposal;
@@ -79,7 +85,7 @@ export class Committer {
    * them, do not wait for one that will never commit. The open batch is dropped with them.
    */
   abandon(): void {
-    this.enc.take();
+    this.enc?.take();
     this.epoch++;
     this.committedSeq = this.proposedSeq;
   }

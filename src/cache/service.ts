@@ -277,6 +277,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
       this.machine,
       (seq) => this.onCommitted(seq),
       (err) => this.onCommitFailed(err),
+      this.persistence?.appendonly !== false,
     );
     this.machine.proposePending = () => this.committer.flush();
     const fx = new Effects(this.machine.ks, this.committer.enc);

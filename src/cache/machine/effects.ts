@@ -313,175 +313,180 @@ function applyOne(ks: Keyspace, r: Reader): void {
 export class Effects {
   constructor(
     private readonly ks: Keyspace,
-    readonly enc: EffectEncoder,
+    /**
+     * Null: effects are applied and not recorded. A group of one whose log is in memory only
+     * (`appendonly no`) has nobody to read an entry, so recording one costs a write and a raft
+     * turn for nothing, as Redis propagates nothing without an AOF or replicas.
+     */
+    readonly enc: EffectEncoder | null,
   ) {}
 
   set(db: number, key: string, value: string, pxat: number, keepTtl: boolean): void {
-    this.enc.op(Op.SET, db).str(key).str(value).num(pxat).flag(keepTtl);
+    this.enc?.op(Op.SET, db).str(key).str(value).num(pxat).flag(keepTtl);
     this.ks.set(db, key, value, pxat, keepTtl);
   }
   del(db: number, key: string): boolean {
     if (!this.ks.dbs[db]!.keys.has(key)) return false;
-    this.enc.op(Op.DEL, db).str(key);
+    this.enc?.op(Op.DEL, db).str(key);
     return this.ks.del(db, key);
   }
   pexpireat(db: number, key: string, pxat: number): boolean {
-    this.enc.op(Op.PEXPIREAT, db).str(key).num(pxat);
+    this.enc?.op(Op.PEXPIREAT, db).str(key).num(pxat);
     return this.ks.pexpireat(db, key, pxat);
   }
   persist(db: number, key: string): boolean {
-    this.enc.op(Op.PERSIST, db).str(key);
+    this.enc?.op(Op.PERSIST, db).str(key);
     return this.ks.persist(db, key);
   }
   append(db: number, key: string, suffix: string): number {
-    this.enc.op(Op.APPEND, db).str(key).str(suffix);
+    this.enc?.op(Op.APPEND, db).str(key).str(suffix);
     return this.ks.append(db, key, suffix);
   }
   setrange(db: number, key: string, offset: number, patch: string): number {
-    this.enc.op(Op.SETRANGE, db).str(key).num(offset).str(patch);
+    this.enc?.op(Op.SETRANGE, db).str(key).num(offset).str(patch);
     return this.ks.setrange(db, key, offset, patch);
   }
   rename(db: number, src: string, dst: string): void {
-    this.enc.op(Op.RENAME, db).str(src).str(dst);
+    this.enc?.op(Op.RENAME, db).str(src).str(dst);
     this.ks.rename(db, src, dst);
   }
   copy(db: number, src: string, dstDb: number, dst: string, replace: boolean): boolean {
-    this.enc.op(Op.COPY, db).str(src).u8(dstDb).str(dst).flag(replace);
+    this.enc?.op(Op.COPY, db).str(src).u8(dstDb).str(dst).flag(replace);
     return this.ks.copy(db, src, dstDb, dst, replace);
   }
   move(db: number, key: string, dstDb: number): boolean {
-    this.enc.op(Op.MOVE, db).str(key).u8(dstDb);
+    this.enc?.op(Op.MOVE, db).str(key).u8(dstDb);
     return this.ks.move(db, key, dstDb);
   }
   swapdb(a: number, b: number): void {
-    this.enc.op(Op.SWAPDB, a).u8(b);
+    this.enc?.op(Op.SWAPDB, a).u8(b);
     this.ks.swapdb(a, b);
   }
   flushdb(db: number): void {
-    this.enc.op(Op.FLUSHDB, db);
+    this.enc?.op(Op.FLUSHDB, db);
     this.ks.flushdb(db);
   }
   flushall(): void {
-    this.enc.op(Op.FLUSHALL, 0);
+    this.enc?.op(Op.FLUSHALL, 0);
     this.ks.flushall();
   }
   push(db: number, key: string, elements: readonly string[], left: boolean): number {
-    this.enc.op(Op.PUSH, db).str(key).strs(elements).flag(left);
+    this.enc?.op(Op.PUSH, db).str(key).strs(elements).flag(left);
     return this.ks.push(db, key, elements, left);
   }
   pop(db: number, key: string, count: number, left: boolean, each: (v: Stored) => void): number {
-    this.enc.op(Op.POP, db).str(key).num(count).flag(left);
+    this.enc?.op(Op.POP, db).str(key).num(count).flag(left);
     return this.ks.pop(db, key, count, left, each);
   }
   lset(db: number, key: string, index: number, element: string): void {
-    this.enc.op(Op.LSET, db).str(key).num(index).str(element);
+    this.enc?.op(Op.LSET, db).str(key).num(index).str(element);
     this.ks.lset(db, key, index, element);
   }
   linsert(db: number, key: string, after: boolean, pivot: string, element: string): number {
-    this.enc.op(Op.LINSERT, db).str(key).flag(after).str(pivot).str(element);
+    this.enc?.op(Op.LINSERT, db).str(key).flag(after).str(pivot).str(element);
     return this.ks.linsert(db, key, after, pivot, element);
   }
   lrem(db: number, key: string, count: number, element: string): number {
-    this.enc.op(Op.LREM, db).str(key).num(count).str(element);
+    this.enc?.op(Op.LREM, db).str(key).num(count).str(element);
     return this.ks.lrem(db, key, count, element);
   }
   ltrim(db: number, key: string, start: number, stop: number): void {
-    this.enc.op(Op.LTRIM, db).str(key).num(start).num(stop);
+    this.enc?.op(Op.LTRIM, db).str(key).num(start).num(stop);
     this.ks.ltrim(db, key, start, stop);
   }
   lmove(db: number, src: string, dst: string, fromLeft: boolean, toLeft: boolean): string {
-    this.enc.op(Op.LMOVE, db).str(src).str(dst).flag(fromLeft).flag(toLeft);
+    this.enc?.op(Op.LMOVE, db).str(src).str(dst).flag(fromLeft).flag(toLeft);
     return this.ks.lmove(db, src, dst, fromLeft, toLeft);
   }
   hset(db: number, key: string, pairs: readonly string[]): number {
     assert(pairs.length % 2 === 0, 'HSET effect with an odd pair list');
-    this.enc.op(Op.HSET, db).str(key).strs(pairs);
+    this.enc?.op(Op.HSET, db).str(key).strs(pairs);
     return this.ks.hset(db, key, pairs);
   }
   hdel(db: number, key: string, fields: readonly string[]): number {
-    this.enc.op(Op.HDEL, db).str(key).strs(fields);
+    this.enc?.op(Op.HDEL, db).str(key).strs(fields);
     return this.ks.hdel(db, key, fields);
   }
   sadd(db: number, key: string, members: readonly string[]): number {
-    this.enc.op(Op.SADD, db).str(key).strs(members);
+    this.enc?.op(Op.SADD, db).str(key).strs(members);
     return this.ks.sadd(db, key, members);
   }
   srem(db: number, key: string, members: readonly string[]): number {
-    this.enc.op(Op.SREM, db).str(key).strs(members);
+    this.enc?.op(Op.SREM, db).str(key).strs(members);
     return this.ks.srem(db, key, members);
   }
   smove(db: number, src: string, dst: string, member: string): boolean {
-    this.enc.op(Op.SMOVE, db).str(src).str(dst).str(member);
+    this.enc?.op(Op.SMOVE, db).str(src).str(dst).str(member);
     return this.ks.smove(db, src, dst, member);
   }
   zadd(db: number, key: string, scores: readonly number[], members: readonly string[]): number {
-    this.enc.op(Op.ZADD, db).str(key).nums(scores).strs(members);
+    this.enc?.op(Op.ZADD, db).str(key).nums(scores).strs(members);
     return this.ks.zadd(db, key, scores, members);
   }
   zrem(db: number, key: string, members: readonly string[]): number {
-    this.enc.op(Op.ZREM, db).str(key).strs(members);
+    this.enc?.op(Op.ZREM, db).str(key).strs(members);
     return this.ks.zrem(db, key, members);
   }
 
   xadd(db: number, key: string, id: StreamId, fields: readonly string[], limits: NodeLimits): Stream {
-    this.enc.op(Op.XADD, db).str(key).str(id).strs(fields).num(limits.maxBytes).num(limits.maxEntries);
+    this.enc?.op(Op.XADD, db).str(key).str(id).strs(fields).num(limits.maxBytes).num(limits.maxEntries);
     return this.ks.xadd(db, key, id, fields, limits);
   }
   xtrim(db: number, key: string, maxLen: number, minId: StreamId | null, approx: boolean, limit: number): number {
-    this.enc.op(Op.XTRIM, db).str(key).num(maxLen).flag(minId !== null);
-    if (minId !== null) this.enc.str(minId);
-    this.enc.flag(approx).num(limit);
+    this.enc?.op(Op.XTRIM, db).str(key).num(maxLen).flag(minId !== null);
+    if (minId !== null) this.enc?.str(minId);
+    this.enc?.flag(approx).num(limit);
     return this.ks.xtrim(db, key, maxLen, minId, approx, limit);
   }
   xdel(db: number, key: string, ids: readonly StreamId[]): number {
-    this.enc.op(Op.XDEL, db).str(key).strs(ids);
+    this.enc?.op(Op.XDEL, db).str(key).strs(ids);
     return this.ks.xdel(db, key, ids);
   }
   xsetid(db: number, key: string, lastId: StreamId, entriesAdded: number, maxDeletedId: StreamId | null): void {
-    this.enc.op(Op.XSETID, db).str(key).str(lastId).num(entriesAdded).flag(maxDeletedId !== null);
-    if (maxDeletedId !== null) this.enc.str(maxDeletedId);
+    this.enc?.op(Op.XSETID, db).str(key).str(lastId).num(entriesAdded).flag(maxDeletedId !== null);
+    if (maxDeletedId !== null) this.enc?.str(maxDeletedId);
     this.ks.xsetid(db, key, lastId, entriesAdded, maxDeletedId);
   }
   xgroupCreate(db: number, key: string, group: string, lastId: StreamId, entriesRead: number): boolean {
-    this.enc.op(Op.XGROUP_CREATE, db).str(key).str(group).str(lastId).num(entriesRead);
+    this.enc?.op(Op.XGROUP_CREATE, db).str(key).str(group).str(lastId).num(entriesRead);
     return this.ks.xgroupCreate(db, key, group, lastId, entriesRead);
   }
   xgroupSetid(db: number, key: string, group: string, lastId: StreamId, entriesRead: number): void {
-    this.enc.op(Op.XGROUP_SETID, db).str(key).str(group).str(lastId).num(entriesRead);
+    this.enc?.op(Op.XGROUP_SETID, db).str(key).str(group).str(lastId).num(entriesRead);
     this.ks.xgroupSetid(db, key, group, lastId, entriesRead);
   }
   xgroupDestroy(db: number, key: string, group: string): boolean {
-    this.enc.op(Op.XGROUP_DESTROY, db).str(key).str(group);
+    this.enc?.op(Op.XGROUP_DESTROY, db).str(key).str(group);
     return this.ks.xgroupDestroy(db, key, group);
   }
   xconsumer(db: number, key: string, group: string, name: string, time: number): boolean {
-    this.enc.op(Op.XCONSUMER, db).str(key).str(group).str(name).num(time);
+    this.enc?.op(Op.XCONSUMER, db).str(key).str(group).str(name).num(time);
     return this.ks.xconsumer(db, key, group, name, time);
   }
   xconsumerDel(db: number, key: string, group: string, name: string): number {
-    this.enc.op(Op.XCONSUMER_DEL, db).str(key).str(group).str(name);
+    this.enc?.op(Op.XCONSUMER_DEL, db).str(key).str(group).str(name);
     return this.ks.xconsumerDel(db, key, group, name);
   }
   xpending(db: number, key: string, group: string, name: string, ids: readonly StreamId[], time: number, counts: readonly number[]): void {
-    this.enc.op(Op.XPENDING, db).str(key).str(group).str(name).strs(ids).num(time).nums(counts);
+    this.enc?.op(Op.XPENDING, db).str(key).str(group).str(name).strs(ids).num(time).nums(counts);
     this.ks.xpending(db, key, group, name, ids, time, counts);
   }
   xack(db: number, key: string, group: string, ids: readonly StreamId[]): number {
-    this.enc.op(Op.XACK, db).str(key).str(group).strs(ids);
+    this.enc?.op(Op.XACK, db).str(key).str(group).strs(ids);
     return this.ks.xack(db, key, group, ids);
   }
 
   // Libraries belong to no database: their records carry database 0.
   functionLoad(name: string, code: string): void {
-    this.enc.op(Op.FUNCTION_LOAD, 0).str(name).str(code);
+    this.enc?.op(Op.FUNCTION_LOAD, 0).str(name).str(code);
     this.ks.functionLoad(name, code);
   }
   functionDelete(name: string): void {
-    this.enc.op(Op.FUNCTION_DELETE, 0).str(name);
+    this.enc?.op(Op.FUNCTION_DELETE, 0).str(name);
     this.ks.functionDelete(name);
   }
   functionFlush(): void {
-    this.enc.op(Op.FUNCTION_FLUSH, 0);
+    this.enc?.op(Op.FUNCTION_FLUSH, 0);
     this.ks.functionFlush();
   }
 }

@@ -85,7 +85,9 @@ export interface RaftGroupOptions<R> {
   /**
    * The log is kept in memory only (`openLog` returns a MemoryLog: the cache's `appendonly no`):
    * entries go as soon as they are applied, snapshots are written only on request
-   * (snapshotNow), and the group has one member (nothing could catch a follower up).
+   * (snapshotNow), and the group has one member (nothing could catch a follower up). Since no
+   * entry is ever read back, the state machine may change without proposing any (the cache
+   * does): a requested snapshot is written even when no entry was applied since the last.
    */
   volatileLog?: boolean;
   /**
@@ -693,7 +695,9 @@ export class RaftGroup<R = unknown> implements Group<R> {
     const bytesDue = this.appliedBytes >= Math.max(this.snapshotMinBytes, this.snapshotGrowth * this.lastSnapshotBytes);
     if (!force && !bytesDue && this.applied - this.record.meta.index < every) return undefined;
     if (!force && this.clock.now() < this.snapshotRetryAt) return undefined;
-    if (this.applied <= this.record.meta.index && this.record.dataFile !== '') return undefined;
+    // Over a volatile log the state machine may change without entries (volatileLog), so a
+    // requested snapshot is always written.
+    if (this.applied <= this.record.meta.index && this.record.dataFile !== '' && !this.o.volatileLog) return undefined;
     const taken = this.takeSnapshot();
     this.snapshotting = taken
       .catch((err) => {
