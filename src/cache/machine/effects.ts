@@ -307,8 +307,8 @@ function applyOne(ks: Keyspace, r: Reader): void {
 
 /**
  * The leader's side of the effects: each method applies the effect to the live keyspace
- * (through the same Keyspace method that `applyEffects` calls) and appends its record to the
- * payload being built, returning what the command needs for its reply.
+ * (through the same Keyspace method that `applyEffects` calls) and, when effects are recorded,
+ * appends its record to the payload being built, returning what the command needs for its reply.
  */
 export class Effects {
   constructor(
