@@ -16,7 +16,7 @@ import { RdbFileFormat, type RdbFileOptions } from './rdb-export.js';
 
 export class CacheMachine implements StateMachine<void> {
   readonly ks: Keyspace;
-  /** Highest log index applied through `apply` (or included in a restored snapshot). */
+  /** Highest log index applied through `apply` since the last restore (0 right after one: see `restoredThrough`). */
   appliedIndex = 0;
   private eagerThrough = 0;
   /** What the restored snapshot includes: committed (its file completed only once it had), before any apply. */
