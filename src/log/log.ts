@@ -135,6 +135,11 @@ export class Log {
     return this.durable.index;
   }
 
+  /** The last index an append made now is answered at: durableIndex under `always`, else writtenIndex. */
+  get stableIndex(): number {
+    return this.policy.mode === 'always' ? this.durable.index : this.written.index;
+  }
+
   /** Bytes cut from a torn or corrupt tail by the last recovery. */
   get truncatedBytes(): number {
     return this.cutBytes;
@@ -540,7 +545,19 @@ export class Log {
     }
     const { segment, from, to } = job;
     assert(segment.writeFd !== undefined, `write to ${segment.path} before it exists`);
-    await this.o.fs.write(segment.writeFd, segment.cache!.gather(from, to), from);
+    const bytes = segment.cache!.gather(from, to);
+    // Appended while a roll or truncation ran: written here as writeInline would have, so that
+    // the queue drains at once and the next append is written inline again (a thread-pool write
+    // would still be running when the next turn appends, and that one would queue behind it).
+    if (this.inlineAllowed(to - from)) {
+      try {
+        this.o.fs.writeSync(segment.writeFd, bytes, from);
+        return;
+      } catch {
+        // The thread-pool write below writes the same positions again, or reports why not.
+      }
+    }
+    await this.o.fs.write(segment.writeFd, bytes, from);
   }
 
   private writeJobDone(job: WriteJob): void {
@@ -558,7 +575,7 @@ export class Log {
    */
   private writeInline(seg: Segment, from: number): boolean {
     const to = seg.bytes;
-    if (this.policy.mode === 'always' || this.dsync || !this.jobs.idle || seg.writeFd === undefined || to - from > this.o.inlineWriteMaxBytes) return false;
+    if (!this.inlineAllowed(to - from) || !this.jobs.idle || seg.writeFd === undefined) return false;
     if (this.written.segment !== seg || this.written.pos !== from) return false;
     try {
       this.o.fs.writeSync(seg.writeFd, seg.cache!.gather(from, to), from);
@@ -568,6 +585,11 @@ export class Log {
     this.bytesSinceCheckpoint += to - from;
     this.wrote(seg, to, this.lastIndex);
     return true;
+  }
+
+  /** A write of `bytes` may be made on the calling thread: acknowledged once written, small enough. */
+  private inlineAllowed(bytes: number): boolean {
+    return this.policy.mode !== 'always' && !this.dsync && bytes <= this.o.inlineWriteMaxBytes;
   }
 
   /** The bytes of `segment` up to `to` (entries up to `lastIndex`) are written. */

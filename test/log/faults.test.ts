@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { FileSystem } from '../../src/log/file-system.js';
+import { RECORD_HEADER_BYTES } from '../../src/log/format.js';
 import { Log } from '../../src/log/log.js';
 import { isDepotError } from '../../src/util/errors.js';
 import { FaultyFileSystem } from './faulty-fs.js';
@@ -205,6 +207,55 @@ test('without `always`, a small append is written on the calling thread; if that
     cleanup();
   }
 });
+
+test('without `always`, an append queued behind a truncation is written on the calling thread when its turn comes', async () => {
+  const { dir, cleanup } = tempDir();
+  const faulty = new FaultyFileSystem();
+  // Which call wrote the appended records: 5 records of 50 bytes.
+  const recordBytes = 5 * (RECORD_HEADER_BYTES + 50);
+  const writers: string[] = [];
+  const fs: FileSystem = {
+    ...faulty.fs,
+    write: (fd, buffers, position) => {
+      if (total(buffers) === recordBytes) writers.push('thread pool');
+      return faulty.fs.write(fd, buffers, position);
+    },
+    writeSync: (fd, buffers, position) => {
+      if (total(buffers) === recordBytes) writers.push('calling thread');
+      faulty.fs.writeSync(fd, buffers, position);
+    },
+  };
+  try {
+    const log = await Log.open({ dir, fs, flush: { mode: 'interval', intervalMs: 60_000 } });
+    await log.append(makeEntries(1, 10, 1, 50));
+    // The truncation job waits for its disk: the append after it cannot be written inline.
+    faulty.hang(['truncate']);
+    const cut = log.truncateSuffix(8);
+    const queued = log.append(makeEntries(8, 5, 2, 50));
+    assert.deepEqual(writers, []);
+    faulty.heal();
+    await cut;
+    await queued;
+    // Not by the thread pool: that write would still run when the next turn appends, which
+    // would queue behind it, and so on for as long as appends keep coming.
+    assert.deepEqual(writers, ['calling thread']);
+    assert.equal(log.writtenIndex, 12);
+    await log.close();
+    const again = await Log.open({ dir });
+    assert.equal(again.lastIndex, 12);
+    assert.equal(again.term(12), 2);
+    await again.verify();
+    await again.close();
+  } finally {
+    cleanup();
+  }
+});
+
+function total(buffers: readonly Buffer[]): number {
+  let n = 0;
+  for (const b of buffers) n += b.length;
+  return n;
+}
 
 test('inlineWriteMaxBytes: an append up to it is written on the calling thread, a larger one by the job queue', async () => {
   for (const [limit, inline] of [[undefined, false], [1024 * 1024, true]] as const) {

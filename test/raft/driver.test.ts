@@ -40,6 +40,10 @@ test('a single-node group elects itself at once and applies proposals', async ()
     assert.equal(ag.log.lastIndex, y.index - 1);
     ag.flush();
     assert.equal(ag.log.lastIndex, y.index);
+    // ...and, written on this thread (the log's inline write), committed and applied in the
+    // same call: a group of one needs nobody else, and nothing was left to wait for.
+    assert.equal(ag.status().appliedIndex, y.index);
+    assert.deepEqual(asm.items, ['x', 'y']);
     assert.equal(await y.applied, 2);
   } finally {
     await host!.close();

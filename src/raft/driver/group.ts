@@ -139,6 +139,8 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private releaseScheduled = false;
   private releaseAfterProcess = false;
   private persistChain: Promise<void> = Promise.resolve();
+  /** Readies on persistChain not advanced yet: a Ready completes on the spot only when none is. */
+  private persisting = 0;
   /** Hard state writes go one after another (they replace one file). */
   private hardChain: Promise<void> = Promise.resolve();
   /** A snapshot install in progress: appends of later Readies wait for it. */
@@ -512,7 +514,19 @@ export class RaftGroup<R = unknown> implements Group<R> {
       this.installing = this.installSnapshot(meta);
       work.push(this.installing);
     }
-    if (rd.entries.length > 0) work.push(this.appendAfterInstall(rd.entries));
+    const appended = rd.entries.length > 0 ? this.appendAfterInstall(rd.entries) : undefined;
+    if (appended !== undefined) work.push(appended);
+    if (work.length === 0 && this.persisting === 0) {
+      // Nothing to wait for: the entries were written on this thread (the log's inline write;
+      // a memory log), and no earlier Ready is still persisting. The Ready completes here, and
+      // process() takes the next one (a group of one: the commit of these entries) in this
+      // call, without the promise chain's hops.
+      this.applyReady(rd);
+      this.sendAll(rd.persistedMessages);
+      this.raw.advance(rd);
+      return;
+    }
+    this.persisting++;
     // After a microtask: the log starts the write of the entries appended above in one (queued
     // first), so applying the previous commit does not hold back a follower's disk write, on
     // which the leader's next commit waits. Still before this Ready's advance (queued later).
@@ -520,6 +534,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
     this.persistChain = this.persistChain
       .then(() => Promise.all(work))
       .then(() => {
+        this.persisting--;
         this.sendAll(rd.persistedMessages);
         this.raw.advance(rd);
         // What became stable may commit at once (a group of one): no extra event-loop turn.
@@ -535,11 +550,13 @@ export class RaftGroup<R = unknown> implements Group<R> {
     if (rd.snapshotWanted) this.maybeSnapshot(true);
   }
 
-  private appendAfterInstall(entries: readonly Entry[]): Promise<void> {
+  /** Appends a Ready's entries after any snapshot install; undefined when they are stable already. */
+  private appendAfterInstall(entries: readonly Entry[]): Promise<void> | undefined {
     const pending = this.installing;
+    const appended = pending === undefined ? this.append(entries) : pending.then(() => this.append(entries));
+    if (appended === undefined) return undefined;
     this.appendsStarted.push(this.clock.now());
     const done = () => void this.appendsStarted.shift();
-    const appended = pending === undefined ? this.append(entries) : pending.then(() => this.append(entries));
     appended.then(done, done);
     return appended;
   }
@@ -556,11 +573,11 @@ export class RaftGroup<R = unknown> implements Group<R> {
    * errors have not reached us, a Ready joins the stall without writing: the log no longer ends
    * where these entries continue it.
    */
-  private append(entries: readonly Entry[]): Promise<void> {
+  private append(entries: readonly Entry[]): Promise<void> | undefined {
     const first = entries[0]!.index;
     const log = this.storage.log;
     if (this.stall === undefined && log.failure === undefined && first <= log.lastIndex + 1) {
-      return this.storage.append(entries).catch((err: unknown) => this.stalled(err, first));
+      return this.storage.append(entries)?.catch((err: unknown) => this.stalled(err, first));
     }
     return this.stalled(this.stall?.error ?? log.failure ?? new DepotError('STORAGE_IO', `group ${this.id}: the log lost entries before ${first}`), first);
   }

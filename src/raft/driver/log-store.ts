@@ -18,6 +18,12 @@ export interface GroupLog {
   readonly writtenIndex: number;
   readonly durableIndex: number;
   /**
+   * The last entry whose append is settled under the flush policy in force: durable under
+   * `always`, written otherwise. An append it covers as soon as `append` returns was written on
+   * the calling thread; the driver then goes on without waiting for the promise.
+   */
+  readonly stableIndex: number;
+  /**
    * The error a failed write left the log recovering from, until it has reloaded its state from
    * its files (appends meanwhile fail with it); undefined while the log is healthy.
    */

@@ -36,6 +36,10 @@ export class MemoryLog implements GroupLog {
     return this.lastIndex;
   }
 
+  get stableIndex(): number {
+    return this.lastIndex;
+  }
+
   /** Nothing is written, so nothing fails. */
   get failure(): undefined {
     return undefined;

@@ -43,14 +43,20 @@ export class DurableStorage implements LogStorage {
     return this.snap;
   }
 
-  /** Writes entries from a Ready: a conflicting suffix is cut first. Resolves when stable per the log's policy. */
-  append(ents: readonly Entry[]): Promise<void> {
-    if (ents.length === 0) return Promise.resolve();
+  /**
+   * Writes entries from a Ready: a conflicting suffix is cut first. Returns undefined when they
+   * are stable per the log's policy already (written on this thread), else a promise that
+   * resolves when they are.
+   */
+  append(ents: readonly Entry[]): Promise<void> | undefined {
+    if (ents.length === 0) return undefined;
     const first = ents[0]!.index;
     assert(first > this.snap.index && first <= this.log.lastIndex + 1, `append at ${first} after ${this.log.lastIndex}`);
     const cut = first <= this.log.lastIndex ? this.log.truncateSuffix(first) : undefined;
     const written = this.log.append(ents);
     this.recent.append(ents);
+    // The log answers an append it covers at once with a settled promise, which is not awaited.
+    if (cut === undefined && this.log.stableIndex >= ents[ents.length - 1]!.index) return undefined;
     return cut === undefined ? written : Promise.all([cut, written]).then(() => undefined);
   }
 
