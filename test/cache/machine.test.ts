@@ -360,6 +360,8 @@ test('property: a snapshot holds its start whatever writes, table growth and shr
         service.close();
       }
   };
+  // A large collection frozen before the walk reached it, written while the table shrinks.
+  await check([[{ kind: 'big-list', n: 0 }], [], [{ kind: 'shrink', n: 0 }]]);
   await check([[{ kind: 'swap', n: 0 }]]);
   await check([[{ kind: 'shrink', n: 0 }], []]);
   // Other keys, of both databases, written while a large collection's record is open; then the collection.
@@ -471,6 +473,60 @@ test('a large collection is captured a chunk at a time, in both formats', async 
     } finally {
       service.close();
     }
+  }
+});
+
+test('a write to a large collection during a snapshot copies references, not the collection, in both formats', async () => {
+  // Two lists of 150,000 elements (15 MB each): after the first chunk the walk has one open and
+  // not reached the other (or written neither). Popping from both must not write either whole
+  // on the pop's path: it held the event loop for seconds with a list of a million 1 KiB values.
+  const m = new CacheMachine(SEEDS[0]);
+  const service = new CacheService({ machine: m, group: new ReplicatingGroup(m, []), port: 0 });
+  const client = service.connect(sink)!;
+  await service.whenLoaded();
+  const run = (...argv: string[]) => service.executeMany(client, [argv], 0);
+  // Elements RDB's LZF cannot shrink, so that the file's size shows both lists in it.
+  const noise = randomBytes(60_000).toString('base64');
+  const fill = (): void => {
+    for (const key of ['list:a', 'list:b']) {
+      for (let i = 0; i < 150_000; i += 1000) run('RPUSH', key, ...Array.from({ length: 1000 }, (_, j) => noise.slice((i + j) % 79_000, ((i + j) % 79_000) + 100)));
+    }
+  };
+  try {
+    fill();
+    await settle();
+    const before = dump(m);
+    for (const stream of [m.snapshot(), m.rdbSnapshot({ aux: [], keys: true, functions: true })]) {
+      const it = stream[Symbol.asyncIterator]();
+      const chunks: Buffer[] = [];
+      let popped = false;
+      for (let r = await it.next(); r.done !== true; r = await it.next()) {
+        assert.ok(r.value.length < 2 * CHUNK_BYTES, `a chunk of ${r.value.length} bytes`);
+        chunks.push(Buffer.from(r.value));
+        if (!popped) {
+          popped = true;
+          for (let i = 0; i < 10; i++) run('LPOP', 'list:a', '1000');
+          run('RPOP', 'list:b');
+          run('LSET', 'list:b', '0', 'changed');
+          await settle();
+        }
+      }
+      if (chunks[0]!.subarray(0, 4).toString('latin1') === 'DPKS') {
+        const restored = new CacheMachine(SEEDS[1]);
+        await restored.restore(from(chunks));
+        assert.equal(dump(restored), before);
+      } else {
+        assert.equal(chunks[0]!.subarray(0, 5).toString('latin1'), 'REDIS');
+        assert.ok(chunks.reduce((n, c) => n + c.length, 0) > 2 * 150_000 * 100, 'the RDB file holds both lists whole');
+      }
+      // Undo the pops for the next format: the lists as they were.
+      run('DEL', 'list:a', 'list:b');
+      fill();
+      await settle();
+      assert.equal(dump(m), before);
+    }
+  } finally {
+    service.close();
   }
 });
 

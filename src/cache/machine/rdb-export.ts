@@ -4,21 +4,29 @@ import { PIECEWISE_TYPE, type RdbValue } from '../rdb/value.js';
 import { encodeStream, type RdbStream } from '../rdb/stream.js';
 import { RdbFileWriter } from '../rdb/file.js';
 import type { BlobStore, Stored } from './blobs.js';
-import { CHUNK_BYTES, type CaptureFormat } from './capture.js';
-import { Hash, List, MemberSet, Stream, ZSet, type Db, type Value } from './values.js';
+import { CHUNK_BYTES, recorded, type CaptureFormat, type Collection, type Recorded } from './capture.js';
+import { Stream, type Db, type Value } from './values.js';
 
 /** A key's value as the RDB codec takes it; `text` reads a stored string. */
 export function rdbValue(v: Value, text: (s: Stored) => string): RdbValue {
+  return rdbRecorded(recorded(v), text);
+}
+
+function rdbRecorded(v: Recorded, text: (s: Stored) => string): RdbValue {
   if (typeof v === 'string' || typeof v === 'number') return { type: 'string', value: text(v) };
-  if (v instanceof List) return { type: 'list', items: v.toArray().map(text) };
-  if (v instanceof Hash) return { type: 'hash', pairs: [...v].flatMap(([f, x]) => [f, text(x)]) };
-  if (v instanceof MemberSet) return { type: 'set', members: [...v] };
-  if (v instanceof ZSet) {
-    const entries = [...v];
-    return { type: 'zset', members: entries.map((e) => e[0]), scores: entries.map((e) => e[1]) };
-  }
   if (v instanceof Stream) return rdbStream(v);
-  throw new Error('unknown value type');
+  switch (v.kind) {
+    case 'list':
+      return { type: 'list', items: Array.from(v.elements, text) };
+    case 'hash':
+      return { type: 'hash', pairs: Array.from(v.elements).flatMap(([f, x]) => [f, text(x)]) };
+    case 'set':
+      return { type: 'set', members: [...v.elements] };
+    case 'zset': {
+      const entries = [...v.elements];
+      return { type: 'zset', members: entries.map((e) => e[0]), scores: entries.map((e) => e[1]) };
+    }
+  }
 }
 
 function rdbStream(s: Stream): RdbStream {
@@ -63,50 +71,49 @@ export class RdbFileFormat implements CaptureFormat {
     if (this.o.functions) this.w.library(code);
   }
 
-  record(dbIndex: number, key: string, value: Value, pxat: number, blobs: BlobStore): Iterator<void> | null {
+  record(dbIndex: number, key: string, value: Recorded, pxat: number, blobs: BlobStore): Iterator<void> | null {
     if (!this.o.keys) return null;
     const w = this.w;
     const sizes = this.sizes[dbIndex]!;
     // Written whole: strings, and the keys that follow an open one.
     if (typeof value === 'string' || typeof value === 'number' || w.opened) {
-      w.key(dbIndex, sizes, key, rdbValue(value, (s) => blobs.text(s)), pxat);
+      w.key(dbIndex, sizes, key, rdbRecorded(value, (s) => blobs.text(s)), pxat);
       return null;
     }
-    const type = value instanceof List ? PIECEWISE_TYPE.list : value instanceof Hash ? PIECEWISE_TYPE.hash : value instanceof MemberSet ? PIECEWISE_TYPE.set : value instanceof Stream ? PIECEWISE_TYPE.stream : PIECEWISE_TYPE.zset;
-    w.open(dbIndex, sizes, key, type, pxat);
+    w.open(dbIndex, sizes, key, value instanceof Stream ? PIECEWISE_TYPE.stream : PIECEWISE_TYPE[value.kind], pxat);
     return this.pieces(value, blobs);
   }
 
   /** The open key's value: collections in the plain encodings (as rdbValue and encodeValue write them). */
-  private *pieces(value: List | Hash | MemberSet | ZSet | Stream, blobs: BlobStore): Generator<void> {
+  private *pieces(value: Stream | Collection, blobs: BlobStore): Generator<void> {
     const w = this.w;
-    if (value instanceof List) {
-      w.length(value.length);
-      for (let i = 0; i < value.length; i++) {
-        w.element(blobs.text(value.at(i)));
-        if (w.buffered >= CHUNK_BYTES) yield;
-      }
-    } else if (value instanceof Hash) {
-      w.length(value.size);
-      for (const [f, v] of value) {
-        w.element(f);
-        w.element(blobs.text(v));
-        if (w.buffered >= CHUNK_BYTES) yield;
-      }
-    } else if (value instanceof MemberSet) {
-      w.length(value.size);
-      for (const m of value) {
-        w.element(m);
-        if (w.buffered >= CHUNK_BYTES) yield;
-      }
-    } else if (value instanceof Stream) {
+    if (value instanceof Stream) {
       for (const piece of encodeStream(rdbStream(value))) {
         w.bytes(piece);
         if (w.buffered >= CHUNK_BYTES) yield;
       }
+      w.close();
+      return;
+    }
+    w.length(value.size);
+    if (value.kind === 'list') {
+      for (const v of value.elements) {
+        w.element(blobs.text(v));
+        if (w.buffered >= CHUNK_BYTES) yield;
+      }
+    } else if (value.kind === 'hash') {
+      for (const [f, v] of value.elements) {
+        w.element(f);
+        w.element(blobs.text(v));
+        if (w.buffered >= CHUNK_BYTES) yield;
+      }
+    } else if (value.kind === 'set') {
+      for (const m of value.elements) {
+        w.element(m);
+        if (w.buffered >= CHUNK_BYTES) yield;
+      }
     } else {
-      w.length(value.size);
-      for (const [m, x] of value) {
+      for (const [m, x] of value.elements) {
         w.element(m);
         w.score(x);
         if (w.buffered >= CHUNK_BYTES) yield;

@@ -22,7 +22,7 @@ import { crc32c } from '../../util/crc32c.js';
 import { DepotError } from '../../util/errors.js';
 import { BlobStore, type Stored } from './blobs.js';
 import type { Keyspace } from './keyspace.js';
-import { CHUNK_BYTES, finish, streamCapture, type CaptureFormat } from './capture.js';
+import { CHUNK_BYTES, finish, streamCapture, type CaptureFormat, type Collection, type Recorded } from './capture.js';
 import type { PackLimits } from './hash.js';
 import type { ZSetLimits } from './zset.js';
 import { Db, Hash, List, MemberSet, Stream, ZSet, type Value } from './values.js';
@@ -100,9 +100,9 @@ class Out {
  * A key's record: written whole for a string; for a collection, its head, and the rest to
  * write (stopping whenever a chunk's worth is buffered: capture.ts).
  */
-function writeRecord(out: Out, blobs: BlobStore, dbIndex: number, key: string, value: Value, pxat: number): Generator<void> | null {
+function writeRecord(out: Out, blobs: BlobStore, dbIndex: number, key: string, value: Recorded, pxat: number): Generator<void> | null {
   const string = typeof value === 'string' || typeof value === 'number';
-  out.u8(string ? Type.string : value instanceof List ? Type.list : value instanceof Hash ? Type.hash : value instanceof MemberSet ? Type.set : value instanceof Stream ? Type.stream : Type.zset);
+  out.u8(string ? Type.string : value instanceof Stream ? Type.stream : Type[value.kind]);
   out.u8(dbIndex);
   out.f64(pxat);
   out.str(key);
@@ -111,31 +111,31 @@ function writeRecord(out: Out, blobs: BlobStore, dbIndex: number, key: string, v
     return null;
   }
   if (value instanceof Stream) return writeStream(out, value);
-  out.u32(value instanceof List ? value.length : value.size);
+  out.u32(value.size);
   return writeElements(out, value, blobs);
 }
 
-function* writeElements(out: Out, value: List | Hash | MemberSet | ZSet, blobs: BlobStore): Generator<void> {
-  if (value instanceof List) {
-    for (let i = 0; i < value.length; i++) {
-      out.stored(value.at(i), blobs);
+function* writeElements(out: Out, c: Collection, blobs: BlobStore): Generator<void> {
+  if (c.kind === 'list') {
+    for (const v of c.elements) {
+      out.stored(v, blobs);
       if (out.pos >= CHUNK_BYTES) yield;
     }
-  } else if (value instanceof Hash) {
-    for (const [f, v] of value) {
+  } else if (c.kind === 'hash') {
+    for (const [f, v] of c.elements) {
       out.str(f);
       out.stored(v, blobs);
       if (out.pos >= CHUNK_BYTES) yield;
     }
-  } else if (value instanceof MemberSet) {
-    for (const m of value) {
+  } else if (c.kind === 'set') {
+    for (const m of c.elements) {
       out.str(m);
       if (out.pos >= CHUNK_BYTES) yield;
     }
   } else {
-    for (const [m, s] of value) {
+    for (const [m, score] of c.elements) {
       out.str(m);
-      out.f64(s);
+      out.f64(score);
       if (out.pos >= CHUNK_BYTES) yield;
     }
   }
@@ -211,7 +211,7 @@ class DpksFormat implements CaptureFormat {
     this.records++;
   }
 
-  record(dbIndex: number, key: string, value: Value, pxat: number, blobs: BlobStore): Iterator<void> | null {
+  record(dbIndex: number, key: string, value: Recorded, pxat: number, blobs: BlobStore): Iterator<void> | null {
     this.records++;
     if (this.open) {
       const rest = writeRecord((this.aside ??= new Out()), blobs, dbIndex, key, value, pxat);
