@@ -18,20 +18,24 @@
 // references, values are immutable), and the walk goes on from the copy. A large collection
 // that changes before the walk reached it is frozen whole and written by the walk next. Only
 // copying references is left on the hook's path: writing a list of a million 1 KiB elements
-// at the first LPOP after a snapshot began held the event loop for 3 seconds. Small records
-// the hook writes while one is open are kept aside by the format and follow it.
+// at the first LPOP after a snapshot began held the event loop for 3 seconds. A stream is
+// written from a StreamImage (stream-image.ts), which freezes the same way for less: its
+// entries never change in place. Small records the hook writes while one is open are kept
+// aside by the format and follow it.
 import { assert } from '../../util/assert.js';
 import { DepotError } from '../../util/errors.js';
 import type { BlobStore, Stored } from './blobs.js';
 import type { Keyspace, KeyspaceObserver } from './keyspace.js';
+import { StreamImage } from './stream-image.js';
 import { Hash, List, MemberSet, Stream, type Db, type Value } from './values.js';
 
 /** Bytes a format buffers before the walk hands them out: the work done per step. */
 export const CHUNK_BYTES = 64 * 1024;
 
 /**
- * A collection that changes before the walk wrote it is frozen and written by the walk when
- * it has more elements than this; a smaller one is written at once, as a string is.
+ * A collection or stream that changes before the walk wrote it is frozen and written by the
+ * walk when it has more elements (entries) than this; a smaller one is written at once, as a
+ * string is.
  */
 const DEFER_ELEMENTS = 1024;
 
@@ -90,12 +94,16 @@ export type Collection =
   | { readonly kind: 'set'; readonly size: number; readonly elements: Elements<string> }
   | { readonly kind: 'zset'; readonly size: number; readonly elements: Elements<readonly [string, number]> };
 
-/** What a record holds: a string, a stream (written from the stream), or a collection. */
-export type Recorded = Stored | Stream | Collection;
+/** What a record holds: a string, a stream, or a collection. */
+export type Recorded = Stored | StreamImage | Collection;
 
-/** The record form of a value: a collection's elements read live. */
+/** A record that is written in steps and freezes before its value changes. */
+type Frozen = StreamImage | Collection;
+
+/** The record form of a value: a collection's elements, a stream's nodes, read live. */
 export function recorded(v: Value): Recorded {
-  if (typeof v === 'string' || typeof v === 'number' || v instanceof Stream) return v;
+  if (typeof v === 'string' || typeof v === 'number') return v;
+  if (v instanceof Stream) return new StreamImage(v);
   if (v instanceof List) {
     const items = new ListItems(v);
     return { kind: 'list', size: v.length, elements: new Elements(items, () => items.rest()) };
@@ -133,7 +141,7 @@ export class Capture {
   /** The record left open by the walk: a large collection, written a chunk a step. */
   private open: { readonly db: Db; readonly key: string; readonly rest: Iterator<void>; readonly value: Recorded } | null = null;
   /** Large collections frozen by the hook before the walk reached them: the walk writes them next. */
-  private deferred: Array<{ readonly db: Db; readonly dbIndex: number; readonly key: string; readonly value: Collection; readonly pxat: number }> = [];
+  private deferred: Array<{ readonly db: Db; readonly dbIndex: number; readonly key: string; readonly value: Frozen; readonly pxat: number }> = [];
 
   constructor(
     ks: Keyspace,
@@ -164,12 +172,7 @@ export class Capture {
   private beforeWrite(db: Db, key: string): void {
     const open = this.open;
     if (open !== null && open.db === db && open.key === key) {
-      if (open.value instanceof Stream) {
-        this.open = null;
-        finish(open.rest);
-      } else if (typeof open.value === 'object') {
-        open.value.elements.freeze();
-      }
+      if (typeof open.value === 'object') freeze(open.value);
       return;
     }
     // The captured index, not the live one: SWAPDB may have moved the Db since.
@@ -180,9 +183,9 @@ export class Capture {
     const slot = keys.find(key);
     if (slot < 0 || keys.isMarked(slot, this.bits[i]!)) return;
     const value = recorded(keys.valueAt(slot));
-    if (typeof value === 'object' && !(value instanceof Stream) && value.size > DEFER_ELEMENTS) {
+    if (typeof value === 'object' && (value instanceof StreamImage ? value.length : value.size) > DEFER_ELEMENTS) {
       keys.mark(slot, this.bits[i]!);
-      value.elements.freeze();
+      freeze(value);
       this.deferred.push({ db, dbIndex: i, key, value, pxat: this.expiry(db, key) });
       return;
     }
@@ -265,6 +268,11 @@ export class Capture {
     if (this.format.buffered > 0) yield this.format.take();
     yield this.format.trailer();
   }
+}
+
+function freeze(value: Frozen): void {
+  if (value instanceof StreamImage) value.freeze();
+  else value.elements.freeze();
 }
 
 /** Writes the rest of an open record at once. */

@@ -5,7 +5,8 @@ import { encodeStream, type RdbStream } from '../rdb/stream.js';
 import { RdbFileWriter } from '../rdb/file.js';
 import type { BlobStore, Stored } from './blobs.js';
 import { CHUNK_BYTES, recorded, type CaptureFormat, type Collection, type Recorded } from './capture.js';
-import { Stream, type Db, type Value } from './values.js';
+import { StreamImage } from './stream-image.js';
+import type { Db, Value } from './values.js';
 
 /** A key's value as the RDB codec takes it; `text` reads a stored string. */
 export function rdbValue(v: Value, text: (s: Stored) => string): RdbValue {
@@ -14,7 +15,7 @@ export function rdbValue(v: Value, text: (s: Stored) => string): RdbValue {
 
 function rdbRecorded(v: Recorded, text: (s: Stored) => string): RdbValue {
   if (typeof v === 'string' || typeof v === 'number') return { type: 'string', value: text(v) };
-  if (v instanceof Stream) return rdbStream(v);
+  if (v instanceof StreamImage) return rdbStream(v);
   switch (v.kind) {
     case 'list':
       return { type: 'list', items: Array.from(v.elements, text) };
@@ -29,7 +30,7 @@ function rdbRecorded(v: Recorded, text: (s: Stored) => string): RdbValue {
   }
 }
 
-function rdbStream(s: Stream): RdbStream {
+function rdbStream(s: StreamImage): RdbStream {
   const groups = s.groupNames().map((name) => {
     const g = s.groups.get(name)!;
     return {
@@ -80,14 +81,14 @@ export class RdbFileFormat implements CaptureFormat {
       w.key(dbIndex, sizes, key, rdbRecorded(value, (s) => blobs.text(s)), pxat);
       return null;
     }
-    w.open(dbIndex, sizes, key, value instanceof Stream ? PIECEWISE_TYPE.stream : PIECEWISE_TYPE[value.kind], pxat);
+    w.open(dbIndex, sizes, key, value instanceof StreamImage ? PIECEWISE_TYPE.stream : PIECEWISE_TYPE[value.kind], pxat);
     return this.pieces(value, blobs);
   }
 
   /** The open key's value: collections in the plain encodings (as rdbValue and encodeValue write them). */
-  private *pieces(value: Stream | Collection, blobs: BlobStore): Generator<void> {
+  private *pieces(value: StreamImage | Collection, blobs: BlobStore): Generator<void> {
     const w = this.w;
-    if (value instanceof Stream) {
+    if (value instanceof StreamImage) {
       for (const piece of encodeStream(rdbStream(value))) {
         w.bytes(piece);
         if (w.buffered >= CHUNK_BYTES) yield;

@@ -27,6 +27,7 @@ import type { PackLimits } from './hash.js';
 import type { ZSetLimits } from './zset.js';
 import { Db, Hash, List, MemberSet, Stream, ZSet, type Value } from './values.js';
 import { StreamNode } from './stream.js';
+import { StreamImage } from './stream-image.js';
 import { ConsumerGroup } from './stream-group.js';
 
 const MAGIC = 'DPKS';
@@ -102,7 +103,7 @@ class Out {
  */
 function writeRecord(out: Out, blobs: BlobStore, dbIndex: number, key: string, value: Recorded, pxat: number): Generator<void> | null {
   const string = typeof value === 'string' || typeof value === 'number';
-  out.u8(string ? Type.string : value instanceof Stream ? Type.stream : Type[value.kind]);
+  out.u8(string ? Type.string : value instanceof StreamImage ? Type.stream : Type[value.kind]);
   out.u8(dbIndex);
   out.f64(pxat);
   out.str(key);
@@ -110,7 +111,7 @@ function writeRecord(out: Out, blobs: BlobStore, dbIndex: number, key: string, v
     out.stored(value, blobs);
     return null;
   }
-  if (value instanceof Stream) return writeStream(out, value);
+  if (value instanceof StreamImage) return writeStream(out, value);
   out.u32(value.size);
   return writeElements(out, value, blobs);
 }
@@ -146,19 +147,21 @@ function writeStrs(out: Out, list: readonly string[]): void {
   for (const x of list) out.str(x);
 }
 
-function* writeStream(out: Out, s: Stream): Generator<void> {
+function* writeStream(out: Out, s: StreamImage): Generator<void> {
   out.str(s.lastId);
   out.str(s.firstId);
   out.str(s.maxDeletedId);
   out.f64(s.entriesAdded);
   out.u32(s.nodes.length);
-  for (const node of s.nodes) {
+  for (let n = 0; n < s.nodes.length; n++) {
+    const node = s.nodes[n]!;
+    const count = s.count(n);
     out.str(node.master);
     writeStrs(out, node.masterFields);
-    out.u32(node.ids.length);
-    for (let i = 0; i < node.ids.length; i++) {
+    out.u32(count);
+    for (let i = 0; i < count; i++) {
       out.str(node.ids[i]!);
-      out.u8(node.isDeleted(i) ? 1 : 0);
+      out.u8(s.isDeleted(n, i) ? 1 : 0);
       writeStrs(out, node.fieldsAt(i));
     }
     if (out.pos >= CHUNK_BYTES) yield;

@@ -139,6 +139,11 @@ export class StreamNode {
     return lowerBound(this.ids, id);
   }
 
+  /** A copy of the tombstones' indexes, or null when there are none. */
+  tombstoneSet(): ReadonlySet<number> | null {
+    return this.tombstones === null ? null : new Set(this.tombstones);
+  }
+
   tombstone(i: number): void {
     assert(!this.isDeleted(i), 'stream entry deleted twice');
     (this.tombstones ??= new Set()).add(i);
