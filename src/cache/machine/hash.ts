@@ -187,12 +187,4 @@ export class Hash {
   warm(fields: readonly string[]): void {
     this.table?.warm(fields);
   }
-
-  /** Moves a table's long values to the blob store (a snapshot's hash is loaded with plain strings). */
-  storeValues(store: (v: string) => Stored): void {
-    const t = this.table;
-    if (t === null) return;
-    for (let slot = 0; slot < t.slots; slot++) if (t.liveAt(slot)) t.setValueAt(slot, store(t.valueAt(slot) as string));
-  }
 }
-

@@ -307,39 +307,74 @@ function corrupt(why: string): DepotError {
   return new DepotError('CORRUPT_LOG', `cache snapshot: ${why}`);
 }
 
-/**
- * A record's value with every string a JS string: the record may be cut short by the end of
- * the bytes at hand and parsed again, so nothing goes to the blob store until it is whole.
- */
-const plain = (s: string): Stored => s;
+/** How restored values are built: the databases' hash seed, the encodings' limits, the blob store's `store`. */
+interface Build {
+  readonly hashSeed: number;
+  readonly hashLimits: PackLimits;
+  readonly zsetLimits: ZSetLimits;
+  readonly store: (s: string) => Stored;
+}
 
-function readValue(r: In, type: number, hashSeed: number, hashLimits: PackLimits, zsetLimits: ZSetLimits): Value {
-  if (type === Type.string) return r.str();
-  if (type === Type.stream) return readStream(r);
+/**
+ * A collection or stream record being read, one element (a stream: one node, one group) at a
+ * time, so that a record larger than the bytes at hand is read as they arrive instead of being
+ * held whole first: a list of a million 1 KiB values was a gigabyte buffered, and a record past
+ * 4 GiB could not be read at all.
+ */
+interface OpenRecord {
+  /** Reads the next element whole (a NeedMore leaves it unread); true once the record is complete. */
+  step(r: In): boolean;
+  /** The value, once complete. */
+  finish(): Value;
+}
+
+/** `n` elements, each read by `read` (which must read all of an element before it keeps any of it). */
+class ElementRecord implements OpenRecord {
+  constructor(
+    private left: number,
+    private readonly read: (r: In) => void,
+    readonly finish: () => Value,
+  ) {}
+
+  step(r: In): boolean {
+    if (this.left === 0) return true;
+    this.read(r);
+    return --this.left === 0;
+  }
+}
+
+function openRecord(r: In, type: number, b: Build): OpenRecord {
+  if (type === Type.stream) return new StreamRecord(r);
   const n = r.u32();
   if (type === Type.list) {
-    const items = new Array<string>(n);
-    for (let i = 0; i < n; i++) items[i] = r.str();
-    return new List(items);
+    const items: Stored[] = [];
+    return new ElementRecord(n, (r) => items.push(b.store(r.str())), () => new List(items));
   }
   if (type === Type.hash) {
-    // Plain strings for now: intern() moves a table's long values to the blob store.
-    const h = new Hash(hashSeed);
-    for (let i = 0; i < n; i++) h.set(r.str(), r.str(), hashLimits, plain);
-    return h;
+    const h = new Hash(b.hashSeed);
+    return new ElementRecord(
+      n,
+      (r) => {
+        const field = r.str();
+        h.set(field, r.str(), b.hashLimits, b.store);
+      },
+      () => h,
+    );
   }
   if (type === Type.set) {
-    const s = new MemberSet(hashSeed);
-    for (let i = 0; i < n; i++) s.add(r.str());
-    return s;
+    const set = new MemberSet(b.hashSeed);
+    return new ElementRecord(n, (r) => set.add(r.str()), () => set);
   }
   if (type === Type.zset) {
-    const z = new ZSet(hashSeed);
-    for (let i = 0; i < n; i++) {
-      const m = r.str();
-      z.add(m, r.f64(), zsetLimits);
-    }
-    return z;
+    const z = new ZSet(b.hashSeed);
+    return new ElementRecord(
+      n,
+      (r) => {
+        const member = r.str();
+        z.add(member, r.f64(), b.zsetLimits);
+      },
+      () => z,
+    );
   }
   throw corrupt(`unknown record type ${type}`);
 }
@@ -351,33 +386,53 @@ function readStrs(r: In): string[] {
   return out;
 }
 
-function readStream(r: In): Stream {
-  const s = new Stream();
-  s.lastId = r.str();
-  s.firstId = r.str();
-  s.maxDeletedId = r.str();
-  s.entriesAdded = r.f64();
-  for (let n = r.u32(); n > 0; n--) {
-    const node = new StreamNode(r.str(), readStrs(r));
-    for (let i = 0, count = r.u32(); i < count; i++) {
-      const id = r.str();
-      const dead = r.u8() === 1;
-      node.append(id, readStrs(r));
-      if (dead) node.tombstone(i);
-    }
-    s.nodes.push(node);
+/** A stream record: its counters, then a node a step, the group count, a group a step. */
+class StreamRecord implements OpenRecord {
+  private readonly s = new Stream();
+  private nodesLeft: number;
+  /** -1 until the group count is read. */
+  private groupsLeft = -1;
+
+  constructor(r: In) {
+    const s = this.s;
+    s.lastId = r.str();
+    s.firstId = r.str();
+    s.maxDeletedId = r.str();
+    s.entriesAdded = r.f64();
+    this.nodesLeft = r.u32();
   }
-  for (let n = r.u32(); n > 0; n--) {
+
+  step(r: In): boolean {
+    if (this.nodesLeft > 0) {
+      const node = new StreamNode(r.str(), readStrs(r));
+      for (let i = 0, count = r.u32(); i < count; i++) {
+        const id = r.str();
+        const dead = r.u8() === 1;
+        node.append(id, readStrs(r));
+        if (dead) node.tombstone(i);
+      }
+      this.s.nodes.push(node);
+      this.nodesLeft--;
+      return false;
+    }
+    if (this.groupsLeft < 0) {
+      this.groupsLeft = r.u32();
+      return this.groupsLeft === 0;
+    }
     const name = r.str();
     const g = new ConsumerGroup(r.str(), r.f64());
-    s.groups.set(name, g);
     for (let c = r.u32(); c > 0; c--) {
       const consumer = g.consumer(r.str(), r.f64());
       for (let p = r.u32(); p > 0; p--) g.setPending(r.str(), consumer, r.f64(), r.f64());
     }
+    this.s.groups.set(name, g);
+    return --this.groupsLeft === 0;
   }
-  s.recount();
-  return s;
+
+  finish(): Value {
+    this.s.recount();
+    return this.s;
+  }
 }
 
 /** Incremental parser of a snapshot stream into fresh databases. */
@@ -389,19 +444,28 @@ class SnapshotReader {
   trailer: Buffer | null = null;
   records = 0;
   crc = 0;
-  // A record larger than a chunk is retried only once the bytes held have doubled, so a huge
-  // value costs O(size) copies, not O(size²).
+  // An element larger than a chunk (a long string) is retried only once the bytes held have
+  // doubled, so it costs O(size) copies, not O(size²).
   private held: Buffer[] = [];
   private heldBytes = 0;
   private retryAt = 0;
+  private readonly build: Build;
+  /** The record being read, its key and where it goes. */
+  private open: { readonly record: OpenRecord; readonly db: number; readonly key: string; readonly pxat: number } | null = null;
 
   constructor(
     private readonly databases: number,
-    private readonly hashSeed: number,
-    private readonly hashLimits: PackLimits,
-    private readonly zsetLimits: ZSetLimits,
+    hashSeed: number,
+    hashLimits: PackLimits,
+    zsetLimits: ZSetLimits,
   ) {
     this.dbs = Array.from({ length: databases }, () => new Db(hashSeed));
+    this.build = { hashSeed, hashLimits, zsetLimits, store: (s) => this.blobs.store(s) };
+  }
+
+  /** True while a record is not complete. */
+  get inRecord(): boolean {
+    return this.open !== null;
   }
 
   push(chunk: Buffer, final: boolean): void {
@@ -419,15 +483,13 @@ class SnapshotReader {
     this.retryAt = consumed === 0 ? this.heldBytes * 2 : 0;
   }
 
-  /** A whole record's value, its long strings moved to the blob store. */
-  private intern(v: Value): Value {
-    if (typeof v === 'string') return this.blobs.store(v);
-    if (v instanceof List) for (let i = 0; i < v.length; i++) v.setAt(i, this.blobs.store(v.at(i) as string));
-    if (v instanceof Hash) v.storeValues((s) => this.blobs.store(s));
-    return v;
+  private put(db: number, key: string, value: Value, pxat: number): void {
+    this.dbs[db]!.keys.set(key, value, 0);
+    if (pxat > 0) this.dbs[db]!.expires.set(key, pxat);
+    this.records++;
   }
 
-  /** Parses whole records; returns the bytes consumed (excluding a trailer). */
+  /** Parses whole records and elements of the open one; returns the bytes consumed (excluding a trailer). */
   private parse(pending: Buffer): number {
     const r = new In(pending);
     let consumed = 0;
@@ -439,7 +501,17 @@ class SnapshotReader {
         this.includes = r.f64();
         consumed = r.pos;
       }
-      while (r.pos < pending.length) {
+      for (;;) {
+        const open = this.open;
+        if (open !== null) {
+          if (open.record.step(r)) {
+            this.open = null;
+            this.put(open.db, open.key, open.record.finish(), open.pxat);
+          }
+          consumed = r.pos;
+          continue;
+        }
+        if (r.pos >= pending.length) break;
         if (this.trailer !== null) throw corrupt('bytes after the trailer');
         if (pending[r.pos] === TRAILER) {
           r.need(9);
@@ -455,12 +527,11 @@ class SnapshotReader {
         if (type === Type.library) {
           this.libraries.set(key, r.str());
           this.records++;
-          consumed = r.pos;
-          continue;
+        } else if (type === Type.string) {
+          this.put(db, key, this.blobs.store(r.str()), pxat);
+        } else {
+          this.open = { record: openRecord(r, type, this.build), db, key, pxat };
         }
-        this.dbs[db]!.keys.set(key, this.intern(readValue(r, type, this.hashSeed, this.hashLimits, this.zsetLimits)), 0);
-        if (pxat > 0) this.dbs[db]!.expires.set(key, pxat);
-        this.records++;
         consumed = r.pos;
       }
     } catch (err) {
@@ -476,7 +547,7 @@ export async function readSnapshot(chunks: AsyncIterable<Buffer>, databases: num
   for await (const chunk of chunks) reader.push(chunk, false);
   reader.push(EMPTY, true);
   const trailer = reader.trailer;
-  if (trailer === null) throw corrupt('missing trailer');
+  if (trailer === null || reader.inRecord) throw corrupt('missing trailer');
   if (trailer.readUInt32BE(1) !== reader.records) throw corrupt('record count mismatch');
   if (trailer.readUInt32BE(5) !== reader.crc) throw corrupt('checksum mismatch');
   return { dbs: reader.dbs, blobs: reader.blobs, libraries: reader.libraries, includes: reader.includes };
