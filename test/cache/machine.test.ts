@@ -174,6 +174,21 @@ const command = fc.oneof(
   fc.tuple(fc.constant('FCALL'), fc.constantFrom('fa 1', 'fb 0'), key, val),
 );
 
+/** A machine led by a group of one; `run` runs a command line on it as one client. */
+async function withLeader(body: (m: CacheMachine, run: (...argv: string[]) => void) => Promise<void>): Promise<void> {
+  const m = new CacheMachine(SEEDS[0]);
+  const service = new CacheService({ machine: m, group: new ReplicatingGroup(m, []), port: 0 });
+  const client = service.connect(sink)!;
+  try {
+    await service.whenLoaded();
+    await body(m, (...argv) => {
+      service.executeMany(client, [argv], 0);
+    });
+  } finally {
+    service.close();
+  }
+}
+
 async function settle(): Promise<void> {
   await new Promise((r) => setImmediate(r));
   await new Promise((r) => setImmediate(r));
@@ -291,75 +306,67 @@ test('property: a snapshot holds its start whatever writes, table growth and shr
   const kinds = ['set', 'del', 'append', 'push', 'hset', 'expire', 'grow', 'shrink', 'swap', 'flush', 'big-hash', 'big-list', 'big-set', 'big-zset', 'big-stream', 'big-del', 'db1'] as const;
   type Step = { kind: (typeof kinds)[number]; n: number };
   const step = fc.record({ kind: fc.constantFrom(...kinds), n: fc.nat(3999) }) as fc.Arbitrary<Step>;
-  const check = async (between: Step[][]): Promise<void> => {
-      const m = new CacheMachine(SEEDS[0]);
-      const service = new CacheService({ machine: m, group: new ReplicatingGroup(m, []), port: 0 });
-      const client = service.connect(sink)!;
-      await service.whenLoaded();
-      const run = (...argv: string[]) => service.executeMany(client, [argv], 0);
-      try {
-        for (let i = 0; i < 4000; i++) run('SET', `k${i}`, `v${i}`.padEnd(40 + (i % 60), '.'));
-        run('RPUSH', 'list', 'a', 'b');
-        run('HSET', 'h', 'f', '1');
-        for (let i = 0; i < 3000; i += 500) {
-          const range = Array.from({ length: 500 }, (_, j) => i + j);
-          run('HSET', 'big-hash', ...range.flatMap((j) => [`f${j}`, `value ${j}`.padEnd(50, '.')]));
-          run('RPUSH', 'big-list', ...range.map((j) => `element ${j}`.padEnd(60, '.')));
-          run('SADD', 'big-set', ...range.map((j) => `member ${j}`.padEnd(40, '.')));
-          run('ZADD', 'big-zset', ...range.flatMap((j) => [String(j / 7), `member ${j}`.padEnd(40, '.')]));
-        }
-        for (let i = 1; i <= 600; i++) run('XADD', 'big-stream', `${i}-1`, 'field', `entry ${i}`.padEnd(200, '.'));
-        run('XGROUP', 'CREATE', 'big-stream', 'g', '0');
-        run('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '300', 'STREAMS', 'big-stream', '>');
-        run('SELECT', '1');
-        run('SET', 'db1', 'x');
-        run('SELECT', '0');
-        await settle();
-        const before = dump(m);
-        const it = m.snapshot()[Symbol.asyncIterator]();
-        const chunks: Buffer[] = [];
-        let extra = 0;
-        for (let c = 0; ; c++) {
-          const r = await it.next();
-          if (r.done === true) break;
-          // Held, not copied, while the writes run (as a file write in flight holds it): the
-          // stream must not reuse its bytes before the next chunk is asked for.
-          const held = r.value;
-          for (const s of between[c] ?? []) {
-            const k = `k${s.n}`;
-            if (s.kind === 'set') run('SET', k, 'changed'.padEnd(40 + (s.n % 60), '!'));
-            else if (s.kind === 'del') run('DEL', k);
-            else if (s.kind === 'append') run('APPEND', k, '+');
-            else if (s.kind === 'push') run('RPUSH', 'list', String(s.n));
-            else if (s.kind === 'hset') run('HSET', 'h', `f${s.n}`, 'v'.repeat(s.n % 100));
-            else if (s.kind === 'expire') run('PEXPIREAT', k, String(Date.now() + 1e6 + s.n));
-            else if (s.kind === 'grow') for (let i = 0; i < 3000; i++) run('SET', `new${extra++}`, 'n');
-            else if (s.kind === 'shrink') for (let i = 0; i < 4000; i += 1 + (s.n % 2)) run('DEL', `k${i}`);
-            else if (s.kind === 'swap') run('SWAPDB', '0', '1');
-            else if (s.kind === 'big-hash') run('HSET', 'big-hash', `f${s.n % 3500}`, 'changed');
-            else if (s.kind === 'big-list') run('LSET', 'big-list', String(s.n % 3000), 'changed');
-            else if (s.kind === 'big-set') run('SREM', 'big-set', `member ${s.n % 3000}`.padEnd(40, '.'));
-            else if (s.kind === 'big-zset') run('ZINCRBY', 'big-zset', '1', `member ${s.n % 3000}`.padEnd(40, '.'));
-            else if (s.kind === 'big-stream') run('XACK', 'big-stream', 'g', `${1 + (s.n % 300)}-1`);
-            else if (s.kind === 'big-del') run('DEL', ['big-hash', 'big-list', 'big-set', 'big-zset', 'big-stream'][s.n % 5]!);
-            else if (s.kind === 'db1') {
-              run('SELECT', '1');
-              run('SET', 'db1', `changed ${s.n}`);
-              run('SELECT', '0');
-            } else run('FLUSHDB');
-          }
-          await settle();
-          chunks.push(Buffer.from(held));
-        }
-        const restored = new CacheMachine(SEEDS[1]);
-        await restored.restore(from(chunks));
-        assert.equal(dump(restored), before);
-        for (const db of m.ks.dbs) assert.equal(db.keys.marking, false);
-        checkBlobs(m);
-      } finally {
-        service.close();
+  const check = (between: Step[][]): Promise<void> =>
+    withLeader(async (m, run) => {
+      for (let i = 0; i < 4000; i++) run('SET', `k${i}`, `v${i}`.padEnd(40 + (i % 60), '.'));
+      run('RPUSH', 'list', 'a', 'b');
+      run('HSET', 'h', 'f', '1');
+      for (let i = 0; i < 3000; i += 500) {
+        const range = Array.from({ length: 500 }, (_, j) => i + j);
+        run('HSET', 'big-hash', ...range.flatMap((j) => [`f${j}`, `value ${j}`.padEnd(50, '.')]));
+        run('RPUSH', 'big-list', ...range.map((j) => `element ${j}`.padEnd(60, '.')));
+        run('SADD', 'big-set', ...range.map((j) => `member ${j}`.padEnd(40, '.')));
+        run('ZADD', 'big-zset', ...range.flatMap((j) => [String(j / 7), `member ${j}`.padEnd(40, '.')]));
       }
-  };
+      for (let i = 1; i <= 600; i++) run('XADD', 'big-stream', `${i}-1`, 'field', `entry ${i}`.padEnd(200, '.'));
+      run('XGROUP', 'CREATE', 'big-stream', 'g', '0');
+      run('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '300', 'STREAMS', 'big-stream', '>');
+      run('SELECT', '1');
+      run('SET', 'db1', 'x');
+      run('SELECT', '0');
+      await settle();
+      const before = dump(m);
+      const it = m.snapshot()[Symbol.asyncIterator]();
+      const chunks: Buffer[] = [];
+      let extra = 0;
+      for (let c = 0; ; c++) {
+        const r = await it.next();
+        if (r.done === true) break;
+        // Held, not copied, while the writes run (as a file write in flight holds it): the
+        // stream must not reuse its bytes before the next chunk is asked for.
+        const held = r.value;
+        for (const s of between[c] ?? []) {
+          const k = `k${s.n}`;
+          if (s.kind === 'set') run('SET', k, 'changed'.padEnd(40 + (s.n % 60), '!'));
+          else if (s.kind === 'del') run('DEL', k);
+          else if (s.kind === 'append') run('APPEND', k, '+');
+          else if (s.kind === 'push') run('RPUSH', 'list', String(s.n));
+          else if (s.kind === 'hset') run('HSET', 'h', `f${s.n}`, 'v'.repeat(s.n % 100));
+          else if (s.kind === 'expire') run('PEXPIREAT', k, String(Date.now() + 1e6 + s.n));
+          else if (s.kind === 'grow') for (let i = 0; i < 3000; i++) run('SET', `new${extra++}`, 'n');
+          else if (s.kind === 'shrink') for (let i = 0; i < 4000; i += 1 + (s.n % 2)) run('DEL', `k${i}`);
+          else if (s.kind === 'swap') run('SWAPDB', '0', '1');
+          else if (s.kind === 'big-hash') run('HSET', 'big-hash', `f${s.n % 3500}`, 'changed');
+          else if (s.kind === 'big-list') run('LSET', 'big-list', String(s.n % 3000), 'changed');
+          else if (s.kind === 'big-set') run('SREM', 'big-set', `member ${s.n % 3000}`.padEnd(40, '.'));
+          else if (s.kind === 'big-zset') run('ZINCRBY', 'big-zset', '1', `member ${s.n % 3000}`.padEnd(40, '.'));
+          else if (s.kind === 'big-stream') run('XACK', 'big-stream', 'g', `${1 + (s.n % 300)}-1`);
+          else if (s.kind === 'big-del') run('DEL', ['big-hash', 'big-list', 'big-set', 'big-zset', 'big-stream'][s.n % 5]!);
+          else if (s.kind === 'db1') {
+            run('SELECT', '1');
+            run('SET', 'db1', `changed ${s.n}`);
+            run('SELECT', '0');
+          } else run('FLUSHDB');
+        }
+        await settle();
+        chunks.push(Buffer.from(held));
+      }
+      const restored = new CacheMachine(SEEDS[1]);
+      await restored.restore(from(chunks));
+      assert.equal(dump(restored), before);
+      for (const db of m.ks.dbs) assert.equal(db.keys.marking, false);
+      checkBlobs(m);
+    });
   // A large collection frozen before the walk reached it, written while the table shrinks.
   await check([[{ kind: 'big-list', n: 0 }], [], [{ kind: 'shrink', n: 0 }]]);
   await check([[{ kind: 'swap', n: 0 }]]);
@@ -457,12 +464,8 @@ test('a large collection is captured a chunk at a time, in both formats', async 
     stream: (i) => Array.from({ length: 1000 }, (_, j) => ['XADD', 'x', `${i + j + 1}-1`, 'field', randomBytes(75).toString('base64')]),
   };
   for (const [kind, fill] of Object.entries(fills)) {
-    const m = new CacheMachine(SEEDS[0]);
-    const service = new CacheService({ machine: m, group: new ReplicatingGroup(m, []), port: 0 });
-    const client = service.connect(sink)!;
-    await service.whenLoaded();
-    try {
-      for (let i = 0; i < 40_000; i += 1000) service.executeMany(client, fill(i), 0);
+    await withLeader(async (m, run) => {
+      for (let i = 0; i < 40_000; i += 1000) for (const argv of fill(i)) run(...argv);
       await settle();
       for (const stream of [m.snapshot(), m.rdbSnapshot({ aux: [], keys: true, functions: true })]) {
         const sizes: number[] = [];
@@ -470,47 +473,48 @@ test('a large collection is captured a chunk at a time, in both formats', async 
         assert.ok(sizes.length > 10, `${kind}: ${sizes.length} chunks`);
         assert.ok(Math.max(...sizes) < 2 * CHUNK_BYTES, `${kind}: largest chunk ${Math.max(...sizes)} bytes`);
       }
-    } finally {
-      service.close();
-    }
+    });
   }
 });
+
+/**
+ * A capture's chunks (copied: the stream reuses its buffers), with `write` run after the first
+ * one; no chunk may reach twice CHUNK_BYTES (what a record written whole on a write's path makes).
+ */
+async function captureWhileWriting(stream: AsyncIterable<Buffer>, write: () => void): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) {
+    assert.ok(chunk.length < 2 * CHUNK_BYTES, `a chunk of ${chunk.length} bytes`);
+    chunks.push(Buffer.from(chunk));
+    if (chunks.length === 1) {
+      write();
+      await settle();
+    }
+  }
+  return chunks;
+}
 
 test('a write to a large collection during a snapshot copies references, not the collection, in both formats', async () => {
   // Two lists of 150,000 elements (15 MB each): after the first chunk the walk has one open and
   // not reached the other (or written neither). Popping from both must not write either whole
   // on the pop's path: it held the event loop for seconds with a list of a million 1 KiB values.
-  const m = new CacheMachine(SEEDS[0]);
-  const service = new CacheService({ machine: m, group: new ReplicatingGroup(m, []), port: 0 });
-  const client = service.connect(sink)!;
-  await service.whenLoaded();
-  const run = (...argv: string[]) => service.executeMany(client, [argv], 0);
   // Elements RDB's LZF cannot shrink, so that the file's size shows both lists in it.
   const noise = randomBytes(60_000).toString('base64');
-  const fill = (): void => {
-    for (const key of ['list:a', 'list:b']) {
-      for (let i = 0; i < 150_000; i += 1000) run('RPUSH', key, ...Array.from({ length: 1000 }, (_, j) => noise.slice((i + j) % 79_000, ((i + j) % 79_000) + 100)));
-    }
-  };
-  try {
+  await withLeader(async (m, run) => {
+    const fill = (): void => {
+      for (const key of ['list:a', 'list:b']) {
+        for (let i = 0; i < 150_000; i += 1000) run('RPUSH', key, ...Array.from({ length: 1000 }, (_, j) => noise.slice((i + j) % 79_000, ((i + j) % 79_000) + 100)));
+      }
+    };
     fill();
     await settle();
     const before = dump(m);
     for (const stream of [m.snapshot(), m.rdbSnapshot({ aux: [], keys: true, functions: true })]) {
-      const it = stream[Symbol.asyncIterator]();
-      const chunks: Buffer[] = [];
-      let popped = false;
-      for (let r = await it.next(); r.done !== true; r = await it.next()) {
-        assert.ok(r.value.length < 2 * CHUNK_BYTES, `a chunk of ${r.value.length} bytes`);
-        chunks.push(Buffer.from(r.value));
-        if (!popped) {
-          popped = true;
-          for (let i = 0; i < 10; i++) run('LPOP', 'list:a', '1000');
-          run('RPOP', 'list:b');
-          run('LSET', 'list:b', '0', 'changed');
-          await settle();
-        }
-      }
+      const chunks = await captureWhileWriting(stream, () => {
+        for (let i = 0; i < 10; i++) run('LPOP', 'list:a', '1000');
+        run('RPOP', 'list:b');
+        run('LSET', 'list:b', '0', 'changed');
+      });
       if (chunks[0]!.subarray(0, 4).toString('latin1') === 'DPKS') {
         const restored = new CacheMachine(SEEDS[1]);
         await restored.restore(from(chunks));
@@ -525,9 +529,7 @@ test('a write to a large collection during a snapshot copies references, not the
       await settle();
       assert.equal(dump(m), before);
     }
-  } finally {
-    service.close();
-  }
+  });
 });
 
 test('a write to a large stream during a snapshot freezes it instead of writing it whole, in both formats', async () => {
@@ -538,12 +540,7 @@ test('a write to a large stream during a snapshot freezes it instead of writing 
   // on the change's path.
   const values = Array.from({ length: 50_000 }, () => randomBytes(150).toString('hex'));
   for (const format of ['dpks', 'rdb'] as const) {
-    const m = new CacheMachine(SEEDS[0]);
-    const service = new CacheService({ machine: m, group: new ReplicatingGroup(m, []), port: 0 });
-    const client = service.connect(sink)!;
-    try {
-      await service.whenLoaded();
-      const run = (...argv: string[]) => service.executeMany(client, [argv], 0);
+    await withLeader(async (m, run) => {
       for (const key of ['stream:a', 'stream:b']) {
         for (let i = 1; i <= 50_000; i++) run('XADD', key, `${i}-0`, 'f', values[i - 1]!);
       }
@@ -554,26 +551,17 @@ test('a write to a large stream during a snapshot freezes it instead of writing 
       const capture = () => (format === 'dpks' ? m.snapshot() : m.rdbSnapshot({ aux: [], keys: true, functions: true }));
       // The same records in another order (the walk writes a frozen stream next) make a file of the same size.
       const unchanged = (await collect(capture())).reduce((n, c) => n + c.length, 0);
-      const it = capture()[Symbol.asyncIterator]();
-      const chunks: Buffer[] = [];
-      let changed = false;
-      for (let r = await it.next(); r.done !== true; r = await it.next()) {
-        assert.ok(r.value.length < 2 * CHUNK_BYTES, `a chunk of ${r.value.length} bytes`);
-        chunks.push(Buffer.from(r.value));
-        if (!changed) {
-          changed = true;
-          for (const key of ['stream:a', 'stream:b']) {
-            run('XADD', key, '50001-0', 'f', 'appended');
-            run('XADD', key, '60000-0', 'other', 'fields', 'in', 'a new node');
-            run('XDEL', key, '30000-0', '45000-0');
-            run('XTRIM', key, 'MAXLEN', '40000');
-          }
-          run('XACK', 'stream:a', 'g', '1-0', '2-0');
-          run('XREADGROUP', 'GROUP', 'g', 'c2', 'COUNT', '5', 'STREAMS', 'stream:a', '>');
-          run('XCLAIM', 'stream:a', 'g', 'c2', '0', '100-0');
-          await settle();
+      const chunks = await captureWhileWriting(capture(), () => {
+        for (const key of ['stream:a', 'stream:b']) {
+          run('XADD', key, '50001-0', 'f', 'appended');
+          run('XADD', key, '60000-0', 'other', 'fields', 'in', 'a new node');
+          run('XDEL', key, '30000-0', '45000-0');
+          run('XTRIM', key, 'MAXLEN', '40000');
         }
-      }
+        run('XACK', 'stream:a', 'g', '1-0', '2-0');
+        run('XREADGROUP', 'GROUP', 'g', 'c2', 'COUNT', '5', 'STREAMS', 'stream:a', '>');
+        run('XCLAIM', 'stream:a', 'g', 'c2', '0', '100-0');
+      });
       if (format === 'dpks') {
         assert.equal(chunks[0]!.subarray(0, 4).toString('latin1'), 'DPKS');
         const restored = new CacheMachine(SEEDS[1]);
@@ -583,9 +571,7 @@ test('a write to a large stream during a snapshot freezes it instead of writing 
         assert.equal(chunks[0]!.subarray(0, 5).toString('latin1'), 'REDIS');
       }
       assert.equal(chunks.reduce((n, c) => n + c.length, 0), unchanged);
-    } finally {
-      service.close();
-    }
+    });
   }
 });
 
@@ -593,12 +579,7 @@ test('a snapshot is restored an element at a time, never holding a large record 
   // 5-20 MB records of every collection type and a stream with a group, read back from pieces
   // that cut records and elements anywhere. The reader held each record whole before parsing it
   // (a gigabyte for a list of a million 1 KiB values; past 4 GiB, not at all).
-  const m = new CacheMachine(SEEDS[0]);
-  const service = new CacheService({ machine: m, group: new ReplicatingGroup(m, []), port: 0 });
-  const client = service.connect(sink)!;
-  try {
-    await service.whenLoaded();
-    const run = (...argv: string[]) => service.executeMany(client, [argv], 0);
+  await withLeader(async (m, run) => {
     const value = (i: number) => (i % 3 === 0 ? 'L'.repeat(100) : 's'.repeat(40)) + i;
     for (let i = 0; i < 100_000; i += 1000) {
       const batch = Array.from({ length: 1000 }, (_, j) => i + j);
@@ -623,9 +604,7 @@ test('a snapshot is restored an element at a time, never holding a large record 
     concat.mock.restore();
     assert.ok(largest < 3 * 50_001, `the reader joined ${largest} bytes`);
     assert.equal(dump(restored), dump(m));
-  } finally {
-    service.close();
-  }
+  });
 });
 
 test('a damaged snapshot is refused with CORRUPT_LOG', async () => {
