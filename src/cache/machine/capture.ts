@@ -138,9 +138,9 @@ export class Capture {
   /** The captured databases' store, held: what they drop meanwhile stays readable. */
   private readonly blobs: BlobStore;
   private readonly unobserve: () => void;
-  /** The record left open by the walk: a large collection, written a chunk a step. */
+  /** The record left open by the walk: a large collection or stream, written a chunk a step. */
   private open: { readonly db: Db; readonly key: string; readonly rest: Iterator<void>; readonly value: Recorded } | null = null;
-  /** Large collections frozen by the hook before the walk reached them: the walk writes them next. */
+  /** Large collections and streams frozen by the hook before the walk reached them: the walk writes them next. */
   private deferred: Array<{ readonly db: Db; readonly dbIndex: number; readonly key: string; readonly value: Frozen; readonly pxat: number }> = [];
 
   constructor(
