@@ -70,7 +70,7 @@ export async function startDepot(options: StartOptions = {}): Promise<DepotProce
       resolve(code);
     }),
   );
-  const ports = await new Promise<Record<string, number>>((resolve, reject) => {
+  const listening = new Promise<Record<string, number>>((resolve, reject) => {
     let out = '';
     proc.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
@@ -82,6 +82,14 @@ export async function startDepot(options: StartOptions = {}): Promise<DepotProce
     });
     void exited.then((code) => reject(new Error(`depot start exited with ${code} before listening:\n${stderr}`)));
   });
+  let ports: Record<string, number>;
+  try {
+    ports = await listening;
+  } catch (err) {
+    // A start that failed leaves no data directory it made behind.
+    if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   // A running server must not keep a finished (or failed) test file alive: unreferenced, it dies
   // with the test process (see `live`); waiting for its exit references it again.
   proc.unref();
