@@ -7,6 +7,7 @@ import { EffectEncoder, Op } from '../../src/cache/machine/effects.js';
 import { CacheMachine } from '../../src/cache/machine/machine.js';
 import { CHUNK_BYTES } from '../../src/cache/machine/capture.js';
 import { Hash, List, MemberSet, Stream, ZSet, type Value } from '../../src/cache/machine/values.js';
+import { ConsumerGroup } from '../../src/cache/machine/stream-group.js';
 import { MAX_BLOB, MIN_BLOB } from '../../src/cache/machine/blobs.js';
 import { recount } from '../../src/cache/machine/keyspace.js';
 import { CacheService } from '../../src/cache/service.js';
@@ -64,6 +65,7 @@ function plain(m: CacheMachine, v: Value): unknown {
     const nodes = v.nodes.map((n) => [n.master, n.masterFields, n.ids, n.ids.map((_, i) => [n.isDeleted(i), n.fieldsAt(i)]), n.live, n.dead, n.bytes]);
     const groups = [...v.groups].map(([name, g]) => {
       g.pel.check();
+      for (const [id, nack] of g.pel) assert.equal(nack.consumer.pel.get(id), nack, 'a pending entry is its owner\'s');
       const consumers = [...g.consumers.values()].map((c) => [c.name, c.seenTime, [...c.pel].map(([id, n]) => [id, n.deliveryTime, n.deliveryCount])]);
       return [name, g.lastId, g.entriesRead, g.pel.size, consumers.sort()];
     });
@@ -478,15 +480,16 @@ test('a large collection is captured a chunk at a time, in both formats', async 
 });
 
 /**
- * A capture's chunks (copied: the stream reuses its buffers), with `write` run after the first
- * one; no chunk may reach twice CHUNK_BYTES (what a record written whole on a write's path makes).
+ * A capture's chunks (copied: the stream reuses its buffers), with `write` run after chunk
+ * `after`; no chunk may reach twice CHUNK_BYTES (what a record written whole on a write's path
+ * makes).
  */
-async function captureWhileWriting(stream: AsyncIterable<Buffer>, write: () => void): Promise<Buffer[]> {
+async function captureWhileWriting(stream: AsyncIterable<Buffer>, write: () => void, after = 1): Promise<Buffer[]> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) {
     assert.ok(chunk.length < 2 * CHUNK_BYTES, `a chunk of ${chunk.length} bytes`);
     chunks.push(Buffer.from(chunk));
-    if (chunks.length === 1) {
+    if (chunks.length === after) {
       write();
       await settle();
     }
@@ -571,6 +574,52 @@ test('a write to a large stream during a snapshot freezes it instead of writing 
         assert.equal(chunks[0]!.subarray(0, 5).toString('latin1'), 'REDIS');
       }
       assert.equal(chunks.reduce((n, c) => n + c.length, 0), unchanged);
+    });
+  }
+});
+
+test('a snapshot in the middle of a large pending-entries list writes it as it began while the group changes', async (t) => {
+  // One stream of 30,000 entries, all pending in one group (about 1 MB of PEL in either
+  // format). The writes come a few chunks before the end, in the group's part of the record:
+  // acks ahead of the writer and behind it, claims that move entries between consumers,
+  // redeliveries, a consumer deleted and one created, the group's last ID moved. Freezing the
+  // group must not copy its pending entries one by one (it held the event loop for a second
+  // with a PEL of a million), so no setPending may run but the writes' own.
+  for (const format of ['dpks', 'rdb'] as const) {
+    await withLeader(async (m, run) => {
+      for (let i = 1; i <= 30_000; i++) run('XADD', 'q', `${i}-0`, 'f', 'v');
+      run('XGROUP', 'CREATE', 'q', 'g', '0');
+      run('XREADGROUP', 'GROUP', 'g', 'c1', 'COUNT', '20000', 'STREAMS', 'q', '>');
+      run('XREADGROUP', 'GROUP', 'g', 'c2', 'COUNT', '10000', 'STREAMS', 'q', '>');
+      await settle();
+      const before = dump(m);
+      const capture = () => (format === 'dpks' ? m.snapshot() : m.rdbSnapshot({ aux: [], keys: true, functions: true }));
+      const unchanged = await collect(capture());
+      assert.ok(unchanged.length > 20, `${unchanged.length} chunks`);
+      const setPending = t.mock.method(ConsumerGroup.prototype, 'setPending');
+      const chunks = await captureWhileWriting(
+        capture(),
+        () => {
+          const calls = setPending.mock.callCount();
+          run('XACK', 'q', 'g', '1-0', '15000-0', '29999-0');
+          run('XCLAIM', 'q', 'g', 'c2', '0', '2-0', '25000-0');
+          run('XCLAIM', 'q', 'g', 'c1', '0', '20001-0');
+          run('XREADGROUP', 'GROUP', 'g', 'c1', 'COUNT', '100', 'STREAMS', 'q', '0');
+          run('XGROUP', 'DELCONSUMER', 'q', 'g', 'c2');
+          run('XGROUP', 'CREATECONSUMER', 'q', 'g', 'c3');
+          run('XGROUP', 'SETID', 'q', 'g', '100-0');
+          assert.ok(setPending.mock.callCount() - calls <= 103, `${setPending.mock.callCount() - calls} setPending calls`);
+        },
+        unchanged.length - 4,
+      );
+      setPending.mock.restore();
+      if (format === 'dpks') {
+        const restored = new CacheMachine(SEEDS[1]);
+        await restored.restore(from(chunks));
+        assert.equal(dump(restored), before);
+      } else {
+        assert.ok(Buffer.concat(chunks).equals(Buffer.concat(unchanged)), 'the RDB file is the one taken without the writes');
+      }
     });
   }
 });

@@ -56,14 +56,18 @@ test("IDs are parsed as Redis's string2ull reads them", () => {
   assert.equal(parse(''), null);
 });
 
-test('the sorted map keeps key order through inserts and deletes anywhere, as a Map does', () => {
+test('the sorted map keeps key order through inserts and deletes anywhere, as a Map does, and its frozen views what it held', () => {
   const op = fc.record({ del: fc.boolean(), key: fc.integer({ min: 0, max: 600 }) });
   fc.assert(
-    fc.property(fc.array(op, { maxLength: 1500 }), fc.integer({ min: 0, max: 600 }), (ops, from) => {
+    fc.property(fc.array(op, { maxLength: 1500 }), fc.integer({ min: 0, max: 600 }), fc.array(fc.nat(1500), { maxLength: 3 }), (ops, from, freezeAt) => {
       const map = new SortedMap<number>();
       const ref = new Map<string, number>();
       const k = (n: number) => streamId(n, n % 3);
+      const byKey = (entries: Iterable<[string, number]>) => [...entries].sort(([a], [b]) => (a < b ? -1 : 1));
+      // Frozen views (what a snapshot reads) with what the map held when each was taken.
+      const views: Array<[ReturnType<SortedMap<number>['freeze']>, Array<[string, number]>]> = [];
       for (const [i, o] of ops.entries()) {
+        if (freezeAt.includes(i)) views.push([map.freeze(), byKey(ref)]);
         if (o.del) assert.equal(map.delete(k(o.key)), ref.delete(k(o.key)));
         else {
           assert.equal(map.set(k(o.key), i), !ref.has(k(o.key)));
@@ -71,7 +75,12 @@ test('the sorted map keeps key order through inserts and deletes anywhere, as a 
         }
       }
       map.check();
-      const sorted = [...ref].sort(([a], [b]) => (a < b ? -1 : 1));
+      for (const [view, then] of views) {
+        assert.deepEqual([...view], then);
+        assert.equal(view.size, then.length);
+        for (const [key, value] of then.slice(0, 20)) assert.equal(view.get(key), value);
+      }
+      const sorted = byKey(ref);
       assert.deepEqual([...map], sorted);
       assert.equal(map.size, ref.size);
       assert.equal(map.firstKey(), sorted[0]?.[0]);

@@ -1,10 +1,13 @@
 // The keyspace in Redis's RDB encodings: one value for DUMP and MIGRATE, and a whole database
 // file for redis-cli --rdb (the capture format behind CacheMachine.rdbSnapshot).
 import { PIECEWISE_TYPE, type RdbValue } from '../rdb/value.js';
-import { encodeStream, type RdbStream } from '../rdb/stream.js';
+import { encodeStream, type RdbConsumer, type RdbGroup, type RdbPending, type RdbStream } from '../rdb/stream.js';
 import { RdbFileWriter } from '../rdb/file.js';
 import type { BlobStore, Stored } from './blobs.js';
 import { CHUNK_BYTES, recorded, type CaptureFormat, type Collection, type Recorded } from './capture.js';
+import type { SortedMapReader } from './sorted-map.js';
+import type { Nack } from './stream-group.js';
+import type { StreamId } from './stream-id.js';
 import { StreamImage } from './stream-image.js';
 import type { Db, Value } from './values.js';
 
@@ -30,18 +33,24 @@ function rdbRecorded(v: Recorded, text: (s: Stored) => string): RdbValue {
   }
 }
 
+function* pendingOf(pel: SortedMapReader<Nack>): Generator<RdbPending> {
+  for (const [id, nack] of pel) yield { id, consumer: nack.consumer.name, deliveryTime: nack.deliveryTime, deliveryCount: nack.deliveryCount };
+}
+
+function* idsOf(pel: SortedMapReader<Nack>): Generator<StreamId> {
+  for (const [id] of pel) yield id;
+}
+
 function rdbStream(s: StreamImage): RdbStream {
-  const groups = s.groupNames().map((name) => {
+  // Entries and pending entries are read as the encoder goes, a piece at a time.
+  const groups = s.groupNames().map((name): RdbGroup => {
     const g = s.groups.get(name)!;
-    return {
-      name,
-      lastId: g.lastId,
-      entriesRead: g.entriesRead,
-      pending: [...g.pel].map(([id, nack]) => ({ id, consumer: nack.consumer.name, deliveryTime: nack.deliveryTime, deliveryCount: nack.deliveryCount })),
-      consumers: g.consumerNames().map((n) => ({ name: n, seenTime: g.consumers.get(n)!.seenTime })),
-    };
+    const consumers = g.consumerNames().map((n): RdbConsumer => {
+      const c = g.consumers.get(n)!;
+      return { name: n, seenTime: c.seenTime, owned: { [Symbol.iterator]: () => idsOf(c.pel) }, ownedCount: c.pel.size };
+    });
+    return { name, lastId: g.lastId, entriesRead: g.entriesRead, pending: { [Symbol.iterator]: () => pendingOf(g.pel) }, pendingCount: g.pel.size, consumers };
   });
-  // Read as the encoder goes, a node at a time.
   const entries = { [Symbol.iterator]: () => s.live() };
   return { type: 'stream', entries, length: s.length, lastId: s.lastId, firstId: s.firstId, maxDeletedId: s.maxDeletedId, entriesAdded: s.entriesAdded, groups };
 }

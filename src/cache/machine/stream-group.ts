@@ -1,11 +1,33 @@
 // A stream's consumer group (Redis's streamCG): the last ID delivered, how many entries that
 // was (for XINFO's lag), its consumers, and the pending entries list (PEL): entries delivered
 // and not yet acknowledged, each owned by one consumer, who also lists it in its own PEL.
+//
+// A snapshot writes a group from `freeze`'s image: the counters and consumers copied, the PELs
+// as copy-on-write views (sorted-map.ts), so freezing costs O(consumers + PEL / 128) rather
+// than a copy of every pending entry. For that a Nack never changes: a redelivery or a claim
+// replaces it.
 import { assert } from '../../util/assert.js';
-import { byteOrder, SortedMap } from './sorted-map.js';
+import { byteOrder, SortedMap, type SortedMapReader } from './sorted-map.js';
 import type { StreamId } from './stream-id.js';
 
-export class Consumer {
+/** A consumer as a snapshot reads it: the live one or a frozen image. */
+export interface ConsumerState {
+  readonly name: string;
+  readonly seenTime: number;
+  /** The entries it owns, by ID. */
+  readonly pel: SortedMapReader<Nack>;
+}
+
+/** A group as a snapshot reads it: the live one or a frozen image. */
+export interface GroupState {
+  readonly lastId: StreamId;
+  readonly entriesRead: number;
+  readonly pel: SortedMapReader<Nack>;
+  readonly consumers: ReadonlyMap<string, ConsumerState>;
+  consumerNames(): string[];
+}
+
+export class Consumer implements ConsumerState {
   readonly pel = new SortedMap<Nack>();
   constructor(
     readonly name: string,
@@ -14,16 +36,30 @@ export class Consumer {
   ) {}
 }
 
-/** A pending entry (Redis's streamNACK). */
+/** A pending entry (Redis's streamNACK). Never modified: frozen PEL views share it. */
 export class Nack {
   constructor(
-    public consumer: Consumer,
-    public deliveryTime: number,
-    public deliveryCount: number,
+    readonly consumer: Consumer,
+    readonly deliveryTime: number,
+    readonly deliveryCount: number,
   ) {}
 }
 
-export class ConsumerGroup {
+/** A group as it was when frozen. */
+class GroupImage implements GroupState {
+  constructor(
+    readonly lastId: StreamId,
+    readonly entriesRead: number,
+    readonly pel: SortedMapReader<Nack>,
+    readonly consumers: ReadonlyMap<string, ConsumerState>,
+  ) {}
+
+  consumerNames(): string[] {
+    return [...this.consumers.keys()].sort(byteOrder);
+  }
+}
+
+export class ConsumerGroup implements GroupState {
   readonly pel = new SortedMap<Nack>();
   readonly consumers = new Map<string, Consumer>();
 
@@ -50,21 +86,12 @@ export class ConsumerGroup {
    * another consumer's PEL if it was there. Returns whether the entry is new to the PEL.
    */
   setPending(id: StreamId, consumer: Consumer, time: number, count: number): boolean {
-    const nack = this.pel.get(id);
-    if (nack === undefined) {
-      const created = new Nack(consumer, time, count);
-      this.pel.set(id, created);
-      consumer.pel.set(id, created);
-      return true;
-    }
-    if (nack.consumer !== consumer) {
-      nack.consumer.pel.delete(id);
-      consumer.pel.set(id, nack);
-      nack.consumer = consumer;
-    }
-    nack.deliveryTime = time;
-    nack.deliveryCount = count;
-    return false;
+    const old = this.pel.get(id);
+    const nack = new Nack(consumer, time, count);
+    this.pel.set(id, nack);
+    if (old !== undefined && old.consumer !== consumer) old.consumer.pel.delete(id);
+    consumer.pel.set(id, nack);
+    return old === undefined;
   }
 
   /** Removes `id` from the PEL (XACK); false when it was not pending. */
@@ -84,6 +111,13 @@ export class ConsumerGroup {
     for (const [id] of c.pel) this.pel.delete(id);
     this.consumers.delete(name);
     return c.pel.size;
+  }
+
+  /** The group as it is now, for a snapshot to read while the group goes on changing. */
+  freeze(): GroupState {
+    const consumers = new Map<string, ConsumerState>();
+    for (const [name, c] of this.consumers) consumers.set(name, { name, seenTime: c.seenTime, pel: c.pel.freeze() });
+    return new GroupImage(this.lastId, this.entriesRead, this.pel.freeze(), consumers);
   }
 
   clone(): ConsumerGroup {

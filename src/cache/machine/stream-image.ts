@@ -5,11 +5,13 @@
 // Freezing is cheap because of how a stream changes: a node's entries below its count never
 // change (XADD appends to the last node or adds one; XDEL and exact trimming only tombstone;
 // removing a node takes it out of the list, untouched). So the image keeps the node list as it
-// was, and freezing copies each node's count and tombstones and the consumer groups; the
-// entries themselves are never copied. Before this, a write to a stream being written (or not
-// yet reached) wrote the whole stream on the write's path.
+// was, and freezing copies each node's count and tombstones; the entries themselves are never
+// copied. The consumer groups are imaged when the image is made (stream-group.ts: counters
+// copied, pending entries as copy-on-write views, O(PEL / 128)), because a writer may be in
+// the middle of a pending-entries list when the stream changes. Before this, a write to a
+// stream being written (or not yet reached) wrote the whole stream on the write's path.
 import { byteOrder } from './sorted-map.js';
-import type { ConsumerGroup } from './stream-group.js';
+import type { GroupState } from './stream-group.js';
 import type { Stream, StreamNode } from './stream.js';
 import type { StreamId } from './stream-id.js';
 
@@ -23,15 +25,19 @@ export class StreamImage {
   /** Set by `freeze`: each node's entries (tombstones included) and tombstones then. */
   private counts: number[] | null = null;
   private tombstones: Array<ReadonlySet<number> | null> | null = null;
-  private frozenGroups: ReadonlyMap<string, ConsumerGroup> | null = null;
+  /** Consumer groups by name, in the stream's order. */
+  readonly groups: ReadonlyMap<string, GroupState>;
 
-  constructor(private readonly stream: Stream) {
+  constructor(stream: Stream) {
     this.length = stream.length;
     this.lastId = stream.lastId;
     this.firstId = stream.firstId;
     this.maxDeletedId = stream.maxDeletedId;
     this.entriesAdded = stream.entriesAdded;
     this.nodes = stream.nodes.slice();
+    const groups = new Map<string, GroupState>();
+    for (const [name, g] of stream.groups) groups.set(name, g.freeze());
+    this.groups = groups;
   }
 
   /** The stream is about to change: the state still to write is copied (once). */
@@ -39,9 +45,6 @@ export class StreamImage {
     if (this.counts !== null) return;
     this.counts = this.nodes.map((n) => n.ids.length);
     this.tombstones = this.nodes.map((n) => n.tombstoneSet());
-    const groups = new Map<string, ConsumerGroup>();
-    for (const [name, g] of this.stream.groups) groups.set(name, g.clone());
-    this.frozenGroups = groups;
   }
 
   /** Node `n`'s entries, tombstones included. */
@@ -53,11 +56,6 @@ export class StreamImage {
     if (this.tombstones === null) return this.nodes[n]!.isDeleted(i);
     const dead = this.tombstones[n]!;
     return dead !== null && dead.has(i);
-  }
-
-  /** Consumer groups by name, in the stream's order. */
-  get groups(): ReadonlyMap<string, ConsumerGroup> {
-    return this.frozenGroups ?? this.stream.groups;
   }
 
   /** Byte-order group names, as Redis lists them. */

@@ -28,9 +28,25 @@ export interface RdbGroup {
   readonly lastId: StreamId;
   /** -1: unknown (Redis's SCG_INVALID_ENTRIES_READ); null: not in the payload (the first version), to be estimated. */
   readonly entriesRead: number | null;
-  /** The group's pending entries in ID order, each with its owner. */
-  readonly pending: ReadonlyArray<{ readonly id: StreamId; readonly consumer: string; readonly deliveryTime: number; readonly deliveryCount: number }>;
-  readonly consumers: ReadonlyArray<{ readonly name: string; readonly seenTime: number }>;
+  /** The group's pending entries in ID order, each with its owner; `pendingCount` of them. */
+  readonly pending: Iterable<RdbPending>;
+  readonly pendingCount: number;
+  readonly consumers: readonly RdbConsumer[];
+}
+
+export interface RdbPending {
+  readonly id: StreamId;
+  readonly consumer: string;
+  readonly deliveryTime: number;
+  readonly deliveryCount: number;
+}
+
+export interface RdbConsumer {
+  readonly name: string;
+  readonly seenTime: number;
+  /** The IDs of the pending entries it owns, in ID order; `ownedCount` of them. */
+  readonly owned: Iterable<StreamId>;
+  readonly ownedCount: number;
 }
 
 export const RDB_TYPE_STREAM_LISTPACKS = 15;
@@ -40,6 +56,8 @@ const FLAG_DELETED = 1;
 const FLAG_SAMEFIELDS = 2;
 /** Entries per node DUMP writes (stream-node-max-entries' default). */
 const NODE_ENTRIES = 100;
+/** Pending entries or owned IDs per piece `encodeStream` yields (a PEL may be millions long). */
+const PEL_PIECE = 1024;
 const U64 = 1n << 64n;
 
 function idParts(id: StreamId): [bigint, bigint] {
@@ -97,22 +115,32 @@ export function* encodeStream(s: RdbStream): Generator<Buffer> {
   parts.push(encodeLength(s.groups.length));
   for (const g of s.groups) {
     parts.push(encodeString(g.name), ...id(g.lastId), u64Length(BigInt.asUintN(64, BigInt(g.entriesRead ?? -1))));
-    parts.push(encodeLength(g.pending.length));
-    const owned = new Map<string, StreamId[]>();
+    parts.push(encodeLength(g.pendingCount));
+    let written = 0;
     for (const p of g.pending) {
       parts.push(Buffer.from(p.id, 'latin1'), msTime(p.deliveryTime), encodeLength(p.deliveryCount));
-      const ids = owned.get(p.consumer);
-      if (ids === undefined) owned.set(p.consumer, [p.id]);
-      else ids.push(p.id);
+      if (++written % PEL_PIECE === 0) yield take(parts);
     }
+    assert(written === g.pendingCount, `group of ${g.pendingCount} pending entries yielded ${written}`);
     parts.push(encodeLength(g.consumers.length));
     for (const c of g.consumers) {
-      const ids = owned.get(c.name) ?? [];
-      parts.push(encodeString(c.name), msTime(c.seenTime), encodeLength(ids.length));
-      for (const x of ids) parts.push(Buffer.from(x, 'latin1'));
+      parts.push(encodeString(c.name), msTime(c.seenTime), encodeLength(c.ownedCount));
+      let owned = 0;
+      for (const x of c.owned) {
+        parts.push(Buffer.from(x, 'latin1'));
+        if (++owned % PEL_PIECE === 0) yield take(parts);
+      }
+      assert(owned === c.ownedCount, `consumer of ${c.ownedCount} pending entries yielded ${owned}`);
     }
   }
   yield Buffer.concat(parts);
+}
+
+/** The parts gathered so far as one buffer; `parts` is emptied. */
+function take(parts: Buffer[]): Buffer {
+  const piece = Buffer.concat(parts);
+  parts.length = 0;
+  return piece;
 }
 
 /** One radix-tree node: its master ID (the first entry's) and its listpack. */
@@ -208,6 +236,11 @@ function readNode(masterId: StreamId, el: readonly string[], out: Array<readonly
   return i === el.length;
 }
 
+/** IDs are 16-byte big-endian latin1 strings: string order is ID order. */
+function byIdOrder(a: StreamId, b: StreamId): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function readId(r: RdbReader): StreamId | null {
   const ms = r.count64();
   const seq = r.count64();
@@ -240,25 +273,28 @@ function readGroup(r: RdbReader, version2: boolean): RdbGroup | null {
   }
   const consumerCount = r.count();
   if (consumerCount === null) return null;
-  const consumers: Array<{ name: string; seenTime: number }> = [];
+  const consumers: RdbConsumer[] = [];
   for (let c = 0; c < consumerCount; c++) {
     const cname = r.string();
     const seen = r.bytes(8);
-    const owned = r.count();
-    if (cname === null || seen === null || owned === null) return null;
-    consumers.push({ name: cname, seenTime: Number(seen.readBigInt64LE(0)) });
-    for (let i = 0; i < owned; i++) {
+    const ownedCount = r.count();
+    if (cname === null || seen === null || ownedCount === null) return null;
+    const owned: StreamId[] = [];
+    for (let i = 0; i < ownedCount; i++) {
       const id = readRawId(r);
       const nack = id === null ? undefined : pel.get(id);
       // Each pending entry belongs to exactly one consumer, as Redis checks.
-      if (nack === undefined || nack.consumer !== null) return null;
+      if (id === null || nack === undefined || nack.consumer !== null) return null;
       nack.consumer = cname;
+      owned.push(id);
     }
+    owned.sort(byIdOrder);
+    consumers.push({ name: cname, seenTime: Number(seen.readBigInt64LE(0)), owned, ownedCount });
   }
-  const pending: Array<RdbGroup['pending'][number]> = [];
-  for (const [id, p] of [...pel].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  const pending: RdbPending[] = [];
+  for (const [id, p] of [...pel].sort(([a], [b]) => byIdOrder(a, b))) {
     if (p.consumer === null) return null;
     pending.push({ id, consumer: p.consumer, deliveryTime: p.deliveryTime, deliveryCount: p.deliveryCount });
   }
-  return { name, lastId, entriesRead, pending, consumers };
+  return { name, lastId, entriesRead, pending, pendingCount: pending.length, consumers };
 }
