@@ -115,58 +115,101 @@ export function readIntset(is: Buffer): string[] | null {
   return out;
 }
 
-/** A listpack of `elements`: bigints as integers in their smallest encoding (lpAppendInteger), strings as strings. */
-export function writeListpack(elements: ReadonlyArray<string | bigint>): Buffer {
-  const parts: Buffer[] = [];
-  let bytes = 6;
-  for (const e of elements) {
-    const enc = typeof e === 'bigint' ? encodeLpInteger(e) : encodeLpString(e);
-    const back = encodeLpBacklen(enc.length);
-    parts.push(enc, back);
-    bytes += enc.length + back.length;
-  }
-  const head = Buffer.alloc(6);
-  head.writeUInt32LE(bytes + 1, 0);
-  head.writeUInt16LE(Math.min(elements.length, 0xffff), 4);
-  return Buffer.concat([head, ...parts, Buffer.of(0xff)]);
-}
+/**
+ * Builds a listpack element by element into one growing buffer (lpAppend's encodings): integers
+ * in their smallest encoding, strings as strings. Each element is its encoding and its backlen.
+ */
+export class ListpackWriter {
+  private buf = Buffer.allocUnsafe(1024);
+  /** After the 6-byte header (total bytes u32, element count u16). */
+  private at = 6;
+  private count = 0;
 
-function encodeLpInteger(v: bigint): Buffer {
-  if (v >= 0n && v <= 127n) return Buffer.of(Number(v));
-  if (v >= -4096n && v <= 4095n) {
-    const u = Number(v < 0n ? (1n << 13n) + v : v);
-    return Buffer.of(0xc0 | (u >> 8), u & 0xff);
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.at + n, this.buf.length * 2));
+    this.buf.copy(grown, 0, 0, this.at);
+    this.buf = grown;
   }
-  for (const [width, tag] of [[2, 0xf1], [3, 0xf2], [4, 0xf3]] as const) {
-    const half = 1n << BigInt(width * 8 - 1);
-    if (v >= -half && v < half) {
-      const out = Buffer.alloc(1 + width);
-      out[0] = tag;
-      out.writeIntLE(Number(v), 1, width);
-      return out;
+
+  /** The element's backlen, after its `size` bytes of encoding (lpEncodeBacklen: 7 bits a byte, most significant first). */
+  private backlen(size: number): void {
+    const n = backlen(size);
+    this.room(n);
+    for (let i = n - 1, v = size; i >= 0; i--, v = Math.floor(v / 128)) this.buf[this.at + i] = (v & 127) | (i === 0 ? 0 : 128);
+    this.at += n;
+    this.count++;
+  }
+
+  int(v: number | bigint): void {
+    if (typeof v === 'bigint' && v >= -(2n ** 53n) && v <= 2n ** 53n) v = Number(v);
+    this.room(9);
+    const b = this.buf;
+    const at = this.at;
+    let size: number;
+    if (typeof v === 'bigint') {
+      b[at] = 0xf4;
+      b.writeBigInt64LE(BigInt.asIntN(64, v), at + 1);
+      size = 9;
+    } else if (v >= 0 && v <= 127) {
+      b[at] = v;
+      size = 1;
+    } else if (v >= -4096 && v <= 4095) {
+      const u = v < 0 ? 8192 + v : v;
+      b[at] = 0xc0 | (u >> 8);
+      b[at + 1] = u & 0xff;
+      size = 2;
+    } else if (v >= -32768 && v <= 32767) {
+      b[at] = 0xf1;
+      b.writeInt16LE(v, at + 1);
+      size = 3;
+    } else if (v >= -8388608 && v <= 8388607) {
+      b[at] = 0xf2;
+      b.writeIntLE(v, at + 1, 3);
+      size = 4;
+    } else if (v >= -2147483648 && v <= 2147483647) {
+      b[at] = 0xf3;
+      b.writeInt32LE(v, at + 1);
+      size = 5;
+    } else {
+      b[at] = 0xf4;
+      b.writeBigInt64LE(BigInt(v), at + 1);
+      size = 9;
     }
+    this.at += size;
+    this.backlen(size);
   }
-  const out = Buffer.alloc(9);
-  out[0] = 0xf4;
-  out.writeBigInt64LE(BigInt.asIntN(64, v), 1);
-  return out;
+
+  /** A latin1 string (one byte a character). */
+  str(s: string): void {
+    const len = s.length;
+    this.room(5 + len);
+    const b = this.buf;
+    let head: number;
+    if (len < 64) {
+      b[this.at] = 0x80 | len;
+      head = 1;
+    } else if (len < 4096) {
+      b[this.at] = 0xe0 | (len >> 8);
+      b[this.at + 1] = len & 0xff;
+      head = 2;
+    } else {
+      b[this.at] = 0xf0;
+      b.writeUInt32LE(len, this.at + 1);
+      head = 5;
+    }
+    b.write(s, this.at + head, len, 'latin1');
+    this.at += head + len;
+    this.backlen(head + len);
+  }
+
+  /** The listpack: header, elements, end byte. A view of the writer's buffer. */
+  finish(): Buffer {
+    this.room(1);
+    this.buf[this.at++] = 0xff;
+    this.buf.writeUInt32LE(this.at, 0);
+    this.buf.writeUInt16LE(Math.min(this.count, 0xffff), 4);
+    return this.buf.subarray(0, this.at);
+  }
 }
 
-function encodeLpString(s: string): Buffer {
-  const bytes = Buffer.from(s, 'latin1');
-  const len = bytes.length;
-  if (len < 64) return Buffer.concat([Buffer.of(0x80 | len), bytes]);
-  if (len < 4096) return Buffer.concat([Buffer.of(0xe0 | (len >> 8), len & 0xff), bytes]);
-  const head = Buffer.alloc(5);
-  head[0] = 0xf0;
-  head.writeUInt32LE(len, 1);
-  return Buffer.concat([head, bytes]);
-}
-
-/** lpEncodeBacklen: the encoding's size, 7 bits per byte, most significant first. */
-function encodeLpBacklen(l: number): Buffer {
-  const n = backlen(l);
-  const out = Buffer.alloc(n);
-  for (let i = n - 1, v = l; i >= 0; i--, v = Math.floor(v / 128)) out[i] = (v & 127) | (i === 0 ? 0 : 128);
-  return out;
-}

@@ -81,10 +81,16 @@ export function encodeString(s: string): Buffer {
     const int = encodeInteger(s);
     if (int !== null) return int;
   }
+  if (scratch.length < n) scratch = Buffer.allocUnsafe(Math.max(n, scratch.length * 2));
+  scratch.write(s, 0, n, 'latin1');
+  return encodeBytes(scratch.subarray(0, n));
+}
+
+/** Bytes as an RDB string, as `encodeString` writes them but never as an integer (a listpack, say). */
+export function encodeBytes(b: Uint8Array): Buffer {
+  const n = b.length;
   if (n > 20) {
-    if (scratch.length < n) scratch = Buffer.allocUnsafe(Math.max(n, scratch.length * 2));
-    scratch.write(s, 0, n, 'latin1');
-    const packed = lzfCompress(scratch.subarray(0, n), n - 4);
+    const packed = lzfCompress(b, n - 4);
     if (packed !== null) {
       const out = Buffer.allocUnsafe(1 + lengthBytes(packed.length) + lengthBytes(n) + packed.length);
       out[0] = 0xc0 | ENC_LZF;
@@ -94,7 +100,7 @@ export function encodeString(s: string): Buffer {
     }
   }
   const out = Buffer.allocUnsafe(lengthBytes(n) + n);
-  out.write(s, writeLength(out, 0, n), n, 'latin1');
+  out.set(b, writeLength(out, 0, n));
   return out;
 }
 

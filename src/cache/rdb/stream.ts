@@ -8,8 +8,8 @@
 // field/value pairs), and lp-count, the number of elements the entry took.
 import { assert } from '../../util/assert.js';
 import type { StreamId } from '../machine/stream-id.js';
-import { readListpack, writeListpack } from './packed.js';
-import { encodeLength, encodeString, RdbReader } from './payload.js';
+import { ListpackWriter, readListpack } from './packed.js';
+import { encodeBytes, encodeLength, encodeString, RdbReader } from './payload.js';
 
 export interface RdbStream {
   readonly type: 'stream';
@@ -146,22 +146,52 @@ function take(parts: Buffer[]): Buffer {
 /** One radix-tree node: its master ID (the first entry's) and its listpack. */
 function encodeNode(entries: ReadonlyArray<readonly [StreamId, readonly string[]]>): Buffer {
   const [masterId, masterPairs] = entries[0]!;
-  const masterFields = masterPairs.filter((_, i) => i % 2 === 0);
-  const [mms, mseq] = idParts(masterId);
-  const elements: Array<string | bigint> = [BigInt(entries.length), 0n, BigInt(masterFields.length), ...masterFields, 0n];
+  const lp = new ListpackWriter();
+  lp.int(entries.length);
+  lp.int(0);
+  lp.int(masterPairs.length / 2);
+  for (let i = 0; i < masterPairs.length; i += 2) lp.str(masterPairs[i]!);
+  lp.int(0);
   for (const [id, pairs] of entries) {
-    const [ms, seq] = idParts(id);
-    const fields = pairs.filter((_, i) => i % 2 === 0);
-    const same = fields.length === masterFields.length && fields.every((f, i) => f === masterFields[i]);
-    elements.push(BigInt(same ? FLAG_SAMEFIELDS : 0), BigInt.asIntN(64, ms - mms), BigInt.asIntN(64, seq - mseq));
+    const same = sameFields(pairs, masterPairs);
+    lp.int(same ? FLAG_SAMEFIELDS : 0);
+    lp.int(idDelta(id, masterId, 0));
+    lp.int(idDelta(id, masterId, 8));
     if (same) {
-      for (let i = 1; i < pairs.length; i += 2) elements.push(pairs[i]!);
-      elements.push(BigInt(fields.length + 3));
+      for (let i = 1; i < pairs.length; i += 2) lp.str(pairs[i]!);
+      lp.int(pairs.length / 2 + 3);
     } else {
-      elements.push(BigInt(fields.length), ...pairs, BigInt(2 * fields.length + 4));
+      lp.int(pairs.length / 2);
+      for (const x of pairs) lp.str(x);
+      lp.int(pairs.length + 4);
     }
   }
-  return Buffer.concat([encodeString(masterId), encodeString(writeListpack(elements).toString('latin1'))]);
+  return Buffer.concat([encodeString(masterId), encodeBytes(lp.finish())]);
+}
+
+/** Whether an entry's field names are the master entry's (t_stream.c's SAMEFIELDS). */
+function sameFields(pairs: readonly string[], master: readonly string[]): boolean {
+  if (pairs.length !== master.length) return false;
+  for (let i = 0; i < pairs.length; i += 2) if (pairs[i] !== master[i]) return false;
+  return true;
+}
+
+/** The 64-bit half at byte `at` of an ID (0: ms, 8: seq) as a number when it is below 2^53. */
+function idHalf(id: StreamId, at: number): number | null {
+  const hi = (id.charCodeAt(at) << 24) | (id.charCodeAt(at + 1) << 16) | (id.charCodeAt(at + 2) << 8) | id.charCodeAt(at + 3);
+  if (hi >>> 21 !== 0) return null;
+  const lo = ((id.charCodeAt(at + 4) << 24) | (id.charCodeAt(at + 5) << 16) | (id.charCodeAt(at + 6) << 8) | id.charCodeAt(at + 7)) >>> 0;
+  return hi * 2 ** 32 + lo;
+}
+
+/** An ID half minus the master ID's, wrapped to a signed 64-bit value as t_stream.c stores it. */
+function idDelta(id: StreamId, master: StreamId, at: number): number | bigint {
+  const a = idHalf(id, at);
+  const b = idHalf(master, at);
+  if (a !== null && b !== null) return a - b;
+  const [x, y] = [idParts(id), idParts(master)];
+  const i = at === 0 ? 0 : 1;
+  return BigInt.asIntN(64, x[i]! - y[i]!);
 }
 
 /** A stream of either version after its type byte, or null when malformed or inconsistent. */
