@@ -640,7 +640,11 @@ test('a snapshot is restored an element at a time, never holding a large record 
     for (let i = 1; i <= 20_000; i++) run('XADD', 'stream', `${i}-0`, 'f', value(i));
     run('XDEL', 'stream', '500-0');
     run('XGROUP', 'CREATE', 'stream', 'g', '0');
-    run('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '3000', 'STREAMS', 'stream', '>');
+    // Every entry pending: the group alone is about 700 KB.
+    run('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '12000', 'STREAMS', 'stream', '>');
+    run('XREADGROUP', 'GROUP', 'g', 'c2', 'COUNT', '12000', 'STREAMS', 'stream', '>');
+    run('XGROUP', 'CREATECONSUMER', 'stream', 'g', 'idle');
+    run('XGROUP', 'CREATE', 'stream', 'empty', '$');
     run('SET', 'after', 'the large records');
     await settle();
     const bytes = Buffer.concat(await collect(m.snapshot()));

@@ -28,7 +28,7 @@ import type { ZSetLimits } from './zset.js';
 import { Db, Hash, List, MemberSet, Stream, ZSet, type Value } from './values.js';
 import { StreamNode } from './stream.js';
 import { StreamImage } from './stream-image.js';
-import { ConsumerGroup } from './stream-group.js';
+import { ConsumerGroup, type Consumer } from './stream-group.js';
 
 const MAGIC = 'DPKS';
 const VERSION = 1;
@@ -316,8 +316,8 @@ interface Build {
 }
 
 /**
- * A collection or stream record being read, one element (a stream: one node, one group) at a
- * time, so that a record larger than the bytes at hand is read as they arrive instead of being
+ * A collection or stream record being read, one element (a stream: one node, one group
+ * header, consumer or pending entry) at a time, so that a record larger than the bytes at hand is read as they arrive instead of being
  * held whole first: a list of a million 1 KiB values was a gigabyte buffered, and a record past
  * 4 GiB could not be read at all.
  */
@@ -386,12 +386,20 @@ function readStrs(r: In): string[] {
   return out;
 }
 
-/** A stream record: its counters, then a node a step, the group count, a group a step. */
+/**
+ * A stream record: its counters, then a step for each node, for the group count, and for each
+ * group's header, consumer and pending entry (a PEL may be millions long).
+ */
 class StreamRecord implements OpenRecord {
   private readonly s = new Stream();
   private nodesLeft: number;
   /** -1 until the group count is read. */
   private groupsLeft = -1;
+  /** The group being read, with its consumers still to come and the pending entries left of the current one. */
+  private group: ConsumerGroup | null = null;
+  private consumersLeft = 0;
+  private consumer: Consumer | null = null;
+  private pendingLeft = 0;
 
   constructor(r: In) {
     const s = this.s;
@@ -419,13 +427,30 @@ class StreamRecord implements OpenRecord {
       this.groupsLeft = r.u32();
       return this.groupsLeft === 0;
     }
-    const name = r.str();
-    const g = new ConsumerGroup(r.str(), r.f64());
-    for (let c = r.u32(); c > 0; c--) {
-      const consumer = g.consumer(r.str(), r.f64());
-      for (let p = r.u32(); p > 0; p--) g.setPending(r.str(), consumer, r.f64(), r.f64());
+    // Each element is read whole before anything is kept (a NeedMore leaves it unread).
+    if (this.pendingLeft > 0) {
+      const id = r.str();
+      const time = r.f64();
+      const count = r.f64();
+      this.group!.setPending(id, this.consumer!, time, count);
+      this.pendingLeft--;
+    } else if (this.consumersLeft > 0) {
+      const name = r.str();
+      const seen = r.f64();
+      const pending = r.u32();
+      this.consumer = this.group!.consumer(name, seen);
+      this.pendingLeft = pending;
+      this.consumersLeft--;
+    } else {
+      const name = r.str();
+      const lastId = r.str();
+      const entriesRead = r.f64();
+      const consumers = r.u32();
+      this.group = new ConsumerGroup(lastId, entriesRead);
+      this.s.groups.set(name, this.group);
+      this.consumersLeft = consumers;
     }
-    this.s.groups.set(name, g);
+    if (this.pendingLeft > 0 || this.consumersLeft > 0) return false;
     return --this.groupsLeft === 0;
   }
 
