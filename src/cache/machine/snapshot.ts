@@ -317,9 +317,9 @@ interface Build {
 
 /**
  * A collection or stream record being read, one element (a stream: one node, one group
- * header, consumer or pending entry) at a time, so that a record larger than the bytes at hand is read as they arrive instead of being
- * held whole first: a list of a million 1 KiB values was a gigabyte buffered, and a record past
- * 4 GiB could not be read at all.
+ * header, consumer or pending entry) at a time, so that a record larger than the bytes at hand
+ * is read as they arrive instead of being held whole first: a list of a million 1 KiB values
+ * was a gigabyte buffered, and a record past 4 GiB could not be read at all.
  */
 interface OpenRecord {
   /** Reads the next element whole (a NeedMore leaves it unread); true once the record is complete. */

@@ -115,6 +115,9 @@ export function readIntset(is: Buffer): string[] | null {
   return out;
 }
 
+/** Integers up to this magnitude are exact as numbers. */
+const EXACT = 2n ** 53n;
+
 /**
  * Builds a listpack element by element into one growing buffer (lpAppend's encodings): integers
  * in their smallest encoding, strings as strings. Each element is its encoding and its backlen.
@@ -142,7 +145,7 @@ export class ListpackWriter {
   }
 
   int(v: number | bigint): void {
-    if (typeof v === 'bigint' && v >= -(2n ** 53n) && v <= 2n ** 53n) v = Number(v);
+    if (typeof v === 'bigint' && v >= -EXACT && v <= EXACT) v = Number(v);
     this.room(9);
     const b = this.buf;
     const at = this.at;
