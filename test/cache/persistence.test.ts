@@ -11,6 +11,13 @@ import { Redis } from 'ioredis';
 import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
 
 const dirs: string[] = [];
+
+/** A fresh data directory, removed after the tests. */
+function dataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'depot-cache-'));
+  dirs.push(dir);
+  return dir;
+}
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -77,8 +84,7 @@ async function writeMix(r: Redis): Promise<void> {
 for (const fsync of ['always', 'everysec'] as const) {
   describe(`restart after SIGKILL, appendfsync ${fsync}`, () => {
     test('the data set comes back from the snapshot and the log', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'depot-cache-'));
-      dirs.push(dir);
+      const dir = dataDir();
       const args = ['--data', dir, '--fsync', fsync, '--snapshot-entries', '200'];
       let server = await startDepot(args);
       let r = connect(server);
@@ -107,8 +113,7 @@ for (const fsync of ['always', 'everysec'] as const) {
     });
 
     test('no acknowledged write is lost when the process dies under load', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'depot-cache-'));
-      dirs.push(dir);
+      const dir = dataDir();
       const args = ['--data', dir, '--fsync', fsync];
       let server = await startDepot(args);
       const r = connect(server);
@@ -141,8 +146,7 @@ for (const fsync of ['always', 'everysec'] as const) {
 
 describe('SAVE and BGSAVE', () => {
   test('write a snapshot of the group now; the data set comes back from it after SIGKILL', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'depot-cache-'));
-    dirs.push(dir);
+    const dir = dataDir();
     // Snapshots only on request: the automatic schedule is far away.
     const args = ['--data', dir, '--fsync', 'everysec', '--snapshot-entries', '1000000'];
     let server = await startDepot(args);
@@ -178,8 +182,7 @@ describe('SAVE and BGSAVE', () => {
 
 describe('snapshots of large collections', () => {
   test('written while clients change them (non-idempotent writes): the snapshot plus the log give back the data set after SIGKILL', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'depot-cache-'));
-    dirs.push(dir);
+    const dir = dataDir();
     const args = ['--data', dir, '--fsync', 'everysec', '--snapshot-entries', '1000000'];
     let server = await startDepot(args);
     let r = connect(server);
@@ -224,8 +227,7 @@ describe('BGREWRITEAOF', () => {
   const field = (info: string, name: string): number => Number(new RegExp(`${name}:(-?\\d+)`).exec(info)?.[1]);
 
   test('compacts the journal into a snapshot; INFO persistence follows it; the data set comes back after SIGKILL', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'depot-cache-'));
-    dirs.push(dir);
+    const dir = dataDir();
     const args = ['--data', dir, '--fsync', 'everysec', '--snapshot-entries', '1000000'];
     let server = await startDepot(args);
     let r = connect(server);
@@ -265,8 +267,7 @@ describe('BGREWRITEAOF', () => {
   });
 
   test("BGSAVE and BGREWRITEAOF while the other runs: redis-server's replies", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'depot-cache-'));
-    dirs.push(dir);
+    const dir = dataDir();
     const [depot, redis] = await Promise.all([startDepot(['--data', dir, '--snapshot-entries', '1000000']), startRedis()]);
     try {
       const replies = async (server: ServerProcess): Promise<string[][]> => {
@@ -301,8 +302,7 @@ describe('BGREWRITEAOF', () => {
 
 describe('snapshots due by the size of the log (auto-aof-rewrite-min-size and -percentage)', () => {
   test('once the log holds the minimum and has grown by the percentage of the last snapshot; never at 0 percent', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'depot-cache-'));
-    dirs.push(dir);
+    const dir = dataDir();
     const server = await startDepot(['--data', dir, '--snapshot-entries', '1000000', '--cache-snapshot-min-bytes', '1mb', '--cache-snapshot-growth-percent', '300']);
     const r = connect(server);
     const snapshots = () => readdirSync(join(dir, 'groups', 'cache-1', 'raft', 'snapshots')).filter((f) => f.endsWith('.snap'));
@@ -361,8 +361,7 @@ async function waitFor(check: () => Promise<boolean>): Promise<void> {
 
 describe('appendonly no (persistence off)', () => {
   test('nothing is written but what SAVE writes; a restart loads the latest SAVE', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'depot-cache-'));
-    dirs.push(dir);
+    const dir = dataDir();
     const args = ['--data', dir, '--appendonly', 'no', '--snapshot-entries', '10'];
     const group = join(dir, 'groups', 'cache-1');
     let server = await startDepot(args);
@@ -401,8 +400,7 @@ describe('appendonly no (persistence off)', () => {
   });
 
   test('turning the journal off keeps what it held once a snapshot covers it, and refuses while it does not', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'depot-cache-'));
-    dirs.push(dir);
+    const dir = dataDir();
     const journal = ['--data', dir, '--fsync', 'everysec'];
     const off = ['--data', dir, '--appendonly', 'no'];
     let server = await startDepot(journal);
