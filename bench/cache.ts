@@ -7,7 +7,8 @@
 // of each and the Depot/Redis ratio, and the server's CPU time per request (all its threads,
 // from /proc) with Redis/Depot as its ratio: redis-benchmark shares the machine with the
 // server it measures, so ops/s move with whatever else runs, CPU per request much less
-// (medians of the rounds). Options: --json, --rounds N (default 3), --quick (one value size,
+// (medians of the rounds). Before a mode's rounds both servers get the same unmeasured
+// requests of every test, so that Depot's code is optimized by V8 before it is measured. Options: --json, --rounds N (default 3), --quick (one value size,
 // fewer requests), --only off|everysec, --large (instead of the above: random picks on large
 // collections, SPOP SRANDMEMBER HRANDFIELD RANDOMKEY on a set, a hash and a database of about
 // 780,000 elements each, persistence off, pipeline 1), --evict (instead of the above: SET and GET
@@ -242,13 +243,17 @@ function cpuTimeUs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
+/** redis-benchmark's connection and load options. */
+function loadArgs(port: number, pipeline: number, size: number, requests: number, keyspace = KEYSPACE): string[] {
+  return ['-h', '127.0.0.1', '-p', String(port), '-c', String(CLIENTS), '-P', String(pipeline), '-d', String(size), '-n', String(requests), '-r', String(keyspace)];
+}
+
 /**
  * One redis-benchmark run: ops/s and the server's CPU per request. `test` is one of its -t tests
  * or a command line of its own (e.g. `spop myset`). Bounded by -n and a timeout.
  */
 async function benchmark(port: number, pid: number, test: string | readonly string[], pipeline: number, size: number, requests: number, keyspace = KEYSPACE): Promise<Sample> {
-  const args = ['-h', '127.0.0.1', '-p', String(port), '-c', String(CLIENTS), '-P', String(pipeline), '-d', String(size)];
-  args.push('-n', String(requests), '-r', String(keyspace), '--csv', ...(typeof test === 'string' ? ['-t', test] : test));
+  const args = [...loadArgs(port, pipeline, size, requests, keyspace), '--csv', ...(typeof test === 'string' ? ['-t', test] : test)];
   const name = typeof test === 'string' ? test : test.join(' ');
   const cpu0 = cpuTimeUs(pid);
   const { stdout } = await run('redis-benchmark', args, { timeout: 600_000, maxBuffer: 1 << 20 });
@@ -261,6 +266,18 @@ async function benchmark(port: number, pid: number, test: string | readonly stri
     if (printed === name.toLowerCase() || printed.split(' ')[0] === name) return { opsPerSec: Number(m[2]), cpuUs };
   }
   throw new Error(`redis-benchmark printed no figure for ${name}: ${stdout.slice(0, 200)}`);
+}
+
+/**
+ * Unmeasured requests before a mode's rounds, the same for both servers: Depot's hot paths are
+ * interpreted until V8 has optimized them (some thousands of calls each), which Redis's compiled
+ * code never needs, so without it the first cells measure the compiler (as the queue and raft
+ * benchmarks' warm-up rounds avoid). Both pipelines and value sizes, every test.
+ */
+async function warmUp(server: ServerProcess, sizes: readonly number[]): Promise<void> {
+  for (const [pipeline, requests] of [[1, 20_000], [16, 200_000]] as const) {
+    for (const size of sizes) await run('redis-benchmark', [...loadArgs(server.port, pipeline, size, requests), '-q', '-t', TESTS.join(',')], { timeout: 600_000, maxBuffer: 1 << 20 });
+  }
 }
 
 /** Which server goes first in a round: alternating, so that drift on a shared machine hits both. */
@@ -537,6 +554,7 @@ async function main(): Promise<void> {
     const { server: depot, cleanup } = await depotServer(persistence);
     const redis = await startRedisServer(persistence);
     try {
+      for (const server of [redis, depot]) await warmUp(server, sizes);
       for (const pipeline of [1, 16]) {
         for (const size of sizes) {
           const requests = (pipeline === 1 ? 100_000 : 1_000_000) / (args.quick ? 4 : 1);
