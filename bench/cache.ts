@@ -8,8 +8,9 @@
 // from /proc) with Redis/Depot as its ratio: redis-benchmark shares the machine with the
 // server it measures, so ops/s move with whatever else runs, CPU per request much less
 // (medians of the rounds). Before a mode's rounds both servers get the same unmeasured
-// requests of every test, so that Depot's code is optimized by V8 before it is measured. Options: --json, --rounds N (default 3), --quick (one value size,
-// fewer requests), --only off|everysec, --large (instead of the above: random picks on large
+// requests of every test, so that Depot's code is optimized by V8 before it is measured.
+// Options: --json, --rounds N (default 3), --quick (one value size, fewer requests), --only
+// off|everysec, --large (instead of the above: random picks on large
 // collections, SPOP SRANDMEMBER HRANDFIELD RANDOMKEY on a set, a hash and a database of about
 // 780,000 elements each, persistence off, pipeline 1), --evict (instead of the above: SET and GET
 // of 100-byte values on 2,000,000 random keys with maxmemory 64mb and allkeys-lru on both
