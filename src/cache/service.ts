@@ -8,7 +8,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { ReplyWriter } from '../protocol/resp/writer.js';
+import { ReplySlabs, ReplyWriter } from '../protocol/resp/writer.js';
 import type { Group } from '../raft/group.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { DepotError } from '../util/errors.js';
@@ -171,7 +171,9 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   private readonly monitors = new Monitors((client, line) => this.sendMonitorLine(client, line));
   readonly tracking = new Tracking(this);
   /** Writes what goes to other clients in the middle of a command, apart from `out`, which holds its reply. */
-  private readonly apart = new ReplyWriter();
+  /** The slabs of `apart` and `out`: a connection gives each view back once written. */
+  readonly replySlabs = new ReplySlabs();
+  private readonly apart = new ReplyWriter(this.replySlabs);
   readonly commands = new CommandTable();
   readonly scripts: Scripts;
   readonly functions: Functions;
@@ -193,7 +195,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
 
   private readonly group: Group<void>;
   private readonly clock: Clock;
-  private readonly out = new ReplyWriter();
+  private readonly out = new ReplyWriter(this.replySlabs);
   /** INFO commandstats, errorstats and latencystats; LATENCY HISTOGRAM. */
   readonly commandStats = new CommandStats();
   /** LATENCY LATEST, HISTORY, RESET, DOCTOR: commands slower than latency-monitor-threshold. */
@@ -1059,7 +1061,8 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   private serveBlocked(): void {
     this.dispatcher.serveBlocked(this.clock.now(), (client, served) => {
       if (!served) {
-        this.out.take();
+        const dropped = this.out.take();
+        if (dropped !== null) this.replySlabs.release(dropped);
         return;
       }
       this.emit(client);

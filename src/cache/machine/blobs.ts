@@ -24,6 +24,7 @@
 // Shorter values stay JS strings (a blob would cost more than it saves), and so do longer ones
 // (V8 keeps strings over 128 KiB in its large-object space, never copied).
 import { assert } from '../../util/assert.js';
+import { IntStack } from './int-stack.js';
 
 declare const blobBrand: unique symbol;
 /** A handle to a block of a BlobStore. */
@@ -75,7 +76,7 @@ export class BlobStore {
   private current = -1;
   private bump = CHUNK_BYTES;
   /** Free handles by size class. */
-  private free: number[][] = emptyLists();
+  private free: IntStack[] = emptyLists();
   private holds = 0;
   /** Handles released while held: freed when the last hold ends. */
   private deferred: BlobRef[] = [];
@@ -213,7 +214,7 @@ export class BlobStore {
   /** A handle to a free block of `size` bytes, or -1 when the store is full. */
   private allocate(cls: number, size: number): number {
     const list = this.free[cls]!;
-    if (list.length > 0) return list.pop()!;
+    if (list.length > 0) return list.pop();
     if (this.bump + size > CHUNK_BYTES && !this.newChunk()) return -1;
     const ref = (this.current << UNITS_PER_CHUNK_SHIFT) | (this.bump >>> UNIT_SHIFT);
     this.bump += size;
@@ -264,14 +265,7 @@ export class BlobStore {
     }
     this.emptied = [];
     if (n === 0) return;
-    for (const list of this.free) {
-      let kept = 0;
-      for (let i = 0; i < list.length; i++) {
-        const ref = list[i]!;
-        if (empty[ref >>> UNITS_PER_CHUNK_SHIFT] === 0) list[kept++] = ref;
-      }
-      list.length = kept;
-    }
+    for (const list of this.free) list.filter((ref) => empty[ref >>> UNITS_PER_CHUNK_SHIFT] === 0);
   }
 
   private reset(): void {
@@ -287,6 +281,6 @@ export class BlobStore {
   }
 }
 
-function emptyLists(): number[][] {
-  return Array.from({ length: CLASSES }, () => []);
+function emptyLists(): IntStack[] {
+  return Array.from({ length: CLASSES }, () => new IntStack());
 }

@@ -1,15 +1,32 @@
 // RESP reply encoder. Every reply of a server is written into one shared slab (an arena): a
 // connection marks where its replies begin, the command handlers append to the slab, and the
 // connection takes a zero-copy view of its bytes to hand to the socket. A new slab is started
-// when the current one is full; old slabs live as long as a socket still holds a view of them.
-// This gives one allocation per 64 KiB of replies instead of one per reply or per connection.
+// when the current one is full. This gives one allocation per slab of replies instead of one
+// per reply or per connection.
+//
+// Slabs are reused (ReplySlabs): a slab goes back to the pool once every view taken from it has
+// been given back (`release`: written to the kernel, or dropped unsent). A fresh slab is memory
+// the kernel must fault in and zero a page at a time, and the garbage collector frees it only
+// later; with 1 KiB values at -P 16 that was 7% of the server's CPU (docs/benchmarks.md). A view
+// whose bytes the socket layer still holds (an asynchronous write) is `abandon`ed instead: its
+// slab is never reused and the collector frees it once the write is done.
 //
 // `resp` selects the protocol of the connection being served. RESP3 types are downgraded on
 // RESP2 as Redis does: map -> flat array, set -> array, double -> bulk string, boolean ->
 // integer 1/0, null -> `$-1` (or `*-1` for a null array), push -> array.
+import { assert } from '../../util/assert.js';
 import { formatDouble } from './double.js';
 
-const SLAB_BYTES = 64 * 1024;
+/**
+ * Bytes of a pooled slab. A reply that straddles the end of a slab is copied into the next
+ * one: with 16 KiB of replies per connection and turn (16 1 KiB values), 64 KiB slabs copied
+ * about an eighth of the bytes twice; pooled slabs cost nothing to make larger.
+ */
+const SLAB_BYTES = 256 * 1024;
+/** Released slabs kept for reuse (4 MiB); more are left to the collector. */
+const POOL_SLABS = 16;
+/** Slabs retired with views still out that the pool keeps track of; past this the oldest are abandoned. */
+const TRACKED_SLABS = 64;
 /** Strings up to this length are copied with a JS loop, which beats a native call for short ones. */
 const SHORT_STRING = 24;
 
@@ -21,13 +38,107 @@ function clampInt64(n: bigint): bigint {
   return n > INT64_MAX ? INT64_MAX : n < -INT64_MAX - 1n ? -INT64_MAX - 1n : n;
 }
 
+/** A pooled slab and the bytes of views taken from it that have not been given back. */
+interface Slab {
+  readonly bytes: Buffer;
+  out: number;
+  /** No longer written to: it returns to the pool when `out` reaches 0. */
+  retired: boolean;
+  /** A view of it may still be read by someone else: never reused. */
+  abandoned: boolean;
+}
+
+/**
+ * The slabs of one or more ReplyWriters. Every view a writer's `take` returns must end in
+ * `release` (its bytes will not be read again) or `abandon` (they may be); a view of a slab the
+ * pool does not know (a grown slab, a buffer from elsewhere) is ignored by both.
+ */
+export class ReplySlabs {
+  /** Slabs being written or with views out, by their memory. */
+  private readonly live = new Map<ArrayBufferLike, Slab>();
+  private readonly free: Buffer[] = [];
+  private retiredLive = 0;
+
+  acquire(): Slab {
+    const slab: Slab = { bytes: this.free.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES), out: 0, retired: false, abandoned: false };
+    this.live.set(slab.bytes.buffer, slab);
+    return slab;
+  }
+
+  /** The writer has moved on from `slab`. */
+  retire(slab: Slab): void {
+    assert(!slab.retired, 'reply slab retired twice');
+    slab.retired = true;
+    if (slab.out === 0) {
+      this.recycle(slab);
+      return;
+    }
+    if (slab.abandoned) return;
+    // Views that are never given back (a path that forgets) must not pin slabs without bound.
+    if (++this.retiredLive > TRACKED_SLABS) {
+      for (const s of this.live.values()) {
+        if (!s.retired) continue;
+        this.forget(s);
+        break;
+      }
+    }
+  }
+
+  /** `view`'s bytes will not be read again. */
+  release(view: Buffer): void {
+    const slab = this.live.get(view.buffer);
+    if (slab === undefined) return;
+    slab.out -= view.length;
+    assert(slab.out >= 0, 'reply slab released more than was taken');
+    if (slab.out !== 0 || !slab.retired) return;
+    this.retiredLive--;
+    this.recycle(slab);
+  }
+
+  /** `view`'s bytes may still be read: its slab is never reused. */
+  abandon(view: Buffer): void {
+    const slab = this.live.get(view.buffer);
+    if (slab !== undefined) this.forget(slab);
+  }
+
+  /** Slabs in the pool (tests). */
+  get pooled(): number {
+    return this.free.length;
+  }
+
+  /** Slabs being written or with views out that may still come back (tests). */
+  get tracked(): number {
+    return this.live.size;
+  }
+
+  private recycle(slab: Slab): void {
+    this.live.delete(slab.bytes.buffer);
+    if (slab.abandoned) return;
+    if (this.free.length < POOL_SLABS) this.free.push(slab.bytes);
+  }
+
+  private forget(slab: Slab): void {
+    if (slab.abandoned) return;
+    slab.abandoned = true;
+    this.live.delete(slab.bytes.buffer);
+    if (slab.retired) this.retiredLive--;
+  }
+}
+
 export class ReplyWriter {
   resp: RespVersion = 2;
-  private slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  /** The pooled slab being written; null while a slab grown for one large reply is. */
+  private pooled: Slab | null;
+  private slab: Buffer;
   private pos = 0;
   private start = 0;
   /** Segments taken so far (marks from an earlier segment cannot roll back into it). */
   private segments = 0;
+
+  constructor(readonly slabs = new ReplySlabs()) {
+    this.pooled = slabs.acquire();
+    this.slab = this.pooled.bytes;
+  }
 
   /** Starts a new segment: the bytes written until `take()` belong to one connection. */
   begin(): void {
@@ -58,24 +169,36 @@ export class ReplyWriter {
     return this.slab.subarray(this.start + mark.offset, this.pos);
   }
 
-  /** The segment written since `begin()`, as a view valid until the process drops it; null when empty. */
+  /**
+   * The segment written since `begin()`, as a view valid until it is given back to `slabs`
+   * (release or abandon); null when empty.
+   */
   take(): Buffer | null {
     if (this.pos === this.start) return null;
     const view = this.slab.subarray(this.start, this.pos);
     this.start = this.pos;
     this.segments++;
+    if (this.pooled !== null) this.pooled.out += view.length;
     // A slab grown for one huge reply is not reused for small ones.
-    if (this.slab.length > SLAB_BYTES) this.pos = this.start = this.slab.length;
+    else this.pos = this.start = this.slab.length;
     return view;
   }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.slab.length) return;
     const used = this.pos - this.start;
-    // Doubling: a reply larger than a slab is copied O(log size) times, not once per element.
-    const next = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, used + n, 2 * used));
-    this.slab.copy(next, 0, this.start, this.pos);
-    this.slab = next;
+    const size = used + n;
+    const old = this.slab;
+    if (this.pooled !== null) this.slabs.retire(this.pooled);
+    if (size <= SLAB_BYTES) {
+      this.pooled = this.slabs.acquire();
+      this.slab = this.pooled.bytes;
+    } else {
+      // Doubling: a reply larger than a slab is copied O(log size) times, not once per element.
+      this.pooled = null;
+      this.slab = Buffer.allocUnsafeSlow(Math.max(size, 2 * used));
+    }
+    old.copy(this.slab, 0, this.start, this.pos);
     this.start = 0;
     this.pos = used;
   }

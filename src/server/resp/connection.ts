@@ -136,9 +136,7 @@ export class RespConnection implements ClientSink {
     const items = this.pending;
     let i = this.pendingHead;
     if (this.ended) {
-      this.pending = [];
-      this.pendingHead = 0;
-      this.pendingBytes = 0;
+      this.dropPending();
       return false;
     }
     let end = i;
@@ -155,6 +153,15 @@ export class RespConnection implements ClientSink {
         socket.write(v);
       }
       if (end - this.pendingHead > 1) socket.uncork();
+      // Nothing left in the socket's queue: every write went to the kernel at once, and the
+      // views' bytes will not be read again, so their slabs may be reused. Otherwise the socket
+      // layer still holds some of them (the kernel's buffer is full).
+      const slabs = this.service.replySlabs;
+      const written = socket.writableLength === 0;
+      for (let j = this.pendingHead; j < end; j++) {
+        if (written) slabs.release(items[j]!.view);
+        else slabs.abandon(items[j]!.view);
+      }
       this.pendingHead = end;
       if (end === items.length) {
         this.pending = [];
@@ -164,6 +171,15 @@ export class RespConnection implements ClientSink {
     }
     if (this.client?.closing === true && this.pending.length === 0) this.endSocket();
     return this.pending.length > this.pendingHead;
+  }
+
+  /** Drops the replies not written: their bytes will never be read. */
+  private dropPending(): void {
+    const slabs = this.service.replySlabs;
+    for (let j = this.pendingHead; j < this.pending.length; j++) slabs.release(this.pending[j]!.view);
+    this.pending = [];
+    this.pendingHead = 0;
+    this.pendingBytes = 0;
   }
 
   private checkOutput(): void {
@@ -208,9 +224,7 @@ export class RespConnection implements ClientSink {
   abort(): void {
     const client = this.client;
     if (client !== null) client.closing = true;
-    this.pending = [];
-    this.pendingHead = 0;
-    this.pendingBytes = 0;
+    this.dropPending();
     this.ended = true;
     this.socket.destroy();
   }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { formatDouble } from '../../../src/protocol/resp/double.js';
-import { ReplyWriter } from '../../../src/protocol/resp/writer.js';
+import { ReplySlabs, ReplyWriter } from '../../../src/protocol/resp/writer.js';
 
 function bytes(resp: 2 | 3, write: (w: ReplyWriter) => void): string {
   const w = new ReplyWriter();
@@ -104,4 +104,62 @@ test('doubles print as C printf %.17g, as Redis 7.0 does', () => {
     [2 ** 53, '9007199254740992'],
   ];
   for (const [d, text] of cases) assert.equal(formatDouble(d), text, String(d));
+});
+
+/** Writes one segment of `bytes` bytes of `fill` and takes it. */
+function segment(w: ReplyWriter, bytes: number, fill: string): Buffer {
+  w.bulk(fill.repeat(bytes - `$${bytes}\r\n\r\n`.length));
+  return w.take()!;
+}
+
+test('a reply slab is reused once every view taken from it is released, and not while one is out', () => {
+  const slabs = new ReplySlabs();
+  const w = new ReplyWriter(slabs);
+  const a = segment(w, 100_000, 'a');
+  const b = segment(w, 100_000, 'b');
+  const c = segment(w, 100_000, 'c'); // does not fit: a second slab
+  assert.notEqual(c.buffer, a.buffer);
+  assert.equal(a.buffer, b.buffer);
+  slabs.release(a);
+  assert.equal(slabs.pooled, 0, 'b is still out');
+  assert.equal(b.toString('latin1', 10, 20), 'b'.repeat(10));
+  slabs.release(b);
+  assert.equal(slabs.pooled, 1);
+  segment(w, 100_000, 'd');
+  const e = segment(w, 100_000, 'e'); // the third slab is the first one's memory
+  assert.equal(e.buffer, a.buffer);
+  assert.equal(slabs.pooled, 0);
+  assert.equal(c.toString('latin1', 10, 20), 'c'.repeat(10), 'a view still out is not written over');
+  assert.equal(e.toString('latin1', 10, 20), 'e'.repeat(10));
+});
+
+test('an abandoned view keeps its slab from reuse; views never given back do not pin slabs without bound', () => {
+  const slabs = new ReplySlabs();
+  const w = new ReplyWriter(slabs);
+  const a = segment(w, 200_000, 'a');
+  segment(w, 200_000, 'b'); // second slab
+  slabs.abandon(a);
+  slabs.release(a); // ignored: the slab is no longer tracked
+  segment(w, 200_000, 'c'); // third slab: fresh memory
+  assert.equal(slabs.pooled, 0);
+  assert.equal(a.toString('latin1', 10, 20), 'a'.repeat(10));
+
+  const kept: Buffer[] = [];
+  for (let i = 0; i < 200; i++) kept.push(segment(w, 200_000, 'x'));
+  assert.ok(slabs.tracked <= 70, `${slabs.tracked} slabs tracked`);
+  for (const v of kept) slabs.release(v);
+  assert.ok(slabs.pooled > 0 && slabs.pooled <= 16, `${slabs.pooled} slabs pooled`);
+});
+
+test('views of a slab grown for one large reply are ignored by the pool', () => {
+  const slabs = new ReplySlabs();
+  const w = new ReplyWriter(slabs);
+  const big = segment(w, 1_000_000, 'g');
+  assert.equal(slabs.pooled, 1, 'the pooled slab the writer left, with no view out');
+  slabs.release(big);
+  assert.equal(slabs.pooled, 1);
+  const small = segment(w, 10, 's');
+  assert.equal(small.toString('latin1'), '$3\r\nsss\r\n');
+  assert.equal(slabs.pooled, 0, 'the next small reply goes to the pooled slab');
+  assert.notEqual(small.buffer, big.buffer);
 });
