@@ -56,27 +56,23 @@ function cb<T>(run: (done: (err: NodeJS.ErrnoException | null, value?: T) => voi
 const IOV_MAX = 1024;
 
 async function writeAll(fd: number, buffers: readonly Buffer[], position: number): Promise<void> {
-  const pending = buffers.filter((b) => b.length > 0);
-  let next = 0;
+  let pending = buffers.filter((b) => b.length > 0);
   let pos = position;
-  // writev may write less than asked (signals, huge sizes); loop on the remainder, bounded by progress.
-  while (next < pending.length) {
-    const batch = pending.slice(next, next + IOV_MAX);
-    const written = await cb<number>((done) => fs.writev(fd, batch, pos, done));
+  while (pending.length > 0) {
+    const written = await cb<number>((done) => fs.writev(fd, pending.slice(0, IOV_MAX), pos, done));
     if (written <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
     pos += written;
-    let left = written;
-    while (left > 0) {
-      const head = pending[next]!;
-      if (head.length <= left) {
-        left -= head.length;
-        next++;
-      } else {
-        pending[next] = head.subarray(left);
-        left = 0;
-      }
-    }
+    pending = unwritten(pending, written);
   }
+}
+
+/** What is left of `buffers` after a writev wrote `written` bytes of them (it may write less than asked). */
+function unwritten(buffers: readonly Buffer[], written: number): Buffer[] {
+  let next = 0;
+  let left = written;
+  while (next < buffers.length && buffers[next]!.length <= left) left -= buffers[next++]!.length;
+  if (next === buffers.length) return [];
+  return [buffers[next]!.subarray(left), ...buffers.slice(next + 1)];
 }
 
 export const nodeFileSystem: FileSystem = {
@@ -86,11 +82,14 @@ export const nodeFileSystem: FileSystem = {
   closeSync: (fd) => fs.closeSync(fd),
   write: writeAll,
   writeSync(fd, buffers, position) {
+    // One pwritev for a write's record headers and payloads, not a pwrite each.
+    let pending = buffers.filter((b) => b.length > 0);
     let pos = position;
-    for (const b of buffers) {
-      let off = 0;
-      while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off, pos + off);
-      pos += b.length;
+    while (pending.length > 0) {
+      const written = fs.writevSync(fd, pending.length <= IOV_MAX ? pending : pending.slice(0, IOV_MAX), pos);
+      if (written <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+      pos += written;
+      pending = unwritten(pending, written);
     }
   },
   read: (fd, target, position) => cb<number>((done) => fs.read(fd, target, 0, target.length, position, done)),
