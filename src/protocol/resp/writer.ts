@@ -6,8 +6,9 @@
 //
 // Slabs are reused (ReplySlabs): a slab goes back to the pool once every view taken from it has
 // been given back (`release`: written to the kernel, or dropped unsent). A fresh slab is memory
-// the kernel must fault in and zero a page at a time, and the garbage collector frees it only
-// later; with 1 KiB values at -P 16 that was 7% of the server's CPU (docs/benchmarks.md). A view
+// the kernel must fault in and zero a page at a time, and until the collector frees it, external
+// memory that makes V8 collect sooner: with 1 KiB GETs at -P 16 the pool halved the scavenges
+// (docs/benchmarks.md, "What bounds the cache now"). A view
 // whose bytes the socket layer still holds (an asynchronous write) is `abandon`ed instead: its
 // slab is never reused and the collector frees it once the write is done.
 //
