@@ -5,7 +5,7 @@
 // it into one 1.5 times larger, 8 bytes an element on Node's build, which is fresh memory the
 // kernel faults in and zeroes a page at a time, and trims it again as it is popped: with 1 KiB
 // LPOPs at -P 16, 2.8% of the server's CPU went to page faults under `release` alone. Here a
-// page is never copied, and pages stay allocated until `clear`, so a list that grows back to
+// page is never copied, and pages stay allocated as long as the stack, so a list that grows back to
 // a size it had reuses its memory. What it keeps is 4 bytes per free block of 64 bytes or more.
 
 const PAGE_BITS = 14;
@@ -41,11 +41,5 @@ export class IntStack {
       if (keep(x)) this.pages[kept >>> PAGE_BITS]![kept++ & PAGE_MASK] = x;
     }
     this.n = kept;
-  }
-
-  /** Empties the stack and gives its pages back. */
-  clear(): void {
-    this.pages = [];
-    this.n = 0;
   }
 }
