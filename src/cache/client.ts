@@ -16,6 +16,10 @@ export interface ClientSink {
   flush(committedSeq: number): boolean;
   /** The client is no longer blocked: run the commands that arrived meanwhile. */
   resume(): void;
+  /** Runs the commands parsed and left for the end of the turn (CacheService.runLater). */
+  run(): void;
+  /** Appends the command lines parsed and not yet run to `out` (to read their keys ahead). */
+  unrun(out: string[][]): void;
   /** Resolves once the connection wants more output (at once unless its socket is full); for long transfers. */
   drained(): Promise<void>;
   readonly remoteAddress: string;
@@ -79,6 +83,8 @@ export class Client {
   /** Listed by the service: output to write this turn, output waiting for a commit. */
   inDirty = false;
   inWaiting = false;
+  /** Listed by the service: commands parsed, to run at the end of this turn. */
+  inLater = false;
 
   constructor(
     readonly id: number,

@@ -229,8 +229,19 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   private dirty: Client[] = [];
   private waiting: Client[] = [];
   private flushScheduled = false;
+  /** Clients with commands to run at the end of the turn (`Client.inLater`). */
+  private later: Client[] = [];
+  /**
+   * While the clients of `later` run: the time they run at, one reading of the clock for all
+   * (as Redis reads it once per event-loop iteration), and their keys are read ahead already.
+   */
+  private laterNow = -1;
+  private readonly laterScratch: string[][] = [];
   private readonly warmScratch: string[] = [];
   private readonly warmFieldScratch: string[] = [];
+  private readonly warmValueScratch: unknown[] = [];
+  /** What the last read-ahead of long values read, kept so that its loads are not optimised away. */
+  warmedBytes = 0;
   private timers: NodeJS.Timeout[] = [];
   private expiryTimer: NodeJS.Timeout | null = null;
   private memoryUsed = 0;
@@ -679,9 +690,12 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
    * committed; a blocked client's connection holds the rest until its sink is resumed.
    */
   executeMany(client: Client, argvs: readonly string[][], from: number): number {
-    const now = this.clock.now();
-    this.dispatcher.beginBatch();
-    if (argvs.length - from > 1) this.warmKeys(client.db, argvs, from);
+    let now = this.laterNow;
+    if (now < 0) {
+      now = this.clock.now();
+      this.dispatcher.beginBatch();
+      if (argvs.length - from > 1) this.warmKeys(client.db, argvs, from);
+    }
     let i = from;
     while (i < argvs.length && client.blocked === null && !client.closing && !client.replica) {
       // CLIENT PAUSE: the command waits, unrun, with the ones after it, until the pause ends.
@@ -712,7 +726,8 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
    * A pipeline's first keys, read ahead in the keyspace table: most commands name their key
    * first, and a wrong guess (a command without keys, a SELECT in the pipeline) costs a wasted load.
    * Hash commands name a field next: those on the pipeline's first hash key are read ahead in
-   * that hash, whose table is as large as a keyspace when a hash has many fields.
+   * that hash, whose table is as large as a keyspace when a hash has many fields. Then the
+   * first bytes of the long values found (blobs.ts): a GET reads them, a SET frees them.
    */
   private warmKeys(db: number, argvs: readonly string[][], from: number): void {
     const keys = this.warmScratch;
@@ -730,10 +745,14 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
       if (argv[1] === hashKey) fields.push(argv[2]!);
     }
     const table = this.machine.ks.dbs[db]!.keys;
-    table.warm(keys);
-    if (hashKey === undefined) return;
-    const hash = table.get(hashKey);
-    if (hash instanceof Hash) hash.warm(fields);
+    const values = this.warmValueScratch;
+    table.warm(keys, values);
+    if (hashKey !== undefined) {
+      const hash = table.get(hashKey);
+      if (hash instanceof Hash) hash.warm(fields, values);
+    }
+    this.warmedBytes = this.machine.ks.blobs.warm(values);
+    values.length = 0;
   }
 
   /** Queues an error reply after everything already queued, then closes the connection. */
@@ -763,6 +782,42 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.scheduleFlush();
   }
 
+  /**
+   * Leaves the client's parsed commands for the end of the turn. The commands of all the
+   * connections read in one pass of the event loop then run together, their keys read ahead
+   * at once: a lookup's cache misses (the table's slot, the key string, the value) cost about
+   * as much as the rest of a GET, and the CPU overlaps those of different keys only when their
+   * loads are issued together.
+   */
+  runLater(client: Client): void {
+    if (client.inLater) return;
+    client.inLater = true;
+    this.later.push(client);
+    this.scheduleFlush();
+  }
+
+  private runLaterClients(): void {
+    const later = this.later;
+    const argvs = this.laterScratch;
+    const db = later[0]!.db;
+    for (const client of later) if (client.db === db) client.sink.unrun(argvs);
+    if (argvs.length > 1) this.warmKeys(db, argvs, 0);
+    argvs.length = 0;
+    this.laterNow = this.clock.now();
+    this.dispatcher.beginBatch();
+    try {
+      // Indexed: a command run may list more clients (they run in this pass too).
+      for (let i = 0; i < later.length; i++) {
+        const client = later[i]!;
+        client.inLater = false;
+        client.sink.run();
+      }
+    } finally {
+      this.laterNow = -1;
+      later.length = 0;
+    }
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -776,6 +831,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
    * check phase, would run only in the next iteration); then writes what may be written.
    */
   private flushTurn(): void {
+    if (this.later.length > 0) this.runLaterClients();
     this.flushScheduled = false;
     this.tracking.broadcast();
     this.committer.flush();

@@ -113,6 +113,8 @@ const sink: ClientSink = {
   abort: () => undefined,
   flush: () => false,
   resume: () => undefined,
+  run: () => undefined,
+  unrun: () => undefined,
   remoteAddress: 'test:0',
   localAddress: 'test:0',
   pendingBytes: 0,
@@ -399,6 +401,8 @@ function recordingSink() {
       return queued.length > 0;
     },
     resume: () => undefined,
+    run: () => undefined,
+    unrun: () => undefined,
     remoteAddress: 'test:0',
     localAddress: 'test:0',
     pendingBytes: 0,

@@ -320,9 +320,10 @@ export class Dict<V> {
    * Reads, ahead of their lookups, the slots and key strings that lookups of `keys` will read
    * first. The loads of different keys do not depend on each other, so the CPU overlaps their
    * cache misses, which the lookups one command at a time cannot. A hint: the lookups stay exact
-   * (and, while draining, the old array is not read ahead).
+   * (and, while draining, the old array is not read ahead). With `values`, the value in each
+   * key's home slot is appended to it, for the caller to read ahead what the values point to.
    */
-  warm(keys: readonly string[]): void {
+  warm(keys: readonly string[], values?: unknown[]): void {
     const n = keys.length;
     if (HOMES.length < n) HOMES = new Int32Array(Math.max(n, HOMES.length * 2));
     const homes = HOMES;
@@ -339,6 +340,7 @@ export class Dict<V> {
       // it replaces the value).
       const v = p[o + 2];
       if (typeof v === 'string') sink += v.length;
+      if (values !== undefined && v !== undefined) values.push(v);
     }
     this.warmed = sink;
   }

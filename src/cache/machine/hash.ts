@@ -183,8 +183,8 @@ export class Hash {
     return (slot) => listed[slot]!;
   }
 
-  /** Reads ahead the table slots of `fields` (Dict.warm); a packed hash is one string. */
-  warm(fields: readonly string[]): void {
-    this.table?.warm(fields);
+  /** Reads ahead the table slots of `fields` (Dict.warm, `values` as there); a packed hash is one string. */
+  warm(fields: readonly string[], values?: unknown[]): void {
+    this.table?.warm(fields, values);
   }
 }

@@ -11,6 +11,12 @@ import type { CacheService } from '../../cache/service.js';
 
 /** Stop reading from a client whose unsent replies exceed this (it is not reading). */
 const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
+/**
+ * A read that leaves at most this many commands to run leaves them for the end of the turn, to
+ * run with those of the other connections read meanwhile (CacheService.runLater); a longer
+ * pipeline runs at once, so that a burst is not held as parsed commands.
+ */
+const LATER_COMMANDS = 64;
 /** A subscriber that falls this far behind is disconnected (client-output-buffer-limit pubsub). */
 const PUBSUB_OUTPUT_LIMIT = 32 * 1024 * 1024;
 
@@ -89,7 +95,16 @@ export class RespConnection implements ClientSink {
       this.protocolError('client query buffer exceeds client-query-buffer-limit');
       return;
     }
-    this.process();
+    if (this.backlog.length - this.next <= LATER_COMMANDS) this.service.runLater(this.client);
+    else this.process();
+  }
+
+  run(): void {
+    if (!this.ended && this.next < this.backlog.length) this.process();
+  }
+
+  unrun(out: string[][]): void {
+    for (let i = this.next; i < this.backlog.length; i++) out.push(this.backlog[i]!);
   }
 
   /** Runs backlog commands until it is empty, or the client blocks or closes. */
