@@ -806,9 +806,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.laterNow = this.clock.now();
     this.dispatcher.beginBatch();
     try {
-      // Indexed: a command run may list more clients (they run in this pass too).
-      for (let i = 0; i < later.length; i++) {
-        const client = later[i]!;
+      for (const client of later) {
         client.inLater = false;
         client.sink.run();
       }
