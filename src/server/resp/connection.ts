@@ -1,9 +1,10 @@
 // One RESP client connection: socket in (read into a shared buffer, socket-reader.ts), parser,
-// the client's commands run in order through the cache service, replies out. Replies are
-// queued with the batch they depend on and written once it has committed (CacheService decides
-// when); adjacent replies are merged into one buffer and several buffers go out in one corked
-// write, so a pipelined burst costs one syscall. A blocked client (BLPOP) keeps its later
-// commands until it is resumed.
+// the client's commands run in order through the cache service (a read of a few commands at
+// the end of the turn, with those of the other connections read in the same pass), replies
+// out. Replies are queued with the batch they depend on and written once it has committed
+// (CacheService decides when); adjacent replies are merged into one buffer and several buffers
+// go out in one corked write, so a pipelined burst costs one syscall. A blocked client (BLPOP)
+// keeps its later commands until it is resumed.
 import type { Socket } from 'node:net';
 import { RequestParser, RespProtocolError, type ParserLimits } from '../../protocol/resp/parser.js';
 import type { Client, ClientSink } from '../../cache/client.js';
@@ -95,7 +96,9 @@ export class RespConnection implements ClientSink {
       this.protocolError('client query buffer exceeds client-query-buffer-limit');
       return;
     }
-    if (this.backlog.length - this.next <= LATER_COMMANDS) this.service.runLater(this.client);
+    const parsed = this.backlog.length - this.next;
+    if (parsed === 0) return;
+    if (parsed <= LATER_COMMANDS) this.service.runLater(this.client);
     else this.process();
   }
 
