@@ -240,8 +240,6 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   private readonly warmScratch: string[] = [];
   private readonly warmFieldScratch: string[] = [];
   private readonly warmValueScratch: unknown[] = [];
-  /** What the last read-ahead of long values read, kept so that its loads are not optimised away. */
-  warmedBytes = 0;
   private timers: NodeJS.Timeout[] = [];
   private expiryTimer: NodeJS.Timeout | null = null;
   private memoryUsed = 0;
@@ -751,7 +749,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
       const hash = table.get(hashKey);
       if (hash instanceof Hash) hash.warm(fields, values);
     }
-    this.warmedBytes = this.machine.ks.blobs.warm(values);
+    this.machine.ks.blobs.warm(values);
     values.length = 0;
   }
 
