@@ -12,8 +12,9 @@
 // Why compress: a snapshot of a large keyspace is hundreds of MB written from the server's own
 // process (Redis writes its AOF rewrite from a forked child, and compresses its strings with
 // LZF). On a VM most of that write's cost is the kernel copying into fresh page-cache pages,
-// which compression avoids for whatever compresses; LZ4 costs 0.1-0.7 ms a MB. A file without the magic, written before frames, is the stream as it is followed
-// by the CRC-32C of it, and is still read.
+// which compression avoids for whatever compresses; LZ4 costs 0.1-0.7 ms a MB. A file without
+// the magic, written before frames, is the stream as it is followed by its CRC-32C; it is still
+// read.
 import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compress, compressSync, uncompressSync } from 'lz4-napi';
@@ -30,7 +31,7 @@ const FRAME_HEADER_BYTES = 8;
 const TRAILER_BYTES = 4;
 /** Frames are written in batches of up to this many bytes; a larger chunk compresses in the thread pool. */
 const WRITE_BYTES = 1 << 20;
-/** Largest frame a reader accepts: a state machine's chunk is far smaller (a string value is at most 512 MB). */
+/** Largest frame: a longer chunk (none of the state machines' usually is) is split. */
 const MAX_FRAME_BYTES = 1 << 30;
 
 export function snapshotFileName(meta: { index: number; term: number }): string {
@@ -67,10 +68,12 @@ export class SnapshotWriter {
     return this.bytes;
   }
 
-  /** Adds one frame; `chunk` must stay as it is until the returned promise settles. */
+  /** Adds a chunk of the stream; it must stay as it is until the returned promise settles. */
   async write(chunk: Buffer): Promise<void> {
-    if (chunk.length === 0) return;
-    assert(chunk.length <= MAX_FRAME_BYTES, `snapshot chunk of ${chunk.length} bytes`);
+    for (let o = 0; o < chunk.length; o += MAX_FRAME_BYTES) await this.frame(chunk.subarray(o, o + MAX_FRAME_BYTES));
+  }
+
+  private async frame(chunk: Buffer): Promise<void> {
     // A chunk of a state machine's usual size compresses here in tens of µs, less than a hop to
     // the thread pool costs; a huge one (a long value) there, so as not to hold the event loop.
     const packed = chunk.length <= WRITE_BYTES ? compressSync(chunk) : await compress(chunk);
@@ -136,7 +139,7 @@ class SequentialReader {
     private readonly name: string,
     start: number,
     /** Where the data ends (the trailer's offset). */
-    readonly end: number,
+    private readonly end: number,
   ) {
     this.pos = start;
   }
@@ -206,24 +209,23 @@ async function openSnapshot(dir: string, name: string): Promise<{ fh: FileHandle
 }
 
 /** Streams a snapshot file's data (the state machine's stream) in chunks. */
-export async function* readSnapshot(dir: string, name: string, chunkBytes = SNAPSHOT_CHUNK_BYTES): AsyncGenerator<Buffer> {
+export async function* readSnapshot(dir: string, name: string): AsyncGenerator<Buffer> {
   const { fh, framed, end } = await openSnapshot(dir, name);
   try {
     if (framed) {
       for await (const f of readFrames(fh, name, end)) yield f.stored.length === f.dataLength ? f.stored : unpack(f, name);
-      return;
-    }
-    for (let pos = 0; pos < end; ) {
-      const n = Math.min(chunkBytes, end - pos);
-      const buf = Buffer.allocUnsafe(n);
-      const { bytesRead } = await fh.read(buf, 0, n, pos);
-      assert(bytesRead === n, `short read of snapshot ${name}`);
-      pos += n;
-      yield buf;
+    } else {
+      yield* readUnframed(fh, name, end);
     }
   } finally {
     await fh.close();
   }
+}
+
+/** The data of a file of the format before frames, in chunks. */
+async function* readUnframed(fh: FileHandle, name: string, end: number): AsyncGenerator<Buffer> {
+  const reader = new SequentialReader(fh, name, 0, end);
+  for (let pos = 0; pos < end; pos += SNAPSHOT_CHUNK_BYTES) yield await reader.next(Math.min(SNAPSHOT_CHUNK_BYTES, end - pos));
 }
 
 function unpack(f: Frame, name: string): Buffer {
@@ -256,8 +258,7 @@ export async function verifySnapshot(dir: string, name: string): Promise<number>
         size += f.dataLength;
       }
     } else {
-      const reader = new SequentialReader(fh, name, 0, end);
-      for (let pos = 0; pos < end; pos += SNAPSHOT_CHUNK_BYTES) crc = crc32c(await reader.next(Math.min(SNAPSHOT_CHUNK_BYTES, end - pos)), crc);
+      for await (const chunk of readUnframed(fh, name, end)) crc = crc32c(chunk, crc);
       size = end;
     }
     const trailer = Buffer.alloc(TRAILER_BYTES);
