@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ZSet, type ZSetLimits } from '../../src/cache/machine/zset.js';
 
-type Op = { kind: 'add'; member: string; score: number } | { kind: 'rem'; member: string };
+type Op = { kind: 'add'; member: string; score: number } | { kind: 'rem'; member: string } | { kind: 'score'; member: string };
 
 /** An equal string that is a different object (not the interned literal). */
 function fresh(s: string): string {
@@ -25,6 +25,8 @@ test('the sorted set agrees with a sorted array on ranks, ranges and counts, pac
   const op: fc.Arbitrary<Op> = fc.oneof(
     fc.record({ kind: fc.constant('add' as const), member, score }),
     fc.record({ kind: fc.constant('rem' as const), member }),
+    // A lookup before adds and removals, as ZADD's (add() reuses the slot it found).
+    fc.record({ kind: fc.constant('score' as const), member }),
   );
   fc.assert(
     fc.property(fc.array(op, { maxLength: 80 }), fc.integer({ min: -3, max: 3 }), fc.integer({ min: -3, max: 3 }), limitsArb, (ops, lo, hi, limits) => {
@@ -38,8 +40,10 @@ test('the sorted set agrees with a sorted array on ranks, ranges and counts, pac
           // A fresh copy, as a member decoded from the socket is: the set must not rely on identity.
           assert.equal(z.add(fresh(o.member), o.score, limits), !model.has(o.member));
           model.set(o.member, o.score);
-        } else {
+        } else if (o.kind === 'rem') {
           assert.equal(z.remove(o.member), model.delete(o.member));
+        } else {
+          assert.equal(z.score(fresh(o.member)), model.get(o.member));
         }
         assert.equal(z.encoding, tree ? 'skiplist' : 'listpack');
       }
@@ -68,6 +72,36 @@ test('the sorted set agrees with a sorted array on ranks, ranges and counts, pac
     }),
     { numRuns: 300 },
   );
+});
+
+test("add() reuses the slot of the lookup before it only while the member table is unchanged", () => {
+  const tree: ZSetLimits = { entries: 0, value: 64 };
+  // Looked up, removed, added again: the slot found is dead.
+  for (const others of [0, 1, 1000]) {
+    const z = new ZSet(14);
+    for (let i = 0; i < others; i++) z.add(`o${i}`, i, tree);
+    z.add('a', 1, tree);
+    assert.equal(z.score(fresh('a')), 1);
+    assert.equal(z.remove('a'), true);
+    assert.equal(z.add(fresh('a'), 2, tree), true);
+    assert.equal(z.score('a'), 2);
+    assert.equal(z.size, others + 1);
+    z.dict!.check();
+  }
+  // Looked up, then other members removed until the table shrinks (slots move), then updated.
+  const z = new ZSet(15);
+  for (let i = 0; i < 5000; i++) z.add(`m${i}`, i, tree);
+  assert.equal(z.score(fresh('m7')), 7);
+  for (let i = 100; i < 5000; i++) z.remove(`m${i}`);
+  assert.equal(z.add(fresh('m7'), -1, tree), false);
+  assert.deepEqual(z.entries()[0], { member: 'm7', score: -1 });
+  // Looked up, then new members added until it grows, then updated.
+  assert.equal(z.score(fresh('m8')), 8);
+  for (let i = 0; i < 5000; i++) z.add(`n${i}`, i, tree);
+  assert.equal(z.add(fresh('m8'), -2, tree), false);
+  assert.deepEqual(z.entries().slice(0, 2), [{ member: 'm8', score: -2 }, { member: 'm7', score: -1 }]);
+  assert.equal(z.size, 5100);
+  z.dict!.check();
 });
 
 test('a score of -0 is kept as 0 (as Redis small sorted sets keep it)', () => {

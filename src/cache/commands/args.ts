@@ -92,8 +92,26 @@ export function boundedPicks(n: number | bigint): number {
   return Number(n);
 }
 
+/** `s` as a number when it is a plain integer of at most 15 digits (exact as a double), else null. */
+function plainInteger(s: string): number | null {
+  const n = s.length;
+  const negative = n > 0 && s.charCodeAt(0) === 45;
+  let i = negative ? 1 : 0;
+  if (n === i || n - i > 15) return null;
+  let v = 0;
+  for (; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
+  }
+  return negative ? -v : v;
+}
+
 /** strtod-like parse; null when Redis would refuse the number. */
 export function parseDouble(s: string): number | null {
+  // Most scores and increments are small integers: no regular expression for them.
+  const int = plainInteger(s);
+  if (int !== null) return int;
   if (INF_RE.test(s)) return s.charCodeAt(0) === 45 ? -Infinity : Infinity;
   if (s.length === 0) return null;
   const decimal = FLOAT_RE.test(s);

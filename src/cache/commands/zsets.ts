@@ -24,7 +24,10 @@ function zaddFlags(c: Ctx): { flags: number; first: number } {
   let flags = 0;
   let i = 2;
   for (; i < c.argv.length; i++) {
-    const o = c.argv[i]!.toUpperCase();
+    const a = c.argv[i]!;
+    // Options are at most 4 letters; the first longer argument is a score (not uppercased).
+    if (a.length > 4) break;
+    const o = a.toUpperCase();
     if (o === 'NX') flags |= NX;
     else if (o === 'XX') flags |= XX;
     else if (o === 'GT') flags |= GT;

@@ -130,6 +130,13 @@ export class ZSet {
   /** Entries in `packed`. */
   private count = 0;
   private root: TreeNode = NO_TREE;
+  /**
+   * The member score() last looked up in the table, and its slot (-1: absent). ZADD asks for a
+   * member's score, then sets it: add() takes the slot from here instead of hashing and probing
+   * again. Any change to the table clears it (slots move only when the table changes).
+   */
+  private lookedUp: string | null = null;
+  private lookedUpSlot = -1;
 
   /** `seed` seeds the member table (the keyspace's seed), should the set become one. */
   constructor(readonly seed: number) {}
@@ -154,7 +161,13 @@ export class ZSet {
 
   score(member: string): number | undefined {
     const p = this.packed;
-    if (p === null) return this.table!.get(member);
+    if (p === null) {
+      const table = this.table!;
+      const slot = table.find(member);
+      this.lookedUp = member;
+      this.lookedUpSlot = slot;
+      return slot < 0 ? undefined : table.valueAt(slot);
+    }
     const o = findKey(p, member, SCORE_UNITS);
     return o < 0 ? undefined : unpackScore(p, o + 1 + member.length);
   }
@@ -188,8 +201,9 @@ export class ZSet {
       this.toTree();
     }
     const table = this.table!;
-    const slot = table.find(member);
+    const slot = member === this.lookedUp ? this.lookedUpSlot : table.find(member);
     if (slot < 0) {
+      this.lookedUp = null;
       table.set(member, score);
       this.insert(score, member);
       return true;
@@ -218,6 +232,7 @@ export class ZSet {
     const old = table.get(member);
     if (old === undefined) return false;
     this.unlink(old, member);
+    this.lookedUp = null;
     table.delete(member);
     return true;
   }
