@@ -16,18 +16,9 @@ export function parseInt64(s: string): number | bigint | null {
   const len = s.length;
   if (len === 0 || len > 20) return null;
   if (len < 16) {
-    // The common case without a regex: [-]digits, no leading zero (Redis's string2ll).
-    let i = s.charCodeAt(0) === 45 ? 1 : 0;
-    if (i === len) return null;
-    const first = s.charCodeAt(i);
-    if (first === 48) return len === 1 ? 0 : null;
-    let n = 0;
-    for (; i < len; i++) {
-      const d = s.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) return null;
-      n = n * 10 + d;
-    }
-    return s.charCodeAt(0) === 45 ? -n : n;
+    // The common case without a regex: [-]digits, no leading zero and no "-0" (Redis's string2ll).
+    if (s.charCodeAt(s.charCodeAt(0) === 45 ? 1 : 0) === 48) return len === 1 ? 0 : null;
+    return plainInteger(s);
   }
   if (!INT_RE.test(s)) return null;
   const b = BigInt(s);
@@ -92,7 +83,7 @@ export function boundedPicks(n: number | bigint): number {
   return Number(n);
 }
 
-/** `s` as a number when it is a plain integer of at most 15 digits (exact as a double), else null. */
+/** `s` as a number when it is [-]digits, at most 15 of them (exact as a double; leading zeros allowed), else null. */
 function plainInteger(s: string): number | null {
   const n = s.length;
   const negative = n > 0 && s.charCodeAt(0) === 45;
