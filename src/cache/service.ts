@@ -18,6 +18,7 @@ import { AclLog, type AclContext, type AclReason } from './acl-log.js';
 import { CommandStats } from './command-stats.js';
 import { LatencyMonitor } from './latency-monitor.js';
 import { Client, type ClientSink } from './client.js';
+import { ClientPause, type PauseMode } from './client-pause.js';
 import { BLOCKED, Ctx, type CommandSpec, type NotifyClass } from './commands/context.js';
 import { CursorRegistry } from './commands/scan.js';
 import { keysOf } from './commands/server.js';
@@ -128,10 +129,6 @@ export const DEFAULT_SETTINGS: Settings = {
 };
 
 const EXPIRE_BUDGET_MS = 2;
-/** Commands CLIENT PAUSE WRITE holds besides writes: Redis's "may replicate" ones. */
-const MAY_REPLICATE = new Set(['eval', 'evalsha', 'fcall', 'publish', 'spublish', 'pfcount', 'wait', 'script|load', 'script|flush']);
-
-export type PauseMode = 'write' | 'all';
 /** Where invalidations go for a RESP2 connection that tracking redirects to (Redis's channel). */
 const INVALIDATE_CHANNEL = '__redis__:invalidate';
 /**
@@ -250,10 +247,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   private rssBaseline = -1;
   readonly heapGuard = new HeapGuard();
   private leader: boolean;
-  /** CLIENT PAUSE in force: which commands wait (writes, or all) and until when (clock ms). */
-  private pause: { mode: PauseMode; until: number; timer: NodeJS.Timeout } | null = null;
-  /** Clients whose next command waits for the pause to end. */
-  private readonly postponed = new Set<Client>();
+  private readonly pause: ClientPause;
   /** Set while the journal cannot be written (the group retries, or has stopped): writes are refused. */
   private journalFailure: string | null = null;
   /** The leader has applied everything committed before it led (a read barrier passed). */
@@ -281,6 +275,14 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.startedAt = this.clock.now();
     this.instant = { ops: new InstantMetric(this.startedAt), netInput: new InstantMetric(this.startedAt), netOutput: new InstantMetric(this.startedAt) };
     this.saves = new Saves(this.clock, () => this.snapshot());
+    this.pause = new ClientPause(this.commands, this.clock, {
+      changed: () => {
+        this.ctx.deletesExpired = this.expiresKeys;
+      },
+      resume: (client) => {
+        if (this.clientsById.has(client.id)) client.sink.resume();
+      },
+    });
     const persistence = this.persistence;
     persistence?.onAutomaticSnapshot((written) => this.saves.automatic(persistence.appendonly ? 'rewrite' : 'bgsave', written));
     this.committer = new Committer(
@@ -446,7 +448,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   /** On the timer: goes on evicting what commands left (a lowered maxmemory, a long eviction). */
   private evictionCycle(): void {
     const limit = this.settings.maxmemory;
-    if (limit <= 0 || this.pause !== null || !this.writable || !this.caughtUp || this.journalFailure !== null) return;
+    if (limit <= 0 || this.pause.active || !this.writable || !this.caughtUp || this.journalFailure !== null) return;
     if (this.machine.ks.datasetBytes() <= limit) return;
     this.ctx.now = this.clock.now();
     this.evict(limit, EVICTIONS_PER_TICK);
@@ -697,8 +699,8 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     let i = from;
     while (i < argvs.length && client.blocked === null && !client.closing && !client.replica) {
       // CLIENT PAUSE: the command waits, unrun, with the ones after it, until the pause ends.
-      if (this.pause !== null && this.pauses(client, argvs[i]!)) {
-        this.postpone(client);
+      if (this.pause.active && this.pause.holds(client, argvs[i]!)) {
+        this.pause.hold(client);
         break;
       }
       const mode = client.replyMode;
@@ -892,51 +894,17 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
 
   /** Only the leader deletes expired keys, only while its journal takes the deletions, and not while clients are paused (as in Redis). */
   private get expiresKeys(): boolean {
-    return this.leader && this.journalFailure === null && this.pause === null;
+    return this.leader && this.journalFailure === null && !this.pause.active;
   }
 
   // ---- CLIENT PAUSE ----
 
-  /** CLIENT PAUSE: from now for `ms`, or until CLIENT UNPAUSE (a longer pause in force is kept, its mode replaced, as in Redis). */
   pauseClients(mode: PauseMode, ms: number): void {
-    const now = this.clock.now();
-    const until = Math.max(now + ms, this.pause?.until ?? 0);
-    if (this.pause !== null) clearTimeout(this.pause.timer);
-    const timer = setTimeout(() => this.unpauseClients(), Math.min(until - now, 2 ** 31 - 1));
-    timer.unref();
-    this.pause = { mode, until, timer };
-    this.ctx.deletesExpired = this.expiresKeys;
+    this.pause.start(mode, ms);
   }
 
-  /** Ends the pause: the postponed clients go on with the commands they sent. */
   unpauseClients(): void {
-    if (this.pause === null) return;
-    clearTimeout(this.pause.timer);
-    this.pause = null;
-    this.ctx.deletesExpired = this.expiresKeys;
-    for (const client of this.postponed) {
-      client.blocked = null;
-      if (this.clientsById.has(client.id)) client.sink.resume();
-    }
-    this.postponed.clear();
-  }
-
-  /**
-   * Whether the pause holds this command: every command under ALL; under WRITE, Redis's "may
-   * replicate" ones (writes, scripts, PUBLISH, PFCOUNT, WAIT) and an EXEC with a write queued.
-   */
-  private pauses(client: Client, argv: readonly string[]): boolean {
-    if (this.pause!.mode === 'all') return true;
-    const spec = this.commands.lookup(argv[0]!);
-    if (spec === undefined) return false;
-    const s = spec.subcommands !== undefined && argv.length > 1 ? (spec.subcommands.get(argv[1]!.toLowerCase()) ?? spec) : spec;
-    if (s.name === 'exec') return client.multi?.some((queued) => this.pauses(client, queued)) ?? false;
-    return s.flags.includes('write') || MAY_REPLICATE.has(s.name);
-  }
-
-  private postpone(client: Client): void {
-    client.blocked = { keys: [], db: client.db, argv: [], deadline: 0, timer: null };
-    this.postponed.add(client);
+    this.pause.end();
   }
 
   /**
