@@ -1,7 +1,7 @@
 // CLIENT PAUSE and CLIENT UNPAUSE: for a while, the commands a pause holds wait unrun, with
 // the ones their client sent after them, until it ends (by its timer or by UNPAUSE). A held
 // client is marked blocked, so that its connection stops reading, as Redis's paused clients are.
-import type { Clock } from '../util/clock.js';
+import { MAX_TIMER_MS, type Clock } from '../util/clock.js';
 import type { Client } from './client.js';
 import type { CommandTable } from './commands/table.js';
 
@@ -38,7 +38,7 @@ export class ClientPause {
     const now = this.clock.now();
     const until = Math.max(now + ms, this.state?.until ?? 0);
     if (this.state !== null) clearTimeout(this.state.timer);
-    const timer = setTimeout(() => this.end(), Math.min(until - now, 2 ** 31 - 1));
+    const timer = setTimeout(() => this.end(), Math.min(until - now, MAX_TIMER_MS));
     timer.unref();
     this.state = { mode, until, timer };
     this.hooks.changed();

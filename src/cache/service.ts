@@ -10,7 +10,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { ReplySlabs, ReplyWriter } from '../protocol/resp/writer.js';
 import type { Group } from '../raft/group.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { MAX_TIMER_MS, systemClock, type Clock } from '../util/clock.js';
 import { DepotError } from '../util/errors.js';
 import { AclStore } from './acl.js';
 import { BlockedClients } from './blocking.js';
@@ -145,8 +145,6 @@ const EVICTIONS_PER_TICK = 10_000;
  */
 const ACTIVE_REHASH_ELEMENTS = 10_000;
 const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
-/** The longest delay setTimeout honours (2^31-1 ms); it fires at once for longer ones. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class CacheService implements ServerApi, DispatchHooks, CommandObserver, TrackingHost {
   readonly stats: ServerStats = {

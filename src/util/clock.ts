@@ -7,6 +7,9 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
+/** The longest delay setTimeout honours (2^31-1 ms); it fires at once for longer ones. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** A clock moved by hand, for tests and the simulator. */
 export class ManualClock implements Clock {
   constructor(private ms = 0) {}

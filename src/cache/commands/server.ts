@@ -1,4 +1,5 @@
 // Server commands: INFO, CONFIG, TIME, LASTSAVE, SAVE, BGSAVE, BGREWRITEAOF and COMMAND.
+import { MAX_TIMER_MS } from '../../util/clock.js';
 import { globMatch } from '../glob.js';
 import { intArg, parseInt64 } from './args.js';
 import { BLOCKED, type CommandSpec, type Ctx } from './context.js';
@@ -294,7 +295,7 @@ function wait(c: Ctx): typeof BLOCKED | void {
   if (replicas <= 0 || c.inExec) return c.out.int(0);
   const answered = new Promise<(c: Ctx) => void>((resolve) => {
     // No timer for "for ever"; one that does not keep the process up for a shutdown otherwise.
-    if (timeout > 0) setTimeout(() => resolve((ctx) => ctx.out.int(0)), Math.min(Number(timeout), 2 ** 31 - 1)).unref();
+    if (timeout > 0) setTimeout(() => resolve((ctx) => ctx.out.int(0)), Math.min(Number(timeout), MAX_TIMER_MS)).unref();
   });
   return c.server.suspend(c, answered);
 }
