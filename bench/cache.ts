@@ -26,7 +26,9 @@
 // XREADGROUP of pending entries, XPENDING, XLEN on a stream of 100,000 entries; pipelines of 1
 // and 16, persistence off), --rdb (instead of the above: `redis-cli --rdb` of about 630,000
 // strings and a hash of as many fields, persistence off; Redis without its diskless-sync delay;
-// with the longest wait for a PONG meanwhile).
+// with the longest wait for a PONG meanwhile), --control (the default table with a second
+// redis-server in Depot's place: how far from 1.0x two identical servers land on this machine,
+// which is the noise every Depot/Redis ratio carries).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -196,6 +198,7 @@ interface Args {
   /** --scripts, --hll, --geo, --streams: the command set to run instead of the default table. */
   set: CommandSet | null;
   rdb: boolean;
+  control: boolean;
 }
 
 const COMMAND_SETS: Readonly<Record<string, CommandSet>> = { '--scripts': SCRIPTS, '--hll': HLL, '--geo': GEO, '--streams': STREAMS };
@@ -206,7 +209,7 @@ function parseArgs(argv: readonly string[]): Args {
   const only = at('--only') >= 0 ? (argv[at('--only') + 1] as Persistence) : null;
   const has = (flag: string) => argv.includes(flag);
   const set = Object.entries(COMMAND_SETS).find(([flag]) => has(flag))?.[1] ?? null;
-  return { rounds: Math.max(1, Math.min(10, rounds)), quick: has('--quick'), only, large: has('--large'), evict: has('--evict'), small: has('--small'), set, rdb: has('--rdb') };
+  return { rounds: Math.max(1, Math.min(10, rounds)), quick: has('--quick'), only, large: has('--large'), evict: has('--evict'), small: has('--small'), set, rdb: has('--rdb'), control: has('--control') };
 }
 
 async function startRedisServer(persistence: Persistence, extra: readonly string[] = []): Promise<ServerProcess & { dir: string }> {
@@ -537,9 +540,15 @@ async function depotServer(persistence: Persistence, extra: readonly string[] = 
   return { server, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** What the default table measures against Redis: Depot, or with --control a second redis-server. */
+async function subjectServer(persistence: Persistence, control: boolean): Promise<{ server: ServerProcess; cleanup: () => void }> {
+  if (!control) return depotServer(persistence);
+  return { server: await startRedisServer(persistence), cleanup: () => undefined };
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const report = new Report('Depot cache vs Redis (redis-benchmark, 50 clients)');
+  const report = new Report(args.control ? 'Control: redis-server vs redis-server (redis-benchmark, 50 clients; "value" is the second server)' : 'Depot cache vs Redis (redis-benchmark, 50 clients)');
   execFileSync('bash', [join(repoRoot, 'scripts', 'install-redis.sh')], { stdio: 'inherit' });
   const sizes = args.quick ? [3] : [3, 1024];
   const persistences: Persistence[] = args.only !== null ? [args.only] : ['off', 'everysec'];
@@ -552,7 +561,7 @@ async function main(): Promise<void> {
     return report.print();
   }
   for (const persistence of persistences) {
-    const { server: depot, cleanup } = await depotServer(persistence);
+    const { server: depot, cleanup } = await subjectServer(persistence, args.control);
     const redis = await startRedisServer(persistence);
     try {
       for (const server of [redis, depot]) await warmUp(server, sizes);
@@ -566,7 +575,7 @@ async function main(): Promise<void> {
               for (const t of TESTS) samples.get(t)![who].push(await benchmark(server.port, server.pid, t, pipeline, size, requests));
             }
           }
-          for (const t of TESTS) addFigures(report, `cache.${t}.P${pipeline}.d${size}.${persistence}`, samples.get(t)!);
+          for (const t of TESTS) addFigures(report, `cache.${args.control ? 'control.' : ''}${t}.P${pipeline}.d${size}.${persistence}`, samples.get(t)!);
         }
       }
     } finally {
