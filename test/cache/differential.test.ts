@@ -152,6 +152,17 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   t(c('SET'), key, value, fc.constantFrom('EXAT', 'PXAT'), fc.constantFrom('0', '-1', 'x', '9999999999999', '9223372036854775807')),
   t(c('OBJECT'), c('ENCODING'), key),
   t(fc.constantFrom('EXPIRETIME', 'PEXPIRETIME'), key),
+  // A time long past deletes the key at once; one far ahead sets a TTL that EXPIRETIME reads back.
+  t(c('EXPIREAT'), key, fc.constantFrom('1', '4102444800', '9999999999', '-1', 'x', '9223372036854775807')),
+  t(c('EXPIREAT'), key, fc.constantFrom('4102444800', '4102444801'), fc.constantFrom('NX', 'XX', 'GT', 'LT', 'NX XX', 'GT LT', 'FOO')),
+  t(c('PEXPIREAT'), key, fc.constantFrom('1', '4102444800000', '4102444800001', 'x'), fc.constantFrom('NX', 'XX', 'GT', 'LT')),
+  // A COUNT above the collection's size walks all of it in one call: cursor 0 and every match.
+  t(c('SCAN'), c('0'), c('COUNT'), c('1000'), c('MATCH'), fc.constantFrom('*', 'k*', '?1', '[hs]*', 'z[^1]', 'nope')),
+  t(c('SCAN'), c('0'), c('COUNT'), c('1000'), c('TYPE'), fc.constantFrom('string', 'list', 'hash', 'set', 'zset', 'stream', 'nope')),
+  t(c('SCAN'), fc.constantFrom('x', '-1', '0'), c('COUNT'), fc.constantFrom('0', '-1', 'x')),
+  t(fc.constantFrom('HSCAN', 'SSCAN', 'ZSCAN'), key, c('0'), c('COUNT'), c('1000')),
+  t(fc.constantFrom('HSCAN', 'SSCAN', 'ZSCAN'), key, c('0'), c('COUNT'), c('1000'), c('MATCH'), fc.constantFrom('*', '1*', '?', '[a-c]', '-*')),
+  t(fc.constantFrom('HSCAN', 'SSCAN', 'ZSCAN'), key, fc.constantFrom('x', '0'), c('COUNT'), fc.constantFrom('0', 'x')),
   t(c('MOVE'), key, fc.constantFrom('0', '1', '16', 'x')),
   t(c('SWAPDB'), fc.constantFrom('0', '1'), fc.constantFrom('0', '1', '99')),
   t(c('HMSET'), key, member, value),
@@ -323,6 +334,9 @@ const TIMES = new Set(['TTL', 'PTTL', 'EXPIRETIME', 'PEXPIRETIME']);
 /** Commands whose reply order Redis leaves to its hash tables. */
 const UNORDERED = new Set(['SMEMBERS', 'SINTER', 'SUNION', 'SDIFF', 'KEYS', 'HKEYS', 'HVALS']);
 
+/** Cursor scans, run here with a COUNT that walks the whole (small) collection in one call. */
+const SCANS = new Set(['SCAN', 'HSCAN', 'SSCAN', 'ZSCAN']);
+
 /** Random picks, compared without their order (and in pairs WITHVALUES / WITHSCORES). */
 const PICKS = new Set(['SPOP', 'SRANDMEMBER', 'HRANDFIELD', 'ZRANDMEMBER']);
 
@@ -345,6 +359,17 @@ function normalize(argv: readonly string[], r: Reply): string {
     const pairs: string[] = [];
     for (let i = 0; i < r.v.length; i += 2) pairs.push(`${show(r.v[i]!)}=${show(r.v[i + 1]!)}`);
     return `${r.t}{${pairs.sort().join(', ')}}`;
+  }
+  // A whole collection in one SCAN call: the cursor, then the items (pairs for HSCAN and ZSCAN)
+  // in any order.
+  if (SCANS.has(name) && r.t === 'array' && r.v.length === 2) {
+    const [cursor, list] = r.v as [Reply, Reply];
+    if (list.t === 'array') {
+      const paired = name === 'HSCAN' || name === 'ZSCAN';
+      const items: string[] = [];
+      for (let i = 0; i < list.v.length; i += paired ? 2 : 1) items.push(paired ? `${show(list.v[i]!)}=${show(list.v[i + 1]!)}` : show(list.v[i]!));
+      return `scan ${show(cursor)} {${items.sort().join(', ')}}`;
+    }
   }
   if (name === 'EXEC') return show(r).replace(/int:"(\d+)"/g, (m, n: string) => (Number(n) > 1000 ? 'int:big' : m));
   return show(r);

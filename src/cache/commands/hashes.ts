@@ -4,7 +4,7 @@ import type { Ctx } from './context.js';
 import { incrByFloatText, parseLongDouble } from './longdouble.js';
 import { Err, fail, syntax, wrongArity } from './reply-error.js';
 import { randomSlots } from './random.js';
-import { scanOptions, scanStep } from './scan.js';
+import { emptyScan, scanCursor, scanOptions, scanStep } from './scan.js';
 import { globMatch } from '../glob.js';
 import { ONE_KEY, command, family } from './spec.js';
 
@@ -154,13 +154,10 @@ function hrandfield(c: Ctx): void {
 }
 
 function hscan(c: Ctx): void {
-  const o = scanOptions(c, 2, false);
+  const cursor = scanCursor(c, 2);
   const h = c.getHash(c.argv[1]!);
-  if (h === undefined) {
-    c.out.array(2);
-    c.out.bulk('0');
-    return c.out.array(0);
-  }
+  if (h === undefined) return emptyScan(c);
+  const o = scanOptions(c, cursor, 3, false);
   // A packed hash is answered whole, cursor 0, as Redis answers a listpack (COUNT is a hint).
   const { next, entries } =
     h.encoding === 'listpack'

@@ -9,7 +9,7 @@ import { expiryMs, int32Arg, is, parseInt64 } from './args.js';
 import type { Ctx } from './context.js';
 import { randomSlots } from './random.js';
 import { Err, fail, syntax } from './reply-error.js';
-import { scanOptions, scanStep } from './scan.js';
+import { scanCursor, scanOptions, scanStep } from './scan.js';
 import { ALL_KEYS, NO_KEYS, ONE_KEY, command, family } from './spec.js';
 
 function del(c: Ctx): void {
@@ -170,7 +170,7 @@ function keys(c: Ctx): void {
 }
 
 function scan(c: Ctx): void {
-  const o = scanOptions(c, 1, true);
+  const o = scanOptions(c, scanCursor(c, 1), 2, true);
   const db = c.ks.dbs[c.db]!;
   const { next, entries } = scanStep(c, o, db.keys, () => db.keys.entries(), (e) => e[0]);
   const names: string[] = [];

@@ -51,15 +51,30 @@ export interface ScanOptions {
   readonly type: string | null;
 }
 
-/** Parses `cursor [MATCH p] [COUNT n] [TYPE t]` starting at argv[first]. */
-export function scanOptions(c: Ctx, first: number, allowType: boolean): ScanOptions {
+const MAX_CURSOR = 2n ** 64n - 1n;
+
+/**
+ * The cursor at argv[at], read as Redis reads it (strtoul): digits with an optional sign, at
+ * most 2^64-1 in magnitude. A negative one wraps around in Redis; here it names no parked
+ * iterator, so the scan starts again. Checked before the key is looked up, as in Redis.
+ */
+export function scanCursor(c: Ctx, at: number): number {
+  const text = c.argv[at]!;
+  if (!/^[+-]?[0-9]+$/.test(text) || (text.length > 19 && BigInt(text.replace('-', '')) > MAX_CURSOR)) fail('ERR invalid cursor');
+  return Number(text);
+}
+
+/**
+ * Parses `[MATCH p] [COUNT n] [TYPE t]` from argv[first] on. HSCAN, SSCAN and ZSCAN parse them
+ * only once the key is found and of the right type: a missing key answers an empty scan
+ * whatever the options say, as in Redis.
+ */
+export function scanOptions(c: Ctx, cursor: number, first: number, allowType: boolean): ScanOptions {
   const a = c.argv;
-  const cursorText = a[first]!;
-  if (!/^[0-9]+$/.test(cursorText)) fail('ERR invalid cursor');
   let match: string | null = null;
   let count = 10;
   let type: string | null = null;
-  for (let i = first + 1; i < a.length; i += 2) {
+  for (let i = first; i < a.length; i += 2) {
     if (i + 1 >= a.length) throw syntax();
     if (is(a[i], 'MATCH')) match = a[i + 1]!;
     else if (is(a[i], 'COUNT')) {
@@ -69,7 +84,14 @@ export function scanOptions(c: Ctx, first: number, allowType: boolean): ScanOpti
     else throw syntax();
   }
   if (match === '*') match = null;
-  return { cursor: Number(cursorText), match, count, type };
+  return { cursor, match, count, type };
+}
+
+/** The reply to a scan of a key that does not exist: cursor 0, nothing. */
+export function emptyScan(c: Ctx): void {
+  c.out.array(2);
+  c.out.bulk('0');
+  c.out.array(0);
 }
 
 /**

@@ -5,7 +5,7 @@ import { boundedPicks, intArg, is, parseInt64, randomCountArg } from './args.js'
 import type { Ctx } from './context.js';
 import { Err, fail, syntax } from './reply-error.js';
 import { randomSlots } from './random.js';
-import { scanOptions, scanStep } from './scan.js';
+import { emptyScan, scanCursor, scanOptions, scanStep } from './scan.js';
 import { ALL_KEYS, ONE_KEY, command, family } from './spec.js';
 
 function sadd(c: Ctx): void {
@@ -185,13 +185,10 @@ function sintercard(c: Ctx): void {
 }
 
 function sscan(c: Ctx): void {
-  const o = scanOptions(c, 2, false);
+  const cursor = scanCursor(c, 2);
   const s = c.getSet(c.argv[1]!);
-  if (s === undefined) {
-    c.out.array(2);
-    c.out.bulk('0');
-    return c.out.array(0);
-  }
+  if (s === undefined) return emptyScan(c);
+  const o = scanOptions(c, cursor, 3, false);
   const { next, entries } = scanStep(c, o, s, () => s[Symbol.iterator](), (m) => m);
   c.out.array(2);
   c.out.bulk(String(next));

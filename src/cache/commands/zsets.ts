@@ -8,7 +8,7 @@ import { BLOCKED, type Ctx } from './context.js';
 import { randomPicks } from './random.js';
 import { Err, fail, syntax } from './reply-error.js';
 import { globMatch } from '../glob.js';
-import { scanOptions, scanStep } from './scan.js';
+import { emptyScan, scanCursor, scanOptions, scanStep } from './scan.js';
 import { ONE_KEY, command, family } from './spec.js';
 import { zsetCombineCommands } from './zset-combine.js';
 import { storeEntries, writeEntries } from './zset-reply.js';
@@ -409,13 +409,10 @@ function zrandmember(c: Ctx): void {
 }
 
 function zscan(c: Ctx): void {
-  const o = scanOptions(c, 2, false);
+  const cursor = scanCursor(c, 2);
   const z = c.getZSet(c.argv[1]!);
-  if (z === undefined) {
-    c.out.array(2);
-    c.out.bulk('0');
-    return c.out.array(0);
-  }
+  if (z === undefined) return emptyScan(c);
+  const o = scanOptions(c, cursor, 3, false);
   // A packed set is answered whole, cursor 0, as Redis answers a listpack (COUNT is a hint).
   const table = z.dict;
   const { next, entries } =
