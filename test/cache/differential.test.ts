@@ -45,6 +45,33 @@ const sid = fc.constantFrom('1-1', '1-2', '2', '2-*', '3-0', '0-0', '0-1', '5', 
 const sbound = fc.constantFrom('-', '+', '1', '2-0', '(1-1', '(2', '0', 'x', '(-');
 const sgroup = fc.constantFrom('g1', 'g2');
 const sconsumer = fc.constantFrom('c1', 'c2');
+const script = fc.constantFrom(
+  "return(redis.call('GET',KEYS[1]))",
+  "return(redis.call('INCR',KEYS[1]))",
+  "return(redis.pcall('LPUSH',KEYS[1],'a'))",
+  "return(redis.call('LPUSH',KEYS[1],'a'))",
+  "return(redis.call('TYPE',KEYS[1]))",
+  "return(redis.call('ZRANGE',KEYS[1],0,-1,'WITHSCORES'))",
+  "return(redis.call('LRANGE',KEYS[1],0,-1))",
+  "return(redis.call('EXISTS',KEYS[1],KEYS[2]))",
+  "redis.call('SET',KEYS[1],ARGV[1]);return(redis.call('STRLEN',KEYS[1]))",
+  "return{1,2.9,-3.5,'x',false,true,{3,{}},nil,4}",
+  "return(redis.error_reply('my-error'))",
+  "return(redis.status_reply('FINE'))",
+  "return{err='E1'}",
+  "return{ok='fine'}",
+  // Not tonumber(ARGV[1]) alone: Lua 5.4 keeps 9223372036854775807 an integer (docs/cache.md).
+  "return(tonumber(ARGV[1])+0.5)",
+  "return(#KEYS+#ARGV)",
+  "return(cjson.encode({1,'a',true}))",
+  "return(redis.sha1hex('abc'))",
+  "return(redis.call('NOPE'))",
+  "return(redis.call())",
+  "return(redis.call('GET'))",
+  'return(',
+  "error('boom')",
+  "return(1/0)",
+);
 const t = <T extends string[]>(...parts: { [K in keyof T]: fc.Arbitrary<T[K]> }) => fc.tuple(...parts) as fc.Arbitrary<string[]>;
 const c = (name: string) => fc.constant(name);
 
@@ -84,6 +111,19 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   t(c('GEOHASH'), key, member),
   t(c('GEOSEARCH'), key, c('FROMLONLAT'), c('13'), c('38'), c('BYRADIUS'), fc.constantFrom('100', '-1', 'x'), c('km'), fc.constantFrom('ASC', 'WITHDIST', 'WITHCOORD', 'COUNT 1', 'COUNT 1 ANY')),
   t(c('GEOSEARCHSTORE'), key, key, c('FROMMEMBER'), member, c('BYBOX'), c('500'), c('500'), c('km'), fc.constantFrom('STOREDIST', 'ASC', 'COUNT 1')),
+  t(fc.constantFrom('GEORADIUS', 'GEORADIUS_RO'), key, c('13'), c('38'), fc.constantFrom('100', '-1', 'x'), c('km'), fc.constantFrom('ASC', 'WITHDIST', 'WITHCOORD', 'WITHHASH', 'COUNT 1', 'STORE k1')),
+  t(fc.constantFrom('GEORADIUSBYMEMBER', 'GEORADIUSBYMEMBER_RO'), key, member, c('500'), fc.constantFrom('km', 'mi', 'parsec'), fc.constantFrom('DESC', 'WITHDIST', 'COUNT 1 ANY', 'STOREDIST k2')),
+  t(c('SUBSTR'), key, int, int),
+  t(c('SORT_RO'), key, fc.constantFrom('ALPHA', 'DESC', 'LIMIT 1 2', 'STORE k1')),
+  t(c('BRPOPLPUSH'), key, key, fc.constantFrom('0.01', '-1', 'x')),
+  // Scripts (no spaces: the generator splits arguments at spaces). Lua runs in both servers, so
+  // these compare redis.call's conversions both ways and its errors.
+  t(c('EVAL'), script, c('1'), key, value),
+  t(c('EVAL'), script, c('2'), key, key),
+  t(c('EVAL'), script, fc.constantFrom('0', '-1', '3', 'x')),
+  t(c('EVALSHA'), fc.constantFrom('e0e1f9fabfc9d4800c877a703b823ac0578ff8db', 'ffffffffffffffffffffffffffffffffffffffff', 'x'), c('0')),
+  t(c('SCRIPT'), fc.constantFrom('LOAD', 'EXISTS'), fc.constantFrom('return(1)', 'return(', 'e0e1f9fabfc9d4800c877a703b823ac0578ff8db')),
+  t(c('SCRIPT'), c('LOAD'), c('return 1')),
   // streams: nothing that replies with idle times (XPENDING's extended form, XINFO CONSUMERS, FULL)
   t(c('XADD'), key, sid, member, value),
   t(c('XADD'), key, fc.constantFrom('MAXLEN 1', 'MAXLEN ~ 1', 'MINID 2', 'MAXLEN = 2', 'NOMKSTREAM', 'MINID ~ 3 LIMIT 1', 'LIMIT 1'), sid, member, value),
@@ -371,6 +411,8 @@ function normalize(argv: readonly string[], r: Reply): string {
       return `scan ${show(cursor)} {${items.sort().join(', ')}}`;
     }
   }
+  // Lua 5.4 (Depot) and Redis's Lua 5.1 word their syntax errors differently; clients read the prefix.
+  if (r.t === 'error' && r.v.startsWith('ERR Error compiling script')) return 'error:compiling';
   if (name === 'EXEC') return show(r).replace(/int:"(\d+)"/g, (m, n: string) => (Number(n) > 1000 ? 'int:big' : m));
   return show(r);
 }

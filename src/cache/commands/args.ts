@@ -210,10 +210,11 @@ export function indexRange(start: number, stop: number, length: number): [number
 /**
  * A string range as GETRANGE, BITCOUNT and BITPOS read one: negative ends count from the end, and
  * unlike indexRange an end before the start of the string is clamped to 0 (GETRANGE s 0 -100 is
- * the first byte), except when both ends are negative and reversed. Null when empty.
+ * the first byte), except, when `reversedNegativesEmpty` (all but BITPOS), both ends are negative
+ * and reversed. Null when empty.
  */
-export function stringRange(start: number, end: number, length: number): [number, number] | null {
-  if (start < 0 && end < 0 && start > end) return null;
+export function stringRange(start: number, end: number, length: number, reversedNegativesEmpty = true): [number, number] | null {
+  if (reversedNegativesEmpty && start < 0 && end < 0 && start > end) return null;
   if (start < 0) start = Math.max(0, length + start);
   if (end < 0) end = Math.max(0, length + end);
   if (end >= length) end = length - 1;

@@ -44,9 +44,12 @@ function setbit(c: Ctx): void {
 /**
  * The bit range [first, last] that start/end name, as Redis reads them: negative from the end,
  * clamped to the value; BYTE (default) or BIT units from argv[unitAt]. Null when it is empty.
+ * Redis's two commands differ in small ways that clients can see: BITPOS checks the unit before
+ * it reads the end (BITCOUNT after), and does not take two negative ends in reverse order for an
+ * empty range (BITCOUNT does: `BITCOUNT k -2 -100` is 0, `BITPOS k 0 -2 -100` searches byte 0).
  */
-/** `unitFirst`: the unit is checked before the end is read (BITPOS; BITCOUNT reads the end first), as Redis's errors show. */
-function bitRange(c: Ctx, v: string, startAt: number, endAt: number | null, unitAt: number, unitFirst = false): { first: number; last: number } | null {
+function bitRange(c: Ctx, v: string, startAt: number, endAt: number | null, unitAt: number, command: 'bitcount' | 'bitpos'): { first: number; last: number } | null {
+  const unitFirst = command === 'bitpos';
   const start = intArg(c.argv[startAt]!);
   let bits = false;
   const readUnit = () => {
@@ -58,7 +61,7 @@ function bitRange(c: Ctx, v: string, startAt: number, endAt: number | null, unit
   if (unitFirst) readUnit();
   const end = endAt === null ? -1 : intArg(c.argv[endAt]!);
   if (!unitFirst) readUnit();
-  const range = stringRange(start, end, bits ? v.length * 8 : v.length);
+  const range = stringRange(start, end, bits ? v.length * 8 : v.length, command === 'bitcount');
   if (range === null) return null;
   return bits ? { first: range[0], last: range[1] } : { first: range[0] * 8, last: range[1] * 8 + 7 };
 }
@@ -122,7 +125,7 @@ function bitcount(c: Ctx): void {
   if (v === undefined) return c.out.int(0);
   if (n === 2) return c.out.int(countBits(v, 0, v.length * 8 - 1));
   if (n !== 4 && n !== 5) fail(Err.SYNTAX);
-  const range = bitRange(c, v, 2, 3, 4);
+  const range = bitRange(c, v, 2, 3, 4, 'bitcount');
   c.out.int(range === null ? 0 : countBits(v, range.first, range.last));
 }
 
@@ -135,7 +138,7 @@ function bitpos(c: Ctx): void {
   if (v === undefined) return c.out.int(bit === 1 ? -1 : 0);
   if (n > 6) fail(Err.SYNTAX);
   const endGiven = n >= 5;
-  const range = n === 3 ? (v.length === 0 ? null : { first: 0, last: v.length * 8 - 1 }) : bitRange(c, v, 3, endGiven ? 4 : null, 5, true);
+  const range = n === 3 ? (v.length === 0 ? null : { first: 0, last: v.length * 8 - 1 }) : bitRange(c, v, 3, endGiven ? 4 : null, 5, 'bitpos');
   if (range === null) return c.out.int(-1);
   const at = findBit(v, bit, range.first, range.last);
   // No clear bit in the range: without an end, the bits past the value count as zeros.

@@ -257,22 +257,26 @@ export class LuaRuntime {
   private redisCall(L: number, raise: boolean): number {
     const vm = this.state;
     const n = vm.top();
-    if (n === 0) return this.raiseError(L, 'ERR Please specify at least one argument for this redis lib call');
+    // Bad arguments are the call's error, as a command's error is: redis.pcall returns them.
+    if (n === 0) return this.callError(L, raise, 'ERR Please specify at least one argument for this redis lib call');
     const argv: string[] = [];
     for (let i = 1; i <= n; i++) {
       const t = vm.type(i);
       if (t === LuaType.String) argv.push(vm.toString(i)!);
       else if (t === LuaType.Number) argv.push(numberArg(vm, i));
-      else return this.raiseError(L, 'ERR Lua redis lib command arguments must be strings or integers');
+      else return this.callError(L, raise, 'ERR Lua redis lib command arguments must be strings or integers');
     }
     const { reply, write } = this.callCommand(argv, this.resp, this.readOnly);
     if (write && reply.t !== 'error') this.wrote = true;
-    if (reply.t === 'error') {
-      this.pushErrorTable(reply.v);
-      return raise ? vm.raise(L) : 1;
-    }
+    if (reply.t === 'error') return this.callError(L, raise, reply.v);
     this.push(reply, 0);
     return 1;
+  }
+
+  /** A redis.call or redis.pcall that failed: an error table, raised (call) or returned (pcall). */
+  private callError(L: number, raise: boolean, text: string): number {
+    this.pushErrorTable(text);
+    return raise ? this.state.raise(L) : 1;
   }
 
   /** Raises Redis's error table {err = text}. */
@@ -395,7 +399,7 @@ export class LuaRuntime {
         out.bulk(vm.toString(t)!);
         return;
       case LuaType.Number:
-        out.int(vm.isInteger(t) ? vm.toInteger(t) : BigInt(Math.trunc(clampToInt64(vm.toNumber(t)))));
+        out.int(vm.isInteger(t) ? vm.toInteger(t) : floatToInt64(vm.toNumber(t)));
         return;
       case LuaType.Boolean:
         // A RESP3 boolean only for a script that asked for RESP3 (redis.setresp(3)), as in Redis.
@@ -506,10 +510,16 @@ export class LuaRuntime {
   }
 }
 
-function clampToInt64(x: number): number {
-  if (Number.isNaN(x)) return 0;
-  return Math.max(-(2 ** 63), Math.min(2 ** 63 - 1024, x));
+const INT64_MIN = -(2n ** 63n);
+
+/**
+ * A Lua float as an integer reply: Redis's `(long long)` cast, as x86-64 performs it
+ * (`cvttsd2si`), which turns NaN, the infinities and everything outside int64 into INT64_MIN.
+ */
+function floatToInt64(x: number): bigint {
+  return x >= -(2 ** 63) && x < 2 ** 63 ? BigInt(Math.trunc(x)) : INT64_MIN;
 }
+
 
 /** The parts of the `redis` table written in Lua. */
 const REDIS_LUA = String.raw`
