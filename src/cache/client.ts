@@ -39,7 +39,12 @@ export interface BlockState {
   timer: NodeJS.Timeout | null;
 }
 
-export type ReplyMode = 'on' | 'off' | 'skip';
+/**
+ * CLIENT REPLY: 'skip' is set by CLIENT REPLY SKIP for the next command, which runs as
+ * 'skipping' (Redis's SKIP_NEXT and SKIP flags): a CLIENT REPLY in that command sets the mode
+ * anew, and otherwise replies are on again after it.
+ */
+export type ReplyMode = 'on' | 'off' | 'skip' | 'skipping';
 
 export class Client {
   db = 0;

@@ -157,7 +157,14 @@ export class Dispatcher {
       if (error !== null) this.stats.rejected(spec);
     }
     if (error === null) return spec!;
-    if (client.multi !== null) client.multiError = true;
+    if (spec?.name === 'exec') {
+      // A refused EXEC discards the transaction and says why, as Redis's execCommandAbort does
+      // (with or without MULTI: the watched keys go too).
+      client.multi = null;
+      client.multiError = false;
+      this.ctx.server.unwatch(client);
+      error = `EXECABORT Transaction discarded because of: ${error.startsWith('ERR ') ? error.slice(4) : error}`;
+    } else if (client.multi !== null) client.multiError = true;
     this.out.error(error);
     this.errorMark = this.stats.totalErrorReplies;
     return null;
@@ -317,8 +324,12 @@ export class Dispatcher {
     try {
       for (const argv of queued) {
         c.argv = argv;
+        // After a queued CLIENT REPLY OFF the replies are dropped from the array, as in Redis
+        // (whose array is then short of the elements it announced).
+        const mark = client.replyMode === 'off' ? this.out.mark() : null;
         const spec = this.resolve(client, argv);
         if (spec !== null) this.run(spec);
+        if (mark !== null && client.replyMode !== 'on') this.out.rollback(mark);
       }
     } finally {
       c.inExec = false;

@@ -191,6 +191,8 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   private readonly group: Group<void>;
   private readonly clock: Clock;
   private readonly out = new ReplyWriter(this.replySlabs);
+  /** Where the running command's reply began when its client's replies are off or skipped (else null). */
+  private replyMark: { segment: number; offset: number } | null = null;
   /** INFO commandstats, errorstats and latencystats; LATENCY HISTOGRAM. */
   readonly commandStats = new CommandStats();
   /** LATENCY LATEST, HISTORY, RESET, DOCTOR: commands slower than latency-monitor-threshold. */
@@ -555,12 +557,18 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   /**
    * Writes to `client` in the middle of a command (pub/sub messages and confirmations, MONITOR
    * lines, invalidations): in order with the reply of the command running now when it is that
-   * command's client (and subject to its CLIENT REPLY, as a reply), else apart from the writer,
-   * which holds that reply (sending it early would defeat its client's CLIENT REPLY OFF).
+   * command's client, else apart from the writer, which holds that reply (sending it early
+   * would defeat its client's CLIENT REPLY OFF).
    */
   private sendTo(client: Client, write: (out: ReplyWriter) => void): void {
-    if (client === this.dispatcher.running) write(this.out);
-    else this.sendApart(client, write);
+    if (client !== this.dispatcher.running) return this.sendApart(client, write);
+    const mark = this.replyMark;
+    if (mark === null) return write(this.out);
+    // The running command's replies are off (CLIENT REPLY OFF or SKIP) but pushes are not, as in
+    // Redis 7 (CLIENT_PUSHING): what the command wrote so far is dropped now, and the push kept.
+    this.out.rollback(mark);
+    write(this.out);
+    this.replyMark = this.out.mark();
   }
 
   private sendApart(client: Client, write: (out: ReplyWriter) => void): void {
@@ -696,18 +704,26 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     }
     let i = from;
     while (i < argvs.length && client.blocked === null && !client.closing && !client.replica) {
+      // No command (an empty line): nothing runs, but a CLIENT REPLY SKIP is spent on it, as in Redis.
+      if (argvs[i]!.length === 0) {
+        i++;
+        if (client.replyMode === 'skip') client.replyMode = 'on';
+        continue;
+      }
       // CLIENT PAUSE: the command waits, unrun, with the ones after it, until the pause ends.
       if (this.pause.active && this.pause.holds(client, argvs[i]!)) {
         this.pause.hold(client);
         break;
       }
-      const mode = client.replyMode;
-      const mark = mode === 'on' ? null : this.out.mark();
+      this.replyMark = client.replyMode === 'on' ? null : this.out.mark();
+      if (client.replyMode === 'skip') client.replyMode = 'skipping';
       this.dispatcher.execute(client, argvs[i++]!, now);
+      const mark = this.replyMark;
+      this.replyMark = null;
       if (mark !== null) {
         // Only CLIENT REPLY ON is answered (OK), as in Redis: the command that turned replies on.
         if (client.replyMode !== 'on') this.out.rollback(mark);
-        if (mode === 'skip' && client.replyMode === 'skip') client.replyMode = 'on';
+        if (client.replyMode === 'skipping') client.replyMode = 'on';
       }
       if (this.committer.hasPending) this.committer.afterCommand();
       if (this.blocked.hasReady) {
@@ -753,11 +769,16 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     values.length = 0;
   }
 
-  /** Queues an error reply after everything already queued, then closes the connection. */
+  /**
+   * Queues an error reply after everything already queued, then closes the connection. Under
+   * CLIENT REPLY OFF or SKIP the error is not sent, as Redis sends no reply then.
+   */
   replyAndClose(client: Client, error: string): void {
-    this.out.resp = client.resp;
-    this.out.error(error);
-    this.emit(client);
+    if (client.replyMode === 'on') {
+      this.out.resp = client.resp;
+      this.out.error(error);
+      this.emit(client);
+    }
     this.kill(client);
   }
 

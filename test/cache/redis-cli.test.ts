@@ -150,3 +150,27 @@ test('protocol errors (a bad or zero-padded length) are answered and the connect
   assert.deepEqual(await q.call('QUIT'), { t: 'simple', v: 'OK' });
   assert.deepEqual(await q.next(), { t: 'error', v: 'connection closed' });
 });
+
+test('a command of more than 1,048,576 arguments runs, as in Redis 7; client-query-buffer-limit bounds what its arguments hold', async () => {
+  const c = await RespClient.open(server.port);
+  const n = 1_100_000;
+  // RPUSH key e e e ...: 2 + n arguments, written in pieces.
+  c.write(`*${n + 2}\r\n$5\r\nRPUSH\r\n$9\r\ncli:many1\r\n`);
+  const piece = '$1\r\ne\r\n'.repeat(10_000);
+  for (let i = 0; i < n / 10_000; i++) c.write(piece);
+  assert.deepEqual(await c.next(), { t: 'int', v: String(n) });
+  assert.deepEqual(await c.call('DEL', 'cli:many1'), { t: 'int', v: '1' });
+  assert.deepEqual(await c.call('CONFIG', 'SET', 'client-query-buffer-limit', '1mb'), { t: 'simple', v: 'OK' });
+  try {
+    // 40,000 one-byte arguments hold more than 1 MiB (their bytes and what each costs as a string).
+    const d = await RespClient.open(server.port);
+    d.write(`*100000000\r\n$5\r\nRPUSH\r\n$9\r\ncli:many2\r\n`);
+    for (let i = 0; i < 4; i++) d.write(piece);
+    assert.deepEqual(await d.next(), { t: 'error', v: 'ERR Protocol error: client query buffer exceeds client-query-buffer-limit' });
+    assert.deepEqual(await d.next(), { t: 'error', v: 'connection closed' });
+    assert.deepEqual(await c.call('EXISTS', 'cli:many2'), { t: 'int', v: '0' });
+  } finally {
+    await c.call('CONFIG', 'SET', 'client-query-buffer-limit', '1gb');
+    c.close();
+  }
+});

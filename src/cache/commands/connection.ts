@@ -42,7 +42,8 @@ function reset(c: Ctx): void {
   cl.resp = 2;
   c.out.resp = 2;
   cl.name = '';
-  cl.replyMode = 'on';
+  // Replies back on, but a SKIP being spent on this RESET still drops its reply, as in Redis.
+  if (cl.replyMode !== 'skipping') cl.replyMode = 'on';
   cl.noEvict = false;
   cl.user = c.server.acl.defaultUser;
   cl.authenticated = cl.user.nopass && cl.user.enabled;
@@ -231,6 +232,8 @@ function onOff(arg: string): boolean {
 function clientReply(c: Ctx): void {
   const m = c.argv[2]!.toLowerCase();
   if (m !== 'on' && m !== 'off' && m !== 'skip') throw syntax();
+  // SKIP does nothing while replies are off, as in Redis.
+  if (m === 'skip' && c.client.replyMode === 'off') return;
   c.client.replyMode = m;
   if (m === 'on') c.out.ok();
 }

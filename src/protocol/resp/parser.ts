@@ -16,7 +16,7 @@ import { splitInlineArgs } from './inline.js';
 export interface ParserLimits {
   /** Largest bulk string accepted (Redis: proto-max-bulk-len, 512 MiB). */
   readonly maxBulkBytes: number;
-  /** Largest argument count of one command (Redis: 1024*1024 for authenticated clients). */
+  /** Largest argument count of one command (Redis 7.0: INT_MAX). */
   readonly maxArgs: number;
   /** Longest inline command line (Redis: 64 KiB). */
   readonly maxInlineBytes: number;
@@ -24,7 +24,7 @@ export interface ParserLimits {
 
 export const DEFAULT_PARSER_LIMITS: ParserLimits = {
   maxBulkBytes: 512 * 1024 * 1024,
-  maxArgs: 1024 * 1024,
+  maxArgs: 2 ** 31 - 1,
   maxInlineBytes: 64 * 1024,
 };
 
@@ -51,17 +51,25 @@ export class RequestParser {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private lastName = '';
+  /**
+   * What the arguments read so far of the command being read hold: their bytes and
+   * ARG_OVERHEAD each. Counted in bufferedBytes, so that the query-buffer limit bounds a
+   * command of many arguments (the count alone may be up to INT_MAX, as in Redis).
+   */
+  private argvBytes = 0;
 
   constructor(private readonly limits: ParserLimits = DEFAULT_PARSER_LIMITS) {}
 
   /** Bytes held for an incomplete command (for the query-buffer limit and CLIENT LIST qbuf). */
   get bufferedBytes(): number {
-    return this.buf.length - this.pos + this.pendingBytes;
+    return this.buf.length - this.pos + this.pendingBytes + this.argvBytes;
   }
 
   /**
-   * Parses `chunk` and pushes every complete command onto `out`. Throws RespProtocolError on a
-   * violation; the parser is then unusable (the connection is closed).
+   * Parses `chunk` and pushes every complete command onto `out`. An empty inline line, `*0` or
+   * a negative count is pushed as an empty list: no command, but Redis resets the client after
+   * it as after one (it ends a CLIENT REPLY SKIP). Throws RespProtocolError on a violation; the
+   * parser is then unusable (the connection is closed).
    */
   feed(chunk: Buffer, out: string[][]): void {
     const rest = this.pendingBytes > 0 ? this.bridgeBulk(chunk, out) : this.pos < this.buf.length ? this.bridgeLine(chunk, out) : chunk;
@@ -104,6 +112,15 @@ export class RequestParser {
     this.buf = Buffer.concat([this.buf.subarray(this.pos), head]);
     this.pos = 0;
     this.parse(out);
+    if (nl >= 0 && this.pos < this.buf.length) {
+      // Bytes left before the LF: a header line ends at its CR and the byte after it, so a
+      // malformed one may end before the LF or after it. The rest of the chunk goes with them.
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk.subarray(nl + 1)]);
+      this.pos = 0;
+      this.parse(out);
+      this.park();
+      return null;
+    }
     if (nl < 0) {
       this.park();
       return null;
@@ -140,43 +157,49 @@ export class RequestParser {
           if (!this.parseInline(out)) return;
           continue;
         }
-        const nl = findLF(buf, this.pos, end);
-        if (nl < 0) {
-          this.checkLineLength(end - this.pos, 'multibulk count');
+        const cr = findLineEnd(buf, this.pos, end);
+        if (cr < 0) {
+          if (cr === NO_CR) this.checkLineLength(end - this.pos, 'mbulk count string');
           return;
         }
-        const n = readLineNumber(buf, this.pos + 1, nl);
+        const n = readLineNumber(buf, this.pos + 1, cr);
         if (n === null || n > this.limits.maxArgs) throw new RespProtocolError('invalid multibulk length');
-        this.pos = nl + 1;
-        if (n <= 0) continue;
+        this.pos = cr + 2;
+        if (n <= 0) {
+          out.push([]);
+          continue;
+        }
         this.argsLeft = n;
         this.argv = [];
       }
       while (this.argsLeft > 0) {
         if (this.bulkLen < 0) {
           if (this.pos >= end) return;
+          const cr = findLineEnd(buf, this.pos, end);
+          if (cr < 0) {
+            if (cr === NO_CR) this.checkLineLength(end - this.pos, 'bulk count string');
+            return;
+          }
+          // Checked once the line is whole, as Redis does: a connection closed before then gets no error.
           if (buf[this.pos] !== DOLLAR) {
             throw new RespProtocolError(`expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
           }
-          const nl = findLF(buf, this.pos, end);
-          if (nl < 0) {
-            this.checkLineLength(end - this.pos, 'bulk length');
-            return;
-          }
-          const len = readLineNumber(buf, this.pos + 1, nl);
+          const len = readLineNumber(buf, this.pos + 1, cr);
           if (len === null || len < 0 || len > this.limits.maxBulkBytes) throw new RespProtocolError('invalid bulk length');
           this.bulkLen = len;
-          this.pos = nl + 1;
+          this.pos = cr + 2;
         }
         if (end - this.pos < this.bulkLen + 2) return;
         const start = this.pos;
         this.argv.push(this.argv.length === 0 ? this.commandName(buf, start, this.bulkLen) : latin1(buf, start, this.bulkLen));
+        this.argvBytes += this.bulkLen + ARG_OVERHEAD;
         this.pos = start + this.bulkLen + 2;
         this.bulkLen = -1;
         this.argsLeft--;
       }
       out.push(this.argv);
       this.argv = [];
+      this.argvBytes = 0;
     }
   }
 
@@ -200,17 +223,18 @@ export class RequestParser {
   private parseInline(out: string[][]): boolean {
     const buf = this.buf;
     const nl = buf.indexOf(LF, this.pos);
+    // As Redis: a line is too big only while its newline has not come (then it is bounded by
+    // the limit plus one read).
     if (nl < 0) {
       if (buf.length - this.pos > this.limits.maxInlineBytes) throw new RespProtocolError('too big inline request');
       return false;
     }
-    if (nl - this.pos > this.limits.maxInlineBytes) throw new RespProtocolError('too big inline request');
     const lineEnd = nl > this.pos && buf[nl - 1] === CR ? nl - 1 : nl;
     const line = buf.toString('latin1', this.pos, lineEnd);
     this.pos = nl + 1;
     const argv = splitInlineArgs(line);
     if (argv === null) throw new RespProtocolError('unbalanced quotes in request');
-    if (argv.length > 0) out.push(argv);
+    out.push(argv);
     return true;
   }
 
@@ -220,6 +244,8 @@ export class RequestParser {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** What V8 holds for a short string beside its bytes, with its slot in the arguments' array. */
+const ARG_OVERHEAD = 40;
 const fromCharCode = String.fromCharCode;
 /** Longest argument decoded through fromCharCode (one case per length below). */
 const MAX_SHORT = 16;
@@ -254,36 +280,56 @@ function latin1(b: Buffer, o: number, n: number): string {
 
 /** Header lines scanned in JS before handing over to indexOf's native call. */
 const SHORT_LINE = 24;
+/** findLineEnd: no CR yet. */
+const NO_CR = -1;
+/** findLineEnd: the CR is the last byte; the one after it has not come. */
+const CR_LAST = -2;
 
 /**
- * The index of the LF ending the line at `from` (before `end`), or -1. Header lines (`*3`,
- * `$5`) are a few bytes long, and scanning them here costs less than Buffer.indexOf's call
- * into C++ (two per argument).
+ * The index of the CR ending the header line at `from` (before `end`), as Redis finds it: the
+ * first CR, with one more byte after it, which is skipped unread (it should be the LF). NO_CR
+ * or CR_LAST when the line is not complete. Header lines (`*3`, `$5`) are a few bytes long,
+ * and scanning them here costs less than Buffer.indexOf's call into C++ (two per argument).
  */
-function findLF(buf: Buffer, from: number, end: number): number {
+function findLineEnd(buf: Buffer, from: number, end: number): number {
   const stop = Math.min(end, from + SHORT_LINE);
-  for (let i = from; i < stop; i++) if (buf[i] === LF) return i;
-  return stop < end ? buf.indexOf(LF, stop) : -1;
+  let cr = -1;
+  for (let i = from; i < stop; i++) {
+    if (buf[i] === CR) {
+      cr = i;
+      break;
+    }
+  }
+  if (cr < 0 && stop < end) cr = buf.indexOf(CR, stop);
+  if (cr < 0 || cr >= end) return NO_CR;
+  return cr + 1 < end ? cr : CR_LAST;
 }
 
-/** Parses the decimal after a type byte up to `\r\n`; null when malformed. */
-function readLineNumber(buf: Buffer, start: number, nl: number): number | null {
-  const end = buf[nl - 1] === CR ? nl - 1 : nl;
-  if (end <= start || end - start > 12) return null;
+/**
+ * Parses the decimal between a type byte and its line's CR as Redis's string2ll does: an
+ * optional '-', no leading zeros, no "-0", no '+' or spaces, within int64. Null when malformed.
+ */
+function readLineNumber(buf: Buffer, start: number, cr: number): number | null {
   let i = start;
   let negative = false;
   if (buf[i] === 45) {
     negative = true;
     i++;
-    if (i === end) return null;
   }
-  // As Redis's string2ll: no leading zeros, no "-0" (Redis refuses `*01` and `$04`).
-  if (buf[i] === 48) return i + 1 === end && !negative ? 0 : null;
+  const digits = cr - i;
+  if (digits <= 0 || digits > 19) return null;
+  if (buf[i] === 48) return digits === 1 && !negative ? 0 : null;
   let n = 0;
-  for (; i < end; i++) {
+  for (; i < cr; i++) {
     const d = buf[i]! - 48;
     if (d < 0 || d > 9) return null;
     n = n * 10 + d;
+  }
+  // Nineteen digits may pass int64, where string2ll fails. (Within it, `n` is only compared
+  // with the limits and zero, which a rounded double does as well.)
+  if (digits === 19) {
+    const exact = BigInt(buf.toString('latin1', start, cr));
+    if (exact !== BigInt.asIntN(64, exact)) return null;
   }
   return negative ? -n : n;
 }

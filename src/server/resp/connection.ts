@@ -37,6 +37,8 @@ export class RespConnection implements ClientSink {
   pendingBytes = 0;
   private ended = false;
   private processing = false;
+  /** A protocol error the parser met after the commands in the backlog: the client's last words. */
+  private protocolErrorText: string | null = null;
   readonly remoteAddress: string;
   readonly localAddress: string;
 
@@ -87,9 +89,11 @@ export class RespConnection implements ClientSink {
       this.parser.feed(chunk, this.backlog);
     } catch (err) {
       if (!(err instanceof RespProtocolError)) throw err;
-      this.process();
-      this.protocolError(err.message);
+      // Answered only when the commands before it have run, as Redis parses one command at a
+      // time: after a QUIT, or while the client stays blocked, it is never reached.
+      this.protocolErrorText = err.message;
       this.socket.pause();
+      this.process();
       return;
     }
     if (this.parser.bufferedBytes > this.service.settings.clientQueryBufferLimit) {
@@ -123,6 +127,11 @@ export class RespConnection implements ClientSink {
     if (this.next >= this.backlog.length) {
       this.backlog = [];
       this.next = 0;
+      const error = this.protocolErrorText;
+      if (error !== null && client.blocked === null && !client.closing) {
+        this.protocolErrorText = null;
+        this.protocolError(error);
+      }
     } else if (client.blocked !== null) {
       // Keep later commands parsed but stop reading more until the client is resumed.
       this.socket.pause();

@@ -65,8 +65,8 @@ test('a large bulk string arriving in many small chunks is assembled once', () =
   assert.equal(out[0]![2], value);
 });
 
-test('inline commands: words, quotes, escapes, CRLF or LF, empty lines ignored', () => {
-  assert.deepEqual(parseAll([Buffer.from('PING\r\nSET a "b c"\n\r\nGET \'x y\'\r\n')]), [['PING'], ['SET', 'a', 'b c'], ['GET', 'x y']]);
+test('inline commands: words, quotes, escapes, CRLF or LF; an empty line is an empty command', () => {
+  assert.deepEqual(parseAll([Buffer.from('PING\r\nSET a "b c"\n\r\nGET \'x y\'\r\n')]), [['PING'], ['SET', 'a', 'b c'], [], ['GET', 'x y']]);
   assert.deepEqual(splitInlineArgs('set k "a\\x41\\n"'), ['set', 'k', 'aA\n']);
   assert.deepEqual(splitInlineArgs("x 'it\\'s'"), ['x', "it's"]);
   assert.equal(splitInlineArgs('set "unterminated'), null);
@@ -80,7 +80,7 @@ test('protocol violations are reported, not swallowed', () => {
   // Lengths as Redis reads them (string2ll): no sign but '-', no leading zeros, no "-0".
   for (const bad of ['*01\r\n', '*-0\r\n', '*+1\r\n']) assert.throws(() => parseAll([Buffer.from(bad)]), /invalid multibulk length/);
   for (const bad of ['$04\r\n', '$-0\r\n', '$+4\r\n']) assert.throws(() => parseAll([Buffer.from(`*1\r\n${bad}`)]), /invalid bulk length/);
-  assert.deepEqual(parseAll([Buffer.from('*0\r\n*-1\r\n*1\r\n$0\r\n\r\n*1\r\n$10\r\n0123456789\r\n')]), [[''], ['0123456789']]);
+  assert.deepEqual(parseAll([Buffer.from('*0\r\n*-1\r\n*1\r\n$0\r\n\r\n*1\r\n$10\r\n0123456789\r\n')]), [[], [], [''], ['0123456789']]);
   assert.throws(() => parseAll([Buffer.from('SET "a\r\n')]), /unbalanced quotes/);
   const limited = () => new RequestParser({ maxBulkBytes: 10, maxArgs: 4, maxInlineBytes: 16 });
   assert.throws(() => limited().feed(Buffer.from('*1\r\n$11\r\n'), []), /invalid bulk length/);
@@ -98,7 +98,43 @@ test('header lines longer than the parser scans in JS are found, whole or split'
     assert.throws(() => parseAll([longLength.subarray(0, cut), longLength.subarray(cut)]), /invalid bulk length/);
   }
   const limited = () => new RequestParser({ maxBulkBytes: 10, maxArgs: 4, maxInlineBytes: 30 });
-  assert.throws(() => limited().feed(Buffer.from(`*1\r\n$${'1'.repeat(40)}`), []), /too big bulk length/);
+  assert.throws(() => limited().feed(Buffer.from(`*1\r\n$${'1'.repeat(40)}`), []), /too big bulk count string/);
+});
+
+test("header lines end as Redis ends them: at the first CR, skipping the byte after it unread", () => {
+  const cases: Array<[string, string[][] | RegExp]> = [
+    // The byte after the CR is skipped whatever it is.
+    ['*1\rX$4\rYPING\r\n', [['PING']]],
+    // An LF alone does not end a header line: the count runs to the next CR.
+    ['*1\n$4\nPING\n*1\r\n$4\r\nPING\r\n', /invalid multibulk length/],
+    // A bulk's two bytes after its data are skipped unread too.
+    ['*2\r\n$4\r\nECHO\r\n$1\r\nabPING\r\n', [['ECHO', 'a'], ['ING']]],
+    // '$' is checked once the line is whole: nothing yet without the CR and the byte after it.
+    ['*1\r\n+PING', []],
+    ['*1\r\n+PING\r', []],
+    ['*1\r\n+PING\r\n', /expected '\$', got '\+'/],
+    // Negative counts are empty commands; past int64 is malformed.
+    ['*-99999999999999\r\n*1\r\n$4\r\nPING\r\n', [[], ['PING']]],
+    ['*-9223372036854775809\r\n', /invalid multibulk length/],
+    ['*1\r\n$9223372036854775808\r\n', /invalid bulk length/],
+  ];
+  for (const [bytes, expected] of cases) {
+    const whole = Buffer.from(bytes, 'latin1');
+    // Whole, and cut at every byte: the same commands or the same error.
+    for (let cut = 0; cut <= whole.length; cut++) {
+      const chunks = [whole.subarray(0, cut), whole.subarray(cut)];
+      if (expected instanceof RegExp) assert.throws(() => parseAll(chunks), expected, `${JSON.stringify(bytes)} cut at ${cut}`);
+      else assert.deepEqual(parseAll(chunks), expected, `${JSON.stringify(bytes)} cut at ${cut}`);
+    }
+  }
+});
+
+test('an inline line is too big only while its newline has not come', () => {
+  const limited = () => new RequestParser({ maxBulkBytes: 10, maxArgs: 4, maxInlineBytes: 16 });
+  const out: string[][] = [];
+  limited().feed(Buffer.from(`ECHO ${'x'.repeat(30)}\r\n`), out);
+  assert.deepEqual(out, [['ECHO', 'x'.repeat(30)]]);
+  assert.throws(() => limited().feed(Buffer.from(`ECHO ${'x'.repeat(30)}`), []), /too big inline request/);
 });
 
 test('bufferedBytes counts an incomplete command', () => {
