@@ -98,3 +98,24 @@ test('CLIENT PAUSE ALL holds every command, CLIENT UNPAUSE too; expired keys sta
   ]);
   assert.deepEqual(d, r);
 });
+
+test('a client held by a pause that closes is dropped: its held write never runs, on both servers', async () => {
+  for (const port of [servers.depot.port, servers.redis.port]) {
+    const admin = await RespClient.open(port);
+    const c = await RespClient.open(port);
+    try {
+      await admin.call('DEL', 'pause:gone');
+      await admin.call('CLIENT', 'PAUSE', '5000', 'WRITE');
+      c.write('SET pause:gone 1\r\nPING\r\n');
+      await new Promise((r) => setTimeout(r, 100));
+      c.close();
+      await new Promise((r) => setTimeout(r, 100));
+      await admin.call('CLIENT', 'UNPAUSE');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(await admin.call('EXISTS', 'pause:gone'), { t: 'int', v: '0' }, `port ${port}`);
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE');
+      admin.close();
+    }
+  }
+});

@@ -255,6 +255,37 @@ describe('blocking commands', () => {
     ]);
   });
 
+  test('a blocked client that closes with commands after its pop is dropped, and the push it waited for stays in the list', async () => {
+    const pusher = ioredis(2);
+    for (const pipelined of ['', 'PING\r\n', 'SET bq:gone 1\r\n'.repeat(100)]) {
+      const gone = await RespClient.open(server.port);
+      gone.write(`BLPOP bq:left 0\r\n${pipelined}`);
+      await until(async () => (await pusher.info('clients')).includes('blocked_clients:1'), 'the waiter');
+      gone.close();
+      await until(async () => (await pusher.info('clients')).includes('blocked_clients:0'), 'the waiter gone');
+      assert.equal(await pusher.rpush('bq:left', 'kept'), 1);
+      assert.deepEqual(await pusher.lpop('bq:left'), 'kept');
+      // The commands after the pop never ran.
+      assert.equal(await pusher.exists('bq:gone'), 0);
+    }
+  });
+
+  test('commands sent while a client is blocked run, in order, once it is woken', async () => {
+    const c = await RespClient.open(server.port);
+    const pusher = ioredis(2);
+    c.write('BLPOP bq:wake 0\r\n');
+    await until(async () => (await pusher.info('clients')).includes('blocked_clients:1'), 'the waiter');
+    // Sent while blocked, in pieces: held unparsed until the pop is served.
+    const later = 'INCR bq:n\r\n'.repeat(300);
+    for (let i = 0; i < later.length; i += 700) c.write(later.slice(i, i + 700));
+    await new Promise((res) => setTimeout(res, 50));
+    assert.equal(await pusher.get('bq:n'), null);
+    await pusher.rpush('bq:wake', 'w');
+    assert.deepEqual(show(await c.next()), show({ t: 'array', v: [{ t: 'bulk', v: 'bq:wake' }, { t: 'bulk', v: 'w' }] }));
+    for (let i = 1; i <= 300; i++) assert.deepEqual(await c.next(), { t: 'int', v: String(i) });
+    c.close();
+  });
+
   test('a timeout longer than setTimeout can hold (24.8 days) blocks; one Redis reads as negative is refused', async () => {
     const c = ioredis(2);
     const pusher = ioredis(3);

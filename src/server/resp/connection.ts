@@ -39,6 +39,10 @@ export class RespConnection implements ClientSink {
   private processing = false;
   /** A protocol error the parser met after the commands in the backlog: the client's last words. */
   private protocolErrorText: string | null = null;
+  /** Bytes read while the client is blocked, unparsed (Redis's query buffer meanwhile). */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private holding = false;
   readonly remoteAddress: string;
   readonly localAddress: string;
 
@@ -64,7 +68,7 @@ export class RespConnection implements ClientSink {
       return false;
     }
     socket.on('drain', () => {
-      if (!this.ended && this.client?.blocked === null) socket.resume();
+      if (!this.ended) socket.resume();
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
@@ -75,7 +79,7 @@ export class RespConnection implements ClientSink {
   }
 
   get queryBufferBytes(): number {
-    return this.parser.bufferedBytes;
+    return this.parser.bufferedBytes + this.heldBytes;
   }
 
   /** Bytes read from the socket: a view into the shared read buffer, valid during the call. */
@@ -85,6 +89,22 @@ export class RespConnection implements ClientSink {
     stats.readsProcessed++;
     // A client receiving an RDB file (SYNC) is not listened to, as Redis ignores a replica.
     if (this.ended || this.client === null || this.client.closing || this.client.replica) return;
+    // Past a protocol error nothing more is a command; reading goes on so that a close is seen.
+    if (this.protocolErrorText !== null) return;
+    if (this.holding) {
+      this.held.push(Buffer.from(chunk));
+      this.heldBytes += chunk.length;
+      this.checkQueryBuffer();
+      return;
+    }
+    this.consume(chunk, false);
+  }
+
+  /**
+   * Parses `chunk` into the backlog and runs or schedules what it completes: a few commands at
+   * the end of the turn (`now` false), or at once.
+   */
+  private consume(chunk: Buffer, now: boolean): void {
     try {
       this.parser.feed(chunk, this.backlog);
     } catch (err) {
@@ -92,18 +112,43 @@ export class RespConnection implements ClientSink {
       // Answered only when the commands before it have run, as Redis parses one command at a
       // time: after a QUIT, or while the client stays blocked, it is never reached.
       this.protocolErrorText = err.message;
-      this.socket.pause();
       this.process();
       return;
     }
-    if (this.parser.bufferedBytes > this.service.settings.clientQueryBufferLimit) {
-      this.protocolError('client query buffer exceeds client-query-buffer-limit');
-      return;
-    }
+    if (!this.checkQueryBuffer()) return;
     const parsed = this.backlog.length - this.next;
     if (parsed === 0) return;
-    if (parsed <= LATER_COMMANDS) this.service.runLater(this.client);
+    if (parsed <= LATER_COMMANDS && !now) this.service.runLater(this.client!);
     else this.process();
+  }
+
+  /** False, after closing the connection, when the client's unrun bytes pass client-query-buffer-limit. */
+  private checkQueryBuffer(): boolean {
+    if (this.queryBufferBytes <= this.service.settings.clientQueryBufferLimit) return true;
+    this.protocolError('client query buffer exceeds client-query-buffer-limit');
+    return false;
+  }
+
+  /**
+   * The client is no longer blocked: the bytes held meanwhile are parsed and run, a chunk at a
+   * time, until they run out or the client blocks again (the rest stays held).
+   */
+  private unhold(): void {
+    this.holding = false;
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    for (let i = 0; i < held.length; i++) {
+      if (this.holding || this.ended || this.client!.closing || this.protocolErrorText !== null) {
+        if (!this.holding) return;
+        for (; i < held.length; i++) {
+          this.held.push(held[i]!);
+          this.heldBytes += held[i]!.length;
+        }
+        return;
+      }
+      this.consume(held[i]!, true);
+    }
   }
 
   run(): void {
@@ -132,10 +177,11 @@ export class RespConnection implements ClientSink {
         this.protocolErrorText = null;
         this.protocolError(error);
       }
-    } else if (client.blocked !== null) {
-      // Keep later commands parsed but stop reading more until the client is resumed.
-      this.socket.pause();
     }
+    // Blocked (BLPOP, CLIENT PAUSE): later commands wait, parsed or held as bytes, until it is
+    // resumed. The socket goes on reading, so that a client that closes is dropped from the
+    // waiters (Redis frees it) instead of being served, and what it would have popped lost.
+    if (client.blocked !== null) this.holding = true;
     if (client.closing) this.close();
   }
 
@@ -223,8 +269,8 @@ export class RespConnection implements ClientSink {
   resume(): void {
     setImmediate(() => {
       if (this.ended) return;
-      this.socket.resume();
       this.process();
+      if (this.client?.blocked === null) this.unhold();
     });
   }
 
