@@ -5,22 +5,14 @@
 // must be the same bytes. So a protocol error is answered with the same message after the same
 // replies, and what follows it is ignored the same way. WIRE_DIFF_RUNS raises the number of
 // streams (default 100); WIRE_DIFF_SEED picks them.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import fc from 'fast-check';
-import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+import { depotAndRedis } from '../helpers/cache-servers.js';
+import { cutAt } from '../helpers/chunks.js';
 
-let depot: ServerProcess;
-let redis: ServerProcess;
-
-before(async () => {
-  [depot, redis] = await Promise.all([startDepot(), startRedis()]);
-});
-
-after(async () => {
-  await Promise.all([depot.stop(), redis.stop()]);
-});
+const servers = depotAndRedis();
 
 const bulk = (s: string) => `$${Buffer.byteLength(s, 'latin1')}\r\n${s}\r\n`;
 const command = (...args: string[]) => `*${args.length}\r\n${args.map(bulk).join('')}`;
@@ -151,26 +143,14 @@ function withoutIds(bytes: string): string {
   return bytes.replace(/\$2\r\nid\r\n:\d+\r\n/g, '$2\r\nid\r\n:?\r\n');
 }
 
-/** `bytes` cut at the given fractions of its length. */
-function cut(bytes: Buffer, at: readonly number[]): Buffer[] {
-  const points = [...new Set(at.map((f) => Math.floor(f * bytes.length)))].filter((p) => p > 0 && p < bytes.length).sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let from = 0;
-  for (const p of points) {
-    out.push(bytes.subarray(from, p));
-    from = p;
-  }
-  out.push(bytes.subarray(from));
-  return out;
-}
-
 test('random byte streams of whole, cut and malformed commands get the same bytes back from Depot and redis-server', async () => {
   const runs = Number(process.env['WIRE_DIFF_RUNS'] ?? '100');
   let lastDifference = '';
   const property = fc.assert(
     fc.asyncProperty(fc.array(piece, { minLength: 1, maxLength: 12 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 6 }), async (pieces, at) => {
-      const chunks = cut(Buffer.from(pieces.join(''), 'latin1'), at);
-      const [d, r] = await Promise.all([exchange(depot.port, chunks), exchange(redis.port, chunks)]);
+      const bytes = Buffer.from(pieces.join(''), 'latin1');
+      const chunks = cutAt(bytes, at.map((f) => Math.floor(f * bytes.length)));
+      const [d, r] = await Promise.all([exchange(servers.depot.port, chunks), exchange(servers.redis.port, chunks)]);
       if (d.closed !== r.closed || withoutIds(d.bytes) !== withoutIds(r.bytes)) {
         lastDifference = `sent ${JSON.stringify(chunks.map((c) => c.toString('latin1')))}\n  depot: ${JSON.stringify(d.bytes)}${d.closed ? '' : ' (still open)'}\n  redis: ${JSON.stringify(r.bytes)}${r.closed ? '' : ' (still open)'}`;
         assert.fail(lastDifference);
@@ -205,7 +185,7 @@ const CURATED: readonly string[] = [
 test('curated byte streams get the same bytes back from Depot and redis-server', async () => {
   for (const stream of CURATED) {
     const chunks = [Buffer.from(stream, 'latin1')];
-    const [d, r] = await Promise.all([exchange(depot.port, chunks), exchange(redis.port, chunks)]);
+    const [d, r] = await Promise.all([exchange(servers.depot.port, chunks), exchange(servers.redis.port, chunks)]);
     assert.equal(d.closed, r.closed, JSON.stringify(stream));
     assert.equal(withoutIds(d.bytes), withoutIds(r.bytes), JSON.stringify(stream));
   }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RequestParser, RespProtocolError } from '../../../src/protocol/resp/parser.js';
 import { splitInlineArgs } from '../../../src/protocol/resp/inline.js';
+import { cutAt } from '../../helpers/chunks.js';
 
 function encode(args: readonly string[]): Buffer {
   return Buffer.from(`*${args.length}\r\n` + args.map((a) => `$${a.length}\r\n${a}\r\n`).join(''), 'latin1');
@@ -29,14 +30,7 @@ test('multibulk commands split at any byte boundary parse to the same arguments'
   fc.assert(
     fc.property(fc.array(fc.array(arg, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 6 }), (cmds, cuts) => {
       const bytes = Buffer.concat(cmds.map(encode));
-      const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-      const chunks: Buffer[] = [];
-      let prev = 0;
-      for (const p of points) {
-        chunks.push(bytes.subarray(prev, p));
-        prev = p;
-      }
-      chunks.push(bytes.subarray(prev));
+      const chunks = cutAt(bytes, cuts.map((c) => c % (bytes.length + 1)));
       assert.deepEqual(parseAll(chunks), cmds);
     }),
   );
