@@ -520,7 +520,6 @@ function floatToInt64(x: number): bigint {
   return x >= -(2 ** 63) && x < 2 ** 63 ? BigInt(Math.trunc(x)) : INT64_MIN;
 }
 
-
 /** The parts of the `redis` table written in Lua. */
 const REDIS_LUA = String.raw`
 -- As Redis's: a wrong argument is not raised, it is returned as an error reply.

@@ -136,19 +136,12 @@ export class RespConnection implements ClientSink {
   private unhold(): void {
     this.holding = false;
     const held = this.held;
-    this.held = [];
-    this.heldBytes = 0;
-    for (let i = 0; i < held.length; i++) {
-      if (this.holding || this.ended || this.client!.closing || this.protocolErrorText !== null) {
-        if (!this.holding) return;
-        for (; i < held.length; i++) {
-          this.held.push(held[i]!);
-          this.heldBytes += held[i]!.length;
-        }
-        return;
-      }
+    let i = 0;
+    for (; i < held.length && !this.holding && !this.ended && !this.client!.closing && this.protocolErrorText === null; i++) {
+      this.heldBytes -= held[i]!.length;
       this.consume(held[i]!, true);
     }
+    this.held = held.slice(i);
   }
 
   run(): void {
