@@ -75,6 +75,16 @@ export class Client {
   /** CLIENT TRACKING (tracking.ts); null while off. */
   tracking: TrackingState | null = null;
   replyMode: ReplyMode = 'on';
+
+  /** A command is about to run: a pending CLIENT REPLY SKIP applies to it. */
+  beginReply(): void {
+    if (this.replyMode === 'skip') this.replyMode = 'skipping';
+  }
+
+  /** A command ran, or an empty line came (Redis resets the client after both): a SKIP is spent. */
+  endReply(): void {
+    if (this.replyMode === 'skipping') this.replyMode = 'on';
+  }
   closing = false;
   /**
    * REPLCONF rdb-only and rdb-filter-only (commands/replication.ts): Depot answers SYNC and

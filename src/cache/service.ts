@@ -707,7 +707,8 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
       // No command (an empty line): nothing runs, but a CLIENT REPLY SKIP is spent on it, as in Redis.
       if (argvs[i]!.length === 0) {
         i++;
-        if (client.replyMode === 'skip') client.replyMode = 'on';
+        client.beginReply();
+        client.endReply();
         continue;
       }
       // CLIENT PAUSE: the command waits, unrun, with the ones after it, until the pause ends.
@@ -716,14 +717,14 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
         break;
       }
       this.replyMark = client.replyMode === 'on' ? null : this.out.mark();
-      if (client.replyMode === 'skip') client.replyMode = 'skipping';
+      client.beginReply();
       this.dispatcher.execute(client, argvs[i++]!, now);
       const mark = this.replyMark;
       this.replyMark = null;
       if (mark !== null) {
         // Only CLIENT REPLY ON is answered (OK), as in Redis: the command that turned replies on.
         if (client.replyMode !== 'on') this.out.rollback(mark);
-        if (client.replyMode === 'skipping') client.replyMode = 'on';
+        client.endReply();
       }
       if (this.committer.hasPending) this.committer.afterCommand();
       if (this.blocked.hasReady) {
