@@ -11,7 +11,7 @@ import type { AclContext, AclReason } from './acl-log.js';
 import type { BlockedClients } from './blocking.js';
 import type { CommandStats } from './command-stats.js';
 import type { Client } from './client.js';
-import { BLOCKED, type CommandSpec, type Ctx } from './commands/context.js';
+import { BLOCKED, type CommandFlag, type CommandSpec, type Ctx } from './commands/context.js';
 import { ReplyError } from './commands/reply-error.js';
 import { aclCheck } from './commands/key-access.js';
 import type { CommandTable } from './commands/table.js';
@@ -21,6 +21,10 @@ import { typeOf, type TypeName } from './machine/values.js';
 const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 /** Commands allowed on a RESP2 connection in subscriber mode. */
 const SUBSCRIBER_ALLOWED = new Set(['subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
+
+const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
+/** Commands that run over maxmemory while a transaction is open; the rest are refused (the queue would grow). */
+const MULTI_OOM_EXEMPT = new Set(['exec', 'discard', 'quit', 'reset']);
 
 const HEAP_FULL =
   "OOM command not allowed when the server's JS heap is nearly full (INFO memory: depot_heap_limit); raise node's --max-old-space-size, or set maxmemory below it with an eviction policy.";
@@ -92,6 +96,10 @@ export class Dispatcher {
    * more were written by its end (so EXEC does not fail for its commands' errors, as in Redis).
    */
   private errorMark = 0;
+  /** The data set was over maxmemory, with nothing to evict, when the running top-level command began. */
+  private preCommandOom = false;
+  /** The running script began over maxmemory and declared no flags: its first write is refused. */
+  private scriptOom = false;
   /** While an observer listens: the commands the running script called, reported after it. */
   private scriptCalls: ScriptCallRecord[] = [];
 
@@ -180,6 +188,7 @@ export class Dispatcher {
       return `ERR ${guarded} command not allowed. If the enable-${guarded.toLowerCase()}-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`;
     }
     if (!client.authenticated && !spec.flags.includes('no_auth')) return 'NOAUTH Authentication required.';
+    if (client.multi !== null && spec.flags.includes('no_multi')) return 'ERR Command not allowed inside a transaction';
     const user = client.user;
     const context = this.ctx.inExec ? 'multi' : 'toplevel';
     const denial = aclCheck(user, spec, argv);
@@ -193,19 +202,41 @@ export class Dispatcher {
       return `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
     }
     if (this.hooks.loading && !spec.flags.includes('loading')) return 'LOADING Redis is loading the dataset in memory';
-    if (client.multi !== null && spec.flags.includes('no_multi')) return 'ERR Command not allowed inside a transaction';
     const failure = this.hooks.writeFailure;
     if ((failure !== null || !this.hooks.writable) && flags.includes('write')) {
       return failure !== null
         ? `MISCONF Errors writing to the journal: ${failure}`
         : "READONLY You can't write against a read only replica.";
     }
-    // Inside EXEC the queued commands run as one: they were checked (and room made) as they were queued.
-    if (flags.includes('denyoom') && !this.ctx.inExec) {
-      if (this.hooks.heapFull) return HEAP_FULL;
-      if (!this.hooks.makeRoom()) return "OOM command not allowed when used memory > 'maxmemory'.";
+    // Inside EXEC the queued commands run as one: memory was checked for EXEC.
+    if (!this.ctx.inExec) {
+      // Every command first evicts what is over maxmemory, as Redis's processCommand does: a
+      // lowered limit takes effect on the next command, a read too.
+      const oom = !this.hooks.makeRoom();
+      this.preCommandOom = oom;
+      if (oom && this.refusedOverMaxmemory(client, spec, flags)) return OOM;
+      if (flags.includes('denyoom') && this.hooks.heapFull) return HEAP_FULL;
     }
+    // A script without declared flags (Redis's compatibility mode: neither write nor denyoom)
+    // meets maxmemory at its first write (resolveForScript).
+    this.scriptOom = this.preCommandOom && !flags.includes('write');
     return null;
+  }
+
+  /**
+   * Over maxmemory: commands that may grow memory are refused, and so is every command but
+   * EXEC, DISCARD, QUIT and RESET while a transaction is open (its queue grows); EXEC is refused
+   * when it would run one (Redis's mstate.cmd_flags).
+   */
+  private refusedOverMaxmemory(client: Client, spec: CommandSpec, flags: readonly CommandFlag[]): boolean {
+    if (flags.includes('denyoom')) return true;
+    if (client.multi === null) return false;
+    if (spec.name !== 'exec') return !MULTI_OOM_EXEMPT.has(spec.name);
+    return client.multi.some((argv) => {
+      let queued = this.table.lookup(argv[0]!);
+      if (queued?.subcommands !== undefined) queued = queued.subcommands.get(argv[1]?.toLowerCase() ?? '');
+      return (queued?.flagsOf?.(this.ctx.server, argv) ?? queued?.flags ?? []).includes('denyoom');
+    });
   }
 
   /** Runs a resolved command (`retry`: a blocked one, again); a ReplyError becomes the reply. */
@@ -252,8 +283,8 @@ export class Dispatcher {
    * EXEC (a blocking command does not wait), its reply read back out of the writer in the
    * script's protocol and taken out again: the script's own reply is what the client gets.
    */
-  callFromScript(argv: string[], resp: RespVersion, readOnly: boolean): { reply: Reply; write: boolean } {
-    const spec = this.resolveForScript(argv, readOnly);
+  callFromScript(argv: string[], resp: RespVersion, readOnly: boolean, dirty: boolean): { reply: Reply; write: boolean } {
+    const spec = this.resolveForScript(argv, readOnly, dirty);
     if (typeof spec === 'string') return { reply: { t: 'error', v: spec }, write: false };
     const c = this.ctx;
     const { argv: outerArgv, inExec: outerExec, inScript: outerScript } = c;
@@ -283,7 +314,7 @@ export class Dispatcher {
   }
 
   /** The spec a script's call runs, or the error it gets (Redis's texts for scripts). */
-  private resolveForScript(argv: string[], readOnly: boolean): CommandSpec | string {
+  private resolveForScript(argv: string[], readOnly: boolean, dirty: boolean): CommandSpec | string {
     let spec = this.table.lookup(argv[0]!);
     if (spec === undefined) return 'ERR Unknown Redis command called from script';
     if (spec.subcommands !== undefined && argv.length >= 2) {
@@ -309,7 +340,11 @@ export class Dispatcher {
       if (failure !== null) return `MISCONF Errors writing to the journal: ${failure}`;
       if (!this.hooks.writable) return "READONLY You can't write against a read only replica.";
     }
-    if (spec.flags.includes('denyoom') && this.hooks.heapFull) return HEAP_FULL;
+    if (spec.flags.includes('denyoom')) {
+      if (this.hooks.heapFull) return HEAP_FULL;
+      // Once it has written, a script runs to its end: it cannot be stopped halfway (Redis's scriptVerifyOOM).
+      if (this.scriptOom && !dirty) return OOM;
+    }
     return spec;
   }
 

@@ -338,7 +338,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.checkMaxmemory();
     this.out.onError = (text) => this.commandStats.errorReply(text);
     this.dispatcher = new Dispatcher(this.ctx, this.commands, this.blocked, this, this.commandStats);
-    const callFromScript: ScriptCall = (argv, resp, readOnly) => this.dispatcher.callFromScript(argv, resp, readOnly);
+    const callFromScript: ScriptCall = (argv, resp, readOnly, dirty) => this.dispatcher.callFromScript(argv, resp, readOnly, dirty);
     this.scripts = new Scripts(callFromScript, REDIS_VERSION, options.scriptLog);
     this.functions = new Functions(callFromScript, REDIS_VERSION, options.scriptLog ?? (() => undefined), this.machine.ks.libraries, (message) => this.log(`cache: ${message}`));
     this.setBusyThreshold();
@@ -390,14 +390,19 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   }
 
   /**
-   * Before a command that may grow memory: with the data set over maxmemory, evicts keys as the
-   * policy says; false when it is over and the policy has nothing to evict (the command is
-   * refused with OOM).
+   * Before each command: with the data set over maxmemory, evicts keys as the policy says; false
+   * when it is over and the policy has nothing to evict (OOM). Only where evicting can be
+   * written: not on a follower (a Redis replica ignores maxmemory too), nor during CLIENT PAUSE
+   * (Redis pauses evictions with writes), nor with a failed journal.
    */
   makeRoom(): boolean {
     const limit = this.settings.maxmemory;
-    if (limit <= 0 || this.machine.ks.datasetBytes() <= limit) return true;
+    if (limit <= 0 || !this.mayEvict() || this.machine.ks.datasetBytes() <= limit) return true;
     return this.evict(limit, EVICTIONS_PER_COMMAND);
+  }
+
+  private mayEvict(): boolean {
+    return !this.pause.active && this.writable && this.caughtUp && this.journalFailure === null;
   }
 
   /**
@@ -448,8 +453,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   /** On the timer: goes on evicting what commands left (a lowered maxmemory, a long eviction). */
   private evictionCycle(): void {
     const limit = this.settings.maxmemory;
-    if (limit <= 0 || this.pause.active || !this.writable || !this.caughtUp || this.journalFailure !== null) return;
-    if (this.machine.ks.datasetBytes() <= limit) return;
+    if (limit <= 0 || !this.mayEvict() || this.machine.ks.datasetBytes() <= limit) return;
     this.ctx.now = this.clock.now();
     this.evict(limit, EVICTIONS_PER_TICK);
     this.scheduleFlush();

@@ -360,7 +360,7 @@ const clientCommands = [
 
 export const connectionCommands = family('connection', [
   command('ping', -1, 'fast', NO_KEYS, `${CONN} @fast`, 'Returns PONG, or the argument.', ping),
-  command('echo', 2, 'fast', NO_KEYS, `${CONN} @fast`, 'Returns the argument.', echo),
+  command('echo', 2, 'fast loading stale', NO_KEYS, `${CONN} @fast`, 'Returns the argument.', echo),
   command('quit', -1, 'noscript loading stale fast no_auth allow_busy', NO_KEYS, `${CONN} @fast`, 'Closes the connection.', quit),
   command('reset', 1, 'noscript loading stale fast no_auth allow_busy', NO_KEYS, `${CONN} @fast`, 'Resets the connection state.', reset),
   command('auth', -2, 'noscript loading stale fast no_auth allow_busy', NO_KEYS, `${CONN} @fast`, 'Authenticates the connection.', auth),

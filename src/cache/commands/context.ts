@@ -23,8 +23,11 @@ export type CommandFlag =
   | 'fast'
   | 'no_auth'
   | 'no_multi'
+  /** Shown as Redis shows it; Depot never loads a data set in the background, so it refuses nothing. */
+  | 'no_async_loading'
   | 'allow_busy'
   | 'skip_slowlog'
+  | 'skip_monitor'
   | 'no_mandatory_keys'
   | 'movablekeys'
   | 'asking';

@@ -4,6 +4,7 @@ import type { CommandFlag, CommandSpec, Ctx } from './context.js';
 import { keysAfterNumkeys, parseInt64 } from './args.js';
 import { fail } from './reply-error.js';
 import { command, family, NO_KEYS } from './spec.js';
+import { declaredCommandFlags } from './script-flags.js';
 import { globMatch } from '../glob.js';
 import { ENGINE, FUNCTION_FLAGS, type RestorePolicy } from '../scripting/functions.js';
 import { encodeString, OPCODE_FUNCTION2, openPayload, RdbReader, sealPayload } from '../rdb/payload.js';
@@ -162,33 +163,21 @@ function fcall(c: Ctx, readOnly: boolean): void {
   }
 }
 
-/**
- * FCALL's flags follow the function's (Redis's scriptFlagsToCmdFlags): one that may write is a
- * write command, refused on a read-only node or a failed journal, and one without allow-oom is
- * refused over maxmemory.
- */
-function fcallFlags(base: readonly CommandFlag[]): (server: ServerApi, argv: readonly string[]) => readonly CommandFlag[] {
+/** FCALL's flags are the function's (script-flags.ts). */
+function fcallFlags(flags: string): (server: ServerApi, argv: readonly string[]) => readonly CommandFlag[] {
+  const base = flags.split(' ') as CommandFlag[];
   return (server, argv) => {
     const fn = server.functions.function(argv[1]!);
-    if (fn === undefined) return base;
-    const flags: CommandFlag[] = base.filter((f) => f !== 'stale' && f !== 'denyoom' && f !== 'write');
-    if (!fn.flags.has('no-writes')) flags.push('write');
-    if (!fn.flags.has('no-writes') && !fn.flags.has('allow-oom')) flags.push('denyoom');
-    if (fn.flags.has('allow-stale')) flags.push('stale');
-    return flags;
+    return fn === undefined ? base : declaredCommandFlags(base, fn.flags);
   };
 }
 
 const keysOf = keysAfterNumkeys(2);
+const FCALL_FLAGS = 'noscript skip_monitor stale no_mandatory_keys movablekeys';
+const FCALL_RO_FLAGS = 'readonly noscript skip_monitor stale no_mandatory_keys movablekeys';
 
 export const functionsCommands = family('scripting', [
-  command('fcall', -3, 'noscript stale no_mandatory_keys movablekeys', NO_KEYS, S, 'Runs a function.', (c) => fcall(c, false), {
-    keysOf,
-    flagsOf: fcallFlags(['noscript', 'stale', 'no_mandatory_keys', 'movablekeys']),
-  }),
-  command('fcall_ro', -3, 'readonly noscript stale no_mandatory_keys movablekeys', NO_KEYS, S, 'Runs a function that does not write.', (c) => fcall(c, true), {
-    keysOf,
-    flagsOf: fcallFlags(['readonly', 'noscript', 'stale', 'no_mandatory_keys', 'movablekeys']),
-  }),
+  command('fcall', -3, FCALL_FLAGS, NO_KEYS, S, 'Runs a function.', (c) => fcall(c, false), { keysOf, flagsOf: fcallFlags(FCALL_FLAGS) }),
+  command('fcall_ro', -3, FCALL_RO_FLAGS, NO_KEYS, S, 'Runs a function that does not write.', (c) => fcall(c, true), { keysOf, flagsOf: fcallFlags(FCALL_RO_FLAGS) }),
   command('function', -2, '', NO_KEYS, '@slow', 'Manages function libraries.', () => undefined, { subcommands: functionCommands }),
 ]);

@@ -55,6 +55,6 @@ function sync(c: Ctx): void {
 
 export const replicationCommands = family('server', [
   command('replconf', -1, 'admin noscript loading stale allow_busy', NO_KEYS, '@admin @slow @dangerous', 'An internal command for configuring the replication stream', replconf),
-  command('sync', 1, 'admin noscript no_multi', NO_KEYS, '@admin @slow @dangerous', 'Internal command used for replication', sync),
-  command('psync', -3, 'admin noscript no_multi', NO_KEYS, '@admin @slow @dangerous', 'Internal command used for replication', sync),
+  command('sync', 1, 'admin noscript no_async_loading no_multi', NO_KEYS, '@admin @slow @dangerous', 'Internal command used for replication', sync),
+  command('psync', -3, 'admin noscript no_async_loading no_multi', NO_KEYS, '@admin @slow @dangerous', 'Internal command used for replication', sync),
 ]);

@@ -1,6 +1,8 @@
 // EVAL, EVALSHA, their read-only forms and SCRIPT (Redis's eval.c). The engine is
 // scripting/scripts.ts; here are the arguments and their errors.
-import type { CommandSpec, Ctx } from './context.js';
+import type { CommandFlag, CommandSpec, Ctx } from './context.js';
+import { declaredCommandFlags } from './script-flags.js';
+import type { ServerApi } from './server-api.js';
 import { intArg, keysAfterNumkeys } from './args.js';
 import { fail } from './reply-error.js';
 import { command, family, NO_KEYS } from './spec.js';
@@ -51,12 +53,28 @@ const scriptCommands: CommandSpec[] = [
 ];
 
 const E = '@slow @scripting';
-const options = { keysOf: keysAfterNumkeys(2) };
+const keysOf = keysAfterNumkeys(2);
+
+/**
+ * EVAL's flags: those of the command, for a script without a `#!lua` line (Redis's compatibility
+ * mode: it meets maxmemory and read-only nodes at its writes, dispatcher.ts), else what it declared.
+ */
+function evalOptions(flags: string, bySha: boolean) {
+  const base = flags.split(' ') as CommandFlag[];
+  const flagsOf = (server: ServerApi, argv: readonly string[]): readonly CommandFlag[] => {
+    const declared = bySha ? server.scripts.declaredBy(argv[1]!.toLowerCase()) : server.scripts.declaredIn(argv[1]!);
+    return declared === null ? base : declaredCommandFlags(base, declared);
+  };
+  return { keysOf, flagsOf };
+}
+
+const EVAL_FLAGS = 'noscript skip_monitor stale no_mandatory_keys movablekeys';
+const EVAL_RO_FLAGS = 'readonly noscript skip_monitor stale no_mandatory_keys movablekeys';
 
 export const scriptingCommands = family('scripting', [
-  command('eval', -3, 'noscript denyoom stale no_mandatory_keys movablekeys', NO_KEYS, E, 'Runs a Lua script.', (c) => evalGeneric(c, false, false), options),
-  command('evalsha', -3, 'noscript denyoom stale no_mandatory_keys movablekeys', NO_KEYS, E, 'Runs a cached Lua script by its SHA1.', (c) => evalGeneric(c, true, false), options),
-  command('eval_ro', -3, 'readonly noscript stale no_mandatory_keys movablekeys', NO_KEYS, E, 'Runs a Lua script that does not write.', (c) => evalGeneric(c, false, true), options),
-  command('evalsha_ro', -3, 'readonly noscript stale no_mandatory_keys movablekeys', NO_KEYS, E, 'Runs a cached Lua script that does not write, by its SHA1.', (c) => evalGeneric(c, true, true), options),
+  command('eval', -3, EVAL_FLAGS, NO_KEYS, E, 'Runs a Lua script.', (c) => evalGeneric(c, false, false), evalOptions(EVAL_FLAGS, false)),
+  command('evalsha', -3, EVAL_FLAGS, NO_KEYS, E, 'Runs a cached Lua script by its SHA1.', (c) => evalGeneric(c, true, false), evalOptions(EVAL_FLAGS, true)),
+  command('eval_ro', -3, EVAL_RO_FLAGS, NO_KEYS, E, 'Runs a Lua script that does not write.', (c) => evalGeneric(c, false, true), evalOptions(EVAL_RO_FLAGS, false)),
+  command('evalsha_ro', -3, EVAL_RO_FLAGS, NO_KEYS, E, 'Runs a cached Lua script that does not write, by its SHA1.', (c) => evalGeneric(c, true, true), evalOptions(EVAL_RO_FLAGS, true)),
   command('script', -2, '', NO_KEYS, '@slow', 'Manages the script cache.', () => undefined, { subcommands: scriptCommands }),
 ]);

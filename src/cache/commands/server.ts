@@ -304,9 +304,9 @@ function wait(c: Ctx): typeof BLOCKED | void {
 const refused = () => fail('ERR refused');
 const moduleCommands = [
   command('module|list', 2, 'admin noscript', NO_KEYS, ADMIN, 'Returns the loaded modules (none).', (c) => c.out.array(0)),
-  command('module|load', -3, 'admin noscript', NO_KEYS, ADMIN, 'Loads a module (refused).', refused),
-  command('module|loadex', -3, 'admin noscript', NO_KEYS, ADMIN, 'Loads a module with configurations (refused).', refused),
-  command('module|unload', 3, 'admin noscript', NO_KEYS, ADMIN, 'Unloads a module (refused).', refused),
+  command('module|load', -3, 'admin noscript no_async_loading', NO_KEYS, ADMIN, 'Loads a module (refused).', refused),
+  command('module|loadex', -3, 'admin noscript no_async_loading', NO_KEYS, ADMIN, 'Loads a module with configurations (refused).', refused),
+  command('module|unload', 3, 'admin noscript no_async_loading', NO_KEYS, ADMIN, 'Unloads a module (refused).', refused),
 ];
 
 const commandCommands = [
@@ -333,9 +333,9 @@ export const serverCommands = family('server', [
   command('debug', -2, 'admin noscript loading stale', NO_KEYS, ADMIN, 'Debugging commands (refused).', refused),
   command('module', -2, '', NO_KEYS, '@slow', 'Manages modules.', () => undefined, { subcommands: moduleCommands }),
   command('lastsave', 1, 'loading stale fast', NO_KEYS, '@admin @fast @dangerous', 'Returns the Unix time of the last snapshot.', (c) => c.out.int(c.server.saves.lastSave)),
-  command('save', 1, 'admin noscript', NO_KEYS, ADMIN, 'Writes a snapshot and waits for it.', save),
-  command('bgrewriteaof', 1, 'admin noscript', NO_KEYS, ADMIN, 'Compacts the journal: writes a snapshot in the background, then drops the log below it.', bgrewriteaof),
-  command('bgsave', -1, 'admin noscript', NO_KEYS, ADMIN, 'Writes a snapshot in the background.', bgsave),
+  command('save', 1, 'admin noscript no_async_loading no_multi', NO_KEYS, ADMIN, 'Writes a snapshot and waits for it.', save),
+  command('bgrewriteaof', 1, 'admin noscript no_async_loading', NO_KEYS, ADMIN, 'Compacts the journal: writes a snapshot in the background, then drops the log below it.', bgrewriteaof),
+  command('bgsave', -1, 'admin noscript no_async_loading', NO_KEYS, ADMIN, 'Writes a snapshot in the background.', bgsave),
   command('shutdown', -1, 'admin noscript loading stale no_multi allow_busy', NO_KEYS, ADMIN, 'Stops the node (SAVE: after a snapshot).', shutdown),
   command('command', -1, 'loading stale', NO_KEYS, '@connection @slow', 'Describes the commands of the server.', commandAll, { subcommands: commandCommands }),
 ]);

@@ -182,5 +182,5 @@ function sortKeys(argv: readonly string[]): string[] {
 
 export const sortCommands: CommandSpec[] = family('generic', [
   command('sort', -2, 'write denyoom movablekeys', [1, 1, 1], '@write @set @sortedset @list @slow @dangerous', 'Sorts the elements of a list, set or sorted set, or stores them sorted.', (c) => sort(c, false), { keysOf: sortKeys }),
-  command('sort_ro', -2, 'readonly', [1, 1, 1], '@read @set @sortedset @list @slow @dangerous', 'Sorts the elements of a list, set or sorted set.', (c) => sort(c, true)),
+  command('sort_ro', -2, 'readonly movablekeys', [1, 1, 1], '@read @set @sortedset @list @slow @dangerous', 'Sorts the elements of a list, set or sorted set.', (c) => sort(c, true)),
 ]);

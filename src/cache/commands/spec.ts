@@ -27,11 +27,11 @@ export function command(
   return {
     name,
     arity,
-    flags: words(flags) as CommandFlag[],
+    flags: inFlagOrder(words(flags) as CommandFlag[]),
     firstKey: keys[0],
     lastKey: keys[1],
     step: keys[2],
-    categories: words(categories).map((c) => c.replace(/^@/, '')),
+    categories: inTableOrder(words(categories).map((c) => c.replace(/^@/, ''))),
     group: '',
     summary,
     handler,
@@ -41,6 +41,42 @@ export function command(
   };
 }
 
+/** Redis 7.0's ACL categories, in the order of its table: ACL CAT and COMMAND INFO list them so. */
+export const ACL_CATEGORIES: readonly string[] = [
+  'keyspace', 'read', 'write', 'set', 'sortedset', 'list', 'hash', 'string', 'bitmap', 'hyperloglog', 'geo', 'stream',
+  'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection', 'transaction', 'scripting',
+];
+
+/** Redis 7.0's command flags, in the order COMMAND INFO lists them. */
+const FLAG_ORDER: readonly CommandFlag[] = [
+  'write', 'readonly', 'denyoom', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale', 'skip_monitor', 'skip_slowlog',
+  'asking', 'fast', 'no_auth', 'no_mandatory_keys', 'no_async_loading', 'no_multi', 'movablekeys', 'allow_busy',
+];
+
+function inFlagOrder(flags: readonly CommandFlag[]): CommandFlag[] {
+  for (const f of flags) if (!FLAG_ORDER.includes(f)) throw new Error(`unknown command flag ${f}`);
+  return FLAG_ORDER.filter((f) => flags.includes(f));
+}
+
+function inTableOrder(categories: readonly string[]): string[] {
+  for (const c of categories) if (!ACL_CATEGORIES.includes(c)) throw new Error(`unknown ACL category ${c}`);
+  return ACL_CATEGORIES.filter((c) => categories.includes(c));
+}
+
+/**
+ * The HELP of these families carries their group's category (Redis's command JSON gives it so);
+ * every other HELP is @slow alone.
+ */
+const HELP_CATEGORY: Readonly<Record<string, string>> = {
+  client: '@connection',
+  command: '@connection',
+  object: '@keyspace',
+  script: '@scripting',
+  function: '@scripting',
+  xinfo: '@stream',
+  xgroup: '@stream',
+};
+
 /**
  * `<command> HELP`, which every command with subcommands has (as in Redis): one line per
  * subcommand with its summary, in the shape of Redis's help replies.
@@ -49,7 +85,7 @@ function helpSubcommand(parent: string, subs: readonly CommandSpec[]): CommandSp
   const lines = [`${parent.toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`];
   for (const s of subs) lines.push(s.name.slice(parent.length + 1).toUpperCase(), `    ${s.summary}`);
   lines.push('HELP', '    Prints this help.');
-  return command(`${parent}|help`, 2, 'loading stale', NO_KEYS, '@slow', 'Shows what the subcommands do.', (c) => {
+  return command(`${parent}|help`, 2, 'loading stale', NO_KEYS, `@slow ${HELP_CATEGORY[parent] ?? ''}`, 'Shows what the subcommands do.', (c) => {
     c.out.array(lines.length);
     for (const line of lines) c.out.simple(line);
   });

@@ -20,8 +20,11 @@ import { installCjson } from './cjson.js';
 import { LUA_ERRMEM, LUA_OK, LuaType, LuaVm } from './lua-vm.js';
 import { PRELUDE, SEAL } from './prelude.js';
 
-/** Runs a command a script calls; `write`: the command changes data. */
-export type ScriptCall = (argv: string[], resp: RespVersion, readOnly: boolean) => { reply: Reply; write: boolean };
+/**
+ * Runs a command a script calls; `dirty`: the script has run a write command already. `write`:
+ * this one is a write command and ran (whether it failed or not).
+ */
+export type ScriptCall = (argv: string[], resp: RespVersion, readOnly: boolean, dirty: boolean) => { reply: Reply; write: boolean };
 
 /** Tables nested deeper than this in a script's reply are an error (a table can contain itself). */
 const MAX_REPLY_DEPTH = 1000;
@@ -266,8 +269,9 @@ export class LuaRuntime {
       else if (t === LuaType.Number) argv.push(numberArg(vm, i));
       else return this.callError(L, raise, 'ERR Lua redis lib command arguments must be strings or integers');
     }
-    const { reply, write } = this.callCommand(argv, this.resp, this.readOnly);
-    if (write && reply.t !== 'error') this.wrote = true;
+    const { reply, write } = this.callCommand(argv, this.resp, this.readOnly, this.wrote);
+    // A write that failed counts as one, as in Redis: it may have changed data before failing.
+    if (write) this.wrote = true;
     if (reply.t === 'error') return this.callError(L, raise, reply.v);
     this.push(reply, 0);
     return 1;

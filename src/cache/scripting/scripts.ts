@@ -2,30 +2,34 @@
 // of its own (lua-runtime.ts). KEYS and ARGV are globals, set before each run, as in Redis.
 import type { ReplyWriter } from '../../protocol/resp/writer.js';
 import { ReplyError } from '../commands/reply-error.js';
+import { FUNCTION_FLAGS } from './functions.js';
 import { LuaRuntime, sha1hex, type ScriptCall } from './lua-runtime.js';
 
 interface Script {
   readonly ref: number;
-  /** Declared `#!lua flags=no-writes`: runs as EVAL_RO. */
-  readonly noWrites: boolean;
+  /** The flags of its `#!lua` line; null without one (Redis's compatibility mode). */
+  readonly declared: ReadonlySet<string> | null;
 }
 
-/** The body without a `#!lua` shebang line (kept as an empty line, so line numbers stay), and its flags. */
-function parseShebang(body: string): { source: string; noWrites: boolean } {
-  if (!body.startsWith('#!')) return { source: body, noWrites: false };
+/** A script declares what a function may. */
+const SHEBANG_FLAGS: ReadonlySet<string> = new Set(FUNCTION_FLAGS);
+
+/** The body without a `#!lua` shebang line (kept as an empty line, so line numbers stay), and the flags it declared. */
+function parseShebang(body: string): { source: string; declared: ReadonlySet<string> | null } {
+  if (!body.startsWith('#!')) return { source: body, declared: null };
   const end = body.indexOf('\n');
   const line = end < 0 ? body : body.slice(0, end);
   const words = line.slice(2).split(' ').filter((w) => w !== '');
   if (words[0] !== 'lua') throw new ReplyError(`ERR Unexpected engine in script shebang: ${words[0] ?? ''}`);
-  let noWrites = false;
+  const declared = new Set<string>();
   for (const w of words.slice(1)) {
     if (!w.startsWith('flags=')) throw new ReplyError(`ERR Unknown lua shebang option: ${w}`);
     for (const flag of w.slice(6).split(',').filter((f) => f !== '')) {
-      if (flag === 'no-writes') noWrites = true;
-      else if (!['allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'].includes(flag)) throw new ReplyError(`ERR Unexpected flag in script shebang: ${flag}`);
+      if (!SHEBANG_FLAGS.has(flag)) throw new ReplyError(`ERR Unexpected flag in script shebang: ${flag}`);
+      declared.add(flag);
     }
   }
-  return { source: end < 0 ? '' : body.slice(end), noWrites };
+  return { source: end < 0 ? '' : body.slice(end), declared };
 }
 
 export class Scripts {
@@ -74,10 +78,10 @@ export class Scripts {
     if (known !== undefined) return known;
     const sha = sha1hex(body);
     if (cache.has(sha)) return sha;
-    const { source, noWrites } = parseShebang(body);
+    const { source, declared } = parseShebang(body);
     const ref = this.lua.compile(source, '@user_script', this.lua.env);
     if (typeof ref === 'string') throw new ReplyError(`ERR Error compiling script (new function): ${ref}`);
-    cache.set(sha, { ref, noWrites });
+    cache.set(sha, { ref, declared });
     this.shaOf.set(body, sha);
     return sha;
   }
@@ -102,7 +106,28 @@ export class Scripts {
     this.setGlobal('KEYS', keys);
     this.setGlobal('ARGV', args);
     vm.setTop(0);
-    this.lua.call(out, script.ref, sha, () => 0, readOnly || script.noWrites);
+    this.lua.call(out, script.ref, sha, () => 0, readOnly || script.declared?.has('no-writes') === true);
+  }
+
+  /**
+   * The flags EVAL's script declared, read before it runs (its command's flags follow them):
+   * null without a `#!lua` line, or when the line is bad (EVAL then fails on it).
+   */
+  declaredIn(body: string): ReadonlySet<string> | null {
+    this.current();
+    const sha = this.shaOf.get(body);
+    if (sha !== undefined) return this.declaredBy(sha);
+    if (!body.startsWith('#!')) return null;
+    try {
+      return parseShebang(body).declared;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The flags the cached script `sha` declared; null without any, or for a script not in the cache. */
+  declaredBy(sha: string): ReadonlySet<string> | null {
+    return this.current().get(sha)?.declared ?? null;
   }
 
   /** The cache, emptied when the state it refers into was replaced. */
