@@ -178,7 +178,7 @@ export class Dispatcher {
     return null;
   }
 
-  /** Arity, protection, authentication, permissions, subscriber mode and memory: the first error, or null. */
+  /** The first error of Redis's checks before a command, in processCommand's order, or null. */
   private check(client: Client, spec: CommandSpec, argv: string[]): string | null {
     const n = argv.length;
     if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) return `ERR wrong number of arguments for '${spec.name}' command`;
@@ -197,17 +197,6 @@ export class Dispatcher {
       if (denial.reason === 'command') return `NOPERM this user has no permissions to run the '${spec.name}' command`;
       return `NOPERM this user has no permissions to access one of the ${denial.reason === 'key' ? 'keys' : 'channels'} used as arguments`;
     }
-    if (client.monitor && (flags.includes('write') || flags.includes('readonly'))) return "ERR Replica can't interact with the keyspace";
-    if (client.resp === 2 && client.subscribed && !SUBSCRIBER_ALLOWED.has(spec.name)) {
-      return `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
-    }
-    if (this.hooks.loading && !spec.flags.includes('loading')) return 'LOADING Redis is loading the dataset in memory';
-    const failure = this.hooks.writeFailure;
-    if ((failure !== null || !this.hooks.writable) && flags.includes('write')) {
-      return failure !== null
-        ? `MISCONF Errors writing to the journal: ${failure}`
-        : "READONLY You can't write against a read only replica.";
-    }
     // Inside EXEC the queued commands run as one: memory was checked for EXEC.
     if (!this.ctx.inExec) {
       // Every command first evicts what is over maxmemory, as Redis's processCommand does: a
@@ -217,6 +206,17 @@ export class Dispatcher {
       if (oom && this.refusedOverMaxmemory(client, spec, flags)) return OOM;
       if (flags.includes('denyoom') && this.hooks.heapFull) return HEAP_FULL;
     }
+    const failure = this.hooks.writeFailure;
+    if ((failure !== null || !this.hooks.writable) && flags.includes('write')) {
+      return failure !== null
+        ? `MISCONF Errors writing to the journal: ${failure}`
+        : "READONLY You can't write against a read only replica.";
+    }
+    if (client.monitor && (flags.includes('write') || flags.includes('readonly'))) return "ERR Replica can't interact with the keyspace";
+    if (client.resp === 2 && client.subscribed && !SUBSCRIBER_ALLOWED.has(spec.name)) {
+      return `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
+    }
+    if (this.hooks.loading && !spec.flags.includes('loading')) return 'LOADING Redis is loading the dataset in memory';
     // A script without declared flags (Redis's compatibility mode: neither write nor denyoom)
     // meets maxmemory at its first write (resolveForScript).
     this.scriptOom = this.preCommandOom && !flags.includes('write');
