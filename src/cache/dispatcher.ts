@@ -207,11 +207,9 @@ export class Dispatcher {
       if (flags.includes('denyoom') && this.hooks.heapFull) return HEAP_FULL;
     }
     const failure = this.hooks.writeFailure;
-    if ((failure !== null || !this.hooks.writable) && flags.includes('write')) {
-      return failure !== null
-        ? `MISCONF Errors writing to the journal: ${failure}`
-        : "READONLY You can't write against a read only replica.";
-    }
+    // PING too, as in Redis: a client's health check sees that writes fail.
+    if (failure !== null && (flags.includes('write') || spec.name === 'ping')) return `MISCONF Errors writing to the journal: ${failure}`;
+    if (!this.hooks.writable && flags.includes('write')) return "READONLY You can't write against a read only replica.";
     if (client.monitor && (flags.includes('write') || flags.includes('readonly'))) return "ERR Replica can't interact with the keyspace";
     if (client.resp === 2 && client.subscribed && !SUBSCRIBER_ALLOWED.has(spec.name)) {
       return `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
