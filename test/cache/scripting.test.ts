@@ -145,6 +145,57 @@ test('replies and errors of scripts are the ones redis-server gives', async () =
   assert.deepEqual(d, r);
 });
 
+test("cmsgpack packs and unpacks what Redis's lua-cmsgpack does, byte for byte, errors included", async () => {
+  const pack = (x: string) => ['EVAL', `return cmsgpack.pack(${x})`, '0'];
+  const unpack = (body: string, bytes: string) => ['EVAL', body, '0', Buffer.from(bytes.replace(/ /g, ''), 'hex').toString('latin1')];
+  const lines: string[][] = [
+    // Integers in the fewest bytes, on both sides of every bound; integral floats are integers.
+    ...['0', '127', '128', '255', '256', '65535', '65536', '4294967295', '4294967296', '-1', '-32', '-33', '-128', '-129', '-32768', '-32769', '-2147483648', '-2147483649', '5.0', '-0.0', '2^53', '-2^63'].map(pack),
+    // Floats: float32 when that is exact (the infinities too), else float64 (NaN, 0.1, 2^63).
+    ...['1.5', '0.1', '1/0', '-1/0', '0/0', '1e300', '2^63', '3.14159'].map(pack),
+    ...["'abc'", "''", "string.rep('x', 31)", "string.rep('x', 32)", "string.rep('x', 255)", "string.rep('x', 256)", "string.rep('x', 65535)", "string.rep('x', 65536)"].map(pack),
+    // Tables: arrays when the keys are 1..n (an empty table too), maps otherwise, nil past 16 levels.
+    ...['true', 'false', 'nil', '{}', '{1, 2, 3}', '{1, nil, 3}', '{[1] = 1, [3] = 3}', '{a = 1}', '{[0] = 1}', '{[1.5] = 1}', '{1, {2, {3, {4}}}}', "1, 2, 'x'", 'print', '{f = print}', ''].map(pack),
+    ['EVAL', 'local t = {} local c = t for i = 1, 20 do c[1] = {} c = c[1] end return cmsgpack.pack(t)', '0'],
+    ['EVAL', 'local t = {} t[1] = t return cmsgpack.pack(t)', '0'],
+    ['EVAL', 'local t = {} for i = 1, 16 do t[i] = i end return cmsgpack.pack(t)', '0'],
+    ['EVAL', 'local t = {} for i = 1, 70000 do t[i] = i end return #cmsgpack.pack(t)', '0'],
+    ['EVAL', "local t = {} for i = 1, 16 do t['k' .. i] = i end return #cmsgpack.pack(t)", '0'],
+    ['EVAL', "return cmsgpack.unpack(cmsgpack.pack(1, 2, 'x', {1, 2}))", '0'],
+    ['EVAL', 'return cmsgpack.unpack(cmsgpack.pack({a = 1, b = {1, 2}})).b', '0'],
+    // What other packers send: BullMQ's options (msgpackr) as a map of str, uint16, float64 and an array.
+    unpack("local t = cmsgpack.unpack(ARGV[1]) return {t.name, t.n, tostring(t.f), t.arr[2]}", '84 a46e616d65 a36a6f62 a16e cd0100 a166 cb400921f9f01b866e a3617272 92 01 02'),
+    unpack('return cmsgpack.unpack(ARGV[1])', '93 a3666f6f a3626172 a362617a'),
+    unpack('return cmsgpack.unpack(ARGV[1])', 'cf ffffffffffffffff'),
+    unpack('return tostring(cmsgpack.unpack(ARGV[1]))', 'ca 3fc00000'),
+    unpack('return tostring(cmsgpack.unpack(ARGV[1]))', 'cb 3fb999999999999a'),
+    unpack('return cmsgpack.unpack(ARGV[1])', '92 c0 01'),
+    unpack('return cmsgpack.unpack(ARGV[1])', '81 a161 c0'),
+    // Errors: cut short, unknown types (bin), a nil key, no input, wrong argument types.
+    unpack('return cmsgpack.unpack(ARGV[1])', 'cd 01'),
+    unpack('return cmsgpack.unpack(ARGV[1])', '91'),
+    unpack('return cmsgpack.unpack(ARGV[1])', 'c4 01 78'),
+    unpack('return cmsgpack.unpack(ARGV[1])', '81 c0 01'),
+    ['EVAL', "return cmsgpack.unpack('')", '0'],
+    ['EVAL', 'return cmsgpack.unpack(5)', '0'],
+    ['EVAL', 'return cmsgpack.unpack()', '0'],
+    ['EVAL', 'return cmsgpack.unpack({})', '0'],
+    // unpack_one and unpack_limit: the offset of what is left first (-1: nothing), then the values.
+    ...['', ', 1', ', 2', ', 3', ', 4', ', -1'].map((o) => unpack(`return {cmsgpack.unpack_one(ARGV[1]${o})}`, '01 02 03')),
+    ...[', 2', ', 2, 2', ', 0', '', ", '2'", ', 1.7'].map((o) => unpack(`return {cmsgpack.unpack_limit(ARGV[1]${o})}`, '01 02 03')),
+    // Lua 5.1's 8,000 values a C function may hold: too many values, or arrays nested 4,000 deep.
+    ['EVAL', "return #{cmsgpack.unpack(string.rep('\\1', 7990))}", '0'],
+    ['EVAL', "return #{cmsgpack.unpack(string.rep('\\1', 8100))}", '0'],
+    ['EVAL', "return type(cmsgpack.unpack(string.rep('\\145', 3000) .. '\\1'))", '0'],
+    ['EVAL', "return type(cmsgpack.unpack(string.rep('\\145', 5000) .. '\\1'))", '0'],
+    ['EVAL', 'return {cmsgpack._NAME, cmsgpack._VERSION}', '0'],
+    ['EVAL', 'cmsgpack.x = 1', '0'],
+    ['PING'],
+  ];
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
+  assert.deepEqual(d, r);
+});
+
 test('RESP3 replies seen by a script after redis.setresp(3), and a script replying to a RESP3 client', async () => {
   const lines: string[][] = [
     ['HELLO', '3'],

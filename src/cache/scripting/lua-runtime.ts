@@ -17,6 +17,7 @@ import type { Reply } from '../../protocol/resp/reply-reader.js';
 import type { ReplyWriter, RespVersion } from '../../protocol/resp/writer.js';
 import { formatDouble } from '../../protocol/resp/double.js';
 import { installCjson } from './cjson.js';
+import { installCmsgpack } from './cmsgpack.js';
 import { LUA_ERRMEM, LUA_OK, LuaType, LuaVm } from './lua-vm.js';
 import { PRELUDE, SEAL } from './prelude.js';
 
@@ -101,6 +102,7 @@ export class LuaRuntime {
     this.handlerRef = vm.ref();
     this.installRedis();
     installCjson(vm);
+    installCmsgpack(vm);
     if (!vm.load(SEAL, '=prelude') || vm.pcall(0, 2, 0) !== LUA_OK) throw new Error(`Lua sandbox failed: ${vm.toString(-1) ?? ''}`);
     this.protectRef = vm.ref();
     this.envRef = vm.ref();

@@ -64,6 +64,7 @@ interface LuaExports {
   _lua_rawseti(L: number, idx: number, n: bigint): void;
   _lua_rawgeti(L: number, idx: number, n: bigint): number;
   _lua_rawset(L: number, idx: number): void;
+  _lua_rotate(L: number, idx: number, n: number): void;
   _lua_rawget(L: number, idx: number): number;
   _lua_rawlen(L: number, idx: number): number;
   _lua_next(L: number, idx: number): number;
@@ -356,6 +357,11 @@ export class LuaVm {
     this.pushValue(-2); // value, _G, value
     this.rawSetField(-2, name); // value, _G
     this.pop(2);
+  }
+
+  /** lua_insert: moves the top value to `idx`, shifting up what is above it. */
+  insert(idx: number): void {
+    this.m._lua_rotate(this.L, idx, 1);
   }
 
   pop(n: number): void {

@@ -1,0 +1,138 @@
+// BullMQ, Node's job queue on Redis, run unchanged against Depot and against redis-server 7.0
+// side by side: its Lua scripts (cmsgpack, cjson, many keys per script), blocking commands on
+// a connection of their own, streams for its events, delayed jobs, retries with backoff,
+// priorities, parent and child jobs. Each scenario must come out the same on both servers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FlowProducer, Job, Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
+import { depotAndRedis } from '../helpers/cache-servers.js';
+
+const servers = depotAndRedis();
+
+function connection(port: number): ConnectionOptions {
+  return { host: '127.0.0.1', port, maxRetriesPerRequest: null };
+}
+
+/** Runs `scenario` against each server with a queue of its own; returns what each produced. */
+async function onBoth<T>(name: string, scenario: (c: ConnectionOptions, queue: string) => Promise<T>): Promise<{ depot: T; redis: T }> {
+  const depot = await scenario(connection(servers.depot.port), `${name}-depot`);
+  const redis = await scenario(connection(servers.redis.port), `${name}-redis`);
+  return { depot, redis };
+}
+
+/** Resolves once `count` jobs have completed or failed on `worker`, or rejects after `ms`. */
+function settled(worker: Worker, count: number, ms = 20_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let n = 0;
+    const timer = setTimeout(() => reject(new Error(`only ${n} of ${count} jobs settled in ${ms} ms`)), ms);
+    const one = () => {
+      if (++n === count) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    worker.on('completed', one);
+    worker.on('failed', (job) => {
+      // A failed attempt that will be retried is not settled yet.
+      if (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1)) one();
+    });
+  });
+}
+
+test('jobs added to a queue are processed by workers, with results, events and counts', async () => {
+  const { depot, redis } = await onBoth('basic', async (c, name) => {
+    const queue = new Queue(name, { connection: c });
+    const events = new QueueEvents(name, { connection: c });
+    await events.waitUntilReady();
+    const seen: string[] = [];
+    events.on('completed', ({ jobId, returnvalue }) => seen.push(`${jobId}=${String(returnvalue)}`));
+    await queue.addBulk(Array.from({ length: 20 }, (_, i) => ({ name: 'sum', data: { a: i, b: 2 * i } })));
+    const worker = new Worker(name, async (job: Job<{ a: number; b: number }>) => job.data.a + job.data.b, { connection: c, concurrency: 4 });
+    await settled(worker, 20);
+    // The last completed event may trail the worker's own.
+    for (let i = 0; i < 100 && seen.length < 20; i++) await new Promise((r) => setTimeout(r, 20));
+    const counts = await queue.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
+    const results = (await queue.getCompleted(0, -1)).map((j) => `${j.id}:${String(j.returnvalue)}`).sort();
+    await worker.close();
+    await events.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    return { counts, results, events: seen.sort() };
+  });
+  assert.equal(depot.results.length, 20);
+  assert.deepEqual(depot, redis);
+});
+
+test('delayed jobs wait, failed attempts are retried with backoff, and jobs run by priority', async () => {
+  const { depot, redis } = await onBoth('timing', async (c, name) => {
+    const queue = new Queue(name, { connection: c });
+    const order: string[] = [];
+    const started = Date.now();
+    let delayedAfter = 0;
+    // Added before any worker runs: the prioritized ones are taken by priority (1 first, after
+    // the jobs without one), the delayed one after its delay.
+    await queue.add('p3', {}, { priority: 3 });
+    await queue.add('p1', {}, { priority: 1 });
+    await queue.add('p2', {}, { priority: 2 });
+    await queue.add('late', {}, { delay: 400 });
+    await queue.add('flaky', { failTimes: 2 }, { attempts: 3, backoff: { type: 'fixed', delay: 50 } });
+    await queue.add('doomed', { failTimes: 10 }, { attempts: 2 });
+    const tries = new Map<string, number>();
+    const worker = new Worker(
+      name,
+      async (job: Job<{ failTimes?: number }>) => {
+        const n = (tries.get(job.name) ?? 0) + 1;
+        tries.set(job.name, n);
+        order.push(job.name);
+        if (job.name === 'late') delayedAfter = Date.now() - started;
+        if (n <= (job.data.failTimes ?? 0)) throw new Error(`attempt ${n} of ${job.name} fails`);
+        return n;
+      },
+      { connection: c, concurrency: 1 },
+    );
+    await settled(worker, 6);
+    const flaky = (await queue.getJobs(['completed'])).find((j) => j.name === 'flaky');
+    const doomed = (await queue.getJobs(['failed'])).find((j) => j.name === 'doomed');
+    await worker.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    return {
+      prioritized: order.filter((n) => n.startsWith('p')),
+      lateWaited: delayedAfter >= 400,
+      flaky: { attempts: flaky?.attemptsMade, result: flaky?.returnvalue as unknown },
+      doomed: { attempts: doomed?.attemptsMade, reason: doomed?.failedReason },
+      runs: [...tries.entries()].sort(),
+    };
+  });
+  assert.deepEqual(depot.prioritized, ['p1', 'p2', 'p3']);
+  assert.equal(depot.lateWaited, true);
+  assert.deepEqual(depot, redis);
+});
+
+test('a parent job runs once its children have, and reads their results', async () => {
+  const { depot, redis } = await onBoth('flow', async (c, name) => {
+    const flows = new FlowProducer({ connection: c });
+    const queue = new Queue(name, { connection: c });
+    const worker = new Worker(
+      name,
+      async (job: Job<{ n?: number }>) => {
+        if (job.name !== 'parent') return (job.data.n ?? 0) * 10;
+        const values = Object.values(await job.getChildrenValues<number>());
+        return values.reduce((a, b) => a + b, 0);
+      },
+      { connection: c, concurrency: 2 },
+    );
+    const done = settled(worker, 4);
+    const tree = await flows.add({ name: 'parent', queueName: name, children: [1, 2, 3].map((n) => ({ name: 'child', queueName: name, data: { n } })) });
+    await done;
+    const parent = await Job.fromId(queue, tree.job.id!);
+    const result = { parent: parent?.returnvalue as unknown, state: await parent?.getState() };
+    await worker.close();
+    await flows.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    return result;
+  });
+  assert.deepEqual(depot, { parent: 60, state: 'completed' });
+  assert.deepEqual(depot, redis);
+});
