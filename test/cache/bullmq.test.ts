@@ -1,7 +1,8 @@
 // BullMQ, Node's job queue on Redis, run unchanged against Depot and against redis-server 7.0
 // side by side: its Lua scripts (cmsgpack, cjson, many keys per script), blocking commands on
 // a connection of their own, streams for its events, delayed jobs, retries with backoff,
-// priorities, parent and child jobs. Each scenario must come out the same on both servers.
+// priorities, parent and child jobs, rate limits, job schedulers. Each scenario must come out
+// the same on both servers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlowProducer, Job, Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
@@ -134,5 +135,52 @@ test('a parent job runs once its children have, and reads their results', async 
     return result;
   });
   assert.deepEqual(depot, { parent: 60, state: 'completed' });
+  assert.deepEqual(depot, redis);
+});
+
+test('rate limits, deduplication, progress and logs, job schedulers, pause and clean', async () => {
+  const { depot, redis } = await onBoth('features', async (c, name) => {
+    const queue = new Queue(name, { connection: c });
+    const events = new QueueEvents(name, { connection: c });
+    await events.waitUntilReady();
+    let progressed = false;
+    events.on('progress', () => (progressed = true));
+    const started = Date.now();
+    const runs: number[] = [];
+    // At most 5 jobs per 500 ms, whatever the concurrency.
+    const worker = new Worker(
+      name,
+      async (job: Job<{ x?: number }>) => {
+        runs.push(Date.now() - started);
+        await job.updateProgress(50);
+        await job.log(`hello ${job.name}`);
+        return job.name === 'once' ? 'ok' : job.data.x;
+      },
+      { connection: c, limiter: { max: 5, duration: 500 }, concurrency: 5 },
+    );
+    await queue.addBulk(Array.from({ length: 12 }, (_, i) => ({ name: 'limited', data: { x: i }, opts: { removeOnComplete: i % 2 === 0 } })));
+    const once = await queue.add('once', {}, { deduplication: { id: 'dd' } });
+    const again = await queue.add('once', {}, { deduplication: { id: 'dd' } });
+    const waited = (await once.waitUntilFinished(events, 10_000)) as unknown;
+    for (let i = 0; i < 200 && (await queue.getJobCounts('completed')).completed < 7; i++) await new Promise((r) => setTimeout(r, 50));
+    const limited = runs.length >= 11 && runs[10]! >= 450;
+    const counts = await queue.getJobCounts('completed', 'wait', 'failed', 'delayed');
+    const logs = (await queue.getJobLogs(once.id!)).logs;
+    // Every 150 ms, three times.
+    await queue.upsertJobScheduler('tick', { every: 150, limit: 3 }, { name: 'tick' });
+    for (let i = 0; i < 100 && runs.length < 16; i++) await new Promise((r) => setTimeout(r, 50));
+    const schedulers = (await queue.getJobSchedulers()).map((s) => s.key);
+    await queue.pause();
+    const paused = await queue.isPaused();
+    await queue.resume();
+    const cleaned = (await queue.clean(0, 100, 'completed')).length;
+    await worker.close();
+    await events.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    return { deduplicated: once.id === again.id, waited, limited, counts, logs, progressed, schedulers, ticks: runs.length, paused, cleaned };
+  });
+  assert.equal(depot.limited, true);
+  assert.equal(depot.ticks, 16);
   assert.deepEqual(depot, redis);
 });
