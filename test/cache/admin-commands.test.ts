@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RespClient, sideBySide, type Reply } from '../helpers/cache-resp-client.js';
+import { RespClient, show, sideBySide, type Reply } from '../helpers/cache-resp-client.js';
 import { depotAndRedis, startDepot } from '../helpers/cache-servers.js';
 
 const servers = depotAndRedis();
@@ -50,6 +50,53 @@ test('ROLE, WAIT, DEBUG and MODULE answer as redis-server does', async () => {
     ['EVAL', "return redis.pcall('wait', '0', '0')", '0'],
   ];
   const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
+  assert.deepEqual(d, r);
+});
+
+/**
+ * Three connections on one server (a, b, and s subscribed to a channel), then `script`: the
+ * replies, with each connection's id written as its name so that two servers compare.
+ */
+async function clientFilters(port: number, script: (a: RespClient, ids: Record<string, string>) => Promise<string[]>): Promise<string[]> {
+  const [a, b, s] = await Promise.all([RespClient.open(port), RespClient.open(port), RespClient.open(port)]);
+  try {
+    const ids: Record<string, string> = {};
+    for (const [name, c] of [['a', a], ['b', b], ['s', s]] as const) ids[name] = show(await c.call('CLIENT', 'ID')).replace('int:', '').replaceAll('"', '');
+    await s.call('SUBSCRIBE', 'ch');
+    const named = (text: string) => Object.entries(ids).reduce((t, [name, id]) => t.replace(new RegExp(`(?<=[= ])${id}(?=[ ,]|$)`, 'g'), `<${name}>`), text);
+    return (await script(a, ids)).map(named);
+  } finally {
+    for (const c of [a, b, s]) c.close();
+  }
+}
+
+test('CLIENT LIST and CLIENT KILL filter by type and id as redis-server does', async () => {
+  const script = async (a: RespClient, ids: Record<string, string>) => {
+    const out: string[] = [];
+    const call = async (...argv: string[]) => {
+      const r = await a.call(...argv);
+      // The lines' other fields (addresses, ages, buffers) are each server's own.
+      const text = r.t === 'bulk' || r.t === 'verbatim' ? String(r.v).split('\n').map((l) => l.split(' ')[0]).join(',') : show(r);
+      out.push(`${argv.join(' ')} -> ${text}`);
+    };
+    await call('CLIENT', 'LIST', 'ID', ids['b']!, ids['a']!, ids['b']!, '999999');
+    await call('CLIENT', 'LIST', 'TYPE', 'pubsub');
+    await call('CLIENT', 'LIST', 'TYPE', 'replica');
+    await call('CLIENT', 'LIST', 'TYPE', 'normal', 'ID', ids['a']!);
+    await call('CLIENT', 'LIST', 'TYPE', 'bogus');
+    await call('CLIENT', 'KILL', 'ID', '0');
+    await call('CLIENT', 'KILL', 'ID', '-3');
+    await call('CLIENT', 'KILL', 'TYPE', 'bogus');
+    await call('CLIENT', 'KILL', 'TYPE', 'master');
+    await call('CLIENT', 'KILL', 'TYPE', 'slave');
+    // Only the subscriber goes; then b, and a itself is skipped.
+    await call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    await call('CLIENT', 'KILL', 'TYPE', 'normal', 'ID', ids['b']!);
+    await call('CLIENT', 'KILL', 'TYPE', 'normal');
+    await call('CLIENT', 'LIST', 'ID', ids['a']!, ids['b']!, ids['s']!);
+    return out;
+  };
+  const [d, r] = [await clientFilters(servers.depot.port, script), await clientFilters(servers.redis.port, script)];
   assert.deepEqual(d, r);
 });
 
