@@ -33,7 +33,8 @@ function configSet(c: Ctx): void {
   c.out.ok();
 }
 
-const SENSITIVE = new Set(['requirepass']);
+/** Redis 7.0's SENSITIVE_CONFIG parameters (not yet the TLS key passwords). */
+const SENSITIVE = new Set(['requirepass', 'masterauth', 'masteruser']);
 
 function time(c: Ctx): void {
   const ms = c.now;
