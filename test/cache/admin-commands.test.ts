@@ -100,6 +100,21 @@ test('CLIENT LIST and CLIENT KILL filter by type and id as redis-server does', a
   assert.deepEqual(d, r);
 });
 
+test('COMMAND GETKEYS and GETKEYSANDFLAGS check the command, its keys, its arity and the line in Redis\'s order', async () => {
+  const lines = [
+    'config', 'time x', 'ping a b c', 'client list', 'xinfo stream', 'get', 'nosuch k', 'config nosuch',
+    // numkeys below 1 or past the arguments: no keys at all (the destination neither), and EVAL may have none.
+    'zunionstore d 0 a', 'zunionstore d x a', 'zunionstore d 2 a', 'zunion 0 a', 'lmpop 0 a left', 'blmpop 0 0 a left', 'sintercard 3 a',
+    'eval x 3 a', 'eval x -1', 'fcall f 5 a', 'eval x 2 a b', 'zinterstore d 2 a b weights 1 2',
+    // MIGRATE: KEYS after the options' arguments, after a key that is not empty, or last.
+    'migrate h 1 "" 0 10 keys', 'migrate h 1 k 0 10 keys a', 'migrate h 1 "" 0 10 auth keys keys a', 'migrate h 1 "" 0 10 auth2 u keys keys a b', 'migrate h 1 k 0 10',
+  ];
+  const argv = (line: string) => (line.match(/"[^"]*"|\S+/g) ?? []).map((w) => w.replace(/^"(.*)"$/, '$1'));
+  const all = lines.flatMap((l) => [['COMMAND', 'GETKEYS', ...argv(l)], ['COMMAND', 'GETKEYSANDFLAGS', ...argv(l)]]);
+  const { depot, redis } = await sideBySide(servers.depot.port, servers.redis.port, all);
+  assert.deepEqual(depot, redis);
+});
+
 test("SHUTDOWN's argument errors are redis-server's", async () => {
   // None of these stops a server: ABORT with nothing to abort, bad flags, and inside MULTI.
   const lines = [['SHUTDOWN', 'ABORT'], ['SHUTDOWN', 'FOO'], ['SHUTDOWN', 'NOSAVE', 'SAVE'], ['SHUTDOWN', 'ABORT', 'NOW'], ['MULTI'], ['SHUTDOWN'], ['EXEC'], ['PING']];

@@ -191,8 +191,11 @@ function byFunction(name: string, spec: CommandSpec, argv: readonly string[]): K
     case 'sort_ro':
       // The sorted key is read; a STORE destination is written.
       return keysOf(spec, argv).map((key, i) => ({ key, flags: i === 0 ? ['RO', 'access'] : ['OW', 'update'] }));
-    case 'migrate':
-      return keysOf(spec, argv).map((key) => ({ key, flags: ['RW', 'access', 'delete'] }));
+    case 'migrate': {
+      // Its specs when they can be followed (an empty key before a last KEYS is one), its function otherwise.
+      const specs = REDIS_COMMAND_INFO[name]?.keySpecs;
+      return (specs === undefined ? null : bySpecs(specs, argv)) ?? keysOf(spec, argv).map((key) => ({ key, flags: ['RW', 'access', 'delete'] }));
+    }
     default:
       return null;
   }

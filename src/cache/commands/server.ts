@@ -232,7 +232,11 @@ function commandList(c: Ctx): void {
   c.out.bulkArray(specs.filter(filter).map((s) => s.name));
 }
 
-/** COMMAND GETKEYS and GETKEYSANDFLAGS: the keys of the command line after the subcommand, with how they are used. */
+/**
+ * COMMAND GETKEYS and GETKEYSANDFLAGS: the keys of the command line after the subcommand, with
+ * how they are used, checked in Redis's order: the command, whether it has keys at all, its
+ * arity, then the line's keys (none is an error unless the command may have none, as EVAL).
+ */
 function commandGetkeys(c: Ctx, withFlags: boolean): void {
   const argv = c.argv.slice(2);
   const parent = c.server.commands.get(argv[0]!.toLowerCase());
@@ -244,15 +248,14 @@ function commandGetkeys(c: Ctx, withFlags: boolean): void {
     if (sub === undefined) fail('ERR Invalid command specified');
     spec = sub;
   }
+  if (!hasKeys(spec)) fail('ERR The command has no key arguments');
   if (spec.arity > 0 ? argv.length !== spec.arity : argv.length < -spec.arity) fail('ERR Invalid number of arguments specified for command');
-  const keys = keysOf(spec, argv);
-  if (keys.length === 0) {
-    // EVAL and FCALL with no keys have none to tell (Redis's no_mandatory_keys).
-    if (spec.flags.includes('no_mandatory_keys')) return void c.out.array(0);
-    fail('ERR The command has no key arguments');
-  }
-  if (!withFlags) return c.out.bulkArray(keys);
   const access = keyAccess(spec, argv);
+  if (access.length === 0) {
+    if (spec.flags.includes('no_mandatory_keys')) return void c.out.array(0);
+    fail('ERR Invalid arguments specified for command');
+  }
+  if (!withFlags) return c.out.bulkArray(access.map((a) => a.key));
   c.out.array(access.length);
   for (const { key, flags } of access) {
     c.out.array(2);
@@ -260,6 +263,12 @@ function commandGetkeys(c: Ctx, withFlags: boolean): void {
     c.out.set(flags.length);
     for (const f of flags) c.out.simple(f);
   }
+}
+
+/** db.c's doesCommandHaveKeys: key positions or a function of its own, or a key spec that names keys. */
+function hasKeys(spec: CommandSpec): boolean {
+  if (spec.keysOf !== undefined || spec.firstKey !== 0) return true;
+  return REDIS_COMMAND_INFO[spec.name]?.keySpecs?.some((k) => !k.flags.split(' ').includes('not_key')) === true;
 }
 
 /** The key arguments of a command line, from its key positions or its numkeys rule. */
