@@ -150,6 +150,20 @@ test("COMMAND DOCS documents every command Depot has as redis-server 7.0 does, b
   assert.deepEqual(d[1], r[1]);
 });
 
+test("RESP3's types in COMMAND INFO (key specs as a set, no subcommands as an empty set) and MEMORY MALLOC-STATS (verbatim) are redis-server's", async () => {
+  const replies = async (port: number) => {
+    const c = await RespClient.open(port);
+    try {
+      await c.call('HELLO', '3');
+      // The allocators' statistics are each server's own: their type is compared.
+      return [show(await c.call('COMMAND', 'INFO', 'get', 'set', 'config|get', 'nosuch')), (await c.call('MEMORY', 'MALLOC-STATS')).t];
+    } finally {
+      c.close();
+    }
+  };
+  assert.deepEqual(await replies(servers.depot.port), await replies(servers.redis.port));
+});
+
 test("SHUTDOWN's argument errors are redis-server's", async () => {
   // None of these stops a server: ABORT with nothing to abort, bad flags, and inside MULTI.
   const lines = [['SHUTDOWN', 'ABORT'], ['SHUTDOWN', 'FOO'], ['SHUTDOWN', 'NOSAVE', 'SAVE'], ['SHUTDOWN', 'ABORT', 'NOW'], ['MULTI'], ['SHUTDOWN'], ['EXEC'], ['PING']];

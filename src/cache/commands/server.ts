@@ -132,11 +132,13 @@ function writeInfo(c: Ctx, s: CommandSpec): void {
   const tips = redis?.tips ?? [];
   c.out.set(tips.length);
   for (const tip of tips) c.out.bulk(tip);
+  // RESP3 types as Redis 7.0 writes them: the key specs a set, no subcommands an empty set.
   const keySpecs = redis?.keySpecs ?? [];
-  c.out.array(keySpecs.length);
+  c.out.set(keySpecs.length);
   for (const k of keySpecs) writeKeySpec(c, k);
   const subs = s.subcommands === undefined ? [] : [...s.subcommands.values()];
-  c.out.array(subs.length);
+  if (subs.length === 0) c.out.set(0);
+  else c.out.array(subs.length);
   for (const sub of subs) writeInfo(c, sub);
 }
 
