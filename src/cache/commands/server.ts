@@ -315,29 +315,25 @@ const commandCommands = [
   command('command|getkeysandflags', -4, 'loading stale', NO_KEYS, '@connection @slow', 'Extracts the keys of a command line and how it uses each.', (c) => commandGetkeys(c, true)),
 ];
 
-export const serverCommands = [
-  ...family('server', [
-    command('info', -1, 'loading stale', NO_KEYS, '@slow @dangerous', 'Returns information and statistics about the server.', info),
-    command('config', -2, '', NO_KEYS, '@slow', 'Reads and changes configuration.', () => undefined, { subcommands: configCommands }),
-    command('time', 1, 'loading stale fast', NO_KEYS, '@fast', 'Returns the server time.', time),
-    // A standalone master's reply: Depot's replication is its raft group's, not Redis's.
-    command('role', 1, 'noscript loading stale fast', NO_KEYS, '@admin @fast @dangerous', 'Returns the replication role.', (c) => {
-      c.out.array(3);
-      c.out.bulk('master');
-      c.out.int(0);
-      c.out.array(0);
-    }),
-    command('debug', -2, 'admin noscript loading stale', NO_KEYS, ADMIN, 'Debugging commands (refused).', refused),
-    command('module', -2, '', NO_KEYS, '@slow', 'Manages modules.', () => undefined, { subcommands: moduleCommands }),
-    command('lastsave', 1, 'loading stale fast', NO_KEYS, '@admin @fast @dangerous', 'Returns the Unix time of the last snapshot.', (c) => c.out.int(c.server.saves.lastSave)),
-    command('save', 1, 'admin noscript', NO_KEYS, ADMIN, 'Writes a snapshot and waits for it.', save),
-    command('bgrewriteaof', 1, 'admin noscript', NO_KEYS, ADMIN, 'Compacts the journal: writes a snapshot in the background, then drops the log below it.', bgrewriteaof),
-    command('bgsave', -1, 'admin noscript', NO_KEYS, ADMIN, 'Writes a snapshot in the background.', bgsave),
-    command('shutdown', -1, 'admin noscript loading stale no_multi allow_busy', NO_KEYS, ADMIN, 'Stops the node (SAVE: after a snapshot).', shutdown),
-    command('command', -1, 'loading stale', NO_KEYS, '@connection @slow', 'Describes the commands of the server.', commandAll, { subcommands: commandCommands }),
-  ]),
-  // COMMAND DOCS groups WAIT with the keys' commands, as Redis does.
-  ...family('generic', [
-    command('wait', 3, 'noscript', NO_KEYS, '@slow @connection', 'Waits for replicas to acknowledge the writes before it (there are none).', wait),
-  ]),
-];
+// COMMAND DOCS groups WAIT with the keys' commands, as Redis does.
+export const serverCommands = family('server', [
+  command('info', -1, 'loading stale', NO_KEYS, '@slow @dangerous', 'Returns information and statistics about the server.', info),
+  command('config', -2, '', NO_KEYS, '@slow', 'Reads and changes configuration.', () => undefined, { subcommands: configCommands }),
+  command('time', 1, 'loading stale fast', NO_KEYS, '@fast', 'Returns the server time.', time),
+  // A standalone master's reply: Depot's replication is its raft group's, not Redis's.
+  command('role', 1, 'noscript loading stale fast', NO_KEYS, '@admin @fast @dangerous', 'Returns the replication role.', (c) => {
+    c.out.array(3);
+    c.out.bulk('master');
+    c.out.int(0);
+    c.out.array(0);
+  }),
+  command('wait', 3, 'noscript', NO_KEYS, '@slow @connection', 'Waits for replicas to acknowledge the writes before it (there are none).', wait),
+  command('debug', -2, 'admin noscript loading stale', NO_KEYS, ADMIN, 'Debugging commands (refused).', refused),
+  command('module', -2, '', NO_KEYS, '@slow', 'Manages modules.', () => undefined, { subcommands: moduleCommands }),
+  command('lastsave', 1, 'loading stale fast', NO_KEYS, '@admin @fast @dangerous', 'Returns the Unix time of the last snapshot.', (c) => c.out.int(c.server.saves.lastSave)),
+  command('save', 1, 'admin noscript', NO_KEYS, ADMIN, 'Writes a snapshot and waits for it.', save),
+  command('bgrewriteaof', 1, 'admin noscript', NO_KEYS, ADMIN, 'Compacts the journal: writes a snapshot in the background, then drops the log below it.', bgrewriteaof),
+  command('bgsave', -1, 'admin noscript', NO_KEYS, ADMIN, 'Writes a snapshot in the background.', bgsave),
+  command('shutdown', -1, 'admin noscript loading stale no_multi allow_busy', NO_KEYS, ADMIN, 'Stops the node (SAVE: after a snapshot).', shutdown),
+  command('command', -1, 'loading stale', NO_KEYS, '@connection @slow', 'Describes the commands of the server.', commandAll, { subcommands: commandCommands }),
+], { wait: 'generic' });
