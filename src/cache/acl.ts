@@ -1,21 +1,33 @@
 // ACL users: passwords (SHA-256), enabled flag, command permissions built from +cmd -cmd
 // +@category -@category rules, key and channel patterns, and selectors (more sets of those),
 // with Redis's rule syntax (ACL SETUSER). The default user starts as "on nopass ~* &* +@all"; `requirepass` sets its
-// password.
+// password. Command permissions are Redis 7.0's: a bit per command and subcommand (acl.c's
+// allowed_commands), the first arguments allowed of a command otherwise refused (`+select|0`),
+// and ACL LIST's and GETUSER's description rebuilt from them as Redis rebuilds it.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { globMatch } from './glob.js';
 
 /** Redis's text for removing (<pass or !hash) a password the user does not have. */
 const NO_SUCH_PASSWORD = 'The password you are trying to remove from the user does not exist';
 const UNKNOWN_NAME = 'Unknown command or category name in ACL';
+const SYNTAX = 'Syntax error';
 
-/** The commands ACL rules range over: full names ("get", "config|get") and their categories. */
+/** A command as ACL rules see it: its full name ("get", "config", "config|get") and categories. */
+export interface AclCommand {
+  readonly name: string;
+  readonly categories: readonly string[];
+  /** A container's subcommands (none for other commands and for subcommands). */
+  readonly subcommands: readonly AclCommand[];
+  readonly isSubcommand: boolean;
+}
+
+/** The commands ACL rules range over. */
 export interface AclCatalog {
-  commandNames(): Iterable<string>;
-  categoriesOf(name: string): readonly string[];
+  /** The top-level commands, each with its subcommands, in the table's order. */
+  commands(): readonly AclCommand[];
+  /** acl.c's ACLLookupCommand: a command, or "container|sub"; undefined for anything else. */
+  find(name: string): AclCommand | undefined;
   categories(): readonly string[];
-  /** Whether a command or "parent|sub" name exists. */
-  has(name: string): boolean;
 }
 
 export class AclRuleError extends Error {
@@ -40,14 +52,22 @@ export interface KeyPattern {
  * them allows all of it (key-access.ts's aclCheck).
  */
 export class AclSelector {
-  /** Command rules as given since the last reset, re-applied when describing the user. */
-  commandRules: string[] = ['-@all'];
+  /** The full names of the commands allowed (Redis's command bits; a container has its own). */
   allowed = new Set<string>();
-  /** Every command is allowed: the per-command check is skipped. */
+  /**
+   * Redis's reserved bit for commands added later, which `+@all` sets and only `-@all` clears:
+   * whether the description starts from `+@all` or from `-@all`.
+   */
+  future = false;
+  /** Every command is allowed: the per-command check is skipped (cleared by any command taken away). */
   allCommands = false;
+  /** The first arguments allowed of commands otherwise refused (`+select|0`), in the order added. */
+  firstArgs = new Map<string, string[]>();
   /** `allkeys` (or `~*`): every key, every way; no pattern may follow. */
   allKeys = false;
   keyPatterns: KeyPattern[] = [];
+  /** `allchannels` (or `&*`): every channel; no pattern may follow. */
+  allChannels = false;
   channelPatterns: string[] = [];
 
   /** Some pattern allows only reading or only writing (%R~, %W~): keys are checked with how the command uses them. */
@@ -55,8 +75,11 @@ export class AclSelector {
     return this.keyPatterns.some((p) => !p.read || !p.write);
   }
 
-  canRun(fullName: string): boolean {
-    return this.allCommands || this.allowed.has(fullName);
+  /** Whether the command `name` may run with these arguments (acl.c's ACLSelectorCheckCmd). */
+  canRun(name: string, argv: readonly string[]): boolean {
+    if (this.allCommands || this.allowed.has(name)) return true;
+    const first = argv[name.includes('|') ? 2 : 1]?.toLowerCase();
+    return first !== undefined && this.firstArgs.get(name)?.some((a) => a.toLowerCase() === first) === true;
   }
 
   /** Whether a pattern allowing what the command does with `key` (read, write, both or neither) matches it. */
@@ -70,8 +93,8 @@ export class AclSelector {
   }
 
   canAccessChannel(channel: string, isPattern: boolean): boolean {
+    if (this.allChannels) return true;
     for (const p of this.channelPatterns) {
-      if (p === '*') return true;
       // A pattern subscription is allowed only for the literal same pattern.
       if (isPattern ? p === channel : globMatch(p, channel)) return true;
     }
@@ -86,30 +109,18 @@ export class AclSelector {
 
   /** The channel patterns as ACL GETUSER shows them. */
   channelsText(): string {
-    return this.channelPatterns.map((p) => '&' + p).join(' ');
-  }
-
-  /** The ACL LIST / ACL GETUSER description of the command rules. */
-  commandsText(): string {
-    return this.commandRules.join(' ');
-  }
-
-  /** ACL LIST's description of these rules (acl.c's ACLDescribeSelector): keys, channels, commands. */
-  describeRules(): string {
-    const parts: string[] = [];
-    // No key patterns show as nothing, as in Redis (a user is created with none).
-    if (this.keysText() !== '') parts.push(this.keysText());
-    if (this.channelPatterns.includes('*')) parts.push('&*');
-    else parts.push('resetchannels', ...this.channelPatterns.map((p) => '&' + p));
-    parts.push(this.commandsText());
-    return parts.join(' ');
+    return this.allChannels ? '&*' : this.channelPatterns.map((p) => '&' + p).join(' ');
   }
 
   /** A copy to change (ACL SETUSER applies its rules to copies: all or nothing). */
   copyRulesTo(to: AclSelector): void {
-    to.commandRules = this.commandRules.slice();
+    to.allowed = new Set(this.allowed);
+    to.future = this.future;
+    to.allCommands = this.allCommands;
+    to.firstArgs = new Map([...this.firstArgs].map(([name, args]) => [name, args.slice()]));
     to.allKeys = this.allKeys;
     to.keyPatterns = this.keyPatterns.map((p) => ({ ...p }));
+    to.allChannels = this.allChannels;
     to.channelPatterns = this.channelPatterns.slice();
   }
 }
@@ -150,13 +161,6 @@ export class AclUser extends AclSelector {
     return flags;
   }
 
-  describe(): string {
-    const parts = [`user ${this.name}`, ...this.flags()];
-    for (const p of this.passwords) parts.push('#' + p);
-    parts.push(this.describeRules());
-    for (const s of this.selectors) parts.push(`(${s.describeRules()})`);
-    return parts.join(' ');
-  }
 }
 
 export function sha256(text: string): string {
@@ -225,7 +229,6 @@ export class AclStore {
           }
         }
       }
-      for (const sel of user.allSelectors) this.recompute(sel);
     }
     if (errors !== '') return `${errors}WARNING: ACL errors detected, no change to the previously active ACL rules was performed`;
     const d = this.defaultUser;
@@ -244,8 +247,28 @@ export class AclStore {
   /** ACL SAVE's file: one `user ...` line per user. */
   fileText(): string {
     return this.sorted()
-      .map((u) => `${u.describe()}\n`)
+      .map((u) => `${this.describe(u)}\n`)
       .join('');
+  }
+
+  /** ACL LIST's line of a user (acl.c's ACLDescribeUser): flags, password hashes, its rules, its selectors. */
+  describe(user: AclUser): string {
+    const parts = [`user ${user.name}`, ...user.flags()];
+    for (const p of user.passwords) parts.push('#' + p);
+    parts.push(this.describeSelector(user));
+    for (const s of user.selectors) parts.push(`(${this.describeSelector(s)})`);
+    return parts.join(' ');
+  }
+
+  /** A selector's rules (acl.c's ACLDescribeSelector): keys, channels, commands. */
+  private describeSelector(sel: AclSelector): string {
+    const parts: string[] = [];
+    // No key patterns show as nothing, as in Redis (a user is created with none).
+    if (sel.keysText() !== '') parts.push(sel.keysText());
+    if (sel.allChannels) parts.push('&*');
+    else parts.push('resetchannels', ...sel.channelPatterns.map((p) => '&' + p));
+    parts.push(this.commandsText(sel));
+    return parts.join(' ');
   }
 
   get defaultUser(): AclUser {
@@ -288,11 +311,11 @@ export class AclStore {
         throw err;
       }
     }
-    for (const sel of user.allSelectors) this.recompute(sel);
   }
 
   private applyRule(user: AclUser, rule: string): void {
     const lower = rule.toLowerCase();
+    if (rule === '') return;
     if (lower === 'on') user.enabled = true;
     else if (lower === 'off') user.enabled = false;
     else if (lower === 'nopass') {
@@ -304,19 +327,17 @@ export class AclStore {
     } else if (rule.startsWith('>')) {
       user.passwords.add(sha256(rule.slice(1)));
       user.nopass = false;
-    } else if (rule.startsWith('<')) {
-      if (!user.passwords.delete(sha256(rule.slice(1)))) throw new AclRuleError(NO_SUCH_PASSWORD);
     } else if (rule.startsWith('#')) {
-      if (!/^[0-9a-f]{64}$/.test(rule.slice(1))) throw new AclRuleError('The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters');
-      user.passwords.add(rule.slice(1));
+      user.passwords.add(passwordHash(rule.slice(1)));
       user.nopass = false;
-    } else if (rule.startsWith('!')) {
-      if (!user.passwords.delete(rule.slice(1))) throw new AclRuleError(NO_SUCH_PASSWORD);
+    } else if (rule.startsWith('<') || rule.startsWith('!')) {
+      const hash = rule.startsWith('<') ? sha256(rule.slice(1)) : passwordHash(rule.slice(1));
+      if (!user.passwords.delete(hash)) throw new AclRuleError(NO_SUCH_PASSWORD);
     } else if (lower === 'sanitize-payload' || lower === 'skip-sanitize-payload') user.payloadCheck = lower;
     else if (lower === 'clearselectors') user.selectors = [];
     else if (rule.startsWith('(') && rule.endsWith(')')) user.selectors.push(this.newSelector(rule.slice(1, -1)));
     else if (lower === 'reset') {
-      for (const r of ['resetpass', 'resetkeys', 'resetchannels', 'off', 'sanitize-payload', 'clearselectors', 'nocommands']) this.applyRule(user, r);
+      for (const r of ['resetpass', 'resetkeys', 'resetchannels', 'off', 'sanitize-payload', 'clearselectors', '-@all']) this.applyRule(user, r);
     } else this.applySelectorRule(user, rule);
   }
 
@@ -327,7 +348,7 @@ export class AclStore {
     return sel;
   }
 
-  /** The rules of commands, keys and channels, which a user's root and its selectors take alike. */
+  /** The rules of commands, keys and channels, which a user's root and its selectors take alike (acl.c's ACLSetSelector). */
   private applySelectorRule(sel: AclSelector, rule: string): void {
     const lower = rule.toLowerCase();
     if (lower === 'allkeys' || rule === '~*') {
@@ -336,17 +357,69 @@ export class AclStore {
     } else if (lower === 'resetkeys') {
       sel.allKeys = false;
       sel.keyPatterns = [];
-    } else if (rule.startsWith('~') || rule.startsWith('%')) this.addKeyPattern(sel, rule);
-    else if (lower === 'allchannels' || rule === '&*') sel.channelPatterns = ['*'];
-    else if (lower === 'resetchannels') sel.channelPatterns = [];
-    else if (rule.startsWith('&')) this.addPattern(sel.channelPatterns, rule.slice(1));
-    else if (lower === 'allcommands') sel.commandRules = ['+@all'];
-    else if (lower === 'nocommands') sel.commandRules = ['-@all'];
-    else if (rule.startsWith('+') || rule.startsWith('-')) this.addCommandRule(sel, lower);
-    else throw new AclRuleError('Syntax error');
+    } else if (lower === 'allchannels' || rule === '&*') {
+      sel.allChannels = true;
+      sel.channelPatterns = [];
+    } else if (lower === 'resetchannels') {
+      sel.allChannels = false;
+      sel.channelPatterns = [];
+    } else if (lower === 'allcommands' || lower === '+@all') this.setAll(sel, true);
+    else if (lower === 'nocommands' || lower === '-@all') this.setAll(sel, false);
+    else if (rule.startsWith('~') || rule.startsWith('%')) this.addKeyPattern(sel, rule);
+    else if (rule.startsWith('&')) this.addChannelPattern(sel, rule.slice(1));
+    else if ((rule.startsWith('+') || rule.startsWith('-')) && rule[1] === '@') this.setCategory(sel, lower.slice(2), rule[0] === '+');
+    else if (rule.startsWith('+')) this.allowCommand(sel, rule.slice(1));
+    else if (rule.startsWith('-')) {
+      const cmd = this.catalog.find(lower.slice(1));
+      if (cmd === undefined) throw new AclRuleError(UNKNOWN_NAME);
+      changePerm(sel, cmd, false);
+    } else throw new AclRuleError(SYNTAX);
   }
 
-  /** `~pattern` (read and write) or `%R~`, `%W~`, `%RW~` (acl.c's ACLSetSelector). */
+  /** `+@all` or `-@all`: every command bit, the bit for commands added later too. */
+  private setAll(sel: AclSelector, on: boolean): void {
+    sel.allowed = new Set(on ? this.allNames() : []);
+    sel.future = on;
+    sel.allCommands = on;
+    sel.firstArgs.clear();
+  }
+
+  private allNames(): string[] {
+    return this.catalog.commands().flatMap((c) => [c.name, ...c.subcommands.map((sub) => sub.name)]);
+  }
+
+  /** `+@category` or `-@category`: each command in it, a container with all its subcommands. */
+  private setCategory(sel: AclSelector, category: string, on: boolean): void {
+    if (!this.catalog.categories().includes(category)) throw new AclRuleError(UNKNOWN_NAME);
+    for (const cmd of this.catalog.commands()) {
+      if (cmd.categories.includes(category)) changePerm(sel, cmd, on);
+      for (const sub of cmd.subcommands) if (sub.categories.includes(category)) changePerm(sel, sub, on);
+    }
+  }
+
+  /**
+   * `+command`, `+container|subcommand`, or `+command|first-arg`: a command that is not a
+   * container then runs with that first argument only (Redis keeps this for `+select|0`).
+   */
+  private allowCommand(sel: AclSelector, name: string): void {
+    const bar = name.lastIndexOf('|');
+    const cmd = this.catalog.find((bar < 0 ? name : name.slice(0, bar)).toLowerCase());
+    if (cmd === undefined) throw new AclRuleError(UNKNOWN_NAME);
+    if (bar < 0) return changePerm(sel, cmd, true);
+    if (cmd.isSubcommand) throw new AclRuleError('Allowing first-arg of a subcommand is not supported');
+    const arg = name.slice(bar + 1);
+    if (arg === '') throw new AclRuleError(SYNTAX);
+    if (cmd.subcommands.length > 0) {
+      const sub = this.catalog.find(name.toLowerCase());
+      if (sub === undefined) throw new AclRuleError(UNKNOWN_NAME);
+      return changePerm(sel, sub, true);
+    }
+    const args = sel.firstArgs.get(cmd.name) ?? [];
+    if (!args.some((a) => a.toLowerCase() === arg.toLowerCase())) args.push(arg);
+    sel.firstArgs.set(cmd.name, args);
+  }
+
+  /** `~pattern` (read and write) or `%R~`, `%W~`, `%RW~` (acl.c's ACLSetSelector; `%R` alone is the empty pattern). */
   private addKeyPattern(user: AclSelector, rule: string): void {
     if (user.allKeys) throw new AclRuleError("Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns");
     let read = true;
@@ -354,17 +427,18 @@ export class AclStore {
     let at = 1;
     if (rule[0] === '%') {
       read = write = false;
-      for (;; at++) {
-        const c = rule[at]?.toUpperCase();
+      for (; at < rule.length; at++) {
+        const c = rule[at]!.toUpperCase();
         if (c === 'R' && !read) read = true;
         else if (c === 'W' && !write) write = true;
         else if (c === '~') break;
-        else throw new AclRuleError('Syntax error');
+        else throw new AclRuleError(SYNTAX);
       }
+      if (!read && !write) throw new AclRuleError(SYNTAX);
       at++;
     }
     const pattern = rule.slice(at);
-    if (/\s/.test(pattern)) throw new AclRuleError('Syntax error');
+    if (HAS_SPACE.test(pattern)) throw new AclRuleError(SYNTAX);
     const same = user.keyPatterns.find((p) => p.pattern === pattern);
     if (same === undefined) user.keyPatterns.push({ pattern, read, write });
     else {
@@ -373,57 +447,101 @@ export class AclStore {
     }
   }
 
-  private addPattern(list: string[], pattern: string): void {
-    if (list.includes('*')) return;
-    if (!list.includes(pattern)) list.push(pattern);
+  private addChannelPattern(sel: AclSelector, pattern: string): void {
+    if (sel.allChannels) throw new AclRuleError("Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels");
+    if (HAS_SPACE.test(pattern)) throw new AclRuleError(SYNTAX);
+    if (!sel.channelPatterns.includes(pattern)) sel.channelPatterns.push(pattern);
   }
 
-  private addCommandRule(user: AclSelector, rule: string): void {
-    const name = rule.slice(1);
-    if (name.startsWith('@')) {
-      if (name !== '@all' && !this.catalog.categories().includes(name.slice(1))) throw new AclRuleError(UNKNOWN_NAME);
-      if (name === '@all') {
-        user.commandRules = [rule];
-        return;
+  /**
+   * The command rules of ACL LIST and GETUSER, rebuilt from the bits as Redis 7.0 rebuilds them
+   * (acl.c's ACLDescribeSelectorCommandRules): `+@all` or `-@all`, then the category that best
+   * fits what is left (most commands right, fewest wrong) while one fits, then each command
+   * that still differs, a container before its subcommands, then the first arguments allowed.
+   */
+  commandsText(sel: AclSelector): string {
+    const additive = !sel.future;
+    const rules = [additive ? '-@all' : '+@all'];
+    const fake = new AclSelector();
+    this.setAll(fake, !additive);
+    // The bits not yet explained: a category applied is taken out of them.
+    const temp = new AclSelector();
+    temp.allowed = new Set(sel.allowed);
+    const applied = new Set<string>();
+    for (;;) {
+      let best: string | null = null;
+      let minDiff = 2 ** 31 - 1;
+      let maxSame = 0;
+      for (const category of this.catalog.categories()) {
+        if (applied.has(category)) continue;
+        const [on, off] = this.countCategory(temp, category);
+        const [diff, same] = additive ? [off, on] : [on, off];
+        if (same > diff && (diff < minDiff || (diff === minDiff && same > maxSame))) {
+          best = category;
+          minDiff = diff;
+          maxSame = same;
+        }
       }
-    } else if (!this.catalog.has(name)) {
-      throw new AclRuleError(UNKNOWN_NAME);
+      if (best === null) break;
+      this.setCategory(fake, best, additive);
+      this.setCategory(temp, best, !additive);
+      rules.push(`${additive ? '+' : '-'}@${best}`);
+      applied.add(best);
     }
-    user.commandRules = user.commandRules.filter((r) => r.slice(1) !== name);
-    user.commandRules.push(rule);
+    for (const cmd of this.catalog.commands()) {
+      for (const c of [cmd, ...cmd.subcommands]) {
+        const on = sel.allowed.has(c.name);
+        if (on === fake.allowed.has(c.name)) continue;
+        rules.push(`${on ? '+' : '-'}${c.name}`);
+        changePerm(fake, c, on);
+      }
+      if (!sel.allowed.has(cmd.name)) for (const arg of sel.firstArgs.get(cmd.name) ?? []) rules.push(`+${cmd.name}|${arg}`);
+    }
+    return rules.join(' ');
   }
 
-  /** Rebuilds the allowed-command set from the rules, in order. */
-  private recompute(user: AclSelector): void {
-    const allowed = new Set<string>();
-    for (const rule of user.commandRules) {
-      const add = rule[0] === '+';
-      const target = rule.slice(1);
-      const names: string[] = [];
-      if (target === '@all') names.push(...this.catalog.commandNames());
-      else if (target.startsWith('@')) {
-        const cat = target.slice(1);
-        for (const n of this.catalog.commandNames()) if (this.catalog.categoriesOf(n).includes(cat)) names.push(n);
-      } else {
-        names.push(target);
-        // A parent command covers its subcommands.
-        if (!target.includes('|')) for (const n of this.catalog.commandNames()) if (n.startsWith(target + '|')) names.push(n);
-      }
-      for (const n of names) {
-        if (add) allowed.add(n);
-        else allowed.delete(n);
+  /** The commands of a category (containers and subcommands each counted) allowed, and not. */
+  private countCategory(sel: AclSelector, category: string): [number, number] {
+    let on = 0;
+    let off = 0;
+    for (const cmd of this.catalog.commands()) {
+      for (const c of [cmd, ...cmd.subcommands]) {
+        if (!c.categories.includes(category)) continue;
+        if (sel.allowed.has(c.name)) on++;
+        else off++;
       }
     }
-    user.allowed = allowed;
-    let all = true;
-    for (const n of this.catalog.commandNames()) {
-      if (!allowed.has(n)) {
-        all = false;
-        break;
-      }
-    }
-    user.allCommands = all;
+    return [on, off];
   }
+}
+
+/** acl.c's ACLStringHasSpaces: C's isspace, or a NUL. */
+const HAS_SPACE = /[ \t\n\v\f\r\0]/;
+
+/** Whether a user name is one ACL SETUSER takes (no spaces or NULs). */
+export function validUserName(name: string): boolean {
+  return !HAS_SPACE.test(name);
+}
+
+/** A `#hash` or `!hash` rule's hash: 64 lower-case hex digits. */
+function passwordHash(hash: string): string {
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw new AclRuleError('The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters');
+  return hash;
+}
+
+/**
+ * Allows or refuses one command (acl.c's ACLChangeSelectorPerm): its bit, and a container's
+ * subcommands' bits with it; its first arguments are forgotten.
+ */
+function changePerm(sel: AclSelector, cmd: AclCommand, on: boolean): void {
+  for (const c of [cmd, ...cmd.subcommands]) {
+    if (on) sel.allowed.add(c.name);
+    else {
+      sel.allowed.delete(c.name);
+      sel.allCommands = false;
+    }
+  }
+  sel.firstArgs.delete(cmd.name);
 }
 
 /**
@@ -432,23 +550,24 @@ export class AclStore {
  */
 function mergeSelectorArgs(rules: readonly string[]): string[] {
   const out: string[] = [];
-  let open: string | null = null;
+  // The selector being gathered and the argument it began with; an unclosed "(" starts anew.
+  let open: { text: string; start: string } | null = null;
   for (const rule of rules) {
-    if (open === null && rule.startsWith('(') && !rule.endsWith(')')) {
-      open = rule;
+    if (rule.startsWith('(') && !rule.endsWith(')')) {
+      open = { text: rule, start: rule };
       continue;
     }
     if (open !== null) {
-      open += ` ${rule}`;
+      open.text += ` ${rule}`;
       if (rule.endsWith(')')) {
-        out.push(open);
+        out.push(open.text);
         open = null;
       }
       continue;
     }
     out.push(rule);
   }
-  if (open !== null) throw new UnmatchedSelector(open.split(' ')[0]!);
+  if (open !== null) throw new UnmatchedSelector(open.start);
   return out;
 }
 

@@ -1,8 +1,9 @@
 // CONFIG GET/SET parameters. Parameters that Depot acts on are typed and validated; Redis
-// tuning parameters that do not apply here (encoding thresholds, lazy freeing, ...) are
-// validated as Redis validates them, then remembered, so that scripts and clients that set
-// them keep working.
+// parameters that do not apply here (config-tuning.ts) are validated as Redis validates them,
+// then remembered, so that scripts and clients that set them keep working.
 import { assert } from '../util/assert.js';
+import { INT_MAX, LLONG_MAX, UINT_MAX, ULLONG_MAX, boolParam, enumParam, immutable, intParam, memoryParam, protectedParam, type Param } from './config-params.js';
+import { tuningParams } from './config-tuning.js';
 import { EVICTION_POLICIES, type EvictionPolicy } from './eviction.js';
 import { globMatch } from './glob.js';
 import { checkKeyspaceEventFlags } from './notify.js';
@@ -67,198 +68,8 @@ export interface Settings {
   aclfile: string;
 }
 
-/** A checked value, ready to apply; applying fails only when the server cannot act on it. */
-type Parsed = { readonly error: string } | { readonly apply: () => string | null };
-
-interface Param {
-  get(): string;
-  /** Checks a value without applying it (CONFIG SET checks every pair before applying any). */
-  parse?(value: string): Parsed;
-}
-
-const INT_MAX = 2_147_483_647n;
-const UINT_MAX = 4_294_967_295n;
-const LLONG_MAX = 9_223_372_036_854_775_807n;
-const ULLONG_MAX = 18_446_744_073_709_551_615n;
-const MEMORY_UNITS: Readonly<Record<string, bigint>> = { '': 1n, k: 1000n, kb: 1024n, m: 1_000_000n, mb: 1024n ** 2n, g: 1_000_000_000n, gb: 1024n ** 3n };
-
-function between(n: bigint, min: bigint, max: bigint): string | null {
-  return n < min || n > max ? `argument must be between ${min} and ${max} inclusive` : null;
-}
-
-/**
- * A size as redis.conf and CONFIG SET write one: a non-negative integer with an optional unit
- * (k, kb, m, mb, g, gb; any case), or null. Values beyond 2^64-1 saturate, as Redis's strtoull does.
- */
-export function parseMemory(v: string): bigint | null {
-  const m = /^([0-9]+)([a-z]*)$/i.exec(v);
-  const mult = m === null ? undefined : MEMORY_UNITS[m[2]!.toLowerCase()];
-  if (m === null || mult === undefined) return null;
-  const raw = BigInt(m[1]!);
-  return (raw > ULLONG_MAX ? ULLONG_MAX : raw) * mult;
-}
-
-/** An integer parameter (Redis's INTEGER_CONFIG: a plain base-10 long long, no units). */
-function intParam(get: () => number, apply: (n: number) => void, min: bigint, max: bigint): Param {
-  let exact: bigint | null = null;
-  return {
-    get: () => exactText(exact, get()),
-    parse: (v) => {
-      if (!/^-?[0-9]+$/.test(v) || BigInt(v) > LLONG_MAX || BigInt(v) < -LLONG_MAX - 1n) return { error: "argument couldn't be parsed into an integer" };
-      const n = BigInt(v);
-      const error = between(n, min, max);
-      return error !== null ? { error } : { apply: () => ((exact = n), apply(Number(n)), null) };
-    },
-  };
-}
-
-/**
- * The text of a number as it was set. Above 2^53 (LLONG_MAX, say) the number in use is not
- * exact, and CONFIG GET (and the rollback of a failed CONFIG SET, which parses it again) must
- * read it back unchanged.
- */
-function exactText(exact: bigint | null, current: number): string {
-  return (exact !== null && Number(exact) === current ? exact : BigInt(current)).toString();
-}
-
-/** A memory parameter (Redis's MEMORY_CONFIG): a size as `parseMemory` reads it. */
-function memoryParam(get: () => number, apply: (n: number) => void, min: bigint, max: bigint): Param {
-  let exact: bigint | null = null;
-  return {
-    get: () => exactText(exact, get()),
-    parse: (v) => {
-      const n = parseMemory(v);
-      if (n === null) return { error: 'argument must be a memory value' };
-      const error = between(n, min, max);
-      if (error !== null) return { error };
-      return {
-        apply: () => {
-          exact = n;
-          apply(Number(n));
-          return null;
-        },
-      };
-    },
-  };
-}
-
-function enumParam(get: () => string, choices: readonly string[], apply: (choice: string) => string | null): Param {
-  return {
-    get,
-    parse: (v) => {
-      const choice = v.toLowerCase();
-      if (!choices.includes(choice)) return { error: `argument(s) must be one of the following: ${choices.join(', ')}` };
-      return { apply: () => apply(choice) };
-    },
-  };
-}
-
-/** A yes/no parameter, with Redis's text for anything else. */
-function boolParam(get: () => boolean, apply: (on: boolean) => string | null): Param {
-  return {
-    get: () => (get() ? 'yes' : 'no'),
-    parse: (v) => {
-      const choice = v.toLowerCase();
-      if (choice !== 'yes' && choice !== 'no') return { error: "argument must be 'yes' or 'no'" };
-      return { apply: () => apply(choice === 'yes') };
-    },
-  };
-}
-
-/** A parameter Depot only remembers, checked as Redis checks it. */
-function storedInt(initial: number, min: bigint, max: bigint): Param {
-  let v = initial;
-  return intParam(() => v, (n) => (v = n), min, max);
-}
-
-function storedBool(initial: boolean): Param {
-  let v = initial;
-  return boolParam(() => v, (on) => ((v = on), null));
-}
-
-function storedEnum(initial: string, choices: readonly string[]): Param {
-  let v = initial;
-  return enumParam(() => v, choices, (choice) => ((v = choice), null));
-}
-
-/** Fixed at startup in Redis: CONFIG SET refuses it. */
-function immutable(value: string): Param {
-  return { get: () => value };
-}
-
-/** save: pairs of seconds (1 or more) and changes (0 or more), or "" for none; kept as Redis prints them. */
-function saveParam(initial: string): Param {
-  let v = initial;
-  return {
-    get: () => v,
-    parse: (text) => {
-      const args = text.split(/\s+/).filter((a) => a !== '');
-      const nums = args.map((a) => (/^[+-]?[0-9]+$/.test(a) ? Number(a) : NaN));
-      if (args.length % 2 === 1 || nums.some((n, i) => Number.isNaN(n) || n < (i % 2 === 0 ? 1 : 0))) return { error: 'Invalid save parameters' };
-      return { apply: () => ((v = nums.join(' ')), null) };
-    },
-  };
-}
-
-const BUFFER_CLASSES: Readonly<Record<string, string>> = { normal: 'normal', slave: 'slave', replica: 'slave', pubsub: 'pubsub' };
-
-/**
- * client-output-buffer-limit: "<class> <hard> <soft> <soft seconds>" for any of the classes;
- * the ones not named keep their limits, and CONFIG GET prints all three in bytes.
- */
-function outputBufferLimitParam(): Param {
-  const limits = new Map<string, bigint[]>([
-    ['normal', [0n, 0n, 0n]],
-    ['slave', [268435456n, 67108864n, 60n]],
-    ['pubsub', [33554432n, 8388608n, 60n]],
-  ]);
-  return {
-    get: () => [...limits].map(([cls, l]) => `${cls} ${l.join(' ')}`).join(' '),
-    parse: (text) => {
-      const args = text.split(/\s+/).filter((a) => a !== '');
-      if (args.length % 4 !== 0) return { error: 'Wrong number of arguments in buffer limit configuration.' };
-      const changes: Array<[string, bigint[]]> = [];
-      for (let i = 0; i < args.length; i += 4) {
-        const cls = BUFFER_CLASSES[args[i]!.toLowerCase()];
-        if (cls === undefined) return { error: 'Invalid client class specified in buffer limit configuration.' };
-        const values = args.slice(i + 1, i + 4).map(parseMemory);
-        if (values.some((n) => n === null)) return { error: 'Error in hard, soft or soft_seconds setting in buffer limit configuration.' };
-        changes.push([cls, values as bigint[]]);
-      }
-      return { apply: () => (changes.forEach(([cls, l]) => limits.set(cls, l)), null) };
-    },
-  };
-}
-
-/**
- * Redis parameters that do not apply here, with their Redis 7.0 defaults: accepted and
- * remembered, so that scripts and clients that set them keep working, and refused when Redis
- * would refuse the value.
- */
-function tuningParams(): Array<[readonly string[], Param]> {
-  const bools: Array<[string, boolean]> = [
-    ['lazyfree-lazy-eviction', false], ['lazyfree-lazy-expire', false], ['lazyfree-lazy-server-del', false],
-    ['lazyfree-lazy-user-del', false], ['lazyfree-lazy-user-flush', false], ['activedefrag', false],
-    ['stop-writes-on-bgsave-error', true], ['rdbcompression', true], ['no-appendfsync-on-rewrite', false],
-    ['aof-use-rdb-preamble', true], ['repl-diskless-sync', true], ['protected-mode', false],
-  ];
-  return [
-    ...bools.map(([name, initial]): [readonly string[], Param] => [[name], storedBool(initial)]),
-    [['replica-read-only', 'slave-read-only'], storedBool(true)],
-    [['list-max-listpack-size', 'list-max-ziplist-size'], storedInt(-2, -INT_MAX - 1n, INT_MAX)],
-    [['list-compress-depth'], storedInt(0, 0n, INT_MAX)],
-    [['set-max-intset-entries'], storedInt(512, 0n, LLONG_MAX)],
-    [['active-expire-effort'], storedInt(1, 1n, 10n)],
-    [['loglevel'], storedEnum('notice', ['debug', 'verbose', 'notice', 'warning'])],
-    [['acl-pubsub-default'], storedEnum('resetchannels', ['allchannels', 'resetchannels'])],
-    [['save'], saveParam('3600 1 300 100 60 10000')],
-    [['client-output-buffer-limit'], outputBufferLimitParam()],
-    [['io-threads'], immutable('1')],
-    [['io-threads-do-reads'], immutable('no')],
-    [['rdbchecksum'], immutable('yes')],
-    [['cluster-enabled'], immutable('no')],
-  ];
-}
+/** The fixed parameters Redis 7 refuses as protected rather than immutable. */
+const PROTECTED = new Set(['dir', 'dbfilename']);
 
 export interface ConfigHooks {
   requirepass(password: string): void;
@@ -372,7 +183,7 @@ export class ConfigStore {
     this.params.set('maxmemory', memoryParam(() => s.maxmemory, (n) => ((s.maxmemory = n), hooks.maxmemory()), 0n, ULLONG_MAX));
     this.params.set('aclfile', { get: () => s.aclfile });
     for (const [names, param] of tuningParams()) for (const name of names) this.params.set(name, param);
-    for (const [name, value] of Object.entries(fixed)) this.params.set(name, { get: () => value });
+    for (const [name, value] of Object.entries(fixed)) this.params.set(name, PROTECTED.has(name) ? protectedParam(value) : immutable(value));
   }
 
   /** CONFIG GET: name/value pairs of every parameter matching any of the patterns. */
@@ -400,27 +211,37 @@ export class ConfigStore {
    * back. Returns an error text (without the ERR prefix) or null.
    */
   set(pairs: ReadonlyArray<[string, string]>): string | null {
+    // Every name first, as Redis checks them (the first unknown, fixed or repeated one is the
+    // error; a parameter and its alias are two names, the later value winning), then the
+    // values in order.
+    const params: Param[] = [];
     const seen = new Set<string>();
-    const checked: Array<{ rawName: string; apply: () => string | null; undo: () => void }> = [];
-    for (const [rawName, value] of pairs) {
+    for (const [rawName] of pairs) {
       const name = rawName.toLowerCase();
-      if (seen.has(name)) return failed(rawName, 'duplicate parameter');
-      seen.add(name);
       const p = this.params.get(name);
       if (p === undefined) return `Unknown option or number of arguments for CONFIG SET - '${rawName}'`;
       // The fixed parameters are the ones Redis cannot change at run time either.
-      if (p.parse === undefined) return failed(rawName, "can't set immutable config");
-      const parsed = p.parse(value);
-      if ('error' in parsed) return failed(rawName, parsed.error);
-      const old = p.parse(p.get());
+      if (p.parse === undefined) return failed(rawName, p.protected === true ? "can't set protected config" : "can't set immutable config");
+      if (seen.has(name)) return failed(rawName, 'duplicate parameter');
+      seen.add(name);
+      params.push(p);
+    }
+    const checked: Array<{ name: string; apply: () => string | null; undo: () => void }> = [];
+    for (const [i, [rawName, value]] of pairs.entries()) {
+      const p = params[i]!;
+      // A value's error names the parameter in lower case, as Redis names it.
+      const name = rawName.toLowerCase();
+      const parsed = p.parse!(value);
+      if ('error' in parsed) return failed(name, parsed.error);
+      const old = p.parse!(p.get());
       assert(!('error' in old), `CONFIG ${name}: the current value must parse`);
-      checked.push({ rawName, apply: parsed.apply, undo: () => void old.apply() });
+      checked.push({ name, apply: parsed.apply, undo: () => void old.apply() });
     }
     for (let i = 0; i < checked.length; i++) {
       const err = checked[i]!.apply();
       if (err === null) continue;
       for (let j = i - 1; j >= 0; j--) checked[j]!.undo();
-      return failed(checked[i]!.rawName, err);
+      return failed(checked[i]!.name, err);
     }
     return null;
   }

@@ -8,7 +8,10 @@ import { REDIS_VERSION } from './commands/connection.js';
 import type { CacheService } from './service.js';
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'];
+/** Every section, in the order Redis prints them whatever the order asked. */
 const ALL_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace'];
+/** Other names Redis 7.0 takes for a section. */
+const ALIASES: Readonly<Record<string, string>> = { module_list: 'modules' };
 /** Section titles that are not the name capitalised. */
 const TITLES: Readonly<Record<string, string>> = { cpu: 'CPU' };
 const DEPOT_VERSION = '0.1.0';
@@ -31,10 +34,15 @@ function server(s: CacheService, now: number): string[] {
     `depot_version:${DEPOT_VERSION}`,
     'redis_git_sha1:00000000',
     'redis_git_dirty:0',
+    'redis_build_id:0000000000000000',
     'redis_mode:standalone',
     `os:${platform()} ${release()} ${arch()}`,
     'arch_bits:64',
+    // Node's clocks are clock_gettime's; Depot is not built by GCC, which Redis shows as 0.0.0.
+    'monotonic_clock:POSIX clock_gettime',
     'multiplexing_api:epoll',
+    'atomicvar_api:c11-builtin',
+    'gcc_version:0.0.0',
     `process_id:${process.pid}`,
     `node_version:${process.versions.node}`,
     'process_supervised:no',
@@ -53,15 +61,31 @@ function server(s: CacheService, now: number): string[] {
   ];
 }
 
+/**
+ * Redis 7.0's fields, and `pubsub_clients` (Redis 7.2's). The largest buffers are those of the
+ * connections now, where Redis keeps the largest of the last few seconds.
+ */
 function clients(s: CacheService): string[] {
   let pubsub = 0;
-  for (const c of s.clients()) if (c.subscribed) pubsub++;
+  let maxInput = 0;
+  let maxOutput = 0;
+  let withTimeout = 0;
+  for (const c of s.clients()) {
+    if (c.subscribed) pubsub++;
+    maxInput = Math.max(maxInput, c.sink.queryBufferBytes);
+    maxOutput = Math.max(maxOutput, c.sink.pendingBytes);
+    if (c.blocked !== null && c.blocked.deadline !== 0) withTimeout++;
+  }
   return [
     `connected_clients:${s.clientCount}`,
+    'cluster_connections:0',
     `maxclients:${s.settings.maxclients}`,
+    `client_recent_max_input_buffer:${maxInput}`,
+    `client_recent_max_output_buffer:${maxOutput}`,
     `blocked_clients:${s.blockedCount}`,
     `pubsub_clients:${pubsub}`,
     `tracking_clients:${s.tracking.clients}`,
+    `clients_in_timeout_table:${withTimeout}`,
   ];
 }
 
@@ -193,8 +217,9 @@ function persistence(s: CacheService): string[] {
 }
 
 /**
- * Redis 7.0's fields that Depot has, in its order. Replication (Redis's, not the raft group's)
- * and forks do not happen here: their counters are 0.
+ * Redis 7.0's fields in its order, and Depot's own. Replication (Redis's, not the raft group's),
+ * forks, defragmentation, I/O threads and payload sanitization do not happen here, and the
+ * expiry cycle and eviction keep no time budget: their counters are 0.
  */
 function stats(s: CacheService): string[] {
   const st = s.stats;
@@ -218,8 +243,13 @@ function stats(s: CacheService): string[] {
     'sync_partial_err:0',
     `expired_keys:${st.expiredKeys}`,
     `expired_keys_active:${s.expiredByCycle}`,
+    'expired_stale_perc:0.00',
+    'expired_time_cap_reached_count:0',
+    'expire_cycle_cpu_milliseconds:0',
     `evicted_keys:${st.evictedKeys}`,
     'evicted_clients:0',
+    'total_eviction_exceeded_time:0',
+    'current_eviction_exceeded_time:0',
     `keyspace_hits:${st.keyspaceHits}`,
     `keyspace_misses:${st.keyspaceMisses}`,
     `pubsub_channels:${s.channels(null).length}`,
@@ -228,13 +258,26 @@ function stats(s: CacheService): string[] {
     `pubsub_messages_delivered:${st.pubsubMessages}`,
     'latest_fork_usec:0',
     'total_forks:0',
+    `migrate_cached_sockets:${s.migrateCachedSockets}`,
+    'slave_expires_tracked_keys:0',
+    'active_defrag_hits:0',
+    'active_defrag_misses:0',
+    'active_defrag_key_hits:0',
+    'active_defrag_key_misses:0',
+    'total_active_defrag_time:0',
+    'current_active_defrag_time:0',
     `tracking_total_keys:${s.tracking.keys}`,
     `tracking_total_items:${s.tracking.totalItems}`,
     `tracking_total_prefixes:${s.tracking.totalPrefixes}`,
     'unexpected_error_replies:0',
     `total_error_replies:${s.commandStats.totalErrorReplies}`,
+    'dump_payload_sanitizations:0',
     `total_reads_processed:${st.readsProcessed}`,
     `total_writes_processed:${st.writesProcessed}`,
+    'io_threaded_reads_processed:0',
+    'io_threaded_writes_processed:0',
+    'reply_buffer_shrinks:0',
+    'reply_buffer_expands:0',
     `depot_log_index:${commit.lastIndex}`,
     `depot_proposals_in_flight:${commit.inFlight}`,
   ];
@@ -251,6 +294,8 @@ function replication(s: CacheService): string[] {
     'master_repl_offset:0',
     'second_repl_offset:-1',
     'repl_backlog_active:0',
+    // CONFIG GET repl-backlog-size's: Redis shows the configured size even with no backlog.
+    'repl_backlog_size:1048576',
     'repl_backlog_first_byte_offset:0',
     'repl_backlog_histlen:0',
   ];
@@ -258,8 +303,11 @@ function replication(s: CacheService): string[] {
 
 function cpu(): string[] {
   const u = process.cpuUsage();
-  // No child processes: Depot does not fork.
-  return [`used_cpu_sys:${(u.system / 1e6).toFixed(6)}`, `used_cpu_user:${(u.user / 1e6).toFixed(6)}`, 'used_cpu_sys_children:0.000000', 'used_cpu_user_children:0.000000'];
+  const sys = (u.system / 1e6).toFixed(6);
+  const user = (u.user / 1e6).toFixed(6);
+  // No child processes: Depot does not fork. The main thread's figures are the process's, as
+  // Node 20 does not give one thread's (most of the rest is the garbage collector's).
+  return [`used_cpu_sys:${sys}`, `used_cpu_user:${user}`, 'used_cpu_sys_children:0.000000', 'used_cpu_user_children:0.000000', `used_cpu_sys_main_thread:${sys}`, `used_cpu_user_main_thread:${user}`];
 }
 
 function keyspace(s: CacheService, now: number): string[] {
@@ -281,12 +329,23 @@ function keyspace(s: CacheService, now: number): string[] {
   return lines;
 }
 
+/**
+ * The sections asked for (lower-case), in Redis's order and each once (server.c's
+ * genInfoSectionDict): `default` adds the default ones to the others named, `all` and
+ * `everything` are every section; none asked is the default ones. Unknown names are left out.
+ */
+function sectionsOf(requested: readonly string[]): string[] {
+  if (requested.length === 0) return DEFAULT_SECTIONS;
+  if (requested.includes('all') || requested.includes('everything')) return ALL_SECTIONS;
+  const wanted = new Set(requested.map((name) => ALIASES[name] ?? name));
+  if (wanted.has('default')) for (const name of DEFAULT_SECTIONS) wanted.add(name);
+  return ALL_SECTIONS.filter((name) => wanted.has(name));
+}
+
 export function buildInfo(s: CacheService, requested: readonly string[]): string {
   const now = Date.now();
-  let names = requested.length === 0 || requested.includes('default') ? DEFAULT_SECTIONS : requested;
-  if (requested.includes('all') || requested.includes('everything')) names = ALL_SECTIONS;
   const blocks: string[] = [];
-  for (const name of names) {
+  for (const name of sectionsOf(requested)) {
     const title = TITLES[name] ?? name.charAt(0).toUpperCase() + name.slice(1);
     let lines: string[] | null = null;
     if (name === 'server') lines = server(s, now);

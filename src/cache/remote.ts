@@ -112,6 +112,11 @@ export class RemoteConnections {
   private readonly idle = new Map<string, Connection>();
   private sweeper: NodeJS.Timeout | null = null;
 
+  /** Connections kept for the next MIGRATE (one in use meanwhile is not among them). */
+  get kept(): number {
+    return this.idle.size;
+  }
+
   /** Sends `commands` to host:port and reads their replies; `timeoutMs` bounds the connection and each wait for bytes. */
   async call(host: string, port: number, commands: readonly (readonly string[])[], timeoutMs: number): Promise<RemoteResult> {
     // Not a port one can connect to: as Redis, whose connect to it fails only when it writes.

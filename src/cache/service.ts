@@ -1235,6 +1235,11 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     return this.expiry.expiredTotal;
   }
 
+  /** The connections MIGRATE keeps to its targets (INFO's migrate_cached_sockets). */
+  get migrateCachedSockets(): number {
+    return this.remotes.kept;
+  }
+
   private setFsync(policy: FsyncPolicy): string | null {
     const p = this.persistence;
     if (p === undefined) return 'persistence is disabled on this node';

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseMemory } from '../cache/config.js';
+import { parseMemory } from '../cache/config-params.js';
 import { EVICTION_POLICIES } from '../cache/eviction.js';
 import { DepotError } from '../util/errors.js';
 

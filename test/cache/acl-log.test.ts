@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RespClient, sideBySide, type Reply } from '../helpers/cache-resp-client.js';
+import { RespClient, show, sideBySide, type Reply } from '../helpers/cache-resp-client.js';
 import { depotAndRedis, startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
 
 const servers = depotAndRedis();
@@ -65,6 +65,80 @@ test('ACL LOG records refusals as redis-server does', async () => {
     ['CONFIG', 'SET', 'acllog-max-len', '-1'],
   ]);
   assert.deepEqual(dl, rl);
+});
+
+/**
+ * A reply's command rules made comparable across servers: the leading categories in order; then
+ * the single commands, which Redis lists in its hash table's order, sorted; less those naming a
+ * command Depot does not have (LOLWUT, ...; `known` is Depot's COMMAND LIST).
+ */
+function rulesOf(text: string, known: ReadonlySet<string>): string {
+  const tokens = text.split(' ');
+  const categories = tokens.filter((t, i) => /^[+-]@/.test(t) && tokens.slice(0, i).every((u) => /^[+-]@/.test(u)));
+  const rest = tokens.slice(categories.length).filter((t) => /^[+-]@/.test(t) || known.has(t.slice(1).split('|')[0]!));
+  return [...categories, ...rest.sort()].join(' ');
+}
+
+test("ACL SETUSER's rule errors, ACL CAT and GENPASS, and the command rules LIST and GETUSER describe, as on redis-server 7.0", async () => {
+  const [d, r] = await Promise.all([RespClient.open(servers.depot.port), RespClient.open(servers.redis.port)]);
+  try {
+    const list = await d.call('COMMAND', 'LIST');
+    const known = new Set((list as { v: Reply[] }).v.map((x) => (x as { v: string }).v));
+    // Commands text inside replies (GETUSER's map, LIST's lines) normalized by rulesOf.
+    const norm = (reply: Reply): string =>
+      show(reply).replace(/(-@all|\+@all)( [^"\]\)(]*)?/g, (m) => rulesOf(m, known));
+    const users: string[][] = [
+      ['on', '>pw', '~foo*', '&ch*', '+get', '+set', '-@dangerous'],
+      ['on', 'nopass', 'allkeys', 'allchannels', '+@all', '-flushall', '+client|list'],
+      ['off', '%R~r*', '%W~w*', '%RW~rw*', 'resetchannels', '+@read', '-@hash', '+hget'],
+      ['+client', '-client|kill', '+@pubsub', '-subscribe'],
+      ['+@all', '-@all', '+get', '+@read', '-@read'],
+      ['+client|kill', '+client|list', '-client'],
+      ['+@all', '-@write', '+set', '(+@string -get ~k* &c)'],
+      ['+select|0', '+select|1', '+SELECT|Db', '+select|db', '+get'],
+      ['+@all', '-select', '+select|0', '+debug|x'],
+      ['allcommands', '-@dangerous', '+flushdb'],
+      ['+@hyperloglog', '+@geo', '-geoadd', '+@list', '-@blocking'],
+    ];
+    const lines: string[][] = [];
+    users.forEach((rules, i) => lines.push(['ACL', 'SETUSER', `r${i}`, ...rules], ['ACL', 'GETUSER', `r${i}`]));
+    lines.push(['ACL', 'LIST'], ['ACL', 'DRYRUN', 'r7', 'select', '0'], ['ACL', 'DRYRUN', 'r7', 'select', 'DB'], ['ACL', 'DRYRUN', 'r7', 'select', '2'], ['ACL', 'DRYRUN', 'r8', 'select', '0']);
+    for (const bad of [
+      ['+get|x|y'], ['+config|get|x'], ['+acl|'], ['+acl|nosuch'], ['-get|x'], ['!x'], ['!' + 'f'.repeat(64)], ['%~x'], ['%R'], ['%RW'], ['%RWx'], ['%RR~a'],
+      ['allchannels', '&x'], ['&*', '&x'], ['&a b'], ['(+get ~x) more'], ['(+get', '(+set', '~x'], ['(+get', '~x', '(+set'], ['+@ALL', '+GET', '+Config|Get'],
+    ]) {
+      lines.push(['ACL', 'SETUSER', 'bad', ...bad], ['ACL', 'GETUSER', 'bad'], ['ACL', 'DELUSER', 'bad']);
+    }
+    lines.push(['ACL', 'SETUSER', 'a b'], ['ACL', 'SETUSER', 'a\tb'], ['ACL', 'SETUSER', 'a\0b'], ['ACL', 'CAT', 'read', 'write'], ['ACL', 'GENPASS', '8', '8'], ['ACL', 'CAT', 'nosuch']);
+    for (const line of lines) assert.equal(norm(await d.call(...line)), norm(await r.call(...line)), line.join(' '));
+    // ACL CAT lists a container in the category too (CLIENT, CONFIG, ... are @slow).
+    const cat = async (c: RespClient, name: string) => new Set(((await c.call('ACL', 'CAT', name)) as { v: Reply[] }).v.map((x) => (x as { v: string }).v));
+    for (const name of ['slow', 'connection', 'admin', 'pubsub']) {
+      const [dc, rc] = [await cat(d, name), await cat(r, name)];
+      for (const cmd of rc) if (known.has(cmd) && !cmd.endsWith('|help')) assert.ok(dc.has(cmd), `ACL CAT ${name}: ${cmd}`);
+    }
+    assert.ok((await cat(d, 'slow')).has('client'));
+    for (const c of [d, r]) await c.call('ACL', 'DELUSER', ...users.map((_, i) => `r${i}`));
+  } finally {
+    d.close();
+    r.close();
+  }
+});
+
+test('a user refused every command still runs AUTH, HELLO and RESET, as in Redis', async () => {
+  for (const port of [servers.depot.port, servers.redis.port]) {
+    const c = await RespClient.open(port);
+    try {
+      await c.call('ACL', 'SETUSER', 'none', 'on', 'nopass', '-@all');
+      assert.deepEqual(await c.call('AUTH', 'none', 'x'), { t: 'simple', v: 'OK' });
+      assert.equal((await c.call('HELLO', '2')).t, 'array', `HELLO on ${port}`);
+      assert.equal((await c.call('PING')).t, 'error');
+      assert.deepEqual(await c.call('RESET'), { t: 'simple', v: 'RESET' });
+      await c.call('ACL', 'DELUSER', 'none');
+    } finally {
+      c.close();
+    }
+  }
 });
 
 test('ACL DRYRUN answers as redis-server does', async () => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RespClient, sideBySide, type Reply } from '../helpers/cache-resp-client.js';
+import { RespClient, show, sideBySide, type Reply } from '../helpers/cache-resp-client.js';
 import { depotAndRedis, startDepot } from '../helpers/cache-servers.js';
 
 const servers = depotAndRedis();
@@ -51,6 +51,117 @@ test('ROLE, WAIT, DEBUG and MODULE answer as redis-server does', async () => {
   ];
   const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   assert.deepEqual(d, r);
+});
+
+/**
+ * Three connections on one server (a, b, and s subscribed to a channel), then `script`: the
+ * replies, with each connection's id written as its name so that two servers compare.
+ */
+async function clientFilters(port: number, script: (a: RespClient, ids: Record<string, string>) => Promise<string[]>): Promise<string[]> {
+  const [a, b, s] = await Promise.all([RespClient.open(port), RespClient.open(port), RespClient.open(port)]);
+  try {
+    const ids: Record<string, string> = {};
+    for (const [name, c] of [['a', a], ['b', b], ['s', s]] as const) ids[name] = show(await c.call('CLIENT', 'ID')).replace('int:', '').replaceAll('"', '');
+    await s.call('SUBSCRIBE', 'ch');
+    const named = (text: string) => Object.entries(ids).reduce((t, [name, id]) => t.replace(new RegExp(`(?<=[= ])${id}(?=[ ,]|$)`, 'g'), `<${name}>`), text);
+    return (await script(a, ids)).map(named);
+  } finally {
+    for (const c of [a, b, s]) c.close();
+  }
+}
+
+test('CLIENT LIST and CLIENT KILL filter by type and id as redis-server does', async () => {
+  const script = async (a: RespClient, ids: Record<string, string>) => {
+    const out: string[] = [];
+    const call = async (...argv: string[]) => {
+      const r = await a.call(...argv);
+      // The lines' other fields (addresses, ages, buffers) are each server's own.
+      const text = r.t === 'bulk' || r.t === 'verbatim' ? String(r.v).split('\n').map((l) => l.split(' ')[0]).join(',') : show(r);
+      out.push(`${argv.join(' ')} -> ${text}`);
+    };
+    await call('CLIENT', 'LIST', 'ID', ids['b']!, ids['a']!, ids['b']!, '999999');
+    await call('CLIENT', 'LIST', 'TYPE', 'pubsub');
+    await call('CLIENT', 'LIST', 'TYPE', 'replica');
+    await call('CLIENT', 'LIST', 'TYPE', 'normal', 'ID', ids['a']!);
+    await call('CLIENT', 'LIST', 'TYPE', 'bogus');
+    await call('CLIENT', 'KILL', 'ID', '0');
+    await call('CLIENT', 'KILL', 'ID', '-3');
+    await call('CLIENT', 'KILL', 'TYPE', 'bogus');
+    await call('CLIENT', 'KILL', 'TYPE', 'master');
+    await call('CLIENT', 'KILL', 'TYPE', 'slave');
+    // Only the subscriber goes; then b, and a itself is skipped.
+    await call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    await call('CLIENT', 'KILL', 'TYPE', 'normal', 'ID', ids['b']!);
+    await call('CLIENT', 'KILL', 'TYPE', 'normal');
+    await call('CLIENT', 'LIST', 'ID', ids['a']!, ids['b']!, ids['s']!);
+    return out;
+  };
+  const [d, r] = [await clientFilters(servers.depot.port, script), await clientFilters(servers.redis.port, script)];
+  assert.deepEqual(d, r);
+});
+
+test('COMMAND GETKEYS and GETKEYSANDFLAGS check the command, its keys, its arity and the line in Redis\'s order', async () => {
+  const lines = [
+    'config', 'time x', 'ping a b c', 'client list', 'xinfo stream', 'get', 'nosuch k', 'config nosuch',
+    // numkeys below 1 or past the arguments: no keys at all (the destination neither), and EVAL may have none.
+    'zunionstore d 0 a', 'zunionstore d x a', 'zunionstore d 2 a', 'zunion 0 a', 'lmpop 0 a left', 'blmpop 0 0 a left', 'sintercard 3 a',
+    'eval x 3 a', 'eval x -1', 'fcall f 5 a', 'eval x 2 a b', 'zinterstore d 2 a b weights 1 2',
+    // MIGRATE: KEYS after the options' arguments, after a key that is not empty, or last.
+    'migrate h 1 "" 0 10 keys', 'migrate h 1 k 0 10 keys a', 'migrate h 1 "" 0 10 auth keys keys a', 'migrate h 1 "" 0 10 auth2 u keys keys a b', 'migrate h 1 k 0 10',
+  ];
+  const argv = (line: string) => (line.match(/"[^"]*"|\S+/g) ?? []).map((w) => w.replace(/^"(.*)"$/, '$1'));
+  const all = lines.flatMap((l) => [['COMMAND', 'GETKEYS', ...argv(l)], ['COMMAND', 'GETKEYSANDFLAGS', ...argv(l)]]);
+  const { depot, redis } = await sideBySide(servers.depot.port, servers.redis.port, all);
+  assert.deepEqual(depot, redis);
+});
+
+/**
+ * A COMMAND DOCS reply made comparable: summaries (Depot's own) blanked, subcommands (in the
+ * order of Redis's hash table) sorted by name, and the names in `skip` left out.
+ */
+function docsOf(r: Reply, skip: ReadonlySet<string>): unknown {
+  if (r.t !== 'map') return 'v' in r && Array.isArray(r.v) ? { t: r.t, v: r.v.map((x) => docsOf(x, skip)) } : r;
+  const entries: Array<[string, unknown]> = [];
+  for (let i = 0; i < r.v.length; i += 2) {
+    const name = show(r.v[i]!);
+    if (skip.has(JSON.parse(name.slice(name.indexOf(':') + 1)) as string)) continue;
+    entries.push([name, name === 'bulk:"summary"' ? '-' : docsOf(r.v[i + 1]!, skip)]);
+  }
+  return entries.every(([name]) => name.includes('|')) ? entries.sort(([a], [b]) => (a < b ? -1 : 1)) : entries;
+}
+
+test("COMMAND DOCS documents every command Depot has as redis-server 7.0 does, but for the summaries", async () => {
+  // Depot's own subcommand, and Redis's commands and subcommands Depot has not (docs/cache.md).
+  const skip = new Set(['client|setinfo', 'script|debug', 'lolwut', 'pfselftest', 'replicaof', 'slaveof', 'failover']);
+  const docs = async (port: number) => {
+    const c = await RespClient.open(port);
+    try {
+      await c.call('HELLO', '3');
+      return [docsOf(await c.call('COMMAND', 'DOCS'), skip), docsOf(await c.call('COMMAND', 'DOCS', 'get', 'nosuch', 'Client', 'config|get'), skip)];
+    } finally {
+      c.close();
+    }
+  };
+  const [d, r] = [await docs(servers.depot.port), await docs(servers.redis.port)];
+  const byName = (entries: unknown) => new Map(entries as Array<[string, unknown]>);
+  const [dAll, rAll] = [byName(d[0]), byName(r[0])];
+  assert.deepEqual([...dAll.keys()].sort(), [...rAll.keys()].sort());
+  for (const [name, doc] of rAll) assert.deepEqual(dAll.get(name), doc, name);
+  assert.deepEqual(d[1], r[1]);
+});
+
+test("RESP3's types in COMMAND INFO (key specs as a set, no subcommands as an empty set) and MEMORY MALLOC-STATS (verbatim) are redis-server's", async () => {
+  const replies = async (port: number) => {
+    const c = await RespClient.open(port);
+    try {
+      await c.call('HELLO', '3');
+      // The allocators' statistics are each server's own: their type is compared.
+      return [show(await c.call('COMMAND', 'INFO', 'get', 'set', 'config|get', 'nosuch')), (await c.call('MEMORY', 'MALLOC-STATS')).t];
+    } finally {
+      c.close();
+    }
+  };
+  assert.deepEqual(await replies(servers.depot.port), await replies(servers.redis.port));
 });
 
 test("SHUTDOWN's argument errors are redis-server's", async () => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RespClient, type Reply } from '../helpers/cache-resp-client.js';
 import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+import { tuningParams } from '../../src/cache/config-tuning.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'depot-config-set-'));
 let depot: ServerProcess;
@@ -90,7 +91,46 @@ describe('CONFIG SET, compared with redis-server 7', () => {
     assert.deepEqual(await d.call('CONFIG', 'SET', 'appendonly', 'maybe'), await r.call('CONFIG', 'SET', 'appendonly', 'maybe'));
   });
 
-  test('CONFIG GET by exact name, CLIENT KILL USER, HELLO and ACL argument errors: the same replies', async () => {
+  test("CONFIG GET * names redis-server's parameters; those Depot only remembers have Redis's defaults, and CONFIG SET checks them as Redis does", async () => {
+  const names = async (c: RespClient) => {
+    const r = await c.call('CONFIG', 'GET', '*');
+    assert.equal(r.t, 'array');
+    return (r as { v: Reply[] }).v.filter((_, i) => i % 2 === 0).map((n) => (n as { v: string }).v).sort();
+  };
+  assert.deepEqual(await names(d), await names(r));
+  // A byte limit on the clients' memory must not evict the test's connections.
+  for (const c of [d, r]) assert.deepEqual(await c.call('CLIENT', 'NO-EVICT', 'on'), { t: 'simple', v: 'OK' });
+  const probes = ['@@bad@@', '-9223372036854775808', '9223372036854775807', '18446744073709551615', '-1', '0', '1', 'YES', 'Optional', '10%', '101%', ''];
+  const special: Record<string, string[]> = {
+    'oom-score-adj-values': ['1 2', '+5 010 -0', '1 2 3000', '1 2 x', '0 200 800'],
+    'proc-title-template': ['{title}', '{title', '{{x}}', '{port}', '{server-mode}', '{nosuch}', '}', '{title}}', '{', '{a{b}', '{title} {listen-addr} {server-mode}'],
+    'cluster-announce-hostname': ['a.b-c', 'a_b', ''],
+    'maxmemory-clients': ['100%', '-1%', '1.5%', '1kb', '1b', 'kb', '+1', ' 1', '9223372036854775808', '0'],
+    'repl-backlog-size': ['1K', '2gb', '99999999999999999999kb', `${'1'.repeat(128)}`],
+  };
+  // Depot has no protected mode to be on (docs/cache.md, "Configuration").
+  assert.deepEqual(await r.call('CONFIG', 'SET', 'protected-mode', 'no'), { t: 'simple', v: 'OK' });
+  for (const name of tuningParams().flatMap(([aliases]) => aliases)) {
+    const original = await r.call('CONFIG', 'GET', name);
+    assert.deepEqual(await d.call('CONFIG', 'GET', name), original, `CONFIG GET ${name}`);
+    for (const value of [...probes, ...(special[name] ?? [])]) {
+      const want = await r.call('CONFIG', 'SET', name, value);
+      assert.deepEqual(await d.call('CONFIG', 'SET', name, value), want, `CONFIG SET ${name} '${value}'`);
+      assert.deepEqual(await d.call('CONFIG', 'GET', name), await r.call('CONFIG', 'GET', name), `CONFIG GET ${name} after '${value}'`);
+    }
+    // Back to the default on both (the test's redis-server starts with save '').
+    const back = ((original as { v: Reply[] }).v[1] as { v: string }).v;
+    for (const c of [d, r]) await c.call('CONFIG', 'SET', name, back);
+  }
+  for (const c of [d, r]) await c.call('CLIENT', 'NO-EVICT', 'off');
+  // A parameter and its alias are two names: both are set, the later value winning.
+  for (const argv of [['slave-read-only', 'no', 'replica-read-only', 'yes'], ['replica-read-only', 'yes', 'slave-read-only', 'no'], ['replica-read-only', 'yes']]) {
+    assert.deepEqual(await d.call('CONFIG', 'SET', ...argv), await r.call('CONFIG', 'SET', ...argv), `CONFIG SET ${argv.join(' ')}`);
+    assert.deepEqual(await d.call('CONFIG', 'GET', 'replica-read-only'), await r.call('CONFIG', 'GET', 'replica-read-only'));
+  }
+});
+
+test('CONFIG GET by exact name, CLIENT KILL USER, HELLO and ACL argument errors: the same replies', async () => {
     const cases: string[][] = [
       ['CONFIG', 'GET', 'HZ'],
       ['CONFIG', 'GET', 'Timeout', 'TIMEOUT'], // one parameter, named as first asked (Redis orders several by its hash table)
@@ -114,6 +154,17 @@ describe('CONFIG SET, compared with redis-server 7', () => {
       ['maxmemory', '1mb', 'proto-max-bulk-len', '1k'],
       ['timeout', '30', 'TIMEOUT', '40'],
       ['timeout', '30', 'no-such-parameter', '1'],
+      // Every name is checked before any value: the unknown one is the error, and of several
+      // refused names the first; an alias repeats its parameter.
+      ['timeout', 'x', 'no-such-parameter', '1'],
+      ['databases', '1', 'no-such-parameter', '1'],
+      ['HZ', '10', 'DIR', '/tmp', 'databases', '1'],
+      ['hz', '10', 'HZ', '11'],
+      // A value's error names the parameter in lower case.
+      ['HZ', 'x'],
+      ['Slave-Read-Only', 'maybe'],
+      ['dbfilename', 'x.rdb'],
+      ['tls-port', '6380'],
     ];
     const dBefore = await snapshot(d);
     const rBefore = await snapshot(r);

@@ -91,6 +91,7 @@ test('the slow log keeps what Redis keeps: trimmed, redacted, each command of EX
   await same(c, 'AUTH', 'bob', 'secret');
   // HELLO's reply carries the client id, which differs.
   await Promise.all(c.map((x) => x.call('HELLO', '2', 'AUTH', 'bob', 'secret', 'SETNAME', 'named')));
+  await same(c, 'CONFIG', 'SET', 'masterauth', 'pw', 'tls-key-file-pass', 'kp', 'tls-client-key-file-pass', 'cp', 'masteruser', 'mu');
   await same(c, 'CONFIG', 'SET', 'requirepass', '');
   // A blocking pop: logged when it is served (after the push that served it), not when it blocked.
   // The log is off while waiting for it to block, so that the polls are not logged.
@@ -112,6 +113,7 @@ test('the slow log keeps what Redis keeps: trimmed, redacted, each command of EX
     'CONFIG SET requirepass (redacted) | named',
   ]);
   assert.ok(d!.includes('HELLO 2 AUTH (redacted) (redacted) SETNAME named | named'));
+  assert.ok(d!.includes('CONFIG SET masterauth (redacted) tls-key-file-pass kp tls-client-key-file-pass cp masteruser (redacted) | named'));
   assert.ok(d!.includes('ACL SETUSER (redacted) (redacted) (redacted) (redacted) (redacted) | tester'));
   assert.ok(d!.includes(`SET big ${'a'.repeat(128)}... (172 more bytes) | tester`));
   assert.ok(d!.includes(`DEL ${Array.from({ length: 30 }, (_, i) => `k${i + 1}`).join(' ')} ... (5 more arguments) | tester`));

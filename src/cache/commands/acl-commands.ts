@@ -1,6 +1,6 @@
 // ACL commands: SETUSER GETUSER DELUSER LIST USERS WHOAMI CAT GENPASS LOG DRYRUN LOAD SAVE.
 import { randomBytes } from 'node:crypto';
-import { AclRuleError, UnmatchedSelector, type AclSelector } from '../acl.js';
+import { AclRuleError, UnmatchedSelector, validUserName, type AclSelector } from '../acl.js';
 import { intArg } from './args.js';
 import { aclCheck } from './key-access.js';
 import type { Ctx } from './context.js';
@@ -10,6 +10,7 @@ import { NO_KEYS, command, family } from './spec.js';
 function setuser(c: Ctx): void {
   const [name, rules] = [c.argv[2]!, c.argv.slice(3)];
   c.redact(2);
+  if (!validUserName(name)) fail("ERR Usernames can't contain spaces or null characters");
   try {
     c.server.acl.setUser(name, rules);
   } catch (err) {
@@ -42,7 +43,7 @@ function getuser(c: Ctx): void {
 /** A selector's (or the user's own) commands, keys and channels, as GETUSER's fields. */
 function writeRules(c: Ctx, sel: AclSelector): void {
   c.out.bulk('commands');
-  c.out.bulk(sel.commandsText());
+  c.out.bulk(c.server.acl.commandsText(sel));
   c.out.bulk('keys');
   c.out.bulk(sel.keysText());
   c.out.bulk('channels');
@@ -73,15 +74,22 @@ function deluser(c: Ctx): void {
   c.out.int(n);
 }
 
+/** ACL's subcommands that take at most one argument answer more as an unknown subcommand, as in Redis. */
+function atMostOneArg(c: Ctx): void {
+  if (c.argv.length > 3) fail(`ERR unknown subcommand or wrong number of arguments for '${c.argv[1]!}'. Try ACL HELP.`);
+}
+
+/** ACL CAT [category]: the categories, or the commands of one: a container in it and each subcommand in it (acl.c's aclCatWithFlags). */
 function cat(c: Ctx): void {
+  atMostOneArg(c);
   const categories = c.server.commands.categories();
   if (c.argv.length === 2) return c.out.bulkArray(categories);
   const want = c.argv[2]!.toLowerCase();
   if (!categories.includes(want)) fail(`ERR Unknown category '${c.argv[2]}'`);
   const names: string[] = [];
   for (const s of c.server.commands.all()) {
-    const subs = s.subcommands === undefined ? [s] : [...s.subcommands.values()];
-    for (const x of subs) if (x.categories.includes(want)) names.push(x.name);
+    const subs = s.subcommands === undefined ? [] : [...s.subcommands.values()];
+    for (const x of [s, ...subs]) if (x.categories.includes(want)) names.push(x.name);
   }
   c.out.bulkArray(names);
 }
@@ -105,6 +113,7 @@ function dryrun(c: Ctx): void {
 }
 
 function genpass(c: Ctx): void {
+  atMostOneArg(c);
   const bits = c.argv.length === 3 ? intArg(c.argv[2]!) : 256;
   if (bits <= 0 || bits > 4096) fail('ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096');
   c.out.bulk(randomBytes(Math.ceil(bits / 8)).toString('hex').slice(0, Math.ceil(bits / 4)));
@@ -126,7 +135,7 @@ const aclCommands = [
     c.out.ok();
   }),
   command('acl|deluser', -3, 'admin noscript loading stale', NO_KEYS, A, 'Deletes users and closes their connections.', deluser),
-  command('acl|list', 2, 'admin noscript loading stale', NO_KEYS, A, 'Lists the users and their rules.', (c) => c.out.bulkArray(c.server.acl.sorted().map((u) => u.describe()))),
+  command('acl|list', 2, 'admin noscript loading stale', NO_KEYS, A, 'Lists the users and their rules.', (c) => c.out.bulkArray(c.server.acl.sorted().map((u) => c.server.acl.describe(u)))),
   command('acl|users', 2, 'admin noscript loading stale', NO_KEYS, A, 'Lists the user names.', (c) => c.out.bulkArray(c.server.acl.sorted().map((u) => u.name))),
   command('acl|log', -2, 'admin noscript loading stale', NO_KEYS, A, 'Lists what ACL refused, newest first, or forgets it (RESET).', aclLog),
   command('acl|whoami', 2, 'noscript loading stale', NO_KEYS, '@slow', 'Returns the user of the connection.', (c) => c.out.bulk(c.client.user.name)),

@@ -221,11 +221,20 @@ export function stringRange(start: number, end: number, length: number, reversed
   return start > end ? null : [start, end];
 }
 
-/** The keys of a command whose numkeys is argv[first] (movable keys, for ACLs and COMMAND GETKEYS). */
-export function keysAfterNumkeys(first: number): (argv: readonly string[]) => string[] {
+/**
+ * The keys of a command whose numkeys is argv[at] and whose keys follow it (movable keys, for
+ * ACLs, tracking and COMMAND GETKEYS), after argv[1] for the commands that store
+ * (ZUNIONSTORE's destination). None at all when numkeys is below 1 or more than the arguments
+ * left, as Redis's getkeys functions (db.c's genericGetKeys) answer a line the command refuses;
+ * numkeys is read as their atoi reads it.
+ */
+export function keysAfterNumkeys(at: number, withDestination = false): (argv: readonly string[]) => string[] {
   return (argv) => {
-    const n = Number(argv[first]);
-    return Number.isSafeInteger(n) && n > 0 ? argv.slice(first + 1, first + 1 + n) : [];
+    const digits = /^\s*[+-]?[0-9]+/.exec(argv[at] ?? '');
+    const n = digits === null ? 0 : parseInt(digits[0], 10);
+    if (n < 1 || n > argv.length - at - 1) return [];
+    const keys = argv.slice(at + 1, at + 1 + n);
+    return withDestination ? [argv[1]!, ...keys] : keys;
   };
 }
 

@@ -147,29 +147,55 @@ export function clientLine(cl: Client, now: number): string {
   );
 }
 
+type ClientType = 'normal' | 'replica' | 'pubsub' | 'master';
+
+/** Redis's names of the client types (getClientTypeByName); `slave` is `replica`'s old name. */
+const CLIENT_TYPES: Readonly<Record<string, ClientType>> = { normal: 'normal', replica: 'replica', slave: 'replica', pubsub: 'pubsub', master: 'master' };
+
+function clientTypeArg(name: string): ClientType {
+  const type = CLIENT_TYPES[name.toLowerCase()];
+  if (type === undefined) fail(`ERR Unknown client type '${name}'`);
+  return type;
+}
+
+/**
+ * A client's type as Redis's getClientType tells it: a connection fed an RDB file is a
+ * replica, a subscriber a pubsub client. Depot follows no master, so none is of type master.
+ */
+function clientType(cl: Client): ClientType {
+  if (cl.replica && !cl.monitor) return 'replica';
+  return cl.subscribed ? 'pubsub' : 'normal';
+}
+
+/**
+ * The connections CLIENT LIST and KILL see: Redis frees a killed client at once, so one that
+ * Depot is still closing is gone already (a second KILL does not count it again).
+ */
+function liveClients(c: Ctx): Client[] {
+  return [...c.server.clients()].filter((cl) => !cl.closing || cl === c.client);
+}
+
+/** CLIENT LIST [TYPE type | ID id [id ...]]: with IDs, a line per ID in the order given (repeats too), as Redis lists them. */
 function clientList(c: Ctx): void {
   const a = c.argv;
-  let ids: Set<number> | null = null;
-  let type: string | null = null;
-  for (let i = 2; i < a.length; i++) {
-    if (is(a[i], 'TYPE') && i + 1 < a.length) {
-      type = a[++i]!.toLowerCase();
-      if (!['normal', 'pubsub', 'master', 'replica', 'slave'].includes(type)) fail(`ERR Unknown client type '${a[i]}'`);
-    } else if (is(a[i], 'ID') && i + 1 < a.length) {
-      ids = new Set();
-      while (i + 1 < a.length) ids.add(intArg(a[++i]!, 'ERR Invalid client ID'));
-    } else throw syntax();
-  }
-  const lines: string[] = [];
-  for (const cl of c.server.clients()) {
-    if (ids !== null && !ids.has(cl.id)) continue;
-    if (type === 'pubsub' && !cl.subscribed) continue;
-    if (type === 'normal' && cl.subscribed) continue;
-    if (type === 'master' || type === 'replica' || type === 'slave') continue;
-    lines.push(clientLine(cl, c.now) + '\n');
-  }
-  c.out.verbatim(lines.join(''));
+  let lines: string[];
+  if (a.length === 4 && is(a[2], 'TYPE')) {
+    const type = clientTypeArg(a[3]!);
+    lines = liveClients(c).filter((cl) => clientType(cl) === type).map((cl) => clientLine(cl, c.now));
+  } else if (a.length > 3 && is(a[2], 'ID')) {
+    const ids = a.slice(3).map((id) => intArg(id, 'ERR Invalid client ID'));
+    lines = [];
+    for (const id of ids) {
+      const cl = c.server.client(id);
+      if (cl !== undefined && (!cl.closing || cl === c.client)) lines.push(clientLine(cl, c.now));
+    }
+  } else if (a.length === 2) {
+    lines = liveClients(c).map((cl) => clientLine(cl, c.now));
+  } else throw syntax();
+  c.out.verbatim(lines.map((l) => l + '\n').join(''));
 }
+
+const CLIENT_ID_ERR = 'ERR client-id should be greater than 0';
 
 /** CLIENT KILL addr, or CLIENT KILL filter value [filter value ...]. */
 function clientKill(c: Ctx): void {
@@ -179,13 +205,17 @@ function clientKill(c: Ctx): void {
   let addr: string | null = old ? a[2]! : null;
   let laddr: string | null = null;
   let user: string | null = null;
+  let type: ClientType | null = null;
   let skipMe = true;
   if (!old) {
     if ((a.length - 2) % 2 !== 0) throw syntax();
     for (let i = 2; i < a.length; i += 2) {
       const f = a[i]!.toUpperCase();
       const v = a[i + 1]!;
-      if (f === 'ID') id = intArg(v, 'ERR client-id should be greater than 0');
+      if (f === 'ID') {
+        id = intArg(v, CLIENT_ID_ERR);
+        if (id < 1) fail(CLIENT_ID_ERR);
+      }
       else if (f === 'ADDR') addr = v;
       else if (f === 'LADDR') laddr = v;
       else if (f === 'USER') {
@@ -193,13 +223,14 @@ function clientKill(c: Ctx): void {
         user = v;
       }
       else if (f === 'SKIPME') skipMe = is(v, 'YES') ? true : is(v, 'NO') ? false : fail(Err.SYNTAX);
-      else if (f === 'TYPE') continue;
+      else if (f === 'TYPE') type = clientTypeArg(v);
       else throw syntax();
     }
   }
   let killed = 0;
-  for (const cl of [...c.server.clients()]) {
+  for (const cl of liveClients(c)) {
     if (id !== null && cl.id !== id) continue;
+    if (type !== null && clientType(cl) !== type) continue;
     if (addr !== null && cl.sink.remoteAddress !== addr) continue;
     if (laddr !== null && cl.sink.localAddress !== laddr) continue;
     if (user !== null && cl.user.name !== user) continue;

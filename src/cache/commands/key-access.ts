@@ -53,14 +53,15 @@ export function aclCheck(user: AclUser, spec: CommandSpec, argv: readonly string
   for (let i = -1; i < user.selectors.length; i++) {
     const sel: AclSelector = i < 0 ? user : user.selectors[i]!;
     let found: { rank: number; index: number; denial: AclDenial };
-    if (!sel.canRun(spec.name)) {
+    // AUTH, HELLO, QUIT and RESET run whatever the rules (Redis's no_auth commands).
+    if (!sel.canRun(spec.name, argv) && !spec.flags.includes('no_auth')) {
       found = { rank: 0, index: 0, denial: { reason: 'command' } };
     } else {
       const key = deniedKey(sel, spec, argv);
       if (key !== undefined) {
         found = { rank: 1, index: argv.indexOf(key, 1), denial: { reason: 'key', object: key } };
       } else {
-        const channel = sel.channelPatterns.includes('*') ? -1 : deniedChannel(sel, spec, argv);
+        const channel = sel.allChannels ? -1 : deniedChannel(sel, spec, argv);
         if (channel < 0) return null;
         found = { rank: 2, index: channel, denial: { reason: 'channel', object: argv[channel]! } };
       }
@@ -190,8 +191,11 @@ function byFunction(name: string, spec: CommandSpec, argv: readonly string[]): K
     case 'sort_ro':
       // The sorted key is read; a STORE destination is written.
       return keysOf(spec, argv).map((key, i) => ({ key, flags: i === 0 ? ['RO', 'access'] : ['OW', 'update'] }));
-    case 'migrate':
-      return keysOf(spec, argv).map((key) => ({ key, flags: ['RW', 'access', 'delete'] }));
+    case 'migrate': {
+      // Its specs when they can be followed (an empty key before a last KEYS is one), its function otherwise.
+      const specs = REDIS_COMMAND_INFO[name]?.keySpecs;
+      return (specs === undefined ? null : bySpecs(specs, argv)) ?? keysOf(spec, argv).map((key) => ({ key, flags: ['RW', 'access', 'delete'] }));
+    }
     default:
       return null;
   }

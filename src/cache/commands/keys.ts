@@ -302,6 +302,7 @@ const objectCommands = [
 ];
 
 const K = '@keyspace';
+// COMMAND DOCS groups SELECT and the databases' commands as Redis does.
 export const keyCommands = family('generic', [
   command('del', -2, 'write', ALL_KEYS, `${K} @write @slow`, 'Deletes keys.', del),
   command('unlink', -2, 'write fast', ALL_KEYS, `${K} @write @fast`, 'Deletes keys (the memory is freed at once here).', del),
@@ -330,4 +331,4 @@ export const keyCommands = family('generic', [
   command('swapdb', 3, 'write fast', NO_KEYS, `${K} @write @fast @dangerous`, 'Swaps two databases.', swapdb),
   command('touch', -2, 'readonly fast', ALL_KEYS, `${K} @read @fast`, 'Counts existing keys and marks them accessed.', touch),
   command('object', -2, '', NO_KEYS, '@slow', 'Inspects the internals of values.', () => undefined, { subcommands: objectCommands }),
-]);
+], { select: 'connection', dbsize: 'server', flushdb: 'server', flushall: 'server', swapdb: 'server' });

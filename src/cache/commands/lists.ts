@@ -1,6 +1,6 @@
 // List commands (Redis t_list.c). Pushes share pushGeneric, pops popGeneric, moves moveGeneric;
 // the blocking forms run the same code and park the client when nothing can be popped.
-import { indexRange, intArg, is, parseInt64, timeoutArg } from './args.js';
+import { indexRange, intArg, is, keysAfterNumkeys, parseInt64, timeoutArg } from './args.js';
 import type { List } from '../machine/list.js';
 import { BLOCKED, type Ctx } from './context.js';
 import { Err, fail, syntax, wrongArity } from './reply-error.js';
@@ -272,13 +272,6 @@ function blmoveGeneric(c: Ctx, src: string, dst: string, fromLeft: boolean, toLe
   return blockOrNull(c, [src], timeout);
 }
 
-function mpopKeys(first: number): (argv: readonly string[]) => string[] {
-  return (argv) => {
-    const n = Number(argv[first]);
-    return Number.isSafeInteger(n) && n > 0 ? argv.slice(first + 1, first + 1 + n) : [];
-  };
-}
-
 const W = '@write @list';
 const R = '@read @list';
 export const listCommands = family('list', [
@@ -298,7 +291,7 @@ export const listCommands = family('list', [
   command('lpos', -3, 'readonly', ONE_KEY, `${R} @slow`, 'Returns the positions of matching elements.', lpos),
   command('lmove', 5, 'write denyoom', [1, 2, 1], `${W} @slow`, 'Pops from one list and pushes to another.', lmove),
   command('rpoplpush', 3, 'write denyoom', [1, 2, 1], `${W} @slow`, 'Pops from the tail of a list and pushes to the head of another.', rpoplpush),
-  command('lmpop', -4, 'write movablekeys', [0, 0, 0], `${W} @slow`, 'Pops elements from the first non-empty list.', lmpop, { keysOf: mpopKeys(1) }),
+  command('lmpop', -4, 'write movablekeys', [0, 0, 0], `${W} @slow`, 'Pops elements from the first non-empty list.', lmpop, { keysOf: keysAfterNumkeys(1) }),
   command('blpop', -3, 'write noscript blocking', [1, -2, 1], `${W} @slow @blocking`, 'Pops the first element of the first non-empty list, or waits.', (c) => bpop(c, true)),
   command('brpop', -3, 'write noscript blocking', [1, -2, 1], `${W} @slow @blocking`, 'Pops the last element of the first non-empty list, or waits.', (c) => bpop(c, false)),
   command('blmove', 6, 'write denyoom noscript blocking', [1, 2, 1], `${W} @slow @blocking`, 'LMOVE that waits for an element.', (c) =>
@@ -307,5 +300,5 @@ export const listCommands = family('list', [
   command('brpoplpush', 4, 'write denyoom noscript blocking', [1, 2, 1], `${W} @slow @blocking`, 'RPOPLPUSH that waits for an element.', (c) =>
     blmoveGeneric(c, c.argv[1]!, c.argv[2]!, false, true, c.argv[3]!),
   ),
-  command('blmpop', -5, 'write blocking movablekeys', [0, 0, 0], `${W} @slow @blocking`, 'LMPOP that waits for an element.', blmpop, { keysOf: mpopKeys(2) }),
+  command('blmpop', -5, 'write blocking movablekeys', [0, 0, 0], `${W} @slow @blocking`, 'LMPOP that waits for an element.', blmpop, { keysOf: keysAfterNumkeys(2) }),
 ]);

@@ -113,7 +113,7 @@ export const memoryCommands = family('server', [
       command('memory|stats', 2, '', NO_KEYS, '@slow', 'Reports what the memory holds.', memoryStats),
       command('memory|doctor', 2, '', NO_KEYS, '@slow', 'Reports memory problems.', (c) => c.out.verbatim(memoryDoctor(c.server.memoryReport()))),
       // V8's heap has no allocator statistics to print; Redis says the same under libc's malloc.
-      command('memory|malloc-stats', 2, '', NO_KEYS, '@slow', "Reports the allocator's statistics (none: V8).", (c) => c.out.bulk('Stats not supported for the current allocator')),
+      command('memory|malloc-stats', 2, '', NO_KEYS, '@slow', "Reports the allocator's statistics (none: V8).", (c) => c.out.verbatim('Stats not supported for the current allocator')),
       command('memory|purge', 2, '', NO_KEYS, '@slow', "Gives back the long values' empty chunks.", (c) => {
         c.server.purgeMemory();
         c.out.ok();

@@ -102,11 +102,25 @@ function atoi(s: string): number {
   return m === null ? 0 : Number(m[1]);
 }
 
+/** The words after which MIGRATE's options take arguments, and how many (db.c's migrateGetKeys skips them looking for KEYS). */
+const OPTION_ARGS: Readonly<Record<string, number>> = { auth: 1, auth2: 2 };
+
+/**
+ * MIGRATE's keys (db.c's migrateGetKeys): the key, or with KEYS (found past the options and
+ * their arguments) the keys after it; none when KEYS follows a key that is not empty, a line
+ * MIGRATE refuses.
+ */
+function migrateKeys(argv: readonly string[]): string[] {
+  for (let i = 6; i < argv.length; i++) {
+    const word = argv[i]!.toLowerCase();
+    if (word === 'keys') return argv[3] === '' ? argv.slice(i + 1) : [];
+    i += OPTION_ARGS[word] ?? 0;
+  }
+  return [argv[3]!];
+}
+
 export const migrateCommands = family('generic', [
   command('migrate', -6, 'write movablekeys', [3, 3, 1], '@keyspace @write @slow @dangerous', 'Moves keys to another server (DUMP and RESTORE over a connection).', migrate, {
-    keysOf: (argv) => {
-      const at = argv.findIndex((a, i) => i >= 6 && a.toLowerCase() === 'keys');
-      return at >= 0 && argv[3] === '' ? argv.slice(at + 1) : [argv[3]!];
-    },
+    keysOf: migrateKeys,
   }),
 ]);

@@ -6,6 +6,7 @@ import { BLOCKED, type CommandSpec, type Ctx } from './context.js';
 import { Err, fail, syntax } from './reply-error.js';
 import { keyAccess, legacyKeyRange, type KeySpec } from './key-access.js';
 import { REDIS_COMMAND_INFO } from './key-specs.js';
+import { writeDocs } from './docs.js';
 import { NO_KEYS, command, family } from './spec.js';
 
 function info(c: Ctx): void {
@@ -33,7 +34,8 @@ function configSet(c: Ctx): void {
   c.out.ok();
 }
 
-const SENSITIVE = new Set(['requirepass']);
+/** Redis 7.0's SENSITIVE_CONFIG parameters (not yet the TLS key passwords). */
+const SENSITIVE = new Set(['requirepass', 'masterauth', 'masteruser']);
 
 function time(c: Ctx): void {
   const ms = c.now;
@@ -130,11 +132,13 @@ function writeInfo(c: Ctx, s: CommandSpec): void {
   const tips = redis?.tips ?? [];
   c.out.set(tips.length);
   for (const tip of tips) c.out.bulk(tip);
+  // RESP3 types as Redis 7.0 writes them: the key specs a set, no subcommands an empty set.
   const keySpecs = redis?.keySpecs ?? [];
-  c.out.array(keySpecs.length);
+  c.out.set(keySpecs.length);
   for (const k of keySpecs) writeKeySpec(c, k);
   const subs = s.subcommands === undefined ? [] : [...s.subcommands.values()];
-  c.out.array(subs.length);
+  if (subs.length === 0) c.out.set(0);
+  else c.out.array(subs.length);
   for (const sub of subs) writeInfo(c, sub);
 }
 
@@ -166,22 +170,6 @@ function writeKeySpec(c: Ctx, k: KeySpec): void {
   section('begin_search', b[0], b[0] === 'index' ? [['index', b[1]]] : b[0] === 'keyword' ? [['keyword', b[1]], ['startfrom', b[2]]] : []);
   const f = k.find;
   section('find_keys', f[0], f[0] === 'range' ? [['lastkey', f[1]], ['keystep', f[2]], ['limit', f[3]]] : f[0] === 'keynum' ? [['keynumidx', f[1]], ['firstkey', f[2]], ['keystep', f[3]]] : []);
-}
-
-function writeDocs(c: Ctx, s: CommandSpec): void {
-  const subs = s.subcommands === undefined ? [] : [...s.subcommands.values()];
-  c.out.map(subs.length > 0 ? 3 : 2);
-  c.out.bulk('summary');
-  c.out.bulk(s.summary);
-  c.out.bulk('group');
-  c.out.bulk(s.group);
-  if (subs.length === 0) return;
-  c.out.bulk('subcommands');
-  c.out.map(subs.length);
-  for (const sub of subs) {
-    c.out.bulk(sub.name);
-    writeDocs(c, sub);
-  }
 }
 
 function commandAll(c: Ctx): void {
@@ -231,7 +219,11 @@ function commandList(c: Ctx): void {
   c.out.bulkArray(specs.filter(filter).map((s) => s.name));
 }
 
-/** COMMAND GETKEYS and GETKEYSANDFLAGS: the keys of the command line after the subcommand, with how they are used. */
+/**
+ * COMMAND GETKEYS and GETKEYSANDFLAGS: the keys of the command line after the subcommand, with
+ * how they are used, checked in Redis's order: the command, whether it has keys at all, its
+ * arity, then the line's keys (none is an error unless the command may have none, as EVAL).
+ */
 function commandGetkeys(c: Ctx, withFlags: boolean): void {
   const argv = c.argv.slice(2);
   const parent = c.server.commands.get(argv[0]!.toLowerCase());
@@ -243,15 +235,14 @@ function commandGetkeys(c: Ctx, withFlags: boolean): void {
     if (sub === undefined) fail('ERR Invalid command specified');
     spec = sub;
   }
+  if (!hasKeys(spec)) fail('ERR The command has no key arguments');
   if (spec.arity > 0 ? argv.length !== spec.arity : argv.length < -spec.arity) fail('ERR Invalid number of arguments specified for command');
-  const keys = keysOf(spec, argv);
-  if (keys.length === 0) {
-    // EVAL and FCALL with no keys have none to tell (Redis's no_mandatory_keys).
-    if (spec.flags.includes('no_mandatory_keys')) return void c.out.array(0);
-    fail('ERR The command has no key arguments');
-  }
-  if (!withFlags) return c.out.bulkArray(keys);
   const access = keyAccess(spec, argv);
+  if (access.length === 0) {
+    if (spec.flags.includes('no_mandatory_keys')) return void c.out.array(0);
+    fail('ERR Invalid arguments specified for command');
+  }
+  if (!withFlags) return c.out.bulkArray(access.map((a) => a.key));
   c.out.array(access.length);
   for (const { key, flags } of access) {
     c.out.array(2);
@@ -259,6 +250,12 @@ function commandGetkeys(c: Ctx, withFlags: boolean): void {
     c.out.set(flags.length);
     for (const f of flags) c.out.simple(f);
   }
+}
+
+/** db.c's doesCommandHaveKeys: key positions or a function of its own, or a key spec that names keys. */
+function hasKeys(spec: CommandSpec): boolean {
+  if (spec.keysOf !== undefined || spec.firstKey !== 0) return true;
+  return REDIS_COMMAND_INFO[spec.name]?.keySpecs?.some((k) => !k.flags.split(' ').includes('not_key')) === true;
 }
 
 /** The key arguments of a command line, from its key positions or its numkeys rule. */
@@ -318,6 +315,7 @@ const commandCommands = [
   command('command|getkeysandflags', -4, 'loading stale', NO_KEYS, '@connection @slow', 'Extracts the keys of a command line and how it uses each.', (c) => commandGetkeys(c, true)),
 ];
 
+// COMMAND DOCS groups WAIT with the keys' commands, as Redis does.
 export const serverCommands = family('server', [
   command('info', -1, 'loading stale', NO_KEYS, '@slow @dangerous', 'Returns information and statistics about the server.', info),
   command('config', -2, '', NO_KEYS, '@slow', 'Reads and changes configuration.', () => undefined, { subcommands: configCommands }),
@@ -338,4 +336,4 @@ export const serverCommands = family('server', [
   command('bgsave', -1, 'admin noscript no_async_loading', NO_KEYS, ADMIN, 'Writes a snapshot in the background.', bgsave),
   command('shutdown', -1, 'admin noscript loading stale no_multi allow_busy', NO_KEYS, ADMIN, 'Stops the node (SAVE: after a snapshot).', shutdown),
   command('command', -1, 'loading stale', NO_KEYS, '@connection @slow', 'Describes the commands of the server.', commandAll, { subcommands: commandCommands }),
-]);
+], { wait: 'generic' });

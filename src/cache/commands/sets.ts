@@ -1,7 +1,7 @@
 // Set commands (Redis t_set.c). SINTER/SUNION/SDIFF and their STORE forms share
 // combineGeneric; SPOP is logged as SREM of the members it chose.
 import { MemberSet, type RSet } from '../machine/values.js';
-import { boundedPicks, intArg, is, parseInt64, randomCountArg } from './args.js';
+import { boundedPicks, intArg, is, keysAfterNumkeys, parseInt64, randomCountArg } from './args.js';
 import type { Ctx } from './context.js';
 import { Err, fail, syntax } from './reply-error.js';
 import { randomSlots } from './random.js';
@@ -214,11 +214,6 @@ export const setCommands = family('set', [
   command('sinterstore', -3, 'write denyoom', STORE_KEYS, `${W} @slow`, 'Stores the intersection of sets.', (c) => combineStore(c, 'inter')),
   command('sunionstore', -3, 'write denyoom', STORE_KEYS, `${W} @slow`, 'Stores the union of sets.', (c) => combineStore(c, 'union')),
   command('sdiffstore', -3, 'write denyoom', STORE_KEYS, `${W} @slow`, 'Stores the difference of sets.', (c) => combineStore(c, 'diff')),
-  command('sintercard', -3, 'readonly movablekeys', [0, 0, 0], `${R} @slow`, 'Returns the size of the intersection of sets.', sintercard, {
-    keysOf: (argv) => {
-      const n = Number(argv[1]);
-      return Number.isSafeInteger(n) && n > 0 ? argv.slice(2, 2 + n) : [];
-    },
-  }),
+  command('sintercard', -3, 'readonly movablekeys', [0, 0, 0], `${R} @slow`, 'Returns the size of the intersection of sets.', sintercard, { keysOf: keysAfterNumkeys(1) }),
   command('sscan', -3, 'readonly', ONE_KEY, `${R} @slow`, 'Iterates over the members of a set.', sscan),
 ]);

@@ -91,9 +91,13 @@ function helpSubcommand(parent: string, subs: readonly CommandSpec[]): CommandSp
   });
 }
 
-/** Tags the commands of one family (t_string, t_list, ...) with their COMMAND DOCS group. */
-export function family(group: string, specs: readonly CommandSpec[]): CommandSpec[] {
+/**
+ * Tags the commands of one family (t_string, t_list, ...) with their COMMAND DOCS group, but
+ * those Redis documents in another group (`others`: command name to group).
+ */
+export function family(familyGroup: string, specs: readonly CommandSpec[], others: Readonly<Record<string, string>> = {}): CommandSpec[] {
   return specs.map((s) => {
+    const group = others[s.name] ?? familyGroup;
     const subs = s.subcommands;
     if (subs === undefined) return { ...s, group };
     return { ...s, group, subcommands: new Map([...subs].map(([k, v]) => [k, { ...v, group }])) };

@@ -1,6 +1,6 @@
 // The command table: every command Depot's RESP server knows, by lower-case name, with
 // subcommands as "parent|sub". COMMAND, ACL rules and the dispatcher all read it.
-import type { AclCatalog } from '../acl.js';
+import type { AclCatalog, AclCommand } from '../acl.js';
 import { aclCommandsTable } from './acl-commands.js';
 import { bitfieldCommands } from './bitfield.js';
 import { bitmapCommands } from './bitmaps.js';
@@ -41,6 +41,9 @@ export class CommandTable implements CommandCatalog, AclCatalog {
   /** Top-level and sub commands by full name, for ACL rules. */
   private readonly fullNames = new Map<string, CommandSpec>();
   private readonly categoryList: string[];
+  /** The commands as ACL rules see them, in the table's order. */
+  private readonly aclCommands: AclCommand[];
+  private readonly aclByName = new Map<string, AclCommand>();
   /** The last name `lookup` found, and its spec. */
   private lastName = '';
   private lastSpec: CommandSpec | undefined;
@@ -57,6 +60,14 @@ export class CommandTable implements CommandCatalog, AclCatalog {
     const cats = new Set<string>();
     for (const s of this.fullNames.values()) for (const c of s.categories) cats.add(c);
     this.categoryList = ACL_CATEGORIES.filter((c) => cats.has(c));
+    const aclCommand = (s: CommandSpec, isSubcommand: boolean): AclCommand => ({
+      name: s.name,
+      categories: s.categories,
+      subcommands: s.subcommands === undefined ? [] : [...s.subcommands.values()].map((sub) => aclCommand(sub, true)),
+      isSubcommand,
+    });
+    this.aclCommands = [...this.all()].map((s) => aclCommand(s, false));
+    for (const c of this.aclCommands) this.aclByName.set(c.name, c);
   }
 
   /** The command named `name` in any case, or undefined. */
@@ -87,20 +98,20 @@ export class CommandTable implements CommandCatalog, AclCatalog {
     return this.byName.size / 2;
   }
 
-  commandNames(): Iterable<string> {
-    return this.fullNames.keys();
+  commands(): readonly AclCommand[] {
+    return this.aclCommands;
   }
 
-  categoriesOf(name: string): readonly string[] {
-    return this.fullNames.get(name)?.categories ?? [];
+  find(name: string): AclCommand | undefined {
+    const lower = name.toLowerCase();
+    const [base, sub, more] = lower.split('|');
+    if (more !== undefined) return undefined;
+    const cmd = this.aclByName.get(base!);
+    return sub === undefined ? cmd : cmd?.subcommands.find((s) => s.name === lower);
   }
 
   categories(): readonly string[] {
     return this.categoryList;
-  }
-
-  has(name: string): boolean {
-    return this.fullNames.has(name) || this.byName.has(name);
   }
 }
 

@@ -4,7 +4,7 @@
 import { Dict } from '../machine/dict.js';
 import { MemberSet } from '../machine/member-set.js';
 import { ZSet, type ZEntry } from '../machine/zset.js';
-import { intArg, is, parseDouble, parseInt64 } from './args.js';
+import { intArg, is, keysAfterNumkeys, parseDouble, parseInt64 } from './args.js';
 import type { Ctx } from './context.js';
 import { Err, fail, syntax } from './reply-error.js';
 import { command } from './spec.js';
@@ -165,22 +165,14 @@ function combineStore(c: Ctx, op: Op): void {
   storeEntries(c, dst, entries, `z${op}store`);
   c.out.int(entries.length);
 }
-function numkeysAt(first: number, withDst: boolean): (argv: readonly string[]) => string[] {
-  return (argv) => {
-    const n = Number(argv[first]);
-    const keys = Number.isSafeInteger(n) && n > 0 ? argv.slice(first + 1, first + 1 + n) : [];
-    return withDst ? [argv[1]!, ...keys] : keys;
-  };
-}
-
 const W = '@write @sortedset @slow';
 const R = '@read @sortedset @slow';
 export const zsetCombineCommands = [
-  command('zunion', -3, 'readonly movablekeys', [0, 0, 0], R, 'Returns the union of sorted sets.', (c) => combineReply(c, 'union'), { keysOf: numkeysAt(1, false) }),
-  command('zinter', -3, 'readonly movablekeys', [0, 0, 0], R, 'Returns the intersection of sorted sets.', (c) => combineReply(c, 'inter'), { keysOf: numkeysAt(1, false) }),
-  command('zintercard', -3, 'readonly movablekeys', [0, 0, 0], R, 'Counts the members of the intersection of sorted sets.', zintercard, { keysOf: numkeysAt(1, false) }),
-  command('zdiff', -3, 'readonly movablekeys', [0, 0, 0], R, 'Returns the difference of sorted sets.', (c) => combineReply(c, 'diff'), { keysOf: numkeysAt(1, false) }),
-  command('zunionstore', -4, 'write denyoom movablekeys', [1, 1, 1], W, 'Stores the union of sorted sets.', (c) => combineStore(c, 'union'), { keysOf: numkeysAt(2, true) }),
-  command('zinterstore', -4, 'write denyoom movablekeys', [1, 1, 1], W, 'Stores the intersection of sorted sets.', (c) => combineStore(c, 'inter'), { keysOf: numkeysAt(2, true) }),
-  command('zdiffstore', -4, 'write denyoom movablekeys', [1, 1, 1], W, 'Stores the difference of sorted sets.', (c) => combineStore(c, 'diff'), { keysOf: numkeysAt(2, true) }),
+  command('zunion', -3, 'readonly movablekeys', [0, 0, 0], R, 'Returns the union of sorted sets.', (c) => combineReply(c, 'union'), { keysOf: keysAfterNumkeys(1) }),
+  command('zinter', -3, 'readonly movablekeys', [0, 0, 0], R, 'Returns the intersection of sorted sets.', (c) => combineReply(c, 'inter'), { keysOf: keysAfterNumkeys(1) }),
+  command('zintercard', -3, 'readonly movablekeys', [0, 0, 0], R, 'Counts the members of the intersection of sorted sets.', zintercard, { keysOf: keysAfterNumkeys(1) }),
+  command('zdiff', -3, 'readonly movablekeys', [0, 0, 0], R, 'Returns the difference of sorted sets.', (c) => combineReply(c, 'diff'), { keysOf: keysAfterNumkeys(1) }),
+  command('zunionstore', -4, 'write denyoom movablekeys', [1, 1, 1], W, 'Stores the union of sorted sets.', (c) => combineStore(c, 'union'), { keysOf: keysAfterNumkeys(2, true) }),
+  command('zinterstore', -4, 'write denyoom movablekeys', [1, 1, 1], W, 'Stores the intersection of sorted sets.', (c) => combineStore(c, 'inter'), { keysOf: keysAfterNumkeys(2, true) }),
+  command('zdiffstore', -4, 'write denyoom movablekeys', [1, 1, 1], W, 'Stores the difference of sorted sets.', (c) => combineStore(c, 'diff'), { keysOf: keysAfterNumkeys(2, true) }),
 ];
