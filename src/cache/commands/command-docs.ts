@@ -3,7 +3,9 @@
 // What Redis documents of each command besides its summary and group (Depot's COMMAND DOCS has
 // summaries of its own): the version that brought it, its complexity, whether and since when it
 // is deprecated and what replaces it, its history, and its arguments (each with its name, type,
-// key spec, token, version, flags and the arguments of a block or a choice).
+// key spec, token, version, flags and the arguments of a block or a choice). The texts are
+// Redis's, from its command reference, which Redis 7.0 ships under the BSD 3-Clause license
+// (Copyright (c) 2006-2020, Salvatore Sanfilippo).
 import type { RedisCommandDocs } from './docs.js';
 
 export const REDIS_COMMAND_DOCS: Readonly<Record<string, RedisCommandDocs>> = {
