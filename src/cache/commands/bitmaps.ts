@@ -153,7 +153,7 @@ function bitop(c: Ctx): void {
   const sources = c.argv.slice(3);
   if (op === 'NOT' && sources.length !== 1) fail('ERR BITOP NOT must be called with a single source key.');
   // Every source is checked (WRONGTYPE) before anything is written; missing ones are empty.
-  const values = sources.map((k) => c.getString(k) ?? '');
+  const values = c.looking('read', () => sources.map((k) => c.getString(k) ?? ''));
   const len = Math.max(...values.map((x) => x.length));
   if (len === 0) {
     if (c.fx.del(c.db, dest)) c.notify('g', 'del', dest);

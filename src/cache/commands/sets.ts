@@ -121,7 +121,8 @@ type SetOp = 'inter' | 'union' | 'diff';
  * stops once it holds `limit` members (0: no limit), as SINTERCARD's LIMIT lets Redis stop.
  */
 function combine(c: Ctx, keys: readonly string[], op: SetOp, limit = 0): MemberSet {
-  const sets: Array<RSet | undefined> = keys.map((k) => c.getSet(k));
+  // Read lookups also when storing, as Redis reads the sources.
+  const sets = c.looking('read', (): Array<RSet | undefined> => keys.map((k) => c.getSet(k)));
   // MemberSets, not JS Sets: a Set holds at most 2^24 members, fewer than a union of big sets may.
   const seed = c.ks.hashSeed;
   if (op === 'union') {

@@ -96,7 +96,8 @@ function xread(c: Ctx, withGroup: boolean): void | typeof BLOCKED {
       stream = v instanceof Stream ? v : undefined;
       if (stream === undefined && r.group !== null) fail('UNBLOCKED the stream key no longer exists');
     } else {
-      stream = c.getStream(key);
+      // A read lookup in XREADGROUP (a write command) too, as in Redis.
+      stream = c.looking('read', () => c.getStream(key));
     }
     let group: ConsumerGroup | undefined;
     if (r.group !== null) {
@@ -120,6 +121,8 @@ function xread(c: Ctx, withGroup: boolean): void | typeof BLOCKED {
     }
     sources.push({ key, stream, group, history: group !== undefined && after !== MAX_ID, after });
   }
+  // Redis looks each key up again to serve it: counted twice, a missing one publishes keymiss twice.
+  if (!retry) for (const src of sources) c.looking('read', () => c.lookup(src.key));
 
   const served = sources.filter((src) => servable(src));
   if (served.length > 0) {

@@ -69,7 +69,7 @@ function set(c: Ctx): void {
   const pxat = expiry < 0 ? 0 : expiryAt(c, a[expiry]!.toUpperCase(), a[expiry + 1]!, 'set');
   const key = a[1]!;
   if (flags & GET) {
-    const old = c.getString(key);
+    const old = readString(c, key);
     setGeneric(c, key, a[2]!, flags, pxat);
     if (old === undefined) c.out.nullBulk();
     else c.out.bulk(old);
@@ -89,6 +89,11 @@ function setexGeneric(c: Ctx, unit: 'EX' | 'PX', cmd: string): void {
   c.out.ok();
 }
 
+/** The string a write command returns (SET's GET, GETSET, GETDEL, GETEX): read as GET reads it, so a miss publishes keymiss. */
+function readString(c: Ctx, key: string): string | undefined {
+  return c.looking('read', () => c.getString(key));
+}
+
 function get(c: Ctx): void {
   const v = c.getStored(c.argv[1]!);
   if (v === undefined) c.out.nullBulk();
@@ -97,7 +102,7 @@ function get(c: Ctx): void {
 
 function getset(c: Ctx): void {
   const key = c.argv[1]!;
-  const old = c.getString(key);
+  const old = readString(c, key);
   setGeneric(c, key, c.argv[2]!, 0, 0);
   if (old === undefined) c.out.nullBulk();
   else c.out.bulk(old);
@@ -105,7 +110,7 @@ function getset(c: Ctx): void {
 
 function getdel(c: Ctx): void {
   const key = c.argv[1]!;
-  const v = c.getString(key);
+  const v = readString(c, key);
   if (v === undefined) {
     c.out.nullBulk();
     return;
@@ -126,7 +131,7 @@ function getex(c: Ctx): void {
     else if (isExpiryOption(opt, a, i, expiry) && !persist) expiry = i++;
     else throw syntax();
   }
-  const v = c.getString(key);
+  const v = readString(c, key);
   if (v === undefined) {
     c.out.nullBulk();
     return;

@@ -243,7 +243,7 @@ function zrange(c: Ctx): void {
 function zrangestore(c: Ctx): void {
   const [, dst, src] = c.argv as [string, string, string];
   const r = rangeOptions(c, 5, false);
-  const entries = selectRange(r, () => c.getZSet(src));
+  const entries = selectRange(r, () => c.looking('read', () => c.getZSet(src)));
   storeEntries(c, dst, entries, 'zrangestore');
   c.out.int(entries.length);
 }
