@@ -160,12 +160,12 @@ function sort(c: Ctx, readOnly: boolean): void {
     for (const g of gets) out.push(byPattern(c, g, it.value) ?? '');
   }
   const existed = c.lookup(storeKey) !== undefined;
-  if (existed) c.fx.del(c.db, storeKey);
   if (out.length > 0) {
+    if (existed) c.fx.replace(c.db, storeKey);
     c.fx.push(c.db, storeKey, out, false);
     c.notify('l', 'sortstore', storeKey);
     c.signalReady(storeKey);
-  } else if (existed) c.notify('g', 'del', storeKey);
+  } else if (existed && c.fx.del(c.db, storeKey)) c.notify('g', 'del', storeKey);
   c.out.int(out.length);
 }
 
