@@ -36,8 +36,11 @@ function setbit(c: Ctx): void {
   const mask = 1 << (7 - (offset & 7));
   const old = byte < v.length ? v.charCodeAt(byte) : 0;
   const next = on === '1' ? old | mask : old & ~mask;
-  c.fx.setrange(c.db, key, byte, String.fromCharCode(next));
-  c.notify('$', 'setbit', key);
+  // As in Redis, a bit set to what it was changes nothing (no event) unless the string grows.
+  if (next !== old || byte >= v.length) {
+    c.fx.setrange(c.db, key, byte, String.fromCharCode(next));
+    c.notify('$', 'setbit', key);
+  }
   c.out.int(old & mask ? 1 : 0);
 }
 
