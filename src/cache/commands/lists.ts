@@ -116,11 +116,11 @@ function ltrim(c: Ctx): void {
   const list = c.getList(key);
   if (list === undefined) return c.out.ok();
   const r = indexRange(start, stop, list.length);
-  if (r === null || r[0] !== 0 || r[1] !== list.length - 1) {
-    c.fx.ltrim(c.db, key, r === null ? 1 : r[0], r === null ? 0 : r[1]);
-    c.notify('l', 'ltrim', key);
-    if (c.ks.dbs[c.db]!.keys.get(key) === undefined) c.notify('g', 'del', key);
-  }
+  if (r === null || r[0] !== 0 || r[1] !== list.length - 1) c.fx.ltrim(c.db, key, r === null ? 1 : r[0], r === null ? 0 : r[1]);
+  else c.fx.modified(c.db, key);
+  // Published even when nothing was trimmed, as Redis does.
+  c.notify('l', 'ltrim', key);
+  if (c.ks.dbs[c.db]!.keys.get(key) === undefined) c.notify('g', 'del', key);
   c.out.ok();
 }
 

@@ -417,6 +417,10 @@ export class Effects {
     this.enc?.op(Op.POP, db).str(key).num(count).flag(left);
     return this.ks.pop(db, key, count, left, each);
   }
+  /** A write that changed nothing: nothing to log, but WATCH and tracking see it (Keyspace.modified). */
+  modified(db: number, key: string): void {
+    this.ks.modified(db, key);
+  }
   lset(db: number, key: string, index: number, element: string): void {
     this.enc?.op(Op.LSET, db).str(key).num(index).str(element);
     this.ks.lset(db, key, index, element);
