@@ -172,6 +172,7 @@ function bitop(c: Ctx): void {
     }
     out[i] = b;
   }
+  c.expireIfNeeded(dest);
   c.fx.set(c.db, dest, out.toString('latin1'), 0, false);
   c.notify('$', 'set', dest);
   c.out.int(len);

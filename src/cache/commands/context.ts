@@ -176,6 +176,18 @@ export class Ctx {
     this.server.stats.expiredKeys++;
   }
 
+  /**
+   * Deletes `key` if it has expired, as Redis's lookupKeyWrite does before a write replaces it
+   * without reading it (SET, BITOP's destination): its "expired" event comes first.
+   */
+  expireIfNeeded(key: string): void {
+    const db = this.client.db;
+    const d = this.ks.dbs[db]!;
+    if (d.expires.size === 0 || !this.deletesExpired) return;
+    const at = d.expires.get(key);
+    if (at !== undefined && at <= this.now) this.expire(db, key);
+  }
+
   exists(key: string): boolean {
     return this.lookup(key) !== undefined;
   }

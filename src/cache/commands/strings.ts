@@ -40,13 +40,10 @@ function setGeneric(c: Ctx, key: string, value: string, flags: number, pxat: num
   if (flags & (NX | XX)) {
     const exists = c.exists(key);
     if ((flags & NX && exists) || (flags & XX && !exists)) return false;
-  }
+  } else c.expireIfNeeded(key);
   const db = c.db;
-  if (pxat > 0 && pxat <= c.now) {
-    // Already expired: Redis deletes the key instead of storing it.
-    if (c.fx.del(db, key)) c.notify('g', 'del', key);
-    return true;
-  }
+  // A time already past is stored too, as Redis 7.0 stores it: the key expires when next looked
+  // up or by the expiry cycle (an "expired" event, not "del").
   c.fx.set(db, key, value, pxat, (flags & KEEPTTL) !== 0);
   c.notify('$', 'set', key);
   if (pxat > 0) c.notify('g', 'expire', key);
