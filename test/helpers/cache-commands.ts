@@ -383,6 +383,8 @@ export function normalize(argv: readonly string[], r: Reply): string {
   }
   // Lua 5.4 (Depot) and Redis's Lua 5.1 word their syntax errors differently; clients read the prefix.
   if (r.t === 'error' && r.v.startsWith('ERR Error compiling script')) return 'error:compiling';
+  // Lua 5.4 keeps an integer past 2^53 exact, 5.1 rounds it to a double (docs/cache.md).
+  if (name.startsWith('EVAL') && r.t === 'int' && Math.abs(Number(r.v)) > 2 ** 53) return 'int:past-2^53';
   if (name === 'EXEC') {
     return show(r)
       .replace(/int:"(\d+)"/g, (m, n: string) => (Number(n) > 1000 ? 'int:big' : m))
@@ -403,6 +405,17 @@ export async function lexUnspecified(probe: RespClient, db: string, argv: readon
   const scores = new Set<string>();
   for (let i = 1; i < r.v.length; i += 2) scores.add(show(r.v[i]!));
   return scores.size > 1;
+}
+
+/**
+ * Redis 7.0's SORT reads errno without clearing it: after a double that over- or underflowed (a
+ * score of 1e400 or 1e-400), a numeric SORT fails until something clears it. Redis's own string2d
+ * does: before a SORT (or an EXEC, which may hold one) a ZADD XX of a key never used, which
+ * changes nothing, clears it on redis-server.
+ */
+export async function clearErrno(redisProbe: RespClient, argv: readonly string[]): Promise<void> {
+  const name = argv[0]!.toUpperCase();
+  if (name === 'SORT' || name === 'SORT_RO' || name === 'EXEC') await redisProbe.call('ZADD', '__errno', 'XX', '0', 'x');
 }
 
 /** A generated command line as arguments: the generator joins several with spaces. */
