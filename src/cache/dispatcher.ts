@@ -365,7 +365,12 @@ export class Dispatcher {
           const wants = WAITS_FOR.get(spec.name);
           const value = wants === undefined ? undefined : this.ctx.ks.dbs[db]!.keys.get(key);
           if (value !== undefined && typeOf(value) !== wants) continue;
-          onResult(client, this.run(spec, true) === 'done');
+          c.readyKey = key;
+          try {
+            onResult(client, this.run(spec, true) === 'done');
+          } finally {
+            c.readyKey = null;
+          }
         }
       }
     }

@@ -81,6 +81,11 @@ export class Ctx {
   deletesExpired = true;
   /** Set for each command from its flags (write commands look keys up for writing). */
   lookups: LookupKind = 'read';
+  /**
+   * While a blocked client is served again: the key that became ready, the only one Redis 7.0
+   * serves it from (its other keys are not looked at, even when they hold something too).
+   */
+  readyKey: string | null = null;
   constructor(
     readonly ks: Keyspace,
     readonly fx: Effects,
@@ -253,6 +258,11 @@ export class Ctx {
     const v = this.lookup(key);
     if (v !== undefined && !(v instanceof Stream)) fail(Err.WRONGTYPE);
     return v;
+  }
+
+  /** The keys a blocking command may serve from: all of them, or the ready one when served again. */
+  servingKeys(keys: readonly string[]): readonly string[] {
+    return this.readyKey === null ? keys : [this.readyKey];
   }
 
   /** Publishes a keyspace event for `key` in the client's database. */

@@ -253,7 +253,7 @@ function bpop(c: Ctx, left: boolean): void | typeof BLOCKED {
   const a = c.argv;
   const timeout = timeoutArg(a[a.length - 1]!);
   const keys = a.slice(1, -1);
-  if (mpopServe(c, keys, left, 1, true)) return;
+  if (mpopServe(c, c.servingKeys(keys), left, 1, true)) return;
   return blockOrNull(c, keys, timeout);
 }
 
@@ -261,7 +261,7 @@ function blmpop(c: Ctx): void | typeof BLOCKED {
   // As in Redis, the timeout is checked after the other arguments.
   const o = mpopArgs(c, 2);
   const timeout = timeoutArg(c.argv[1]!);
-  if (mpopServe(c, o.keys, o.left, o.count, false)) return;
+  if (mpopServe(c, c.servingKeys(o.keys), o.left, o.count, false)) return;
   return blockOrNull(c, o.keys, timeout);
 }
 

@@ -87,6 +87,7 @@ function xread(c: Ctx, withGroup: boolean): void | typeof BLOCKED {
   const sources: Source[] = [];
   for (let i = 0; i < r.keys.length; i++) {
     const key = r.keys[i]!;
+    if (c.readyKey !== null && key !== c.readyKey) continue;
     const text = a[r.streamsAt + r.keys.length + i]!;
     let stream: Stream | undefined;
     if (retry) {
