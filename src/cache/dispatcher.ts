@@ -11,7 +11,7 @@ import type { AclContext, AclReason } from './acl-log.js';
 import type { BlockedClients } from './blocking.js';
 import type { CommandStats } from './command-stats.js';
 import type { Client } from './client.js';
-import { BLOCKED, type CommandFlag, type CommandSpec, type Ctx } from './commands/context.js';
+import { BLOCKED, type CommandFlag, type CommandSpec, type Ctx, type LookupKind } from './commands/context.js';
 import { ReplyError } from './commands/reply-error.js';
 import { aclCheck } from './commands/key-access.js';
 import type { CommandTable } from './commands/table.js';
@@ -244,7 +244,10 @@ export class Dispatcher {
     let outcome: Outcome = 'done';
     // Restored after: EXEC's handler runs the queued commands through here.
     const outer = this.running;
+    const outerLookups = this.ctx.lookups;
     this.running = client;
+    // Serving a blocked client again looks its keys up as Redis's serving does: unseen.
+    this.ctx.lookups = retry ? 'write' : lookupsOf(spec);
     try {
       try {
         if (spec.handler(this.ctx) === BLOCKED) outcome = 'blocked';
@@ -272,6 +275,7 @@ export class Dispatcher {
       this.started = end;
     } finally {
       this.running = outer;
+      this.ctx.lookups = outerLookups;
     }
     return outcome;
   }
@@ -285,12 +289,13 @@ export class Dispatcher {
     const spec = this.resolveForScript(argv, readOnly, dirty);
     if (typeof spec === 'string') return { reply: { t: 'error', v: spec }, write: false };
     const c = this.ctx;
-    const { argv: outerArgv, inExec: outerExec, inScript: outerScript } = c;
+    const { argv: outerArgv, inExec: outerExec, inScript: outerScript, lookups: outerLookups } = c;
     const outerResp = this.out.resp;
     const mark = this.out.mark();
     c.argv = argv;
     c.inExec = true;
     c.inScript = true;
+    c.lookups = lookupsOf(spec);
     this.out.resp = resp;
     try {
       try {
@@ -308,6 +313,7 @@ export class Dispatcher {
       c.argv = outerArgv;
       c.inExec = outerExec;
       c.inScript = outerScript;
+      c.lookups = outerLookups;
     }
   }
 
@@ -392,11 +398,21 @@ export class Dispatcher {
           const wants = WAITS_FOR.get(spec.name);
           const value = wants === undefined ? undefined : this.ctx.ks.dbs[db]!.keys.get(key);
           if (value !== undefined && typeOf(value) !== wants) continue;
-          onResult(client, this.run(spec, true) === 'done');
+          c.readyKey = key;
+          try {
+            onResult(client, this.run(spec, true) === 'done');
+          } finally {
+            c.readyKey = null;
+          }
         }
       }
     }
   }
+}
+
+/** Write commands look their keys up for writing, others for reading (Redis's lookupKeyWrite / lookupKeyRead). */
+function lookupsOf(spec: CommandSpec): LookupKind {
+  return spec.flags.includes('write') ? 'write' : 'read';
 }
 
 /**

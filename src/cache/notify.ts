@@ -31,15 +31,17 @@ export class KeyspaceEvents {
     return null;
   }
 
-  /** The canonical form CONFIG GET returns (as Redis prints it). */
+  /**
+   * The canonical form CONFIG GET returns, as Redis 7.0 prints it: 'n' among the classes, so
+   * not printed when 'A' stands for them (Redis drops it there, though it stays on).
+   */
   text(): string {
     let s = '';
     if ([...ALL_CLASSES].every((c) => this.classes.has(c))) s += 'A';
-    else for (const c of ALL_CLASSES) if (this.classes.has(c)) s += c;
+    else for (const c of `${ALL_CLASSES}n`) if (this.classes.has(c)) s += c;
     if (this.keyspace) s += 'K';
     if (this.keyevent) s += 'E';
     if (this.classes.has('m')) s += 'm';
-    if (this.classes.has('n')) s += 'n';
     return s;
   }
 

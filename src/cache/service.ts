@@ -315,7 +315,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
       'enable-protected-configs': 'no',
     }, {
       requirepass: (p) => this.acl.setRequirePass(p),
-      notifyKeyspaceEvents: (flags) => this.events.configure(flags),
+      notifyKeyspaceEvents: (flags) => this.configureEvents(flags),
       notifyKeyspaceEventsText: () => this.events.text(),
       appendfsync: (policy) => this.setFsync(policy),
       eviction: () => this.configureEviction(),
@@ -963,6 +963,13 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     if (ev.off || !ev.wants(cls) || !this.pubsub.hasListeners()) return;
     if (ev.keyspace) this.pubsub.publish(keyspaceChannel(db, key), event);
     if (ev.keyevent) this.pubsub.publish(keyeventChannel(db, event), key);
+  }
+
+  /** Applies notify-keyspace-events; "new" events cost a lookup per write, so only while wanted. */
+  private configureEvents(flags: string): string | null {
+    const error = this.events.configure(flags);
+    this.ctx.fx.onAdd = this.events.wants('n') ? (db, key) => this.notify(db, 'n', 'new', key) : null;
+    return error;
   }
 
   signalReady(db: number, key: string): void {

@@ -130,7 +130,8 @@ function bitfield(c: Ctx, readOnlyCommand: boolean): void {
   const ops = parseOps(c);
   const writes = ops.filter((op) => op.kind !== 'get');
   if (writes.length > 0 && readOnlyCommand) fail('ERR BITFIELD_RO only supports the GET subcommand');
-  const old = c.getString(key);
+  // Only GETs: a read lookup, as Redis's BITFIELD does then.
+  const old = writes.length === 0 ? c.looking('read', () => c.getString(key)) : c.getString(key);
   if (writes.length === 0) {
     const b = Buffer.from(old ?? '', 'latin1');
     c.out.array(ops.length);

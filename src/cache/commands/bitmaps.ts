@@ -36,8 +36,11 @@ function setbit(c: Ctx): void {
   const mask = 1 << (7 - (offset & 7));
   const old = byte < v.length ? v.charCodeAt(byte) : 0;
   const next = on === '1' ? old | mask : old & ~mask;
-  c.fx.setrange(c.db, key, byte, String.fromCharCode(next));
-  c.notify('$', 'setbit', key);
+  // As in Redis, a bit set to what it was changes nothing (no event) unless the string grows.
+  if (next !== old || byte >= v.length) {
+    c.fx.setrange(c.db, key, byte, String.fromCharCode(next));
+    c.notify('$', 'setbit', key);
+  }
   c.out.int(old & mask ? 1 : 0);
 }
 
@@ -153,7 +156,7 @@ function bitop(c: Ctx): void {
   const sources = c.argv.slice(3);
   if (op === 'NOT' && sources.length !== 1) fail('ERR BITOP NOT must be called with a single source key.');
   // Every source is checked (WRONGTYPE) before anything is written; missing ones are empty.
-  const values = sources.map((k) => c.getString(k) ?? '');
+  const values = c.looking('read', () => sources.map((k) => c.getString(k) ?? ''));
   const len = Math.max(...values.map((x) => x.length));
   if (len === 0) {
     if (c.fx.del(c.db, dest)) c.notify('g', 'del', dest);
@@ -169,6 +172,7 @@ function bitop(c: Ctx): void {
     }
     out[i] = b;
   }
+  c.expireIfNeeded(dest);
   c.fx.set(c.db, dest, out.toString('latin1'), 0, false);
   c.notify('$', 'set', dest);
   c.out.int(len);

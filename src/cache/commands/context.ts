@@ -60,7 +60,14 @@ export interface CommandSpec {
 const REDACTED = '(redacted)';
 
 /** Keyspace event classes (notify-keyspace-events letters). */
-export type NotifyClass = 'g' | '$' | 'l' | 's' | 'h' | 'z' | 't' | 'x' | 'e' | 'n';
+export type NotifyClass = 'g' | '$' | 'l' | 's' | 'h' | 'z' | 't' | 'x' | 'e' | 'n' | 'm';
+
+/**
+ * How a lookup counts, as Redis's lookupKeyRead / lookupKeyWrite flags: 'read' counts a hit or
+ * a miss (keyspace_hits, keyspace_misses) and publishes a miss as keymiss; 'peek' counts but
+ * publishes nothing (LOOKUP_NONOTIFY: OBJECT, MEMORY USAGE); 'write' does neither.
+ */
+export type LookupKind = 'read' | 'peek' | 'write';
 
 export class Ctx {
   argv: string[] = [];
@@ -75,6 +82,13 @@ export class Ctx {
    * takes writes; elsewhere expired keys just read as missing.
    */
   deletesExpired = true;
+  /** Set for each command from its flags (write commands look keys up for writing). */
+  lookups: LookupKind = 'read';
+  /**
+   * While a blocked client is served again: the key that became ready, the only one Redis 7.0
+   * serves it from (its other keys are not looked at, even when they hold something too).
+   */
+  readyKey: string | null = null;
   constructor(
     readonly ks: Keyspace,
     readonly fx: Effects,
@@ -118,24 +132,41 @@ export class Ctx {
   lookup(key: string, db: number = this.client.db, touch = true): Value | undefined {
     const d = this.ks.dbs[db]!;
     const slot = d.keys.find(key);
-    if (slot < 0) {
-      this.server.stats.keyspaceMisses++;
-      return undefined;
-    }
+    if (slot < 0) return this.miss(db, key);
     if (d.expires.size > 0) {
       const at = d.expires.get(key);
       if (at !== undefined && at <= this.now) {
         if (this.deletesExpired) this.expire(db, key);
-        this.server.stats.keyspaceMisses++;
-        return undefined;
+        return this.miss(db, key);
       }
     }
-    this.server.stats.keyspaceHits++;
+    if (this.lookups !== 'write') this.server.stats.keyspaceHits++;
     if (touch) {
       if (this.ks.lfu === null) d.keys.setAccessAt(slot, this.ks.accessClock);
       else this.countRead(d, slot, db, key);
     }
     return d.keys.valueAt(slot);
+  }
+
+  /** A key not found: for a read, counted in keyspace_misses and published (keymiss), as Redis's lookupKey does. */
+  private miss(db: number, key: string): undefined {
+    if (this.lookups === 'write') return;
+    this.server.stats.keyspaceMisses++;
+    if (this.lookups === 'read') this.server.notify(db, 'm', 'keymiss', key);
+  }
+
+  /**
+   * Runs `f` with lookups of `kind`: the keys a write command only reads (SINTERSTORE's sources,
+   * SET's GET) are read lookups in Redis, and OBJECT's are peeks.
+   */
+  looking<T>(kind: LookupKind, f: () => T): T {
+    const outer = this.lookups;
+    this.lookups = kind;
+    try {
+      return f();
+    } finally {
+      this.lookups = outer;
+    }
   }
 
   /** An LFU access (lfu.ts); a write to the key in the same execution does not count again. */
@@ -151,6 +182,18 @@ export class Ctx {
     this.fx.del(db, key);
     this.server.notify(db, 'x', 'expired', key);
     this.server.stats.expiredKeys++;
+  }
+
+  /**
+   * Deletes `key` if it has expired, as Redis's lookupKeyWrite does before a write replaces it
+   * without reading it (SET, BITOP's destination): its "expired" event comes first.
+   */
+  expireIfNeeded(key: string): void {
+    const db = this.client.db;
+    const d = this.ks.dbs[db]!;
+    if (d.expires.size === 0 || !this.deletesExpired) return;
+    const at = d.expires.get(key);
+    if (at !== undefined && at <= this.now) this.expire(db, key);
   }
 
   exists(key: string): boolean {
@@ -218,6 +261,11 @@ export class Ctx {
     const v = this.lookup(key);
     if (v !== undefined && !(v instanceof Stream)) fail(Err.WRONGTYPE);
     return v;
+  }
+
+  /** The keys a blocking command may serve from: all of them, or the ready one when served again. */
+  servingKeys(keys: readonly string[]): readonly string[] {
+    return this.readyKey === null ? keys : [this.readyKey];
   }
 
   /** Publishes a keyspace event for `key` in the client's database. */

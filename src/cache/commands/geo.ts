@@ -130,7 +130,8 @@ interface Found {
 /** Redis's georadiusGeneric: the arguments read in its order, so that the same line gets the same error. */
 function search(c: Ctx, srcIndex: number, flags: number): void {
   const a = c.argv;
-  const z = c.getZSet(a[srcIndex]!);
+  // A read lookup also when storing (GEORADIUS STORE, GEOSEARCHSTORE), as in Redis.
+  const z = c.looking('read', () => c.getZSet(a[srcIndex]!));
   let long = 0;
   let lat = 0;
   let radius = 0;

@@ -81,7 +81,8 @@ function pfmerge(c: Ctx): void {
   let dense = false;
   let found: Hll | undefined;
   for (let i = 1; i < c.argv.length; i++) {
-    const h = read(c, c.argv[i]!);
+    // Read lookups of every key (the destination too), as Redis's PFMERGE does.
+    const h = c.looking('read', () => read(c, c.argv[i]!));
     if (h === undefined) continue;
     if (i === 1) found = h;
     if (h.dense) dense = true;

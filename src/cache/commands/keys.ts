@@ -133,7 +133,7 @@ function copy(c: Ctx): void {
     else throw syntax();
   }
   if (src === dst && dstDb === c.db) fail(Err.SAME_OBJECT);
-  if (c.lookup(src) === undefined) return c.out.int(0);
+  if (c.looking('read', () => c.lookup(src)) === undefined) return c.out.int(0);
   const existing = c.lookup(dst, dstDb);
   if (existing !== undefined && !replace) return c.out.int(0);
   c.fx.copy(c.db, src, dstDb, dst, replace);
@@ -275,7 +275,7 @@ const POLICY_SWITCH = 'Please note that when switching between policies at runti
 function objectSub(c: Ctx, reply: (v: Value, idleSeconds: number) => void): void {
   const key = c.argv[2]!;
   const idle = c.server.idleSeconds(c.db, key);
-  const v = c.lookup(key, c.db, false);
+  const v = c.looking('peek', () => c.lookup(key, c.db, false));
   if (v === undefined) return c.out.nullBulk();
   reply(v, idle);
 }

@@ -2,6 +2,8 @@
 // dynamic-programming table, with LEN, or IDX (the matching ranges, longest last, as Redis walks
 // the table back from the end), MINMATCHLEN and WITHMATCHLEN. The walk is Redis's step for step,
 // so the ranges it reports, and which it leaves out, are the same.
+import type { Stored } from '../machine/blobs.js';
+import type { Value } from '../machine/values.js';
 import { intArg } from './args.js';
 import type { CommandSpec, Ctx } from './context.js';
 import { fail, syntax } from './reply-error.js';
@@ -9,12 +11,13 @@ import { command, family } from './spec.js';
 
 function lcs(c: Ctx): void {
   const [, key1, key2] = c.argv;
+  // One lookup of each key, as in Redis (a missing key publishes one keymiss).
   const v1 = c.lookup(key1!);
   const v2 = c.lookup(key2!);
-  const isString = (v: unknown) => v === undefined || typeof v === 'string' || typeof v === 'number';
+  const isString = (v: Value | undefined): v is Stored | undefined => v === undefined || typeof v === 'string' || typeof v === 'number';
   if (!isString(v1) || !isString(v2)) fail('ERR The specified keys must contain string values');
-  const a = c.getString(key1!) ?? '';
-  const b = c.getString(key2!) ?? '';
+  const a = v1 === undefined ? '' : c.text(v1);
+  const b = v2 === undefined ? '' : c.text(v2);
   let getIdx = false;
   let getLen = false;
   let withMatchLen = false;

@@ -116,11 +116,11 @@ function ltrim(c: Ctx): void {
   const list = c.getList(key);
   if (list === undefined) return c.out.ok();
   const r = indexRange(start, stop, list.length);
-  if (r === null || r[0] !== 0 || r[1] !== list.length - 1) {
-    c.fx.ltrim(c.db, key, r === null ? 1 : r[0], r === null ? 0 : r[1]);
-    c.notify('l', 'ltrim', key);
-    if (c.ks.dbs[c.db]!.keys.get(key) === undefined) c.notify('g', 'del', key);
-  }
+  if (r === null || r[0] !== 0 || r[1] !== list.length - 1) c.fx.ltrim(c.db, key, r === null ? 1 : r[0], r === null ? 0 : r[1]);
+  else c.fx.modified(c.db, key);
+  // Published even when nothing was trimmed, as Redis does.
+  c.notify('l', 'ltrim', key);
+  if (c.ks.dbs[c.db]!.keys.get(key) === undefined) c.notify('g', 'del', key);
   c.out.ok();
 }
 
@@ -253,7 +253,7 @@ function bpop(c: Ctx, left: boolean): void | typeof BLOCKED {
   const a = c.argv;
   const timeout = timeoutArg(a[a.length - 1]!);
   const keys = a.slice(1, -1);
-  if (mpopServe(c, keys, left, 1, true)) return;
+  if (mpopServe(c, c.servingKeys(keys), left, 1, true)) return;
   return blockOrNull(c, keys, timeout);
 }
 
@@ -261,7 +261,7 @@ function blmpop(c: Ctx): void | typeof BLOCKED {
   // As in Redis, the timeout is checked after the other arguments.
   const o = mpopArgs(c, 2);
   const timeout = timeoutArg(c.argv[1]!);
-  if (mpopServe(c, o.keys, o.left, o.count, false)) return;
+  if (mpopServe(c, c.servingKeys(o.keys), o.left, o.count, false)) return;
   return blockOrNull(c, o.keys, timeout);
 }
 

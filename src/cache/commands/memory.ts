@@ -22,7 +22,8 @@ function memoryUsage(c: Ctx): void {
     if (samples === 0) samples = Infinity;
   }
   const key = c.argv[2]!;
-  const v = c.lookup(key, c.db, false);
+  // Counted, not published as keymiss: Redis looks it up as OBJECT does.
+  const v = c.looking('peek', () => c.lookup(key, c.db, false));
   if (v === undefined) return c.out.nullBulk();
   const ttl = c.ks.dbs[c.db]!.expires.has(key) ? EXPIRE_BYTES : 0;
   c.out.int(entryBytes(key, v) + ttl + longValueBytes(c, v, samples));

@@ -107,9 +107,11 @@ function smove(c: Ctx): void {
   const to = c.getSet(dst);
   if (!from.has(member)) return c.out.int(0);
   if (src === dst) return c.out.int(1);
-  c.fx.smove(c.db, src, dst, member);
+  // Published in Redis's order: the removal (and the source's deletion) before the destination
+  // is created ("new", published by the effect).
   c.notify('s', 'srem', src);
-  if (c.ks.dbs[c.db]!.keys.get(src) === undefined) c.notify('g', 'del', src);
+  if (from.size === 1) c.notify('g', 'del', src);
+  c.fx.smove(c.db, src, dst, member);
   if (to === undefined || !to.has(member)) c.notify('s', 'sadd', dst);
   c.out.int(1);
 }
@@ -121,7 +123,8 @@ type SetOp = 'inter' | 'union' | 'diff';
  * stops once it holds `limit` members (0: no limit), as SINTERCARD's LIMIT lets Redis stop.
  */
 function combine(c: Ctx, keys: readonly string[], op: SetOp, limit = 0): MemberSet {
-  const sets: Array<RSet | undefined> = keys.map((k) => c.getSet(k));
+  // Read lookups also when storing, as Redis reads the sources.
+  const sets = c.looking('read', (): Array<RSet | undefined> => keys.map((k) => c.getSet(k)));
   // MemberSets, not JS Sets: a Set holds at most 2^24 members, fewer than a union of big sets may.
   const seed = c.ks.hashSeed;
   if (op === 'union') {
@@ -160,11 +163,11 @@ function combineStore(c: Ctx, op: SetOp): void {
   const dst = c.argv[1]!;
   const r = combine(c, c.argv.slice(2), op);
   const existed = c.lookup(dst) !== undefined;
-  if (existed) c.fx.del(c.db, dst);
   if (r.size > 0) {
+    if (existed) c.fx.replace(c.db, dst);
     c.fx.sadd(c.db, dst, [...r]);
     c.notify('s', `s${op}store`, dst);
-  } else if (existed) c.notify('g', 'del', dst);
+  } else if (existed && c.fx.del(c.db, dst)) c.notify('g', 'del', dst);
   c.out.int(r.size);
 }
 

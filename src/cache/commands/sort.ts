@@ -44,7 +44,7 @@ function byPattern(c: Ctx, pattern: string, element: string): string | null {
   const arrow = pattern.indexOf('->', star + 1);
   const hasField = arrow >= 0 && arrow + 2 < pattern.length;
   const key = pattern.slice(0, star) + element + pattern.slice(star + 1, hasField ? arrow : pattern.length);
-  const v: Value | undefined = c.lookup(key);
+  const v: Value | undefined = c.looking('read', () => c.lookup(key));
   if (v === undefined) return null;
   if (hasField) {
     if (!(v instanceof Hash)) return null;
@@ -88,7 +88,8 @@ function sort(c: Ctx, readOnly: boolean): void {
       gets.push(a[++j]!);
     } else throw syntax();
   }
-  const v = c.lookup(a[1]!);
+  // Read lookups (here and by pattern) in SORT too, a write command for its STORE, as in Redis.
+  const v = c.looking('read', () => c.lookup(a[1]!));
   if (v !== undefined && !(v instanceof List) && !(v instanceof MemberSet) && !(v instanceof ZSet)) fail(Err.WRONGTYPE);
   // A set has no order of its own: left unsorted, what is stored (or what a script sees) is sorted by its bytes.
   if (dontSort && v instanceof MemberSet && (storeKey !== null || c.inScript)) {
@@ -159,12 +160,12 @@ function sort(c: Ctx, readOnly: boolean): void {
     for (const g of gets) out.push(byPattern(c, g, it.value) ?? '');
   }
   const existed = c.lookup(storeKey) !== undefined;
-  if (existed) c.fx.del(c.db, storeKey);
   if (out.length > 0) {
+    if (existed) c.fx.replace(c.db, storeKey);
     c.fx.push(c.db, storeKey, out, false);
     c.notify('l', 'sortstore', storeKey);
     c.signalReady(storeKey);
-  } else if (existed) c.notify('g', 'del', storeKey);
+  } else if (existed && c.fx.del(c.db, storeKey)) c.notify('g', 'del', storeKey);
   c.out.int(out.length);
 }
 

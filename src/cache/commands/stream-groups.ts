@@ -1,12 +1,13 @@
 // Consumer group commands (Redis t_stream.c): XGROUP and its subcommands, XACK, XPENDING,
 // XCLAIM and XAUTOCLAIM. Reads of a group's pending entries by time compare with this
 // execution's clock; what they change is logged with that time, so replay needs no clock.
-import { UNKNOWN_READS, type Stream } from '../machine/stream.js';
+import { Stream, UNKNOWN_READS } from '../machine/stream.js';
 import type { ConsumerGroup } from '../machine/stream-group.js';
 import { MAX_ID, MIN_ID, formatId, parseId, type StreamId } from '../machine/stream-id.js';
+import type { Value } from '../machine/values.js';
 import { intArg, is } from './args.js';
 import type { Ctx } from './context.js';
-import { fail, syntax } from './reply-error.js';
+import { Err, fail, syntax } from './reply-error.js';
 import { command, family } from './spec.js';
 import { boundArg, idArg, INVALID_END, INVALID_START, replyEntry } from './streams.js';
 
@@ -100,17 +101,22 @@ function xgroupDelConsumer(c: Ctx): void {
   c.notify('t', 'xgroup-delconsumer', key);
 }
 
-/** The group `group` of the stream at `key` (or the error XACK's siblings give). */
-function groupOrFail(c: Ctx, key: string, group: string, message: string): { s: Stream; g: ConsumerGroup } {
-  const s = c.getStream(key);
-  const g = s?.groups.get(group);
-  if (s === undefined || g === undefined) fail(message);
-  return { s, g };
+/** The value at `key` as XPENDING, XCLAIM and XAUTOCLAIM look it up: a read lookup, in the write ones too, as in Redis. */
+function lookupRead(c: Ctx, key: string): Value | undefined {
+  return c.looking('read', () => c.lookup(key));
+}
+
+/** The group `group` of `v`, the value looked up (or the error XACK's siblings give). */
+function groupOrFail(v: Value | undefined, group: string, message: string): { s: Stream; g: ConsumerGroup } {
+  if (v !== undefined && !(v instanceof Stream)) fail(Err.WRONGTYPE);
+  const g = v?.groups.get(group);
+  if (v === undefined || g === undefined) fail(message);
+  return { s: v, g };
 }
 
 function xack(c: Ctx): void {
   const [, key, group] = c.argv as [string, string, string];
-  const s = c.getStream(key);
+  const s = c.looking('read', () => c.getStream(key));
   const g = s?.groups.get(group);
   if (g === undefined) return c.out.int(0);
   const ids = c.argv.slice(3).map((text) => idArg(text, true));
@@ -140,7 +146,7 @@ function xpending(c: Ctx): void {
     end = boundArg(a[at + 1]!, 'max', INVALID_END);
     if (at + 3 < a.length) consumerName = a[at + 3]!;
   }
-  const { g } = groupOrFail(c, key, group, `NOGROUP No such key '${key}' or consumer group '${group}'`);
+  const { g } = groupOrFail(lookupRead(c, key), group, `NOGROUP No such key '${key}' or consumer group '${group}'`);
   if (a.length === 3) return pendingSummary(c, g);
   let pel = g.pel;
   if (consumerName !== null) {
@@ -199,7 +205,7 @@ function claimFor(c: Ctx, key: string, group: string, consumer: string, ids: Str
 function xclaim(c: Ctx): void {
   const a = c.argv;
   const [, key, group, name] = a as [string, string, string, string];
-  const { s, g } = groupOrFail(c, key, group, `NOGROUP No such key '${key}' or consumer group '${group}'`);
+  const { s, g } = groupOrFail(lookupRead(c, key), group, `NOGROUP No such key '${key}' or consumer group '${group}'`);
   const minIdle = Math.max(0, intArg(a[4]!, 'ERR Invalid min-idle-time argument for XCLAIM'));
   const ids: StreamId[] = [];
   let j = 5;
@@ -274,6 +280,8 @@ function xclaim(c: Ctx): void {
 function xautoclaim(c: Ctx): void {
   const a = c.argv;
   const [, key, group, name] = a as [string, string, string, string];
+  // Looked up before the arguments are read, as Redis does (a missing key is missed even then).
+  const found = lookupRead(c, key);
   const minIdle = Math.max(0, intArg(a[4]!, 'ERR Invalid min-idle-time argument for XAUTOCLAIM'));
   const start = boundArg(a[5]!, 0, INVALID_START);
   let count = 100;
@@ -292,7 +300,7 @@ function xautoclaim(c: Ctx): void {
       throw syntax();
     }
   }
-  const { s, g } = groupOrFail(c, key, group, `NOGROUP No such key '${key}' or consumer group '${group}'`);
+  const { s, g } = groupOrFail(found, group, `NOGROUP No such key '${key}' or consumer group '${group}'`);
   const now = c.now;
   let attempts = count * 10;
   const claimed: StreamId[] = [];

@@ -87,6 +87,7 @@ function xread(c: Ctx, withGroup: boolean): void | typeof BLOCKED {
   const sources: Source[] = [];
   for (let i = 0; i < r.keys.length; i++) {
     const key = r.keys[i]!;
+    if (c.readyKey !== null && key !== c.readyKey) continue;
     const text = a[r.streamsAt + r.keys.length + i]!;
     let stream: Stream | undefined;
     if (retry) {
@@ -96,7 +97,8 @@ function xread(c: Ctx, withGroup: boolean): void | typeof BLOCKED {
       stream = v instanceof Stream ? v : undefined;
       if (stream === undefined && r.group !== null) fail('UNBLOCKED the stream key no longer exists');
     } else {
-      stream = c.getStream(key);
+      // A read lookup in XREADGROUP (a write command) too, as in Redis.
+      stream = c.looking('read', () => c.getStream(key));
     }
     let group: ConsumerGroup | undefined;
     if (r.group !== null) {
@@ -120,8 +122,10 @@ function xread(c: Ctx, withGroup: boolean): void | typeof BLOCKED {
     }
     sources.push({ key, stream, group, history: group !== undefined && after !== MAX_ID, after });
   }
+  // Redis looks each key up again to serve it: counted twice, a missing one publishes keymiss twice.
+  if (!retry) for (const src of sources) c.looking('read', () => c.lookup(src.key));
 
-  const served = sources.filter((src) => servable(src));
+  const served = sources.filter((src) => servable(src, retry));
   if (served.length > 0) {
     if (c.client.resp === 3) c.out.map(served.length);
     else c.out.array(served.length);
@@ -138,18 +142,20 @@ function xread(c: Ctx, withGroup: boolean): void | typeof BLOCKED {
   return c.server.block(c, r.keys, r.timeout);
 }
 
-/** Whether `src` has something to reply now; a group's new entries resolve `after` to its last ID. */
-function servable(src: Source): boolean {
+/**
+ * Whether `src` has something to reply now; a group's new entries resolve `after` to its last
+ * ID. Served again once blocked, Redis 7.0 compares the stream's last ID, not its last entry's:
+ * entries added and trimmed away at once still end the wait, with nothing to read.
+ */
+function servable(src: Source, blocked: boolean): boolean {
   const s = src.stream;
   if (s === undefined) return false;
-  if (src.group !== undefined) {
-    if (src.history) return true; // always answered, if only with nothing
-    if (s.length === 0) return false;
-    if (s.lastLiveId()! <= src.group.lastId) return false;
-    src.after = src.group.lastId;
-    return true;
-  }
-  return s.length > 0 && s.lastLiveId()! > src.after;
+  if (src.history) return true; // always answered, if only with nothing
+  const top = blocked ? s.lastId : s.length === 0 ? null : s.lastLiveId()!;
+  const g = src.group;
+  if (top === null || top <= (g?.lastId ?? src.after)) return false;
+  if (g !== undefined) src.after = g.lastId;
+  return true;
 }
 
 /** Entries after `after`, at most `count` (0: all). */

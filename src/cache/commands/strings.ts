@@ -40,13 +40,10 @@ function setGeneric(c: Ctx, key: string, value: string, flags: number, pxat: num
   if (flags & (NX | XX)) {
     const exists = c.exists(key);
     if ((flags & NX && exists) || (flags & XX && !exists)) return false;
-  }
+  } else c.expireIfNeeded(key);
   const db = c.db;
-  if (pxat > 0 && pxat <= c.now) {
-    // Already expired: Redis deletes the key instead of storing it.
-    if (c.fx.del(db, key)) c.notify('g', 'del', key);
-    return true;
-  }
+  // A time already past is stored too, as Redis 7.0 stores it: the key expires when next looked
+  // up or by the expiry cycle (an "expired" event, not "del").
   c.fx.set(db, key, value, pxat, (flags & KEEPTTL) !== 0);
   c.notify('$', 'set', key);
   if (pxat > 0) c.notify('g', 'expire', key);
@@ -69,7 +66,7 @@ function set(c: Ctx): void {
   const pxat = expiry < 0 ? 0 : expiryAt(c, a[expiry]!.toUpperCase(), a[expiry + 1]!, 'set');
   const key = a[1]!;
   if (flags & GET) {
-    const old = c.getString(key);
+    const old = readString(c, key);
     setGeneric(c, key, a[2]!, flags, pxat);
     if (old === undefined) c.out.nullBulk();
     else c.out.bulk(old);
@@ -89,6 +86,11 @@ function setexGeneric(c: Ctx, unit: 'EX' | 'PX', cmd: string): void {
   c.out.ok();
 }
 
+/** The string a write command returns (SET's GET, GETSET, GETDEL, GETEX): read as GET reads it, so a miss publishes keymiss. */
+function readString(c: Ctx, key: string): string | undefined {
+  return c.looking('read', () => c.getString(key));
+}
+
 function get(c: Ctx): void {
   const v = c.getStored(c.argv[1]!);
   if (v === undefined) c.out.nullBulk();
@@ -97,7 +99,7 @@ function get(c: Ctx): void {
 
 function getset(c: Ctx): void {
   const key = c.argv[1]!;
-  const old = c.getString(key);
+  const old = readString(c, key);
   setGeneric(c, key, c.argv[2]!, 0, 0);
   if (old === undefined) c.out.nullBulk();
   else c.out.bulk(old);
@@ -105,7 +107,7 @@ function getset(c: Ctx): void {
 
 function getdel(c: Ctx): void {
   const key = c.argv[1]!;
-  const v = c.getString(key);
+  const v = readString(c, key);
   if (v === undefined) {
     c.out.nullBulk();
     return;
@@ -126,7 +128,7 @@ function getex(c: Ctx): void {
     else if (isExpiryOption(opt, a, i, expiry) && !persist) expiry = i++;
     else throw syntax();
   }
-  const v = c.getString(key);
+  const v = readString(c, key);
   if (v === undefined) {
     c.out.nullBulk();
     return;

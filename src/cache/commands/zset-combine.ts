@@ -67,7 +67,8 @@ function combineArgs(c: Ctx, first: number, op: Op, mode: Mode): CombineRequest 
 
 /** A source's members and scores: sorted sets as they are, sets with score 1. */
 function source(c: Ctx, key: string): Scores | null {
-  const v = c.lookup(key);
+  // A read lookup also when storing, as Redis reads the sources.
+  const v = c.looking('read', () => c.lookup(key));
   if (v === undefined) return null;
   if (v instanceof ZSet) return v;
   if (v instanceof MemberSet) return setScores(v);

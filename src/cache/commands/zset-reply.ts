@@ -27,8 +27,8 @@ export function writeEntries(c: Ctx, entries: readonly ZEntry[], withScores: boo
 /** Replaces `dst` with the given entries (deleting it when there are none). */
 export function storeEntries(c: Ctx, dst: string, entries: readonly ZEntry[], event: string): void {
   const existed = c.lookup(dst) !== undefined;
-  if (existed) c.fx.del(c.db, dst);
   if (entries.length > 0) {
+    if (existed) c.fx.replace(c.db, dst);
     c.fx.zadd(
       c.db,
       dst,
@@ -37,5 +37,5 @@ export function storeEntries(c: Ctx, dst: string, entries: readonly ZEntry[], ev
     );
     c.notify('z', event, dst);
     c.signalReady(dst);
-  } else if (existed) c.notify('g', 'del', dst);
+  } else if (existed && c.fx.del(c.db, dst)) c.notify('g', 'del', dst);
 }

@@ -243,7 +243,7 @@ function zrange(c: Ctx): void {
 function zrangestore(c: Ctx): void {
   const [, dst, src] = c.argv as [string, string, string];
   const r = rangeOptions(c, 5, false);
-  const entries = selectRange(r, () => c.getZSet(src));
+  const entries = selectRange(r, () => c.looking('read', () => c.getZSet(src)));
   storeEntries(c, dst, entries, 'zrangestore');
   c.out.int(entries.length);
 }
@@ -302,7 +302,7 @@ function bzpop(c: Ctx, max: boolean): void | typeof BLOCKED {
   const a = c.argv;
   const timeout = timeoutArg(a[a.length - 1]!);
   const keys = a.slice(1, -1);
-  for (const key of keys) {
+  for (const key of c.servingKeys(keys)) {
     const z = c.getZSet(key);
     if (z === undefined) continue;
     const [e] = popEntries(c, key, z, 1, max);
@@ -361,7 +361,7 @@ function bzmpop(c: Ctx): void | typeof BLOCKED {
   // As in Redis, the timeout is checked after the other arguments.
   const o = zmpopArgs(c, 2);
   const timeout = timeoutArg(c.argv[1]!);
-  if (zmpopServe(c, o)) return;
+  if (zmpopServe(c, { ...o, keys: c.servingKeys(o.keys) })) return;
   if (c.inExec) return c.out.nullArray();
   return c.server.block(c, o.keys, timeout);
 }

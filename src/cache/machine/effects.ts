@@ -321,7 +321,40 @@ export class Effects {
     readonly enc: EffectEncoder | null,
   ) {}
 
+  /**
+   * Told of each key an effect adds to a database (Redis's dbAdd, which publishes the "new"
+   * keyspace event), before the effect; null while nobody listens.
+   */
+  onAdd: ((db: number, key: string) => void) | null = null;
+  /** The key `replace` deleted, which the effect storing its new value overwrites rather than adds. */
+  private replacedDb = -1;
+  private replacedKey = '';
+
+  /** Reports `key` to onAdd when the effect about to run adds it. */
+  private adding(db: number, key: string): void {
+    const overwrite = db === this.replacedDb && key === this.replacedKey;
+    this.replacedDb = -1;
+    if (this.onAdd !== null && !overwrite && !this.ks.dbs[db]!.keys.has(key)) this.onAdd(db, key);
+  }
+
+  /** Reports a destination a RENAME, COPY or MOVE adds: Redis deletes a replaced one first. */
+  private added(db: number, key: string): void {
+    this.replacedDb = -1;
+    this.onAdd?.(db, key);
+  }
+
+  /**
+   * Deletes `key` for a store of a new value in its place (SINTERSTORE, SORT STORE, ...): the
+   * store, which must be the next effect, overwrites the key, as Redis's setKey does.
+   */
+  replace(db: number, key: string): void {
+    if (!this.del(db, key)) return;
+    this.replacedDb = db;
+    this.replacedKey = key;
+  }
+
   set(db: number, key: string, value: string, pxat: number, keepTtl: boolean): void {
+    this.adding(db, key);
     this.enc?.op(Op.SET, db).str(key).str(value).num(pxat).flag(keepTtl);
     this.ks.set(db, key, value, pxat, keepTtl);
   }
@@ -339,22 +372,27 @@ export class Effects {
     return this.ks.persist(db, key);
   }
   append(db: number, key: string, suffix: string): number {
+    this.adding(db, key);
     this.enc?.op(Op.APPEND, db).str(key).str(suffix);
     return this.ks.append(db, key, suffix);
   }
   setrange(db: number, key: string, offset: number, patch: string): number {
+    this.adding(db, key);
     this.enc?.op(Op.SETRANGE, db).str(key).num(offset).str(patch);
     return this.ks.setrange(db, key, offset, patch);
   }
   rename(db: number, src: string, dst: string): void {
+    this.added(db, dst);
     this.enc?.op(Op.RENAME, db).str(src).str(dst);
     this.ks.rename(db, src, dst);
   }
   copy(db: number, src: string, dstDb: number, dst: string, replace: boolean): boolean {
+    this.added(dstDb, dst);
     this.enc?.op(Op.COPY, db).str(src).u8(dstDb).str(dst).flag(replace);
     return this.ks.copy(db, src, dstDb, dst, replace);
   }
   move(db: number, key: string, dstDb: number): boolean {
+    this.added(dstDb, key);
     this.enc?.op(Op.MOVE, db).str(key).u8(dstDb);
     return this.ks.move(db, key, dstDb);
   }
@@ -371,12 +409,17 @@ export class Effects {
     this.ks.flushall();
   }
   push(db: number, key: string, elements: readonly string[], left: boolean): number {
+    this.adding(db, key);
     this.enc?.op(Op.PUSH, db).str(key).strs(elements).flag(left);
     return this.ks.push(db, key, elements, left);
   }
   pop(db: number, key: string, count: number, left: boolean, each: (v: Stored) => void): number {
     this.enc?.op(Op.POP, db).str(key).num(count).flag(left);
     return this.ks.pop(db, key, count, left, each);
+  }
+  /** A write that changed nothing: nothing to log, but WATCH and tracking see it (Keyspace.modified). */
+  modified(db: number, key: string): void {
+    this.ks.modified(db, key);
   }
   lset(db: number, key: string, index: number, element: string): void {
     this.enc?.op(Op.LSET, db).str(key).num(index).str(element);
@@ -395,10 +438,12 @@ export class Effects {
     this.ks.ltrim(db, key, start, stop);
   }
   lmove(db: number, src: string, dst: string, fromLeft: boolean, toLeft: boolean): string {
+    this.adding(db, dst);
     this.enc?.op(Op.LMOVE, db).str(src).str(dst).flag(fromLeft).flag(toLeft);
     return this.ks.lmove(db, src, dst, fromLeft, toLeft);
   }
   hset(db: number, key: string, pairs: readonly string[]): number {
+    this.adding(db, key);
     assert(pairs.length % 2 === 0, 'HSET effect with an odd pair list');
     this.enc?.op(Op.HSET, db).str(key).strs(pairs);
     return this.ks.hset(db, key, pairs);
@@ -408,6 +453,7 @@ export class Effects {
     return this.ks.hdel(db, key, fields);
   }
   sadd(db: number, key: string, members: readonly string[]): number {
+    this.adding(db, key);
     this.enc?.op(Op.SADD, db).str(key).strs(members);
     return this.ks.sadd(db, key, members);
   }
@@ -416,10 +462,12 @@ export class Effects {
     return this.ks.srem(db, key, members);
   }
   smove(db: number, src: string, dst: string, member: string): boolean {
+    this.adding(db, dst);
     this.enc?.op(Op.SMOVE, db).str(src).str(dst).str(member);
     return this.ks.smove(db, src, dst, member);
   }
   zadd(db: number, key: string, scores: readonly number[], members: readonly string[]): number {
+    this.adding(db, key);
     this.enc?.op(Op.ZADD, db).str(key).nums(scores).strs(members);
     return this.ks.zadd(db, key, scores, members);
   }
@@ -429,6 +477,7 @@ export class Effects {
   }
 
   xadd(db: number, key: string, id: StreamId, fields: readonly string[], limits: NodeLimits): Stream {
+    this.adding(db, key);
     this.enc?.op(Op.XADD, db).str(key).str(id).strs(fields).num(limits.maxBytes).num(limits.maxEntries);
     return this.ks.xadd(db, key, id, fields, limits);
   }
@@ -448,6 +497,7 @@ export class Effects {
     this.ks.xsetid(db, key, lastId, entriesAdded, maxDeletedId);
   }
   xgroupCreate(db: number, key: string, group: string, lastId: StreamId, entriesRead: number): boolean {
+    this.adding(db, key);
     this.enc?.op(Op.XGROUP_CREATE, db).str(key).str(group).str(lastId).num(entriesRead);
     return this.ks.xgroupCreate(db, key, group, lastId, entriesRead);
   }

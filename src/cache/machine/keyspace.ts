@@ -93,6 +93,15 @@ export class Keyspace {
     return db;
   }
 
+  /**
+   * A write that changed nothing (Redis's signalModifiedKey after an LTRIM that kept every
+   * element): the observers see it (WATCH, tracking); no change is counted.
+   */
+  modified(dbIndex: number, key: string): void {
+    const db = this.dbs[dbIndex]!;
+    for (const o of this.observers) o.beforeWrite(db, dbIndex, key);
+  }
+
   private touchDb(dbIndex: number): void {
     const db = this.dbs[dbIndex]!;
     for (const o of this.observers) o.beforeDbWrite(db, dbIndex);
