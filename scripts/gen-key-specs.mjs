@@ -5,28 +5,14 @@
 // COMMAND GETKEYSANDFLAGS and COMMAND INFO. Run it again after moving to another Redis version:
 //
 //   bash scripts/install-redis.sh && node scripts/gen-key-specs.mjs
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import { pairs, withReferenceRedis } from './reference-redis.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const port = await new Promise((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const p = s.address().port;
-    s.close(() => resolve(p));
-  });
-});
-const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-const client = new Redis(port, { retryStrategy: (n) => (n > 50 ? null : 100) });
-// The first attempts come before redis-server listens: retried, not reported.
-client.on('error', () => undefined);
-try {
-  const version = (await client.info('server')).match(/redis_version:(\S+)/)[1];
+await withReferenceRedis(async (client, version) => {
   const rows = [];
-  const pairs = (list) => Object.fromEntries(Array.from({ length: list.length / 2 }, (_, i) => [list[2 * i], list[2 * i + 1]]));
   const walk = (info) => {
     const [name, , , , , , , tips, specs, subcommands] = info;
     const keySpecs = (specs ?? []).map((raw) => {
@@ -67,7 +53,4 @@ ${rows.join('\n')}
 `;
   writeFileSync(join(root, 'src/cache/commands/key-specs.ts'), text);
   console.log(`wrote ${rows.length} commands' tips and key specs (redis-server ${version})`);
-} finally {
-  client.disconnect();
-  server.kill();
-}
+});
