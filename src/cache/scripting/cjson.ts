@@ -3,7 +3,7 @@
 // keys are 1..n (holes become null; more than half holes past index 10 is an error), otherwise
 // an object whose keys must be strings or numbers; an empty table is `{}`; numbers print with
 // 14 significant digits; '/' is escaped. Strings are bytes: UTF-8 in JSON stays as it was.
-import { LuaType, type LuaVm } from './lua-vm.js';
+import { LuaType, typeName, type LuaVm } from './lua-vm.js';
 
 const MAX_DEPTH = 1000;
 
@@ -114,9 +114,6 @@ function encodeTable(vm: LuaVm, idx: number, depth: number): string {
   return `{${parts.join(',')}}`;
 }
 
-function typeName(t: LuaType): string {
-  return ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'][t] ?? 'no value';
-}
 
 /** Pushes a decoded JSON value; strings go back to bytes (UTF-8). */
 function pushJson(vm: LuaVm, v: unknown, depth: number): void {

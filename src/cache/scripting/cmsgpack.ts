@@ -10,7 +10,7 @@
 //   is nil;
 // - unpack reads nil, booleans, integers, floats, str and arrays and maps, and refuses the rest
 //   (bin, ext) with "Bad data format in input."; input cut short is "Missing bytes in input.".
-import { LuaType, type LuaVm } from './lua-vm.js';
+import { LuaType, typeName, type LuaVm } from './lua-vm.js';
 
 /** Tables nested this deep are packed as nil (LUACMSGPACK_MAX_NESTING). */
 const MAX_NESTING = 16;
@@ -394,9 +394,6 @@ function integerArg(vm: LuaVm, n: number, name: string, fallback?: number): numb
   return Math.trunc(x);
 }
 
-function typeName(t: LuaType): string {
-  return ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'][t] ?? 'no value';
-}
 
 /** Installs `cmsgpack` as a global; errors are Lua errors with lua-cmsgpack's messages. */
 export function installCmsgpack(vm: LuaVm): void {

@@ -21,6 +21,11 @@ export const enum LuaType {
   Function = 6,
 }
 
+/** lua_typename's names, as error messages give them ('no value' for an argument not given). */
+export function typeName(t: LuaType): string {
+  return ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'][t] ?? 'no value';
+}
+
 /** lua_pcall's status codes that matter here (lua.h). */
 export const LUA_OK = 0;
 export const LUA_ERRMEM = 4;
