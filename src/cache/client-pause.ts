@@ -65,9 +65,8 @@ export class ClientPause {
   holds(client: Client, argv: readonly string[]): boolean {
     if (this.state === null) return false;
     if (this.state.mode === 'all') return true;
-    const spec = this.commands.lookup(argv[0]!);
-    if (spec === undefined) return false;
-    const s = spec.subcommands !== undefined && argv.length > 1 ? (spec.subcommands.get(argv[1]!.toLowerCase()) ?? spec) : spec;
+    const s = this.commands.specOf(argv);
+    if (s === undefined) return false;
     if (s.name === 'exec') return client.multi?.some((queued) => this.holds(client, queued)) ?? false;
     return s.flags.includes('write') || MAY_REPLICATE.has(s.name);
   }

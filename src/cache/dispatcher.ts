@@ -231,8 +231,7 @@ export class Dispatcher {
     if (client.multi === null) return false;
     if (spec.name !== 'exec') return !MULTI_OOM_EXEMPT.has(spec.name);
     return client.multi.some((argv) => {
-      let queued = this.table.lookup(argv[0]!);
-      if (queued?.subcommands !== undefined) queued = queued.subcommands.get(argv[1]?.toLowerCase() ?? '');
+      const queued = this.table.specOf(argv);
       return (queued?.flagsOf?.(this.ctx.server, argv) ?? queued?.flags ?? []).includes('denyoom');
     });
   }

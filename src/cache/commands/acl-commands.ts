@@ -102,8 +102,7 @@ function dryrun(c: Ctx): void {
   const user = c.server.acl.users.get(c.argv[2]!);
   if (user === undefined) fail(`ERR User '${c.argv[2]}' not found`);
   const argv = c.argv.slice(3);
-  const parent = c.server.commands.get(argv[0]!.toLowerCase());
-  const spec = parent?.subcommands !== undefined && argv.length > 1 ? parent.subcommands.get(argv[1]!.toLowerCase()) : parent;
+  const spec = c.server.commands.specOf(argv);
   if (spec === undefined) fail(`ERR Command '${argv[0]}' not found`);
   if (spec.arity > 0 ? argv.length !== spec.arity : argv.length < -spec.arity) fail(`ERR wrong number of arguments for '${spec.name}' command`);
   const denial = aclCheck(user, spec, argv);

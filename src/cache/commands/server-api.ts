@@ -37,6 +37,8 @@ export interface ServerStats {
 
 export interface CommandCatalog {
   get(name: string): CommandSpec | undefined;
+  /** The spec a command line runs: its subcommand's when it has any; undefined for an unknown name or subcommand. */
+  specOf(argv: readonly string[]): CommandSpec | undefined;
   all(): Iterable<CommandSpec>;
   readonly count: number;
   /** The ACL categories of the commands, in Redis's order. */

@@ -226,15 +226,9 @@ function commandList(c: Ctx): void {
  */
 function commandGetkeys(c: Ctx, withFlags: boolean): void {
   const argv = c.argv.slice(2);
-  const parent = c.server.commands.get(argv[0]!.toLowerCase());
-  if (parent === undefined) fail('ERR Invalid command specified');
   // A subcommand has its own key positions (XGROUP CREATE's key is the third argument).
-  let spec = parent;
-  if (parent.subcommands !== undefined && argv.length > 1) {
-    const sub = parent.subcommands.get(argv[1]!.toLowerCase());
-    if (sub === undefined) fail('ERR Invalid command specified');
-    spec = sub;
-  }
+  const spec = c.server.commands.specOf(argv);
+  if (spec === undefined) fail('ERR Invalid command specified');
   if (!hasKeys(spec)) fail('ERR The command has no key arguments');
   if (spec.arity > 0 ? argv.length !== spec.arity : argv.length < -spec.arity) fail('ERR Invalid number of arguments specified for command');
   const access = keyAccess(spec, argv);

@@ -83,6 +83,13 @@ export class CommandTable implements CommandCatalog, AclCatalog {
     return spec;
   }
 
+  /** The spec a command line runs: its subcommand's when it has any; undefined for an unknown name or subcommand. */
+  specOf(argv: readonly string[]): CommandSpec | undefined {
+    const parent = this.lookup(argv[0]!);
+    if (parent?.subcommands === undefined || argv.length < 2) return parent;
+    return parent.subcommands.get(argv[1]!.toLowerCase());
+  }
+
   get(name: string): CommandSpec | undefined {
     const lower = name.toLowerCase();
     const bar = lower.indexOf('|');
