@@ -294,7 +294,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     );
     this.machine.proposePending = () => this.committer.flush();
     const fx = new Effects(this.machine.ks, this.committer.enc);
-    this.ctx = new Ctx(this.machine.ks, fx, this.out, this, options.random ?? Math.random);
+    this.ctx = new Ctx(this.machine.ks, fx, this.out, this, options.random ?? Math.random, this.clock);
     this.pubsub = new PubSub((client, write) => {
       this.sendTo(client, write);
       this.stats.pubsubMessages++;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
+import type { Reply } from '../../src/protocol/resp/reply-reader.js';
 import { RespClient, show, sideBySide } from '../helpers/cache-resp-client.js';
 import { depotAndRedis, startDepot } from '../helpers/cache-servers.js';
 import { startDepot as startNode } from '../helpers/depot-process.js';
@@ -336,6 +337,39 @@ test('a script is atomic: a WATCH in another client sees its writes as one, MULT
   } finally {
     a.close();
     b.close();
+  }
+});
+
+test('TIME reads the clock to the microsecond, inside a script and EXEC too, on both servers', async () => {
+  // Each server: a script's two TIMEs around a busy loop, then two TIMEs in one EXEC, each
+  // reply as [seconds, microseconds]; where `now` stands still (expiry), TIME does not.
+  const script = "local a = redis.call('TIME') local n = 0 for i = 1, 2000000 do n = n + i end local b = redis.call('TIME') return {a[1], a[2], b[1], b[2]}";
+  const micros = (r: Reply, at: number) => {
+    const v = (r as { v: { v: string }[] }).v;
+    return Number(v[at]!.v) * 1e6 + Number(v[at + 1]!.v);
+  };
+  for (const port of [servers.depot.port, servers.redis.port]) {
+    const c = await RespClient.open(port);
+    try {
+      const seen: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const r = await c.call('EVAL', script, '0');
+        const [a, b] = [micros(r, 0), micros(r, 2)];
+        assert.ok(b > a, `${port}: TIME advanced inside the script (${a} then ${b})`);
+        seen.push(a, b);
+      }
+      await c.call('MULTI');
+      await c.call('TIME');
+      await c.call('TIME');
+      const exec = (await c.call('EXEC')) as { v: Reply[] };
+      const [x, y] = exec.v.map((r) => micros(r, 0));
+      assert.ok(y! >= x!, `${port}: EXEC's TIMEs in order`);
+      seen.push(x!, y!);
+      for (const us of seen) assert.ok(Math.abs(us / 1000 - Date.now()) < 60_000, `${port}: ${us} is the clock`);
+      assert.ok(seen.some((us) => us % 1000 !== 0), `${port}: microseconds, not milliseconds times 1000`);
+    } finally {
+      c.close();
+    }
   }
 });
 

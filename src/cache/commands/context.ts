@@ -1,6 +1,7 @@
 // What a command handler works with: the argument vector, the calling client, the keyspace
 // (read through lazy expiry), the effects (the only way to change it), the reply writer, and the
 // time and randomness of this execution. One Ctx is reused for every command.
+import type { Clock } from '../../util/clock.js';
 import type { ReplyWriter } from '../../protocol/resp/writer.js';
 import type { Client } from '../client.js';
 import type { Stored } from '../machine/blobs.js';
@@ -96,6 +97,8 @@ export class Ctx {
     readonly server: ServerApi,
     /** Uniform in [0, 1): the command layer's only source of randomness. */
     readonly random: () => number,
+    /** The wall clock, for TIME alone: everything else reads `now`, which stands still during a command. */
+    readonly clock: Clock,
   ) {}
 
   /**

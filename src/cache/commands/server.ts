@@ -37,11 +37,12 @@ function configSet(c: Ctx): void {
 /** Redis 7.0's SENSITIVE_CONFIG parameters (not yet the TLS key passwords). */
 const SENSITIVE = new Set(['requirepass', 'masterauth', 'masteruser']);
 
+/** The clock itself, as Redis's gettimeofday: in a script or EXEC too, where `now` stands still. */
 function time(c: Ctx): void {
-  const ms = c.now;
+  const us = c.clock.micros();
   c.out.array(2);
-  c.out.bulk(String(Math.floor(ms / 1000)));
-  c.out.bulk(String((ms % 1000) * 1000));
+  c.out.bulk(String(Math.floor(us / 1e6)));
+  c.out.bulk(String(us % 1e6));
 }
 
 function save(c: Ctx): typeof BLOCKED {
