@@ -159,7 +159,8 @@ export class Tracking implements KeyspaceObserver {
     }
   }
 
-  beforeWrite(_db: Db, _dbIndex: number, key: string): void {
+  beforeWrite(_db: Db, _dbIndex: number, key: string, signalled: boolean): void {
+    if (!signalled) return;
     if (this.prefixes.size > 0) {
       const writer = this.host.running;
       for (const [p, entry] of this.prefixes) if (key.startsWith(p) && !entry.keys.has(key)) entry.keys.set(key, writer);

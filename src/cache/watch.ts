@@ -1,6 +1,7 @@
 // WATCH: clients watching keys, and the keyspace observer that marks them dirty when a watched
-// key is about to change (any effect on it, including expiry and FLUSHDB/SWAPDB), so that their
-// next EXEC fails. Keys are tracked per database index.
+// key is about to change (any effect on it that Redis signals, including expiry and
+// FLUSHDB/SWAPDB; not a stream's consumer groups), so that their next EXEC fails. Keys are
+// tracked per database index.
 import type { Client } from './client.js';
 import type { KeyspaceObserver } from './machine/keyspace.js';
 import type { Db } from './machine/values.js';
@@ -34,8 +35,8 @@ export class WatchRegistry implements KeyspaceObserver {
     client.watchDirty = false;
   }
 
-  beforeWrite(_db: Db, dbIndex: number, key: string): void {
-    if (this.byDb.size === 0) return;
+  beforeWrite(_db: Db, dbIndex: number, key: string, signalled: boolean): void {
+    if (this.byDb.size === 0 || !signalled) return;
     const clients = this.byDb.get(dbIndex)?.get(key);
     if (clients !== undefined) for (const c of clients) c.watchDirty = true;
   }

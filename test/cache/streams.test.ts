@@ -581,6 +581,30 @@ test('consumer groups: XGROUP CREATE, SETID, CREATECONSUMER, DELCONSUMER, DESTRO
   ]);
 });
 
+test('WATCH: consumer-group commands and XSETID leave a watched stream unchanged; entries and MKSTREAM change it, as on redis-server', async () => {
+  const setup = [['DEL', 'ws', 'wn'], ['XADD', 'ws', '1-0', 'f', 'v'], ['XADD', 'ws', '2-0', 'f', 'v'], ['XGROUP', 'CREATE', 'ws', 'g', '0'], ['XREADGROUP', 'GROUP', 'g', 'c1', 'COUNT', '1', 'STREAMS', 'ws', '>']];
+  const writes = [
+    ['XSETID', 'ws', '5-0'],
+    ['XGROUP', 'SETID', 'ws', 'g', '0'],
+    ['XACK', 'ws', 'g', '1-0'],
+    ['XGROUP', 'CREATE', 'ws', 'g2', '0'],
+    ['XGROUP', 'DESTROY', 'ws', 'g'],
+    ['XGROUP', 'CREATECONSUMER', 'ws', 'g', 'c9'],
+    ['XGROUP', 'DELCONSUMER', 'ws', 'g', 'c1'],
+    ['XREADGROUP', 'GROUP', 'g', 'c2', 'COUNT', '1', 'STREAMS', 'ws', '>'],
+    ['XCLAIM', 'ws', 'g', 'c2', '0', '1-0'],
+    ['XAUTOCLAIM', 'ws', 'g', 'c2', '0', '0'],
+    ['XADD', 'ws', '7-0', 'a', 'b'],
+    ['XDEL', 'ws', '1-0'],
+    ['XTRIM', 'ws', 'MAXLEN', '1'],
+    ['XGROUP', 'CREATE', 'wn', 'g', '$', 'MKSTREAM'],
+  ];
+  // EXEC answers null where the watched key was signalled as modified.
+  const keyOf = (w: string[]) => (w[0] === 'XGROUP' ? w[2]! : w[0] === 'XREADGROUP' ? w.at(-2)! : w[1]!);
+  const lines = writes.flatMap((w) => [...setup, ['WATCH', keyOf(w)], w, ['MULTI'], ['PING'], ['EXEC']]);
+  await compare(lines);
+});
+
 test('consumer groups: XREADGROUP, XACK, XPENDING, lag and entries-read answer as redis-server does', async () => {
   await compare([
     ['FLUSHALL'],

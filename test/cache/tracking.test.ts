@@ -130,6 +130,34 @@ test('NOLOOP, OPTIN and OPTOUT, BCAST with prefixes', async () => {
   for (const x of [...n, ...o, ...out, ...b, ...w]) x.close();
 });
 
+test("a stream's consumer groups and XSETID invalidate nothing; its entries and a created key do, as on redis-server", async () => {
+  const c = await pair();
+  const w = await pair();
+  await same(w, 'XADD', 'x:s', '1-0', 'f', 'v');
+  await same(w, 'XADD', 'x:s', '2-0', 'f', 'v');
+  await same(w, 'XGROUP', 'CREATE', 'x:s', 'g', '0');
+  await same(c, 'CLIENT', 'TRACKING', 'ON');
+  await same(c, 'XLEN', 'x:s');
+  await same(c, 'XLEN', 'x:new');
+  // Redis's signalModifiedKey is not called for these: the key stays cached.
+  await same(w, 'XREADGROUP', 'GROUP', 'g', 'c1', 'COUNT', '1', 'STREAMS', 'x:s', '>');
+  await same(w, 'XACK', 'x:s', 'g', '1-0');
+  await same(w, 'XCLAIM', 'x:s', 'g', 'c2', '0', '1-0');
+  await same(w, 'XAUTOCLAIM', 'x:s', 'g', 'c2', '0', '0');
+  await same(w, 'XGROUP', 'CREATECONSUMER', 'x:s', 'g', 'c3');
+  await same(w, 'XGROUP', 'DELCONSUMER', 'x:s', 'g', 'c3');
+  await same(w, 'XGROUP', 'SETID', 'x:s', 'g', '0');
+  await same(w, 'XGROUP', 'CREATE', 'x:s', 'g2', '$');
+  await same(w, 'XGROUP', 'DESTROY', 'x:s', 'g2');
+  await same(w, 'XSETID', 'x:s', '5-0');
+  assert.deepEqual(await framesUntilPong(c), []);
+  // An entry added, and a group created with MKSTREAM (which creates the key), are.
+  await same(w, 'XADD', 'x:s', '6-0', 'f', 'v');
+  await same(w, 'XGROUP', 'CREATE', 'x:new', 'g', '$', 'MKSTREAM');
+  assert.deepEqual(await framesUntilPong(c), [push('x:s'), push('x:new')]);
+  for (const x of [...c, ...w]) x.close();
+});
+
 test('RESP2: invalidations go as __redis__:invalidate messages to the redirect; a vanished redirect is reported', async () => {
   const sub = await pair(2);
   const c = await pair(2);

@@ -28,7 +28,11 @@ const newStream = (): Stream => new Stream();
 
 /** Told about every key about to change (WATCH, blocked clients, keyspace snapshots). */
 export interface KeyspaceObserver {
-  beforeWrite(db: Db, dbIndex: number, key: string): void;
+  /**
+   * `signalled` is Redis's signalModifiedKey, which WATCH and client tracking follow: false for
+   * a change of a stream's consumer groups or of its last ID alone, which Redis does not signal.
+   */
+  beforeWrite(db: Db, dbIndex: number, key: string, signalled: boolean): void;
   /** A whole database is about to be emptied or swapped. */
   beforeDbWrite(db: Db, dbIndex: number): void;
 }
@@ -86,9 +90,9 @@ export class Keyspace {
     };
   }
 
-  private touch(dbIndex: number, key: string): Db {
+  private touch(dbIndex: number, key: string, signalled = true): Db {
     const db = this.dbs[dbIndex]!;
-    for (const o of this.observers) o.beforeWrite(db, dbIndex, key);
+    for (const o of this.observers) o.beforeWrite(db, dbIndex, key, signalled);
     this.changes++;
     return db;
   }
@@ -99,7 +103,7 @@ export class Keyspace {
    */
   modified(dbIndex: number, key: string): void {
     const db = this.dbs[dbIndex]!;
-    for (const o of this.observers) o.beforeWrite(db, dbIndex, key);
+    for (const o of this.observers) o.beforeWrite(db, dbIndex, key, true);
   }
 
   private touchDb(dbIndex: number): void {
@@ -119,8 +123,15 @@ export class Keyspace {
   }
 
   /** The collection at `key`, created empty when missing (the command layer checked its type). */
-  private collectionFor<T extends List | Hash | RSet | ZSet | Stream>(dbIndex: number, key: string, kind: abstract new (...args: never[]) => T, create: (hashSeed: number) => T): T {
-    const db = this.touch(dbIndex, key);
+  private collectionFor<T extends List | Hash | RSet | ZSet | Stream>(
+    dbIndex: number,
+    key: string,
+    kind: abstract new (...args: never[]) => T,
+    create: (hashSeed: number) => T,
+    signalled = true,
+  ): T {
+    // Creating the key is signalled whatever the change (XGROUP CREATE ... MKSTREAM, as Redis's dbAdd).
+    const db = this.touch(dbIndex, key, signalled || this.dbs[dbIndex]!.keys.find(key) < 0);
     const slot = db.keys.find(key);
     if (slot < 0) {
       const created = create(this.hashSeed);
@@ -361,10 +372,6 @@ export class Keyspace {
   }
 
   /**
-   * After a collection write: counts its change of size (from `before` elements), and deletes
-   * the key once the collection is empty, as Redis never keeps empty collections.
-   */
-  /**
    * As `changed`, for a collection that may be packed (a hash, a set, a sorted set), whose
    * bytes are not its size times a figure: it counted `before` and counts `after` (memory.ts).
    */
@@ -580,9 +587,12 @@ export class Keyspace {
   // ---- streams ----
   // A stream stays when it empties (Redis keeps empty streams: their IDs and groups matter).
 
-  /** Runs `change` on the stream at `key` (created when missing) and counts its change of size. */
-  private withStream<T>(dbIndex: number, key: string, change: (s: Stream) => T): T {
-    const s = this.collectionFor(dbIndex, key, Stream, newStream);
+  /**
+   * Runs `change` on the stream at `key` (created when missing) and counts its change of size;
+   * `signalled` false for what Redis does not signal (consumer groups, XSETID).
+   */
+  private withStream<T>(dbIndex: number, key: string, change: (s: Stream) => T, signalled = true): T {
+    const s = this.collectionFor(dbIndex, key, Stream, newStream, signalled);
     const before = streamBytes(s);
     const out = change(s);
     this.dbs[dbIndex]!.bytes += streamBytes(s) - before;
@@ -624,7 +634,7 @@ export class Keyspace {
       s.lastId = lastId;
       if (entriesAdded >= 0) s.entriesAdded = entriesAdded;
       if (maxDeletedId !== null) s.maxDeletedId = maxDeletedId;
-    });
+    }, false);
   }
 
   /** Creates a consumer group (and the stream, for MKSTREAM); false when it exists. */
@@ -633,7 +643,7 @@ export class Keyspace {
       if (s.groups.has(group)) return false;
       s.groups.set(group, new ConsumerGroup(lastId, entriesRead));
       return true;
-    });
+    }, false);
   }
 
   xgroupSetid(dbIndex: number, key: string, group: string, lastId: StreamId, entriesRead: number): void {
@@ -641,11 +651,11 @@ export class Keyspace {
       const g = this.groupOf(s, group);
       g.lastId = lastId;
       g.entriesRead = entriesRead;
-    });
+    }, false);
   }
 
   xgroupDestroy(dbIndex: number, key: string, group: string): boolean {
-    return this.withStream(dbIndex, key, (s) => s.groups.delete(group));
+    return this.withStream(dbIndex, key, (s) => s.groups.delete(group), false);
   }
 
   /** Creates consumer `name` seen at `time`, or marks it seen then; true when created. */
@@ -659,12 +669,12 @@ export class Keyspace {
       }
       g.consumer(name, time);
       return true;
-    });
+    }, false);
   }
 
   /** Deletes a consumer with its pending entries; returns how many it had. */
   xconsumerDel(dbIndex: number, key: string, group: string, name: string): number {
-    return this.withStream(dbIndex, key, (s) => this.groupOf(s, group).deleteConsumer(name));
+    return this.withStream(dbIndex, key, (s) => this.groupOf(s, group).deleteConsumer(name), false);
   }
 
   /**
@@ -677,7 +687,7 @@ export class Keyspace {
       const g = this.groupOf(s, group);
       const consumer = g.consumer(name, time);
       for (let i = 0; i < ids.length; i++) g.setPending(ids[i]!, consumer, time, counts[i]!);
-    });
+    }, false);
   }
 
   /** Removes `ids` from a group's PEL (XACK, and claims of deleted entries); returns how many were pending. */
@@ -687,7 +697,7 @@ export class Keyspace {
       let n = 0;
       for (const id of ids) if (g.ack(id)) n++;
       return n;
-    });
+    }, false);
   }
 
   /**
