@@ -1,5 +1,6 @@
-// ROLE, WAIT, DEBUG and MODULE against redis-server 7.0.15 side by side: ROLE and WAIT as a
-// standalone master without replicas answers them (WAIT 1 50: 0, after 50 ms); DEBUG and MODULE LOAD/LOADEX/UNLOAD refused with Redis 7's texts (its defaults,
+// ROLE, WAIT, REPLICAOF, FAILOVER, DEBUG and MODULE against redis-server 7.0.15 side by side:
+// ROLE, WAIT, REPLICAOF NO ONE and FAILOVER as a standalone master without replicas answers
+// them (WAIT 1 50: 0, after 50 ms; REPLICAOF of a master refused by Depot alone); DEBUG and MODULE LOAD/LOADEX/UNLOAD refused with Redis 7's texts (its defaults,
 // enable-debug-command and enable-module-command "no", are fixed in Depot and cannot be set, as
 // in Redis), in a transaction and from a script too; MODULE LIST empty. SHUTDOWN's argument
 // errors beside Redis, then a node of its own stopped by SHUTDOWN and by SHUTDOWN SAVE, with its
@@ -14,7 +15,7 @@ import { depotAndRedis, startDepot } from '../helpers/cache-servers.js';
 
 const servers = depotAndRedis();
 
-test('ROLE, WAIT, DEBUG and MODULE answer as redis-server does', async () => {
+test('ROLE, WAIT, REPLICAOF, FAILOVER, DEBUG and MODULE answer as redis-server does', async () => {
   const lines: string[][] = [
     ['ROLE'],
     ['ROLE', 'x'],
@@ -48,9 +49,45 @@ test('ROLE, WAIT, DEBUG and MODULE answer as redis-server does', async () => {
     ['WAIT', '1', '0'],
     ['EXEC'],
     ['EVAL', "return redis.pcall('wait', '0', '0')", '0'],
+    // A master without replicas; never a port that would make the reference Redis a replica.
+    ['REPLICAOF', 'NO', 'ONE'],
+    ['SLAVEOF', 'no', 'one'],
+    ['REPLICAOF', 'NO'],
+    ['REPLICAOF', '127.0.0.1', 'x'],
+    ['REPLICAOF', '127.0.0.1', '65536'],
+    ['SLAVEOF', '127.0.0.1', '-1'],
+    ['COMMAND', 'INFO', 'replicaof', 'slaveof', 'failover'],
+    ['FAILOVER'],
+    ['FAILOVER', 'ABORT'],
+    ['FAILOVER', 'abort', 'x'],
+    ['FAILOVER', 'TO', '127.0.0.1', '1', 'FORCE', 'TIMEOUT', '10'],
+    ['FAILOVER', 'TO', '127.0.0.1'],
+    ['FAILOVER', 'TO', '127.0.0.1', 'p'],
+    ['FAILOVER', 'TIMEOUT', '0'],
+    ['FAILOVER', 'TIMEOUT', 'x'],
+    ['FAILOVER', 'TIMEOUT', '5', 'TIMEOUT', '5'],
+    ['FAILOVER', 'FORCE', 'FORCE'],
+    ['FAILOVER', 'FORCE'],
+    ['MULTI'],
+    ['FAILOVER'],
+    ['EXEC'],
+    ['EVAL', "return redis.pcall('replicaof', 'no', 'one')", '0'],
+    ['ROLE'],
   ];
   const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   assert.deepEqual(d, r);
+});
+
+test('REPLICAOF of a master is refused with a clear error: Depot replicates through its raft group', async () => {
+  const c = await RespClient.open(servers.depot.port);
+  try {
+    const r = await c.call('REPLICAOF', '127.0.0.1', '6379');
+    assert.equal(r.t, 'error');
+    assert.match(String(r.v), /^ERR Depot does not replicate from a Redis master .*REPLICAOF NO ONE only$/);
+    assert.equal(show(await c.call('ROLE')).split(',')[0], 'array[bulk:"master"');
+  } finally {
+    c.close();
+  }
 });
 
 /**
