@@ -23,7 +23,7 @@ const INDEX_MASK = REGISTERS - 1;
 const Q = 64 - P;
 const REGISTER_MAX = 63;
 export const HEADER_BYTES = 16;
-const DENSE_BYTES = HEADER_BYTES + (REGISTERS * 6) / 8;
+export const DENSE_BYTES = HEADER_BYTES + (REGISTERS * 6) / 8;
 const DENSE = 0;
 const SPARSE = 1;
 const CARD_OFFSET = 8;
@@ -114,7 +114,8 @@ function ctz32(x: number): number {
 
 // ---- dense registers ----
 
-function denseGet(b: Uint8Array, i: number): number {
+/** Register `i` of a dense value's bytes (the header included). */
+export function denseGet(b: Uint8Array, i: number): number {
   const bit = i * 6;
   const at = HEADER_BYTES + (bit >>> 3);
   const fb = bit & 7;
@@ -124,7 +125,7 @@ function denseGet(b: Uint8Array, i: number): number {
 }
 
 /** Sets register `i`; returns the offset of the first of the (one or two) bytes it wrote. */
-function denseSet(b: Uint8Array, i: number, v: number): number {
+export function denseSet(b: Uint8Array, i: number, v: number): number {
   const bit = i * 6;
   const at = HEADER_BYTES + (bit >>> 3);
   const fb = bit & 7;
