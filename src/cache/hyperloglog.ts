@@ -23,7 +23,7 @@ const INDEX_MASK = REGISTERS - 1;
 const Q = 64 - P;
 const REGISTER_MAX = 63;
 export const HEADER_BYTES = 16;
-const DENSE_BYTES = HEADER_BYTES + (REGISTERS * 6) / 8;
+export const DENSE_BYTES = HEADER_BYTES + (REGISTERS * 6) / 8;
 const DENSE = 0;
 const SPARSE = 1;
 const CARD_OFFSET = 8;
@@ -39,11 +39,13 @@ const ALPHA_INF = 0.721347520444481703680;
 const SEED = 0xadc83b19;
 const M_HI = 0xc6a4a793;
 const M_LO = 0x5bd1e995;
-/** The last product of mul64 (two outputs without an allocation). */
-let RH = 0;
-let RL = 0;
+/**
+ * The last product of mul64, low half then high half, as int32s: a typed array holds them
+ * unboxed, where module variables would box every uint32 past 2^30 in a heap number.
+ */
+const R = new Int32Array(2);
 
-/** (ah:al × bh:bl) mod 2^64. */
+/** (ah:al × bh:bl) mod 2^64, into R. */
 function mul64(ah: number, al: number, bh: number, bl: number): void {
   const a0 = al & 0xffff;
   const a1 = al >>> 16;
@@ -53,28 +55,28 @@ function mul64(ah: number, al: number, bh: number, bl: number): void {
   const p01 = a0 * b1;
   const p10 = a1 * b0;
   const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  RL = ((mid << 16) | (p00 & 0xffff)) >>> 0;
+  R[0] = (mid << 16) | (p00 & 0xffff);
   const high = a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
-  RH = (high + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
+  R[1] = high + Math.imul(ah, bl) + Math.imul(al, bh);
 }
 
-/** MurmurHash64A of `s`'s bytes (Redis's seed); the hash is left in RH:RL. */
+/** MurmurHash64A of `s`'s bytes (Redis's seed); the hash is left in R. */
 function murmur64a(s: string): void {
   const len = s.length;
   mul64(0, len, M_HI, M_LO);
-  let hh = RH;
-  let hl = (RL ^ SEED) >>> 0;
+  let hh = R[1]!;
+  let hl = R[0]! ^ SEED;
   const end = len - (len & 7);
   for (let i = 0; i < end; i += 8) {
-    let kl = (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24)) >>> 0;
-    let kh = (s.charCodeAt(i + 4) | (s.charCodeAt(i + 5) << 8) | (s.charCodeAt(i + 6) << 16) | (s.charCodeAt(i + 7) << 24)) >>> 0;
+    let kl = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
+    let kh = s.charCodeAt(i + 4) | (s.charCodeAt(i + 5) << 8) | (s.charCodeAt(i + 6) << 16) | (s.charCodeAt(i + 7) << 24);
     mul64(kh, kl, M_HI, M_LO);
-    kh = RH;
-    kl = (RL ^ (RH >>> 15)) >>> 0; // k ^= k >> 47
+    kh = R[1]!;
+    kl = R[0]! ^ (kh >>> 15); // k ^= k >> 47
     mul64(kh, kl, M_HI, M_LO);
-    mul64((hh ^ RH) >>> 0, (hl ^ RL) >>> 0, M_HI, M_LO);
-    hh = RH;
-    hl = RL;
+    mul64(hh ^ R[1]!, hl ^ R[0]!, M_HI, M_LO);
+    hh = R[1]!;
+    hl = R[0]!;
   }
   const rest = len & 7;
   if (rest > 0) {
@@ -83,23 +85,25 @@ function murmur64a(s: string): void {
       if (j >= 4) hh ^= b << ((j - 4) * 8);
       else hl ^= b << (j * 8);
     }
-    mul64(hh >>> 0, hl >>> 0, M_HI, M_LO);
-    hh = RH;
-    hl = RL;
+    mul64(hh, hl, M_HI, M_LO);
+    hh = R[1]!;
+    hl = R[0]!;
   }
-  hl = (hl ^ (hh >>> 15)) >>> 0;
+  hl ^= hh >>> 15;
   mul64(hh, hl, M_HI, M_LO);
-  RL = (RL ^ (RH >>> 15)) >>> 0;
+  R[0] = R[0]! ^ (R[1]! >>> 15);
 }
 
 /** The register an element goes to, and (in PAT_COUNT) the run it counts there. */
 let PAT_COUNT = 0;
 function patLen(element: string): number {
   murmur64a(element);
-  const index = RL & INDEX_MASK;
+  const rl = R[0]!;
+  const rh = R[1]!;
+  const index = rl & INDEX_MASK;
   // hash >>= P; hash |= 1 << Q: the run ends by bit Q at the latest.
-  const lo = ((RL >>> P) | (RH << (32 - P))) >>> 0;
-  const hi = (RH >>> P) | (1 << (Q - 32));
+  const lo = (rl >>> P) | (rh << (32 - P));
+  const hi = (rh >>> P) | (1 << (Q - 32));
   PAT_COUNT = lo !== 0 ? ctz32(lo) + 1 : 32 + ctz32(hi) + 1;
   return index;
 }
@@ -110,7 +114,8 @@ function ctz32(x: number): number {
 
 // ---- dense registers ----
 
-function denseGet(b: Uint8Array, i: number): number {
+/** Register `i` of a dense value's bytes (the header included). */
+export function denseGet(b: Uint8Array, i: number): number {
   const bit = i * 6;
   const at = HEADER_BYTES + (bit >>> 3);
   const fb = bit & 7;
@@ -120,7 +125,7 @@ function denseGet(b: Uint8Array, i: number): number {
 }
 
 /** Sets register `i`; returns the offset of the first of the (one or two) bytes it wrote. */
-function denseSet(b: Uint8Array, i: number, v: number): number {
+export function denseSet(b: Uint8Array, i: number, v: number): number {
   const bit = i * 6;
   const at = HEADER_BYTES + (bit >>> 3);
   const fb = bit & 7;

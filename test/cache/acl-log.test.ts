@@ -70,7 +70,7 @@ test('ACL LOG records refusals as redis-server does', async () => {
 /**
  * A reply's command rules made comparable across servers: the leading categories in order; then
  * the single commands, which Redis lists in its hash table's order, sorted; less those naming a
- * command Depot does not have (LOLWUT, ...; `known` is Depot's COMMAND LIST).
+ * command Depot does not have (REPLICAOF, ...; `known` is Depot's COMMAND LIST).
  */
 function rulesOf(text: string, known: ReadonlySet<string>): string {
   const tokens = text.split(' ');

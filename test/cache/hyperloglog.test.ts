@@ -1,7 +1,7 @@
-// PFADD PFCOUNT PFMERGE PFDEBUG against redis-server 7.0.15 side by side: the same command lines
-// on both, every reply compared byte for byte, values included (GET shows the representation:
-// sparse opcodes, promotion to dense, the cached cardinality). Then keyspace events, ioredis,
-// restart after SIGKILL, and what a PFADD on a dense value costs the log.
+// PFADD PFCOUNT PFMERGE PFDEBUG PFSELFTEST against redis-server 7.0.15 side by side: the same
+// command lines on both, every reply compared byte for byte, values included (GET shows the
+// representation: sparse opcodes, promotion to dense, the cached cardinality). Then keyspace
+// events, ioredis, restart after SIGKILL, and what a PFADD on a dense value costs the log.
 // (The random sequences of differential.test.ts run these commands too.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -99,6 +99,26 @@ test('HyperLogLog commands answer as redis-server does', async () => {
   ];
   const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   assert.deepEqual(d, r);
+});
+
+test("PFSELFTEST passes, and fails as Redis's does when hll-sparse-max-bytes is too small for its sparse check", async () => {
+  // Below about 40 bytes a HyperLogLog of 10 elements is dense already, where the test expects
+  // it sparse (cardinality 10 < hll-sparse-max-bytes / 2): a failure both must find.
+  const lines: string[][] = [
+    ['PFSELFTEST'],
+    ['PFSELFTEST', 'x'],
+    ['CONFIG', 'SET', 'hll-sparse-max-bytes', '25'],
+    ['PFSELFTEST'],
+    ['CONFIG', 'SET', 'hll-sparse-max-bytes', '22'],
+    ['PFSELFTEST'],
+    ['CONFIG', 'SET', 'hll-sparse-max-bytes', '0'],
+    ['PFSELFTEST'],
+    ['CONFIG', 'SET', 'hll-sparse-max-bytes', '3000'],
+    ['EVAL', "return redis.pcall('pfselftest')", '0'],
+    ['COMMAND', 'INFO', 'pfselftest'],
+  ];
+  const { depot, redis } = await sideBySide(servers.depot.port, servers.redis.port, lines);
+  assert.deepEqual(depot, redis);
 });
 
 test('values stay byte for byte equal through growth, promotion, merges and 100,000 elements', async () => {

@@ -1,12 +1,13 @@
-// HyperLogLog commands (Redis's hyperloglog.c): PFADD PFCOUNT PFMERGE PFDEBUG, over string
-// values in Redis's layout (../hyperloglog.ts). A change is logged as the bytes it changed
+// HyperLogLog commands (Redis's hyperloglog.c): PFADD PFCOUNT PFMERGE PFDEBUG PFSELFTEST, over
+// string values in Redis's layout (../hyperloglog.ts). A change is logged as the bytes it changed
 // (SETRANGEs of the cached cardinality and of the registers a few elements raised), or as the
 // whole value when its length changed (a sparse value grew, or became dense), so that adding an
 // element to a 12 KB dense value does not put 12 KB in the log.
 import { countRegisters, Hll, REGISTERS } from '../hyperloglog.js';
+import { hllSelfTest } from '../hyperloglog-selftest.js';
 import type { CommandSpec, Ctx } from './context.js';
 import { fail } from './reply-error.js';
-import { command, family, ONE_KEY } from './spec.js';
+import { command, family, NO_KEYS, ONE_KEY } from './spec.js';
 
 const NOT_HLL = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
 const CORRUPT = 'INVALIDOBJ Corrupted HLL object detected';
@@ -136,9 +137,17 @@ function pfdebug(c: Ctx): void {
   }
 }
 
+/** PFSELFTEST: ../hyperloglog-selftest.ts, which takes about a second (Redis's own takes 0.4 s). */
+function pfselftest(c: Ctx): void {
+  const failure = hllSelfTest(c.random, c.server.hllSparseMaxBytes);
+  if (failure !== null) fail(failure);
+  c.out.ok();
+}
+
 export const hyperloglogCommands: CommandSpec[] = family('hyperloglog', [
   command('pfadd', -2, 'write denyoom fast', ONE_KEY, '@write @hyperloglog @fast', 'Adds elements to a HyperLogLog key, creating it if needed.', pfadd),
   command('pfcount', -2, 'readonly', [1, -1, 1], '@read @hyperloglog @slow', 'Returns the approximated cardinality of the union of HyperLogLog keys.', pfcount),
   command('pfmerge', -2, 'write denyoom', [1, -1, 1], '@write @hyperloglog @slow', 'Merges HyperLogLog keys into one.', pfmerge),
   command('pfdebug', 3, 'write denyoom admin', [2, 2, 1], '@write @hyperloglog @admin @slow @dangerous', 'Internal commands for debugging HyperLogLog values.', pfdebug),
+  command('pfselftest', 1, 'admin', NO_KEYS, '@hyperloglog @admin @slow @dangerous', "Tests the HyperLogLog implementation's registers and estimates.", pfselftest),
 ]);

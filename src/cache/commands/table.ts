@@ -18,6 +18,7 @@ import type { CommandSpec } from './context.js';
 import { hashCommands } from './hashes.js';
 import { keyCommands } from './keys.js';
 import { listCommands } from './lists.js';
+import { lolwutCommands } from './lolwut.js';
 import { memoryCommands } from './memory.js';
 import { monitorCommands } from './monitor.js';
 import { replicationCommands } from './replication.js';
@@ -144,6 +145,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connectionCommands,
   ...clusterCommands,
   ...serverCommands,
+  ...lolwutCommands,
   ...memoryCommands,
   ...scriptingCommands,
   ...functionsCommands,
