@@ -128,6 +128,8 @@ test('replies and errors of scripts are the ones redis-server gives', async () =
     ['EVAL', 'local t = {} t[20] = 1 return cjson.encode(t)', '0'],
     ['EVAL', 'return cjson.encode({{b = 1e20}, {c = -0.0001}, {d = 1.5}, 7, 2^53})', '0'],
     ['EVAL', "return cjson.encode('a\"b\\\\c/\\n\\1')", '0'],
+    // Argument errors as lauxlib words them: the name the caller used ('?' through pcall).
+    ...['cjson.decode()', 'cjson.decode({})', "cjson.decode('5', 6)", 'cjson.decode(5)', '{pcall(cjson.encode)}'].map((x) => ['EVAL', `return ${x}`, '0']),
     ['EVAL', 'return {bit.band(7, 3), bit.bor(1, 2, 4), bit.bxor(5, 1), bit.lshift(1, 31), bit.rshift(-1, 28), bit.arshift(-256, 4), bit.tohex(-1), bit.tohex(255, -4)}', '0'],
     ['EVAL', "return string.format('%d %s', 5, 'x') .. string.rep('ab', 3)", '0'],
     ['EVAL', "return redis.REDIS_VERSION", '0'],
@@ -183,6 +185,10 @@ test("cmsgpack packs and unpacks what Redis's lua-cmsgpack does, byte for byte, 
     // unpack_one and unpack_limit: the offset of what is left first (-1: nothing), then the values.
     ...['', ', 1', ', 2', ', 3', ', 4', ', -1'].map((o) => unpack(`return {cmsgpack.unpack_one(ARGV[1]${o})}`, '01 02 03')),
     ...[', 2', ', 2, 2', ', 0', '', ", '2'", ', 1.7'].map((o) => unpack(`return {cmsgpack.unpack_limit(ARGV[1]${o})}`, '01 02 03')),
+    // Offsets and limits are 64-bit (C's cast of the number); the messages print their low 32 bits.
+    ...[', 2^32 + 1', ', 2^32 + 1, 2^32 + 1', ', 1e300', ", 'inf'", ", ''"].map((o) => unpack(`return {cmsgpack.unpack_limit(ARGV[1]${o})}`, '01 02 03')),
+    unpack('return {cmsgpack.unpack_one(ARGV[1], -2^32 + 2)}', '01 02 03'),
+    ['EVAL', 'return {pcall(cmsgpack.unpack, {})}', '0'],
     // Lua 5.1's 8,000 values a C function may hold: too many values, or arrays nested 4,000 deep.
     ['EVAL', "return #{cmsgpack.unpack(string.rep('\\1', 7990))}", '0'],
     ['EVAL', "return #{cmsgpack.unpack(string.rep('\\1', 8100))}", '0'],

@@ -18,7 +18,7 @@ import type { ReplyWriter, RespVersion } from '../../protocol/resp/writer.js';
 import { formatDouble } from '../../protocol/resp/double.js';
 import { installCjson } from './cjson.js';
 import { installCmsgpack } from './cmsgpack.js';
-import { LUA_ERRMEM, LUA_OK, LuaType, LuaVm } from './lua-vm.js';
+import { LUA_ERRMEM, LUA_OK, LuaType, LuaVm, toInt64 } from './lua-vm.js';
 import { PRELUDE, SEAL } from './prelude.js';
 
 /**
@@ -405,7 +405,7 @@ export class LuaRuntime {
         out.bulk(vm.toString(t)!);
         return;
       case LuaType.Number:
-        out.int(vm.isInteger(t) ? vm.toInteger(t) : floatToInt64(vm.toNumber(t)));
+        out.int(vm.isInteger(t) ? vm.toInteger(t) : toInt64(vm.toNumber(t)));
         return;
       case LuaType.Boolean:
         // A RESP3 boolean only for a script that asked for RESP3 (redis.setresp(3)), as in Redis.
@@ -514,16 +514,6 @@ export class LuaRuntime {
     vm.pop(1);
     return v;
   }
-}
-
-const INT64_MIN = -(2n ** 63n);
-
-/**
- * A Lua float as an integer reply: Redis's `(long long)` cast, as x86-64 performs it
- * (`cvttsd2si`), which turns NaN, the infinities and everything outside int64 into INT64_MIN.
- */
-function floatToInt64(x: number): bigint {
-  return x >= -(2 ** 63) && x < 2 ** 63 ? BigInt(Math.trunc(x)) : INT64_MIN;
 }
 
 /** The parts of the `redis` table written in Lua. */
