@@ -20,6 +20,7 @@ import { installCjson } from './cjson.js';
 import { installCmsgpack } from './cmsgpack.js';
 import { LUA_ERRMEM, LUA_OK, LuaType, LuaVm, toInt64 } from './lua-vm.js';
 import { PRELUDE, SEAL } from './prelude.js';
+import { installStruct } from './struct.js';
 
 /**
  * Runs a command a script calls; `dirty`: the script has run a write command already. `write`:
@@ -103,6 +104,7 @@ export class LuaRuntime {
     this.installRedis();
     installCjson(vm);
     installCmsgpack(vm);
+    installStruct(vm);
     if (!vm.load(SEAL, '=prelude') || vm.pcall(0, 2, 0) !== LUA_OK) throw new Error(`Lua sandbox failed: ${vm.toString(-1) ?? ''}`);
     this.protectRef = vm.ref();
     this.envRef = vm.ref();

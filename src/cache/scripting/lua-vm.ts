@@ -7,7 +7,7 @@
 // count of results they pushed; they raise a Lua error with `raise`, which unwinds through the JS
 // frames as Lua's longjmp (a thrown JS value that only the Lua side catches).
 //
-// Besides the state: what the libraries written in JS (cjson, cmsgpack) share, Lua 5.1's
+// Besides the state: what the libraries written in JS (cjson, cmsgpack, struct) share, Lua 5.1's
 // numbers and lauxlib as Redis's C libraries meet them.
 import { LuaFactory } from 'wasmoon';
 import { assert } from '../../util/assert.js';
@@ -620,4 +620,13 @@ export function stringArg(vm: LuaVm, n: number): string {
   if (t === LuaType.String) return vm.toString(n)!;
   if (t === LuaType.Number) return lua51String(vm.toNumber(n));
   throw argError(n, `string expected, got ${typeName(t)}`);
+}
+
+/**
+ * Pushes a Lua 5.1 number (a double) as the 5.4 value that prints and replies as it does: an
+ * integer while 5.1's "%.14g" prints it as one (below 1e14), else a float (1e+14, 0.5).
+ */
+export function pushLua51Number(vm: LuaVm, x: number): void {
+  if (Number.isInteger(x) && Math.abs(x) < 1e14 && !Object.is(x, -0)) vm.pushInteger(x);
+  else vm.pushNumber(x);
 }
