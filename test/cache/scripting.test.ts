@@ -261,6 +261,38 @@ test("struct packs, unpacks and sizes what Redis's lua_struct does, byte for byt
   assert.deepEqual(d, r);
 });
 
+test("redis.acl_check_cmd answers what the script's user may run, keys and channels included, as Redis does", async () => {
+  const check = (args: string) => ['EVAL', `return redis.acl_check_cmd(${args})`, '0'];
+  const lines: string[][] = [
+    ['ACL', 'LOG', 'RESET'],
+    ['ACL', 'SETUSER', 'checked', 'on', 'nopass', '+eval', '+fcall', '+get', '+set', '+mget', '+publish', '+config|get', '~k*', '%R~r*', '&ch*'],
+    ['FUNCTION', 'LOAD', 'REPLACE', "#!lua name=acllib\nredis.register_function('may', function(keys, args) return redis.acl_check_cmd(unpack(args)) end)"],
+    check("'flushall'"),
+    ['AUTH', 'checked', 'x'],
+    ...["'get', 'k1'", "'GET', 'k1'", "'get', 'z1'", "'set', 'k1', 'v'", "'set', 'r1', 'v'", "'get', 'r1'", "'mget', 'k1', 'k2', 'z3'", "'get'", "'get', 'k1', 'extra'"].map(check),
+    ...["'del', 'k1'", "'config'", "'config', 'get', 'x'", "'config', 'set', 'x', 'y'", "'publish', 'ch1', 'x'", "'publish', 'zz', 'x'", "'auth', 'a', 'b'"].map(check),
+    // Errors: no such command or subcommand, no arguments, arguments that are not strings or numbers.
+    ...["'nosuch'", "'config', 'nosub'", "1", '', "'get', {}"].map(check),
+    ['EVAL', 'return type(redis.acl_check_cmd(\'get\', \'k1\'))', '0'],
+    ['EVAL', 'redis.acl_check_cmd = 1', '0'],
+    ['FCALL', 'may', '0', 'get', 'k1'],
+    ['FCALL', 'may', '0', 'get', 'zz'],
+    ['FCALL', 'may', '0', 'nosuch'],
+  ];
+  try {
+    const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
+    assert.deepEqual(d, r);
+    // A refusal it reports is not an ACL LOG entry (entries would differ in their times).
+    const log = await sideBySide(servers.depot.port, servers.redis.port, [['ACL', 'LOG']]);
+    assert.deepEqual(log.depot, log.redis);
+  } finally {
+    await sideBySide(servers.depot.port, servers.redis.port, [
+      ['ACL', 'DELUSER', 'checked'],
+      ['FUNCTION', 'DELETE', 'acllib'],
+    ]);
+  }
+});
+
 test('RESP3 replies seen by a script after redis.setresp(3), and a script replying to a RESP3 client', async () => {
   const lines: string[][] = [
     ['HELLO', '3'],
