@@ -316,6 +316,15 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * redis.acl_check_cmd: whether the user running the script may run this command line (null:
+   * no such command). Unlike a refused call, it is not an ACL LOG entry, as in Redis.
+   */
+  allowsFromScript(argv: readonly string[]): boolean | null {
+    const spec = this.table.specOf(argv);
+    return spec === undefined ? null : aclCheck(this.ctx.client.user, spec, argv) === null;
+  }
+
   /** The spec a script's call runs, or the error it gets (Redis's texts for scripts). */
   private resolveForScript(argv: string[], readOnly: boolean, dirty: boolean): CommandSpec | string {
     let spec = this.table.lookup(argv[0]!);

@@ -41,7 +41,7 @@ import { PubSub, type SubscriptionKind } from './pubsub.js';
 import { clientLine, REDIS_VERSION } from './commands/connection.js';
 import { RemoteConnections, type RemoteResult } from './remote.js';
 import { Functions } from './scripting/functions.js';
-import type { ScriptCall } from './scripting/lua-runtime.js';
+import type { ScriptCommands } from './scripting/lua-runtime.js';
 import { Scripts } from './scripting/scripts.js';
 import { memoryReport, type MemoryReport } from './memory-report.js';
 import { Saves } from './saves.js';
@@ -338,9 +338,12 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.checkMaxmemory();
     this.out.onError = (text) => this.commandStats.errorReply(text);
     this.dispatcher = new Dispatcher(this.ctx, this.commands, this.blocked, this, this.commandStats);
-    const callFromScript: ScriptCall = (argv, resp, readOnly, dirty) => this.dispatcher.callFromScript(argv, resp, readOnly, dirty);
-    this.scripts = new Scripts(callFromScript, REDIS_VERSION, options.scriptLog);
-    this.functions = new Functions(callFromScript, REDIS_VERSION, options.scriptLog ?? (() => undefined), this.machine.ks.libraries, (message) => this.log(`cache: ${message}`));
+    const scriptCommands: ScriptCommands = {
+      call: (argv, resp, readOnly, dirty) => this.dispatcher.callFromScript(argv, resp, readOnly, dirty),
+      allows: (argv) => this.dispatcher.allowsFromScript(argv),
+    };
+    this.scripts = new Scripts(scriptCommands, REDIS_VERSION, options.scriptLog);
+    this.functions = new Functions(scriptCommands, REDIS_VERSION, options.scriptLog ?? (() => undefined), this.machine.ks.libraries, (message) => this.log(`cache: ${message}`));
     this.setBusyThreshold();
     this.observeCommands();
     this.leader = this.group.status().isLeader;

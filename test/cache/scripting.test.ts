@@ -129,6 +129,8 @@ test('replies and errors of scripts are the ones redis-server gives', async () =
     ['EVAL', 'local t = {} t[20] = 1 return cjson.encode(t)', '0'],
     ['EVAL', 'return cjson.encode({{b = 1e20}, {c = -0.0001}, {d = 1.5}, 7, 2^53})', '0'],
     ['EVAL', "return cjson.encode('a\"b\\\\c/\\n\\1')", '0'],
+    // Argument errors as lauxlib words them: the name the caller used ('?' through pcall).
+    ...['cjson.decode()', 'cjson.decode({})', "cjson.decode('5', 6)", 'cjson.decode(5)', '{pcall(cjson.encode)}'].map((x) => ['EVAL', `return ${x}`, '0']),
     ['EVAL', 'return {bit.band(7, 3), bit.bor(1, 2, 4), bit.bxor(5, 1), bit.lshift(1, 31), bit.rshift(-1, 28), bit.arshift(-256, 4), bit.tohex(-1), bit.tohex(255, -4)}', '0'],
     ['EVAL', "return string.format('%d %s', 5, 'x') .. string.rep('ab', 3)", '0'],
     ['EVAL', "return redis.REDIS_VERSION", '0'],
@@ -184,6 +186,10 @@ test("cmsgpack packs and unpacks what Redis's lua-cmsgpack does, byte for byte, 
     // unpack_one and unpack_limit: the offset of what is left first (-1: nothing), then the values.
     ...['', ', 1', ', 2', ', 3', ', 4', ', -1'].map((o) => unpack(`return {cmsgpack.unpack_one(ARGV[1]${o})}`, '01 02 03')),
     ...[', 2', ', 2, 2', ', 0', '', ", '2'", ', 1.7'].map((o) => unpack(`return {cmsgpack.unpack_limit(ARGV[1]${o})}`, '01 02 03')),
+    // Offsets and limits are 64-bit (C's cast of the number); the messages print their low 32 bits.
+    ...[', 2^32 + 1', ', 2^32 + 1, 2^32 + 1', ', 1e300', ", 'inf'", ", ''"].map((o) => unpack(`return {cmsgpack.unpack_limit(ARGV[1]${o})}`, '01 02 03')),
+    unpack('return {cmsgpack.unpack_one(ARGV[1], -2^32 + 2)}', '01 02 03'),
+    ['EVAL', 'return {pcall(cmsgpack.unpack, {})}', '0'],
     // Lua 5.1's 8,000 values a C function may hold: too many values, or arrays nested 4,000 deep.
     ['EVAL', "return #{cmsgpack.unpack(string.rep('\\1', 7990))}", '0'],
     ['EVAL', "return #{cmsgpack.unpack(string.rep('\\1', 8100))}", '0'],
@@ -195,6 +201,97 @@ test("cmsgpack packs and unpacks what Redis's lua-cmsgpack does, byte for byte, 
   ];
   const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
   assert.deepEqual(d, r);
+});
+
+test("struct packs, unpacks and sizes what Redis's lua_struct does, byte for byte, errors included", async () => {
+  const run = (body: string) => ['EVAL', body, '0'];
+  const pack = (args: string) => run(`return struct.pack(${args})`);
+  const unpack = (args: string) => run(`return {struct.unpack(${args})}`);
+  const size = (fmt: string) => run(`return struct.size('${fmt}')`);
+  const lines: string[][] = [
+    // Every integer option, both byte orders (little-endian unless '>'), on both sides of its range.
+    ...["'b B', -1, 255", "'b B', 128, -129", "'<h >h <H >H', 1, 1, 65535, -2", "'<l >l', -2, 2^53", "'<L >L', 2^63, 2^64 - 1", "'T', 12345678"].map(pack),
+    ...["'<i >i <I >I', -5, -5, 4294967295, 2^32 + 7", "'<i3 >i3 <I3 >I3', -1, -1, 2^24 + 5, 70000", "'i0 i1 i5 i6 i7', 1, 2, 3, 4, 5"].map(pack),
+    // Sizes past 8: the 64-bit value's bytes, zeros past them; 32 is the limit.
+    ...["'<i16 >i16', -1, -1", "'<i9 >I12', -2, 2^40", "'i32', 1", "'i33', 1", "'I99999999999', 1"].map(pack),
+    // Numbers through C's casts: fractions cut, out of range saturated or wrapped as on x86-64.
+    ...["'<b <b <b', 300, -1.7, 2.9", "'<I8', 2^64", "'<I8', 0/0", "'<I8', 1/0", "'<i8', -1/0", "'<i8', -2^64", "'<I8', 2^63 + 4096", "'>l', 9007199254740993"].map(pack),
+    // Numeric strings as Lua 5.1 reads them (hex, spaces, exponents, inf, NaN, cut at a NUL).
+    ...["'>i >i >i >i', '0x10', ' 12 ', '1e3', '12\\0zz'", "'>d >d >f', '\\t-0x1.8p1\\n', 'INFINITY', '1e400'", "'>i', ''", "'>i', '1 2'", "'>d', '0x'"].map(pack),
+    // Floats and doubles.
+    ...["'<f >f <d >d', 1.5, 1.5, 1.5, 1.5", "'f d', 0.1, 0.1", "'f', 1e300", "'f', -1e-50", "'d', -1/0"].map(pack),
+    // Strings: c (n bytes; c0 the whole string), s (zero-terminated), embedded zeros, numbers as 5.1 prints them.
+    ...["'c3 c0 s c', 'abcdef', 'xy', 'q', 'zz'", "'c3', 'a\\0bc'", "'s', 'a\\0b'", "'c0 c0 c0 c0', 1.5, 5, 10/2, 2^53", "'c0', string.rep('x', 100000)"].map(pack),
+    // Alignment: '!' alone is 8, '!n' caps it; c and s are not aligned; x is a zero byte.
+    ...["'!b h b l b d', 1, 2, 3, 4, 5, 6", "'!4 b i3 b i5', 1, 2, 3, 4", "'!1 b i', 1, 2", "'!2 b i', 1, 2", "'!b c3 b s b', 1, 'abc', 2, 'de', 3", "'!b x h', 1, 2", "'<>! '", "'b\\0z', 1"].map(pack),
+    // Unpacking: values and the position after them.
+    ...["'<i8', struct.pack('<i8', 2^62)", "'<h >h <H >H', '\\255\\254\\255\\254\\255\\254\\255\\254'", "'<i4 <I4 >i4 >I4', struct.pack('<i4 <I4 >i4 >I4', -5, 4294967295, -2147483648, 123456789)"].map(unpack),
+    ...["'<l', string.rep('\\255', 7) .. '\\127'", "'<L', string.rep('\\255', 8)", "'<i9 >i9', '\\128' .. string.rep('\\0', 8) .. '\\128' .. string.rep('\\0', 8)", "'<i16 <I16', string.rep('\\255', 32)", "'i0', ''"].map(unpack),
+    ...["'!b h b l b d', struct.pack('!b h b l b d', 1, 2, 3, 4, 5, 6)", "'>!4 b i3 b i5', struct.pack('>!4 b i3 b i5', 1, -2, 3, -4)", "'<f <d', struct.pack('<f <d', 0.1, 3.99)"].map(unpack),
+    ...["'>I2 c0 >d', struct.pack('>I2 c0 >d', 5, 'hello', 3.25)", "'c1 c0', '3abc'", "'b x c0', '\\2zab'", "'s s', 'ab\\0cd\\0'", "'xxb', 'abc'"].map(unpack),
+    // Lua 5.1 numbers: what unpacks is a double, printed with 14 digits and replied as C casts it.
+    ...["'<L'", "'<l'", "'<I6'", "'b'", "'<f'"].map((f) => run(`return tostring(struct.unpack(${f}, string.rep('\\255', 7) .. 'x'))`)),
+    run("return {tostring(struct.unpack('<d', struct.pack('<d', 1e14))), tostring(struct.unpack('<l', struct.pack('<l', 99999999999999))), (struct.unpack('<d', struct.pack('<d', 7))) .. ''}"),
+    // Positions: from 1; 0 is refused, a negative one wraps (C's size_t).
+    ...["'b', 'abc', 2", "'b', 'abc', 2.9", "'b', 'abc', '2'", "'b', 'abc', nil", "'', 'abc', -1", "'', 'abc', 10", "'b', 'abc', 4", "'b', 'abc', 0", "'b', 'abc', -1", "' ', 'abc', 10", "'b', 'abc', 2^70", "'b', 'abc', 'x'"].map(unpack),
+    // Sizes.
+    ...['', 'bBhHlLTiIfdx', '!bh', '!bl', '!4 bd', '!8 b i3 b i5 b i6 b i16 b i32', 'c10', 'z', '5', 'b\\0i', 'c2147483647'].map(size),
+    ...['s', 'c0', '?', '!3', '!0', 'i33', 'i99999999999'].map(size),
+    run('return struct.size(5)'),
+    // Errors: the format, missing and wrong arguments, data too short, c0 without a size, pcall's '?' and a local's name.
+    ...["'z', 1", "'\\255'", "'!3 i', 1", "", "'i'", "'ii', 1", "'i', 'x'", "'i', {}", "'c', {}", "'c2', 'a'", "'s'", "'b', true"].map(pack),
+    ...["'i', 'ab'", "'c0', 'ab'", "'x c0', 'abc'", "'s', 'ab'", "'z', 'ab'", "'z', 'ab', 5", "'b'", "", "{}, 'a'", "'b', {}", "1, '\\1'"].map(unpack),
+    run('return struct.size()'),
+    run("return {pcall(struct.pack, 'z')}"),
+    run("local u = struct.unpack return u('b')"),
+    run('return struct:size()'),
+    // Lua 5.1's 8,000 values a C function may hold.
+    run("return #{struct.unpack(string.rep('b', 7997), string.rep('a', 7997))}"),
+    run("return #{struct.unpack(string.rep('b', 7998), string.rep('a', 7998))}"),
+    // Read-only, as the other libraries.
+    run('struct.x = 1'),
+    run("rawset(struct, 'x', 1)"),
+    run('return struct.nope'),
+    // In a function library's functions, not while the library loads.
+    ['FUNCTION', 'LOAD', 'REPLACE', "#!lua name=structlib\nredis.register_function('st', function(keys, args) return {struct.pack('>i2', args[1]), struct.size('!8 b d')} end)"],
+    ['FCALL', 'st', '0', '258'],
+    ['FUNCTION', 'LOAD', "#!lua name=structload\nlocal x = struct.pack('b', 1)"],
+    ['FUNCTION', 'DELETE', 'structlib'],
+  ];
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
+  assert.deepEqual(d, r);
+});
+
+test("redis.acl_check_cmd answers what the script's user may run, keys and channels included, as Redis does", async () => {
+  const check = (args: string) => ['EVAL', `return redis.acl_check_cmd(${args})`, '0'];
+  const lines: string[][] = [
+    ['ACL', 'LOG', 'RESET'],
+    ['ACL', 'SETUSER', 'checked', 'on', 'nopass', '+eval', '+fcall', '+get', '+set', '+mget', '+publish', '+config|get', '~k*', '%R~r*', '&ch*'],
+    ['FUNCTION', 'LOAD', 'REPLACE', "#!lua name=acllib\nredis.register_function('may', function(keys, args) return redis.acl_check_cmd(unpack(args)) end)"],
+    check("'flushall'"),
+    ['AUTH', 'checked', 'x'],
+    ...["'get', 'k1'", "'GET', 'k1'", "'get', 'z1'", "'set', 'k1', 'v'", "'set', 'r1', 'v'", "'get', 'r1'", "'mget', 'k1', 'k2', 'z3'", "'get'", "'get', 'k1', 'extra'"].map(check),
+    ...["'del', 'k1'", "'config'", "'config', 'get', 'x'", "'config', 'set', 'x', 'y'", "'publish', 'ch1', 'x'", "'publish', 'zz', 'x'", "'auth', 'a', 'b'"].map(check),
+    // Errors: no such command or subcommand, no arguments, arguments that are not strings or numbers.
+    ...["'nosuch'", "'config', 'nosub'", "1", '', "'get', {}"].map(check),
+    ['EVAL', 'return type(redis.acl_check_cmd(\'get\', \'k1\'))', '0'],
+    ['EVAL', 'redis.acl_check_cmd = 1', '0'],
+    ['FCALL', 'may', '0', 'get', 'k1'],
+    ['FCALL', 'may', '0', 'get', 'zz'],
+    ['FCALL', 'may', '0', 'nosuch'],
+  ];
+  try {
+    const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
+    assert.deepEqual(d, r);
+    // A refusal it reports is not an ACL LOG entry (entries would differ in their times).
+    const log = await sideBySide(servers.depot.port, servers.redis.port, [['ACL', 'LOG']]);
+    assert.deepEqual(log.depot, log.redis);
+  } finally {
+    await sideBySide(servers.depot.port, servers.redis.port, [
+      ['ACL', 'DELUSER', 'checked'],
+      ['FUNCTION', 'DELETE', 'acllib'],
+    ]);
+  }
 });
 
 test('RESP3 replies seen by a script after redis.setresp(3), and a script replying to a RESP3 client', async () => {

@@ -3,24 +3,9 @@
 // keys are 1..n (holes become null; more than half holes past index 10 is an error), otherwise
 // an object whose keys must be strings or numbers; an empty table is `{}`; numbers print with
 // 14 significant digits; '/' is escaped. Strings are bytes: UTF-8 in JSON stays as it was.
-import { LuaType, typeName, type LuaVm } from './lua-vm.js';
+import { LibraryError, LuaType, argError, formatG14, pushLibrary, stringArg, typeName, type LuaVm } from './lua-vm.js';
 
 const MAX_DEPTH = 1000;
-
-class CjsonError extends Error {}
-
-/** C's "%.14g". */
-export function formatG14(x: number): string {
-  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
-  const [mantissa, exp] = x.toExponential(13).split('e') as [string, string];
-  const e = Number(exp);
-  if (e < -4 || e >= 14) {
-    const m = mantissa.includes('.') ? mantissa.replace(/\.?0+$/, '') : mantissa;
-    return `${m}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
-  }
-  const fixed = x.toFixed(Math.max(0, 13 - e));
-  return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
-}
 
 function escapeString(s: string): string {
   let out = '"';
@@ -43,7 +28,7 @@ function escapeString(s: string): string {
 function encodeNumber(vm: LuaVm, idx: number): string {
   if (vm.isInteger(idx)) return vm.toInteger(idx).toString();
   const x = vm.toNumber(idx);
-  if (!Number.isFinite(x)) throw new CjsonError('Cannot serialise number: must not be NaN or Inf');
+  if (!Number.isFinite(x)) throw new LibraryError('Cannot serialise number: must not be NaN or Inf');
   return formatG14(x);
 }
 
@@ -62,7 +47,7 @@ function arrayLength(vm: LuaVm, idx: number): number {
     if (k > max) max = k;
     items++;
   }
-  if (max > 10 && max > items * 2) throw new CjsonError('Cannot serialise table: excessively sparse array');
+  if (max > 10 && max > items * 2) throw new LibraryError('Cannot serialise table: excessively sparse array');
   return max;
 }
 
@@ -80,12 +65,12 @@ function encodeValue(vm: LuaVm, idx: number, depth: number): string {
       if (vm.isNull(idx)) return 'null';
       break;
     case LuaType.Table:
-      if (depth >= MAX_DEPTH || !vm.checkStack(4)) throw new CjsonError(`Cannot serialise, excessive nesting (${depth + 1})`);
+      if (depth >= MAX_DEPTH || !vm.checkStack(4)) throw new LibraryError(`Cannot serialise, excessive nesting (${depth + 1})`);
       return encodeTable(vm, idx, depth + 1);
     default:
       break;
   }
-  throw new CjsonError(`Cannot serialise ${typeName(vm.type(idx))}: type not supported`);
+  throw new LibraryError(`Cannot serialise ${typeName(vm.type(idx))}: type not supported`);
 }
 
 function encodeTable(vm: LuaVm, idx: number, depth: number): string {
@@ -107,7 +92,7 @@ function encodeTable(vm: LuaVm, idx: number, depth: number): string {
     const kt = vm.type(-2);
     if (kt === LuaType.String) key = escapeString(vm.toString(-2)!);
     else if (kt === LuaType.Number) key = `"${encodeNumber(vm, -2)}"`;
-    else throw new CjsonError(`Cannot serialise ${typeName(kt)}: table key must be a number or string`);
+    else throw new LibraryError(`Cannot serialise ${typeName(kt)}: table key must be a number or string`);
     parts.push(`${key}:${encodeValue(vm, -1, depth)}`);
     vm.pop(1);
   }
@@ -117,7 +102,7 @@ function encodeTable(vm: LuaVm, idx: number, depth: number): string {
 
 /** Pushes a decoded JSON value; strings go back to bytes (UTF-8). */
 function pushJson(vm: LuaVm, v: unknown, depth: number): void {
-  if (depth > MAX_DEPTH || !vm.checkStack(4)) throw new CjsonError(`Found too many nested data structures (${depth}) at character ${depth}`);
+  if (depth > MAX_DEPTH || !vm.checkStack(4)) throw new LibraryError(`Found too many nested data structures (${depth}) at character ${depth}`);
   if (v === null) vm.pushNull();
   else if (typeof v === 'string') vm.pushString(Buffer.from(v, 'utf8').toString('latin1'));
   else if (typeof v === 'number') {
@@ -145,37 +130,26 @@ function pushJson(vm: LuaVm, v: unknown, depth: number): void {
  * (JSON.parse's, for what does not parse).
  */
 export function installCjson(vm: LuaVm): void {
-  const guarded = (L: number, body: () => number): number => {
-    let message: string;
-    try {
-      return body();
-    } catch (err) {
-      if (!(err instanceof CjsonError) && !(err instanceof SyntaxError)) throw err;
-      message = err.message;
-    }
-    // As luaL_error: prefixed with where the script called the function.
-    vm.pushString(vm.where(1) + message);
-    return vm.raise(L);
-  };
-  vm.newTable(0, 3);
-  vm.pushFunction((L) =>
-    guarded(L, () => {
-      if (vm.top() !== 1) throw new CjsonError('bad argument #1 to \'encode\' (expected 1 argument)');
-      const json = encodeValue(vm, 1, 0);
-      vm.pushString(json);
+  pushLibrary(vm, {
+    encode: () => {
+      if (vm.top() !== 1) throw argError(1, 'expected 1 argument');
+      vm.pushString(encodeValue(vm, 1, 0));
       return 1;
-    }),
-  );
-  vm.rawSetField(-2, 'encode');
-  vm.pushFunction((L) =>
-    guarded(L, () => {
-      const text = vm.top() === 1 && vm.type(1) === LuaType.String ? vm.toString(1)! : null;
-      if (text === null) throw new CjsonError('bad argument #1 to \'decode\' (string expected)');
-      pushJson(vm, JSON.parse(Buffer.from(text, 'latin1').toString('utf8')) as unknown, 1);
+    },
+    decode: () => {
+      if (vm.top() !== 1) throw argError(1, 'expected 1 argument');
+      const text = stringArg(vm, 1);
+      let value: unknown;
+      try {
+        value = JSON.parse(Buffer.from(text, 'latin1').toString('utf8'));
+      } catch (err) {
+        if (err instanceof SyntaxError) throw new LibraryError(err.message);
+        throw err;
+      }
+      pushJson(vm, value, 1);
       return 1;
-    }),
-  );
-  vm.rawSetField(-2, 'decode');
+    },
+  });
   vm.pushNull();
   vm.rawSetField(-2, 'null');
   vm.setGlobal('cjson');

@@ -10,22 +10,10 @@
 //   is nil;
 // - unpack reads nil, booleans, integers, floats, str and arrays and maps, and refuses the rest
 //   (bin, ext) with "Bad data format in input."; input cut short is "Missing bytes in input.".
-import { LuaType, typeName, type LuaVm } from './lua-vm.js';
+import { LibraryError, LuaType, MAX_C_STACK, argError, integerArg, pushLibrary, stringArg, type LuaVm } from './lua-vm.js';
 
 /** Tables nested this deep are packed as nil (LUACMSGPACK_MAX_NESTING). */
 const MAX_NESTING = 16;
-/** Values one C function may hold on Lua 5.1's stack (LUAI_MAXCSTACK): unpack's limit in Redis. */
-const MAX_C_STACK = 8000;
-
-class MsgpackError extends Error {
-  /** luaL_error's: prefixed with where the script called the function. */
-  constructor(
-    message: string,
-    readonly located = true,
-  ) {
-    super(message);
-  }
-}
 
 /** Bytes being packed, grown as needed. */
 class Packer {
@@ -140,7 +128,7 @@ function packTop(vm: LuaVm, out: Packer, level: number): void {
 }
 
 function packTable(vm: LuaVm, out: Packer, level: number): void {
-  if (!vm.checkStack(3)) throw new MsgpackError('stack overflow (in function mp_encode_lua_table)');
+  if (!vm.checkStack(3)) throw new LibraryError('stack overflow (in function mp_encode_lua_table)');
   const t = vm.top();
   const length = arrayLength(vm, t);
   if (length >= 0) {
@@ -214,7 +202,7 @@ class Unpacker {
   }
 
   private need(n: number): void {
-    if (this.left < n) throw new MsgpackError('Missing bytes in input.');
+    if (this.left < n) throw new LibraryError('Missing bytes in input.');
   }
 
   /** Pushes the next value, whole (mp_decode_to_lua_type). */
@@ -228,8 +216,8 @@ class Unpacker {
         if (o.map && !o.keyRead) {
           const key = vm.type(-1);
           // lua_settable's errors, which carry no position (raised from C).
-          if (key === LuaType.Nil) throw new MsgpackError('table index is nil', false);
-          if (key === LuaType.Number && Number.isNaN(vm.toNumber(-1))) throw new MsgpackError('table index is NaN', false);
+          if (key === LuaType.Nil) throw new LibraryError('table index is nil', false);
+          if (key === LuaType.Number && Number.isNaN(vm.toNumber(-1))) throw new LibraryError('table index is NaN', false);
           o.keyRead = true;
           break;
         }
@@ -248,7 +236,7 @@ class Unpacker {
   /** Pushes a scalar (true), or opens an array or map (false: its elements follow; an empty one is complete, true). */
   private pushOne(vm: LuaVm): boolean {
     this.need(1);
-    if (vm.top() + 1 > MAX_C_STACK || !vm.checkStack(3)) throw new MsgpackError('stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)');
+    if (vm.top() + 1 > MAX_C_STACK || !vm.checkStack(3)) throw new LibraryError('stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)');
     const b = this.buf;
     const p = this.pos;
     const type = b[p]!;
@@ -324,7 +312,7 @@ class Unpacker {
         this.need(5);
         return this.openMap(vm, 5, b.readUInt32BE(p + 1));
       default:
-        throw new MsgpackError('Bad data format in input.');
+        throw new LibraryError('Bad data format in input.');
     }
   }
 
@@ -345,7 +333,7 @@ class Unpacker {
   private openArray(vm: LuaVm, head: number, n: number): boolean {
     this.pos += head;
     vm.newTable(Math.min(n, 1024), 0);
-    if (vm.top() + 1 > MAX_C_STACK) throw new MsgpackError('stack overflow (in function mp_decode_to_lua_array)');
+    if (vm.top() + 1 > MAX_C_STACK) throw new LibraryError('stack overflow (in function mp_decode_to_lua_array)');
     if (n === 0) return true;
     this.open.push({ map: false, size: n, done: 0, keyRead: true });
     vm.pushInteger(1);
@@ -366,16 +354,15 @@ class Unpacker {
  * offset returned); with a limit or an offset, the offset of the rest comes first (-1: none
  * left). Returns the count of results pushed (mp_unpack_full).
  */
-function unpack(vm: LuaVm, limit: number, offset: number, name: string): number {
-  if (vm.type(1) !== LuaType.String && vm.type(1) !== LuaType.Number) {
-    throw new MsgpackError(`bad argument #1 to '${name}' (string expected, got ${typeName(vm.type(1))})`);
-  }
-  const bytes = Buffer.from(vm.toString(1)!, 'latin1');
+function unpack(vm: LuaVm, limit: number, offset: number): number {
+  const bytes = Buffer.from(stringArg(vm, 1), 'latin1');
   vm.setTop(1);
   const all = limit === 0 && offset === 0;
-  // Redis's text, with the input's length where it means the limit.
-  if (offset < 0 || limit < 0) throw new MsgpackError(`Invalid request to unpack with offset of ${offset} and limit of ${bytes.length}.`);
-  if (offset > bytes.length) throw new MsgpackError(`Start offset ${offset} greater than input length ${bytes.length}.`);
+  // Redis's texts, with the input's length where it means the limit, and the low 32 bits of the
+  // offset (printed with %d).
+  const printed = Number(BigInt.asIntN(32, BigInt(offset)));
+  if (offset < 0 || limit < 0) throw new LibraryError(`Invalid request to unpack with offset of ${printed} and limit of ${bytes.length}.`);
+  if (offset > bytes.length) throw new LibraryError(`Start offset ${printed} greater than input length ${bytes.length}.`);
   const cursor = new Unpacker(bytes, offset);
   let count = 0;
   for (const most = all ? Infinity : limit; cursor.left > 0 && count < most; count++) cursor.push(vm);
@@ -385,48 +372,25 @@ function unpack(vm: LuaVm, limit: number, offset: number, name: string): number 
   return count + 1;
 }
 
-/** luaL_checkinteger / luaL_optinteger of argument `n` as Lua 5.1 reads it: a number or a numeric string, truncated. */
-function integerArg(vm: LuaVm, n: number, name: string, fallback?: number): number {
-  const t = vm.type(n);
-  if ((t === LuaType.None || t === LuaType.Nil) && fallback !== undefined) return fallback;
-  const x = t === LuaType.Number ? vm.toNumber(n) : t === LuaType.String ? Number(vm.toString(n)!.trim()) : NaN;
-  if (Number.isNaN(x)) throw new MsgpackError(`bad argument #${n} to '${name}' (number expected, got ${typeName(t)})`);
-  return Math.trunc(x);
-}
-
-
 /** Installs `cmsgpack` as a global; errors are Lua errors with lua-cmsgpack's messages. */
 export function installCmsgpack(vm: LuaVm): void {
-  const guarded = (L: number, body: () => number): number => {
-    let message: string;
-    try {
-      return body();
-    } catch (err) {
-      if (!(err instanceof MsgpackError)) throw err;
-      message = err.located ? vm.where(1) + err.message : err.message;
-    }
-    vm.pushString(message);
-    return vm.raise(L);
-  };
-  vm.newTable(0, 8);
-  const define = (name: string, body: () => number) => {
-    vm.pushFunction((L) => guarded(L, body));
-    vm.rawSetField(-2, name);
-  };
-  define('pack', () => {
-    const n = vm.top();
-    if (n === 0) throw new MsgpackError("bad argument #0 to 'pack' (MessagePack pack needs input.)");
-    const out = new Packer();
-    for (let i = 1; i <= n; i++) {
-      vm.pushValue(i);
-      packTop(vm, out, 0);
-    }
-    vm.pushString(out.text());
-    return 1;
+  const int = (n: number, fallback?: bigint) => Number(integerArg(vm, n, fallback));
+  pushLibrary(vm, {
+    pack: () => {
+      const n = vm.top();
+      if (n === 0) throw argError(0, 'MessagePack pack needs input.');
+      const out = new Packer();
+      for (let i = 1; i <= n; i++) {
+        vm.pushValue(i);
+        packTop(vm, out, 0);
+      }
+      vm.pushString(out.text());
+      return 1;
+    },
+    unpack: () => unpack(vm, 0, 0),
+    unpack_one: () => unpack(vm, 1, int(2, 0n)),
+    unpack_limit: () => unpack(vm, int(2), int(3, 0n)),
   });
-  define('unpack', () => unpack(vm, 0, 0, 'unpack'));
-  define('unpack_one', () => unpack(vm, 1, integerArg(vm, 2, 'unpack_one', 0), 'unpack_one'));
-  define('unpack_limit', () => unpack(vm, integerArg(vm, 2, 'unpack_limit'), integerArg(vm, 3, 'unpack_limit', 0), 'unpack_limit'));
   for (const [field, text] of [
     ['_NAME', 'cmsgpack'],
     ['_VERSION', 'lua-cmsgpack 0.4.0'],

@@ -8,7 +8,7 @@ import type { ReplyWriter } from '../../protocol/resp/writer.js';
 import { assert } from '../../util/assert.js';
 import { ReplyError } from '../commands/reply-error.js';
 import type { Libraries } from '../machine/libraries.js';
-import { LuaRuntime, type ScriptCall } from './lua-runtime.js';
+import { LuaRuntime, type ScriptCommands } from './lua-runtime.js';
 import { LUA_OK, LuaType } from './lua-vm.js';
 import { LIBRARY_ENV } from './prelude.js';
 
@@ -82,7 +82,7 @@ export class Functions {
   private loadingLibrary = '';
 
   constructor(
-    call: ScriptCall,
+    commands: ScriptCommands,
     version: string,
     logLine: (level: number, line: string) => void,
     /** The libraries' code: the keyspace's. */
@@ -90,7 +90,7 @@ export class Functions {
     /** Told when a library from the log or a snapshot does not load (a node that cannot run what its leader ran). */
     private readonly warn: (message: string) => void,
   ) {
-    this.lua = new LuaRuntime(call, version, logLine);
+    this.lua = new LuaRuntime(commands, version, logLine);
   }
 
   /** Bytes held by the Lua state (INFO's used_memory_vm_functions). */

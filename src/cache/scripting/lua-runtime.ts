@@ -18,14 +18,20 @@ import type { ReplyWriter, RespVersion } from '../../protocol/resp/writer.js';
 import { formatDouble } from '../../protocol/resp/double.js';
 import { installCjson } from './cjson.js';
 import { installCmsgpack } from './cmsgpack.js';
-import { LUA_ERRMEM, LUA_OK, LuaType, LuaVm } from './lua-vm.js';
+import { LUA_ERRMEM, LUA_OK, LuaType, LuaVm, toInt64 } from './lua-vm.js';
 import { PRELUDE, SEAL } from './prelude.js';
+import { installStruct } from './struct.js';
 
-/**
- * Runs a command a script calls; `dirty`: the script has run a write command already. `write`:
- * this one is a write command and ran (whether it failed or not).
- */
-export type ScriptCall = (argv: string[], resp: RespVersion, readOnly: boolean, dirty: boolean) => { reply: Reply; write: boolean };
+/** The commands a script reaches, as the server runs and checks them for the script's client. */
+export interface ScriptCommands {
+  /**
+   * Runs a command a script calls; `dirty`: the script has run a write command already.
+   * `write`: this one is a write command and ran (whether it failed or not).
+   */
+  call(argv: string[], resp: RespVersion, readOnly: boolean, dirty: boolean): { reply: Reply; write: boolean };
+  /** Whether the script's user may run this command line, its keys and channels included; null: there is no such command. */
+  allows(argv: readonly string[]): boolean | null;
+}
 
 /** Tables nested deeper than this in a script's reply are an error (a table can contain itself). */
 const MAX_REPLY_DEPTH = 1000;
@@ -60,7 +66,7 @@ export class LuaRuntime {
   private loadDeadline = 0;
 
   constructor(
-    private readonly callCommand: ScriptCall,
+    private readonly commands: ScriptCommands,
     private readonly version: string,
     /** redis.log's lines, with Redis's level (LOG_DEBUG 0 .. LOG_WARNING 3). */
     private readonly logLine: (level: number, line: string) => void,
@@ -103,6 +109,7 @@ export class LuaRuntime {
     this.installRedis();
     installCjson(vm);
     installCmsgpack(vm);
+    installStruct(vm);
     if (!vm.load(SEAL, '=prelude') || vm.pcall(0, 2, 0) !== LUA_OK) throw new Error(`Lua sandbox failed: ${vm.toString(-1) ?? ''}`);
     this.protectRef = vm.ref();
     this.envRef = vm.ref();
@@ -214,6 +221,14 @@ export class LuaRuntime {
     };
     fn('call', (L) => this.redisCall(L, true));
     fn('pcall', (L) => this.redisCall(L, false));
+    fn('acl_check_cmd', (L) => {
+      const argv = this.argv();
+      if (typeof argv === 'string') return this.raiseError(L, argv);
+      const allowed = this.commands.allows(argv);
+      if (allowed === null) return this.raiseError(L, 'ERR Invalid command passed to redis.acl_check_cmd()');
+      vm.pushBoolean(allowed);
+      return 1;
+    });
     fn('sha1hex', (L) => {
       if (vm.top() !== 1) return this.raiseText(L, 'wrong number of arguments');
       vm.pushString(sha1hex(vm.toString(1) ?? ''));
@@ -258,20 +273,27 @@ export class LuaRuntime {
     return this.state.raise(L);
   }
 
-  /** redis.call (`raise`) and redis.pcall: run a command, push its reply converted to Lua. */
-  private redisCall(L: number, raise: boolean): number {
+  /** The arguments of redis.call and its kin as a command line, or the error Redis gives for them. */
+  private argv(): string[] | string {
     const vm = this.state;
     const n = vm.top();
-    // Bad arguments are the call's error, as a command's error is: redis.pcall returns them.
-    if (n === 0) return this.callError(L, raise, 'ERR Please specify at least one argument for this redis lib call');
+    if (n === 0) return 'ERR Please specify at least one argument for this redis lib call';
     const argv: string[] = [];
     for (let i = 1; i <= n; i++) {
       const t = vm.type(i);
       if (t === LuaType.String) argv.push(vm.toString(i)!);
       else if (t === LuaType.Number) argv.push(numberArg(vm, i));
-      else return this.callError(L, raise, 'ERR Lua redis lib command arguments must be strings or integers');
+      else return 'ERR Lua redis lib command arguments must be strings or integers';
     }
-    const { reply, write } = this.callCommand(argv, this.resp, this.readOnly, this.wrote);
+    return argv;
+  }
+
+  /** redis.call (`raise`) and redis.pcall: run a command, push its reply converted to Lua. */
+  private redisCall(L: number, raise: boolean): number {
+    const argv = this.argv();
+    // Bad arguments are the call's error, as a command's error is: redis.pcall returns them.
+    if (typeof argv === 'string') return this.callError(L, raise, argv);
+    const { reply, write } = this.commands.call(argv, this.resp, this.readOnly, this.wrote);
     // A write that failed counts as one, as in Redis: it may have changed data before failing.
     if (write) this.wrote = true;
     if (reply.t === 'error') return this.callError(L, raise, reply.v);
@@ -405,7 +427,7 @@ export class LuaRuntime {
         out.bulk(vm.toString(t)!);
         return;
       case LuaType.Number:
-        out.int(vm.isInteger(t) ? vm.toInteger(t) : floatToInt64(vm.toNumber(t)));
+        out.int(vm.isInteger(t) ? vm.toInteger(t) : toInt64(vm.toNumber(t)));
         return;
       case LuaType.Boolean:
         // A RESP3 boolean only for a script that asked for RESP3 (redis.setresp(3)), as in Redis.
@@ -514,16 +536,6 @@ export class LuaRuntime {
     vm.pop(1);
     return v;
   }
-}
-
-const INT64_MIN = -(2n ** 63n);
-
-/**
- * A Lua float as an integer reply: Redis's `(long long)` cast, as x86-64 performs it
- * (`cvttsd2si`), which turns NaN, the infinities and everything outside int64 into INT64_MIN.
- */
-function floatToInt64(x: number): bigint {
-  return x >= -(2 ** 63) && x < 2 ** 63 ? BigInt(Math.trunc(x)) : INT64_MIN;
 }
 
 /** The parts of the `redis` table written in Lua. */

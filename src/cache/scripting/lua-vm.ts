@@ -6,6 +6,9 @@
 // Functions written in JS and called by Lua (redis.call, cjson) get the state and return the
 // count of results they pushed; they raise a Lua error with `raise`, which unwinds through the JS
 // frames as Lua's longjmp (a thrown JS value that only the Lua side catches).
+//
+// Besides the state: what the libraries written in JS (cjson, cmsgpack, struct) share, Lua 5.1's
+// numbers and lauxlib as Redis's C libraries meet them.
 import { LuaFactory } from 'wasmoon';
 import { assert } from '../../util/assert.js';
 
@@ -24,6 +27,67 @@ export const enum LuaType {
 /** lua_typename's names, as error messages give them ('no value' for an argument not given). */
 export function typeName(t: LuaType): string {
   return ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'][t] ?? 'no value';
+}
+
+/** Values one C function may hold on Lua 5.1's stack (LUAI_MAXCSTACK): a limit Redis's libraries meet. */
+export const MAX_C_STACK = 8000;
+
+const INT64_MIN = -(2n ** 63n);
+
+/**
+ * A Lua 5.1 number (a double) cast to int64 as C does on x86-64 (`cvttsd2si`): truncated, and
+ * NaN, the infinities and everything outside int64 are INT64_MIN.
+ */
+export function toInt64(x: number): bigint {
+  return x >= -(2 ** 63) && x < 2 ** 63 ? BigInt(Math.trunc(x)) : INT64_MIN;
+}
+
+/** C's "%.14g" of a finite number. */
+export function formatG14(x: number): string {
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  const [mantissa, exp] = x.toExponential(13).split('e') as [string, string];
+  const e = Number(exp);
+  if (e < -4 || e >= 14) {
+    const m = mantissa.includes('.') ? mantissa.replace(/\.?0+$/, '') : mantissa;
+    return `${m}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  }
+  const fixed = x.toFixed(Math.max(0, 13 - e));
+  return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
+}
+
+/**
+ * A number as Lua 5.1 makes it a string ("%.14g", glibc's inf and nan). NaN is "-nan": x86's
+ * NaNs from arithmetic (0/0) have the sign bit set, and JS cannot tell.
+ */
+export function lua51String(x: number): string {
+  if (Number.isFinite(x)) return formatG14(x);
+  return Number.isNaN(x) ? '-nan' : x > 0 ? 'inf' : '-inf';
+}
+
+const HEX_NUMBER = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?$/i;
+const DECIMAL_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+const SPECIAL_NUMBER = /^([+-]?)(inf|infinity|nan(?:\([0-9a-z_]*\))?)$/i;
+
+/**
+ * A string as Lua 5.1 reads it as a number (luaO_str2d: glibc's strtod, surrounding spaces
+ * allowed, the C string ending at a NUL), or null. Unlike 5.4, hex floats, "inf" and "nan" are
+ * numbers.
+ */
+export function lua51Number(s: string): number | null {
+  const nul = s.indexOf('\0');
+  const text = (nul < 0 ? s : s.slice(0, nul)).replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '');
+  if (DECIMAL_NUMBER.test(text)) return Number(text);
+  const special = SPECIAL_NUMBER.exec(text);
+  if (special !== null) {
+    const x = special[2]!.toLowerCase().startsWith('nan') ? NaN : Infinity;
+    return special[1] === '-' ? -x : x;
+  }
+  const hex = HEX_NUMBER.exec(text);
+  if (hex === null || hex[2]! + (hex[3] ?? '') === '') return null;
+  const fraction = hex[3] ?? '';
+  // Its digits as one integer, scaled: exact unless it has more than 13 of them.
+  const x = Number(BigInt(`0x${hex[2]!}${fraction}`)) * 2 ** (Number(hex[4] ?? 0) - 4 * fraction.length);
+  return hex[1] === '-' ? -x : x;
 }
 
 /** lua_pcall's status codes that matter here (lua.h). */
@@ -82,6 +146,8 @@ interface LuaExports {
   _lua_setupvalue(L: number, funcindex: number, n: number): number;
   _lua_checkstack(L: number, n: number): number;
   _luaL_where(L: number, level: number): void;
+  _lua_getstack(L: number, level: number, ar: number): number;
+  _lua_getinfo(L: number, what: number, ar: number): number;
 }
 
 /** The memory views and function table of the Emscripten module. */
@@ -145,6 +211,8 @@ export class LuaVm {
   private scratch = 0;
   private scratchBytes = 0;
   private readonly out: number;
+  /** A lua_Debug (108 bytes on wasm32; its `name` and `namewhat` pointers at 4 and 8). */
+  private readonly debug: number;
   /** C strings of names (field and global names, chunk names), allocated once per VM. */
   private readonly names = new Map<string, number>();
   /** Slots of the JS functions this state can call, given back when it closes. */
@@ -157,6 +225,7 @@ export class LuaVm {
     this.L = this.main;
     this.m._luaL_openlibs(this.L);
     this.out = this.m._malloc(8);
+    this.debug = this.m._malloc(128);
   }
 
   close(): void {
@@ -166,6 +235,7 @@ export class LuaVm {
     for (const p of this.names.values()) this.m._free(p);
     if (this.scratch !== 0) this.m._free(this.scratch);
     this.m._free(this.out);
+    this.m._free(this.debug);
     // The table of functions callable from WASM would otherwise grow by a handful at every SCRIPT FLUSH.
     for (const p of this.functions) this.m.removeFunction(p);
   }
@@ -221,6 +291,27 @@ export class LuaVm {
     this.m._luaL_where(this.L, level);
     const s = this.toString(-1) ?? '';
     this.pop(1);
+    return s;
+  }
+
+  /**
+   * The name the running JS function was called by, as the calling code names it (a local's
+   * name, a field's key; `method` for obj:f()), or null when no Lua code called it (pcall).
+   */
+  calledAs(): { name: string; method: boolean } | null {
+    const ar = this.debug;
+    if (this.m._lua_getstack(this.L, 0, ar) === 0) return null;
+    this.m._lua_getinfo(this.L, this.cstr('n'), ar);
+    const heap32 = this.m.HEAPU32;
+    const name = heap32[(ar + 4) >> 2]!;
+    if (name === 0) return null;
+    return { name: this.cString(name), method: this.cString(heap32[(ar + 8) >> 2]!) === 'method' };
+  }
+
+  private cString(p: number): string {
+    const heap = this.m.HEAPU8;
+    let s = '';
+    for (let i = p; heap[i] !== 0; i++) s += String.fromCharCode(heap[i]!);
     return s;
   }
 
@@ -442,4 +533,100 @@ export class LuaVm {
     this.setTop(top);
     return Math.round(kb * 1024);
   }
+}
+
+// Lua 5.1's lauxlib as the libraries written in JS need it: Redis's C libraries read their
+// arguments and raise their errors through it.
+
+/** An error a library function raises: luaL_error's, prefixed with where the script called it, or one raised from C without a position. */
+export class LibraryError extends Error {
+  constructor(
+    message: string,
+    readonly located = true,
+  ) {
+    super(message);
+  }
+}
+
+/** luaL_argerror's: about argument `n`, named with the function as its caller named it. */
+class ArgumentError extends LibraryError {
+  constructor(
+    readonly n: number,
+    readonly problem: string,
+  ) {
+    super(problem);
+  }
+
+  /** Lua 5.1's text: '?' for a function no Lua code called (pcall(f, ...)), self not counted in a method call. */
+  text(vm: LuaVm): string {
+    const called = vm.calledAs();
+    let n = this.n;
+    if (called?.method === true && --n === 0) return `calling '${called.name}' on bad self (${this.problem})`;
+    return `bad argument #${n} to '${called?.name ?? '?'}' (${this.problem})`;
+  }
+}
+
+export function argError(n: number, problem: string): LibraryError {
+  return new ArgumentError(n, problem);
+}
+
+/** Pushes a table of functions; a LibraryError one throws is raised as a Lua error. */
+export function pushLibrary(vm: LuaVm, functions: Readonly<Record<string, () => number>>): void {
+  const guarded = (L: number, body: () => number): number => {
+    let message: string;
+    try {
+      return body();
+    } catch (err) {
+      if (!(err instanceof LibraryError)) throw err;
+      const text = err instanceof ArgumentError ? err.text(vm) : err.message;
+      message = err.located ? vm.where(1) + text : text;
+    }
+    vm.pushString(message);
+    return vm.raise(L);
+  };
+  const names = Object.keys(functions);
+  vm.newTable(0, names.length);
+  for (const name of names) {
+    const body = functions[name]!;
+    vm.pushFunction((L) => guarded(L, body));
+    vm.rawSetField(-2, name);
+  }
+}
+
+/** The value at `idx` as Lua 5.1's lua_tonumber reads it: a number, or a string that converts; null for anything else. */
+export function lua51ToNumber(vm: LuaVm, idx: number): number | null {
+  const t = vm.type(idx);
+  if (t === LuaType.Number) return vm.toNumber(idx);
+  return t === LuaType.String ? lua51Number(vm.toString(idx)!) : null;
+}
+
+/** luaL_checknumber of argument `n` as Lua 5.1 reads it. */
+export function numberArg(vm: LuaVm, n: number): number {
+  const x = lua51ToNumber(vm, n);
+  if (x === null) throw argError(n, `number expected, got ${typeName(vm.type(n))}`);
+  return x;
+}
+
+/** luaL_checkinteger, or luaL_optinteger with a fallback, as Lua 5.1 reads it: a number cast to int64. */
+export function integerArg(vm: LuaVm, n: number, fallback?: bigint): bigint {
+  const t = vm.type(n);
+  if ((t === LuaType.None || t === LuaType.Nil) && fallback !== undefined) return fallback;
+  return toInt64(numberArg(vm, n));
+}
+
+/** luaL_checklstring as Lua 5.1 reads it: a string, or a number as 5.1 prints it. */
+export function stringArg(vm: LuaVm, n: number): string {
+  const t = vm.type(n);
+  if (t === LuaType.String) return vm.toString(n)!;
+  if (t === LuaType.Number) return lua51String(vm.toNumber(n));
+  throw argError(n, `string expected, got ${typeName(t)}`);
+}
+
+/**
+ * Pushes a Lua 5.1 number (a double) as the 5.4 value that prints and replies as it does: an
+ * integer while 5.1's "%.14g" prints it as one (below 1e14), else a float (1e+14, 0.5).
+ */
+export function pushLua51Number(vm: LuaVm, x: number): void {
+  if (Number.isInteger(x) && Math.abs(x) < 1e14 && !Object.is(x, -0)) vm.pushInteger(x);
+  else vm.pushNumber(x);
 }

@@ -93,7 +93,7 @@ return function(err)
 end
 `;
 
-// Run once `redis`, `cjson` and `cmsgpack` are in place: makes the globals and the libraries read-only, as
+// Run once `redis`, `cjson`, `cmsgpack` and `struct` are in place: makes the globals and the libraries read-only, as
 // Redis 7 does, so that no script can change what the next one finds (`redis = nil` would break
 // every later script). Stock Lua has no read-only tables: scripts get a proxy of the globals as
 // their _ENV (returned here, with the function making proxies), the libraries are proxies,
@@ -115,7 +115,7 @@ local function protect(t)
   readonly[proxy] = true
   return proxy
 end
-for _, name in ipairs({ 'string', 'table', 'math', 'coroutine', 'bit', 'cjson', 'cmsgpack', 'redis' }) do
+for _, name in ipairs({ 'string', 'table', 'math', 'coroutine', 'bit', 'cjson', 'cmsgpack', 'struct', 'redis' }) do
   real_rawset(G, name, protect(G[name]))
 end
 local strings = getmetatable('')

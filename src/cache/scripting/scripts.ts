@@ -3,7 +3,7 @@
 import type { ReplyWriter } from '../../protocol/resp/writer.js';
 import { ReplyError } from '../commands/reply-error.js';
 import { FUNCTION_FLAGS } from './functions.js';
-import { LuaRuntime, sha1hex, type ScriptCall } from './lua-runtime.js';
+import { LuaRuntime, sha1hex, type ScriptCommands } from './lua-runtime.js';
 
 interface Script {
   readonly ref: number;
@@ -40,8 +40,8 @@ export class Scripts {
   /** SHA1s of the bodies in the cache: EVAL sends the body each time, and a lookup costs less than hashing it. */
   private readonly shaOf = new Map<string, string>();
 
-  constructor(call: ScriptCall, version: string, logLine: (level: number, line: string) => void = () => undefined) {
-    this.lua = new LuaRuntime(call, version, logLine);
+  constructor(commands: ScriptCommands, version: string, logLine: (level: number, line: string) => void = () => undefined) {
+    this.lua = new LuaRuntime(commands, version, logLine);
     this.generation = this.lua.generation;
   }
 
