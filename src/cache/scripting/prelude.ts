@@ -33,6 +33,25 @@ math.tanh = function(x) local a, b = math.exp(x), math.exp(-x) return (a - b) / 
 string.gfind = string.gmatch
 gcinfo = function() return math.floor(collectgarbage('count')) end
 
+-- Redis 7's pcall (luaRedisPcall): a caught error table comes back as its err field, so that
+-- pcall(redis.call, ...) gives the message. Called with nothing, it calls its own placeholder.
+do
+  local lua_pcall, select, type = pcall, select, type
+  local function caught(ok, ...)
+    if ok then return ok, ... end
+    local e = ...
+    if type(e) == 'table' then
+      local message = e.err
+      if type(message) == 'string' or type(message) == 'number' then return false, message end
+    end
+    return false, e
+  end
+  pcall = function(...)
+    if select('#', ...) == 0 then return false, 'attempt to call a boolean value' end
+    return caught(lua_pcall(...))
+  end
+end
+
 -- LuaBitOp: operands wrap to 32 bits, results are signed 32-bit numbers.
 local function tobit(x)
   local n = math.tointeger(math.floor(x) % 0x100000000) or 0
