@@ -3,7 +3,7 @@
 // keys are 1..n (holes become null; more than half holes past index 10 is an error), otherwise
 // an object whose keys must be strings or numbers; an empty table is `{}`; numbers print with
 // 14 significant digits; '/' is escaped. Strings are bytes: UTF-8 in JSON stays as it was.
-import { LibraryError, LuaType, argError, formatG14, pushLibrary, stringArg, typeName, type LuaVm } from './lua-vm.js';
+import { LibraryError, LuaType, argError, formatG14, pushLibrary, pushLua51Number, stringArg, typeName, type LuaVm } from './lua-vm.js';
 
 const MAX_DEPTH = 1000;
 
@@ -99,16 +99,13 @@ function encodeTable(vm: LuaVm, idx: number, depth: number): string {
   return `{${parts.join(',')}}`;
 }
 
-
 /** Pushes a decoded JSON value; strings go back to bytes (UTF-8). */
 function pushJson(vm: LuaVm, v: unknown, depth: number): void {
   if (depth > MAX_DEPTH || !vm.checkStack(4)) throw new LibraryError(`Found too many nested data structures (${depth}) at character ${depth}`);
   if (v === null) vm.pushNull();
   else if (typeof v === 'string') vm.pushString(Buffer.from(v, 'utf8').toString('latin1'));
-  else if (typeof v === 'number') {
-    if (Number.isSafeInteger(v)) vm.pushInteger(v);
-    else vm.pushNumber(v);
-  } else if (typeof v === 'boolean') vm.pushBoolean(v);
+  else if (typeof v === 'number') pushLua51Number(vm, v);
+  else if (typeof v === 'boolean') vm.pushBoolean(v);
   else if (Array.isArray(v)) {
     vm.newTable(v.length, 0);
     for (let i = 0; i < v.length; i++) {
