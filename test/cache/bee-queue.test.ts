@@ -15,8 +15,9 @@ const track = closedAfterEach();
 
 type Data = { x: number };
 
-function queue(port: number, name: string, settings: BeeQueue.QueueSettings = {}): BeeQueue<Data> {
-  const q = track(new BeeQueue<Data>(name, { redis: { host: '127.0.0.1', port }, ...settings }), (opened) => opened.close(100));
+/** A queue of its own node-redis 3 connections, in database `db` (SELECT on connecting). */
+function queue(port: number, name: string, settings: BeeQueue.QueueSettings = {}, db = 0): BeeQueue<Data> {
+  const q = track(new BeeQueue<Data>(name, { redis: { host: '127.0.0.1', port, db }, ...settings }), (opened) => opened.close(100));
   q.on('error', (err) => assert.fail(`${name}: ${err.message}`));
   return q;
 }
@@ -81,8 +82,9 @@ test('jobs saved one by one and in a batch, processed three at a time, with prog
 
 test('retries: immediate, fixed and exponential backoff (raised from the delayed set), a timeout, a failed job retried', async () => {
   const { depot, redis } = await onBoth(servers, 'bq-retries', async (port, name) => {
-    const producer = queue(port, name, { isWorker: false });
-    const worker = queue(port, name, { getEvents: false, activateDelayedJobs: true });
+    // In database 2: every connection selects it.
+    const producer = queue(port, name, { isWorker: false }, 2);
+    const worker = queue(port, name, { getEvents: false, activateDelayedJobs: true }, 2);
     await Promise.all([producer.ready(), worker.ready()]);
     const heard = listen(producer);
     const tries = new Map<number, number>();

@@ -41,12 +41,12 @@ async function settle(p: Promise<RateLimiterRes>): Promise<Outcome | string> {
   }
 }
 
-async function read(limiter: RateLimiterRedis | RateLimiterRedisNonAtomic, key: string): Promise<Outcome | null> {
+type Limiter = RateLimiterRedis | RateLimiterRedisNonAtomic;
+
+async function read(limiter: Limiter, key: string): Promise<Outcome | null> {
   const r = await limiter.get(key);
   return r === null ? null : outcome(true, r);
 }
-
-type Limiter = RateLimiterRedis | RateLimiterRedisNonAtomic;
 
 /**
  * The life of one key: consumed until refused, read, penalised, rewarded, deleted; a string
@@ -58,6 +58,7 @@ async function lifecycle(make: (opts: Omit<IRateLimiterRedisOptions, 'storeClien
   const steps: unknown[] = [];
   for (let i = 0; i < 6; i++) steps.push(await settle(limiter.consume('user')));
   steps.push(await settle(limiter.consume('other', 2)));
+  // Points given as a string: the library takes one, though its declarations say number.
   steps.push(await settle(limiter.consume('other', '3' as unknown as number)));
   steps.push(await read(limiter, 'user'), await read(limiter, 'nobody'));
   steps.push(await settle(limiter.penalty('other', 4)));
@@ -72,6 +73,36 @@ async function lifecycle(make: (opts: Omit<IRateLimiterRedisOptions, 'storeClien
   steps.push(await settle(limiter.consume('pinned')), await read(limiter, 'pinned'));
   return steps;
 }
+
+/** An Outcome, written short for the expectations below. */
+function o(ok: boolean, consumed: number, remaining: number, first: boolean, seconds: number): Outcome {
+  return { ok, consumed, remaining, first, seconds };
+}
+
+/** What `lifecycle` comes to, with either client and either limiter. */
+const lifecycleSteps = [
+  ...[1, 2, 3, 4, 5].map((n) => o(true, n, 5 - n, n === 1, 10)),
+  o(false, 6, 0, false, 10),
+  o(true, 2, 3, true, 10),
+  o(true, 5, 0, false, 10),
+  o(true, 6, 0, false, 10),
+  null,
+  o(true, 9, 0, false, 10),
+  o(true, 3, 2, false, 10),
+  true,
+  false,
+  null,
+  o(true, 1, 4, true, 10),
+  o(true, 1, 1, true, -1),
+  o(true, 2, 0, false, -1),
+  o(false, 3, 0, false, -1),
+  o(true, 3, 0, false, -1),
+  o(true, 1, 0, false, -1),
+  o(true, 1, 4, false, -1),
+  o(true, 2, 3, false, 10),
+  o(true, 2, 3, false, 10),
+];
+const burstResult = { passed: 10, counts: Array.from({ length: 20 }, (_, i) => i + 1) };
 
 /** Twenty consumes at once against 10 points: exactly ten pass, each count handed out once. */
 async function burst(limiter: Limiter): Promise<unknown> {
@@ -93,22 +124,25 @@ test('RateLimiterRedis with ioredis: consume until refused, get, penalty, reward
     await client.quit();
     return { steps, afterFlush, hot };
   });
-  assert.deepEqual((depot.hot as { passed: number }).passed, 10);
+  assert.deepEqual(depot, { steps: lifecycleSteps, afterFlush: o(true, 1, 4, true, 10), hot: burstResult });
   assert.deepEqual(depot, redis);
 });
 
-test('RateLimiterRedis with node-redis (useRedisPackage): the same life of a key through EVAL', async () => {
-  const { depot, redis } = await onBoth(servers, 'rlf-nr', async (port, name) => {
-    const client = track(createClient({ socket: { host: '127.0.0.1', port } }), (c) => c.destroy());
-    await client.connect();
-    const make = (opts: Omit<IRateLimiterRedisOptions, 'storeClient'>) => new RateLimiterRedis({ storeClient: client, useRedisPackage: true, ...opts });
-    const steps = await lifecycle(make, name);
-    const hot = await burst(make({ keyPrefix: `${name}-burst`, points: 10, duration: 10 }));
-    client.destroy();
-    return { steps, hot };
+for (const RESP of [2, 3] as const) {
+  test(`RateLimiterRedis with node-redis over RESP${RESP} (useRedisPackage): the same life of a key through EVAL`, async () => {
+    const { depot, redis } = await onBoth(servers, `rlf-nr${RESP}`, async (port, name) => {
+      const client = track(createClient({ socket: { host: '127.0.0.1', port }, RESP }), (c) => c.close());
+      await client.connect();
+      const make = (opts: Omit<IRateLimiterRedisOptions, 'storeClient'>) => new RateLimiterRedis({ storeClient: client, useRedisPackage: true, ...opts });
+      const steps = await lifecycle(make, name);
+      const hot = await burst(make({ keyPrefix: `${name}-burst`, points: 10, duration: 10 }));
+      await client.close();
+      return { steps, hot };
+    });
+    assert.deepEqual(depot, { steps: lifecycleSteps, hot: burstResult });
+    assert.deepEqual(depot, redis);
   });
-  assert.deepEqual(depot, redis);
-});
+}
 
 test('RateLimiterRedisNonAtomic with ioredis: reads then MULTI writes keep the key and its expiry', async () => {
   const { depot, redis } = await onBoth(servers, 'rlf-nonatomic', async (port, name) => {
@@ -117,6 +151,7 @@ test('RateLimiterRedisNonAtomic with ioredis: reads then MULTI writes keep the k
     await client.quit();
     return steps;
   });
+  assert.deepEqual(depot, lifecycleSteps);
   assert.deepEqual(depot, redis);
 });
 
@@ -142,5 +177,11 @@ test('block duration, block(), set() and a key expiring: refusals carry the bloc
     await client.quit();
     return steps;
   });
+  assert.deepEqual(depot, [
+    ...[o(true, 1, 1, true, 1), o(true, 2, 0, false, 1), o(false, 3, 0, false, 3), o(false, 4, 0, false, 3), o(true, 4, 0, false, 3), 3],
+    ...[o(true, 3, 0, false, 5), o(true, 3, 0, false, 5), o(false, 4, 0, false, 5), o(true, 1, 0, false, 2), o(true, 1, 1, false, 2)],
+    ...[o(true, 1, 1, true, 1), null, o(true, 1, 1, true, 1)],
+    ...[o(true, 1, 1, true, 5), o(true, 2, 0, false, 5), o(false, 3, 0, false, 5), o(false, 0, 0, false, 5), o(true, 3, 0, false, 5)],
+  ]);
   assert.deepEqual(depot, redis);
 });

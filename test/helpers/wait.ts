@@ -20,19 +20,19 @@ export function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promi
 }
 
 /**
- * A registry of what a test opens (connections, queues, servers), each closed after the test
- * whether it passed or not: a failed scenario must not leave a handle that holds the test
- * process open until the runner's timeout. Closing what the test already closed is harmless.
+ * A registry of what a test opens (connections, queues, servers), closed after the test whether
+ * it passed or not, so that a failed scenario leaves no handle holding the test process open
+ * until the runner's timeout. Closed last opened first (a Socket.IO server before the
+ * connections of its adapter), each close bounded and its failure ignored: closing what the test
+ * already closed is harmless.
  */
 export function closedAfterEach(): <T>(thing: T, close: (thing: T) => unknown) => T {
-  const open = new Set<() => unknown>();
+  const open: (() => unknown)[] = [];
   afterEach(async () => {
-    const all = [...open];
-    open.clear();
-    await Promise.allSettled(all.map(async (close) => close()));
+    for (const close of open.splice(0).reverse()) await within(Promise.resolve().then(close), 'a close', 2000).catch(() => {});
   });
   return (thing, close) => {
-    open.add(() => close(thing));
+    open.push(() => close(thing));
     return thing;
   };
 }
