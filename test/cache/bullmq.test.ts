@@ -6,19 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlowProducer, Job, Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
-import { depotAndRedis } from '../helpers/cache-servers.js';
+import { depotAndRedis, onBoth as onServers } from '../helpers/cache-servers.js';
 
 const servers = depotAndRedis();
 
-function connection(port: number): ConnectionOptions {
-  return { host: '127.0.0.1', port, maxRetriesPerRequest: null };
-}
-
 /** Runs `scenario` against each server with a queue of its own; returns what each produced. */
-async function onBoth<T>(name: string, scenario: (c: ConnectionOptions, queue: string) => Promise<T>): Promise<{ depot: T; redis: T }> {
-  const depot = await scenario(connection(servers.depot.port), `${name}-depot`);
-  const redis = await scenario(connection(servers.redis.port), `${name}-redis`);
-  return { depot, redis };
+function onBoth<T>(name: string, scenario: (c: ConnectionOptions, queue: string) => Promise<T>): Promise<{ depot: T; redis: T }> {
+  return onServers(servers, name, (port, queue) => scenario({ host: '127.0.0.1', port, maxRetriesPerRequest: null }, queue));
 }
 
 /** Resolves once `count` jobs have completed or failed on `worker`, or rejects after `ms`. */

@@ -125,11 +125,16 @@ async function startRedisOnce(extraArgs: readonly string[]): Promise<ServerProce
   return handle(child, port, () => rmSync(dir, { recursive: true, force: true }));
 }
 
+export interface DepotAndRedis {
+  readonly depot: ServerProcess;
+  readonly redis: ServerProcess;
+}
+
 /**
  * A Depot and a redis-server for the tests of one file, started before them and stopped after
  * (node:test hooks); read `depot` and `redis` inside the tests.
  */
-export function depotAndRedis(): { readonly depot: ServerProcess; readonly redis: ServerProcess } {
+export function depotAndRedis(): DepotAndRedis {
   let servers: [ServerProcess, ServerProcess] | undefined;
   before(async () => {
     servers = await Promise.all([startDepot(), startRedis()]);
@@ -145,4 +150,15 @@ export function depotAndRedis(): { readonly depot: ServerProcess; readonly redis
       return servers![1];
     },
   };
+}
+
+/**
+ * Runs `scenario` against Depot, then against redis-server (one after the other, so that timings
+ * of one do not disturb the other), each given its server's port and `name` suffixed with the
+ * server's; returns what each produced, for the test to compare.
+ */
+export async function onBoth<T>(servers: DepotAndRedis, name: string, scenario: (port: number, name: string) => Promise<T>): Promise<{ depot: T; redis: T }> {
+  const depot = await scenario(servers.depot.port, `${name}-depot`);
+  const redis = await scenario(servers.redis.port, `${name}-redis`);
+  return { depot, redis };
 }
