@@ -3,7 +3,7 @@
 // keys are 1..n (holes become null; more than half holes past index 10 is an error), otherwise
 // an object whose keys must be strings or numbers; an empty table is `{}`; numbers print with
 // 14 significant digits; '/' is escaped. Strings are bytes: UTF-8 in JSON stays as it was.
-import { LibraryError, LuaType, argError, formatG14, pushLibrary, pushLua51Number, stringArg, typeName, type LuaVm } from './lua-vm.js';
+import { LibraryError, LuaType, argError, formatG14, positiveIntegerKeys, pushLibrary, pushLua51Number, stringArg, typeName, type LuaVm } from './lua-vm.js';
 
 const MAX_DEPTH = 1000;
 
@@ -34,21 +34,10 @@ function encodeNumber(vm: LuaVm, idx: number): string {
 
 /** The array length of the table at `idx`, or -1 when it must be an object (lua-cjson's lua_array_length). */
 function arrayLength(vm: LuaVm, idx: number): number {
-  let max = 0;
-  let items = 0;
-  vm.pushNil();
-  while (vm.next(idx)) {
-    vm.pop(1);
-    if (vm.type(-1) !== LuaType.Number || !vm.isInteger(-1) || vm.toInteger(-1) < 1n) {
-      vm.pop(1);
-      return -1;
-    }
-    const k = Number(vm.toInteger(-1));
-    if (k > max) max = k;
-    items++;
-  }
-  if (max > 10 && max > items * 2) throw new LibraryError('Cannot serialise table: excessively sparse array');
-  return max;
+  const keys = positiveIntegerKeys(vm, idx);
+  if (keys === null) return -1;
+  if (keys.max > 10 && keys.max > keys.count * 2) throw new LibraryError('Cannot serialise table: excessively sparse array');
+  return keys.max;
 }
 
 function encodeValue(vm: LuaVm, idx: number, depth: number): string {

@@ -10,7 +10,7 @@
 //   is nil;
 // - unpack reads nil, booleans, integers, floats, str and arrays and maps, and refuses the rest
 //   (bin, ext) with "Bad data format in input."; input cut short is "Missing bytes in input.".
-import { LibraryError, LuaType, MAX_C_STACK, argError, integerArg, pushLibrary, stringArg, type LuaVm } from './lua-vm.js';
+import { LibraryError, LuaType, MAX_C_STACK, argError, integerArg, positiveIntegerKeys, pushLibrary, stringArg, type LuaVm } from './lua-vm.js';
 
 /** Tables nested this deep are packed as nil (LUACMSGPACK_MAX_NESTING). */
 const MAX_NESTING = 16;
@@ -156,20 +156,8 @@ function packTable(vm: LuaVm, out: Packer, level: number): void {
 
 /** n when the table's keys are exactly 1..n (0 for an empty table), else -1 (table_is_an_array). */
 function arrayLength(vm: LuaVm, t: number): number {
-  let max = 0;
-  let count = 0;
-  vm.pushNil();
-  while (vm.next(t)) {
-    vm.pop(1);
-    if (vm.type(-1) !== LuaType.Number || !vm.isInteger(-1) || vm.toInteger(-1) <= 0n) {
-      vm.pop(1);
-      return -1;
-    }
-    const k = Number(vm.toInteger(-1));
-    if (k > max) max = k;
-    count++;
-  }
-  return max === count ? count : -1;
+  const keys = positiveIntegerKeys(vm, t);
+  return keys !== null && keys.max === keys.count ? keys.count : -1;
 }
 
 /** An array or map being filled while unpacking: how many elements, how many so far. */

@@ -570,6 +570,27 @@ export function argError(n: number, problem: string): LibraryError {
   return new ArgumentError(n, problem);
 }
 
+/**
+ * The largest key and the number of keys of the table at `t` when every key is a positive
+ * integer, else null: what cjson and cmsgpack look at to tell an array from a map.
+ */
+export function positiveIntegerKeys(vm: LuaVm, t: number): { max: number; count: number } | null {
+  let max = 0;
+  let count = 0;
+  vm.pushNil();
+  while (vm.next(t)) {
+    vm.pop(1);
+    if (vm.type(-1) !== LuaType.Number || !vm.isInteger(-1) || vm.toInteger(-1) <= 0n) {
+      vm.pop(1);
+      return null;
+    }
+    const k = Number(vm.toInteger(-1));
+    if (k > max) max = k;
+    count++;
+  }
+  return { max, count };
+}
+
 /** Pushes a table of functions; a LibraryError one throws is raised as a Lua error. */
 export function pushLibrary(vm: LuaVm, functions: Readonly<Record<string, () => number>>): void {
   const guarded = (L: number, body: () => number): number => {
