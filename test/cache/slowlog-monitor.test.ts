@@ -13,6 +13,7 @@ import { RespClient, show, type Reply } from '../helpers/cache-resp-client.js';
 import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
 import { SlowLog, trimArgs } from '../../src/cache/slowlog.js';
 import { monitorLine } from '../../src/cache/monitor.js';
+import { eventually } from '../helpers/wait.js';
 
 let depot: ServerProcess;
 let redis: ServerProcess;
@@ -252,7 +253,8 @@ test("ioredis's and node-redis's monitor() read Depot's feed", async () => {
   await nodeWatcher.monitor((line) => lines.push(String(line)));
   const writer = new Redis({ port: depot.port, host: '127.0.0.1', db: 5 });
   await writer.set('monitored', 'value with "quotes"');
-  for (let i = 0; i < 200 && (seen.length === 0 || !lines.some((l) => l.includes('monitored'))); i++) await new Promise((res) => setTimeout(res, 10));
+  // The writer's SELECT 5 reaches both feeds first; wait for the SET line itself on each.
+  await eventually(() => seen.some((s) => s.args[0] === 'set') && lines.some((l) => l.includes('monitored')), 'the SET on both monitor feeds');
   const set = seen.find((s) => s.args[0] === 'set');
   assert.deepEqual(set?.args, ['set', 'monitored', 'value with "quotes"']);
   assert.equal(set?.database, '5');
