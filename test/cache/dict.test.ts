@@ -50,7 +50,12 @@ test(`behaves as a Map of [value, access time] through growth, tombstones, shrin
         } else if (o.op === 'delete') {
           assert.equal(d.delete(o.key), model.delete(o.key));
         } else if (o.op === 'warm') {
-          d.warm(o.keys); // a hint: changes nothing the model can see
+          // A hint: changes nothing the model can see; what it reads ahead are present values.
+          const values: unknown[] = [];
+          d.warm(o.keys, values);
+          assert.ok(values.length <= o.keys.length);
+          const present = new Set([...model.values()].map(([v]) => v));
+          for (const v of values) assert.ok(present.has(v as number), `warm() read ahead ${String(v)}, no present key's value`);
         } else if (o.op === 'touch') {
           const slot = d.find(o.key);
           assert.equal(slot >= 0, model.has(o.key));
