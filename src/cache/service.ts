@@ -30,7 +30,6 @@ import { Dispatcher, type CommandObserver, type DispatchHooks, type Outcome, typ
 import { Evictor, isLfu } from './eviction.js';
 import { ActiveExpiry } from './expiry.js';
 import { buildInfo } from './info.js';
-import { Hash } from './machine/hash.js';
 import { HeapGuard } from './heap-guard.js';
 import { Effects } from './machine/effects.js';
 import { lfuMinutes } from './machine/lfu.js';
@@ -38,6 +37,7 @@ import type { CacheMachine } from './machine/machine.js';
 import { Monitors } from './monitor.js';
 import { KeyspaceEvents, keyeventChannel, keyspaceChannel } from './notify.js';
 import { PubSub, type SubscriptionKind } from './pubsub.js';
+import { ReadAhead } from './read-ahead.js';
 import { clientLine, REDIS_VERSION } from './commands/connection.js';
 import { RemoteConnections, type RemoteResult } from './remote.js';
 import { Functions } from './scripting/functions.js';
@@ -234,9 +234,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
    */
   private laterNow = -1;
   private readonly laterScratch: string[][] = [];
-  private readonly warmScratch: string[] = [];
-  private readonly warmFieldScratch: string[] = [];
-  private readonly warmValueScratch: unknown[] = [];
+  private readonly readAhead: ReadAhead;
   private timers: NodeJS.Timeout[] = [];
   private expiryTimer: NodeJS.Timeout | null = null;
   private memoryUsed = 0;
@@ -261,6 +259,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
 
   constructor(options: CacheServiceOptions) {
     this.machine = options.machine;
+    this.readAhead = new ReadAhead(this.commands, this.machine.ks);
     this.group = options.group;
     this.port = options.port;
     this.clock = options.clock ?? systemClock;
@@ -707,7 +706,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     if (now < 0) {
       now = this.clock.now();
       this.dispatcher.beginBatch();
-      if (argvs.length - from > 1) this.warmKeys(client.db, argvs, from);
+      if (argvs.length - from > 1) this.readAhead.pipeline(client.db, argvs, from);
     }
     let i = from;
     while (i < argvs.length && client.blocked === null && !client.closing && !client.replica) {
@@ -742,39 +741,6 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.emit(client);
     if (this.committer.hasPending) this.scheduleFlush();
     return i;
-  }
-
-  /**
-   * A pipeline's first keys, read ahead in the keyspace table: most commands name their key
-   * first, and a wrong guess (a command without keys, a SELECT in the pipeline) costs a wasted load.
-   * Hash commands name a field next: those on the pipeline's first hash key are read ahead in
-   * that hash, whose table is as large as a keyspace when a hash has many fields. Then the
-   * first bytes of the long values found (blobs.ts): a GET reads them, a SET frees them.
-   */
-  private warmKeys(db: number, argvs: readonly string[][], from: number): void {
-    const keys = this.warmScratch;
-    const fields = this.warmFieldScratch;
-    keys.length = 0;
-    fields.length = 0;
-    let hashKey: string | undefined;
-    for (let i = from; i < argvs.length; i++) {
-      const argv = argvs[i]!;
-      if (argv.length < 2) continue;
-      keys.push(argv[1]!);
-      // The table's lookup answers a repeated name without hashing it (table.ts).
-      if (argv.length < 3 || this.commands.lookup(argv[0]!)?.group !== 'hash') continue;
-      hashKey ??= argv[1]!;
-      if (argv[1] === hashKey) fields.push(argv[2]!);
-    }
-    const table = this.machine.ks.dbs[db]!.keys;
-    const values = this.warmValueScratch;
-    table.warm(keys, values);
-    if (hashKey !== undefined) {
-      const hash = table.get(hashKey);
-      if (hash instanceof Hash) hash.warm(fields, values);
-    }
-    this.machine.ks.blobs.warm(values);
-    values.length = 0;
   }
 
   /**
@@ -828,7 +794,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     const argvs = this.laterScratch;
     const db = later[0]!.db;
     for (const client of later) if (client.db === db) client.sink.unrun(argvs);
-    if (argvs.length > 1) this.warmKeys(db, argvs, 0);
+    if (argvs.length > 1) this.readAhead.pipeline(db, argvs, 0);
     argvs.length = 0;
     this.laterNow = this.clock.now();
     this.dispatcher.beginBatch();

@@ -1,0 +1,56 @@
+// Reading a pipeline's keys ahead of its commands.
+//
+// A command looks its key up in a table that, for a keyspace or a collection of many members,
+// is far larger than the CPU caches: each lookup is a few cache misses, and commands run one
+// after the other pay them one after the other. Read ahead for a whole pipeline (the lines one
+// socket read brought, or every client's of an event-loop turn), the loads of different keys do
+// not depend on each other and the CPU overlaps their misses (Dict.warm). What is read ahead is
+// a guess from the command line; a wrong guess costs a wasted load, never a wrong answer.
+import type { CommandTable } from './commands/table.js';
+import { Hash } from './machine/hash.js';
+import type { Keyspace } from './machine/keyspace.js';
+
+export class ReadAhead {
+  private readonly keys: string[] = [];
+  private readonly fields: string[] = [];
+  private readonly values: unknown[] = [];
+
+  constructor(
+    private readonly commands: CommandTable,
+    private readonly ks: Keyspace,
+  ) {}
+
+  /**
+   * The keys of `argvs` from `from` on, in database `db`: most commands name their key first.
+   * Then the fields named by commands on the pipeline's first hash key (a hash of many fields
+   * is a table as large as a keyspace), and last the first bytes of the long values found
+   * (blobs.ts): a GET reads them, a SET frees them. (A set's members read ahead the same way
+   * measured no gain: SADD at -P 16 into a set of 100,000 members, 0.94 against 0.95 us of
+   * server CPU a request over 6 alternating pairs.)
+   */
+  pipeline(db: number, argvs: readonly string[][], from: number): void {
+    const { keys, fields, values } = this;
+    let hashKey: string | undefined;
+    for (let i = from; i < argvs.length; i++) {
+      const argv = argvs[i]!;
+      if (argv.length < 2) continue;
+      keys.push(argv[1]!);
+      if (argv.length < 3) continue;
+      // Hash commands name a field next. The table's lookup answers a repeated name without
+      // hashing it (table.ts).
+      if (this.commands.lookup(argv[0]!)?.group !== 'hash') continue;
+      hashKey ??= argv[1]!;
+      if (argv[1] === hashKey) fields.push(argv[2]!);
+    }
+    const table = this.ks.dbs[db]!.keys;
+    table.warm(keys, values);
+    if (hashKey !== undefined) {
+      const hash = table.get(hashKey);
+      if (hash instanceof Hash) hash.warm(fields, values);
+    }
+    this.ks.blobs.warm(values);
+    keys.length = 0;
+    fields.length = 0;
+    values.length = 0;
+  }
+}
