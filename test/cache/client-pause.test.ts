@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RespClient, show, sideBySide } from '../helpers/cache-resp-client.js';
 import { depotAndRedis } from '../helpers/cache-servers.js';
+import { eventually } from '../helpers/wait.js';
 
 const servers = depotAndRedis();
 
@@ -105,11 +106,13 @@ test('a client held by a pause that closes is dropped: its held write never runs
     const c = await RespClient.open(port);
     try {
       await admin.call('DEL', 'pause:gone');
+      const id = show(await c.call('CLIENT', 'ID')).replace(/\D/g, '');
       await admin.call('CLIENT', 'PAUSE', '5000', 'WRITE');
       c.write('SET pause:gone 1\r\nPING\r\n');
       await new Promise((r) => setTimeout(r, 100));
       c.close();
-      await new Promise((r) => setTimeout(r, 100));
+      // The server must have seen the close before the pause ends, or the held SET runs.
+      await eventually(async () => show(await admin.call('CLIENT', 'LIST', 'ID', id)) === 'bulk:""', `the closed client gone on port ${port}`);
       await admin.call('CLIENT', 'UNPAUSE');
       await new Promise((r) => setTimeout(r, 100));
       assert.deepEqual(await admin.call('EXISTS', 'pause:gone'), { t: 'int', v: '0' }, `port ${port}`);

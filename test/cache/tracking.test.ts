@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createClient } from 'redis';
 import { RespClient, show, type Reply } from '../helpers/cache-resp-client.js';
 import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+import { eventually } from '../helpers/wait.js';
 
 let depot: ServerProcess;
 let redis: ServerProcess;
@@ -181,7 +182,8 @@ test('RESP2: invalidations go as __redis__:invalidate messages to the redirect; 
   // The redirect goes away: the next invalidation marks the redirect broken.
   sub.forEach((x) => x.close());
   await same(c, 'GET', 'r:3');
-  await new Promise((res) => setTimeout(res, 50));
+  // Until a server has seen the close, the redirect is still there to take the message.
+  await eventually(async () => (await Promise.all(w.map((x, i) => x.call('CLIENT', 'LIST', 'ID', ids[i]!)))).every((r) => show(r) === 'bulk:""'), 'both servers to drop the closed redirect');
   await same(w, 'SET', 'r:3', 'x');
   const infos = await Promise.all(c.map((x) => x.call('CLIENT', 'TRACKINGINFO')));
   assert.deepEqual(infos.map((i) => show(i).replace(/int:"\d+"/, 'ID')), infos.map(() => 'array[bulk:"flags", array[bulk:"on", bulk:"broken_redirect"], bulk:"redirect", ID, bulk:"prefixes", array[]]'));
@@ -231,11 +233,8 @@ test("node-redis's client-side cache reads from its cache until Depot invalidate
     assert.equal(cache.stats().hitCount, 1, 'the second read came from the cache');
     await writer.set('csc:k', 'second');
     let value: string | null = 'first';
-    for (let i = 0; i < 200 && value === 'first'; i++) {
-      await new Promise((res) => setTimeout(res, 5));
-      value = await cached.get('csc:k');
-    }
-    assert.equal(value, 'second', 'the invalidation dropped the cached value');
+    await eventually(async () => (value = await cached.get('csc:k')) !== 'first', 'the invalidation to drop the cached value');
+    assert.equal(value, 'second');
   } finally {
     await Promise.all([cached.disconnect(), writer.disconnect()]);
   }
