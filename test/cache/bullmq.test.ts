@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlowProducer, Job, Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
 import { depotAndRedis, onBoth as onServers } from '../helpers/cache-servers.js';
+import { eventually } from '../helpers/wait.js';
 
 const servers = depotAndRedis();
 
@@ -45,7 +46,7 @@ test('jobs added to a queue are processed by workers, with results, events and c
     const worker = new Worker(name, async (job: Job<{ a: number; b: number }>) => job.data.a + job.data.b, { connection: c, concurrency: 4 });
     await settled(worker, 20);
     // The last completed event may trail the worker's own.
-    for (let i = 0; i < 100 && seen.length < 20; i++) await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => seen.length >= 20, '20 completed events');
     const counts = await queue.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
     const results = (await queue.getCompleted(0, -1)).map((j) => `${j.id}:${String(j.returnvalue)}`).sort();
     await worker.close();
@@ -156,13 +157,13 @@ test('rate limits, deduplication, progress and logs, job schedulers, pause and c
     const once = await queue.add('once', {}, { deduplication: { id: 'dd' } });
     const again = await queue.add('once', {}, { deduplication: { id: 'dd' } });
     const waited = (await once.waitUntilFinished(events, 10_000)) as unknown;
-    for (let i = 0; i < 200 && (await queue.getJobCounts('completed')).completed < 7; i++) await new Promise((r) => setTimeout(r, 50));
+    await eventually(async () => (await queue.getJobCounts('completed')).completed >= 7, 'the 7 jobs kept on completion', 20_000);
     const limited = runs.length >= 11 && runs[10]! >= 450;
     const counts = await queue.getJobCounts('completed', 'wait', 'failed', 'delayed');
     const logs = (await queue.getJobLogs(once.id!)).logs;
     // Every 150 ms, three times.
     await queue.upsertJobScheduler('tick', { every: 150, limit: 3 }, { name: 'tick' });
-    for (let i = 0; i < 100 && runs.length < 16; i++) await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => runs.length >= 16, 'the three ticks');
     const schedulers = (await queue.getJobSchedulers()).map((s) => s.key);
     await queue.pause();
     const paused = await queue.isPaused();

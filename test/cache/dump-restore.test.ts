@@ -19,6 +19,7 @@ import { Redis } from 'ioredis';
 import { keyEvents } from '../helpers/cache-resp-client.js';
 import { build, content } from '../helpers/cache-content.js';
 import { depotAndRedis, freePort, startDepot, type ServerProcess } from '../helpers/cache-servers.js';
+import { eventually } from '../helpers/wait.js';
 import { crc64 } from '../../src/cache/rdb/crc64.js';
 import { encodeLength, sealPayload } from '../../src/cache/rdb/payload.js';
 
@@ -244,13 +245,17 @@ test('RESTORE and DUMP: errors and options as on redis-server, line by line', as
       ['DUMP'],
       ['RESTORE', 'k'],
     ];
+    let idleGiven = 0;
     for (const line of lines) {
       const [name, ...args] = line as [string, ...Array<string | Buffer>];
+      if (name === 'RESTORE' && args.includes('IDLETIME')) idleGiven = Number(args[args.indexOf('IDLETIME') + 1]);
       const run = async (c: Redis) => {
         const reply = await c.callBuffer(name, ...args).catch((e: Error) => `error: ${e.message}`);
         // PTTL and TTL: the servers ran a moment apart.
         if (name === 'PTTL') return Number(reply) > 99_000 && Number(reply) <= 100_000 ? 'about 100000' : String(reply);
         if (name === 'TTL') return Number(reply) > 3590 ? 'about 3600' : String(reply);
+        // The idle time RESTORE gave, or a second more if the clock's second moved in between.
+        if (name === 'OBJECT' && args[0] === 'IDLETIME') return [0, 1].includes(Number(reply) - idleGiven) ? `about ${idleGiven}` : String(reply);
         return Buffer.isBuffer(reply) ? reply.toString('latin1') : JSON.stringify(reply);
       };
       const label = line.map((a) => (Buffer.isBuffer(a) ? `<${a.length} bytes>` : a)).join(' ');
@@ -277,7 +282,8 @@ test('RESTORE under an LFU policy sets OBJECT FREQ; it fires the restore event, 
     const watcher = new Redis(servers.depot.port);
     try {
       const pop = blocked.blpop('waiting', 5);
-      await new Promise((res) => setTimeout(res, 100));
+      // Blocked before the key exists: a BLPOP that came after the RESTORE would pop it at once.
+      await eventually(async () => (await d.info('clients')).includes('blocked_clients:1'), 'the BLPOP to block');
       await d.restore('waiting', 0, payload);
       assert.deepEqual(await pop, ['waiting', 'a']);
       await watcher.watch('w');
@@ -486,17 +492,22 @@ test('MIGRATE: errors as on redis-server, line by line', async () => {
   });
 });
 
-/** A target that reads what MIGRATE sends and answers each command with `reply` after `delayMs` (or never). */
-async function fakeTarget(reply: string | null, delayMs: number): Promise<{ port: number; close: () => void }> {
+/**
+ * A target that reads what MIGRATE sends and answers each command with `reply` after `delayMs`
+ * (or never); `received` counts the commands it has read.
+ */
+async function fakeTarget(reply: string | null, delayMs: number): Promise<{ port: number; received: () => number; close: () => void }> {
+  let received = 0;
   const server = createServer((socket) => {
     socket.on('data', (chunk) => {
       const commands = (chunk.toString('latin1').match(/^\*\d+\r\n/gm) ?? []).length;
+      received += commands;
       if (reply !== null) setTimeout(() => socket.write(reply.repeat(commands)), delayMs);
     });
     socket.on('error', () => undefined);
   });
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  return { port: (server.address() as AddressInfo).port, close: () => server.close() };
+  return { port: (server.address() as AddressInfo).port, received: () => received, close: () => server.close() };
 }
 
 test('MIGRATE parks only its client: a key changed while its payload was away is kept, and a silent target times out', async () => {
@@ -509,8 +520,9 @@ test('MIGRATE parks only its client: a key changed while its payload was away is
     await d.set('moving', 'old');
     await d.set('staying', 'v');
     const migrating = d.migrate('127.0.0.1', slow.port, '', 0, 5000, 'KEYS', 'moving', 'staying');
-    // Other clients are served meanwhile; one of them changes a key on its way.
-    await new Promise((res) => setTimeout(res, 50));
+    // Other clients are served meanwhile; one of them changes a key on its way (once the
+    // target has it: a SET before the MIGRATE ran would be migrated itself).
+    await eventually(() => slow.received() > 0, 'the payload at the target');
     assert.equal(await other.set('moving', 'new'), 'OK');
     assert.equal(await migrating, 'OK');
     assert.equal(await other.get('moving'), 'new');

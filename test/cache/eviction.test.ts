@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startDepot, type ServerProcess } from '../helpers/cache-servers.js';
+import { eventually } from '../helpers/wait.js';
 
 const opened: Redis[] = [];
 const servers: ServerProcess[] = [];
@@ -37,21 +38,13 @@ async function info(r: Redis, field: string): Promise<number> {
   return Number(m[1]);
 }
 
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
 /**
  * After writes: a command evicts before it runs, so the last one may leave the data set just
  * over maxmemory, and the server's timer (every 100 ms) evicts once more. Waits for that.
  */
 async function settled(r: Redis): Promise<void> {
   const limit = Number((await r.config('GET', 'maxmemory'))[1]);
-  await until(async () => (await info(r, 'used_memory_dataset')) <= limit, 'the data set to come under maxmemory');
+  await eventually(async () => (await info(r, 'used_memory_dataset')) <= limit, 'the data set to come under maxmemory');
 }
 
 /** Writes `count` keys `${prefix}${i}` with 40-byte values, in pipelines. */
@@ -110,7 +103,7 @@ describe('maxmemory and eviction', () => {
     // Below what the keys without a TTL hold: a command evicts up to 1,000 keys and runs, the
     // timer evicts the rest, and then nothing volatile is left to evict.
     await r.config('SET', 'maxmemory', '100000');
-    await until(async () => (await r.exists(...Array.from({ length: 4_000 }, (_, i) => `ttl:${i}`))) === 0, 'the timer to evict every volatile key');
+    await eventually(async () => (await r.exists(...Array.from({ length: 4_000 }, (_, i) => `ttl:${i}`))) === 0, 'the timer to evict every volatile key');
     await assert.rejects(r.set('one-more', 'x'), /^ReplyError: OOM command not allowed when used memory > 'maxmemory'\.$/);
     assert.equal(await r.get('keep:1'), 'v'.repeat(40));
     assert.equal(await r.exists(...Array.from({ length: 1_000 }, (_, i) => `keep:${i}`)), 1_000);
@@ -240,7 +233,7 @@ describe('maxmemory and eviction', () => {
       await settled(first.r);
       const evicted = await info(first.r, 'evicted_keys');
       assert.ok(evicted > 0);
-      for (let i = 0; i < 100 && events.length < evicted; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      await eventually(() => events.length >= evicted, `${evicted} evicted events`);
       assert.equal(events.length, evicted);
       for (const key of events) assert.equal(await first.r.exists(key), 0, `${key} was announced evicted and is there`);
       const left = (await first.r.keys('*')).sort();

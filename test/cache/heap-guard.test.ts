@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { HeapGuard, type HeapProbe } from '../../src/cache/heap-guard.js';
 import { startDepot, type DepotProcess } from '../helpers/depot-process.js';
 import { RespClient, show } from '../helpers/cache-resp-client.js';
+import { eventually } from '../helpers/wait.js';
 
 test('refuses past 85% of the cap; collects first, at most once a second, and while refusing only once keys have gone', () => {
   let used = 0;
@@ -56,10 +57,9 @@ test('refuses past 85% of the cap; collects first, at most once a second, and wh
   assert.equal(g.lastUsed, 450);
 });
 
-/** Waits (up to 5 s) for the node's log to match. */
+/** Waits for the node's log to match. */
 async function logged(node: DepotProcess, pattern: RegExp): Promise<void> {
-  for (let i = 0; i < 100 && !pattern.test(node.stdout()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.match(node.stdout(), pattern);
+  await eventually(() => pattern.test(node.stdout()), `${pattern} in the log`);
 }
 
 test('a server with a small heap refuses writes with OOM as it nears the cap, stays up, and writes again after FLUSHALL', async () => {

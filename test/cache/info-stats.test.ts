@@ -261,8 +261,16 @@ test("LATENCY GRAPH draws redis-server's graph of the same samples, and answers 
       await new Promise((res) => setTimeout(res, 1050));
     }
     const history = ((await c.call('LATENCY', 'HISTORY', 'command')) as { v: Array<{ v: Reply[] }> }).v.map((s) => s.v.map((x) => Number((x as { v: string }).v)));
-    const now = Number(((await c.call('TIME')) as { v: Reply[] }).v.map((x) => (x as { v: string }).v)[0]);
-    const graph = text(await c.call('LATENCY', 'GRAPH', 'command'));
+    // The graph says how many seconds ago each sample was: drawn within one second of the
+    // server's clock, read before and after it (a second may tick between two round trips).
+    const seconds = async () => Number(((await c.call('TIME')) as { v: Reply[] }).v.map((x) => (x as { v: string }).v)[0]);
+    let now = 0;
+    let graph = '';
+    for (let attempt = 0; attempt < 5; attempt++) {
+      now = await seconds();
+      graph = text(await c.call('LATENCY', 'GRAPH', 'command'));
+      if ((await seconds()) === now) break;
+    }
     const monitor = new LatencyMonitor();
     for (const [time, latency] of history) monitor.add('command', time!, latency!);
     assert.ok(history.length >= 2, `${history.length} samples`);

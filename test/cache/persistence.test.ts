@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+import { eventually } from '../helpers/wait.js';
 
 const dirs: string[] = [];
 
@@ -129,7 +130,7 @@ for (const fsync of ['always', 'everysec'] as const) {
           }
         }
       });
-      while (acknowledged < 2000) await new Promise((res) => setTimeout(res, 10));
+      await eventually(() => acknowledged >= 2000, '2000 acknowledged increments', 60_000);
       await server.kill();
       stop = true;
       await Promise.all(writers);
@@ -162,7 +163,7 @@ describe('SAVE and BGSAVE', () => {
     assert.ok(Number(await r.lastsave()) >= before);
     await r.set('c', '3');
     assert.match(await r.bgsave(), /Background saving started/);
-    await waitFor(async () => (await r.info('persistence')).includes('rdb_bgsave_in_progress:0'));
+    await eventually(async () => (await r.info('persistence')).includes('rdb_bgsave_in_progress:0'), 'the BGSAVE to finish', 30_000);
     r.disconnect();
     await server.kill();
     server = await startDepot(args);
@@ -245,7 +246,7 @@ describe('BGREWRITEAOF', () => {
     assert.ok(journal > 200_000, `journal of ${journal} bytes`);
 
     assert.equal(await r.bgrewriteaof(), 'Background append only file rewriting started');
-    await waitFor(async () => field(await r.info('persistence'), 'aof_rewrites') === 1);
+    await eventually(async () => field(await r.info('persistence'), 'aof_rewrites') === 1, 'the rewrite to finish', 30_000);
     info = await r.info('persistence');
     assert.match(info, /aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:0\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\n/);
     const base = field(info, 'aof_base_size');
@@ -279,7 +280,7 @@ describe('BGREWRITEAOF', () => {
             const p = r.pipeline();
             for (const c of commands) p.call(c[0]!, ...c.slice(1));
             const out = (await p.exec())!.map(([err, v]) => (err === null ? String(v) : err.message));
-            await waitFor(async () => /rdb_bgsave_in_progress:0\r\n(.|\r\n)*aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0/.test(await r.info('persistence')));
+            await eventually(async () => /rdb_bgsave_in_progress:0\r\n(.|\r\n)*aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0/.test(await r.info('persistence')), 'the saves and rewrites to finish', 30_000);
             return out;
           };
           return [
@@ -326,10 +327,10 @@ describe('snapshots due by the size of the log (auto-aof-rewrite-min-size and -p
       assert.deepEqual(snapshots(), [], 'none before the minimum');
       // Past 1 MiB of log: the first snapshot, of about 1 MiB of data.
       await write(200, 'b');
-      await waitFor(async () => snapshots().length === 1);
+      await eventually(() => snapshots().length === 1, 'the first snapshot', 30_000);
       const first = snapshots();
       assert.equal(first.length, 1, 'a snapshot once the log holds the minimum');
-      await waitFor(async () => (await counted()).rewrites === '1');
+      await eventually(async () => (await counted()).rewrites === '1', 'the first rewrite counted', 30_000);
       const once = await counted();
       assert.deepEqual([once.rewrites, once.status, once.saves], ['1', 'ok', '0'], 'counted as an automatic rewrite');
       assert.ok(once.lastsave > before.lastsave, 'LASTSAVE moved');
@@ -338,10 +339,10 @@ describe('snapshots due by the size of the log (auto-aof-rewrite-min-size and -p
       await new Promise((res) => setTimeout(res, 300));
       assert.deepEqual(snapshots(), first, 'none at 2 MiB: the minimum is not enough once the last snapshot is larger');
       await write(1600, 'd');
-      await waitFor(async () => snapshots()[0] !== first[0]);
+      await eventually(() => snapshots()[0] !== first[0], 'the second snapshot', 30_000);
       const second = snapshots();
       assert.notDeepEqual(second, first, 'due once the log grew by 300% of the last snapshot');
-      await waitFor(async () => (await counted()).rewrites === '2');
+      await eventually(async () => (await counted()).rewrites === '2', 'the second rewrite counted', 30_000);
       assert.equal((await counted()).rewrites, '2');
       // 0 percent: never by size.
       assert.equal(await r.config('SET', 'auto-aof-rewrite-percentage', '0'), 'OK');
@@ -355,9 +356,6 @@ describe('snapshots due by the size of the log (auto-aof-rewrite-min-size and -p
   });
 });
 
-async function waitFor(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500 && !(await check()); i++) await new Promise((res) => setTimeout(res, 10));
-}
 
 describe('appendonly no (persistence off)', () => {
   test('nothing is written but what SAVE writes; a restart loads the latest SAVE', async () => {

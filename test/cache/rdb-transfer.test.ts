@@ -369,12 +369,12 @@ test('seven transfers at once; an eighth refused while SAVE still runs; readers 
   for (const raw of readers) raw.close();
   const file = join(dir, 'after-abandoned.rdb');
   // The server learns of the closes on its own time: redis-cli is retried until a transfer starts.
-  for (let attempt = 0; ; attempt++) {
+  for (const deadline = Date.now() + 20_000; ; ) {
     try {
       await run('redis-cli', ['-p', String(depot.port), '--rdb', file], { timeout: 30_000 });
       break;
     } catch (err) {
-      if (attempt >= 20) throw err;
+      if (Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 100));
     }
   }

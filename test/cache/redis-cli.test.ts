@@ -7,6 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { RespClient, encodeCommand, show } from '../helpers/cache-resp-client.js';
 import { ensureRedisInstalled, startDepot, type ServerProcess } from '../helpers/cache-servers.js';
+import { eventually } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 let server: ServerProcess;
@@ -60,9 +61,11 @@ test('redis-cli monitor prints the commands of another client; redis-cli slowlog
   let out = '';
   monitor.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
   try {
-    for (let i = 0; i < 200 && !out.startsWith('OK'); i++) await new Promise((r) => setTimeout(r, 10));
+    // A SET before the monitor is on would never show.
+    await eventually(() => out.startsWith('OK\n'), 'redis-cli monitor to start');
     assert.equal(await cli(['SET', 'cli:watched', 'a "quoted" value']), 'OK\n');
-    for (let i = 0; i < 200 && !out.includes('cli:watched'); i++) await new Promise((r) => setTimeout(r, 10));
+    // The whole line, not the first bytes of it.
+    await eventually(() => /cli:watched.*\n/.test(out), 'the SET line on the monitor');
     assert.match(out, /^OK\n\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "cli:watched" "a \\"quoted\\" value"\n/m);
   } finally {
     monitor.kill();

@@ -15,6 +15,7 @@ import type { Reply } from '../../src/protocol/resp/reply-reader.js';
 import { RespClient, show, sideBySide } from '../helpers/cache-resp-client.js';
 import { depotAndRedis, startDepot } from '../helpers/cache-servers.js';
 import { startDepot as startNode } from '../helpers/depot-process.js';
+import { eventually } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 
@@ -540,7 +541,7 @@ test("redis.log writes to the node's log at the matching level", async () => {
     } finally {
       c.close();
     }
-    for (let i = 0; i < 100 && !node.stdout().includes('hello from 42 lua'); i++) await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => node.stdout().includes('hello from 42 lua'), 'the line in the log');
     assert.match(node.stdout(), /"script":true[^\n]*"msg":"hello from 42 lua"/);
     assert.doesNotMatch(node.stdout(), /quiet/);
   } finally {

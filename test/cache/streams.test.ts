@@ -1653,16 +1653,18 @@ for (const mode of ['the log', 'a snapshot and the log'] as const) {
 
 test('clients blocked for another type keep waiting when XADD makes their key a stream, as on redis-server', async () => {
   // Redis serves a ready key only to the clients waiting for its type: BLPOP and BZPOPMIN on a
-  // key XADD creates, and XREAD on a key RPUSH fills, time out with nil on both servers.
+  // key XADD creates, and XREAD on a key RPUSH fills, time out with nil on both servers. (Not
+  // blocked yet, they would find the key of the wrong type: WRONGTYPE. The timeouts leave the
+  // wait for all three to block room on a slow machine.)
   const outcome = async (port: number): Promise<string[]> => {
     const writer = await RespClient.open(port);
     const waiters = await Promise.all([RespClient.open(port), RespClient.open(port), RespClient.open(port)]);
     try {
       await writer.call('DEL', 'bl', 'bz', 'bx');
-      waiters[0]!.send('BLPOP', 'bl', '0.5');
-      waiters[1]!.send('BZPOPMIN', 'bz', '0.5');
-      waiters[2]!.send('XREAD', 'BLOCK', '500', 'STREAMS', 'bx', '$');
-      await new Promise((r) => setTimeout(r, 100));
+      waiters[0]!.send('BLPOP', 'bl', '1');
+      waiters[1]!.send('BZPOPMIN', 'bz', '1');
+      waiters[2]!.send('XREAD', 'BLOCK', '1000', 'STREAMS', 'bx', '$');
+      await waitBlocked(writer, 3);
       await writer.call('XADD', 'bl', '*', 'a', 'b');
       await writer.call('XADD', 'bz', '*', 'a', 'b');
       await writer.call('RPUSH', 'bx', 'a');

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createClient } from 'redis';
 import { RespClient, show, type Reply } from '../helpers/cache-resp-client.js';
 import { startDepot, startRedis, type ServerProcess } from '../helpers/cache-servers.js';
+import { eventually } from '../helpers/wait.js';
 
 let depot: ServerProcess;
 let redis: ServerProcess;
@@ -72,10 +73,11 @@ test('default mode: a read key is invalidated once by the next write, from any c
   const [d, r] = await Promise.all(c.map(async (x) => [show(await x.call('SET', 'd:k4', 'v')), show(await x.next())]));
   assert.deepEqual(d, r);
   assert.deepEqual(d, ['simple:"OK"', push('d:k4')]);
-  // An expired key is deleted (when read, or by the expiry cycle), and that is a write.
-  await same(w, 'SET', 'd:exp', 'v', 'PX', '300');
+  // An expired key is deleted (when read, or by the expiry cycle), and that is a write. Its
+  // second leaves the GET time to read (and track) it first on a slow machine.
+  await same(w, 'SET', 'd:exp', 'v', 'PX', '1000');
   await same(c, 'GET', 'd:exp');
-  await new Promise((res) => setTimeout(res, 400));
+  await new Promise((res) => setTimeout(res, 1100));
   await same(w, 'GET', 'd:exp');
   // A flush invalidates everything (null), once, even for FLUSHALL's many databases.
   await same(w, 'FLUSHALL');
@@ -181,7 +183,8 @@ test('RESP2: invalidations go as __redis__:invalidate messages to the redirect; 
   // The redirect goes away: the next invalidation marks the redirect broken.
   sub.forEach((x) => x.close());
   await same(c, 'GET', 'r:3');
-  await new Promise((res) => setTimeout(res, 50));
+  // Until a server has seen the close, the redirect is still there to take the message.
+  await eventually(async () => (await Promise.all(w.map((x, i) => x.call('CLIENT', 'LIST', 'ID', ids[i]!)))).every((r) => show(r) === 'bulk:""'), 'both servers to drop the closed redirect');
   await same(w, 'SET', 'r:3', 'x');
   const infos = await Promise.all(c.map((x) => x.call('CLIENT', 'TRACKINGINFO')));
   assert.deepEqual(infos.map((i) => show(i).replace(/int:"\d+"/, 'ID')), infos.map(() => 'array[bulk:"flags", array[bulk:"on", bulk:"broken_redirect"], bulk:"redirect", ID, bulk:"prefixes", array[]]'));
@@ -231,11 +234,8 @@ test("node-redis's client-side cache reads from its cache until Depot invalidate
     assert.equal(cache.stats().hitCount, 1, 'the second read came from the cache');
     await writer.set('csc:k', 'second');
     let value: string | null = 'first';
-    for (let i = 0; i < 200 && value === 'first'; i++) {
-      await new Promise((res) => setTimeout(res, 5));
-      value = await cached.get('csc:k');
-    }
-    assert.equal(value, 'second', 'the invalidation dropped the cached value');
+    await eventually(async () => (value = await cached.get('csc:k')) !== 'first', 'the invalidation to drop the cached value');
+    assert.equal(value, 'second');
   } finally {
     await Promise.all([cached.disconnect(), writer.disconnect()]);
   }

@@ -22,8 +22,9 @@ test('a single-node group elects itself at once and applies proposals', async ()
     const g = await host!.openGroup({ id: 'g1', dir: join(tmp.dir, 'g1'), bootstrap: { 1: host!.address }, durability: 'sync', stateMachine: sm });
     const changes: boolean[] = [];
     g.onLeadershipChange((l) => changes.push(l));
-    // No election timeout (1 s ticks here): leadership comes within a few event-loop turns.
-    await waitFor(() => g.status().isLeader, 200, 'self-election');
+    // No election timeout (10 ticks of 1 s here): leadership comes within a few event-loop turns
+    // (and fsyncs, slow on a loaded machine), far sooner than one.
+    await waitFor(() => g.status().isLeader, 3000, 'self-election');
     const props = ['a', 'b', 'c'].map((v) => g.propose(Buffer.from(v)));
     assert.deepEqual(props.map((p) => p.index), [3, 4, 5]);
     assert.deepEqual(await Promise.all(props.map((p) => p.applied)), [1, 2, 3]);
@@ -32,7 +33,7 @@ test('a single-node group elects itself at once and applies proposals', async ()
     // The cache's mode: an entry counts once written to the OS, fsynced in the background.
     const asm = new ListMachine();
     const ag = await host!.openGroup({ id: 'g2', dir: join(tmp.dir, 'g2'), bootstrap: { 1: host!.address }, durability: 'async', stateMachine: asm });
-    await waitFor(() => ag.status().isLeader, 200, 'self-election');
+    await waitFor(() => ag.status().isLeader, 3000, 'self-election');
     assert.equal(await ag.propose(Buffer.from('x')).applied, 1);
     assert.ok(ag.log.writtenIndex >= 3);
     // flush(): what was proposed is handed to the log before it returns, not in a later turn.
@@ -166,17 +167,17 @@ test('snapshots truncate the log below them, except what a service pinned', asyn
   try {
     const sm = new ListMachine();
     const g = await host!.openGroup({ id: 'p', dir: join(tmp.dir, 'p'), bootstrap: { 1: host!.address }, durability: 'sync', stateMachine: sm, snapshotEntries: 20, retainEntries: 0 });
-    await waitFor(() => g.status().isLeader, 1000, 'self-election');
+    await waitFor(() => g.status().isLeader, 3000, 'self-election');
     const unpin = g.pin(10);
     for (let i = 0; i < 60; i++) g.propose(Buffer.from(`e${i}`));
     await g.propose(Buffer.from('last')).applied;
-    await waitFor(() => g.log.firstIndex === 10, 2000, 'truncation up to the pin');
+    await waitFor(() => g.log.firstIndex === 10, 10_000, 'truncation up to the pin');
     // Index 1 is the bootstrap snapshot, 2 the leader's empty entry: e0 is at 3.
     assert.equal(g.log.entries(10, 11)[0]!.payload.toString(), 'e7');
     unpin();
     for (let i = 0; i < 30; i++) g.propose(Buffer.from(`f${i}`));
     await g.propose(Buffer.from('after')).applied;
-    await waitFor(() => g.log.firstIndex > 60, 2000, 'truncation once unpinned');
+    await waitFor(() => g.log.firstIndex > 60, 10_000, 'truncation once unpinned');
     assert.ok(g.commitIndex >= g.log.lastIndex - 1);
   } finally {
     await host!.close();
@@ -195,7 +196,7 @@ test('a volatile log (persistence off): entries go once applied, only snapshotNo
     const extra = volatile ? { volatileLog: true, openLog: openMemoryLog } : {};
     try {
       const g = await host!.openGroup({ id: 'v', dir, bootstrap: { 1: host!.address }, durability: 'async', stateMachine: sm, snapshotEntries: 10, ...extra });
-      await waitFor(() => g.status().isLeader, 1000, 'self-election');
+      await waitFor(() => g.status().isLeader, 3000, 'self-election');
       return { host: host!, g };
     } catch (err) {
       await host!.close();
@@ -255,11 +256,11 @@ test('retention deletes whole segments below the snapshot and the lowest pin onl
     const sm = new ListMachine();
     // Snapshots far apart and the whole log retained by them: only retention truncates here.
     const g = await host!.openGroup({ id: 'r', dir: join(tmp.dir, 'r'), bootstrap: { 1: host!.address }, durability: 'sync', stateMachine: sm, snapshotEntries: 150, retainEntries: 1_000_000 });
-    await waitFor(() => g.status().isLeader, 1000, 'self-election');
+    await waitFor(() => g.status().isLeader, 3000, 'self-election');
     const unpin = g.pin(100);
     for (let i = 0; i < 199; i++) g.propose(Buffer.alloc(200, 0x61));
     await g.propose(Buffer.from('last')).applied;
-    await waitFor(() => g.snapshotIndex >= 151, 2000, 'a snapshot');
+    await waitFor(() => g.snapshotIndex >= 151, 10_000, 'a snapshot');
     await g.retain({ maxBytes: 0 }, Date.now());
     assert.ok(g.log.firstIndex > 2 && g.log.firstIndex <= 100, `first index ${g.log.firstIndex} within the pin`);
     unpin();

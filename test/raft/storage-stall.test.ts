@@ -52,7 +52,7 @@ test('a single group whose disk fills: proposals refused, then written, applied 
     const g: RaftGroup<number> = await open(host!, sm);
     const changes: Array<string | undefined> = [];
     g.onStorageChange((f) => changes.push(f));
-    await waitFor(() => g.status().isLeader, 2000, 'self-election');
+    await waitFor(() => g.status().isLeader, 3000, 'self-election');
     await Promise.all(['a', 'b'].map((v) => g.propose(Buffer.from(v)).applied));
 
     faulty.failWith('ENOSPC', FULL);
@@ -74,7 +74,7 @@ test('a single group whose disk fills: proposals refused, then written, applied 
     await waitFor(() => g.status().failure === undefined, 5000, 'the stall to end');
     assert.deepEqual(changes.slice(1), [undefined]);
     assert.equal(g.status().retrying, undefined);
-    await waitFor(() => sm.items.length === 5, 2000, 'the waiting entries to apply');
+    await waitFor(() => sm.items.length === 5, 10_000, 'the waiting entries to apply');
     assert.deepEqual(sm.items, ['a', 'b', 'c', 'd', 'e']);
     assert.equal(await g.propose(Buffer.from('f')).applied, 6);
     await host!.close();
@@ -82,7 +82,7 @@ test('a single group whose disk fills: proposals refused, then written, applied 
     [host] = await startHosts(1, faultyLogs(faulty), 1000);
     const again = new ListMachine();
     const g2 = await open(host!, again);
-    await waitFor(() => g2.status().isLeader, 2000, 'self-election after restart');
+    await waitFor(() => g2.status().isLeader, 3000, 'self-election after restart');
     await g2.read(() => undefined);
     assert.deepEqual(again.items, ['a', 'b', 'c', 'd', 'e', 'f']);
   } finally {
