@@ -1,10 +1,7 @@
 // Three node processes on 127.0.0.1 and a client writing under load; the leader is killed
 // with SIGKILL. A new leader must accept writes within 2 seconds (the one timing bound the
-// issue demands; usually 0.5-1 s: a randomized election timeout of 10 to 19 ticks of 50 ms,
-// then an election and two commits), and every acknowledged write must be on the
-// survivors and, once it is restarted on its data directory, on the killed node. The test
-// allows 3 s: a split vote (both followers timing out within a round trip) costs a second
-// election timeout, and a slow, loaded CI machine stretches the messages, fsyncs and IPC.
+// issue demands), and every acknowledged write must be on the survivors and, once it is
+// restarted on its data directory, on the killed node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -137,7 +134,7 @@ function startLoad(nodes: NodeProcess[], writers: number): Load {
   };
 }
 
-test('SIGKILL of the leader under load: a new leader within 3 s, no acknowledged write lost', { timeout: 60_000 }, async (t) => {
+test('SIGKILL of the leader under load: a new leader within 2 s, no acknowledged write lost', { timeout: 60_000 }, async (t) => {
   const tmp = tempDir('raft-mp-');
   const dirs = [1, 2, 3].map((id) => join(tmp.dir, `node${id}`));
   const nodes = [1, 2, 3].map((id) => new NodeProcess(id, dirs[id - 1]!, 0));
@@ -156,7 +153,7 @@ test('SIGKILL of the leader under load: a new leader within 3 s, no acknowledged
     const firstAck = load.acks.find((a) => a.at > killedAt && a.node !== victim.nodeId)!;
     const failoverMs = firstAck.at - killedAt;
     t.diagnostic(`new leader accepted writes ${failoverMs} ms after the kill (${load.acked.size} writes acknowledged so far)`);
-    assert.ok(failoverMs < 3000, `new leader accepted writes ${failoverMs} ms after the kill`);
+    assert.ok(failoverMs < 2000, `new leader accepted writes ${failoverMs} ms after the kill`);
     await waitFor(() => load.acks.filter((a) => a.at > killedAt).length >= 100, 20_000, 'writes after failover');
     await load.stop();
 
