@@ -112,6 +112,21 @@ test('a score of -0 is kept as 0 (as Redis small sorted sets keep it)', () => {
   assert.ok(Object.is(z.entries()[0]!.score, 0));
 });
 
+/** Adds (or, when `add` is false and the member is there, removes) member `${prefix}${m}` with score s, in `z` and in `model`. */
+function applyOps(z: ZSet, model: Map<string, number>, ops: ReadonlyArray<[boolean, number, number]>, prefix: string): void {
+  for (const [add, m, s] of ops) {
+    const member = `${prefix}${m}`;
+    // Fresh copies, as members decoded from the socket are.
+    if (add || !model.has(member)) {
+      assert.equal(z.add(fresh(member), s), !model.has(member));
+      model.set(member, s);
+    } else {
+      assert.equal(z.remove(fresh(member)), true);
+      model.delete(member);
+    }
+  }
+}
+
 test('large sets: node splits and removals keep order, ranks and ranges right', () => {
   fc.assert(
     fc.property(
@@ -119,16 +134,7 @@ test('large sets: node splits and removals keep order, ranks and ranges right', 
       (ops) => {
         const z = new ZSet(13);
         const model = new Map<string, number>();
-        for (const [add, m, s] of ops) {
-          const member = `m${m}`;
-          if (add || !model.has(member)) {
-            z.add(member, s);
-            model.set(member, s);
-          } else {
-            z.remove(member);
-            model.delete(member);
-          }
-        }
+        applyOps(z, model, ops, 'm');
         const want = sorted(model);
         assert.deepEqual(z.entries(), want);
         for (let i = 0; i < want.length; i += 37) {
@@ -158,16 +164,7 @@ test('a lexicographic index (one score, runs of it across and within nodes) keep
         // with runs that end inside a node where the few other scores begin.
         const z = new ZSet(19);
         const model = new Map<string, number>();
-        for (const [add, m, s] of ops) {
-          const member = `k${m}`;
-          if (add || !model.has(member)) {
-            z.add(fresh(member), s);
-            model.set(member, s);
-          } else {
-            assert.equal(z.remove(fresh(member)), true);
-            model.delete(member);
-          }
-        }
+        applyOps(z, model, ops, 'k');
         const want = sorted(model);
         assert.deepEqual(z.entries(), want);
         for (let i = 0; i < want.length; i += 11) assert.equal(z.rank(fresh(want[i]!.member)), i);
