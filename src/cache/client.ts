@@ -3,6 +3,7 @@
 import type { RespVersion } from '../protocol/resp/writer.js';
 import type { AclUser } from './acl.js';
 import type { TrackingState } from './tracking.js';
+import type { Scratch } from '../util/scratch.js';
 
 /** What the command layer needs from a connection. */
 export interface ClientSink {
@@ -19,7 +20,7 @@ export interface ClientSink {
   /** Runs the commands parsed and left for the end of the turn (CacheService.runLater). */
   run(): void;
   /** Appends the command lines parsed and not yet run to `out` (to read their keys ahead). */
-  unrun(out: string[][]): void;
+  unrun(out: Scratch<string[]>): void;
   /** Resolves once the connection wants more output (at once unless its socket is full); for long transfers. */
   drained(): Promise<void>;
   readonly remoteAddress: string;

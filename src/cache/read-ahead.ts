@@ -9,11 +9,12 @@
 import type { CommandTable } from './commands/table.js';
 import { Hash } from './machine/hash.js';
 import type { Keyspace } from './machine/keyspace.js';
+import { Scratch } from '../util/scratch.js';
 
 export class ReadAhead {
-  private readonly keys: string[] = [];
-  private readonly fields: string[] = [];
-  private readonly values: unknown[] = [];
+  private readonly keys = new Scratch<string>();
+  private readonly fields = new Scratch<string>();
+  private readonly values = new Scratch<unknown>();
 
   constructor(
     private readonly commands: CommandTable,
@@ -28,11 +29,11 @@ export class ReadAhead {
    * measured no gain: SADD at -P 16 into a set of 100,000 members, 0.94 against 0.95 us of
    * server CPU a request over 6 alternating pairs.)
    */
-  pipeline(db: number, argvs: readonly string[][], from: number): void {
+  pipeline(db: number, argvs: Scratch<string[]>, from: number): void {
     const { keys, fields, values } = this;
     let hashKey: string | undefined;
     for (let i = from; i < argvs.length; i++) {
-      const argv = argvs[i]!;
+      const argv = argvs.at(i);
       if (argv.length < 2) continue;
       keys.push(argv[1]!);
       if (argv.length < 3) continue;
@@ -49,8 +50,8 @@ export class ReadAhead {
       if (hash instanceof Hash) hash.warm(fields, values);
     }
     this.ks.blobs.warm(values);
-    keys.length = 0;
-    fields.length = 0;
-    values.length = 0;
+    keys.clear();
+    fields.clear();
+    values.clear();
   }
 }

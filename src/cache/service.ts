@@ -51,6 +51,7 @@ import { SlowLog } from './slowlog.js';
 import { Tracking, type TrackingHost } from './tracking.js';
 import type { NodeLimits } from './machine/stream.js';
 import { WatchRegistry } from './watch.js';
+import { Scratch } from '../util/scratch.js';
 
 /** RDB transfers at once: the keyspace takes 8 captures, and the journal's snapshots keep one. */
 const MAX_RDB_TRANSFERS = 7;
@@ -226,6 +227,8 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   private dirty: Client[] = [];
   private waiting: Client[] = [];
   private flushScheduled = false;
+  /** flushTurn as the turn's callback: one closure, not one a turn (at -P 1 a turn may be one command). */
+  private readonly flushTurnBound = (): void => this.flushTurn();
   /** Clients with commands to run at the end of the turn (`Client.inLater`). */
   private later: Client[] = [];
   /**
@@ -233,7 +236,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
    * (as Redis reads it once per event-loop iteration), and their keys are read ahead already.
    */
   private laterNow = -1;
-  private readonly laterScratch: string[][] = [];
+  private readonly laterScratch = new Scratch<string[]>();
   private readonly readAhead: ReadAhead;
   private timers: NodeJS.Timeout[] = [];
   private expiryTimer: NodeJS.Timeout | null = null;
@@ -701,7 +704,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
    * queued on the client's sink in one piece, released once the batch they depend on has
    * committed; a blocked client's connection holds the rest until its sink is resumed.
    */
-  executeMany(client: Client, argvs: readonly string[][], from: number): number {
+  executeMany(client: Client, argvs: Scratch<string[]>, from: number): number {
     let now = this.laterNow;
     if (now < 0) {
       now = this.clock.now();
@@ -711,20 +714,20 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     let i = from;
     while (i < argvs.length && client.blocked === null && !client.closing && !client.replica) {
       // No command (an empty line): nothing runs, but a CLIENT REPLY SKIP is spent on it, as in Redis.
-      if (argvs[i]!.length === 0) {
+      if (argvs.at(i).length === 0) {
         i++;
         client.beginReply();
         client.endReply();
         continue;
       }
       // CLIENT PAUSE: the command waits, unrun, with the ones after it, until the pause ends.
-      if (this.pause.active && this.pause.holds(client, argvs[i]!)) {
+      if (this.pause.active && this.pause.holds(client, argvs.at(i))) {
         this.pause.hold(client);
         break;
       }
       this.replyMark = client.replyMode === 'on' ? null : this.out.mark();
       client.beginReply();
-      this.dispatcher.execute(client, argvs[i++]!, now);
+      this.dispatcher.execute(client, argvs.at(i++), now);
       const mark = this.replyMark;
       this.replyMark = null;
       if (mark !== null) {
@@ -795,7 +798,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     const db = later[0]!.db;
     for (const client of later) if (client.db === db) client.sink.unrun(argvs);
     if (argvs.length > 1) this.readAhead.pipeline(db, argvs, 0);
-    argvs.length = 0;
+    argvs.clear();
     this.laterNow = this.clock.now();
     this.dispatcher.beginBatch();
     try {
@@ -812,7 +815,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flushTurn());
+    setImmediate(this.flushTurnBound);
   }
 
   /**

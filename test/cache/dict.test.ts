@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Dict } from '../../src/cache/machine/dict.js';
+import { Scratch } from '../../src/util/scratch.js';
 
 type Op =
   | { op: 'set'; key: string; value: number; at: number }
@@ -51,11 +52,11 @@ test(`behaves as a Map of [value, access time] through growth, tombstones, shrin
           assert.equal(d.delete(o.key), model.delete(o.key));
         } else if (o.op === 'warm') {
           // A hint: changes nothing the model can see; what it reads ahead are present values.
-          const values: unknown[] = [];
-          d.warm(o.keys, values);
+          const values = new Scratch<unknown>();
+          d.warm(Scratch.of(o.keys), values);
           assert.ok(values.length <= o.keys.length);
           const present = new Set([...model.values()].map(([v]) => v));
-          for (const v of values) assert.ok(present.has(v as number), `warm() read ahead ${String(v)}, no present key's value`);
+          for (const v of values.toArray()) assert.ok(present.has(v as number), `warm() read ahead ${String(v)}, no present key's value`);
         } else if (o.op === 'touch') {
           const slot = d.find(o.key);
           assert.equal(slot >= 0, model.has(o.key));

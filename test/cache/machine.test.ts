@@ -13,6 +13,7 @@ import { recount } from '../../src/cache/machine/keyspace.js';
 import { CacheService } from '../../src/cache/service.js';
 import { EntryType, type Entry, type Group, type Proposal } from '../../src/raft/group.js';
 import { DepotError, isDepotError } from '../../src/util/errors.js';
+import { Scratch } from '../../src/util/scratch.js';
 
 /**
  * Every blob is held by exactly one value, and the store counts exactly those: no leak, no
@@ -186,7 +187,7 @@ async function withLeader(body: (m: CacheMachine, run: (...argv: string[]) => vo
   try {
     await service.whenLoaded();
     await body(m, (...argv) => {
-      service.executeMany(client, [argv], 0);
+      service.executeMany(client, Scratch.of([argv]), 0);
     });
   } finally {
     service.close();
@@ -208,10 +209,10 @@ test('followers applying the logged effects reach the leader state, SPOP and INC
       const client = service.connect(sink)!;
       await service.whenLoaded();
       try {
-        service.executeMany(client, [['SET', 'seed', '1']], 0);
+        service.executeMany(client, Scratch.of([['SET', 'seed', '1']]), 0);
         // Options with spaces ("MAXLEN ~ 2 *") are several arguments.
         // A library's code (from its "#!lua" line) is one argument whatever spaces it has.
-        for (const argv of cmds) service.executeMany(client, [argv.flatMap((a) => (a.startsWith('#!') ? [a] : a.split(' ')))], 0);
+        for (const argv of cmds) service.executeMany(client, Scratch.of([argv.flatMap((a) => (a.startsWith('#!') ? [a] : a.split(' ')))]), 0);
         await settle();
         assert.ok(group.entries.length > 0, 'the commands were logged');
         assert.equal(leader.hasUncommitted, false);
@@ -260,36 +261,36 @@ test('a snapshot holds the state of its start while writes continue (copy-on-wri
   const client = service.connect(sink)!;
   await service.whenLoaded();
   try {
-    for (let i = 0; i < 5000; i++) service.executeMany(client, [['SET', `k${i}`, 'v'.repeat(i % 50)]], 0);
-    service.executeMany(client, [['RPUSH', 'list', 'a', 'b', 'c']], 0);
-    service.executeMany(client, [['ZADD', 'z', '1', 'x', '2.5', 'y']], 0);
-    service.executeMany(client, [['HSET', 'h', 'f', 'v']], 0);
-    service.executeMany(client, [['SADD', 's', 'm1', 'm2']], 0);
-    service.executeMany(client, [['PEXPIREAT', 'k7', String(Date.now() + 100000)]], 0);
-    for (let i = 1; i <= 250; i++) service.executeMany(client, [['XADD', 'x', `${i}-1`, `f${i % 3}`, 'v'.repeat(i % 40)]], 0);
-    service.executeMany(client, [['XDEL', 'x', '7-1', '120-1']], 0);
-    service.executeMany(client, [['XTRIM', 'x', 'MAXLEN', '200']], 0);
-    service.executeMany(client, [['XGROUP', 'CREATE', 'x', 'g', '0']], 0);
-    service.executeMany(client, [['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '5', 'STREAMS', 'x', '>']], 0);
-    service.executeMany(client, [['FUNCTION', 'LOAD', LIB_A]], 0);
+    for (let i = 0; i < 5000; i++) service.executeMany(client, Scratch.of([['SET', `k${i}`, 'v'.repeat(i % 50)]]), 0);
+    service.executeMany(client, Scratch.of([['RPUSH', 'list', 'a', 'b', 'c']]), 0);
+    service.executeMany(client, Scratch.of([['ZADD', 'z', '1', 'x', '2.5', 'y']]), 0);
+    service.executeMany(client, Scratch.of([['HSET', 'h', 'f', 'v']]), 0);
+    service.executeMany(client, Scratch.of([['SADD', 's', 'm1', 'm2']]), 0);
+    service.executeMany(client, Scratch.of([['PEXPIREAT', 'k7', String(Date.now() + 100000)]]), 0);
+    for (let i = 1; i <= 250; i++) service.executeMany(client, Scratch.of([['XADD', 'x', `${i}-1`, `f${i % 3}`, 'v'.repeat(i % 40)]]), 0);
+    service.executeMany(client, Scratch.of([['XDEL', 'x', '7-1', '120-1']]), 0);
+    service.executeMany(client, Scratch.of([['XTRIM', 'x', 'MAXLEN', '200']]), 0);
+    service.executeMany(client, Scratch.of([['XGROUP', 'CREATE', 'x', 'g', '0']]), 0);
+    service.executeMany(client, Scratch.of([['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '5', 'STREAMS', 'x', '>']]), 0);
+    service.executeMany(client, Scratch.of([['FUNCTION', 'LOAD', LIB_A]]), 0);
     await settle();
     const before = dump(m);
     const it = m.snapshot()[Symbol.asyncIterator]();
     const first = await it.next();
     assert.equal(first.done, false);
     // Writes after the snapshot started: none of them may show in it.
-    service.executeMany(client, [['SET', 'k4999', 'changed']], 0);
-    service.executeMany(client, [['DEL', 'k4998']], 0);
-    service.executeMany(client, [['RPUSH', 'list', 'd']], 0);
-    service.executeMany(client, [['SET', 'new-key', 'x']], 0);
-    service.executeMany(client, [['SWAPDB', '0', '3']], 0);
-    service.executeMany(client, [['SELECT', '3']], 0);
-    service.executeMany(client, [['ZADD', 'z', '9', 'x']], 0);
-    service.executeMany(client, [['XADD', 'x', '999-1', 'f', 'v']], 0);
-    service.executeMany(client, [['XACK', 'x', 'g', '60-1']], 0);
-    service.executeMany(client, [['FUNCTION', 'DELETE', 'liba']], 0);
-    service.executeMany(client, [['FUNCTION', 'LOAD', LIB_B]], 0);
-    service.executeMany(client, [['FLUSHDB']], 0);
+    service.executeMany(client, Scratch.of([['SET', 'k4999', 'changed']]), 0);
+    service.executeMany(client, Scratch.of([['DEL', 'k4998']]), 0);
+    service.executeMany(client, Scratch.of([['RPUSH', 'list', 'd']]), 0);
+    service.executeMany(client, Scratch.of([['SET', 'new-key', 'x']]), 0);
+    service.executeMany(client, Scratch.of([['SWAPDB', '0', '3']]), 0);
+    service.executeMany(client, Scratch.of([['SELECT', '3']]), 0);
+    service.executeMany(client, Scratch.of([['ZADD', 'z', '9', 'x']]), 0);
+    service.executeMany(client, Scratch.of([['XADD', 'x', '999-1', 'f', 'v']]), 0);
+    service.executeMany(client, Scratch.of([['XACK', 'x', 'g', '60-1']]), 0);
+    service.executeMany(client, Scratch.of([['FUNCTION', 'DELETE', 'liba']]), 0);
+    service.executeMany(client, Scratch.of([['FUNCTION', 'LOAD', LIB_B]]), 0);
+    service.executeMany(client, Scratch.of([['FLUSHDB']]), 0);
     await settle();
     const chunks = [Buffer.from(first.value as Buffer)];
     for (let r = await it.next(); r.done !== true; r = await it.next()) chunks.push(Buffer.from(r.value));
@@ -423,9 +424,9 @@ test('a batch that fails to commit closes the connections waiting on it, which g
   const [reader, writer, after] = [recordingSink(), recordingSink(), recordingSink()];
   const [r, w, a] = [service.connect(reader)!, service.connect(writer)!, service.connect(after)!];
   try {
-    service.executeMany(r, [['PING']], 0);
-    service.executeMany(w, [['SET', 'k', 'v']], 0);
-    service.executeMany(a, [['PING']], 0);
+    service.executeMany(r, Scratch.of([['PING']]), 0);
+    service.executeMany(w, Scratch.of([['SET', 'k', 'v']]), 0);
+    service.executeMany(a, Scratch.of([['PING']]), 0);
     await settle();
     assert.equal(reader.released, '+PONG\r\n');
     assert.equal(reader.closed, false);
@@ -434,7 +435,7 @@ test('a batch that fails to commit closes the connections waiting on it, which g
     assert.deepEqual([after.released, after.closed], ['', true]);
     // Replies of commands run after the failure wait for nothing that will never commit.
     const later = recordingSink();
-    service.executeMany(service.connect(later)!, [['PING'], ['GET', 'x']], 0);
+    service.executeMany(service.connect(later)!, Scratch.of([['PING'], ['GET', 'x']]), 0);
     await settle();
     assert.equal(later.released, '+PONG\r\n$-1\r\n');
   } finally {
@@ -448,12 +449,12 @@ test('after a restore, log entries the snapshot already includes are skipped', a
   const service = new CacheService({ machine: m, group, port: 0 });
   const client = service.connect(sink)!;
   await service.whenLoaded();
-  service.executeMany(client, [['RPUSH', 'l', 'a']], 0);
-  service.executeMany(client, [['RPUSH', 'l', 'b']], 0);
+  service.executeMany(client, Scratch.of([['RPUSH', 'l', 'a']]), 0);
+  service.executeMany(client, Scratch.of([['RPUSH', 'l', 'b']]), 0);
   // The snapshot is taken before the entry of the turn has been applied: it includes it.
   const chunks = collect(m.snapshot());
   await settle();
-  service.executeMany(client, [['RPUSH', 'l', 'c']], 0);
+  service.executeMany(client, Scratch.of([['RPUSH', 'l', 'c']]), 0);
   await settle();
   service.close();
   const restored = new CacheMachine(SEEDS[1]);

@@ -13,7 +13,7 @@ function hsetGeneric(c: Ctx, replyOk: boolean): void {
   if (a.length % 2 !== 0) throw wrongArity(a[0]!.toLowerCase());
   const key = a[1]!;
   c.getHash(key);
-  const n = c.fx.hset(c.db, key, a.slice(2));
+  const n = c.fx.hset(c.db, key, a, 2);
   c.notify('h', 'hset', key);
   if (replyOk) c.out.ok();
   else c.out.int(n);

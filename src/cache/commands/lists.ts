@@ -10,7 +10,7 @@ function pushGeneric(c: Ctx, left: boolean, onlyIfExists: boolean): void {
   const key = c.argv[1]!;
   const list = c.getList(key);
   if (onlyIfExists && list === undefined) return c.out.int(0);
-  const n = c.fx.push(c.db, key, c.argv.slice(2), left);
+  const n = c.fx.push(c.db, key, c.argv, left, 2);
   c.notify('l', left ? 'lpush' : 'rpush', key);
   c.signalReady(key);
   c.out.int(n);

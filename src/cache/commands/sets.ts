@@ -14,7 +14,7 @@ function sadd(c: Ctx): void {
   // Adding only members already present changes nothing: as in Redis, nothing is logged (no
   // entry to wait for) and the key is not signalled as modified (a WATCH on it still holds).
   if (s !== undefined && allPresent(s, c.argv)) return c.out.int(0);
-  const n = c.fx.sadd(c.db, key, c.argv.slice(2));
+  const n = c.fx.sadd(c.db, key, c.argv, 2);
   if (n > 0) c.notify('s', 'sadd', key);
   c.out.int(n);
 }

@@ -25,6 +25,7 @@
 // (V8 keeps strings over 128 KiB in its large-object space, never copied).
 import { assert } from '../../util/assert.js';
 import { IntStack } from './int-stack.js';
+import type { Scratch } from '../../util/scratch.js';
 
 declare const blobBrand: unique symbol;
 /** A handle to a block of a BlobStore. */
@@ -138,10 +139,10 @@ export class BlobStore {
    * Reads the first bytes of the blocks of `values` (strings and other values are skipped), ahead
    * of the commands that read or free them (see Dict.warm).
    */
-  warm(values: readonly unknown[]): void {
+  warm(values: Scratch<unknown>): void {
     let sink = 0;
     for (let i = 0; i < values.length; i++) {
-      const v = values[i];
+      const v = values.at(i);
       if (typeof v !== 'number') continue;
       const chunk = this.chunks[v >>> UNITS_PER_CHUNK_SHIFT];
       if (chunk !== undefined) sink += chunk[(v & OFFSET_MASK) << UNIT_SHIFT] ?? 0;

@@ -36,6 +36,7 @@
 // iterators SCAN's guarantee: an element present for a whole iteration is visited at least
 // once (perhaps twice), never lost.
 import { assert } from '../../util/assert.js';
+import { Scratch } from '../../util/scratch.js';
 
 const EMPTY = 0;
 const TOMBSTONE = -1;
@@ -111,7 +112,7 @@ function hashOf(key: string, seed: number): number {
  * bytes (a one-field hash took 927).
  */
 let HASHES = new Int32Array(16);
-const FOUND: unknown[] = [];
+const FOUND = new Scratch<unknown>();
 
 export class Dict<V> {
   /** The array inserts go to. */
@@ -330,11 +331,11 @@ export class Dict<V> {
    * the lookups stay exact (and, while draining, the old array is not read ahead). With
    * `values`, each value found is appended to it, for the caller to read ahead what it points to.
    */
-  warm(keys: readonly string[], values?: unknown[]): void {
+  warm(keys: Scratch<string>, values?: Scratch<unknown>): void {
     const n = keys.length;
     if (HASHES.length < n) HASHES = new Int32Array(Math.max(n, HASHES.length * 2));
     const hashes = HASHES;
-    for (let i = 0; i < n; i++) hashes[i] = hashOf(keys[i]!, this.seed);
+    for (let i = 0; i < n; i++) hashes[i] = hashOf(keys.at(i), this.seed);
     const t = this.t;
     const mask = this.mask;
     let sink = 0;
@@ -352,7 +353,8 @@ export class Dict<V> {
         const x = p === undefined ? EMPTY : p[o];
         if (x === EMPTY) break;
         if (x === h) {
-          found.push(p![o + 1], p![o + 2]);
+          found.push(p![o + 1]);
+          found.push(p![o + 2]);
           break;
         }
       }
@@ -360,12 +362,12 @@ export class Dict<V> {
     // The value's header too, which the command reads next (and a write's accounting before it
     // replaces the value).
     for (let i = 0; i < found.length; i += 2) {
-      sink += (found[i] as string).length;
-      const v = found[i + 1];
+      sink += (found.at(i) as string).length;
+      const v = found.at(i + 1);
       if (typeof v === 'string') sink += v.length;
       if (values !== undefined && v !== undefined) values.push(v);
     }
-    found.length = 0;
+    found.clear();
     this.warmed = sink;
   }
 

@@ -135,11 +135,12 @@ export class EffectEncoder {
     return this;
   }
 
-  strs(list: readonly string[]): this {
+  /** The strings of `list` from `from` on (a command's arguments after its key, say). */
+  strs(list: readonly string[], from = 0): this {
     this.ensure(4);
-    this.buf.writeUInt32BE(list.length, this.pos);
+    this.buf.writeUInt32BE(list.length - from, this.pos);
     this.pos += 4;
-    for (const s of list) this.str(s);
+    for (let i = from; i < list.length; i++) this.str(list[i]!);
     return this;
   }
 
@@ -408,10 +409,11 @@ export class Effects {
     this.enc?.op(Op.FLUSHALL, 0);
     this.ks.flushall();
   }
-  push(db: number, key: string, elements: readonly string[], left: boolean): number {
+  /** Pushes `elements` from `from` on (a command line's, without copying them out). */
+  push(db: number, key: string, elements: readonly string[], left: boolean, from = 0): number {
     this.adding(db, key);
-    this.enc?.op(Op.PUSH, db).str(key).strs(elements).flag(left);
-    return this.ks.push(db, key, elements, left);
+    this.enc?.op(Op.PUSH, db).str(key).strs(elements, from).flag(left);
+    return this.ks.push(db, key, elements, left, from);
   }
   pop(db: number, key: string, count: number, left: boolean, each: (v: Stored) => void): number {
     this.enc?.op(Op.POP, db).str(key).num(count).flag(left);
@@ -442,20 +444,22 @@ export class Effects {
     this.enc?.op(Op.LMOVE, db).str(src).str(dst).flag(fromLeft).flag(toLeft);
     return this.ks.lmove(db, src, dst, fromLeft, toLeft);
   }
-  hset(db: number, key: string, pairs: readonly string[]): number {
+  /** Sets the field/value pairs of `pairs` from `from` on. */
+  hset(db: number, key: string, pairs: readonly string[], from = 0): number {
     this.adding(db, key);
-    assert(pairs.length % 2 === 0, 'HSET effect with an odd pair list');
-    this.enc?.op(Op.HSET, db).str(key).strs(pairs);
-    return this.ks.hset(db, key, pairs);
+    assert((pairs.length - from) % 2 === 0, 'HSET effect with an odd pair list');
+    this.enc?.op(Op.HSET, db).str(key).strs(pairs, from);
+    return this.ks.hset(db, key, pairs, from);
   }
   hdel(db: number, key: string, fields: readonly string[]): number {
     this.enc?.op(Op.HDEL, db).str(key).strs(fields);
     return this.ks.hdel(db, key, fields);
   }
-  sadd(db: number, key: string, members: readonly string[]): number {
+  /** Adds the members of `members` from `from` on. */
+  sadd(db: number, key: string, members: readonly string[], from = 0): number {
     this.adding(db, key);
-    this.enc?.op(Op.SADD, db).str(key).strs(members);
-    return this.ks.sadd(db, key, members);
+    this.enc?.op(Op.SADD, db).str(key).strs(members, from);
+    return this.ks.sadd(db, key, members, from);
   }
   srem(db: number, key: string, members: readonly string[]): number {
     this.enc?.op(Op.SREM, db).str(key).strs(members);

@@ -16,6 +16,7 @@
 // `value` is capped at 255 here whatever CONFIG SET says.
 import { Dict } from './dict.js';
 import type { Stored } from './blobs.js';
+import type { Scratch } from '../../util/scratch.js';
 import { detached, findKey, flat, STRING_TAIL } from './packed.js';
 
 export interface PackLimits {
@@ -184,7 +185,7 @@ export class Hash {
   }
 
   /** Reads ahead the table slots of `fields` (Dict.warm, `values` as there); a packed hash is one string. */
-  warm(fields: readonly string[], values?: unknown[]): void {
+  warm(fields: Scratch<string>, values?: Scratch<unknown>): void {
     this.table?.warm(fields, values);
   }
 }

@@ -395,12 +395,13 @@ export class Keyspace {
     this.clearExpiry(db, key);
   }
 
-  push(dbIndex: number, key: string, elements: readonly string[], left: boolean): number {
+  /** Pushes `elements` from `from` on. */
+  push(dbIndex: number, key: string, elements: readonly string[], left: boolean, from = 0): number {
     const list = this.listFor(dbIndex, key);
     const before = list.length;
     const blobs = this.blobs;
-    if (left) for (const e of elements) list.pushFront(blobs.store(e));
-    else for (const e of elements) list.pushBack(blobs.store(e));
+    if (left) for (let i = from; i < elements.length; i++) list.pushFront(blobs.store(elements[i]!));
+    else for (let i = from; i < elements.length; i++) list.pushBack(blobs.store(elements[i]!));
     this.changed(dbIndex, key, list, before);
     return list.length;
   }
@@ -499,13 +500,13 @@ export class Keyspace {
     return this.collectionFor<Hash>(dbIndex, key, Hash, newHash);
   }
 
-  /** Sets field/value pairs (flat); the number of fields that were new. */
-  hset(dbIndex: number, key: string, pairs: readonly string[]): number {
+  /** Sets field/value pairs (flat, from `from` on); the number of fields that were new. */
+  hset(dbIndex: number, key: string, pairs: readonly string[], from = 0): number {
     const h = this.hashFor(dbIndex, key);
     const before = hashBytes(h);
     // One lookup per field: what it replaces says whether the field was new.
     let added = 0;
-    for (let i = 0; i < pairs.length; i += 2) {
+    for (let i = from; i < pairs.length; i += 2) {
       const old = h.set(pairs[i]!, pairs[i + 1]!, this.hashLimits, this.storeValue);
       if (old === undefined) added++;
       else this.blobs.release(old);
@@ -534,11 +535,12 @@ export class Keyspace {
     return this.collectionFor<RSet>(dbIndex, key, MemberSet, newSet);
   }
 
-  sadd(dbIndex: number, key: string, members: readonly string[]): number {
+  /** Adds `members` from `from` on; the number that were new. */
+  sadd(dbIndex: number, key: string, members: readonly string[], from = 0): number {
     const s = this.setFor(dbIndex, key);
     const size = s.size;
     const before = setBytes(s);
-    for (const m of members) s.add(m);
+    for (let i = from; i < members.length; i++) s.add(members[i]!);
     this.recounted(dbIndex, key, s, before, setBytes(s));
     return s.size - size;
   }

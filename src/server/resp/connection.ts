@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { RequestParser, RespProtocolError, type ParserLimits } from '../../protocol/resp/parser.js';
 import type { Client, ClientSink } from '../../cache/client.js';
 import type { CacheService } from '../../cache/service.js';
+import { Scratch } from '../../util/scratch.js';
 
 /** Stop reading from a client whose unsent replies exceed this (it is not reading). */
 const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
@@ -21,18 +22,19 @@ const LATER_COMMANDS = 64;
 /** A subscriber that falls this far behind is disconnected (client-output-buffer-limit pubsub). */
 const PUBSUB_OUTPUT_LIMIT = 32 * 1024 * 1024;
 
-interface Pending {
-  view: Buffer;
-  readonly seq: number;
-}
-
 export class RespConnection implements ClientSink {
   private readonly parser: RequestParser;
   private client: Client | null = null;
   /** Commands parsed but not yet run (the client was blocked, or a batch is being run). */
-  private backlog: string[][] = [];
+  private readonly backlog = new Scratch<string[]>();
   private next = 0;
-  private pending: Pending[] = [];
+  /**
+   * Replies not yet written, from `pendingHead` on: their bytes, and the batch each waits for.
+   * Kept from turn to turn (at -P 1 a turn is often one reply, and a fresh array and entry per
+   * reply were a fifth of what a request allocated).
+   */
+  private readonly views = new Scratch<Buffer>();
+  private readonly seqs: number[] = [];
   private pendingHead = 0;
   pendingBytes = 0;
   private ended = false;
@@ -148,8 +150,8 @@ export class RespConnection implements ClientSink {
     if (!this.ended && this.next < this.backlog.length) this.process();
   }
 
-  unrun(out: string[][]): void {
-    for (let i = this.next; i < this.backlog.length; i++) out.push(this.backlog[i]!);
+  unrun(out: Scratch<string[]>): void {
+    for (let i = this.next; i < this.backlog.length; i++) out.push(this.backlog.at(i));
   }
 
   /** Runs backlog commands until it is empty, or the client blocks or closes. */
@@ -163,7 +165,7 @@ export class RespConnection implements ClientSink {
       this.processing = false;
     }
     if (this.next >= this.backlog.length) {
-      this.backlog = [];
+      this.backlog.clear();
       this.next = 0;
       const error = this.protocolErrorText;
       if (error !== null && client.blocked === null && !client.closing) {
@@ -184,36 +186,36 @@ export class RespConnection implements ClientSink {
   }
 
   send(bytes: Buffer, seq: number): void {
-    const n = this.pending.length;
+    const n = this.views.length;
     if (n > this.pendingHead) {
-      const last = this.pending[n - 1]!;
-      const v = last.view;
-      if (last.seq === seq && v.buffer === bytes.buffer && v.byteOffset + v.length === bytes.byteOffset) {
-        last.view = Buffer.from(v.buffer, v.byteOffset, v.length + bytes.length);
+      const v = this.views.at(n - 1);
+      if (this.seqs[n - 1] === seq && v.buffer === bytes.buffer && v.byteOffset + v.length === bytes.byteOffset) {
+        this.views.set(n - 1, Buffer.from(v.buffer, v.byteOffset, v.length + bytes.length));
         this.pendingBytes += bytes.length;
         return;
       }
     }
-    this.pending.push({ view: bytes, seq });
+    this.seqs[n] = seq;
+    this.views.push(bytes);
     this.pendingBytes += bytes.length;
   }
 
   flush(committedSeq: number): boolean {
-    const items = this.pending;
+    const views = this.views;
     let i = this.pendingHead;
     if (this.ended) {
       this.dropPending();
       return false;
     }
     let end = i;
-    while (end < items.length && items[end]!.seq <= committedSeq) end++;
+    while (end < views.length && this.seqs[end]! <= committedSeq) end++;
     if (end > i) {
       const socket = this.socket;
       const stats = this.service.stats;
       stats.writesProcessed++;
       if (end - i > 1) socket.cork();
       for (; i < end; i++) {
-        const v = items[i]!.view;
+        const v = views.at(i);
         this.pendingBytes -= v.length;
         stats.netOutputBytes += v.length;
         socket.write(v);
@@ -225,25 +227,25 @@ export class RespConnection implements ClientSink {
       const slabs = this.service.replySlabs;
       const written = socket.writableLength === 0;
       for (let j = this.pendingHead; j < end; j++) {
-        if (written) slabs.release(items[j]!.view);
-        else slabs.abandon(items[j]!.view);
+        if (written) slabs.release(views.at(j));
+        else slabs.abandon(views.at(j));
       }
       this.pendingHead = end;
-      if (end === items.length) {
-        this.pending = [];
+      if (end === views.length) {
+        views.clear();
         this.pendingHead = 0;
       }
       this.checkOutput();
     }
-    if (this.client?.closing === true && this.pending.length === 0) this.endSocket();
-    return this.pending.length > this.pendingHead;
+    if (this.client?.closing === true && this.views.length === 0) this.endSocket();
+    return this.views.length > this.pendingHead;
   }
 
   /** Drops the replies not written: their bytes will never be read. */
   private dropPending(): void {
     const slabs = this.service.replySlabs;
-    for (let j = this.pendingHead; j < this.pending.length; j++) slabs.release(this.pending[j]!.view);
-    this.pending = [];
+    for (let j = this.pendingHead; j < this.views.length; j++) slabs.release(this.views.at(j));
+    this.views.clear();
     this.pendingHead = 0;
     this.pendingBytes = 0;
   }
@@ -284,7 +286,7 @@ export class RespConnection implements ClientSink {
   close(): void {
     const client = this.client;
     if (client !== null) client.closing = true;
-    if (this.pending.length === 0) this.endSocket();
+    if (this.views.length === 0) this.endSocket();
   }
 
   abort(): void {

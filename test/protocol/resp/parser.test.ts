@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { RequestParser, RespProtocolError } from '../../../src/protocol/resp/parser.js';
 import { splitInlineArgs } from '../../../src/protocol/resp/inline.js';
 import { cutAt } from '../../helpers/chunks.js';
+import { Scratch } from '../../../src/util/scratch.js';
 
 function encode(args: readonly string[]): Buffer {
   return Buffer.from(`*${args.length}\r\n` + args.map((a) => `$${a.length}\r\n${a}\r\n`).join(''), 'latin1');
@@ -15,14 +16,14 @@ function encode(args: readonly string[]): Buffer {
  */
 function parseAll(chunks: readonly Buffer[]): string[][] {
   const p = new RequestParser();
-  const out: string[][] = [];
+  const out = new Scratch<string[]>();
   const shared = Buffer.alloc(Math.max(1, ...chunks.map((c) => c.length)));
   for (const c of chunks) {
     c.copy(shared);
     p.feed(shared.subarray(0, c.length), out);
     shared.fill(0x2a);
   }
-  return out;
+  return out.toArray();
 }
 
 test('multibulk commands split at any byte boundary parse to the same arguments', () => {
@@ -59,6 +60,17 @@ test('a large bulk string arriving in many small chunks is assembled once', () =
   assert.equal(out[0]![2], value);
 });
 
+test('commands of any argument count, presized or grown, cut into chunks', () => {
+  // Counts up to 1,024 get an array of their size from the header; larger ones grow.
+  for (const n of [1, 2, 1023, 1024, 1025, 3000]) {
+    const args = Array.from({ length: n }, (_, i) => `a${i}`.repeat(1 + (i % 4)));
+    const bytes = Buffer.concat([encode(args), encode(['PING'])]);
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += 777) chunks.push(bytes.subarray(i, i + 777));
+    assert.deepEqual(parseAll(chunks), [args, ['PING']], `${n} arguments`);
+  }
+});
+
 test('inline commands: words, quotes, escapes, CRLF or LF; an empty line is an empty command', () => {
   assert.deepEqual(parseAll([Buffer.from('PING\r\nSET a "b c"\n\r\nGET \'x y\'\r\n')]), [['PING'], ['SET', 'a', 'b c'], [], ['GET', 'x y']]);
   assert.deepEqual(splitInlineArgs('set k "a\\x41\\n"'), ['set', 'k', 'aA\n']);
@@ -77,9 +89,9 @@ test('protocol violations are reported, not swallowed', () => {
   assert.deepEqual(parseAll([Buffer.from('*0\r\n*-1\r\n*1\r\n$0\r\n\r\n*1\r\n$10\r\n0123456789\r\n')]), [[], [], [''], ['0123456789']]);
   assert.throws(() => parseAll([Buffer.from('SET "a\r\n')]), /unbalanced quotes/);
   const limited = () => new RequestParser({ maxBulkBytes: 10, maxArgs: 4, maxInlineBytes: 16 });
-  assert.throws(() => limited().feed(Buffer.from('*1\r\n$11\r\n'), []), /invalid bulk length/);
-  assert.throws(() => limited().feed(Buffer.from('*5\r\n'), []), /invalid multibulk length/);
-  assert.throws(() => limited().feed(Buffer.from('x'.repeat(20)), []), /too big inline/);
+  assert.throws(() => limited().feed(Buffer.from('*1\r\n$11\r\n'), new Scratch<string[]>()), /invalid bulk length/);
+  assert.throws(() => limited().feed(Buffer.from('*5\r\n'), new Scratch<string[]>()), /invalid multibulk length/);
+  assert.throws(() => limited().feed(Buffer.from('x'.repeat(20)), new Scratch<string[]>()), /too big inline/);
 });
 
 test('header lines longer than the parser scans in JS are found, whole or split', () => {
@@ -92,7 +104,7 @@ test('header lines longer than the parser scans in JS are found, whole or split'
     assert.throws(() => parseAll([longLength.subarray(0, cut), longLength.subarray(cut)]), /invalid bulk length/);
   }
   const limited = () => new RequestParser({ maxBulkBytes: 10, maxArgs: 4, maxInlineBytes: 30 });
-  assert.throws(() => limited().feed(Buffer.from(`*1\r\n$${'1'.repeat(40)}`), []), /too big bulk count string/);
+  assert.throws(() => limited().feed(Buffer.from(`*1\r\n$${'1'.repeat(40)}`), new Scratch<string[]>()), /too big bulk count string/);
 });
 
 test("header lines end as Redis ends them: at the first CR, skipping the byte after it unread", () => {
@@ -125,19 +137,19 @@ test("header lines end as Redis ends them: at the first CR, skipping the byte af
 
 test('an inline line is too big only while its newline has not come', () => {
   const limited = () => new RequestParser({ maxBulkBytes: 10, maxArgs: 4, maxInlineBytes: 16 });
-  const out: string[][] = [];
+  const out = new Scratch<string[]>();
   limited().feed(Buffer.from(`ECHO ${'x'.repeat(30)}\r\n`), out);
-  assert.deepEqual(out, [['ECHO', 'x'.repeat(30)]]);
-  assert.throws(() => limited().feed(Buffer.from(`ECHO ${'x'.repeat(30)}`), []), /too big inline request/);
+  assert.deepEqual(out.toArray(), [['ECHO', 'x'.repeat(30)]]);
+  assert.throws(() => limited().feed(Buffer.from(`ECHO ${'x'.repeat(30)}`), new Scratch<string[]>()), /too big inline request/);
 });
 
 test('bufferedBytes counts an incomplete command', () => {
   const p = new RequestParser();
-  const out: string[][] = [];
+  const out = new Scratch<string[]>();
   p.feed(Buffer.from('*1\r\n$5\r\nhel'), out);
   assert.equal(out.length, 0);
   assert.ok(p.bufferedBytes > 0);
   p.feed(Buffer.from('lo\r\n'), out);
-  assert.deepEqual(out, [['hello']]);
+  assert.deepEqual(out.toArray(), [['hello']]);
   assert.equal(p.bufferedBytes, 0);
 });
