@@ -227,7 +227,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   private dirty: Client[] = [];
   private waiting: Client[] = [];
   private flushScheduled = false;
-  /** flushTurn as the turn's callback: one closure, not one a turn (at -P 1 a turn may be one command). */
+  /** flushTurn as the turn's callback: one closure for every turn, not a new one each. */
   private readonly flushTurnBound = (): void => this.flushTurn();
   /** Clients with commands to run at the end of the turn (`Client.inLater`). */
   private later: Client[] = [];

@@ -30,8 +30,8 @@ export class RespConnection implements ClientSink {
   private next = 0;
   /**
    * Replies not yet written, from `pendingHead` on: their bytes, and the batch each waits for.
-   * Kept from turn to turn (at -P 1 a turn is often one reply, and a fresh array and entry per
-   * reply were a fifth of what a request allocated).
+   * Kept from turn to turn: at -P 1 a connection has one reply a turn, and a fresh array and
+   * entry object for it were a fifth of what a request allocated.
    */
   private readonly views = new Scratch<Buffer>();
   private readonly seqs: number[] = [];
