@@ -194,7 +194,27 @@ async function loadLua(): Promise<LuaApi> {
   Object.defineProperty(api, 'HEAPU32', { get: () => module['HEAPU32'] });
   api['addFunction'] = module['addFunction'];
   api['removeFunction'] = module['removeFunction'];
+  printFloatsAs51(module['HEAPU8'] as Uint8Array);
   return api as unknown as LuaApi;
+}
+
+/**
+ * Makes Lua 5.4 print a float as Redis's Lua 5.1 prints every number: "%.14g" alone (`10/2` is
+ * "5", `-0.0` is "-0"), where 5.4 appends ".0" to a float that looks like an integer ("5.0").
+ * Scripts build keys and values by concatenating numbers, so the text is data. lobject.c's
+ * tostringbuff, the one path by which 5.4 turns a number into text (tostring, `..`,
+ * string.format's %s, lua_tolstring), appends ".0" when
+ * `buff[strspn(buff, "-0123456789")] == '\0'`: with the first byte of that accept set made NUL
+ * in the instance's static data, strspn stops at the first character and nothing is appended.
+ * The literal's tail ("0123456789", which the linker may share with other literals) is untouched.
+ */
+function printFloatsAs51(heap: Uint8Array): void {
+  const memory = Buffer.from(heap.buffer, heap.byteOffset, heap.byteLength);
+  const accept = Buffer.from('-0123456789\0', 'latin1');
+  const at = memory.indexOf(accept);
+  assert(at > 0 && memory.indexOf(accept, at + 1) < 0, 'the Lua build holds the literal "-0123456789" exactly once');
+  assert(memory[at - 1] === 0, 'the literal "-0123456789" starts a string');
+  heap[at] = 0;
 }
 
 const module = await loadLua();

@@ -120,7 +120,7 @@ end
 // too: the message handler skips it.
 export const SEAL = String.raw`
 local G = _G
-local next, error, tostring, setmetatable, getmetatable, real_rawset, real_load = next, error, tostring, setmetatable, getmetatable, rawset, load
+local next, error, tostring, select, setmetatable, getmetatable, real_rawset, real_load = next, error, tostring, select, setmetatable, getmetatable, rawset, load
 local readonly = setmetatable({}, { __mode = 'k' })
 local function deny() error('Attempt to modify a readonly table', 2) end
 local function protect(t)
@@ -149,11 +149,18 @@ real_rawset(G, 'rawset', function(t, k, v)
 end)
 real_rawset(G, 'load', function(chunk, name, _, e) return real_load(chunk, name, 't', e or env) end)
 real_rawset(G, 'loadstring', function(s, name) return real_load(s, name, 't', env) end)
-setmetatable(G, {
-  __index = function(_, k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end,
-  __newindex = deny,
-  __metatable = false,
-})
+local function missing(_, k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
+setmetatable(G, { __index = missing, __newindex = deny, __metatable = false })
+-- What Redis's getmetatable shows: nil for a library (a plain table there), and for _G its
+-- metatable, read-only, with the __index that refuses undefined globals.
+local globals_meta = protect({ __index = missing })
+real_rawset(G, 'getmetatable', function(...)
+  if select('#', ...) == 0 then error("bad argument #1 to 'getmetatable' (value expected)", 2) end
+  local o = ...
+  if o == env then return globals_meta end
+  if readonly[o] then return nil end
+  return getmetatable(o)
+end)
 return env, protect
 `;
 
