@@ -110,6 +110,13 @@ test('replies and errors of scripts are the ones redis-server gives', async () =
     // Numbers print as Lua 5.1's doubles ("%.14g"): no ".0" on integral floats.
     ['EVAL', "return {tostring(10/2), 'x' .. 3/1, 1/2 .. '', -0.0 .. '', 2^53 .. '', 1e14 .. '', 1e15 .. '', (2^63) .. '', 7 .. '', -(10/5) .. ''}", '0'],
     ['EVAL', "return {string.format('%s|%d|%5.1f|%g', 4/2, 7/1, 2, 3/1), string.rep('ab', 6/2), ('k:' .. ARGV[1] / 2)}", '0', '10'],
+    // string.format casts a number with a fraction for an integer conversion, as 5.1 does.
+    ['EVAL', "return {string.format('%d|%i|%x|%X|%o|%c|%5.3d|%%|%s|%-4u|', 2.5, -2.5, 255.9, 254.2, 8.5, 65.2, 7.9, 'z', 3.7), ('%d'):format(10/4), string.format('%d %d', '2.5', ' 7 ')}", '0'],
+    ['EVAL', "return {string.format('%d', 1e300), string.format('%d', -1/0), string.format('%d', 2^63), string.format('%d', -2^63), string.format('%x', 2^53 + 0.5), string.format('%5.1f %d', 2.25, 3.5)}", '0'],
+    ['EVAL', "local s = string.format('%d', {}) return s", '0'],
+    ['EVAL', "local s = string.format('%d', 2.5, {}) return s", '0'],
+    ['EVAL', "local s = string.format('%d %d', 2.5) return s", '0'],
+    ['EVAL', "local s = string.format() return s", '0'],
     ['EVAL', "redis.call('set', 'k' .. 4/2, 6/3 .. '') return {redis.call('get', 'k2'), redis.call('incrbyfloat', 'k2', 1/2), tostring(tonumber('5.0')), tostring(tonumber('5'))}", '0'],
     ['EVAL', 'function f() end', '0'],
     ['EVAL', "return loadstring('x = 1')()", '0'],

@@ -33,6 +33,44 @@ math.tanh = function(x) local a, b = math.exp(x), math.exp(-x) return (a - b) / 
 string.gfind = string.gmatch
 gcinfo = function() return math.floor(collectgarbage('count')) end
 
+-- Lua 5.1's string.format reads the argument of an integer conversion (%d %i %o %u %x %X %c)
+-- as a number and casts it to an integer as C does; 5.4 refuses one with a fraction ("number has
+-- no integer representation"), and scripts format quotients such as now / 1000 that way. The
+-- fast path is 5.4's own format; only a call it refuses is looked at again, its fractional
+-- arguments of integer conversions cast as x86-64 casts (NaN and out of range: INT64_MIN).
+do
+  local format, find, pack, unpack, type, tonumber, mtype, lua_pcall = string.format, string.find, table.pack, table.unpack, type, tonumber, math.type, pcall
+  local floor, ceil, tointeger, mininteger = math.floor, math.ceil, math.tointeger, math.mininteger
+  local function cast(x)
+    if x ~= x or x >= 2^63 or x < -2^63 then return mininteger end
+    return tointeger(x >= 0 and floor(x) or ceil(x))
+  end
+  -- args: format's own, the format string first.
+  local function cast_fractions(args)
+    local fmt, at, n = args[1], 1, 1
+    while true do
+      local _, e, conversion = find(fmt, '%%[-+ #0]*%d*%.?%d*(.)', at)
+      if not e then return end
+      at = e + 1
+      if conversion ~= '%' then
+        n = n + 1
+        if find('diouxXc', conversion, 1, true) then
+          local x = tonumber(args[n])
+          if mtype(x) == 'float' then args[n] = cast(x) end
+        end
+      end
+    end
+  end
+  string.format = function(...)
+    local ok, s = lua_pcall(format, ...)
+    if ok then return s end
+    local args = pack(...)
+    if type(args[1]) == 'string' then cast_fractions(args) end
+    local out = format(unpack(args, 1, args.n))
+    return out
+  end
+end
+
 -- Redis 7's pcall (luaRedisPcall): a caught error table comes back as its err field, so that
 -- pcall(redis.call, ...) gives the message. Called with nothing, it calls its own placeholder.
 do
@@ -102,6 +140,12 @@ return function(err)
   while i and (i.what == 'C' or i.source == '=prelude') do
     level = level + 1
     i = getinfo(level, 'nSl')
+  end
+  if type(err) == 'string' then
+    -- Raised by a C function the prelude called (its string.format): at the script's line, as
+    -- when the script calls it itself.
+    local at = i and (i.short_src .. ':' .. i.currentline .. ': ') or ''
+    err = err:gsub('^prelude:%d+: ', at, 1)
   end
   if type(err) ~= 'table' then err = { err = 'ERR ' .. tostring(err) } end
   if i then
