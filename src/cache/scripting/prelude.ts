@@ -144,8 +144,8 @@ return function(err)
   if type(err) == 'string' then
     -- Raised by a C function the prelude called (its string.format): at the script's line, as
     -- when the script calls it itself.
-    local at = i and (i.short_src .. ':' .. i.currentline .. ': ') or ''
-    err = err:gsub('^prelude:%d+: ', at, 1)
+    local _, e = err:find('^prelude:%d+: ')
+    if e then err = (i and (i.short_src .. ':' .. i.currentline .. ': ') or '') .. err:sub(e + 1) end
   end
   if type(err) ~= 'table' then err = { err = 'ERR ' .. tostring(err) } end
   if i then
