@@ -6,6 +6,7 @@
 // at once.
 import type { Group } from '../raft/group.js';
 import { assert } from '../util/assert.js';
+import { EffectPacker } from './machine/effect-packing.js';
 import { EffectEncoder } from './machine/effects.js';
 import type { CacheMachine } from './machine/machine.js';
 
@@ -15,6 +16,8 @@ const MAX_BATCH_BYTES = 1024 * 1024;
 export class Committer {
   /** Null when effects are not recorded. */
   readonly enc: EffectEncoder | null;
+  /** Null when payloads are stored as built. */
+  private readonly packer: EffectPacker | null;
   /** Last batch proposed. */
   private proposedSeq = 0;
   /** Last batch known committed (applied on this node). */
@@ -31,8 +34,10 @@ export class Committer {
     private readonly onCommitted: (seq: number) => void,
     private readonly onFailed: (err: unknown) => void,
     recorded: boolean,
+    compressed: boolean,
   ) {
     this.enc = recorded ? new EffectEncoder() : null;
+    this.packer = recorded && compressed ? new EffectPacker() : null;
   }
 
   /** The batch a reply produced now depends on. */
@@ -51,8 +56,9 @@ export class Committer {
 
   /** Proposes the open batch, if any. */
   flush(): void {
-    const payload = this.enc?.take() ?? null;
-    if (payload === null) return;
+    const built = this.enc?.take() ?? null;
+    if (built === null) return;
+    const payload = this.packer === null ? built : this.packer.pack(built);
     const seq = ++this.proposedSeq;
     let proposal;
     try {

@@ -61,6 +61,8 @@ export interface CachePersistence {
   /** Whether the journal is on disk; without it only snapshots (SAVE, BGSAVE) persist anything. */
   readonly appendonly: boolean;
   readonly fsync: FsyncPolicy;
+  /** Whether the journal's entries are LZ4-compressed when that pays (`cache.journalCompression`). */
+  readonly compressed: boolean;
   /**
    * Changes the journal's fsync policy at run time: writes answered from now on follow it.
    * Returns an error text when the journal cannot switch now.
@@ -293,6 +295,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
       (seq) => this.onCommitted(seq),
       (err) => this.onCommitFailed(err),
       this.persistence?.appendonly !== false,
+      this.persistence?.compressed ?? false,
     );
     this.machine.proposePending = () => this.committer.flush();
     const fx = new Effects(this.machine.ks, this.committer.enc);

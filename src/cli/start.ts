@@ -20,6 +20,7 @@ export function startCommand(): Command {
     .option('--no-cache', 'do not run the Redis-compatible server')
     .addOption(new Option('--appendonly <yes|no>', 'cache journal on disk; no: persisted only by SAVE/BGSAVE [yes]').choices(['yes', 'no']))
     .addOption(new Option('--appendfsync <mode>', 'cache journal fsync [everysec]').choices(['always', 'everysec', 'no']))
+    .addOption(new Option('--cache-journal-compression <codec>', 'cache journal entries LZ4-compressed when that pays [lz4]').choices(['lz4', 'none']))
     .option('--cache-snapshot-entries <n>', 'log entries between cache snapshots, at most [10000000]')
     .option('--cache-snapshot-min-bytes <bytes>', 'log bytes before a cache snapshot is due by size (auto-aof-rewrite-min-size) [1gb]')
     .option('--cache-snapshot-growth-percent <n>', 'log growth, in percent of the last snapshot, that makes one due (auto-aof-rewrite-percentage; 0: never by size) [100]')

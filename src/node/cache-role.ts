@@ -7,6 +7,7 @@
 // and only SAVE/BGSAVE write anything, a snapshot that the next start loads.
 import { randomInt } from 'node:crypto';
 import type { FsyncPolicy } from '../cache/config.js';
+import { effectBytes } from '../cache/machine/effect-packing.js';
 import { CacheMachine } from '../cache/machine/machine.js';
 import type { CachePersistence } from '../cache/service.js';
 import type { FlushPolicy } from '../log/options.js';
@@ -58,7 +59,7 @@ function snapshotPolicy(minBytes: number, percent: number): { snapshotBytes: num
 }
 
 export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: Config, log: Logger, requestStop?: () => void): Promise<CacheRole> {
-  const { appendonly, appendfsync } = config.cache;
+  const { appendonly, appendfsync, journalCompression } = config.cache;
   const machine = new CacheMachine(randomInt(2 ** 30));
   const group = await host.openGroup<void>({
     id: CACHE_GROUP,
@@ -68,6 +69,8 @@ export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: C
     stateMachine: machine,
     snapshotEntries: config.cache.snapshotEntries,
     ...snapshotPolicy(config.cache.snapshotMinBytes, config.cache.snapshotGrowthPercent),
+    // The policy counts effects before compression, so a restart's replay stays bounded by it.
+    payloadBytes: effectBytes,
     logTuning: { tailCacheBytes: CACHE_TAIL_CACHE_BYTES, inlineWriteMaxBytes: CACHE_INLINE_WRITE_MAX_BYTES },
     volatileLog: !appendonly,
     openLog: appendonly ? (dir, o) => openFoundationLog(dir, o, flushOf(appendfsync)) : openMemoryLog,
@@ -76,6 +79,7 @@ export async function startCacheRole(host: RaftHost, dataDir: DataDir, config: C
   const persistence: CachePersistence = {
     appendonly,
     fsync: appendfsync,
+    compressed: journalCompression === 'lz4',
     snapshot: () => group.snapshotNow(),
     sizes: () => group.snapshotSizes(),
     onAutomaticSnapshot: (listener) => group.onAutomaticSnapshot(listener),

@@ -50,6 +50,8 @@ export const configSchema = z.strictObject({
       /** The journal (the group's log on disk); off, the cache persists only on SAVE, as Redis with `appendonly no`. */
       appendonly: z.boolean().default(true),
       appendfsync: z.enum(['always', 'everysec', 'no']).default('everysec'),
+      /** The journal's entries LZ4-compressed when that saves an eighth (docs/cache.md, "Effects"); `none`: stored as built. */
+      journalCompression: z.enum(['lz4', 'none']).default('lz4'),
       /** Applied log entries (batches of effects) between snapshots of the keyspace, at most. */
       snapshotEntries: z.number().int().min(10).default(10_000_000),
       /**
@@ -94,6 +96,7 @@ export const settings: readonly Setting[] = [
   { path: ['cache', 'port'], env: 'DEPOT_REDIS_PORT', flag: 'redisPort', kind: 'int' },
   { path: ['cache', 'appendonly'], env: 'DEPOT_CACHE_APPENDONLY', flag: 'appendonly', kind: 'bool' },
   { path: ['cache', 'appendfsync'], env: 'DEPOT_CACHE_APPENDFSYNC', flag: 'appendfsync', kind: 'string' },
+  { path: ['cache', 'journalCompression'], env: 'DEPOT_CACHE_JOURNAL_COMPRESSION', flag: 'cacheJournalCompression', kind: 'string' },
   { path: ['cache', 'snapshotEntries'], env: 'DEPOT_CACHE_SNAPSHOT_ENTRIES', flag: 'cacheSnapshotEntries', kind: 'int' },
   { path: ['cache', 'snapshotMinBytes'], env: 'DEPOT_CACHE_SNAPSHOT_MIN_BYTES', flag: 'cacheSnapshotMinBytes', kind: 'memory' },
   { path: ['cache', 'snapshotGrowthPercent'], env: 'DEPOT_CACHE_SNAPSHOT_GROWTH_PERCENT', flag: 'cacheSnapshotGrowthPercent', kind: 'int' },

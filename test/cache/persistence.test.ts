@@ -4,7 +4,8 @@
 // cache, so `everysec` loses nothing here either; losing up to a second needs a power cut.)
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -144,6 +145,81 @@ for (const fsync of ['always', 'everysec'] as const) {
     });
   });
 }
+
+describe('journal compression (cache.journalCompression)', () => {
+  /** Bytes of the cache group's log files on disk. */
+  const journalBytes = (dir: string) => {
+    const logDir = join(dir, 'groups', 'cache-1', 'log');
+    return readdirSync(logDir).reduce((sum, f) => sum + statSync(join(logDir, f)).size, 0);
+  };
+  const field = (info: string, name: string): number => Number(new RegExp(`${name}:(-?\\d+)`).exec(info)?.[1]);
+  /** 2,000 SETs of four 1 KiB values, in pipelines of 100, then 300 SETs of random ones. */
+  const write = async (r: Redis, noise: string[]) => {
+    const values = ['a', 'b', 'c', 'd'].map((c) => c.repeat(1024));
+    for (let base = 0; base < 2000; base += 100) {
+      const p = r.pipeline();
+      for (let i = base; i < base + 100; i++) p.set(`k:${i}`, values[i % 4]!);
+      await p.exec();
+    }
+    const p = r.pipeline();
+    noise.forEach((v, i) => p.set(`noise:${i}`, v));
+    await p.exec();
+  };
+  const check = async (r: Redis, noise: string[]) => {
+    assert.equal(await r.dbsize(), 2300);
+    for (const i of [0, 1, 2, 3, 777, 1999]) assert.equal(await r.get(`k:${i}`), ['a', 'b', 'c', 'd'][i % 4]!.repeat(1024));
+    assert.deepEqual(await r.mget(noise.map((_, i) => `noise:${i}`)), noise);
+  };
+
+  test('lz4 (the default): the journal holds repeated values in a fraction of their size; it replays after SIGKILL', async () => {
+    const dir = dataDir();
+    const args = ['--data', dir, '--snapshot-entries', '1000000'];
+    const noise = Array.from({ length: 300 }, () => randomBytes(768).toString('base64'));
+    let server = await startDepot(args);
+    let r = connect(server);
+    await write(r, noise);
+    const stored = journalBytes(dir);
+    // The random values (300 KiB) are stored as built; the 2,000 KiB of repeated ones shrink.
+    assert.ok(stored < 600_000, `journal of ${stored} bytes`);
+    // INFO counts the journal's effects before compression, as the snapshot policy does.
+    assert.ok(field(await r.info('persistence'), 'aof_current_size') > 2_300_000);
+    r.disconnect();
+    await server.kill();
+    server = await startDepot(args);
+    r = connect(server);
+    await check(r, noise);
+    r.disconnect();
+    await server.stop();
+  });
+
+  test('none: the journal holds every byte; a journal written with lz4 still replays', async () => {
+    const dir = dataDir();
+    const noise = Array.from({ length: 300 }, () => randomBytes(768).toString('base64'));
+    let server = await startDepot(['--data', dir, '--snapshot-entries', '1000000', '--cache-journal-compression', 'none']);
+    let r = connect(server);
+    await write(r, noise);
+    const stored = journalBytes(dir);
+    assert.ok(stored > 2_300_000, `journal of ${stored} bytes`);
+    r.disconnect();
+    await server.kill();
+    // The same directory, now compressing: the old entries replay, new ones are packed.
+    server = await startDepot(['--data', dir, '--snapshot-entries', '1000000']);
+    r = connect(server);
+    await check(r, noise);
+    const p = r.pipeline();
+    for (let i = 0; i < 100; i++) p.set(`k:${i}`, 'e'.repeat(1024));
+    await p.exec();
+    assert.ok(journalBytes(dir) - stored < 20_000, `${journalBytes(dir) - stored} bytes for 100 KiB of repeated values`);
+    r.disconnect();
+    await server.kill();
+    server = await startDepot(['--data', dir, '--snapshot-entries', '1000000', '--cache-journal-compression', 'none']);
+    r = connect(server);
+    assert.equal(await r.get('k:99'), 'e'.repeat(1024));
+    assert.equal(await r.get('k:100'), 'a'.repeat(1024));
+    r.disconnect();
+    await server.stop();
+  });
+});
 
 describe('SAVE and BGSAVE', () => {
   test('write a snapshot of the group now; the data set comes back from it after SIGKILL', async () => {

@@ -67,7 +67,7 @@ export async function startDepot(extraArgs: readonly string[] = []): Promise<Ser
   if (appendonly !== undefined) args.push('--appendonly', appendonly);
   const snapshotEntries = option('--snapshot-entries');
   if (snapshotEntries !== undefined) args.push('--cache-snapshot-entries', snapshotEntries);
-  for (const name of ['--maxmemory', '--maxmemory-policy', '--cache-snapshot-min-bytes', '--cache-snapshot-growth-percent', '--aclfile']) {
+  for (const name of ['--maxmemory', '--maxmemory-policy', '--cache-snapshot-min-bytes', '--cache-snapshot-growth-percent', '--cache-journal-compression', '--aclfile']) {
     const value = option(name);
     if (value !== undefined) args.push(name, value);
   }

@@ -8,6 +8,7 @@
 import { assert } from '../../util/assert.js';
 import { DepotError } from '../../util/errors.js';
 import type { Stored } from './blobs.js';
+import { unpackEffects } from './effect-packing.js';
 import type { Keyspace } from './keyspace.js';
 import type { NodeLimits, Stream } from './stream.js';
 import type { StreamId } from './stream-id.js';
@@ -225,9 +226,9 @@ class Reader {
   }
 }
 
-/** Applies every effect of a payload to `ks`; throws CORRUPT_LOG on a malformed payload. */
+/** Applies every effect of a payload (packed or not) to `ks`; throws CORRUPT_LOG on a malformed payload. */
 export function applyEffects(ks: Keyspace, payload: Buffer): void {
-  const r = new Reader(payload);
+  const r = new Reader(unpackEffects(payload));
   while (!r.done) applyOne(ks, r);
 }
 

@@ -78,6 +78,8 @@ export interface RaftGroupOptions<R> {
    * for every few megabytes of log. Default 0.
    */
   snapshotGrowth?: number;
+  /** What an applied command entry counts towards `snapshotBytes`: its payload's length unless given. */
+  payloadBytes?: (payload: Buffer) => number;
   /** Size of the group's log segments and of its in-memory tail (the foundation log's defaults when absent). */
   logTuning?: LogTuning;
   /** Entries kept below a snapshot for followers that are slightly behind. Default 1,000. */
@@ -639,7 +641,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
       let result: R | undefined;
       let error: Error | undefined;
       if (e.type === EntryType.Command) {
-        this.appliedBytes += e.payload.length;
+        this.appliedBytes += this.o.payloadBytes === undefined ? e.payload.length : this.o.payloadBytes(e.payload);
         try {
           result = this.o.stateMachine.apply(e);
         } catch (err) {
