@@ -4,9 +4,9 @@
 // (the length-prefixed block lz4-napi's `compressSync` writes). Effect records start with an op
 // of at least 1, so a leading 0 tells the two forms apart and an unpacked payload is stored as
 // it was built. The journal's bytes are what the page cache, the disk and a follower's link
-// carry: 1 KiB values cost one page of fresh page cache per four writes on this VM
-// (docs/benchmarks.md, "What bounds the cache now"), and a value written again and again (a
-// counter's key, a session blob) compresses across the records of a turn.
+// carry, and on the benchmark's VM every fresh page-cache page costs a host fault
+// (docs/benchmarks.md, "What bounds the cache now"). Values repeated within a turn's batch (one
+// value written to many keys, a key rewritten) compress across its records.
 import { compressSync, uncompressSync } from 'lz4-napi';
 import { DepotError } from '../../util/errors.js';
 
