@@ -32,10 +32,12 @@ export class ReadAhead {
   pipeline(db: number, argvs: Scratch<string[]>, from: number): void {
     const { keys, fields, values } = this;
     let hashKey: string | undefined;
+    // A pipeline that keeps to one key (LPUSH to a queue, HSETs to one hash) reads it ahead once.
+    let previous: string | undefined;
     for (let i = from; i < argvs.length; i++) {
       const argv = argvs.at(i);
       if (argv.length < 2) continue;
-      keys.push(argv[1]!);
+      if (argv[1] !== previous) keys.push((previous = argv[1]!));
       if (argv.length < 3) continue;
       // Hash commands name a field next. The table's lookup answers a repeated name without
       // hashing it (table.ts).
