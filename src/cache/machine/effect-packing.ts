@@ -26,7 +26,7 @@ const MAX_SKIP = 64;
 /** The largest effects a packed payload may claim (the log's payload limit). */
 const MAX_UNPACKED_BYTES = 1024 ** 3;
 
-/** Kept only when it saves at least an eighth: below that, reading it back costs more than it saves. */
+/** Kept only when it saves at least an eighth: a smaller saving is not worth decompressing at every replay. */
 function pays(packed: number, raw: number): boolean {
   return packed <= raw - (raw >>> 3);
 }
