@@ -67,7 +67,7 @@ export class EffectPacker {
 /** The effect records of a payload, packed or not; a malformed packed payload is CORRUPT_LOG. */
 export function unpackEffects(payload: Buffer): Buffer {
   if (payload.length === 0 || payload[0] !== PACKED) return payload;
-  const declared = payload.length >= 5 ? payload.readUInt32LE(1) : -1;
+  const declared = packedLength(payload) ?? -1;
   if (declared <= 0 || declared > MAX_UNPACKED_BYTES) throw new DepotError('CORRUPT_LOG', `packed cache entry of ${payload.length} bytes claims ${declared} bytes of effects`);
   let effects: Buffer;
   try {
@@ -81,5 +81,10 @@ export function unpackEffects(payload: Buffer): Buffer {
 
 /** The bytes of effects a payload holds (what counts towards a snapshot by size). */
 export function effectBytes(payload: Buffer): number {
-  return payload.length >= 5 && payload[0] === PACKED ? payload.readUInt32LE(1) : payload.length;
+  return packedLength(payload) ?? payload.length;
+}
+
+/** The length of the effects a packed payload declares; null for a payload stored as built (or too short to declare one). */
+function packedLength(payload: Buffer): number | null {
+  return payload.length >= 5 && payload[0] === PACKED ? payload.readUInt32LE(1) : null;
 }

@@ -158,6 +158,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
   /** When a snapshot is due by size (`setSnapshotPolicy`), and the size of the last one written or loaded. */
   private snapshotMinBytes: number;
   private snapshotGrowth: number;
+  private readonly payloadBytes: (payload: Buffer) => number;
   private lastSnapshotBytes = 0;
   private readonly sendingSnapshot = new Set<number>();
   private readonly receiver: SnapshotReceiver;
@@ -182,6 +183,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
     this.applied = record.meta.index;
     this.snapshotMinBytes = o.snapshotBytes ?? Infinity;
     this.snapshotGrowth = o.snapshotGrowth ?? 0;
+    this.payloadBytes = o.payloadBytes ?? ((payload) => payload.length);
     this.conf = record.meta.conf;
     this.lastHard = { term: hard.term, vote: hard.vote };
     this.receiver = new SnapshotReceiver(this.snapDir);
@@ -641,7 +643,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
       let result: R | undefined;
       let error: Error | undefined;
       if (e.type === EntryType.Command) {
-        this.appliedBytes += this.o.payloadBytes === undefined ? e.payload.length : this.o.payloadBytes(e.payload);
+        this.appliedBytes += this.payloadBytes(e.payload);
         try {
           result = this.o.stateMachine.apply(e);
         } catch (err) {
