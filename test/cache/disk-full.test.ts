@@ -6,6 +6,7 @@
 // full disk starts and serves its data (it could not take its lock, then record its new term).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { startDepot, type DepotProcess } from '../helpers/depot-process.js';
 import { smallDisk } from '../log/mounts.js';
@@ -54,7 +55,9 @@ test('disk full: writes refused with MISCONF, reads served, writes back once spa
     let node = await start();
     disk.fill(24 << 20);
     const r = connect({ maxRetriesPerRequest: 0, retryStrategy: () => null });
-    const value = (i: number) => `${i}:`.padEnd(4000, String.fromCharCode(97 + (i % 26)));
+    // Values that do not compress: the journal packs a turn's effects with LZ4 when it can, and
+    // repeated characters would take the whole loop to fill the disk, or never fill it.
+    const value = (i: number) => `${i}:` + Array.from({ length: 63 }, (_, j) => createHash('sha256').update(`${i}:${j}`).digest('hex')).join('').slice(0, 4000);
     const acknowledged: number[] = [];
     let failure: unknown;
     for (let i = 0; failure === undefined && i < 100_000; i += 32) {
