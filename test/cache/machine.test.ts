@@ -695,3 +695,22 @@ test('the effect encoder stays bounded over many batches', () => {
   const capacity = (enc as unknown as { buf: Buffer }).buf.length;
   assert.ok(capacity <= 256 * 1024, `encoder buffer grew to ${capacity} bytes`);
 });
+
+test('property: the effect encoder writes lengths, strings and doubles as Buffer does (big-endian, latin1)', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 300 }), fc.double(), fc.array(fc.double(), { maxLength: 4 }), (s, n, list) => {
+      const enc = new EffectEncoder();
+      enc.op(Op.SET, 3).str(s).num(n).nums(list);
+      const expected = Buffer.alloc(2 + 4 + s.length + 8 + 4 + 8 * list.length);
+      let p = expected.writeUInt8(Op.SET, 0);
+      p = expected.writeUInt8(3, p);
+      p = expected.writeUInt32BE(s.length, p);
+      p += expected.write(s, p, 'latin1');
+      p = expected.writeDoubleBE(n, p);
+      p = expected.writeUInt32BE(list.length, p);
+      for (const x of list) p = expected.writeDoubleBE(x, p);
+      assert.deepEqual(enc.take(), expected);
+    }),
+    { numRuns: 500 },
+  );
+});

@@ -25,6 +25,7 @@
 // (V8 keeps strings over 128 KiB in its large-object space, never copied).
 import { assert } from '../../util/assert.js';
 import { IntStack } from './int-stack.js';
+import { readLatin1, writeLatin1 } from '../../util/latin1.js';
 import type { Scratch } from '../../util/scratch.js';
 
 declare const blobBrand: unique symbol;
@@ -58,6 +59,22 @@ function classOf(n: number): number {
 const CLASSES = classOf(MAX_BLOB + HEADER) + 1;
 const CLASS_BYTES = new Array<number>(CLASSES).fill(0);
 for (let n = 1; classOf(n) < CLASSES; n++) CLASS_BYTES[classOf(n)] = n;
+
+/**
+ * A block's length, u32 LE, read and written a byte at a time: Buffer's readUInt32LE and
+ * writeUInt32LE are calls through V8's LoadIC that the optimizing compiler does not inline
+ * (util/latin1.ts), and these run on every SET, overwrite and delete of a long value.
+ */
+function lengthWord(b: Buffer, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
+}
+
+function setLengthWord(b: Buffer, at: number, n: number): void {
+  b[at] = n;
+  b[at + 1] = n >>> 8;
+  b[at + 2] = n >>> 16;
+  b[at + 3] = n >>> 24;
+}
 
 /** What a purged chunk holds until its number is reused. */
 const PURGED = Buffer.alloc(0);
@@ -94,8 +111,8 @@ export class BlobStore {
     if (ref < 0) return s;
     const chunk = this.chunks[ref >>> UNITS_PER_CHUNK_SHIFT]!;
     const at = (ref & OFFSET_MASK) << UNIT_SHIFT;
-    chunk.writeUInt32LE(len, at);
-    chunk.write(s, at + HEADER, len, 'latin1');
+    setLengthWord(chunk, at, len);
+    writeLatin1(chunk, s, at + HEADER, len);
     this.chunkLive[ref >>> UNITS_PER_CHUNK_SHIFT]!++;
     this.live++;
     this.liveBlockBytes += size;
@@ -111,7 +128,7 @@ export class BlobStore {
     if (typeof v === 'string') return v;
     const chunk = this.chunkOf(v);
     const at = this.startOf(v);
-    return chunk.toString('latin1', at, at + this.lengthAt(chunk, at));
+    return readLatin1(chunk, at, at + this.lengthAt(chunk, at));
   }
 
   length(v: Stored): number {
@@ -158,13 +175,13 @@ export class BlobStore {
     if (this.live === 0 || typeof v === 'string') return;
     const chunk = this.chunkOf(v);
     const at = (v & OFFSET_MASK) << UNIT_SHIFT;
-    const len = chunk.readUInt32LE(at);
+    const len = lengthWord(chunk, at);
     assert(len !== FREED, 'blob freed twice');
     if (this.holds > 0) {
       this.deferred.push(v);
       return;
     }
-    chunk.writeUInt32LE(FREED, at);
+    setLengthWord(chunk, at, FREED);
     const cls = classOf(len + HEADER);
     this.free[cls]!.push(v);
     this.live--;
@@ -225,7 +242,7 @@ export class BlobStore {
   }
 
   private lengthAt(chunk: Buffer, at: number): number {
-    const len = chunk.readUInt32LE(at - HEADER);
+    const len = lengthWord(chunk, at - HEADER);
     assert(len !== FREED, 'read of a freed blob');
     return len;
   }

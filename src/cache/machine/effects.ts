@@ -7,6 +7,7 @@
 // choices are resolved (SPOP is written as SREM of the chosen members).
 import { assert } from '../../util/assert.js';
 import { DepotError } from '../../util/errors.js';
+import { readLatin1, writeLatin1 } from '../../util/latin1.js';
 import type { Stored } from './blobs.js';
 import { unpackEffects } from './effect-packing.js';
 import type { Keyspace } from './keyspace.js';
@@ -67,6 +68,30 @@ const SLAB_PAYLOADS = 4;
 /** ...counting payloads up to this size (larger ones get a slab of their own each time). */
 const MAX_PEAK_BYTES = 4 * 1024 * 1024;
 
+// The encoder's numbers are written a byte at a time: Buffer's writeUInt32BE and writeDoubleBE
+// are calls through V8's LoadIC that the optimizing compiler does not inline (util/latin1.ts),
+// and a SET writes two (the value's length and its expiry).
+function putU32(b: Buffer, at: number, n: number): void {
+  b[at] = n >>> 24;
+  b[at + 1] = n >>> 16;
+  b[at + 2] = n >>> 8;
+  b[at + 3] = n;
+}
+
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+/** Where the most significant byte of a double is in f64Bytes: 7 on a little-endian machine. */
+const F64_HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 7 : 0;
+
+function putF64(b: Buffer, at: number, n: number): void {
+  f64[0] = n;
+  if (F64_HIGH === 7) {
+    for (let i = 0; i < 8; i++) b[at + i] = f64Bytes[7 - i]!;
+  } else {
+    for (let i = 0; i < 8; i++) b[at + i] = f64Bytes[i]!;
+  }
+}
+
 /** Appends effect records to a growing buffer; `take()` hands out one payload. */
 export class EffectEncoder {
   private buf = Buffer.allocUnsafeSlow(SLAB_BYTES);
@@ -121,17 +146,14 @@ export class EffectEncoder {
     this.ensure(len + 4);
     const b = this.buf;
     let p = this.pos;
-    b[p] = len >>> 24;
-    b[p + 1] = (len >>> 16) & 0xff;
-    b[p + 2] = (len >>> 8) & 0xff;
-    b[p + 3] = len & 0xff;
+    putU32(b, p, len);
     p += 4;
     if (len <= 24) {
       for (let i = 0; i < len; i++) b[p++] = s.charCodeAt(i);
       this.pos = p;
     } else {
       this.pos = p;
-      this.pos += this.buf.write(s, this.pos, s.length, 'latin1');
+      this.pos += writeLatin1(this.buf, s, this.pos, len);
     }
     return this;
   }
@@ -139,7 +161,7 @@ export class EffectEncoder {
   /** The strings of `list` from `from` on (a command's arguments after its key, say). */
   strs(list: readonly string[], from = 0): this {
     this.ensure(4);
-    this.buf.writeUInt32BE(list.length - from, this.pos);
+    putU32(this.buf, this.pos, list.length - from);
     this.pos += 4;
     for (let i = from; i < list.length; i++) this.str(list[i]!);
     return this;
@@ -147,14 +169,14 @@ export class EffectEncoder {
 
   num(n: number): this {
     this.ensure(8);
-    this.buf.writeDoubleBE(n, this.pos);
+    putF64(this.buf, this.pos, n);
     this.pos += 8;
     return this;
   }
 
   nums(list: readonly number[]): this {
     this.ensure(4 + list.length * 8);
-    this.buf.writeUInt32BE(list.length, this.pos);
+    putU32(this.buf, this.pos, list.length);
     this.pos += 4;
     for (const n of list) this.num(n);
     return this;
@@ -200,7 +222,7 @@ class Reader {
     const len = this.buf.readUInt32BE(this.pos);
     this.pos += 4;
     this.need(len);
-    const s = this.buf.toString('latin1', this.pos, this.pos + len);
+    const s = readLatin1(this.buf, this.pos, this.pos + len);
     this.pos += len;
     return s;
   }

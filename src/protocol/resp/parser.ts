@@ -13,6 +13,7 @@
 // shared buffer (server/resp/socket-reader.ts).
 import { splitInlineArgs } from './inline.js';
 import type { Scratch } from '../../util/scratch.js';
+import { readLatin1 } from '../../util/latin1.js';
 
 export interface ParserLimits {
   /** Largest bulk string accepted (Redis: proto-max-bulk-len, 512 MiB). */
@@ -297,7 +298,7 @@ function latin1(b: Buffer, o: number, n: number): string {
     case 22: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!, b[o + 9]!, b[o + 10]!, b[o + 11]!, b[o + 12]!, b[o + 13]!, b[o + 14]!, b[o + 15]!, b[o + 16]!, b[o + 17]!, b[o + 18]!, b[o + 19]!, b[o + 20]!, b[o + 21]!);
     case 23: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!, b[o + 9]!, b[o + 10]!, b[o + 11]!, b[o + 12]!, b[o + 13]!, b[o + 14]!, b[o + 15]!, b[o + 16]!, b[o + 17]!, b[o + 18]!, b[o + 19]!, b[o + 20]!, b[o + 21]!, b[o + 22]!);
     case 24: return fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!, b[o + 4]!, b[o + 5]!, b[o + 6]!, b[o + 7]!, b[o + 8]!, b[o + 9]!, b[o + 10]!, b[o + 11]!, b[o + 12]!, b[o + 13]!, b[o + 14]!, b[o + 15]!, b[o + 16]!, b[o + 17]!, b[o + 18]!, b[o + 19]!, b[o + 20]!, b[o + 21]!, b[o + 22]!, b[o + 23]!);
-    default: return b.toString('latin1', o, o + n);
+    default: return readLatin1(b, o, o + n);
   }
 }
 

@@ -16,6 +16,7 @@
 // RESP2 as Redis does: map -> flat array, set -> array, double -> bulk string, boolean ->
 // integer 1/0, null -> `$-1` (or `*-1` for a null array), push -> array.
 import { assert } from '../../util/assert.js';
+import { writeLatin1 } from '../../util/latin1.js';
 import { formatDouble } from './double.js';
 
 /**
@@ -131,6 +132,11 @@ export class ReplyWriter {
   /** The pooled slab being written; null while a slab grown for one large reply is. */
   private pooled: Slab | null;
   private slab: Buffer;
+  /**
+   * The slab's memory, for `take`'s views: Buffer's subarray reads `slab.buffer` each time,
+   * which V8 answers in a runtime call, and reaches subarray through a LoadIC (util/latin1.ts).
+   */
+  private memory: ArrayBufferLike;
   private pos = 0;
   private start = 0;
   /** Segments taken so far (marks from an earlier segment cannot roll back into it). */
@@ -139,6 +145,7 @@ export class ReplyWriter {
   constructor(readonly slabs = new ReplySlabs()) {
     this.pooled = slabs.acquire();
     this.slab = this.pooled.bytes;
+    this.memory = this.slab.buffer;
   }
 
   /** Starts a new segment: the bytes written until `take()` belong to one connection. */
@@ -176,7 +183,7 @@ export class ReplyWriter {
    */
   take(): Buffer | null {
     if (this.pos === this.start) return null;
-    const view = this.slab.subarray(this.start, this.pos);
+    const view = Buffer.from(this.memory, this.slab.byteOffset + this.start, this.pos - this.start);
     this.start = this.pos;
     this.segments++;
     if (this.pooled !== null) this.pooled.out += view.length;
@@ -199,6 +206,7 @@ export class ReplyWriter {
       this.pooled = null;
       this.slab = Buffer.allocUnsafeSlow(Math.max(size, 2 * used));
     }
+    this.memory = this.slab.buffer;
     old.copy(this.slab, 0, this.start, this.pos);
     this.start = 0;
     this.pos = used;
@@ -386,7 +394,7 @@ export class ReplyWriter {
       for (let i = 0; i < len; i++) s[p++] = text.charCodeAt(i);
       this.pos = p;
     } else {
-      this.pos += this.slab.write(text, this.pos, len, 'latin1');
+      this.pos += writeLatin1(this.slab, text, this.pos, len);
     }
   }
 
