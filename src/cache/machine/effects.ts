@@ -80,16 +80,12 @@ function putU32(b: Buffer, at: number, n: number): void {
 
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
-/** Where the most significant byte of a double is in f64Bytes: 7 on a little-endian machine. */
-const F64_HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 7 : 0;
+/** XORed with a big-endian byte number, its place in f64Bytes: 7 on a little-endian machine, 0 on a big-endian one. */
+const F64_FLIP = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 7 : 0;
 
 function putF64(b: Buffer, at: number, n: number): void {
   f64[0] = n;
-  if (F64_HIGH === 7) {
-    for (let i = 0; i < 8; i++) b[at + i] = f64Bytes[7 - i]!;
-  } else {
-    for (let i = 0; i < 8; i++) b[at + i] = f64Bytes[i]!;
-  }
+  for (let i = 0; i < 8; i++) b[at + i] = f64Bytes[i ^ F64_FLIP]!;
 }
 
 /** Appends effect records to a growing buffer; `take()` hands out one payload. */
@@ -152,8 +148,7 @@ export class EffectEncoder {
       for (let i = 0; i < len; i++) b[p++] = s.charCodeAt(i);
       this.pos = p;
     } else {
-      this.pos = p;
-      this.pos += writeLatin1(this.buf, s, this.pos, len);
+      this.pos = p + writeLatin1(b, s, p, len);
     }
     return this;
   }
