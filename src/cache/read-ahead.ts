@@ -8,12 +8,14 @@
 // a guess from the command line; a wrong guess costs a wasted load, never a wrong answer.
 import type { CommandTable } from './commands/table.js';
 import { Hash } from './machine/hash.js';
+import { ZSet } from './machine/zset.js';
 import type { Keyspace } from './machine/keyspace.js';
 import { Scratch } from '../util/scratch.js';
 
 export class ReadAhead {
   private readonly keys = new Scratch<string>();
   private readonly fields = new Scratch<string>();
+  private readonly members = new Scratch<string>();
   private readonly values = new Scratch<unknown>();
 
   constructor(
@@ -23,15 +25,17 @@ export class ReadAhead {
 
   /**
    * The keys of `argvs` from `from` on, in database `db`: most commands name their key first.
-   * Then the fields named by commands on the pipeline's first hash key (a hash of many fields
-   * is a table as large as a keyspace), and last the first bytes of the long values found
-   * (blobs.ts): a GET reads them, a SET frees them. (A set's members read ahead the same way
-   * measured no gain: SADD at -P 16 into a set of 100,000 members, 0.94 against 0.95 us of
-   * server CPU a request over 6 alternating pairs.)
+   * Then the members named by commands on the pipeline's first hash key and its first sorted-set
+   * key (a hash or sorted set of many members is a table as large as a keyspace): a hash command
+   * names a field after the key, a sorted-set command (ZADD, ZINCRBY, ZSCORE, ZREM) ends with a
+   * member. Last the first bytes of the long values found (blobs.ts): a GET reads them, a SET
+   * frees them. (A set's members read ahead the same way measured no gain: SADD at -P 16 into a
+   * set of 100,000 members, 0.94 against 0.95 us of server CPU a request over 6 alternating pairs.)
    */
   pipeline(db: number, argvs: Scratch<string[]>, from: number): void {
-    const { keys, fields, values } = this;
+    const { keys, fields, members, values } = this;
     let hashKey: string | undefined;
+    let zsetKey: string | undefined;
     // A pipeline that keeps to one key (LPUSH to a queue, HSETs to one hash) reads it ahead once.
     let previous: string | undefined;
     for (let i = from; i < argvs.length; i++) {
@@ -39,11 +43,15 @@ export class ReadAhead {
       if (argv.length < 2) continue;
       if (argv[1] !== previous) keys.push((previous = argv[1]!));
       if (argv.length < 3) continue;
-      // Hash commands name a field next. The table's lookup answers a repeated name without
-      // hashing it (table.ts).
-      if (this.commands.lookup(argv[0]!)?.group !== 'hash') continue;
-      hashKey ??= argv[1]!;
-      if (argv[1] === hashKey) fields.push(argv[2]!);
+      // The table's lookup answers a repeated command name without hashing it (table.ts).
+      const group = this.commands.lookup(argv[0]!)?.group;
+      if (group === 'hash') {
+        hashKey ??= argv[1]!;
+        if (argv[1] === hashKey) fields.push(argv[2]!);
+      } else if (group === 'sorted-set') {
+        zsetKey ??= argv[1]!;
+        if (argv[1] === zsetKey) members.push(argv[argv.length - 1]!);
+      }
     }
     const table = this.ks.dbs[db]!.keys;
     table.warm(keys, values);
@@ -51,9 +59,14 @@ export class ReadAhead {
       const hash = table.get(hashKey);
       if (hash instanceof Hash) hash.warm(fields, values);
     }
+    if (zsetKey !== undefined) {
+      const zset = table.get(zsetKey);
+      if (zset instanceof ZSet) zset.warm(members);
+    }
     this.ks.blobs.warm(values);
     keys.clear();
     fields.clear();
+    members.clear();
     values.clear();
   }
 }

@@ -2,8 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ZSet, type ZSetLimits } from '../../src/cache/machine/zset.js';
+import { Scratch } from '../../src/util/scratch.js';
 
-type Op = { kind: 'add'; member: string; score: number } | { kind: 'rem'; member: string } | { kind: 'score'; member: string };
+type Op =
+  | { kind: 'add'; member: string; score: number }
+  | { kind: 'rem'; member: string }
+  | { kind: 'score'; member: string }
+  | { kind: 'warm'; members: string[] };
 
 /** An equal string that is a different object (not the interned literal). */
 function fresh(s: string): string {
@@ -27,6 +32,8 @@ test('the sorted set agrees with a sorted array on ranks, ranges and counts, pac
     fc.record({ kind: fc.constant('rem' as const), member }),
     // A lookup before adds and removals, as ZADD's (add() reuses the slot it found).
     fc.record({ kind: fc.constant('score' as const), member }),
+    // The server's read-ahead of a pipeline's members (read-ahead.ts), between a lookup and its add too.
+    fc.record({ kind: fc.constant('warm' as const), members: fc.array(member, { maxLength: 6 }) }),
   );
   fc.assert(
     fc.property(fc.array(op, { maxLength: 80 }), fc.integer({ min: -3, max: 3 }), fc.integer({ min: -3, max: 3 }), limitsArb, (ops, lo, hi, limits) => {
@@ -42,6 +49,8 @@ test('the sorted set agrees with a sorted array on ranks, ranges and counts, pac
           model.set(o.member, o.score);
         } else if (o.kind === 'rem') {
           assert.equal(z.remove(o.member), model.delete(o.member));
+        } else if (o.kind === 'warm') {
+          z.warm(Scratch.of(o.members.map(fresh)));
         } else {
           assert.equal(z.score(fresh(o.member)), model.get(o.member));
         }

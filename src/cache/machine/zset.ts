@@ -18,6 +18,7 @@
 // Leaves hold up to LEAF_MAX entries in parallel arrays and are chained both ways for range
 // walks; inner nodes hold their children's subtree sizes (for ranks) and smallest keys.
 import { assert } from '../../util/assert.js';
+import type { Scratch } from '../../util/scratch.js';
 import { Dict } from './dict.js';
 import { detached, findKey, flat } from './packed.js';
 
@@ -157,6 +158,11 @@ export class ZSet {
   /** The member table of a set that is a tree, else null (ZSCAN walks it). */
   get dict(): Dict<number> | null {
     return this.table;
+  }
+
+  /** Reads ahead the table slots of `members` (Dict.warm); a packed set is one string. */
+  warm(members: Scratch<string>): void {
+    this.table?.warm(members);
   }
 
   score(member: string): number | undefined {
