@@ -8,8 +8,8 @@
 // a guess from the command line; a wrong guess costs a wasted load, never a wrong answer.
 import type { CommandTable } from './commands/table.js';
 import { Hash } from './machine/hash.js';
-import { ZSet } from './machine/zset.js';
 import type { Keyspace } from './machine/keyspace.js';
+import { ZSet } from './machine/zset.js';
 import { Scratch } from '../util/scratch.js';
 
 export class ReadAhead {
