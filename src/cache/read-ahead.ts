@@ -12,6 +12,9 @@ import type { Keyspace } from './machine/keyspace.js';
 import { ZSet } from './machine/zset.js';
 import { Scratch } from '../util/scratch.js';
 
+/** Sorted-set commands whose last argument is a member (ZRANGE's is an index or a bound). */
+const MEMBER_LAST: ReadonlySet<string> = new Set(['zadd', 'zincrby', 'zscore', 'zmscore', 'zrem', 'zrank', 'zrevrank']);
+
 export class ReadAhead {
   private readonly keys = new Scratch<string>();
   private readonly fields = new Scratch<string>();
@@ -27,10 +30,10 @@ export class ReadAhead {
    * The keys of `argvs` from `from` on, in database `db`: most commands name their key first.
    * Then the members named by commands on the pipeline's first hash key and its first sorted-set
    * key (a hash or sorted set of many members is a table as large as a keyspace): a hash command
-   * names a field after the key, a sorted-set command (ZADD, ZINCRBY, ZSCORE, ZREM) ends with a
-   * member. Last the first bytes of the long values found (blobs.ts): a GET reads them, a SET
-   * frees them. (A set's members read ahead the same way measured no gain: SADD at -P 16 into a
-   * set of 100,000 members, 0.94 against 0.95 us of server CPU a request over 6 alternating pairs.)
+   * names a field after the key; ZADD, ZINCRBY, ZSCORE, ZMSCORE, ZREM, ZRANK and ZREVRANK end
+   * with a member. Last the first bytes of the long values found (blobs.ts): a GET reads them,
+   * a SET frees them. (A set's members read ahead the same way measured no gain: SADD at -P 16
+   * into a set of 100,000 members, 0.94 against 0.95 us of server CPU a request, 6 pairs.)
    */
   pipeline(db: number, argvs: Scratch<string[]>, from: number): void {
     const { keys, fields, members, values } = this;
@@ -44,11 +47,12 @@ export class ReadAhead {
       if (argv[1] !== previous) keys.push((previous = argv[1]!));
       if (argv.length < 3) continue;
       // The table's lookup answers a repeated command name without hashing it (table.ts).
-      const group = this.commands.lookup(argv[0]!)?.group;
-      if (group === 'hash') {
+      const spec = this.commands.lookup(argv[0]!);
+      if (spec === undefined) continue;
+      if (spec.group === 'hash') {
         hashKey ??= argv[1]!;
         if (argv[1] === hashKey) fields.push(argv[2]!);
-      } else if (group === 'sorted-set') {
+      } else if (MEMBER_LAST.has(spec.name)) {
         zsetKey ??= argv[1]!;
         if (argv[1] === zsetKey) members.push(argv[argv.length - 1]!);
       }
