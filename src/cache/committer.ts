@@ -74,7 +74,7 @@ export class Committer {
       () => {
         this.inFlight--;
         if (epoch !== this.epoch) return;
-        assert(seq === this.committedSeq + 1, `batch ${seq} committed out of order`);
+        assert(seq === this.committedSeq + 1, 'batch %s committed out of order', seq);
         this.committedSeq = seq;
         this.onCommitted(seq);
       },

@@ -234,7 +234,7 @@ export class ConfigStore {
       const parsed = p.parse!(value);
       if ('error' in parsed) return failed(name, parsed.error);
       const old = p.parse!(p.get());
-      assert(!('error' in old), `CONFIG ${name}: the current value must parse`);
+      assert(!('error' in old), 'CONFIG %s: the current value must parse', name);
       checked.push({ name, apply: parsed.apply, undo: () => void old.apply() });
     }
     for (let i = 0; i < checked.length; i++) {

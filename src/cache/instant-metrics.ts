@@ -17,7 +17,7 @@ export class InstantMetric {
 
   /** Records the counter's `value` read at `now` (milliseconds). */
   sample(value: number, now: number): void {
-    assert(value >= this.lastValue, `counter went back from ${this.lastValue} to ${value}`);
+    assert(value >= this.lastValue, 'counter went back from %s to %s', this.lastValue, value);
     const elapsed = now - this.lastAt;
     this.samples[this.next] = elapsed > 0 ? ((value - this.lastValue) * 1000) / elapsed : 0;
     this.next = (this.next + 1) % SAMPLES;

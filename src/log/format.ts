@@ -10,7 +10,7 @@
 //   30 u8   type
 //   31 u8   magic     RECORD_MAGIC (format version of the record)
 //   32 ...  payload
-import { assert, AssertionError } from '../util/assert.js';
+import { assert } from '../util/assert.js';
 import { crc32c } from '../util/crc32c.js';
 import { DepotError } from '../util/errors.js';
 import { crc32cRange } from './small-crc.js';
@@ -169,7 +169,7 @@ export function invalidEntry(entries: readonly LogEntry[], lastTerm: number, max
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     assert(e.index === entries[0]!.index + i, 'appended indexes must be contiguous');
-    if (e.term < term || !Number.isSafeInteger(e.term)) throw new AssertionError(`term ${e.term} at ${e.index} is below ${term}`);
+    assert(e.term >= term && Number.isSafeInteger(e.term), 'term %s at %s is below %s', e.term, e.index, term);
     term = e.term;
     if (e.payload.length > maxEntryBytes) {
       return new DepotError('MESSAGE_TOO_LARGE', `entry ${e.index}: ${e.payload.length} bytes > maxEntryBytes ${maxEntryBytes}`);

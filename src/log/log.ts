@@ -7,7 +7,7 @@
 // lastIndex (appended), writtenIndex (handed to the OS) and durableIndex (fdatasync'ed).
 // The flush policy follows the same split: what appends are promised changes at once, how the
 // files are written changes in job order (setFlushPolicy).
-import { assert, AssertionError } from '../util/assert.js';
+import { assert } from '../util/assert.js';
 import { DepotError, storageError } from '../util/errors.js';
 import { type DiskUsage, ignoreMissing } from './file-system.js';
 import { invalidEntry, type LogEntry, MAX_INDEX, recordBytes, SEGMENT_HEADER_BYTES } from './format.js';
@@ -177,7 +177,7 @@ export class Log {
   append(entries: readonly LogEntry[]): Promise<void> {
     if (this.state !== 'open') return Promise.reject(this.unusable());
     if (entries.length === 0) return Promise.resolve();
-    if (entries[0]!.index !== this.lastIndex + 1) throw new AssertionError(`append at ${entries[0]!.index}, expected ${this.lastIndex + 1}`);
+    assert(entries[0]!.index === this.lastIndex + 1, 'append at %s, expected %s', entries[0]!.index, this.lastIndex + 1);
     const bad = invalidEntry(entries, this.terms.lastTerm, this.o.maxEntryBytes);
     if (bad !== undefined) return Promise.reject(bad);
     let seg = this.active;
@@ -220,7 +220,7 @@ export class Log {
 
   private async rollJob(old: Segment, next: Segment, epoch: number): Promise<void> {
     // Jobs run in order, so every write of `old` has completed.
-    assert(old.writeFd !== undefined, `roll of ${old.path} before it exists`);
+    assert(old.writeFd !== undefined, 'roll of %s before it exists', old.path);
     await this.o.fs.datasync(old.writeFd);
     await sealSegment(this.o.fs, old, this.terms.slice(old.base, old.lastIndex));
     next.writeFd = await createSegmentFile(this.o.fs, next, this.meta.generation, this.dsync);
@@ -544,7 +544,7 @@ export class Log {
       return;
     }
     const { segment, from, to } = job;
-    assert(segment.writeFd !== undefined, `write to ${segment.path} before it exists`);
+    assert(segment.writeFd !== undefined, 'write to %s before it exists', segment.path);
     const bytes = segment.cache!.gather(from, to);
     // Appended while a roll or truncation ran: written here as writeInline would have, so that
     // the queue drains at once and the next append is written inline again (a thread-pool write

@@ -19,7 +19,7 @@
 //   offset, u64 next offset, u64 time records, u64 covered log index, u64 max timestamp,
 //   u32 0, u32 CRC-32C of [0, 60)
 import { join } from 'node:path';
-import { AssertionError } from '../util/assert.js';
+import { assert } from '../util/assert.js';
 import { crc32c } from '../util/crc32c.js';
 import { DepotError } from '../util/errors.js';
 import type { FdCache } from './fd-cache.js';
@@ -123,7 +123,7 @@ export class OffsetIndex {
 
   /** `append` without a record object (the broker's reput path). */
   appendFields(offset: number, logIndex: number, position: number, size: number, tagHash: number, timestamp: number): void {
-    if (offset !== this.records.count) throw new AssertionError(`offset ${offset} appended, expected ${this.records.count}`);
+    assert(offset === this.records.count, 'offset %s appended, expected %s', offset, this.records.count);
     if (offset - this.lastTimeOffset >= this.o.timeInterval && offset > this.records.first) {
       const t = this.times.append();
       const tb = this.times.buffer;
@@ -145,7 +145,7 @@ export class OffsetIndex {
 
   /** Records that the log has been processed up to `logIndex` (for the next checkpoint). */
   cover(logIndex: number): void {
-    if (logIndex < this.covered) throw new AssertionError(`covered log index went back from ${this.covered} to ${logIndex}`);
+    assert(logIndex >= this.covered, 'covered log index went back from %s to %s', this.covered, logIndex);
     this.covered = logIndex;
   }
 

@@ -60,7 +60,7 @@ function decodeFromCache(plan: SegmentRead, out: LogEntry[]): void {
   const { segment, k0, positions: p } = plan;
   for (let i = plan.fromCache; i < plan.n; i++) {
     const entry = segment.cache?.entry(p[i]!);
-    assert(entry !== undefined, `entry ${segment.base + k0 + i} left the tail cache during a read`);
+    assert(entry !== undefined, 'entry %s left the tail cache during a read', segment.base + k0 + i);
     out.push(entry);
   }
 }

@@ -4,7 +4,7 @@
 // buffer; descriptors come from the shared FdCache. Records below `count` that were synced
 // before the last checkpoint are trusted; recovery cuts everything after (see offset-index.ts).
 import { join } from 'node:path';
-import { assert, AssertionError } from '../util/assert.js';
+import { assert } from '../util/assert.js';
 import { storageError } from '../util/errors.js';
 import type { FdCache } from './fd-cache.js';
 import { ignoreMissing } from './file-system.js';
@@ -61,7 +61,7 @@ export class RecordFile {
 
   /** Records [k, k + n), within one file or the buffer; n is clamped to what is there. */
   readRange(k: number, n: number): Buffer {
-    if (!(k >= this.first && k < this.count)) throw new AssertionError(`record ${k} outside ${this.first}..${this.count - 1}`);
+    assert(k >= this.first && k < this.count, 'record %s outside %s..%s', k, this.first, this.count - 1);
     const w = this.o.width;
     if (k >= this.flushed) {
       const m = Math.min(n, this.count - k);

@@ -1,6 +1,6 @@
 // Sequential scan of a segment file, verifying every record: used by recovery (the tail of the
 // active segment), to rebuild a missing position index, and by verify().
-import { assert, AssertionError } from '../util/assert.js';
+import { assert } from '../util/assert.js';
 import { DepotError } from '../util/errors.js';
 import type { FileSystem } from './file-system.js';
 import { checkRecord, Corrupt, MAX_RECORD_BYTES, RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, RECORD_MAGIC, recordIndex, recordTerm, recordTimestamp, Torn } from './format.js';
@@ -33,7 +33,7 @@ export class PositionList {
   }
 
   at(k: number): number {
-    if (!(k >= 0 && k < this.length)) throw new AssertionError(`position ${k} out of ${this.length}`);
+    assert(k >= 0 && k < this.length, 'position %s out of %s', k, this.length);
     return this.data[k]!;
   }
 

@@ -2,7 +2,7 @@
 // `<base>.idx`. The active (last) segment keeps its positions in memory and its newest bytes in
 // a tail cache; closed segments are read through their sealed position index.
 import { join } from 'node:path';
-import { AssertionError } from '../util/assert.js';
+import { assert } from '../util/assert.js';
 import { DepotError, storageError } from '../util/errors.js';
 import type { FileSystem } from './file-system.js';
 import { indexFileName, SEGMENT_HEADER_BYTES, segmentFileName } from './format.js';
@@ -59,7 +59,7 @@ export class Segment {
    * n = k1 − k0 + 1 entries), from memory or from the sealed position index.
    */
   positionsOf(fsys: FileSystem, k0: number, k1: number): Uint32Array {
-    if (!(k0 >= 0 && k0 <= k1 && k1 < this.count)) throw new AssertionError(`positions ${k0}..${k1} outside ${this.count}`);
+    assert(k0 >= 0 && k0 <= k1 && k1 < this.count, 'positions %s..%s outside %s', k0, k1, this.count);
     const n = k1 - k0 + 1;
     // The end of entry k1 is the start of k1 + 1, or the end of the data for the last entry.
     const stored = k1 + 1 < this.count ? n + 1 : n;

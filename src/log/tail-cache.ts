@@ -13,7 +13,7 @@
 // socket read shared with other frames) counts that whole buffer, once however many entries
 // share it, so the limit bounds real memory. Entries are dropped oldest first once written and
 // over the limit; unwritten ones are always kept (the writer still needs them).
-import { assert, AssertionError } from '../util/assert.js';
+import { assert } from '../util/assert.js';
 import { encodeRecordHeader, type LogEntry, RECORD_HEADER_BYTES } from './format.js';
 
 interface Cached {
@@ -72,7 +72,7 @@ export class TailCache {
    */
   add(pos: number, entry: LogEntry): number {
     const end = this.endPos;
-    if (end !== -1 && end !== pos) throw new AssertionError(`cache end ${end} != ${pos}`);
+    assert(end === -1 || end === pos, 'cache end %s != %s', end, pos);
     assert(this.records.length - this.head < MAX_ENTRIES, 'tail cache entry count bound');
     if (this.slabUsed + RECORD_HEADER_BYTES > this.slab.length) {
       this.slab = Buffer.allocUnsafe(RECORD_HEADER_BYTES * HEADERS_PER_SLAB);
@@ -102,7 +102,7 @@ export class TailCache {
   gather(from: number, to: number): Buffer[] {
     const out: Buffer[] = [];
     let k = this.find(from);
-    assert(k !== -1, `unwritten record at ${from} missing from the tail cache`);
+    assert(k !== -1, 'unwritten record at %s missing from the tail cache', from);
     // Sized at the first small record (a write of large payloads needs none).
     let buf: Buffer | undefined;
     let room = 0;
@@ -111,7 +111,7 @@ export class TailCache {
     let pos = from;
     for (; pos < to; k++) {
       const r = this.records[k];
-      assert(r !== undefined && r.pos === pos, `unwritten record at ${pos} missing from the tail cache`);
+      assert(r !== undefined && r.pos === pos, 'unwritten record at %s missing from the tail cache', pos);
       const payload = r.entry.payload;
       if (buf === undefined && payload.length <= COPY_MAX_PAYLOAD) {
         room = Math.min(to - pos, WRITE_BUFFER_MAX_BYTES);
@@ -131,7 +131,7 @@ export class TailCache {
       pos += RECORD_HEADER_BYTES + payload.length;
     }
     if (used > runStart) out.push(buf!.subarray(runStart, used));
-    assert(pos === to, `write of ${from}..${to} ends inside a record`);
+    assert(pos === to, 'write of %s..%s ends inside a record', from, to);
     return out;
   }
 

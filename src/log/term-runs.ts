@@ -1,6 +1,6 @@
 // The terms of the log as runs (first index of each term), kept in memory so that raft's
 // frequent `term(index)` is a comparison or a short binary search, never a disk read.
-import { assert, AssertionError } from '../util/assert.js';
+import { assert } from '../util/assert.js';
 
 export interface TermRun {
   readonly start: number;
@@ -22,7 +22,7 @@ export class TermRuns {
     if (n > 0) {
       const last = this.terms[n - 1]!;
       if (last === term) return;
-      assert(term > last, `term ${term} at index ${index} is below the previous term ${last}`);
+      assert(term > last, 'term %s at index %s is below the previous term %s', term, index, last);
       assert(index > this.starts[n - 1]!, 'term runs must start at increasing indexes');
     }
     this.starts.push(index);
@@ -32,7 +32,7 @@ export class TermRuns {
   /** The term of `index`, which the caller knows to be in the log. */
   termAt(index: number): number {
     const n = this.starts.length;
-    if (!(n > 0 && index >= this.starts[0]!)) throw new AssertionError(`no term run covers index ${index}`);
+    assert(n > 0 && index >= this.starts[0]!, 'no term run covers index %s', index);
     if (index >= this.starts[n - 1]!) return this.terms[n - 1]!;
     let lo = 0;
     let hi = n - 1;

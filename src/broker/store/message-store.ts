@@ -177,7 +177,7 @@ export class MessageStore {
   /** Store timestamp of the message at `offset` (which must be readable). */
   timestampAt(topic: string, queue: number, offset: number): number {
     const q = this.queue(topic, queue);
-    assert(q !== undefined && offset >= q.start && offset < q.end, `no message ${topic}/${queue}@${offset}`);
+    assert(q !== undefined && offset >= q.start && offset < q.end, 'no message %s/%s@%s', topic, queue, offset);
     return q.index.get(offset).timestamp;
   }
 
@@ -273,7 +273,7 @@ export class MessageStore {
   private async readPayloads(lo: number, hi: number, maxBytes: number): Promise<Buffer[]> {
     assert(this.log !== undefined, 'store read before a log was attached');
     const read = await this.log.readPayloads(lo, hi, maxBytes);
-    assert(read.length > 0, `log read of ${lo}..${hi - 1} returned nothing`);
+    assert(read.length > 0, 'log read of %s..%s returned nothing', lo, hi - 1);
     this.recent.add(lo, read);
     return read;
   }

@@ -35,7 +35,7 @@ export class StoredQueue {
     /** First offset served: at or after the index's first offset, moved by retention. */
     public start: number,
   ) {
-    assert(start >= index.firstOffset && start <= index.nextOffset, `start ${start} of ${topic}/${queue} outside its index`);
+    assert(start >= index.firstOffset && start <= index.nextOffset, 'start %s of %s/%s outside its index', start, topic, queue);
   }
 
   /** Offset after the last indexed message. */

@@ -10,7 +10,7 @@
 // and checkpoints (snapshots, close) fail meanwhile with the error, as the log's writes do.
 import Denque from 'denque';
 import type { Entry } from '../../raft/group.js';
-import { AssertionError } from '../../util/assert.js';
+import { assert } from '../../util/assert.js';
 import { isStorageError, type DepotError } from '../../util/errors.js';
 import type { HashIndex } from '../../log/hash-index.js';
 import { hash53 } from '../../log/hash.js';
@@ -206,8 +206,7 @@ export class Reput {
     const payload = entry.payload;
     const toQueue = entry.index > this.queuesCovered;
     const toKeys = entry.index > this.keys.coveredLogIndex && entry.index < MAX_KEYED_LOG_INDEX;
-    // No message is formatted unless the invariant breaks: this runs for every stored batch.
-    if (toQueue && q.end !== b.baseOffset + item.queued) throw new AssertionError(`index of ${b.topic}/${b.queue} at ${q.end}, batch at ${b.baseOffset} + ${item.queued}`);
+    assert(!toQueue || q.end === b.baseOffset + item.queued, 'index of %s/%s at %s, batch at %s', b.topic, b.queue, q.end, b.baseOffset + item.queued);
     let pos = b.batchOffset + BATCH_HEADER_BYTES;
     for (let i = 0; i < b.count; i++) {
       const size = storedRecordSize(payload, pos);

@@ -243,7 +243,7 @@ export class Dict<V> {
   }
 
   stopMarks(bit: number): void {
-    assert((this.markBits & bit) !== 0 && (bit & (bit - 1)) === 0, `mark bit ${bit} not in use`);
+    assert((this.markBits & bit) !== 0 && (bit & (bit - 1)) === 0, 'mark bit %s not in use', bit);
     this.markBits &= ~bit;
     if (this.markBits !== 0) return;
     this.marks = null;
@@ -639,7 +639,7 @@ export class Dict<V> {
       if (h === TOMBSTONE) tombstones++;
       else if (h !== EMPTY) {
         live++;
-        assert(this.find(p[o + 1] as string) === i + this.base, `slot ${i} not found from its key`);
+        assert(this.find(p[o + 1] as string) === i + this.base, 'slot %s not found from its key', i);
       }
     }
     assert(live === this.tLive && tombstones === this.tTombstones, 'dict counts out of step');
@@ -648,16 +648,16 @@ export class Dict<V> {
     for (let i = 0; i <= this.oldMask; i++) {
       const p = this.old[i >>> PAGE_BITS];
       if (p === undefined) {
-        assert(i < this.cleared || i >= this.cursor, `old page of slot ${i} dropped above the cleared mark`);
+        assert(i < this.cleared || i >= this.cursor, 'old page of slot %s dropped above the cleared mark', i);
         continue;
       }
       const o = (i & PAGE_MASK) * FIELDS;
       const h = p[o] as number;
       if (h === EMPTY || h === TOMBSTONE) continue;
       oldLive++;
-      assert(i >= this.cursor, `old slot ${i} behind the drain`);
-      assert((h & this.oldMask) >= this.cleared, `old slot ${i} homed below the cleared mark`);
-      assert(this.find(p[o + 1] as string) === i, `old slot ${i} not found from its key`);
+      assert(i >= this.cursor, 'old slot %s behind the drain', i);
+      assert((h & this.oldMask) >= this.cleared, 'old slot %s homed below the cleared mark', i);
+      assert(this.find(p[o + 1] as string) === i, 'old slot %s not found from its key', i);
     }
     assert(oldLive === this.oldLive, 'old array counts out of step');
   }

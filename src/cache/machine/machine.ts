@@ -36,7 +36,7 @@ export class CacheMachine implements StateMachine<void> {
   }
 
   apply(entry: Entry): void {
-    assert(entry.index > this.appliedIndex, `cache entry ${entry.index} applied twice`);
+    assert(entry.index > this.appliedIndex, 'cache entry %s applied twice', entry.index);
     if (entry.payload === this.proposing) {
       this.eagerThrough = Math.max(this.eagerThrough, entry.index);
     } else if (entry.index > this.eagerThrough) {

@@ -181,7 +181,7 @@ export class MemberSet implements Iterable<string> {
     for (let o = 0; o < p.length; n++) {
       const len = p.charCodeAt(o);
       const m = p.slice(o + 1, o + 1 + len);
-      assert(!seen.has(m), `packed set holds ${m} twice`);
+      assert(!seen.has(m), 'packed set holds %s twice', m);
       seen.add(m);
       o += 1 + len;
     }
@@ -353,8 +353,8 @@ class MemberTable implements Iterable<string> {
       const m = s.at(i);
       if (m === undefined) continue;
       live++;
-      assert(this.write < 0 || i < this.write || i >= this.read, `member in the compaction's gap at ${i}`);
-      assert(this.index.get(m) === i, `member in slot ${i} indexed elsewhere`);
+      assert(this.write < 0 || i < this.write || i >= this.read, "member in the compaction's gap at %s", i);
+      assert(this.index.get(m) === i, 'member in slot %s indexed elsewhere', i);
     }
     const gap = this.write < 0 ? 0 : this.read - this.write;
     assert(live === this.index.size && live + this.holes + gap === s.length, 'member set counts out of step');

@@ -108,7 +108,7 @@ export function* encodeStream(s: RdbStream): Generator<Buffer> {
     seen += node.length;
     yield encodeNode(node);
   }
-  assert(seen === s.length, `stream of ${s.length} entries yielded ${seen}`);
+  assert(seen === s.length, 'stream of %s entries yielded %s', s.length, seen);
   const parts: Buffer[] = [];
   const id = (x: StreamId) => idParts(x).map(u64Length);
   parts.push(encodeLength(s.length), ...id(s.lastId), ...id(s.firstId), ...id(s.maxDeletedId), u64Length(BigInt(s.entriesAdded)));
@@ -121,7 +121,7 @@ export function* encodeStream(s: RdbStream): Generator<Buffer> {
       parts.push(Buffer.from(p.id, 'latin1'), msTime(p.deliveryTime), encodeLength(p.deliveryCount));
       if (++written % PEL_PIECE === 0) yield take(parts);
     }
-    assert(written === g.pendingCount, `group of ${g.pendingCount} pending entries yielded ${written}`);
+    assert(written === g.pendingCount, 'group of %s pending entries yielded %s', g.pendingCount, written);
     parts.push(encodeLength(g.consumers.length));
     for (const c of g.consumers) {
       parts.push(encodeString(c.name), msTime(c.seenTime), encodeLength(c.ownedCount));
@@ -130,7 +130,7 @@ export function* encodeStream(s: RdbStream): Generator<Buffer> {
         parts.push(Buffer.from(x, 'latin1'));
         if (++owned % PEL_PIECE === 0) yield take(parts);
       }
-      assert(owned === c.ownedCount, `consumer of ${c.ownedCount} pending entries yielded ${owned}`);
+      assert(owned === c.ownedCount, 'consumer of %s pending entries yielded %s', c.ownedCount, owned);
     }
   }
   yield Buffer.concat(parts);

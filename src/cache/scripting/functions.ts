@@ -188,7 +188,7 @@ export class Functions {
     // Those replaced or flushed go first: their function names are free for the new ones.
     this.dropStale();
     for (const library of libraries) {
-      assert(this.source.get(library.name) === library.code, `library ${library.name} installed before it was logged`);
+      assert(this.source.get(library.name) === library.code, 'library %s installed before it was logged', library.name);
       this.link(library);
     }
     this.sync();
@@ -252,7 +252,7 @@ export class Functions {
     vm.pushRef(this.lua.env);
     vm.pushRef(this.lua.protect);
     vm.pushFunction((L) => this.register(L));
-    assert(vm.pcall(3, 2, 0) === LUA_OK, `the library environment failed: ${vm.toString(-1) ?? ''}`);
+    assert(vm.pcall(3, 2, 0) === LUA_OK, 'the library environment failed: %s', vm.toString(-1) ?? '');
     this.viewRef = vm.ref();
     this.envRef = vm.ref();
   }

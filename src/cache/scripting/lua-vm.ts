@@ -513,7 +513,7 @@ export class LuaVm {
 
   /** Pops the top value into upvalue `n` of the function at `idx` (a chunk's first upvalue is its _ENV). */
   setUpvalue(idx: number, n: number): void {
-    assert(this.m._lua_setupvalue(this.L, idx, n) !== 0, `no upvalue ${n}`);
+    assert(this.m._lua_setupvalue(this.L, idx, n) !== 0, 'no upvalue %s', n);
   }
 
   /** lua_pcall with the message handler at `handler` (absolute index); returns the status. */

@@ -27,7 +27,7 @@ export class MemoryStorage implements LogStorage {
   }
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    assert(lo > this.snap.index && hi <= this.lastIndex() + 1, `storage slice [${lo},${hi}) out of range`);
+    assert(lo > this.snap.index && hi <= this.lastIndex() + 1, 'storage slice [%s,%s) out of range', lo, hi);
     const out: Entry[] = [];
     let bytes = 0;
     for (let i = lo; i < hi; i++) {
@@ -47,14 +47,14 @@ export class MemoryStorage implements LogStorage {
   append(ents: readonly Entry[]): void {
     if (ents.length === 0) return;
     const first = ents[0]!.index;
-    assert(first > this.snap.index && first <= this.lastIndex() + 1, `append at ${first} leaves a gap after ${this.lastIndex()}`);
+    assert(first > this.snap.index && first <= this.lastIndex() + 1, 'append at %s leaves a gap after %s', first, this.lastIndex());
     this.entries_.length = first - this.snap.index - 1;
     this.entries_.push(...ents);
   }
 
   /** Records a snapshot taken by the state machine at `index` and drops the entries it covers. */
   compact(snap: SnapshotMeta): void {
-    assert(snap.index > this.snap.index && snap.index <= this.lastIndex(), `compaction to ${snap.index} out of range`);
+    assert(snap.index > this.snap.index && snap.index <= this.lastIndex(), 'compaction to %s out of range', snap.index);
     this.entries_ = this.entries_.slice(snap.index - this.snap.index);
     this.snap = snap;
   }

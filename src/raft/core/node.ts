@@ -52,19 +52,18 @@ export class RawNode {
   hasReady(): boolean {
     const r = this.raft;
     r.flush();
-    const hs = r.hardState();
     return (
       r.msgs.length > 0 ||
       r.msgsAfterPersist.length > 0 ||
       r.readStates.length > 0 ||
       r.droppedReads.length > 0 ||
       r.snapshotWanted ||
-      r.log.unstable.nextEntries().length > 0 ||
+      r.log.unstable.hasNextEntries() ||
       r.log.unstable.nextSnapshot() !== undefined ||
       r.log.hasNextCommitted() ||
       r.lead !== this.prevSoft.lead ||
       r.role !== this.prevSoft.role ||
-      !sameHardState(hs, this.prevHard)
+      r.hardStateDiffers(this.prevHard)
     );
   }
 
@@ -72,34 +71,35 @@ export class RawNode {
   ready(): Ready {
     const r = this.raft;
     r.flush();
-    const hs = r.hardState();
-    const soft: SoftState = { lead: r.lead, role: r.role };
-    const hardChanged = !sameHardState(hs, this.prevHard);
+    // New objects only for what changed: a leader's turn takes two Readies.
+    const softChanged = r.lead !== this.prevSoft.lead || r.role !== this.prevSoft.role;
+    const hardChanged = r.hardStateDiffers(this.prevHard);
+    const hs = hardChanged ? r.hardState() : this.prevHard;
     const entries = r.log.unstable.nextEntries();
     const rd: Ready = {
-      softState: soft.lead !== this.prevSoft.lead || soft.role !== this.prevSoft.role ? soft : undefined,
+      softState: softChanged ? { lead: r.lead, role: r.role } : undefined,
       hardState: hardChanged ? hs : undefined,
       snapshot: r.log.unstable.nextSnapshot(),
       entries,
       committed: r.log.nextCommitted(r.maxApplyBytes),
-      messages: r.msgs,
-      persistedMessages: r.msgsAfterPersist,
-      readStates: r.readStates,
-      droppedReads: r.droppedReads,
+      messages: taken(r.msgs),
+      persistedMessages: taken(r.msgsAfterPersist),
+      readStates: taken(r.readStates),
+      droppedReads: taken(r.droppedReads),
       snapshotWanted: r.snapshotWanted,
       mustSync: hs.term !== this.prevHard.term || hs.vote !== this.prevHard.vote || entries.length > 0,
     };
-    r.msgs = [];
-    r.msgsAfterPersist = [];
-    r.readStates = [];
-    r.droppedReads = [];
+    if (r.msgs.length > 0) r.msgs = [];
+    if (r.msgsAfterPersist.length > 0) r.msgsAfterPersist = [];
+    if (r.readStates.length > 0) r.readStates = [];
+    if (r.droppedReads.length > 0) r.droppedReads = [];
     r.snapshotWanted = false;
     r.log.unstable.acceptInProgress();
     if (rd.committed.length > 0) {
       r.log.applying = rd.committed[rd.committed.length - 1]!.index;
       r.onCommittedHandedOut(rd.committed);
     }
-    this.prevSoft = soft;
+    if (softChanged) this.prevSoft = rd.softState!;
     this.prevHard = hs;
     this.outstanding++;
     return rd;
@@ -112,7 +112,7 @@ export class RawNode {
    */
   handedOutFrom(from: number): Entry[] {
     const u = this.raft.log.unstable;
-    assert(from >= u.offset, `entries from ${from} requested, below the unstable offset ${u.offset}`);
+    assert(from >= u.offset, 'entries from %s requested, below the unstable offset %s', from, u.offset);
     return from >= u.offsetInProgress ? [] : u.slice(from, u.offsetInProgress);
   }
 
@@ -134,6 +134,9 @@ export class RawNode {
   }
 }
 
-function sameHardState(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+/** What a Ready hands out of a list the core keeps filling: the list itself, or the shared empty one. */
+function taken<T>(list: T[]): readonly T[] {
+  return list.length > 0 ? list : NONE_YET;
 }
+
+const NONE_YET: readonly never[] = Object.freeze([]);

@@ -5,6 +5,8 @@ import { EntryType } from '../group.js';
 import { Unstable } from './unstable.js';
 import { entryBytes, type Entry, type LogStorage, type SnapshotMeta } from './types.js';
 
+const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
+
 export class RaftLog {
   readonly unstable: Unstable;
   committed: number;
@@ -88,7 +90,7 @@ export class RaftLog {
     const lastNew = index + ents.length;
     const ci = this.findConflict(ents);
     if (ci !== 0) {
-      assert(ci > this.committed, `entry ${ci} conflicts with committed entry ${this.committed}`);
+      assert(ci > this.committed, 'entry %s conflicts with committed entry %s', ci, this.committed);
       this.append(ents.slice(ci - index - 1));
     }
     this.commitTo(Math.min(committed, lastNew));
@@ -98,9 +100,9 @@ export class RaftLog {
   append(ents: readonly Entry[]): number {
     if (ents.length === 0) return this.lastIndex();
     const from = ents[0]!.index;
-    assert(from - 1 >= this.committed, `append at ${from} would overwrite committed ${this.committed}`);
+    assert(from - 1 >= this.committed, 'append at %s would overwrite committed %s', from, this.committed);
     this.unstable.truncateAndAppend(ents);
-    this.confIndexes = this.confIndexes.filter((i) => i < from);
+    if (this.confIndexes.length > 0 && this.confIndexes[this.confIndexes.length - 1]! >= from) this.confIndexes = this.confIndexes.filter((i) => i < from);
     for (const e of ents) if (e.type === EntryType.ConfChange) this.confIndexes.push(e.index);
     this.inferCommitFromConfChanges();
     return this.lastIndex();
@@ -128,7 +130,7 @@ export class RaftLog {
 
   commitTo(c: number): void {
     if (c <= this.committed) return;
-    assert(c <= this.lastIndex(), `commit ${c} beyond last index ${this.lastIndex()}`);
+    assert(c <= this.lastIndex(), 'commit %s beyond last index %s', c, this.lastIndex());
     this.committed = c;
   }
 
@@ -145,7 +147,7 @@ export class RaftLog {
   slice(lo: number, hi: number, maxBytes: number): Entry[] | undefined {
     if (lo >= hi) return [];
     if (lo < this.firstIndex()) return undefined;
-    assert(hi <= this.lastIndex() + 1, `slice [${lo},${hi}) beyond last index ${this.lastIndex()}`);
+    assert(hi <= this.lastIndex() + 1, 'slice [%s,%s) beyond last index %s', lo, hi, this.lastIndex());
     const out: Entry[] = [];
     let bytes = 0;
     const uoff = this.unstable.offset;
@@ -171,11 +173,9 @@ export class RaftLog {
   }
 
   /** Committed entries not yet handed out; only stable ones, so a crash cannot un-apply them. */
-  nextCommitted(maxBytes: number): Entry[] {
-    if (this.unstable.snapshot !== undefined) return [];
-    const hi = Math.min(this.committed, this.stableIndex());
-    if (this.applying >= hi) return [];
-    return this.slice(this.applying + 1, hi + 1, maxBytes) ?? [];
+  nextCommitted(maxBytes: number): readonly Entry[] {
+    if (!this.hasNextCommitted()) return NO_ENTRIES;
+    return this.slice(this.applying + 1, Math.min(this.committed, this.stableIndex()) + 1, maxBytes) ?? NO_ENTRIES;
   }
 
   /** Whether nextCommitted would hand out anything, without reading the entries. */
@@ -186,7 +186,7 @@ export class RaftLog {
   }
 
   appliedTo(i: number): void {
-    assert(i <= this.committed, `applied ${i} beyond committed ${this.committed}`);
+    assert(i <= this.committed, 'applied %s beyond committed %s', i, this.committed);
     if (i > this.applied) this.applied = i;
     if (i > this.applying) this.applying = i;
     while (this.confIndexes.length > 0 && this.confIndexes[0]! <= this.applied) this.confIndexes.shift();

@@ -68,7 +68,16 @@ export abstract class RaftState {
    * index beyond the durable log could otherwise mark a stale entry at that index as committed.
    */
   hardState(): HardState {
-    return { term: this.term, vote: this.vote, commit: Math.min(this.log.committed, this.log.stableIndex()) };
+    return { term: this.term, vote: this.vote, commit: this.recordedCommit() };
+  }
+
+  /** Whether hardState() would differ from `hs` (without building it). */
+  hardStateDiffers(hs: HardState): boolean {
+    return this.term !== hs.term || this.vote !== hs.vote || this.recordedCommit() !== hs.commit;
+  }
+
+  private recordedCommit(): number {
+    return Math.min(this.log.committed, this.log.stableIndex());
   }
 
   isVoter(id: NodeId = this.id): boolean {

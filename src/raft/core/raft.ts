@@ -527,7 +527,7 @@ export class Raft extends RaftState {
     // An unresponsive peer would only waste a snapshot transfer.
     if (!pr.recentActive) return false;
     const snap = this.log.storage.snapshot();
-    assert(snap.index > 0, `entries before ${pr.next} are compacted but there is no snapshot`);
+    assert(snap.index > 0, 'entries before %s are compacted but there is no snapshot', pr.next);
     if (!snap.conf.voters.includes(to) && !snap.conf.learners.includes(to)) {
       // The stored snapshot predates the peer's membership: ask the driver for a fresh one
       // (taken at the applied index, where the peer is a member) and retry on a later round.

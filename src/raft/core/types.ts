@@ -121,13 +121,13 @@ export interface Ready {
   softState: SoftState | undefined;
   hardState: HardState | undefined;
   snapshot: SnapshotMeta | undefined;
-  entries: Entry[];
-  committed: Entry[];
-  messages: Message[];
-  persistedMessages: Message[];
-  readStates: ReadState[];
+  entries: readonly Entry[];
+  committed: readonly Entry[];
+  messages: readonly Message[];
+  persistedMessages: readonly Message[];
+  readStates: readonly ReadState[];
   /** Ids of read requests that can no longer be confirmed here (leadership lost, or too many). */
-  droppedReads: number[];
+  droppedReads: readonly number[];
   /** A follower needs a snapshot that includes it: take one at the applied index. */
   snapshotWanted: boolean;
   /** The hard state's fsync is needed before `persistedMessages` may leave (term/vote changed). */

@@ -4,6 +4,8 @@
 import { assert } from '../../util/assert.js';
 import type { Entry, SnapshotMeta } from './types.js';
 
+const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
+
 export class Unstable {
   snapshot: SnapshotMeta | undefined = undefined;
   snapshotInProgress = false;
@@ -36,9 +38,13 @@ export class Unstable {
   }
 
   /** Entries not yet handed out for persistence. */
-  nextEntries(): Entry[] {
+  nextEntries(): readonly Entry[] {
     const start = this.offsetInProgress - this.offset;
-    return start >= this.entries.length ? [] : this.entries.slice(start);
+    return start >= this.entries.length ? NO_ENTRIES : this.entries.slice(start);
+  }
+
+  hasNextEntries(): boolean {
+    return this.offsetInProgress - this.offset < this.entries.length;
   }
 
   nextSnapshot(): SnapshotMeta | undefined {
@@ -55,7 +61,10 @@ export class Unstable {
     const t = this.maybeTerm(index);
     if (t === undefined || t !== term || index < this.offset) return;
     const n = index + 1 - this.offset;
-    this.entries = this.entries.slice(n);
+    // Emptied in place when all are stable (the usual case): no new array each Ready. What
+    // Readies handed out were copies.
+    if (n === this.entries.length) this.entries.length = 0;
+    else this.entries = this.entries.slice(n);
     this.offset = index + 1;
     this.offsetInProgress = Math.max(this.offsetInProgress, this.offset);
   }
@@ -94,7 +103,7 @@ export class Unstable {
   }
 
   slice(lo: number, hi: number): Entry[] {
-    assert(lo >= this.offset && hi <= this.offset + this.entries.length, `unstable slice [${lo},${hi}) out of bounds`);
+    assert(lo >= this.offset && hi <= this.offset + this.entries.length, 'unstable slice [%s,%s) out of bounds', lo, hi);
     return this.entries.slice(lo - this.offset, hi - this.offset);
   }
 }

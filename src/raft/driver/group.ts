@@ -8,7 +8,7 @@
 // says so (fdatasync'ed in `sync` mode, written to the OS in `async` mode).
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { assert, AssertionError } from '../../util/assert.js';
+import { assert } from '../../util/assert.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { DepotError, isDepotError, isStorageError } from '../../util/errors.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
@@ -122,6 +122,9 @@ interface PendingRead {
 }
 
 const MAX_READIES_PER_TURN = 64;
+
+/** The rejection handler of a proposal's promise, which its caller may not await: one function for all. */
+const ignore = (): undefined => undefined;
 
 export class RaftGroup<R = unknown> implements Group<R> {
   readonly id: string;
@@ -262,7 +265,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
     const applied = new Promise<R>((resolve, reject) => {
       this.proposals.set(index, { term: this.raw.raft.term, resolve, reject });
     });
-    applied.catch(() => undefined);
+    applied.catch(ignore);
     return { index, applied };
   }
 
@@ -615,6 +618,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
   }
 
   private sendAll(msgs: readonly Message[]): void {
+    if (msgs.length === 0) return;
     const byPeer = new Map<number, Message[]>();
     for (const m of msgs) {
       if (m.type === MessageType.Snap) {
@@ -638,8 +642,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
 
   private apply(ents: readonly Entry[]): void {
     for (const e of ents) {
-      // Not assert(): its message would be built for every entry applied.
-      if (e.index !== this.applied + 1) throw new AssertionError(`group ${this.id}: applying ${e.index} after ${this.applied}`);
+      assert(e.index === this.applied + 1, 'group %s: applying %s after %s', this.id, e.index, this.applied);
       let result: R | undefined;
       let error: Error | undefined;
       if (e.type === EntryType.Command) {
@@ -737,7 +740,7 @@ export class RaftGroup<R = unknown> implements Group<R> {
   private async takeSnapshot(): Promise<void> {
     const index = this.applied;
     const term = this.storage.term(index);
-    assert(term !== undefined, `term of applied index ${index} is known`);
+    assert(term !== undefined, 'term of applied index %s is known', index);
     const meta: SnapshotMeta = { index, term, conf: this.conf };
     // Taken before the first await: entries applied meanwhile must not leak into a snapshot
     // labelled with `index` (the state machine captures its view when snapshot() is called).

@@ -6,7 +6,7 @@ import { rm, stat } from 'node:fs/promises';
 import { Log } from '../../log/log.js';
 import { checkRange } from '../../log/read.js';
 import type { FlushPolicy } from '../../log/options.js';
-import { assert, AssertionError } from '../../util/assert.js';
+import { assert } from '../../util/assert.js';
 import { DepotError, storageError } from '../../util/errors.js';
 import type { OpenLogOptions } from './group.js';
 import type { GroupLog, StoredEntry } from './log-store.js';
@@ -16,7 +16,7 @@ export class MemoryLog implements GroupLog {
   private first: number;
 
   constructor(startIndex: number) {
-    assert(Number.isSafeInteger(startIndex) && startIndex >= 1, `bad start index ${startIndex}`);
+    assert(Number.isSafeInteger(startIndex) && startIndex >= 1, 'bad start index %s', startIndex);
     this.first = startIndex;
   }
 
@@ -47,8 +47,7 @@ export class MemoryLog implements GroupLog {
 
   append(entries: readonly StoredEntry[]): Promise<void> {
     for (const e of entries) {
-      // Not assert(): its message would be built on every append.
-      if (e.index !== this.lastIndex + 1) throw new AssertionError(`append of ${e.index} after ${this.lastIndex}`);
+      assert(e.index === this.lastIndex + 1, 'append of %s after %s', e.index, this.lastIndex);
       this.ents.push(e);
     }
     return Promise.resolve();

@@ -157,7 +157,7 @@ class SequentialReader {
       const b = Buffer.allocUnsafe(want);
       this.buf.copy(b, 0, this.at);
       const { bytesRead } = await this.fh.read(b, held, want - held, this.pos);
-      assert(bytesRead === want - held, `short read of snapshot ${this.name}`);
+      assert(bytesRead === want - held, 'short read of snapshot %s', this.name);
       this.pos += want - held;
       this.buf = b;
       this.at = 0;

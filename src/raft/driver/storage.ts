@@ -1,7 +1,7 @@
 // The core's LogStorage over a group's foundation log and its latest snapshot. The core reads
 // through it synchronously; the driver writes through it (append with conflict truncation,
 // snapshot install, compaction bounded by pins).
-import { assert, AssertionError } from '../../util/assert.js';
+import { assert } from '../../util/assert.js';
 import type { FlushPolicy } from '../../log/options.js';
 import type { ConfState, Entry, LogStorage, SnapshotMeta } from '../core/types.js';
 import type { GroupLog } from './log-store.js';
@@ -17,7 +17,7 @@ export class DurableStorage implements LogStorage {
     readonly log: GroupLog,
     private snap: SnapshotMeta,
   ) {
-    assert(log.lastIndex >= snap.index, `log ends at ${log.lastIndex}, before the snapshot at ${snap.index}`);
+    assert(log.lastIndex >= snap.index, 'log ends at %s, before the snapshot at %s', log.lastIndex, snap.index);
   }
 
   firstIndex(): number {
@@ -51,7 +51,7 @@ export class DurableStorage implements LogStorage {
   append(ents: readonly Entry[]): Promise<void> | undefined {
     if (ents.length === 0) return undefined;
     const first = ents[0]!.index;
-    assert(first > this.snap.index && first <= this.log.lastIndex + 1, `append at ${first} after ${this.log.lastIndex}`);
+    assert(first > this.snap.index && first <= this.log.lastIndex + 1, 'append at %s after %s', first, this.log.lastIndex);
     const cut = first <= this.log.lastIndex ? this.log.truncateSuffix(first) : undefined;
     const written = this.log.append(ents);
     this.recent.append(ents);
@@ -87,8 +87,7 @@ export class DurableStorage implements LogStorage {
    */
   forget(index: number, conf: ConfState): Promise<void> {
     const term = this.term(index);
-    // Not assert(): its message would be built on every apply.
-    if (term === undefined || index < this.snap.index) throw new AssertionError(`forgetting up to ${index}: not in the log`);
+    assert(term !== undefined && index >= this.snap.index, 'forgetting up to %s: not in the log', index);
     this.snap = { index, term, conf };
     return this.log.truncatePrefix(index + 1);
   }
@@ -98,7 +97,7 @@ export class DurableStorage implements LogStorage {
    * (a slow follower catches up from them without a snapshot) and anything pinned.
    */
   async compact(meta: SnapshotMeta, retain: number): Promise<void> {
-    assert(meta.index >= this.snap.index && meta.index <= this.log.lastIndex, `compaction to ${meta.index} out of range`);
+    assert(meta.index >= this.snap.index && meta.index <= this.log.lastIndex, 'compaction to %s out of range', meta.index);
     this.snap = meta;
     let upTo = Math.max(this.log.firstIndex, meta.index + 1 - retain);
     const pin = this.lowestPin();
