@@ -3,7 +3,7 @@
 // `advance` must be called for each, in the order they were taken.
 import { assert } from '../../util/assert.js';
 import { Raft, type ProposedEntry } from './raft.js';
-import type { Entry, HardState, Message, NodeId, RaftConfig, Ready, SoftState } from './types.js';
+import { NOTHING, type Entry, type HardState, type Message, type NodeId, type RaftConfig, type Ready, type SoftState } from './types.js';
 
 export class RawNode {
   readonly raft: Raft;
@@ -136,7 +136,5 @@ export class RawNode {
 
 /** What a Ready hands out of a list the core keeps filling: the list itself, or the shared empty one. */
 function taken<T>(list: T[]): readonly T[] {
-  return list.length > 0 ? list : NONE_YET;
+  return list.length > 0 ? list : NOTHING;
 }
-
-const NONE_YET: readonly never[] = Object.freeze([]);

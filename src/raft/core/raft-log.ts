@@ -3,9 +3,7 @@
 import { assert } from '../../util/assert.js';
 import { EntryType } from '../group.js';
 import { Unstable } from './unstable.js';
-import { entryBytes, type Entry, type LogStorage, type SnapshotMeta } from './types.js';
-
-const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
+import { entryBytes, NOTHING, type Entry, type LogStorage, type SnapshotMeta } from './types.js';
 
 export class RaftLog {
   readonly unstable: Unstable;
@@ -102,7 +100,9 @@ export class RaftLog {
     const from = ents[0]!.index;
     assert(from - 1 >= this.committed, 'append at %s would overwrite committed %s', from, this.committed);
     this.unstable.truncateAndAppend(ents);
-    if (this.confIndexes.length > 0 && this.confIndexes[this.confIndexes.length - 1]! >= from) this.confIndexes = this.confIndexes.filter((i) => i < from);
+    // Membership entries from `from` on are replaced (rare): a new list only then.
+    const conf = this.confIndexes;
+    if (conf.length > 0 && conf[conf.length - 1]! >= from) this.confIndexes = conf.filter((i) => i < from);
     for (const e of ents) if (e.type === EntryType.ConfChange) this.confIndexes.push(e.index);
     this.inferCommitFromConfChanges();
     return this.lastIndex();
@@ -174,8 +174,8 @@ export class RaftLog {
 
   /** Committed entries not yet handed out; only stable ones, so a crash cannot un-apply them. */
   nextCommitted(maxBytes: number): readonly Entry[] {
-    if (!this.hasNextCommitted()) return NO_ENTRIES;
-    return this.slice(this.applying + 1, Math.min(this.committed, this.stableIndex()) + 1, maxBytes) ?? NO_ENTRIES;
+    if (!this.hasNextCommitted()) return NOTHING;
+    return this.slice(this.applying + 1, Math.min(this.committed, this.stableIndex()) + 1, maxBytes) ?? NOTHING;
   }
 
   /** Whether nextCommitted would hand out anything, without reading the entries. */

@@ -90,6 +90,9 @@ export interface SnapshotMeta {
   conf: ConfState;
 }
 
+/** The empty list a Ready or a query hands out when it has nothing: one frozen array, not a new one each time. */
+export const NOTHING: readonly never[] = Object.freeze([]);
+
 export const EMPTY_SNAPSHOT: SnapshotMeta = { index: 0, term: 0, conf: { voters: [], learners: [] } };
 
 export const StateRole = {

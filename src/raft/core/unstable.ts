@@ -2,9 +2,7 @@
 // Entries from `offset` on live here until `stableTo` acknowledges them; those from
 // `offsetInProgress` on have not even been handed out in a Ready yet.
 import { assert } from '../../util/assert.js';
-import type { Entry, SnapshotMeta } from './types.js';
-
-const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
+import { NOTHING, type Entry, type SnapshotMeta } from './types.js';
 
 export class Unstable {
   snapshot: SnapshotMeta | undefined = undefined;
@@ -40,7 +38,7 @@ export class Unstable {
   /** Entries not yet handed out for persistence. */
   nextEntries(): readonly Entry[] {
     const start = this.offsetInProgress - this.offset;
-    return start >= this.entries.length ? NO_ENTRIES : this.entries.slice(start);
+    return start >= this.entries.length ? NOTHING : this.entries.slice(start);
   }
 
   hasNextEntries(): boolean {
