@@ -8,7 +8,7 @@
 // heap object at all). A value is freed explicitly when it is overwritten or deleted, as
 // Redis's zmalloc does.
 //
-// Layout: 4 MiB chunks, cut into blocks by a bump pointer. A block is u32 LE length + the
+// Layout: 4 MiB chunks, cut into blocks by a bump pointer. A block is u32 BE length + the
 // latin1 bytes, rounded up to a size class (16-byte steps to 256 bytes, then 8 classes per
 // power of two: at most 12.5% of a block is padding). A freed block goes to its class's free
 // list and is only reused for that class; but a chunk whose blocks are all free is recycled,
@@ -25,6 +25,7 @@
 // (V8 keeps strings over 128 KiB in its large-object space, never copied).
 import { assert } from '../../util/assert.js';
 import { IntStack } from './int-stack.js';
+import { readU32BE, writeU32BE } from '../../util/bytes.js';
 import { readLatin1, writeLatin1 } from '../../util/latin1.js';
 import type { Scratch } from '../../util/scratch.js';
 
@@ -59,22 +60,6 @@ function classOf(n: number): number {
 const CLASSES = classOf(MAX_BLOB + HEADER) + 1;
 const CLASS_BYTES = new Array<number>(CLASSES).fill(0);
 for (let n = 1; classOf(n) < CLASSES; n++) CLASS_BYTES[classOf(n)] = n;
-
-/**
- * A block's length, u32 LE, read and written a byte at a time: Buffer's readUInt32LE and
- * writeUInt32LE are calls through V8's LoadIC that the optimizing compiler does not inline
- * (util/latin1.ts), and these run on every SET, overwrite and delete of a long value.
- */
-function lengthWord(b: Buffer, at: number): number {
-  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
-}
-
-function setLengthWord(b: Buffer, at: number, n: number): void {
-  b[at] = n;
-  b[at + 1] = n >>> 8;
-  b[at + 2] = n >>> 16;
-  b[at + 3] = n >>> 24;
-}
 
 /** What a purged chunk holds until its number is reused. */
 const PURGED = Buffer.alloc(0);
@@ -111,7 +96,7 @@ export class BlobStore {
     if (ref < 0) return s;
     const chunk = this.chunks[ref >>> UNITS_PER_CHUNK_SHIFT]!;
     const at = (ref & OFFSET_MASK) << UNIT_SHIFT;
-    setLengthWord(chunk, at, len);
+    writeU32BE(chunk, at, len);
     writeLatin1(chunk, s, at + HEADER, len);
     this.chunkLive[ref >>> UNITS_PER_CHUNK_SHIFT]!++;
     this.live++;
@@ -175,13 +160,13 @@ export class BlobStore {
     if (this.live === 0 || typeof v === 'string') return;
     const chunk = this.chunkOf(v);
     const at = (v & OFFSET_MASK) << UNIT_SHIFT;
-    const len = lengthWord(chunk, at);
+    const len = readU32BE(chunk, at);
     assert(len !== FREED, 'blob freed twice');
     if (this.holds > 0) {
       this.deferred.push(v);
       return;
     }
-    setLengthWord(chunk, at, FREED);
+    writeU32BE(chunk, at, FREED);
     const cls = classOf(len + HEADER);
     this.free[cls]!.push(v);
     this.live--;
@@ -242,7 +227,7 @@ export class BlobStore {
   }
 
   private lengthAt(chunk: Buffer, at: number): number {
-    const len = lengthWord(chunk, at - HEADER);
+    const len = readU32BE(chunk, at - HEADER);
     assert(len !== FREED, 'read of a freed blob');
     return len;
   }

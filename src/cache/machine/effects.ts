@@ -7,6 +7,7 @@
 // choices are resolved (SPOP is written as SREM of the chosen members).
 import { assert } from '../../util/assert.js';
 import { DepotError } from '../../util/errors.js';
+import { readF64BE, readU32BE, writeF64BE, writeU32BE } from '../../util/bytes.js';
 import { readLatin1, writeLatin1 } from '../../util/latin1.js';
 import type { Stored } from './blobs.js';
 import { unpackEffects } from './effect-packing.js';
@@ -68,26 +69,6 @@ const SLAB_PAYLOADS = 4;
 /** ...counting payloads up to this size (larger ones get a slab of their own each time). */
 const MAX_PEAK_BYTES = 4 * 1024 * 1024;
 
-// The encoder's numbers are written a byte at a time: Buffer's writeUInt32BE and writeDoubleBE
-// are calls through V8's LoadIC that the optimizing compiler does not inline (util/latin1.ts),
-// and a SET writes two (the value's length and its expiry).
-function putU32(b: Buffer, at: number, n: number): void {
-  b[at] = n >>> 24;
-  b[at + 1] = n >>> 16;
-  b[at + 2] = n >>> 8;
-  b[at + 3] = n;
-}
-
-const f64 = new Float64Array(1);
-const f64Bytes = new Uint8Array(f64.buffer);
-/** XORed with a big-endian byte number, its place in f64Bytes: 7 on a little-endian machine, 0 on a big-endian one. */
-const F64_FLIP = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 7 : 0;
-
-function putF64(b: Buffer, at: number, n: number): void {
-  f64[0] = n;
-  for (let i = 0; i < 8; i++) b[at + i] = f64Bytes[i ^ F64_FLIP]!;
-}
-
 /** Appends effect records to a growing buffer; `take()` hands out one payload. */
 export class EffectEncoder {
   private buf = Buffer.allocUnsafeSlow(SLAB_BYTES);
@@ -142,7 +123,7 @@ export class EffectEncoder {
     this.ensure(len + 4);
     const b = this.buf;
     let p = this.pos;
-    putU32(b, p, len);
+    writeU32BE(b, p, len);
     p += 4;
     if (len <= 24) {
       for (let i = 0; i < len; i++) b[p++] = s.charCodeAt(i);
@@ -156,7 +137,7 @@ export class EffectEncoder {
   /** The strings of `list` from `from` on (a command's arguments after its key, say). */
   strs(list: readonly string[], from = 0): this {
     this.ensure(4);
-    putU32(this.buf, this.pos, list.length - from);
+    writeU32BE(this.buf, this.pos, list.length - from);
     this.pos += 4;
     for (let i = from; i < list.length; i++) this.str(list[i]!);
     return this;
@@ -164,14 +145,14 @@ export class EffectEncoder {
 
   num(n: number): this {
     this.ensure(8);
-    putF64(this.buf, this.pos, n);
+    writeF64BE(this.buf, this.pos, n);
     this.pos += 8;
     return this;
   }
 
   nums(list: readonly number[]): this {
     this.ensure(4 + list.length * 8);
-    putU32(this.buf, this.pos, list.length);
+    writeU32BE(this.buf, this.pos, list.length);
     this.pos += 4;
     for (const n of list) this.num(n);
     return this;
@@ -208,13 +189,13 @@ class Reader {
   }
   num(): number {
     this.need(8);
-    const n = this.buf.readDoubleBE(this.pos);
+    const n = readF64BE(this.buf, this.pos);
     this.pos += 8;
     return n;
   }
   str(): string {
     this.need(4);
-    const len = this.buf.readUInt32BE(this.pos);
+    const len = readU32BE(this.buf, this.pos);
     this.pos += 4;
     this.need(len);
     const s = readLatin1(this.buf, this.pos, this.pos + len);
@@ -223,7 +204,7 @@ class Reader {
   }
   count(): number {
     this.need(4);
-    const n = this.buf.readUInt32BE(this.pos);
+    const n = readU32BE(this.buf, this.pos);
     this.pos += 4;
     // Each element takes at least 4 bytes: a larger count is corruption, not a huge allocation.
     this.need(n * 4);
