@@ -50,6 +50,8 @@ function zaddGeneric(c: Ctx, flags: number, start: number): void {
     fail('ERR GT, LT, and/or NX options at the same time are not compatible');
   }
   if (flags & INCR && pairs > 2) fail('ERR INCR option supports a single increment-element pair');
+  // One pair is the usual case: literals size the arrays exactly, where push would grow them.
+  if (pairs === 2) return zaddPairs(c, key, flags, [floatArg(a[start]!)], [a[start + 1]!]);
   const scores: number[] = [];
   const members: string[] = [];
   for (let i = start; i < a.length; i += 2) {
@@ -65,16 +67,11 @@ function zaddGeneric(c: Ctx, flags: number, start: number): void {
  */
 export function zaddPairs(c: Ctx, key: string, flags: number, scores: readonly number[], members: readonly string[]): void {
   const z = c.getZSet(key);
-  const outScores: number[] = [];
-  const outMembers: string[] = [];
-  // A member repeated in one ZADD takes its last score; one pair (the usual case) needs no map.
+  // A member repeated in one ZADD takes its last score, so several pairs collect in a map; one
+  // pair (the usual case) needs none.
   const pending = scores.length === 1 ? null : new Map<string, number>();
-  const record = (member: string, score: number) => {
-    if (pending === null) {
-      outMembers.push(member);
-      outScores.push(score);
-    } else pending.set(member, score);
-  };
+  let recorded: string | null = null;
+  let recordedScore = 0;
   let added = 0;
   let changed = 0;
   let incrResult: number | null = null;
@@ -90,33 +87,32 @@ export function zaddPairs(c: Ctx, key: string, flags: number, scores: readonly n
       }
       if ((flags & GT && score <= old) || (flags & LT && score >= old)) continue;
       incrResult = score;
-      if (score !== old) {
-        changed++;
-        record(member, score);
-      }
+      if (score === old) continue;
+      changed++;
     } else {
       if (flags & XX) continue;
       if (Number.isNaN(score)) fail(Err.SCORE_NAN);
       incrResult = score;
       added++;
-      record(member, score);
     }
+    if (pending === null) {
+      recorded = member;
+      recordedScore = score;
+    } else pending.set(member, score);
   }
-  if (pending !== null) {
-    for (const [m, s] of pending) {
-      outMembers.push(m);
-      outScores.push(s);
-    }
-  }
-  if (outMembers.length > 0) {
-    c.fx.zadd(c.db, key, outScores, outMembers);
-    c.notify('z', flags & INCR ? 'zincr' : 'zadd', key);
-    c.signalReady(key);
-  }
+  if (recorded !== null) logZAdd(c, key, flags, [recordedScore], [recorded]);
+  else if (pending !== null && pending.size > 0) logZAdd(c, key, flags, [...pending.values()], [...pending.keys()]);
   if (flags & INCR) {
     if (incrResult === null) c.out.nullBulk();
     else c.out.double(incrResult);
   } else c.out.int(flags & CH ? added + changed : added);
+}
+
+/** Applies and logs ZADD's changes (absolute scores), then notifies and wakes blocked poppers. */
+function logZAdd(c: Ctx, key: string, flags: number, scores: number[], members: string[]): void {
+  c.fx.zadd(c.db, key, scores, members);
+  c.notify('z', flags & INCR ? 'zincr' : 'zadd', key);
+  c.signalReady(key);
 }
 
 /** ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member ... */
