@@ -172,17 +172,21 @@ export class RaftLog {
     return this.unstable.offset - 1;
   }
 
+  /** The last index both committed and stable: what may be applied, and what the hard state records. */
+  stableCommitted(): number {
+    return Math.min(this.committed, this.stableIndex());
+  }
+
   /** Committed entries not yet handed out; only stable ones, so a crash cannot un-apply them. */
   nextCommitted(maxBytes: number): readonly Entry[] {
     if (!this.hasNextCommitted()) return NOTHING;
-    return this.slice(this.applying + 1, Math.min(this.committed, this.stableIndex()) + 1, maxBytes) ?? NOTHING;
+    return this.slice(this.applying + 1, this.stableCommitted() + 1, maxBytes) ?? NOTHING;
   }
 
   /** Whether nextCommitted would hand out anything, without reading the entries. */
   hasNextCommitted(): boolean {
     if (this.unstable.snapshot !== undefined) return false;
-    const hi = Math.min(this.committed, this.stableIndex());
-    return this.applying < hi && this.applying + 1 >= this.firstIndex();
+    return this.applying < this.stableCommitted() && this.applying + 1 >= this.firstIndex();
   }
 
   appliedTo(i: number): void {

@@ -68,16 +68,12 @@ export abstract class RaftState {
    * index beyond the durable log could otherwise mark a stale entry at that index as committed.
    */
   hardState(): HardState {
-    return { term: this.term, vote: this.vote, commit: this.recordedCommit() };
+    return { term: this.term, vote: this.vote, commit: this.log.stableCommitted() };
   }
 
   /** Whether hardState() would differ from `hs` (without building it). */
   hardStateDiffers(hs: HardState): boolean {
-    return this.term !== hs.term || this.vote !== hs.vote || this.recordedCommit() !== hs.commit;
-  }
-
-  private recordedCommit(): number {
-    return Math.min(this.log.committed, this.log.stableIndex());
+    return this.term !== hs.term || this.vote !== hs.vote || this.log.stableCommitted() !== hs.commit;
   }
 
   isVoter(id: NodeId = this.id): boolean {
