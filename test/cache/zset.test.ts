@@ -164,6 +164,41 @@ test('large sets: node splits and removals keep order, ranks and ranges right', 
   );
 });
 
+test('a set of several slab pages of leaves keeps order and ranks when whole leaves empty and their numbers are reused', () => {
+  // 30,000 members fill leaves past the first pages of the slabs (64 leaves a page, zset-leaves.ts).
+  // Removing a run of consecutive scores empties whole leaves, whose numbers the next inserts
+  // take again, in other places of the order.
+  const z = new ZSet(23);
+  const model = new Map<string, number>();
+  const set = (m: string, s: number): void => {
+    z.add(fresh(m), s);
+    model.set(m, s);
+  };
+  for (let i = 0; i < 30000; i++) set(`e${i}`, (i * 7919) % 30000);
+  for (let round = 0; round < 3; round++) {
+    for (const [m, s] of [...model]) {
+      if (s >= 5000 * round && s < 5000 * round + 4000) {
+        assert.equal(z.remove(fresh(m)), true);
+        model.delete(m);
+      }
+    }
+    for (let i = 0; i < 4000; i++) set(`r${round}-${i}`, 30000 + ((i * 31) % 4000) + round * 0.5);
+    // Score moves across the set: out of one leaf and into another.
+    for (let i = 0; i < 30000; i += 97) if (model.has(`e${i}`)) set(`e${i}`, (i * 13) % 34000 + 0.25);
+    const want = sorted(model);
+    assert.deepEqual(z.entries(), want, `round ${round}`);
+    for (let i = 0; i < want.length; i += 101) assert.equal(z.rank(fresh(want[i]!.member)), i);
+    assert.deepEqual(z.fromRank(want.length - 3, 5, false), want.slice(-3));
+    assert.deepEqual(z.fromRank(2, 5, true), want.slice(0, 3).reverse());
+    const r = { min: 1000, minExclusive: true, max: 31000, maxExclusive: false };
+    assert.equal(z.countByScore(r), want.filter((e) => e.score > 1000 && e.score <= 31000).length);
+  }
+  for (const m of [...model.keys()]) assert.equal(z.remove(m), true);
+  assert.deepEqual(z.entries(), []);
+  z.add('last', 2);
+  assert.deepEqual(z.entries(), [{ member: 'last', score: 2 }]);
+});
+
 test('a lexicographic index (one score, runs of it across and within nodes) keeps order and ranks', () => {
   fc.assert(
     fc.property(

@@ -15,12 +15,14 @@
 // Why a B+tree and not Redis's skiplist: in JS every skiplist step chases three objects (node,
 // its forward array, the next node), and with 100k members the cache misses made ZADD cost
 // several microseconds. Here a lookup touches ~log64(n) nodes, each searched in flat arrays.
-// Leaves hold up to LEAF_MAX entries in parallel arrays and are chained both ways for range
-// walks; inner nodes hold their children's subtree sizes (for ranks) and smallest keys.
+// Leaves hold up to LEAF_SLOTS entries in slabs of scores and members (zset-leaves.ts) and are
+// chained both ways for range walks; inner nodes hold their children's subtree sizes (for
+// ranks) and smallest keys.
 import { assert } from '../../util/assert.js';
 import type { Scratch } from '../../util/scratch.js';
 import { Dict } from './dict.js';
 import { detached, findKey, flat } from './packed.js';
+import { baseOf, LEAF_SLOTS, Leaves, NO_LEAF, pageOf } from './zset-leaves.js';
 
 export interface ZSetLimits {
   /** zset-max-listpack-entries */
@@ -38,18 +40,11 @@ const SCORE_UNITS = 8;
 /** A packed entry's bytes besides its member: the length unit and the score. */
 const ENTRY_OVERHEAD = 1 + SCORE_UNITS;
 
-const LEAF_MAX = 64;
 const INNER_MAX = 64;
 
-class Leaf {
-  scores: number[] = [];
-  members: string[] = [];
-  next: Leaf | null = null;
-  prev: Leaf | null = null;
-}
-
 class Inner {
-  children: Array<Inner | Leaf> = [];
+  /** Inner nodes, or leaf numbers (Leaves) one level above the leaves. */
+  children: Array<Inner | number> = [];
   /** Number of entries under each child. */
   counts: number[] = [];
   /** Smallest key under each child. */
@@ -57,7 +52,8 @@ class Inner {
   minMembers: string[] = [];
 }
 
-type TreeNode = Inner | Leaf;
+/** An inner node, or a leaf's number. */
+type TreeNode = Inner | number;
 
 export interface ScoreRange {
   readonly min: number;
@@ -99,12 +95,14 @@ function lexBelowMax(value: string, b: LexBound): boolean {
 /** A predicate over keys that is true for a prefix of the set's order. */
 type Prefix = (score: number, member: string) => boolean;
 
-// The descent path of the last insert/delete: shared scratch, one operation runs at a time.
+// The descent path of the last insert/delete, and its length: shared scratch, one operation
+// runs at a time.
 const PATH: Inner[] = [];
 const SLOTS: number[] = [];
+let DEPTH = 0;
 
-/** The root of every packed set: never written (a set gets a tree of its own when it converts). */
-const NO_TREE = new Leaf();
+/** The root of every packed set (a set gets a tree of its own when it converts). */
+const NO_TREE = NO_LEAF;
 
 // A score's bytes, for packing.
 const SCORE = new Float64Array(1);
@@ -131,6 +129,8 @@ export class ZSet {
   /** Entries in `packed`. */
   private count = 0;
   private root: TreeNode = NO_TREE;
+  /** The tree's leaves (null while packed). */
+  private leaves: Leaves | null = null;
   /**
    * The member score() last looked up in the table, and its slot (-1: absent). ZADD asks for a
    * member's score, then sets it: add() takes the slot from here instead of hashing and probing
@@ -250,7 +250,8 @@ export class ZSet {
     this.count = 0;
     const table = new Dict<number>(this.seed);
     this.table = table;
-    this.root = new Leaf();
+    this.leaves = new Leaves();
+    this.root = this.leaves.alloc();
     for (const e of entries) {
       const m = detached(e.member);
       table.set(m, e.score);
@@ -294,13 +295,12 @@ export class ZSet {
     if (score === undefined) return -1;
     let node = this.root;
     let rank = 0;
-    while (node instanceof Inner) {
+    while (typeof node !== 'number') {
       const j = childFor(node, score, member);
       for (let k = 0; k < j; k++) rank += node.counts[k]!;
       node = node.children[j]!;
     }
-    const i = leafIndex(node, score, member);
-    assert(node.members[i] === member, 'zset member missing from the tree');
+    const i = this.entryIndex(node, score, member);
     return rank + i;
   }
 
@@ -320,18 +320,19 @@ export class ZSet {
       }
       return out;
     }
+    const lv = this.leaves!;
     let [leaf, i] = this.locate(start);
     while (out.length < count) {
-      out.push({ member: leaf.members[i]!, score: leaf.scores[i]! });
+      out.push({ member: lv.memberAt(leaf, i), score: lv.scoreAt(leaf, i) });
       if (reverse) {
         if (--i < 0) {
-          if (leaf.prev === null) break;
-          leaf = leaf.prev;
-          i = leaf.members.length - 1;
+          leaf = lv.prev[leaf]!;
+          if (leaf === NO_LEAF) break;
+          i = lv.len[leaf]! - 1;
         }
-      } else if (++i >= leaf.members.length) {
-        if (leaf.next === null) break;
-        leaf = leaf.next;
+      } else if (++i >= lv.len[leaf]!) {
+        leaf = lv.next[leaf]!;
+        if (leaf === NO_LEAF) break;
         i = 0;
       }
     }
@@ -346,12 +347,13 @@ export class ZSet {
       for (const e of this.walk(b, false, 0, -1)) if (!each(e.member, e.score)) return;
       return;
     }
+    const lv = this.leaves!;
     let [leaf, i] = this.locate(b[0]);
     for (let n = b[1] - b[0]; n > 0; n--) {
-      if (!each(leaf.members[i]!, leaf.scores[i]!)) return;
-      if (++i >= leaf.members.length) {
-        if (leaf.next === null) return;
-        leaf = leaf.next;
+      if (!each(lv.memberAt(leaf, i), lv.scoreAt(leaf, i))) return;
+      if (++i >= lv.len[leaf]!) {
+        leaf = lv.next[leaf]!;
+        if (leaf === NO_LEAF) return;
         i = 0;
       }
     }
@@ -419,7 +421,7 @@ export class ZSet {
     }
     let node = this.root;
     let acc = 0;
-    while (node instanceof Inner) {
+    while (typeof node !== 'number') {
       // The last child whose smallest key still satisfies p holds the boundary.
       let lo = 0;
       let hi = node.children.length - 1;
@@ -432,20 +434,21 @@ export class ZSet {
       for (let k = 0; k < lo; k++) acc += node.counts[k]!;
       node = node.children[lo]!;
     }
+    const lv = this.leaves!;
     let lo = 0;
-    let hi = node.members.length;
+    let hi = lv.len[node]!;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (p(node.scores[mid]!, node.members[mid]!)) lo = mid + 1;
+      if (p(lv.scoreAt(node, mid), lv.memberAt(node, mid))) lo = mid + 1;
       else hi = mid;
     }
     return acc + lo;
   }
 
   /** The leaf and index of the entry at `rank`. */
-  private locate(rank: number): [Leaf, number] {
+  private locate(rank: number): [number, number] {
     let node = this.root;
-    while (node instanceof Inner) {
+    while (typeof node !== 'number') {
       let j = 0;
       while (rank >= node.counts[j]!) rank -= node.counts[j++]!;
       node = node.children[j]!;
@@ -453,34 +456,50 @@ export class ZSet {
     return [node, rank];
   }
 
-  /** Descends to the leaf for a key, recording the path in PATH/SLOTS; returns its depth. */
-  private descend(score: number, member: string): { leaf: Leaf; depth: number } {
+  /** Descends to the leaf for a key, recording the path in PATH/SLOTS and its length in DEPTH. */
+  private descend(score: number, member: string): number {
     let node = this.root;
     let depth = 0;
-    while (node instanceof Inner) {
+    while (typeof node !== 'number') {
       const j = childFor(node, score, member);
       PATH[depth] = node;
       SLOTS[depth] = j;
       depth++;
       node = node.children[j]!;
     }
-    return { leaf: node, depth };
+    DEPTH = depth;
+    return node;
   }
 
   private insert(score: number, member: string): void {
     assert(this.root !== NO_TREE, 'tree insert into a packed sorted set');
-    const { leaf, depth } = this.descend(score, member);
-    const i = leafIndex(leaf, score, member);
-    insertAt(leaf.scores, i, score);
-    insertAt(leaf.members, i, member);
+    const lv = this.leaves!;
+    let leaf = this.descend(score, member);
+    // A full leaf splits first, and the key goes into whichever half holds its place.
+    if (lv.len[leaf] === LEAF_SLOTS) {
+      this.splitLeaf(leaf, DEPTH);
+      leaf = this.descend(score, member);
+    }
+    const depth = DEPTH;
+    const s = lv.scores[pageOf(leaf)]!;
+    const m = lv.members[pageOf(leaf)]!;
+    const b = baseOf(leaf);
+    const n = lv.len[leaf]!;
+    const i = leafIndex(s, m, b, n, score, member);
+    for (let k = b + n; k > b + i; k--) {
+      s[k] = s[k - 1]!;
+      m[k] = m[k - 1]!;
+    }
+    s[b + i] = score;
+    m[b + i] = member;
+    lv.len[leaf] = n + 1;
     for (let d = 0; d < depth; d++) PATH[d]!.counts[SLOTS[d]!]!++;
     if (i === 0) this.refreshMin(depth);
-    if (leaf.members.length > LEAF_MAX) this.splitLeaf(leaf, depth);
   }
 
   private unlink(score: number, member: string): void {
-    const { leaf, depth } = this.descend(score, member);
-    this.removeFrom(leaf, depth, this.entryIndex(leaf, score, member));
+    const leaf = this.descend(score, member);
+    this.removeFrom(leaf, DEPTH, this.entryIndex(leaf, score, member));
   }
 
   /**
@@ -490,18 +509,34 @@ export class ZSet {
    * zslUpdateScore keeps a node in place the same way). Otherwise out, and in again from the root.
    */
   private move(old: number, score: number, member: string): void {
-    const { leaf, depth } = this.descend(old, member);
+    const leaf = this.descend(old, member);
+    const depth = DEPTH;
     const i = this.entryIndex(leaf, old, member);
-    const n = leaf.members.length;
+    const lv = this.leaves!;
+    const s = lv.scores[pageOf(leaf)]!;
+    const m = lv.members[pageOf(leaf)]!;
+    const b = baseOf(leaf);
+    const n = lv.len[leaf]!;
     if (n >= 3) {
-      const lo = i === 0 ? 1 : 0;
-      const hi = i === n - 1 ? n - 2 : n - 1;
-      if (less(leaf.scores[lo]!, leaf.members[lo]!, score, member) && less(score, member, leaf.scores[hi]!, leaf.members[hi]!)) {
-        removeAt(leaf.scores, i);
-        removeAt(leaf.members, i);
-        const j = leafIndex(leaf, score, member);
-        insertAt(leaf.scores, j, score);
-        insertAt(leaf.members, j, member);
+      const lo = b + (i === 0 ? 1 : 0);
+      const hi = b + (i === n - 1 ? n - 2 : n - 1);
+      if (less(s[lo]!, m[lo]!, score, member) && less(score, member, s[hi]!, m[hi]!)) {
+        // Out of slot i and into slot j of the same leaf: one shift over the slots between.
+        let j = leafIndex(s, m, b, n, score, member);
+        if (j > i) {
+          j--;
+          for (let k = b + i; k < b + j; k++) {
+            s[k] = s[k + 1]!;
+            m[k] = m[k + 1]!;
+          }
+        } else {
+          for (let k = b + i; k > b + j; k--) {
+            s[k] = s[k - 1]!;
+            m[k] = m[k - 1]!;
+          }
+        }
+        s[b + j] = score;
+        m[b + j] = member;
         // The new key is above the leaf's other smallest: only the old key's leaving moves the minimum.
         if (i === 0) this.refreshMin(depth);
         return;
@@ -512,30 +547,45 @@ export class ZSet {
   }
 
   /** Where the entry (score, member) is in `leaf`, which must hold it. */
-  private entryIndex(leaf: Leaf, score: number, member: string): number {
-    const i = leafIndex(leaf, score, member);
-    assert(leaf.members[i] === member && leaf.scores[i] === score, 'zset entry missing from the tree');
+  private entryIndex(leaf: number, score: number, member: string): number {
+    const lv = this.leaves!;
+    const s = lv.scores[pageOf(leaf)]!;
+    const m = lv.members[pageOf(leaf)]!;
+    const b = baseOf(leaf);
+    const i = leafIndex(s, m, b, lv.len[leaf]!, score, member);
+    assert(m[b + i] === member && s[b + i] === score && i < lv.len[leaf]!, 'zset entry missing from the tree');
     return i;
   }
 
   /** Removes entry `i` of `leaf`, at the end of the path `descend` recorded. */
-  private removeFrom(leaf: Leaf, depth: number, i: number): void {
-    removeAt(leaf.scores, i);
-    removeAt(leaf.members, i);
+  private removeFrom(leaf: number, depth: number, i: number): void {
+    const lv = this.leaves!;
+    const s = lv.scores[pageOf(leaf)]!;
+    const m = lv.members[pageOf(leaf)]!;
+    const b = baseOf(leaf);
+    const last = b + lv.len[leaf]! - 1;
+    for (let k = b + i; k < last; k++) {
+      s[k] = s[k + 1]!;
+      m[k] = m[k + 1]!;
+    }
+    // The slot let go of its string, which may be the member's last reference.
+    m[last] = '';
+    lv.len[leaf]!--;
     for (let d = 0; d < depth; d++) PATH[d]!.counts[SLOTS[d]!]!--;
-    if (leaf.members.length === 0 && depth > 0) this.dropChild(depth);
+    if (lv.len[leaf] === 0 && depth > 0) this.dropChild(depth);
     else if (i === 0) this.refreshMin(depth);
   }
 
   /** After the smallest key under PATH[depth-1]'s slot changed: update separators upwards. */
   private refreshMin(depth: number): void {
+    const lv = this.leaves!;
     for (let d = depth - 1; d >= 0; d--) {
       const parent = PATH[d]!;
       const slot = SLOTS[d]!;
       const child = parent.children[slot]!;
-      if (child instanceof Leaf) {
-        parent.minScores[slot] = child.scores[0]!;
-        parent.minMembers[slot] = child.members[0]!;
+      if (typeof child === 'number') {
+        parent.minScores[slot] = lv.scoreAt(child, 0);
+        parent.minMembers[slot] = lv.memberAt(child, 0);
       } else {
         parent.minScores[slot] = child.minScores[0]!;
         parent.minMembers[slot] = child.minMembers[0]!;
@@ -546,13 +596,17 @@ export class ZSet {
 
   /** Removes the now-empty child at the end of the path, and any ancestors left empty. */
   private dropChild(depth: number): void {
+    const lv = this.leaves!;
     for (let d = depth - 1; d >= 0; d--) {
       const parent = PATH[d]!;
       const slot = SLOTS[d]!;
       const child = parent.children[slot]!;
-      if (child instanceof Leaf) {
-        if (child.prev !== null) child.prev.next = child.next;
-        if (child.next !== null) child.next.prev = child.prev;
+      if (typeof child === 'number') {
+        const prev = lv.prev[child]!;
+        const next = lv.next[child]!;
+        if (prev !== NO_LEAF) lv.next[prev] = next;
+        if (next !== NO_LEAF) lv.prev[next] = prev;
+        lv.release(child);
       }
       parent.children.splice(slot, 1);
       parent.counts.splice(slot, 1);
@@ -564,32 +618,55 @@ export class ZSet {
       }
     }
     // A root with a single child is replaced by that child.
-    while (this.root instanceof Inner && this.root.children.length === 1) this.root = this.root.children[0]!;
-    if (this.root instanceof Inner && this.root.children.length === 0) {
-      this.root = new Leaf();
+    while (typeof this.root !== 'number' && this.root.children.length === 1) this.root = this.root.children[0]!;
+    if (typeof this.root !== 'number' && this.root.children.length === 0) {
+      this.root = lv.alloc();
     }
   }
 
-  private splitLeaf(leaf: Leaf, depth: number): void {
-    const half = leaf.members.length >> 1;
-    const right = new Leaf();
-    right.scores = leaf.scores.splice(half);
-    right.members = leaf.members.splice(half);
-    right.next = leaf.next;
-    right.prev = leaf;
-    if (leaf.next !== null) leaf.next.prev = right;
-    leaf.next = right;
-    this.attach(leaf, right, right.members.length, right.scores[0]!, right.members[0]!, depth);
+  private splitLeaf(leaf: number, depth: number): void {
+    const lv = this.leaves!;
+    // Allocated first: growing the slabs replaces the first page.
+    const right = lv.alloc();
+    const n = lv.len[leaf]!;
+    const half = n >> 1;
+    const ls = lv.scores[pageOf(leaf)]!;
+    const lm = lv.members[pageOf(leaf)]!;
+    const lb = baseOf(leaf);
+    const rs = lv.scores[pageOf(right)]!;
+    const rm = lv.members[pageOf(right)]!;
+    const rb = baseOf(right);
+    for (let k = half; k < n; k++) {
+      rs[rb + k - half] = ls[lb + k]!;
+      rm[rb + k - half] = lm[lb + k]!;
+      lm[lb + k] = '';
+    }
+    lv.len[leaf] = half;
+    lv.len[right] = n - half;
+    const next = lv.next[leaf]!;
+    lv.next[right] = next;
+    lv.prev[right] = leaf;
+    if (next !== NO_LEAF) lv.prev[next] = right;
+    lv.next[leaf] = right;
+    this.attach(leaf, right, n - half, rs[rb]!, rm[rb]!, depth);
+  }
+
+  /** The smallest key under `node`. */
+  private minOf(node: TreeNode): [number, string] {
+    if (typeof node !== 'number') return [node.minScores[0]!, node.minMembers[0]!];
+    return [this.leaves!.scoreAt(node, 0), this.leaves!.memberAt(node, 0)];
   }
 
   /** Puts `right` (split from `left`) next to it in the parent, splitting upwards as needed. */
   private attach(left: TreeNode, right: TreeNode, rightCount: number, minScore: number, minMember: string, depth: number): void {
     if (depth === 0) {
       const root = new Inner();
-      const leftCount = this.size - rightCount;
+      // Counted, not taken from the set's size: a split comes before the insert that caused it,
+      // when the member table already holds the new member.
+      const leftCount = typeof left === 'number' ? this.leaves!.len[left]! : left.counts.reduce((x, y) => x + y, 0);
       root.children = [left, right];
       root.counts = [leftCount, rightCount];
-      const [ls, lm] = minOf(left);
+      const [ls, lm] = this.minOf(left);
       root.minScores = [ls, minScore];
       root.minMembers = [lm, minMember];
       this.root = root;
@@ -628,23 +705,6 @@ function insertPacked(p: string, member: string, score: number): string {
   return p.slice(0, o) + String.fromCharCode(member.length) + member + packScore(score) + p.slice(o);
 }
 
-// Array.prototype.splice allocates an array of what it removes; these do not.
-function insertAt<T>(a: T[], i: number, v: T): void {
-  a.push(v);
-  for (let k = a.length - 1; k > i; k--) a[k] = a[k - 1]!;
-  a[i] = v;
-}
-
-function removeAt<T>(a: T[], i: number): void {
-  const last = a.length - 1;
-  for (let k = i; k < last; k++) a[k] = a[k + 1]!;
-  a.pop();
-}
-
-function minOf(node: TreeNode): [number, string] {
-  return node instanceof Leaf ? [node.scores[0]!, node.members[0]!] : [node.minScores[0]!, node.minMembers[0]!];
-}
-
 // The searches below scan a node's scores linearly: the scan's branch is predictable and its
 // loads run ahead, where a binary search mispredicts half its branches and waits on each load in
 // turn (ZSet.add on 100,000 members, as redis-benchmark's ZADD: 3-5% faster; on 2,000, whose
@@ -666,17 +726,15 @@ function childFor(node: Inner, score: number, member: string): number {
   return i - 1;
 }
 
-/** First index in `leaf` whose key is not below (score, member). */
-function leafIndex(leaf: Leaf, score: number, member: string): number {
-  const s = leaf.scores;
-  const n = s.length;
-  let i = 0;
-  while (i < n && s[i]! < score) i++;
-  if (i === n || s[i] !== score) return i;
-  const m = leaf.members;
-  if (s[n - 1] === score) return firstNotBelow(m, i, n, member);
+/** First index of a leaf (its `n` entries from slot `b` of the pages `s` and `m`) whose key is not below (score, member). */
+function leafIndex(s: Float64Array, m: readonly string[], b: number, n: number, score: number, member: string): number {
+  const end = b + n;
+  let i = b;
+  while (i < end && s[i]! < score) i++;
+  if (i === end || s[i] !== score) return i - b;
+  if (s[end - 1] === score) return firstNotBelow(m, i, end, member) - b;
   while (s[i] === score && m[i]! < member) i++;
-  return i;
+  return i - b;
 }
 
 /** First index in [lo, hi) of ascending `m` whose member is above `member`, or hi. */
