@@ -29,7 +29,7 @@ const FIRST_LEAVES = 2;
 export const NO_LEAF = -1;
 
 /** The page holding leaf `l`'s slots. */
-export function pageOf(l: number): number {
+function pageOf(l: number): number {
   return l >>> PAGE_BITS;
 }
 
@@ -76,6 +76,16 @@ export class Leaves {
     this.free.push(l);
   }
 
+  /** The score page holding leaf `l` (its entries from baseOf(l)). */
+  scoresOf(l: number): Float64Array {
+    return this.scores[pageOf(l)]!;
+  }
+
+  /** The member page holding leaf `l` (its entries from baseOf(l)). */
+  membersOf(l: number): string[] {
+    return this.members[pageOf(l)]!;
+  }
+
   scoreAt(l: number, i: number): number {
     return this.scores[pageOf(l)]![baseOf(l) + i]!;
   }
@@ -93,7 +103,7 @@ export class Leaves {
       this.prev = grown(this.prev, n);
     }
     const p = pageOf(l);
-    const slots = (baseOf(l) + LEAF_SLOTS);
+    const slots = baseOf(l) + LEAF_SLOTS;
     const have = p < this.scores.length ? this.scores[p]!.length : 0;
     if (slots <= have) return;
     // Only the first page grows; the others are whole from the start.

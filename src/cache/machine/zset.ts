@@ -22,7 +22,7 @@ import { assert } from '../../util/assert.js';
 import type { Scratch } from '../../util/scratch.js';
 import { Dict } from './dict.js';
 import { detached, findKey, flat } from './packed.js';
-import { baseOf, LEAF_SLOTS, Leaves, NO_LEAF, pageOf } from './zset-leaves.js';
+import { baseOf, LEAF_SLOTS, Leaves, NO_LEAF } from './zset-leaves.js';
 
 export interface ZSetLimits {
   /** zset-max-listpack-entries */
@@ -481,8 +481,8 @@ export class ZSet {
       leaf = this.descend(score, member);
     }
     const depth = DEPTH;
-    const s = lv.scores[pageOf(leaf)]!;
-    const m = lv.members[pageOf(leaf)]!;
+    const s = lv.scoresOf(leaf);
+    const m = lv.membersOf(leaf);
     const b = baseOf(leaf);
     const n = lv.len[leaf]!;
     const i = leafIndex(s, m, b, n, score, member);
@@ -513,8 +513,8 @@ export class ZSet {
     const depth = DEPTH;
     const i = this.entryIndex(leaf, old, member);
     const lv = this.leaves!;
-    const s = lv.scores[pageOf(leaf)]!;
-    const m = lv.members[pageOf(leaf)]!;
+    const s = lv.scoresOf(leaf);
+    const m = lv.membersOf(leaf);
     const b = baseOf(leaf);
     const n = lv.len[leaf]!;
     if (n >= 3) {
@@ -549,8 +549,8 @@ export class ZSet {
   /** Where the entry (score, member) is in `leaf`, which must hold it. */
   private entryIndex(leaf: number, score: number, member: string): number {
     const lv = this.leaves!;
-    const s = lv.scores[pageOf(leaf)]!;
-    const m = lv.members[pageOf(leaf)]!;
+    const s = lv.scoresOf(leaf);
+    const m = lv.membersOf(leaf);
     const b = baseOf(leaf);
     const i = leafIndex(s, m, b, lv.len[leaf]!, score, member);
     assert(m[b + i] === member && s[b + i] === score && i < lv.len[leaf]!, 'zset entry missing from the tree');
@@ -560,8 +560,8 @@ export class ZSet {
   /** Removes entry `i` of `leaf`, at the end of the path `descend` recorded. */
   private removeFrom(leaf: number, depth: number, i: number): void {
     const lv = this.leaves!;
-    const s = lv.scores[pageOf(leaf)]!;
-    const m = lv.members[pageOf(leaf)]!;
+    const s = lv.scoresOf(leaf);
+    const m = lv.membersOf(leaf);
     const b = baseOf(leaf);
     const last = b + lv.len[leaf]! - 1;
     for (let k = b + i; k < last; k++) {
@@ -630,11 +630,11 @@ export class ZSet {
     const right = lv.alloc();
     const n = lv.len[leaf]!;
     const half = n >> 1;
-    const ls = lv.scores[pageOf(leaf)]!;
-    const lm = lv.members[pageOf(leaf)]!;
+    const ls = lv.scoresOf(leaf);
+    const lm = lv.membersOf(leaf);
     const lb = baseOf(leaf);
-    const rs = lv.scores[pageOf(right)]!;
-    const rm = lv.members[pageOf(right)]!;
+    const rs = lv.scoresOf(right);
+    const rm = lv.membersOf(right);
     const rb = baseOf(right);
     for (let k = half; k < n; k++) {
       rs[rb + k - half] = ls[lb + k]!;
