@@ -221,18 +221,19 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   private nextClientId = 1;
   /**
    * Clients with output to write at the end of this turn, and clients whose output waits for a
-   * commit; `Client.inDirty` / `inWaiting` say who is listed. Arrays, not Sets: a Set emptied
-   * every turn reallocates and rehashes its table as it refills (3% of a -P 1 write).
+   * commit; `Client.inDirty` / `inWaiting` say who is listed. Lists, not Sets: a Set emptied
+   * every turn reallocates and rehashes its table as it refills (3% of a -P 1 write); `dirty`,
+   * emptied every turn, is a Scratch, which keeps its store (util/scratch.ts).
    * A client that disconnects stays listed until the next pass, where its ended sink's flush
    * returns false.
    */
-  private dirty: Client[] = [];
+  private readonly dirty = new Scratch<Client>();
   private waiting: Client[] = [];
   private flushScheduled = false;
   /** flushTurn as the turn's callback: one closure for every turn, not a new one each. */
   private readonly flushTurnBound = (): void => this.flushTurn();
   /** Clients with commands to run at the end of the turn (`Client.inLater`). */
-  private later: Client[] = [];
+  private readonly later = new Scratch<Client>();
   /**
    * While the clients of `later` run: the time they run at, one reading of the clock for all
    * (as Redis reads it once per event-loop iteration), and their keys are read ahead already.
@@ -798,20 +799,24 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
   private runLaterClients(): void {
     const later = this.later;
     const argvs = this.laterScratch;
-    const db = later[0]!.db;
-    for (const client of later) if (client.db === db) client.sink.unrun(argvs);
+    const db = later.at(0).db;
+    for (let i = 0; i < later.length; i++) {
+      const client = later.at(i);
+      if (client.db === db) client.sink.unrun(argvs);
+    }
     if (argvs.length > 1) this.readAhead.pipeline(db, argvs, 0);
     argvs.clear();
     this.laterNow = this.clock.now();
     this.dispatcher.beginBatch();
     try {
-      for (const client of later) {
+      for (let i = 0; i < later.length; i++) {
+        const client = later.at(i);
         client.inLater = false;
         client.sink.run();
       }
     } finally {
       this.laterNow = -1;
-      later.length = 0;
+      later.clear();
     }
   }
 
@@ -837,14 +842,14 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     const dirty = this.dirty;
     // Indexed, not iterated: a flush may list more clients (they are flushed in this pass too).
     for (let i = 0; i < dirty.length; i++) {
-      const client = dirty[i]!;
+      const client = dirty.at(i);
       client.inDirty = false;
       if (client.sink.flush(committed) && !client.inWaiting) {
         client.inWaiting = true;
         this.waiting.push(client);
       }
     }
-    dirty.length = 0;
+    dirty.clear();
   }
 
   private onCommitted(seq: number): void {
@@ -912,9 +917,9 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
    */
   private abandonWaiting(): void {
     this.committer.abandon();
-    const listed = [...this.waiting, ...this.dirty];
+    const listed = [...this.waiting, ...this.dirty.toArray()];
     this.waiting = [];
-    this.dirty = [];
+    this.dirty.clear();
     for (const client of listed) {
       client.inWaiting = client.inDirty = false;
       client.sink.abort();
