@@ -47,9 +47,9 @@ function memberPage(slots: number, from: readonly string[] = []): string[] {
 
 export class Leaves {
   /** Score pages: leaf `l`'s entry `i` is scores[pageOf(l)][baseOf(l) + i]. */
-  readonly scores: Float64Array[] = [];
+  private readonly scores: Float64Array[] = [];
   /** Member pages, laid out as the score pages. */
-  readonly members: string[][] = [];
+  private readonly members: string[][] = [];
   /** Entries in each leaf. */
   len: Int32Array<ArrayBuffer> = new Int32Array(FIRST_LEAVES);
   /** Each leaf's neighbours in key order, or NO_LEAF. */
