@@ -7,7 +7,7 @@
 // of each and the Depot/Redis ratio, and the server's CPU time per request (all its threads,
 // from /proc) with Redis/Depot as its ratio: redis-benchmark shares the machine with the
 // server it measures, so ops/s move with whatever else runs, CPU per request much less
-// (medians of the rounds). Before a mode's rounds both servers get the same unmeasured
+// (medians of the rounds; the `rounds` column is the range of the rounds' own ratios). Before a mode's rounds both servers get the same unmeasured
 // requests of every test, so that Depot's code is optimized by V8 before it is measured.
 // Options: --json, --rounds N (default 3), --quick (one value size, fewer requests), --only
 // off|everysec, --large (instead of the above: random picks on large
@@ -525,12 +525,20 @@ async function dbsize(port: number): Promise<number> {
   return Number((await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'dbsize'])).stdout.trim());
 }
 
-/** The medians of a cell: ops/s (Depot/Redis) and CPU per request (Redis/Depot). */
+/**
+ * The medians of a cell: ops/s (Depot/Redis) and CPU per request (Redis/Depot), with the range
+ * of the rounds' own ratios (round i of Depot against round i of Redis) when there are several.
+ */
 function addFigures(report: Report, name: string, s: { depot: Sample[]; redis: Sample[] }): void {
   const ops = (xs: Sample[]) => Math.round(median(xs.map((x) => x.opsPerSec)));
   const cpu = (xs: Sample[]) => median(xs.map((x) => x.cpuUs));
-  report.add({ name, value: ops(s.depot), unit: 'ops/s', peer: 'redis', peer_value: ops(s.redis) });
-  report.add({ name: `${name}.cpu`, value: cpu(s.depot), unit: 'µs/op', peer: 'redis', peer_value: cpu(s.redis), ratio: cpu(s.redis) / cpu(s.depot) });
+  const spread = (ratioOf: (depot: Sample, redis: Sample) => number) => {
+    if (s.depot.length < 2 || s.depot.length !== s.redis.length) return {};
+    const ratios = s.depot.map((d, i) => ratioOf(d, s.redis[i]!));
+    return { ratio_low: Math.min(...ratios), ratio_high: Math.max(...ratios) };
+  };
+  report.add({ name, value: ops(s.depot), unit: 'ops/s', peer: 'redis', peer_value: ops(s.redis), ...spread((d, r) => d.opsPerSec / r.opsPerSec) });
+  report.add({ name: `${name}.cpu`, value: cpu(s.depot), unit: 'µs/op', peer: 'redis', peer_value: cpu(s.redis), ratio: cpu(s.redis) / cpu(s.depot), ...spread((d, r) => r.cpuUs / d.cpuUs) });
 }
 
 /** Depot: `depot start` with the log in memory only (persistence off) or the journal fsynced every second. */

@@ -1,6 +1,7 @@
 // Benchmark output shared by every `npm run bench:*`: a human table by default, and with
 // `--json` one JSON object per figure per line (name, value, unit, and peer/peer_value/ratio
-// where the figure has a peer), so runs can be tracked over time.
+// where the figure has a peer; ratio_low/ratio_high where it is a median of rounds), so runs can
+// be tracked over time.
 import process from 'node:process';
 
 export interface Figure {
@@ -12,6 +13,13 @@ export interface Figure {
   peer_value?: number;
   /** value / peer_value, or the inverse where lower is better; stated by the benchmark. */
   ratio?: number;
+  /**
+   * Where the figure is a median of rounds, each round measuring both sides: the lowest and
+   * highest ratio of one round's pair. The spread says how far a single cell's ratio is from
+   * the noise of the machine.
+   */
+  ratio_low?: number;
+  ratio_high?: number;
 }
 
 export class Report {
@@ -41,15 +49,20 @@ export class Report {
   /** Prints the table of everything recorded (human mode only). */
   print(): void {
     if (this.json) return;
-    const rows = this.figures.map((f) => [
-      f.name,
-      fmt(f.value),
-      f.unit,
-      f.peer ?? '',
-      f.peer_value === undefined ? '' : fmt(f.peer_value),
-      f.ratio === undefined ? '' : f.ratio.toFixed(2) + 'x',
-    ]);
-    const head = ['figure', 'value', 'unit', 'peer', 'peer value', 'ratio'];
+    const spreads = this.figures.some((f) => f.ratio_low !== undefined);
+    const rows = this.figures.map((f) => {
+      const row = [
+        f.name,
+        fmt(f.value),
+        f.unit,
+        f.peer ?? '',
+        f.peer_value === undefined ? '' : fmt(f.peer_value),
+        f.ratio === undefined ? '' : f.ratio.toFixed(2) + 'x',
+      ];
+      if (spreads) row.push(f.ratio_low === undefined || f.ratio_high === undefined ? '' : `${f.ratio_low.toFixed(2)}-${f.ratio_high.toFixed(2)}x`);
+      return row;
+    });
+    const head = ['figure', 'value', 'unit', 'peer', 'peer value', 'ratio', ...(spreads ? ['rounds'] : [])];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cells: string[]) =>
       '| ' + cells.map((c, i) => (i === 1 || i === 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ') + ' |';
