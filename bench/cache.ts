@@ -7,8 +7,9 @@
 // of each and the Depot/Redis ratio, and the server's CPU time per request (all its threads,
 // from /proc) with Redis/Depot as its ratio: redis-benchmark shares the machine with the
 // server it measures, so ops/s move with whatever else runs, CPU per request much less
-// (medians of the rounds; the `rounds` column is the range of the rounds' own ratios). Before a mode's rounds both servers get the same unmeasured
-// requests of every test, so that Depot's code is optimized by V8 before it is measured.
+// (medians of the rounds; the `rounds` column is the range of the rounds' own ratios). Before a
+// mode's rounds both servers get the same unmeasured requests of every test, so that Depot's
+// code is optimized by V8 before it is measured.
 // Options: --json, --rounds N (default 3), --quick (one value size, fewer requests), --only
 // off|everysec, --large (instead of the above: random picks on large
 // collections, SPOP SRANDMEMBER HRANDFIELD RANDOMKEY on a set, a hash and a database of about

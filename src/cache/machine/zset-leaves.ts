@@ -87,11 +87,11 @@ export class Leaves {
   }
 
   scoreAt(l: number, i: number): number {
-    return this.scores[pageOf(l)]![baseOf(l) + i]!;
+    return this.scoresOf(l)[baseOf(l) + i]!;
   }
 
   memberAt(l: number, i: number): string {
-    return this.members[pageOf(l)]![baseOf(l) + i]!;
+    return this.membersOf(l)[baseOf(l) + i]!;
   }
 
   /** Room for leaf `l`: its page, grown or added, and its entries in len, next and prev. */
