@@ -395,12 +395,16 @@ export function normalize(argv: readonly string[], r: Reply): string {
 
 const LEX = new Set(['ZLEXCOUNT', 'ZRANGEBYLEX', 'ZREVRANGEBYLEX', 'ZREMRANGEBYLEX']);
 
-/** Redis leaves lexicographic ranges unspecified when scores differ: such commands are skipped. */
+/**
+ * Redis leaves lexicographic ranges unspecified when scores differ: such commands are skipped.
+ * ZRANGESTORE's source is its second key.
+ */
 export async function lexUnspecified(probe: RespClient, db: string, argv: readonly string[]): Promise<boolean> {
   const name = argv[0]!.toUpperCase();
-  if (!LEX.has(name) && !(name === 'ZRANGE' && argv.some((a) => a.toUpperCase() === 'BYLEX'))) return false;
+  const byLex = (name === 'ZRANGE' || name === 'ZRANGESTORE') && argv.some((a) => a.toUpperCase() === 'BYLEX');
+  if (!LEX.has(name) && !byLex) return false;
   await probe.call('SELECT', db);
-  const r = await probe.call('ZRANGE', argv[1]!, '0', '-1', 'WITHSCORES');
+  const r = await probe.call('ZRANGE', argv[name === 'ZRANGESTORE' ? 2 : 1]!, '0', '-1', 'WITHSCORES');
   if (r.t !== 'array') return false;
   const scores = new Set<string>();
   for (let i = 1; i < r.v.length; i += 2) scores.add(show(r.v[i]!));
