@@ -92,6 +92,18 @@ function lexBelowMax(value: string, b: LexBound): boolean {
   return b.exclusive ? value < b.value : value <= b.value;
 }
 
+/** A range that holds nothing whatever the set, as Redis tests it first (sdscmplex: `-` and `+` compare below and above everything but themselves). */
+function lexEmpty(r: LexRange): boolean {
+  const a = r.min;
+  const b = r.max;
+  let cmp: number;
+  if (a.infinity === 0 && b.infinity === 0) cmp = a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
+  else if (a.infinity === b.infinity) cmp = 0;
+  else cmp = a.infinity < 0 || b.infinity > 0 ? -1 : 1;
+  // `-` and `+` are exclusive bounds in Redis: a range from one to itself is empty.
+  return cmp > 0 || (cmp === 0 && (a.exclusive || b.exclusive || a.infinity !== 0));
+}
+
 /** A predicate over keys that is true for a prefix of the set's order. */
 type Prefix = (score: number, member: string) => boolean;
 
@@ -366,6 +378,7 @@ export class ZSet {
   }
 
   byLex(r: LexRange, reverse: boolean, offset = 0, limit = -1): ZEntry[] {
+    if (this.packed !== null) return this.packedByLex(r, reverse, offset, limit);
     const b = this.lexBounds(r);
     return b === null ? [] : this.walk(b, reverse, offset, limit);
   }
@@ -376,6 +389,7 @@ export class ZSet {
   }
 
   countByLex(r: LexRange): number {
+    if (this.packed !== null) return this.packedByLex(r, false, 0, -1).length;
     const b = this.lexBounds(r);
     return b === null ? 0 : b[1] - b[0];
   }
@@ -398,6 +412,36 @@ export class ZSet {
     const start = this.countPrefix((s) => (r.minExclusive ? s <= r.min : s < r.min), false);
     const end = this.countPrefix((s) => (r.maxExclusive ? s < r.max : s <= r.max), false);
     return end > start ? [start, end] : null;
+  }
+
+  /**
+   * A lexicographic range of a packed set, walked as Redis walks a listpack: from the first
+   * member at or above min (reversed: the last at or below max), if it is in the range, skipping
+   * `offset` entries, then while members stay at or below max (at or above min). With one score
+   * throughout that is the range. With different scores, where Redis leaves the answer undefined,
+   * it is still the answer Redis gives for a set this small.
+   */
+  private packedByLex(r: LexRange, reverse: boolean, offset: number, limit: number): ZEntry[] {
+    const all = this.packedEntries();
+    const n = all.length;
+    const out: ZEntry[] = [];
+    if (n === 0 || lexEmpty(r) || !lexAboveMin(all[n - 1]!.member, r.min) || !lexBelowMax(all[0]!.member, r.max)) return out;
+    let i: number;
+    if (reverse) {
+      for (i = n - 1; i >= 0 && !lexBelowMax(all[i]!.member, r.max); i--);
+      if (i < 0 || !lexAboveMin(all[i]!.member, r.min)) return out;
+      i -= offset;
+    } else {
+      for (i = 0; i < n && !lexAboveMin(all[i]!.member, r.min); i++);
+      if (i === n || !lexBelowMax(all[i]!.member, r.max)) return out;
+      i += offset;
+    }
+    for (; i >= 0 && i < n && out.length !== limit; i += reverse ? -1 : 1) {
+      const e = all[i]!;
+      if (reverse ? !lexAboveMin(e.member, r.min) : !lexBelowMax(e.member, r.max)) break;
+      out.push(e);
+    }
+    return out;
   }
 
   private lexBounds(r: LexRange): [number, number] | null {
