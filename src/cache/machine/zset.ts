@@ -444,6 +444,7 @@ export class ZSet {
     return out;
   }
 
+  /** [first rank, end rank) of a lexicographic range of a tree, by two searches down it. */
   private lexBounds(r: LexRange): [number, number] | null {
     const start = this.countPrefix((_s, m) => !lexAboveMin(m, r.min), true);
     const end = this.countPrefix((_s, m) => lexBelowMax(m, r.max), true);
