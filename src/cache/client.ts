@@ -25,8 +25,8 @@ export interface ClientSink {
   drained(): Promise<void>;
   readonly remoteAddress: string;
   readonly localAddress: string;
-  /** Bytes waiting to be written, for CLIENT LIST's omem. */
-  readonly pendingBytes: number;
+  /** Bytes of replies not yet taken by the kernel (CLIENT LIST's omem): waiting for their batch, or queued in the socket. */
+  readonly outputBytes: number;
   /** Bytes of an incomplete command held by the parser (qbuf). */
   readonly queryBufferBytes: number;
 }

@@ -73,7 +73,7 @@ function clients(s: CacheService): string[] {
   for (const c of s.clients()) {
     if (c.subscribed) pubsub++;
     maxInput = Math.max(maxInput, c.sink.queryBufferBytes);
-    maxOutput = Math.max(maxOutput, c.sink.pendingBytes);
+    maxOutput = Math.max(maxOutput, c.sink.outputBytes);
     if (c.blocked !== null && c.blocked.deadline !== 0) withTimeout++;
   }
   return [

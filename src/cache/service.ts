@@ -1307,7 +1307,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     const usage = process.memoryUsage();
     const dataset = this.sampleMemory(usage);
     let clients = 0;
-    for (const c of this.clientsById.values()) clients += c.sink.pendingBytes + c.sink.queryBufferBytes;
+    for (const c of this.clientsById.values()) clients += c.sink.outputBytes + c.sink.queryBufferBytes;
     const blobs = this.machine.ks.blobs;
     if (this.rssBaseline < 0) this.rssBaseline = Math.max(0, usage.rss - this.memoryUsed);
     return memoryReport({

@@ -4,6 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants } from 'node:buffer';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { RespClient, show, type Reply } from '../helpers/cache-resp-client.js';
@@ -361,6 +363,47 @@ describe('server and connection commands', () => {
       anon.close();
     }
     assert.equal(await admin.call('ACL', 'DELUSER', 'alice'), 1);
+  });
+
+  test("CLIENT LIST counts a MULTI's queued arguments in multi-mem and tot-mem", async () => {
+    const queuing = await RespClient.open(server.port);
+    const admin = await RespClient.open(server.port);
+    try {
+      const id = show(await queuing.call('CLIENT', 'ID'));
+      const line = async (): Promise<string> => show(await admin.call('CLIENT', 'LIST', 'ID', id.replace(/\D/g, '')));
+      assert.match(await line(), / multi=-1 .* multi-mem=0 .* tot-mem=0 /);
+      assert.deepEqual(await queuing.call('MULTI'), { t: 'simple', v: 'OK' });
+      assert.deepEqual(await queuing.call('SET', 'mm:k', 'v'.repeat(1000)), { t: 'simple', v: 'QUEUED' });
+      // SET, the key and the value: 3 + 4 + 1000 bytes.
+      assert.match(await line(), / multi=1 .* multi-mem=1007 .* tot-mem=1007 /);
+      assert.deepEqual(await queuing.call('DISCARD'), { t: 'simple', v: 'OK' });
+      assert.match(await line(), / multi=-1 .* multi-mem=0 .* tot-mem=0 /);
+    } finally {
+      queuing.close();
+      admin.close();
+    }
+  });
+
+  test('CLIENT LIST counts in omem the replies a client that does not read has left with the server', async () => {
+    const admin = await RespClient.open(server.port);
+    const slow = connect(server.port, '127.0.0.1');
+    const connected = once(slow, 'connect');
+    try {
+      assert.deepEqual(await admin.call('SET', 'om:big', 'x'.repeat(1 << 20)), { t: 'simple', v: 'OK' });
+      await connected;
+      slow.pause();
+      slow.write('CLIENT SETNAME slow-reader\r\n' + 'GET om:big\r\n'.repeat(32));
+      // Loopback's socket buffers take a few MiB; the rest of the 32 MiB of replies stays in the server.
+      await until(async () => {
+        const list = await admin.call('CLIENT', 'LIST');
+        const line = list.t === 'bulk' ? list.v.split('\n').find((l) => l.includes(' name=slow-reader ')) : undefined;
+        const m = / omem=(\d+) tot-mem=(\d+) /.exec(line ?? '');
+        return m !== null && Number(m[1]) > 1 << 20 && Number(m[2]) >= Number(m[1]);
+      }, 'omem above 1 MiB');
+    } finally {
+      slow.destroy();
+      admin.close();
+    }
   });
 
   test('OBJECT IDLETIME counts from the last access, and OBJECT itself is not one', async () => {

@@ -118,7 +118,7 @@ const sink: ClientSink = {
   unrun: () => undefined,
   remoteAddress: 'test:0',
   localAddress: 'test:0',
-  pendingBytes: 0,
+  outputBytes: 0,
   queryBufferBytes: 0,
   drained: () => Promise.resolve(),
 };
@@ -406,7 +406,7 @@ function recordingSink() {
     unrun: () => undefined,
     remoteAddress: 'test:0',
     localAddress: 'test:0',
-    pendingBytes: 0,
+    outputBytes: 0,
     queryBufferBytes: 0,
     drained: () => Promise.resolve(),
   };

@@ -138,13 +138,23 @@ export function clientLine(cl: Client, now: number): string {
     (cl.monitor ? 'O' : '') + (cl.replica ? 'S' : '') + (cl.subscribed ? 'P' : '') + (cl.multi !== null ? 'x' : '') + (cl.blocked !== null ? 'b' : '') +
       (t !== null ? 't' : '') + (t?.brokenRedirect === true ? 'R' : '') + (t?.bcast === true ? 'B' : '') + (cl.noEvict ? 'e' : '') || 'N';
   const cmd = cl.lastCommand;
+  const qbuf = cl.sink.queryBufferBytes;
+  const omem = cl.sink.outputBytes;
+  const multiMem = queuedBytes(cl.multi);
   return (
     `id=${cl.id} addr=${cl.sink.remoteAddress} laddr=${cl.sink.localAddress} fd=-1 name=${cl.name} ` +
     `age=${Math.floor((now - cl.createdAt) / 1000)} idle=${Math.floor((now - cl.lastInteraction) / 1000)} flags=${flags} ` +
     `db=${cl.db} sub=${cl.channels.size} psub=${cl.patterns.size} ssub=${cl.shardChannels.size} multi=${cl.multi === null ? -1 : cl.multi.length} ` +
-    `qbuf=${cl.sink.queryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=${cl.sink.pendingBytes} ` +
-    `tot-mem=0 events=r cmd=${cmd} user=${cl.user.name} redir=${t === null ? -1 : t.redirect} resp=${cl.resp} lib-name=${cl.libName} lib-ver=${cl.libVer}`
+    `qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=${multiMem} rbs=0 rbp=0 obl=0 oll=0 omem=${omem} ` +
+    `tot-mem=${qbuf + omem + multiMem} events=r cmd=${cmd} user=${cl.user.name} redir=${t === null ? -1 : t.redirect} resp=${cl.resp} lib-name=${cl.libName} lib-ver=${cl.libVer}`
   );
+}
+
+/** Bytes of the arguments a MULTI has queued: what Redis counts as `multi-mem`, less its allocator's rounding. */
+function queuedBytes(multi: readonly (readonly string[])[] | null): number {
+  let n = 0;
+  for (const argv of multi ?? []) for (const a of argv) n += a.length;
+  return n;
 }
 
 type ClientType = 'normal' | 'replica' | 'pubsub' | 'master';

@@ -36,7 +36,7 @@ export class RespConnection implements ClientSink {
   private readonly views = new Scratch<Buffer>();
   private readonly seqs: number[] = [];
   private pendingHead = 0;
-  pendingBytes = 0;
+  private pendingBytes = 0;
   private ended = false;
   private processing = false;
   /** A protocol error the parser met after the commands in the backlog: the client's last words. */
@@ -78,6 +78,10 @@ export class RespConnection implements ClientSink {
       if (this.client !== null) this.service.disconnect(this.client);
     });
     return true;
+  }
+
+  get outputBytes(): number {
+    return this.socket.writableLength + this.pendingBytes;
   }
 
   get queryBufferBytes(): number {
@@ -251,7 +255,7 @@ export class RespConnection implements ClientSink {
   }
 
   private checkOutput(): void {
-    const queued = this.socket.writableLength + this.pendingBytes;
+    const queued = this.outputBytes;
     if (queued <= OUTPUT_HIGH_WATER) return;
     if ((this.client?.subscriptions ?? 0) > 0 && queued > PUBSUB_OUTPUT_LIMIT) {
       this.ended = true;
