@@ -323,6 +323,13 @@ export const command: fc.Arbitrary<string[]> = fc.oneof(
   t(fc.constantFrom('ZREMRANGEBYSCORE'), key, score, score),
   t(fc.constantFrom('ZREMRANGEBYRANK'), key, int, int),
   t(fc.constantFrom('ZREMRANGEBYLEX'), key, lex, lex),
+  // A small set with different scores, and lexicographic ranges of it: undefined in Redis, but
+  // both servers walk a listpack alike (docs/cache.md). Weighted, so that a short sequence often
+  // holds both.
+  { arbitrary: t(c('ZADD'), c('z1'), fc.constantFrom('0 c 2.5 a 1 b', '1 e 3 d -1 (', '2 a 2 [c 0 b')), weight: 6 },
+  { arbitrary: t(fc.constantFrom('ZRANGEBYLEX', 'ZREVRANGEBYLEX', 'ZLEXCOUNT', 'ZREMRANGEBYLEX'), c('z1'), lex, lex), weight: 6 },
+  t(c('ZRANGE'), c('z1'), lex, lex, c('BYLEX'), fc.constantFrom('REV', 'LIMIT 1 2', 'REV LIMIT 0 1')),
+  t(c('ZRANGESTORE'), key, c('z1'), lex, lex, c('BYLEX'), fc.constantFrom('REV', 'LIMIT 1 -1')),
   t(c('ZRANGESTORE'), key, key, int, int),
   t(c('ZMPOP'), fc.constantFrom('1', '2'), key, key, fc.constantFrom('MIN', 'MAX'), c('COUNT'), int),
   // transactions and misc
