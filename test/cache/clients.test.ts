@@ -369,8 +369,9 @@ describe('server and connection commands', () => {
     const queuing = await RespClient.open(server.port);
     const admin = await RespClient.open(server.port);
     try {
-      const id = show(await queuing.call('CLIENT', 'ID'));
-      const line = async (): Promise<string> => show(await admin.call('CLIENT', 'LIST', 'ID', id.replace(/\D/g, '')));
+      const id = await queuing.call('CLIENT', 'ID');
+      if (id.t !== 'int') assert.fail(`CLIENT ID answered ${show(id)}`);
+      const line = async (): Promise<string> => show(await admin.call('CLIENT', 'LIST', 'ID', id.v));
       assert.match(await line(), / multi=-1 .* multi-mem=0 .* tot-mem=0 /);
       assert.deepEqual(await queuing.call('MULTI'), { t: 'simple', v: 'OK' });
       assert.deepEqual(await queuing.call('SET', 'mm:k', 'v'.repeat(1000)), { t: 'simple', v: 'QUEUED' });
