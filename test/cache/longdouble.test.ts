@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { incrByFloatText } from '../../src/cache/commands/longdouble.js';
+import { incrByFloatText, timeoutMillis } from '../../src/cache/commands/longdouble.js';
 
 test('INCRBYFLOAT arithmetic and formatting match Redis on x86-64 (80-bit long double)', () => {
   // Expected values are what Redis 7.0.15 replies (checked against redis-server).
@@ -33,4 +33,30 @@ test('INCRBYFLOAT refuses what strtold refuses, and infinite results', () => {
   assert.equal(incrByFloatText('1', 'inf'), 'nan');
   assert.equal(incrByFloatText('1e4932', '1e4932'), 'nan');
   for (const bad of ['0x', '0x.', '0xg', '0x1p', '0x1p+', ' 0x1', '0x1 ']) assert.equal(incrByFloatText('1', bad), 'increment', bad);
+});
+
+test('blocking timeouts become milliseconds as Redis computes them (ceill of seconds x 1000)', () => {
+  // Each was checked against redis-server 7.0.15 with BLPOP on a missing key: 0 blocks forever,
+  // 'negative' is "timeout is negative", 'float' is "timeout is not a float or out of range".
+  const cases: Array<[string, number | 'float' | 'negative']> = [
+    ['0', 0],
+    ['2.5', 2500],
+    ['0x10', 16000],
+    ['0.0004', 1], // a positive fraction of a millisecond still times out
+    ['0.0015', 2],
+    ['1e-400', 1], // below a double's range, not a long double's
+    ['0x1p-20', 1],
+    ['-0.0004', 0], // ceill(-0.4) is -0: Redis blocks forever
+    ['-0.001', 0], // 0.001 as a long double, times 1000, is just above -1
+    ['-0.0011', 'negative'],
+    ['inf', 'negative'], // the x86 cast of an infinity is LLONG_MIN
+    ['-inf', 'negative'],
+    ['1e20', 'negative'],
+    ['9223372036854775.808', 'negative'],
+    ['nan', 'float'],
+    ['1e5000', 'float'],
+    [' 1', 'float'],
+    ['', 'float'],
+  ];
+  for (const [text, want] of cases) assert.equal(timeoutMillis(text), want, text);
 });

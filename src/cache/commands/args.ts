@@ -184,15 +184,6 @@ export function lexRangeArgs(min: string, max: string): LexRange {
   return { min: lexBound(min), max: lexBound(max) };
 }
 
-/** Blocking-command timeout in seconds (a double) as milliseconds; 0 blocks forever. */
-export function timeoutArg(s: string): number {
-  const d = parseDouble(s);
-  if (d === null || !Number.isFinite(d)) fail(Err.TIMEOUT_FLOAT);
-  // Redis converts the milliseconds to a long long: 2^63 or more wraps negative there.
-  if (d < 0 || d * 1000 >= 2 ** 63) fail(Err.TIMEOUT_NEGATIVE);
-  return Math.round(d * 1000);
-}
-
 /** Case-insensitive comparison of an option argument with an upper-case keyword. */
 export function is(arg: string | undefined, keyword: string): boolean {
   return arg !== undefined && arg.length === keyword.length && arg.toUpperCase() === keyword;

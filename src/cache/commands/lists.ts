@@ -1,6 +1,7 @@
 // List commands (Redis t_list.c). Pushes share pushGeneric, pops popGeneric, moves moveGeneric;
 // the blocking forms run the same code and park the client when nothing can be popped.
-import { indexRange, intArg, is, keysAfterNumkeys, parseInt64, timeoutArg } from './args.js';
+import { indexRange, intArg, is, keysAfterNumkeys, parseInt64 } from './args.js';
+import { timeoutArg } from './timeout-arg.js';
 import type { List } from '../machine/list.js';
 import { BLOCKED, type Ctx } from './context.js';
 import { Err, fail, syntax, wrongArity } from './reply-error.js';

@@ -104,6 +104,30 @@ function formatLongDouble(v: LongDouble): string {
 }
 
 /**
+ * A blocking command's timeout, in seconds, as milliseconds the way Redis 7.0 computes them:
+ * strtold, times 1000 in long double, ceill, then a cast to long long. 'float' when the text is
+ * refused; 'negative' when the long long is negative, which includes the infinities and 2^63 ms
+ * or more (the x86 cast gives LLONG_MIN for both). A positive fraction of a millisecond is 1 ms,
+ * and a negative one rounds up to 0, which blocks forever, as it does in Redis.
+ */
+export function timeoutMillis(s: string): number | 'float' | 'negative' {
+  const v = parseLongDouble(s);
+  if (v === null) return 'float';
+  if (typeof v === 'string') return 'negative';
+  if (v.mantissa === 0n) return 0;
+  const up = BigInt(Math.max(v.exp, 0));
+  const down = BigInt(Math.max(-v.exp, 0));
+  const ms = fromRational(v.negative, (v.mantissa * 1000n) << up, 1n << down);
+  if (ms === null) return 'negative';
+  const shift = BigInt(-ms.exp);
+  // The magnitude's floor; ceill rounds a positive value away from it when a fraction is left.
+  const floor = ms.exp >= 0 ? ms.mantissa << BigInt(ms.exp) : ms.mantissa >> shift;
+  if (ms.negative) return floor === 0n ? 0 : 'negative';
+  const ceil = ms.exp < 0 && floor << shift !== ms.mantissa ? floor + 1n : floor;
+  return ceil >= 1n << 63n ? 'negative' : Number(ceil);
+}
+
+/**
  * The text INCRBYFLOAT stores for `current + increment`, or an error code: 'value' when the
  * current value is not a float, 'increment' when the increment is not, 'nan' when the result
  * is infinite.

@@ -3,7 +3,8 @@
 // are in zset-combine.ts. Every change is logged as ZADD of absolute scores or ZREM.
 import type { ZEntry, ZSet } from '../machine/zset.js';
 import { formatDouble } from '../../protocol/resp/double.js';
-import { boundedPicks, checkPairedCount, floatArg, indexRange, intArg, is, keysAfterNumkeys, lexRangeArgs, randomCountArg, scoreRangeArgs, timeoutArg } from './args.js';
+import { boundedPicks, checkPairedCount, floatArg, indexRange, intArg, is, keysAfterNumkeys, lexRangeArgs, randomCountArg, scoreRangeArgs } from './args.js';
+import { timeoutArg } from './timeout-arg.js';
 import { BLOCKED, type Ctx } from './context.js';
 import { randomPicks } from './random.js';
 import { Err, fail, syntax } from './reply-error.js';
