@@ -3,7 +3,9 @@
 // keys are 1..n (holes become null; more than half holes past index 10 is an error), otherwise
 // an object whose keys must be strings or numbers; an empty table is `{}`; numbers print with
 // 14 significant digits; '/' is escaped. Strings are bytes: UTF-8 in JSON stays as it was.
-import { LibraryError, LuaType, argError, formatG14, positiveIntegerKeys, pushLibrary, pushLua51Number, stringArg, typeName, type LuaVm } from './lua-vm.js';
+// Decoding is cjson-decode.ts.
+import { decodeJson } from './cjson-decode.js';
+import { LibraryError, LuaType, argError, formatG14, positiveIntegerKeys, pushLibrary, stringArg, typeName, type LuaVm } from './lua-vm.js';
 
 const MAX_DEPTH = 1000;
 
@@ -88,33 +90,7 @@ function encodeTable(vm: LuaVm, idx: number, depth: number): string {
   return `{${parts.join(',')}}`;
 }
 
-/** Pushes a decoded JSON value; strings go back to bytes (UTF-8). */
-function pushJson(vm: LuaVm, v: unknown, depth: number): void {
-  if (depth > MAX_DEPTH || !vm.checkStack(4)) throw new LibraryError(`Found too many nested data structures (${depth}) at character ${depth}`);
-  if (v === null) vm.pushNull();
-  else if (typeof v === 'string') vm.pushString(Buffer.from(v, 'utf8').toString('latin1'));
-  else if (typeof v === 'number') pushLua51Number(vm, v);
-  else if (typeof v === 'boolean') vm.pushBoolean(v);
-  else if (Array.isArray(v)) {
-    vm.newTable(v.length, 0);
-    for (let i = 0; i < v.length; i++) {
-      pushJson(vm, v[i], depth + 1);
-      vm.rawSetIndex(-2, i + 1);
-    }
-  } else {
-    const entries = Object.entries(v as Record<string, unknown>);
-    vm.newTable(0, entries.length);
-    for (const [k, x] of entries) {
-      pushJson(vm, x, depth + 1);
-      vm.rawSetField(-2, Buffer.from(k, 'utf8').toString('latin1'));
-    }
-  }
-}
-
-/**
- * Installs `cjson` as a global. Errors are raised as Lua errors with lua-cjson's messages
- * (JSON.parse's, for what does not parse).
- */
+/** Installs `cjson` as a global. Errors are raised as Lua errors with lua-cjson's messages. */
 export function installCjson(vm: LuaVm): void {
   pushLibrary(vm, {
     encode: () => {
@@ -124,15 +100,7 @@ export function installCjson(vm: LuaVm): void {
     },
     decode: () => {
       if (vm.top() !== 1) throw argError(1, 'expected 1 argument');
-      const text = stringArg(vm, 1);
-      let value: unknown;
-      try {
-        value = JSON.parse(Buffer.from(text, 'latin1').toString('utf8'));
-      } catch (err) {
-        if (err instanceof SyntaxError) throw new LibraryError(err.message);
-        throw err;
-      }
-      pushJson(vm, value, 1);
+      decodeJson(vm, stringArg(vm, 1));
       return 1;
     },
   });
