@@ -211,7 +211,6 @@ export function tuningParams(): Array<[readonly string[], Param]> {
     // Integers.
     int(['list-max-listpack-size', 'list-max-ziplist-size'], -2, -INT_MAX - 1n, INT_MAX),
     int(['list-compress-depth'], 0, 0n, INT_MAX),
-    int(['set-max-intset-entries'], 512, 0n, LLONG_MAX),
     int(['active-expire-effort'], 1, 1n, 10n),
     int(['active-defrag-cycle-min'], 1, 1n, 99n),
     int(['active-defrag-cycle-max'], 25, 1n, 99n),

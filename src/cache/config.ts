@@ -37,6 +37,8 @@ export interface Settings {
   zsetMaxListpackEntries: number;
   /** ... this many bytes. */
   zsetMaxListpackValue: number;
+  /** Past this many members a set of integers answers OBJECT ENCODING `hashtable`, not `intset`. */
+  setMaxIntsetEntries: number;
   tcpKeepaliveSeconds: number;
   /** Commands that run this many microseconds or more go to the slow log; negative: none. */
   slowlogLogSlowerThan: number;
@@ -149,6 +151,7 @@ export class ConfigStore {
       this.params.set(pattern.replace('%', 'listpack'), param);
       this.params.set(pattern.replace('%', 'ziplist'), param);
     }
+    this.params.set('set-max-intset-entries', intParam(() => s.setMaxIntsetEntries, (n) => (s.setMaxIntsetEntries = n), 0n, LLONG_MAX));
     this.params.set('timeout', intParam(() => s.timeoutSeconds, (n) => (s.timeoutSeconds = n), 0n, INT_MAX));
     this.params.set('maxclients', intParam(() => s.maxclients, (n) => (s.maxclients = n), 1n, UINT_MAX));
     this.params.set('hz', intParam(() => s.hz, (n) => (s.hz = Math.min(500, Math.max(1, n))), 0n, INT_MAX));

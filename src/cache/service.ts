@@ -114,6 +114,7 @@ export const DEFAULT_SETTINGS: Settings = {
   hashMaxListpackValue: 64,
   zsetMaxListpackEntries: 128,
   zsetMaxListpackValue: 64,
+  setMaxIntsetEntries: 512,
   tcpKeepaliveSeconds: 300,
   slowlogLogSlowerThan: 10_000,
   slowlogMaxLen: 128,

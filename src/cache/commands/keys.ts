@@ -236,7 +236,7 @@ function touch(c: Ctx): void {
   exists(c);
 }
 
-function encodingOf(v: Value): string {
+function encodingOf(v: Value, setMaxIntsetEntries: number): string {
   // Blobs are 64 bytes or more: never an integer, never embedded.
   if (typeof v === 'number') return 'raw';
   if (typeof v === 'string') {
@@ -246,7 +246,8 @@ function encodingOf(v: Value): string {
   if (v instanceof List) return 'quicklist';
   if (v instanceof Hash) return v.encoding;
   if (v instanceof MemberSet) {
-    if (v.size > 512) return 'hashtable';
+    // Redis caps the limit at 2^30 (intset internals).
+    if (v.size > Math.min(setMaxIntsetEntries, 2 ** 30)) return 'hashtable';
     for (const m of v) if (m.length > 20 || parseInt64(m) === null) return 'hashtable';
     return 'intset';
   }
@@ -282,7 +283,7 @@ function objectSub(c: Ctx, reply: (v: Value, idleSeconds: number) => void): void
 
 const objectCommands = [
   command('object|encoding', 3, 'readonly', [2, 2, 1], '@keyspace @read @slow', 'Returns the internal encoding of a value.', (c) =>
-    objectSub(c, (v) => c.out.bulk(encodingOf(v))),
+    objectSub(c, (v) => c.out.bulk(encodingOf(v, c.server.config.settings.setMaxIntsetEntries))),
   ),
   command('object|refcount', 3, 'readonly', [2, 2, 1], '@keyspace @read @slow', 'Returns the reference count of a value.', (c) =>
     objectSub(c, (v) => c.out.int(isSharedInteger(c, v) ? SHARED_REFCOUNT : 1)),
