@@ -58,8 +58,11 @@ export class Client {
   multi: string[][] | null = null;
   /** A queued command was refused: EXEC must abort (EXECABORT). */
   multiError = false;
-  /** Keys this client WATCHes, as db + '\0' + key... kept by the WatchRegistry. */
-  readonly watched = new Set<string>();
+  /**
+   * Keys this client WATCHes, as db + '\0' + key, each with whether it had already expired when
+   * watched: kept by the WatchRegistry.
+   */
+  readonly watched = new Map<string, boolean>();
   /** A watched key changed: the next EXEC fails. */
   watchDirty = false;
   readonly channels = new Set<string>();

@@ -1137,8 +1137,8 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     return this.pubsub.patternCount;
   }
 
-  watch(client: Client, db: number, key: string): void {
-    this.watches.watch(client, db, key);
+  watch(client: Client, db: number, key: string, expired: boolean): void {
+    this.watches.watch(client, db, key, expired);
   }
 
   unwatch(client: Client): void {
@@ -1154,7 +1154,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
       c.out.error('EXECABORT Transaction discarded because of previous errors.');
       return;
     }
-    if (client.watchDirty) {
+    if (client.watchDirty || this.watches.expiredSince(client, this.machine.ks.dbs, c.now)) {
       client.multi = null;
       this.watches.unwatch(client);
       c.out.nullArray();

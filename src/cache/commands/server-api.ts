@@ -103,7 +103,8 @@ export interface ServerApi {
   subscribers(channel: string, shard?: boolean): number;
   readonly patternCount: number;
 
-  watch(client: Client, db: number, key: string): void;
+  /** `expired`: the key is held but its time has passed, as WATCH found it. */
+  watch(client: Client, db: number, key: string, expired: boolean): void;
   unwatch(client: Client): void;
 
   clients(): Iterable<Client>;

@@ -26,7 +26,11 @@ function discard(c: Ctx): void {
 
 function watch(c: Ctx): void {
   if (c.client.multi !== null) fail('ERR WATCH inside MULTI is not allowed');
-  for (let i = 1; i < c.argv.length; i++) c.server.watch(c.client, c.db, c.argv[i]!);
+  const expires = c.ks.dbs[c.db]!.expires;
+  for (let i = 1; i < c.argv.length; i++) {
+    const at = expires.get(c.argv[i]!);
+    c.server.watch(c.client, c.db, c.argv[i]!, at !== undefined && at <= c.now);
+  }
   c.out.ok();
 }
 

@@ -32,9 +32,12 @@ export interface KeyspaceObserver {
    * `signalled` is Redis's signalModifiedKey, which WATCH and client tracking follow: false for
    * a change of a stream's consumer groups or of its last ID alone, which Redis does not signal.
    */
-  beforeWrite(db: Db, dbIndex: number, key: string, signalled: boolean): void;
-  /** A whole database is about to be emptied or swapped. */
-  beforeDbWrite(db: Db, dbIndex: number): void;
+  beforeWrite(db: Db, dbIndex: number, key: string, signalled: boolean, deleting: boolean): void;
+  /**
+   * A whole database is about to be emptied (`replacedWith` null) or swapped for
+   * `replacedWith` (SWAPDB).
+   */
+  beforeDbWrite(db: Db, dbIndex: number, replacedWith: Db | null): void;
 }
 
 export class Keyspace {
@@ -90,9 +93,10 @@ export class Keyspace {
     };
   }
 
-  private touch(dbIndex: number, key: string, signalled = true): Db {
+  /** `deleting`: the write removes the key (WATCH tells a deletion from other changes). */
+  private touch(dbIndex: number, key: string, signalled = true, deleting = false): Db {
     const db = this.dbs[dbIndex]!;
-    for (const o of this.observers) o.beforeWrite(db, dbIndex, key, signalled);
+    for (const o of this.observers) o.beforeWrite(db, dbIndex, key, signalled, deleting);
     this.changes++;
     return db;
   }
@@ -103,12 +107,12 @@ export class Keyspace {
    */
   modified(dbIndex: number, key: string): void {
     const db = this.dbs[dbIndex]!;
-    for (const o of this.observers) o.beforeWrite(db, dbIndex, key, true);
+    for (const o of this.observers) o.beforeWrite(db, dbIndex, key, true, false);
   }
 
-  private touchDb(dbIndex: number): void {
+  private touchDb(dbIndex: number, replacedWith: Db | null): void {
     const db = this.dbs[dbIndex]!;
-    for (const o of this.observers) o.beforeDbWrite(db, dbIndex);
+    for (const o of this.observers) o.beforeDbWrite(db, dbIndex, replacedWith);
     this.changes++;
   }
 
@@ -234,7 +238,7 @@ export class Keyspace {
     const db = this.dbs[dbIndex]!;
     const slot = db.keys.find(key);
     if (slot < 0) return false;
-    this.touch(dbIndex, key);
+    this.touch(dbIndex, key, true, true);
     const value = db.keys.valueAt(slot);
     this.dispose(value);
     this.detach(db, key, value);
@@ -283,7 +287,7 @@ export class Keyspace {
     const value = db.keys.valueAt(slot);
     const at = db.keys.accessAt(slot);
     const pxat = db.expires.get(src);
-    this.touch(dbIndex, src);
+    this.touch(dbIndex, src, true, true);
     this.detach(db, src, value);
     this.touch(dbIndex, dst);
     this.put(dbIndex, dst, value, at);
@@ -312,7 +316,7 @@ export class Keyspace {
     const value = from.keys.valueAt(slot);
     const at = from.keys.accessAt(slot);
     const pxat = from.expires.get(key);
-    this.touch(dbIndex, key);
+    this.touch(dbIndex, key, true, true);
     this.detach(from, key, value);
     this.touch(dstDb, key);
     this.put(dstDb, key, value, at);
@@ -321,8 +325,8 @@ export class Keyspace {
   }
 
   swapdb(a: number, b: number): void {
-    this.touchDb(a);
-    this.touchDb(b);
+    this.touchDb(a, this.dbs[b]!);
+    this.touchDb(b, this.dbs[a]!);
     const t = this.dbs[a]!;
     this.dbs[a] = this.dbs[b]!;
     this.dbs[b] = t;
@@ -330,7 +334,7 @@ export class Keyspace {
 
   /** Replaces the database object: a snapshot in progress keeps reading the old one. */
   flushdb(dbIndex: number): void {
-    this.touchDb(dbIndex);
+    this.touchDb(dbIndex, null);
     const old = this.dbs[dbIndex]!;
     this.dbs[dbIndex] = new Db(this.hashSeed);
     if (this.blobs.count > 0) for (const v of old.keys.values()) this.dispose(v);
@@ -709,7 +713,7 @@ export class Keyspace {
   load(dbs: Db[], blobs: BlobStore, libraries: ReadonlyMap<string, string>): void {
     assert(dbs.length === DATABASES, 'snapshot with a wrong database count');
     this.libraries.replace(libraries);
-    for (let i = 0; i < DATABASES; i++) this.touchDb(i);
+    for (let i = 0; i < DATABASES; i++) this.touchDb(i, dbs[i]!);
     for (let i = 0; i < DATABASES; i++) this.dbs[i] = dbs[i]!;
     this.blobs = blobs;
     for (const db of dbs) db.bytes = recount(db);
