@@ -177,6 +177,63 @@ test('replies and errors of scripts are the ones redis-server gives', async () =
   assert.deepEqual(d, r);
 });
 
+test("the string, table and math functions take and answer what Lua 5.1's do in Redis", async () => {
+  const scripts = [
+    // Integer arguments with a fraction are cast towards zero (5.4 refuses them); NaN and out of range are INT64_MIN.
+    "return string.sub('hello', 1.5, 3.7)",
+    "return string.sub('hello', -1.5)",
+    "return string.sub('hello', '2.9')",
+    "return string.sub('hello', 0/0)",
+    "return string.sub('hello', 1/0)",
+    "return string.sub('hello', 2^53)",
+    "return string.sub('hello', -2^53)",
+    "local r = {string.byte('abc', 1.5, 2.5)} return r",
+    "return string.byte('abc', -1.5)",
+    "return string.char(65.7, 66.2)",
+    "return string.rep('x', 2.5)",
+    "return string.rep('ab', 2^31)",
+    "return {string.find('abc', 'b', 1.5)}",
+    "return string.match('key:123', '%d+', 4.5)",
+    "return {string.gsub('hello', 'l', 'L', 1.5)}",
+    "return table.concat({1, 2, 3}, ',', 1.5, 2.5)",
+    "local t = {1, 2, 3} table.remove(t, 1.5) return t",
+    "local t = {1, 2, 3} table.insert(t, 1.5, 9) return t",
+    "return {unpack({1, 2, 3}, 1.5, 2.5)}",
+    "return select(1.5, 'a', 'b')",
+    "return select('#', 1, nil, 3)",
+    // Where 5.1 answered what 5.4 refuses, or ignored an argument 5.4 reads.
+    "local t = {} table.insert(t, 5, 1) return {#t, t[5]}",
+    "local t = {1, 2} table.insert(t, 0, 'z') return {t[0], t[1], t[2], t[3]}",
+    "local t = {1, 2, 3} table.insert(t, 2, 9) return t",
+    "local t = {1, 2} return {select('#', table.remove(t, 5)), #t}",
+    "local t = {} return select('#', table.remove(t))",
+    "local t = {1, 2, 3} return {table.remove(t), table.remove(t, 1), t[1]}",
+    "return string.rep('ab', 3, ',')",
+    "return tostring(math.log(8, 2))",
+    "return tostring(math.log10(1000))",
+    "return {math.frexp(8)}",
+    "return tostring(math.ldexp(1, 3))",
+    "return tostring(tonumber('inf')) .. tostring(tonumber(' -Infinity ')) .. tostring(tonumber('nan')) .. tostring(tonumber('-nan'))",
+    "return {tonumber('0x10'), tonumber('  10  '), tonumber('10', 16), tonumber('zz', 36), tonumber(''), tonumber('1e'), tonumber('infx')}",
+    "local r = math.random(0) return r",
+    "local r = math.random(5, 1) return r",
+    "return math.random(2.5) <= 2",
+    // math.floor and math.ceil give floats, as 5.1's numbers all are.
+    "return {tostring(math.floor(3.5)), tostring(math.ceil(-0.5)), tostring(math.floor(-0.0)), tostring(math.floor(2^60)), tostring(math.ceil(1e15 + 0.5))}",
+    "return math.floor(-3.5)",
+    "return math.floor('3.5')",
+    "local t = {} t[math.floor(1.5)] = 'x' return t[1]",
+    "return {bit.arshift(-256, 4), bit.tobit(2^32 + 5), bit.band(-1, 255)}",
+    "local r = math.floor() return r",
+    "local ok, e = pcall(string.rep) return {ok and 1 or 0}",
+    "local s = string.sub() return s",
+    "local t = table.insert(nil, 1) return t",
+  ];
+  const lines = scripts.map((body) => ['EVAL', body, '0']);
+  const { depot: d, redis: r } = await sideBySide(servers.depot.port, servers.redis.port, lines);
+  assert.deepEqual(d, r);
+});
+
 test("cjson.decode reads what Redis's lua-cjson reads, bytes and errors included", async () => {
   // Each text goes in as ARGV[1]; the script shows what came back, or the error's text.
   const script = "local ok, r = pcall(cjson.decode, ARGV[1]) if not ok then return 'error: ' .. r end if r == cjson.null then return 'cjson.null' end if type(r) == 'table' then return cjson.encode(r) end return type(r) .. ': ' .. tostring(r)";

@@ -5,6 +5,15 @@
 // __redis__err__handler): it turns a raised value into an error table and records where.
 export const PRELUDE = String.raw`
 local getinfo = debug.getinfo
+-- 5.4's own, kept before the 5.1 versions below replace them.
+local log, floor, ceil, tointeger, mininteger = math.log, math.floor, math.ceil, math.tointeger, math.mininteger
+
+-- C's cast of a double to int64 on x86-64, as 5.1 turns numbers into integer arguments:
+-- towards zero; NaN and what is out of range INT64_MIN.
+local function cast(x)
+  if x ~= x or x >= 2^63 or x < -2^63 then return mininteger end
+  return tointeger(x >= 0 and floor(x) or ceil(x))
+end
 
 unpack = table.unpack
 table.getn = function(t) return #t end
@@ -18,11 +27,11 @@ table.foreachi = function(t, f) for i = 1, #t do local r = f(i, t[i]) if r ~= ni
 math.pow = function(x, y) return x ^ y end
 math.mod = math.fmod
 math.atan2 = math.atan
-math.log10 = function(x) return math.log(x, 10) end
+math.log10 = function(x) return log(x, 10) end
 math.ldexp = function(m, e) return m * 2.0 ^ e end
 math.frexp = function(x)
   if x == 0 or x ~= x or x == math.huge or x == -math.huge then return x, 0 end
-  local e = math.floor(math.log(math.abs(x), 2)) + 1
+  local e = floor(log(math.abs(x), 2)) + 1
   local m = x / 2.0 ^ e
   if math.abs(m) >= 1 then m, e = m / 2, e + 1 elseif math.abs(m) < 0.5 then m, e = m * 2, e - 1 end
   return m, e
@@ -31,7 +40,7 @@ math.cosh = function(x) return (math.exp(x) + math.exp(-x)) / 2 end
 math.sinh = function(x) return (math.exp(x) - math.exp(-x)) / 2 end
 math.tanh = function(x) local a, b = math.exp(x), math.exp(-x) return (a - b) / (a + b) end
 string.gfind = string.gmatch
-gcinfo = function() return math.floor(collectgarbage('count')) end
+gcinfo = function() return floor(collectgarbage('count')) end
 
 -- Lua 5.1's string.format reads the argument of an integer conversion (%d %i %o %u %x %X %c)
 -- as a number and casts it to an integer as C does; 5.4 refuses one with a fraction ("number has
@@ -40,11 +49,6 @@ gcinfo = function() return math.floor(collectgarbage('count')) end
 -- arguments of integer conversions cast as x86-64 casts (NaN and out of range: INT64_MIN).
 do
   local format, find, pack, unpack, type, tonumber, mtype, lua_pcall = string.format, string.find, table.pack, table.unpack, type, tonumber, math.type, pcall
-  local floor, ceil, tointeger, mininteger = math.floor, math.ceil, math.tointeger, math.mininteger
-  local function cast(x)
-    if x ~= x or x >= 2^63 or x < -2^63 then return mininteger end
-    return tointeger(x >= 0 and floor(x) or ceil(x))
-  end
   -- args: format's own, the format string first.
   local function cast_fractions(args)
     local fmt, at, n = args[1], 1, 1
@@ -71,6 +75,184 @@ do
   end
 end
 
+-- Lua 5.1 reads the integer arguments of the string and table functions, unpack, select and
+-- math.random (luaL_checkinteger, and luaL_checkint, which keeps the low 32 bits) by casting
+-- the number; 5.4 refuses a number with a fraction, so a script passing a quotient such as
+-- #s / 2 would fail here and not in Redis. Each wrapper casts such arguments and calls 5.4's
+-- function (not in tail position: an argument error names the function as the script called
+-- it); integers pass unchanged. Where 5.1 answered what 5.4 refuses (table.insert and
+-- table.remove out of bounds, math.random(0)) or ignored an argument 5.4 reads (string.rep's
+-- separator, math.log's base), the wrappers do as 5.1 did. math.floor and math.ceil give
+-- floats, as every 5.1 number is one (so 2^60 prints as 1.1529215046068e+18, and -0.5 rounds up
+-- to -0).
+do
+  local type, tonumber, mtype, rawget, rawset, error = type, tonumber, math.type, rawget, rawset, error
+  local sub, byte, char, rep, sfind, match, gsub = string.sub, string.byte, string.char, string.rep, string.find, string.match, string.gsub
+  local concat, insert, remove, tunpack, lua_select, random = table.concat, table.insert, table.remove, table.unpack, select, math.random
+  local function pass(...) return ... end
+  -- luaL_checkinteger: a float, or a string read as one, with a fraction is cast; anything else is
+  -- left for 5.4's function to take or to refuse with its message.
+  local function i64(x)
+    if mtype(x) == 'integer' then return x end
+    local n = x
+    if type(n) == 'string' then n = tonumber(n) end
+    if mtype(n) == 'float' and tointeger(n) == nil then return cast(n) end
+    return x
+  end
+  -- A position in a string: as i64, then kept within what a size_t holds on wasm32, where 5.4
+  -- would wrap 2^53 to 0 and read before the string (no string comes near 2^31 bytes).
+  local function at(x)
+    local n = x
+    if mtype(n) ~= 'integer' then
+      n = i64(x)
+      if mtype(n) == 'float' then n = tointeger(n) end
+      if mtype(n) ~= 'integer' then return i64(x) end
+    end
+    if n > 0x7fffffff then return 0x7fffffff elseif n < -0x7fffffff then return -0x7fffffff end
+    return n
+  end
+  -- luaL_checkint: the same, then the low 32 bits, signed.
+  local function i32(x)
+    local n = x
+    if mtype(n) ~= 'integer' then
+      n = i64(x)
+      if type(n) == 'string' then n = tonumber(n) end
+      if mtype(n) == 'float' then n = tointeger(n) end
+      if mtype(n) ~= 'integer' then return x end
+    end
+    if n >= -0x80000000 and n < 0x80000000 then return n end
+    return ((n + 0x80000000) & 0xffffffff) - 0x80000000
+  end
+  -- An absent argument stays absent ("got no value", not "got nil"); a nil optional one may be
+  -- left out, which the functions read the same way.
+  string.sub = function(...)
+    local s, i, j = ...
+    local r
+    -- The usual call, integers in range, without the calls to at().
+    if mtype(i) == 'integer' and i <= 0x7fffffff and i >= -0x7fffffff then
+      if j == nil then r = sub(s, i) return r end
+      if mtype(j) == 'integer' and j <= 0x7fffffff and j >= -0x7fffffff then r = sub(s, i, j) return r end
+    end
+    if j ~= nil then r = sub(s, at(i), at(j)) elseif i ~= nil then r = sub(s, at(i)) else r = sub(...) end
+    return r
+  end
+  string.byte = function(...)
+    local s, i, j = ...
+    if j == nil and mtype(i) == 'integer' and i <= 0x7fffffff and i >= -0x7fffffff then return pass(byte(s, i)) end
+    if j ~= nil then return pass(byte(s, at(i), at(j))) elseif i ~= nil then return pass(byte(s, at(i))) end
+    return pass(byte(...))
+  end
+  string.char = function(...)
+    local args, n = { ... }, lua_select('#', ...)
+    for k = 1, n do args[k] = i32(args[k]) end
+    local r = char(tunpack(args, 1, n))
+    return r
+  end
+  string.rep = function(...)
+    local s, count = ...
+    local r
+    if count ~= nil then r = rep(s, i32(count)) else r = rep(...) end
+    return r
+  end
+  string.find = function(...)
+    local s, p, init, plain = ...
+    if init ~= nil then return pass(sfind(s, p, at(init), plain)) end
+    return pass(sfind(...))
+  end
+  string.match = function(...)
+    local s, p, init = ...
+    if init ~= nil then return pass(match(s, p, at(init))) end
+    return pass(match(...))
+  end
+  string.gsub = function(...)
+    local s, p, repl, n = ...
+    if n ~= nil then return pass(gsub(s, p, repl, i32(n))) end
+    return pass(gsub(...))
+  end
+  table.concat = function(...)
+    local t, sep, i, j = ...
+    local r
+    if j ~= nil then r = concat(t, sep, i32(i), i32(j)) elseif i ~= nil then r = concat(t, sep, i32(i)) else r = concat(...) end
+    return r
+  end
+  table.insert = function(...)
+    local n, t, pos, v = lua_select('#', ...), ...
+    if n ~= 3 or type(t) ~= 'table' then insert(...) return end
+    pos = i32(pos)
+    local e = #t + 1
+    if mtype(pos) ~= 'integer' or (pos >= 1 and pos <= e) then insert(t, pos, v) return end
+    -- Out of 5.4's bounds: 5.1 grows the array to pos, moving up what is at pos and after.
+    if pos > e then e = pos end
+    for k = e, pos + 1, -1 do rawset(t, k, rawget(t, k - 1)) end
+    rawset(t, pos, v)
+  end
+  table.remove = function(...)
+    local t, pos = ...
+    if type(t) ~= 'table' then local r = remove(...) return r end
+    local e = #t
+    if pos == nil then pos = e else pos = i32(pos) end
+    if mtype(pos) ~= 'integer' then local r = remove(t, pos) return r end
+    -- Outside 1..#t 5.1 removes nothing and returns nothing.
+    if pos < 1 or pos > e then return end
+    local r = remove(t, pos)
+    return r
+  end
+  unpack = function(...)
+    local t, i, j = ...
+    if j ~= nil then return pass(tunpack(t, i32(i), i32(j))) elseif i ~= nil then return pass(tunpack(t, i32(i))) end
+    return pass(tunpack(...))
+  end
+  select = function(...)
+    local n = ...
+    if mtype(n) == 'float' then return pass(lua_select(i32(n), lua_select(2, ...))) end
+    return pass(lua_select(...))
+  end
+  math.random = function(...)
+    local n, m, u = lua_select('#', ...), ...
+    if n == 0 then return random() end
+    m = i32(m)
+    if n == 1 then
+      if mtype(m) == 'integer' and m < 1 then error("bad argument #1 to 'random' (interval is empty)", 2) end
+      local r = random(m)
+      return r
+    end
+    u = i32(u)
+    if n == 2 and mtype(m) == 'integer' and mtype(u) == 'integer' and m > u then error("bad argument #2 to 'random' (interval is empty)", 2) end
+    local r = random(m, u, lua_select(3, ...))
+    return r
+  end
+  math.log = function(...)
+    local x = ...
+    local r
+    if x == nil then r = log(...) else r = log(x) end
+    return r
+  end
+  -- 5.1 reads numbers with strtod: "inf", "infinity" and "nan" are numbers too.
+  _G.tonumber = function(...)
+    local r = tonumber(...)
+    local v, base = ...
+    if r ~= nil or type(v) ~= 'string' or base ~= nil then return r end
+    local sign, word = match(v:lower(), '^[ \t\n\v\f\r]*([+-]?)(%a+)[ \t\n\v\f\r]*$')
+    if word == 'inf' or word == 'infinity' then return sign == '-' and -1 / 0 or 1 / 0 end
+    if word == 'nan' then return sign == '-' and 0 / 0 or -(0 / 0) end
+    return nil
+  end
+  -- x * 1.0 keeps a -0 (x + 0.0 would not).
+  math.floor = function(...)
+    local r = floor(...) * 1.0
+    if r == 0 and 1 / ((...) * 1.0) < 0 then return -0.0 end
+    return r
+  end
+  math.ceil = function(...)
+    local r = ceil(...) * 1.0
+    if r == 0 then
+      local v = (...) * 1.0
+      if v < 0 or 1 / v < 0 then return -0.0 end
+    end
+    return r
+  end
+end
+
 -- Redis 7's pcall (luaRedisPcall): a caught error table comes back as its err field, so that
 -- pcall(redis.call, ...) gives the message. Called with nothing, it calls its own placeholder.
 do
@@ -92,7 +274,7 @@ end
 
 -- LuaBitOp: operands wrap to 32 bits, results are signed 32-bit numbers.
 local function tobit(x)
-  local n = math.tointeger(math.floor(x) % 0x100000000) or 0
+  local n = tointeger(floor(x) % 0x100000000) or 0
   if n >= 0x80000000 then n = n - 0x100000000 end
   return n
 end
