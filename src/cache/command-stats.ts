@@ -85,6 +85,11 @@ export class CommandStats {
   private byCommand = new Map<CommandSpec, CommandStat>();
   private errors = new Map<string, number>();
   totalErrorReplies = 0;
+  /**
+   * Every error reply, counted or not, never reset: a command failed when this grew while it
+   * ran (after the last command it called, for a script: Redis's prev_err_count).
+   */
+  errorEvents = 0;
 
   /** The last command's: a pipeline repeats one command. */
   private lastSpec: CommandSpec | null = null;
@@ -116,8 +121,13 @@ export class CommandStats {
     this.of(spec).rejected++;
   }
 
-  /** An error reply was written: counted under its first word, as Redis's errorstats (at most 128 kinds). */
-  errorReply(text: string): void {
+  /**
+   * An error reply was written: counted under its first word, as Redis's errorstats (at most 128
+   * kinds), unless `counted` is false (an error a script's call already counted).
+   */
+  errorReply(text: string, counted = true): void {
+    this.errorEvents++;
+    if (!counted) return;
     this.totalErrorReplies++;
     const space = text.indexOf(' ');
     const prefix = space < 0 ? text : text.slice(0, space);

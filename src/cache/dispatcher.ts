@@ -92,8 +92,9 @@ export class Dispatcher {
   /** The client whose command runs now (its handler and what follows it), or null (timers). */
   running: Client | null = null;
   /**
-   * Error replies counted so far when the last command ended or was refused: a command failed if
-   * more were written by its end (so EXEC does not fail for its commands' errors, as in Redis).
+   * Error replies written so far (CommandStats.errorEvents) when the last command, or the last
+   * call of a running script, ended or was refused: a command failed if more were written by its
+   * end (so EXEC does not fail for its commands' errors, nor EVAL for its calls', as in Redis).
    */
   private errorMark = 0;
   /** The data set was over maxmemory, with nothing to evict, when the running top-level command began. */
@@ -174,7 +175,7 @@ export class Dispatcher {
       error = `EXECABORT Transaction discarded because of: ${error.startsWith('ERR ') ? error.slice(4) : error}`;
     } else if (client.multi !== null) client.multiError = true;
     this.out.error(error);
-    this.errorMark = this.stats.totalErrorReplies;
+    this.errorMark = this.stats.errorEvents;
     return null;
   }
 
@@ -261,7 +262,7 @@ export class Dispatcher {
       const end = performance.now();
       const micros = (end - this.started) * 1000;
       // A command that blocked is counted once, when it is served, as in Redis.
-      const errors = this.stats.totalErrorReplies;
+      const errors = this.stats.errorEvents;
       if (outcome === 'done') this.stats.ran(spec, micros, errors > this.errorMark, this.hooks.latencyTracking);
       this.errorMark = errors;
       const observer = this.observer;
@@ -286,8 +287,15 @@ export class Dispatcher {
    * script's protocol and taken out again: the script's own reply is what the client gets.
    */
   callFromScript(argv: string[], resp: RespVersion, readOnly: boolean, dirty: boolean): { reply: Reply; write: boolean } {
-    const spec = this.resolveForScript(argv, readOnly, dirty);
-    if (typeof spec === 'string') return { reply: { t: 'error', v: spec }, write: false };
+    const { spec, error } = this.resolveForScript(argv, readOnly, dirty);
+    if (error !== null) {
+      // Counted here, as Redis's scriptCall counts a refused call (errorstats, rejected_calls);
+      // the script's error reply, if it passes this on, is not counted again.
+      this.stats.errorReply(error);
+      if (spec !== undefined) this.stats.rejected(spec);
+      this.errorMark = this.stats.errorEvents;
+      return { reply: { t: 'error', v: error }, write: false };
+    }
     const c = this.ctx;
     const { argv: outerArgv, inExec: outerExec, inScript: outerScript, lookups: outerLookups } = c;
     const outerResp = this.out.resp;
@@ -297,6 +305,7 @@ export class Dispatcher {
     c.inScript = true;
     c.lookups = lookupsOf(spec);
     this.out.resp = resp;
+    const start = performance.now();
     try {
       try {
         spec.handler(c);
@@ -304,6 +313,12 @@ export class Dispatcher {
         if (err instanceof ReplyError) this.out.error(err.message);
         else this.out.error(`ERR ${err instanceof Error ? err.message : String(err)}`);
       }
+      // A script's calls are commands in INFO's figures, as in Redis: commandstats (their errors
+      // counted when written above) and total_commands_processed.
+      const errors = this.stats.errorEvents;
+      this.stats.ran(spec, (performance.now() - start) * 1000, errors > this.errorMark, this.hooks.latencyTracking);
+      this.errorMark = errors;
+      c.server.stats.totalCommands++;
       if (c.client.tracking !== null && spec.flags.includes('readonly')) this.hooks.tracked(c.client, spec, argv);
       if (this.observer !== null && !spec.flags.includes('admin')) this.scriptCalls.push({ argv, db: c.client.db, endMs: performance.now() });
       return { reply: parseReply(this.out.since(mark), 0).reply, write: spec.flags.includes('write') };
@@ -326,15 +341,26 @@ export class Dispatcher {
     return spec === undefined ? null : aclCheck(this.ctx.client.user, spec, argv) === null;
   }
 
-  /** The spec a script's call runs, or the error it gets (Redis's texts for scripts). */
-  private resolveForScript(argv: string[], readOnly: boolean, dirty: boolean): CommandSpec | string {
-    let spec = this.table.lookup(argv[0]!);
-    if (spec === undefined) return 'ERR Unknown Redis command called from script';
-    if (spec.subcommands !== undefined && argv.length >= 2) {
-      const sub = spec.subcommands.get(argv[1]!.toLowerCase());
-      if (sub === undefined) return `ERR unknown subcommand '${argv[1]!.slice(0, 128)}'. Try ${spec.name.toUpperCase()} HELP.`;
+  /**
+   * The spec a script's call runs, and the error that refuses it (Redis's texts for scripts) or
+   * null; the spec is undefined for a command that does not exist.
+   */
+  private resolveForScript(argv: string[], readOnly: boolean, dirty: boolean): { spec: CommandSpec; error: null } | { spec: CommandSpec | undefined; error: string } {
+    const top = this.table.lookup(argv[0]!);
+    if (top === undefined) return { spec: undefined, error: 'ERR Unknown Redis command called from script' };
+    let spec = top;
+    if (top.subcommands !== undefined && argv.length >= 2) {
+      const sub = top.subcommands.get(argv[1]!.toLowerCase());
+      if (sub === undefined) return { spec: undefined, error: `ERR unknown subcommand '${argv[1]!.slice(0, 128)}'. Try ${top.name.toUpperCase()} HELP.` };
       spec = sub;
     }
+    const error = this.scriptRefusal(spec, argv, readOnly, dirty);
+    if (error !== null) return { spec, error };
+    return { spec, error: null };
+  }
+
+  /** Why a script may not run this call, or null. */
+  private scriptRefusal(spec: CommandSpec, argv: string[], readOnly: boolean, dirty: boolean): string | null {
     const n = argv.length;
     if (spec.arity > 0 ? n !== spec.arity : n < -spec.arity) return 'ERR Wrong number of args calling Redis command from script';
     if (spec.flags.includes('noscript')) return 'ERR This Redis command is not allowed from script';
@@ -358,7 +384,7 @@ export class Dispatcher {
       // Once it has written, a script runs to its end: it cannot be stopped halfway (Redis's scriptVerifyOOM).
       if (this.scriptOom && !dirty) return OOM;
     }
-    return spec;
+    return null;
   }
 
   /** EXEC's body: every queued command in order, each reply in one array. */
@@ -376,7 +402,11 @@ export class Dispatcher {
         // (whose array is then short of the elements it announced).
         const mark = client.replyMode === 'off' ? this.out.mark() : null;
         const spec = this.resolve(client, argv);
-        if (spec !== null) this.run(spec);
+        if (spec !== null) {
+          this.run(spec);
+          // Counted as it runs, not when it was queued, as Redis counts it.
+          c.server.stats.totalCommands++;
+        }
         if (mark !== null && client.replyMode !== 'on') this.out.rollback(mark);
       }
     } finally {

@@ -343,7 +343,7 @@ export class CacheService implements ServerApi, DispatchHooks, CommandObserver, 
     this.configureEviction();
     this.configurePacking();
     this.checkMaxmemory();
-    this.out.onError = (text) => this.commandStats.errorReply(text);
+    this.out.onError = (text, counted) => this.commandStats.errorReply(text, counted);
     this.dispatcher = new Dispatcher(this.ctx, this.commands, this.blocked, this, this.commandStats);
     const scriptCommands: ScriptCommands = {
       call: (argv, resp, readOnly, dirty) => this.dispatcher.callFromScript(argv, resp, readOnly, dirty),

@@ -74,6 +74,48 @@ test('INFO sections, commandstats, errorstats and total_error_replies as Redis c
   }
 });
 
+test("a script's calls count in commandstats, errorstats and total_commands_processed once, as Redis counts them", async () => {
+  const run = async (port: number) => {
+    const c = await RespClient.open(port);
+    await c.call('FLUSHALL');
+    await c.call('SET', 's', 'str');
+    await c.call('CONFIG', 'RESETSTAT');
+    const scripts = [
+      "return redis.call('nosuch')", // refused: counted once, not again as EVAL's reply
+      "return redis.pcall('get')", // refused by arity: GET's rejected_calls
+      "return redis.pcall('incr', 's')", // failed: INCR's failed_calls, EVAL's too
+      "local t = redis.pcall('incr', 's') return {tostring(t.ignore_error_stats_update), t.err}",
+      "redis.pcall('incr', 's') return 1", // the error was INCR's: EVAL did not fail
+      "return redis.error_reply('MINE x')", // the script's own error: counted for EVAL
+      "local t = redis.pcall('incr', 's') t.ignore_error_stats_update = nil return t", // counted twice
+      "return redis.call('flushall', 'x', 'y')", // raised: counted once
+      'return redis.call()', // a bad call, before any command: counted for EVAL
+      "return {redis.call('set', 'k', '1'), redis.call('get', 'k')}",
+      "error('plain')",
+    ];
+    const replies: string[] = [];
+    for (const body of scripts) replies.push(JSON.stringify(await c.call('EVAL', body, '0')));
+    // Commands EXEC runs are counted as they run, a script's calls inside them too.
+    await c.call('MULTI');
+    await c.call('EVAL', "return redis.pcall('incr', 's')", '0');
+    await c.call('PING');
+    await c.call('EXEC');
+    const noTimes = (lines: string[]) => lines.map((l) => l.replace(/usec=\d+,usec_per_call=[\d.]+,/, '')).sort();
+    const figures = [
+      ...noTimes(await info(c, 'commandstats')),
+      ...(await info(c, 'errorstats')).sort(),
+      ...(await info(c, 'stats')).filter((l) => /^(total_error_replies|total_commands_processed):/.test(l)),
+    ];
+    c.close();
+    return { replies, figures };
+  };
+  const [d, r] = await Promise.all([run(servers.depot.port), run(servers.redis.port)]);
+  assert.deepEqual(d.replies, r.replies);
+  assert.deepEqual(d.figures, r.figures);
+  assert.ok(d.figures.includes('cmdstat_incr:calls=5,rejected_calls=0,failed_calls=5'), d.figures.join('\n'));
+  assert.ok(d.figures.includes('total_error_replies:12'), d.figures.join('\n'));
+});
+
 /**
  * Depot's own INFO fields (docs/cache.md, "INFO"), and the AOF fields Redis prints only with its
  * AOF on (the reference runs without, Depot's journal is on).

@@ -22,6 +22,9 @@ import { LUA_ERRMEM, LUA_OK, LuaType, LuaVm, toInt64 } from './lua-vm.js';
 import { PRELUDE, SEAL } from './prelude.js';
 import { installStruct } from './struct.js';
 
+/** The field of an error table that marks it counted in INFO's error figures (Redis's name). */
+const IGNORE_STATS = 'ignore_error_stats_update';
+
 /** The commands a script reaches, as the server runs and checks them for the script's client. */
 export interface ScriptCommands {
   /**
@@ -162,7 +165,7 @@ export class LuaRuntime {
     this.started = performance.now();
     const status = this.guarded(() => vm.pcall(nargs, 1, 1));
     if (status === LUA_OK) this.replyWhole(out);
-    else out.error(this.errorText(label));
+    else out.error(this.errorText(label), !this.statsIgnored(-1));
     vm.setTop(0);
     // A script that ran out of memory leaves its garbage: give it back to Lua's allocator now.
     if (status === LUA_ERRMEM) vm.collect();
@@ -292,18 +295,27 @@ export class LuaRuntime {
   private redisCall(L: number, raise: boolean): number {
     const argv = this.argv();
     // Bad arguments are the call's error, as a command's error is: redis.pcall returns them.
-    if (typeof argv === 'string') return this.callError(L, raise, argv);
+    if (typeof argv === 'string') return this.callError(L, raise, argv, false);
     const { reply, write } = this.commands.call(argv, this.resp, this.readOnly, this.wrote);
     // A write that failed counts as one, as in Redis: it may have changed data before failing.
     if (write) this.wrote = true;
-    if (reply.t === 'error') return this.callError(L, raise, reply.v);
+    if (reply.t === 'error') return this.callError(L, raise, reply.v, true);
     this.push(reply, 0);
     return 1;
   }
 
-  /** A redis.call or redis.pcall that failed: an error table, raised (call) or returned (pcall). */
-  private callError(L: number, raise: boolean, text: string): number {
+  /**
+   * A redis.call or redis.pcall that failed: an error table, raised (call) or returned (pcall).
+   * `counted`: the command's error (or its refusal) was counted in INFO's error figures when it
+   * was written, so the table says so as Redis's does (`ignore_error_stats_update`), and the
+   * script's reply does not count it again if it passes the error on.
+   */
+  private callError(L: number, raise: boolean, text: string, counted: boolean): number {
     this.pushErrorTable(text);
+    if (counted) {
+      this.state.pushBoolean(true);
+      this.state.rawSetField(-2, IGNORE_STATS);
+    }
     return raise ? this.state.raise(L) : 1;
   }
 
@@ -454,7 +466,7 @@ export class LuaRuntime {
     };
     try {
       if (field('err')) {
-        out.error(vm.toString(-1) ?? 'ERR unknown error');
+        out.error(vm.toString(-1) ?? 'ERR unknown error', !this.statsIgnored(t));
         return;
       }
       if (field('ok')) {
@@ -518,6 +530,16 @@ export class LuaRuntime {
     const source = this.field('source');
     const line = this.field('line');
     return source !== null && line !== null ? `${err} script: ${label}, on ${source}:${line}.` : err;
+  }
+
+  /** Whether the error table at `idx` says it was counted already (a boolean true, as Redis reads it). */
+  private statsIgnored(idx: number): boolean {
+    const vm = this.state;
+    if (vm.type(idx) !== LuaType.Table) return false;
+    const t = idx < 0 ? vm.top() + idx + 1 : idx;
+    const ignored = vm.rawGetField(t, IGNORE_STATS) === LuaType.Boolean && vm.toBoolean(-1);
+    vm.pop(1);
+    return ignored;
   }
 
   /** The text of the error on top of the stack (its `err` field, as Redis reads it). */

@@ -238,13 +238,16 @@ export class ReplyWriter {
     this.crlf();
   }
 
-  /** Told of every error reply written (the cache's errorstats). */
-  onError: ((text: string) => void) | null = null;
+  /** Told of every error reply written (the cache's errorstats); `counted` as `error` was told. */
+  onError: ((text: string, counted: boolean) => void) | null = null;
 
-  /** `-<text>`; CR and LF inside the text would end the reply early, so they become spaces. */
-  error(text: string): void {
+  /**
+   * `-<text>`; CR and LF inside the text would end the reply early, so they become spaces.
+   * `counted` false: an error already counted where it arose (a script's, from redis.call).
+   */
+  error(text: string, counted = true): void {
     const clean = text.includes('\r') || text.includes('\n') ? text.replace(/[\r\n]+/g, ' ') : text;
-    this.onError?.(clean);
+    this.onError?.(clean, counted);
     this.ensure(clean.length + 3);
     this.slab[this.pos++] = 45;
     this.ascii(clean);
