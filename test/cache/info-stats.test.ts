@@ -116,6 +116,61 @@ test("a script's calls count in commandstats, errorstats and total_commands_proc
   assert.ok(d.figures.includes('total_error_replies:12'), d.figures.join('\n'));
 });
 
+test('keyspace_hits and keyspace_misses move for the same commands as in Redis', async () => {
+  // Each command's effect on the two counters, on both servers, from the same data.
+  const commands: string[][] = [
+    ['GET', 'a'], ['GET', 'nokey'], ['EXISTS', 'a', 'nokey'], ['TYPE', 'a'], ['TYPE', 'nokey'], ['TTL', 'a'], ['OBJECT', 'ENCODING', 'a'],
+    ['STRLEN', 'a'], ['MGET', 'a', 'nokey', 'a'], ['SET', 'a', 'v'], ['SET', 'a', 'v', 'GET'], ['GETSET', 'a', 'v'], ['APPEND', 'a', 'x'],
+    ['INCR', 'n'], ['LPUSH', 'l', 'x'], ['LRANGE', 'l', '0', '-1'], ['LLEN', 'nol'], ['SINTER', 's', 'nos'], ['SINTERSTORE', 'd', 's', 'nos'],
+    ['HGET', 'h', 'f'], ['HSET', 'h', 'f', 'v'], ['DEL', 'a'], ['DEL', 'nokey'], ['RENAME', 'l', 'l2'], ['COPY', 'l2', 'l3'], ['DUMP', 'l2'],
+    ['SORT', 'l2'], ['ZUNIONSTORE', 'z', '2', 'nz', 'nz2'], ['BITOP', 'AND', 'b', 'n', 'nokey'], ['PFCOUNT', 'nokey'], ['EXPIRE', 'n', '100'],
+    ['TOUCH', 'n', 'nokey'], ['SCAN', '0'], ['KEYS', '*'], ['RANDOMKEY'], ['XREAD', 'STREAMS', 'nos', '0'], ['GETDEL', 'n'], ['GETEX', 'nokey'],
+    ['LMOVE', 'l2', 'l4', 'LEFT', 'LEFT'], ['SMOVE', 'nos', 's', 'm'], ['EVAL', "return redis.call('get', 'nokey')", '0'], ['WATCH', 'nokey'],
+    ['MOVE', 'l4', '1'], ['SETNX', 'q', '1'], ['MSETNX', 'q', '1', 'r', '2'], ['GEOADD', 'g', '0', '0', 'm'], ['GEODIST', 'g', 'm', 'm'],
+    ['PFADD', 'p', 'x'], ['SRANDMEMBER', 'nos'], ['XADD', 'st', '*', 'f', 'v'], ['XLEN', 'st'],
+  ];
+  const run = async (port: number) => {
+    const c = await RespClient.open(port);
+    await c.call('FLUSHALL');
+    await c.call('SET', 'a', '1');
+    await c.call('SADD', 's', 'm');
+    const counters = async () => {
+      const stats = await info(c, 'stats');
+      return ['keyspace_hits', 'keyspace_misses'].map((name) => Number(stats.find((l) => l.startsWith(`${name}:`))!.split(':')[1]));
+    };
+    const out: string[] = [];
+    for (const command of commands) {
+      const [h0, m0] = await counters();
+      await c.call(...command);
+      const [h1, m1] = await counters();
+      out.push(`${command.join(' ')}: +${h1! - h0!} hits, +${m1! - m0!} misses`);
+    }
+    c.close();
+    return out;
+  };
+  const [d, r] = await Promise.all([run(servers.depot.port), run(servers.redis.port)]);
+  assert.deepEqual(d, r);
+});
+
+test('RANDOMKEY deletes the expired keys it picks and picks again until it finds a live one, as Redis does', async () => {
+  const run = async (port: number) => {
+    const c = await RespClient.open(port);
+    await c.call('FLUSHALL');
+    await c.call('CONFIG', 'SET', 'hz', '1');
+    const keys = Array.from({ length: 2000 }, (_, i) => `gone:${i}`);
+    await Promise.all(keys.map((k) => c.call('SET', k, 'x', 'PX', '1')));
+    await c.call('SET', 'live', 'x');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const picked = await c.call('RANDOMKEY');
+    await c.call('CONFIG', 'SET', 'hz', '10');
+    c.close();
+    return picked;
+  };
+  const [d, r] = await Promise.all([run(servers.depot.port), run(servers.redis.port)]);
+  assert.deepEqual(d, r);
+  assert.deepEqual(d, { t: 'bulk', v: 'live' });
+});
+
 /**
  * Depot's own INFO fields (docs/cache.md, "INFO"), and the AOF fields Redis prints only with its
  * AOF on (the reference runs without, Depot's journal is on).

@@ -184,12 +184,20 @@ function scan(c: Ctx): void {
   c.out.bulkArray(names);
 }
 
+/**
+ * As Redis's dbRandomKey: not a lookup (no hit or miss counted, no access); an expired key
+ * picked is deleted and another one picked, until the database is empty. Where expired keys are
+ * not deleted (a follower) and every key has a TTL, after 100 tries the last key picked, as Redis
+ * answers on a replica (otherwise a key without one comes up in the end).
+ */
 function randomkey(c: Ctx): void {
-  const keys = c.ks.dbs[c.db]!.keys;
-  // Bounded retries past expired keys, as Redis does, then give up with whatever is found.
-  for (let attempt = 0; attempt < 100 && keys.size > 0; attempt++) {
-    const key = keys.keyAt(randomSlots(c.random, keys, 1)[0]!);
-    if (c.lookup(key) !== undefined) return c.out.bulk(key);
+  const d = c.ks.dbs[c.db]!;
+  for (let attempt = 1; d.keys.size > 0; attempt++) {
+    const key = d.keys.keyAt(randomSlots(c.random, d.keys, 1)[0]!);
+    const at = d.expires.size === 0 ? undefined : d.expires.get(key);
+    if (at === undefined || at > c.now) return c.out.bulk(key);
+    if (c.deletesExpired) c.expire(c.db, key);
+    else if (attempt >= 100 && d.expires.size === d.keys.size) return c.out.bulk(key);
   }
   c.out.nullBulk();
 }
