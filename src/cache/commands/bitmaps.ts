@@ -173,6 +173,8 @@ function bitop(c: Ctx): void {
     out[i] = b;
   }
   c.expireIfNeeded(dest);
+  // Its own access even when it was a source too: Redis's setKey looks it up again.
+  c.writeLooksUpAgain(dest);
   c.fx.set(c.db, dest, out.toString('latin1'), 0, false);
   c.notify('$', 'set', dest);
   c.out.int(len);

@@ -118,10 +118,7 @@ export class Ctx {
   set now(ms: number) {
     this.nowMs = ms;
     this.ks.accessClock = Math.floor(ms / 1000);
-    if (this.ks.lfu !== null) {
-      this.ks.accessRandom = this.random();
-      this.ks.readKey = null;
-    }
+    if (this.ks.lfu !== null) this.ks.beginExecution(this.random());
   }
 
   get db(): number {
@@ -172,12 +169,18 @@ export class Ctx {
     }
   }
 
-  /** An LFU access (lfu.ts); a write to the key in the same execution does not count again. */
+  /** An LFU access (lfu.ts): every lookup counts, as Redis's do; a write to the key after it does not count again. */
   private countRead(d: Db, slot: number, db: number, key: string): void {
-    if (this.ks.readKey === key && this.ks.readDb === db) return;
     d.keys.setAccessAt(slot, this.ks.accessed(d.keys.accessAt(slot), this.random()));
-    this.ks.readKey = key;
-    this.ks.readDb = db;
+    this.ks.lookedUp.add(`${db}\0${key}`);
+  }
+
+  /**
+   * The next write to `key` counts as an access of its own though the key was read: the write
+   * looks it up again in Redis (SET ... GET, GETSET).
+   */
+  writeLooksUpAgain(key: string): void {
+    if (this.ks.lfu !== null) this.ks.lookedUp.delete(`${this.client.db}\0${key}`);
   }
 
   /** Deletes an expired key: logged as DEL (followers never expire keys themselves). */

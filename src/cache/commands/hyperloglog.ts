@@ -97,6 +97,8 @@ function pfmerge(c: Ctx): void {
     if (max[j] !== 0 && dest.set(j, max[j]!, sparseMax) < 0) fail(CORRUPT);
   }
   dest.invalidate();
+  // Redis looks the destination up again to write it, changed or not: another access.
+  c.lookup(key);
   save(c, key, found !== undefined, dest);
   c.notify('$', 'pfadd', key);
   c.out.ok();

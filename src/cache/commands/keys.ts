@@ -26,7 +26,8 @@ function del(c: Ctx): void {
 
 function exists(c: Ctx): void {
   let n = 0;
-  for (let i = 1; i < c.argv.length; i++) if (c.lookup(c.argv[i]!) !== undefined) n++;
+  // Not an access (Redis's LOOKUP_NOTOUCH): EXISTS, TYPE and TTL leave idle times and LFU counters alone.
+  for (let i = 1; i < c.argv.length; i++) if (c.lookup(c.argv[i]!, c.db, false) !== undefined) n++;
   c.out.int(n);
 }
 
@@ -81,7 +82,7 @@ function expireGeneric(c: Ctx, unitMs: 1 | 1000, relative: boolean): void {
 
 function ttlGeneric(c: Ctx, ms: boolean, absolute: boolean): void {
   const key = c.argv[1]!;
-  if (c.lookup(key) === undefined) return c.out.int(-2);
+  if (c.lookup(key, c.db, false) === undefined) return c.out.int(-2);
   const at = c.ks.dbs[c.db]!.expires.get(key);
   if (at === undefined) return c.out.int(-1);
   const t = absolute ? at : Math.max(0, at - c.now);
@@ -98,7 +99,7 @@ function persist(c: Ctx): void {
 }
 
 function type(c: Ctx): void {
-  const v = c.lookup(c.argv[1]!);
+  const v = c.lookup(c.argv[1]!, c.db, false);
   c.out.simple(v === undefined ? 'none' : typeOf(v));
 }
 
@@ -240,8 +241,11 @@ function swapdb(c: Ctx): void {
   c.out.ok();
 }
 
+/** EXISTS that counts as an access. */
 function touch(c: Ctx): void {
-  exists(c);
+  let n = 0;
+  for (let i = 1; i < c.argv.length; i++) if (c.lookup(c.argv[i]!) !== undefined) n++;
+  c.out.int(n);
 }
 
 function encodingOf(v: Value, setMaxIntsetEntries: number): string {

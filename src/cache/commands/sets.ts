@@ -162,7 +162,8 @@ function combineGeneric(c: Ctx, op: SetOp): void {
 function combineStore(c: Ctx, op: SetOp): void {
   const dst = c.argv[1]!;
   const r = combine(c, c.argv.slice(2), op);
-  const existed = c.lookup(dst) !== undefined;
+  // Not an access: the store is the one (its value keeps the old one's LFU data, Keyspace.replacing).
+  const existed = c.lookup(dst, c.db, false) !== undefined;
   if (r.size > 0) {
     if (existed) c.fx.replace(c.db, dst);
     c.fx.sadd(c.db, dst, [...r]);

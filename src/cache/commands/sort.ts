@@ -159,7 +159,8 @@ function sort(c: Ctx, readOnly: boolean): void {
     // A missing GET is stored as an empty string.
     for (const g of gets) out.push(byPattern(c, g, it.value) ?? '');
   }
-  const existed = c.lookup(storeKey) !== undefined;
+  // Not an access: the store is the one (its value keeps the old one's LFU data, Keyspace.replacing).
+  const existed = c.lookup(storeKey, c.db, false) !== undefined;
   if (out.length > 0) {
     if (existed) c.fx.replace(c.db, storeKey);
     c.fx.push(c.db, storeKey, out, false);

@@ -67,6 +67,7 @@ function set(c: Ctx): void {
   const key = a[1]!;
   if (flags & GET) {
     const old = readString(c, key);
+    c.writeLooksUpAgain(key);
     setGeneric(c, key, a[2]!, flags, pxat);
     if (old === undefined) c.out.nullBulk();
     else c.out.bulk(old);
@@ -100,6 +101,7 @@ function get(c: Ctx): void {
 function getset(c: Ctx): void {
   const key = c.argv[1]!;
   const old = readString(c, key);
+  c.writeLooksUpAgain(key);
   setGeneric(c, key, c.argv[2]!, 0, 0);
   if (old === undefined) c.out.nullBulk();
   else c.out.bulk(old);

@@ -26,7 +26,8 @@ export function writeEntries(c: Ctx, entries: readonly ZEntry[], withScores: boo
 
 /** Replaces `dst` with the given entries (deleting it when there are none). */
 export function storeEntries(c: Ctx, dst: string, entries: readonly ZEntry[], event: string): void {
-  const existed = c.lookup(dst) !== undefined;
+  // Not an access: the store is the one (its value keeps the old one's LFU data, Keyspace.replacing).
+  const existed = c.lookup(dst, c.db, false) !== undefined;
   if (entries.length > 0) {
     if (existed) c.fx.replace(c.db, dst);
     c.fx.zadd(

@@ -348,6 +348,7 @@ export class Effects {
    * store, which must be the next effect, overwrites the key, as Redis's setKey does.
    */
   replace(db: number, key: string): void {
+    this.ks.replacing(db, key);
     if (!this.del(db, key)) return;
     this.replacedDb = db;
     this.replacedKey = key;

@@ -62,13 +62,19 @@ export class Keyspace {
   /** When a sorted set is packed (zset.ts): zset-max-listpack-entries and -value. */
   zsetLimits: ZSetLimits = DEFAULT_ZSET_LIMITS;
   /** Uniform in [0, 1), drawn by the command layer for each execution (LFU increments). */
-  accessRandom = 0;
+  private accessRandom = 0;
   /**
-   * The key the command layer last read in this execution (its LFU counter already counted the
-   * access), or null: a write to it right after is the same access, counted once as in Redis.
+   * Under an LFU policy, the keys (db + '\0' + key) the command layer looked up in this
+   * execution, each lookup counted as an access as Redis's lookups are: a write to one of them
+   * is part of that access, not another one (a write to a key not looked up counts, as Redis's
+   * setKey looks it up).
    */
-  readKey: string | null = null;
-  readDb = 0;
+  readonly lookedUp = new Set<string>();
+  /**
+   * Under an LFU policy, the access field of the key a store is replacing (deleted just before):
+   * the new value keeps it, as Redis's dbOverwrite keeps the old value's LFU data.
+   */
+  private inherited: { db: number; key: string; field: number } | null = null;
   /**
    * Where long string values, hash values and list elements live (blobs.ts). Every value this
    * keyspace drops is released to it; a restored snapshot comes with its own store.
@@ -139,7 +145,7 @@ export class Keyspace {
     const slot = db.keys.find(key);
     if (slot < 0) {
       const created = create(this.hashSeed);
-      db.keys.set(key, created, this.fresh());
+      db.keys.set(key, created, this.fresh(dbIndex, key));
       db.bytes += entryBytes(key, created);
       return created;
     }
@@ -179,15 +185,36 @@ export class Keyspace {
     return this.lfu === null ? this.accessClock : lfuTouch(old, lfuMinutes(this.accessClock), r, this.lfu);
   }
 
-  /** The access field of a key created now. */
-  private fresh(): number {
-    return this.lfu === null ? this.accessClock : lfuNew(lfuMinutes(this.accessClock));
+  /** The command layer begins an execution under an LFU policy; `random` is its draw for increments. */
+  beginExecution(random: number): void {
+    this.accessRandom = random;
+    if (this.lookedUp.size > 0) this.lookedUp.clear();
+    this.inherited = null;
+  }
+
+  /** A store is about to replace `key` (it deletes it first): see `inherited`. */
+  replacing(dbIndex: number, key: string): void {
+    if (this.lfu === null) return;
+    const keys = this.dbs[dbIndex]!.keys;
+    const slot = keys.find(key);
+    this.inherited = slot < 0 ? null : { db: dbIndex, key, field: keys.accessAt(slot) };
+  }
+
+  /** The access field of `key` created now: a new key's, or what a store inherits plus its own access (Redis's setKey looks the key up). */
+  private fresh(dbIndex: number, key: string): number {
+    if (this.lfu === null) return this.accessClock;
+    const inherited = this.inherited;
+    if (inherited !== null) {
+      this.inherited = null;
+      if (inherited.db === dbIndex && inherited.key === key) return this.accessed(inherited.field, this.accessRandom);
+    }
+    return lfuNew(lfuMinutes(this.accessClock));
   }
 
   /** The access field of an existing `key` (field `old`) written now. */
   private writtenAt(dbIndex: number, key: string, old: number): number {
     if (this.lfu === null) return this.accessClock;
-    return this.readKey === key && this.readDb === dbIndex ? old : this.accessed(old, this.accessRandom);
+    return this.lookedUp.has(`${dbIndex}\0${key}`) ? old : this.accessed(old, this.accessRandom);
   }
 
   /** The access field of `key` written now: an access if it exists, a new key's otherwise. */
@@ -195,7 +222,7 @@ export class Keyspace {
     if (this.lfu === null) return this.accessClock;
     const keys = this.dbs[dbIndex]!.keys;
     const slot = keys.find(key);
-    return slot < 0 ? this.fresh() : this.writtenAt(dbIndex, key, keys.accessAt(slot));
+    return slot < 0 ? this.fresh(dbIndex, key) : this.writtenAt(dbIndex, key, keys.accessAt(slot));
   }
 
   /** Stores `value` at `key` in database `dbIndex`, releasing the value it replaces. */
@@ -302,7 +329,8 @@ export class Keyspace {
     if (value === undefined || (!replace && to.keys.has(dst))) return false;
     const pxat = from.expires.get(src);
     this.touch(dstDb, dst);
-    this.put(dstDb, dst, this.clone(value));
+    // A new object in Redis: a new key's access data, whatever the destination held.
+    this.put(dstDb, dst, this.clone(value), this.fresh(dstDb, dst));
     if (pxat !== undefined) this.setExpiry(to, dst, pxat);
     else this.clearExpiry(to, dst);
     return true;
