@@ -148,3 +148,36 @@ export function immutable(value: string): Param {
 export function protectedParam(value: string): Param {
   return { get: () => value, protected: true };
 }
+
+/** The client classes of client-output-buffer-limit (`replica` is `slave`'s other name). */
+export type OutputBufferClass = 'normal' | 'slave' | 'pubsub';
+/** A class's hard limit and soft limit in bytes (0: none) and the seconds the soft one may be passed. */
+export type OutputBufferLimit = readonly [hard: bigint, soft: bigint, softSeconds: bigint];
+
+const BUFFER_CLASSES: Readonly<Record<string, OutputBufferClass>> = { normal: 'normal', slave: 'slave', replica: 'slave', pubsub: 'pubsub' };
+
+/**
+ * client-output-buffer-limit: "<class> <hard> <soft> <soft seconds>" for any of the classes;
+ * the ones not named keep their limits, and CONFIG GET prints all three in bytes.
+ */
+export function outputBufferLimitParam(
+  get: () => Readonly<Record<OutputBufferClass, OutputBufferLimit>>,
+  set: (limits: Readonly<Record<OutputBufferClass, OutputBufferLimit>>) => void,
+): Param {
+  return {
+    get: () => (['normal', 'slave', 'pubsub'] as const).map((cls) => `${cls} ${get()[cls].join(' ')}`).join(' '),
+    parse: (text) => {
+      const args = text.split(/\s+/).filter((a) => a !== '');
+      if (args.length % 4 !== 0) return { error: 'Wrong number of arguments in buffer limit configuration.' };
+      const changes: Array<[OutputBufferClass, OutputBufferLimit]> = [];
+      for (let i = 0; i < args.length; i += 4) {
+        const cls = BUFFER_CLASSES[args[i]!.toLowerCase()];
+        if (cls === undefined) return { error: 'Invalid client class specified in buffer limit configuration.' };
+        const values = args.slice(i + 1, i + 4).map(parseMemory);
+        if (values.some((n) => n === null)) return { error: 'Error in hard, soft or soft_seconds setting in buffer limit configuration.' };
+        changes.push([cls, values as unknown as OutputBufferLimit]);
+      }
+      return { apply: () => (set({ ...get(), ...Object.fromEntries(changes) }), null) };
+    },
+  };
+}

@@ -20,36 +20,6 @@ function saveParam(initial: string): Param {
   };
 }
 
-const BUFFER_CLASSES: Readonly<Record<string, string>> = { normal: 'normal', slave: 'slave', replica: 'slave', pubsub: 'pubsub' };
-
-/**
- * client-output-buffer-limit: "<class> <hard> <soft> <soft seconds>" for any of the classes;
- * the ones not named keep their limits, and CONFIG GET prints all three in bytes.
- */
-function outputBufferLimitParam(): Param {
-  const limits = new Map<string, bigint[]>([
-    ['normal', [0n, 0n, 0n]],
-    ['slave', [268435456n, 67108864n, 60n]],
-    ['pubsub', [33554432n, 8388608n, 60n]],
-  ]);
-  return {
-    get: () => [...limits].map(([cls, l]) => `${cls} ${l.join(' ')}`).join(' '),
-    parse: (text) => {
-      const args = text.split(/\s+/).filter((a) => a !== '');
-      if (args.length % 4 !== 0) return { error: 'Wrong number of arguments in buffer limit configuration.' };
-      const changes: Array<[string, bigint[]]> = [];
-      for (let i = 0; i < args.length; i += 4) {
-        const cls = BUFFER_CLASSES[args[i]!.toLowerCase()];
-        if (cls === undefined) return { error: 'Invalid client class specified in buffer limit configuration.' };
-        const values = args.slice(i + 1, i + 4).map(parseMemory);
-        if (values.some((n) => n === null)) return { error: 'Error in hard, soft or soft_seconds setting in buffer limit configuration.' };
-        changes.push([cls, values as bigint[]]);
-      }
-      return { apply: () => (changes.forEach(([cls, l]) => limits.set(cls, l)), null) };
-    },
-  };
-}
-
 /**
  * oom-score-adj-values: three integers from -2000 to 2000 (config.c's
  * setConfigOomScoreAdjValuesOption), printed as integers.
@@ -263,7 +233,6 @@ export function tuningParams(): Array<[readonly string[], Param]> {
     [['cluster-announce-hostname'], hostnameParam()],
     [['proc-title-template'], procTitleTemplateParam()],
     [['save'], saveParam('3600 1 300 100 60 10000')],
-    [['client-output-buffer-limit'], outputBufferLimitParam()],
     [['oom-score-adj-values'], oomScoreAdjValuesParam()],
     // Fixed at start in Redis too.
     fixed(['io-threads'], '1'),

@@ -2,7 +2,9 @@
 // parameters that do not apply here (config-tuning.ts) are validated as Redis validates them,
 // then remembered, so that scripts and clients that set them keep working.
 import { assert } from '../util/assert.js';
-import { INT_MAX, LLONG_MAX, UINT_MAX, ULLONG_MAX, boolParam, enumParam, immutable, intParam, memoryParam, protectedParam, type Param } from './config-params.js';
+import {
+  INT_MAX, LLONG_MAX, UINT_MAX, ULLONG_MAX, boolParam, enumParam, immutable, intParam, memoryParam, outputBufferLimitParam, protectedParam, type OutputBufferClass, type OutputBufferLimit, type Param,
+} from './config-params.js';
 import { tuningParams } from './config-tuning.js';
 import { EVICTION_POLICIES, type EvictionPolicy } from './eviction.js';
 import { globMatch } from './glob.js';
@@ -39,6 +41,11 @@ export interface Settings {
   zsetMaxListpackValue: number;
   /** Past this many members a set of integers answers OBJECT ENCODING `hashtable`, not `intset`. */
   setMaxIntsetEntries: number;
+  /**
+   * client-output-buffer-limit: past a class's hard limit, or past its soft limit for longer than
+   * its seconds, a client is disconnected (server/resp/connection.ts). `slave` is remembered only.
+   */
+  clientOutputBufferLimits: Readonly<Record<OutputBufferClass, OutputBufferLimit>>;
   tcpKeepaliveSeconds: number;
   /** Commands that run this many microseconds or more go to the slow log; negative: none. */
   slowlogLogSlowerThan: number;
@@ -152,6 +159,7 @@ export class ConfigStore {
       this.params.set(pattern.replace('%', 'ziplist'), param);
     }
     this.params.set('set-max-intset-entries', intParam(() => s.setMaxIntsetEntries, (n) => (s.setMaxIntsetEntries = n), 0n, LLONG_MAX));
+    this.params.set('client-output-buffer-limit', outputBufferLimitParam(() => s.clientOutputBufferLimits, (l) => (s.clientOutputBufferLimits = l)));
     this.params.set('timeout', intParam(() => s.timeoutSeconds, (n) => (s.timeoutSeconds = n), 0n, INT_MAX));
     this.params.set('maxclients', intParam(() => s.maxclients, (n) => (s.maxclients = n), 1n, UINT_MAX));
     this.params.set('hz', intParam(() => s.hz, (n) => (s.hz = Math.min(500, Math.max(1, n))), 0n, INT_MAX));

@@ -115,6 +115,8 @@ export const DEFAULT_SETTINGS: Settings = {
   zsetMaxListpackEntries: 128,
   zsetMaxListpackValue: 64,
   setMaxIntsetEntries: 512,
+  // Redis 7.0's defaults.
+  clientOutputBufferLimits: { normal: [0n, 0n, 0n], slave: [268435456n, 67108864n, 60n], pubsub: [33554432n, 8388608n, 60n] },
   tcpKeepaliveSeconds: 300,
   slowlogLogSlowerThan: 10_000,
   slowlogMaxLen: 128,

@@ -19,8 +19,6 @@ const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
  * pipeline runs at once, so that a burst is not held as parsed commands.
  */
 const LATER_COMMANDS = 64;
-/** A subscriber that falls this far behind is disconnected (client-output-buffer-limit pubsub). */
-const PUBSUB_OUTPUT_LIMIT = 32 * 1024 * 1024;
 
 export class RespConnection implements ClientSink {
   private readonly parser: RequestParser;
@@ -38,6 +36,8 @@ export class RespConnection implements ClientSink {
   private pendingHead = 0;
   private pendingBytes = 0;
   private ended = false;
+  /** When (whole seconds) the output first went past its soft limit without a break since; 0 when under it. */
+  private softLimitSince = 0;
   private processing = false;
   /** A protocol error the parser met after the commands in the backlog: the client's last words. */
   private protocolErrorText: string | null = null;
@@ -254,15 +254,43 @@ export class RespConnection implements ClientSink {
     this.pendingBytes = 0;
   }
 
+  /**
+   * After a write: a client past its class's client-output-buffer-limit is disconnected, as in
+   * Redis; below that, reading pauses while the client is more than OUTPUT_HIGH_WATER behind.
+   */
   private checkOutput(): void {
     const queued = this.outputBytes;
-    if (queued <= OUTPUT_HIGH_WATER) return;
-    if ((this.client?.subscriptions ?? 0) > 0 && queued > PUBSUB_OUTPUT_LIMIT) {
+    if (queued === 0) {
+      this.softLimitSince = 0;
+      return;
+    }
+    if (this.overOutputLimit(queued)) {
       this.ended = true;
       this.socket.destroy();
       return;
     }
-    this.socket.pause();
+    if (queued > OUTPUT_HIGH_WATER) this.socket.pause();
+  }
+
+  /**
+   * Redis's checkClientOutputBufferLimits: the hard limit at once, the soft limit once it has
+   * been passed without a break for more than its seconds (whole seconds, as Redis's clock).
+   * Subscribers are the pubsub class, every other client the normal one.
+   */
+  private overOutputLimit(queued: number): boolean {
+    const subscriber = (this.client?.subscriptions ?? 0) > 0;
+    const [hard, soft, seconds] = this.service.settings.clientOutputBufferLimits[subscriber ? 'pubsub' : 'normal'];
+    if (hard > 0n && queued >= Number(hard)) return true;
+    if (soft === 0n || queued < Number(soft)) {
+      this.softLimitSince = 0;
+      return false;
+    }
+    const now = Math.floor(Date.now() / 1000);
+    if (this.softLimitSince === 0) {
+      this.softLimitSince = now;
+      return false;
+    }
+    return now - this.softLimitSince > Number(seconds);
   }
 
   resume(): void {
