@@ -24,11 +24,15 @@ function del(c: Ctx): void {
   c.out.int(n);
 }
 
-function exists(c: Ctx): void {
+/** The keys named that exist; `touch`: each found is an access (TOUCH), else not (EXISTS: Redis's LOOKUP_NOTOUCH). */
+function countExisting(c: Ctx, touch: boolean): void {
   let n = 0;
-  // Not an access (Redis's LOOKUP_NOTOUCH): EXISTS, TYPE and TTL leave idle times and LFU counters alone.
-  for (let i = 1; i < c.argv.length; i++) if (c.lookup(c.argv[i]!, c.db, false) !== undefined) n++;
+  for (let i = 1; i < c.argv.length; i++) if (c.lookup(c.argv[i]!, c.db, touch) !== undefined) n++;
   c.out.int(n);
+}
+
+function exists(c: Ctx): void {
+  countExisting(c, false);
 }
 
 const GT = 1;
@@ -241,11 +245,8 @@ function swapdb(c: Ctx): void {
   c.out.ok();
 }
 
-/** EXISTS that counts as an access. */
 function touch(c: Ctx): void {
-  let n = 0;
-  for (let i = 1; i < c.argv.length; i++) if (c.lookup(c.argv[i]!) !== undefined) n++;
-  c.out.int(n);
+  countExisting(c, true);
 }
 
 function encodingOf(v: Value, setMaxIntsetEntries: number): string {
