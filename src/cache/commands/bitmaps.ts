@@ -174,7 +174,7 @@ function bitop(c: Ctx): void {
   }
   c.expireIfNeeded(dest);
   // Its own access even when it was a source too: Redis's setKey looks it up again.
-  c.writeLooksUpAgain(dest);
+  c.lookup(dest);
   c.fx.set(c.db, dest, out.toString('latin1'), 0, false);
   c.notify('$', 'set', dest);
   c.out.int(len);

@@ -175,14 +175,6 @@ export class Ctx {
     this.ks.lookedUp.add(`${db}\0${key}`);
   }
 
-  /**
-   * The next write to `key` counts as an access of its own though the key was read: the write
-   * looks it up again in Redis (SET ... GET, GETSET).
-   */
-  writeLooksUpAgain(key: string): void {
-    if (this.ks.lfu !== null) this.ks.lookedUp.delete(`${this.client.db}\0${key}`);
-  }
-
   /** Deletes an expired key: logged as DEL (followers never expire keys themselves). */
   expire(db: number, key: string): void {
     this.fx.del(db, key);

@@ -67,7 +67,8 @@ function set(c: Ctx): void {
   const key = a[1]!;
   if (flags & GET) {
     const old = readString(c, key);
-    c.writeLooksUpAgain(key);
+    // Redis's SET looks the key up again to write it: another access.
+    c.lookup(key);
     setGeneric(c, key, a[2]!, flags, pxat);
     if (old === undefined) c.out.nullBulk();
     else c.out.bulk(old);
@@ -101,7 +102,8 @@ function get(c: Ctx): void {
 function getset(c: Ctx): void {
   const key = c.argv[1]!;
   const old = readString(c, key);
-  c.writeLooksUpAgain(key);
+  // Redis's setKey looks the key up again to write it: another access.
+  c.lookup(key);
   setGeneric(c, key, c.argv[2]!, 0, 0);
   if (old === undefined) c.out.nullBulk();
   else c.out.bulk(old);

@@ -90,36 +90,29 @@ do
   local sub, byte, char, rep, sfind, match, gsub = string.sub, string.byte, string.char, string.rep, string.find, string.match, string.gsub
   local concat, insert, remove, tunpack, lua_select, random = table.concat, table.insert, table.remove, table.unpack, select, math.random
   local function pass(...) return ... end
-  -- luaL_checkinteger: a float, or a string read as one, with a fraction is cast; anything else is
-  -- left for 5.4's function to take or to refuse with its message.
-  local function i64(x)
+  -- The integer 5.1's luaL_checkinteger reads from x: a number or numeric string, a fraction cast
+  -- away; nil for anything else, which is passed on for 5.4's function to refuse with its message.
+  local function toint(x)
     if mtype(x) == 'integer' then return x end
     local n = x
     if type(n) == 'string' then n = tonumber(n) end
-    if mtype(n) == 'float' and tointeger(n) == nil then return cast(n) end
-    return x
+    local kind = mtype(n)
+    if kind == 'integer' then return n end
+    if kind == 'float' then return tointeger(n) or cast(n) end
+    return nil
   end
-  -- A position in a string: as i64, then kept within what a size_t holds on wasm32, where 5.4
-  -- would wrap 2^53 to 0 and read before the string (no string comes near 2^31 bytes).
+  -- A position in a string, kept within what a size_t holds on wasm32, where 5.4 would wrap
+  -- 2^53 to 0 and read before the string (no string comes near 2^31 bytes).
   local function at(x)
-    local n = x
-    if mtype(n) ~= 'integer' then
-      n = i64(x)
-      if mtype(n) == 'float' then n = tointeger(n) end
-      if mtype(n) ~= 'integer' then return i64(x) end
-    end
+    local n = toint(x)
+    if n == nil then return x end
     if n > 0x7fffffff then return 0x7fffffff elseif n < -0x7fffffff then return -0x7fffffff end
     return n
   end
-  -- luaL_checkint: the same, then the low 32 bits, signed.
+  -- luaL_checkint: the same integer, then its low 32 bits, signed.
   local function i32(x)
-    local n = x
-    if mtype(n) ~= 'integer' then
-      n = i64(x)
-      if type(n) == 'string' then n = tonumber(n) end
-      if mtype(n) == 'float' then n = tointeger(n) end
-      if mtype(n) ~= 'integer' then return x end
-    end
+    local n = toint(x)
+    if n == nil then return x end
     if n >= -0x80000000 and n < 0x80000000 then return n end
     return ((n + 0x80000000) & 0xffffffff) - 0x80000000
   end
